@@ -1,0 +1,51 @@
+"""RRP: relational and restorative practice for schools, as a Flask progressive web app."""
+from pathlib import Path
+
+from flask import Flask
+
+from rrp_pwa.config import Config, database_url, instance_secret_key
+from rrp_pwa.extensions import csrf, db, htmx, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, CLI and error handlers."""
+    app = Flask(__name__, instance_path=str(ROOT / "instance"),
+                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.config.from_object(Config)
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI",
+                          database_url(app.config.get("DATABASE_URL"), app.instance_path))
+
+    from rrp_pwa import models  # noqa: F401  (register the tables)
+    from rrp_pwa.database import configure_engine
+    from rrp_pwa.throttle import make_throttle
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    app.extensions["rrp_throttle"] = make_throttle(app.config.get("REDIS_URL"))
+    with app.app_context():
+        configure_engine(db.engine)
+
+    from rrp_pwa import errors, security, sessions
+    from rrp_pwa.auth import bp as auth_bp
+    from rrp_pwa.cli import register_cli
+    from rrp_pwa.home import bp as home_bp
+    from rrp_pwa.pwa import bp as pwa_bp
+    from rrp_pwa.roster import bp as roster_bp
+
+    sessions.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    for blueprint in (auth_bp, home_bp, pwa_bp, roster_bp):
+        app.register_blueprint(blueprint)
+    register_cli(app)
+    return app

@@ -1,0 +1,67 @@
+"""The rules of staff sign-in: credentials, throttling per account and per IP, sign-out everywhere."""
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from rrp_pwa.extensions import db
+from rrp_pwa.models import Staff
+
+
+class SignInRefused(Exception):
+    """Wrong email or password, or an inactive account (deliberately indistinguishable)."""
+
+
+class SignInThrottled(Exception):
+    """Too many failed attempts for this account or from this network."""
+
+    def __init__(self, scope: str, minutes: int) -> None:
+        super().__init__(scope)
+        self.scope = scope
+        self.minutes = minutes
+
+
+@dataclass
+class SignInLimits:
+    per_account: int
+    per_ip: int
+    window_seconds: int
+
+
+def authenticate(email: str, password: str, ip: str, throttle, limits: SignInLimits) -> Staff:
+    """Return the active staff member with this email and password.
+
+    Failures count against the account (5 by default) and against the IP address with a much
+    higher ceiling, because a whole school signs in from one public IP. A success clears the
+    account's count. Throttled attempts are refused before the password is even checked.
+    """
+    email = email.strip().lower()
+    account_key, ip_key = f"signin:acct:{email}", f"signin:ip:{ip}"
+    minutes = max(1, limits.window_seconds // 60)
+    if throttle.count(account_key, limits.window_seconds) >= limits.per_account:
+        raise SignInThrottled("account", minutes)
+    if throttle.count(ip_key, limits.window_seconds) >= limits.per_ip:
+        raise SignInThrottled("network", minutes)
+    staff = db.session.scalar(select(Staff).where(Staff.email == email))
+    if staff is None or not staff.active or not staff.check_password(password):
+        throttle.hit(account_key, limits.window_seconds)
+        throttle.hit(ip_key, limits.window_seconds)
+        raise SignInRefused()
+    throttle.reset(account_key)
+    return staff
+
+
+def sign_out_everywhere(staff: Staff) -> None:
+    """Invalidate every session of this person, on every device, by bumping the session epoch."""
+    staff.session_epoch += 1
+
+
+def load_staff(session_id: str) -> Staff | None:
+    """Flask-Login's loader: the id carries the epoch, so an old epoch loads nobody."""
+    try:
+        staff_id, epoch = (int(part) for part in session_id.split("."))
+    except ValueError:
+        return None
+    staff = db.session.get(Staff, staff_id)
+    if staff is None or staff.session_epoch != epoch or not staff.active:
+        return None
+    return staff

@@ -1,0 +1,40 @@
+"""What each role sees first on the home screen, most-used first."""
+from dataclasses import dataclass
+
+from flask import url_for
+
+from rrp_pwa.models import Staff
+
+
+@dataclass(frozen=True)
+class Tile:
+    title: str
+    text: str
+    endpoint: str
+
+
+TILES_BY_ROLE: dict[str, list[Tile]] = {
+    "teacher": [Tile("My groups", "Your classes and the pupils in them.", "roster.groups")],
+    "support": [Tile("Find a pupil", "Look up a pupil by name.", "roster.pupils")],
+    "pastoral": [Tile("Pupils", "Every pupil in the school and their record.", "roster.pupils")],
+    "dsl": [Tile("Pupils", "Every pupil in the school and their record.", "roster.pupils")],
+    "admin": [
+        Tile("Staff", "Add staff, set roles, reset passwords.", "roster.staff_list"),
+        Tile("Pupils", "Add, edit and archive pupils.", "roster.pupils"),
+        Tile("Groups", "Classes, tutor groups, year groups and clubs.", "roster.groups"),
+    ],
+}
+ROLE_ORDER = ("support", "teacher", "pastoral", "dsl", "admin")
+
+
+def tiles_for(staff: Staff) -> list[dict]:
+    """The tiles for every role the person holds, without repeats, in a stable order."""
+    seen, tiles = set(), []
+    for role in ROLE_ORDER:
+        if not staff.has_role(role):
+            continue
+        for tile in TILES_BY_ROLE[role]:
+            if tile.endpoint not in seen:
+                seen.add(tile.endpoint)
+                tiles.append({"title": tile.title, "text": tile.text, "url": url_for(tile.endpoint)})
+    return tiles

@@ -1,0 +1,154 @@
+"""The school (the tenant), its staff, pupils and groups."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from rrp_pwa.extensions import db
+
+ROLES = ("admin", "teacher", "support", "pastoral", "dsl")
+ROLE_LABELS = {
+    "admin": "Admin",
+    "teacher": "Teacher",
+    "support": "Support (midday / TA)",
+    "pastoral": "Pastoral lead",
+    "dsl": "Designated Safeguarding Lead",
+}
+GROUP_KINDS = ("class", "tutor", "year", "club")
+GROUP_KIND_LABELS = {"class": "Class", "tutor": "Tutor group", "year": "Year group", "club": "Club"}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class School(db.Model):
+    """A school: every other row belongs to exactly one."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Staff(UserMixin, db.Model):
+    """A member of staff who signs in with email and password and holds one or more roles."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    school: Mapped[School] = relationship()
+    role_rows: Mapped[list[StaffRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="StaffRole.role"
+    )
+
+    @property
+    def roles(self) -> set[str]:
+        return {row.role for row in self.role_rows}
+
+    def set_roles(self, roles: set[str] | list[str]) -> None:
+        """Replace the roles held, ignoring names that are not roles."""
+        wanted = set(roles) & set(ROLES)
+        self.role_rows = [row for row in self.role_rows if row.role in wanted]
+        for role in sorted(wanted - self.roles):
+            self.role_rows.append(StaffRole(role=role))
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles & set(roles))
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    def get_id(self) -> str:
+        """The session id includes the epoch, so bumping it signs the person out everywhere."""
+        return f"{self.id}.{self.session_epoch}"
+
+
+class StaffRole(db.Model):
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class Pupil(db.Model):
+    """A pupil on the school's roll. Pupils have no account; peer mediators get a sign-in later."""
+
+    __table_args__ = (UniqueConstraint("school_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    given_name: Mapped[str] = mapped_column(String(80))
+    family_name: Mapped[str] = mapped_column(String(80))
+    preferred_name: Mapped[str | None] = mapped_column(String(80))
+    year_group: Mapped[str | None] = mapped_column(String(20))
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    peer_mediator: Mapped[bool] = mapped_column(Boolean, default=False)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    groups: Mapped[list[Group]] = relationship(
+        secondary="group_pupil", back_populates="pupils", order_by="Group.name"
+    )
+
+    @property
+    def first_name(self) -> str:
+        return self.preferred_name or self.given_name
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.family_name}"
+
+    @property
+    def short_name(self) -> str:
+        """First name and initial: all that other pupils ever see."""
+        return f"{self.first_name} {self.family_name[:1]}."
+
+
+class Group(db.Model):
+    """A class, tutor group, year group or club, with pupil and staff members."""
+
+    __table_args__ = (UniqueConstraint("school_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(16), default="class")
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    pupils: Mapped[list[Pupil]] = relationship(
+        secondary="group_pupil", back_populates="groups",
+        order_by="(Pupil.given_name, Pupil.family_name)",
+    )
+    staff: Mapped[list[Staff]] = relationship(secondary="group_staff", order_by="Staff.name")
+
+    @property
+    def kind_label(self) -> str:
+        return GROUP_KIND_LABELS.get(self.kind, self.kind)
+
+
+class GroupPupil(db.Model):
+    group_id: Mapped[int] = mapped_column(ForeignKey("group.id"), primary_key=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupil.id"), primary_key=True, index=True)
+
+
+class GroupStaff(db.Model):
+    group_id: Mapped[int] = mapped_column(ForeignKey("group.id"), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True, index=True)

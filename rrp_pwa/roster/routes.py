@@ -1,0 +1,229 @@
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from rrp_pwa.auth.permissions import staff_required
+from rrp_pwa.extensions import db, htmx
+from rrp_pwa.models import Group, Pupil, Staff
+from rrp_pwa.roster import bp
+from rrp_pwa.roster.directory import (
+    RosterError,
+    add_staff,
+    reset_password,
+    search_pupils,
+    set_group_members,
+    set_staff_active,
+    update_staff,
+    visible_groups,
+    visible_pupils,
+)
+from rrp_pwa.roster.forms import (
+    ConfirmForm,
+    GroupForm,
+    MembersForm,
+    NewStaffForm,
+    PasswordResetForm,
+    PupilForm,
+    StaffForm,
+)
+from rrp_pwa.tenancy import get_scoped_or_404, scoped
+
+
+def visible_pupil_or_404(pupil_id: int) -> Pupil:
+    """A pupil this person may see; anyone else's pupil is a 404, exactly like a missing one."""
+    pupil = db.session.scalar(visible_pupils(current_user).where(Pupil.id == pupil_id))
+    return pupil or get_scoped_or_404(Pupil, -1)
+
+
+# Staff (admin only)
+
+@bp.route("/admin/staff")
+@staff_required("admin")
+def staff_list():
+    staff = db.session.scalars(scoped(Staff).order_by(Staff.active.desc(), Staff.name))
+    return render_template("roster/staff_list.html", staff=list(staff), confirm=ConfirmForm())
+
+
+@bp.route("/admin/staff/new", methods=["GET", "POST"])
+@staff_required("admin")
+def staff_new():
+    form = NewStaffForm()
+    if form.validate_on_submit():
+        try:
+            add_staff(current_user.school, form.email.data, form.name.data, form.roles.data, form.password.data)
+        except RosterError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"{form.name.data} has been added.")
+            return redirect(url_for("roster.staff_list"))
+    return render_template("roster/staff_form.html", form=form, title="Add a staff member"), 400 if form.errors else 200
+
+
+@bp.route("/admin/staff/<int:staff_id>", methods=["GET", "POST"])
+@staff_required("admin")
+def staff_edit(staff_id: int):
+    member = get_scoped_or_404(Staff, staff_id)
+    form = StaffForm(obj=member)
+    if form.validate_on_submit():
+        try:
+            update_staff(member, current_user, form.name.data, form.email.data, form.roles.data)
+        except RosterError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"{member.name}'s details have been saved.")
+            return redirect(url_for("roster.staff_list"))
+    return render_template("roster/staff_form.html", form=form, member=member, reset=PasswordResetForm(),
+                           confirm=ConfirmForm(), title=f"Edit {member.name}"), 400 if form.errors else 200
+
+
+@bp.route("/admin/staff/<int:staff_id>/active", methods=["POST"])
+@staff_required("admin")
+def staff_set_active(staff_id: int):
+    member = get_scoped_or_404(Staff, staff_id)
+    try:
+        set_staff_active(member, current_user, request.form.get("active") == "1")
+    except RosterError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("roster.staff_edit", staff_id=member.id))
+    db.session.commit()
+    flash(f"{member.name} {'can sign in again' if member.active else 'has been deactivated and signed out'}.")
+    return redirect(url_for("roster.staff_list"))
+
+
+@bp.route("/admin/staff/<int:staff_id>/password", methods=["POST"])
+@staff_required("admin")
+def staff_reset_password(staff_id: int):
+    member = get_scoped_or_404(Staff, staff_id)
+    reset = PasswordResetForm()
+    if not reset.validate_on_submit():
+        return render_template("roster/staff_form.html", form=StaffForm(obj=member),
+                               member=member, reset=reset, confirm=ConfirmForm(), title=f"Edit {member.name}"), 400
+    reset_password(member, reset.password.data)
+    db.session.commit()
+    flash(f"{member.name}'s password has been reset and their other sessions signed out.")
+    return redirect(url_for("roster.staff_list"))
+
+
+# Pupils
+
+@bp.route("/pupils")
+@staff_required()
+def pupils():
+    text = request.args.get("q", "").strip()[:80]
+    archived = request.args.get("archived") == "1" and current_user.has_role("admin")
+    found = search_pupils(visible_pupils(current_user), text, include_archived=archived, limit=60)
+    template = "roster/_pupil_results.html" if htmx and not htmx.boosted else "roster/pupils.html"
+    return render_template(template, pupils=found, q=text, archived=archived)
+
+
+@bp.route("/pupils/<int:pupil_id>")
+@staff_required()
+def pupil(pupil_id: int):
+    return render_template("roster/pupil.html", pupil=visible_pupil_or_404(pupil_id), confirm=ConfirmForm())
+
+
+@bp.route("/admin/pupils/new", methods=["GET", "POST"])
+@staff_required("admin")
+def pupil_new():
+    form = PupilForm()
+    if form.validate_on_submit():
+        pupil = Pupil(school_id=current_user.school_id, archived=False)
+        form.populate_obj(pupil)
+        db.session.add(pupil)
+        db.session.commit()
+        flash(f"{pupil.display_name} has been added.")
+        return redirect(url_for("roster.pupil", pupil_id=pupil.id))
+    return render_template("roster/pupil_form.html", form=form, title="Add a pupil"), 400 if form.errors else 200
+
+
+@bp.route("/admin/pupils/<int:pupil_id>/edit", methods=["GET", "POST"])
+@staff_required("admin")
+def pupil_edit(pupil_id: int):
+    pupil = get_scoped_or_404(Pupil, pupil_id)
+    form = PupilForm(obj=pupil)
+    if form.validate_on_submit():
+        form.populate_obj(pupil)
+        pupil.preferred_name = pupil.preferred_name or None
+        pupil.external_id = pupil.external_id or None
+        db.session.commit()
+        flash(f"{pupil.display_name}'s details have been saved.")
+        return redirect(url_for("roster.pupil", pupil_id=pupil.id))
+    return render_template("roster/pupil_form.html", form=form, pupil=pupil,
+                           title=f"Edit {pupil.display_name}"), 400 if form.errors else 200
+
+
+@bp.route("/admin/pupils/<int:pupil_id>/archive", methods=["POST"])
+@staff_required("admin")
+def pupil_archive(pupil_id: int):
+    pupil = get_scoped_or_404(Pupil, pupil_id)
+    pupil.archived = request.form.get("archived") == "1"
+    db.session.commit()
+    flash(f"{pupil.display_name} has been {'archived' if pupil.archived else 'restored'}.")
+    return redirect(url_for("roster.pupil", pupil_id=pupil.id))
+
+
+# Groups
+
+@bp.route("/groups")
+@staff_required()
+def groups():
+    found = db.session.scalars(visible_groups(current_user).where(Group.archived.is_(False)).order_by(Group.name))
+    return render_template("roster/groups.html", groups=list(found))
+
+
+@bp.route("/groups/<int:group_id>")
+@staff_required()
+def group(group_id: int):
+    found = db.session.scalar(visible_groups(current_user).where(Group.id == group_id))
+    return render_template("roster/group.html", group=found or get_scoped_or_404(Group, -1))
+
+
+@bp.route("/admin/groups/new", methods=["GET", "POST"])
+@staff_required("admin")
+def group_new():
+    form = GroupForm()
+    if form.validate_on_submit():
+        group = Group(school_id=current_user.school_id, archived=False)
+        form.populate_obj(group)
+        group.external_id = group.external_id or None
+        db.session.add(group)
+        db.session.commit()
+        flash(f"{group.name} has been added. Now choose its members.")
+        return redirect(url_for("roster.group_members", group_id=group.id))
+    return render_template("roster/group_form.html", form=form, title="Add a group"), 400 if form.errors else 200
+
+
+@bp.route("/admin/groups/<int:group_id>/edit", methods=["GET", "POST"])
+@staff_required("admin")
+def group_edit(group_id: int):
+    group = get_scoped_or_404(Group, group_id)
+    form = GroupForm(obj=group)
+    if form.validate_on_submit():
+        form.populate_obj(group)
+        group.external_id = group.external_id or None
+        db.session.commit()
+        flash(f"{group.name} has been saved.")
+        return redirect(url_for("roster.group", group_id=group.id))
+    return render_template("roster/group_form.html", form=form, group=group,
+                           title=f"Edit {group.name}"), 400 if form.errors else 200
+
+
+@bp.route("/admin/groups/<int:group_id>/members", methods=["GET", "POST"])
+@staff_required("admin")
+def group_members(group_id: int):
+    group = get_scoped_or_404(Group, group_id)
+    all_pupils = list(db.session.scalars(scoped(Pupil).where(Pupil.archived.is_(False))
+                                         .order_by(Pupil.year_group, Pupil.given_name, Pupil.family_name)))
+    all_staff = list(db.session.scalars(scoped(Staff).where(Staff.active.is_(True)).order_by(Staff.name)))
+    form = MembersForm(data=None if request.method == "POST" else
+                       {"pupils": [p.id for p in group.pupils], "staff": [s.id for s in group.staff]})
+    form.pupils.choices = [(p.id, p.display_name) for p in all_pupils]
+    form.staff.choices = [(s.id, s.name) for s in all_staff]
+    if form.validate_on_submit():
+        set_group_members(group, form.pupils.data, form.staff.data)
+        db.session.commit()
+        flash(f"{group.name} now has {len(group.pupils)} pupils and {len(group.staff)} staff.")
+        return redirect(url_for("roster.group", group_id=group.id))
+    return render_template("roster/group_members.html", form=form, group=group, pupils=all_pupils,
+                           staff=all_staff), 400 if form.errors else 200
