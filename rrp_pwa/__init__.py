@@ -36,16 +36,14 @@ def create_app(config: dict | None = None) -> Flask:
         configure_engine(db.engine)
 
     from rrp_pwa import errors, security, sessions
-    from rrp_pwa.auth import bp as auth_bp
+    from rrp_pwa import agreements, auth, circles, conversations, home, mediation, pwa, records, roster, safeguarding, sync
     from rrp_pwa.cli import register_cli
-    from rrp_pwa.home import bp as home_bp
-    from rrp_pwa.pwa import bp as pwa_bp
-    from rrp_pwa.roster import bp as roster_bp
 
     sessions.init_app(app)
     security.init_app(app)
     errors.init_app(app)
-    for blueprint in (auth_bp, home_bp, pwa_bp, roster_bp):
-        app.register_blueprint(blueprint)
+    for capability in (auth, home, pwa, roster, circles, conversations, mediation, agreements, safeguarding,
+                       records, sync):
+        app.register_blueprint(capability.bp)
     register_cli(app)
     return app

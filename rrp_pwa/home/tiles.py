@@ -27,6 +27,13 @@ TILES_BY_ROLE: dict[str, list[Tile]] = {
 ROLE_ORDER = ("support", "teacher", "pastoral", "dsl", "admin")
 
 
+def add_tiles(role: str, *tiles: Tile, first: bool = False) -> None:
+    """Let a capability put its tiles on a role's home screen (``first`` puts them at the top)."""
+    existing = TILES_BY_ROLE.setdefault(role, [])
+    new = [tile for tile in tiles if tile not in existing]
+    TILES_BY_ROLE[role] = new + existing if first else existing + new
+
+
 def tiles_for(staff: Staff) -> list[dict]:
     """The tiles for every role the person holds, without repeats, in a stable order."""
     seen, tiles = set(), []

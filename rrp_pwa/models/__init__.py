@@ -1,4 +1,5 @@
 """All models, imported here so Alembic and the app see one metadata."""
+from rrp_pwa.models.agreements import Agreement, AgreementParty, AgreementReview
 from rrp_pwa.models.roster import (
     GROUP_KINDS,
     ROLES,
@@ -10,10 +11,16 @@ from rrp_pwa.models.roster import (
     Staff,
     StaffRole,
 )
+from rrp_pwa.models.safeguarding import Concern
+from rrp_pwa.models import circles, conversations, sync  # noqa: F401,E402  (register their tables)
 
 __all__ = [
     "GROUP_KINDS",
     "ROLES",
+    "Agreement",
+    "AgreementParty",
+    "AgreementReview",
+    "Concern",
     "Group",
     "GroupPupil",
     "GroupStaff",

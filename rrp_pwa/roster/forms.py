@@ -1,16 +1,11 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from rrp_pwa.forms import CheckboxesField, choices
 from rrp_pwa.models.roster import GROUP_KIND_LABELS, ROLE_LABELS
 
 PASSWORD_HELP = "At least 10 characters. A phrase of a few words is easy to remember and hard to guess."
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def at_least_one(form, field):
@@ -22,7 +17,7 @@ class StaffForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired("Enter their name."), Length(max=120)])
     email = EmailField("Email", validators=[DataRequired("Enter their school email."),
                                             Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address like name@school.org."), Length(max=254)])
-    roles = CheckboxesField("Roles", choices=list(ROLE_LABELS.items()), validators=[at_least_one])
+    roles = CheckboxesField("Roles", choices=choices(ROLE_LABELS.items()), validators=[at_least_one])
     submit = SubmitField("Save")
 
 
@@ -61,7 +56,7 @@ class PupilForm(FlaskForm):
 
 class GroupForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired("Enter a name for the group."), Length(max=120)])
-    kind = SelectField("Kind", choices=list(GROUP_KIND_LABELS.items()))
+    kind = SelectField("Kind", choices=choices(GROUP_KIND_LABELS.items()))
     external_id = StringField("MIS id", validators=[Optional(), Length(max=64)])
     submit = SubmitField("Save group")
 

@@ -3,7 +3,9 @@ from flask_login import current_user
 
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.extensions import db, htmx
+from rrp_pwa.forms import choices
 from rrp_pwa.models import Group, Pupil, Staff
+from rrp_pwa.records.timeline import timeline_for
 from rrp_pwa.roster import bp
 from rrp_pwa.roster.directory import (
     RosterError,
@@ -120,7 +122,9 @@ def pupils():
 @bp.route("/pupils/<int:pupil_id>")
 @staff_required()
 def pupil(pupil_id: int):
-    return render_template("roster/pupil.html", pupil=visible_pupil_or_404(pupil_id), confirm=ConfirmForm())
+    found = visible_pupil_or_404(pupil_id)
+    return render_template("roster/pupil.html", pupil=found, entries=timeline_for(found, current_user),
+                           confirm=ConfirmForm())
 
 
 @bp.route("/admin/pupils/new", methods=["GET", "POST"])
@@ -218,8 +222,8 @@ def group_members(group_id: int):
     all_staff = list(db.session.scalars(scoped(Staff).where(Staff.active.is_(True)).order_by(Staff.name)))
     form = MembersForm(data=None if request.method == "POST" else
                        {"pupils": [p.id for p in group.pupils], "staff": [s.id for s in group.staff]})
-    form.pupils.choices = [(p.id, p.display_name) for p in all_pupils]
-    form.staff.choices = [(s.id, s.name) for s in all_staff]
+    form.pupils.choices = choices((p.id, p.display_name) for p in all_pupils)
+    form.staff.choices = choices((s.id, s.name) for s in all_staff)
     if form.validate_on_submit():
         set_group_members(group, form.pupils.data, form.staff.data)
         db.session.commit()

@@ -1,6 +1,6 @@
 """roster: schools, staff, roles, pupils, groups
 
-Revision ID: 4eb7acdaab38
+Revision ID: 0001_roster
 Revises: 
 Create Date: 2026-11-27 04:42:45.803202
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '4eb7acdaab38'
+revision = '0001_roster'
 down_revision = None
 branch_labels = None
 depends_on = None

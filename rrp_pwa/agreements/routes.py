@@ -1,0 +1,1 @@
+from rrp_pwa.agreements import bp  # noqa: F401

@@ -1,0 +1,1 @@
+from rrp_pwa.circles import bp  # noqa: F401

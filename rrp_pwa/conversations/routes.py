@@ -1,0 +1,1 @@
+from rrp_pwa.conversations import bp  # noqa: F401

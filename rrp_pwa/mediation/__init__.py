@@ -1,0 +1,6 @@
+"""Peer mediation on shared tablets, led by pupil mediators, reviewed by staff."""
+from flask import Blueprint
+
+bp = Blueprint("mediation", __name__)
+
+from rrp_pwa.mediation import routes  # noqa: E402,F401

@@ -1,0 +1,1 @@
+from rrp_pwa.mediation import bp  # noqa: F401

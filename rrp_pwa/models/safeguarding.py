@@ -1,0 +1,43 @@
+"""Safeguarding concerns: a restricted record that only staff with the dsl role may read.
+
+A concern is never copied into a circle, chat, conversation or mediation record, never into
+an event feed, webhook or export. ``context_kind``/``context_id`` say where it was raised so
+the DSL can find the people involved; the context never points back at it.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from rrp_pwa.extensions import db
+from rrp_pwa.models.roster import Pupil, Staff, utcnow
+
+CONTEXT_KINDS = ("pupil", "circle", "chat", "conversation", "mediation", "conference", "checkin")
+CONCERN_STATUSES = ("new", "seen", "closed")
+
+
+class Concern(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    pupil_id: Mapped[int | None] = mapped_column(ForeignKey("pupil.id"), index=True)
+    subject_name: Mapped[str | None] = mapped_column(String(120))
+    note: Mapped[str] = mapped_column(Text)
+    context_kind: Mapped[str] = mapped_column(String(16))
+    context_id: Mapped[int | None] = mapped_column(Integer)
+    raised_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    raised_by_pupil_id: Mapped[int | None] = mapped_column(ForeignKey("pupil.id"))
+    status: Mapped[str] = mapped_column(String(8), default="new", index=True)
+    seen_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    pupil: Mapped[Pupil | None] = relationship(foreign_keys=[pupil_id])
+    raised_by_staff: Mapped[Staff | None] = relationship(foreign_keys=[raised_by_staff_id])
+    raised_by_pupil: Mapped[Pupil | None] = relationship(foreign_keys=[raised_by_pupil_id])
+    seen_by: Mapped[Staff | None] = relationship(foreign_keys=[seen_by_id])
+
+    @property
+    def about(self) -> str:
+        return self.pupil.display_name if self.pupil else (self.subject_name or "Not named")

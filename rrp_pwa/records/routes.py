@@ -1,0 +1,1 @@
+from rrp_pwa.records import bp  # noqa: F401

@@ -1,0 +1,59 @@
+"""Raising and reading safeguarding concerns. Only the dsl role reads them."""
+from datetime import datetime, timezone
+
+from sqlalchemy import Select, func, select
+
+from rrp_pwa.extensions import db
+from rrp_pwa.models.roster import Pupil, Staff
+from rrp_pwa.models.safeguarding import CONTEXT_KINDS, Concern
+
+DSL_ROLE = "dsl"
+
+
+class ConcernError(Exception):
+    """A concern that cannot be raised as given; the message is shown to the user."""
+
+
+def raise_concern(school_id: int, note: str, context_kind: str, context_id: int | None = None, *,
+                  pupil: Pupil | None = None, subject_name: str | None = None,
+                  raised_by_staff: Staff | None = None, raised_by_pupil: Pupil | None = None) -> Concern:
+    """File a concern for the DSL: facts in the words heard, who raised it, where and when.
+
+    It goes only to the restricted queue; the circle, chat or mediation it came from keeps no
+    copy and no link to it. The caller adds it to the session and commits.
+    """
+    note = (note or "").strip()
+    if not note:
+        raise ConcernError("Write what you saw or heard, in the words used. It goes only to the DSL.")
+    if len(note) > 5000:
+        raise ConcernError("Keep the note under 5,000 characters; the DSL will follow up in person.")
+    if context_kind not in CONTEXT_KINDS:
+        raise ConcernError("Unknown place for a concern.")
+    if pupil is not None and pupil.school_id != school_id:
+        raise ConcernError("That pupil is not in this school.")
+    if raised_by_staff is None and raised_by_pupil is None:
+        raise ConcernError("A concern records who raised it.")
+    return Concern(school_id=school_id, note=note, context_kind=context_kind, context_id=context_id,
+                   pupil_id=pupil.id if pupil else None,
+                   subject_name=(subject_name or "").strip()[:120] or None,
+                   raised_by_staff_id=raised_by_staff.id if raised_by_staff else None,
+                   raised_by_pupil_id=raised_by_pupil.id if raised_by_pupil else None,
+                   status="new", created_at=datetime.now(timezone.utc))
+
+
+def dsl_queue(school_id: int) -> Select[tuple[Concern]]:
+    """The DSL's queue: new concerns first, then the rest, newest first within each."""
+    return (select(Concern).where(Concern.school_id == school_id)
+            .order_by((Concern.status == "new").desc(), Concern.created_at.desc()))
+
+
+def new_concern_count(school_id: int) -> int:
+    return db.session.scalar(select(func.count(Concern.id))
+                             .where(Concern.school_id == school_id, Concern.status == "new")) or 0
+
+
+def mark_seen(concern: Concern, dsl: Staff) -> None:
+    if not dsl.has_role(DSL_ROLE) or dsl.school_id != concern.school_id:
+        raise ConcernError("Only the school's DSL can handle concerns.")
+    if concern.status == "new":
+        concern.status, concern.seen_by_id, concern.seen_at = "seen", dsl.id, datetime.now(timezone.utc)

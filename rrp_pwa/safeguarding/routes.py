@@ -1,0 +1,1 @@
+from rrp_pwa.safeguarding import bp  # noqa: F401

@@ -1,0 +1,1 @@
+from rrp_pwa.sync import bp  # noqa: F401
