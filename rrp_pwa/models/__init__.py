@@ -1,4 +1,5 @@
 """All models, imported here so Alembic and the app see one metadata."""
+from rrp_pwa.models.checkins import CheckIn, CheckInFollowUp
 from rrp_pwa.models.agreements import Agreement, AgreementParty, AgreementReview
 from rrp_pwa.models.roster import (
     GROUP_KINDS,
@@ -20,6 +21,8 @@ __all__ = [
     "Agreement",
     "AgreementParty",
     "AgreementReview",
+    "CheckIn",
+    "CheckInFollowUp",
     "Concern",
     "Group",
     "GroupPupil",

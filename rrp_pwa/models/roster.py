@@ -33,6 +33,7 @@ class School(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    checkin_scale: Mapped[str] = mapped_column(String(8), default="faces", server_default="faces")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -1,0 +1,1 @@
+"""Check-in scales and the rules for recording a check-in."""
