@@ -22,7 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.setdefault("SQLALCHEMY_DATABASE_URI",
                           database_url(app.config.get("DATABASE_URL"), app.instance_path))
 
-    from rrp_pwa import models  # noqa: F401  (register the tables)
+    from rrp_pwa import models, realtime  # noqa: F401  (models: register the tables)
     from rrp_pwa.database import configure_engine
     from rrp_pwa.throttle import make_throttle
 
@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     htmx.init_app(app)
     login_manager.init_app(app)
     app.extensions["rrp_throttle"] = make_throttle(app.config.get("REDIS_URL"))
+    realtime.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
 

@@ -1,0 +1,62 @@
+"""The broker fans messages out to every subscriber of a channel, and only that channel."""
+import pytest
+
+from rrp_pwa.realtime.broker import InProcessBroker, Message
+from rrp_pwa.realtime.sse import event_stream, format_event
+
+
+
+def make_broker(kind):
+    if kind == "memory":
+        return InProcessBroker()
+    from rrp_pwa.realtime.redis_broker import RedisBroker
+
+    return RedisBroker("redis://127.0.0.1:6379/0", prefix="rrp-test:")
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+def test_every_subscriber_of_a_channel_gets_each_message_once(kind):
+    broker = make_broker(kind)
+    devices = [broker.subscribe("circle:1") for _ in range(5)]
+    other = broker.subscribe("circle:2")
+    import time
+
+    time.sleep(0.2 if kind == "redis" else 0)
+    broker.publish("circle:1", Message("piece", "<p>Amira has the talking piece</p>", "7"))
+    for device in devices:
+        assert device.get(timeout=2) == Message("piece", "<p>Amira has the talking piece</p>", "7")
+        assert device.get(timeout=0.05) is None
+    assert other.get(timeout=0.2) is None
+    for subscription in (*devices, other):
+        subscription.close()
+    assert broker.subscriber_count("circle:1") == 0
+
+
+def test_a_slow_device_keeps_only_the_newest_messages():
+    broker = InProcessBroker()
+    slow = broker.subscribe("circle:1")
+    for version in range(100):
+        broker.publish("circle:1", Message("piece", f"v{version}", str(version)))
+    received = []
+    while (message := slow.get(timeout=0.01)) is not None:
+        received.append(message.id)
+    assert received[-1] == "99" and len(received) == 64
+
+
+def test_event_stream_opens_sends_the_current_state_then_pings_and_closes_the_subscription():
+    broker = InProcessBroker()
+    subscription = broker.subscribe("circle:1")
+    stream = event_stream(subscription, [Message("state", "<div>now</div>", "3")], ping_seconds=0.01,
+                          stop_after=lambda m: m.event == "closed")
+    assert next(stream).startswith(": open")
+    assert next(stream) == "event: state\nid: 3\ndata: <div>now</div>\n\n"
+    assert next(stream) == ": ping\n\n"
+    broker.publish("circle:1", Message("closed", "line one\nline two", "4"))
+    assert next(stream) == "event: closed\nid: 4\ndata: line one\ndata: line two\n\n"
+    with pytest.raises(StopIteration):
+        next(stream)
+    assert broker.subscriber_count("circle:1") == 0
+
+
+def test_format_event_without_id():
+    assert format_event(Message("ping", "")) == "event: ping\ndata: \n\n"
