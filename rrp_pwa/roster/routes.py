@@ -5,6 +5,7 @@ from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.extensions import db, htmx
 from rrp_pwa.forms import choices
 from rrp_pwa.models import Group, Pupil, Staff
+from rrp_pwa.records.actions import pupil_actions
 from rrp_pwa.records.timeline import timeline_for
 from rrp_pwa.roster import bp
 from rrp_pwa.roster.directory import (
@@ -124,7 +125,7 @@ def pupils():
 def pupil(pupil_id: int):
     found = visible_pupil_or_404(pupil_id)
     return render_template("roster/pupil.html", pupil=found, entries=timeline_for(found, current_user),
-                           confirm=ConfirmForm())
+                           actions=pupil_actions(found, current_user), confirm=ConfirmForm())
 
 
 @bp.route("/admin/pupils/new", methods=["GET", "POST"])
