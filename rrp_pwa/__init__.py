@@ -37,13 +37,13 @@ def create_app(config: dict | None = None) -> Flask:
         configure_engine(db.engine)
 
     from rrp_pwa import errors, security, sessions
-    from rrp_pwa import agreements, auth, circles, conversations, home, mediation, pwa, records, roster, safeguarding, sync
+    from rrp_pwa import agreements, auth, checkins, circles, conversations, home, mediation, pwa, records, roster, safeguarding, sync
     from rrp_pwa.cli import register_cli
 
     sessions.init_app(app)
     security.init_app(app)
     errors.init_app(app)
-    for capability in (auth, home, pwa, roster, circles, conversations, mediation, agreements, safeguarding,
+    for capability in (auth, home, pwa, roster, circles, checkins, conversations, mediation, agreements, safeguarding,
                        records, sync):
         app.register_blueprint(capability.bp)
     register_cli(app)

@@ -1,0 +1,1 @@
+from rrp_pwa.checkins import bp  # noqa: F401
