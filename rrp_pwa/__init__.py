@@ -1,4 +1,5 @@
 """RRP: relational and restorative practice for schools, as a Flask progressive web app."""
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -10,8 +11,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the app: configuration, extensions, blueprints, CLI and error handlers."""
-    app = Flask(__name__, instance_path=str(ROOT / "instance"),
+    """Build the app: configuration, extensions, blueprints, CLI and error handlers.
+
+    ``INSTANCE_PATH`` (config or environment) moves instance/, where the embedded SQLite
+    database and the generated secret key live.
+    """
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH") or ROOT / "instance"
+    app = Flask(__name__, instance_path=str(instance_path),
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     app.config.from_object(Config)
     if config:
@@ -39,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     from rrp_pwa import errors, security, sessions
     from rrp_pwa import agreements, auth, checkins, circles, conversations, home, mediation, pwa, records, roster, safeguarding, sync
     from rrp_pwa.cli import register_cli
+    from rrp_pwa.platform import register_platform_cli
 
     sessions.init_app(app)
     security.init_app(app)
@@ -47,4 +54,5 @@ def create_app(config: dict | None = None) -> Flask:
                        records, sync):
         app.register_blueprint(capability.bp)
     register_cli(app)
+    register_platform_cli(app)
     return app
