@@ -1,0 +1,154 @@
+"""Quick restorative chats: the school's chips, recording a chat, and who sees which chats.
+
+A midday assistant picks the pupil(s), then taps what happened and where (and optionally what
+was agreed). Offline devices send a ``client_uuid`` so a chat sent twice is stored once.
+"""
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, select
+
+from rrp_pwa.extensions import db
+from rrp_pwa.models.conversations import CHIP_KINDS, ChatChipList, QuickChat, QuickChatPupil
+from rrp_pwa.models.roster import GroupPupil, GroupStaff, Pupil, School, Staff
+
+DEFAULT_CHIPS = {
+    "what": ("Unkind words", "Physical", "Left out", "Game dispute", "Falling out", "Upset"),
+    "where": ("Playground", "Field", "Dining hall", "Corridor", "Toilets", "Classroom"),
+    "agreed": ("Said sorry", "Will play fairly", "Will give space", "Will include them", "Will tell an adult"),
+}
+CHIP_KIND_LABELS = {"what": "What happened", "where": "Where", "agreed": "What was agreed"}
+MAX_NOTE = 280
+MAX_CHIP = 60
+MAX_CHIPS = 16
+MAX_PUPILS = 8
+RECENT_PUPILS = 6
+
+
+class ChatError(Exception):
+    """A quick chat that can't be saved as given; the message is shown to the user."""
+
+
+def chips_for(school_id: int, kind: str) -> list[str]:
+    """The school's chips of ``kind`` (what / where / agreed), or the shipped defaults."""
+    saved = db.session.scalar(select(ChatChipList).where(ChatChipList.school_id == school_id,
+                                                         ChatChipList.kind == kind))
+    return saved.labels.splitlines() if saved else list(DEFAULT_CHIPS[kind])
+
+
+def parse_chips(text: str) -> list[str]:
+    """One chip per line; blank lines and repeats dropped. Raises ChatError when a list breaks a rule."""
+    labels: list[str] = []
+    for line in (text or "").splitlines():
+        label = " ".join(line.split())
+        if label and label.casefold() not in {seen.casefold() for seen in labels}:
+            labels.append(label)
+    if not labels:
+        raise ChatError("Give at least one chip, one per line.")
+    if len(labels) > MAX_CHIPS:
+        raise ChatError(f"Keep it to {MAX_CHIPS} chips so they fit on a phone.")
+    if any(len(label) > MAX_CHIP for label in labels):
+        raise ChatError(f"Keep each chip to {MAX_CHIP} characters.")
+    return labels
+
+
+def set_chips(school_id: int, kind: str, text: str) -> list[str]:
+    """Replace the school's chips of ``kind`` with the lines of ``text``. Old chats keep their words."""
+    if kind not in CHIP_KINDS:
+        raise ChatError("Unknown kind of chip.")
+    labels = parse_chips(text)
+    saved = db.session.scalar(select(ChatChipList).where(ChatChipList.school_id == school_id,
+                                                         ChatChipList.kind == kind))
+    if saved is None:
+        saved = ChatChipList(school_id=school_id, kind=kind)
+        db.session.add(saved)
+    saved.labels = "\n".join(labels)
+    return labels
+
+
+def _chip(school_id: int, kind: str, value: str | None, required: bool) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        if required:
+            raise ChatError(f"Choose {CHIP_KIND_LABELS[kind].lower()}.")
+        return None
+    if value not in chips_for(school_id, kind):
+        raise ChatError(f"“{value[:MAX_CHIP]}” isn't one of the school's chips for {CHIP_KIND_LABELS[kind].lower()}.")
+    return value
+
+
+def record_quick_chat(school_id: int, staff: Staff, pupils: list[Pupil], what: str, where: str,
+                      agreed: str | None = None, note: str | None = None,
+                      happened_at: datetime | None = None, client_uuid: str | None = None) -> QuickChat:
+    """Add a quick chat to the session (the caller commits) and return it.
+
+    Rules: at least one pupil, all of this school (and the member of staff too); ``what`` and
+    ``where`` are chips of the school; ``agreed`` is optional and also a chip; the optional note
+    is at most 280 characters. The time is now unless given (an offline device sends when it
+    happened). A second call with the same ``client_uuid`` returns the first chat unchanged.
+    """
+    if client_uuid:
+        existing = db.session.scalar(select(QuickChat).where(QuickChat.school_id == school_id,
+                                                             QuickChat.client_uuid == client_uuid))
+        if existing is not None:
+            return existing
+        if len(client_uuid) > 36:
+            raise ChatError("That chat's device id is not valid.")
+    if staff.school_id != school_id:
+        raise ChatError("Only staff of this school can log its chats.")
+    unique = list({pupil.id: pupil for pupil in pupils}.values())
+    if not unique:
+        raise ChatError("Choose at least one pupil.")
+    if len(unique) > MAX_PUPILS:
+        raise ChatError(f"A quick chat is for up to {MAX_PUPILS} pupils; use a restorative conversation or circle.")
+    if any(pupil.school_id != school_id for pupil in unique):
+        raise ChatError("That pupil is not in this school.")
+    what_chip = _chip(school_id, "what", what, required=True)
+    where_chip = _chip(school_id, "where", where, required=True)
+    agreed_chip = _chip(school_id, "agreed", agreed, required=False)
+    note = (note or "").strip() or None
+    if note and len(note) > MAX_NOTE:
+        raise ChatError(f"Keep the note to {MAX_NOTE} characters.")
+    when = happened_at or datetime.now(timezone.utc)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    if when > datetime.now(timezone.utc) + timedelta(minutes=5):
+        raise ChatError("A chat can't happen in the future: check the device's clock.")
+    chat = QuickChat(school_id=school_id, staff_id=staff.id, what=what_chip, where=where_chip,
+                     agreed=agreed_chip, note=note, happened_at=when, client_uuid=client_uuid or None)
+    chat.pupils = unique
+    db.session.add(chat)
+    return chat
+
+
+def recent_pupils(staff: Staff, limit: int = RECENT_PUPILS) -> list[Pupil]:
+    """The pupils this person chose most recently in their chats, newest first (no repeats)."""
+    rows = db.session.execute(
+        select(Pupil, QuickChat.happened_at)
+        .join(QuickChatPupil, QuickChatPupil.pupil_id == Pupil.id)
+        .join(QuickChat, QuickChat.id == QuickChatPupil.chat_id)
+        .where(QuickChat.staff_id == staff.id, QuickChat.school_id == staff.school_id, Pupil.archived.is_(False))
+        .order_by(QuickChat.happened_at.desc(), Pupil.given_name, Pupil.id).limit(limit * 4))
+    seen: dict[int, Pupil] = {}
+    for pupil, _when in rows:
+        seen.setdefault(pupil.id, pupil)
+    return list(seen.values())[:limit]
+
+
+def school_day_bounds(school: School, day: date) -> tuple[datetime, datetime]:
+    """The start and end (UTC) of ``day`` in the school's time zone."""
+    zone = ZoneInfo(school.timezone or "Europe/London")
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    return start.astimezone(timezone.utc), (start + timedelta(days=1)).astimezone(timezone.utc)
+
+
+def lunchtime_chats(teacher: Staff, day: date) -> Select[tuple[QuickChat]]:
+    """Chats on ``day`` about pupils in the groups this teacher belongs to, newest first."""
+    start, end = school_day_bounds(teacher.school, day)
+    my_pupils = (select(GroupPupil.pupil_id).join(GroupStaff, GroupStaff.group_id == GroupPupil.group_id)
+                 .where(GroupStaff.staff_id == teacher.id))
+    about_mine = select(QuickChatPupil.chat_id).where(QuickChatPupil.pupil_id.in_(my_pupils))
+    return (select(QuickChat)
+            .where(QuickChat.school_id == teacher.school_id, QuickChat.id.in_(about_mine),
+                   QuickChat.happened_at >= start, QuickChat.happened_at < end)
+            .order_by(QuickChat.happened_at.desc()))
