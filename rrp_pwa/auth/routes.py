@@ -1,4 +1,4 @@
-from urllib.parse import urlsplit
+import time
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
@@ -11,18 +11,15 @@ from rrp_pwa.auth.signin import (
     SignInRefused,
     SignInThrottled,
     authenticate,
+    is_local_path,
     sign_out_everywhere,
 )
 from rrp_pwa.extensions import db
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site: no scheme, no host, no protocol-relative '//' trick."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith(("//", "/\\")):
-            return target
-    return url_for("home.index")
+    """Where to go after sign-in: ``next`` if it is a path on this site, else the home screen."""
+    return target if is_local_path(target) else url_for("home.index")
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -48,6 +45,7 @@ def sign_in():
         else:
             session.clear()
             login_user(staff)
+            session["seen"] = int(time.time())
             return redirect(safe_next(request.args.get("next")))
     return render_template("auth/sign_in.html", form=form), status
 

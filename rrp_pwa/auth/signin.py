@@ -1,5 +1,6 @@
 """The rules of staff sign-in: credentials, throttling per account and per IP, sign-out everywhere."""
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -53,6 +54,21 @@ def authenticate(email: str, password: str, ip: str, throttle, limits: SignInLim
 def sign_out_everywhere(staff: Staff) -> None:
     """Invalidate every session of this person, on every device, by bumping the session epoch."""
     staff.session_epoch += 1
+
+
+def is_local_path(target: str | None) -> bool:
+    """True only for a path on this site, so ``next`` can never send someone elsewhere.
+
+    Refused: any scheme or host, protocol-relative ``//host``, ``/\\host`` (browsers read a
+    backslash as a slash), and control characters or spaces (browsers drop tabs and newlines,
+    turning "/<tab>/host" into "//host").
+    """
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return False
+    if any(ch <= " " or ch == "\x7f" for ch in target) or "\\" in target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
 
 
 def load_staff(session_id: str) -> Staff | None:

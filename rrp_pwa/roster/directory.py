@@ -9,7 +9,12 @@ WHOLE_SCHOOL_ROLES = ("admin", "pastoral", "dsl")
 
 
 class RosterError(Exception):
-    """A roster change that breaks a rule; the message is shown to the admin."""
+    """A roster change that breaks a rule; the message is shown to the admin, beside ``field``
+    when the rule is about one field."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def sees_whole_school(staff: Staff) -> bool:
@@ -52,7 +57,7 @@ def add_staff(school: School, email: str, name: str, roles: list[str], password:
     """Create a staff member; emails are unique across every school because they sign in by email."""
     email = email.strip().lower()
     if db.session.scalar(select(Staff.id).where(Staff.email == email)):
-        raise RosterError("Someone already signs in with that email.")
+        raise RosterError("Someone already signs in with that email.", "email")
     staff = Staff(school_id=school.id, email=email, name=name.strip(), active=True, session_epoch=0)
     staff.set_password(password)
     staff.set_roles(roles)
@@ -65,7 +70,7 @@ def update_staff(staff: Staff, acting: Staff, name: str, email: str, roles: list
     email = email.strip().lower()
     clash = db.session.scalar(select(Staff.id).where(Staff.email == email, Staff.id != staff.id))
     if clash:
-        raise RosterError("Someone already signs in with that email.")
+        raise RosterError("Someone already signs in with that email.", "email")
     if staff.id == acting.id and "admin" not in roles:
         raise RosterError("You can't remove your own admin role. Ask another admin to do it.")
     staff.name, staff.email = name.strip(), email
@@ -85,6 +90,47 @@ def reset_password(staff: Staff, password: str) -> None:
     """Set a new password and end every session that used the old one."""
     staff.set_password(password)
     staff.session_epoch += 1
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def _mis_id_taken(model: type[Pupil] | type[Group], row: Pupil | Group, external_id: str) -> bool:
+    query = scoped(model, row.school_id).where(model.external_id == external_id)
+    if row.id is not None:
+        query = query.where(model.id != row.id)
+    return db.session.scalar(query.with_only_columns(model.id)) is not None
+
+
+def save_pupil(pupil: Pupil, given_name: str, family_name: str, preferred_name: str | None = None,
+               year_group: str | None = None, external_id: str | None = None,
+               peer_mediator: bool = False) -> Pupil:
+    """Set a pupil's details (new pupils need ``school_id`` set). The MIS id is unique within
+    the school, because roster imports match pupils by it; blank optional fields are stored as none."""
+    external_id = _blank_to_none(external_id)
+    if external_id and _mis_id_taken(Pupil, pupil, external_id):
+        raise RosterError("Another pupil already has that MIS id.", "external_id")
+    pupil.given_name, pupil.family_name = given_name.strip(), family_name.strip()
+    pupil.preferred_name, pupil.year_group = _blank_to_none(preferred_name), _blank_to_none(year_group)
+    pupil.external_id, pupil.peer_mediator = external_id, bool(peer_mediator)
+    if pupil.archived is None:
+        pupil.archived = False
+    db.session.add(pupil)
+    return pupil
+
+
+def save_group(group: Group, name: str, kind: str, external_id: str | None = None) -> Group:
+    """Set a group's details (new groups need ``school_id`` set); its MIS id is unique in the school."""
+    external_id = _blank_to_none(external_id)
+    if external_id and _mis_id_taken(Group, group, external_id):
+        raise RosterError("Another group already has that MIS id.", "external_id")
+    group.name, group.kind, group.external_id = name.strip(), kind, external_id
+    if group.archived is None:
+        group.archived = False
+    db.session.add(group)
+    return group
 
 
 def set_group_members(group: Group, pupil_ids: list[int], staff_ids: list[int]) -> None:

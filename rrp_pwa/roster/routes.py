@@ -12,6 +12,8 @@ from rrp_pwa.roster.directory import (
     RosterError,
     add_staff,
     reset_password,
+    save_group,
+    save_pupil,
     search_pupils,
     set_group_members,
     set_staff_active,
@@ -29,6 +31,17 @@ from rrp_pwa.roster.forms import (
     StaffForm,
 )
 from rrp_pwa.tenancy import get_scoped_or_404, scoped
+
+
+def show_error(form, error: RosterError) -> None:
+    """Put a broken roster rule beside the field it is about, or above the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    (field.errors if field is not None else form.form_errors).append(str(error))
+
+
+def pupil_fields(form: PupilForm) -> dict:
+    return {name: form[name].data for name in
+            ("given_name", "family_name", "preferred_name", "year_group", "external_id", "peer_mediator")}
 
 
 def visible_pupil_or_404(pupil_id: int) -> Pupil:
@@ -54,7 +67,7 @@ def staff_new():
         try:
             add_staff(current_user.school, form.email.data, form.name.data, form.roles.data, form.password.data)
         except RosterError as exc:
-            form.email.errors.append(str(exc))
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(f"{form.name.data} has been added.")
@@ -71,7 +84,7 @@ def staff_edit(staff_id: int):
         try:
             update_staff(member, current_user, form.name.data, form.email.data, form.roles.data)
         except RosterError as exc:
-            form.form_errors.append(str(exc))
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(f"{member.name}'s details have been saved.")
@@ -133,12 +146,14 @@ def pupil(pupil_id: int):
 def pupil_new():
     form = PupilForm()
     if form.validate_on_submit():
-        pupil = Pupil(school_id=current_user.school_id, archived=False)
-        form.populate_obj(pupil)
-        db.session.add(pupil)
-        db.session.commit()
-        flash(f"{pupil.display_name} has been added.")
-        return redirect(url_for("roster.pupil", pupil_id=pupil.id))
+        try:
+            pupil = save_pupil(Pupil(school_id=current_user.school_id, archived=False), **pupil_fields(form))
+        except RosterError as exc:
+            show_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{pupil.display_name} has been added.")
+            return redirect(url_for("roster.pupil", pupil_id=pupil.id))
     return render_template("roster/pupil_form.html", form=form, title="Add a pupil"), 400 if form.errors else 200
 
 
@@ -148,12 +163,14 @@ def pupil_edit(pupil_id: int):
     pupil = get_scoped_or_404(Pupil, pupil_id)
     form = PupilForm(obj=pupil)
     if form.validate_on_submit():
-        form.populate_obj(pupil)
-        pupil.preferred_name = pupil.preferred_name or None
-        pupil.external_id = pupil.external_id or None
-        db.session.commit()
-        flash(f"{pupil.display_name}'s details have been saved.")
-        return redirect(url_for("roster.pupil", pupil_id=pupil.id))
+        try:
+            save_pupil(pupil, **pupil_fields(form))
+        except RosterError as exc:
+            show_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{pupil.display_name}'s details have been saved.")
+            return redirect(url_for("roster.pupil", pupil_id=pupil.id))
     return render_template("roster/pupil_form.html", form=form, pupil=pupil,
                            title=f"Edit {pupil.display_name}"), 400 if form.errors else 200
 
@@ -189,13 +206,15 @@ def group(group_id: int):
 def group_new():
     form = GroupForm()
     if form.validate_on_submit():
-        group = Group(school_id=current_user.school_id, archived=False)
-        form.populate_obj(group)
-        group.external_id = group.external_id or None
-        db.session.add(group)
-        db.session.commit()
-        flash(f"{group.name} has been added. Now choose its members.")
-        return redirect(url_for("roster.group_members", group_id=group.id))
+        try:
+            group = save_group(Group(school_id=current_user.school_id, archived=False),
+                               form.name.data, form.kind.data, form.external_id.data)
+        except RosterError as exc:
+            show_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{group.name} has been added. Now choose its members.")
+            return redirect(url_for("roster.group_members", group_id=group.id))
     return render_template("roster/group_form.html", form=form, title="Add a group"), 400 if form.errors else 200
 
 
@@ -205,11 +224,14 @@ def group_edit(group_id: int):
     group = get_scoped_or_404(Group, group_id)
     form = GroupForm(obj=group)
     if form.validate_on_submit():
-        form.populate_obj(group)
-        group.external_id = group.external_id or None
-        db.session.commit()
-        flash(f"{group.name} has been saved.")
-        return redirect(url_for("roster.group", group_id=group.id))
+        try:
+            save_group(group, form.name.data, form.kind.data, form.external_id.data)
+        except RosterError as exc:
+            show_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{group.name} has been saved.")
+            return redirect(url_for("roster.group", group_id=group.id))
     return render_template("roster/group_form.html", form=form, group=group,
                            title=f"Edit {group.name}"), 400 if form.errors else 200
 
