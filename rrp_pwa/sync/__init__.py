@@ -1,6 +1,7 @@
 """Offline sync, OneRoster roster import, the event feed, webhooks and exports."""
 from flask import Blueprint
 
-bp = Blueprint("sync", __name__)
+# cli_group=None: the commands are `flask import-oneroster` and `flask deliver-webhooks`.
+bp = Blueprint("sync", __name__, cli_group=None)
 
-from rrp_pwa.sync import routes  # noqa: E402,F401
+from rrp_pwa.sync import cli, routes  # noqa: E402,F401

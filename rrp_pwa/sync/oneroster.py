@@ -1,0 +1,513 @@
+"""OneRoster 1.2 CSV roster import: validate the whole package, then show or apply the diff.
+
+Rules:
+- Nothing is written unless the whole package is valid: the manifest, each file's required
+  columns, allowed values, dates, and every sourcedId reference (to a row in the package or,
+  for a delta, to a record imported earlier). Each problem names the file, line and column.
+- Records are matched by sourcedId (``external_id``), so importing the same package twice
+  changes nothing. Pupils are users with the role ``student``; staff are ``teacher`` (role
+  teacher), ``administrator`` (role admin) and ``aide`` (role support). Classes become groups
+  (``homeroom`` a tutor group, ``scheduled`` a class) and enrolments their members.
+- Delta rows with status ``tobedeleted`` archive pupils and groups, deactivate staff and remove
+  memberships. In a bulk file, a record imported earlier that is no longer listed is archived
+  (or deactivated) the same way; records typed in by hand (no sourcedId) are never touched.
+- New staff accounts are created deactivated with an unguessable password: an admin sets a
+  first password and reactivates each one from the Staff screen. Imported roles are added to
+  the roles a member already holds, never taken away.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import secrets
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import PurePosixPath
+
+from sqlalchemy import delete, insert, select
+from werkzeug.security import generate_password_hash
+
+from rrp_pwa.extensions import db
+from rrp_pwa.models import Group, GroupPupil, GroupStaff, Pupil, School, Staff
+
+FILE_MODES = ("bulk", "delta", "absent")
+KNOWN_FILES = ("orgs", "academicSessions", "courses", "classes", "users", "roles", "enrollments")
+REQUIRED_FILES = ("orgs", "academicSessions", "classes", "users", "roles", "enrollments")
+REQUIRED_COLUMNS = {
+    "orgs": ("sourcedId", "status", "dateLastModified", "name", "type"),
+    "academicSessions": ("sourcedId", "status", "dateLastModified", "title", "type", "startDate", "endDate",
+                         "schoolYear"),
+    "courses": ("sourcedId", "status", "dateLastModified", "title", "orgSourcedId"),
+    "classes": ("sourcedId", "status", "dateLastModified", "title", "classType", "schoolSourcedId",
+                "termSourcedIds"),
+    "users": ("sourcedId", "status", "dateLastModified", "enabledUser", "givenName", "familyName"),
+    "roles": ("sourcedId", "status", "dateLastModified", "userSourcedId", "roleType", "role", "orgSourcedId"),
+    "enrollments": ("sourcedId", "status", "dateLastModified", "classSourcedId", "schoolSourcedId",
+                    "userSourcedId", "role"),
+}
+ORG_TYPES = ("department", "school", "district", "local", "state", "national")
+SESSION_TYPES = ("gradingPeriod", "semester", "schoolYear", "term")
+CLASS_TYPES = ("homeroom", "scheduled")
+USER_ROLES = ("administrator", "aide", "counselor", "districtAdministrator", "guardian", "parent", "principal",
+              "proctor", "relative", "siteAdministrator", "student", "systemAdministrator", "teacher")
+ROLE_TYPES = ("primary", "secondary")
+STAFF_ROLES = {"teacher": "teacher", "administrator": "admin", "aide": "support"}
+PUPIL_FIELDS = ("given_name", "family_name", "preferred_name", "year_group", "archived")
+STAFF_FIELDS = ("name", "email", "active")
+GROUP_FIELDS = ("name", "kind", "archived")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}, line {self.line}" if self.line else self.file
+        return f"{where}, column {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+
+
+class OneRosterInvalid(Exception):
+    """The package breaks the rules; ``problems`` lists every one found (nothing was written)."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(f"{len(problems)} problem(s) in the OneRoster package")
+        self.problems = problems
+
+
+@dataclass
+class Change:
+    kind: str        # pupil, staff, group, membership
+    action: str      # added, changed, archived, removed
+    external_id: str
+    label: str
+    details: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportPlan:
+    """What an import does (or did): every change, grouped for the diff screen."""
+
+    changes: list[Change] = field(default_factory=list)
+
+    def of(self, kind: str, action: str) -> list[Change]:
+        return [c for c in self.changes if c.kind == kind and c.action == action]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        table: dict[str, dict[str, int]] = {}
+        for change in self.changes:
+            table.setdefault(change.kind, {}).setdefault(change.action, 0)
+            table[change.kind][change.action] += 1
+        return table
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+
+@dataclass
+class Row:
+    line: int
+    values: dict[str, str]
+
+    def __getitem__(self, key: str) -> str:
+        return (self.values.get(key) or "").strip()
+
+
+@dataclass
+class Package:
+    """A parsed package: the mode of each file and its rows (only files the manifest includes)."""
+
+    modes: dict[str, str]
+    rows: dict[str, list[Row]]
+
+    @property
+    def row_count(self) -> int:
+        return sum(len(rows) for rows in self.rows.values())
+
+
+def read_package(data: bytes) -> Package:
+    """Parse and validate the ZIP's manifest and files; raise OneRosterInvalid listing every problem."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise OneRosterInvalid([Problem("package", 0, "", "This is not a ZIP file.")]) from None
+    members = {PurePosixPath(name).name: name for name in archive.namelist() if not name.endswith("/")}
+    if "manifest.csv" not in members:
+        raise OneRosterInvalid([Problem("manifest.csv", 0, "", "The package has no manifest.csv.")])
+    problems: list[Problem] = []
+    modes = _read_manifest(_rows(archive.read(members["manifest.csv"]), "manifest.csv", problems), members, problems)
+    rows: dict[str, list[Row]] = {}
+    for name, mode in modes.items():
+        if mode == "absent" or f"{name}.csv" not in members:
+            continue
+        file_rows = _rows(archive.read(members[f"{name}.csv"]), f"{name}.csv", problems, REQUIRED_COLUMNS[name])
+        if file_rows is not None:
+            rows[name] = file_rows
+    if not problems:
+        for name, file_rows in rows.items():
+            _check_values(name, modes[name], file_rows, problems)
+    if problems:
+        raise OneRosterInvalid(problems)
+    return Package(modes, rows)
+
+
+def _rows(raw: bytes, filename: str, problems: list[Problem], required: tuple[str, ...] = ()) -> list[Row] | None:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        problems.append(Problem(filename, 0, "", "The file is not UTF-8 text."))
+        return None
+    reader = csv.DictReader(io.StringIO(text))
+    header = reader.fieldnames or []
+    missing = [column for column in required if column not in header]
+    for column in missing:
+        problems.append(Problem(filename, 1, column, "This required column is missing."))
+    if missing:
+        return None
+    return [Row(index, values) for index, values in enumerate(reader, start=2)]
+
+
+def _read_manifest(rows: list[Row] | None, members: dict[str, str], problems: list[Problem]) -> dict[str, str]:
+    if rows is None:
+        return {}
+    properties = {row["propertyName"]: row for row in rows}
+    version = properties.get("oneroster.version")
+    if version is None or version["value"] not in ("1.1", "1.2"):
+        line = version.line if version else 0
+        problems.append(Problem("manifest.csv", line, "value", "oneroster.version must be 1.2."))
+    modes: dict[str, str] = {}
+    for name in KNOWN_FILES:
+        row = properties.get(f"file.{name}")
+        mode = row["value"] if row else "absent"
+        if mode not in FILE_MODES:
+            problems.append(Problem("manifest.csv", row.line, "value",
+                                    f"file.{name} must be bulk, delta or absent, not '{mode}'."))
+            continue
+        if mode != "absent" and f"{name}.csv" not in members:
+            problems.append(Problem("manifest.csv", row.line, "value",
+                                    f"The manifest lists {name}.csv as {mode} but the package has no {name}.csv."))
+        if row is None and name in REQUIRED_FILES:
+            problems.append(Problem("manifest.csv", 0, "propertyName", f"file.{name} is missing from the manifest."))
+        modes[name] = mode
+    return modes
+
+
+def _check_values(name: str, mode: str, rows: list[Row], problems: list[Problem]) -> None:
+    """Allowed values and dates of one file (references are checked once every file is read)."""
+    filename = f"{name}.csv"
+    allowed = {"orgs": {"type": ORG_TYPES}, "academicSessions": {"type": SESSION_TYPES},
+               "classes": {"classType": CLASS_TYPES}, "users": {"enabledUser": ("true", "false")},
+               "roles": {"role": USER_ROLES, "roleType": ROLE_TYPES}, "enrollments": {"role": USER_ROLES}}.get(name, {})
+    dates = {"academicSessions": ("startDate", "endDate"), "roles": ("beginDate", "endDate"),
+             "enrollments": ("beginDate", "endDate")}.get(name, ())
+    seen: set[str] = set()
+    for row in rows:
+        def bad(column: str, message: str) -> None:
+            problems.append(Problem(filename, row.line, column, message))
+
+        if not row["sourcedId"]:
+            bad("sourcedId", "Every row needs a sourcedId.")
+        elif row["sourcedId"] in seen:
+            bad("sourcedId", f"'{row['sourcedId']}' appears twice in this file.")
+        seen.add(row["sourcedId"])
+        statuses = ("active", "tobedeleted") if mode == "delta" else ("", "active")
+        if row["status"] not in statuses:
+            bad("status", f"In a {mode} file the status must be {' or '.join(s or 'empty' for s in statuses)}.")
+        if row["dateLastModified"] and not _is_datetime(row["dateLastModified"]):
+            bad("dateLastModified", f"'{row['dateLastModified']}' is not a date and time like 2026-09-01T08:00:00Z.")
+        if mode == "delta" and not row["dateLastModified"]:
+            bad("dateLastModified", "A delta file needs dateLastModified on every row.")
+        for column, values in allowed.items():
+            if row[column] not in values:
+                bad(column, f"'{row[column]}' is not allowed here; use one of: {', '.join(values)}.")
+        for column in dates:
+            if row[column] and not _is_date(row[column]):
+                bad(column, f"'{row[column]}' is not a date like 2026-09-01.")
+        if name == "users" and row["email"] and not EMAIL.match(row["email"]):
+            bad("email", f"'{row['email']}' is not an email address.")
+        if name in ("classes", "orgs") and not row["title" if name == "classes" else "name"]:
+            bad("title" if name == "classes" else "name", "This can't be empty.")
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
+
+
+def _is_datetime(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def check_references(school: School, package: Package) -> None:
+    """Every sourcedId a row points at exists in the package or (for a delta) was imported before."""
+    rows, problems = package.rows, []
+    org_ids = {row["sourcedId"] for row in rows.get("orgs", [])}
+    session_ids = {row["sourcedId"] for row in rows.get("academicSessions", [])}
+    course_ids = {row["sourcedId"] for row in rows.get("courses", [])}
+    user_ids = {row["sourcedId"] for row in rows.get("users", [])} | _known(Pupil, school) | _known(Staff, school)
+    class_ids = {row["sourcedId"] for row in rows.get("classes", [])} | _known(Group, school)
+
+    def check(name: str, column: str, known: set[str], present: bool, optional: bool = False) -> None:
+        if not present:
+            return
+        for row in rows.get(name, []):
+            for ref in row[column].split(",") if optional else [row[column]]:
+                ref = ref.strip()
+                if (ref or not optional) and ref not in known:
+                    problems.append(Problem(f"{name}.csv", row.line, column,
+                                            f"'{ref}' does not match any sourcedId{_where(column)}."))
+
+    has_orgs = "orgs" in rows
+    check("classes", "schoolSourcedId", org_ids, has_orgs)
+    check("classes", "termSourcedIds", session_ids, "academicSessions" in rows, optional=True)
+    check("classes", "courseSourcedId", course_ids, "courses" in rows, optional=True)
+    check("roles", "userSourcedId", user_ids, True)
+    check("roles", "orgSourcedId", org_ids, has_orgs)
+    check("enrollments", "userSourcedId", user_ids, True)
+    check("enrollments", "classSourcedId", class_ids, True)
+    check("enrollments", "schoolSourcedId", org_ids, has_orgs)
+    if problems:
+        raise OneRosterInvalid(problems)
+
+
+def _where(column: str) -> str:
+    return {"userSourcedId": " in users.csv", "classSourcedId": " in classes.csv",
+            "schoolSourcedId": " in orgs.csv", "orgSourcedId": " in orgs.csv",
+            "termSourcedIds": " in academicSessions.csv", "courseSourcedId": " in courses.csv"}.get(column, "")
+
+
+def _known(model, school: School) -> set[str]:
+    return set(db.session.scalars(select(model.external_id).where(model.school_id == school.id,
+                                                                  model.external_id.is_not(None))))
+
+
+def import_roster(school: School, data: bytes, *, apply: bool, acting: Staff | None = None,
+                  progress: Callable[[int], None] | None = None) -> ImportPlan:
+    """Validate the package, then work out (and with ``apply``, make) every change; the caller commits."""
+    package = read_package(data)
+    check_references(school, package)
+    return _Importer(school, package, apply, acting, progress or (lambda n: None)).run()
+
+
+class _Importer:
+    def __init__(self, school: School, package: Package, apply: bool, acting: Staff | None,
+                 progress: Callable[[int], None]):
+        self.school, self.package, self.apply, self.acting, self.progress = school, package, apply, acting, progress
+        self.plan = ImportPlan()
+        self.pupils = {p.external_id: p for p in db.session.scalars(
+            select(Pupil).where(Pupil.school_id == school.id, Pupil.external_id.is_not(None)))}
+        self.staff = {s.external_id: s for s in db.session.scalars(
+            select(Staff).where(Staff.school_id == school.id, Staff.external_id.is_not(None)))}
+        self.groups = {g.external_id: g for g in db.session.scalars(
+            select(Group).where(Group.school_id == school.id, Group.external_id.is_not(None)))}
+
+    @cached_property
+    def unusable_password_hash(self) -> str:
+        """One hash of a discarded random secret, shared by the new accounts (scrypt is slow on purpose)."""
+        return generate_password_hash(secrets.token_urlsafe(32), method="scrypt")
+
+    def run(self) -> ImportPlan:
+        rows = self.package.rows
+        roles: dict[str, set[str]] = {}
+        for row in rows.get("roles", []):
+            if row["status"] != "tobedeleted":
+                roles.setdefault(row["userSourcedId"], set()).add(row["role"])
+        self.progress(len(rows.get("roles", [])))
+        self._users(rows.get("users", []), roles)
+        self._classes(rows.get("classes", []))
+        if self.apply:
+            db.session.flush()
+        self._enrollments(rows.get("enrollments", []))
+        for name in ("orgs", "academicSessions", "courses"):
+            self.progress(len(rows.get(name, [])))
+        return self.plan
+
+    def _change(self, kind: str, action: str, external_id: str, label: str, details: list[str] | None = None):
+        self.plan.changes.append(Change(kind, action, external_id, label, details or []))
+
+    def _users(self, rows: list[Row], roles: dict[str, set[str]]) -> None:
+        listed: set[str] = set()
+        for row in rows:
+            sid = row["sourcedId"]
+            listed.add(sid)
+            held = roles.get(sid, set())
+            gone = row["status"] == "tobedeleted"
+            if "student" in held or (not held and sid in self.pupils):
+                self._pupil(row, gone or row["enabledUser"] == "false")
+            elif held & set(STAFF_ROLES) or (not held and sid in self.staff):
+                self._staff(row, {STAFF_ROLES[r] for r in held & set(STAFF_ROLES)}, gone)
+        self.progress(len(rows))
+        if self.package.modes.get("users") == "bulk":
+            for sid, pupil in self.pupils.items():
+                if sid not in listed and not pupil.archived:
+                    self._set(pupil, "pupil", sid, pupil.display_name, {"archived": True})
+            for sid, member in self.staff.items():
+                if sid not in listed and member.active and member is not self.acting:
+                    self._set(member, "staff", sid, member.name, {"active": False})
+
+    def _pupil(self, row: Row, archived: bool) -> None:
+        sid = row["sourcedId"]
+        wanted = {"given_name": row["givenName"][:80], "family_name": row["familyName"][:80],
+                  "preferred_name": (row["preferredGivenName"] or None) and row["preferredGivenName"][:80],
+                  "year_group": _year_group(row["grades"]), "archived": archived}
+        pupil = self.pupils.get(sid)
+        if pupil is None:
+            if archived:
+                return
+            self._change("pupil", "added", sid, f"{wanted['preferred_name'] or wanted['given_name']} {wanted['family_name']}")
+            if self.apply:
+                pupil = Pupil(school_id=self.school.id, external_id=sid, peer_mediator=False, **wanted)
+                db.session.add(pupil)
+                self.pupils[sid] = pupil
+            return
+        self._set(pupil, "pupil", sid, pupil.display_name, wanted)
+
+    def _staff(self, row: Row, roles: set[str], gone: bool) -> None:
+        sid = row["sourcedId"]
+        name = f"{row['preferredGivenName'] or row['givenName']} {row['familyName']}".strip()[:120]
+        email = row["email"].lower()
+        member = self.staff.get(sid)
+        if member is None and email:
+            member = db.session.scalar(select(Staff).where(Staff.email == email))
+            if member is not None and member.school_id != self.school.id:
+                raise OneRosterInvalid([Problem("users.csv", row.line, "email",
+                                                f"'{email}' already signs in at another school.")])
+            if member is not None:
+                self._change("staff", "changed", sid, member.name, ["linked to the roster by email"])
+                if self.apply:
+                    member.external_id = sid
+                self.staff[sid] = member
+        if member is None:
+            if gone:
+                return
+            if not email:
+                raise OneRosterInvalid([Problem("users.csv", row.line, "email",
+                                                "Staff sign in by email: this teacher or administrator needs one.")])
+            self._change("staff", "added", sid, name, [f"roles: {', '.join(sorted(roles))}", "added deactivated"])
+            if self.apply:
+                member = Staff(school_id=self.school.id, external_id=sid, email=email, name=name, active=False,
+                               session_epoch=0)
+                member.password_hash = self.unusable_password_hash
+                member.set_roles(roles)
+                db.session.add(member)
+                self.staff[sid] = member
+            return
+        wanted: dict[str, object] = {"name": name, "email": email or member.email}
+        if gone:
+            wanted["active"] = False
+        new_roles = roles - member.roles
+        details = [f"roles added: {', '.join(sorted(new_roles))}"] if new_roles else []
+        self._set(member, "staff", sid, member.name, wanted, details)
+        if self.apply and new_roles:
+            member.set_roles(member.roles | roles)
+
+    def _classes(self, rows: list[Row]) -> None:
+        listed: set[str] = set()
+        for row in rows:
+            sid = row["sourcedId"]
+            listed.add(sid)
+            wanted = {"name": row["title"][:120], "kind": "tutor" if row["classType"] == "homeroom" else "class",
+                      "archived": row["status"] == "tobedeleted"}
+            group = self.groups.get(sid)
+            if group is None:
+                if wanted["archived"]:
+                    continue
+                self._change("group", "added", sid, wanted["name"])
+                if self.apply:
+                    group = Group(school_id=self.school.id, external_id=sid, **wanted)
+                    db.session.add(group)
+                    self.groups[sid] = group
+                continue
+            self._set(group, "group", sid, group.name, wanted)
+        self.progress(len(rows))
+        if self.package.modes.get("classes") == "bulk":
+            for sid, group in self.groups.items():
+                if sid not in listed and not group.archived:
+                    self._set(group, "group", sid, group.name, {"archived": True})
+
+    def _set(self, record, kind: str, sid: str, label: str, wanted: dict, details: list[str] | None = None) -> None:
+        """Compare ``wanted`` with the record; note the change and (when applying) make it."""
+        diffs = {k: v for k, v in wanted.items() if getattr(record, k) != v}
+        details = list(details or [])
+        if not diffs and not details:
+            return
+        archiving = diffs.get("archived") is True or diffs.get("active") is False
+        action = "archived" if archiving else "changed"
+        details += [f"{k.replace('_', ' ')}: {getattr(record, k)!r} → {v!r}" for k, v in diffs.items()
+                    if k not in ("archived", "active")]
+        self._change(kind, action, sid, label, details)
+        if self.apply:
+            for key, value in diffs.items():
+                setattr(record, key, value)
+            if diffs.get("active") is False:
+                record.session_epoch += 1
+
+    def _enrollments(self, rows: list[Row]) -> None:
+        group_ids = {sid: g.id for sid, g in self.groups.items() if g.id is not None}
+        pupil_ids = {sid: p.id for sid, p in self.pupils.items() if p.id is not None}
+        staff_ids = {sid: s.id for sid, s in self.staff.items() if s.id is not None}
+        current_pupils = set(db.session.execute(
+            select(GroupPupil.group_id, GroupPupil.pupil_id).where(GroupPupil.group_id.in_(group_ids.values()))))
+        current_staff = set(db.session.execute(
+            select(GroupStaff.group_id, GroupStaff.staff_id).where(GroupStaff.group_id.in_(group_ids.values()))))
+        wanted_pupils: list = []
+        wanted_staff: list = []
+        drop_pupils: list = []
+        drop_staff: list = []
+        for row in rows:
+            gid, usid = group_ids.get(row["classSourcedId"]), row["userSourcedId"]
+            gone = row["status"] == "tobedeleted"
+            if row["role"] == "student":
+                key = (gid, pupil_ids.get(usid))
+                (drop_pupils if gone else wanted_pupils).append((key, row))
+            elif row["role"] in STAFF_ROLES:
+                key = (gid, staff_ids.get(usid))
+                (drop_staff if gone else wanted_staff).append((key, row))
+        self.progress(len(rows))
+        self._members("pupil", GroupPupil, "pupil_id", current_pupils, wanted_pupils, drop_pupils)
+        self._members("staff", GroupStaff, "staff_id", current_staff, wanted_staff, drop_staff)
+
+    def _members(self, who: str, table, column: str, current: set, wanted: list, drop: list) -> None:
+        add_rows, remove = [], set()
+        for (gid, mid), row in sorted(wanted, key=lambda item: item[1].line):
+            if gid is None or mid is None or (gid, mid) not in current:
+                self._change("membership", "added", row["sourcedId"], f"{who} {row['userSourcedId']} in {row['classSourcedId']}")
+                if gid is not None and mid is not None:
+                    add_rows.append({"group_id": gid, column: mid})
+                    current.add((gid, mid))
+        if self.package.modes.get("enrollments") == "bulk":
+            keep = {key for key, _ in wanted}
+            listed_groups = {key[0] for key in keep}
+            remove = {pair for pair in current if pair not in keep and pair[0] in listed_groups}
+        remove |= {key for key, _ in drop if key in current}
+        for gid, mid in sorted(remove):
+            self._change("membership", "removed", f"{gid}:{mid}", f"{who} #{mid} from group #{gid}")
+        if self.apply:
+            if add_rows:
+                db.session.execute(insert(table), add_rows)
+            for gid, mid in remove:
+                db.session.execute(delete(table).where(table.group_id == gid, getattr(table, column) == mid))
+
+
+def _year_group(grades: str) -> str | None:
+    """OneRoster grades ('05', 'Y5', 'Year 5') as the year group the school uses ('Year 5')."""
+    first = grades.split(",")[0].strip()
+    digits = re.fullmatch(r"(?:Y|Year\s*)?0*(\d{1,2})", first, re.IGNORECASE)
+    if digits:
+        return f"Year {int(digits.group(1))}"
+    return first[:20] or None

@@ -1,0 +1,217 @@
+"""OneRoster 1.2 import: validation before writing, the diff, idempotent re-import, delta archiving."""
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from rrp_pwa.extensions import db
+from rrp_pwa.models import Group, Pupil, Staff
+from rrp_pwa.sync.oneroster import OneRosterInvalid, import_roster
+from tests.conftest import PASSWORD, make_school, make_staff
+
+PACKAGES = Path(__file__).parent / "fixtures" / "oneroster"
+
+
+def package(name: str) -> bytes:
+    """The fixture directory ``name`` zipped, as an MIS would export it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted((PACKAGES / name).glob("*.csv")):
+            archive.write(path, path.name)
+    return buffer.getvalue()
+
+
+def problems_of(school, name: str) -> list[str]:
+    with pytest.raises(OneRosterInvalid) as caught:
+        import_roster(school, package(name), apply=True)
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_small_school_imports_pupils_staff_groups_and_members(app):
+    school = make_school()
+    plan = import_roster(school, package("small_school"), apply=True)
+    db.session.commit()
+    pupils = {p.external_id: p for p in db.session.scalars(select(Pupil))}
+    assert set(pupils) == {"stu-1", "stu-2", "stu-3", "stu-4"}
+    assert pupils["stu-2"].display_name == "Ben Osei"
+    assert pupils["stu-4"].year_group == "Year 5"
+    staff = {s.external_id: s for s in db.session.scalars(select(Staff))}
+    assert set(staff) == {"tea-1", "tea-2", "adm-1"}  # the parent is not staff
+    assert staff["adm-1"].roles == {"admin"} and staff["tea-1"].roles == {"teacher"}
+    assert all(not s.active for s in staff.values())
+    assert not staff["tea-1"].check_password(PASSWORD)
+    groups = {g.external_id: g for g in db.session.scalars(select(Group))}
+    assert groups["class-cedar"].kind == "tutor" and groups["class-oak"].kind == "class"
+    assert [p.external_id for p in groups["class-cedar"].pupils] == ["stu-1", "stu-2"]
+    assert [s.external_id for s in groups["class-oak"].staff] == ["tea-2"]
+    assert plan.counts() == {"pupil": {"added": 4}, "staff": {"added": 3}, "group": {"added": 2},
+                             "membership": {"added": 6}}
+
+
+def test_dry_run_shows_the_diff_and_writes_nothing(app):
+    school = make_school()
+    plan = import_roster(school, package("small_school"), apply=False)
+    db.session.rollback()
+    assert plan.counts()["pupil"] == {"added": 4}
+    assert db.session.scalars(select(Pupil)).all() == []
+
+
+def test_reimport_changes_nothing(app):
+    school = make_school()
+    import_roster(school, package("small_school"), apply=True)
+    db.session.commit()
+    again = import_roster(school, package("small_school"), apply=True)
+    db.session.commit()
+    assert again.empty
+    assert db.session.query(Pupil).count() == 4 and db.session.query(Staff).count() == 3
+
+
+def test_existing_staff_member_is_linked_by_email_not_duplicated(app):
+    school = make_school()
+    admin = make_staff(school, ("admin", "dsl"), email="s.lee@brook.example")
+    import_roster(school, package("small_school"), apply=True, acting=admin)
+    db.session.commit()
+    assert admin.external_id == "adm-1" and admin.active and admin.roles == {"admin", "dsl"}
+    assert db.session.query(Staff).count() == 3
+
+
+def test_delta_tobedeleted_archives_and_changes(app):
+    school = make_school()
+    import_roster(school, package("small_school"), apply=True)
+    db.session.commit()
+    plan = import_roster(school, package("delta_tobedeleted"), apply=True)
+    db.session.commit()
+    pupils = {p.external_id: p for p in db.session.scalars(select(Pupil))}
+    assert pupils["stu-3"].archived and not pupils["stu-1"].archived
+    assert pupils["stu-2"].family_name == "Osei-Mensah"
+    oak = db.session.scalar(select(Group).where(Group.external_id == "class-oak"))
+    cedar = db.session.scalar(select(Group).where(Group.external_id == "class-cedar"))
+    assert oak.archived
+    assert [p.external_id for p in cedar.pupils] == ["stu-1"]
+    assert plan.counts() == {"pupil": {"archived": 1, "changed": 1}, "group": {"archived": 1},
+                             "membership": {"removed": 1}}
+
+
+def test_bulk_reimport_archives_pupils_no_longer_listed_but_not_hand_made_ones(app):
+    school = make_school()
+    import_roster(school, package("small_school"), apply=True)
+    hand_made = Pupil(school_id=school.id, given_name="Zoe", family_name="Hand", archived=False, peer_mediator=False)
+    db.session.add(hand_made)
+    db.session.commit()
+    data = package("small_school")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as old, zipfile.ZipFile(buffer, "w") as new:
+        for name in old.namelist():
+            text = old.read(name).decode()
+            if name in ("users.csv", "roles.csv", "enrollments.csv"):
+                text = "\n".join(line for line in text.splitlines() if "stu-4" not in line) + "\n"
+            new.writestr(name, text)
+    import_roster(school, buffer.getvalue(), apply=True)
+    db.session.commit()
+    assert db.session.scalar(select(Pupil).where(Pupil.external_id == "stu-4")).archived
+    assert not hand_made.archived
+
+
+def test_no_manifest_is_refused(app):
+    assert problems_of(make_school(), "no_manifest") == ["manifest.csv: The package has no manifest.csv."]
+
+
+def test_missing_column_names_file_line_and_column(app):
+    assert problems_of(make_school(), "missing_column") == [
+        "users.csv, line 1, column familyName: This required column is missing."]
+
+
+def test_enrolment_for_unknown_user_is_refused_and_nothing_is_written(app):
+    school = make_school()
+    assert problems_of(school, "unknown_user") == [
+        "enrollments.csv, line 8, column userSourcedId: 'stu-99' does not match any sourcedId in users.csv."]
+    db.session.rollback()
+    assert db.session.query(Pupil).count() == 0
+
+
+def test_bad_values_and_dates_are_each_reported(app):
+    school = make_school()
+    data = package("small_school")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as old, zipfile.ZipFile(buffer, "w") as new:
+        for name in old.namelist():
+            text = old.read(name).decode()
+            if name == "roles.csv":
+                text = text.replace("stu-2,primary,student,2026-09-01", "stu-2,primary,pupil,2026-31-01")
+            new.writestr(name, text)
+    with pytest.raises(OneRosterInvalid) as caught:
+        import_roster(school, buffer.getvalue(), apply=True)
+    assert [str(p) for p in caught.value.problems] == [
+        "roles.csv, line 3, column role: 'pupil' is not allowed here; use one of: administrator, aide, counselor, "
+        "districtAdministrator, guardian, parent, principal, proctor, relative, siteAdministrator, student, "
+        "systemAdministrator, teacher.",
+        "roles.csv, line 3, column beginDate: '2026-31-01' is not a date like 2026-09-01."]
+
+
+def test_not_a_zip_is_refused(app):
+    with pytest.raises(OneRosterInvalid) as caught:
+        import_roster(make_school(), b"users,here", apply=False)
+    assert str(caught.value.problems[0]) == "package: This is not a ZIP file."
+
+
+# The admin screen and the CLI
+
+@pytest.mark.parametrize("roles, status", [(("admin",), 200), (("teacher",), 403), (("pastoral",), 403),
+                                           (("support",), 403), (("dsl",), 403)])
+def test_only_admins_see_the_import_screen(client, auth, roles, status):
+    auth.login(roles=roles)
+    assert client.get("/admin/sync/roster").status_code == status
+    assert client.get("/admin/sync").status_code == status
+
+
+def test_upload_shows_diff_then_confirm_imports(client, auth):
+    auth.login(roles=("admin",))
+    response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(package("small_school")), "roster.zip")},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "4 added" in page and "Import these changes" in page
+    assert db.session.query(Pupil).count() == 0
+    upload = page.split('name="upload" type="hidden" value="')[1].split('"')[0]
+    response = client.post("/admin/sync/roster/confirm", data={"upload": upload})
+    assert response.status_code == 302 and response.location.endswith("/admin/sync")
+    assert db.session.query(Pupil).count() == 4
+    again = client.post("/admin/sync/roster/confirm", data={"upload": upload}, follow_redirects=True)
+    assert "already been imported" in again.get_data(as_text=True)
+    assert db.session.query(Pupil).count() == 4
+
+
+def test_upload_with_problems_lists_them_beside_the_form(client, auth):
+    auth.login(roles=("admin",))
+    response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(package("unknown_user")), "r.zip")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "enrollments.csv, line 8, column userSourcedId" in response.get_data(as_text=True)
+
+
+def test_cli_dry_run_then_import(runner, app, tmp_path):
+    make_school()
+    db.session.commit()
+    path = tmp_path / "roster.zip"
+    path.write_bytes(package("small_school"))
+    result = runner.invoke(args=["import-oneroster", str(path), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "pupil: 4 added" in result.output and "Dry run" in result.output
+    assert db.session.query(Pupil).count() == 0
+    result = runner.invoke(args=["import-oneroster", str(path)])
+    assert result.exit_code == 0, result.output
+    assert db.session.query(Pupil).count() == 4
+    result = runner.invoke(args=["import-oneroster", str(path)])
+    assert "Nothing to change" in result.output
+
+
+def test_cli_reports_problems_and_fails(runner, app, tmp_path):
+    make_school()
+    db.session.commit()
+    path = tmp_path / "roster.zip"
+    path.write_bytes(package("missing_column"))
+    result = runner.invoke(args=["import-oneroster", str(path)])
+    assert result.exit_code == 1
+    assert "users.csv, line 1, column familyName" in result.output
