@@ -1,1 +1,88 @@
-from rrp_pwa.agreements import bp  # noqa: F401
+"""Reviews due, an agreement with its follow-up reviews, and the next step when one is not kept."""
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from rrp_pwa.agreements import bp
+from rrp_pwa.agreements.forms import ReviewForm
+from rrp_pwa.agreements.rules import AgreementError, StaleReview, pupils_involved, review_agreement, reviews_due
+from rrp_pwa.auth.permissions import staff_required
+from rrp_pwa.extensions import db
+from rrp_pwa.home.tiles import Tile, add_tiles
+from rrp_pwa.models.agreements import OUTCOME_LABELS, Agreement
+from rrp_pwa.records.access import may_read
+from rrp_pwa.tenancy import get_scoped_or_404
+
+ANY_STAFF = ("admin", "teacher", "support", "pastoral", "dsl")
+CIRCLE_START_ENDPOINTS = ("circles.new", "circles.start", "circles.create")
+
+for _role in ("teacher", "pastoral", "dsl", "admin"):
+    add_tiles(_role, Tile("Reviews due", "Agreements to follow up: kept, partly kept or not kept?",
+                          "agreements.due"))
+
+
+def readable_agreement_or_404(agreement_id: int) -> Agreement:
+    agreement = get_scoped_or_404(Agreement, agreement_id)
+    if not may_read(current_user, agreement.school_id, pupils_involved(agreement), agreement.created_by_id):
+        abort(404)
+    return agreement
+
+
+def next_steps(agreement: Agreement) -> list[dict]:
+    """After "not kept": a conversation, a conference and (if circles offers one) a circle, with the same pupils."""
+    ids = [p.id for p in pupils_involved(agreement)]
+    steps = [{"label": "Start a restorative conversation", "url": url_for("conversations.start", pupil_id=ids)},
+             {"label": "Hold a conference", "url": url_for("conversations.start", pupil_id=ids, kind="conference")}]
+    endpoint = next((e for e in CIRCLE_START_ENDPOINTS if e in current_app.view_functions), None)
+    if endpoint:
+        groups = [set(g.id for g in p.groups) for p in pupils_involved(agreement)]
+        shared = sorted(set.intersection(*groups)) if groups else []
+        steps.append({"label": "Hold a circle", "url": url_for(endpoint, pupil_id=ids,
+                                                               group_id=shared[0] if shared else None)})
+    return steps
+
+
+def render_agreement(agreement: Agreement, form: ReviewForm, status: int = 200):
+    form.seen_reviews.data = len(agreement.reviews)
+    latest = agreement.reviews[-1] if agreement.reviews else None
+    steps = next_steps(agreement) if latest and latest.outcome == "not_kept" else []
+    return render_template("agreements/agreement.html", agreement=agreement, form=form, steps=steps,
+                           outcome_labels=OUTCOME_LABELS), status
+
+
+@bp.route("/agreements/due")
+@staff_required(*ANY_STAFF)
+def due():
+    today = datetime.now(ZoneInfo(current_user.school.timezone or "Europe/London")).date()
+    found = [a for a in db.session.scalars(reviews_due(current_user.school_id, today))
+             if may_read(current_user, a.school_id, pupils_involved(a), a.created_by_id)]
+    return render_template("agreements/due.html", agreements=found, today=today)
+
+
+@bp.route("/agreements/<int:agreement_id>")
+@staff_required(*ANY_STAFF)
+def agreement(agreement_id: int):
+    return render_agreement(readable_agreement_or_404(agreement_id), ReviewForm(formdata=None))
+
+
+@bp.route("/agreements/<int:agreement_id>/review", methods=["POST"])
+@staff_required(*ANY_STAFF)
+def review(agreement_id: int):
+    agreement = readable_agreement_or_404(agreement_id)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        return render_agreement(agreement, form, 400)
+    try:
+        done = review_agreement(agreement, form.outcome.data, form.note.data, current_user,
+                                seen_reviews=form.seen_reviews.data)
+    except StaleReview as exc:
+        form.form_errors.append(str(exc))
+        return render_agreement(agreement, ReviewForm(formdata=None), 409)
+    except AgreementError as exc:
+        form.form_errors.append(str(exc))
+        return render_agreement(agreement, form, 400)
+    db.session.commit()
+    flash(f"Review saved: {OUTCOME_LABELS[done.outcome].lower()}.")
+    return redirect(url_for("agreements.agreement", agreement_id=agreement.id))

@@ -18,6 +18,10 @@ class AgreementError(Exception):
     """An agreement that breaks a rule; the message is shown to the user."""
 
 
+class StaleReview(AgreementError):
+    """Someone reviewed the agreement after this form was loaded; the user should look again."""
+
+
 def make_agreement(school_id: int, source_kind: str, source_id: int | None, what: str, *,
                    pupils: list[Pupil] = (), names: list[str] = (), kind: str = "action",
                    by_when: date | None = None, review_on: date | None = None,
@@ -59,8 +63,18 @@ def agree(agreement: Agreement, pupil_id: int | None = None, name: str | None = 
     raise AgreementError("Only someone named in the agreement can agree to it.")
 
 
-def review_agreement(agreement: Agreement, outcome: str, note: str | None, reviewer: Staff) -> AgreementReview:
-    """Record a follow-up review: kept, partly kept or not kept. The latest review sets the status."""
+def review_agreement(agreement: Agreement, outcome: str, note: str | None, reviewer: Staff,
+                     seen_reviews: int | None = None) -> AgreementReview:
+    """Record a follow-up review: kept, partly kept or not kept. The latest review sets the status.
+
+    ``seen_reviews`` is how many reviews the reviewer's form showed; if another review has been
+    recorded since, StaleReview is raised instead of silently stacking a second verdict. The note
+    is optional and at most 2,000 characters.
+    """
+    if seen_reviews is not None and seen_reviews != len(agreement.reviews):
+        raise StaleReview("Someone has reviewed this agreement since you opened it. Check their review below.")
+    if note and len(note.strip()) > 2000:
+        raise AgreementError("Keep the note to 2,000 characters.")
     if outcome not in OUTCOMES:
         raise AgreementError("Choose kept, partly kept or not kept.")
     if agreement.kind != "action":
@@ -88,3 +102,16 @@ def agreements_for_pupil(school_id: int, pupil_id: int) -> Select[tuple[Agreemen
             .join(AgreementParty, AgreementParty.agreement_id == Agreement.id)
             .where(Agreement.school_id == school_id, AgreementParty.pupil_id == pupil_id)
             .order_by(Agreement.created_at.desc()))
+
+
+def agreements_from(school_id: int, source_kind: str, source_id: int) -> Select[tuple[Agreement]]:
+    """The agreements made in one circle, chat, conversation, mediation or conference."""
+    return (select(Agreement)
+            .where(Agreement.school_id == school_id, Agreement.source_kind == source_kind,
+                   Agreement.source_id == source_id)
+            .order_by(Agreement.created_at, Agreement.id))
+
+
+def pupils_involved(agreement: Agreement) -> list[Pupil]:
+    """The pupils named in an agreement: who a follow-up conversation, circle or conference is with."""
+    return [party.pupil for party in agreement.parties if party.pupil is not None]

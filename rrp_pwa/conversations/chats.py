@@ -121,6 +121,22 @@ def record_quick_chat(school_id: int, staff: Staff, pupils: list[Pupil], what: s
     return chat
 
 
+def pupils_by_id(school_id: int, ids: list[int]) -> list[Pupil]:
+    """The pupils of this school with these ids, in the order given; ids of other schools are left out."""
+    wanted = list(dict.fromkeys(ids))[:MAX_PUPILS * 2]
+    found = {p.id: p for p in db.session.scalars(select(Pupil).where(Pupil.school_id == school_id,
+                                                                      Pupil.id.in_(wanted)))}
+    return [found[i] for i in wanted if i in found]
+
+
+def choose_pupils(school_id: int, ids: list[int]) -> list[Pupil]:
+    """Every posted pupil id must be a pupil of this school; otherwise ChatError."""
+    found = pupils_by_id(school_id, ids)
+    if len(found) != len(set(ids)):
+        raise ChatError("That pupil is not in this school.")
+    return found
+
+
 def recent_pupils(staff: Staff, limit: int = RECENT_PUPILS) -> list[Pupil]:
     """The pupils this person chose most recently in their chats, newest first (no repeats)."""
     rows = db.session.execute(
@@ -152,3 +168,12 @@ def lunchtime_chats(teacher: Staff, day: date) -> Select[tuple[QuickChat]]:
             .where(QuickChat.school_id == teacher.school_id, QuickChat.id.in_(about_mine),
                    QuickChat.happened_at >= start, QuickChat.happened_at < end)
             .order_by(QuickChat.happened_at.desc()))
+
+
+def todays_chats_by(staff: Staff, day: date) -> list[QuickChat]:
+    """The chats this person logged on ``day`` (school time), newest first: what they can check back."""
+    start, end = school_day_bounds(staff.school, day)
+    return list(db.session.scalars(
+        select(QuickChat).where(QuickChat.school_id == staff.school_id, QuickChat.staff_id == staff.id,
+                                QuickChat.happened_at >= start, QuickChat.happened_at < end)
+        .order_by(QuickChat.happened_at.desc())))

@@ -1,1 +1,341 @@
-from rrp_pwa.conversations import bp  # noqa: F401
+"""Quick chats, restorative conversations and conferences, and the school's chips and questions."""
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from rrp_pwa.agreements.rules import agreements_from
+from rrp_pwa.auth.permissions import staff_required
+from rrp_pwa.conversations import bp
+from rrp_pwa.conversations.chats import (
+    ChatError,
+    chips_for,
+    choose_pupils,
+    lunchtime_chats,
+    pupils_by_id,
+    recent_pupils,
+    record_quick_chat,
+    set_chips,
+    todays_chats_by,
+)
+from rrp_pwa.conversations.forms import (
+    ChatForm,
+    ChipsForm,
+    FinishForm,
+    QuestionsForm,
+    StartForm,
+    StepForm,
+    WordingForm,
+)
+from rrp_pwa.conversations.restorative import (
+    ADULT_ROLES,
+    PUPIL_ROLES,
+    SCRIPT,
+    WORDING_LABELS,
+    ConversationError,
+    ConversationFinished,
+    finish,
+    questions_for,
+    questions_for_role,
+    save_answers,
+    save_preparation,
+    set_questions,
+    start_conversation,
+    use_wording,
+)
+from rrp_pwa.extensions import db
+from rrp_pwa.forms import choices
+from rrp_pwa.home.tiles import Tile, add_tiles
+from rrp_pwa.models.conversations import (
+    PARTICIPANT_ROLE_LABELS,
+    QUESTION_AUDIENCES,
+    Conversation,
+    QuickChat,
+)
+from rrp_pwa.models.roster import Pupil
+from rrp_pwa.records.access import WHOLE_SCHOOL_READERS, may_read
+from rrp_pwa.records.actions import add_pupil_action
+from rrp_pwa.roster.directory import search_pupils
+from rrp_pwa.tenancy import get_scoped_or_404, scoped
+
+ANY_STAFF = ("admin", "teacher", "support", "pastoral", "dsl")
+PICK_TARGETS = {"chat": "conversations.chat_new", "conversation": "conversations.start",
+                "conference": "conversations.start"}
+
+add_tiles("support", Tile("Log a chat", "A quick restorative chat: who, what happened, where.",
+                          "conversations.chat_new"), first=True)
+add_tiles("teacher", Tile("What happened at lunchtime", "Today's chats about pupils in your groups.",
+                          "conversations.lunchtime"), first=True)
+for _role in ("teacher", "pastoral", "dsl", "admin"):
+    add_tiles(_role, Tile("Start a conversation", "A restorative conversation or a conference after harm.",
+                          "conversations.start"))
+add_tiles("admin", Tile("Chat chips", "What happened and where: the choices on a quick chat.",
+                        "conversations.chip_settings"),
+          Tile("Restorative questions", "The wording of the questions, for primary or secondary.",
+               "conversations.question_settings"))
+add_pupil_action("Log a chat", "conversations.chat_new")
+add_pupil_action("Start a conversation", "conversations.start", roles=("admin", "teacher", "pastoral", "dsl"))
+
+
+@bp.app_template_filter("school_time")
+def school_time(moment: datetime, pattern: str = "%H:%M") -> str:
+    """A stored UTC time as the school's clock shows it (SQLite returns it without a zone)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    school = getattr(current_user, "school", None)
+    return moment.astimezone(ZoneInfo(school.timezone if school else "Europe/London")).strftime(pattern)
+
+
+def school_today() -> date:
+    return datetime.now(ZoneInfo(current_user.school.timezone or "Europe/London")).date()
+
+
+def chosen_ids() -> list[int]:
+    return [i for i in request.values.getlist("pupil_id", type=int) if i][:8]
+
+
+def picker(target: str) -> dict:
+    """What the pupil picker shows: chosen pupils, then matches for what was typed (recent first)."""
+    chosen = pupils_by_id(current_user.school_id, chosen_ids())
+    text = request.args.get("q", "").strip()[:80]
+    found = search_pupils(scoped(Pupil), text, limit=12) if text else recent_pupils(current_user)
+    taken = {p.id for p in chosen}
+    return {"chosen": chosen, "q": text, "target": target, "results": [p for p in found if p.id not in taken],
+            "recent": not text}
+
+
+def readable_or_404(record, school_id: int, pupils, author_id: int | None):
+    if not may_read(current_user, school_id, pupils, author_id):
+        abort(404)
+    return record
+
+
+# Quick chats
+
+@bp.route("/chats/new", methods=["GET", "POST"])
+@staff_required(*ANY_STAFF)
+def chat_new():
+    school_id = current_user.school_id
+    form = ChatForm().set_chips(chips_for(school_id, "what"), chips_for(school_id, "where"),
+                                chips_for(school_id, "agreed"))
+    if form.validate_on_submit():
+        try:
+            pupils = choose_pupils(school_id, form.pupil_id.data or [])
+            chat = record_quick_chat(school_id, current_user, pupils, form.what.data, form.where.data,
+                                     agreed=form.agreed.data, note=form.note.data, client_uuid=form.client_uuid.data)
+        except ChatError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"Chat saved: {chat.what}, {chat.where} – {', '.join(p.short_name for p in chat.pupils)}.")
+            return redirect(url_for("conversations.chat_new"))
+    return render_template("conversations/chat_new.html", form=form, questions=questions_for(school_id, "caused_harm"),
+                           mine=todays_chats_by(current_user, school_today()), **picker("chat")), \
+        400 if form.errors or form.form_errors else 200
+
+
+@bp.route("/pick-pupils")
+@staff_required(*ANY_STAFF)
+def pupil_choices():
+    target = request.args.get("for", "chat")
+    if target not in PICK_TARGETS:
+        abort(404)
+    return render_template("conversations/_pupil_choices.html", **picker(target))
+
+
+@bp.route("/chats/<int:chat_id>")
+@staff_required(*ANY_STAFF)
+def chat(chat_id: int):
+    found = get_scoped_or_404(QuickChat, chat_id)
+    readable_or_404(found, found.school_id, found.pupils, found.staff_id)
+    return render_template("conversations/chat.html", chat=found)
+
+
+@bp.route("/lunchtime")
+@staff_required("teacher")
+def lunchtime():
+    try:
+        day = date.fromisoformat(request.args["day"]) if request.args.get("day") else school_today()
+    except ValueError:
+        abort(404)
+    chats = list(db.session.scalars(lunchtime_chats(current_user, day)))
+    return render_template("conversations/lunchtime.html", chats=chats, day=day, today=school_today(),
+                           previous_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
+
+
+@bp.route("/admin/chat-chips", methods=["GET", "POST"])
+@staff_required("admin")
+def chip_settings():
+    school_id = current_user.school_id
+    form = ChipsForm(data=None if request.method == "POST" else
+                     {kind: "\n".join(chips_for(school_id, kind)) for kind in ("what", "where", "agreed")})
+    if form.validate_on_submit():
+        for kind in ("what", "where", "agreed"):
+            try:
+                set_chips(school_id, kind, getattr(form, kind).data)
+            except ChatError as exc:
+                getattr(form, kind).errors.append(str(exc))
+        if not form.errors:
+            db.session.commit()
+            flash("The chat chips have been saved.")
+            return redirect(url_for("conversations.chip_settings"))
+        db.session.rollback()
+    return render_template("conversations/chip_settings.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/admin/questions", methods=["GET", "POST"])
+@staff_required("admin")
+def question_settings():
+    school_id = current_user.school_id
+    form = QuestionsForm(data=None if request.method == "POST" else
+                         {a: "\n".join(questions_for(school_id, a)) for a in QUESTION_AUDIENCES})
+    if form.validate_on_submit():
+        for audience in QUESTION_AUDIENCES:
+            try:
+                set_questions(school_id, audience, getattr(form, audience).data)
+            except ConversationError as exc:
+                getattr(form, audience).errors.append(str(exc))
+        if not form.errors:
+            db.session.commit()
+            flash("The restorative questions have been saved.")
+            return redirect(url_for("conversations.question_settings"))
+        db.session.rollback()
+    return render_template("conversations/question_settings.html", form=form, wording=WordingForm(),
+                           wordings=WORDING_LABELS), 400 if form.errors else 200
+
+
+@bp.route("/admin/questions/wording", methods=["POST"])
+@staff_required("admin")
+def question_wording():
+    form = WordingForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        use_wording(current_user.school_id, form.wording.data)
+    except ConversationError:
+        abort(400)
+    db.session.commit()
+    flash(f"The questions now use the {WORDING_LABELS[form.wording.data].lower()} wording.")
+    return redirect(url_for("conversations.question_settings"))
+
+
+# Restorative conversations and conferences
+
+def people_from(form_data, pupils: list[Pupil]) -> tuple[list[tuple[Pupil, str]], list[tuple[str, str]]]:
+    """The roles chosen per pupil (``role-<id>``) and the adults named (``adult-name-N``/``adult-role-N``)."""
+    roles = [(pupil, form_data.get(f"role-{pupil.id}", "")) for pupil in pupils]
+    adults = [(form_data.get(f"adult-name-{n}", ""), form_data.get(f"adult-role-{n}", "")) for n in range(4)]
+    return roles, adults
+
+
+@bp.route("/conversations/new", methods=["GET", "POST"])
+@staff_required("admin", "teacher", "pastoral", "dsl")
+def start():
+    kind = "conference" if request.values.get("kind") == "conference" else "conversation"
+    form = StartForm()
+    if form.validate_on_submit():
+        try:
+            pupils = choose_pupils(current_user.school_id, chosen_ids())
+            conversation = start_conversation(current_user.school_id, current_user, kind,
+                                              *people_from(request.form, pupils), summary=form.summary.data)
+        except (ChatError, ConversationError) as exc:
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            step = "preparation" if kind == "conference" else "questions"
+            return redirect(url_for(f"conversations.{step}", conversation_id=conversation.id))
+    return render_template("conversations/start.html", form=form, kind=kind, pupil_roles=PUPIL_ROLES,
+                           adult_roles=ADULT_ROLES, role_labels=PARTICIPANT_ROLE_LABELS, values=request.form,
+                           **picker(kind)), 400 if form.errors or form.form_errors else 200
+
+
+def editable_or_404(conversation_id: int) -> Conversation:
+    """A conversation the current person may change: whoever runs it, or pastoral/admin/DSL."""
+    conversation = get_scoped_or_404(Conversation, conversation_id)
+    readable_or_404(conversation, conversation.school_id, conversation.pupils, conversation.staff_id)
+    if conversation.staff_id != current_user.id and not current_user.has_role(*WHOLE_SCHOOL_READERS):
+        abort(403)
+    return conversation
+
+
+def finished_answer(conversation: Conversation, exc: ConversationFinished):
+    flash(str(exc), "error")
+    return render_template("conversations/conversation.html", conversation=conversation,
+                           agreements=list(db.session.scalars(agreements_from(
+                               conversation.school_id, conversation.kind, conversation.id)))), 409
+
+
+@bp.route("/conversations/<int:conversation_id>/preparation", methods=["GET", "POST"])
+@staff_required("admin", "teacher", "pastoral", "dsl")
+def preparation(conversation_id: int):
+    conversation = editable_or_404(conversation_id)
+    if conversation.kind != "conference":
+        abort(404)
+    form = StepForm()
+    if form.validate_on_submit():
+        try:
+            save_preparation(conversation, {p.id: request.form.get(f"note-{p.id}", "")
+                                            for p in conversation.participants})
+        except ConversationFinished as exc:
+            return finished_answer(conversation, exc)
+        except ConversationError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            return redirect(url_for("conversations.questions", conversation_id=conversation.id))
+    return render_template("conversations/preparation.html", conversation=conversation, form=form,
+                           values=request.form), 400 if form.form_errors else 200
+
+
+@bp.route("/conversations/<int:conversation_id>/questions", methods=["GET", "POST"])
+@staff_required("admin", "teacher", "pastoral", "dsl")
+def questions(conversation_id: int):
+    conversation = editable_or_404(conversation_id)
+    asked = {p.id: questions_for_role(conversation.school_id, p.role) for p in conversation.participants}
+    form = StepForm()
+    if form.validate_on_submit():
+        try:
+            save_answers(conversation, {pid: [request.form.get(f"answer-{pid}-{i}", "") for i in range(len(qs))]
+                                        for pid, qs in asked.items()})
+        except ConversationFinished as exc:
+            return finished_answer(conversation, exc)
+        except ConversationError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            return redirect(url_for("conversations.agreement", conversation_id=conversation.id))
+    return render_template("conversations/questions.html", conversation=conversation, form=form, asked=asked,
+                           script=SCRIPT, values=request.form), 400 if form.form_errors else 200
+
+
+@bp.route("/conversations/<int:conversation_id>/agreement", methods=["GET", "POST"])
+@staff_required("admin", "teacher", "pastoral", "dsl")
+def agreement(conversation_id: int):
+    conversation = editable_or_404(conversation_id)
+    form = FinishForm().set_defaults(school_today())
+    form.owners.choices = choices((p.id, p.label) for p in conversation.participants)
+    if form.validate_on_submit():
+        try:
+            made = finish(conversation, current_user, form.what.data, form.owners.data or [],
+                          by_when=form.by_when.data, review_on=form.review_on.data, today=school_today(),
+                          meeting_notes=form.meeting_notes.data, review_meeting_on=form.review_meeting_on.data)
+        except ConversationFinished as exc:
+            return finished_answer(conversation, exc)
+        except ConversationError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"{conversation.kind_label} finished{' with an agreement' if made else ''}.")
+            return redirect(url_for("conversations.conversation", conversation_id=conversation.id))
+    return render_template("conversations/agreement.html", conversation=conversation,
+                           form=form), 400 if form.errors or form.form_errors else 200
+
+
+@bp.route("/conversations/<int:conversation_id>")
+@staff_required(*ANY_STAFF)
+def conversation(conversation_id: int):
+    found = get_scoped_or_404(Conversation, conversation_id)
+    readable_or_404(found, found.school_id, found.pupils, found.staff_id)
+    made = list(db.session.scalars(agreements_from(found.school_id, found.kind, found.id)))
+    return render_template("conversations/conversation.html", conversation=found, agreements=made)

@@ -1,1 +1,2 @@
-from rrp_pwa.records import bp  # noqa: F401
+"""The pupil record page itself is roster.pupil; this package contributes its restorative entries."""
+from rrp_pwa.records import bp, sources  # noqa: F401  (sources register themselves on import)

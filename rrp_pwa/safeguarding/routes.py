@@ -1,1 +1,86 @@
-from rrp_pwa.safeguarding import bp  # noqa: F401
+"""Raising a concern from any flow, and the DSL's restricted queue."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from rrp_pwa.auth.permissions import staff_required
+from rrp_pwa.auth.signin import is_local_path
+from rrp_pwa.conversations.chats import pupils_by_id
+from rrp_pwa.extensions import db
+from rrp_pwa.forms import choices
+from rrp_pwa.home.tiles import Tile, add_tiles
+from rrp_pwa.models.roster import Pupil
+from rrp_pwa.models.safeguarding import CONTEXT_KINDS, Concern
+from rrp_pwa.records.actions import add_pupil_action
+from rrp_pwa.safeguarding import bp
+from rrp_pwa.safeguarding.concerns import DSL_ROLE, ConcernError, dsl_queue, mark_seen, new_concern_count, raise_concern
+from rrp_pwa.safeguarding.forms import ConcernForm, SeenForm
+from rrp_pwa.tenancy import get_scoped_or_404
+
+ANY_STAFF = ("admin", "teacher", "support", "pastoral", "dsl")
+
+add_tiles(DSL_ROLE, Tile("Safeguarding concerns", "Concerns raised by staff and pupils, new ones first.",
+                         "safeguarding.queue"), first=True)
+add_pupil_action("Raise a concern", "safeguarding.concern_new")
+
+
+@bp.app_context_processor
+def concern_indicator() -> dict:
+    """``new_concerns`` for the DSL's topbar and home screen; nobody else learns the number."""
+    if getattr(current_user, "is_authenticated", False) and current_user.has_role(DSL_ROLE):
+        return {"new_concerns": new_concern_count(current_user.school_id)}
+    return {"new_concerns": 0}
+
+
+def concern_form(pupils: list[Pupil]) -> ConcernForm:
+    form = ConcernForm(data=None if request.method == "POST" else {
+        "context": request.args.get("context", "pupil"), "context_id": request.args.get("context_id", ""),
+        "next": request.args.get("next", ""), "pupil_id": pupils[0].id if pupils else 0})
+    form.pupil_id.choices = choices([(p.id, p.display_name) for p in pupils] + [(0, "Someone else / not listed")])
+    return form
+
+
+@bp.route("/concerns/new", methods=["GET", "POST"])
+@staff_required(*ANY_STAFF)
+def concern_new():
+    pupils = pupils_by_id(current_user.school_id, request.args.getlist("pupil_id", type=int))
+    form = concern_form(pupils)
+    if form.validate_on_submit():
+        context = form.context.data if form.context.data in CONTEXT_KINDS else "pupil"
+        try:
+            concern = raise_concern(current_user.school_id, form.note.data, context,
+                                    int(form.context_id.data) if (form.context_id.data or "").isdigit() else None,
+                                    pupil=next((p for p in pupils if p.id == form.pupil_id.data), None),
+                                    subject_name=form.subject_name.data, raised_by_staff=current_user)
+        except ConcernError as exc:
+            form.note.errors.append(str(exc))
+        else:
+            db.session.add(concern)
+            db.session.commit()
+            flash("Your concern has gone to the Designated Safeguarding Lead. Thank you for telling them.")
+            return redirect(form.next.data if is_local_path(form.next.data) else url_for("home.index"))
+    return render_template("safeguarding/concern_new.html", form=form, pupils=pupils), 400 if form.errors else 200
+
+
+@bp.route("/safeguarding/concerns")
+@staff_required(DSL_ROLE)
+def queue():
+    concerns = list(db.session.scalars(dsl_queue(current_user.school_id).limit(200)))
+    return render_template("safeguarding/queue.html", concerns=concerns, seen=SeenForm())
+
+
+@bp.route("/safeguarding/concerns/<int:concern_id>")
+@staff_required(DSL_ROLE)
+def concern(concern_id: int):
+    return render_template("safeguarding/concern.html", concern=get_scoped_or_404(Concern, concern_id), seen=SeenForm())
+
+
+@bp.route("/safeguarding/concerns/<int:concern_id>/seen", methods=["POST"])
+@staff_required(DSL_ROLE)
+def seen(concern_id: int):
+    found = get_scoped_or_404(Concern, concern_id)
+    if not SeenForm().validate_on_submit():
+        return redirect(url_for("safeguarding.concern", concern_id=found.id))
+    mark_seen(found, current_user)
+    db.session.commit()
+    flash(f"Marked seen: the concern about {found.about}.")
+    return redirect(url_for("safeguarding.queue"))

@@ -1,0 +1,16 @@
+"""The follow-up review form."""
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, RadioField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from rrp_pwa.forms import choices
+from rrp_pwa.models.agreements import OUTCOME_LABELS
+
+
+class ReviewForm(FlaskForm):
+    outcome = RadioField("Was it kept?", choices=choices(OUTCOME_LABELS.items()),
+                         validators=[InputRequired("Choose kept, partly kept or not kept.")])
+    note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=2000,
+                         message="Keep the note to 2,000 characters.")])
+    seen_reviews = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+    submit = SubmitField("Save review")

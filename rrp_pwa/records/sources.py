@@ -1,0 +1,74 @@
+"""The pupil timeline's restorative entries: chats, conversations, conferences, agreements and
+their reviews, and (for the DSL only) safeguarding concerns.
+
+Each source returns only what the viewer may read (records/access.py): everything about the
+pupil for admin, pastoral, DSL and the pupil's teachers; otherwise only what the viewer logged.
+Concerns appear only to the DSL, and only as "Concern raised" with a link to the restricted queue.
+"""
+from flask import url_for
+from sqlalchemy import Select, select
+
+from rrp_pwa.agreements.rules import agreements_for_pupil
+from rrp_pwa.extensions import db
+from rrp_pwa.models.agreements import OUTCOME_LABELS, Agreement
+from rrp_pwa.models.conversations import Conversation, Participant, QuickChat, QuickChatPupil
+from rrp_pwa.models.roster import Pupil, Staff
+from rrp_pwa.models.safeguarding import Concern
+from rrp_pwa.records.access import reads_everything_about
+from rrp_pwa.records.timeline import Entry, timeline_source
+
+LIMIT = 200
+
+
+def _only_mine(query: Select, author_column, pupil: Pupil, viewer: Staff) -> Select:
+    return query if reads_everything_about(viewer, pupil) else query.where(author_column == viewer.id)
+
+
+@timeline_source
+def chats(pupil: Pupil, viewer: Staff) -> list[Entry]:
+    query = (select(QuickChat).join(QuickChatPupil, QuickChatPupil.chat_id == QuickChat.id)
+             .where(QuickChat.school_id == pupil.school_id, QuickChatPupil.pupil_id == pupil.id)
+             .order_by(QuickChat.happened_at.desc()).limit(LIMIT))
+    return [Entry(chat.happened_at, "chat", f"Quick chat: {chat.what}, {chat.where}",
+                  f"{chat.staff.name}{' · agreed: ' + chat.agreed if chat.agreed else ''}",
+                  url_for("conversations.chat", chat_id=chat.id))
+            for chat in db.session.scalars(_only_mine(query, QuickChat.staff_id, pupil, viewer))]
+
+
+@timeline_source
+def conversations(pupil: Pupil, viewer: Staff) -> list[Entry]:
+    query = (select(Conversation)
+             .join(Participant, Participant.conversation_id == Conversation.id)
+             .where(Conversation.school_id == pupil.school_id, Participant.pupil_id == pupil.id)
+             .order_by(Conversation.happened_at.desc()).limit(LIMIT))
+    found = db.session.scalars(_only_mine(query, Conversation.staff_id, pupil, viewer))
+    return [Entry(record.happened_at, record.kind, record.kind_label,
+                  f"{record.staff.name}{'' if record.completed_at else ' · in progress'}",
+                  url_for("conversations.conversation", conversation_id=record.id))
+            for record in found]
+
+
+@timeline_source
+def agreements(pupil: Pupil, viewer: Staff) -> list[Entry]:
+    query = _only_mine(agreements_for_pupil(pupil.school_id, pupil.id).limit(LIMIT),
+                       Agreement.created_by_id, pupil, viewer)
+    entries = []
+    for agreement in db.session.scalars(query):
+        link = url_for("agreements.agreement", agreement_id=agreement.id)
+        entries.append(Entry(agreement.created_at, "agreement", f"Agreement: {agreement.what}",
+                             f"Review on {agreement.review_on:%-d %b %Y}" if agreement.review_on else "", link))
+        entries += [Entry(review.reviewed_at, "review", f"Agreement review: {OUTCOME_LABELS[review.outcome]}",
+                          agreement.what, link) for review in agreement.reviews]
+    return entries
+
+
+@timeline_source
+def concerns(pupil: Pupil, viewer: Staff) -> list[Entry]:
+    if not viewer.has_role("dsl") or viewer.school_id != pupil.school_id:
+        return []
+    query = (select(Concern).where(Concern.school_id == pupil.school_id, Concern.pupil_id == pupil.id)
+             .order_by(Concern.created_at.desc()).limit(LIMIT))
+    return [Entry(concern.created_at, "concern", "Safeguarding concern raised",
+                  "New" if concern.status == "new" else concern.status.capitalize(),
+                  url_for("safeguarding.concern", concern_id=concern.id))
+            for concern in db.session.scalars(query)]

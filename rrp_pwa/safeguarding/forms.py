@@ -1,0 +1,22 @@
+"""Raising a concern, and the DSL marking one seen."""
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+
+class ConcernForm(FlaskForm):
+    pupil_id = SelectField("Who is it about?", coerce=int, validators=[Optional()])
+    subject_name = StringField("Their name, if not listed (optional)", validators=[
+        Optional(), Length(max=120, message="Keep the name to 120 characters.")])
+    note = TextAreaField("What did you see or hear?",
+                         description="Facts, in the words used. Don't investigate; the DSL will follow up.",
+                         validators=[InputRequired("Write what you saw or heard."),
+                                     Length(max=5000, message="Keep the note under 5,000 characters.")])
+    context = HiddenField()
+    context_id = HiddenField()
+    next = HiddenField()
+    submit = SubmitField("Send to the DSL")
+
+
+class SeenForm(FlaskForm):
+    submit = SubmitField("Mark seen")

@@ -1,0 +1,149 @@
+"""Quick chat screens: logging a chat, the pupil picker, the chat page, the lunchtime list, the chips settings."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from rrp_pwa.conversations.chats import chips_for, record_quick_chat
+from rrp_pwa.extensions import db
+from rrp_pwa.models.conversations import QuickChat
+from tests.conftest import make_group, make_pupil, make_school, make_staff
+
+
+@pytest.fixture
+def school(app):
+    school = make_school()
+    db.session.commit()
+    return school
+
+
+def test_support_home_screen_starts_with_log_a_chat(client, auth, school):
+    auth.login(roles=("support",))
+    page = client.get("/").get_data(as_text=True)
+    assert page.index("Log a chat") < page.index("Find a pupil")
+
+
+def test_picker_shows_recent_pupils_first_then_matches(client, auth, school):
+    staff = auth.login(roles=("support",))
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    record_quick_chat(school.id, staff, [ben], "Physical", "Field")
+    db.session.commit()
+    page = client.get("/chats/new").get_data(as_text=True)
+    assert "Recently chosen" in page and "Ben Jones" in page and "Amira Khan" not in page
+    fragment = client.get("/pick-pupils?for=chat&q=am", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Amira Khan" in fragment and "<html" not in fragment
+    assert f"/chats/new?pupil_id={amira.id}" in fragment
+
+
+def test_picker_keeps_chosen_pupils_and_hides_other_schools(client, auth, school):
+    auth.login(roles=("support",))
+    amira = make_pupil(school)
+    make_pupil(make_school("Hill High"), "Amelia", "Stranger")
+    db.session.commit()
+    page = client.get(f"/chats/new?pupil_id={amira.id}&q=am").get_data(as_text=True)
+    assert "Remove Amira Khan" in page and "Stranger" not in page and "Save chat" in page
+
+
+def test_logging_a_chat_saves_it_and_goes_back_for_the_next(client, auth, school):
+    staff = auth.login(roles=("support",))
+    amira = make_pupil(school)
+    db.session.commit()
+    response = client.post("/chats/new", data={"pupil_id": [amira.id], "what": "Unkind words", "where": "Playground"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/chats/new")
+    chat = db.session.query(QuickChat).one()
+    assert (chat.staff_id, chat.what, chat.where, chat.agreed) == (staff.id, "Unkind words", "Playground", None)
+    page = client.get("/chats/new").get_data(as_text=True)
+    assert "Chat saved: Unkind words, Playground – Amira K." in page and "Your chats today" in page
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"what": "Unkind words", "where": "Playground"}, "Choose at least one pupil"),
+    ({"where": "Playground"}, "Choose what happened."),
+    ({"what": "Unkind words"}, "Choose where it happened."),
+    ({"what": "Stabbing", "where": "Playground"}, "Not a valid choice"),
+    ({"what": "Unkind words", "where": "Playground", "note": "x" * 281}, "280 characters"),
+    ({"what": "Unkind words", "where": "Playground", "agreed": "Bribes"}, "Not a valid choice"),
+])
+def test_bad_chats_are_refused_and_what_was_typed_stays(client, auth, school, data, message):
+    auth.login(roles=("support",))
+    amira = make_pupil(school)
+    db.session.commit()
+    if message != "Choose at least one pupil":
+        data = {**data, "pupil_id": [amira.id]}
+    response = client.post("/chats/new", data={**data, "note": data.get("note", "kept words")})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and message in page
+    assert "kept words" in page or "x" * 281 in page
+    assert db.session.query(QuickChat).count() == 0
+
+
+def test_a_pupil_of_another_school_cannot_be_logged(client, auth, school):
+    auth.login(roles=("support",))
+    stranger = make_pupil(make_school("Hill High"), "Zed", "Other")
+    db.session.commit()
+    response = client.post("/chats/new", data={"pupil_id": [stranger.id], "what": "Physical", "where": "Field"})
+    assert response.status_code == 400 and "not in this school" in response.get_data(as_text=True)
+    assert db.session.query(QuickChat).count() == 0
+
+
+def test_resending_the_same_chat_saves_it_once(client, auth, school):
+    auth.login(roles=("support",))
+    amira = make_pupil(school)
+    db.session.commit()
+    data = {"pupil_id": [amira.id], "what": "Physical", "where": "Field", "client_uuid": "4f7c2f8e-1"}
+    assert client.post("/chats/new", data=data).status_code == 302
+    assert client.post("/chats/new", data=data).status_code == 302
+    assert db.session.query(QuickChat).count() == 1
+
+
+def test_lunchtime_lists_todays_chats_about_my_pupils_only(client, auth, school):
+    teacher = make_staff(school, ("teacher",), name="Tara Teacher")
+    assistant = make_staff(school, ("support",), name="Mo Midday")
+    mine, other = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    make_group(school, pupils=[mine], staff=[teacher])
+    record_quick_chat(school.id, assistant, [mine], "Left out", "Field", agreed="Will include them")
+    record_quick_chat(school.id, assistant, [other], "Physical", "Dining hall")
+    record_quick_chat(school.id, assistant, [mine], "Game dispute", "Playground",
+                      happened_at=datetime.now(timezone.utc) - timedelta(days=3))
+    db.session.commit()
+    auth.login(staff=teacher)
+    page = client.get("/lunchtime").get_data(as_text=True)
+    assert "Left out, Field" in page and "agreed: Will include them" in page and "Mo Midday" in page
+    assert "Ben Jones" not in page and "Game dispute" not in page
+    assert "No chats about your pupils that day" in client.get("/lunchtime?day=2020-01-01").get_data(as_text=True)
+    assert client.get("/lunchtime?day=not-a-day").status_code == 404
+
+
+def test_teacher_home_screen_has_the_lunchtime_tile(client, auth, school):
+    auth.login(roles=("teacher",))
+    assert "What happened at lunchtime" in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("roles, status", [(("admin",), 200), (("teacher",), 403), (("support",), 403),
+                                           (("pastoral",), 403), (("dsl",), 403)])
+def test_only_admins_edit_chips(client, auth, school, roles, status):
+    auth.login(roles=roles)
+    assert client.get("/admin/chat-chips").status_code == status
+    assert client.post("/admin/chat-chips", data={"what": "A", "where": "B", "agreed": "C"}).status_code in (status, 302)
+
+
+def test_admin_changes_chips_and_the_chat_form_offers_them(client, auth, school):
+    auth.login(roles=("admin",))
+    page = client.get("/admin/chat-chips").get_data(as_text=True)
+    assert "Unkind words" in page
+    response = client.post("/admin/chat-chips", data={"what": "Football row\nName calling", "where": "Astro",
+                                                      "agreed": "Shook hands"})
+    assert response.status_code == 302
+    assert chips_for(school.id, "what") == ["Football row", "Name calling"]
+    amira = make_pupil(school)
+    db.session.commit()
+    form = client.get(f"/chats/new?pupil_id={amira.id}").get_data(as_text=True)
+    assert "Football row" in form and "Astro" in form and "Unkind words" not in form
+
+
+def test_bad_chip_lists_are_shown_beside_the_field_and_nothing_is_saved(client, auth, school):
+    auth.login(roles=("admin",))
+    response = client.post("/admin/chat-chips", data={"what": "x" * 61, "where": "Astro", "agreed": "Hands"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "60 characters" in page and "Astro" in page
+    assert chips_for(school.id, "where")[0] == "Playground"
+    assert client.post("/admin/chat-chips", data={"what": "", "where": "A", "agreed": "B"}).status_code == 400
