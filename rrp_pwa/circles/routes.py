@@ -1,1 +1,336 @@
-from rrp_pwa.circles import bp  # noqa: F401
+"""The keeper's screens: start a circle, run the talking piece, rounds, agreements, concern, close."""
+import json
+from io import BytesIO
+
+import qrcode
+import qrcode.image.svg
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+
+from rrp_pwa.auth.permissions import staff_required
+from rrp_pwa.circles import bp, live
+from rrp_pwa.circles import talking_piece as piece
+from rrp_pwa.circles.activities import (
+    add_agreement,
+    circle_concern,
+    close_circle,
+    follow_up_done,
+    follow_ups,
+)
+from rrp_pwa.circles.activities import check_in as circle_check_in
+from rrp_pwa.circles.forms import AddSeatForm, AgreementForm, ConcernForm, RoundForm, StartCircleForm
+from rrp_pwa.circles.joining import add_seat_here, join_token, open_circle
+from rrp_pwa.circles.question_bank import bank
+from rrp_pwa.circles.talking_piece import CircleClosed, CircleError, StalePieceVersion
+from rrp_pwa.extensions import db, htmx
+from rrp_pwa.home.tiles import Tile, add_tiles
+from rrp_pwa.models import CheckInFollowUp, Group
+from rrp_pwa.models.circles import Circle, Seat
+from rrp_pwa.roster.directory import sees_whole_school, visible_groups
+from rrp_pwa.tenancy import get_scoped_or_404, scoped
+from rrp_pwa.circles import participant_routes, questions, timeline  # noqa: E402,F401  (register routes and sources)
+
+KEEPER_ROLES = ("teacher", "support", "pastoral", "admin", "dsl")
+for _role in ("teacher", "support", "pastoral"):
+    add_tiles(_role, Tile("Start a circle", "Open a circle by QR code and pass a live talking piece.", "circles.new"),
+              first=True)
+    add_tiles(_role, Tile("Circles and follow-ups", "Your circles, their summaries and who to check in with.",
+                          "circles.index"))
+
+
+def keepers_circle(circle_id: int) -> Circle:
+    """A circle of this school that the signed-in person keeps (anyone else's is 403, another school's 404)."""
+    circle = get_scoped_or_404(Circle, circle_id)
+    if circle.keeper_id != current_user.id:
+        abort(403)
+    return circle
+
+
+def seat_of(circle: Circle, seat_id: int) -> Seat:
+    seat = db.session.get(Seat, seat_id)
+    if seat is None or seat.circle_id != circle.id:
+        abort(404)
+    return seat
+
+
+def regions(state: dict) -> dict[str, Markup]:
+    return {name: Markup(html) for name, html in state.get("keeper", {}).items()}
+
+
+def region_answer(state: dict, region: str, status: int = 200, error: str | None = None) -> Response:
+    """The fresh fragment of one keeper region (with the refusal, if any, above it)."""
+    html = state["keeper"][region]
+    if error:
+        html = render_template("circles/_refusal.html", message=error) + html
+    response = Response(html, status=status, mimetype="text/html")
+    response.headers["X-Circle-Version"] = str(state["v"])
+    return response
+
+
+def keeper_change(circle_id: int, region: str, change) -> Response:
+    """Apply one keeper change; answer with the region's fresh fragment, 409 if the device was behind."""
+    circle = keepers_circle(circle_id)
+    try:
+        change(circle)
+    except CircleClosed:
+        response = Response(status=409)
+        response.headers["HX-Redirect"] = url_for("circles.summary", circle_id=circle.id)
+        return response
+    except CircleError as exc:
+        db.session.rollback()
+        error = None if isinstance(exc, StalePieceVersion) else str(exc)
+        return region_answer(live.render_state(circle), region, 409, error)
+    db.session.commit()
+    return region_answer(live.publish(circle), region)
+
+
+def version() -> int | None:
+    return request.form.get("version", type=int)
+
+
+@bp.route("/circles")
+@staff_required(*KEEPER_ROLES)
+def index():
+    mine = db.session.scalars(scoped(Circle).where(Circle.keeper_id == current_user.id)
+                              .order_by(Circle.created_at.desc()).limit(30))
+    return render_template("circles/index.html", circles=list(mine), follow_ups=follow_ups(current_user))
+
+
+@bp.route("/circles/new", methods=["GET", "POST"])
+@staff_required(*KEEPER_ROLES)
+def new():
+    form = StartCircleForm()
+    groups = list(db.session.scalars(visible_groups(current_user).where(Group.archived.is_(False)).order_by(Group.name)))
+    form.group.choices = [(0, "Ad hoc: people type their first name")] + [(g.id, g.name) for g in groups]
+    prompts = {p.id: p.text for p in bank(current_user.school_id)}
+    form.prompts.choices = list(prompts.items())
+    if form.validate_on_submit():
+        group = next((g for g in groups if g.id == form.group.data), None)
+        circle = open_circle(current_user, form.kind.data, group, one_device=form.one_device.data,
+                             auto_admit=form.auto_admit.data, planned_prompts=[prompts[i] for i in form.prompts.data],
+                             join_minutes=current_app.config.get("CIRCLE_JOIN_MINUTES", 120))
+        db.session.commit()
+        return redirect(url_for("circles.keeper", circle_id=circle.id))
+    db.session.commit()
+    return render_template("circles/new.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/circles/<int:circle_id>")
+@staff_required(*KEEPER_ROLES)
+def keeper(circle_id: int):
+    circle = keepers_circle(circle_id)
+    if not circle.is_open:
+        return redirect(url_for("circles.summary", circle_id=circle.id))
+    return render_keeper(circle)
+
+
+def render_keeper(circle: Circle, status: int = 200, **forms):
+    round_form = forms.get("round_form") or RoundForm()
+    planned = json.loads(circle.planned_prompts or "[]")
+    round_form.prompt.choices = [("", "Choose a question")] + [(t, t) for t in planned + [
+        p.text for p in bank(circle.school_id) if p.text not in planned]]
+    db.session.commit()
+    token = join_token(circle, current_app.config["SECRET_KEY"])
+    return render_template("circles/keeper.html", circle=circle, regions=regions(live.render_state(circle)),
+                           join_url=url_for("circles.join", token=token, _external=True),
+                           round_form=round_form, agreement_form=forms.get("agreement_form") or AgreementForm(),
+                           concern_form=forms.get("concern_form") or ConcernForm(),
+                           add_form=forms.get("add_form") or AddSeatForm()), status
+
+
+@bp.route("/circles/<int:circle_id>/live")
+@staff_required(*KEEPER_ROLES)
+def keeper_live(circle_id: int):
+    return live.stream(keepers_circle(circle_id), None)
+
+
+@bp.route("/circles/<int:circle_id>/part/<region>")
+@staff_required(*KEEPER_ROLES)
+def keeper_part(circle_id: int, region: str):
+    circle = keepers_circle(circle_id)
+    if not circle.is_open:
+        response = Response(status=204)
+        response.headers["HX-Redirect"] = url_for("circles.summary", circle_id=circle.id)
+        return response
+    if region not in live.KEEPER_REGIONS:
+        abort(404)
+    return region_answer(live.render_state(circle), region)
+
+
+@bp.route("/circles/<int:circle_id>/qr.svg")
+@staff_required(*KEEPER_ROLES)
+def qr(circle_id: int):
+    circle = keepers_circle(circle_id)
+    if not circle.is_open:
+        abort(404)
+    url = url_for("circles.join", token=join_token(circle, current_app.config["SECRET_KEY"]), _external=True)
+    out = BytesIO()
+    qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, border=2).save(out)
+    response = Response(out.getvalue(), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/circles/<int:circle_id>/turn", methods=["POST"])
+@staff_required(*KEEPER_ROLES)
+def turn(circle_id: int):
+    """The keeper's own turn, or (one-device mode) the turn of whoever holds the shared device."""
+    def change(circle):
+        piece.take_turn(circle, db.session.get(Seat, circle.holder_seat_id), request.form.get("turn", ""), version())
+    return keeper_change(circle_id, "k-ring", change)
+
+
+@bp.route("/circles/<int:circle_id>/give/<int:seat_id>", methods=["POST"])
+@staff_required(*KEEPER_ROLES)
+def give(circle_id: int, seat_id: int):
+    return keeper_change(circle_id, "k-ring", lambda c: piece.give(c, seat_of(c, seat_id), version()))
+
+
+@bp.route("/circles/<int:circle_id>/take-back", methods=["POST"])
+@staff_required(*KEEPER_ROLES)
+def take_back(circle_id: int):
+    return keeper_change(circle_id, "k-ring", lambda c: piece.take_back(c, version()))
+
+
+@bp.route("/circles/<int:circle_id>/reverse", methods=["POST"])
+@staff_required(*KEEPER_ROLES)
+def reverse(circle_id: int):
+    return keeper_change(circle_id, "k-ring", lambda c: piece.reverse(c, version()))
+
+
+@bp.route("/circles/<int:circle_id>/seats/<int:seat_id>/move", methods=["POST"])
+@staff_required(*KEEPER_ROLES)
+def move(circle_id: int, seat_id: int):
+    step = -1 if request.form.get("step") == "up" else 1
+    return keeper_change(circle_id, "k-ring", lambda c: piece.move_seat(c, seat_of(c, seat_id), step))
+
+
+@bp.route("/circles/<int:circle_id>/seats/<int:seat_id>/remove", methods=["POST"])
+@staff_required(*KEEPER_ROLES)
+def remove(circle_id: int, seat_id: int):
+    return keeper_change(circle_id, "k-ring", lambda c: piece.remove_seat(c, seat_of(c, seat_id)))
+
+
+@bp.route("/circles/<int:circle_id>/seats/<int:seat_id>/admit", methods=["POST"])
+@staff_required(*KEEPER_ROLES)
+def admit(circle_id: int, seat_id: int):
+    return keeper_change(circle_id, "k-waiting", lambda c: piece.admit(c, seat_of(c, seat_id)))
+
+
+@bp.route("/circles/<int:circle_id>/auto-admit", methods=["POST"])
+@staff_required(*KEEPER_ROLES)
+def auto_admit(circle_id: int):
+    return keeper_change(circle_id, "k-waiting", lambda c: piece.set_auto_admit(c, request.form.get("on") == "1"))
+
+
+@bp.route("/circles/<int:circle_id>/checkin", methods=["POST"])
+@staff_required(*KEEPER_ROLES)
+def checkin_here(circle_id: int):
+    """One-device mode: the holder taps their check-in on the shared device."""
+    def change(circle):
+        circle_check_in(circle, db.session.get(Seat, circle.holder_seat_id), request.form.get("value", type=int),
+                        request.form.get("word"))
+    return keeper_change(circle_id, "k-ring", change)
+
+
+@bp.route("/circles/<int:circle_id>/seats", methods=["POST"])
+@staff_required(*KEEPER_ROLES)
+def add_seat(circle_id: int):
+    circle, form = keepers_circle(circle_id), AddSeatForm()
+    if form.validate_on_submit():
+        return committed(circle, lambda: add_seat_here(circle, form.data["name"]), f"{form.name.data} is in the circle.",
+                         lambda error: form.name.errors.append(error), add_form=form)
+    return render_keeper(circle, 400, add_form=form)
+
+
+@bp.route("/circles/<int:circle_id>/rounds", methods=["POST"])
+@staff_required(*KEEPER_ROLES)
+def start_round(circle_id: int):
+    circle, form = keepers_circle(circle_id), RoundForm()
+    if form.validate_on_submit():
+        prompt = form.typed.data.strip() or form.prompt.data
+        return committed(circle, lambda: piece.start_round(circle, prompt, form.kind.data), "The round has started.",
+                         lambda error: form.typed.errors.append(error), round_form=form)
+    return render_keeper(circle, 400, round_form=form)
+
+
+@bp.route("/circles/<int:circle_id>/agreements", methods=["POST"])
+@staff_required(*KEEPER_ROLES)
+def agreement(circle_id: int):
+    circle, form = keepers_circle(circle_id), AgreementForm()
+    if form.validate_on_submit():
+        seats = [seat_of(circle, int(i)) for i in request.form.getlist("who") if i.isdigit()]
+        return committed(circle, lambda: add_agreement(circle, current_user, form.kind.data, form.what.data, seats,
+                                                       form.by_when.data, form.review_on.data),
+                         "The agreement is on everyone's screen.", lambda error: form.what.errors.append(error),
+                         agreement_form=form)
+    return render_keeper(circle, 400, agreement_form=form)
+
+
+def committed(circle: Circle, change, done: str, on_error, **forms):
+    """Run a form's change: commit, publish and go back to the keeper screen, or show the error by its field."""
+    try:
+        change()
+    except CircleError as exc:
+        db.session.rollback()
+        on_error(str(exc))
+        return render_keeper(circle, 400, **forms)
+    db.session.commit()
+    live.publish(circle)
+    flash(done)
+    return redirect(url_for("circles.keeper", circle_id=circle.id))
+
+
+@bp.route("/circles/<int:circle_id>/concern", methods=["POST"])
+@staff_required(*KEEPER_ROLES)
+def concern(circle_id: int):
+    circle, form = keepers_circle(circle_id), ConcernForm()
+    if form.validate_on_submit():
+        try:
+            circle_concern(circle, current_user, seat_of(circle, form.seat.data), form.note.data)
+        except CircleError as exc:
+            form.note.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("Your concern has gone to the Designated Safeguarding Lead. It is not in the circle's record.")
+            return redirect(url_for("circles.keeper", circle_id=circle.id))
+    return render_keeper(circle, 400, concern_form=form)
+
+
+@bp.route("/circles/<int:circle_id>/close", methods=["POST"])
+@staff_required(*KEEPER_ROLES)
+def close(circle_id: int):
+    circle = keepers_circle(circle_id)
+    if circle.is_open:
+        close_circle(circle)
+        db.session.commit()
+        live.publish(circle)
+    flash("The circle is closed. Every device now says thank you, and the code no longer works.")
+    return redirect(url_for("circles.summary", circle_id=circle.id))
+
+
+@bp.route("/circles/<int:circle_id>/summary")
+@staff_required(*KEEPER_ROLES)
+def summary(circle_id: int):
+    circle = get_scoped_or_404(Circle, circle_id)
+    if circle.keeper_id != current_user.id and not sees_whole_school(current_user):
+        abort(403)
+    if circle.is_open:
+        return redirect(url_for("circles.keeper", circle_id=circle.id))
+    return render_template("circles/summary.html", circle=circle, summary=json.loads(circle.summary or "{}"))
+
+
+@bp.route("/circles/follow-ups/<int:follow_up_id>/done", methods=["POST"])
+@staff_required(*KEEPER_ROLES)
+def follow_up_mark_done(follow_up_id: int):
+    follow_up = get_scoped_or_404(CheckInFollowUp, follow_up_id)
+    try:
+        follow_up_done(follow_up, current_user)
+    except CircleError:
+        abort(403)
+    db.session.commit()
+    if htmx:
+        return Response(status=200)
+    flash("Marked as done.")
+    return redirect(url_for("circles.index"))

@@ -1,0 +1,177 @@
+"""What happens inside a circle besides the piece: check-ins, agreements, concerns, closing.
+
+Check-ins and agreements go through the shared rules (checkins.rules, agreements.rules); a
+concern goes only to the DSL's queue and leaves no trace in the circle. Closing kills the join
+code, ends every seat and saves a summary of who took part and how each round went - counts,
+never words.
+"""
+import json
+from collections import Counter
+from datetime import date, datetime, timezone
+
+from sqlalchemy import select
+
+from rrp_pwa.agreements.rules import AgreementError, agree, make_agreement
+from rrp_pwa.checkins.rules import CheckInError, record_checkin
+from rrp_pwa.checkins.scales import DEFAULT_SCALE, SCALES
+from rrp_pwa.circles.talking_piece import CircleError, begin_change, record
+from rrp_pwa.extensions import db
+from rrp_pwa.models import Agreement, CheckIn, CheckInFollowUp, Concern, School, Staff
+from rrp_pwa.models.circles import Circle, CircleCheckIn, CircleEvent, CircleRound, Seat
+from rrp_pwa.safeguarding.concerns import ConcernError, raise_concern
+
+
+def current_round(circle: Circle) -> CircleRound | None:
+    if not circle.round_no:
+        return None
+    return db.session.scalar(select(CircleRound).where(CircleRound.circle_id == circle.id,
+                                                       CircleRound.number == circle.round_no))
+
+
+def school_scale(circle: Circle):
+    school = db.session.get(School, circle.school_id)
+    return SCALES.get(school.checkin_scale or DEFAULT_SCALE, SCALES[DEFAULT_SCALE])
+
+
+def check_in(circle: Circle, seat: Seat, value: int, word: str | None = None) -> CheckIn:
+    """A participant's check-in in the current check-in round: one per seat per round.
+
+    It is recorded on the school's scale; a low or red answer puts "check in with <name>
+    later" on the keeper's follow-up list, which outlives the circle.
+    """
+    this_round = current_round(circle)
+    if this_round is None or this_round.kind != "checkin":
+        raise CircleError("There is no check-in round at the moment.")
+    if seat.is_keeper or seat.status != "admitted" or seat.circle_id != circle.id:
+        raise CircleError("Only pupils in the circle check in.")
+    if db.session.scalar(select(CircleCheckIn.id).where(CircleCheckIn.seat_id == seat.id,
+                                                        CircleCheckIn.round_no == circle.round_no)):
+        raise CircleError("You've already checked in this round. Thank you!")
+    begin_change(circle)
+    try:
+        checkin = record_checkin(circle.school_id, school_scale(circle).key, value, "circle",
+                                 pupil=seat.pupil, name=None if seat.pupil else seat.name, word=word,
+                                 source_id=circle.id, follow_up_staff=circle.keeper)
+    except CheckInError as exc:
+        db.session.rollback()
+        raise CircleError(str(exc)) from None
+    db.session.flush()
+    db.session.add(CircleCheckIn(circle_id=circle.id, seat_id=seat.id, round_no=circle.round_no,
+                                 checkin_id=checkin.id))
+    record(circle, "checkin", seat.id)
+    return checkin
+
+
+def add_agreement(circle: Circle, keeper: Staff, kind: str, what: str, seats: list[Seat],
+                  by_when: date | None = None, review_on: date | None = None) -> Agreement:
+    """A circle agreement (a value everyone is asked to agree to) or an action agreement (who does
+    what, by when, reviewed when). Everyone it names can tap "I agree" on their device."""
+    chosen = [s for s in seats if s.circle_id == circle.id and s.status == "admitted" and not s.is_keeper]
+    if kind == "value" and not chosen:
+        chosen = [s for s in db.session.scalars(select(Seat).where(
+            Seat.circle_id == circle.id, Seat.status == "admitted", Seat.is_keeper.is_(False)))]
+    try:
+        agreement = make_agreement(circle.school_id, "circle", circle.id, what, kind=kind,
+                                   pupils=[s.pupil for s in chosen if s.pupil],
+                                   names=[s.name for s in chosen if not s.pupil],
+                                   by_when=by_when, review_on=review_on, created_by=keeper)
+    except AgreementError as exc:
+        raise CircleError(str(exc)) from None
+    begin_change(circle)
+    db.session.add(agreement)
+    db.session.flush()
+    record(circle, "agreement")
+    return agreement
+
+
+def circle_agreements(circle: Circle) -> list[Agreement]:
+    return list(db.session.scalars(select(Agreement).where(Agreement.source_kind == "circle",
+                                                           Agreement.source_id == circle.id,
+                                                           Agreement.school_id == circle.school_id)
+                                   .order_by(Agreement.id)))
+
+
+def seat_agrees(circle: Circle, seat: Seat, agreement: Agreement) -> None:
+    """The participant taps "I agree" on an agreement that names them."""
+    if agreement.source_kind != "circle" or agreement.source_id != circle.id:
+        raise CircleError("That agreement belongs to another circle.")
+    begin_change(circle)
+    try:
+        agree(agreement, pupil_id=seat.pupil_id, name=None if seat.pupil_id else seat.name)
+    except AgreementError as exc:
+        db.session.rollback()
+        raise CircleError(str(exc)) from None
+    record(circle, "agree", seat.id)
+
+
+def circle_concern(circle: Circle, keeper: Staff, seat: Seat, note: str) -> Concern:
+    """The keeper's one-tap concern about a participant. It goes to the DSL only: the circle's
+    version, history and summary do not change."""
+    if seat.circle_id != circle.id or seat.is_keeper:
+        raise CircleError("Choose who the concern is about.")
+    try:
+        concern = raise_concern(circle.school_id, note, "circle", circle.id, pupil=seat.pupil,
+                                subject_name=None if seat.pupil else seat.name, raised_by_staff=keeper)
+    except ConcernError as exc:
+        raise CircleError(str(exc)) from None
+    db.session.add(concern)
+    return concern
+
+
+def build_summary(circle: Circle) -> dict:
+    """Participants, rounds with spoke/passed counts, check-in counts and agreements."""
+    seats = {s.id: s for s in db.session.scalars(select(Seat).where(Seat.circle_id == circle.id))}
+    participants = [s.name for s in sorted(seats.values(), key=lambda s: (s.position, s.id))
+                    if s.status == "admitted" and not s.is_keeper]
+    rounds = []
+    for one in db.session.scalars(select(CircleRound).where(CircleRound.circle_id == circle.id)
+                                  .order_by(CircleRound.number)):
+        turns: dict[int, set[str]] = {}
+        for seat_id, kind in db.session.execute(select(CircleEvent.seat_id, CircleEvent.kind).where(
+                CircleEvent.circle_id == circle.id, CircleEvent.round_no == one.number,
+                CircleEvent.kind.in_(("pass", "skip")))):
+            turns.setdefault(seat_id, set()).add(kind)
+        spoke = sum(1 for kinds in turns.values() if "pass" in kinds)
+        entry = {"number": one.number, "kind": one.kind, "prompt": one.prompt, "spoke": spoke,
+                 "passed": len(turns) - spoke}
+        if one.kind == "checkin":
+            entry["checkins"] = checkin_counts(circle, one.number)
+        rounds.append(entry)
+    agreements = [{"kind": a.kind, "what": a.what, "parties": [p.pupil.short_name if p.pupil else p.name
+                                                              for p in a.parties],
+                   "agreed": sum(1 for p in a.parties if p.agreed_at)} for a in circle_agreements(circle)]
+    return {"participants": participants, "rounds": rounds, "agreements": agreements}
+
+
+def checkin_counts(circle: Circle, round_no: int) -> list[dict]:
+    """How many chose each option of the school's scale in a round: all a shared screen shows."""
+    values = Counter(db.session.scalars(select(CheckIn.value).join(CircleCheckIn, CircleCheckIn.checkin_id == CheckIn.id)
+                                        .where(CircleCheckIn.circle_id == circle.id,
+                                               CircleCheckIn.round_no == round_no)))
+    return [{"label": o.label, "symbol": o.symbol, "css": o.css, "count": values.get(o.value, 0)}
+            for o in school_scale(circle).options]
+
+
+def close_circle(circle: Circle) -> None:
+    """Close: the join code dies, every seat loses access, and the summary is saved."""
+    begin_change(circle)
+    circle.status, circle.join_code = "closed", None
+    circle.closed_at = datetime.now(timezone.utc)
+    record(circle, "close")
+    db.session.flush()
+    circle.summary = json.dumps(build_summary(circle))
+
+
+def follow_ups(staff: Staff) -> list[CheckInFollowUp]:
+    """The staff member's open "check in with <name> later" list, oldest first."""
+    return list(db.session.scalars(select(CheckInFollowUp).where(
+        CheckInFollowUp.school_id == staff.school_id, CheckInFollowUp.staff_id == staff.id,
+        CheckInFollowUp.done_at.is_(None)).order_by(CheckInFollowUp.created_at)))
+
+
+def follow_up_done(follow_up: CheckInFollowUp, staff: Staff) -> None:
+    """Only the person it was given to marks a follow-up done."""
+    if follow_up.staff_id != staff.id:
+        raise CircleError("That follow-up is on someone else's list.")
+    if follow_up.done_at is None:
+        follow_up.done_at = datetime.now(timezone.utc)

@@ -1,0 +1,170 @@
+"""Opening a circle and joining it: the 6-character code, the signed QR link and the seat secret.
+
+A join code is 6 Crockford base32 characters (no I, L, O or U, so nothing is misread); typed
+codes forgive case, spaces, dashes and the look-alikes O->0 and I/L->1. The QR code carries a
+signed, time-limited token naming the circle and its code. Both stop working when the circle
+closes (its code is cleared) or when the join time limit passes.
+"""
+import hashlib
+import json
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from rrp_pwa.circles.talking_piece import CircleError, begin_change, next_position, record
+from rrp_pwa.extensions import db
+from rrp_pwa.models import Group, Pupil, Staff
+from rrp_pwa.models.circles import CIRCLE_KINDS, Circle, Seat
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 6
+TOKEN_SALT = "rrp-circle-join"
+
+
+class JoinRefused(CircleError):
+    """A code, link or name that can't be used to join; the message is kind and says what to do."""
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CROCKFORD) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(typed: str) -> str:
+    """What the person meant to type: upper case, no spaces or dashes, O->0, I and L->1."""
+    cleaned = "".join(ch for ch in (typed or "").upper() if ch.isalnum())
+    return cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def open_circle(keeper: Staff, kind: str, group: Group | None, *, one_device: bool = False,
+                auto_admit: bool = False, planned_prompts: list[str] = (), join_minutes: int = 120) -> Circle:
+    """Start a circle: the keeper takes the first seat and holds the piece; version 1 is "open".
+
+    A group circle may only be for one of the keeper's school's groups. In one-device mode the
+    group's pupils are seated at once (the device is passed round, nobody joins by code).
+    """
+    if kind not in CIRCLE_KINDS:
+        raise CircleError("Choose what kind of circle this is.")
+    if group is not None and group.school_id != keeper.school_id:
+        raise CircleError("Choose one of your school's groups.")
+    code = new_code()
+    while db.session.scalar(select(Circle.id).where(Circle.join_code == code)) is not None:
+        code = new_code()
+    circle = Circle(school_id=keeper.school_id, keeper_id=keeper.id, group_id=group.id if group else None,
+                    kind=kind, status="open", one_device=one_device, auto_admit=auto_admit, join_code=code,
+                    join_expires_at=datetime.now(timezone.utc) + timedelta(minutes=join_minutes),
+                    direction=1, round_no=0, lap=0, version=1,
+                    planned_prompts=json.dumps([p for p in planned_prompts if p][:12]))
+    db.session.add(circle)
+    db.session.flush()
+    seat = Seat(circle_id=circle.id, name=keeper.name, is_keeper=True, status="admitted", position=0)
+    db.session.add(seat)
+    if one_device and group is not None:
+        pupils = [p for p in group.pupils if not p.archived]
+        db.session.add_all(Seat(circle_id=circle.id, pupil_id=p.id, name=p.short_name, status="admitted",
+                                position=n) for n, p in enumerate(pupils, start=1))
+    db.session.flush()
+    circle.holder_seat_id = seat.id
+    record(circle, "open", seat.id)
+    return circle
+
+
+def serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=TOKEN_SALT)
+
+
+def join_token(circle: Circle, secret_key: str) -> str:
+    return serializer(secret_key).dumps({"c": circle.id, "k": circle.join_code})
+
+
+def _joinable(circle: Circle | None, code: str | None) -> Circle:
+    now = datetime.now(timezone.utc)
+    if circle is None or not circle.is_open or not code or circle.join_code != code:
+        raise JoinRefused("This circle has closed or the code has changed. Ask your teacher for the code on their screen.")
+    expires = circle.join_expires_at
+    if expires.tzinfo is None:  # SQLite hands back naive UTC
+        expires = expires.replace(tzinfo=timezone.utc)
+    if now >= expires:
+        raise JoinRefused("Joining this circle has closed. Ask your teacher if you can still come in.")
+    return circle
+
+
+def circle_for_code(typed: str) -> Circle:
+    """The open circle with this join code, or a kind refusal."""
+    code = normalise_code(typed)
+    if len(code) != CODE_LENGTH:
+        raise JoinRefused("A circle code has 6 letters and numbers. Check the code on your teacher's screen.")
+    circle = db.session.scalar(select(Circle).where(Circle.join_code == code))
+    if circle is None:
+        raise JoinRefused("We couldn't find a circle with that code. Check each letter with your teacher's screen.")
+    return _joinable(circle, code)
+
+
+def circle_for_token(token: str, secret_key: str, max_age_seconds: int) -> Circle:
+    """The circle a QR link points at, if the link is genuine, in date and the circle still open."""
+    try:
+        claims = serializer(secret_key).loads(token, max_age=max_age_seconds)
+    except SignatureExpired:
+        raise JoinRefused("This join link has expired. Ask your teacher for the code on their screen.") from None
+    except BadSignature:
+        raise JoinRefused("This join link isn't right. Scan the code again or type the 6-character code.") from None
+    return _joinable(db.session.get(Circle, claims.get("c")), claims.get("k"))
+
+
+def join_circle(circle: Circle, *, pupil: Pupil | None = None, name: str | None = None) -> tuple[Seat, str]:
+    """Take a seat: a pupil from the circle's group, or (ad hoc circle) a typed first name.
+
+    Returns the seat and the secret for the device's cookie (only its hash is stored). The seat
+    waits for the keeper unless auto-admit is on. A name already in the circle is refused.
+    """
+    if pupil is not None:
+        group_ids = [] if circle.group is None else [p.id for p in circle.group.pupils]
+        if pupil.id not in group_ids:
+            raise JoinRefused("Choose your name from the list.")
+        name = pupil.short_name
+        taken = select(Seat.id).where(Seat.circle_id == circle.id, Seat.pupil_id == pupil.id, Seat.status != "removed")
+    else:
+        if circle.group is not None:
+            raise JoinRefused("Choose your name from the list.")
+        name = " ".join((name or "").split())[:40]
+        if not name:
+            raise JoinRefused("Type your first name so the circle knows who you are.")
+        taken = select(Seat.id).where(Seat.circle_id == circle.id, Seat.name == name, Seat.status != "removed")
+    if db.session.scalar(taken) is not None:
+        raise JoinRefused(f"{name} is already in this circle. If that's you on another device, ask your teacher.")
+    begin_change(circle)
+    secret = secrets.token_urlsafe(32)
+    seat = Seat(circle_id=circle.id, pupil_id=pupil.id if pupil else None, name=name,
+                status="admitted" if circle.auto_admit else "waiting",
+                position=next_position(circle) if circle.auto_admit else 0, token_hash=hash_secret(secret))
+    db.session.add(seat)
+    db.session.flush()
+    record(circle, "join", seat.id)
+    return seat, secret
+
+
+def add_seat_here(circle: Circle, name: str) -> Seat:
+    """One-device mode: the keeper adds someone by first name; they are seated at once."""
+    name = " ".join((name or "").split())[:40]
+    if not name:
+        raise CircleError("Type a first name.")
+    if db.session.scalar(select(Seat.id).where(Seat.circle_id == circle.id, Seat.name == name,
+                                               Seat.status != "removed")) is not None:
+        raise CircleError(f"{name} is already in this circle.")
+    begin_change(circle)
+    seat = Seat(circle_id=circle.id, name=name, status="admitted", position=next_position(circle))
+    db.session.add(seat)
+    db.session.flush()
+    record(circle, "join", seat.id)
+    return seat
+
+
+def seat_for_secret(secret: str | None) -> Seat | None:
+    if not secret:
+        return None
+    return db.session.scalar(select(Seat).where(Seat.token_hash == hash_secret(secret)))

@@ -1,0 +1,139 @@
+"""Pupils' screens: join by code or QR link, wait to be admitted, hold and pass the piece, check in, agree."""
+from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
+from markupsafe import Markup
+
+from rrp_pwa.auth.permissions import public
+from rrp_pwa.circles import bp, live
+from rrp_pwa.circles import talking_piece as piece
+from rrp_pwa.circles.activities import check_in, seat_agrees
+from rrp_pwa.circles.forms import JoinCodeForm, JoinNameForm
+from rrp_pwa.circles.joining import JoinRefused, circle_for_code, circle_for_token, join_circle, join_token
+from rrp_pwa.circles.seats import seat_required, set_seat_cookie
+from rrp_pwa.circles.talking_piece import CircleError, StalePieceVersion
+from rrp_pwa.extensions import db
+from rrp_pwa.models import Agreement
+
+
+def join_throttled(code: str) -> bool:
+    """Count a join attempt against the code and against every code together (a school shares one IP)."""
+    throttle, cfg = current_app.extensions["rrp_throttle"], current_app.config
+    per_code = throttle.hit(f"circle-join:{code}", cfg.get("CIRCLE_JOIN_CODE_WINDOW", 600))
+    overall = throttle.hit("circle-join:all", cfg.get("CIRCLE_JOIN_GLOBAL_WINDOW", 60))
+    return (per_code > cfg.get("CIRCLE_JOIN_CODE_LIMIT", 120)
+            or overall > cfg.get("CIRCLE_JOIN_GLOBAL_LIMIT", 600))
+
+
+TOO_MANY = "Lots of people are trying to join right now. Wait a minute, then try again."
+
+
+@bp.route("/join", methods=["GET", "POST"])
+@public
+def join_code():
+    form, status = JoinCodeForm(), 200
+    if form.validate_on_submit():
+        code = "".join(form.code.data.split()).upper()[:12]
+        try:
+            if join_throttled(code):
+                raise JoinRefused(TOO_MANY)
+            circle = circle_for_code(form.code.data)
+        except JoinRefused as exc:
+            form.code.errors.append(str(exc))
+            status = 429 if str(exc) == TOO_MANY else 404
+        else:
+            return redirect(url_for("circles.join", token=join_token(circle, current_app.config["SECRET_KEY"])))
+    return render_template("circles/join_code.html", form=form), 400 if form.errors and status == 200 else status
+
+
+@bp.route("/join/<token>", methods=["GET", "POST"])
+@public
+def join(token: str):
+    try:
+        circle = circle_for_token(token, current_app.config["SECRET_KEY"],
+                                  current_app.config.get("CIRCLE_JOIN_MINUTES", 120) * 60)
+    except JoinRefused as exc:
+        return render_template("circles/join_code.html", form=JoinCodeForm(), refusal=str(exc)), 410
+    form = JoinNameForm()
+    pupils = [p for p in circle.group.pupils if not p.archived] if circle.group else []
+    form.pupil.choices = [(p.id, p.short_name) for p in pupils]
+    if form.validate_on_submit():
+        pupil = next((p for p in pupils if p.id == form.pupil.data), None)
+        try:
+            if join_throttled(circle.join_code):
+                raise JoinRefused(TOO_MANY)
+            seat, secret = join_circle(circle, pupil=pupil, name=form.name.data)
+        except JoinRefused as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            live.publish(circle)
+            return set_seat_cookie(redirect(url_for("circles.seat_page", circle_id=circle.id)), circle.id, secret)
+    return render_template("circles/join.html", form=form, circle=circle, group_circle=circle.group is not None), \
+        400 if form.is_submitted() else 200
+
+
+def seat_answer(state: dict, region: str, status: int = 200, error: str | None = None) -> Response:
+    html = live.seat_fragment(state, g.seat.id, region)
+    if error:
+        html = render_template("circles/_refusal.html", message=error) + html
+    response = Response(html, status=status, mimetype="text/html")
+    response.headers["X-Circle-Version"] = str(state["v"])
+    return response
+
+
+def seat_change(region: str, change) -> Response:
+    """Apply a participant's change; answer with their fresh fragment (409 and the latest if behind)."""
+    try:
+        change(g.circle, g.seat)
+    except CircleError as exc:
+        db.session.rollback()
+        error = None if isinstance(exc, StalePieceVersion) else str(exc)
+        return seat_answer(live.render_state(g.circle), region, 409, error)
+    db.session.commit()
+    return seat_answer(live.publish(g.circle), region)
+
+
+@bp.route("/circles/<int:circle_id>/seat")
+@seat_required
+def seat_page(circle_id: int):
+    state = live.render_state(g.circle)
+    parts = {region: Markup(live.seat_fragment(state, g.seat.id, region)) for region in live.SEAT_REGIONS}
+    return render_template("circles/seat.html", circle=g.circle, seat=g.seat, parts=parts)
+
+
+@bp.route("/circles/<int:circle_id>/seat/live")
+@seat_required
+def seat_live(circle_id: int):
+    return live.stream(g.circle, g.seat.id)
+
+
+@bp.route("/circles/<int:circle_id>/seat/part/<region>")
+@seat_required
+def seat_part(circle_id: int, region: str):
+    if region not in live.SEAT_REGIONS:
+        abort(404)
+    return seat_answer(live.render_state(g.circle), region)
+
+
+@bp.route("/circles/<int:circle_id>/seat/turn", methods=["POST"])
+@seat_required
+def seat_turn(circle_id: int):
+    expected = request.form.get("version", type=int)
+    return seat_change("p-piece", lambda c, s: piece.take_turn(c, s, request.form.get("turn", ""), expected))
+
+
+@bp.route("/circles/<int:circle_id>/seat/checkin", methods=["POST"])
+@seat_required
+def seat_checkin(circle_id: int):
+    value = request.form.get("value", type=int)
+    return seat_change("p-round", lambda c, s: check_in(c, s, value, request.form.get("word")))
+
+
+@bp.route("/circles/<int:circle_id>/seat/agree/<int:agreement_id>", methods=["POST"])
+@seat_required
+def seat_agree(circle_id: int, agreement_id: int):
+    agreement = db.session.get(Agreement, agreement_id)
+    if agreement is None or agreement.school_id != g.circle.school_id:
+        abort(404)
+    return seat_change("p-agreements", lambda c, s: seat_agrees(c, s, agreement))
+

@@ -1,0 +1,46 @@
+"""Admins edit the school's question bank for circle rounds."""
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from rrp_pwa.auth.permissions import staff_required
+from rrp_pwa.circles import bp
+from rrp_pwa.circles.forms import PromptForm
+from rrp_pwa.circles.question_bank import add_prompt, bank, remove_prompt
+from rrp_pwa.circles.talking_piece import CircleError
+from rrp_pwa.extensions import db
+from rrp_pwa.home.tiles import Tile, add_tiles
+from rrp_pwa.models.circles import CirclePrompt
+from rrp_pwa.roster.forms import ConfirmForm
+from rrp_pwa.tenancy import get_scoped_or_404
+
+add_tiles("admin", Tile("Circle questions", "The question bank for circle rounds, primary and secondary.",
+                        "circles.questions"))
+
+
+@bp.route("/circles/questions", methods=["GET", "POST"])
+@staff_required("admin")
+def questions():
+    form = PromptForm()
+    if form.validate_on_submit():
+        try:
+            add_prompt(current_user.school_id, form.stage.data, form.text.data)
+        except CircleError as exc:
+            form.text.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("The question is in the bank.")
+            return redirect(url_for("circles.questions"))
+    prompts = bank(current_user.school_id)
+    db.session.commit()
+    return render_template("circles/questions.html", form=form, prompts=prompts, confirm=ConfirmForm()), \
+        400 if form.errors else 200
+
+
+@bp.route("/circles/questions/<int:prompt_id>/remove", methods=["POST"])
+@staff_required("admin")
+def question_remove(prompt_id: int):
+    prompt = get_scoped_or_404(CirclePrompt, prompt_id)
+    remove_prompt(prompt)
+    db.session.commit()
+    flash("The question has been taken out of the bank.")
+    return redirect(url_for("circles.questions"))

@@ -1,0 +1,61 @@
+"""The seat cookie: a pupil device's only key, good for one circle's participant screens.
+
+The cookie holds a random secret (the database keeps its hash). It is HttpOnly, SameSite=Lax,
+Secure behind HTTPS, and its path is the circle's participant URLs, so the browser never sends
+it anywhere else; the server also checks that the seat belongs to the circle in the URL.
+"""
+from functools import wraps
+from typing import Callable
+
+from flask import current_app, g, render_template, request, url_for
+
+from rrp_pwa.auth.permissions import wants_machine_answer
+from rrp_pwa.circles.joining import seat_for_secret
+from rrp_pwa.extensions import db, htmx
+from rrp_pwa.models.circles import Circle
+
+SEAT_COOKIE = "rrp_seat"
+
+
+def seat_path(circle_id: int) -> str:
+    return f"/circles/{circle_id}/seat"
+
+
+def set_seat_cookie(response, circle_id: int, secret: str):
+    response.set_cookie(SEAT_COOKIE, secret, path=seat_path(circle_id), httponly=True, samesite="Lax",
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    return response
+
+
+def _refuse(circle: Circle | None, status: int):
+    """No seat here: 401/403 for htmx and streams, a friendly page otherwise."""
+    closed = circle is not None and not circle.is_open
+    if wants_machine_answer():
+        response = current_app.response_class("", status=status)
+        if htmx and circle is not None:
+            response.headers["HX-Redirect"] = url_for("circles.seat_page", circle_id=circle.id)
+        return response
+    response = current_app.make_response((render_template("circles/no_seat.html", closed=closed), 200 if closed else status))
+    if closed:
+        response.delete_cookie(SEAT_COOKIE, path=seat_path(circle.id))
+    return response
+
+
+def seat_required(view: Callable) -> Callable:
+    """Only a device holding a seat cookie for this open circle (admitted or waiting) gets in."""
+
+    @wraps(view)
+    def wrapped(circle_id: int, *args, **kwargs):
+        seat = seat_for_secret(request.cookies.get(SEAT_COOKIE))
+        circle = db.session.get(Circle, seat.circle_id) if seat is not None else None
+        if seat is None:
+            return _refuse(None, 401)
+        if circle.id != circle_id:
+            return _refuse(None, 403)
+        if not circle.is_open or seat.status == "removed":
+            return _refuse(circle, 403)
+        g.seat, g.circle = seat, circle
+        return view(circle_id, *args, **kwargs)
+
+    wrapped.access = "seat"
+    return wrapped

@@ -1,0 +1,233 @@
+"""The talking piece: who holds it, where it goes next, and how every change is versioned.
+
+Rules (DOMAIN.md, "A circle, step by step"):
+- Exactly one admitted seat holds the piece while the circle is open; only its holder speaks.
+- The holder either passes it on having spoken ("Pass it on") or passes their turn ("Pass").
+- The piece goes round in the circle's direction to the next seat that has not had a turn in
+  this lap of the round; once everyone has had one, it is offered again to each seat that
+  passed (once); then the lap is complete and the piece goes back to the keeper.
+- The keeper may give the piece to anyone, take it back, reverse the direction, reorder and
+  remove seats (a removed holder's piece moves on to the next seat).
+
+Every change is one transaction that first bumps ``circle.version`` with a conditional
+UPDATE (``WHERE version = :expected`` when the device said which version it saw), so two
+concurrent passes can never both win, and then writes a ``CircleEvent`` for the new version:
+a gap-free history in which "pass" means the seat spoke and "skip" means it passed.
+"""
+from sqlalchemy import func, select, update
+
+from rrp_pwa.extensions import db
+from rrp_pwa.models.circles import Circle, CircleEvent, CircleRound, Seat
+
+TURN_KINDS = ("pass", "skip")
+
+
+class CircleError(Exception):
+    """A change the circle's rules do not allow; the message is shown to the person who tried."""
+
+
+class StalePieceVersion(CircleError):
+    """The device acted on an older version of the circle; it gets the fresh state instead."""
+
+    def __init__(self) -> None:
+        super().__init__("Someone else changed the circle a moment ago. Here is the latest.")
+
+
+class CircleClosed(CircleError):
+    def __init__(self) -> None:
+        super().__init__("This circle has closed.")
+
+
+class NotYourTurn(CircleError):
+    def __init__(self) -> None:
+        super().__init__("The talking piece has moved on - it's someone else's turn now.")
+
+
+def begin_change(circle: Circle, expected_version: int | None = None) -> None:
+    """Bump the version atomically (only from ``expected_version`` if given) and reload the circle.
+
+    Raises ``StalePieceVersion`` or ``CircleClosed`` (after rolling back) when the UPDATE
+    matches no row: another change won the race, or the circle has closed.
+    """
+    bump = (update(Circle).where(Circle.id == circle.id, Circle.status == "open")
+            .values(version=Circle.version + 1).execution_options(synchronize_session=False))
+    if expected_version is not None:
+        bump = bump.where(Circle.version == expected_version)
+    if db.session.execute(bump).rowcount != 1:
+        db.session.rollback()
+        db.session.refresh(circle)
+        raise CircleClosed() if circle.status != "open" else StalePieceVersion()
+    db.session.refresh(circle)
+
+
+def record(circle: Circle, kind: str, seat_id: int | None = None) -> CircleEvent:
+    """Write the history row for the version ``begin_change`` just took."""
+    event = CircleEvent(circle_id=circle.id, version=circle.version, kind=kind, seat_id=seat_id,
+                        round_no=circle.round_no, lap=circle.lap)
+    db.session.add(event)
+    return event
+
+
+def ring(circle: Circle) -> list[Seat]:
+    """The admitted seats in circle order."""
+    return list(db.session.scalars(select(Seat).where(Seat.circle_id == circle.id, Seat.status == "admitted")
+                                   .order_by(Seat.position, Seat.id)))
+
+
+def keeper_seat(circle: Circle) -> Seat:
+    return db.session.scalar(select(Seat).where(Seat.circle_id == circle.id, Seat.is_keeper.is_(True)))
+
+
+def turns(circle: Circle) -> dict[int, list[str]]:
+    """Seat id -> the turns ("pass"/"skip") it has taken in the current lap of the current round."""
+    rows = db.session.execute(
+        select(CircleEvent.seat_id, CircleEvent.kind)
+        .where(CircleEvent.circle_id == circle.id, CircleEvent.round_no == circle.round_no,
+               CircleEvent.lap == circle.lap, CircleEvent.kind.in_(TURN_KINDS))
+        .order_by(CircleEvent.version))
+    taken: dict[int, list[str]] = {}
+    for seat_id, kind in rows:
+        taken.setdefault(seat_id, []).append(kind)
+    return taken
+
+
+def ring_after(seats: list[Seat], position: int, direction: int) -> list[Seat]:
+    """Seats in the order the piece visits them after ``position`` (that position's own seat last)."""
+    ordered = sorted(seats, key=lambda s: (s.position, s.id), reverse=direction < 0)
+    if direction >= 0:
+        return [s for s in ordered if s.position > position] + [s for s in ordered if s.position <= position]
+    return [s for s in ordered if s.position < position] + [s for s in ordered if s.position >= position]
+
+
+def next_in_turn(seats: list[Seat], position: int, direction: int, taken: dict[int, list[str]]) -> Seat | None:
+    """Who the piece goes to next: the first seat without a turn this lap, else the first that
+    passed once and has not been offered it again, else nobody (the lap is complete)."""
+    order = ring_after(seats, position, direction)
+    for seat in order:
+        if seat.id not in taken:
+            return seat
+    for seat in order:
+        if taken.get(seat.id) == ["skip"]:
+            return seat
+    return None
+
+
+def _holder(circle: Circle) -> Seat:
+    return db.session.get(Seat, circle.holder_seat_id)
+
+
+def _move_on(circle: Circle, from_position: int) -> None:
+    """Give the piece to the next seat in turn; if the lap is complete, back to the keeper for a new lap."""
+    following = next_in_turn(ring(circle), from_position, circle.direction, turns(circle))
+    if following is None:
+        circle.lap += 1
+        following = keeper_seat(circle)
+    circle.holder_seat_id = following.id
+
+
+def take_turn(circle: Circle, seat: Seat, kind: str, expected_version: int | None) -> None:
+    """The holder passes the piece on having spoken (``pass``) or passes their turn (``skip``).
+
+    Only the seat holding the piece, in the version the device saw, may do this.
+    """
+    if kind not in TURN_KINDS:
+        raise CircleError("Choose 'Pass it on' or 'Pass'.")
+    begin_change(circle, expected_version)
+    if circle.holder_seat_id != seat.id:
+        db.session.rollback()
+        raise NotYourTurn()
+    record(circle, kind, seat.id)
+    db.session.flush()
+    _move_on(circle, seat.position)
+
+
+def give(circle: Circle, seat: Seat, expected_version: int | None) -> None:
+    """The keeper hands the piece to any admitted seat (it does not count as a turn)."""
+    if seat.circle_id != circle.id or seat.status != "admitted":
+        raise CircleError("Only someone in the circle can be given the talking piece.")
+    begin_change(circle, expected_version)
+    circle.holder_seat_id = seat.id
+    record(circle, "give", seat.id)
+
+
+def take_back(circle: Circle, expected_version: int | None) -> None:
+    """The keeper takes the piece back to their own seat."""
+    begin_change(circle, expected_version)
+    seat = keeper_seat(circle)
+    circle.holder_seat_id = seat.id
+    record(circle, "take_back", seat.id)
+
+
+def reverse(circle: Circle, expected_version: int | None) -> None:
+    """The piece now goes the other way round the circle."""
+    begin_change(circle, expected_version)
+    circle.direction = -1 if circle.direction >= 0 else 1
+    record(circle, "reverse")
+
+
+def move_seat(circle: Circle, seat: Seat, step: int) -> None:
+    """Swap a seat with its neighbour (``step`` -1 earlier, +1 later) in the circle order."""
+    begin_change(circle)
+    seats = ring(circle)
+    index = next((i for i, s in enumerate(seats) if s.id == seat.id), None)
+    if index is None or not 0 <= index + step < len(seats):
+        db.session.rollback()
+        raise CircleError("That seat can't move any further.")
+    other = seats[index + step]
+    seat.position, other.position = other.position, seat.position
+    record(circle, "reorder", seat.id)
+
+
+def remove_seat(circle: Circle, seat: Seat) -> None:
+    """Take a seat out of the circle; if it held the piece, the piece moves on to the next seat."""
+    if seat.circle_id != circle.id or seat.is_keeper:
+        raise CircleError("The keeper's seat stays in the circle.")
+    begin_change(circle)
+    seat.status = "removed"
+    db.session.flush()
+    if circle.holder_seat_id == seat.id:
+        _move_on(circle, seat.position)
+    record(circle, "remove", seat.id)
+
+
+def next_position(circle: Circle) -> int:
+    return (db.session.scalar(select(func.max(Seat.position)).where(Seat.circle_id == circle.id)) or 0) + 1
+
+
+def admit(circle: Circle, seat: Seat) -> None:
+    """Let a waiting seat into the circle, at the end of the circle order."""
+    if seat.circle_id != circle.id or seat.status != "waiting":
+        raise CircleError("That person is not waiting to join.")
+    begin_change(circle)
+    seat.status, seat.position = "admitted", next_position(circle)
+    record(circle, "admit", seat.id)
+
+
+def set_auto_admit(circle: Circle, on: bool) -> None:
+    """With auto-admit on, people join straight away; switching it on admits everyone waiting."""
+    begin_change(circle)
+    circle.auto_admit = on
+    if on:
+        waiting = db.session.scalars(select(Seat).where(Seat.circle_id == circle.id, Seat.status == "waiting")
+                                     .order_by(Seat.joined_at, Seat.id))
+        for seat in waiting:
+            seat.status, seat.position = "admitted", next_position(circle)
+            db.session.flush()
+    record(circle, "settings")
+
+
+def start_round(circle: Circle, prompt: str, kind: str = "talk") -> CircleRound:
+    """A new round with the keeper's prompt; everyone's turns start afresh. The piece stays where it is."""
+    prompt = (prompt or "").strip()
+    if not prompt:
+        raise CircleError("Choose a question from the bank or type one.")
+    if len(prompt) > 300:
+        raise CircleError("Keep the question to 300 characters.")
+    if kind not in ("talk", "checkin"):
+        raise CircleError("Choose a talking round or a check-in round.")
+    begin_change(circle)
+    circle.round_no, circle.lap = circle.round_no + 1, 0
+    new_round = CircleRound(circle_id=circle.id, number=circle.round_no, kind=kind, prompt=prompt)
+    db.session.add(new_round)
+    record(circle, "round")
+    return new_round

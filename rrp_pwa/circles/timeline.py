@@ -1,0 +1,50 @@
+"""The pupil record's circle entries: circles attended, the pupil's own check-ins in circles,
+and circle agreements that involve them - never anything said in a circle."""
+from flask import url_for
+from sqlalchemy import select
+
+from rrp_pwa.agreements.rules import agreements_for_pupil
+from rrp_pwa.checkins.scales import SCALES
+from rrp_pwa.extensions import db
+from rrp_pwa.models import CheckIn, Pupil, Staff
+from rrp_pwa.models.agreements import Agreement
+from rrp_pwa.models.circles import Circle, Seat
+from rrp_pwa.records.timeline import Entry, timeline_source
+from rrp_pwa.roster.directory import sees_whole_school, visible_pupils
+
+
+def _label(checkin: CheckIn) -> str:
+    scale = SCALES.get(checkin.scale)
+    try:
+        option = scale.option(checkin.value)
+    except (AttributeError, KeyError):
+        return str(checkin.value)
+    return f"{option.symbol} {option.label}" if option.symbol != option.label[:len(option.symbol)] else option.label
+
+
+@timeline_source
+def circle_entries(pupil: Pupil, viewer: Staff) -> list[Entry]:
+    """Shown to staff who may see the pupil; the summary link only to those who may open it."""
+    if db.session.scalar(visible_pupils(viewer).where(Pupil.id == pupil.id)) is None:
+        return []
+    entries = []
+    circles = db.session.execute(select(Circle, Seat.joined_at).join(Seat, Seat.circle_id == Circle.id).where(
+        Circle.school_id == pupil.school_id, Seat.pupil_id == pupil.id, Seat.status == "admitted"))
+    for circle, joined_at in circles:
+        may_open = circle.keeper_id == viewer.id or sees_whole_school(viewer)
+        detail = " · ".join(filter(None, [circle.group.name if circle.group else "Ad hoc",
+                                          f"kept by {circle.keeper.name}", "open now" if circle.is_open else ""]))
+        entries.append(Entry(joined_at, "circle", f"Took part in a {circle.kind_label.lower()}", detail,
+                             url_for("circles.summary", circle_id=circle.id) if may_open and not circle.is_open else None))
+    checkins = db.session.scalars(select(CheckIn).where(CheckIn.school_id == pupil.school_id, CheckIn.pupil_id == pupil.id,
+                                                        CheckIn.source == "circle"))
+    for checkin in checkins:
+        detail = f"Word: {checkin.word}" if checkin.word else ""
+        entries.append(Entry(checkin.created_at, "checkin", f"Check-in in a circle: {_label(checkin)}", detail))
+    agreements = db.session.scalars(agreements_for_pupil(pupil.school_id, pupil.id)
+                                    .where(Agreement.source_kind == "circle"))
+    for agreement in agreements:
+        title = "Circle agreement" if agreement.kind == "value" else "Agreement made in a circle"
+        when = f"review on {agreement.review_on:%-d %b %Y}" if agreement.review_on else ""
+        entries.append(Entry(agreement.created_at, "agreement", f"{title}: {agreement.what}", when))
+    return entries

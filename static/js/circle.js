@@ -1,0 +1,37 @@
+// Circle screens: show the fresh state a 409 carries, fall back to polling when the live
+// stream cannot connect, and stop listening once the circle has ended for this device.
+(function () {
+  "use strict";
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr && event.detail.xhr.status === 409) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  function startPolling(live) {
+    if (live.getAttribute("data-polling")) { return; }
+    live.setAttribute("data-polling", "1");
+    live.querySelectorAll("[data-poll-url]").forEach(function (region) {
+      region.setAttribute("hx-get", region.getAttribute("data-poll-url"));
+      region.setAttribute("hx-trigger", "every 3s");
+      region.setAttribute("hx-swap", "innerHTML");
+      region.setAttribute("hx-target", "this");
+      if (window.htmx) { window.htmx.process(region); }
+    });
+  }
+
+  document.addEventListener("htmx:sseError", function (event) {
+    var live = event.target.closest ? event.target.closest("[sse-connect]") : null;
+    if (live) { startPolling(live); }
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var live = document.getElementById("seat-live");
+    var ended = live && live.querySelector("[data-circle-ended]");
+    if (ended) {
+      live.parentNode.replaceChild(ended, live);
+    }
+  });
+})();
