@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("mediation", __name__)
 
-from rrp_pwa.mediation import routes  # noqa: E402,F401
+from rrp_pwa.mediation import review, routes, staff_routes  # noqa: E402,F401  (routes, tiles, timeline source)

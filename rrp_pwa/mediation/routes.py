@@ -1,1 +1,378 @@
-from rrp_pwa.mediation import bp  # noqa: F401
+"""The mediators' side: sign-in on a shared tablet and the mediation, step by step."""
+from typing import Callable
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from rrp_pwa.auth.permissions import public
+from rrp_pwa.extensions import db
+from rrp_pwa.forms import choices
+from rrp_pwa.mediation import bp, flow
+from rrp_pwa.mediation.accounts import (
+    MediatorLimits,
+    MediatorRefused,
+    MediatorThrottled,
+    read_badge,
+    sign_in_with_badge,
+    sign_in_with_pin,
+)
+from rrp_pwa.mediation.alerts import (
+    WHILE_YOU_WAIT,
+    alerts_channel,
+    carry_on,
+    get_adult,
+    tell_about_worry,
+)
+from rrp_pwa.mediation.flow import FEELING_LABELS, GROUND_RULES, MediationError, StaleMediation
+from rrp_pwa.mediation.forms import (
+    BadgeSignInForm,
+    FindPupilForm,
+    IdeasForm,
+    MediatorSignInForm,
+    PartyForm,
+    StartForm,
+    VersionedForm,
+    WorryForm,
+    agreement_field,
+    by_party,
+    feeling_field,
+    party_form,
+    story_field,
+)
+from rrp_pwa.mediation.team import end_team_session, mediator_required, sign_in_mediator
+from rrp_pwa.models import Pupil
+from rrp_pwa.models.mediation import Mediation
+from rrp_pwa.realtime import Message, broker
+from rrp_pwa.roster.directory import search_pupils
+from rrp_pwa.tenancy import get_scoped_or_404, scoped
+
+STEP_TITLES = {"people": "Who is here?", "rules": "Ground rules", "stories": "Tell your stories",
+               "feelings": "Feelings", "ideas": "Ideas", "agreement": "Agreement", "done": "Finished"}
+
+
+def limits() -> MediatorLimits:
+    cfg = current_app.config
+    return MediatorLimits(cfg.get("MEDIATOR_ACCOUNT_LIMIT", 5), cfg.get("MEDIATOR_IP_LIMIT", 100),
+                          cfg.get("MEDIATOR_WINDOW_SECONDS", 900))
+
+
+def throttled_message(exc: MediatorThrottled) -> str:
+    who = "for this username" if exc.scope == "mediator" else "on this network"
+    return f"Too many tries {who}. Wait {exc.minutes} minutes, or ask your mediation lead to help."
+
+
+@bp.route("/sign-in/mediator", methods=["GET", "POST"])
+@public
+def sign_in():
+    form, status = MediatorSignInForm(), 200
+    if form.validate_on_submit():
+        try:
+            account = sign_in_with_pin(form.username.data, form.pin.data, request.remote_addr or "?",
+                                       current_app.extensions["rrp_throttle"], limits())
+        except MediatorThrottled as exc:
+            form.form_errors.append(throttled_message(exc))
+            status = 429
+        except MediatorRefused:
+            form.form_errors.append("That username and PIN don't match. Check them and try again.")
+            status = 401
+        else:
+            sign_in_mediator(account)
+            return redirect(url_for("mediation.team_home"))
+    return render_template("mediation/sign_in.html", form=form), status
+
+
+@bp.route("/sign-in/mediator/badge/<token>", methods=["GET", "POST"])
+@public
+def badge_sign_in(token: str):
+    account, form, status = read_badge(token, current_app.secret_key), BadgeSignInForm(), 200
+    if form.validate_on_submit():
+        try:
+            account = sign_in_with_badge(token, current_app.secret_key, request.remote_addr or "?",
+                                         current_app.extensions["rrp_throttle"], limits())
+        except MediatorThrottled as exc:
+            form.form_errors.append(throttled_message(exc))
+            status = 429
+        except MediatorRefused:
+            account, status = None, 403
+        else:
+            sign_in_mediator(account)
+            return redirect(url_for("mediation.team_home"))
+    if account is None:
+        status = 403 if status == 200 else status
+    return render_template("mediation/badge_sign_in.html", form=form, account=account), status
+
+
+@bp.route("/mediate/sign-out", methods=["POST"])
+@public
+def sign_out():
+    end_team_session()
+    flash("You have signed out. Thank you for mediating!")
+    return redirect(url_for("mediation.sign_in"))
+
+
+@bp.route("/mediate")
+@mediator_required
+def team_home():
+    mine = db.session.scalars(flow.mediations_run_by(g.team.school_id, g.team.pupil_ids).limit(20))
+    return render_template("mediation/team_home.html", team=g.team, start=StartForm(), mediations=list(mine))
+
+
+@bp.route("/mediate/start", methods=["POST"])
+@mediator_required
+def start():
+    form = StartForm()
+    if not form.validate_on_submit():
+        mine = db.session.scalars(flow.mediations_run_by(g.team.school_id, g.team.pupil_ids).limit(20))
+        return render_template("mediation/team_home.html", team=g.team, start=form, mediations=list(mine)), 422
+    mediation = flow.start_mediation(g.team.school_id, g.team.pupils, form.place.data)
+    db.session.add(mediation)
+    db.session.commit()
+    return redirect(url_for("mediation.run", mediation_id=mediation.id))
+
+
+def team_mediation(mediation_id: int) -> Mediation:
+    """A mediation led by a mediator signed in here; anyone else's is indistinguishable from none."""
+    found = db.session.scalar(flow.mediations_run_by(g.team.school_id, g.team.pupil_ids)
+                              .where(Mediation.id == mediation_id))
+    if found is None:
+        abort(404)
+    return found
+
+
+def step_form(mediation: Mediation):
+    """The form of the current step, pre-filled with what is already recorded."""
+    parties = mediation.parties
+    if mediation.step == "stories":
+        return party_form(story_field, "Key words from {name}'s story", parties,
+                          {p.id: p.story_words for p in parties})
+    if mediation.step == "feelings":
+        return party_form(feeling_field, "How does {name} feel?", parties, {p.id: p.feeling for p in parties})
+    if mediation.step == "agreement":
+        return party_form(agreement_field, "What will {name} do?", parties,
+                          {p.id: p.agreement.what if p.agreement else None for p in parties})
+    if mediation.step == "ideas":
+        return IdeasForm(data={"ideas": mediation.ideas})
+    return VersionedForm()
+
+
+def render_step(mediation: Mediation, form=None, error: str | None = None, status: int = 200, query: str = ""):
+    form = form or step_form(mediation)
+    form.version.data = mediation.version
+    results = []
+    if mediation.step == "people" and query:
+        results = found_pupils(mediation, query)
+    worry = worry_form(mediation) if mediation.paused_at else None
+    return render_template("mediation/run.html", mediation=mediation, form=form, error=error, team=g.team,
+                           step_title=STEP_TITLES[mediation.step], rules=GROUND_RULES, feelings=FEELING_LABELS,
+                           while_you_wait=WHILE_YOU_WAIT, results=results, query=query, worry=worry,
+                           missing=flow.missing_for_step(mediation)), status
+
+
+def found_pupils(mediation: Mediation, query: str) -> list[Pupil]:
+    taken = {m.pupil_id for m in mediation.mediators} | {p.pupil_id for p in mediation.parties}
+    return [p for p in search_pupils(scoped(Pupil, mediation.school_id), query, limit=12) if p.id not in taken]
+
+
+def worry_form(mediation: Mediation) -> WorryForm:
+    form = WorryForm()
+    form.about.choices = choices([("", "Nobody in particular")]
+                                 + [(str(p.pupil_id), p.pupil.short_name) for p in mediation.parties])
+    return form
+
+
+@bp.route("/mediate/<int:mediation_id>")
+@mediator_required
+def run(mediation_id: int):
+    mediation = team_mediation(mediation_id)
+    find = FindPupilForm(request.args)
+    query = (find.q.data or "").strip() if find.validate() else ""
+    return render_step(mediation, query=query)
+
+
+@bp.route("/mediate/<int:mediation_id>/pupils")
+@mediator_required
+def pupils(mediation_id: int):
+    """The pupil picker's results (first name and initial only), for the search box."""
+    mediation = team_mediation(mediation_id)
+    find = FindPupilForm(request.args)
+    query = (find.q.data or "").strip() if find.validate() else ""
+    form = VersionedForm()
+    form.version.data = mediation.version
+    return render_template("mediation/_pupil_choices.html", mediation=mediation, query=query, form=form,
+                           results=found_pupils(mediation, query) if query else [])
+
+
+def act(mediation_id: int, change: Callable[[Mediation, int], object], form=None, *, publish: bool = False):
+    """Apply one change to the team's mediation from a versioned form, then show the latest screen.
+
+    A stale form gets 409 and the current screen; a broken rule gets 422 with its message.
+    """
+    mediation = team_mediation(mediation_id)
+    form = form or VersionedForm()
+    if not form.validate_on_submit():
+        return render_step(mediation, error="That screen had expired. Please try again.", status=422)
+    try:
+        change(mediation, form.version.data)
+    except StaleMediation as exc:
+        db.session.rollback()
+        return render_step(mediation, error=str(exc), status=409)
+    except MediationError as exc:
+        db.session.rollback()
+        return render_step(mediation, error=str(exc), status=422)
+    db.session.commit()
+    if publish:
+        broker().publish(alerts_channel(mediation.school_id), Message("alert", str(mediation.id)))
+    if mediation.is_complete:
+        end_team_session()
+        flash("Well done! The mediation is finished and you have been signed out. "
+              "Please give the tablet back to your mediation lead.")
+        return redirect(url_for("mediation.sign_in"))
+    return redirect(url_for("mediation.run", mediation_id=mediation.id))
+
+
+@bp.route("/mediate/<int:mediation_id>/people", methods=["POST"])
+@mediator_required
+def add_party(mediation_id: int):
+    form = PartyForm()
+    pupil_id = form.pupil_id.data if form.validate_on_submit() else None
+    return act(mediation_id, lambda m, v: flow.add_party(
+        m, get_scoped_or_404(Pupil, pupil_id or 0, m.school_id), v), form)
+
+
+@bp.route("/mediate/<int:mediation_id>/people/<int:party_id>/remove", methods=["POST"])
+@mediator_required
+def remove_party(mediation_id: int, party_id: int):
+    return act(mediation_id, lambda m, v: flow.remove_party(m, party_id, v))
+
+
+@bp.route("/mediate/<int:mediation_id>/rules/<int:party_id>", methods=["POST"])
+@mediator_required
+def agree_rules(mediation_id: int, party_id: int):
+    return act(mediation_id, lambda m, v: flow.agree_rules(m, party_id, v))
+
+
+def save_and_next(mediation_id: int, save: Callable[[Mediation, object, int], None]):
+    """The stories, feelings, ideas and agreement steps: save the step's form, then (for the
+    first three) move on."""
+    mediation = team_mediation(mediation_id)
+    form = step_form(mediation)
+    if not form.validate_on_submit():
+        return render_step(mediation, form=form, error="Please check what you typed.", status=422)
+    try:
+        save(mediation, form, form.version.data)
+    except StaleMediation as exc:
+        db.session.rollback()
+        return render_step(team_mediation(mediation_id), error=str(exc), status=409)
+    except MediationError as exc:
+        db.session.rollback()
+        return render_step(team_mediation(mediation_id), form=form, error=str(exc), status=422)
+    db.session.commit()
+    return redirect(url_for("mediation.run", mediation_id=mediation_id))
+
+
+def _then_next(record: Callable[[Mediation, object, int], None]) -> Callable[[Mediation, object, int], None]:
+    def save(mediation: Mediation, form, version: int) -> None:
+        record(mediation, form, version)
+        flow.next_step(mediation)
+    return save
+
+
+@bp.route("/mediate/<int:mediation_id>/stories", methods=["POST"])
+@mediator_required
+def stories(mediation_id: int):
+    return save_and_next(mediation_id, _then_next(
+        lambda m, form, v: flow.note_stories(m, by_party(form, m.parties), v) if m.step == "stories"
+        else _wrong_step()))
+
+
+@bp.route("/mediate/<int:mediation_id>/feelings", methods=["POST"])
+@mediator_required
+def feelings(mediation_id: int):
+    return save_and_next(mediation_id, _then_next(
+        lambda m, form, v: flow.record_feelings(m, by_party(form, m.parties), v) if m.step == "feelings"
+        else _wrong_step()))
+
+
+@bp.route("/mediate/<int:mediation_id>/ideas", methods=["POST"])
+@mediator_required
+def ideas(mediation_id: int):
+    return save_and_next(mediation_id, _then_next(
+        lambda m, form, v: flow.note_ideas(m, form.ideas.data, v) if m.step == "ideas" else _wrong_step()))
+
+
+@bp.route("/mediate/<int:mediation_id>/agreements", methods=["POST"])
+@mediator_required
+def agreements(mediation_id: int):
+    return save_and_next(mediation_id, lambda m, form, v: flow.write_agreements(m, by_party(form, m.parties), v))
+
+
+def _wrong_step() -> None:
+    raise StaleMediation()
+
+
+@bp.route("/mediate/<int:mediation_id>/agree/<int:party_id>", methods=["POST"])
+@mediator_required
+def agree(mediation_id: int, party_id: int):
+    return act(mediation_id, lambda m, v: flow.party_agrees(m, party_id, v))
+
+
+@bp.route("/mediate/<int:mediation_id>/next", methods=["POST"])
+@mediator_required
+def next_step(mediation_id: int):
+    return act(mediation_id, flow.next_step)
+
+
+@bp.route("/mediate/<int:mediation_id>/no-agreement", methods=["POST"])
+@mediator_required
+def no_agreement(mediation_id: int):
+    return act(mediation_id, flow.no_agreement, publish=True)
+
+
+@bp.route("/mediate/<int:mediation_id>/adult", methods=["POST"])
+@mediator_required
+def get_an_adult(mediation_id: int):
+    return act(mediation_id, lambda m, v: get_adult(m, g.team.pupils[0]), publish=True)
+
+
+@bp.route("/mediate/<int:mediation_id>/carry-on", methods=["POST"])
+@mediator_required
+def carry_on_now(mediation_id: int):
+    return act(mediation_id, carry_on, publish=True)
+
+
+@bp.route("/mediate/<int:mediation_id>/adult-took-over", methods=["POST"])
+@mediator_required
+def adult_took_over(mediation_id: int):
+    return act(mediation_id, flow.adult_takes_over, publish=True)
+
+
+@bp.route("/mediate/<int:mediation_id>/worry", methods=["POST"])
+@mediator_required
+def worry(mediation_id: int):
+    mediation = team_mediation(mediation_id)
+    form = worry_form(mediation)
+    if not form.validate_on_submit():
+        return render_step(mediation, error="Please write what you saw or heard.", status=422)
+    about = db.session.get(Pupil, int(form.about.data)) if form.about.data else None
+    try:
+        db.session.add(tell_about_worry(mediation, g.team.pupils[0], form.note.data, about))
+    except MediationError as exc:
+        return render_step(mediation, error=str(exc), status=422)
+    db.session.commit()
+    flash("Thank you. Your worry has gone to the safeguarding lead. You did the right thing.")
+    return redirect(url_for("mediation.run", mediation_id=mediation.id))
+
+
+@bp.route("/mediate/<int:mediation_id>/status")
+@mediator_required
+def status(mediation_id: int):
+    """The paused screen's "who is coming" line, polled every few seconds."""
+    mediation = team_mediation(mediation_id)
+    return render_template("mediation/_waiting.html", mediation=mediation)
+
+
+def answered_alert(mediation: Mediation):
+    return next((a for a in mediation.alerts if a.resolved_at is None and a.answered_by_id), None)
+
+
+bp.add_app_template_global(answered_alert, "mediation_answered_alert")

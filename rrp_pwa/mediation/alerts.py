@@ -1,0 +1,126 @@
+""""Get an adult": pausing a mediation, alerting the staff on duty, and what happens next.
+
+Who is alerted: staff with the support or pastoral role who marked themselves on duty for
+mediation today (in the school's time zone); if nobody has, every active pastoral lead, so an
+alert is never sent to no one. A worry about safety goes to the DSL as a concern and is never
+written into the mediation record.
+"""
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, delete, select
+
+from rrp_pwa.extensions import db
+from rrp_pwa.mediation.flow import MediationError, StaleMediation
+from rrp_pwa.models import Pupil, School, Staff, StaffRole
+from rrp_pwa.models.mediation import Mediation, MediationAlert, MediationDuty
+from rrp_pwa.models.safeguarding import Concern
+from rrp_pwa.safeguarding.concerns import raise_concern
+
+DUTY_ROLES = ("support", "pastoral")
+FALLBACK_ROLE = "pastoral"
+WHILE_YOU_WAIT = (
+    "Thank you for waiting. We have asked an adult to come and help.",
+    "Let's all stay here and take a few slow breaths together.",
+    "You are not in trouble for asking for help.",
+)
+
+
+def alerts_channel(school_id: int) -> str:
+    return f"school:{school_id}:alerts"
+
+
+def school_today(school: School) -> date:
+    return datetime.now(ZoneInfo(school.timezone or "Europe/London")).date()
+
+
+def is_on_duty(staff: Staff, on: date) -> bool:
+    return db.session.scalar(select(MediationDuty.id).where(
+        MediationDuty.staff_id == staff.id, MediationDuty.on_date == on)) is not None
+
+
+def set_on_duty(staff: Staff, on: date, on_duty: bool) -> None:
+    """Mark (or unmark) oneself on duty for mediation today. Only support and pastoral staff."""
+    if not staff.has_role(*DUTY_ROLES):
+        raise MediationError("Only support and pastoral staff go on duty for mediation.")
+    if on_duty and not is_on_duty(staff, on):
+        db.session.add(MediationDuty(school_id=staff.school_id, staff_id=staff.id, on_date=on))
+    if not on_duty:
+        db.session.execute(delete(MediationDuty).where(MediationDuty.staff_id == staff.id,
+                                                       MediationDuty.on_date == on))
+
+
+def alert_recipient_ids(school_id: int, on: date) -> set[int]:
+    """The staff who get "Get an adult" alerts today (see the module docstring)."""
+    on_duty = set(db.session.scalars(
+        select(MediationDuty.staff_id).join(Staff, Staff.id == MediationDuty.staff_id)
+        .join(StaffRole, StaffRole.staff_id == Staff.id)
+        .where(MediationDuty.school_id == school_id, MediationDuty.on_date == on, Staff.active.is_(True),
+               StaffRole.role.in_(DUTY_ROLES))))
+    if on_duty:
+        return on_duty
+    return set(db.session.scalars(
+        select(Staff.id).join(StaffRole, StaffRole.staff_id == Staff.id)
+        .where(Staff.school_id == school_id, Staff.active.is_(True), StaffRole.role == FALLBACK_ROLE)))
+
+
+def receives_alerts(staff: Staff, on: date) -> bool:
+    return staff.id in alert_recipient_ids(staff.school_id, on)
+
+
+def open_alerts(school_id: int) -> Select[tuple[MediationAlert]]:
+    """Alerts not yet resolved (the mediation resumed or ended), oldest first."""
+    return (select(MediationAlert)
+            .where(MediationAlert.school_id == school_id, MediationAlert.resolved_at.is_(None))
+            .order_by(MediationAlert.raised_at))
+
+
+def get_adult(mediation: Mediation, mediator: Pupil, version: int | None = None) -> MediationAlert:
+    """Pause the mediation and raise an alert for the staff on duty.
+
+    Allowed from any step and even from a stale screen (asking for help must always work);
+    pressing it again while an alert is open returns that alert instead of a second one.
+    """
+    if mediation.is_complete:
+        raise MediationError("This mediation has finished.")
+    for alert in mediation.alerts:
+        if alert.resolved_at is None:
+            return alert
+    now = datetime.now(timezone.utc)
+    mediation.paused_at, mediation.version = now, mediation.version + 1
+    alert = MediationAlert(school_id=mediation.school_id, raised_by_pupil_id=mediator.id, raised_at=now)
+    mediation.alerts.append(alert)
+    return alert
+
+
+def answer_alert(alert: MediationAlert, staff: Staff) -> None:
+    """A member of staff says they are on their way (the mediators' screen shows their name)."""
+    if staff.school_id != alert.school_id:
+        raise MediationError("That alert is for another school.")
+    if alert.resolved_at is not None:
+        raise MediationError("That mediation no longer needs an adult.")
+    if alert.answered_by_id is None:
+        alert.answered_by_id, alert.answered_at = staff.id, datetime.now(timezone.utc)
+
+
+def carry_on(mediation: Mediation, version: int | None = None) -> None:
+    """The adult has come and the mediation carries on from where it paused."""
+    if version is not None and version != mediation.version:
+        raise StaleMediation()
+    if mediation.is_complete or mediation.paused_at is None:
+        raise MediationError("The mediation isn't paused.")
+    now = datetime.now(timezone.utc)
+    mediation.paused_at, mediation.version = None, mediation.version + 1
+    for alert in mediation.alerts:
+        alert.resolved_at = alert.resolved_at or now
+
+
+def tell_about_worry(mediation: Mediation, mediator: Pupil, note: str, about: Pupil | None = None) -> Concern:
+    """A mediator's worry about someone's safety becomes a concern for the DSL only.
+
+    The concern records which mediation it came from; the mediation keeps no copy of it.
+    """
+    if about is not None and all(p.pupil_id != about.id for p in mediation.parties):
+        raise MediationError("Choose one of the people in this mediation, or nobody.")
+    return raise_concern(mediation.school_id, note, "mediation", mediation.id, pupil=about,
+                         raised_by_pupil=mediator)

@@ -1,0 +1,276 @@
+"""The steps of a peer mediation, as the mediators walk them on a shared tablet.
+
+people -> rules (each party taps to agree the ground rules) -> stories (mediators may note key
+words) -> feelings (each party picks one) -> ideas -> agreement (one per party, each taps
+"I agree") -> done. Every change bumps ``version``; a form from an older screen raises
+``StaleMediation``. While an adult has been called (``paused_at``) nothing moves on.
+"""
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from rrp_pwa.agreements.rules import AgreementError, agree, make_agreement
+from rrp_pwa.extensions import db
+from rrp_pwa.models import Pupil
+from rrp_pwa.models.mediation import STEPS, Mediation, MediationMediator, MediationParty
+
+FEELINGS = (
+    ("happy", "Happy", "😀"), ("calm", "Calm", "😌"), ("sad", "Sad", "😢"), ("angry", "Angry", "😠"),
+    ("worried", "Worried", "😟"), ("hurt", "Hurt", "🤕"), ("embarrassed", "Embarrassed", "😳"),
+    ("confused", "Confused", "😕"), ("left_out", "Left out", "😞"), ("frustrated", "Frustrated", "😤"),
+)
+FEELING_LABELS = {key: f"{face} {word}" for key, word, face in FEELINGS}
+GROUND_RULES = (
+    "We want to sort this out.",
+    "We are kind and respectful - no names, no put-downs.",
+    "We take turns: one person speaks at a time.",
+    "We tell the truth.",
+    "If we can't agree, an adult takes over.",
+)
+MAX_WORDS, MAX_IDEAS, MAX_PLACE = 300, 500, 80
+
+
+class MediationError(Exception):
+    """A step that breaks a rule; the message is shown to the mediators."""
+
+
+class StaleMediation(MediationError):
+    """The form came from an older screen: someone has already moved the mediation on."""
+
+    def __init__(self) -> None:
+        super().__init__("This screen was out of date, so nothing was changed. Here is the latest.")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _change(mediation: Mediation, version: int | None, *, allow_paused: bool = False) -> None:
+    """Refuse a stale form, a finished mediation, or (unless allowed) a paused one; then bump."""
+    if version is not None and version != mediation.version:
+        raise StaleMediation()
+    if mediation.is_complete:
+        raise MediationError("This mediation has finished.")
+    if mediation.paused_at is not None and not allow_paused:
+        raise MediationError("The mediation is paused until an adult comes.")
+    mediation.version += 1
+
+
+def _clean(text: str | None, limit: int, what: str) -> str | None:
+    text = (text or "").strip()
+    if len(text) > limit:
+        raise MediationError(f"Keep {what} to {limit} characters.")
+    return text or None
+
+
+def start_mediation(school_id: int, mediators: list[Pupil], place: str | None = None) -> Mediation:
+    """Open a mediation led by one or two peer mediators of the school. The caller adds and commits."""
+    if not 1 <= len(mediators) <= 2:
+        raise MediationError("A mediation is led by one or two mediators.")
+    if any(m.school_id != school_id or not m.peer_mediator for m in mediators):
+        raise MediationError("Only this school's peer mediators can lead a mediation.")
+    mediation = Mediation(school_id=school_id, place=_clean(place, MAX_PLACE, "the place"), step="people",
+                          version=1, started_at=_now())
+    mediation.mediators = [MediationMediator(pupil_id=m.id) for m in mediators]
+    return mediation
+
+
+def add_party(mediation: Mediation, pupil: Pupil, version: int | None = None) -> MediationParty:
+    """Add a pupil in the disagreement: at most two, from this school, not one of the mediators."""
+    _change(mediation, version)
+    if mediation.step != "people":
+        raise MediationError("The people can only be chosen at the start.")
+    if pupil.school_id != mediation.school_id or pupil.archived:
+        raise MediationError("Choose a pupil from this school.")
+    if any(m.pupil_id == pupil.id for m in mediation.mediators):
+        raise MediationError("A mediator can't be one of the people in the disagreement.")
+    if any(p.pupil_id == pupil.id for p in mediation.parties):
+        raise MediationError(f"{pupil.short_name} is already here.")
+    if len(mediation.parties) >= 2:
+        raise MediationError("A peer mediation is for two people. Ask an adult if more are involved.")
+    party = MediationParty(pupil_id=pupil.id, pupil=pupil)
+    mediation.parties.append(party)
+    return party
+
+
+def remove_party(mediation: Mediation, party_id: int, version: int | None = None) -> None:
+    _change(mediation, version)
+    if mediation.step != "people":
+        raise MediationError("The people can only be changed at the start.")
+    mediation.parties = [p for p in mediation.parties if p.id != party_id]
+
+
+def _party(mediation: Mediation, party_id: int) -> MediationParty:
+    for party in mediation.parties:
+        if party.id == party_id:
+            return party
+    raise MediationError("That person isn't in this mediation.")
+
+
+def agree_rules(mediation: Mediation, party_id: int, version: int | None = None) -> None:
+    """One party taps to agree the ground rules (a second tap changes nothing)."""
+    _change(mediation, version)
+    if mediation.step != "rules":
+        raise MediationError("The ground rules are agreed at the start.")
+    party = _party(mediation, party_id)
+    party.rules_agreed_at = party.rules_agreed_at or _now()
+
+
+def note_stories(mediation: Mediation, words: dict[int, str | None], version: int | None = None) -> None:
+    """Keep the key words the mediators noted from each story (optional, short)."""
+    _change(mediation, version)
+    for party_id, text in words.items():
+        _party(mediation, party_id).story_words = _clean(text, MAX_WORDS, "the key words")
+
+
+def record_feelings(mediation: Mediation, feelings: dict[int, str | None], version: int | None = None) -> None:
+    """Each party's feeling, one of FEELINGS (or none picked)."""
+    _change(mediation, version)
+    for party_id, feeling in feelings.items():
+        if feeling and feeling not in FEELING_LABELS:
+            raise MediationError("Pick one of the feelings shown.")
+        _party(mediation, party_id).feeling = feeling or None
+
+
+def note_ideas(mediation: Mediation, ideas: str | None, version: int | None = None) -> None:
+    _change(mediation, version)
+    mediation.ideas = _clean(ideas, MAX_IDEAS, "the ideas")
+
+
+def write_agreements(mediation: Mediation, texts: dict[int, str], version: int | None = None) -> None:
+    """One agreement for each party ("what I will do"), made through the agreements module.
+
+    Rewriting an agreement clears that party's "I agree" (it is a new agreement)."""
+    _change(mediation, version)
+    if mediation.step != "agreement":
+        raise MediationError("Agreements are written at the agreement step.")
+    for party in mediation.parties:
+        text = (texts.get(party.id) or "").strip()
+        if not text:
+            raise MediationError(f"Write what {party.pupil.short_name} will do.")
+        if party.agreement is not None and party.agreement.what == text:
+            continue
+        try:
+            agreement = make_agreement(mediation.school_id, "mediation", mediation.id, text, pupils=[party.pupil])
+        except AgreementError as exc:
+            raise MediationError(str(exc)) from exc
+        if party.agreement is not None:
+            db.session.delete(party.agreement)
+        db.session.add(agreement)
+        party.agreement = agreement
+
+
+def party_agrees(mediation: Mediation, party_id: int, version: int | None = None) -> None:
+    """The party taps "I agree" on their own agreement."""
+    _change(mediation, version)
+    party = _party(mediation, party_id)
+    if party.agreement is None:
+        raise MediationError("Write the agreement first.")
+    agree(party.agreement, pupil_id=party.pupil_id)
+
+
+def missing_for_step(mediation: Mediation) -> str | None:
+    """What must happen before the mediation can move on from its step, or None."""
+    if mediation.step == "people" and len(mediation.parties) != 2:
+        return "Choose the two people in the disagreement."
+    if mediation.step == "rules" and any(p.rules_agreed_at is None for p in mediation.parties):
+        return "Everyone taps to agree the ground rules first."
+    if mediation.step == "agreement":
+        if any(p.agreement is None for p in mediation.parties):
+            return "Write an agreement for each person."
+        if any(not party_has_agreed(p) for p in mediation.parties):
+            return "Each person taps \"I agree\" first."
+    return None
+
+
+def party_has_agreed(party: MediationParty) -> bool:
+    return party.agreement is not None and all(a.agreed_at for a in party.agreement.parties)
+
+
+def next_step(mediation: Mediation, version: int | None = None) -> None:
+    """Move on one step, once the current one is complete; from agreement, finish."""
+    missing = missing_for_step(mediation)
+    if missing:
+        raise MediationError(missing)
+    _change(mediation, version)
+    following = STEPS[STEPS.index(mediation.step) + 1]
+    if following == "done":
+        _finish(mediation, "agreed")
+    else:
+        mediation.step = following
+
+
+def no_agreement(mediation: Mediation, version: int | None = None) -> None:
+    """The parties could not agree: the mediation ends and staff take it on."""
+    _change(mediation, version, allow_paused=True)
+    _finish(mediation, "no_agreement")
+
+
+def adult_takes_over(mediation: Mediation, version: int | None = None) -> None:
+    """The adult who came has taken over: the mediation ends here."""
+    _change(mediation, version, allow_paused=True)
+    _finish(mediation, "adult_took_over")
+
+
+def _finish(mediation: Mediation, outcome: str) -> None:
+    mediation.step, mediation.outcome, mediation.completed_at, mediation.paused_at = "done", outcome, _now(), None
+    for alert in mediation.alerts:
+        alert.resolved_at = alert.resolved_at or mediation.completed_at
+
+
+def record_mediation(school_id: int, mediators: list[Pupil], parties: list[Pupil], *,
+                     agreements: dict[int, str], agreed: set[int] | None = None,
+                     stories: dict[int, str] | None = None, feelings: dict[int, str] | None = None,
+                     ideas: str | None = None, place: str | None = None,
+                     started_at: datetime | None = None, completed_at: datetime | None = None,
+                     outcome: str = "agreed", client_uuid: str | None = None) -> Mediation:
+    """Record a whole completed mediation in one call (the offline capture path).
+
+    ``agreements``, ``stories`` and ``feelings`` are keyed by party pupil id; ``agreed`` holds
+    the pupil ids who tapped "I agree" (default: every party). Idempotent by
+    (school_id, client_uuid): a second call with the same uuid returns the first record
+    unchanged. The same rules as the live flow apply; the caller commits.
+    """
+    if client_uuid:
+        existing = db.session.scalar(select(Mediation).where(
+            Mediation.school_id == school_id, Mediation.client_uuid == client_uuid))
+        if existing is not None:
+            return existing
+    if outcome not in ("agreed", "no_agreement", "adult_took_over"):
+        raise MediationError("Unknown outcome.")
+    if len(parties) != 2:
+        raise MediationError("A peer mediation is for two people.")
+    mediation = start_mediation(school_id, mediators, place)
+    mediation.client_uuid = client_uuid
+    mediation.started_at = started_at or mediation.started_at
+    db.session.add(mediation)
+    for pupil in parties:
+        add_party(mediation, pupil)
+    db.session.flush()
+    stories, feelings = stories or {}, feelings or {}
+    agreed = {p.id for p in parties} if agreed is None else set(agreed)
+    for party in mediation.parties:
+        party.rules_agreed_at = mediation.started_at
+        party.story_words = _clean(stories.get(party.pupil_id), MAX_WORDS, "the key words")
+        feeling = feelings.get(party.pupil_id)
+        if feeling and feeling not in FEELING_LABELS:
+            raise MediationError("Pick one of the feelings shown.")
+        party.feeling = feeling or None
+    mediation.ideas = _clean(ideas, MAX_IDEAS, "the ideas")
+    if outcome == "agreed":
+        mediation.step = "agreement"
+        write_agreements(mediation, {p.id: agreements.get(p.pupil_id, "") for p in mediation.parties})
+        for party in mediation.parties:
+            if party.pupil_id in agreed:
+                agree(party.agreement, pupil_id=party.pupil_id)
+    _finish(mediation, outcome)
+    mediation.completed_at = completed_at or mediation.completed_at
+    return mediation
+
+
+def mediations_run_by(school_id: int, pupil_ids: list[int]):
+    """The mediations led by any of these mediators, newest first (all a mediator may list)."""
+    return (select(Mediation)
+            .join(MediationMediator, MediationMediator.mediation_id == Mediation.id)
+            .where(Mediation.school_id == school_id, MediationMediator.pupil_id.in_(pupil_ids))
+            .distinct().order_by(Mediation.started_at.desc()))

@@ -1,0 +1,111 @@
+from typing import Callable
+
+from flask_wtf import FlaskForm
+from wtforms import Field, IntegerField, PasswordField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.widgets import HiddenInput
+
+from rrp_pwa.forms import choices
+from rrp_pwa.mediation.flow import FEELINGS, MAX_IDEAS, MAX_PLACE, MAX_WORDS
+from rrp_pwa.models.mediation import MediationParty
+
+
+class MediatorSignInForm(FlaskForm):
+    username = StringField("Your username", validators=[DataRequired("Type your username."), Length(max=32)],
+                           render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+    pin = PasswordField("Your PIN", validators=[DataRequired("Type your PIN."), Length(max=8)],
+                        render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    submit = SubmitField("Sign in")
+
+
+class BadgeSignInForm(FlaskForm):
+    submit = SubmitField("Yes, sign me in")
+
+
+class MediatorLoginForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired("Choose a username."), Length(max=32)],
+                           description="3-32 lower-case letters, numbers, dots or dashes. Unique across schools.",
+                           render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+    pin = PasswordField("New PIN", validators=[DataRequired("Choose a PIN."),
+                                               Regexp(r"^[0-9]{4,8}$", message="The PIN must be 4 to 8 digits.")],
+                        description="4 to 8 digits. Tell the mediator in person; it is not shown again.",
+                        render_kw={"inputmode": "numeric", "autocomplete": "new-password"})
+    submit = SubmitField("Save username and PIN")
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes state (revoke a badge, I'm on my way, go on duty)."""
+
+    submit = SubmitField("Confirm")
+
+
+class VersionedForm(FlaskForm):
+    """Every mediation form carries the version of the screen it came from."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+
+class StartForm(FlaskForm):
+    place = StringField("Where are you? (optional)", validators=[Optional(), Length(max=MAX_PLACE)],
+                        description="So an adult can find you, e.g. the library or the quiet room.")
+    submit = SubmitField("Start a mediation")
+
+
+class FindPupilForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField("Type a first name", validators=[Optional(), Length(max=80)],
+                    render_kw={"autocomplete": "off", "type": "search"})
+
+
+class PartyForm(VersionedForm):
+    pupil_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+
+def party_form(field: Callable[[str], Field], label: str, parties: list[MediationParty],
+               values: dict[int, str | None]) -> VersionedForm:
+    """A form with one ``field`` per party (named ``p<party id>``), pre-filled from ``values``."""
+
+    class PartyFieldsForm(VersionedForm):
+        pass
+
+    for party in parties:
+        setattr(PartyFieldsForm, f"p{party.id}", field(label.format(name=party.pupil.short_name)))
+    return PartyFieldsForm(data={f"p{party_id}": value for party_id, value in values.items()})
+
+
+def by_party(form: VersionedForm, parties: list[MediationParty]) -> dict[int, str | None]:
+    return {party.id: form[f"p{party.id}"].data for party in parties}
+
+
+def story_field(label: str) -> TextAreaField:
+    return TextAreaField(label, validators=[Optional(), Length(max=MAX_WORDS)],
+                         description="Only a few key words, if you like.")
+
+
+def feeling_field(label: str) -> RadioField:
+    return RadioField(label, choices=choices((key, f"{face} {word}") for key, word, face in FEELINGS),
+                      validators=[Optional()], validate_choice=True)
+
+
+def agreement_field(label: str) -> TextAreaField:
+    return TextAreaField(label, validators=[DataRequired("Write what they will do."), Length(max=500)])
+
+
+class IdeasForm(VersionedForm):
+    ideas = TextAreaField("Ideas to make things right", validators=[Optional(), Length(max=MAX_IDEAS)],
+                          description="Write down the ideas both people suggest.")
+
+
+class WorryForm(FlaskForm):
+    note = TextAreaField("What did you see or hear?", validators=[DataRequired("Write what you heard."),
+                                                                   Length(max=5000)],
+                         description="Use the words the person said. Only the safeguarding lead sees this.")
+    about = RadioField("Who is it about?", validators=[Optional()], validate_choice=True)
+    submit = SubmitField("Tell the adult")
+
+
+class ReviewForm(FlaskForm):
+    note = TextAreaField("Review note (optional)", validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("Mark reviewed")

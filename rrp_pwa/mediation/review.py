@@ -1,0 +1,75 @@
+"""The mediation lead's side: every finished mediation is reviewed by staff, and pupils'
+records show that a mediation happened, how it ended and what was agreed."""
+from datetime import datetime, timezone
+
+from flask import url_for
+from sqlalchemy import Select, or_, select
+
+from rrp_pwa.extensions import db
+from rrp_pwa.mediation.flow import MediationError
+from rrp_pwa.models import Pupil, Staff
+from rrp_pwa.models.mediation import Mediation, MediationMediator, MediationParty
+from rrp_pwa.records.timeline import Entry, timeline_source
+from rrp_pwa.roster.directory import visible_pupils
+
+LEAD_ROLES = ("pastoral", "admin")
+RECORD_ROLES = ("teacher", "pastoral", "admin", "dsl")
+MAX_NOTE = 2000
+
+
+def review_queue(school_id: int) -> Select[tuple[Mediation]]:
+    """Finished mediations waiting for review, oldest first (the same-day review)."""
+    return (select(Mediation)
+            .where(Mediation.school_id == school_id, Mediation.completed_at.is_not(None),
+                   Mediation.reviewed_at.is_(None))
+            .order_by(Mediation.completed_at))
+
+
+def recently_reviewed(school_id: int, limit: int = 20) -> Select[tuple[Mediation]]:
+    return (select(Mediation)
+            .where(Mediation.school_id == school_id, Mediation.reviewed_at.is_not(None))
+            .order_by(Mediation.reviewed_at.desc()).limit(limit))
+
+
+def in_progress(school_id: int) -> Select[tuple[Mediation]]:
+    return (select(Mediation).where(Mediation.school_id == school_id, Mediation.completed_at.is_(None))
+            .order_by(Mediation.started_at.desc()))
+
+
+def mark_reviewed(mediation: Mediation, reviewer: Staff, note: str | None) -> None:
+    """The mediation lead (pastoral or admin) reviews a finished mediation, with an optional note."""
+    if reviewer.school_id != mediation.school_id or not reviewer.has_role(*LEAD_ROLES):
+        raise MediationError("Only the school's mediation lead can review mediations.")
+    if not mediation.is_complete:
+        raise MediationError("This mediation hasn't finished yet.")
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise MediationError(f"Keep the note to {MAX_NOTE:,} characters.")
+    mediation.reviewed_at = datetime.now(timezone.utc)
+    mediation.reviewed_by_id = reviewer.id
+    mediation.review_note = note or None
+
+
+@timeline_source
+def mediation_entries(pupil: Pupil, viewer: Staff) -> list[Entry]:
+    """Mediations the pupil was in (or led), for staff who may see the pupil; support staff
+    see only what they logged, and they log no mediations. Never any concern."""
+    if not viewer.has_role(*RECORD_ROLES) or viewer.school_id != pupil.school_id:
+        return []
+    if db.session.scalar(visible_pupils(viewer).where(Pupil.id == pupil.id).with_only_columns(Pupil.id)) is None:
+        return []
+    as_party = select(MediationParty.mediation_id).where(MediationParty.pupil_id == pupil.id)
+    as_mediator = select(MediationMediator.mediation_id).where(MediationMediator.pupil_id == pupil.id)
+    mediations = db.session.scalars(select(Mediation).where(
+        Mediation.school_id == pupil.school_id, Mediation.completed_at.is_not(None),
+        or_(Mediation.id.in_(as_party), Mediation.id.in_(as_mediator))))
+    entries = []
+    for mediation in mediations:
+        led = any(m.pupil_id == pupil.id for m in mediation.mediators)
+        agreed = [p.agreement.what for p in mediation.parties if p.agreement is not None]
+        detail = mediation.outcome_label + "".join(f" · Agreed: {what}" for what in agreed)
+        url = url_for("mediation.record", mediation_id=mediation.id) if viewer.has_role(*LEAD_ROLES) else None
+        entries.append(Entry(when=mediation.completed_at, kind="mediation",
+                             title="Led a peer mediation" if led else f"Peer mediation with {mediation.party_names}",
+                             detail="" if led else detail, url=url))
+    return entries

@@ -1,0 +1,102 @@
+"""The mediator session: the one or two mediators signed in on a shared tablet.
+
+It lives in the Flask session under its own key and never alongside a staff sign-in: signing
+a mediator in clears the session (ending any staff sign-in on the tablet), and a staff
+sign-in clears it in turn. It ends after MEDIATOR_IDLE_MINUTES (default 10) without a
+request, when a mediation finishes, or when staff change the mediator's PIN or revoke the badge.
+"""
+import time
+from dataclasses import dataclass
+from functools import wraps
+from typing import Callable
+
+from flask import current_app, g, jsonify, redirect, render_template, request, session, url_for
+
+from rrp_pwa.auth.permissions import wants_machine_answer
+from rrp_pwa.mediation.accounts import load_account
+from rrp_pwa.models import Pupil
+from rrp_pwa.models.mediation import MediatorAccount
+
+SESSION_KEY = "mediator_team"
+MAX_TEAM = 2
+
+
+@dataclass
+class Team:
+    school_id: int
+    accounts: list[MediatorAccount]
+
+    @property
+    def pupils(self) -> list[Pupil]:
+        return [account.pupil for account in self.accounts]
+
+    @property
+    def pupil_ids(self) -> list[int]:
+        return [account.pupil_id for account in self.accounts]
+
+    @property
+    def names(self) -> str:
+        return " and ".join(p.short_name for p in self.pupils)
+
+
+def idle_limit_seconds() -> int:
+    return int(current_app.config.get("MEDIATOR_IDLE_MINUTES", 10)) * 60
+
+
+def sign_in_mediator(account: MediatorAccount) -> None:
+    """Add a mediator to this tablet's team; the first one starts a fresh session."""
+    stored = session.get(SESSION_KEY)
+    team = [entry for entry in (stored or {}).get("members", []) if entry[0] != account.id]
+    if not stored or stored.get("school") != account.school_id:
+        session.clear()
+        team = []
+    team.append([account.id, account.session_epoch])
+    session[SESSION_KEY] = {"school": account.school_id, "members": team[-MAX_TEAM:], "seen": int(time.time())}
+
+
+def end_team_session() -> None:
+    session.clear()
+
+
+def current_team() -> Team | None:
+    """The signed-in mediators, or None once the session is missing, idle or revoked."""
+    stored = session.get(SESSION_KEY)
+    if not stored:
+        return None
+    now = int(time.time())
+    if now - int(stored.get("seen", 0)) > idle_limit_seconds():
+        session.clear()
+        return None
+    accounts = [account for account_id, epoch in stored.get("members", [])
+                if (account := load_account(account_id, epoch)) is not None
+                and account.school_id == stored.get("school")]
+    if not accounts:
+        session.clear()
+        return None
+    stored["seen"] = now
+    session[SESSION_KEY] = stored
+    return Team(school_id=stored["school"], accounts=accounts)
+
+
+def mediator_unauthorized():
+    """Pages go to the mediator sign-in; htmx, JSON and streams get a plain 401."""
+    if wants_machine_answer():
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify(error="Sign in first."), 401
+        return render_template("errors/_error.html", code=401, message="Please sign in again."), 401
+    return redirect(url_for("mediation.sign_in"))
+
+
+def mediator_required(view: Callable) -> Callable:
+    """Signed-in peer mediators only (``g.team``); staff sessions do not count."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        team = current_team()
+        if team is None:
+            return mediator_unauthorized()
+        g.team = team
+        return view(*args, **kwargs)
+
+    wrapped.access = ("mediator",)
+    return wrapped

@@ -1,0 +1,311 @@
+"""Unit tests of the peer mediation rules: steps, agreements, alerts, duty, review, sign-in."""
+from datetime import date, datetime, timezone
+
+import pytest
+from sqlalchemy import select
+
+from rrp_pwa.extensions import db
+from rrp_pwa.mediation import accounts, alerts, flow, review
+from rrp_pwa.models import Agreement, Concern
+from rrp_pwa.models.mediation import Mediation
+from rrp_pwa.records.timeline import timeline_for
+from rrp_pwa.throttle import MemoryThrottle
+from tests.conftest import make_group, make_pupil, make_school, make_staff
+
+
+@pytest.fixture
+def school(app):
+    return make_school()
+
+
+@pytest.fixture
+def people(school):
+    """Two mediators and two pupils in a disagreement."""
+    ava = make_pupil(school, "Ava", "Brown", peer_mediator=True)
+    leo = make_pupil(school, "Leo", "Cole", peer_mediator=True)
+    amira = make_pupil(school, "Amira", "Khan")
+    ben = make_pupil(school, "Ben", "Jones")
+    db.session.commit()
+    return ava, leo, amira, ben
+
+
+def started(school, people) -> Mediation:
+    ava, leo, amira, ben = people
+    mediation = flow.start_mediation(school.id, [ava, leo], "Library")
+    db.session.add(mediation)
+    flow.add_party(mediation, amira)
+    flow.add_party(mediation, ben)
+    db.session.flush()
+    return mediation
+
+
+def walk_to(mediation: Mediation, step: str) -> None:
+    while mediation.step != step:
+        if mediation.step == "rules":
+            for party in mediation.parties:
+                flow.agree_rules(mediation, party.id)
+        flow.next_step(mediation)
+
+
+def test_a_mediation_walks_every_step_and_makes_an_agreement_each(school, people):
+    mediation = started(school, people)
+    walk_to(mediation, "stories")
+    first, second = mediation.parties
+    flow.note_stories(mediation, {first.id: "ball, name-calling", second.id: ""})
+    flow.next_step(mediation)
+    flow.record_feelings(mediation, {first.id: "angry", second.id: "sad"})
+    flow.next_step(mediation)
+    flow.note_ideas(mediation, "Take turns with the ball")
+    flow.next_step(mediation)
+    flow.write_agreements(mediation, {first.id: "Share the ball at lunch", second.id: "Use kind words"})
+    db.session.flush()
+    with pytest.raises(flow.MediationError, match="I agree"):
+        flow.next_step(mediation)
+    flow.party_agrees(mediation, first.id)
+    flow.party_agrees(mediation, second.id)
+    flow.next_step(mediation)
+    db.session.commit()
+    assert mediation.is_complete and mediation.outcome == "agreed" and mediation.step == "done"
+    made = db.session.scalars(select(Agreement).where(Agreement.source_kind == "mediation")).all()
+    assert sorted(a.what for a in made) == ["Share the ball at lunch", "Use kind words"]
+    assert all(a.source_id == mediation.id and a.parties[0].agreed_at for a in made)
+    assert first.story_words == "ball, name-calling" and second.story_words is None
+    assert first.feeling == "angry"
+
+
+def test_people_rules(school, people):
+    ava, leo, amira, ben = people
+    mediation = flow.start_mediation(school.id, [ava], None)
+    db.session.add(mediation)
+    with pytest.raises(flow.MediationError, match="mediator can't"):
+        flow.add_party(mediation, ava)
+    other = make_pupil(make_school("Hill Academy"), "Zed", "Ward")
+    with pytest.raises(flow.MediationError, match="this school"):
+        flow.add_party(mediation, other)
+    flow.add_party(mediation, amira)
+    with pytest.raises(flow.MediationError, match="already"):
+        flow.add_party(mediation, amira)
+    with pytest.raises(flow.MediationError, match="two people"):
+        flow.next_step(mediation)
+    flow.add_party(mediation, ben)
+    with pytest.raises(flow.MediationError, match="two people"):
+        flow.add_party(mediation, leo)
+
+
+def test_only_peer_mediators_of_the_school_lead(school, people):
+    ava, leo, amira, ben = people
+    with pytest.raises(flow.MediationError):
+        flow.start_mediation(school.id, [amira])
+    with pytest.raises(flow.MediationError):
+        flow.start_mediation(school.id, [])
+    with pytest.raises(flow.MediationError):
+        flow.start_mediation(school.id, [ava, leo, ava])
+
+
+def test_ground_rules_need_every_tap_and_a_stale_version_is_refused(school, people):
+    mediation = started(school, people)
+    flow.next_step(mediation)
+    first, second = mediation.parties
+    version = mediation.version
+    flow.agree_rules(mediation, first.id, version)
+    with pytest.raises(flow.StaleMediation):
+        flow.agree_rules(mediation, second.id, version)
+    with pytest.raises(flow.MediationError, match="ground rules"):
+        flow.next_step(mediation)
+    flow.agree_rules(mediation, second.id, mediation.version)
+    flow.next_step(mediation)
+    assert mediation.step == "stories"
+
+
+def test_overlong_notes_and_unknown_feelings_are_refused(school, people):
+    mediation = started(school, people)
+    walk_to(mediation, "stories")
+    first = mediation.parties[0]
+    with pytest.raises(flow.MediationError, match="300"):
+        flow.note_stories(mediation, {first.id: "x" * 301})
+    with pytest.raises(flow.MediationError, match="feelings"):
+        flow.record_feelings(mediation, {first.id: "smug"})
+    with pytest.raises(flow.MediationError, match="500"):
+        flow.note_ideas(mediation, "y" * 501)
+
+
+def test_get_an_adult_pauses_alerts_once_and_carries_on(school, people):
+    mediation = started(school, people)
+    stale = mediation.version
+    alert = alerts.get_adult(mediation, people[0], stale)
+    assert mediation.paused_at is not None
+    assert alerts.get_adult(mediation, people[0]) is alert
+    with pytest.raises(flow.MediationError, match="paused"):
+        flow.next_step(mediation)
+    staff = make_staff(school, ("pastoral",))
+    alerts.answer_alert(alert, staff)
+    db.session.commit()
+    assert alert.answered_by_id == staff.id
+    assert db.session.scalars(alerts.open_alerts(school.id)).all() == [alert]
+    alerts.carry_on(mediation, mediation.version)
+    db.session.commit()
+    assert mediation.paused_at is None and alert.resolved_at is not None
+    assert db.session.scalars(alerts.open_alerts(school.id)).all() == []
+
+
+def test_adult_taking_over_ends_the_mediation(school, people):
+    mediation = started(school, people)
+    alerts.get_adult(mediation, people[0])
+    flow.adult_takes_over(mediation, mediation.version)
+    assert mediation.outcome == "adult_took_over" and mediation.is_complete
+    assert all(a.resolved_at for a in mediation.alerts)
+    with pytest.raises(flow.MediationError, match="finished"):
+        alerts.get_adult(mediation, people[0])
+
+
+def test_a_worry_goes_to_the_dsl_only_and_never_into_the_mediation(school, people):
+    mediation = started(school, people)
+    concern = alerts.tell_about_worry(mediation, people[0], "Ben said his brother hits him", people[3])
+    db.session.add(concern)
+    db.session.commit()
+    assert concern.raised_by_pupil_id == people[0].id and concern.context_kind == "mediation"
+    assert concern.pupil_id == people[3].id
+    assert "hits" not in repr([p.story_words for p in mediation.parties]) + (mediation.ideas or "")
+    with pytest.raises(flow.MediationError):
+        alerts.tell_about_worry(mediation, people[0], "note", people[1])
+    assert db.session.scalar(select(Concern.id).where(Concern.pupil_id == people[1].id)) is None
+
+
+def test_on_duty_support_staff_get_alerts_else_every_pastoral_lead(school):
+    today = date(2026, 11, 27)
+    pastoral = make_staff(school, ("pastoral",))
+    support = make_staff(school, ("support",))
+    teacher = make_staff(school, ("teacher",))
+    assert alerts.alert_recipient_ids(school.id, today) == {pastoral.id}
+    alerts.set_on_duty(support, today, True)
+    alerts.set_on_duty(support, today, True)
+    db.session.commit()
+    assert alerts.alert_recipient_ids(school.id, today) == {support.id}
+    assert alerts.alert_recipient_ids(school.id, date(2026, 11, 28)) == {pastoral.id}
+    with pytest.raises(flow.MediationError):
+        alerts.set_on_duty(teacher, today, True)
+    alerts.set_on_duty(support, today, False)
+    db.session.commit()
+    assert alerts.alert_recipient_ids(school.id, today) == {pastoral.id}
+
+
+def test_record_mediation_in_one_call_is_idempotent_by_client_uuid(school, people):
+    ava, leo, amira, ben = people
+    kwargs = dict(agreements={amira.id: "Say sorry", ben.id: "Give the ball back"},
+                  feelings={amira.id: "hurt"}, stories={ben.id: "ball"}, ideas="Share", place="Field",
+                  completed_at=datetime(2026, 11, 27, 12, 30, tzinfo=timezone.utc),
+                  client_uuid="0b7c1c5e-4d1e-4f4c-9a53-2b1f7d8e9a10")
+    first = flow.record_mediation(school.id, [ava, leo], [amira, ben], **kwargs)
+    db.session.commit()
+    again = flow.record_mediation(school.id, [ava, leo], [amira, ben], **kwargs)
+    assert again.id == first.id
+    assert db.session.scalar(select(db.func.count(Mediation.id))) == 1
+    assert first.outcome == "agreed" and first.is_complete
+    assert sorted(p.agreement.what for p in first.parties) == ["Give the ball back", "Say sorry"]
+    assert all(p.agreement.parties[0].agreed_at for p in first.parties)
+    with pytest.raises(flow.MediationError):
+        flow.record_mediation(school.id, [ava], [amira], agreements={})
+    with pytest.raises(flow.MediationError):
+        flow.record_mediation(school.id, [ava], [amira, ben], agreements={amira.id: "x"})
+
+
+def test_review_by_the_mediation_lead_only_once_finished(school, people):
+    mediation = started(school, people)
+    lead, teacher = make_staff(school, ("pastoral",)), make_staff(school, ("teacher",))
+    with pytest.raises(flow.MediationError, match="finished"):
+        review.mark_reviewed(mediation, lead, "")
+    flow.no_agreement(mediation)
+    db.session.commit()
+    assert db.session.scalars(review.review_queue(school.id)).all() == [mediation]
+    with pytest.raises(flow.MediationError, match="lead"):
+        review.mark_reviewed(mediation, teacher, "")
+    with pytest.raises(flow.MediationError, match="2,000"):
+        review.mark_reviewed(mediation, lead, "n" * 2001)
+    review.mark_reviewed(mediation, lead, "Spoke to both at 1pm")
+    db.session.commit()
+    assert db.session.scalars(review.review_queue(school.id)).all() == []
+    assert mediation.review_note == "Spoke to both at 1pm"
+
+
+def test_timeline_shows_mediations_to_staff_who_see_the_pupil(app, school, people):
+    ava, leo, amira, ben = people
+    flow.record_mediation(school.id, [ava, leo], [amira, ben], agreements={amira.id: "Say sorry", ben.id: "Share"})
+    pastoral, support = make_staff(school, ("pastoral",)), make_staff(school, ("support",))
+    teacher, other_teacher = make_staff(school, ("teacher",)), make_staff(school, ("teacher",))
+    make_group(school, pupils=[amira], staff=[teacher, support])
+    db.session.commit()
+    with app.test_request_context():
+        entries = timeline_for(amira, pastoral)
+        mine = [e for e in entries if e.kind == "mediation"]
+        assert len(mine) == 1 and "Say sorry" in mine[0].detail and mine[0].url
+        assert "Ben J." in mine[0].title
+        assert [e.kind for e in timeline_for(amira, teacher) if e.kind == "mediation"] == ["mediation"]
+        assert [e for e in timeline_for(amira, teacher) if e.kind == "mediation"][0].url is None
+        assert [e for e in timeline_for(amira, other_teacher) if e.kind == "mediation"] == []
+        assert [e for e in timeline_for(amira, support) if e.kind == "mediation"] == []
+        led = [e for e in timeline_for(ava, pastoral) if e.kind == "mediation"]
+        assert led[0].title == "Led a peer mediation" and led[0].detail == ""
+
+
+# Sign-in rules
+
+def test_pin_sign_in_is_throttled_per_mediator_and_per_network(school, people):
+    ava, leo = people[0], people[1]
+    accounts.set_mediator_login(ava, "Ava.B", "4821")
+    accounts.set_mediator_login(leo, "leo.c", "1234")
+    db.session.commit()
+    throttle, limits = MemoryThrottle(), accounts.MediatorLimits(per_mediator=3, per_ip=5, window_seconds=60)
+    assert accounts.sign_in_with_pin("ava.b", "4821", "1.1.1.1", throttle, limits).pupil_id == ava.id
+    for _ in range(3):
+        with pytest.raises(accounts.MediatorRefused):
+            accounts.sign_in_with_pin("ava.b", "0000", "1.1.1.1", throttle, limits)
+    with pytest.raises(accounts.MediatorThrottled) as locked:
+        accounts.sign_in_with_pin("ava.b", "4821", "1.1.1.1", throttle, limits)
+    assert locked.value.scope == "mediator"
+    assert accounts.sign_in_with_pin("leo.c", "1234", "1.1.1.1", throttle, limits).pupil_id == leo.id
+    for _ in range(2):
+        with pytest.raises(accounts.MediatorRefused):
+            accounts.sign_in_with_pin("nobody", "0000", "1.1.1.1", throttle, limits)
+    with pytest.raises(accounts.MediatorThrottled) as network:
+        accounts.sign_in_with_pin("leo.c", "1234", "1.1.1.1", throttle, limits)
+    assert network.value.scope == "network"
+
+
+def test_login_rules(school, people):
+    ava, leo, amira, _ = people
+    with pytest.raises(accounts.MediatorError, match="not a peer mediator"):
+        accounts.set_mediator_login(amira, "amira", "1234")
+    with pytest.raises(accounts.MediatorError, match="username"):
+        accounts.set_mediator_login(ava, "a", "1234")
+    with pytest.raises(accounts.MediatorError, match="PIN"):
+        accounts.set_mediator_login(ava, "ava.b", "12")
+    accounts.set_mediator_login(ava, "ava.b", "1234")
+    db.session.flush()
+    with pytest.raises(accounts.MediatorError, match="already"):
+        accounts.set_mediator_login(leo, "ava.b", "1234")
+    other = make_pupil(make_school("Hill Academy"), "Ava", "Bell", peer_mediator=True)
+    with pytest.raises(accounts.MediatorError, match="already"):
+        accounts.set_mediator_login(other, "AVA.B", "9999")
+
+
+def test_badges_are_signed_and_revocable(app, school, people):
+    ava = people[0]
+    account = accounts.set_mediator_login(ava, "ava.b", "1234")
+    db.session.commit()
+    throttle, limits = MemoryThrottle(), accounts.MediatorLimits()
+    token = accounts.badge_token(account, app.secret_key)
+    assert accounts.sign_in_with_badge(token, app.secret_key, "ip", throttle, limits).id == account.id
+    assert accounts.read_badge(token[:-2] + "xx", app.secret_key) is None
+    assert accounts.read_badge(token, "another-secret") is None
+    epoch = account.session_epoch
+    accounts.revoke_badge(account)
+    db.session.commit()
+    with pytest.raises(accounts.MediatorRefused):
+        accounts.sign_in_with_badge(token, app.secret_key, "ip", throttle, limits)
+    assert accounts.load_account(account.id, epoch) is None
+    fresh = accounts.badge_token(account, app.secret_key)
+    assert accounts.sign_in_with_badge(fresh, app.secret_key, "ip", throttle, limits).id == account.id
+    ava.peer_mediator = False
+    db.session.commit()
+    with pytest.raises(accounts.MediatorRefused):
+        accounts.sign_in_with_badge(fresh, app.secret_key, "ip", throttle, limits)
