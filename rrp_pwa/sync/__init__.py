@@ -4,4 +4,7 @@ from flask import Blueprint
 # cli_group=None: the commands are `flask import-oneroster` and `flask deliver-webhooks`.
 bp = Blueprint("sync", __name__, cli_group=None)
 
-from rrp_pwa.sync import cli, routes  # noqa: E402,F401
+from rrp_pwa.sync import cli, feed, records, routes  # noqa: E402
+
+feed.install()
+records.register_all()

@@ -1,18 +1,25 @@
 """Admin screens for the school record: roster import, API tokens, webhooks, exports; and the APIs."""
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.extensions import db
 from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.sync import bp
-from rrp_pwa.sync.forms import RosterConfirmForm, RosterUploadForm
+from rrp_pwa.models.sync import ApiToken
+from rrp_pwa.sync.api_auth import token_required
+from rrp_pwa.sync.feed import BadCursor, event_json, read_feed
+from rrp_pwa.sync.forms import ConfirmForm, RosterConfirmForm, RosterUploadForm, TokenForm
 from rrp_pwa.sync.oneroster import OneRosterInvalid, import_roster
+from rrp_pwa.sync.tokens import create_token, revoke_token
 from rrp_pwa.sync.uploads import UploadGone, drop_upload, keep_upload, read_upload
+from rrp_pwa.tenancy import get_scoped_or_404, scoped
 
 add_tiles("admin", Tile("School record sync", "Import the roster from your MIS; send records back to it.",
                         "sync.hub"))
-HUB_LINKS: list[Tile] = []
+HUB_LINKS = [
+    Tile("API tokens", "Let your MIS connector read the event feed. Create and revoke tokens.", "sync.tokens"),
+]
 
 
 @bp.route("/admin/sync")
@@ -55,3 +62,41 @@ def roster_confirm():
     drop_upload(current_app.instance_path, current_user.school_id, form.upload.data)
     flash(f"Roster imported: {len(plan.changes)} change(s).")
     return redirect(url_for("sync.hub"))
+
+
+# The event feed and its API tokens
+
+@bp.route("/api/v1/events")
+@token_required
+def events():
+    """The school's events after ``cursor`` (oldest first), at most ``limit`` (1-500, default 100)."""
+    try:
+        found, cursor, more = read_feed(g.api_school_id, request.args.get("cursor"),
+                                  request.args.get("limit", 100, type=int))
+    except BadCursor:
+        return jsonify(error="bad_cursor", message="Use the next_cursor this feed gave you, or none to start."), 400
+    return jsonify(events=[event_json(e) for e in found], next_cursor=str(cursor), has_more=more)
+
+
+@bp.route("/admin/sync/tokens", methods=["GET", "POST"])
+@staff_required("admin")
+def tokens():
+    form, plain = TokenForm(), None
+    if form.validate_on_submit():
+        _, plain = create_token(current_user, form.name.data)
+        db.session.commit()
+        form = TokenForm(formdata=None)
+    listed = db.session.scalars(scoped(ApiToken).order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc()))
+    return render_template("sync/tokens.html", form=form, plain=plain, tokens=list(listed), confirm=ConfirmForm()), \
+        400 if form.errors else 200
+
+
+@bp.route("/admin/sync/tokens/<int:token_id>/revoke", methods=["POST"])
+@staff_required("admin")
+def token_revoke(token_id: int):
+    token = get_scoped_or_404(ApiToken, token_id)
+    if ConfirmForm().validate_on_submit():
+        revoke_token(token)
+        db.session.commit()
+        flash(f"The token “{token.name}” no longer works.")
+    return redirect(url_for("sync.tokens"))

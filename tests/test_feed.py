@@ -1,0 +1,256 @@
+"""The event feed: events for registered records, the MIS shape, tokens, paging, no concerns,
+and no event skipped by a reader polling while several writers commit."""
+import json
+import threading
+import time
+
+import pytest
+from sqlalchemy import select
+
+from rrp_pwa.agreements.rules import make_agreement, review_agreement
+from rrp_pwa.checkins.rules import record_checkin
+from rrp_pwa.conversations.chats import record_quick_chat
+from rrp_pwa.extensions import db
+from rrp_pwa.models import Concern
+from rrp_pwa.models.sync import ApiToken, FeedEvent
+from rrp_pwa.safeguarding.concerns import raise_concern
+from rrp_pwa.sync.feed import NeverInFeed, read_feed, register_record
+from rrp_pwa.sync.tokens import create_token
+from tests.conftest import make_pupil, make_school, make_staff
+
+
+def feed_of(school) -> list[dict]:
+    return [{**json.loads(e.record), "_action": e.action, "_seq": e.seq}
+            for e in db.session.scalars(select(FeedEvent).where(FeedEvent.school_id == school.id)
+                                        .order_by(FeedEvent.seq))]
+
+
+@pytest.fixture
+def school():
+    return make_school()
+
+
+def test_agreement_and_review_become_created_and_updated_events(app, school):
+    teacher = make_staff(school, ("teacher",))
+    amira = make_pupil(school, external_id="stu-1")
+    agreement = make_agreement(school.id, "chat", None, "Give Ben space at lunch", pupils=[amira],
+                               created_by=teacher)
+    db.session.add(agreement)
+    db.session.commit()
+    review_agreement(agreement, "kept", "Went well", teacher)
+    db.session.commit()
+    events = feed_of(school)
+    assert [(e["_seq"], e["_action"], e["type"]) for e in events] == [
+        (1, "created", "agreement"), (2, "created", "agreement_review"), (3, "updated", "agreement")]
+    created = events[0]
+    assert created["pupils"] == [{"id": amira.id, "mis_id": "stu-1", "name": "Amira Khan", "role": "agrees"}]
+    assert created["staff"][0]["role"] == "recorded_by" and created["narrative"] == "Give Ben space at lunch"
+    assert set(created) >= {"date_time", "category", "location", "pupils", "staff", "narrative", "outcome",
+                            "follow_up"}
+    assert events[1]["outcome"] == "Kept" and events[1]["narrative"] == "Went well"
+    assert events[2]["outcome"] == "kept"
+
+
+def test_check_in_event_and_a_circle_check_in_carries_no_word(app, school):
+    pupil = make_pupil(school)
+    record_checkin(school.id, "faces", 2, "staff", pupil=pupil, word="tired")
+    record_checkin(school.id, "faces", 4, "circle", pupil=pupil, word="said in the circle")
+    db.session.commit()
+    staff_checkin, circle_checkin = feed_of(school)
+    assert staff_checkin["narrative"] == "tired" and staff_checkin["outcome"] == "Not great"
+    assert staff_checkin["follow_up"] == {"check_in_later": True}
+    assert circle_checkin["narrative"] is None
+    assert "said in the circle" not in json.dumps(circle_checkin)
+
+
+def test_quick_chat_event_maps_where_what_and_agreed(app, school):
+    support = make_staff(school, ("support",))
+    pupil = make_pupil(school)
+    record_quick_chat(school.id, support, [pupil], "Unkind words", "Playground", agreed="Said sorry")
+    db.session.commit()
+    (chat,) = feed_of(school)
+    assert (chat["type"], chat["location"], chat["narrative"], chat["outcome"]) == (
+        "quick_chat", "Playground", "Unkind words", "Said sorry")
+    assert chat["pupils"][0]["role"] == "involved" and chat["staff"][0]["role"] == "recorded_by"
+
+
+def test_deleting_a_record_is_a_deleted_event(app, school):
+    pupil = make_pupil(school)
+    checkin = record_checkin(school.id, "faces", 4, "staff", pupil=pupil)
+    db.session.commit()
+    db.session.delete(checkin)
+    db.session.commit()
+    assert [(e["_action"], e["type"]) for e in feed_of(school)] == [("created", "check_in"), ("deleted", "check_in")]
+
+
+def test_a_record_rolled_back_in_a_savepoint_makes_no_event(app, school):
+    pupil = make_pupil(school)
+    savepoint = db.session.begin_nested()
+    record_checkin(school.id, "faces", 4, "staff", pupil=pupil)
+    db.session.flush()
+    savepoint.rollback()
+    record_checkin(school.id, "faces", 5, "staff", pupil=pupil)
+    db.session.commit()
+    assert [e["value"] for e in feed_of(school)] == [5]
+
+
+def test_rollback_writes_no_event(app, school):
+    record_checkin(school.id, "faces", 4, "staff", pupil=make_pupil(school))
+    db.session.flush()
+    db.session.rollback()
+    db.session.commit()
+    assert db.session.scalars(select(FeedEvent)).all() == []
+
+
+def test_safeguarding_concerns_never_enter_the_feed(app, school):
+    dsl = make_staff(school, ("dsl",))
+    pupil = make_pupil(school)
+    db.session.add(raise_concern(school.id, "Said someone at home hurts them", "pupil", pupil=pupil,
+                                 raised_by_staff=dsl))
+    record_checkin(school.id, "faces", 1, "staff", pupil=pupil)
+    db.session.commit()
+    assert db.session.query(Concern).count() == 1
+    events = db.session.scalars(select(FeedEvent)).all()
+    assert [e.record_type for e in events] == ["check_in"]
+    assert all("hurts" not in e.record for e in events)
+    with pytest.raises(NeverInFeed):
+        register_record(Concern, "concern", lambda c: {}, when=Concern.created_at, involving=lambda p: True)
+
+
+def test_sequences_are_per_school(app, school):
+    other = make_school("Hill Academy")
+    record_checkin(school.id, "faces", 4, "staff", pupil=make_pupil(school))
+    record_checkin(other.id, "faces", 4, "staff", pupil=make_pupil(other))
+    db.session.commit()
+    record_checkin(other.id, "faces", 3, "staff", pupil=make_pupil(other))
+    db.session.commit()
+    assert [e["_seq"] for e in feed_of(school)] == [1]
+    assert [e["_seq"] for e in feed_of(other)] == [1, 2]
+
+
+# The API
+
+def bearer(plain: str) -> dict:
+    return {"Authorization": f"Bearer {plain}"}
+
+
+def test_events_api_needs_a_live_token(client, app, school):
+    admin = make_staff(school, ("admin",))
+    token, plain = create_token(admin, "Arbor connector")
+    db.session.commit()
+    assert client.get("/api/v1/events").status_code == 401
+    assert client.get("/api/v1/events", headers=bearer("rrp_wrong")).status_code == 401
+    assert client.get("/api/v1/events", headers=bearer(plain)).status_code == 200
+    token.revoked_at = token.created_at
+    db.session.commit()
+    response = client.get("/api/v1/events", headers=bearer(plain))
+    assert response.status_code == 401 and response.json["error"] == "unauthorized"
+
+
+def test_events_api_pages_with_a_cursor_and_shows_only_its_school(client, app, school):
+    other = make_school("Hill Academy")
+    admin = make_staff(school, ("admin",))
+    _, plain = create_token(admin, "connector")
+    pupil = make_pupil(school)
+    for value in (1, 2, 3, 4, 5):
+        record_checkin(school.id, "faces", value, "staff", pupil=pupil)
+        db.session.commit()
+    record_checkin(other.id, "faces", 3, "staff", pupil=make_pupil(other))
+    db.session.commit()
+    first = client.get("/api/v1/events?limit=3", headers=bearer(plain)).json
+    assert [e["sequence"] for e in first["events"]] == [1, 2, 3] and first["has_more"] is True
+    rest = client.get(f"/api/v1/events?cursor={first['next_cursor']}&limit=3", headers=bearer(plain)).json
+    assert [e["record"]["value"] for e in rest["events"]] == [4, 5] and rest["has_more"] is False
+    empty = client.get(f"/api/v1/events?cursor={rest['next_cursor']}", headers=bearer(plain)).json
+    assert empty == {"events": [], "next_cursor": rest["next_cursor"], "has_more": False}
+    event = first["events"][0]
+    assert set(event) == {"id", "sequence", "action", "type", "record_id", "time", "record"}
+    assert client.get("/api/v1/events?cursor=abc", headers=bearer(plain)).status_code == 400
+
+
+@pytest.mark.parametrize("roles, status", [(("admin",), 200), (("teacher",), 403), (("pastoral",), 403),
+                                           (("dsl",), 403), (("support",), 403)])
+def test_only_admins_manage_tokens(client, auth, roles, status):
+    auth.login(roles=roles)
+    assert client.get("/admin/sync/tokens").status_code == status
+
+
+def test_admin_creates_a_token_shown_once_and_stored_hashed_then_revokes_it(client, auth, app):
+    auth.login(roles=("admin",))
+    page = client.post("/admin/sync/tokens", data={"name": "Arbor connector"}).get_data(as_text=True)
+    plain = page.split('<code class="secret">')[1].split("<")[0]
+    assert plain.startswith("rrp_")
+    stored = db.session.scalar(select(ApiToken))
+    assert stored.token_hash != plain and plain not in stored.token_hash
+    assert plain not in client.get("/admin/sync/tokens").get_data(as_text=True)
+    assert client.get("/api/v1/events", headers=bearer(plain)).status_code == 200
+    client.post(f"/admin/sync/tokens/{stored.id}/revoke")
+    assert client.get("/api/v1/events", headers=bearer(plain)).status_code == 401
+
+
+def test_an_admin_cannot_revoke_another_schools_token(client, auth, app, school):
+    other_admin = make_staff(make_school("Hill Academy"), ("admin",))
+    token, plain = create_token(other_admin, "theirs")
+    db.session.commit()
+    auth.login(roles=("admin",), school=school)
+    assert client.post(f"/admin/sync/tokens/{token.id}/revoke").status_code == 404
+    assert client.get("/api/v1/events", headers=bearer(plain)).status_code == 200
+
+
+# Concurrency: sequence numbers are handed out inside the writing transaction
+
+WRITERS, WRITES_EACH = 4, 15
+
+
+def test_a_polling_reader_never_skips_an_event_written_concurrently(app, school):
+    pupil = make_pupil(school)
+    db.session.commit()
+    school_id, pupil_id = school.id, pupil.id
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def writer(n: int) -> None:
+        try:
+            with app.app_context():
+                for i in range(WRITES_EACH):
+                    record_checkin(school_id, "numbers", 1 + (n + i) % 5, "staff", word=f"w{n}-{i}",
+                                   pupil=db.session.get(type(pupil), pupil_id))
+                    db.session.flush()
+                    time.sleep(0.002 * ((n + i) % 3))  # let the writers' transactions overlap
+                    db.session.commit()
+                db.session.remove()
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    seen: list[int] = []
+
+    def reader() -> None:
+        try:
+            with app.app_context():
+                cursor = None
+                while True:
+                    finished = done.is_set()
+                    events, next_cursor, _ = read_feed(school_id, cursor, 7)
+                    db.session.rollback()
+                    seen.extend(e.seq for e in events)
+                    cursor = str(next_cursor)
+                    if finished and not events:
+                        break
+                db.session.remove()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
+    polling = threading.Thread(target=reader)
+    polling.start()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    done.set()
+    polling.join(timeout=60)
+    assert errors == []
+    total = WRITERS * WRITES_EACH
+    assert seen == list(range(1, total + 1))
+    words = {json.loads(e.record)["narrative"] for e in db.session.scalars(select(FeedEvent))}
+    assert len(words) == total
