@@ -1,0 +1,68 @@
+"""Many devices pass at the same moment, from fresh and stale versions, each in its own
+database session: exactly one holder remains and the version history has no gaps.
+Runs on SQLite by default and on PostgreSQL with TEST_DATABASE_URL."""
+import threading
+
+from sqlalchemy import select
+
+from rrp_pwa.circles import talking_piece as piece
+from rrp_pwa.circles.joining import open_circle
+from rrp_pwa.circles.talking_piece import CircleError
+from rrp_pwa.extensions import db
+from rrp_pwa.models.circles import Circle, CircleEvent, Seat
+from tests.conftest import make_group, make_pupil, make_school, make_staff
+
+DEVICES = 12
+WAVES = 6
+
+
+def test_simultaneous_passes_leave_one_holder_and_a_gap_free_history(app):
+    school = make_school()
+    keeper = make_staff(school)
+    pupils = [make_pupil(school, given=f"Pupil{n}", family="Test") for n in range(8)]
+    circle_id = open_circle(keeper, "checkin", make_group(school, pupils=pupils), one_device=True).id
+    db.session.commit()
+    db.session.remove()
+    wins, refusals, errors = [], [], []
+    lock = threading.Lock()
+
+    def device(index: int, barrier: threading.Barrier) -> None:
+        with app.app_context():
+            circle = db.session.get(Circle, circle_id)
+            seen = circle.version - (1 if index % 3 == 0 else 0)  # a third act on an older version
+            holder = db.session.get(Seat, circle.holder_seat_id)
+            db.session.rollback()
+            barrier.wait()
+            try:
+                piece.take_turn(circle, holder, "pass" if index % 2 else "skip", seen)
+                db.session.commit()
+                with lock:
+                    wins.append(index)
+            except CircleError:
+                with lock:
+                    refusals.append(index)
+            except Exception as exc:  # anything else is a failure of the rule
+                with lock:
+                    errors.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    for _ in range(WAVES):
+        barrier = threading.Barrier(DEVICES)
+        threads = [threading.Thread(target=device, args=(i, barrier)) for i in range(DEVICES)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+
+    assert errors == []
+    circle = db.session.get(Circle, circle_id)
+    db.session.refresh(circle)
+    assert len(wins) == WAVES, "exactly one pass wins each wave"
+    assert len(refusals) == WAVES * (DEVICES - 1)
+    assert circle.version == 1 + WAVES
+    history = list(db.session.scalars(select(CircleEvent.version).where(CircleEvent.circle_id == circle_id)
+                                      .order_by(CircleEvent.version)))
+    assert history == list(range(1, circle.version + 1))
+    holder = db.session.get(Seat, circle.holder_seat_id)
+    assert holder is not None and holder.status == "admitted" and holder.circle_id == circle_id

@@ -1,0 +1,339 @@
+"""The rules of circles, without HTTP: the talking piece, joining, check-ins, agreements,
+concerns, closing and the pupil record."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from rrp_pwa.circles import talking_piece as piece
+from rrp_pwa.circles.activities import (
+    add_agreement,
+    check_in,
+    circle_concern,
+    close_circle,
+    follow_up_done,
+    follow_ups,
+    seat_agrees,
+)
+from rrp_pwa.circles.joining import (
+    JoinRefused,
+    circle_for_code,
+    circle_for_token,
+    join_circle,
+    join_token,
+    normalise_code,
+    open_circle,
+)
+from rrp_pwa.circles.question_bank import DEFAULT_PROMPTS, add_prompt, bank
+from rrp_pwa.circles.talking_piece import CircleClosed, CircleError, NotYourTurn, StalePieceVersion
+from rrp_pwa.circles.timeline import circle_entries
+from rrp_pwa.extensions import db
+from rrp_pwa.models import Concern
+from rrp_pwa.models.circles import Circle, CircleEvent, Seat
+from tests.conftest import make_group, make_pupil, make_school, make_staff
+
+NAMES = ("Amira", "Ben", "Cara")
+
+
+@pytest.fixture
+def ring(app):
+    """A one-device circle: the keeper (holding the piece) then Amira, Ben and Cara."""
+    school = make_school()
+    keeper = make_staff(school, name="Ms Keeper")
+    pupils = [make_pupil(school, given=name, family="Smith") for name in NAMES]
+    group = make_group(school, pupils=pupils, staff=[keeper])
+    circle = open_circle(keeper, "checkin", group, one_device=True)
+    db.session.commit()
+    return circle
+
+
+def seat(circle: Circle, name: str) -> Seat:
+    if name == "keeper":
+        return piece.keeper_seat(circle)
+    return db.session.scalar(select(Seat).where(Seat.circle_id == circle.id, Seat.name.startswith(name)))
+
+
+def holder(circle: Circle) -> str:
+    found = db.session.get(Seat, circle.holder_seat_id)
+    return "keeper" if found.is_keeper else found.name.split()[0]
+
+
+def turn(circle: Circle, kind: str = "pass") -> None:
+    piece.take_turn(circle, db.session.get(Seat, circle.holder_seat_id), kind, circle.version)
+    db.session.commit()
+
+
+def versions(circle: Circle) -> list[int]:
+    return list(db.session.scalars(select(CircleEvent.version).where(CircleEvent.circle_id == circle.id)
+                                   .order_by(CircleEvent.version)))
+
+
+def test_opening_gives_the_keeper_the_piece_at_version_one(ring):
+    assert holder(ring) == "keeper"
+    assert ring.version == 1 and versions(ring) == [1]
+    assert len(ring.join_code) == 6 and not set(ring.join_code) & set("ILOU")
+
+
+def test_passing_goes_round_in_order(ring):
+    turn(ring)
+    assert holder(ring) == "Amira"
+    turn(ring)
+    assert holder(ring) == "Ben"
+    assert ring.version == 3 and versions(ring) == [1, 2, 3]
+
+
+def test_those_who_passed_are_offered_the_piece_again_then_it_returns_to_the_keeper(ring):
+    turn(ring, "pass")          # keeper speaks
+    turn(ring, "skip")          # Amira passes
+    turn(ring, "pass")          # Ben
+    turn(ring, "pass")          # Cara
+    assert holder(ring) == "Amira", "the piece is offered again to the one who passed"
+    turn(ring, "skip")          # Amira passes again: everyone has had their turn
+    assert holder(ring) == "keeper"
+    assert ring.lap == 1
+    turn(ring, "pass")          # a new lap starts with the keeper
+    assert holder(ring) == "Amira"
+
+
+def test_a_seat_that_spoke_on_the_re_offer_is_not_offered_a_third_time(ring):
+    for kind in ("pass", "skip", "pass", "pass", "pass"):
+        turn(ring, kind)
+    assert holder(ring) == "keeper" and ring.lap == 1
+
+
+def test_keeper_gives_and_takes_back_without_counting_a_turn(ring):
+    piece.give(ring, seat(ring, "Ben"), ring.version)
+    db.session.commit()
+    assert holder(ring) == "Ben"
+    piece.take_back(ring, ring.version)
+    db.session.commit()
+    assert holder(ring) == "keeper"
+    assert piece.turns(ring) == {}
+
+
+def test_reverse_sends_the_piece_the_other_way(ring):
+    piece.reverse(ring, ring.version)
+    db.session.commit()
+    turn(ring)
+    assert holder(ring) == "Cara"
+    turn(ring)
+    assert holder(ring) == "Ben"
+
+
+def test_removing_the_holder_moves_the_piece_on(ring):
+    piece.give(ring, seat(ring, "Ben"), ring.version)
+    piece.remove_seat(ring, seat(ring, "Ben"))
+    db.session.commit()
+    assert holder(ring) == "Cara"
+    assert [s.name.split()[0] for s in piece.ring(ring)] == ["Ms", "Amira", "Cara"]
+
+
+def test_the_keepers_seat_cannot_be_removed(ring):
+    with pytest.raises(CircleError):
+        piece.remove_seat(ring, seat(ring, "keeper"))
+
+
+def test_reordering_changes_who_is_next(ring):
+    piece.move_seat(ring, seat(ring, "Cara"), -1)
+    db.session.commit()
+    turn(ring)
+    turn(ring)
+    assert holder(ring) == "Cara"
+    with pytest.raises(CircleError):
+        piece.move_seat(ring, seat(ring, "keeper"), -1)
+
+
+def test_a_stale_version_is_refused_and_changes_nothing(ring):
+    old = ring.version
+    turn(ring)
+    with pytest.raises(StalePieceVersion):
+        piece.take_turn(ring, seat(ring, "Amira"), "pass", old)
+    assert holder(ring) == "Amira" and ring.version == old + 1
+    assert versions(ring) == [1, 2]
+
+
+def test_only_the_holder_can_pass(ring):
+    with pytest.raises(NotYourTurn):
+        piece.take_turn(ring, seat(ring, "Ben"), "pass", ring.version)
+    assert ring.version == 1
+
+
+def test_a_new_round_starts_everyones_turns_afresh(ring):
+    turn(ring)
+    piece.start_round(ring, "What made you smile this week?")
+    db.session.commit()
+    assert ring.round_no == 1 and piece.turns(ring) == {}
+    with pytest.raises(CircleError):
+        piece.start_round(ring, "   ")
+
+
+def test_closing_kills_the_code_saves_a_summary_and_refuses_changes(ring):
+    piece.start_round(ring, "How are you?")
+    turn(ring, "pass")
+    turn(ring, "skip")
+    close_circle(ring)
+    db.session.commit()
+    assert ring.status == "closed" and ring.join_code is None
+    summary = __import__("json").loads(ring.summary)
+    assert summary["participants"] == ["Amira S.", "Ben S.", "Cara S."]
+    assert summary["rounds"][0]["spoke"] == 1 and summary["rounds"][0]["passed"] == 1
+    with pytest.raises(CircleClosed):
+        piece.take_turn(ring, seat(ring, "Ben"), "pass", ring.version)
+    assert versions(ring) == list(range(1, ring.version + 1))
+
+
+def test_next_in_turn_without_a_database():
+    seats = [Seat(id=n, position=n) for n in range(4)]
+    assert piece.next_in_turn(seats, 1, 1, {1: ["pass"]}).id == 2
+    assert piece.next_in_turn(seats, 1, -1, {1: ["pass"]}).id == 0
+    everyone = {0: ["pass"], 1: ["skip"], 2: ["pass"], 3: ["skip", "pass"]}
+    assert piece.next_in_turn(seats, 3, 1, everyone).id == 1
+    assert piece.next_in_turn(seats, 3, 1, {**everyone, 1: ["skip", "skip"]}) is None
+
+
+# Joining
+
+@pytest.fixture
+def group_circle(app):
+    school = make_school()
+    keeper = make_staff(school, name="Ms Keeper")
+    pupils = [make_pupil(school, given=name, family="Smith") for name in NAMES]
+    circle = open_circle(keeper, "community", make_group(school, pupils=pupils, staff=[keeper]))
+    db.session.commit()
+    return circle
+
+
+def test_typed_codes_forgive_case_spaces_and_look_alikes():
+    assert normalise_code(" ab-c o1l ") == "ABC011"
+    assert normalise_code("io") == "10"
+
+
+def test_a_code_finds_its_open_circle_and_a_wrong_code_gets_a_kind_message(group_circle):
+    assert circle_for_code(group_circle.join_code.lower()).id == group_circle.id
+    with pytest.raises(JoinRefused, match="couldn't find"):
+        circle_for_code("ZZZZZZ" if group_circle.join_code != "ZZZZZZ" else "YYYYYY")
+    with pytest.raises(JoinRefused, match="6 letters"):
+        circle_for_code("ABC")
+
+
+def test_a_code_past_its_time_limit_is_refused(group_circle):
+    group_circle.join_expires_at = datetime.now(timezone.utc) - timedelta(minutes=1)
+    db.session.commit()
+    with pytest.raises(JoinRefused, match="closed"):
+        circle_for_code(group_circle.join_code)
+
+
+def test_the_qr_token_is_signed_expires_and_dies_with_the_circle(group_circle):
+    token = join_token(group_circle, "secret")
+    assert circle_for_token(token, "secret", 60).id == group_circle.id
+    with pytest.raises(JoinRefused, match="isn't right"):
+        circle_for_token(token, "another secret", 60)
+    with pytest.raises(JoinRefused, match="expired"):
+        circle_for_token(token, "secret", -1)
+    close_circle(group_circle)
+    db.session.commit()
+    with pytest.raises(JoinRefused):
+        circle_for_token(token, "secret", 60)
+
+
+def test_pupils_join_from_the_group_list_and_wait_unless_auto_admit(group_circle):
+    amira = group_circle.group.pupils[0]
+    seat_row, secret = join_circle(group_circle, pupil=amira)
+    db.session.commit()
+    assert seat_row.status == "waiting" and seat_row.name == "Amira S." and len(secret) > 30
+    assert seat_row.token_hash != secret
+    with pytest.raises(JoinRefused, match="already in this circle"):
+        join_circle(group_circle, pupil=amira)
+    with pytest.raises(JoinRefused, match="list"):
+        join_circle(group_circle, name="Zed")
+    piece.set_auto_admit(group_circle, True)
+    db.session.commit()
+    assert seat_row.status == "admitted"
+    ben, _ = join_circle(group_circle, pupil=group_circle.group.pupils[1])
+    assert ben.status == "admitted"
+
+
+def test_ad_hoc_circles_take_a_typed_first_name(app):
+    school = make_school()
+    circle = open_circle(make_staff(school), "problem", None)
+    db.session.commit()
+    seat_row, _ = join_circle(circle, name="  Jo  ")
+    assert seat_row.name == "Jo" and seat_row.pupil_id is None
+    with pytest.raises(JoinRefused):
+        join_circle(circle, name="Jo")
+    with pytest.raises(JoinRefused):
+        join_circle(circle, name=" ")
+
+
+# Check-ins, agreements, concerns, follow-ups, the record
+
+def test_check_ins_go_to_the_keeper_and_low_ones_become_follow_ups(ring):
+    amira, ben = seat(ring, "Amira"), seat(ring, "Ben")
+    with pytest.raises(CircleError, match="no check-in round"):
+        check_in(ring, amira, 4)
+    piece.start_round(ring, "How are you feeling?", "checkin")
+    check_in(ring, amira, 1, "tired")
+    check_in(ring, ben, 5)
+    db.session.commit()
+    with pytest.raises(CircleError, match="already checked in"):
+        check_in(ring, amira, 3)
+    [follow_up] = follow_ups(ring.keeper)
+    assert follow_up.checkin.pupil_id == amira.pupil_id and follow_up.checkin.word == "tired"
+    follow_up_done(follow_up, ring.keeper)
+    db.session.commit()
+    assert follow_ups(ring.keeper) == []
+
+
+def test_a_circle_agreement_is_for_everyone_and_each_can_agree(ring):
+    agreement = add_agreement(ring, ring.keeper, "value", "We listen to whoever holds the piece", [])
+    db.session.commit()
+    assert len(agreement.parties) == 3
+    seat_agrees(ring, seat(ring, "Ben"), agreement)
+    db.session.commit()
+    assert sum(1 for p in agreement.parties if p.agreed_at) == 1
+
+
+def test_an_action_agreement_names_who_and_only_they_can_agree(ring):
+    agreement = add_agreement(ring, ring.keeper, "action", "Tidy the reading corner", [seat(ring, "Cara")],
+                              by_when=datetime.now().date())
+    db.session.commit()
+    with pytest.raises(CircleError):
+        seat_agrees(ring, seat(ring, "Amira"), agreement)
+    with pytest.raises(CircleError):
+        add_agreement(ring, ring.keeper, "action", "Nobody named", [])
+
+
+def test_a_concern_goes_to_the_dsl_and_never_into_the_circle(ring):
+    before = ring.version
+    circle_concern(ring, ring.keeper, seat(ring, "Amira"), "Said she is scared to go home.")
+    db.session.commit()
+    assert db.session.scalar(select(Concern.context_kind)) == "circle"
+    assert ring.version == before and versions(ring) == [1]
+    close_circle(ring)
+    assert "scared" not in ring.summary
+    with pytest.raises(CircleError):
+        circle_concern(ring, ring.keeper, seat(ring, "Amira"), " ")
+
+
+def test_the_pupil_record_lists_circles_own_check_ins_and_agreements_for_staff_who_see_them(ring):
+    amira = seat(ring, "Amira")
+    piece.start_round(ring, "How are you feeling?", "checkin")
+    check_in(ring, amira, 4)
+    add_agreement(ring, ring.keeper, "value", "Kind words only", [])
+    close_circle(ring)
+    db.session.commit()
+    entries = circle_entries(amira.pupil, ring.keeper)
+    assert {e.kind for e in entries} == {"circle", "checkin", "agreement"}
+    assert any("Good" in e.title for e in entries)
+    stranger = make_staff(db.session.get(type(ring.keeper.school), ring.school_id), name="Other Teacher")
+    assert circle_entries(amira.pupil, stranger) == []
+
+
+def test_the_question_bank_starts_with_defaults_and_admins_add_to_it(app):
+    school = make_school()
+    texts = [p.text for p in bank(school.id)]
+    assert len(texts) == sum(len(v) for v in DEFAULT_PROMPTS.values())
+    add_prompt(school.id, "secondary", "What would make tomorrow better?")
+    assert "What would make tomorrow better?" in [p.text for p in bank(school.id)]
+    with pytest.raises(CircleError):
+        add_prompt(school.id, "nursery", "Hello?")
