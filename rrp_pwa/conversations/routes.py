@@ -170,12 +170,12 @@ def chip_settings():
     school_id = current_user.school_id
     form = ChipsForm(data=None if request.method == "POST" else
                      {kind: "\n".join(chips_for(school_id, kind)) for kind in ("what", "where", "agreed")})
-    if form.validate_on_submit():
+    if form.is_submitted() and (form.validate() or "csrf_token" not in form.errors):
         for kind in ("what", "where", "agreed"):
             try:
-                set_chips(school_id, kind, getattr(form, kind).data)
+                set_chips(school_id, kind, getattr(form, kind).data or "")
             except ChatError as exc:
-                getattr(form, kind).errors.append(str(exc))
+                getattr(form, kind).errors = [*getattr(form, kind).errors, str(exc)][:1]
         if not form.errors:
             db.session.commit()
             flash("The chat chips have been saved.")
@@ -190,12 +190,12 @@ def question_settings():
     school_id = current_user.school_id
     form = QuestionsForm(data=None if request.method == "POST" else
                          {a: "\n".join(questions_for(school_id, a)) for a in QUESTION_AUDIENCES})
-    if form.validate_on_submit():
+    if form.is_submitted() and (form.validate() or "csrf_token" not in form.errors):
         for audience in QUESTION_AUDIENCES:
             try:
-                set_questions(school_id, audience, getattr(form, audience).data)
+                set_questions(school_id, audience, getattr(form, audience).data or "")
             except ConversationError as exc:
-                getattr(form, audience).errors.append(str(exc))
+                getattr(form, audience).errors = [*getattr(form, audience).errors, str(exc)][:1]
         if not form.errors:
             db.session.commit()
             flash("The restorative questions have been saved.")

@@ -1,0 +1,185 @@
+"""Restorative conversation and conference screens, and the admin's question sets."""
+from datetime import date, timedelta
+
+import pytest
+
+from rrp_pwa.conversations.restorative import questions_for, start_conversation
+from rrp_pwa.extensions import db
+from rrp_pwa.models.agreements import Agreement
+from rrp_pwa.models.conversations import Conversation
+from tests.conftest import make_pupil, make_school, make_staff
+
+
+@pytest.fixture
+def school(app):
+    school = make_school()
+    db.session.commit()
+    return school
+
+
+def test_start_page_prefills_the_chosen_pupils(client, auth, school):
+    auth.login(roles=("teacher",))
+    amira = make_pupil(school)
+    db.session.commit()
+    page = client.get(f"/conversations/new?pupil_id={amira.id}").get_data(as_text=True)
+    assert "Remove Amira Khan" in page and 'name="role-' in page and "Start the conversation" in page
+    assert "Worried about a child" in page and "can't be kept secret" in page
+
+
+def test_a_full_conversation_through_every_step(client, auth, school):
+    teacher = auth.login(roles=("teacher",))
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    db.session.commit()
+    response = client.post("/conversations/new", data={"pupil_id": [amira.id, ben.id], f"role-{amira.id}": "harmed",
+                                                       f"role-{ben.id}": "caused_harm", "summary": "Row at lunch"})
+    talk = db.session.query(Conversation).one()
+    assert response.headers["Location"].endswith(f"/conversations/{talk.id}/questions")
+    page = client.get(f"/conversations/{talk.id}/questions").get_data(as_text=True)
+    assert "What were you thinking about at the time?" in page and "What has been the hardest thing for you?" in page
+    harmed, harmer = talk.participants
+    response = client.post(f"/conversations/{talk.id}/questions",
+                           data={f"answer-{harmer.id}-0": "I pushed her", f"answer-{harmed.id}-1": "Upset"})
+    assert response.headers["Location"].endswith(f"/conversations/{talk.id}/agreement")
+    review_on = (date.today() + timedelta(days=10)).isoformat()
+    response = client.post(f"/conversations/{talk.id}/agreement",
+                           data={"what": "Ben will give Amira space", "owners": [harmer.id], "review_on": review_on})
+    assert response.headers["Location"].endswith(f"/conversations/{talk.id}")
+    page = client.get(f"/conversations/{talk.id}").get_data(as_text=True)
+    assert "I pushed her" in page and "Ben will give Amira space" in page and teacher.name in page
+    assert db.session.query(Agreement).one().created_by_id == teacher.id
+
+
+def test_a_conference_with_a_parent_preparation_and_review_meeting(client, auth, school):
+    auth.login(roles=("pastoral",))
+    amira = make_pupil(school)
+    db.session.commit()
+    client.post("/conversations/new?kind=conference", data={"pupil_id": [amira.id], f"role-{amira.id}": "harmed",
+                                                            "adult-name-0": "Mr Khan", "adult-role-0": "parent_carer"})
+    conference = db.session.query(Conversation).one()
+    assert conference.kind == "conference" and [p.label for p in conference.participants] == ["Amira Khan", "Mr Khan"]
+    dad = conference.participants[1]
+    response = client.post(f"/conversations/{conference.id}/preparation", data={f"note-{dad.id}": "Worried"})
+    assert response.headers["Location"].endswith(f"/conversations/{conference.id}/questions")
+    assert "The script" in client.get(f"/conversations/{conference.id}/questions").get_data(as_text=True)
+    bad = client.post(f"/conversations/{conference.id}/agreement", data={"what": "Check in weekly",
+                                                                         "owners": [dad.id]})
+    assert bad.status_code == 400 and "review meeting date" in bad.get_data(as_text=True)
+    assert "Check in weekly" in bad.get_data(as_text=True)
+    meeting = (date.today() + timedelta(days=14)).isoformat()
+    client.post(f"/conversations/{conference.id}/agreement", data={"what": "Check in weekly", "owners": [dad.id],
+                                                                   "review_meeting_on": meeting})
+    page = client.get(f"/conversations/{conference.id}").get_data(as_text=True)
+    assert "Conference" in page and "Preparation:" in page and "Worried" in page and "Review meeting" in page
+
+
+@pytest.mark.parametrize("data, message", [
+    ({}, "Choose at least one pupil"),
+    ({"role": ""}, "Choose each pupil&#39;s role"),
+    ({"role": "harmed", "summary": "x" * 501}, "500 characters"),
+    ({"role": "harmed", "adult-name-0": "Mrs K", "adult-role-0": "boss"}, "Choose each adult&#39;s role"),
+])
+def test_bad_starts_are_shown_and_nothing_is_saved(client, auth, school, data, message):
+    auth.login(roles=("teacher",))
+    amira = make_pupil(school)
+    db.session.commit()
+    form = {k: v for k, v in data.items() if k != "role"}
+    if "role" in data:
+        form.update({"pupil_id": [amira.id], f"role-{amira.id}": data["role"]})
+    response = client.post("/conversations/new", data=form)
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert db.session.query(Conversation).count() == 0
+
+
+def test_a_pupil_of_another_school_cannot_be_added(client, auth, school):
+    auth.login(roles=("teacher",))
+    stranger = make_pupil(make_school("Hill High"), "Zed", "Other")
+    db.session.commit()
+    response = client.post("/conversations/new", data={"pupil_id": [stranger.id], f"role-{stranger.id}": "harmed"})
+    assert response.status_code == 400 and db.session.query(Conversation).count() == 0
+
+
+def test_a_stale_form_after_finishing_gets_409_and_changes_nothing(client, auth, school):
+    teacher = auth.login(roles=("teacher",))
+    amira = make_pupil(school)
+    talk = start_conversation(school.id, teacher, "conversation", [(amira, "harmed")])
+    db.session.commit()
+    assert client.post(f"/conversations/{talk.id}/agreement", data={"what": ""}).status_code == 302
+    response = client.post(f"/conversations/{talk.id}/questions", data={f"answer-{talk.participants[0].id}-0": "late"})
+    assert response.status_code == 409 and "already been finished" in response.get_data(as_text=True)
+    assert client.post(f"/conversations/{talk.id}/agreement", data={"what": "again"}).status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Conversation, talk.id).participants[0].answers == []
+
+
+def test_overlong_answers_are_refused_and_kept_on_screen(client, auth, school):
+    teacher = auth.login(roles=("teacher",))
+    talk = start_conversation(school.id, teacher, "conversation", [(make_pupil(school), "harmed")])
+    db.session.commit()
+    response = client.post(f"/conversations/{talk.id}/questions",
+                           data={f"answer-{talk.participants[0].id}-0": "y" * 1001})
+    assert response.status_code == 400 and "1000 characters" in response.get_data(as_text=True)
+    assert "y" * 1001 in response.get_data(as_text=True)
+
+
+def test_only_the_lead_or_whole_school_staff_carry_on_a_conversation(client, auth, school):
+    amira = make_pupil(school)
+    lead = make_staff(school, ("pastoral",))
+    talk = start_conversation(school.id, lead, "conversation", [(amira, "harmed")])
+    db.session.commit()
+    auth.login(roles=("teacher",))
+    assert client.get(f"/conversations/{talk.id}/questions").status_code == 404
+    assert client.get(f"/conversations/{talk.id}/preparation").status_code == 404
+
+
+def test_preparation_is_not_a_step_of_a_conversation(client, auth, school):
+    teacher = auth.login(roles=("teacher",))
+    talk = start_conversation(school.id, teacher, "conversation", [(make_pupil(school), "harmed")])
+    db.session.commit()
+    assert client.get(f"/conversations/{talk.id}/preparation").status_code == 404
+
+
+def test_another_schools_conversation_is_not_found(client, auth, school):
+    other = make_school("Hill High")
+    talk = start_conversation(other.id, make_staff(other, ("pastoral",)), "conversation",
+                              [(make_pupil(other), "harmed")])
+    db.session.commit()
+    auth.login(roles=("admin",))
+    for url in (f"/conversations/{talk.id}", f"/conversations/{talk.id}/questions",
+                f"/conversations/{talk.id}/agreement"):
+        assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("roles, status", [(("support",), 403), (("teacher",), 200), (("pastoral",), 200),
+                                           (("dsl",), 200), (("admin",), 200)])
+def test_who_may_start_a_conversation(client, auth, school, roles, status):
+    auth.login(roles=roles)
+    assert client.get("/conversations/new").status_code == status
+
+
+def test_admin_edits_question_sets_and_conversations_ask_them(client, auth, school):
+    admin = auth.login(roles=("admin",))
+    assert "What were you thinking about at the time?" in client.get("/admin/questions").get_data(as_text=True)
+    response = client.post("/admin/questions", data={"caused_harm": "What did you do?\nWho was hurt?",
+                                                      "harmed": "How are you?", "others": "What did you see?"})
+    assert response.status_code == 302 and questions_for(school.id, "caused_harm") == ["What did you do?", "Who was hurt?"]
+    talk = start_conversation(school.id, admin, "conversation", [(make_pupil(school), "caused_harm")])
+    db.session.commit()
+    assert "Who was hurt?" in client.get(f"/conversations/{talk.id}/questions").get_data(as_text=True)
+    assert client.post("/admin/questions/wording", data={"wording": "primary"}).status_code == 302
+    assert questions_for(school.id, "harmed")[1] == "How has it made you feel?"
+    assert client.post("/admin/questions/wording", data={"wording": "nursery"}).status_code == 400
+
+
+def test_bad_question_sets_are_shown_beside_the_field(client, auth, school):
+    auth.login(roles=("admin",))
+    response = client.post("/admin/questions", data={"caused_harm": "q" * 301, "harmed": "ok?", "others": ""})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "300 characters" in page and "Give at least one question." in page
+    assert questions_for(school.id, "harmed")[0].startswith("What did you think")
+
+
+@pytest.mark.parametrize("roles", [("teacher",), ("support",), ("pastoral",), ("dsl",)])
+def test_only_admins_edit_questions(client, auth, school, roles):
+    auth.login(roles=roles)
+    assert client.get("/admin/questions").status_code == 403
+    assert client.post("/admin/questions/wording", data={"wording": "primary"}).status_code == 403
