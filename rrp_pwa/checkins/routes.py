@@ -1,1 +1,301 @@
-from rrp_pwa.checkins import bp  # noqa: F401
+"""Check-ins outside a circle: the class station (tablet and staff views), a staff member's
+check-in for one pupil, follow-ups, and the school's choice of scale."""
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user
+
+from rrp_pwa.auth.permissions import staff_required
+from rrp_pwa.auth.signin import SignInLimits, SignInRefused, SignInThrottled, authenticate
+from rrp_pwa.checkins import bp
+from rrp_pwa.checkins.timeline import answer_text
+from rrp_pwa.checkins.device import enter_station_mode, station_device
+from rrp_pwa.checkins.forms import (
+    CheckInForm,
+    EmptyForm,
+    LeaveStationForm,
+    OpenStationForm,
+    ScaleForm,
+    StationCheckInForm,
+)
+from rrp_pwa.checkins.rules import (
+    CheckInError,
+    FollowUpNotYours,
+    mark_follow_up_done,
+    open_follow_up_count,
+    open_follow_ups,
+    record_staff_checkin,
+    set_school_scale,
+)
+from rrp_pwa.checkins.scales import SCALES
+from rrp_pwa.checkins.stations import (
+    NotInGroup,
+    StationClosed,
+    StationRefused,
+    end_station,
+    may_open_station,
+    may_watch,
+    open_station,
+    record_station_checkin,
+    station_checkins,
+    station_pupils,
+    watchable_stations,
+)
+from rrp_pwa.extensions import db, htmx
+from rrp_pwa.home.tiles import Tile, add_tiles
+from rrp_pwa.models import Group, Pupil
+from rrp_pwa.models.checkins import CheckInFollowUp, CheckInStation, as_utc
+from rrp_pwa.realtime import Message, broker
+from rrp_pwa.realtime.sse import event_stream, sse_response
+from rrp_pwa.records.actions import add_pupil_action
+from rrp_pwa.roster.directory import visible_groups, visible_pupils
+from rrp_pwa.tenancy import get_scoped_or_404
+
+CHECKIN_ROLES = ("teacher", "support", "pastoral", "dsl")
+add_tiles("teacher", Tile("Check-ins", "Open the check-in station; pupils to check in with later.", "checkins.index"))
+add_tiles("support", Tile("Check-ins", "Pupils to check in with later.", "checkins.index"))
+add_tiles("admin", Tile("Check-in scale", "Faces, numbers or colours for the whole school.", "checkins.scale"))
+add_pupil_action("Record a check-in", "checkins.for_pupil", roles=CHECKIN_ROLES)
+
+
+@bp.app_template_filter("checkin_time")
+def checkin_time(moment: datetime, school_timezone: str = "Europe/London") -> str:
+    """A stored UTC time as the school's wall-clock time, e.g. 08:47."""
+    return as_utc(moment).astimezone(ZoneInfo(school_timezone)).strftime("%H:%M")
+
+
+bp.add_app_template_filter(answer_text, "checkin_answer")
+
+
+def watched_station_or_404(station_id: int) -> CheckInStation:
+    station = get_scoped_or_404(CheckInStation, station_id)
+    if not may_watch(current_user, station):
+        abort(404)
+    return station
+
+
+def station_fragment(station: CheckInStation) -> str:
+    """The staff's live list; the same for every watcher, so it can be broadcast."""
+    return render_template("checkins/_station_checkins.html", station=station, checkins=station_checkins(station),
+                           pupils=station_pupils(station), scales=SCALES)
+
+
+def announce(station: CheckInStation) -> None:
+    """After commit: every watching phone swaps in the fresh list."""
+    broker().publish(f"station:{station.id}", Message("checkins", station_fragment(station)))
+
+
+# Staff: the check-ins home, opening and watching a station
+
+@bp.route("/checkins")
+@staff_required()
+def index():
+    groups = [group for group in db.session.scalars(visible_groups(current_user).where(Group.archived.is_(False))
+                                                    .order_by(Group.name)) if may_open_station(current_user, group)]
+    return render_template("checkins/index.html", groups=groups, stations=watchable_stations(current_user),
+                           follow_up_count=open_follow_up_count(current_user))
+
+
+@bp.route("/checkins/groups/<int:group_id>/station", methods=["GET", "POST"])
+@staff_required("teacher")
+def open_station_view(group_id: int):
+    group = db.session.scalar(visible_groups(current_user).where(Group.id == group_id)) or get_scoped_or_404(Group, -1)
+    if not may_open_station(current_user, group):
+        abort(403)
+    form = OpenStationForm()
+    if form.validate_on_submit():
+        station = open_station(current_user, group, form.minutes.data)
+        db.session.commit()
+        enter_station_mode(station)
+        return redirect(url_for("checkins.station"))
+    return render_template("checkins/open_station.html", group=group, form=form,
+                           pupil_count=sum(not pupil.archived for pupil in group.pupils)), 400 if form.errors else 200
+
+
+@bp.route("/checkins/stations/<int:station_id>")
+@staff_required()
+def station_watch(station_id: int):
+    station = watched_station_or_404(station_id)
+    return render_template("checkins/station_watch.html", station=station, checkins=station_checkins(station),
+                           pupils=station_pupils(station), scales=SCALES, form=EmptyForm())
+
+
+@bp.route("/checkins/stations/<int:station_id>/list")
+@staff_required()
+def station_list(station_id: int):
+    return station_fragment(watched_station_or_404(station_id))
+
+
+@bp.route("/checkins/stations/<int:station_id>/stream")
+@staff_required()
+def station_stream(station_id: int):
+    station = watched_station_or_404(station_id)
+    subscription = broker().subscribe(f"station:{station.id}")
+    current = Message("checkins", station_fragment(station))
+    db.session.close()
+    return sse_response(event_stream(subscription, [current]))
+
+
+@bp.route("/checkins/stations/<int:station_id>/end", methods=["POST"])
+@staff_required()
+def station_end(station_id: int):
+    station = watched_station_or_404(station_id)
+    try:
+        end_station(station, current_user)
+    except StationRefused as exc:
+        abort(403, str(exc))
+    db.session.commit()
+    announce(station)
+    flash(f"The check-in station for {station.group.name} has ended.")
+    return redirect(url_for("checkins.station_watch", station_id=station.id))
+
+
+@bp.route("/checkins/stations/<int:station_id>/device", methods=["POST"])
+@staff_required("teacher")
+def station_resume(station_id: int):
+    station = watched_station_or_404(station_id)
+    if station.opened_by_id != current_user.id:
+        abort(403)
+    if not station.is_open():
+        flash("That station has closed. Open a new one.", "error")
+        return redirect(url_for("checkins.index"))
+    enter_station_mode(station)
+    return redirect(url_for("checkins.station"))
+
+
+# The tablet in station mode
+
+@bp.route("/station")
+@station_device
+def station():
+    template = "checkins/_station_names.html" if htmx and not htmx.boosted else "checkins/station.html"
+    return render_template(template, station=g.station, pupils=station_pupils(g.station),
+                           thanked=request.args.get("thanks") == "1")
+
+
+@bp.route("/station/pupils/<int:pupil_id>")
+@station_device
+def station_pupil(pupil_id: int):
+    pupil = next((p for p in station_pupils(g.station) if p.id == pupil_id), None)
+    if pupil is None:
+        abort(404)
+    template = "checkins/_station_pick.html" if htmx and not htmx.boosted else "checkins/station.html"
+    return render_template(template, station=g.station, pupil=pupil, scale=SCALES[g.station.school.checkin_scale],
+                           form=StationCheckInForm())
+
+
+@bp.route("/station/checkins", methods=["POST"])
+@station_device
+def station_checkin():
+    form = StationCheckInForm()
+    pupil_id = form.pupil_id.data if isinstance(form.pupil_id.data, int) else None
+    if form.validate_on_submit():
+        try:
+            record_station_checkin(g.station, form.pupil_id.data, form.value.data, form.word.data)
+        except (CheckInError, NotInGroup) as exc:
+            form.form_errors.append(str(exc) or "Tap your name again.")
+        except StationClosed:
+            abort(410)
+        else:
+            db.session.commit()
+            announce(g.station)
+            if htmx and not htmx.boosted:
+                return render_template("checkins/_station_names.html", station=g.station,
+                                       pupils=station_pupils(g.station), thanked=True)
+            return redirect(url_for("checkins.station", thanks="1"))
+    pupil = next((p for p in station_pupils(g.station) if p.id == pupil_id), None)
+    template = "checkins/_station_pick.html" if htmx and not htmx.boosted else "checkins/station.html"
+    return render_template(template, station=g.station, pupil=pupil, form=form,
+                           scale=SCALES[g.station.school.checkin_scale], pupils=station_pupils(g.station)), 400
+
+
+@bp.route("/station/status")
+@station_device
+def station_status():
+    return "", 204
+
+
+@bp.route("/station/leave", methods=["GET", "POST"])
+@station_device
+def station_leave():
+    form, status, station = LeaveStationForm(), 200, g.station
+    if form.validate_on_submit():
+        cfg = current_app.config
+        limits = SignInLimits(cfg["LOGIN_ACCOUNT_LIMIT"], cfg["LOGIN_IP_LIMIT"], cfg["LOGIN_WINDOW_SECONDS"])
+        try:
+            teacher = authenticate(station.opened_by.email, form.password.data, request.remote_addr or "?",
+                                   current_app.extensions["rrp_throttle"], limits)
+        except SignInThrottled as exc:
+            form.password.errors.append(f"Too many wrong passwords. Wait {exc.minutes} minutes.")
+            status = 429
+        except SignInRefused:
+            form.password.errors.append(f"That password is wrong. Only {station.opened_by.name} can leave station mode.")
+            status = 401
+        else:
+            session.clear()
+            login_user(teacher)
+            session["seen"] = int(time.time())
+            return redirect(url_for("checkins.station_watch", station_id=station.id))
+    return render_template("checkins/station_leave.html", station=station, form=form), \
+        400 if form.errors and status == 200 else status
+
+
+# A staff member's check-in for one pupil
+
+@bp.route("/checkins/pupils/<int:pupil_id>", methods=["GET", "POST"])
+@staff_required(*CHECKIN_ROLES)
+def for_pupil(pupil_id: int):
+    pupil = db.session.scalar(visible_pupils(current_user).where(Pupil.id == pupil_id)) or get_scoped_or_404(Pupil, -1)
+    form = CheckInForm()
+    if form.validate_on_submit():
+        try:
+            checkin = record_staff_checkin(current_user, pupil, form.value.data, form.word.data)
+        except CheckInError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"Check-in saved for {pupil.display_name}."
+                  + (f" It's on your list: check in with {pupil.first_name} later." if checkin.low else ""))
+            return redirect(url_for("roster.pupil", pupil_id=pupil.id))
+    return render_template("checkins/for_pupil.html", pupil=pupil, form=form,
+                           scale=SCALES[current_user.school.checkin_scale]), 400 if form.errors else 200
+
+
+# Follow-ups
+
+@bp.route("/checkins/follow-ups")
+@staff_required()
+def follow_ups():
+    return render_template("checkins/follow_ups.html", follow_ups=open_follow_ups(current_user), scales=SCALES,
+                           form=EmptyForm())
+
+
+@bp.route("/checkins/follow-ups/<int:follow_up_id>/done", methods=["POST"])
+@staff_required()
+def follow_up_done(follow_up_id: int):
+    follow_up = get_scoped_or_404(CheckInFollowUp, follow_up_id)
+    try:
+        mark_follow_up_done(follow_up, current_user)
+    except FollowUpNotYours:
+        abort(404)
+    db.session.commit()
+    who = follow_up.checkin.pupil.display_name if follow_up.checkin.pupil else follow_up.checkin.name
+    flash(f"Done: you checked in with {who}.")
+    return redirect(url_for("checkins.follow_ups"))
+
+
+# The school's scale (admin)
+
+@bp.route("/admin/checkins/scale", methods=["GET", "POST"])
+@staff_required("admin")
+def scale():
+    school = current_user.school
+    form = ScaleForm(data=None if request.method == "POST" else {"scale": school.checkin_scale})
+    if form.validate_on_submit():
+        set_school_scale(school, form.scale.data)
+        db.session.commit()
+        flash(f"Check-ins now use {SCALES[school.checkin_scale].name.lower()}.")
+        return redirect(url_for("checkins.scale"))
+    return render_template("checkins/scale.html", form=form, scales=SCALES), 400 if form.errors else 200

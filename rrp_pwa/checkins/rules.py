@@ -1,10 +1,12 @@
 """Recording a check-in, and the follow-up a low or red one creates for a member of staff."""
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import func, select
 
 from rrp_pwa.checkins.scales import SCALES
 from rrp_pwa.extensions import db
 from rrp_pwa.models.checkins import CHECKIN_SOURCES, CheckIn, CheckInFollowUp
-from rrp_pwa.models.roster import Pupil, Staff
+from rrp_pwa.models.roster import Pupil, School, Staff, utcnow
 
 
 class CheckInError(Exception):
@@ -52,3 +54,42 @@ def record_checkin(school_id: int, scale_key: str, value: int, source: str, *,
         db.session.flush()
         db.session.add(CheckInFollowUp(school_id=school_id, staff_id=follow_up_staff.id, checkin_id=checkin.id))
     return checkin
+
+
+class FollowUpNotYours(Exception):
+    """A follow-up belongs to the member of staff whose list it is on."""
+
+
+def set_school_scale(school: School, scale_key: str) -> None:
+    """Choose the scale the whole school checks in on. Earlier check-ins keep their own scale."""
+    if scale_key not in SCALES:
+        raise CheckInError("Choose one of the scales.")
+    school.checkin_scale = scale_key
+
+
+def record_staff_checkin(staff: Staff, pupil: Pupil, value: int, word: str | None,
+                         client_uuid: str | None = None) -> CheckIn:
+    """A member of staff records a pupil's check-in; a low or red one goes on their own list."""
+    return record_checkin(staff.school_id, staff.school.checkin_scale, value, "staff", pupil=pupil, word=word,
+                          recorded_by=staff, follow_up_staff=staff, client_uuid=client_uuid)
+
+
+def open_follow_ups(staff: Staff) -> list[CheckInFollowUp]:
+    """The "check in with <name> later" list of ``staff``: not yet done, oldest first."""
+    return list(db.session.scalars(select(CheckInFollowUp).where(
+        CheckInFollowUp.school_id == staff.school_id, CheckInFollowUp.staff_id == staff.id,
+        CheckInFollowUp.done_at.is_(None)).order_by(CheckInFollowUp.created_at, CheckInFollowUp.id)))
+
+
+def open_follow_up_count(staff: Staff) -> int:
+    return db.session.scalar(select(func.count(CheckInFollowUp.id)).where(
+        CheckInFollowUp.school_id == staff.school_id, CheckInFollowUp.staff_id == staff.id,
+        CheckInFollowUp.done_at.is_(None)))
+
+
+def mark_follow_up_done(follow_up: CheckInFollowUp, staff: Staff, now: datetime | None = None) -> None:
+    """Tick off a follow-up; only the person whose list it is on can. Doing it twice is harmless."""
+    if follow_up.staff_id != staff.id or follow_up.school_id != staff.school_id:
+        raise FollowUpNotYours()
+    if follow_up.done_at is None:
+        follow_up.done_at = now or utcnow()

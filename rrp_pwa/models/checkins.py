@@ -2,13 +2,13 @@
 and the discreet "check in with this pupil later" follow-ups that low or red ones create."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rrp_pwa.extensions import db
-from rrp_pwa.models.roster import Pupil, Staff, utcnow
+from rrp_pwa.models.roster import Group, Pupil, School, Staff, utcnow
 
 CHECKIN_SOURCES = ("circle", "station", "staff")
 
@@ -47,3 +47,33 @@ class CheckInFollowUp(db.Model):
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     checkin: Mapped[CheckIn] = relationship()
+
+
+class CheckInStation(db.Model):
+    """A class tablet at the door, opened by a teacher for one group until ``closes_at``.
+
+    The tablet in station mode holds only this station's id in its session: it can record
+    check-ins for the group's pupils and nothing else. It closes when the teacher ends it or
+    when the time limit passes, whichever comes first.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("group.id"), index=True)
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closes_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    school: Mapped[School] = relationship()
+    group: Mapped[Group] = relationship()
+    opened_by: Mapped[Staff] = relationship()
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        return self.closed_at is None and now < as_utc(self.closes_at)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -1,0 +1,52 @@
+"""Station mode: what a class tablet can reach while it is a check-in station.
+
+Opening the station signs the teacher out on the tablet and leaves in its session only the
+station's id. So a pupil who wanders off the check-in screen (address bar, back button) finds
+no staff session: every other page sends them to sign-in. The station's own routes carry
+``@station_device`` and see only ``g.station``. When the station has closed, they show
+"closed" instead; leaving early takes the opener's password.
+"""
+from functools import wraps
+from typing import Callable
+
+from flask import g, make_response, render_template, session, url_for
+from flask_login import logout_user
+
+from rrp_pwa.extensions import db, htmx, login_manager
+from rrp_pwa.models.checkins import CheckInStation
+
+SESSION_KEY = "checkin_station"
+
+
+def enter_station_mode(station: CheckInStation) -> None:
+    """Turn this device into the station: the staff session on it ends."""
+    logout_user()
+    session.clear()
+    session[SESSION_KEY] = station.id
+
+
+def station_device(view: Callable) -> Callable:
+    """Only a device in station mode; a closed station shows the "station closed" screen."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        station_id = session.get(SESSION_KEY)
+        station = db.session.get(CheckInStation, station_id) if isinstance(station_id, int) else None
+        if station is None:
+            return login_manager.unauthorized()
+        if not station.is_open():
+            return station_closed_answer(station)
+        g.station = station
+        return view(*args, **kwargs)
+
+    wrapped.access = "station device"
+    return wrapped
+
+
+def station_closed_answer(station: CheckInStation):
+    """htmx requests are sent to the closed screen (HX-Redirect); pages show it (410 Gone)."""
+    if htmx and not htmx.boosted:
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url_for("checkins.station")
+        return response
+    return render_template("checkins/station_closed.html", station=station), 410

@@ -1,0 +1,67 @@
+// Check-ins: the station's screen flow and the staff's live list. No inline script (strict CSP).
+(function () {
+  "use strict";
+
+  var resetTimer = null;
+
+  // A check-in screen left alone goes back to the names, so the next pupil never finds it.
+  function armReset() {
+    window.clearTimeout(resetTimer);
+    var form = document.querySelector("form[data-reset-after]");
+    if (!form || !window.htmx) return;
+    resetTimer = window.setTimeout(function () {
+      if (document.body.contains(form)) {
+        window.htmx.ajax("GET", form.getAttribute("data-reset-url"), { target: "#station-panel", swap: "innerHTML" });
+      }
+    }, parseInt(form.getAttribute("data-reset-after"), 10) * 1000);
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.closest && event.target.closest("form[data-reset-after]")) armReset();
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var panel = event.detail.target;
+    if (panel && panel.id === "station-panel") {
+      var heading = panel.querySelector(".station-heading");
+      if (heading) heading.focus();
+      armReset();
+    }
+  });
+
+  // Validation answers (400) replace the check-in screen so the message shows beside the field.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (event.detail.xhr.status === 400 && target && target.closest && target.closest("[data-swap-errors]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // The live list: Server-Sent Events, or polling while the stream cannot connect.
+  function setUpLive(live) {
+    var timer = null;
+    var list = live.querySelector("[sse-swap]");
+    function poll() {
+      window.htmx.ajax("GET", live.getAttribute("data-poll-url"), { target: list, swap: "innerHTML" });
+    }
+    function startPolling() {
+      if (!timer) timer = window.setInterval(poll, 10000);
+    }
+    function stopPolling() {
+      window.clearInterval(timer);
+      timer = null;
+    }
+    if (!("EventSource" in window)) {
+      startPolling();
+      return;
+    }
+    live.addEventListener("htmx:sseError", startPolling);
+    live.addEventListener("htmx:sseOpen", stopPolling);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-poll-url]"), setUpLive);
+    armReset();
+  });
+})();

@@ -1,0 +1,140 @@
+"""Client tests of the other check-in screens: a staff member's check-in from the pupil's page,
+the follow-up list, the home tile, the pupil record and the admin's choice of scale."""
+import html
+import re
+
+import pytest
+from sqlalchemy import select
+
+from rrp_pwa.checkins.rules import record_staff_checkin
+from rrp_pwa.extensions import db
+from rrp_pwa.models import CheckIn, CheckInFollowUp
+from tests.conftest import make_group, make_pupil, make_school, make_staff
+
+
+@pytest.fixture
+def cedar(app):
+    school = make_school()
+    teacher = make_staff(school, ("teacher",), name="Ms Rivers")
+    assistant = make_staff(school, ("support",), name="Mr Lee")
+    amira = make_pupil(school, "Amira", "Khan")
+    make_group(school, "Year 5 Cedar", pupils=[amira], staff=[teacher, assistant])
+    outsider = make_staff(school, ("teacher",), name="Mr Oak")
+    db.session.commit()
+    return dict(school=school, teacher=teacher, assistant=assistant, amira=amira, outsider=outsider)
+
+
+def staff_with(cedar, who):
+    if who in cedar:
+        return cedar[who]
+    if who == "elsewhere":
+        return make_staff(make_school("Hill Academy"), ("admin", "pastoral"))
+    return make_staff(cedar["school"], (who,))
+
+
+@pytest.mark.parametrize("who,status", [
+    ("teacher", 200), ("assistant", 200), ("pastoral", 200), ("dsl", 200),
+    ("admin", 403), ("outsider", 404), ("elsewhere", 404),
+])
+def test_who_records_a_check_in_for_a_pupil(client, auth, cedar, who, status):
+    auth.login(staff_with(cedar, who))
+    url = f"/checkins/pupils/{cedar['amira'].id}"
+    assert client.get(url).status_code == status
+    posted = client.post(url, data={"value": "4"})
+    assert posted.status_code == (302 if status == 200 else status)
+    assert (db.session.scalar(select(CheckIn)) is not None) == (status == 200)
+
+
+def test_the_pupil_page_offers_the_button_and_the_check_in_lands_on_the_record(client, auth, cedar):
+    auth.login(cedar["assistant"])
+    page = client.get(f"/pupils/{cedar['amira'].id}").get_data(as_text=True)
+    assert f'href="/checkins/pupils/{cedar["amira"].id}"' in page and "Record a check-in" in page
+    form = client.get(f"/checkins/pupils/{cedar['amira'].id}").get_data(as_text=True)
+    assert "How are you feeling?" in form and "Not great" in form
+    response = client.post(f"/checkins/pupils/{cedar['amira'].id}", data={"value": "1", "word": "lonely"},
+                           follow_redirects=True)
+    text = html.unescape(response.get_data(as_text=True))
+    assert "Check-in saved for Amira Khan. It's on your list: check in with Amira later." in text
+    assert "Check-in: 😢 Awful" in text and "Recorded by Mr Lee" in text and "“lonely”" in text
+    follow_up = db.session.scalar(select(CheckInFollowUp))
+    assert follow_up.staff_id == cedar["assistant"].id
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"value": "0"}, "Choose one of the check-in buttons."),
+    ({"value": "3", "word": "w" * 41}, "Keep the word short: 40 letters at most."),
+])
+def test_a_bad_staff_check_in_is_shown_beside_the_form_and_nothing_typed_is_lost(client, auth, cedar, data, message):
+    auth.login(cedar["teacher"])
+    response = client.post(f"/checkins/pupils/{cedar['amira'].id}", data=data)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400 and message in text
+    assert data.get("word", "") in text and db.session.scalar(select(CheckIn)) is None
+
+
+def test_the_follow_up_list_shows_only_my_follow_ups_until_i_mark_them_done(client, auth, cedar):
+    mine = record_staff_checkin(cedar["teacher"], cedar["amira"], 2, "tired")
+    record_staff_checkin(cedar["assistant"], cedar["amira"], 1, None)
+    db.session.commit()
+    auth.login(cedar["teacher"])
+    assert "1 pupil to check in with later" in client.get("/checkins").get_data(as_text=True)
+    text = client.get("/checkins/follow-ups").get_data(as_text=True)
+    assert text.count("Done<span") == 1 and "Amira Khan" in text and "“tired”" in text
+    follow_ups = {f.staff_id: f for f in db.session.scalars(select(CheckInFollowUp))}
+    theirs = follow_ups[cedar["assistant"].id]
+    assert client.post(f"/checkins/follow-ups/{theirs.id}/done").status_code == 404
+    done = client.post(f"/checkins/follow-ups/{follow_ups[cedar['teacher'].id].id}/done", follow_redirects=True)
+    assert "Done: you checked in with Amira Khan." in done.get_data(as_text=True)
+    assert "Nobody to check in with right now." in done.get_data(as_text=True)
+    assert theirs.done_at is None and mine.id
+
+
+def test_another_schools_follow_up_is_not_found(client, auth, cedar):
+    school = make_school("Hill Academy")
+    theirs = record_staff_checkin(make_staff(school, ("teacher",)), make_pupil(school, "Dev", "Patel"), 1, None)
+    db.session.commit()
+    auth.login(cedar["teacher"])
+    follow_up = db.session.scalar(select(CheckInFollowUp).where(CheckInFollowUp.checkin_id == theirs.id))
+    assert client.post(f"/checkins/follow-ups/{follow_up.id}/done").status_code == 404
+
+
+@pytest.mark.parametrize("role,tiles", [
+    ("teacher", ["Check-ins"]), ("support", ["Check-ins"]), ("admin", ["Check-in scale"]), ("dsl", []),
+])
+def test_home_tiles(client, auth, cedar, role, tiles):
+    auth.login(roles=(role,), school=cedar["school"])
+    text = client.get("/").get_data(as_text=True)
+    for title in ("Check-ins", "Check-in scale"):
+        assert (f'<span class="tile-title">{title}</span>' in text) == (title in tiles), title
+
+
+@pytest.mark.parametrize("role", ["teacher", "support", "pastoral", "dsl", "admin"])
+def test_every_member_of_staff_has_a_check_ins_page(client, auth, cedar, role):
+    auth.login(roles=(role,), school=cedar["school"])
+    assert client.get("/checkins").status_code == 200
+    assert client.get("/checkins/follow-ups").status_code == 200
+
+
+@pytest.mark.parametrize("role,status", [
+    ("admin", 200), ("teacher", 403), ("support", 403), ("pastoral", 403), ("dsl", 403),
+])
+def test_only_an_admin_chooses_the_scale(client, auth, cedar, role, status):
+    auth.login(roles=(role,), school=cedar["school"])
+    assert client.get("/admin/checkins/scale").status_code == status
+    assert client.post("/admin/checkins/scale", data={"scale": "zones"}).status_code == (302 if status == 200 else status)
+    assert cedar["school"].checkin_scale == ("zones" if status == 200 else "faces")
+
+
+def test_the_admin_switches_to_colours_and_staff_check_ins_use_them(client, auth, cedar):
+    auth.login(roles=("admin",), school=cedar["school"])
+    page = client.get("/admin/checkins/scale").get_data(as_text=True)
+    assert re.search(r'<input checked[^>]*value="faces"', page) and "Five faces" in page
+    saved = client.post("/admin/checkins/scale", data={"scale": "zones"}, follow_redirects=True)
+    assert "Check-ins now use four colours." in saved.get_data(as_text=True)
+    assert client.post("/admin/checkins/scale", data={"scale": "mood"}).status_code == 400
+    auth.logout()
+    auth.login(cedar["teacher"])
+    form = client.get(f"/checkins/pupils/{cedar['amira'].id}").get_data(as_text=True)
+    assert "Which colour are you right now?" in form and "Red - very upset or out of control" in form
+    client.post(f"/checkins/pupils/{cedar['amira'].id}", data={"value": "4"})
+    assert db.session.scalar(select(CheckIn)).low is True

@@ -1,0 +1,317 @@
+"""Client tests of the check-in station: opening it, the tablet in station mode, the staff's
+live list (page, fragment and event stream), ending it, leaving station mode."""
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from rrp_pwa.checkins.stations import open_station
+from rrp_pwa.extensions import db
+from rrp_pwa.models import CheckIn, CheckInFollowUp
+from rrp_pwa.models.checkins import CheckInStation
+from rrp_pwa.realtime import broker
+from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def cedar(app):
+    school = make_school()
+    teacher = make_staff(school, ("teacher",), name="Ms Rivers")
+    assistant = make_staff(school, ("support",), name="Mr Lee")
+    amira, ben = make_pupil(school, "Amira", "Khan"), make_pupil(school, "Ben", "Okafor")
+    group = make_group(school, "Year 5 Cedar", pupils=[amira, ben], staff=[teacher, assistant])
+    other_teacher = make_staff(school, ("teacher",), name="Mr Oak")
+    other_assistant = make_staff(school, ("support",), name="Ms Ash")
+    other_pupil = make_pupil(school, "Cara", "Diaz")
+    other = make_group(school, "Year 6 Oak", pupils=[other_pupil], staff=[other_teacher, other_assistant])
+    db.session.commit()
+    return dict(school=school, teacher=teacher, assistant=assistant, amira=amira, ben=ben, group=group,
+                other_teacher=other_teacher, other_assistant=other_assistant, other=other, other_pupil=other_pupil)
+
+
+@pytest.fixture
+def station(cedar):
+    opened = open_station(cedar["teacher"], cedar["group"], 30)
+    db.session.commit()
+    return opened
+
+
+def start_station_on(client, auth, cedar) -> CheckInStation:
+    """The teacher signs in on the tablet and opens the station there."""
+    auth.login(cedar["teacher"])
+    response = client.post(f"/checkins/groups/{cedar['group'].id}/station", data={"minutes": "30"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/station")
+    return db.session.scalar(select(CheckInStation))
+
+
+def elsewhere_station():
+    school = make_school("Hill Academy")
+    teacher = make_staff(school, ("teacher",))
+    group = make_group(school, "Hill 5", pupils=[make_pupil(school, "Dev", "Patel")], staff=[teacher])
+    opened = open_station(teacher, group, 30)
+    db.session.commit()
+    return opened
+
+
+# Opening a station
+
+def test_the_teacher_sees_their_groups_and_opens_the_station_on_the_tablet(client, auth, cedar):
+    auth.login(cedar["teacher"])
+    page = client.get("/checkins").get_data(as_text=True)
+    assert "Year 5 Cedar" in page and "Year 6 Oak" not in page
+    form = client.get(f"/checkins/groups/{cedar['group'].id}/station")
+    assert form.status_code == 200 and "Open the station on this device" in form.get_data(as_text=True)
+    station = start_station_on(client, auth, cedar)
+    assert station.is_open() and station.opened_by_id == cedar["teacher"].id
+    tablet = client.get("/station").get_data(as_text=True)
+    assert "Tap your name" in tablet and "Amira K." in tablet and "Ben O." in tablet
+    assert "Khan" not in tablet and "Cara" not in tablet
+
+
+@pytest.mark.parametrize("who,group,status", [
+    ("teacher", "group", 200),
+    ("other_teacher", "group", 404),
+    ("assistant", "group", 403),
+    ("other_assistant", "group", 403),
+])
+def test_only_a_teacher_of_the_group_may_open_its_station(client, auth, cedar, who, group, status):
+    auth.login(cedar[who])
+    assert client.get(f"/checkins/groups/{cedar[group].id}/station").status_code == status
+    posted = client.post(f"/checkins/groups/{cedar[group].id}/station", data={"minutes": "30"})
+    assert posted.status_code == (302 if status == 200 else status)
+    assert (db.session.scalar(select(CheckInStation)) is not None) == (status == 200)
+
+
+def test_a_pastoral_lead_who_sees_the_group_still_cannot_open_its_station(client, auth, cedar):
+    auth.login(roles=("pastoral",), school=cedar["school"])
+    assert client.get(f"/checkins/groups/{cedar['group'].id}/station").status_code == 403
+
+
+def test_another_schools_group_is_not_found(client, auth, cedar):
+    elsewhere = elsewhere_station()
+    auth.login(cedar["teacher"])
+    assert client.get(f"/checkins/groups/{elsewhere.group_id}/station").status_code == 404
+
+
+def test_an_odd_time_limit_is_refused_beside_the_field(client, auth, cedar):
+    auth.login(cedar["teacher"])
+    response = client.post(f"/checkins/groups/{cedar['group'].id}/station", data={"minutes": "600"})
+    assert response.status_code == 400 and "Not a valid choice" in response.get_data(as_text=True)
+
+
+# The tablet in station mode
+
+def test_station_mode_lets_a_pupil_reach_nothing_else_in_the_app(client, auth, cedar):
+    start_station_on(client, auth, cedar)
+    for url in ("/", "/pupils", f"/pupils/{cedar['amira'].id}", "/checkins", "/checkins/follow-ups"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/sign-in" in response.headers["Location"], url
+    page = client.get("/station").get_data(as_text=True)
+    assert "Sign out" not in page and 'href="/"' not in page and "Teacher: leave" in page
+
+
+def test_a_pupil_checks_in_and_the_screen_goes_straight_back_to_the_names(client, auth, cedar):
+    station = start_station_on(client, auth, cedar)
+    pick = client.get(f"/station/pupils/{cedar['ben'].id}", headers=HTMX)
+    assert pick.status_code == 200 and "Ben O." in pick.get_data(as_text=True)
+    assert "How are you feeling?" in pick.get_data(as_text=True)
+    response = client.post("/station/checkins", headers=HTMX,
+                           data={"pupil_id": cedar["ben"].id, "value": "2", "word": "tired"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Thank you!" in text and "Tap your name" in text
+    assert "tired" not in text and "Not great" not in text and "Ben O." in text  # his name button, nothing more
+    checkin = db.session.scalar(select(CheckIn))
+    assert (checkin.pupil_id, checkin.value, checkin.word, checkin.source_id) == (cedar["ben"].id, 2, "tired", station.id)
+    follow_up = db.session.scalar(select(CheckInFollowUp))
+    assert follow_up.staff_id == cedar["teacher"].id and follow_up.checkin_id == checkin.id
+
+
+def test_the_next_pupil_never_sees_the_previous_answer(client, auth, cedar):
+    start_station_on(client, auth, cedar)
+    client.post("/station/checkins", data={"pupil_id": cedar["ben"].id, "value": "1", "word": "grumpy"})
+    for url in ("/station?thanks=1", f"/station/pupils/{cedar['amira'].id}", "/station"):
+        text = client.get(url).get_data(as_text=True)
+        assert "grumpy" not in text and "checked" not in text and "selected" not in text, url
+        assert "1 of 2" not in text and "checked in" not in text, url
+
+
+def test_without_htmx_the_check_in_redirects_to_the_names(client, auth, cedar):
+    start_station_on(client, auth, cedar)
+    response = client.post("/station/checkins", data={"pupil_id": cedar["amira"].id, "value": "5"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/station?thanks=1")
+    assert "Thank you!" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"value": "9"}, "Choose one of the check-in buttons."),
+    ({"value": "happy"}, "Not a valid integer value"),
+    ({}, "Choose one of the check-in buttons."),
+    ({"value": "3", "word": "x" * 41}, "Keep the word short: 40 letters at most."),
+])
+def test_bad_input_keeps_the_pupil_on_their_screen_with_a_message(client, auth, cedar, data, message):
+    start_station_on(client, auth, cedar)
+    response = client.post("/station/checkins", headers=HTMX, data={"pupil_id": cedar["amira"].id, **data})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400 and message in text and "Amira K." in text
+    if "word" in data:
+        assert data["word"] in text
+    assert db.session.scalar(select(CheckIn)) is None
+
+
+@pytest.mark.parametrize("pupil", ["other_pupil", "missing"])
+def test_a_pupil_outside_the_group_cannot_check_in_at_its_station(client, auth, cedar, pupil):
+    start_station_on(client, auth, cedar)
+    pupil_id = cedar[pupil].id if pupil in cedar else 999999
+    assert client.get(f"/station/pupils/{pupil_id}").status_code == 404
+    response = client.post("/station/checkins", data={"pupil_id": pupil_id, "value": "3"})
+    assert response.status_code == 400 and "Tap your name" in response.get_data(as_text=True)
+    assert db.session.scalar(select(CheckIn)) is None
+
+
+def test_a_pupil_of_another_school_cannot_check_in(client, auth, cedar):
+    elsewhere = elsewhere_station()
+    start_station_on(client, auth, cedar)
+    response = client.post("/station/checkins", data={"pupil_id": elsewhere.group.pupils[0].id, "value": "3"})
+    assert response.status_code == 400 and db.session.scalar(select(CheckIn)) is None
+
+
+def test_the_station_closes_at_its_time_limit(client, auth, cedar):
+    station = start_station_on(client, auth, cedar)
+    assert client.get("/station/status", headers=HTMX).status_code == 204
+    station.closes_at = station.opened_at - timedelta(seconds=1)
+    db.session.commit()
+    status = client.get("/station/status", headers=HTMX)
+    assert status.status_code == 200 and status.headers["HX-Redirect"] == "/station"
+    closed = client.get("/station")
+    assert closed.status_code == 410 and "The check-in station is closed" in closed.get_data(as_text=True)
+    assert "Amira" not in closed.get_data(as_text=True)
+    posted = client.post("/station/checkins", data={"pupil_id": cedar["amira"].id, "value": "3"})
+    assert posted.status_code == 410 and db.session.scalar(select(CheckIn)) is None
+
+
+def test_leaving_station_mode_takes_the_openers_password(client, auth, cedar):
+    station = start_station_on(client, auth, cedar)
+    assert client.get("/station/leave").status_code == 200
+    wrong = client.post("/station/leave", data={"password": "letmein"})
+    assert wrong.status_code == 401 and "That password is wrong. Only Ms Rivers can" in wrong.get_data(as_text=True)
+    assert client.get("/pupils").status_code == 302
+    right = client.post("/station/leave", data={"password": PASSWORD})
+    assert right.status_code == 302 and right.headers["Location"].endswith(f"/checkins/stations/{station.id}")
+    assert client.get("/pupils").status_code == 200
+    assert client.get("/station").status_code == 302  # no longer a station device
+
+
+def test_a_device_that_was_never_a_station_is_sent_to_sign_in(client):
+    response = client.get("/station")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+# The staff's live list
+
+@pytest.mark.parametrize("who,status", [
+    ("teacher", 200), ("assistant", 200), ("other_teacher", 404), ("other_assistant", 404),
+])
+def test_the_groups_staff_watch_its_station_and_nobody_else_does(client, auth, cedar, station, who, status):
+    auth.login(cedar[who])
+    for url in (f"/checkins/stations/{station.id}", f"/checkins/stations/{station.id}/list"):
+        assert client.get(url).status_code == status, url
+    listed = "Year 5 Cedar" in client.get("/checkins").get_data(as_text=True)
+    assert listed == (status == 200)
+
+
+def test_another_schools_station_is_not_found(client, auth, cedar):
+    elsewhere = elsewhere_station()
+    auth.login(roles=("admin",), school=cedar["school"])
+    for url in (f"/checkins/stations/{elsewhere.id}", f"/checkins/stations/{elsewhere.id}/list",
+                f"/checkins/stations/{elsewhere.id}/stream"):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/checkins/stations/{elsewhere.id}/end").status_code == 404
+    assert elsewhere.is_open()
+
+
+def test_the_list_shows_each_check_in_with_low_ones_marked_for_a_quiet_word(client, auth, cedar, station):
+    from rrp_pwa.checkins.stations import record_station_checkin
+
+    record_station_checkin(station, cedar["amira"].id, 5, None)
+    record_station_checkin(station, cedar["ben"].id, 1, "sad")
+    db.session.commit()
+    auth.login(cedar["assistant"])
+    text = client.get(f"/checkins/stations/{station.id}/list").get_data(as_text=True)
+    rows = re.findall(r'<li class="row checkin-row[^"]*">.*?</li>', text, re.S)
+    assert len(rows) == 2
+    assert "Ben Okafor" in rows[0] and "Quiet word" in rows[0] and "“sad”" in rows[0] and "checkin-low" in rows[0]
+    assert "Amira Khan" in rows[1] and "Quiet word" not in rows[1]
+    assert "2 of 2 checked in" in text
+
+
+def test_the_stream_sends_the_list_at_once_then_each_new_check_in(client, auth, cedar):
+    tablet = cedar_tablet(client.application, cedar)
+    station = db.session.scalar(select(CheckInStation))
+    auth.login(cedar["teacher"])
+    response = client.get(f"/checkins/stations/{station.id}/stream", headers={"Accept": "text/event-stream"},
+                          buffered=False)
+    assert response.status_code == 200 and response.mimetype == "text/event-stream"
+    chunks = (chunk.decode() for chunk in response.response)
+    assert next(chunks).startswith(": open")
+    first = next(chunks)
+    assert first.startswith("event: checkins") and "No check-ins yet." in first
+    tablet.post("/station/checkins", data={"pupil_id": cedar["ben"].id, "value": "2"})
+    update = next(chunks)
+    assert update.startswith("event: checkins") and "Ben Okafor" in update and "Quiet word" in update
+    response.close()
+    assert broker().subscriber_count(f"station:{station.id}") == 0
+
+
+def cedar_tablet(app, cedar):
+    """A second device: the tablet, put into station mode by the teacher."""
+    tablet = app.test_client()
+    tablet.post("/sign-in", data={"email": cedar["teacher"].email, "password": PASSWORD})
+    tablet.post(f"/checkins/groups/{cedar['group'].id}/station", data={"minutes": "30"})
+    return tablet
+
+
+def test_ending_the_station_closes_the_tablet_and_tells_the_watchers(client, auth, cedar):
+    tablet = cedar_tablet(client.application, cedar)
+    station = db.session.scalar(select(CheckInStation))
+    watching = broker().subscribe(f"station:{station.id}")
+    auth.login(cedar["assistant"])
+    response = client.post(f"/checkins/stations/{station.id}/end")
+    assert response.status_code == 302
+    assert "Station closed" in watching.get(timeout=1).data
+    watching.close()
+    assert tablet.get("/station").status_code == 410
+
+
+def test_a_teacher_of_another_group_cannot_end_the_station(client, auth, cedar, station):
+    auth.login(cedar["other_teacher"])
+    assert client.post(f"/checkins/stations/{station.id}/end").status_code == 404
+    assert station.is_open()
+
+
+@pytest.mark.parametrize("who,status", [("teacher", 302), ("assistant", 403)])
+def test_only_the_opener_makes_their_device_the_station_again(client, auth, cedar, station, who, status):
+    auth.login(cedar[who])
+    response = client.post(f"/checkins/stations/{station.id}/device")
+    assert response.status_code == status
+    assert (client.get("/station").status_code == 200) == (status == 302)
+
+
+def test_with_csrf_on_the_station_needs_the_token_from_its_page(app, cedar):
+    app.config["WTF_CSRF_ENABLED"] = True
+    tablet = app.test_client()
+    sign_in = tablet.get("/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', sign_in).group(1)
+    tablet.post("/sign-in", data={"email": cedar["teacher"].email, "password": PASSWORD, "csrf_token": token})
+    page = tablet.get(f"/checkins/groups/{cedar['group'].id}/station").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert tablet.post(f"/checkins/groups/{cedar['group'].id}/station",
+                       data={"minutes": "30", "csrf_token": token}).status_code == 302
+    pick = tablet.get(f"/station/pupils/{cedar['amira'].id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', pick).group(1)
+    assert tablet.post("/station/checkins", data={"pupil_id": cedar["amira"].id, "value": "4"}).status_code == 400
+    assert tablet.post("/station/checkins", headers={"X-CSRFToken": token, **HTMX},
+                       data={"pupil_id": cedar["amira"].id, "value": "4"}).status_code == 200
+    assert db.session.scalar(select(CheckIn)).value == 4
