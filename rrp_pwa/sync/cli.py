@@ -1,13 +1,17 @@
-"""Command-line roster import (the webhook worker lives beside it)."""
+"""Command-line roster import and the webhook delivery worker."""
+import os
+import time
 from pathlib import Path
 
 import click
+from flask import current_app
 from sqlalchemy import func, select
 
 from rrp_pwa.extensions import db
 from rrp_pwa.models import School
 from rrp_pwa.sync import bp
 from rrp_pwa.sync.oneroster import OneRosterInvalid, import_roster, read_package
+from rrp_pwa.sync.webhooks import deliver_due, enqueue, pending_count
 
 
 def pick_school(slug: str | None) -> School:
@@ -49,3 +53,27 @@ def import_oneroster(path: Path, slug: str | None, dry_run: bool) -> None:
     else:
         db.session.commit()
         click.echo(f"Imported into {school.name}.")
+
+
+def public_url() -> str:
+    """Where connectors reach this app, for the links in webhook bodies ($RRP_PUBLIC_URL)."""
+    return current_app.config.get("PUBLIC_URL") or os.environ.get("RRP_PUBLIC_URL") or "http://localhost:8000"
+
+
+@bp.cli.command("deliver-webhooks")
+@click.option("--once", is_flag=True, help="Queue and try what is due once, then stop (for cron or tests).")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds when running on.")
+def deliver_webhooks(once: bool, interval: float) -> None:
+    """Send new events to every school's webhook endpoints, retrying failures with backoff.
+
+    Runs apart from the web workers so a slow or dead endpoint never holds up a request.
+    """
+    while True:
+        queued = enqueue()
+        db.session.commit()
+        tried = deliver_due(public_url())
+        db.session.commit()
+        if once:
+            click.echo(f"Queued {queued}, tried {tried}, {pending_count()} waiting to retry.")
+            return
+        time.sleep(interval)

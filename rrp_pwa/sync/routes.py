@@ -1,24 +1,27 @@
 """Admin screens for the school record: roster import, API tokens, webhooks, exports; and the APIs."""
 from flask import current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.extensions import db
 from rrp_pwa.home.tiles import Tile, add_tiles
+from rrp_pwa.models.sync import ApiToken, WebhookDelivery, WebhookEndpoint
 from rrp_pwa.sync import bp
-from rrp_pwa.models.sync import ApiToken
 from rrp_pwa.sync.api_auth import token_required
 from rrp_pwa.sync.feed import BadCursor, event_json, read_feed
-from rrp_pwa.sync.forms import ConfirmForm, RosterConfirmForm, RosterUploadForm, TokenForm
+from rrp_pwa.sync.forms import ConfirmForm, RosterConfirmForm, RosterUploadForm, TokenForm, WebhookForm
 from rrp_pwa.sync.oneroster import OneRosterInvalid, import_roster
 from rrp_pwa.sync.tokens import create_token, revoke_token
 from rrp_pwa.sync.uploads import UploadGone, drop_upload, keep_upload, read_upload
+from rrp_pwa.sync.webhooks import WebhookError, add_endpoint, remove_endpoint
 from rrp_pwa.tenancy import get_scoped_or_404, scoped
 
 add_tiles("admin", Tile("School record sync", "Import the roster from your MIS; send records back to it.",
                         "sync.hub"))
 HUB_LINKS = [
     Tile("API tokens", "Let your MIS connector read the event feed. Create and revoke tokens.", "sync.tokens"),
+    Tile("Webhooks", "Tell your connector the moment a record is made, signed so it can trust it.", "sync.webhooks"),
 ]
 
 
@@ -100,3 +103,44 @@ def token_revoke(token_id: int):
         db.session.commit()
         flash(f"The token “{token.name}” no longer works.")
     return redirect(url_for("sync.tokens"))
+
+
+# Webhooks
+
+@bp.route("/admin/sync/webhooks", methods=["GET", "POST"])
+@staff_required("admin")
+def webhooks():
+    form, created = WebhookForm(), None
+    if form.validate_on_submit():
+        try:
+            created = add_endpoint(current_user.school_id, form.url.data)
+        except WebhookError as exc:
+            form.url.errors.append(str(exc))
+        else:
+            db.session.commit()
+            form = WebhookForm(formdata=None)
+    endpoints = db.session.scalars(scoped(WebhookEndpoint).order_by(WebhookEndpoint.active.desc(),
+                                                                    WebhookEndpoint.created_at.desc()))
+    return render_template("sync/webhooks.html", form=form, created=created, endpoints=list(endpoints),
+                           confirm=ConfirmForm()), 400 if form.errors else 200
+
+
+@bp.route("/admin/sync/webhooks/<int:endpoint_id>")
+@staff_required("admin")
+def webhook_log(endpoint_id: int):
+    endpoint = get_scoped_or_404(WebhookEndpoint, endpoint_id)
+    deliveries = db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
+                                    .order_by(WebhookDelivery.id.desc()).limit(100))
+    return render_template("sync/webhook_log.html", endpoint=endpoint, deliveries=list(deliveries),
+                           confirm=ConfirmForm())
+
+
+@bp.route("/admin/sync/webhooks/<int:endpoint_id>/remove", methods=["POST"])
+@staff_required("admin")
+def webhook_remove(endpoint_id: int):
+    endpoint = get_scoped_or_404(WebhookEndpoint, endpoint_id)
+    if ConfirmForm().validate_on_submit():
+        remove_endpoint(endpoint)
+        db.session.commit()
+        flash(f"Events are no longer sent to {endpoint.url}.")
+    return redirect(url_for("sync.webhooks"))

@@ -1,0 +1,170 @@
+"""Webhooks in the Standard Webhooks format (https://www.standardwebhooks.com/).
+
+Rules:
+- An admin registers an endpoint; it gets a secret ``whsec_<base64>`` and receives every event
+  written after it was added, in sequence order of queueing.
+- Each POST carries ``webhook-id`` (the event id, the same on every retry so the receiver can
+  drop repeats), ``webhook-timestamp`` (Unix seconds of this attempt) and ``webhook-signature``
+  = ``v1,`` + base64(HMAC-SHA256(secret bytes, f"{id}.{timestamp}.{body}")).
+- The body carries ids and links, never the record: the connector fetches the record from the
+  feed with its API token, so a leaked webhook body says nothing about a pupil.
+- A 2xx answer delivers; anything else (or no answer) is retried with exponential backoff and
+  full jitter, up to MAX_ATTEMPTS, then the delivery is marked failed. Every try is logged.
+- Deliveries run in a worker (``flask deliver-webhooks``), never in the request that wrote the
+  record; several workers may run at once on PostgreSQL (rows are claimed with SKIP LOCKED).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import random
+import secrets
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+
+from rrp_pwa.extensions import db
+from rrp_pwa.models.roster import utcnow
+from rrp_pwa.models.sync import FeedCounter, FeedEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+MAX_ATTEMPTS = 8
+BASE_DELAY = 30.0          # seconds before the first retry (before jitter)
+MAX_DELAY = 6 * 3600.0     # never wait longer than six hours between tries
+TIMEOUT = 10.0
+USER_AGENT = "RRP-Webhooks/1"
+
+
+class WebhookError(Exception):
+    """An endpoint that can't be registered as given; the message is shown to the admin."""
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: str) -> str:
+    """The Standard Webhooks signature header value for one message."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    digest = hmac.new(key, f"{message_id}.{timestamp}.{body}".encode(), hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def backoff(attempts: int, rng: random.Random | None = None) -> float:
+    """Seconds to wait after ``attempts`` failed tries: exponential, capped, with jitter (50-100 %)."""
+    ceiling = min(MAX_DELAY, BASE_DELAY * 2 ** max(0, attempts - 1))
+    return ceiling * (0.5 + 0.5 * (rng or random).random())
+
+
+def add_endpoint(school_id: int, url: str) -> WebhookEndpoint:
+    """Register an endpoint that receives events written from now on. Only http(s) URLs."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise WebhookError("Enter a full http:// or https:// address.")
+    last = db.session.scalar(select(FeedCounter.last_seq).where(FeedCounter.school_id == school_id)) or 0
+    endpoint = WebhookEndpoint(school_id=school_id, url=url.strip(), secret=new_secret(), cursor=last, active=True)
+    db.session.add(endpoint)
+    return endpoint
+
+
+def remove_endpoint(endpoint: WebhookEndpoint) -> None:
+    """Stop sending to the endpoint; its log stays for the record."""
+    endpoint.active = False
+
+
+def _claim(query):
+    """Lock claimed rows so a second worker on PostgreSQL skips them (SQLite has one writer anyway)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+def enqueue() -> int:
+    """Queue a delivery to every active endpoint for each event written since its cursor."""
+    queued = 0
+    for endpoint in db.session.scalars(_claim(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True)))):
+        events = db.session.execute(select(FeedEvent.id, FeedEvent.seq).where(
+            FeedEvent.school_id == endpoint.school_id, FeedEvent.seq > endpoint.cursor).order_by(FeedEvent.seq)).all()
+        for event_id, seq in events:
+            db.session.add(WebhookDelivery(school_id=endpoint.school_id, endpoint_id=endpoint.id, event_id=event_id,
+                                           state="pending", attempts=0, next_attempt_at=utcnow()))
+            endpoint.cursor = seq
+            queued += 1
+    return queued
+
+
+def message(event: FeedEvent, base_url: str) -> dict:
+    """The webhook body: what happened and where to fetch it, without the record itself."""
+    feed = base_url.rstrip("/") + "/api/v1/events"
+    return {"type": f"{event.record_type}.{event.action}", "timestamp": event.occurred_at.isoformat(),
+            "data": {"event_id": f"evt_{event.id}", "sequence": event.seq, "record_type": event.record_type,
+                     "record_id": event.record_id, "action": event.action,
+                     "links": {"event": f"{feed}?cursor={event.seq - 1}&limit=1", "feed": feed}}}
+
+
+Sender = Callable[[str, bytes, dict], int]
+
+
+def http_post(url: str, body: bytes, headers: dict) -> int:
+    """POST and return the status code; a non-2xx answer is a status, not an exception."""
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def attempt(delivery: WebhookDelivery, base_url: str, send: Sender = http_post, now: datetime | None = None,
+            rng: random.Random | None = None) -> WebhookAttempt:
+    """Try one delivery once, log the try, and set its next state (delivered, retry later, failed)."""
+    now = now or utcnow()
+    event, endpoint = delivery.event, delivery.endpoint
+    body = json.dumps(message(event, base_url), separators=(",", ":"))
+    message_id, timestamp = f"evt_{event.id}", int(time.time())
+    headers = {"content-type": "application/json", "user-agent": USER_AGENT, "webhook-id": message_id,
+               "webhook-timestamp": str(timestamp),
+               "webhook-signature": sign(endpoint.secret, message_id, timestamp, body)}
+    started = time.monotonic()
+    status, error = None, None
+    try:
+        status = send(endpoint.url, body.encode(), headers)
+    except (OSError, ValueError) as exc:  # refused, timed out, DNS, bad URL: all worth a retry
+        error = f"{type(exc).__name__}: {exc}"[:300]
+    log = WebhookAttempt(delivery_id=delivery.id, attempted_at=now, status_code=status, error=error,
+                         duration_ms=int((time.monotonic() - started) * 1000))
+    delivery.attempt_rows.append(log)
+    delivery.attempts += 1
+    if status is not None and 200 <= status < 300:
+        delivery.state = "delivered"
+    elif delivery.attempts >= MAX_ATTEMPTS:
+        delivery.state = "failed"
+    else:
+        delivery.next_attempt_at = now + timedelta(seconds=backoff(delivery.attempts, rng))
+    return log
+
+
+def deliver_due(base_url: str, send: Sender = http_post, now: datetime | None = None, batch: int = 50) -> int:
+    """Try every pending delivery whose time has come (oldest event first); commit after each."""
+    now = now or utcnow()
+    tried = 0
+    while True:
+        due = list(db.session.scalars(_claim(
+            select(WebhookDelivery).where(WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_at <= now)
+            .order_by(WebhookDelivery.event_id, WebhookDelivery.id).limit(batch))))
+        for delivery in due:
+            attempt(delivery, base_url, send, now)
+            db.session.commit()
+            tried += 1
+        if len(due) < batch:
+            return tried
+
+
+def pending_count() -> int:
+    return db.session.scalar(select(func.count(WebhookDelivery.id)).where(WebhookDelivery.state == "pending")) or 0
