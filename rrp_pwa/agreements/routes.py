@@ -78,8 +78,9 @@ def review(agreement_id: int):
         done = review_agreement(agreement, form.outcome.data, form.note.data, current_user,
                                 seen_reviews=form.seen_reviews.data)
     except StaleReview as exc:
-        form.form_errors.append(str(exc))
-        return render_agreement(agreement, ReviewForm(formdata=None), 409)
+        fresh = ReviewForm(formdata=None)
+        fresh.form_errors.append(str(exc))
+        return render_agreement(agreement, fresh, 409)
     except AgreementError as exc:
         form.form_errors.append(str(exc))
         return render_agreement(agreement, form, 400)

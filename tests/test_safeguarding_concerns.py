@@ -1,0 +1,140 @@
+"""Raising a concern from any flow, and the DSL's restricted queue."""
+import pytest
+
+from rrp_pwa.conversations.chats import record_quick_chat
+from rrp_pwa.extensions import db
+from rrp_pwa.models.safeguarding import Concern
+from rrp_pwa.safeguarding.concerns import raise_concern
+from tests.conftest import make_group, make_pupil, make_school, make_staff
+
+ROLES = [("admin",), ("teacher",), ("support",), ("pastoral",), ("dsl",)]
+NOTE = "Said her uncle hits her when she is late home"
+
+
+@pytest.fixture
+def school(app):
+    school = make_school()
+    db.session.commit()
+    return school
+
+
+@pytest.mark.parametrize("roles", ROLES)
+def test_anyone_on_staff_raises_a_concern_in_one_form(client, auth, school, roles):
+    staff = auth.login(roles=roles)
+    amira = make_pupil(school)
+    db.session.commit()
+    page = client.get(f"/concerns/new?pupil_id={amira.id}&context=chat&next=/chats/new").get_data(as_text=True)
+    assert "can't be kept secret" in page and "Amira Khan" in page
+    response = client.post(f"/concerns/new?pupil_id={amira.id}", data={
+        "pupil_id": amira.id, "note": NOTE, "context": "chat", "next": "/chats/new"})
+    assert response.status_code == 302 and response.headers["Location"] == "/chats/new"
+    concern = db.session.query(Concern).one()
+    assert (concern.pupil_id, concern.note, concern.raised_by_staff_id, concern.context_kind, concern.status) == (
+        amira.id, NOTE, staff.id, "chat", "new")
+    assert "gone to the Designated Safeguarding Lead" in client.get("/chats/new").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("data, message", [({"note": ""}, "Write what you saw or heard."),
+                                           ({"note": "x" * 5001}, "5,000 characters"),
+                                           ({"note": NOTE, "subject_name": "n" * 121}, "120 characters")])
+def test_bad_concerns_are_refused_and_the_note_is_kept(client, auth, school, data, message):
+    auth.login(roles=("support",))
+    response = client.post("/concerns/new", data=data)
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert db.session.query(Concern).count() == 0
+
+
+def test_a_pupil_of_another_school_cannot_be_named(client, auth, school):
+    auth.login(roles=("teacher",))
+    stranger = make_pupil(make_school("Hill High"), "Zed", "Other")
+    db.session.commit()
+    assert "Zed Other" not in client.get(f"/concerns/new?pupil_id={stranger.id}").get_data(as_text=True)
+    response = client.post(f"/concerns/new?pupil_id={stranger.id}", data={"pupil_id": stranger.id, "note": NOTE})
+    assert response.status_code == 400 and db.session.query(Concern).count() == 0
+
+
+def test_an_outside_next_address_goes_home_instead(client, auth, school):
+    auth.login(roles=("teacher",))
+    response = client.post("/concerns/new", data={"note": NOTE, "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/"
+
+
+def test_unknown_context_is_filed_as_about_a_pupil(client, auth, school):
+    auth.login(roles=("teacher",))
+    client.post("/concerns/new", data={"note": NOTE, "context": "party", "context_id": "x"})
+    concern = db.session.query(Concern).one()
+    assert (concern.context_kind, concern.context_id) == ("pupil", None)
+
+
+@pytest.mark.parametrize("roles, status", [(("dsl",), 200), (("admin",), 403), (("teacher",), 403),
+                                           (("support",), 403), (("pastoral",), 403)])
+def test_only_the_dsl_opens_the_queue_and_concerns(client, auth, school, roles, status):
+    raiser = make_staff(school, ("support",), name="Mo Midday")
+    concern = raise_concern(school.id, NOTE, "chat", pupil=make_pupil(school), raised_by_staff=raiser)
+    db.session.add(concern)
+    db.session.commit()
+    auth.login(roles=roles)
+    queue = client.get("/safeguarding/concerns")
+    assert queue.status_code == status
+    assert client.get(f"/safeguarding/concerns/{concern.id}").status_code == status
+    assert client.post(f"/safeguarding/concerns/{concern.id}/seen").status_code in ((302,) if status == 200 else (403,))
+    if status == 200:
+        assert "Amira Khan" in queue.get_data(as_text=True) and "Mo Midday" in queue.get_data(as_text=True)
+    else:
+        assert NOTE not in queue.get_data(as_text=True)
+        assert db.session.get(Concern, concern.id).status == "new"
+
+
+def test_dsl_sees_new_first_and_marks_seen(client, auth, school):
+    dsl = make_staff(school, ("dsl",), name="Dee Dsl")
+    raiser = make_staff(school, ("teacher",), name="Tara Teacher")
+    concern = raise_concern(school.id, NOTE, "conversation", pupil=make_pupil(school), raised_by_staff=raiser)
+    db.session.add(concern)
+    db.session.commit()
+    auth.login(staff=dsl)
+    home = client.get("/").get_data(as_text=True)
+    assert home.index("Safeguarding concerns") < home.index("Pupils")
+    queue = client.get("/safeguarding/concerns").get_data(as_text=True)
+    assert "1 new concern." in queue and "New" in queue and "Tara Teacher" in queue
+    detail = client.get(f"/safeguarding/concerns/{concern.id}").get_data(as_text=True)
+    assert NOTE in detail and "Mark seen" in detail
+    assert client.post(f"/safeguarding/concerns/{concern.id}/seen").status_code == 302
+    seen = db.session.get(Concern, concern.id)
+    assert (seen.status, seen.seen_by_id) == ("seen", dsl.id)
+    assert "No new concerns." in client.get("/safeguarding/concerns").get_data(as_text=True)
+
+
+def test_another_schools_concern_is_not_found_for_the_dsl(client, auth, school):
+    other = make_school("Hill High")
+    concern = raise_concern(other.id, NOTE, "pupil", raised_by_staff=make_staff(other, ("teacher",)))
+    db.session.add(concern)
+    db.session.commit()
+    auth.login(roles=("dsl",))
+    assert client.get(f"/safeguarding/concerns/{concern.id}").status_code == 404
+    assert client.post(f"/safeguarding/concerns/{concern.id}/seen").status_code == 404
+    assert "No concerns have been raised." in client.get("/safeguarding/concerns").get_data(as_text=True)
+
+
+def test_a_concern_raised_from_a_chat_is_never_in_the_chat_record(client, auth, school):
+    assistant = make_staff(school, ("support",))
+    teacher = make_staff(school, ("teacher",))
+    amira = make_pupil(school)
+    make_group(school, pupils=[amira], staff=[teacher])
+    chat = record_quick_chat(school.id, assistant, [amira], "Upset", "Playground")
+    db.session.commit()
+    auth.login(staff=assistant)
+    client.post(f"/concerns/new?pupil_id={amira.id}", data={"pupil_id": amira.id, "note": NOTE, "context": "chat",
+                                                            "context_id": str(chat.id)})
+    assert NOTE not in client.get(f"/chats/{chat.id}").get_data(as_text=True)
+    auth.logout()
+    auth.login(staff=teacher)
+    for url in (f"/chats/{chat.id}", f"/pupils/{amira.id}", "/lunchtime"):
+        page = client.get(url).get_data(as_text=True)
+        assert NOTE not in page and "Safeguarding concern" not in page and "new concern" not in page
+
+
+def test_concern_with_csrf_on_is_refused_without_the_token(app, client, auth, school):
+    auth.login(roles=("teacher",))
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert client.post("/concerns/new", data={"note": NOTE}).status_code == 400
+    assert db.session.query(Concern).count() == 0
