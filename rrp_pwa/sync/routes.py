@@ -6,11 +6,14 @@ from sqlalchemy import select
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.extensions import db
 from rrp_pwa.home.tiles import Tile, add_tiles
+from rrp_pwa.models import Pupil
 from rrp_pwa.models.sync import ApiToken, WebhookDelivery, WebhookEndpoint
 from rrp_pwa.sync import bp
 from rrp_pwa.sync.api_auth import token_required
+from rrp_pwa.records.actions import add_pupil_action
+from rrp_pwa.sync.exports import ExportError, pupil_export, pupil_records, school_records, to_csv
 from rrp_pwa.sync.feed import BadCursor, event_json, read_feed
-from rrp_pwa.sync.forms import ConfirmForm, RosterConfirmForm, RosterUploadForm, TokenForm, WebhookForm
+from rrp_pwa.sync.forms import ConfirmForm, ExportRangeForm, RosterConfirmForm, RosterUploadForm, TokenForm, WebhookForm
 from rrp_pwa.sync.oneroster import OneRosterInvalid, import_roster
 from rrp_pwa.sync.tokens import create_token, revoke_token
 from rrp_pwa.sync.uploads import UploadGone, drop_upload, keep_upload, read_upload
@@ -22,7 +25,12 @@ add_tiles("admin", Tile("School record sync", "Import the roster from your MIS; 
 HUB_LINKS = [
     Tile("API tokens", "Let your MIS connector read the event feed. Create and revoke tokens.", "sync.tokens"),
     Tile("Webhooks", "Tell your connector the moment a record is made, signed so it can trust it.", "sync.webhooks"),
+    Tile("Export records", "Every record between two dates as a spreadsheet (CSV).", "sync.school_export"),
 ]
+add_tiles("pastoral", Tile("Export records", "Every record between two dates as a spreadsheet (CSV).",
+                           "sync.school_export"))
+EXPORT_ROLES = ("admin", "pastoral", "dsl")
+add_pupil_action("Export this record", "sync.pupil_export_page", roles=EXPORT_ROLES)
 
 
 @bp.route("/admin/sync")
@@ -144,3 +152,52 @@ def webhook_remove(endpoint_id: int):
         db.session.commit()
         flash(f"Events are no longer sent to {endpoint.url}.")
     return redirect(url_for("sync.webhooks"))
+
+
+# Exports
+
+@bp.route("/pupils/<int:pupil_id>/export")
+@staff_required(*EXPORT_ROLES)
+def pupil_export_page(pupil_id: int):
+    return render_template("sync/pupil_export.html", pupil=get_scoped_or_404(Pupil, pupil_id))
+
+
+@bp.route("/pupils/<int:pupil_id>/export.json")
+@staff_required(*EXPORT_ROLES)
+def pupil_export_json(pupil_id: int):
+    pupil = get_scoped_or_404(Pupil, pupil_id)
+    response = jsonify(pupil_export(pupil))
+    response.headers["Content-Disposition"] = f'attachment; filename="pupil-{pupil.id}-record.json"'
+    return no_store(response)
+
+
+@bp.route("/pupils/<int:pupil_id>/export.csv")
+@staff_required(*EXPORT_ROLES)
+def pupil_export_csv(pupil_id: int):
+    pupil = get_scoped_or_404(Pupil, pupil_id)
+    return csv_download(to_csv(pupil_records(pupil), pupil), f"pupil-{pupil.id}-record.csv")
+
+
+@bp.route("/admin/sync/export")
+@staff_required("admin", "pastoral")
+def school_export():
+    form = ExportRangeForm(request.args)
+    if not request.args or not form.validate():
+        return render_template("sync/school_export.html", form=form), 400 if request.args else 200
+    try:
+        records = school_records(current_user.school_id, form.start.data, form.end.data)
+    except ExportError as exc:
+        form.end.errors.append(str(exc))
+        return render_template("sync/school_export.html", form=form), 400
+    return csv_download(to_csv(records), f"records-{form.start.data}-to-{form.end.data}.csv")
+
+
+def csv_download(body: str, filename: str):
+    response = current_app.response_class("\ufeff" + body, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return no_store(response)
+
+
+def no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
