@@ -1,4 +1,5 @@
 """The mediators' side: sign-in on a shared tablet and the mediation, step by step."""
+import re
 from typing import Callable
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -77,8 +78,15 @@ def sign_in():
             status = 401
         else:
             sign_in_mediator(account)
-            return redirect(url_for("mediation.team_home"))
+            return redirect(mediator_next(request.args.get("next")))
     return render_template("mediation/sign_in.html", form=form), status
+
+
+def mediator_next(target: str | None) -> str:
+    """Back to the mediation screen a timed-out mediator was on, else their start screen."""
+    if target and re.fullmatch(r"/mediate(/[0-9]+)?", target):
+        return target
+    return url_for("mediation.team_home")
 
 
 @bp.route("/sign-in/mediator/badge/<token>", methods=["GET", "POST"])

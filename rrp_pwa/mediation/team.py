@@ -84,7 +84,7 @@ def mediator_unauthorized():
         if request.accept_mimetypes.best == "application/json":
             return jsonify(error="Sign in first."), 401
         return render_template("errors/_error.html", code=401, message="Please sign in again."), 401
-    return redirect(url_for("mediation.sign_in"))
+    return redirect(url_for("mediation.sign_in", next=request.full_path.rstrip("?")))
 
 
 def mediator_required(view: Callable) -> Callable:

@@ -1,0 +1,577 @@
+"""Client tests of every peer mediation route: mediators on a shared tablet, the mediation lead,
+on-duty staff and everyone else, with bad input, stale forms, other schools and other mediators."""
+import re
+import time
+
+import pytest
+from sqlalchemy import select
+
+from rrp_pwa.extensions import db
+from rrp_pwa.mediation import flow
+from rrp_pwa.mediation.accounts import badge_token, set_mediator_login
+from rrp_pwa.mediation.team import SESSION_KEY
+from rrp_pwa.models import Agreement, Concern
+from rrp_pwa.models.mediation import Mediation, MediationAlert, MediatorAccount
+from rrp_pwa.realtime import broker
+from tests.conftest import make_pupil, make_school, make_staff
+
+PIN = "4821"
+
+
+@pytest.fixture
+def school(app):
+    return make_school()
+
+
+@pytest.fixture
+def people(school):
+    ava = make_pupil(school, "Ava", "Brown", peer_mediator=True)
+    leo = make_pupil(school, "Leo", "Cole", peer_mediator=True)
+    amira = make_pupil(school, "Amira", "Khan")
+    ben = make_pupil(school, "Ben", "Jones")
+    set_mediator_login(ava, "ava.b", PIN)
+    set_mediator_login(leo, "leo.c", "1357")
+    db.session.commit()
+    return ava, leo, amira, ben
+
+
+def mediator_sign_in(client, username="ava.b", pin=PIN):
+    return client.post("/sign-in/mediator", data={"username": username, "pin": pin})
+
+
+def start(client, place="Library") -> int:
+    response = client.post("/mediate/start", data={"place": place})
+    assert response.status_code == 302
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def version(mediation_id: int) -> int:
+    db.session.expire_all()
+    return db.session.get(Mediation, mediation_id).version
+
+
+def post(client, mediation_id: int, action: str, **data):
+    data.setdefault("version", version(mediation_id))
+    return client.post(f"/mediate/{mediation_id}/{action}", data=data)
+
+
+def parties(mediation_id: int):
+    db.session.expire_all()
+    return db.session.get(Mediation, mediation_id).parties
+
+
+def with_parties(client, people) -> int:
+    mediation_id = start(client)
+    for pupil in people[2:]:
+        assert post(client, mediation_id, "people", pupil_id=pupil.id).status_code == 302
+    return mediation_id
+
+
+def to_step(client, mediation_id: int, step: str) -> None:
+    while db.session.get(Mediation, mediation_id).step != step:
+        current = db.session.get(Mediation, mediation_id).step
+        if current == "rules":
+            for party in parties(mediation_id):
+                post(client, mediation_id, f"rules/{party.id}")
+        if current in ("stories", "feelings", "ideas"):
+            response = post(client, mediation_id, current)
+        else:
+            response = post(client, mediation_id, "next")
+        assert response.status_code == 302, response.get_data(as_text=True)
+        db.session.expire_all()
+
+
+# Sign-in
+
+def test_mediator_signs_in_with_username_and_pin(client, people):
+    response = mediator_sign_in(client, " AVA.B ")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/mediate")
+    page = client.get("/mediate").get_data(as_text=True)
+    assert "Hello, Ava B.!" in page and "Start a mediation" in page
+
+
+@pytest.mark.parametrize("data,status,message", [
+    ({"username": "ava.b", "pin": "0000"}, 401, "don&#39;t match"),
+    ({"username": "nobody", "pin": PIN}, 401, "don&#39;t match"),
+    ({"username": "", "pin": ""}, 200, "Type your username."),
+    ({"username": "a" * 33, "pin": PIN}, 200, "Field cannot be longer than 32 characters."),
+    ({"username": "ava.b", "pin": "123456789"}, 200, "Field cannot be longer than 8 characters."),
+])
+def test_bad_sign_in_is_refused_and_keeps_the_username(client, people, data, status, message):
+    response = client.post("/sign-in/mediator", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == status and message in page
+    assert f'value="{data["username"]}"' in page
+    assert client.get("/mediate").status_code == 302
+
+
+def test_wrong_pins_are_throttled_per_mediator_but_partner_still_signs_in(client, people):
+    for _ in range(5):
+        assert mediator_sign_in(client, pin="0000").status_code == 401
+    locked = mediator_sign_in(client)
+    assert locked.status_code == 429 and "Too many tries for this username" in locked.get_data(as_text=True)
+    assert mediator_sign_in(client, "leo.c", "1357").status_code == 302
+
+
+def test_a_pupil_who_stops_mediating_cannot_sign_in(client, people):
+    people[0].peer_mediator = False
+    db.session.commit()
+    assert mediator_sign_in(client).status_code == 401
+
+
+def test_badge_sign_in_asks_first_then_signs_in(app, client, people):
+    account = db.session.scalar(select(MediatorAccount).where(MediatorAccount.username == "ava.b"))
+    url = f"/sign-in/mediator/badge/{badge_token(account, app.secret_key)}"
+    page = client.get(url)
+    assert page.status_code == 200 and "Are you Ava B.?" in page.get_data(as_text=True)
+    assert client.get("/mediate").status_code == 302, "a GET must not sign anyone in"
+    response = client.post(url)
+    assert response.status_code == 302 and client.get("/mediate").status_code == 200
+
+
+def test_revoked_or_forged_badges_are_refused(app, client, people, auth, school):
+    account = db.session.scalar(select(MediatorAccount).where(MediatorAccount.username == "ava.b"))
+    token = badge_token(account, app.secret_key)
+    auth.login(roles=("pastoral",), school=school)
+    assert client.post(f"/mediation/mediators/{people[0].id}/revoke-badge").status_code == 302
+    auth.logout()
+    for url in (f"/sign-in/mediator/badge/{token}", f"/sign-in/mediator/badge/{token[:-3]}abc", "/sign-in/mediator/badge/x"):
+        page = client.get(url)
+        assert page.status_code == 403 and "This badge doesn" in page.get_data(as_text=True)
+        assert client.post(url).status_code == 403
+    assert client.get("/mediate").status_code == 302
+
+
+def test_two_mediators_share_the_tablet_and_sign_out_together(client, people):
+    mediator_sign_in(client)
+    mediator_sign_in(client, "leo.c", "1357")
+    assert "Hello, Ava B. and Leo C.!" in client.get("/mediate").get_data(as_text=True)
+    mediation_id = start(client)
+    mediation = db.session.get(Mediation, mediation_id)
+    assert sorted(m.pupil_id for m in mediation.mediators) == sorted([people[0].id, people[1].id])
+    assert client.post("/mediate/sign-out").status_code == 302
+    assert client.get("/mediate").status_code == 302
+
+
+def test_mediator_session_ends_after_idle_time(app, client, people):
+    mediator_sign_in(client)
+    with client.session_transaction() as session:
+        session[SESSION_KEY] = {**session[SESSION_KEY], "seen": int(time.time()) - 11 * 60}
+    response = client.get("/mediate")
+    assert response.status_code == 302 and "/sign-in/mediator" in response.headers["Location"]
+
+
+def test_idle_time_is_configurable(app, client, people):
+    app.config["MEDIATOR_IDLE_MINUTES"] = 30
+    mediator_sign_in(client)
+    with client.session_transaction() as session:
+        session[SESSION_KEY] = {**session[SESSION_KEY], "seen": int(time.time()) - 11 * 60}
+    assert client.get("/mediate").status_code == 200
+
+
+def test_a_new_pin_ends_the_mediators_session(client, people):
+    mediator_sign_in(client)
+    set_mediator_login(people[0], "ava.b", "9999")
+    db.session.commit()
+    assert client.get("/mediate").status_code == 302
+
+
+def test_anonymous_mediator_pages_go_to_the_mediator_sign_in_and_come_back(client, people):
+    response = client.get("/mediate/12")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/sign-in/mediator?next=/mediate/12")
+    assert client.get("/mediate/12", headers={"HX-Request": "true"}).status_code == 401
+    back = client.post("/sign-in/mediator?next=/mediate", data={"username": "ava.b", "pin": PIN})
+    assert back.headers["Location"] == "/mediate"
+    client.post("/mediate/sign-out")
+    evil = client.post("/sign-in/mediator?next=//evil.example/mediate", data={"username": "ava.b", "pin": PIN})
+    assert evil.headers["Location"] == "/mediate"
+
+
+def test_signing_a_mediator_in_ends_a_staff_session_on_the_tablet(client, auth, people):
+    auth.login(roles=("pastoral",))
+    assert client.get("/").status_code == 200
+    mediator_sign_in(client)
+    assert client.get("/").status_code == 302
+    assert client.get("/mediate").status_code == 200
+
+
+def test_staff_sign_in_ends_the_mediator_session(client, auth, people):
+    mediator_sign_in(client)
+    auth.login(roles=("teacher",))
+    assert client.get("/mediate").status_code == 302
+
+
+def test_csrf_is_required_on_mediator_sign_in(app, client, people):
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = mediator_sign_in(client)
+    assert response.status_code == 400
+    page = client.get("/sign-in/mediator").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    ok = client.post("/sign-in/mediator", data={"username": "ava.b", "pin": PIN, "csrf_token": token})
+    assert ok.status_code == 302
+
+
+# What a mediator may (not) see
+
+def test_a_mediator_sees_no_pupil_records_or_staff_screens(app, client, people):
+    mediator_sign_in(client)
+    mediation_id = start(client)
+    mine = {"mediation.team_home", "mediation.start", "mediation.sign_in", "mediation.badge_sign_in",
+            "mediation.sign_out"} | {r.endpoint for r in app.url_map.iter_rules() if r.rule.startswith("/mediate/<")}
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in mine or rule.endpoint == "static" or app.view_functions[rule.endpoint].access == "public":
+            continue
+        values = {arg: people[2].id for arg in rule.arguments}
+        if "token" in rule.arguments or "uuid" in " ".join(rule.arguments):
+            continue
+        url = rule.build(values, append_unknown=False)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method, headers={"HX-Request": "true"})
+            assert response.status_code in (401, 403, 404), (rule.rule, method, response.status_code)
+            page = client.open(url, method=method, headers={"Accept": "text/html"})
+            assert page.status_code in (302, 401, 403, 404, 405), (rule.rule, method, page.status_code)
+            if page.status_code == 302:
+                assert page.headers["Location"].startswith("/sign-in"), rule.rule
+            checked += 1
+    assert checked > 20
+    assert client.get(f"/mediate/{mediation_id}").status_code == 200, "still signed in as a mediator"
+
+
+def test_another_mediators_mediation_is_not_found(client, people):
+    mediator_sign_in(client, "leo.c", "1357")
+    theirs = with_parties(client, people)
+    client.post("/mediate/sign-out")
+    mediator_sign_in(client)
+    party = parties(theirs)[0]
+    for action in ("", "/pupils?q=am", "/status"):
+        assert client.get(f"/mediate/{theirs}{action}").status_code == 404
+    for action in ("people", f"people/{party.id}/remove", f"rules/{party.id}", "stories", "feelings", "ideas",
+                   "agreements", f"agree/{party.id}", "next", "no-agreement", "adult", "carry-on",
+                   "adult-took-over", "worry"):
+        assert client.post(f"/mediate/{theirs}/{action}", data={"version": 1}).status_code == 404, action
+    assert "Amira" not in client.get("/mediate").get_data(as_text=True)
+
+
+def test_another_schools_mediation_and_pupils_are_not_found(client, people):
+    other = make_school("Hill Academy")
+    zed = make_pupil(other, "Zed", "Ward", peer_mediator=True)
+    amy = make_pupil(other, "Amelia", "West")
+    set_mediator_login(zed, "zed.w", "2468")
+    db.session.commit()
+    mediator_sign_in(client, "zed.w", "2468")
+    theirs = start(client)
+    client.post("/mediate/sign-out")
+    mediator_sign_in(client)
+    assert client.get(f"/mediate/{theirs}").status_code == 404
+    mine = start(client)
+    assert "Amelia" not in client.get(f"/mediate/{mine}/pupils?q=am").get_data(as_text=True)
+    assert post(client, mine, "people", pupil_id=amy.id).status_code == 404
+
+
+# The mediation, step by step
+
+def test_a_whole_mediation_through_every_step(client, people):
+    mediator_sign_in(client)
+    mediator_sign_in(client, "leo.c", "1357")
+    mediation_id = start(client)
+    found = client.get(f"/mediate/{mediation_id}/pupils?q=am").get_data(as_text=True)
+    assert "Choose Amira K." in found and "Khan" not in found
+    assert "Choose Ava" not in client.get(f"/mediate/{mediation_id}/pupils?q=av").get_data(as_text=True)
+    page = client.get(f"/mediate/{mediation_id}?q=be").get_data(as_text=True)
+    assert "Choose Ben J." in page and "Get an adult" in page and "can't be kept a secret" in page
+    for pupil in people[2:]:
+        assert post(client, mediation_id, "people", pupil_id=pupil.id).status_code == 302
+    assert post(client, mediation_id, "next").status_code == 302
+    rules = client.get(f"/mediate/{mediation_id}").get_data(as_text=True)
+    assert "We tell the truth." in rules and "Amira K.: I agree" in rules and "Next: tell your stories" not in rules
+    first, second = parties(mediation_id)
+    assert post(client, mediation_id, "next").status_code == 422
+    post(client, mediation_id, f"rules/{first.id}")
+    post(client, mediation_id, f"rules/{second.id}")
+    assert post(client, mediation_id, "next").status_code == 302
+    assert post(client, mediation_id, "stories", **{f"p{first.id}": "ball, names", f"p{second.id}": ""}).status_code == 302
+    feelings = client.get(f"/mediate/{mediation_id}").get_data(as_text=True)
+    assert "How does Amira K. feel?" in feelings and "Worried" in feelings
+    assert post(client, mediation_id, "feelings", **{f"p{first.id}": "angry", f"p{second.id}": "sad"}).status_code == 302
+    assert post(client, mediation_id, "ideas", ideas="Take turns").status_code == 302
+    assert post(client, mediation_id, "agreements",
+                **{f"p{first.id}": "Share the ball", f"p{second.id}": "Say sorry"}).status_code == 302
+    assert post(client, mediation_id, "next").status_code == 422
+    post(client, mediation_id, f"agree/{first.id}")
+    post(client, mediation_id, f"agree/{second.id}")
+    done = post(client, mediation_id, "next")
+    assert done.status_code == 302 and done.headers["Location"] == "/sign-in/mediator"
+    assert "Well done!" in client.get("/sign-in/mediator").get_data(as_text=True)
+    assert client.get("/mediate").status_code == 302, "the session ends with the mediation"
+    db.session.expire_all()
+    mediation = db.session.get(Mediation, mediation_id)
+    assert mediation.outcome == "agreed" and mediation.place == "Library"
+    assert [p.feeling for p in mediation.parties] == ["angry", "sad"]
+    assert [p.story_words for p in mediation.parties] == ["ball, names", None]
+    agreements = db.session.scalars(select(Agreement).where(Agreement.source_kind == "mediation",
+                                                           Agreement.source_id == mediation_id)).all()
+    assert sorted(a.what for a in agreements) == ["Say sorry", "Share the ball"]
+    assert all(a.parties[0].agreed_at for a in agreements)
+
+
+def test_rewriting_an_agreement_needs_a_new_tap(client, people):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    to_step(client, mediation_id, "agreement")
+    first, second = parties(mediation_id)
+    post(client, mediation_id, "agreements", **{f"p{first.id}": "Share", f"p{second.id}": "Sorry"})
+    post(client, mediation_id, f"agree/{first.id}")
+    post(client, mediation_id, "agreements", **{f"p{first.id}": "Share the ball", f"p{second.id}": "Sorry"})
+    first, second = parties(mediation_id)
+    assert first.agreement.what == "Share the ball" and first.agreement.parties[0].agreed_at is None
+    assert db.session.scalar(select(db.func.count(Agreement.id))) == 2
+
+
+@pytest.mark.parametrize("action,data,message", [
+    ("stories", {"p{0}": "x" * 301}, "Field cannot be longer than 300 characters."),
+    ("feelings", {"p{0}": "smug"}, "Not a valid choice."),
+    ("ideas", {"ideas": "y" * 501}, "Field cannot be longer than 500 characters."),
+    ("agreements", {"p{0}": "", "p{1}": "Say sorry"}, "Write what they will do."),
+    ("agreements", {"p{0}": "z" * 501, "p{1}": "Say sorry"}, "Field cannot be longer than 500 characters."),
+])
+def test_bad_input_is_shown_beside_the_field_and_kept(client, people, action, data, message):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    step = {"agreements": "agreement"}.get(action, action)
+    to_step(client, mediation_id, step)
+    ids = [p.id for p in parties(mediation_id)]
+    filled = {key.format(*ids): value for key, value in data.items()}
+    response = post(client, mediation_id, action, **filled)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and message in page
+    if action != "feelings":  # a made-up feeling cannot be shown back as a choice
+        assert next(v for v in filled.values() if v)[:50] in page
+    assert db.session.get(Mediation, mediation_id).step == step
+
+
+def test_a_stale_form_changes_nothing_and_shows_the_latest(client, people):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    old = version(mediation_id)
+    post(client, mediation_id, "next")
+    first = parties(mediation_id)[0]
+    response = post(client, mediation_id, f"rules/{first.id}", version=old)
+    assert response.status_code == 409 and "out of date" in response.get_data(as_text=True)
+    assert parties(mediation_id)[0].rules_agreed_at is None
+    skipped = post(client, mediation_id, "ideas", ideas="jump ahead")
+    assert skipped.status_code == 409 and db.session.get(Mediation, mediation_id).ideas is None
+
+
+def test_people_step_rules(client, people):
+    mediator_sign_in(client)
+    mediation_id = start(client)
+    assert post(client, mediation_id, "people", pupil_id=people[0].id).status_code == 422
+    assert post(client, mediation_id, "people", pupil_id=999999).status_code == 404
+    assert post(client, mediation_id, "people", pupil_id="").status_code == 422
+    post(client, mediation_id, "people", pupil_id=people[2].id)
+    party = parties(mediation_id)[0]
+    assert post(client, mediation_id, f"people/{party.id}/remove").status_code == 302
+    assert parties(mediation_id) == []
+    long_place = client.post("/mediate/start", data={"place": "p" * 81})
+    assert long_place.status_code == 422 and "Field cannot be longer than 80 characters." in long_place.get_data(as_text=True)
+
+
+def test_no_agreement_ends_the_mediation_for_staff_to_follow_up(client, people):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    assert post(client, mediation_id, "no-agreement").status_code == 302
+    assert db.session.get(Mediation, mediation_id).outcome == "no_agreement"
+
+
+# Get an adult
+
+def test_get_an_adult_pauses_alerts_staff_and_carries_on(app, client, people, school):
+    pastoral = make_staff(school, ("pastoral",), name="Pat Pastoral")
+    db.session.commit()
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    subscription = broker().subscribe(f"school:{people[0].school_id}:alerts")
+    assert post(client, mediation_id, "adult").status_code == 302
+    assert subscription.get(timeout=1).event == "alert"
+    subscription.close()
+    paused = client.get(f"/mediate/{mediation_id}").get_data(as_text=True)
+    assert "An adult is coming" in paused and "You are not in trouble" in paused
+    assert "can't be kept a secret" in paused
+    assert post(client, mediation_id, "next").status_code == 422, "nothing moves on while paused"
+    assert post(client, mediation_id, "adult").status_code == 302
+    assert db.session.scalar(select(db.func.count(MediationAlert.id))) == 1
+    alert = db.session.scalar(select(MediationAlert))
+    staff_client = app.test_client()
+    staff_client.post("/sign-in", data={"email": pastoral.email, "password": "correct horse battery"})
+    panel = staff_client.get("/mediation/alerts").get_data(as_text=True)
+    assert "Mediators need an adult in Library" in panel and "Ava B." in panel
+    home = staff_client.get("/").get_data(as_text=True)
+    assert 'sse-connect="/mediation/alerts/stream"' in home and "mediation.css" in home
+    assert staff_client.post(f"/mediation/alerts/{alert.id}/answer", headers={"HX-Request": "true"}).status_code == 200
+    assert "Pat Pastoral is on the way" in client.get(f"/mediate/{mediation_id}/status").get_data(as_text=True)
+    assert post(client, mediation_id, "carry-on").status_code == 302
+    assert "Get an adult" in client.get(f"/mediate/{mediation_id}").get_data(as_text=True)
+    assert "Mediators need an adult" not in staff_client.get("/mediation/alerts").get_data(as_text=True)
+
+
+def test_the_adult_can_take_over(client, people):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    post(client, mediation_id, "adult")
+    assert post(client, mediation_id, "adult-took-over").status_code == 302
+    assert db.session.get(Mediation, mediation_id).outcome == "adult_took_over"
+    assert client.get("/mediate").status_code == 302
+
+
+def test_a_worry_goes_to_the_dsl_only(app, client, auth, people):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    post(client, mediation_id, "adult")
+    assert client.post(f"/mediate/{mediation_id}/worry", data={"note": ""}).status_code == 422
+    assert client.post(f"/mediate/{mediation_id}/worry", data={"note": "n" * 5001}).status_code == 422
+    assert client.post(f"/mediate/{mediation_id}/worry",
+                       data={"note": "x", "about": str(people[0].id)}).status_code == 422
+    response = client.post(f"/mediate/{mediation_id}/worry",
+                           data={"note": "Ben said he is scared to go home", "about": str(people[3].id)})
+    assert response.status_code == 302
+    concern = db.session.scalar(select(Concern))
+    assert concern.raised_by_pupil_id == people[0].id and concern.pupil_id == people[3].id
+    post(client, mediation_id, "adult-took-over")
+    auth.login(roles=("pastoral",))
+    record = client.get(f"/mediation/records/{mediation_id}").get_data(as_text=True)
+    assert "scared" not in record
+
+
+def test_alert_panel_and_stream_only_for_staff_who_receive_alerts(app, client, auth, school):
+    auth.login(roles=("teacher",), school=school)
+    assert client.get("/mediation/alerts/stream", headers={"Accept": "text/event-stream"}).status_code == 403
+    assert "Peer mediation alerts" not in client.get("/").get_data(as_text=True)
+    assert "Mediators need" not in client.get("/mediation/alerts").get_data(as_text=True)
+    assert client.post("/mediation/duty", data={"on_duty": "1"}).status_code == 403
+
+
+def test_staff_on_duty_get_the_stream(app, client, auth, school):
+    auth.login(roles=("support",), school=school)
+    make_staff(school, ("pastoral",))
+    db.session.commit()
+    assert client.get("/mediation/alerts/stream").status_code == 403, "a pastoral lead is the fallback"
+    assert client.post("/mediation/duty", data={"on_duty": "1"}).status_code == 302
+    assert "You are on duty" in client.get("/mediation/duty").get_data(as_text=True)
+    response = client.get("/mediation/alerts/stream", headers={"Accept": "text/event-stream"})
+    assert response.status_code == 200 and response.mimetype == "text/event-stream"
+    assert next(iter(response.response)).startswith(b": open")
+    response.close()
+
+
+# Staff screens: role x route
+
+LEAD_PAGES = ["/mediation", "/mediation/mediators", "/mediation/badges", "/mediation/mediators/{ava}",
+              "/mediation/records/{mediation}"]
+
+
+@pytest.fixture
+def finished(school, people) -> Mediation:
+    ava, leo, amira, ben = people
+    mediation = flow.record_mediation(school.id, [ava, leo], [amira, ben],
+                                      agreements={amira.id: "Share the ball", ben.id: "Say sorry"},
+                                      feelings={amira.id: "angry"}, stories={amira.id: "ball"})
+    db.session.commit()
+    return mediation
+
+
+@pytest.mark.parametrize("roles,allowed", [
+    (("pastoral",), True), (("admin",), True), (("teacher",), False), (("support",), False), (("dsl",), False),
+])
+@pytest.mark.parametrize("page", LEAD_PAGES)
+def test_lead_pages_by_role(client, auth, school, people, finished, roles, allowed, page):
+    auth.login(roles=roles, school=school)
+    response = client.get(page.format(ava=people[0].id, mediation=finished.id))
+    assert response.status_code == (200 if allowed else 403)
+
+
+@pytest.mark.parametrize("roles,allowed", [
+    (("pastoral",), True), (("admin",), True), (("teacher",), False), (("support",), False), (("dsl",), False),
+])
+def test_lead_actions_by_role(client, auth, school, people, finished, roles, allowed):
+    auth.login(roles=roles, school=school)
+    expected = 302 if allowed else 403
+    assert client.post(f"/mediation/mediators/{people[0].id}", data={"username": "ava.b", "pin": "2222"}
+                       ).status_code == expected
+    assert client.post(f"/mediation/mediators/{people[0].id}/revoke-badge").status_code == expected
+    assert client.post(f"/mediation/records/{finished.id}", data={"note": "ok"}).status_code == expected
+
+
+@pytest.mark.parametrize("roles", [("pastoral",), ("admin",), ("teacher",), ("support",), ("dsl",)])
+def test_duty_and_alert_fragment_answer_every_staff_role(client, auth, school, roles):
+    auth.login(roles=roles, school=school)
+    assert client.get("/mediation/duty").status_code == 200
+    assert client.get("/mediation/alerts", headers={"HX-Request": "true"}).status_code == 200
+
+
+def test_the_mediation_lead_reviews_a_record(client, auth, school, people, finished):
+    auth.login(roles=("pastoral",), school=school)
+    queue = client.get("/mediation").get_data(as_text=True)
+    assert "Review: Amira K. and Ben J." in queue
+    record = client.get(f"/mediation/records/{finished.id}").get_data(as_text=True)
+    assert "Share the ball" in record and "Angry" in record and "Ava B. and Leo C." in record
+    too_long = client.post(f"/mediation/records/{finished.id}", data={"note": "n" * 2001})
+    assert too_long.status_code == 422 and "n" * 100 in too_long.get_data(as_text=True)
+    assert client.post(f"/mediation/records/{finished.id}", data={"note": "Both happy at 1pm"}).status_code == 302
+    db.session.expire_all()
+    assert finished.review_note == "Both happy at 1pm" and finished.reviewed_at
+    queue = client.get("/mediation").get_data(as_text=True)
+    assert "Every mediation has been reviewed." in queue and "Recently reviewed" in queue
+
+
+def test_an_unfinished_mediation_cannot_be_reviewed(client, auth, school, people):
+    mediation = flow.start_mediation(school.id, [people[0]])
+    db.session.add(mediation)
+    db.session.commit()
+    auth.login(roles=("admin",), school=school)
+    response = client.post(f"/mediation/records/{mediation.id}", data={"note": ""})
+    assert response.status_code == 422 and "hasn&#39;t finished" in response.get_data(as_text=True)
+
+
+def test_staff_set_a_username_and_pin(client, auth, school, people):
+    auth.login(roles=("pastoral",), school=school)
+    amira, ava = people[2], people[0]
+    listing = client.get("/mediation/mediators").get_data(as_text=True)
+    assert "Ava Brown" in listing and "Username: ava.b" in listing and "Amira" not in listing
+    assert client.get(f"/mediation/mediators/{amira.id}").status_code == 404
+    bad = client.post(f"/mediation/mediators/{ava.id}", data={"username": "ava.b", "pin": "12"})
+    assert bad.status_code == 422 and "The PIN must be 4 to 8 digits." in bad.get_data(as_text=True)
+    taken = client.post(f"/mediation/mediators/{ava.id}", data={"username": "leo.c", "pin": "1234"})
+    assert taken.status_code == 422 and "already has that username" in taken.get_data(as_text=True)
+    assert 'value="leo.c"' in taken.get_data(as_text=True)
+    empty = client.post(f"/mediation/mediators/{ava.id}", data={"username": "", "pin": ""})
+    assert empty.status_code == 422 and "Choose a username." in empty.get_data(as_text=True)
+    ok = client.post(f"/mediation/mediators/{ava.id}", data={"username": "ava.brown", "pin": "8642"})
+    assert ok.status_code == 302
+    client.post("/sign-out")
+    assert mediator_sign_in(client, "ava.brown", "8642").status_code == 302
+
+
+def test_another_schools_mediators_and_records_are_not_found(client, auth, people, finished):
+    other = make_school("Hill Academy")
+    auth.login(roles=("pastoral", "admin"), school=other)
+    for url in (f"/mediation/mediators/{people[0].id}", f"/mediation/records/{finished.id}"):
+        assert client.get(url).status_code == 404
+    assert client.post(f"/mediation/mediators/{people[0].id}/revoke-badge").status_code == 404
+    assert "Ava" not in client.get("/mediation/badges").get_data(as_text=True)
+    assert "Amira" not in client.get("/mediation").get_data(as_text=True)
+
+
+def test_badges_are_printable_svg_qr_codes(client, auth, school, people):
+    auth.login(roles=("pastoral",), school=school)
+    page = client.get("/mediation/badges").get_data(as_text=True)
+    assert page.count('<svg role="img" aria-label="Sign-in code for') == 2
+    assert "Username: ava.b" in page and "data-print" in page and "<img" not in page.split("</header>")[1]
+    single = client.get(f"/mediation/badges?pupil_id={people[0].id}").get_data(as_text=True)
+    assert single.count("<svg") == 1
+
+
+def test_home_tiles_lead_to_mediation(client, auth, school):
+    auth.login(roles=("pastoral",), school=school)
+    assert 'href="/mediation"' in client.get("/").get_data(as_text=True)
