@@ -1,0 +1,121 @@
+"""The check-in station in real Chromium: the teacher opens it on the class tablet, two pupils
+check in one after the other, and the teacher's phone sees both arrive live."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from rrp_pwa.extensions import db
+from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
+from tests.e2e.conftest import PHONE, TABLET, assert_accessible
+
+
+@pytest.fixture
+def cedar(data_app):
+    school = make_school()
+    teacher = make_staff(school, ("teacher",), name="Ms Rivers")
+    pupils = [make_pupil(school, "Ben", "Okafor"), make_pupil(school, "Amira", "Khan")]
+    make_group(school, "Year 5 Cedar", pupils=pupils, staff=[teacher])
+    db.session.commit()
+    return teacher
+
+
+def sign_in(page, url, email, axe):
+    page.goto(url + "/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name=re.compile("Hello")).wait_for()
+    assert_accessible(axe, page)
+
+
+def test_two_pupils_check_in_at_the_tablet_and_the_teachers_phone_sees_them_live(live_server, cedar, browser, axe):
+    tablet = browser.new_context(viewport=TABLET).new_page()
+    phone = browser.new_context(viewport=PHONE).new_page()
+
+    sign_in(tablet, live_server.url, cedar.email, axe)
+    tablet.get_by_role("link", name=re.compile("^Check-ins")).click()
+    assert_accessible(axe, tablet)
+    tablet.get_by_role("link", name="Open station for Year 5 Cedar").click()
+    assert_accessible(axe, tablet)
+    tablet.get_by_role("button", name="Open the station on this device").click()
+    expect(tablet.get_by_role("heading", name="Tap your name")).to_be_visible()
+    expect(tablet.get_by_role("navigation")).to_have_count(0)
+    assert_accessible(axe, tablet)
+
+    sign_in(phone, live_server.url, cedar.email, axe)
+    phone.get_by_role("link", name=re.compile("^Check-ins")).click()
+    assert_accessible(axe, phone)
+    phone.get_by_role("link", name="Year 5 Cedar", exact=True).click()
+    live = phone.locator("#station-checkins")
+    expect(live).to_contain_text("No check-ins yet.")
+    assert_accessible(axe, phone)
+
+    tablet.get_by_role("link", name="Ben O.").click()
+    expect(tablet.get_by_role("heading", name="Ben O.")).to_be_visible()
+    assert_accessible(axe, tablet)
+    tablet.get_by_label("A word about how you feel").fill("tired")
+    tablet.get_by_role("button", name="Not great").click()
+    expect(tablet.get_by_role("status")).to_have_text("Thank you! Your check-in has gone to your teacher.")
+    expect(tablet.get_by_role("heading", name="Tap your name")).to_be_visible()
+    assert_accessible(axe, tablet)
+    assert "tired" not in tablet.content() and "Not great" not in tablet.content()
+
+    ben = live.locator("li", has_text="Ben Okafor")
+    expect(ben).to_contain_text("Not great")
+    expect(ben).to_contain_text("“tired”")
+    expect(ben).to_contain_text("Quiet word")
+
+    tablet.get_by_role("link", name="Amira K.").click()
+    expect(tablet.get_by_role("heading", name="Amira K.")).to_be_visible()
+    expect(tablet.get_by_label("A word about how you feel")).to_have_value("")
+    assert "tired" not in tablet.content() and "Ben" not in tablet.locator("#station-panel").inner_text()
+    tablet.get_by_role("button", name="Great", exact=True).click()
+    expect(tablet.get_by_role("heading", name="Tap your name")).to_be_visible()
+    assert "Great" not in tablet.locator("#station-panel").inner_text()
+
+    amira = live.locator("li", has_text="Amira Khan")
+    expect(amira).to_contain_text("Great")
+    expect(amira).not_to_contain_text("Quiet word")
+    expect(live).to_contain_text("2 of 2 checked in")
+    expect(live.locator("li.checkin-low")).to_have_count(1)
+    assert_accessible(axe, phone)
+
+    phone.get_by_role("link", name="Pupils to check in with later").click()
+    expect(phone.get_by_role("link", name="Ben Okafor")).to_be_visible()
+    assert_accessible(axe, phone)
+    phone.get_by_role("button", name=re.compile("^Done.*Ben Okafor")).click()
+    expect(phone.get_by_text("Nobody to check in with right now.")).to_be_visible()
+    assert_accessible(axe, phone)
+
+    tablet.get_by_role("link", name="Teacher: leave").click()
+    assert_accessible(axe, tablet)
+    tablet.get_by_label("Teacher's password").fill(PASSWORD)
+    tablet.get_by_role("button", name="Leave station mode").click()
+    expect(tablet.get_by_role("heading", name="Check-ins: Year 5 Cedar")).to_be_visible()
+    assert_accessible(axe, tablet)
+
+
+def test_ending_the_station_from_the_phone_closes_the_tablet(live_server, cedar, browser, axe):
+    tablet = browser.new_context(viewport={"width": 320, "height": 640}).new_page()
+    phone = browser.new_context(viewport=PHONE).new_page()
+    sign_in(tablet, live_server.url, cedar.email, axe)
+    tablet.goto(live_server.url + "/checkins")
+    tablet.get_by_role("link", name="Open station for Year 5 Cedar").click()
+    tablet.get_by_label("Close the station after").select_option("15")
+    tablet.get_by_role("button", name="Open the station on this device").click()
+    expect(tablet.get_by_role("link", name="Amira K.")).to_be_visible()
+    assert_accessible(axe, tablet)
+
+    sign_in(phone, live_server.url, cedar.email, axe)
+    phone.goto(live_server.url + "/checkins")
+    phone.get_by_role("link", name="Year 5 Cedar", exact=True).click()
+    phone.once("dialog", lambda dialog: dialog.accept())
+    phone.get_by_role("button", name="End the station").click()
+    expect(phone.locator("#station-checkins")).to_contain_text("Station closed")
+    assert_accessible(axe, phone)
+
+    tablet.get_by_role("link", name="Amira K.").click()
+    expect(tablet.get_by_role("heading", name="The check-in station is closed")).to_be_visible()
+    expect(tablet.get_by_role("link", name="Amira K.")).to_have_count(0)
+    assert_accessible(axe, tablet)
