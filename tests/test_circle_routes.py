@@ -1,0 +1,449 @@
+"""Every circle route from the outside: who may use it, what a keeper and a pupil device see,
+and bad input (wrong code, expired link, stale version, another school's circle, a seat
+cookie of another circle)."""
+import json
+import re
+
+import pytest
+from sqlalchemy import select
+
+from rrp_pwa.circles.joining import join_circle, join_token, open_circle
+from rrp_pwa.circles.seats import SEAT_COOKIE
+from rrp_pwa.extensions import db
+from rrp_pwa.models import CheckInFollowUp, Concern
+from rrp_pwa.models.circles import Circle, CircleEvent, CirclePrompt, Seat
+from tests.conftest import AuthActions, make_group, make_pupil, make_school, make_staff
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def world(app):
+    """Brook Primary: a keeper with a class of three, an open circle; and a second school."""
+    school = make_school()
+    keeper = make_staff(school, roles=("teacher",), name="Ms Keeper")
+    pupils = [make_pupil(school, given=name, family="Smith") for name in ("Amira", "Ben", "Cara")]
+    group = make_group(school, pupils=pupils, staff=[keeper])
+    circle = open_circle(keeper, "checkin", group)
+    other_school = make_school("Hill Academy")
+    db.session.commit()
+    return {"school": school, "keeper": keeper, "pupils": pupils, "group": group, "circle": circle,
+            "other_school": other_school}
+
+
+def sign_in(app, staff):
+    client = app.test_client()
+    AuthActions(client).login(staff=staff)
+    return client
+
+
+def seated(app, circle, pupil, admit=True):
+    """A pupil device with a seat in ``circle`` (admitted by the keeper unless ``admit`` is False)."""
+    seat, secret = join_circle(circle, pupil=pupil)
+    if admit:
+        from rrp_pwa.circles.talking_piece import admit as admit_seat
+        admit_seat(circle, seat)
+    db.session.commit()
+    device = app.test_client()
+    device.set_cookie(SEAT_COOKIE, secret, domain="rrp.test", path=f"/circles/{circle.id}/seat")
+    return device, seat
+
+
+# Staff routes: role x route
+
+KEEPER_PAGES = ["/circles", "/circles/new"]
+
+
+@pytest.mark.parametrize("role", ["teacher", "support", "pastoral", "admin", "dsl"])
+@pytest.mark.parametrize("path", KEEPER_PAGES)
+def test_every_staff_role_can_start_and_list_circles(app, world, role, path):
+    client = sign_in(app, make_staff(world["school"], roles=(role,)))
+    assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("path", KEEPER_PAGES + ["/circles/questions", "/circles/{id}", "/circles/{id}/summary"])
+def test_anonymous_staff_pages_go_to_sign_in(client, world, path):
+    response = client.get(path.format(id=world["circle"].id))
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("role,status", [("admin", 200), ("teacher", 403), ("dsl", 403)])
+def test_only_admins_edit_the_question_bank(app, world, role, status):
+    client = sign_in(app, make_staff(world["school"], roles=(role,)))
+    assert client.get("/circles/questions").status_code == status
+
+
+def test_an_admin_adds_and_removes_a_question(app, world):
+    client = sign_in(app, make_staff(world["school"], roles=("admin",)))
+    page = client.get("/circles/questions").get_data(as_text=True)
+    assert "What is one thing that made you smile this week?" in page
+    assert client.post("/circles/questions", data={"stage": "primary", "text": ""}).status_code == 400
+    response = client.post("/circles/questions", data={"stage": "primary", "text": "What is your favourite game?"},
+                           follow_redirects=True)
+    assert "What is your favourite game?" in response.get_data(as_text=True)
+    prompt_id = db.session.scalar(select(CirclePrompt.id).where(CirclePrompt.text == "What is your favourite game?"))
+    assert f"/circles/questions/{prompt_id}/remove" in response.get_data(as_text=True)
+    client.post(f"/circles/questions/{prompt_id}/remove")
+    assert "What is your favourite game?" not in client.get("/circles/questions").get_data(as_text=True)
+
+
+def test_starting_a_circle_in_a_few_taps(app, world):
+    client = sign_in(app, world["keeper"])
+    form = client.get("/circles/new").get_data(as_text=True)
+    assert "Year 5 Cedar" in form and "Ad hoc" in form
+    response = client.post("/circles/new", data={"kind": "community", "group": world["group"].id})
+    circle = db.session.scalar(select(Circle).where(Circle.kind == "community"))
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/circles/{circle.id}")
+    page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
+    assert circle.join_code in page and "Nobody is waiting to join" in page
+
+
+def test_a_group_the_keeper_cannot_see_is_refused(app, world):
+    hidden = make_group(world["school"], name="Year 6 Oak")
+    db.session.commit()
+    client = sign_in(app, world["keeper"])
+    assert client.post("/circles/new", data={"kind": "checkin", "group": hidden.id}).status_code == 400
+
+
+def test_the_qr_code_is_an_svg_of_the_join_link(app, world):
+    client = sign_in(app, world["keeper"])
+    response = client.get(f"/circles/{world['circle'].id}/qr.svg")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert b"<svg" in response.data and b"<path" in response.data
+
+
+KEEPER_ACTIONS = [
+    ("get", "/circles/{id}"), ("get", "/circles/{id}/qr.svg"), ("get", "/circles/{id}/part/k-ring"),
+    ("post", "/circles/{id}/turn"), ("post", "/circles/{id}/give/{seat}"), ("post", "/circles/{id}/take-back"),
+    ("post", "/circles/{id}/reverse"), ("post", "/circles/{id}/seats/{seat}/move"),
+    ("post", "/circles/{id}/seats/{seat}/remove"), ("post", "/circles/{id}/seats/{seat}/admit"),
+    ("post", "/circles/{id}/auto-admit"), ("post", "/circles/{id}/seats"), ("post", "/circles/{id}/rounds"),
+    ("post", "/circles/{id}/checkin"), ("post", "/circles/{id}/agreements"), ("post", "/circles/{id}/concern"),
+    ("post", "/circles/{id}/close"),
+]
+
+
+@pytest.mark.parametrize("method,path", KEEPER_ACTIONS)
+@pytest.mark.parametrize("who,status", [("colleague", 403), ("other_school", 404), ("anonymous", 401)])
+def test_only_the_keeper_runs_the_circle(app, world, method, path, who, status):
+    circle = world["circle"]
+    seat = circle_seat = db.session.scalar(select(Seat).where(Seat.circle_id == circle.id))
+    client = app.test_client()
+    if who == "colleague":
+        client = sign_in(app, make_staff(world["school"], roles=("teacher", "pastoral")))
+    elif who == "other_school":
+        client = sign_in(app, make_staff(world["other_school"], roles=("admin",)))
+    url = path.format(id=circle.id, seat=circle_seat.id)
+    response = getattr(client, method)(url, headers=HX)
+    assert response.status_code == status
+    assert db.session.get(Circle, circle.id).version == 1, "nothing changed"
+    assert seat is not None
+
+
+def test_the_keeper_runs_the_piece_and_a_stale_version_gets_409_and_the_latest(app, world):
+    circle = world["circle"]
+    client = sign_in(app, world["keeper"])
+    device, amira = seated(app, circle, world["pupils"][0])
+    version = db.session.get(Circle, circle.id).version
+    response = client.post(f"/circles/{circle.id}/turn", data={"turn": "pass", "version": version}, headers=HX)
+    assert response.status_code == 200 and "Amira S." in response.get_data(as_text=True)
+    stale = client.post(f"/circles/{circle.id}/give/{amira.id}", data={"version": version}, headers=HX)
+    assert stale.status_code == 409
+    assert "<strong>Amira S.</strong> has the talking piece" in stale.get_data(as_text=True)
+    assert int(stale.headers["X-Circle-Version"]) == version + 1
+    for url in ("take-back", "reverse"):
+        latest = db.session.get(Circle, circle.id).version
+        assert client.post(f"/circles/{circle.id}/{url}", data={"version": latest}, headers=HX).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Circle, circle.id).direction == -1
+
+
+def test_the_keeper_admits_reorders_and_removes(app, world):
+    circle = world["circle"]
+    client = sign_in(app, world["keeper"])
+    _, amira = seated(app, circle, world["pupils"][0], admit=False)
+    _, ben = seated(app, circle, world["pupils"][1], admit=False)
+    waiting = client.get(f"/circles/{circle.id}/part/k-waiting", headers=HX).get_data(as_text=True)
+    assert "Let Amira S. in" in waiting and "Let Ben S. in" in waiting
+    assert client.post(f"/circles/{circle.id}/seats/{amira.id}/admit", headers=HX).status_code == 200
+    assert client.post(f"/circles/{circle.id}/seats/{amira.id}/admit", headers=HX).status_code == 409
+    response = client.post(f"/circles/{circle.id}/auto-admit", data={"on": "1"}, headers=HX)
+    assert "Nobody is waiting" in response.get_data(as_text=True)
+    moved = client.post(f"/circles/{circle.id}/seats/{ben.id}/move", data={"step": "up"}, headers=HX)
+    names = re.findall(r'<span class="seat-name">([^<(]+)', moved.get_data(as_text=True))
+    assert [n.strip() for n in names] == ["Ms Keeper", "Ben S.", "Amira S."]
+    removed = client.post(f"/circles/{circle.id}/seats/{ben.id}/remove", headers=HX).get_data(as_text=True)
+    assert "Ben S." not in removed
+
+
+def test_rounds_agreements_and_the_concern_from_the_keepers_screen(app, world):
+    circle = world["circle"]
+    client = sign_in(app, world["keeper"])
+    device, amira = seated(app, circle, world["pupils"][0])
+    assert client.post(f"/circles/{circle.id}/rounds", data={"kind": "talk", "prompt": "", "typed": ""}).status_code == 400
+    page = client.post(f"/circles/{circle.id}/rounds", data={"kind": "talk", "typed": "What made you smile?"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "What made you smile?" in page
+    bad = client.post(f"/circles/{circle.id}/agreements", data={"kind": "action", "what": "Tidy up"})
+    assert bad.status_code == 400 and "Choose who the agreement is for" in bad.get_data(as_text=True)
+    assert "Tidy up" in bad.get_data(as_text=True), "nothing typed is lost"
+    client.post(f"/circles/{circle.id}/agreements", data={"kind": "action", "what": "Tidy up", "who": [amira.id],
+                                                         "by_when": "2026-12-01", "review_on": "2026-12-08"})
+    assert "Tidy up" in device.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
+    version = db.session.get(Circle, circle.id).version
+    response = client.post(f"/circles/{circle.id}/concern", data={"seat": amira.id, "note": "Said something worrying"},
+                           follow_redirects=True)
+    assert "Designated Safeguarding Lead" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Concern.note)) == "Said something worrying"
+    db.session.expire_all()
+    assert db.session.get(Circle, circle.id).version == version, "a concern is not a change of the circle"
+    assert client.post(f"/circles/{circle.id}/concern", data={"seat": amira.id, "note": ""}).status_code == 400
+
+
+# Joining
+
+def test_joining_by_code_then_name_then_waiting(app, world):
+    circle = world["circle"]
+    device = app.test_client()
+    assert device.get("/join").status_code == 200
+    wrong = device.post("/join", data={"code": "ZZZZZ9" if circle.join_code != "ZZZZZ9" else "ZZZZZ8"})
+    assert wrong.status_code == 404 and "find a circle with that code" in wrong.get_data(as_text=True)
+    found = device.post("/join", data={"code": circle.join_code.lower()})
+    assert found.status_code == 302 and "/join/" in found.headers["Location"]
+    names = device.get(found.headers["Location"]).get_data(as_text=True)
+    assert "Amira S." in names and "Smith" not in names, "other pupils see first name and initial only"
+    joined = device.post(found.headers["Location"], data={"pupil": world["pupils"][0].id})
+    assert joined.status_code == 302 and joined.headers["Location"].endswith(f"/circles/{circle.id}/seat")
+    cookie = joined.headers["Set-Cookie"]
+    assert f"Path=/circles/{circle.id}/seat" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Nearly there" in device.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
+    again = app.test_client().post(found.headers["Location"], data={"pupil": world["pupils"][0].id})
+    assert again.status_code == 400 and "already in this circle" in again.get_data(as_text=True)
+
+
+def test_an_expired_or_forged_link_gets_a_kind_message(app, world):
+    app.config["CIRCLE_JOIN_MINUTES"] = -1
+    token = join_token(world["circle"], app.config["SECRET_KEY"])
+    response = app.test_client().get(f"/join/{token}")
+    assert response.status_code == 410 and "expired" in response.get_data(as_text=True)
+    forged = app.test_client().get(f"/join/{token}x")
+    assert forged.status_code == 410 and "Scan the code again" in forged.get_data(as_text=True)
+
+
+def test_join_attempts_are_throttled_per_code(app, world):
+    app.config["CIRCLE_JOIN_CODE_LIMIT"] = 2
+    device = app.test_client()
+    for _ in range(2):
+        assert device.post("/join", data={"code": world["circle"].join_code}).status_code == 302
+    blocked = device.post("/join", data={"code": world["circle"].join_code})
+    assert blocked.status_code == 429 and "Wait a minute" in blocked.get_data(as_text=True)
+
+
+def test_join_attempts_have_a_global_ceiling(app, world):
+    app.config["CIRCLE_JOIN_GLOBAL_LIMIT"] = 1
+    device = app.test_client()
+    device.post("/join", data={"code": "AAAAAA"})
+    assert device.post("/join", data={"code": world["circle"].join_code}).status_code == 429
+
+
+# Participant routes
+
+SEAT_ROUTES = [("get", "/seat"), ("get", "/seat/live"), ("get", "/seat/part/p-piece"), ("post", "/seat/turn"),
+               ("post", "/seat/checkin"), ("post", "/seat/agree/1")]
+
+
+@pytest.mark.parametrize("method,path", SEAT_ROUTES)
+def test_without_a_seat_htmx_and_streams_get_401(app, world, method, path):
+    url = f"/circles/{world['circle'].id}{path}"
+    assert getattr(app.test_client(), method)(url, headers=HX).status_code == 401
+    assert app.test_client().get(url, headers={"Accept": "text/event-stream"}).status_code in (401, 405)
+
+
+def test_without_a_seat_a_page_is_friendly(app, world):
+    response = app.test_client().get(f"/circles/{world['circle'].id}/seat")
+    assert response.status_code == 401 and "Type a circle code" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("method,path", SEAT_ROUTES)
+def test_a_seat_cookie_of_circle_a_does_not_open_circle_b(app, world, method, path):
+    other = open_circle(world["keeper"], "community", None)
+    db.session.commit()
+    device, _ = seated(app, world["circle"], world["pupils"][0])
+    secret = device.get_cookie(SEAT_COOKIE, domain="rrp.test", path=f"/circles/{world['circle'].id}/seat").value
+    device.set_cookie(SEAT_COOKIE, secret, domain="rrp.test", path=f"/circles/{other.id}/seat")
+    response = getattr(device, method)(f"/circles/{other.id}{path}", headers=HX)
+    assert response.status_code == 403
+
+
+def test_a_staff_session_is_not_a_seat(app, world):
+    client = sign_in(app, world["keeper"])
+    assert client.get(f"/circles/{world['circle'].id}/seat", headers=HX).status_code == 401
+
+
+def test_the_holder_passes_on_and_a_stale_pass_gets_409(app, world):
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    amira_device, _ = seated(app, circle, world["pupils"][0])
+    ben_device, _ = seated(app, circle, world["pupils"][1])
+    version = db.session.get(Circle, circle.id).version
+    keeper.post(f"/circles/{circle.id}/turn", data={"turn": "pass", "version": version}, headers=HX)
+    page = amira_device.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
+    assert "You have the talking piece" in page and "Pass (skip my turn)" in page
+    assert "Amira S. has the talking piece" in ben_device.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
+    not_mine = ben_device.post(f"/circles/{circle.id}/seat/turn", data={"turn": "pass", "version": version + 1},
+                               headers=HX)
+    assert not_mine.status_code == 409 and "The talking piece has moved on" in not_mine.get_data(as_text=True)
+    passed = amira_device.post(f"/circles/{circle.id}/seat/turn", data={"turn": "skip", "version": version + 1},
+                               headers=HX)
+    assert passed.status_code == 200 and "Ben S. has the talking piece" in passed.get_data(as_text=True)
+    stale = amira_device.post(f"/circles/{circle.id}/seat/turn", data={"turn": "skip", "version": version + 1},
+                              headers=HX)
+    assert stale.status_code == 409 and "Ben S. has the talking piece" in stale.get_data(as_text=True)
+    kinds = db.session.scalars(select(CircleEvent.kind).where(CircleEvent.circle_id == circle.id)
+                               .order_by(CircleEvent.version))
+    assert list(kinds)[-2:] == ["pass", "skip"]
+
+
+def test_check_in_on_the_device_keeper_sees_it_others_see_counts_and_low_is_a_follow_up(app, world):
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    amira_device, _ = seated(app, circle, world["pupils"][0])
+    ben_device, _ = seated(app, circle, world["pupils"][1])
+    keeper.post(f"/circles/{circle.id}/rounds", data={"kind": "checkin", "typed": "How are you feeling?"})
+    assert "Awful" in amira_device.get(f"/circles/{circle.id}/seat/part/p-round").get_data(as_text=True)
+    response = amira_device.post(f"/circles/{circle.id}/seat/checkin", data={"value": 1, "word": "tired"}, headers=HX)
+    assert response.status_code == 200 and "Thank you for checking in" in response.get_data(as_text=True)
+    assert amira_device.post(f"/circles/{circle.id}/seat/checkin", data={"value": 9}, headers=HX).status_code == 409
+    bens = ben_device.post(f"/circles/{circle.id}/seat/checkin", data={"value": 4}, headers=HX).get_data(as_text=True)
+    assert "tired" not in bens and "Awful: <strong>1</strong>" in bens
+    keeper_view = keeper.get(f"/circles/{circle.id}/part/k-round", headers=HX).get_data(as_text=True)
+    assert "tired" in keeper_view and "check in later" in keeper_view
+    follow_up = db.session.scalar(select(CheckInFollowUp))
+    assert "Check in with <strong>Amira Smith</strong> later" in keeper.get("/circles").get_data(as_text=True)
+    keeper.post(f"/circles/follow-ups/{follow_up.id}/done")
+    assert "Nobody to check in with" in keeper.get("/circles").get_data(as_text=True)
+
+
+def test_participants_tap_i_agree(app, world):
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    amira_device, _ = seated(app, circle, world["pupils"][0])
+    keeper.post(f"/circles/{circle.id}/agreements", data={"kind": "value", "what": "We listen to the holder"})
+    agreement_id = re.search(r"/seat/agree/(\d+)", amira_device.get(f"/circles/{circle.id}/seat").get_data(as_text=True))
+    response = amira_device.post(f"/circles/{circle.id}/seat/agree/{agreement_id.group(1)}", headers=HX)
+    assert response.status_code == 200 and "1 of 1 agreed" in response.get_data(as_text=True)
+    assert "I agree" not in response.get_data(as_text=True)
+
+
+def test_the_stream_sends_the_state_at_once_then_each_change(app, world):
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    device, _ = seated(app, circle, world["pupils"][0])
+    response = device.get(f"/circles/{circle.id}/seat/live", headers={"Last-Event-ID": "1"})
+    assert response.mimetype == "text/event-stream"
+    chunks = response.response
+    assert next(chunks).startswith(b": open")
+    first = b"".join(next(chunks) for _ in range(3)).decode()
+    assert "event: p-piece" in first and "Ms Keeper has the talking piece" in first
+    version = db.session.get(Circle, circle.id).version
+    keeper.post(f"/circles/{circle.id}/turn", data={"turn": "pass", "version": version}, headers=HX)
+    change = next(chunks).decode()
+    assert f"id: {version + 1}" in change and "You have the talking piece" in change
+    keeper.post(f"/circles/{circle.id}/close")
+    assert "Circle closed - thank you" in b"".join(chunks).decode(), "the stream ends after the closing message"
+    response.close()
+
+
+def test_the_keepers_stream_carries_its_regions(app, world):
+    keeper = sign_in(app, world["keeper"])
+    response = keeper.get(f"/circles/{world['circle'].id}/live")
+    chunks = response.response
+    next(chunks)
+    opening = b"".join(next(chunks) for _ in range(6)).decode()
+    assert "event: k-ring" in opening and "event: k-waiting" in opening
+    response.close()
+
+
+def test_closing_ends_every_device_and_kills_the_code(app, world):
+    circle = world["circle"]
+    code = circle.join_code
+    keeper = sign_in(app, world["keeper"])
+    device, _ = seated(app, circle, world["pupils"][0])
+    response = keeper.post(f"/circles/{circle.id}/close", follow_redirects=True)
+    assert "Who took part (1)" in response.get_data(as_text=True) and "Amira S." in response.get_data(as_text=True)
+    page = device.get(f"/circles/{circle.id}/seat")
+    assert page.status_code == 200 and "Circle closed - thank you" in page.get_data(as_text=True)
+    assert device.get_cookie(SEAT_COOKIE, domain="rrp.test", path=f"/circles/{circle.id}/seat") is None
+    assert device.get(f"/circles/{circle.id}/seat/part/p-piece", headers=HX).status_code == 401
+    assert app.test_client().post("/join", data={"code": code}).status_code == 404
+    assert keeper.get(f"/circles/{circle.id}").headers["Location"].endswith(f"/circles/{circle.id}/summary")
+    summary = json.loads(db.session.get(Circle, circle.id).summary)
+    assert summary["participants"] == ["Amira S."]
+
+
+@pytest.mark.parametrize("role,status", [("pastoral", 200), ("admin", 200), ("teacher", 403), ("support", 403)])
+def test_who_may_read_a_closed_circles_summary(app, world, role, status):
+    keeper = sign_in(app, world["keeper"])
+    keeper.post(f"/circles/{world['circle'].id}/close")
+    client = sign_in(app, make_staff(world["school"], roles=(role,)))
+    assert client.get(f"/circles/{world['circle'].id}/summary").status_code == status
+
+
+def test_one_device_mode_seats_the_group_and_takes_check_ins_on_the_shared_screen(app, world):
+    client = sign_in(app, world["keeper"])
+    client.post("/circles/new", data={"kind": "checkin", "group": world["group"].id, "one_device": "y"})
+    circle = db.session.scalar(select(Circle).where(Circle.one_device.is_(True)))
+    page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
+    assert "Amira S." in page and "Join this circle" not in page
+    client.post(f"/circles/{circle.id}/rounds", data={"kind": "checkin", "typed": "How are you?"})
+    ring = client.post(f"/circles/{circle.id}/turn", data={"turn": "pass", "version": 2}, headers=HX).get_data(as_text=True)
+    assert "Amira S., you have the talking piece" in ring and "Awful" in ring
+    after = client.post(f"/circles/{circle.id}/checkin", data={"value": 4}, headers=HX).get_data(as_text=True)
+    assert "Amira S., you have the talking piece" in after and "Awful" not in after
+    added = client.post(f"/circles/{circle.id}/seats", data={"name": "Visitor"}, follow_redirects=True)
+    assert "Visitor is in the circle" in added.get_data(as_text=True)
+
+
+def test_home_tiles_and_the_pupil_record(app, world):
+    client = sign_in(app, world["keeper"])
+    assert "Start a circle" in client.get("/").get_data(as_text=True)
+    device, _ = seated(app, world["circle"], world["pupils"][0])
+    client.post(f"/circles/{world['circle'].id}/close")
+    record = client.get(f"/pupils/{world['pupils'][0].id}").get_data(as_text=True)
+    assert "Took part in a morning / check-in circle" in record
+
+
+@pytest.fixture
+def csrf_config(app_config):
+    return {**app_config, "WTF_CSRF_ENABLED": True}
+
+
+def test_with_csrf_on_a_device_must_send_its_token(_schema, csrf_config):
+    from rrp_pwa import create_app
+    from tests.conftest import empty_tables
+
+    app = create_app(csrf_config)
+    with app.app_context():
+        empty_tables()
+        school = make_school()
+        keeper = make_staff(school)
+        circle = open_circle(keeper, "checkin", make_group(school, pupils=[make_pupil(school)], staff=[keeper]))
+        db.session.commit()
+        device = app.test_client()
+        names = device.get(f"/join/{join_token(circle, app.config['SECRET_KEY'])}").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', names).group(1)
+        pupil_id = circle.group.pupils[0].id
+        assert device.post(f"/join/{join_token(circle, app.config['SECRET_KEY'])}",
+                           data={"pupil": pupil_id}).status_code == 400
+        joined = device.post(f"/join/{join_token(circle, app.config['SECRET_KEY'])}",
+                             data={"pupil": pupil_id, "csrf_token": token})
+        assert joined.status_code == 302
+        page = device.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
+        header = re.search(r'X-CSRFToken": "([^"]+)"', page).group(1)
+        assert device.post(f"/circles/{circle.id}/seat/turn", data={"turn": "pass"}, headers=HX).status_code == 400
+        answer = device.post(f"/circles/{circle.id}/seat/turn", data={"turn": "pass", "version": 1},
+                             headers={**HX, "X-CSRFToken": header})
+        assert answer.status_code == 409, "a valid request reaches the rule (it is not their turn)"
+        db.session.remove()
+        empty_tables()
+        db.engine.dispose()
