@@ -22,6 +22,7 @@ PUBLIC_ENDPOINTS = {
     "pwa.service_worker",
     "pwa.offline",
     "pwa.healthz",
+    "mediation.sign_in", "mediation.badge_sign_in", "mediation.sign_out",  # peer mediators sign in without staff accounts
 }
 # Flask's own static file view: files under static/, no school data, no decorator possible.
 FLASK_STATIC = {"static"}
