@@ -1,7 +1,7 @@
 """Flask-Login wiring and the idle timeout for shared devices."""
 import time
 
-from flask import Flask, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
 from rrp_pwa.auth.permissions import wants_machine_answer
@@ -12,7 +12,19 @@ from rrp_pwa.extensions import login_manager
 def init_app(app: Flask) -> None:
     login_manager.user_loader(load_staff)
     login_manager.unauthorized_handler(unauthorized)
+    app.before_request_funcs.setdefault(None, []).insert(0, forget_previous_request)
     app.before_request(enforce_idle_timeout)
+
+
+def forget_previous_request() -> None:
+    """Work out who is signed in, and the CSRF token, from this request's own cookie.
+
+    Flask-Login and Flask-WTF cache both in ``g``, which lives as long as the app context; a
+    context that spans several requests (the test suite keeps one open; so does a streamed
+    response) would otherwise hand the previous request's user to the next.
+    """
+    g.pop("_login_user", None)
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
 
 def unauthorized():

@@ -5,14 +5,17 @@ import re
 
 import pytest
 from sqlalchemy import delete
+from werkzeug.security import generate_password_hash
 
 from rrp_pwa import create_app
 from rrp_pwa.config import database_url
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Group, Pupil, School, Staff
-from rrp_pwa.roster.directory import add_staff
 
 PASSWORD = "correct horse battery"
+# Hashed once, at a low scrypt cost, so a test that makes many staff doesn't spend seconds
+# hashing; the app's own hashing (add_staff, password reset) keeps the full cost.
+FIXTURE_PASSWORD_HASH = generate_password_hash(PASSWORD, method="scrypt:1024:8:1")
 
 
 @pytest.fixture(scope="session")
@@ -40,11 +43,20 @@ def empty_tables() -> None:
     db.session.commit()
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "app_config(**settings): extra app settings for one test "
+                                       "(e.g. @pytest.mark.app_config(WTF_CSRF_ENABLED=True))")
+
+
 @pytest.fixture
-def app_config(_schema) -> dict:
-    """Configuration for the test app; a test module may override this fixture."""
-    return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": _schema, "SECRET_KEY": "test-secret",
-            "WTF_CSRF_ENABLED": False, "SERVER_NAME": "rrp.test"}
+def app_config(_schema, request) -> dict:
+    """Configuration for the test app; a test module may override this fixture, and one test
+    may add settings with ``@pytest.mark.app_config(NAME=value)``."""
+    settings = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": _schema, "SECRET_KEY": "test-secret",
+                "WTF_CSRF_ENABLED": False, "SERVER_NAME": "rrp.test"}
+    for marker in reversed(list(request.node.iter_markers("app_config"))):
+        settings.update(marker.kwargs)
+    return settings
 
 
 @pytest.fixture
@@ -78,7 +90,10 @@ def make_school(name: str = "Brook Primary", slug: str | None = None) -> School:
 
 def make_staff(school: School, roles=("teacher",), email: str | None = None, name: str = "Sam Teacher") -> Staff:
     email = email or f"{'-'.join(roles)}.{db.session.query(Staff).count() + 1}@{school.slug}.example"
-    staff = add_staff(school, email, name, list(roles), PASSWORD)
+    staff = Staff(school_id=school.id, email=email.strip().lower(), name=name, active=True, session_epoch=0,
+                  password_hash=FIXTURE_PASSWORD_HASH)
+    staff.set_roles(list(roles))
+    db.session.add(staff)
     db.session.flush()
     return staff
 

@@ -133,7 +133,9 @@ def save_group(group: Group, name: str, kind: str, external_id: str | None = Non
     return group
 
 
-def set_group_members(group: Group, pupil_ids: list[int], staff_ids: list[int]) -> None:
-    """Replace the group's members with pupils and staff of the same school only."""
+def set_group_members(group: Group, pupil_ids: list[int] | None, staff_ids: list[int] | None) -> None:
+    """Replace the group's members with pupils and staff of the same school only (none ticked
+    empties the group)."""
+    pupil_ids, staff_ids = pupil_ids or [], staff_ids or []
     group.pupils = list(db.session.scalars(scoped(Pupil, group.school_id).where(Pupil.id.in_(pupil_ids))))
     group.staff = list(db.session.scalars(scoped(Staff, group.school_id).where(Staff.id.in_(staff_ids))))

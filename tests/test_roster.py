@@ -1,0 +1,401 @@
+"""The roster screens: who sees which pupils and groups, and what admins change.
+
+Role x route matrices check every roster route for every role; the form tests check that
+errors are shown beside the field and nothing typed is lost.
+"""
+import re
+
+import pytest
+from sqlalchemy import select
+
+from rrp_pwa.extensions import db
+from rrp_pwa.models import Group, Pupil, Staff
+from rrp_pwa.roster.directory import (
+    RosterError,
+    add_staff,
+    save_group,
+    save_pupil,
+    search_pupils,
+    set_group_members,
+    set_staff_active,
+    update_staff,
+    visible_groups,
+    visible_pupils,
+)
+from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
+
+ROLES = ("admin", "teacher", "support", "pastoral", "dsl")
+
+
+@pytest.fixture
+def school_roster(app):
+    """A school with a class taught by ``teacher`` (support assistant attached) and a class
+    taught by someone else; one pupil in each."""
+    school = make_school()
+    people = {role: make_staff(school, (role,), name=f"The {role}") for role in ROLES}
+    other_teacher = make_staff(school, ("teacher",), name="Other Teacher")
+    mine_pupil = make_pupil(school, "Amira", "Khan")
+    other_pupil = make_pupil(school, "Oliver", "Smith", year_group="Year 3")
+    mine = make_group(school, "Year 5 Cedar", pupils=[mine_pupil], staff=[people["teacher"], people["support"]])
+    other = make_group(school, "Year 3 Hazel", pupils=[other_pupil], staff=[other_teacher])
+    db.session.commit()
+    return {"school": school, "people": people, "mine_pupil": mine_pupil, "other_pupil": other_pupil,
+            "mine": mine, "other": other, "other_teacher": other_teacher}
+
+
+def route(name: str, roster: dict) -> str:
+    ids = {"pupil": roster["mine_pupil"].id, "other_pupil": roster["other_pupil"].id,
+           "group": roster["mine"].id, "other_group": roster["other"].id,
+           "staff": roster["other_teacher"].id}
+    return name.format(**ids)
+
+
+WHOLE_SCHOOL = {"admin", "pastoral", "dsl"}
+EVERYONE = set(ROLES)
+
+# (url, roles answered 200; everyone else gets the status in the third column)
+GET_MATRIX = [
+    ("/", EVERYONE, None),
+    ("/account", EVERYONE, None),
+    ("/pupils", EVERYONE, None),
+    ("/pupils?q=am", EVERYONE, None),
+    ("/groups", EVERYONE, None),
+    ("/pupils/{pupil}", EVERYONE, None),
+    ("/pupils/{other_pupil}", WHOLE_SCHOOL, 404),
+    ("/groups/{group}", EVERYONE, None),
+    ("/groups/{other_group}", WHOLE_SCHOOL, 404),
+    ("/admin/staff", {"admin"}, 403),
+    ("/admin/staff/new", {"admin"}, 403),
+    ("/admin/staff/{staff}", {"admin"}, 403),
+    ("/admin/pupils/new", {"admin"}, 403),
+    ("/admin/pupils/{pupil}/edit", {"admin"}, 403),
+    ("/admin/groups/new", {"admin"}, 403),
+    ("/admin/groups/{group}/edit", {"admin"}, 403),
+    ("/admin/groups/{group}/members", {"admin"}, 403),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("url,allowed,refused", GET_MATRIX)
+def test_get_matrix(client, auth, school_roster, role, url, allowed, refused):
+    auth.login(school_roster["people"][role])
+    response = client.get(route(url, school_roster))
+    assert response.status_code == (200 if role in allowed else refused)
+
+
+ADMIN_POSTS = [
+    ("/admin/staff/new", {"name": "New Person", "email": "new@brook.example", "roles": ["teacher"],
+                          "password": "a long passphrase"}),
+    ("/admin/staff/{staff}", {"name": "Renamed", "email": "renamed@brook.example", "roles": ["teacher"]}),
+    ("/admin/staff/{staff}/active", {"active": "0"}),
+    ("/admin/staff/{staff}/password", {"password": "a long passphrase"}),
+    ("/admin/pupils/new", {"given_name": "Zofia", "family_name": "Nowak"}),
+    ("/admin/pupils/{pupil}/edit", {"given_name": "Renamed", "family_name": "Khan"}),
+    ("/admin/pupils/{pupil}/archive", {"archived": "1"}),
+    ("/admin/groups/new", {"name": "Chess club", "kind": "club"}),
+    ("/admin/groups/{group}/edit", {"name": "Renamed", "kind": "class"}),
+    ("/admin/groups/{group}/members", {"pupils": [], "staff": []}),
+]
+
+
+def snapshot() -> list:
+    db.session.expire_all()
+    return [
+        sorted((s.name, s.email, s.active, s.session_epoch, s.password_hash) for s in db.session.scalars(select(Staff))),
+        sorted((p.given_name, p.family_name, p.archived) for p in db.session.scalars(select(Pupil))),
+        sorted((g.name, g.kind, len(g.pupils), len(g.staff)) for g in db.session.scalars(select(Group))),
+    ]
+
+
+@pytest.mark.parametrize("role", ["teacher", "support", "pastoral", "dsl"])
+@pytest.mark.parametrize("url,data", ADMIN_POSTS)
+def test_admin_changes_are_refused_to_other_roles(client, auth, school_roster, role, url, data):
+    auth.login(school_roster["people"][role])
+    before = snapshot()
+    assert client.post(route(url, school_roster), data=data).status_code == 403
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("url,data", ADMIN_POSTS)
+def test_admin_changes_are_made(client, auth, school_roster, url, data):
+    auth.login(school_roster["people"]["admin"])
+    before = snapshot()
+    response = client.post(route(url, school_roster), data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert snapshot() != before
+
+
+# What each role sees
+
+
+def listed_names(page: str) -> set[str]:
+    return set(re.findall(r'<a href="/(?:pupils|groups)/\d+">([^<]+)</a>', page))
+
+
+@pytest.mark.parametrize("role,expected", [
+    ("admin", {"Amira Khan", "Oliver Smith"}), ("pastoral", {"Amira Khan", "Oliver Smith"}),
+    ("dsl", {"Amira Khan", "Oliver Smith"}), ("teacher", {"Amira Khan"}), ("support", {"Amira Khan"}),
+])
+def test_pupil_list_shows_only_visible_pupils(client, auth, school_roster, role, expected):
+    auth.login(school_roster["people"][role])
+    assert listed_names(client.get("/pupils").get_data(as_text=True)) == expected
+
+
+@pytest.mark.parametrize("role,expected", [
+    ("admin", {"Year 5 Cedar", "Year 3 Hazel"}), ("teacher", {"Year 5 Cedar"}), ("support", {"Year 5 Cedar"}),
+])
+def test_group_list_shows_only_visible_groups(client, auth, school_roster, role, expected):
+    auth.login(school_roster["people"][role])
+    assert listed_names(client.get("/groups").get_data(as_text=True)) == expected
+
+
+def test_teacher_heading_says_my_groups(client, auth, school_roster):
+    auth.login(school_roster["people"]["teacher"])
+    assert "<h1>My groups</h1>" in client.get("/groups").get_data(as_text=True)
+
+
+def test_search_works_without_javascript_and_as_an_htmx_fragment(client, auth, school_roster):
+    auth.login(school_roster["people"]["admin"])
+    page = client.get("/pupils?q=oli")
+    assert "<h1>Pupils</h1>" in page.get_data(as_text=True)
+    assert listed_names(page.get_data(as_text=True)) == {"Oliver Smith"}
+    fragment = client.get("/pupils?q=oli", headers={"HX-Request": "true"})
+    body = fragment.get_data(as_text=True)
+    assert body.lstrip().startswith('<div id="pupil-results"') and "<html" not in body
+    assert listed_names(body) == {"Oliver Smith"}
+    assert "HX-Request" in fragment.headers["Vary"]
+    assert 'No pupils match "zz".' in client.get("/pupils?q=zz").get_data(as_text=True)
+
+
+def test_archived_pupils_are_hidden_unless_an_admin_asks(client, auth, school_roster):
+    school_roster["other_pupil"].archived = True
+    db.session.commit()
+    auth.login(school_roster["people"]["admin"])
+    assert listed_names(client.get("/pupils").get_data(as_text=True)) == {"Amira Khan"}
+    assert "Oliver Smith" in listed_names(client.get("/pupils?archived=1").get_data(as_text=True))
+
+
+def test_pastoral_cannot_ask_for_archived_pupils(client, auth, school_roster):
+    school_roster["other_pupil"].archived = True
+    db.session.commit()
+    auth.login(school_roster["people"]["pastoral"])
+    assert listed_names(client.get("/pupils?archived=1").get_data(as_text=True)) == {"Amira Khan"}
+
+
+# Forms: errors beside fields, nothing typed lost
+
+
+def test_pupil_form_keeps_what_was_typed(client, auth, school_roster):
+    auth.login(school_roster["people"]["admin"])
+    response = client.post("/admin/pupils/new", data={"given_name": "Zofia", "family_name": "",
+                                                      "preferred_name": "Zo", "year_group": "Year 2",
+                                                      "external_id": "UPN-77", "peer_mediator": "y"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="family_name-error">Enter the pupil&#39;s family name.<' in page
+    for typed in ('value="Zofia"', 'value="Zo"', 'value="Year 2"', 'value="UPN-77"'):
+        assert typed in page
+    assert re.search(r'id="peer_mediator"[^>]*checked|checked[^>]*id="peer_mediator"', page)
+    assert "Please check the highlighted field." in page
+
+
+def test_duplicate_mis_id_is_explained_beside_the_field(client, auth, school_roster):
+    school_roster["mine_pupil"].external_id = "UPN-1"
+    db.session.commit()
+    auth.login(school_roster["people"]["admin"])
+    response = client.post("/admin/pupils/new", data={"given_name": "Zofia", "family_name": "Nowak",
+                                                      "external_id": "UPN-1"})
+    assert response.status_code == 400
+    assert 'id="external_id-error">Another pupil already has that MIS id.<' in response.get_data(as_text=True)
+
+
+def test_staff_form_keeps_what_was_typed_and_explains_a_taken_email(client, auth, school_roster):
+    admin = school_roster["people"]["admin"]
+    auth.login(admin)
+    response = client.post("/admin/staff/new", data={"name": "Pat Doyle", "email": admin.email,
+                                                     "roles": ["support", "pastoral"], "password": "a long passphrase"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="email-error">Someone already signs in with that email.<' in page
+    assert 'value="Pat Doyle"' in page
+    assert re.search(r'checked[^>]*value="support"|value="support"[^>]*checked', page)
+    assert not re.search(r'checked[^>]*value="teacher"|value="teacher"[^>]*checked', page)
+
+
+def test_staff_form_needs_a_role_and_a_long_password(client, auth, school_roster):
+    auth.login(school_roster["people"]["admin"])
+    response = client.post("/admin/staff/new", data={"name": "Pat", "email": "not-an-email", "password": "short"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Choose at least one role." in page
+    assert "Enter an email address like name@school.org." in page
+    assert "Use at least 10 characters." in page
+    assert 'value="not-an-email"' in page
+
+
+def test_admin_adds_staff_who_can_then_sign_in(app, client, auth, school_roster):
+    auth.login(school_roster["people"]["admin"])
+    response = client.post("/admin/staff/new", data={"name": "Pat Doyle", "email": "Pat@Brook.example",
+                                                     "roles": ["support"], "password": "a long passphrase"})
+    assert response.headers["Location"] == "/admin/staff"
+    assert "Pat Doyle has been added." in client.get("/admin/staff").get_data(as_text=True)
+    other = app.test_client()
+    assert other.post("/sign-in", data={"email": "pat@brook.example", "password": "a long passphrase"}).status_code == 302
+
+
+def test_admin_sets_roles(client, auth, school_roster):
+    auth.login(school_roster["people"]["admin"])
+    teacher = school_roster["other_teacher"]
+    client.post(f"/admin/staff/{teacher.id}", data={"name": teacher.name, "email": teacher.email,
+                                                    "roles": ["teacher", "pastoral"]})
+    db.session.expire_all()
+    assert db.session.get(Staff, teacher.id).roles == {"teacher", "pastoral"}
+
+
+def test_admin_cannot_remove_their_own_admin_role(client, auth, school_roster):
+    admin = school_roster["people"]["admin"]
+    auth.login(admin)
+    response = client.post(f"/admin/staff/{admin.id}", data={"name": admin.name, "email": admin.email,
+                                                             "roles": ["teacher"]})
+    assert response.status_code == 400
+    assert "You can&#39;t remove your own admin role" in response.get_data(as_text=True)
+
+
+def test_admin_cannot_deactivate_themselves(client, auth, school_roster):
+    admin = school_roster["people"]["admin"]
+    auth.login(admin)
+    response = client.post(f"/admin/staff/{admin.id}/active", data={"active": "0"}, follow_redirects=True)
+    assert "You can&#39;t deactivate your own account." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Staff, admin.id).active
+
+
+def test_admin_reactivates_staff(client, auth, school_roster):
+    teacher = school_roster["other_teacher"]
+    teacher.active = False
+    db.session.commit()
+    auth.login(school_roster["people"]["admin"])
+    client.post(f"/admin/staff/{teacher.id}/active", data={"active": "1"})
+    db.session.expire_all()
+    assert db.session.get(Staff, teacher.id).active
+
+
+def test_admin_adds_and_edits_a_pupil(client, auth, school_roster):
+    auth.login(school_roster["people"]["admin"])
+    response = client.post("/admin/pupils/new", data={"given_name": " Zofia ", "family_name": "Nowak",
+                                                      "preferred_name": "", "year_group": "Year 2"})
+    pupil = db.session.scalar(select(Pupil).where(Pupil.given_name == "Zofia"))
+    assert response.headers["Location"] == f"/pupils/{pupil.id}"
+    assert pupil.preferred_name is None and pupil.external_id is None and pupil.archived is False
+    client.post(f"/admin/pupils/{pupil.id}/edit", data={"given_name": "Zofia", "family_name": "Nowak",
+                                                        "preferred_name": "Zo", "peer_mediator": "y"})
+    page = client.get(f"/pupils/{pupil.id}").get_data(as_text=True)
+    assert "<h1>Zo Nowak" in page and "<dt>Peer mediator</dt><dd>Yes</dd>" in page
+
+
+def test_admin_archives_and_restores_a_pupil(client, auth, school_roster):
+    pupil = school_roster["mine_pupil"]
+    auth.login(school_roster["people"]["admin"])
+    client.post(f"/admin/pupils/{pupil.id}/archive", data={"archived": "1"})
+    assert "archived</span>" in client.get(f"/pupils/{pupil.id}").get_data(as_text=True)
+    client.post(f"/admin/pupils/{pupil.id}/archive", data={"archived": "0"})
+    db.session.expire_all()
+    assert db.session.get(Pupil, pupil.id).archived is False
+
+
+def test_admin_adds_a_group_and_chooses_members(client, auth, school_roster):
+    auth.login(school_roster["people"]["admin"])
+    response = client.post("/admin/groups/new", data={"name": "Chess club", "kind": "club"})
+    group = db.session.scalar(select(Group).where(Group.name == "Chess club"))
+    assert response.headers["Location"] == f"/admin/groups/{group.id}/members"
+    members = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Pupils: Year 5" in members and "Amira Khan" in members
+    client.post(f"/admin/groups/{group.id}/members", data={
+        "pupils": [school_roster["mine_pupil"].id, school_roster["other_pupil"].id],
+        "staff": [school_roster["other_teacher"].id]})
+    page = client.get(f"/groups/{group.id}").get_data(as_text=True)
+    assert "Pupils (2)" in page and "Other Teacher" in page
+
+
+def test_members_page_ticks_current_members(client, auth, school_roster):
+    auth.login(school_roster["people"]["admin"])
+    page = client.get(f"/admin/groups/{school_roster['mine'].id}/members").get_data(as_text=True)
+    ticked = re.findall(r'<input checked id="[^"]+" name="pupils" type="checkbox" value="(\d+)"', page)
+    assert ticked == [str(school_roster["mine_pupil"].id)]
+
+
+def test_group_form_errors_beside_the_field(client, auth, school_roster):
+    auth.login(school_roster["people"]["admin"])
+    response = client.post("/admin/groups/new", data={"name": "", "kind": "club", "external_id": "G1"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="name-error">Enter a name for the group.<' in page and 'value="G1"' in page
+
+
+# Domain rules (no HTTP)
+
+
+def test_visible_pupils_and_groups(school_roster):
+    people = school_roster["people"]
+    for role in WHOLE_SCHOOL:
+        assert len(db.session.scalars(visible_pupils(people[role])).all()) == 2
+        assert len(db.session.scalars(visible_groups(people[role])).all()) == 2
+    for role in ("teacher", "support"):
+        assert db.session.scalars(visible_pupils(people[role])).all() == [school_roster["mine_pupil"]]
+        assert db.session.scalars(visible_groups(people[role])).all() == [school_roster["mine"]]
+    assert db.session.scalars(visible_pupils(school_roster["other_teacher"])).all() == [school_roster["other_pupil"]]
+
+
+def test_search_matches_the_start_of_any_name(school_roster):
+    everyone = visible_pupils(school_roster["people"]["admin"])
+    assert [p.given_name for p in search_pupils(everyone, "kh")] == ["Amira"]
+    assert [p.given_name for p in search_pupils(everyone, "amira khan")] == ["Amira"]
+    assert search_pupils(everyone, "mira") == []
+    assert len(search_pupils(everyone, "")) == 2
+
+
+def test_emails_are_unique_across_schools(school_roster):
+    other_school = make_school("Hill Academy")
+    with pytest.raises(RosterError) as taken:
+        add_staff(other_school, school_roster["people"]["admin"].email.upper(), "Copy", ["teacher"], PASSWORD)
+    assert taken.value.field == "email"
+
+
+def test_update_staff_rules(school_roster):
+    admin, teacher = school_roster["people"]["admin"], school_roster["other_teacher"]
+    with pytest.raises(RosterError):
+        update_staff(teacher, admin, "T", admin.email, ["teacher"])
+    with pytest.raises(RosterError):
+        update_staff(admin, admin, "A", admin.email, ["teacher"])
+    update_staff(teacher, admin, " Tess ", "TESS@brook.example", ["teacher", "nonsense"])
+    assert (teacher.name, teacher.email, teacher.roles) == ("Tess", "tess@brook.example", {"teacher"})
+
+
+def test_deactivating_bumps_the_session_epoch(school_roster):
+    admin, teacher = school_roster["people"]["admin"], school_roster["other_teacher"]
+    epoch = teacher.session_epoch
+    set_staff_active(teacher, admin, False)
+    assert teacher.active is False and teacher.session_epoch == epoch + 1
+    with pytest.raises(RosterError):
+        set_staff_active(admin, admin, False)
+
+
+def test_mis_ids_are_unique_within_a_school_only(school_roster):
+    school = school_roster["school"]
+    save_pupil(school_roster["mine_pupil"], "Amira", "Khan", external_id="UPN-1")
+    save_pupil(school_roster["mine_pupil"], "Amira", "Khan", external_id="UPN-1")
+    with pytest.raises(RosterError):
+        save_pupil(Pupil(school_id=school.id), "Zofia", "Nowak", external_id="UPN-1")
+    other = make_school("Hill Academy")
+    save_pupil(Pupil(school_id=other.id), "Zofia", "Nowak", external_id="UPN-1")
+    save_group(school_roster["mine"], "Year 5 Cedar", "class", "G-1")
+    with pytest.raises(RosterError):
+        save_group(Group(school_id=school.id), "Copy", "class", "G-1")
+
+
+def test_set_group_members_ignores_other_schools(school_roster):
+    other = make_school("Hill Academy")
+    stranger, outsider = make_pupil(other, "Kofi", "Mensah"), make_staff(other, ("teacher",))
+    group = school_roster["mine"]
+    set_group_members(group, [school_roster["other_pupil"].id, stranger.id], [outsider.id])
+    assert group.pupils == [school_roster["other_pupil"]] and group.staff == []
