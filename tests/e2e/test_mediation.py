@@ -1,0 +1,150 @@
+"""Peer mediation in real Chromium: the mediation lead sets a mediator's PIN, two mediators sign
+in on a shared tablet and run a mediation through every step with two pupils, press "Get an
+adult" (the on-duty member of staff's home screen shows it live and they answer), finish, and
+the lead reviews the record. axe-core checks every screen visited."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from rrp_pwa.extensions import db
+from rrp_pwa.mediation.accounts import set_mediator_login
+from tests.conftest import PASSWORD, make_pupil, make_school, make_staff
+from tests.e2e.conftest import PHONE, TABLET, assert_accessible
+
+
+@pytest.fixture
+def brook(data_app):
+    school = make_school()
+    lead = make_staff(school, ("pastoral",), name="Pat Lead")
+    duty = make_staff(school, ("support",), name="Sam Duty")
+    make_pupil(school, "Ava", "Brown", peer_mediator=True)
+    leo = make_pupil(school, "Leo", "Cole", peer_mediator=True)
+    make_pupil(school, "Amira", "Khan")
+    make_pupil(school, "Ben", "Jones")
+    set_mediator_login(leo, "leo.c", "1357")
+    db.session.commit()
+    return {"lead": lead.email, "duty": duty.email}
+
+
+def staff_sign_in(page, url, email, axe):
+    page.goto(url + "/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name=re.compile("Hello")).wait_for()
+    assert_accessible(axe, page)
+
+
+def mediator_sign_in(page, username, pin, axe):
+    page.get_by_label("Your username").fill(username)
+    page.get_by_label("Your PIN").fill(pin)
+    assert_accessible(axe, page)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def next_screen(page, button, heading, axe):
+    page.get_by_role("button", name=button).click()
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    assert_accessible(axe, page)
+
+
+def test_a_peer_mediation_from_pin_to_review(live_server, brook, browser, axe):
+    url = live_server.url
+    lead = browser.new_context(viewport=TABLET).new_page()
+    staff_sign_in(lead, url, brook["lead"], axe)
+    lead.get_by_role("link", name=re.compile("^Peer mediation")).click()
+    assert_accessible(axe, lead)
+    lead.get_by_role("link", name="Mediators, PINs and badges").click()
+    assert_accessible(axe, lead)
+    lead.get_by_role("link", name="Set up Ava").click()
+    assert_accessible(axe, lead)
+    lead.get_by_label("Username").fill("ava.b")
+    lead.get_by_label("New PIN").fill("4821")
+    lead.get_by_role("button", name="Save username and PIN").click()
+    expect(lead.get_by_role("status")).to_contain_text("Ava B. can now sign in as")
+    assert_accessible(axe, lead)
+    lead.get_by_role("link", name="Print all badges").click()
+    expect(lead.get_by_role("img", name="Sign-in code for Ava B.")).to_be_visible()
+    assert_accessible(axe, lead)
+
+    duty = browser.new_context(viewport=PHONE).new_page()
+    staff_sign_in(duty, url, brook["duty"], axe)
+    duty.get_by_role("link", name=re.compile("^Mediation duty")).click()
+    duty.get_by_role("button", name="I'm on duty today").click()
+    expect(duty.get_by_text("You are on duty for peer mediation today.")).to_be_visible()
+    assert_accessible(axe, duty)
+    duty.get_by_role("link", name="Home").click()
+    alerts = duty.locator("#mediation-alert-list")
+    expect(alerts).to_contain_text("No mediators need an adult right now.")
+    assert_accessible(axe, duty)
+
+    tablet = browser.new_context(viewport=TABLET).new_page()
+    tablet.goto(url + "/sign-in/mediator")
+    mediator_sign_in(tablet, "ava.b", "4821", axe)
+    expect(tablet.get_by_role("heading", name="Hello, Ava B.!")).to_be_visible()
+    assert_accessible(axe, tablet)
+    tablet.get_by_role("link", name="Add my partner").click()
+    mediator_sign_in(tablet, "leo.c", "1357", axe)
+    expect(tablet.get_by_role("heading", name="Hello, Ava B. and Leo C.!")).to_be_visible()
+    tablet.get_by_label("Where are you? (optional)").fill("the library")
+    next_screen(tablet, "Start a mediation", "Who is here?", axe)
+
+    tablet.get_by_label("Type a first name").fill("Ami")
+    tablet.get_by_role("button", name=re.compile("Choose Amira K.")).click()
+    tablet.get_by_label("Type a first name").fill("Ben")
+    tablet.get_by_role("button", name=re.compile("Choose Ben J.")).click()
+    expect(tablet.get_by_text("Ben J.", exact=True)).to_be_visible()
+    assert_accessible(axe, tablet)
+    next_screen(tablet, "Next: ground rules", "Ground rules", axe)
+    tablet.get_by_role("button", name="Amira K.: I agree").click()
+    tablet.get_by_role("button", name="Ben J.: I agree").click()
+    expect(tablet.get_by_text("Agreed")).to_have_count(2)
+    next_screen(tablet, "Next: tell your stories", "Tell your stories", axe)
+    tablet.get_by_label("Key words from Amira K.'s story").fill("ball, called names")
+
+    tablet.get_by_role("button", name="Get an adult").click()
+    expect(tablet.get_by_role("heading", name="An adult is coming")).to_be_visible()
+    expect(tablet.get_by_text("can't be kept a secret")).to_be_visible()
+    assert_accessible(axe, tablet)
+    expect(alerts).to_contain_text("Mediators need an adult in the library", timeout=5000)
+    expect(alerts).to_contain_text("Ava B. and Leo C.")
+    assert_accessible(axe, duty)
+    duty.get_by_role("button", name="I'm on my way").click()
+    expect(alerts).to_contain_text("Sam Duty is on the way")
+    expect(tablet.get_by_text("Sam Duty is on the way.")).to_be_visible(timeout=10000)
+    assert_accessible(axe, tablet)
+    next_screen(tablet, "The adult is here - carry on", "Tell your stories", axe)
+    expect(alerts).to_contain_text("No mediators need an adult right now.", timeout=5000)
+
+    tablet.get_by_label("Key words from Amira K.'s story").fill("ball, called names")
+    tablet.get_by_label("Key words from Ben J.'s story").fill("my turn")
+    next_screen(tablet, "Next: feelings", "Feelings", axe)
+    tablet.get_by_role("group", name="How does Amira K. feel?").get_by_label("Angry").check()
+    tablet.get_by_role("group", name="How does Ben J. feel?").get_by_label("Left out").check()
+    next_screen(tablet, "Next: ideas", "Ideas", axe)
+    tablet.get_by_label("Ideas to make things right").fill("Take turns with the ball")
+    next_screen(tablet, "Next: agreement", "Agreement", axe)
+    tablet.get_by_label("What will Amira K. do?").fill("Give Ben a turn with the ball")
+    tablet.get_by_label("What will Ben J. do?").fill("Use kind words")
+    next_screen(tablet, "Save the agreements", "Agreement", axe)
+    tablet.get_by_role("button", name="Amira K.: I agree").click()
+    tablet.get_by_role("button", name="Ben J.: I agree").click()
+    expect(tablet.get_by_text("Agreed")).to_have_count(2)
+    assert_accessible(axe, tablet)
+    tablet.get_by_role("button", name="Finish the mediation").click()
+    expect(tablet.get_by_role("status")).to_contain_text("Well done!")
+    expect(tablet.get_by_role("heading", name="Hello, peer mediator!")).to_be_visible()
+    assert_accessible(axe, tablet)
+
+    lead.get_by_role("link", name="Home").click()
+    lead.get_by_role("link", name=re.compile("^Peer mediation")).click()
+    lead.get_by_role("link", name="Review: Amira K. and Ben J.").click()
+    expect(lead.get_by_text("Give Ben a turn with the ball (agreed)")).to_be_visible()
+    expect(lead.get_by_text("ball, called names")).to_be_visible()
+    assert_accessible(axe, lead)
+    lead.get_by_label("Review note (optional)").fill("Checked in with both at the end of lunch.")
+    lead.get_by_role("button", name="Mark reviewed").click()
+    expect(lead.get_by_text("Every mediation has been reviewed.")).to_be_visible()
+    expect(lead.get_by_role("link", name="Amira K. and Ben J.")).to_be_visible()
+    assert_accessible(axe, lead)
