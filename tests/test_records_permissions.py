@@ -1,0 +1,147 @@
+"""Who reads which restorative record: every role against every record page and the pupil timeline.
+
+Admin, pastoral and DSL read everything of their school; a teacher reads records about pupils in
+their groups; support staff read what they logged; only the DSL reads concerns.
+"""
+from datetime import date, timedelta
+
+import pytest
+
+from rrp_pwa.agreements.rules import review_agreement
+from rrp_pwa.conversations.chats import record_quick_chat
+from rrp_pwa.conversations.restorative import finish, start_conversation
+from rrp_pwa.extensions import db
+from rrp_pwa.safeguarding.concerns import raise_concern
+from rrp_pwa.models.roster import Pupil, Staff
+from tests.conftest import PASSWORD, make_group, make_pupil, make_school
+
+_HASHED = {}
+
+
+def make_staff(school, roles, name="Sam Staff") -> Staff:
+    """A member of staff with a password hashed once per run: this matrix signs in hundreds of times."""
+    if "hash" not in _HASHED:
+        probe = Staff()
+        probe.set_password(PASSWORD)
+        _HASHED["hash"] = probe.password_hash
+    email = f"{'-'.join(roles)}.{db.session.query(Staff).count() + 1}@{school.slug}.example"
+    staff = Staff(school_id=school.id, email=email, name=name, password_hash=_HASHED["hash"], active=True,
+                  session_epoch=0)
+    staff.set_roles(roles)
+    db.session.add(staff)
+    db.session.flush()
+    return staff
+
+VIEWERS = ("admin", "pastoral", "dsl", "teacher_of_group", "teacher_other", "support_author",
+           "support_in_group", "support_other")
+READS_ALL = {"admin", "pastoral", "dsl", "teacher_of_group"}
+OPENS_PUPIL_PAGE = READS_ALL | {"support_in_group"}
+
+
+@pytest.fixture
+def world(app):
+    """One pupil with a chat, a conversation, a conference, agreements, a review and a concern."""
+    school = make_school()
+    people = {"admin": make_staff(school, ("admin",)), "pastoral": make_staff(school, ("pastoral",), name="Pat Lead"),
+              "dsl": make_staff(school, ("dsl",)), "teacher_of_group": make_staff(school, ("teacher",)),
+              "teacher_other": make_staff(school, ("teacher",)), "support_author": make_staff(school, ("support",)),
+              "support_in_group": make_staff(school, ("support",)), "support_other": make_staff(school, ("support",))}
+    amira = make_pupil(school)
+    make_group(school, pupils=[amira], staff=[people["teacher_of_group"], people["support_in_group"]])
+    chat = record_quick_chat(school.id, people["support_author"], [amira], "Left out", "Field")
+    talk = start_conversation(school.id, people["pastoral"], "conversation", [(amira, "harmed")])
+    conference = start_conversation(school.id, people["pastoral"], "conference", [(amira, "harmed")],
+                                    adults=[("Mr Khan", "parent_carer")])
+    db.session.flush()
+    agreement = finish(talk, people["pastoral"], "Amira will tell an adult", [talk.participants[0].id],
+                       review_on=date.today() + timedelta(days=3))
+    finish(conference, people["pastoral"], "Weekly check-in with Mr Khan", [conference.participants[1].id],
+           review_meeting_on=date.today() + timedelta(days=3))
+    db.session.flush()
+    review_agreement(agreement, "partly_kept", "Mostly", people["pastoral"])
+    concern = raise_concern(school.id, "Bruise on arm", "chat", pupil=amira, raised_by_staff=people["support_author"])
+    db.session.add(concern)
+    db.session.commit()
+    urls = {"chat": f"/chats/{chat.id}", "conversation": f"/conversations/{talk.id}",
+            "conference": f"/conversations/{conference.id}", "agreement": f"/agreements/{agreement.id}",
+            "concern": f"/safeguarding/concerns/{concern.id}", "pupil": f"/pupils/{amira.id}"}
+    return people, urls
+
+
+def expected(viewer: str, record: str) -> int:
+    if record == "concern":
+        return 200 if viewer == "dsl" else 403
+    if record == "pupil":
+        return 200 if viewer in OPENS_PUPIL_PAGE else 404
+    if record == "chat" and viewer == "support_author":
+        return 200
+    return 200 if viewer in READS_ALL else 404
+
+
+@pytest.mark.parametrize("record", ["chat", "conversation", "conference", "agreement", "concern", "pupil"])
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_every_role_against_every_record_page(client, auth, world, viewer, record):
+    people, urls = world
+    auth.login(staff=people[viewer])
+    response = client.get(urls[record])
+    assert response.status_code == expected(viewer, record)
+    if response.status_code != 200:
+        page = response.get_data(as_text=True)
+        assert "Bruise on arm" not in page and "Amira will tell an adult" not in page
+
+
+@pytest.mark.parametrize("viewer", sorted(OPENS_PUPIL_PAGE))
+def test_every_role_against_the_pupil_timeline(client, auth, world, viewer):
+    people, urls = world
+    auth.login(staff=people[viewer])
+    timeline = client.get(urls["pupil"]).get_data(as_text=True)
+    reads_all = viewer in READS_ALL
+    assert ("Quick chat: Left out, Field" in timeline) is reads_all
+    assert ("Restorative conversation" in timeline) is reads_all
+    assert ("Conference" in timeline) is reads_all
+    assert ("Agreement: Amira will tell an adult" in timeline) is reads_all
+    assert ("Agreement review: Partly kept" in timeline) is reads_all
+    assert ("Safeguarding concern raised" in timeline) is (viewer == "dsl")
+    assert "Bruise on arm" not in timeline
+
+
+def test_support_staff_see_what_they_logged_on_the_timeline(client, auth, world):
+    people, urls = world
+    assistant = people["support_in_group"]
+    amira_id = int(urls["pupil"].rsplit("/", 1)[1])
+    record_quick_chat(assistant.school_id, assistant, [db.session.get(Pupil, amira_id)], "Physical", "Dining hall")
+    db.session.commit()
+    auth.login(staff=assistant)
+    timeline = client.get(urls["pupil"]).get_data(as_text=True)
+    assert "Quick chat: Physical, Dining hall" in timeline and "Left out, Field" not in timeline
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_pupil_page_buttons(client, auth, world, viewer):
+    people, urls = world
+    if viewer not in OPENS_PUPIL_PAGE:
+        return
+    auth.login(staff=people[viewer])
+    page = client.get(urls["pupil"]).get_data(as_text=True)
+    assert "Log a chat" in page and "Raise a concern" in page
+    assert ("Start a conversation" in page) is (not viewer.startswith("support"))
+
+
+def test_another_school_reads_nothing(client, auth, world):
+    _, urls = world
+    other = make_school("Hill High")
+    for roles in (("admin",), ("dsl",), ("pastoral",)):
+        auth.login(staff=make_staff(other, roles))
+        for record in ("chat", "conversation", "conference", "agreement", "concern", "pupil"):
+            refused = 403 if record == "concern" and roles != ("dsl",) else 404
+            assert client.get(urls[record]).status_code == refused, (roles, record)
+        auth.logout()
+
+
+@pytest.mark.parametrize("headers", [{"HX-Request": "true"}, {"Accept": "application/json"}])
+def test_anonymous_machine_requests_get_a_status_not_a_page(client, world, headers):
+    _, urls = world
+    for record in ("chat", "conversation", "agreement", "concern"):
+        assert client.get(urls[record], headers=headers).status_code == 401
+    assert client.get("/pick-pupils?q=am", headers=headers).status_code == 401
+    assert client.get(urls["chat"]).status_code == 302
