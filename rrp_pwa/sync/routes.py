@@ -1,6 +1,7 @@
 """Admin screens for the school record: roster import, API tokens, webhooks, exports; and the APIs."""
 from flask import current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from rrp_pwa.auth.permissions import staff_required
@@ -13,6 +14,7 @@ from rrp_pwa.sync.api_auth import token_required
 from rrp_pwa.records.actions import add_pupil_action
 from rrp_pwa.sync.exports import ExportError, pupil_export, pupil_records, school_records, to_csv
 from rrp_pwa.sync.feed import BadCursor, event_json, read_feed
+from rrp_pwa.sync.ingest import ItemRejected, capture_options, ingest
 from rrp_pwa.sync.forms import ConfirmForm, ExportRangeForm, RosterConfirmForm, RosterUploadForm, TokenForm, WebhookForm
 from rrp_pwa.sync.oneroster import OneRosterInvalid, import_roster
 from rrp_pwa.sync.tokens import create_token, revoke_token
@@ -27,6 +29,8 @@ HUB_LINKS = [
     Tile("Webhooks", "Tell your connector the moment a record is made, signed so it can trust it.", "sync.webhooks"),
     Tile("Export records", "Every record between two dates as a spreadsheet (CSV).", "sync.school_export"),
 ]
+for role in ("support", "teacher"):
+    add_tiles(role, Tile("Record offline", "Quick chats and check-ins that save even with no signal.", "sync.capture"))
 add_tiles("pastoral", Tile("Export records", "Every record between two dates as a spreadsheet (CSV).",
                            "sync.school_export"))
 EXPORT_ROLES = ("admin", "pastoral", "dsl")
@@ -201,3 +205,34 @@ def csv_download(body: str, filename: str):
 def no_store(response):
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# Offline capture
+
+@bp.route("/capture")
+@staff_required()
+def capture():
+    """The page that makes quick chats and check-ins with or without a connection."""
+    return render_template("sync/capture.html")
+
+
+@bp.route("/api/v1/capture")
+@staff_required()
+def capture_data():
+    """Pupils this person may see (ids and names only), chips and the check-in scale, for offline use."""
+    response = jsonify({**capture_options(current_user), "csrf_token": generate_csrf()})
+    return no_store(response)
+
+
+@bp.route("/api/v1/sync", methods=["POST"])
+@staff_required()
+def sync_outbox():
+    """A batch from a device's outbox: each item answered created, duplicate or rejected + reason."""
+    body = request.get_json(silent=True)
+    items = body.get("items") if isinstance(body, dict) else None
+    try:
+        results = ingest(current_user, items)
+    except ItemRejected as exc:
+        return jsonify(error="bad_batch", message=str(exc)), 400
+    db.session.commit()
+    return jsonify(results=[r.as_json() for r in results])

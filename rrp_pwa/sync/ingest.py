@@ -1,0 +1,172 @@
+"""Records made offline arrive here in batches from a device's outbox.
+
+Rules:
+- Each item is checked and stored on its own (in a savepoint): one bad item never blocks the rest.
+- An item is identified by the UUID the device gave it. The first time a UUID arrives the record
+  is created; every later send of it (a retry after a lost answer, a second device) answers
+  ``duplicate`` and changes nothing, so the device may forget the item. Two sends racing each
+  other are settled by the unique (school, UUID) receipt.
+- A ``rejected`` item carries a reason the user reads beside it to fix it; the device keeps it.
+- Pupils must be ones the sender may see (the same list the device was given to pick from).
+"""
+from __future__ import annotations
+
+import uuid as uuid_module
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from rrp_pwa.checkins.rules import CheckInError, record_checkin
+from rrp_pwa.checkins.scales import DEFAULT_SCALE, SCALES
+from rrp_pwa.conversations.chats import ChatError, chips_for, record_quick_chat
+from rrp_pwa.extensions import db
+from rrp_pwa.mediation.flow import MediationError, record_mediation
+from rrp_pwa.models import Pupil, Staff
+from rrp_pwa.models.sync import SyncReceipt
+from rrp_pwa.roster.directory import visible_pupils
+
+MAX_BATCH = 100
+KINDS = ("chat", "checkin", "mediation")
+
+
+class ItemRejected(Exception):
+    """The item can't be stored as it is; the message tells the user what to fix."""
+
+
+@dataclass(frozen=True)
+class Result:
+    uuid: str
+    status: str               # created, duplicate, rejected
+    reason: str | None = None
+    record_id: int | None = None
+
+    def as_json(self) -> dict:
+        body: dict[str, Any] = {"uuid": self.uuid, "status": self.status}
+        if self.reason:
+            body["reason"] = self.reason
+        if self.record_id is not None:
+            body["id"] = self.record_id
+        return body
+
+
+def ingest(staff: Staff, items: list[Any]) -> list[Result]:
+    """Store each item of the batch once; the caller commits. Answers one Result per item, in order."""
+    if not isinstance(items, list) or len(items) > MAX_BATCH:
+        raise ItemRejected(f"Send a list of at most {MAX_BATCH} items.")
+    return [_one(staff, item) for item in items]
+
+
+def _one(staff: Staff, item: Any) -> Result:
+    raw_uuid = str(item.get("uuid", "")) if isinstance(item, dict) else ""
+    try:
+        client_uuid = str(uuid_module.UUID(raw_uuid))
+    except ValueError:
+        return Result(raw_uuid[:36], "rejected", "This item has no valid id; make it again.")
+    receipt = _receipt(staff.school_id, client_uuid)
+    if receipt is not None:
+        return Result(client_uuid, "duplicate", record_id=receipt.record_id)
+    savepoint = db.session.begin_nested()
+    try:
+        kind = item.get("kind")
+        if kind not in KINDS:
+            raise ItemRejected("Unknown kind of record.")
+        record = HANDLERS[kind](staff, item.get("data") or {}, _made_at(item.get("made_at")), client_uuid)
+        db.session.add(SyncReceipt(school_id=staff.school_id, client_uuid=client_uuid, kind=kind,
+                                   record_id=record.id, staff_id=staff.id))
+        db.session.flush()
+    except ItemRejected as exc:
+        savepoint.rollback()
+        return Result(client_uuid, "rejected", str(exc))
+    except IntegrityError:
+        savepoint.rollback()  # the same UUID was stored by a concurrent send a moment ago
+        receipt = _receipt(staff.school_id, client_uuid)
+        return Result(client_uuid, "duplicate", record_id=receipt.record_id if receipt else None)
+    savepoint.commit()
+    return Result(client_uuid, "created", record_id=record.id)
+
+
+def _receipt(school_id: int, client_uuid: str) -> SyncReceipt | None:
+    return db.session.scalar(select(SyncReceipt).where(SyncReceipt.school_id == school_id,
+                                                       SyncReceipt.client_uuid == client_uuid))
+
+
+def _made_at(value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ItemRejected("The time this was made is not readable; make it again.") from None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _pupils(staff: Staff, ids: Any, at_least: int = 1) -> list[Pupil]:
+    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+        raise ItemRejected("Choose the pupil again.")
+    wanted = list(dict.fromkeys(ids))
+    found = {p.id: p for p in db.session.scalars(visible_pupils(staff).where(Pupil.id.in_(wanted)))}
+    if len(found) != len(wanted):
+        raise ItemRejected("One of these pupils isn't on your list any more. Choose them again.")
+    if len(wanted) < at_least:
+        raise ItemRejected("Choose at least one pupil." if at_least == 1 else f"Choose {at_least} pupils.")
+    return [found[i] for i in wanted]
+
+
+def _chat(staff: Staff, data: dict, made_at: datetime | None, client_uuid: str):
+    try:
+        return _flushed(record_quick_chat(staff.school_id, staff, _pupils(staff, data.get("pupil_ids")),
+                                          data.get("what"), data.get("where"), agreed=data.get("agreed"),
+                                          note=data.get("note"), happened_at=made_at, client_uuid=client_uuid))
+    except ChatError as exc:
+        raise ItemRejected(str(exc)) from None
+
+
+def _checkin(staff: Staff, data: dict, made_at: datetime | None, client_uuid: str):
+    (pupil,) = _pupils(staff, [data.get("pupil_id")])
+    try:
+        checkin = record_checkin(staff.school_id, staff.school.checkin_scale, data.get("value"), "staff",
+                                 pupil=pupil, word=data.get("word"), recorded_by=staff, follow_up_staff=staff,
+                                 client_uuid=client_uuid)
+    except CheckInError as exc:
+        raise ItemRejected(str(exc)) from None
+    if made_at is not None and made_at <= datetime.now(timezone.utc):
+        checkin.created_at = made_at
+    return _flushed(checkin)
+
+
+def _mediation(staff: Staff, data: dict, made_at: datetime | None, client_uuid: str):
+    """A finished peer mediation typed up by the member of staff on duty."""
+    mediators = _pupils(staff, data.get("mediator_ids"))
+    parties = _pupils(staff, data.get("party_ids"), at_least=2)
+    agreements = {int(k): str(v) for k, v in (data.get("agreements") or {}).items() if str(k).isdigit()}
+    try:
+        return _flushed(record_mediation(staff.school_id, mediators, parties, agreements=agreements,
+                                         place=data.get("place"), outcome=data.get("outcome") or "agreed",
+                                         started_at=made_at, client_uuid=client_uuid))
+    except MediationError as exc:
+        raise ItemRejected(str(exc)) from None
+
+
+def _flushed(record):
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+HANDLERS = {"chat": _chat, "checkin": _checkin, "mediation": _mediation}
+
+
+def capture_options(staff: Staff) -> dict:
+    """What a device needs to make records offline: the pupils this person may see (ids and
+    display names only), the school's chat chips and its check-in scale."""
+    pupils = db.session.scalars(visible_pupils(staff).where(Pupil.archived.is_(False))
+                                .order_by(Pupil.given_name, Pupil.family_name))
+    scale = SCALES.get(staff.school.checkin_scale) or SCALES[DEFAULT_SCALE]
+    return {"staff_id": staff.id,
+            "pupils": [{"id": p.id, "name": p.display_name} for p in pupils],
+            "chips": {kind: chips_for(staff.school_id, kind) for kind in ("what", "where", "agreed")},
+            "scale": {"key": scale.key, "question": scale.question,
+                      "options": [{"value": o.value, "label": o.label, "symbol": o.symbol} for o in scale.options]}}

@@ -1,0 +1,394 @@
+// RRP offline outbox: records made with no signal wait in IndexedDB and are sent when possible.
+// Each record gets a crypto.randomUUID() when it is made; the server stores a UUID once, so a
+// record sent twice (lost answer, retry, Background Sync and page at once) is still one record.
+// An item leaves this device only after the server answers "created" or "duplicate"; a
+// "rejected" item stays, with the reason beside it, until the user sends it again or discards it.
+// No inline script (strict CSP): this file finds its page by data attributes.
+(function () {
+  "use strict";
+
+  var DB_NAME = "rrp-outbox";
+  var CAPTURE_CACHE = "rrp-capture";
+  var MAX_DELAY = 60000;
+  var page = document.querySelector("[data-outbox-page]");
+  var captureUrl = (page && page.getAttribute("data-capture-url")) || "/api/v1/capture";
+  var syncUrl = (page && page.getAttribute("data-sync-url")) || "/api/v1/sync";
+  var state = { sending: false, failures: 0, timer: null, staffId: null, csrf: null, items: [] };
+
+  // IndexedDB: "items" (the outbox, by uuid) and "meta" (the cached pupil list, the CSRF token).
+  function openDb() {
+    return new Promise(function (resolve, reject) {
+      var request = indexedDB.open(DB_NAME, 1);
+      request.onupgradeneeded = function () {
+        request.result.createObjectStore("items", { keyPath: "uuid" });
+        request.result.createObjectStore("meta", { keyPath: "key" });
+      };
+      request.onsuccess = function () { resolve(request.result); };
+      request.onerror = function () { reject(request.error); };
+    });
+  }
+
+  function store(name, mode, work) {
+    return openDb().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var transaction = db.transaction(name, mode);
+        var result = work(transaction.objectStore(name));
+        transaction.oncomplete = function () { db.close(); resolve(result && result.result); };
+        transaction.onerror = function () { db.close(); reject(transaction.error); };
+      });
+    });
+  }
+
+  var outbox = {
+    all: function () { return store("items", "readonly", function (s) { return s.getAll(); }); },
+    put: function (item) { return store("items", "readwrite", function (s) { s.put(item); }); },
+    remove: function (uuid) { return store("items", "readwrite", function (s) { s.delete(uuid); }); }
+  };
+  var meta = {
+    get: function (key) {
+      return store("meta", "readonly", function (s) { return s.get(key); }).then(function (row) { return row && row.value; });
+    },
+    set: function (key, value) { return store("meta", "readwrite", function (s) { s.put({ key: key, value: value }); }); },
+    remove: function (key) { return store("meta", "readwrite", function (s) { s.delete(key); }); }
+  };
+
+  function pageCsrf() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function mine(item) { return state.staffId !== null && item.staffId === state.staffId; }
+
+  // The header badge: "N waiting to sync", on this page and on any page that loads this file.
+  function badges() {
+    var found = Array.prototype.slice.call(document.querySelectorAll("[data-outbox-count]"));
+    if (!page) {
+      var topbar = document.querySelector(".topbar");
+      var badge = document.querySelector(".outbox-badge");
+      if (topbar && !badge) {
+        badge = document.createElement("p");
+        badge.className = "outbox-badge";
+        badge.setAttribute("role", "status");
+        badge.setAttribute("data-outbox-count", "");
+        topbar.appendChild(badge);
+        found.push(badge);
+      }
+    }
+    return found;
+  }
+
+  function setText(selector, text) {
+    var node = document.querySelector(selector);
+    if (node) node.textContent = text;
+  }
+
+  function render() {
+    var waiting = state.items.filter(mine);
+    badges().forEach(function (node) {
+      node.textContent = waiting.length + " waiting to sync";
+      node.hidden = !page && waiting.length === 0;
+    });
+    setText("[data-connection]", navigator.onLine ? "Online" : "Offline: saving on this device");
+    var list = document.querySelector("[data-outbox-list]");
+    if (!list) return;
+    list.textContent = "";
+    waiting.forEach(function (item) {
+      var row = document.createElement("li");
+      row.className = "row" + (item.status === "rejected" ? " outbox-item-rejected" : "");
+      var label = document.createElement("span");
+      label.textContent = item.summary + (item.status === "rejected" ? " · not accepted" : " · waiting");
+      row.appendChild(label);
+      if (item.status === "rejected") {
+        var reason = document.createElement("span");
+        reason.className = "outbox-reason";
+        reason.textContent = item.reason || "The school's system did not accept this.";
+        row.appendChild(reason);
+        var actions = document.createElement("span");
+        actions.className = "outbox-actions";
+        actions.appendChild(button("Send again", "retry", item));
+        actions.appendChild(button("Discard", "discard", item));
+        row.appendChild(actions);
+      }
+      list.appendChild(row);
+    });
+  }
+
+  function button(text, action, item) {
+    var node = document.createElement("button");
+    node.type = "button";
+    node.className = "button" + (action === "discard" ? " danger" : "");
+    node.textContent = text;
+    node.setAttribute("aria-label", text + ": " + item.summary);
+    node.setAttribute("data-outbox-action", action);
+    node.setAttribute("data-uuid", item.uuid);
+    return node;
+  }
+
+  function reload() {
+    return outbox.all().then(function (items) {
+      state.items = items.sort(function (a, b) { return a.made_at < b.made_at ? -1 : 1; });
+      render();
+      return state.items;
+    });
+  }
+
+  // Pupils, chips and the scale: fetched online, kept in IndexedDB for offline picking.
+  function refreshCapture() {
+    return fetch(captureUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("status " + response.status);
+        return response.json();
+      })
+      .then(function (data) {
+        state.csrf = data.csrf_token;
+        delete data.csrf_token;
+        return meta.set("capture", data).then(function () { return meta.set("csrf", state.csrf); })
+          .then(function () { return data; });
+      })
+      .catch(function () { return meta.get("capture"); })
+      .then(function (data) {
+        if (data) {
+          state.staffId = data.staff_id;
+          fillPickers(data);
+        } else {
+          setText("[data-pupils-message]", "Connect once to load your pupils; after that this page works offline.");
+        }
+        return data;
+      });
+  }
+
+  function fillPickers(data) {
+    document.querySelectorAll("select[data-pupils]").forEach(function (select) {
+      var chosen = select.value;
+      while (select.options.length > 1) select.remove(1);
+      data.pupils.forEach(function (pupil) {
+        select.add(new Option(pupil.name, String(pupil.id)));
+      });
+      select.value = chosen;
+    });
+    document.querySelectorAll("[data-chips]").forEach(function (box) {
+      var labels = (data.chips[box.getAttribute("data-chips")] || []).map(function (l) { return { value: l, label: l }; });
+      var optional = box.getAttribute("data-optional");
+      if (optional) labels.unshift({ value: "", label: optional });
+      radios(box, labels);
+    });
+    document.querySelectorAll("[data-scale]").forEach(function (box) {
+      radios(box, data.scale.options.map(function (o) { return { value: String(o.value), label: o.symbol + " " + o.label }; }));
+    });
+    setText("[data-scale-question]", data.scale.question);
+    setText("[data-pupils-message]", data.pupils.length ? "" : "You have no pupils to choose yet: ask an admin to add you to a class.");
+  }
+
+  function radios(box, options) {
+    var name = box.closest("form").getAttribute("data-offline") + "-" + box.getAttribute("data-name");
+    box.textContent = "";
+    options.forEach(function (option, index) {
+      var label = document.createElement("label");
+      label.className = "chip";
+      var input = document.createElement("input");
+      input.type = "radio";
+      input.name = name;
+      input.value = option.value;
+      if (option.value === "" && index === 0) input.checked = true;
+      label.appendChild(input);
+      label.appendChild(document.createTextNode(option.label));
+      box.appendChild(label);
+    });
+  }
+
+  function picked(form, name) {
+    var input = form.querySelector("input[name='" + form.getAttribute("data-offline") + "-" + name + "']:checked");
+    return input ? input.value : null;
+  }
+
+  function pupilName(select) { return select.options[select.selectedIndex].text; }
+
+  // Making a record: it is in the outbox (and on screen) before any network is tried.
+  var makers = {
+    chat: function (form) {
+      var first = form.querySelector("[name=pupil]"), second = form.querySelector("[name=pupil2]");
+      var what = picked(form, "what"), where = picked(form, "where"), agreed = picked(form, "agreed");
+      if (!first.value) return { error: "Choose a pupil.", focus: first };
+      if (!what) return { error: "Choose what happened." };
+      if (!where) return { error: "Choose where it happened." };
+      var ids = [Number(first.value)];
+      var names = [pupilName(first)];
+      if (second.value && second.value !== first.value) {
+        ids.push(Number(second.value));
+        names.push(pupilName(second));
+      }
+      return { data: { pupil_ids: ids, what: what, where: where, agreed: agreed || null },
+               summary: "Quick chat · " + names.join(" and ") + " · " + what + ", " + where };
+    },
+    checkin: function (form) {
+      var pupil = form.querySelector("[name=pupil]"), value = picked(form, "value");
+      var word = form.querySelector("[name=word]").value.trim();
+      if (!pupil.value) return { error: "Choose a pupil.", focus: pupil };
+      if (!value) return { error: "Choose how they are feeling." };
+      var label = form.querySelector("input[name='checkin-value']:checked").parentNode.textContent;
+      return { data: { pupil_id: Number(pupil.value), value: Number(value), word: word || null },
+               summary: "Check-in · " + pupilName(pupil) + " · " + label.trim() };
+    }
+  };
+
+  function save(form) {
+    var kind = form.getAttribute("data-offline");
+    var made = makers[kind](form);
+    var error = form.querySelector("[data-form-error]");
+    if (made.error) {
+      error.textContent = made.error;
+      if (made.focus) made.focus.focus();
+      return;
+    }
+    error.textContent = "";
+    var item = { uuid: crypto.randomUUID(), kind: kind, made_at: new Date().toISOString(), data: made.data,
+                 staffId: state.staffId, status: "waiting", reason: null, summary: made.summary };
+    outbox.put(item).then(function () {
+      form.reset();
+      form.querySelectorAll("[data-chips][data-optional] input").forEach(function (input, i) { input.checked = i === 0; });
+      setText("[data-outbox-message]", "Saved on this device: " + item.summary + ".");
+      return reload();
+    }).then(function () {
+      askForBackgroundSync();
+      send();
+    });
+  }
+
+  function askForBackgroundSync() {
+    if (!("serviceWorker" in navigator)) return;
+    navigator.serviceWorker.ready.then(function (registration) {
+      if (registration.sync) return registration.sync.register("rrp-outbox");
+      return null;
+    }).catch(function () { /* the page sends by itself as well */ });
+  }
+
+  // Sending: one batch of this person's waiting items; per-item answers decide what stays.
+  function send(isRetryAfterNewToken) {
+    if (state.sending || state.staffId === null) return Promise.resolve();
+    var batch = state.items.filter(function (item) { return mine(item) && item.status === "waiting"; });
+    if (!batch.length || !navigator.onLine) {
+      render();
+      return Promise.resolve();
+    }
+    state.sending = true;
+    clearTimeout(state.timer);
+    var body = JSON.stringify({ items: batch.map(function (item) {
+      return { uuid: item.uuid, kind: item.kind, made_at: item.made_at, data: item.data };
+    }) });
+    return fetch(syncUrl, {
+      method: "POST", credentials: "same-origin", body: body,
+      headers: { "Content-Type": "application/json", Accept: "application/json",
+                 "X-CSRFToken": state.csrf || pageCsrf() || "" }
+    }).then(function (response) {
+      if (response.ok) return response.json().then(settle);
+      if (response.status === 400 && !isRetryAfterNewToken) {
+        state.sending = false;  // most likely an expired CSRF token: fetch a fresh one, try once more
+        return refreshCapture().then(function () { return send(true); });
+      }
+      if (response.status >= 400 && response.status < 500) {
+        setText("[data-outbox-message]", response.status === 401
+          ? "Sign in again to send what is waiting. It stays on this device until then."
+          : "The school's system refused this batch. Try Sync now, or ask your admin.");
+        return null;
+      }
+      throw new Error("status " + response.status);
+    }).catch(function () {
+      state.failures += 1;
+      var delay = Math.min(MAX_DELAY, 1000 * Math.pow(2, state.failures)) * (0.5 + Math.random() / 2);
+      state.timer = setTimeout(send, delay);
+      setText("[data-outbox-message]", "Couldn't reach the school's system. Trying again shortly.");
+    }).then(function () {
+      state.sending = false;
+      return reload();
+    });
+  }
+
+  function settle(answer) {
+    state.failures = 0;
+    var byUuid = {};
+    state.items.forEach(function (item) { byUuid[item.uuid] = item; });
+    var work = answer.results.map(function (result) {
+      var item = byUuid[result.uuid];
+      if (!item) return null;
+      if (result.status === "created" || result.status === "duplicate") return outbox.remove(item.uuid);
+      item.status = "rejected";
+      item.reason = result.reason;
+      return outbox.put(item);
+    });
+    return Promise.all(work).then(function () {
+      var left = answer.results.filter(function (r) { return r.status === "rejected"; }).length;
+      setText("[data-outbox-message]", left ? left + " not accepted: see the reason beside each." : "Everything has been sent.");
+    });
+  }
+
+  function act(action, uuid) {
+    var item = state.items.filter(function (i) { return i.uuid === uuid; })[0];
+    if (!item) return;
+    if (action === "discard") {
+      if (!window.confirm("Discard “" + item.summary + "”? It has not been saved on the school's system.")) return;
+      outbox.remove(uuid).then(reload);
+      return;
+    }
+    item.status = "waiting";
+    item.reason = null;
+    outbox.put(item).then(reload).then(function () { return send(); });
+  }
+
+  // Signing out: ask first if anything is unsent; forget the pupil list either way.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.matches && form.matches("[data-offline]")) {
+      event.preventDefault();
+      save(form);
+      return;
+    }
+    if (!form.action || !/\/sign-out$/.test(new URL(form.action, location.href).pathname) || form.dataset.outboxCleared) return;
+    var unsent = state.items.filter(mine).length;
+    if (unsent && !window.confirm(unsent + " record" + (unsent === 1 ? " has" : "s have") + " not been sent yet. " +
+        "Sign out anyway? They stay on this device and send when you next sign in.")) {
+      event.preventDefault();
+      return;
+    }
+    event.preventDefault();
+    var forget = [meta.remove("capture"), meta.remove("csrf")];
+    if (window.caches) forget.push(caches.delete(CAPTURE_CACHE));
+    Promise.all(forget).catch(function () { return null; }).then(function () {
+      form.dataset.outboxCleared = "1";
+      form.submit();
+    });
+  });
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest && event.target.closest("[data-sync-now], [data-outbox-action]");
+    if (!target) return;
+    if (target.hasAttribute("data-sync-now")) {
+      state.failures = 0;
+      setText("[data-outbox-message]", navigator.onLine ? "Sending…" : "You're offline. It will send when you're back.");
+      send();
+    } else {
+      act(target.getAttribute("data-outbox-action"), target.getAttribute("data-uuid"));
+    }
+  });
+
+  window.addEventListener("online", function () { state.failures = 0; render(); send(); });
+  window.addEventListener("offline", render);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") reload().then(function () { return send(); });
+  });
+  if (navigator.serviceWorker) {
+    navigator.serviceWorker.addEventListener("message", function (event) {
+      if (event.data === "rrp-outbox-synced") reload();
+    });
+  }
+
+  function start() {
+    state.csrf = pageCsrf();
+    Promise.all([reload(), refreshCapture()]).then(function () { return send(); });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

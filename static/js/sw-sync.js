@@ -1,0 +1,101 @@
+// RRP service worker part for the offline outbox, loaded by the service worker with
+// importScripts("/static/js/sw-sync.js") BEFORE its own fetch listener.
+// 1. Background Sync ("rrp-outbox"): send the outbox even when no RRP page is open.
+// 2. The capture page (/capture) is kept for offline use: it holds no pupil data (the pupil
+//    list lives in IndexedDB and is cleared at sign-out, together with this cached copy).
+// The same rules as static/js/outbox.js: delete an item only after the server confirms it.
+/* global self, caches, indexedDB, fetch */
+(function () {
+  "use strict";
+
+  var CAPTURE_CACHE = "rrp-capture";
+  var CAPTURE_PATH = "/capture";
+
+  function openDb() {
+    return new Promise(function (resolve, reject) {
+      var request = indexedDB.open("rrp-outbox", 1);
+      request.onupgradeneeded = function () {
+        request.result.createObjectStore("items", { keyPath: "uuid" });
+        request.result.createObjectStore("meta", { keyPath: "key" });
+      };
+      request.onsuccess = function () { resolve(request.result); };
+      request.onerror = function () { reject(request.error); };
+    });
+  }
+
+  function run(db, name, mode, work) {
+    return new Promise(function (resolve, reject) {
+      var transaction = db.transaction(name, mode);
+      var result = work(transaction.objectStore(name));
+      transaction.oncomplete = function () { resolve(result && result.result); };
+      transaction.onerror = function () { reject(transaction.error); };
+    });
+  }
+
+  function flushOutbox() {
+    return openDb().then(function (db) {
+      return Promise.all([
+        run(db, "items", "readonly", function (s) { return s.getAll(); }),
+        run(db, "meta", "readonly", function (s) { return s.get("capture"); }),
+        run(db, "meta", "readonly", function (s) { return s.get("csrf"); })
+      ]).then(function (found) {
+        var capture = found[1] && found[1].value, csrf = found[2] && found[2].value;
+        if (!capture || !csrf) return null;  // signed out: wait for the next sign-in
+        var batch = found[0].filter(function (i) { return i.staffId === capture.staff_id && i.status === "waiting"; });
+        if (!batch.length) return null;
+        return fetch("/api/v1/sync", {
+          method: "POST", credentials: "same-origin",
+          headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
+          body: JSON.stringify({ items: batch.map(function (i) {
+            return { uuid: i.uuid, kind: i.kind, made_at: i.made_at, data: i.data };
+          }) })
+        }).then(function (response) {
+          if (response.status >= 500) throw new Error("server " + response.status);  // the browser retries later
+          if (!response.ok) return null;  // 4xx: leave it for the page to show
+          return response.json().then(function (answer) {
+            var byUuid = {};
+            batch.forEach(function (i) { byUuid[i.uuid] = i; });
+            return run(db, "items", "readwrite", function (s) {
+              answer.results.forEach(function (r) {
+                var item = byUuid[r.uuid];
+                if (!item) return;
+                if (r.status === "created" || r.status === "duplicate") {
+                  s.delete(r.uuid);
+                } else {
+                  item.status = "rejected";
+                  item.reason = r.reason;
+                  s.put(item);
+                }
+              });
+            });
+          }).then(function () {
+            return self.clients.matchAll().then(function (clients) {
+              clients.forEach(function (client) { client.postMessage("rrp-outbox-synced"); });
+            });
+          });
+        });
+      }).finally(function () { db.close(); });
+    });
+  }
+
+  self.addEventListener("sync", function (event) {
+    if (event.tag === "rrp-outbox") event.waitUntil(flushOutbox());
+  });
+
+  self.addEventListener("fetch", function (event) {
+    var request = event.request;
+    if (request.method !== "GET" || request.mode !== "navigate") return;
+    var url = new URL(request.url);
+    if (url.origin !== self.location.origin || url.pathname !== CAPTURE_PATH) return;
+    event.respondWith(fetch(request).then(function (response) {
+      if (response.ok && !response.redirected) {
+        var copy = response.clone();
+        caches.open(CAPTURE_CACHE).then(function (cache) { return cache.put(CAPTURE_PATH, copy); });
+      }
+      return response;
+    }).catch(function () {
+      return caches.open(CAPTURE_CACHE).then(function (cache) { return cache.match(CAPTURE_PATH); })
+        .then(function (hit) { return hit || Response.error(); });
+    }));
+  });
+})();

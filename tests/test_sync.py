@@ -1,0 +1,210 @@
+"""POST /api/v1/sync and GET /api/v1/capture: per-item answers, idempotency by UUID, the pupils a
+device may pick offline, and a property test that nothing is lost or doubled."""
+import uuid
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, func, select
+
+from rrp_pwa.extensions import db
+from rrp_pwa.models import CheckIn, CheckInFollowUp
+from rrp_pwa.models.conversations import QuickChat
+from rrp_pwa.models.mediation import Mediation
+from rrp_pwa.models.sync import FeedEvent, SyncReceipt
+from rrp_pwa.sync.ingest import ingest
+from tests.conftest import make_group, make_pupil, make_school, make_staff
+
+
+def checkin_item(pupil_id: int, value: int = 4, item_uuid: str | None = None) -> dict:
+    return {"uuid": item_uuid or str(uuid.uuid4()), "kind": "checkin", "made_at": "2026-11-20T12:10:00Z",
+            "data": {"pupil_id": pupil_id, "value": value}}
+
+
+def chat_item(pupil_ids: list[int], item_uuid: str | None = None, **data) -> dict:
+    return {"uuid": item_uuid or str(uuid.uuid4()), "kind": "chat", "made_at": "2026-11-20T12:15:00Z",
+            "data": {"pupil_ids": pupil_ids, "what": "Unkind words", "where": "Playground", **data}}
+
+
+@pytest.fixture
+def teacher_with_class(app, auth):
+    school = make_school()
+    teacher = make_staff(school, ("teacher",))
+    amira, ben = make_pupil(school, "Amira", "Khan"), make_pupil(school, "Ben", "Osei")
+    outsider = make_pupil(school, "Cara", "Lowe")
+    make_group(school, pupils=[amira, ben], staff=[teacher])
+    db.session.commit()
+    auth.login(staff=teacher)
+    return teacher, amira, ben, outsider
+
+
+def post(client, items):
+    return client.post("/api/v1/sync", json={"items": items})
+
+
+def test_good_items_are_created(client, teacher_with_class):
+    teacher, amira, ben, _ = teacher_with_class
+    items = [checkin_item(amira.id, 2), chat_item([amira.id, ben.id], agreed="Said sorry")]
+    response = post(client, items)
+    assert response.status_code == 200
+    assert [r["status"] for r in response.json["results"]] == ["created", "created"]
+    assert [r["uuid"] for r in response.json["results"]] == [i["uuid"] for i in items]
+    chat = db.session.scalar(select(QuickChat))
+    assert chat.client_uuid == items[1]["uuid"] and chat.staff_id == teacher.id
+    assert chat.happened_at.isoformat().startswith("2026-11-20T12:15")
+    assert {p.id for p in chat.pupils} == {amira.id, ben.id}
+    checkin = db.session.scalar(select(CheckIn))
+    assert checkin.low and checkin.source == "staff" and checkin.recorded_by_id == teacher.id
+
+
+def test_the_same_batch_twice_stores_each_record_once(client, teacher_with_class):
+    _, amira, ben, _ = teacher_with_class
+    items = [checkin_item(amira.id), chat_item([ben.id])]
+    first, second = post(client, items).json["results"], post(client, items).json["results"]
+    assert [r["status"] for r in second] == ["duplicate", "duplicate"]
+    assert [r["id"] for r in first] == [r["id"] for r in second]
+    assert db.session.scalar(select(func.count(CheckIn.id))) == 1
+    assert db.session.scalar(select(func.count(QuickChat.id))) == 1
+    assert db.session.scalar(select(func.count(FeedEvent.id))) == 2  # one event per record, not per send
+
+
+def test_invalid_items_are_rejected_with_a_reason_and_the_rest_still_stored(client, teacher_with_class):
+    _, amira, _, outsider = teacher_with_class
+    items = [checkin_item(amira.id, value=9), chat_item([outsider.id]), {"uuid": "not-a-uuid", "kind": "checkin"},
+             {"uuid": str(uuid.uuid4()), "kind": "poem", "data": {}}, chat_item([amira.id], what="Shouting"),
+             checkin_item(amira.id, 5)]
+    results = post(client, items).json["results"]
+    assert [r["status"] for r in results] == ["rejected"] * 5 + ["created"]
+    assert results[0]["reason"] == "Choose one of the check-in buttons."
+    assert "isn't on your list" in results[1]["reason"]
+    assert results[2]["reason"] == "This item has no valid id; make it again."
+    assert results[3]["reason"] == "Unknown kind of record."
+    assert "isn't one of the school's chips" in results[4]["reason"]
+    assert db.session.scalar(select(func.count(CheckIn.id))) == 1
+    fixed = dict(items[0], data={"pupil_id": amira.id, "value": 3})
+    assert post(client, [fixed]).json["results"][0]["status"] == "created"  # fixed and sent again
+
+
+def test_another_schools_pupil_is_rejected(client, teacher_with_class):
+    other = make_pupil(make_school("Hill Academy"))
+    db.session.commit()
+    assert post(client, [checkin_item(other.id)]).json["results"][0]["status"] == "rejected"
+
+
+def test_a_uuid_is_per_school(client, app, teacher_with_class):
+    _, amira, _, _ = teacher_with_class
+    shared = str(uuid.uuid4())
+    other_school = make_school("Hill Academy")
+    other_staff = make_staff(other_school, ("admin",))
+    other_pupil = make_pupil(other_school)
+    db.session.commit()
+    assert ingest(other_staff, [checkin_item(other_pupil.id, item_uuid=shared)])[0].status == "created"
+    db.session.commit()
+    assert post(client, [checkin_item(amira.id, item_uuid=shared)]).json["results"][0]["status"] == "created"
+
+
+def test_bad_batches_are_refused(client, teacher_with_class):
+    assert client.post("/api/v1/sync", data="nonsense", content_type="application/json").status_code == 400
+    assert post(client, [checkin_item(1)] * 101).status_code == 400
+
+
+def test_unauthenticated_requests_get_401(client, app):
+    assert client.post("/api/v1/sync", json={"items": []}).status_code == 401
+    assert client.get("/api/v1/capture").status_code == 401
+
+
+@pytest.fixture
+def app_config(app_config):
+    return app_config
+
+
+def test_csrf_header_is_required(app, auth):
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client()
+    school = make_school()
+    staff = make_staff(school, ("admin",))
+    pupil = make_pupil(school)
+    db.session.commit()
+    page = client.get("/sign-in").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    from tests.conftest import PASSWORD
+    client.post("/sign-in", data={"email": staff.email, "password": PASSWORD, "csrf_token": token})
+    capture = client.get("/capture").get_data(as_text=True)
+    header_token = capture.split('"X-CSRFToken": "')[1].split('"')[0]
+    assert client.post("/api/v1/sync", json={"items": [checkin_item(pupil.id)]}).status_code == 400
+    response = client.post("/api/v1/sync", json={"items": [checkin_item(pupil.id)]},
+                           headers={"X-CSRFToken": header_token})
+    assert response.status_code == 200 and response.json["results"][0]["status"] == "created"
+
+
+def test_capture_data_lists_only_pupils_this_person_may_see(client, teacher_with_class):
+    _, amira, ben, outsider = teacher_with_class
+    body = client.get("/api/v1/capture").json
+    assert body["pupils"] == [{"id": amira.id, "name": "Amira Khan"}, {"id": ben.id, "name": "Ben Osei"}]
+    assert "Playground" in body["chips"]["where"]
+    assert [o["value"] for o in body["scale"]["options"]] == [1, 2, 3, 4, 5]
+    assert client.get("/api/v1/capture").headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("roles", [("teacher",), ("support",), ("admin",), ("pastoral",), ("dsl",)])
+def test_every_staff_role_may_open_the_capture_page(client, auth, roles):
+    auth.login(roles=roles)
+    page = client.get("/capture")
+    assert page.status_code == 200 and "waiting to sync" in page.get_data(as_text=True)
+
+
+def test_a_finished_mediation_can_be_sent(client, auth, app):
+    school = make_school()
+    admin = make_staff(school, ("admin",))
+    m1, m2 = (make_pupil(school, name, "Pupil", peer_mediator=True) for name in ("Mia", "Max"))
+    p1, p2 = (make_pupil(school, name, "Pupil") for name in ("Ola", "Sam"))
+    db.session.commit()
+    auth.login(staff=admin)
+    item = {"uuid": str(uuid.uuid4()), "kind": "mediation", "made_at": "2026-11-20T12:20:00Z",
+            "data": {"mediator_ids": [m1.id, m2.id], "party_ids": [p1.id, p2.id], "place": "Playground",
+                     "agreements": {str(p1.id): "Take turns in goal", str(p2.id): "Take turns in goal"}}}
+    assert post(client, [item]).json["results"][0]["status"] == "created"
+    assert post(client, [item]).json["results"][0]["status"] == "duplicate"
+    assert db.session.scalar(select(func.count(Mediation.id))) == 1
+
+
+# Property: whatever the network does, the server ends with exactly the records made, once each.
+
+operations = st.lists(st.one_of(
+    st.tuples(st.just("make"), st.integers(1, 5)),
+    st.tuples(st.just("send"), st.sampled_from(["heard", "lost_answer", "never_arrived"]), st.integers(1, 6)),
+    st.tuples(st.just("resend_old"), st.integers(0, 20)),
+), max_size=25)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=operations)
+def test_any_interleaving_of_sends_duplicates_and_failures_keeps_exactly_the_records_made(
+        client, teacher_with_class, ops):
+    _, amira, _, _ = teacher_with_class
+    for table in (FeedEvent, SyncReceipt, CheckInFollowUp, CheckIn):
+        db.session.execute(delete(table))
+    db.session.commit()
+    made: list[dict] = []
+    outbox: list[dict] = []
+    for op in ops:
+        if op[0] == "make":
+            item = checkin_item(amira.id, op[1])
+            made.append(item)
+            outbox.append(item)
+        elif op[0] == "send":
+            batch = outbox[:op[2]]
+            if op[1] == "never_arrived" or not batch:
+                continue
+            results = post(client, batch).json["results"]
+            if op[1] == "heard":  # the device forgets only what the server confirmed
+                confirmed = {r["uuid"] for r in results if r["status"] in ("created", "duplicate")}
+                outbox = [i for i in outbox if i["uuid"] not in confirmed]
+        elif made:  # a stale copy (another tab, an old backup) is sent again
+            post(client, [made[op[1] % len(made)]])
+    while outbox:  # back in signal: the outbox drains
+        results = post(client, outbox).json["results"]
+        assert all(r["status"] in ("created", "duplicate") for r in results)
+        outbox = []
+    stored = db.session.execute(select(CheckIn.client_uuid, CheckIn.value)).all()
+    assert sorted(stored) == sorted((i["uuid"], i["data"]["value"]) for i in made)
