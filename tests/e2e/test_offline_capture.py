@@ -1,0 +1,157 @@
+"""Offline capture in Chromium: records made with the network off survive a reload, reach the
+server once when the connection returns, and a lost answer or a refusal loses nothing."""
+import re
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from rrp_pwa.extensions import db
+from rrp_pwa.models import CheckIn, GroupStaff
+from rrp_pwa.models.conversations import QuickChat
+from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
+from tests.e2e.conftest import PHONE, TABLET, assert_accessible
+
+
+def set_up_class():
+    school = make_school()
+    teacher = make_staff(school, ("teacher",), name="Sam Teacher")
+    amira, ben = make_pupil(school, "Amira", "Khan"), make_pupil(school, "Ben", "Osei")
+    make_group(school, pupils=[amira, ben], staff=[teacher])
+    db.session.commit()
+    return teacher, amira, ben
+
+
+def sign_in(page, live_server, staff):
+    page.goto(live_server.url + "/sign-in")
+    page.get_by_label("Email").fill(staff.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name=f"Hello, {staff.name}").wait_for()
+
+
+def open_capture(page, live_server, axe):
+    page.goto(live_server.url + "/capture")
+    chat = page.get_by_role("form", name="Quick chat")
+    expect(chat.get_by_label("Pupil", exact=True).locator("option", has_text="Amira Khan")).to_have_count(1)
+    expect(page.get_by_role("radio", name="Playground")).to_be_visible()
+    assert_accessible(axe, page)
+    return chat
+
+
+def log_chat(page, pupil: str, what: str = "Unkind words", where: str = "Playground"):
+    chat = page.get_by_role("form", name="Quick chat")
+    chat.get_by_label("Pupil", exact=True).select_option(label=pupil)
+    chat.get_by_role("radio", name=what).check()
+    chat.get_by_role("radio", name=where).check()
+    chat.get_by_role("button", name="Save chat").click()
+
+
+def log_checkin(page, pupil: str, feeling: str):
+    form = page.get_by_role("form", name="Check-in")
+    form.get_by_label("Pupil", exact=True).select_option(label=pupil)
+    form.get_by_role("radio", name=feeling).check()
+    form.get_by_role("button", name="Save check-in").click()
+
+
+def stored():
+    db.session.expire_all()
+    chats = db.session.scalars(select(QuickChat)).all()
+    checkins = db.session.scalars(select(CheckIn)).all()
+    db.session.rollback()
+    return chats, checkins
+
+
+def test_records_made_offline_survive_a_reload_and_reach_the_server_once(live_server, data_app, page, context, axe):
+    teacher, amira, ben = set_up_class()
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server, teacher)
+    open_capture(page, live_server, axe)
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+
+    context.set_offline(True)
+    expect(page.get_by_text("Offline: saving on this device")).to_be_visible()
+    log_chat(page, "Amira Khan")
+    expect(page.get_by_text("1 waiting to sync")).to_be_visible()
+    log_checkin(page, "Ben Osei", "Not great")
+    expect(page.get_by_text("2 waiting to sync")).to_be_visible()
+    expect(page.get_by_text("Quick chat · Amira Khan · Unkind words, Playground · waiting")).to_be_visible()
+    assert_accessible(axe, page)
+
+    page.reload()  # the app is reopened with no signal: the service worker answers
+    expect(page.get_by_role("heading", name="You're offline")).to_be_visible()
+    assert_accessible(axe, page)
+    assert stored() == ([], [])
+
+    context.set_offline(False)
+    page.goto(live_server.url + "/capture")  # back in signal: opening the app sends the outbox
+    expect(page.get_by_text("0 waiting to sync")).to_be_visible()
+    expect(page.get_by_text("Everything has been sent.")).to_be_visible()
+    assert_accessible(axe, page)
+    chats, checkins = stored()
+    assert [(c.what, c.where, [p.id for p in c.pupils]) for c in chats] == [("Unkind words", "Playground", [amira.id])]
+    assert [(c.pupil_id, c.value, c.low) for c in checkins] == [(ben.id, 2, True)]
+    assert chats[0].client_uuid and checkins[0].client_uuid
+
+
+def test_a_lost_answer_after_the_server_stored_it_still_gives_one_record(live_server, data_app, page, axe):
+    teacher, amira, _ = set_up_class()
+    page.set_viewport_size(TABLET)
+    sign_in(page, live_server, teacher)
+    open_capture(page, live_server, axe)
+    answers_lost = []
+
+    def commit_then_cut(route):
+        route.fetch()  # the server receives and commits the batch...
+        answers_lost.append(True)
+        route.abort("connectionreset")  # ...but the device never hears back
+
+    page.route("**/api/v1/sync", commit_then_cut)
+    log_chat(page, "Amira Khan", what="Game dispute", where="Field")
+    expect(page.get_by_text("Couldn't reach the school's system. Trying again shortly.")).to_be_visible()
+    expect(page.get_by_text("1 waiting to sync")).to_be_visible()
+    assert len(stored()[0]) == 1 and answers_lost
+    page.unroute("**/api/v1/sync")
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.get_by_text("0 waiting to sync")).to_be_visible()
+    assert_accessible(axe, page)
+    chats, _ = stored()
+    assert len(chats) == 1 and chats[0].what == "Game dispute"
+
+
+def test_a_refused_record_stays_beside_its_reason_and_sign_out_asks_first(live_server, data_app, page, context, axe):
+    teacher, amira, _ = set_up_class()
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server, teacher)
+    open_capture(page, live_server, axe)
+    context.set_offline(True)
+    log_chat(page, "Amira Khan")
+    db.session.execute(GroupStaff.__table__.delete())  # meanwhile the teacher leaves the class
+    db.session.commit()
+    context.set_offline(False)
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.get_by_text("isn't on your list any more. Choose them again.")).to_be_visible()
+    expect(page.get_by_text("1 waiting to sync")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("^Discard: Quick chat"))).to_be_visible()
+    assert_accessible(axe, page)
+    assert stored() == ([], [])
+
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("1 waiting to sync")).to_be_visible()  # still here, still signed in
+    assert "1 record has not been sent yet" in questions[0]
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    cached = page.evaluate("""() => new Promise((resolve) => {
+        const open = indexedDB.open("rrp-outbox", 1);
+        open.onsuccess = () => {
+          const db = open.result;
+          const tx = db.transaction(["items", "meta"]);
+          const items = tx.objectStore("items").getAll();
+          const pupils = tx.objectStore("meta").get("capture");
+          tx.oncomplete = () => resolve({items: items.result.length, pupils: pupils.result || null});
+        };
+      })""")
+    assert cached == {"items": 1, "pupils": None}  # the record is kept; the pupil list is gone
+    assert_accessible(axe, page)
