@@ -180,8 +180,8 @@ def test_rounds_agreements_and_the_concern_from_the_keepers_screen(app, world):
     circle = world["circle"]
     client = sign_in(app, world["keeper"])
     device, amira = seated(app, circle, world["pupils"][0])
-    assert client.post(f"/circles/{circle.id}/rounds", data={"kind": "talk", "prompt": "", "typed": ""}).status_code == 400
-    page = client.post(f"/circles/{circle.id}/rounds", data={"kind": "talk", "typed": "What made you smile?"},
+    assert client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "talk", "prompt": "", "typed": ""}).status_code == 400
+    page = client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "talk", "typed": "What made you smile?"},
                        follow_redirects=True).get_data(as_text=True)
     assert "What made you smile?" in page
     bad = client.post(f"/circles/{circle.id}/agreements", data={"kind": "action", "what": "Tidy up"})
@@ -309,7 +309,7 @@ def test_check_in_on_the_device_keeper_sees_it_others_see_counts_and_low_is_a_fo
     keeper = sign_in(app, world["keeper"])
     amira_device, _ = seated(app, circle, world["pupils"][0])
     ben_device, _ = seated(app, circle, world["pupils"][1])
-    keeper.post(f"/circles/{circle.id}/rounds", data={"kind": "checkin", "typed": "How are you feeling?"})
+    keeper.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "typed": "How are you feeling?"})
     assert "Awful" in amira_device.get(f"/circles/{circle.id}/seat/part/p-round").get_data(as_text=True)
     response = amira_device.post(f"/circles/{circle.id}/seat/checkin", data={"value": 1, "word": "tired"}, headers=HX)
     assert response.status_code == 200 and "Thank you for checking in" in response.get_data(as_text=True)
@@ -395,7 +395,7 @@ def test_one_device_mode_seats_the_group_and_takes_check_ins_on_the_shared_scree
     circle = db.session.scalar(select(Circle).where(Circle.one_device.is_(True)))
     page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
     assert "Amira S." in page and "Join this circle" not in page
-    client.post(f"/circles/{circle.id}/rounds", data={"kind": "checkin", "typed": "How are you?"})
+    client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "typed": "How are you?"})
     ring = client.post(f"/circles/{circle.id}/turn", data={"turn": "pass", "version": 2}, headers=HX).get_data(as_text=True)
     assert "Amira S., you have the talking piece" in ring and "Awful" in ring
     after = client.post(f"/circles/{circle.id}/checkin", data={"value": 4}, headers=HX).get_data(as_text=True)

@@ -26,7 +26,7 @@ class JoinNameForm(FlaskForm):
 
 
 class RoundForm(FlaskForm):
-    kind = RadioField("Kind of round", choices=choices([("talk", "Talking round"), ("checkin", "Check-in round")]),
+    round_kind = RadioField("Kind of round", choices=choices([("talk", "Talking round"), ("checkin", "Check-in round")]),
                       default="talk")
     prompt = SelectField("Question from the bank", validate_choice=False)
     typed = StringField("Or type a question", validators=[Length(max=300)])

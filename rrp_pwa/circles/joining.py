@@ -10,7 +10,7 @@ import json
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from rrp_pwa.circles.talking_piece import CircleError, begin_change, next_position, record
@@ -74,12 +74,26 @@ def open_circle(keeper: Staff, kind: str, group: Group | None, *, one_device: bo
     return circle
 
 
-def serializer(secret_key: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt=TOKEN_SALT)
+class OpenedAtSigner(TimestampSigner):
+    """Stamps a join token with the time the circle opened, so a circle has one stable link
+    (the QR code never changes) and the link's age is the circle's age."""
+
+    def __init__(self, *args, opened_at: int | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.opened_at = opened_at
+
+    def get_timestamp(self) -> int:
+        return self.opened_at if self.opened_at is not None else super().get_timestamp()
+
+
+def serializer(secret_key: str, opened_at: int | None = None) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=TOKEN_SALT, signer=OpenedAtSigner,
+                                  signer_kwargs={"opened_at": opened_at})
 
 
 def join_token(circle: Circle, secret_key: str) -> str:
-    return serializer(secret_key).dumps({"c": circle.id, "k": circle.join_code})
+    opened = circle.created_at if circle.created_at.tzinfo else circle.created_at.replace(tzinfo=timezone.utc)
+    return serializer(secret_key, int(opened.timestamp())).dumps({"c": circle.id, "k": circle.join_code})
 
 
 def _joinable(circle: Circle | None, code: str | None) -> Circle:

@@ -250,7 +250,7 @@ def start_round(circle_id: int):
     circle, form = keepers_circle(circle_id), RoundForm()
     if form.validate_on_submit():
         prompt = form.typed.data.strip() or form.prompt.data
-        return committed(circle, lambda: piece.start_round(circle, prompt, form.kind.data), "The round has started.",
+        return committed(circle, lambda: piece.start_round(circle, prompt, form.round_kind.data), "The round has started.",
                          lambda error: form.typed.errors.append(error), round_form=form)
     return render_keeper(circle, 400, round_form=form)
 

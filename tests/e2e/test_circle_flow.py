@@ -1,0 +1,122 @@
+"""A whole circle in real Chromium: a keeper on a phone, two pupils on tablets (separate browser
+contexts). Pupils join through the QR code's URL, the keeper admits them, the piece is passed
+and skipped, everyone checks in, an agreement is made and agreed, and the circle closes - each
+device seeing the others' changes live over SSE, with axe-core on every screen visited."""
+import io
+import re
+
+import pytest
+import qrcode
+import qrcode.image.svg
+from playwright.sync_api import expect
+
+from rrp_pwa.extensions import db
+from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
+from tests.e2e.conftest import PHONE, TABLET, assert_accessible
+
+LIVE = 10_000  # ms: generous for a shared 2-core machine; SSE normally delivers in milliseconds
+
+
+@pytest.fixture
+def school(data_app):
+    school = make_school()
+    keeper = make_staff(school, roles=("teacher",), email="keeper@brook.example", name="Ms Keeper")
+    pupils = [make_pupil(school, given="Amira", family="Smith"), make_pupil(school, given="Ben", family="Jones")]
+    make_group(school, "Year 5 Cedar", pupils=pupils, staff=[keeper])
+    db.session.commit()
+    return keeper
+
+
+def qr_svg(url: str) -> bytes:
+    out = io.BytesIO()
+    qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, border=2).save(out)
+    return out.getvalue()
+
+
+def join(browser, live_server, axe, join_url: str, name: str):
+    context = browser.new_context(viewport=TABLET, base_url=live_server.url)
+    page = context.new_page()
+    page.goto(join_url)
+    expect(page.get_by_role("heading", name="Join the circle")).to_be_visible()
+    assert_accessible(axe, page)
+    page.get_by_label(name).check()
+    page.get_by_role("button", name="Join the circle").click()
+    expect(page.get_by_text("Nearly there!")).to_be_visible()
+    assert_accessible(axe, page)
+    return context, page
+
+
+def test_a_morning_circle_with_a_keeper_phone_and_two_pupil_tablets(browser, live_server, axe, school):
+    keeper_context = browser.new_context(viewport=PHONE, base_url=live_server.url)
+    keeper = keeper_context.new_page()
+    keeper.goto("/sign-in")
+    keeper.get_by_label("Email").fill("keeper@brook.example")
+    keeper.get_by_label("Password").fill(PASSWORD)
+    keeper.get_by_role("button", name="Sign in").click()
+    keeper.get_by_role("link", name=re.compile("Start a circle")).first.click()
+    assert_accessible(axe, keeper)
+    keeper.get_by_label("Who is it for?").select_option(label="Year 5 Cedar")
+    keeper.get_by_role("button", name="Start the circle").click()
+    expect(keeper.get_by_role("heading", name="Morning / check-in circle")).to_be_visible()
+    assert_accessible(axe, keeper)
+
+    join_url = keeper.get_by_role("link", name="Join link").get_attribute("href")
+    qr_src = keeper.get_by_role("img", name=re.compile("QR code")).get_attribute("src")
+    assert keeper.request.get(qr_src).body() == qr_svg(join_url), "the QR code encodes the join link"
+
+    amira_context, amira = join(browser, live_server, axe, join_url, "Amira S.")
+    keeper.get_by_role("button", name="Let Amira S. in").click()
+    expect(amira.get_by_text("Ms Keeper has the talking piece")).to_be_visible(timeout=LIVE)
+    ben_context, ben = join(browser, live_server, axe, join_url, "Ben J.")
+    keeper.get_by_role("button", name="Let Ben J. in").click()
+    expect(ben.get_by_text("Ms Keeper has the talking piece")).to_be_visible(timeout=LIVE)
+    assert_accessible(axe, keeper)
+    assert_accessible(axe, ben)
+
+    keeper.get_by_role("button", name="Pass it on").click()
+    expect(amira.get_by_text("You have the talking piece")).to_be_visible(timeout=LIVE)
+    expect(ben.get_by_text("Amira S. has the talking piece")).to_be_visible(timeout=LIVE)
+    assert_accessible(axe, amira)
+    amira.get_by_role("button", name="Pass it on").click()
+    expect(ben.get_by_text("You have the talking piece")).to_be_visible(timeout=LIVE)
+    expect(keeper.get_by_text("Ben J. has the talking piece")).to_be_visible(timeout=LIVE)
+    ben.get_by_role("button", name="Pass (skip my turn)").click()
+    expect(ben.get_by_text("You have the talking piece")).to_be_visible(timeout=LIVE)  # offered again
+    ben.get_by_role("button", name="Pass (skip my turn)").click()
+    expect(keeper.get_by_text("Everyone has had a turn")).to_be_visible(timeout=LIVE)
+    expect(amira.get_by_text("Ms Keeper has the talking piece")).to_be_visible(timeout=LIVE)
+
+    keeper.get_by_label("Check-in round").check()
+    keeper.get_by_label("Or type a question").fill("How are you feeling this morning?")
+    keeper.get_by_role("button", name="Start the round").click()
+    expect(amira.get_by_text("How are you feeling this morning?")).to_be_visible(timeout=LIVE)
+    assert_accessible(axe, amira)
+    amira.get_by_role("button", name="Good").click()
+    ben.get_by_role("button", name="Awful").click()
+    expect(ben.get_by_text("Thank you for checking in")).to_be_visible(timeout=LIVE)
+    expect(keeper.get_by_text("check in later")).to_be_visible(timeout=LIVE)
+    expect(amira.get_by_text(re.compile(r"Awful: 1"))).to_be_visible(timeout=LIVE)
+    assert_accessible(axe, keeper)
+    assert_accessible(axe, ben)
+
+    keeper.get_by_text("Record an agreement").click()
+    keeper.get_by_label("What has been agreed").fill("We listen to whoever holds the talking piece")
+    keeper.get_by_role("button", name="Save the agreement").click()
+    expect(amira.get_by_text("We listen to whoever holds the talking piece", exact=True)).to_be_visible(timeout=LIVE)
+    amira.get_by_role("button", name=re.compile("I agree")).click()
+    ben.get_by_role("button", name=re.compile("I agree")).click()
+    expect(keeper.get_by_text("2 of 2 agreed")).to_be_visible(timeout=LIVE)
+    assert_accessible(axe, amira)
+
+    keeper.on("dialog", lambda dialog: dialog.accept())
+    keeper.get_by_role("button", name="Close the circle").click()
+    expect(keeper.get_by_role("heading", name=re.compile("summary"))).to_be_visible()
+    expect(keeper.get_by_text("Amira S., Ben J.")).to_be_visible()
+    assert_accessible(axe, keeper)
+    for device in (amira, ben):
+        expect(device.get_by_text("Circle closed - thank you")).to_be_visible(timeout=LIVE)
+        assert_accessible(axe, device)
+    amira.reload()
+    expect(amira.get_by_text("Circle closed - thank you")).to_be_visible()
+    for context in (keeper_context, amira_context, ben_context):
+        context.close()
