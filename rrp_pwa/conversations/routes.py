@@ -63,8 +63,15 @@ ANY_STAFF = ("admin", "teacher", "support", "pastoral", "dsl")
 PICK_TARGETS = {"chat": "conversations.chat_new", "conversation": "conversations.start",
                 "conference": "conversations.start"}
 
-add_tiles("support", Tile("Log a chat", "A quick restorative chat: who, what happened, where.",
-                          "conversations.chat_new"), first=True)
+
+@bp.record_once
+def chat_tile_first(_state) -> None:
+    """Log a chat is the midday assistant's first tile. Added when the blueprint is registered (after
+    every capability module has been imported) so other first tiles cannot push it down."""
+    add_tiles("support", Tile("Log a chat", "A quick restorative chat: who, what happened, where.",
+                              "conversations.chat_new"), first=True)
+
+
 add_tiles("teacher", Tile("What happened at lunchtime", "Today's chats about pupils in your groups.",
                           "conversations.lunchtime"), first=True)
 for _role in ("teacher", "pastoral", "dsl", "admin"):
