@@ -11,7 +11,7 @@ from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.auth.signin import SignInLimits, SignInRefused, SignInThrottled, authenticate
 from rrp_pwa.checkins import bp
 from rrp_pwa.checkins.timeline import answer_text
-from rrp_pwa.checkins.device import enter_station_mode, station_device
+from rrp_pwa.checkins.device import enter_station_mode, station_closed_answer, station_device
 from rrp_pwa.checkins.forms import (
     CheckInForm,
     EmptyForm,
@@ -40,6 +40,7 @@ from rrp_pwa.checkins.stations import (
     open_station,
     record_station_checkin,
     station_checkins,
+    station_pupil_by_id,
     station_pupils,
     watchable_stations,
 )
@@ -167,48 +168,49 @@ def station_resume(station_id: int):
 
 # The tablet in station mode
 
+def station_screen(fragment: str, **context):
+    """The station's fragment for an htmx swap, or the whole station page around it."""
+    template = fragment if htmx and not htmx.boosted else "checkins/station.html"
+    return render_template(template, station=g.station, pupils=station_pupils(g.station), **context)
+
+
 @bp.route("/station")
 @station_device
 def station():
-    template = "checkins/_station_names.html" if htmx and not htmx.boosted else "checkins/station.html"
-    return render_template(template, station=g.station, pupils=station_pupils(g.station),
-                           thanked=request.args.get("thanks") == "1")
+    return station_screen("checkins/_station_names.html", thanked=request.args.get("thanks") == "1")
 
 
 @bp.route("/station/pupils/<int:pupil_id>")
 @station_device
 def station_pupil(pupil_id: int):
-    pupil = next((p for p in station_pupils(g.station) if p.id == pupil_id), None)
+    pupil = station_pupil_by_id(g.station, pupil_id)
     if pupil is None:
         abort(404)
-    template = "checkins/_station_pick.html" if htmx and not htmx.boosted else "checkins/station.html"
-    return render_template(template, station=g.station, pupil=pupil, scale=SCALES[g.station.school.checkin_scale],
-                           form=StationCheckInForm())
+    return station_screen("checkins/_station_pick.html", pupil=pupil, form=StationCheckInForm(),
+                          scale=SCALES[g.station.school.checkin_scale])
 
 
 @bp.route("/station/checkins", methods=["POST"])
 @station_device
 def station_checkin():
     form = StationCheckInForm()
-    pupil_id = form.pupil_id.data if isinstance(form.pupil_id.data, int) else None
     if form.validate_on_submit():
         try:
             record_station_checkin(g.station, form.pupil_id.data, form.value.data, form.word.data)
-        except (CheckInError, NotInGroup) as exc:
-            form.form_errors.append(str(exc) or "Tap your name again.")
+        except CheckInError as exc:
+            form.form_errors.append(str(exc))
+        except NotInGroup:
+            form.form_errors.append("Tap your name first.")
         except StationClosed:
-            abort(410)
+            return station_closed_answer(g.station)
         else:
             db.session.commit()
             announce(g.station)
             if htmx and not htmx.boosted:
-                return render_template("checkins/_station_names.html", station=g.station,
-                                       pupils=station_pupils(g.station), thanked=True)
+                return station_screen("checkins/_station_names.html", thanked=True)
             return redirect(url_for("checkins.station", thanks="1"))
-    pupil = next((p for p in station_pupils(g.station) if p.id == pupil_id), None)
-    template = "checkins/_station_pick.html" if htmx and not htmx.boosted else "checkins/station.html"
-    return render_template(template, station=g.station, pupil=pupil, form=form,
-                           scale=SCALES[g.station.school.checkin_scale], pupils=station_pupils(g.station)), 400
+    return station_screen("checkins/_station_pick.html", pupil=station_pupil_by_id(g.station, form.pupil_id.data),
+                          form=form, scale=SCALES[g.station.school.checkin_scale]), 400
 
 
 @bp.route("/station/status")

@@ -101,6 +101,11 @@ def station_pupils(station: CheckInStation) -> list[Pupil]:
     return sorted(pupils, key=lambda pupil: (pupil.first_name.lower(), pupil.family_name.lower()))
 
 
+def station_pupil_by_id(station: CheckInStation, pupil_id: object) -> Pupil | None:
+    """The group's pupil with this id, or None (another group's, archived, unknown, not a number)."""
+    return next((pupil for pupil in station_pupils(station) if pupil.id == pupil_id), None)
+
+
 def station_checkins(station: CheckInStation) -> list[CheckIn]:
     """Everything checked in at this station, newest first (for the staff watching)."""
     return list(db.session.scalars(select(CheckIn).where(
@@ -113,7 +118,7 @@ def record_station_checkin(station: CheckInStation, pupil_id: int, value: int, w
     """Record a pupil's check-in at an open station; a low or red one goes on the opener's list."""
     if not station.is_open(now):
         raise StationClosed()
-    pupil = next((p for p in station_pupils(station) if p.id == pupil_id), None)
+    pupil = station_pupil_by_id(station, pupil_id)
     if pupil is None:
         raise NotInGroup()
     return record_checkin(station.school_id, station.school.checkin_scale, value, "station",

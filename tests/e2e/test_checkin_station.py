@@ -119,3 +119,38 @@ def test_ending_the_station_from_the_phone_closes_the_tablet(live_server, cedar,
     expect(tablet.get_by_role("heading", name="The check-in station is closed")).to_be_visible()
     expect(tablet.get_by_role("link", name="Amira K.")).to_have_count(0)
     assert_accessible(axe, tablet)
+
+
+def open_station_on(tablet, live_server, cedar, axe):
+    sign_in(tablet, live_server.url, cedar.email, axe)
+    tablet.goto(live_server.url + "/checkins")
+    tablet.get_by_role("link", name="Open station for Year 5 Cedar").click()
+    tablet.get_by_role("button", name="Open the station on this device").click()
+    expect(tablet.get_by_role("heading", name="Tap your name")).to_be_visible()
+
+
+def test_a_name_tapped_and_left_goes_back_to_the_names_after_a_minute(live_server, cedar, browser, axe):
+    tablet = browser.new_context(viewport=TABLET).new_page()
+    open_station_on(tablet, live_server, cedar, axe)
+    tablet.clock.install()
+    tablet.get_by_role("link", name="Ben O.").click()
+    expect(tablet.get_by_role("heading", name="Ben O.")).to_be_visible()
+    tablet.get_by_label("A word about how you feel").fill("wobbly")
+    tablet.clock.fast_forward(61_000)
+    expect(tablet.get_by_role("heading", name="Tap your name")).to_be_visible()
+    assert "wobbly" not in tablet.content()
+    assert_accessible(axe, tablet)
+
+
+def test_the_phone_polls_when_the_event_stream_cannot_connect(live_server, cedar, browser, axe):
+    tablet = browser.new_context(viewport=TABLET).new_page()
+    phone = browser.new_context(viewport=PHONE).new_page()
+    open_station_on(tablet, live_server, cedar, axe)
+    phone.route("**/stream", lambda route: route.abort())
+    sign_in(phone, live_server.url, cedar.email, axe)
+    phone.goto(live_server.url + "/checkins")
+    phone.get_by_role("link", name="Year 5 Cedar", exact=True).click()
+    tablet.get_by_role("link", name="Amira K.").click()
+    tablet.get_by_role("button", name="OK", exact=True).click()
+    expect(phone.locator("#station-checkins li", has_text="Amira Khan")).to_contain_text("OK", timeout=20_000)
+    assert_accessible(axe, phone)
