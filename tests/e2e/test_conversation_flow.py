@@ -1,0 +1,114 @@
+"""A teacher runs a restorative conversation with an agreement, later reviews it as not kept and
+starts the pre-filled follow-up; a concern raised by a teacher reaches the DSL's queue only."""
+from datetime import date, timedelta
+
+from playwright.sync_api import expect
+
+from rrp_pwa.agreements.rules import make_agreement
+from rrp_pwa.extensions import db
+from rrp_pwa.models.agreements import Agreement
+from tests.conftest import make_group, make_pupil, make_school, make_staff
+from tests.e2e.conftest import PHONE, TABLET, assert_accessible
+from tests.e2e.test_chat_flow import sign_in
+
+
+def test_conversation_agreement_not_kept_and_the_follow_up(live_server, data_app, page, axe):
+    school = make_school()
+    teacher = make_staff(school, ("teacher",), name="Tara Teacher")
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    make_group(school, pupils=[amira, ben], staff=[teacher])
+    db.session.commit()
+
+    page.set_viewport_size(TABLET)
+    sign_in(page, live_server.url, teacher)
+    page.goto(f"{live_server.url}/pupils/{amira.id}")
+    page.get_by_role("link", name="Start a conversation").click()
+    page.get_by_role("heading", name="Start a restorative conversation").wait_for()
+    page.get_by_label("Add another pupil").press_sequentially("be", delay=50)
+    page.get_by_role("link", name="Ben Jones").click()
+    expect(page.get_by_role("link", name="Remove Ben Jones")).to_be_visible()
+    assert_accessible(axe, page)
+    page.get_by_label("Amira Khan's role").select_option(label="Was harmed")
+    page.get_by_label("Ben Jones's role").select_option(label="Caused harm")
+    page.get_by_label("What happened (optional, short)").fill("Pushing in the lunch queue")
+    page.get_by_role("button", name="Start the conversation").click()
+
+    page.get_by_role("heading", name="Restorative conversation").wait_for()
+    assert_accessible(axe, page)
+    ben_answers = page.get_by_role("group", name="Ben Jones (Caused harm)")
+    ben_answers.get_by_label("What happened?").fill("I pushed Amira")
+    page.get_by_role("group", name="Amira Khan (Was harmed)").get_by_label(
+        "What has been the hardest thing for you?").fill("Everyone laughed")
+    page.get_by_role("button", name="Save and continue").click()
+
+    page.get_by_role("heading", name="Agreement").wait_for()
+    assert_accessible(axe, page)
+    page.get_by_label("What has been agreed").fill("Ben will wait his turn and say sorry to Amira")
+    page.get_by_role("checkbox", name="Ben Jones").check()
+    page.get_by_label("Review the agreement on").fill(date.today().isoformat())
+    page.get_by_role("button", name="Finish").click()
+    expect(page.get_by_text("Restorative conversation finished with an agreement.")).to_be_visible()
+    expect(page.get_by_text("I pushed Amira")).to_be_visible()
+    assert_accessible(axe, page)
+
+    page.get_by_role("link", name="Home").click()
+    page.get_by_role("link", name="Reviews due").click()
+    page.get_by_role("heading", name="Reviews due").wait_for()
+    assert_accessible(axe, page)
+    page.get_by_role("link", name="Ben will wait his turn and say sorry to Amira").click()
+    page.get_by_role("heading", name="Agreement", exact=True).wait_for()
+    assert_accessible(axe, page)
+    page.get_by_role("radio", name="Not kept").check()
+    page.get_by_label("Note (optional)").fill("Pushed in again on Tuesday")
+    page.get_by_role("button", name="Save review").click()
+    expect(page.get_by_role("heading", name="Next step")).to_be_visible()
+    assert_accessible(axe, page)
+
+    page.get_by_role("link", name="Start a restorative conversation").click()
+    page.get_by_role("heading", name="Start a restorative conversation").wait_for()
+    expect(page.get_by_role("link", name="Remove Ben Jones")).to_be_visible()
+    expect(page.get_by_label("Ben Jones's role")).to_be_visible()
+    assert_accessible(axe, page)
+    assert db.session.scalar(db.select(Agreement.status)) == "not_kept"
+
+
+def test_a_teachers_concern_reaches_the_dsl_and_not_the_teacher(live_server, data_app, page, axe):
+    school = make_school()
+    teacher = make_staff(school, ("teacher",), name="Tara Teacher")
+    dsl = make_staff(school, ("dsl",), name="Dee Lead")
+    amira = make_pupil(school)
+    make_group(school, pupils=[amira], staff=[teacher])
+    db.session.commit()
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, teacher)
+    page.goto(f"{live_server.url}/pupils/{amira.id}")
+    assert_accessible(axe, page)
+    page.get_by_role("link", name="Raise a concern").click()
+    page.get_by_role("heading", name="Raise a concern").wait_for()
+    expect(page.get_by_text("can't be kept secret")).to_be_visible()
+    assert_accessible(axe, page)
+    page.get_by_label("What did you see or hear?").fill("Amira said: my brother locks me out at night")
+    page.get_by_role("button", name="Send to the DSL").click()
+    expect(page.get_by_text("Your concern has gone to the Designated Safeguarding Lead")).to_be_visible()
+    expect(page.get_by_text("my brother locks me out")).to_have_count(0)
+    assert_accessible(axe, page)
+    page.goto(f"{live_server.url}/safeguarding/concerns")
+    page.get_by_role("heading", name="Not allowed").wait_for()
+    expect(page.get_by_text("my brother locks me out")).to_have_count(0)
+    assert_accessible(axe, page)
+
+    page.goto(live_server.url + "/")
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, live_server.url, dsl)
+    assert_accessible(axe, page)
+    page.get_by_role("link", name="Safeguarding concerns").click()
+    expect(page.get_by_text("1 new concern.")).to_be_visible()
+    assert_accessible(axe, page)
+    page.get_by_role("link", name="Amira Khan").click()
+    expect(page.get_by_text("Amira said: my brother locks me out at night")).to_be_visible()
+    expect(page.get_by_text("Tara Teacher")).to_be_visible()
+    assert_accessible(axe, page)
+    page.get_by_role("button", name="Mark seen").click()
+    expect(page.get_by_text("No new concerns.")).to_be_visible()
+    assert_accessible(axe, page)
