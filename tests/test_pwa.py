@@ -1,0 +1,127 @@
+"""The installable shell: manifest, service worker, offline page, icons, home tiles."""
+import struct
+
+import pytest
+
+from rrp_pwa.home.tiles import TILES_BY_ROLE, Tile, add_tiles, tiles_for
+from rrp_pwa.pwa.shell import SHELL_STATIC, shell_version
+from tests.conftest import make_school, make_staff
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_manifest_makes_the_app_installable(client):
+    response = client.get("/manifest.webmanifest")
+    assert response.mimetype == "application/manifest+json"
+    manifest = response.get_json()
+    assert manifest["name"] == "RRP - Restorative practice" and manifest["short_name"] == "RRP"
+    assert manifest["start_url"] == "/" and manifest["scope"] == "/" and manifest["display"] == "standalone"
+    assert manifest["theme_color"].startswith("#") and manifest["background_color"].startswith("#")
+    sizes = {(icon["sizes"], icon["purpose"]) for icon in manifest["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
+
+
+def test_manifest_icons_are_real_pngs_of_the_stated_size(client):
+    for icon in client.get("/manifest.webmanifest").get_json()["icons"]:
+        with client.get(icon["src"]) as response:
+            assert response.status_code == 200 and response.mimetype == "image/png"
+            width, height = png_size(response.get_data())
+        assert f"{width}x{height}" == icon["sizes"]
+
+
+def test_service_worker_is_served_from_the_root(client):
+    response = client.get("/sw.js")
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Service-Worker-Allowed"] == "/"
+    assert response.headers["Cache-Control"] == "no-cache"
+    body = response.get_data(as_text=True)
+    assert 'const CACHE = "rrp-shell-' in body
+    assert '"/offline"' in body and '"/static/css/app.css"' in body
+
+
+def test_service_worker_precaches_only_the_shell(client):
+    """Pages that show pupil data are never cached: the precache holds static files and the
+    offline page, and the fetch handler answers navigations from the network."""
+    body = client.get("/sw.js").get_data(as_text=True)
+    shell = body.split("const SHELL = ")[1].split(";")[0]
+    for url in ("/pupils", "/groups", '"/"', "/admin"):
+        assert url not in shell
+    assert "cache.put" not in body
+    assert "fetch(request).catch(() => caches.match(OFFLINE_URL))" in body
+
+
+def test_every_precached_file_exists(client):
+    for name in SHELL_STATIC:
+        with client.get(f"/static/{name}") as response:
+            assert response.status_code == 200, name
+
+
+def test_shell_version_changes_when_a_shell_file_changes(tmp_path):
+    static, offline = tmp_path / "static", tmp_path / "offline.html"
+    for name in SHELL_STATIC:
+        (static / name).parent.mkdir(parents=True, exist_ok=True)
+        (static / name).write_bytes(b"one")
+    offline.write_text("offline")
+    first = shell_version(str(static), str(offline))
+    (static / "css/app.css").write_bytes(b"two")
+    shell_version.cache_clear()
+    assert shell_version(str(static), str(offline)) != first
+    shell_version.cache_clear()
+
+
+def test_offline_page_needs_no_sign_in_and_no_scripts(client):
+    response = client.get("/offline")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<h1>You're offline</h1>" in page and "<script" not in page
+
+
+def test_pages_link_the_manifest_and_vendored_htmx(client):
+    page = client.get("/sign-in").get_data(as_text=True)
+    assert '<link rel="manifest" href="/manifest.webmanifest">' in page
+    assert "/static/vendor/htmx-2.0.11.min.js" in page and "/static/vendor/htmx-ext-sse-2.2.4.min.js" in page
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+
+
+def test_vendored_htmx_versions_match_their_file_names(client):
+    with client.get("/static/vendor/htmx-2.0.11.min.js") as response:
+        assert b'version:"2.0.11"' in response.get_data().replace(b" ", b"")
+
+
+# Home screen per role
+
+
+@pytest.mark.parametrize("roles,includes,excludes", [
+    (("teacher",), {"My groups"}, {"Staff"}),
+    (("support",), {"Find a pupil"}, {"Staff", "Groups"}),
+    (("admin",), {"Staff", "Pupils", "Groups"}, {"Find a pupil"}),
+    (("pastoral",), {"Pupils"}, {"Staff"}),
+])
+def test_home_shows_what_each_role_does_most(client, auth, roles, includes, excludes):
+    """Other capabilities add their own tiles; these are the roster's."""
+    auth.login(roles=roles)
+    page = client.get("/").get_data(as_text=True)
+    titles = {chunk.split("<")[0] for chunk in page.split('class="tile-title">')[1:]}
+    assert includes <= titles and not excludes & titles
+
+
+def test_tiles_for_a_person_with_several_roles_do_not_repeat(app):
+    staff = make_staff(make_school(), ("admin", "pastoral", "dsl"))
+    with app.test_request_context():
+        urls = [tile["url"] for tile in tiles_for(staff)]
+    assert len(urls) == len(set(urls))
+
+
+def test_add_tiles_puts_a_capability_on_the_home_screen(app):
+    saved = {role: list(tiles) for role, tiles in TILES_BY_ROLE.items()}
+    try:
+        add_tiles("support", Tile("Log a quick chat", "In the playground.", "home.index"), first=True)
+        staff = make_staff(make_school(), ("support",))
+        with app.test_request_context():
+            assert tiles_for(staff)[0]["title"] == "Log a quick chat"
+    finally:
+        TILES_BY_ROLE.clear()
+        TILES_BY_ROLE.update(saved)
