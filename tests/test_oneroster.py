@@ -215,3 +215,17 @@ def test_cli_reports_problems_and_fails(runner, app, tmp_path):
     result = runner.invoke(args=["import-oneroster", str(path)])
     assert result.exit_code == 1
     assert "users.csv, line 1, column familyName" in result.output
+
+
+def test_htmx_upload_with_problems_is_swapped_in(client, auth):
+    auth.login(roles=("admin",))
+    response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(package("no_manifest")), "r.zip")},
+                           content_type="multipart/form-data", headers={"HX-Request": "true"})
+    assert response.status_code == 200  # htmx swaps only 2xx answers
+    assert "The package has no manifest.csv." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("roles, shown", [(("admin",), True), (("teacher",), False), (("pastoral",), False)])
+def test_school_record_sync_tile_is_on_admin_home(client, auth, roles, shown):
+    auth.login(roles=roles)
+    assert ("School record sync" in client.get("/").get_data(as_text=True)) is shown

@@ -5,7 +5,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from rrp_pwa.auth.permissions import staff_required
-from rrp_pwa.extensions import db
+from rrp_pwa.extensions import db, htmx
 from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.models import Pupil
 from rrp_pwa.models.sync import ApiToken, WebhookDelivery, WebhookEndpoint
@@ -47,13 +47,14 @@ def hub():
 @staff_required("admin")
 def roster_upload():
     form = RosterUploadForm()
+    refused = 200 if htmx else 400  # htmx swaps only 2xx answers; the upload form posts through htmx
     if not form.validate_on_submit():
-        return render_template("sync/roster_upload.html", form=form), 400 if form.errors else 200
+        return render_template("sync/roster_upload.html", form=form), refused if form.errors else 200
     data = form.package.data.read()
     try:
         plan = import_roster(current_user.school, data, apply=False)
     except OneRosterInvalid as exc:
-        return render_template("sync/roster_upload.html", form=form, problems=exc.problems), 400
+        return render_template("sync/roster_upload.html", form=form, problems=exc.problems), refused
     finally:
         db.session.rollback()
     upload = keep_upload(current_app.instance_path, current_user.school_id, data)

@@ -1,0 +1,65 @@
+"""The admin's school record screens in Chromium: import a roster (upload, diff, confirm), make an
+API token and a webhook endpoint, export records. axe-core on every screen."""
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from rrp_pwa.extensions import db
+from rrp_pwa.models import Pupil
+from tests.conftest import make_school, make_staff
+from tests.e2e.conftest import PHONE, TABLET, assert_accessible
+from tests.e2e.test_offline_capture import sign_in
+from tests.test_oneroster import package
+
+
+def test_admin_imports_a_roster_after_checking_the_diff(live_server, data_app, page, axe):
+    admin = make_staff(make_school(), ("admin",), name="Ada Admin")
+    db.session.commit()
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server, admin)
+    page.get_by_role("link", name="School record sync").click()
+    expect(page.get_by_role("heading", name="School record sync")).to_be_visible()
+    assert_accessible(axe, page)
+    page.get_by_role("link", name="Import the roster").click()
+    assert_accessible(axe, page)
+    page.get_by_label("OneRoster package (ZIP)").set_input_files(
+        files=[{"name": "unknown.zip", "mimeType": "application/zip", "buffer": package("unknown_user")}])
+    page.get_by_role("button", name="Check the package").click()
+    expect(page.get_by_text("enrollments.csv, line 8, column userSourcedId")).to_be_visible()
+    assert_accessible(axe, page)
+    page.get_by_label("OneRoster package (ZIP)").set_input_files(
+        files=[{"name": "roster.zip", "mimeType": "application/zip", "buffer": package("small_school")}])
+    page.get_by_role("button", name="Check the package").click()
+    expect(page.get_by_role("heading", name="Check the roster changes")).to_be_visible()
+    expect(page.get_by_text("4 added")).to_be_visible()
+    assert_accessible(axe, page)
+    assert db.session.scalar(select(func.count(Pupil.id))) == 0
+    page.get_by_role("button", name="Import these changes").click()
+    expect(page.get_by_text("Roster imported: 15 change(s).")).to_be_visible()
+    assert db.session.scalar(select(func.count(Pupil.id))) == 4
+
+
+def test_admin_makes_a_token_and_a_webhook_and_exports(live_server, data_app, page, axe):
+    admin = make_staff(make_school(), ("admin",), name="Ada Admin")
+    db.session.commit()
+    page.set_viewport_size(TABLET)
+    sign_in(page, live_server, admin)
+    page.goto(live_server.url + "/admin/sync/tokens")
+    page.get_by_label("What the token is for").fill("Arbor connector")
+    page.get_by_role("button", name="Create a token").click()
+    expect(page.get_by_role("heading", name="Copy your new token now")).to_be_visible()
+    assert_accessible(axe, page)
+    page.goto(live_server.url + "/admin/sync/webhooks")
+    page.get_by_label("Endpoint URL").fill("https://connector.example/rrp")
+    page.get_by_role("button", name="Add the endpoint").click()
+    expect(page.get_by_role("heading", name="Copy the signing secret now")).to_be_visible()
+    assert_accessible(axe, page)
+    page.get_by_role("link", name="https://connector.example/rrp").click()
+    expect(page.get_by_role("heading", name="Delivery log")).to_be_visible()
+    assert_accessible(axe, page)
+    page.goto(live_server.url + "/admin/sync/export")
+    assert_accessible(axe, page)
+    page.get_by_label("From").fill("2026-09-01")
+    page.get_by_label("To").fill("2026-12-31")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    assert download.value.suggested_filename == "records-2026-09-01-to-2026-12-31.csv"
