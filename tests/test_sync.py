@@ -103,6 +103,12 @@ def test_a_uuid_is_per_school(client, app, teacher_with_class):
     assert post(client, [checkin_item(amira.id, item_uuid=shared)]).json["results"][0]["status"] == "created"
 
 
+def test_malformed_items_are_rejected_not_errors(client, teacher_with_class):
+    results = post(client, [{"uuid": str(uuid.uuid4()), "kind": "chat", "data": [1, 2]}, "just text",
+                            {"uuid": str(uuid.uuid4()), "kind": "mediation", "data": {"agreements": []}}]).json
+    assert [r["status"] for r in results["results"]] == ["rejected"] * 3
+
+
 def test_bad_batches_are_refused(client, teacher_with_class):
     assert client.post("/api/v1/sync", data="nonsense", content_type="application/json").status_code == 400
     assert post(client, [checkin_item(1)] * 101).status_code == 400
@@ -140,7 +146,8 @@ def test_csrf_header_is_required(app, auth):
 def test_capture_data_lists_only_pupils_this_person_may_see(client, teacher_with_class):
     _, amira, ben, outsider = teacher_with_class
     body = client.get("/api/v1/capture").json
-    assert body["pupils"] == [{"id": amira.id, "name": "Amira Khan"}, {"id": ben.id, "name": "Ben Osei"}]
+    assert body["pupils"] == [{"id": amira.id, "name": "Amira Khan", "mediator": False},
+                              {"id": ben.id, "name": "Ben Osei", "mediator": False}]
     assert "Playground" in body["chips"]["where"]
     assert [o["value"] for o in body["scale"]["options"]] == [1, 2, 3, 4, 5]
     assert client.get("/api/v1/capture").headers["Cache-Control"] == "no-store"

@@ -73,7 +73,10 @@ def _one(staff: Staff, item: Any) -> Result:
         kind = item.get("kind")
         if kind not in KINDS:
             raise ItemRejected("Unknown kind of record.")
-        record = HANDLERS[kind](staff, item.get("data") or {}, _made_at(item.get("made_at")), client_uuid)
+        data = item.get("data") or {}
+        if not isinstance(data, dict):
+            raise ItemRejected("This record is incomplete; make it again.")
+        record = HANDLERS[kind](staff, data, _made_at(item.get("made_at")), client_uuid)
         db.session.add(SyncReceipt(school_id=staff.school_id, client_uuid=client_uuid, kind=kind,
                                    record_id=record.id, staff_id=staff.id))
         db.session.flush()
@@ -141,7 +144,10 @@ def _mediation(staff: Staff, data: dict, made_at: datetime | None, client_uuid: 
     """A finished peer mediation typed up by the member of staff on duty."""
     mediators = _pupils(staff, data.get("mediator_ids"))
     parties = _pupils(staff, data.get("party_ids"), at_least=2)
-    agreements = {int(k): str(v) for k, v in (data.get("agreements") or {}).items() if str(k).isdigit()}
+    written = data.get("agreements") or {}
+    if not isinstance(written, dict):
+        raise ItemRejected("Write what each pupil agreed to do.")
+    agreements = {int(k): str(v) for k, v in written.items() if str(k).isdigit()}
     try:
         return _flushed(record_mediation(staff.school_id, mediators, parties, agreements=agreements,
                                          place=data.get("place"), outcome=data.get("outcome") or "agreed",
@@ -160,13 +166,13 @@ HANDLERS = {"chat": _chat, "checkin": _checkin, "mediation": _mediation}
 
 
 def capture_options(staff: Staff) -> dict:
-    """What a device needs to make records offline: the pupils this person may see (ids and
-    display names only), the school's chat chips and its check-in scale."""
+    """What a device needs to make records offline: the pupils this person may see (ids, display
+    names and whether they are peer mediators), the school's chat chips and its check-in scale."""
     pupils = db.session.scalars(visible_pupils(staff).where(Pupil.archived.is_(False))
                                 .order_by(Pupil.given_name, Pupil.family_name))
     scale = SCALES.get(staff.school.checkin_scale) or SCALES[DEFAULT_SCALE]
     return {"staff_id": staff.id,
-            "pupils": [{"id": p.id, "name": p.display_name} for p in pupils],
+            "pupils": [{"id": p.id, "name": p.display_name, "mediator": p.peer_mediator} for p in pupils],
             "chips": {kind: chips_for(staff.school_id, kind) for kind in ("what", "where", "agreed")},
             "scale": {"key": scale.key, "question": scale.question,
                       "options": [{"value": o.value, "label": o.label, "symbol": o.symbol} for o in scale.options]}}

@@ -160,14 +160,23 @@
       });
   }
 
+  var OUTCOMES = [{ value: "agreed", label: "Agreement made" },
+                  { value: "no_agreement", label: "No agreement - passed to staff" },
+                  { value: "adult_took_over", label: "An adult took over" }];
+
   function fillPickers(data) {
     document.querySelectorAll("select[data-pupils]").forEach(function (select) {
       var chosen = select.value;
+      var mediatorsOnly = select.getAttribute("data-pupils") === "mediators";
       while (select.options.length > 1) select.remove(1);
       data.pupils.forEach(function (pupil) {
-        select.add(new Option(pupil.name, String(pupil.id)));
+        if (!mediatorsOnly || pupil.mediator) select.add(new Option(pupil.name, String(pupil.id)));
       });
       select.value = chosen;
+    });
+    document.querySelectorAll("[data-outcomes]").forEach(function (box) {
+      radios(box, OUTCOMES);
+      box.querySelector("input").checked = true;
     });
     document.querySelectorAll("[data-chips]").forEach(function (box) {
       var labels = (data.chips[box.getAttribute("data-chips")] || []).map(function (l) { return { value: l, label: l }; });
@@ -223,6 +232,27 @@
       return { data: { pupil_ids: ids, what: what, where: where, agreed: agreed || null },
                summary: "Quick chat · " + names.join(" and ") + " · " + what + ", " + where };
     },
+    mediation: function (form) {
+      function field(name) { return form.querySelector("[name=" + name + "]"); }
+      var mediator = field("mediator"), party1 = field("party1"), party2 = field("party2");
+      var outcome = picked(form, "outcome") || "agreed";
+      if (!mediator.value) return { error: "Choose the mediator.", focus: mediator };
+      if (!party1.value || !party2.value || party1.value === party2.value) {
+        return { error: "Choose the two pupils in the disagreement.", focus: party1.value ? party2 : party1 };
+      }
+      var agreements = {};
+      agreements[party1.value] = field("agreed1").value.trim();
+      agreements[party2.value] = field("agreed2").value.trim();
+      if (outcome === "agreed" && (!agreements[party1.value] || !agreements[party2.value])) {
+        return { error: "Write what each pupil agreed to do.", focus: agreements[party1.value] ? field("agreed2") : field("agreed1") };
+      }
+      var mediators = [Number(mediator.value)];
+      if (field("mediator2").value && field("mediator2").value !== mediator.value) mediators.push(Number(field("mediator2").value));
+      return { data: { mediator_ids: mediators, party_ids: [Number(party1.value), Number(party2.value)],
+                       agreements: outcome === "agreed" ? agreements : {}, place: field("place").value.trim() || null,
+                       outcome: outcome },
+               summary: "Peer mediation · " + pupilName(party1) + " and " + pupilName(party2) };
+    },
     checkin: function (form) {
       var pupil = form.querySelector("[name=pupil]"), value = picked(form, "value");
       var word = form.querySelector("[name=word]").value.trim();
@@ -248,7 +278,9 @@
                  staffId: state.staffId, status: "waiting", reason: null, summary: made.summary };
     outbox.put(item).then(function () {
       form.reset();
-      form.querySelectorAll("[data-chips][data-optional] input").forEach(function (input, i) { input.checked = i === 0; });
+      form.querySelectorAll("[data-chips][data-optional] input, [data-outcomes] input").forEach(function (input, i) {
+        input.checked = i === 0;
+      });
       setText("[data-outbox-message]", "Saved on this device: " + item.summary + ".");
       return reload();
     }).then(function () {

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from rrp_pwa.extensions import db
 from rrp_pwa.models import CheckIn, GroupStaff
 from rrp_pwa.models.conversations import QuickChat
+from rrp_pwa.models.mediation import Mediation
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible
 
@@ -16,7 +17,8 @@ def set_up_class():
     school = make_school()
     teacher = make_staff(school, ("teacher",), name="Sam Teacher")
     amira, ben = make_pupil(school, "Amira", "Khan"), make_pupil(school, "Ben", "Osei")
-    make_group(school, pupils=[amira, ben], staff=[teacher])
+    mediator = make_pupil(school, "Mia", "Reed", peer_mediator=True)
+    make_group(school, pupils=[amira, ben, mediator], staff=[teacher])
     db.session.commit()
     return teacher, amira, ben
 
@@ -53,12 +55,23 @@ def log_checkin(page, pupil: str, feeling: str):
     form.get_by_role("button", name="Save check-in").click()
 
 
-def stored():
+def log_mediation(page):
+    form = page.get_by_role("form", name="Peer mediation")
+    form.get_by_label("Mediator", exact=True).select_option(label="Mia Reed")
+    form.get_by_label("First pupil in the disagreement").select_option(label="Amira Khan")
+    form.get_by_label("What the first pupil agreed to do").fill("Take turns in goal")
+    form.get_by_label("Second pupil in the disagreement").select_option(label="Ben Osei")
+    form.get_by_label("What the second pupil agreed to do").fill("Take turns in goal")
+    form.get_by_role("button", name="Save mediation").click()
+
+
+def stored(with_mediations=False):
     db.session.expire_all()
     chats = db.session.scalars(select(QuickChat)).all()
     checkins = db.session.scalars(select(CheckIn)).all()
+    mediations = db.session.scalars(select(Mediation)).all()
     db.session.rollback()
-    return chats, checkins
+    return (chats, checkins, mediations) if with_mediations else (chats, checkins)
 
 
 def test_records_made_offline_survive_a_reload_and_reach_the_server_once(live_server, data_app, page, context, axe):
@@ -74,21 +87,25 @@ def test_records_made_offline_survive_a_reload_and_reach_the_server_once(live_se
     expect(page.get_by_text("1 waiting to sync")).to_be_visible()
     log_checkin(page, "Ben Osei", "Not great")
     expect(page.get_by_text("2 waiting to sync")).to_be_visible()
+    log_mediation(page)
+    expect(page.get_by_text("3 waiting to sync")).to_be_visible()
     expect(page.get_by_text("Quick chat · Amira Khan · Unkind words, Playground · waiting")).to_be_visible()
     assert_accessible(axe, page)
 
     page.reload()  # the app is reopened with no signal: the service worker answers
     expect(page.get_by_role("heading", name="You're offline")).to_be_visible()
     assert_accessible(axe, page)
-    assert stored() == ([], [])
+    assert stored(with_mediations=True) == ([], [], [])
 
     context.set_offline(False)
     page.goto(live_server.url + "/capture")  # back in signal: opening the app sends the outbox
     expect(page.get_by_text("0 waiting to sync")).to_be_visible()
     expect(page.get_by_text("Everything has been sent.")).to_be_visible()
     assert_accessible(axe, page)
-    chats, checkins = stored()
+    chats, checkins, mediations = stored(with_mediations=True)
     assert [(c.what, c.where, [p.id for p in c.pupils]) for c in chats] == [("Unkind words", "Playground", [amira.id])]
+    assert [(m.outcome, sorted(p.pupil_id for p in m.parties)) for m in mediations] == [
+        ("agreed", sorted([amira.id, ben.id]))]
     assert [(c.pupil_id, c.value, c.low) for c in checkins] == [(ben.id, 2, True)]
     assert chats[0].client_uuid and checkins[0].client_uuid
 
