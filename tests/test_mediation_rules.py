@@ -123,8 +123,12 @@ def test_overlong_notes_and_unknown_feelings_are_refused(school, people):
     first = mediation.parties[0]
     with pytest.raises(flow.MediationError, match="300"):
         flow.note_stories(mediation, {first.id: "x" * 301})
+    with pytest.raises(flow.StaleMediation):
+        flow.record_feelings(mediation, {first.id: "sad"})
+    walk_to(mediation, "feelings")
     with pytest.raises(flow.MediationError, match="feelings"):
         flow.record_feelings(mediation, {first.id: "smug"})
+    walk_to(mediation, "ideas")
     with pytest.raises(flow.MediationError, match="500"):
         flow.note_ideas(mediation, "y" * 501)
 

@@ -28,6 +28,8 @@ GROUND_RULES = (
     "If we can't agree, an adult takes over.",
 )
 MAX_WORDS, MAX_IDEAS, MAX_PLACE = 300, 500, 80
+STEP_TITLES = {"people": "Who is here?", "rules": "Ground rules", "stories": "Tell your stories",
+               "feelings": "Feelings", "ideas": "Ideas", "agreement": "Agreement", "done": "Finished"}
 
 
 class MediationError(Exception):
@@ -45,9 +47,12 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _change(mediation: Mediation, version: int | None, *, allow_paused: bool = False) -> None:
-    """Refuse a stale form, a finished mediation, or (unless allowed) a paused one; then bump."""
-    if version is not None and version != mediation.version:
+def _change(mediation: Mediation, version: int | None, step: str | None = None, *,
+            allow_paused: bool = False) -> None:
+    """Refuse a stale form (an older version, or a form from another step's screen), a finished
+    mediation, or (unless allowed) a paused one; then bump the version."""
+    if (version is not None and version != mediation.version) or (step and not mediation.is_complete
+                                                                  and mediation.step != step):
         raise StaleMediation()
     if mediation.is_complete:
         raise MediationError("This mediation has finished.")
@@ -77,9 +82,7 @@ def start_mediation(school_id: int, mediators: list[Pupil], place: str | None = 
 
 def add_party(mediation: Mediation, pupil: Pupil, version: int | None = None) -> MediationParty:
     """Add a pupil in the disagreement: at most two, from this school, not one of the mediators."""
-    _change(mediation, version)
-    if mediation.step != "people":
-        raise MediationError("The people can only be chosen at the start.")
+    _change(mediation, version, "people")
     if pupil.school_id != mediation.school_id or pupil.archived:
         raise MediationError("Choose a pupil from this school.")
     if any(m.pupil_id == pupil.id for m in mediation.mediators):
@@ -94,9 +97,7 @@ def add_party(mediation: Mediation, pupil: Pupil, version: int | None = None) ->
 
 
 def remove_party(mediation: Mediation, party_id: int, version: int | None = None) -> None:
-    _change(mediation, version)
-    if mediation.step != "people":
-        raise MediationError("The people can only be changed at the start.")
+    _change(mediation, version, "people")
     mediation.parties = [p for p in mediation.parties if p.id != party_id]
 
 
@@ -109,23 +110,21 @@ def _party(mediation: Mediation, party_id: int) -> MediationParty:
 
 def agree_rules(mediation: Mediation, party_id: int, version: int | None = None) -> None:
     """One party taps to agree the ground rules (a second tap changes nothing)."""
-    _change(mediation, version)
-    if mediation.step != "rules":
-        raise MediationError("The ground rules are agreed at the start.")
+    _change(mediation, version, "rules")
     party = _party(mediation, party_id)
     party.rules_agreed_at = party.rules_agreed_at or _now()
 
 
 def note_stories(mediation: Mediation, words: dict[int, str | None], version: int | None = None) -> None:
     """Keep the key words the mediators noted from each story (optional, short)."""
-    _change(mediation, version)
+    _change(mediation, version, "stories")
     for party_id, text in words.items():
         _party(mediation, party_id).story_words = _clean(text, MAX_WORDS, "the key words")
 
 
 def record_feelings(mediation: Mediation, feelings: dict[int, str | None], version: int | None = None) -> None:
     """Each party's feeling, one of FEELINGS (or none picked)."""
-    _change(mediation, version)
+    _change(mediation, version, "feelings")
     for party_id, feeling in feelings.items():
         if feeling and feeling not in FEELING_LABELS:
             raise MediationError("Pick one of the feelings shown.")
@@ -133,7 +132,8 @@ def record_feelings(mediation: Mediation, feelings: dict[int, str | None], versi
 
 
 def note_ideas(mediation: Mediation, ideas: str | None, version: int | None = None) -> None:
-    _change(mediation, version)
+    """The ideas both parties suggested to make things right (optional, short)."""
+    _change(mediation, version, "ideas")
     mediation.ideas = _clean(ideas, MAX_IDEAS, "the ideas")
 
 
@@ -141,9 +141,7 @@ def write_agreements(mediation: Mediation, texts: dict[int, str], version: int |
     """One agreement for each party ("what I will do"), made through the agreements module.
 
     Rewriting an agreement clears that party's "I agree" (it is a new agreement)."""
-    _change(mediation, version)
-    if mediation.step != "agreement":
-        raise MediationError("Agreements are written at the agreement step.")
+    _change(mediation, version, "agreement")
     for party in mediation.parties:
         text = (texts.get(party.id) or "").strip()
         if not text:
@@ -162,7 +160,7 @@ def write_agreements(mediation: Mediation, texts: dict[int, str], version: int |
 
 def party_agrees(mediation: Mediation, party_id: int, version: int | None = None) -> None:
     """The party taps "I agree" on their own agreement."""
-    _change(mediation, version)
+    _change(mediation, version, "agreement")
     party = _party(mediation, party_id)
     if party.agreement is None:
         raise MediationError("Write the agreement first.")

@@ -24,7 +24,7 @@ from rrp_pwa.mediation.alerts import (
     get_adult,
     tell_about_worry,
 )
-from rrp_pwa.mediation.flow import FEELING_LABELS, GROUND_RULES, MediationError, StaleMediation
+from rrp_pwa.mediation.flow import FEELING_LABELS, GROUND_RULES, STEP_TITLES, MediationError, StaleMediation
 from rrp_pwa.mediation.forms import (
     BadgeSignInForm,
     FindPupilForm,
@@ -47,8 +47,6 @@ from rrp_pwa.realtime import Message, broker
 from rrp_pwa.roster.directory import search_pupils
 from rrp_pwa.tenancy import get_scoped_or_404, scoped
 
-STEP_TITLES = {"people": "Who is here?", "rules": "Ground rules", "stories": "Tell your stories",
-               "feelings": "Feelings", "ideas": "Ideas", "agreement": "Agreement", "done": "Finished"}
 
 
 def limits() -> MediatorLimits:
@@ -259,63 +257,56 @@ def agree_rules(mediation_id: int, party_id: int):
     return act(mediation_id, lambda m, v: flow.agree_rules(m, party_id, v))
 
 
-def save_and_next(mediation_id: int, save: Callable[[Mediation, object, int], None]):
-    """The stories, feelings, ideas and agreement steps: save the step's form, then (for the
-    first three) move on."""
+def save_step(mediation_id: int, step: str, save: Callable[[Mediation, object, int], None],
+              then_next: bool = True):
+    """The stories, feelings, ideas and agreement screens: save the step's form and (except for
+    agreements, which are then tapped) move on. Typed text is kept when something is wrong;
+    a form from another step's screen is stale."""
     mediation = team_mediation(mediation_id)
+    if mediation.step != step:
+        return render_step(mediation, error=str(StaleMediation()), status=409)
     form = step_form(mediation)
     if not form.validate_on_submit():
         return render_step(mediation, form=form, error="Please check what you typed.", status=422)
     try:
         save(mediation, form, form.version.data)
+        if then_next:
+            flow.next_step(mediation)
     except StaleMediation as exc:
         db.session.rollback()
-        return render_step(team_mediation(mediation_id), error=str(exc), status=409)
+        return render_step(mediation, error=str(exc), status=409)
     except MediationError as exc:
         db.session.rollback()
-        return render_step(team_mediation(mediation_id), form=form, error=str(exc), status=422)
+        return render_step(mediation, form=form, error=str(exc), status=422)
     db.session.commit()
     return redirect(url_for("mediation.run", mediation_id=mediation_id))
-
-
-def _then_next(record: Callable[[Mediation, object, int], None]) -> Callable[[Mediation, object, int], None]:
-    def save(mediation: Mediation, form, version: int) -> None:
-        record(mediation, form, version)
-        flow.next_step(mediation)
-    return save
 
 
 @bp.route("/mediate/<int:mediation_id>/stories", methods=["POST"])
 @mediator_required
 def stories(mediation_id: int):
-    return save_and_next(mediation_id, _then_next(
-        lambda m, form, v: flow.note_stories(m, by_party(form, m.parties), v) if m.step == "stories"
-        else _wrong_step()))
+    return save_step(mediation_id, "stories",
+                     lambda m, form, v: flow.note_stories(m, by_party(form, m.parties), v))
 
 
 @bp.route("/mediate/<int:mediation_id>/feelings", methods=["POST"])
 @mediator_required
 def feelings(mediation_id: int):
-    return save_and_next(mediation_id, _then_next(
-        lambda m, form, v: flow.record_feelings(m, by_party(form, m.parties), v) if m.step == "feelings"
-        else _wrong_step()))
+    return save_step(mediation_id, "feelings",
+                     lambda m, form, v: flow.record_feelings(m, by_party(form, m.parties), v))
 
 
 @bp.route("/mediate/<int:mediation_id>/ideas", methods=["POST"])
 @mediator_required
 def ideas(mediation_id: int):
-    return save_and_next(mediation_id, _then_next(
-        lambda m, form, v: flow.note_ideas(m, form.ideas.data, v) if m.step == "ideas" else _wrong_step()))
+    return save_step(mediation_id, "ideas", lambda m, form, v: flow.note_ideas(m, form.ideas.data, v))
 
 
 @bp.route("/mediate/<int:mediation_id>/agreements", methods=["POST"])
 @mediator_required
 def agreements(mediation_id: int):
-    return save_and_next(mediation_id, lambda m, form, v: flow.write_agreements(m, by_party(form, m.parties), v))
-
-
-def _wrong_step() -> None:
-    raise StaleMediation()
+    return save_step(mediation_id, "agreement",
+                     lambda m, form, v: flow.write_agreements(m, by_party(form, m.parties), v), then_next=False)
 
 
 @bp.route("/mediate/<int:mediation_id>/agree/<int:party_id>", methods=["POST"])

@@ -23,7 +23,7 @@ from rrp_pwa.mediation.alerts import (
     school_today,
     set_on_duty,
 )
-from rrp_pwa.mediation.flow import FEELING_LABELS, MediationError
+from rrp_pwa.mediation.flow import FEELING_LABELS, STEP_TITLES, MediationError
 from rrp_pwa.mediation.forms import ConfirmForm, MediatorLoginForm, ReviewForm
 from rrp_pwa.mediation.review import LEAD_ROLES, in_progress, mark_reviewed, recently_reviewed, review_queue
 from rrp_pwa.models import Pupil
@@ -50,7 +50,7 @@ def lead():
     school_id = current_user.school_id
     return render_template("mediation/lead.html", queue=list(db.session.scalars(review_queue(school_id))),
                            running=list(db.session.scalars(in_progress(school_id))),
-                           reviewed=list(db.session.scalars(recently_reviewed(school_id))))
+                           reviewed=list(db.session.scalars(recently_reviewed(school_id))), step_titles=STEP_TITLES)
 
 
 @bp.route("/mediation/records/<int:mediation_id>", methods=["GET", "POST"])
