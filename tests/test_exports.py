@@ -108,3 +108,16 @@ def test_school_export_refuses_a_backwards_range_beside_the_field(client, auth, 
     auth.login(roles=("admin",), school=records[0])
     response = client.get(f"/admin/sync/export?start={date(2026, 5, 2)}&end={date(2026, 5, 1)}")
     assert response.status_code == 400 and "can&#39;t be before" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("roles, shown", [(("admin",), True), (("pastoral",), True), (("teacher",), False)])
+def test_pupil_page_offers_the_export_to_whole_school_roles(client, auth, app, roles, shown):
+    from tests.conftest import make_group
+    school = make_school()
+    pupil = make_pupil(school)
+    staff = make_staff(school, roles)
+    make_group(school, pupils=[pupil], staff=[staff])
+    db.session.commit()
+    auth.login(staff=staff)
+    page = client.get(f"/pupils/{pupil.id}").get_data(as_text=True)
+    assert ("Export this record" in page) is shown
