@@ -1,0 +1,221 @@
+"""The shell in real Chromium: sign-in on a phone, installability, the service worker and the
+offline page, accessibility of every admin screen (light and dark, phone and tablet), and an
+admin managing pupils and a group's members through the screens."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from rrp_pwa.extensions import db
+from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, assert_accessible
+
+BIG_TABLET = {"width": 1024, "height": 1366}
+
+
+def sign_in(page, base_url: str, email: str) -> None:
+    page.goto(base_url + "/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name=re.compile(r"^Hello, ")).wait_for()
+
+
+@pytest.fixture
+def school(data_app):
+    brook = make_school("Brook Primary")
+    admin = make_staff(brook, ("admin",), email="head@brook.example", name="Mrs Okonjo")
+    teacher = make_staff(brook, ("teacher",), email="teacher@brook.example", name="Mr Osei")
+    pupils = [make_pupil(brook, given, family) for given, family in
+              [("Amira", "Khan"), ("Oliver", "Smith"), ("Zainab", "Okafor"), ("Kacper", "Nowak")]]
+    group = make_group(brook, "Year 5 Cedar", pupils=pupils[:3], staff=[teacher])
+    db.session.commit()
+    return {"admin": admin, "teacher": teacher, "pupils": pupils, "group": group}
+
+
+def test_teacher_signs_in_on_a_phone_and_reaches_home(live_server, school, page, axe):
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + "/")
+    expect(page).to_have_url(re.compile(r"/sign-in\?next=/$"))
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert_accessible(axe, page)
+    page.get_by_label("Email").fill("teacher@brook.example")
+    page.get_by_label("Password").fill("not my password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("don't match an active account")
+    expect(page.get_by_label("Email")).to_have_value("teacher@brook.example")
+    assert_accessible(axe, page)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Hello, Mr Osei")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("My groups"))).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_accessible(axe, page)
+    page.get_by_role("link", name=re.compile("My groups")).click()
+    page.get_by_role("link", name="Year 5 Cedar").click()
+    expect(page.get_by_role("link", name="Amira Khan")).to_be_visible()
+    assert_accessible(axe, page)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_installable_with_a_service_worker_and_an_offline_page(live_server, school, playwright, tmp_path, axe):
+    """Chrome reports installability only in a real (persistent) profile, never incognito."""
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+        viewport=PHONE)
+    try:
+        page = context.pages[0] if context.pages else context.new_page()
+        sign_in(page, live_server.url, "teacher@brook.example")
+        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+        cdp = context.new_cdp_session(page)
+        errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+        assert errors == []
+        manifest = cdp.send("Page.getAppManifest")
+        assert manifest["url"].endswith("/manifest.webmanifest") and not manifest["errors"]
+        context.set_offline(True)
+        page.reload()
+        expect(page.get_by_role("heading", name="You're offline")).to_be_visible()
+        assert_accessible(axe, page)
+        page.goto(live_server.url + "/pupils")
+        expect(page.get_by_role("heading", name="You're offline")).to_be_visible()
+        context.set_offline(False)
+        page.get_by_role("link", name="Try again").click()
+        expect(page.get_by_role("heading", name="Hello, Mr Osei")).to_be_visible()
+    finally:
+        context.close()
+
+
+ADMIN_SCREENS = [
+    ("Hello, Mrs Okonjo", "/"),
+    ("Staff", "/admin/staff"),
+    ("Add a staff member", "/admin/staff/new"),
+    ("Edit Mr Osei", "/admin/staff/{teacher}"),
+    ("Pupils", "/pupils"),
+    ("Pupils", "/pupils?q=am"),
+    ("Add a pupil", "/admin/pupils/new"),
+    ("Edit Amira Khan", "/admin/pupils/{pupil}/edit"),
+    ("Amira Khan", "/pupils/{pupil}"),
+    ("Groups", "/groups"),
+    ("Year 5 Cedar", "/groups/{group}"),
+    ("Add a group", "/admin/groups/new"),
+    ("Edit Year 5 Cedar", "/admin/groups/{group}/edit"),
+    ("Members of Year 5 Cedar", "/admin/groups/{group}/members"),
+    ("Your account", "/account"),
+]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("viewport", [PHONE, BIG_TABLET], ids=["phone-360", "tablet-1024x1366"])
+def test_every_admin_screen_is_accessible(live_server, school, page, axe, scheme, viewport):
+    page.set_viewport_size(viewport)
+    page.emulate_media(color_scheme=scheme)
+    page.goto(live_server.url + "/sign-in")
+    assert_accessible(axe, page)
+    sign_in(page, live_server.url, "head@brook.example")
+    ids = {"teacher": school["teacher"].id, "pupil": school["pupils"][0].id, "group": school["group"].id}
+    for heading, url in ADMIN_SCREENS:
+        page.goto(live_server.url + url.format(**ids))
+        expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], url
+        assert_accessible(axe, page)
+    page.goto(live_server.url + "/admin/pupils/new")
+    page.get_by_role("button", name="Save pupil").click()
+    expect(page.get_by_text("Enter the pupil's given name.")).to_be_visible()
+    assert_accessible(axe, page)
+
+
+def test_screens_fit_a_320_px_phone(live_server, school, page):
+    page.set_viewport_size({"width": 320, "height": 640})
+    sign_in(page, live_server.url, "head@brook.example")
+    for url in ("/", "/pupils", f"/admin/groups/{school['group'].id}/members", "/admin/staff/new"):
+        page.goto(live_server.url + url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, url
+
+
+def test_touch_targets_are_at_least_44_px(live_server, school, page):
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, "head@brook.example")
+    for url in ("/", "/pupils", f"/pupils/{school['pupils'][0].id}", f"/admin/groups/{school['group'].id}/members"):
+        page.goto(live_server.url + url)
+        small = page.evaluate("""() => [...document.querySelectorAll('a, button, input, select, label.check')]
+            .filter((el) => el.offsetParent !== null && !el.closest('.skip-link') && el.type !== 'hidden')
+            .filter((el) => !(el.matches('input[type=checkbox]') && el.closest('label.check')))
+            .map((el) => [el.outerHTML.slice(0, 80), el.getBoundingClientRect().height])
+            .filter(([, height]) => height < 44)""")
+        assert small == [], url
+
+
+def test_focus_is_visible(live_server, school, page):
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + "/sign-in")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
+
+
+def test_admin_manages_pupils_and_members_through_the_screens(live_server, school, page, axe):
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, "head@brook.example")
+
+    page.get_by_role("link", name=re.compile("^Pupils")).click()
+    page.get_by_role("link", name="Add a pupil").click()
+    page.get_by_label("Given name").fill("Freya")
+    page.get_by_label("Family name").fill("")
+    page.get_by_label("Year group").fill("Year 5")
+    page.get_by_role("button", name="Save pupil").click()
+    expect(page.get_by_text("Enter the pupil's family name.")).to_be_visible()
+    expect(page.get_by_label("Given name")).to_have_value("Freya")
+    expect(page.get_by_label("Year group")).to_have_value("Year 5")
+    page.get_by_label("Family name").fill("Jones")
+    page.get_by_role("button", name="Save pupil").click()
+    expect(page.get_by_role("heading", name="Freya Jones")).to_be_visible()
+    expect(page.get_by_text("Freya Jones has been added.")).to_be_visible()
+
+    page.get_by_role("link", name="Edit details").click()
+    page.get_by_label("Preferred name").fill("Frey")
+    page.get_by_label("Trained peer mediator").check()
+    page.get_by_role("button", name="Save pupil").click()
+    expect(page.get_by_role("heading", name="Frey Jones")).to_be_visible()
+    expect(page.get_by_text("Peer mediator")).to_be_visible()
+
+    page.get_by_role("link", name="Back to pupils").click()
+    search = page.get_by_role("searchbox", name="Find a pupil by name")
+    search.fill("fre")
+    expect(page.locator("#pupil-results").get_by_role("link")).to_have_count(1)
+    expect(page.get_by_role("link", name="Frey Jones")).to_be_visible()
+    assert "q=" not in page.url
+
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name=re.compile("^Groups")).click()
+    page.get_by_role("link", name="Add a group").click()
+    page.get_by_label("Name").fill("Lunchtime peer mediators")
+    page.get_by_label("Kind").select_option(label="Club")
+    page.get_by_role("button", name="Save group").click()
+    expect(page.get_by_role("heading", name="Members of Lunchtime peer mediators")).to_be_visible()
+    page.get_by_label("Frey Jones").check()
+    page.get_by_label("Amira Khan").check()
+    page.get_by_label("Mr Osei").check()
+    assert_accessible(axe, page)
+    page.get_by_role("button", name="Save members").click()
+    expect(page.get_by_text("Lunchtime peer mediators now has 2 pupils and 1 staff.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Pupils (2)")).to_be_visible()
+    expect(page.get_by_role("link", name="Frey Jones")).to_be_visible()
+
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_label("Name").fill("Peer mediators")
+    page.get_by_role("button", name="Save group").click()
+    expect(page.get_by_role("heading", name="Peer mediators", exact=True)).to_be_visible()
+
+
+def test_admin_deactivates_staff_after_confirming(live_server, school, page):
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, "head@brook.example")
+    page.goto(live_server.url + f"/admin/staff/{school['teacher'].id}")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Deactivate Mr Osei").click()
+    expect(page.get_by_role("heading", name="Edit Mr Osei")).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Deactivate Mr Osei").click()
+    expect(page.get_by_text("Mr Osei has been deactivated and signed out.")).to_be_visible()
