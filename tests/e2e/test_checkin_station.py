@@ -154,3 +154,31 @@ def test_the_phone_polls_when_the_event_stream_cannot_connect(live_server, cedar
     tablet.get_by_role("button", name="OK", exact=True).click()
     expect(phone.locator("#station-checkins li", has_text="Amira Khan")).to_contain_text("OK", timeout=20_000)
     assert_accessible(axe, phone)
+
+
+def test_the_admin_picks_colours_and_a_teacher_records_a_red_check_in_from_the_pupil_page(
+        live_server, cedar, data_app, browser, axe):
+    admin = make_staff(cedar.school, ("admin",), name="Mrs Head")
+    db.session.commit()
+    page = browser.new_context(viewport=PHONE).new_page()
+    sign_in(page, live_server.url, admin.email, axe)
+    page.get_by_role("link", name=re.compile("^Check-in scale")).click()
+    expect(page.get_by_role("radio", name="Five faces")).to_be_checked()
+    assert_accessible(axe, page)
+    page.get_by_role("radio", name="Four colours").check()
+    page.get_by_role("button", name="Save scale").click()
+    expect(page.get_by_text("Check-ins now use four colours.")).to_be_visible()
+    assert_accessible(axe, page)
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, live_server.url, cedar.email, axe)
+    page.goto(live_server.url + "/pupils")
+    page.get_by_role("link", name="Amira Khan").click()
+    page.get_by_role("link", name="Record a check-in").click()
+    expect(page.get_by_role("group", name="Which colour are you right now?")).to_be_visible()
+    assert_accessible(axe, page)
+    page.get_by_label("Their word (optional)").fill("angry")
+    page.get_by_role("button", name=re.compile("^Red")).click()
+    expect(page.get_by_text("Check-in saved for Amira Khan.")).to_be_visible()
+    expect(page.get_by_text("Check-in: Red - very upset or out of control")).to_be_visible()
+    assert_accessible(axe, page)
