@@ -25,6 +25,8 @@ Flags:
   --devices M          devices (seats with an SSE stream) per circle (default 31).
   --passes K           passes per circle (default 50).
   --interval SECONDS   pause between one pass being delivered everywhere and the next (default 0.05).
+  --jitter             make each pause random between 0 and 2 x --interval, so circles do not pass in
+                       lock-step (a real morning: each pupil holds the piece for a few seconds).
   --deliver-timeout S  how long a pass may take to reach every device before it counts as an error (5).
   --max-seconds S      hard stop for the whole run (default 300).
   --keep               leave the bench school in the database (default: delete it afterwards).
@@ -39,6 +41,7 @@ monkey.patch_all()
 
 import argparse  # noqa: E402
 import http.client  # noqa: E402
+import random  # noqa: E402
 import re  # noqa: E402
 import secrets  # noqa: E402
 import statistics  # noqa: E402
@@ -63,6 +66,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--devices", type=int, default=31)
     parser.add_argument("--passes", type=int, default=50)
     parser.add_argument("--interval", type=float, default=0.05)
+    parser.add_argument("--jitter", action="store_true")
     parser.add_argument("--deliver-timeout", type=float, default=5.0)
     parser.add_argument("--max-seconds", type=float, default=300.0)
     parser.add_argument("--keep", action="store_true")
@@ -219,6 +223,24 @@ class Run:
         if waiter is not None and all(version in d.arrived for d in self.devices[circle_id] if not d.broken):
             waiter.set()
 
+    @staticmethod
+    def post_pass(conns: dict, url: str, circle_id: int, version: int, cookie: str, token: str):
+        """POST the keeper's pass; a kept-alive connection the server has since closed is reopened once."""
+        for attempt in (1, 2):
+            try:
+                conns[url].request("POST", f"/circles/{circle_id}/turn",
+                                   body=urlencode({"turn": "pass", "version": version}),
+                                   headers={"Cookie": cookie, "X-CSRFToken": token, "HX-Request": "true",
+                                            "Content-Type": "application/x-www-form-urlencoded"})
+                response = conns[url].getresponse()
+                response.read()
+                return response
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                conns[url].close()
+                conns[url] = connection(url)
+                if attempt == 2:
+                    raise
+
     def circle_loop(self, index: int, circle_id: int, cookie: str, token: str) -> None:
         urls = self.args.urls
         conns = {url: connection(url) for url in urls}
@@ -231,15 +253,9 @@ class Run:
             waiter = self.waiters[(circle_id, target)] = Event()
             started = time.perf_counter()
             try:
-                conns[url].request("POST", f"/circles/{circle_id}/turn",
-                                   body=urlencode({"turn": "pass", "version": version}),
-                                   headers={"Cookie": cookie, "X-CSRFToken": token, "HX-Request": "true",
-                                            "Content-Type": "application/x-www-form-urlencoded"})
-                response = conns[url].getresponse()
-                response.read()
+                response = self.post_pass(conns, url, circle_id, version, cookie, token)
             except OSError as exc:
                 self.error(f"pass circle {circle_id}: {exc}")
-                conns[url] = connection(url)
                 return
             if response.status != 200:
                 self.error(f"pass circle {circle_id}: HTTP {response.status}")
@@ -256,7 +272,7 @@ class Run:
                 if len(devices) == len(self.devices[circle_id]):
                     self.every_device.append(max(times))
             del self.waiters[(circle_id, target)]
-            gevent.sleep(self.args.interval)
+            gevent.sleep(random.uniform(0, 2 * self.args.interval) if self.args.jitter else self.args.interval)
 
 
 def percentiles(values: list[float]) -> str:

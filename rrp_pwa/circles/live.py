@@ -8,10 +8,12 @@ device per change - and sends only the regions whose HTML changed for that devic
 word being typed in another region is never wiped.
 """
 import json
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
-from flask import render_template
+from flask import current_app, render_template, url_for
+from markupsafe import Markup
 from sqlalchemy import select
 
 from rrp_pwa.circles import talking_piece as piece
@@ -53,9 +55,10 @@ class Snapshot:
 
 
 def snapshot(circle: Circle) -> Snapshot:
-    ring = piece.ring(circle)
-    waiting = list(db.session.scalars(select(Seat).where(Seat.circle_id == circle.id, Seat.status == "waiting")
-                                      .order_by(Seat.joined_at, Seat.id)))
+    seats = list(db.session.scalars(select(Seat).where(Seat.circle_id == circle.id, Seat.status != "removed")
+                                    .order_by(Seat.position, Seat.id)))
+    ring = [s for s in seats if s.status == "admitted"]
+    waiting = sorted((s for s in seats if s.status == "waiting"), key=lambda s: (s.joined_at, s.id))
     holder = next((s for s in ring if s.id == circle.holder_seat_id), None)
     taken = piece.turns(circle)
     following = None
@@ -93,13 +96,84 @@ def seat_keys(snap: Snapshot, seat: Seat) -> dict[str, str]:
     return {"p-piece": piece_key, "p-round": round_key, "p-agreements": "a" + ",".join(pending)}
 
 
+class LRU(OrderedDict):
+    """A small least-recently-used map: rendered states and fragments of this process."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def get_or_make(self, key, make):
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        value = self[key] = make()
+        while len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+def _caches() -> tuple[LRU, LRU]:
+    caches = current_app.extensions.get("rrp_circle_caches")
+    if caches is None:
+        caches = current_app.extensions["rrp_circle_caches"] = (LRU(512), LRU(4096))
+    return caches
+
+
+def _seat_list(seats: list[Seat]) -> tuple:
+    return tuple((s.id, s.name) for s in seats)
+
+
+def _fragment(name: str, cache_key: tuple | None, **context) -> str:
+    """Render ``circles/_<name>.html``; with a ``cache_key`` that fixes every input, once per process."""
+    def make():
+        return render_template(f"circles/_{name}.html", **context)
+    return make() if cache_key is None else _caches()[1].get_or_make((name, *cache_key), make)
+
+
+def _region_keys(snap: Snapshot) -> dict[str, tuple]:
+    """What each region's HTML depends on, for regions that do not change when the piece moves."""
+    c = snap.circle
+    ring, waiting = _seat_list(snap.ring), _seat_list(snap.waiting)
+    agreements = tuple((a.id, tuple((p.id, p.agreed_at is not None) for p in a.parties)) for a in snap.agreements)
+    round_id = (snap.round.id, snap.round.kind, tuple(o["count"] for o in snap.counts)) if snap.round else None
+    return {"k_waiting": (c.id, c.auto_admit, waiting), "k_who": (c.id, ring),
+            "k_concern_who": (c.id, ring, waiting), "k_agreements": (c.id, agreements),
+            "p_agreements": (c.id, agreements), "p_round": (c.id, round_id)}
+
+
+def _seat_row_key(snap: Snapshot, seat: Seat, index: int) -> tuple:
+    """A seat's row in the keeper's ring changes only when one of these does (not on every pass)."""
+    holds = snap.holder is not None and snap.holder.id == seat.id
+    is_next = not holds and snap.following is not None and snap.following.id == seat.id
+    return (snap.circle.id, seat.id, seat.name, seat.is_keeper, holds, is_next, snap.turn_of(seat),
+            index == 0, index == len(snap.ring) - 1)
+
+
 def render_state(circle: Circle) -> dict:
-    """All fragments of one version, as published: the keeper's regions and each participant variant."""
+    """All fragments of one version, as published: the keeper's regions and each participant variant.
+
+    A version never changes once committed, so the whole state is kept per (circle, opened, version)
+    and a device that connects, polls or is refused gets it without rendering again.
+    """
+    key = (circle.id, circle.created_at.isoformat(), circle.version)
+    return _caches()[0].get_or_make(key, lambda: _render_state(circle))
+
+
+def _render_state(circle: Circle) -> dict:
     if not circle.is_open:
         return {"v": circle.version, "state": "closed",
-                "end_html": render_template("circles/_p_closed.html", circle=circle, removed=False)}
+                "end_html": _fragment("p_closed", ("closed",), circle=circle, removed=False)}
     snap = snapshot(circle)
-    keeper = {region: render_template(f"circles/_{region.replace('-', '_')}.html", s=snap) for region in KEEPER_REGIONS}
+    base = url_for("circles.keeper", circle_id=circle.id)
+    rows = [Markup(_fragment("k_seat", key, seat=seat, base=base, holds=key[4], is_next=key[5], turn=key[6],
+                             first=key[7], last=key[8]))
+            for seat, key in ((seat, _seat_row_key(snap, seat, n)) for n, seat in enumerate(snap.ring))]
+    region_keys = _region_keys(snap)
+    keeper = {}
+    for region in KEEPER_REGIONS:
+        name = region.replace("-", "_")
+        keeper[region] = _fragment(name, region_keys.get(name), s=snap, base=base, rows=rows)
     parts: dict[str, dict[str, str]] = {region: {} for region in SEAT_REGIONS}
     seats: dict[str, dict[str, str]] = {}
     for seat in snap.ring + snap.waiting:
@@ -109,9 +183,11 @@ def render_state(circle: Circle) -> dict:
         seats[str(seat.id)] = keys
         for region, key in keys.items():
             if key not in parts[region]:
-                parts[region][key] = render_template(f"circles/_{region.replace('-', '_')}.html", s=snap, key=key)
+                name = region.replace("-", "_")
+                cache_key = region_keys[name] + (key,) if name in region_keys else None
+                parts[region][key] = _fragment(name, cache_key, s=snap, key=key, base=base)
     return {"v": circle.version, "state": "open", "keeper": keeper, "parts": parts, "seats": seats,
-            "end_html": render_template("circles/_p_closed.html", circle=circle, removed=True)}
+            "end_html": _fragment("p_closed", ("removed",), circle=circle, removed=True)}
 
 
 def publish(circle: Circle) -> dict:
