@@ -7,12 +7,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from rrp_pwa.agreements.rules import review_agreement
+from rrp_pwa.agreements.rules import make_agreement, review_agreement
 from rrp_pwa.conversations.chats import record_quick_chat
 from rrp_pwa.conversations.restorative import finish, start_conversation
 from rrp_pwa.extensions import db
-from rrp_pwa.safeguarding.concerns import raise_concern
 from rrp_pwa.models.roster import Pupil, Staff
+from rrp_pwa.safeguarding.concerns import raise_concern
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school
 
 _HASHED = {}
@@ -145,3 +145,18 @@ def test_anonymous_machine_requests_get_a_status_not_a_page(client, world, heade
         assert client.get(urls[record], headers=headers).status_code == 401
     assert client.get("/pick-pupils?q=am", headers=headers).status_code == 401
     assert client.get(urls["chat"]).status_code == 302
+
+
+def test_circle_agreements_are_listed_once_and_their_reviews_here(client, auth, world):
+    people, urls = world
+    amira = db.session.get(Pupil, int(urls["pupil"].rsplit("/", 1)[1]))
+    circle_agreement = make_agreement(amira.school_id, "circle", 99, "Take turns with the ball", pupils=[amira],
+                                      created_by=people["teacher_of_group"], review_on=date.today())
+    db.session.add(circle_agreement)
+    db.session.flush()
+    review_agreement(circle_agreement, "kept", None, people["teacher_of_group"])
+    db.session.commit()
+    auth.login(staff=people["pastoral"])
+    timeline = client.get(urls["pupil"]).get_data(as_text=True)
+    assert "Agreement: Take turns with the ball" not in timeline
+    assert timeline.count("Agreement review: Kept") == 1

@@ -4,6 +4,7 @@ their reviews, and (for the DSL only) safeguarding concerns.
 Each source returns only what the viewer may read (records/access.py): everything about the
 pupil for admin, pastoral, DSL and the pupil's teachers; otherwise only what the viewer logged.
 Concerns appear only to the DSL, and only as "Concern raised" with a link to the restricted queue.
+Agreements made in circles are listed by the circles source; their follow-up reviews are listed here.
 """
 from flask import url_for
 from sqlalchemy import Select, select
@@ -55,8 +56,9 @@ def agreements(pupil: Pupil, viewer: Staff) -> list[Entry]:
     entries = []
     for agreement in db.session.scalars(query):
         link = url_for("agreements.agreement", agreement_id=agreement.id)
-        entries.append(Entry(agreement.created_at, "agreement", f"Agreement: {agreement.what}",
-                             f"Review on {agreement.review_on:%-d %b %Y}" if agreement.review_on else "", link))
+        if agreement.source_kind != "circle":  # the circles source lists circle agreements itself
+            entries.append(Entry(agreement.created_at, "agreement", f"Agreement: {agreement.what}",
+                                 f"Review on {agreement.review_on:%-d %b %Y}" if agreement.review_on else "", link))
         entries += [Entry(review.reviewed_at, "review", f"Agreement review: {OUTCOME_LABELS[review.outcome]}",
                           agreement.what, link) for review in agreement.reviews]
     return entries
