@@ -12,8 +12,8 @@ from rrp_pwa.mediation.accounts import badge_token, set_mediator_login
 from rrp_pwa.mediation.team import SESSION_KEY
 from rrp_pwa.models import Agreement, Concern
 from rrp_pwa.models.mediation import Mediation, MediationAlert, MediatorAccount
-from rrp_pwa.realtime import broker
-from tests.conftest import make_pupil, make_school, make_staff
+from rrp_pwa.realtime import Message, broker
+from tests.conftest import make_group, make_pupil, make_school, make_staff
 
 PIN = "4821"
 
@@ -135,7 +135,8 @@ def test_revoked_or_forged_badges_are_refused(app, client, people, auth, school)
     auth.login(roles=("pastoral",), school=school)
     assert client.post(f"/mediation/mediators/{people[0].id}/revoke-badge").status_code == 302
     auth.logout()
-    for url in (f"/sign-in/mediator/badge/{token}", f"/sign-in/mediator/badge/{token[:-3]}abc", "/sign-in/mediator/badge/x"):
+    for bad in (token, token[:-3] + "abc", "x"):
+        url = f"/sign-in/mediator/badge/{bad}"
         page = client.get(url)
         assert page.status_code == 403 and "This badge doesn" in page.get_data(as_text=True)
         assert client.post(url).status_code == 403
@@ -291,10 +292,12 @@ def test_a_whole_mediation_through_every_step(client, people):
     post(client, mediation_id, f"rules/{first.id}")
     post(client, mediation_id, f"rules/{second.id}")
     assert post(client, mediation_id, "next").status_code == 302
-    assert post(client, mediation_id, "stories", **{f"p{first.id}": "ball, names", f"p{second.id}": ""}).status_code == 302
+    stories = {f"p{first.id}": "ball, names", f"p{second.id}": ""}
+    assert post(client, mediation_id, "stories", **stories).status_code == 302
     feelings = client.get(f"/mediate/{mediation_id}").get_data(as_text=True)
     assert "How does Amira K. feel?" in feelings and "Worried" in feelings
-    assert post(client, mediation_id, "feelings", **{f"p{first.id}": "angry", f"p{second.id}": "sad"}).status_code == 302
+    feelings = {f"p{first.id}": "angry", f"p{second.id}": "sad"}
+    assert post(client, mediation_id, "feelings", **feelings).status_code == 302
     assert post(client, mediation_id, "ideas", ideas="Take turns").status_code == 302
     assert post(client, mediation_id, "agreements",
                 **{f"p{first.id}": "Share the ball", f"p{second.id}": "Say sorry"}).status_code == 302
@@ -375,7 +378,8 @@ def test_people_step_rules(client, people):
     assert post(client, mediation_id, f"people/{party.id}/remove").status_code == 302
     assert parties(mediation_id) == []
     long_place = client.post("/mediate/start", data={"place": "p" * 81})
-    assert long_place.status_code == 422 and "Field cannot be longer than 80 characters." in long_place.get_data(as_text=True)
+    assert long_place.status_code == 422
+    assert "Field cannot be longer than 80 characters." in long_place.get_data(as_text=True)
 
 
 def test_no_agreement_ends_the_mediation_for_staff_to_follow_up(client, people):
@@ -461,7 +465,10 @@ def test_staff_on_duty_get_the_stream(app, client, auth, school):
     assert "You are on duty" in client.get("/mediation/duty").get_data(as_text=True)
     response = client.get("/mediation/alerts/stream", headers={"Accept": "text/event-stream"})
     assert response.status_code == 200 and response.mimetype == "text/event-stream"
-    assert next(iter(response.response)).startswith(b": open")
+    chunks = iter(response.response)
+    assert next(chunks).startswith(b": open")
+    broker().publish(f"school:{school.id}:alerts", Message("alert", "7"))
+    assert next(chunks).decode() == "event: alert\ndata: 7\n\n"
     response.close()
 
 
@@ -476,7 +483,7 @@ def finished(school, people) -> Mediation:
     ava, leo, amira, ben = people
     mediation = flow.record_mediation(school.id, [ava, leo], [amira, ben],
                                       agreements={amira.id: "Share the ball", ben.id: "Say sorry"},
-                                      feelings={amira.id: "angry"}, stories={amira.id: "ball"})
+                                      feelings={amira.id: "angry"}, stories={amira.id: "muddy bag"})
     db.session.commit()
     return mediation
 
@@ -575,3 +582,13 @@ def test_badges_are_printable_svg_qr_codes(client, auth, school, people):
 def test_home_tiles_lead_to_mediation(client, auth, school):
     auth.login(roles=("pastoral",), school=school)
     assert 'href="/mediation"' in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("roles", [("pastoral",), ("admin",), ("dsl",), ("teacher",)])
+def test_the_pupil_record_shows_the_mediation(client, auth, school, people, finished, roles):
+    staff = auth.login(roles=roles, school=school)
+    make_group(school, pupils=[people[2]], staff=[staff])
+    db.session.commit()
+    page = client.get(f"/pupils/{people[2].id}").get_data(as_text=True)
+    assert "Peer mediation with Amira K. and Ben J." in page and "Share the ball" in page
+    assert "muddy bag" not in page, "key words from the story stay in the mediation record"

@@ -148,3 +148,34 @@ def test_a_peer_mediation_from_pin_to_review(live_server, brook, browser, axe):
     expect(lead.get_by_text("Every mediation has been reviewed.")).to_be_visible()
     expect(lead.get_by_role("link", name="Amira K. and Ben J.")).to_be_visible()
     assert_accessible(axe, lead)
+
+
+def no_sideways_scroll(page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_mediator_screens_still_work_on_a_360_px_phone(live_server, brook, browser, axe, scheme):
+    page = browser.new_context(viewport=PHONE, color_scheme=scheme).new_page()
+    page.goto(live_server.url + "/mediate")
+    expect(page).to_have_url(re.compile("/sign-in/mediator"))
+    mediator_sign_in(page, "leo.c", "1357", axe)
+    expect(page.get_by_role("heading", name="Hello, Leo C.!")).to_be_visible()
+    no_sideways_scroll(page)
+    assert_accessible(axe, page)
+    next_screen(page, "Start a mediation", "Who is here?", axe)
+    page.get_by_label("Type a first name").fill("Ami")
+    choose = page.get_by_role("button", name=re.compile("Choose Amira K."))
+    box = choose.bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 44
+    choose.click()
+    page.get_by_label("Type a first name").fill("Ben")
+    page.get_by_role("button", name=re.compile("Choose Ben J.")).click()
+    next_screen(page, "Next: ground rules", "Ground rules", axe)
+    no_sideways_scroll(page)
+    adult = page.get_by_role("button", name="Get an adult")
+    assert adult.bounding_box()["height"] >= 44
+    adult.click()
+    expect(page.get_by_role("heading", name="An adult is coming")).to_be_visible()
+    no_sideways_scroll(page)
+    assert_accessible(axe, page)
