@@ -147,3 +147,30 @@ def test_bad_chip_lists_are_shown_beside_the_field_and_nothing_is_saved(client, 
     assert response.status_code == 400 and "60 characters" in page and "Astro" in page
     assert chips_for(school.id, "where")[0] == "Playground"
     assert client.post("/admin/chat-chips", data={"what": "", "where": "A", "agreed": "B"}).status_code == 400
+
+
+def test_logging_a_chat_with_csrf_on(app, client, auth, school):
+    auth.login(roles=("support",))
+    amira = make_pupil(school)
+    db.session.commit()
+    app.config["WTF_CSRF_ENABLED"] = True
+    data = {"pupil_id": [amira.id], "what": "Physical", "where": "Field"}
+    assert client.post("/chats/new", data=data).status_code == 400
+    page = client.get(f"/chats/new?pupil_id={amira.id}").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    assert client.post("/chats/new", data={**data, "csrf_token": token}).status_code == 302
+    assert db.session.query(QuickChat).count() == 1
+
+
+@pytest.mark.parametrize("roles, status", [(("support",), 404), (("teacher",), 404), (("pastoral",), 200),
+                                           (("admin",), 200), (("dsl",), 200)])
+def test_a_chat_page_is_for_its_author_and_whole_school_staff(client, auth, school, roles, status):
+    chat = record_quick_chat(school.id, make_staff(school, ("support",)), [make_pupil(school)], "Physical", "Field")
+    db.session.commit()
+    auth.login(roles=roles)
+    assert client.get(f"/chats/{chat.id}").status_code == status
+
+
+def test_pick_pupils_refuses_an_unknown_target(client, auth, school):
+    auth.login(roles=("support",))
+    assert client.get("/pick-pupils?for=everything").status_code == 404

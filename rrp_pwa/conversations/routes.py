@@ -2,7 +2,7 @@
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from rrp_pwa.agreements.rules import agreements_from
@@ -137,9 +137,10 @@ def chat_new():
             db.session.commit()
             flash(f"Chat saved: {chat.what}, {chat.where} – {', '.join(p.short_name for p in chat.pupils)}.")
             return redirect(url_for("conversations.chat_new"))
+    offline = url_for("sync.capture") if "sync.capture" in current_app.view_functions else None
     return render_template("conversations/chat_new.html", form=form, questions=questions_for(school_id, "caused_harm"),
-                           mine=todays_chats_by(current_user, school_today()), **picker("chat")), \
-        400 if form.errors or form.form_errors else 200
+                           mine=todays_chats_by(current_user, school_today()), offline_url=offline,
+                           **picker("chat")), 400 if form.errors or form.form_errors else 200
 
 
 @bp.route("/pick-pupils")
