@@ -1,12 +1,6 @@
 """Browser tests: a real gunicorn (gevent worker) on a free 127.0.0.1 port, driven by Playwright
 in Debian's Chromium. No browser is ever downloaded; a missing /usr/bin/chromium fails loudly."""
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -14,11 +8,11 @@ from axe_playwright_python.sync_playwright import Axe
 from rrp_pwa import create_app
 from rrp_pwa.extensions import db
 from tests.conftest import empty_tables
+from tests.servers import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-ROOT = Path(__file__).resolve().parents[2]
 PHONE = {"width": 360, "height": 740}
 TABLET = {"width": 800, "height": 1280}
 
@@ -32,48 +26,6 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class LiveServer:
-    """gunicorn serving the app, as `make run` does, against the test database."""
-
-    def __init__(self, database_uri: str, tmp: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DATABASE_URL": database_uri, "SECRET_KEY": "e2e-secret",
-               "PYTHONPATH": str(ROOT)}
-        self.log = open(tmp / "gunicorn.log", "w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
-             "--worker-connections", "1000", "--no-control-socket", "--graceful-timeout", "1",
-             "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(self.url + "/healthz", timeout=1)
-                return
-            except OSError:
-                if self.process.poll() is not None:
-                    break
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not start: {(tmp / 'gunicorn.log').read_text()[-2000:]}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
 
 
 @pytest.fixture(scope="session")
