@@ -83,9 +83,8 @@ def get_adult(mediation: Mediation, mediator: Pupil, version: int | None = None)
     """
     if mediation.is_complete:
         raise MediationError("This mediation has finished.")
-    for alert in mediation.alerts:
-        if alert.resolved_at is None:
-            return alert
+    if mediation.open_alert is not None:
+        return mediation.open_alert
     now = datetime.now(timezone.utc)
     mediation.paused_at, mediation.version = now, mediation.version + 1
     alert = MediationAlert(school_id=mediation.school_id, raised_by_pupil_id=mediator.id, raised_at=now)

@@ -3,7 +3,6 @@ import re
 from typing import Callable
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from rrp_pwa.auth.permissions import public
 from rrp_pwa.extensions import db
@@ -46,7 +45,6 @@ from rrp_pwa.models.mediation import Mediation
 from rrp_pwa.realtime import Message, broker
 from rrp_pwa.roster.directory import search_pupils
 from rrp_pwa.tenancy import get_scoped_or_404, scoped
-
 
 
 def limits() -> MediatorLimits:
@@ -161,13 +159,13 @@ def step_form(mediation: Mediation):
     return VersionedForm()
 
 
-def render_step(mediation: Mediation, form=None, error: str | None = None, status: int = 200, query: str = ""):
+def render_step(mediation: Mediation, form=None, error: str | None = None, status: int = 200, query: str = "",
+                worry: WorryForm | None = None):
+    """The mediation screen as it is now: the current step, the paused screen, or the summary."""
     form = form or step_form(mediation)
     form.version.data = mediation.version
-    results = []
-    if mediation.step == "people" and query:
-        results = found_pupils(mediation, query)
-    worry = worry_form(mediation) if mediation.paused_at else None
+    results = found_pupils(mediation, query) if mediation.step == "people" and query else []
+    worry = worry or (worry_form(mediation) if mediation.paused_at else None)
     return render_template("mediation/run.html", mediation=mediation, form=form, error=error, team=g.team,
                            step_title=STEP_TITLES[mediation.step], rules=GROUND_RULES, feelings=FEELING_LABELS,
                            while_you_wait=WHILE_YOU_WAIT, results=results, query=query, worry=worry,
@@ -351,12 +349,12 @@ def worry(mediation_id: int):
     mediation = team_mediation(mediation_id)
     form = worry_form(mediation)
     if not form.validate_on_submit():
-        return render_step(mediation, error="Please write what you saw or heard.", status=422)
+        return render_step(mediation, error="Please check what you wrote about the worry.", status=422, worry=form)
     about = db.session.get(Pupil, int(form.about.data)) if form.about.data else None
     try:
         db.session.add(tell_about_worry(mediation, g.team.pupils[0], form.note.data, about))
     except MediationError as exc:
-        return render_step(mediation, error=str(exc), status=422)
+        return render_step(mediation, error=str(exc), status=422, worry=form)
     db.session.commit()
     flash("Thank you. Your worry has gone to the safeguarding lead. You did the right thing.")
     return redirect(url_for("mediation.run", mediation_id=mediation.id))
@@ -368,10 +366,3 @@ def status(mediation_id: int):
     """The paused screen's "who is coming" line, polled every few seconds."""
     mediation = team_mediation(mediation_id)
     return render_template("mediation/_waiting.html", mediation=mediation)
-
-
-def answered_alert(mediation: Mediation):
-    return next((a for a in mediation.alerts if a.resolved_at is None and a.answered_by_id), None)
-
-
-bp.add_app_template_global(answered_alert, "mediation_answered_alert")

@@ -79,6 +79,11 @@ class Mediation(db.Model):
         return OUTCOME_LABELS.get(self.outcome or "", "Not finished")
 
     @property
+    def open_alert(self) -> MediationAlert | None:
+        """The "Get an adult" still waiting for the mediation to carry on or end."""
+        return next((alert for alert in self.alerts if alert.resolved_at is None), None)
+
+    @property
     def mediator_names(self) -> str:
         return " and ".join(m.pupil.short_name for m in self.mediators)
 
