@@ -1,19 +1,31 @@
-# The two commands: `make run` and `make test`.
+# The two commands: `make run` (serve the app, with the demo school) and `make test` (the whole suite).
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 WORKER_CONNECTIONS ?= 4000
 export FLASK_APP := wsgi.py
 
+PIP_INSTALL := $(BIN)/pip install --quiet --no-compile --disable-pip-version-check
+# The embedded default (SQLite, in-process broker) needs only the runtime dependencies;
+# with DATABASE_URL or REDIS_URL set, psycopg and redis come too.
+SERVE_EXTRAS := $(if $(DATABASE_URL)$(REDIS_URL),[postgres,redis],)
+SERVE_MARK := $(BIN)/.installed-serve$(if $(SERVE_EXTRAS),-scaled,)
+TEST_MARK := $(BIN)/.installed-test
+
 .PHONY: run dev test install migrate bench
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/python:
 	python3 -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,postgres,redis]'
+
+$(SERVE_MARK): pyproject.toml | $(BIN)/python
+	$(PIP_INSTALL) -e '.$(SERVE_EXTRAS)'
 	touch $@
 
-install: $(BIN)/.installed
+$(TEST_MARK): pyproject.toml | $(BIN)/python
+	$(PIP_INSTALL) -e '.[test,postgres,redis]'
+	touch $@
+
+install: $(SERVE_MARK)
 
 migrate: install
 	$(BIN)/flask db upgrade
@@ -33,5 +45,8 @@ dev: migrate
 	$(BIN)/flask seed-demo --if-empty
 	$(BIN)/flask run --debug --host 127.0.0.1 --port $(PORT)
 
-test: install
+test: $(TEST_MARK)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(TEST_MARK)
+	$(BIN)/python bench/page_weight.py
