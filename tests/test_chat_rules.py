@@ -8,6 +8,7 @@ from rrp_pwa.conversations.chats import (
     ChatError,
     chips_for,
     lunchtime_chats,
+    recent_first,
     recent_pupils,
     record_quick_chat,
     set_chips,
@@ -127,3 +128,10 @@ def test_lunchtime_list_holds_todays_chats_about_the_teachers_pupils(school, ass
     day = datetime.now(ZoneInfo("Europe/London")).date()
     assert [c.id for c in db.session.scalars(lunchtime_chats(teacher, day))] == [today.id]
     assert list(db.session.scalars(lunchtime_chats(teacher, date(2001, 1, 1)))) == []
+
+
+def test_recent_pupils_come_first_among_matches(school, assistant):
+    adam, amira = make_pupil(school, "Adam", "Ali"), make_pupil(school)
+    record_quick_chat(school.id, assistant, [amira], "Physical", "Field")
+    db.session.commit()
+    assert [p.given_name for p in recent_first([adam, amira], recent_pupils(assistant))] == ["Amira", "Adam"]

@@ -151,6 +151,12 @@ def recent_pupils(staff: Staff, limit: int = RECENT_PUPILS) -> list[Pupil]:
     return list(seen.values())[:limit]
 
 
+def recent_first(found: list[Pupil], recent: list[Pupil]) -> list[Pupil]:
+    """Matches for what was typed, with the pupils this person chose recently at the top."""
+    rank = {pupil.id: i for i, pupil in enumerate(recent)}
+    return sorted(found, key=lambda pupil: rank.get(pupil.id, len(rank)))
+
+
 def school_day_bounds(school: School, day: date) -> tuple[datetime, datetime]:
     """The start and end (UTC) of ``day`` in the school's time zone."""
     zone = ZoneInfo(school.timezone or "Europe/London")

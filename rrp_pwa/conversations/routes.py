@@ -14,6 +14,7 @@ from rrp_pwa.conversations.chats import (
     choose_pupils,
     lunchtime_chats,
     pupils_by_id,
+    recent_first,
     recent_pupils,
     record_quick_chat,
     set_chips,
@@ -106,7 +107,8 @@ def picker(target: str) -> dict:
     """What the pupil picker shows: chosen pupils, then matches for what was typed (recent first)."""
     chosen = pupils_by_id(current_user.school_id, chosen_ids())
     text = request.args.get("q", "").strip()[:80]
-    found = search_pupils(scoped(Pupil), text, limit=12) if text else recent_pupils(current_user)
+    recent = recent_pupils(current_user)
+    found = recent_first(search_pupils(scoped(Pupil), text, limit=12), recent) if text else recent
     taken = {p.id for p in chosen}
     return {"chosen": chosen, "q": text, "target": target, "results": [p for p in found if p.id not in taken],
             "recent": not text}

@@ -12,7 +12,7 @@ from sqlalchemy import Select, select
 from rrp_pwa.agreements.rules import agreements_for_pupil
 from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import OUTCOME_LABELS, Agreement
-from rrp_pwa.models.conversations import Conversation, Participant, QuickChat, QuickChatPupil
+from rrp_pwa.models.conversations import PARTICIPANT_ROLE_LABELS, Conversation, Participant, QuickChat, QuickChatPupil
 from rrp_pwa.models.roster import Pupil, Staff
 from rrp_pwa.models.safeguarding import Concern
 from rrp_pwa.records.access import reads_everything_about
@@ -38,15 +38,16 @@ def chats(pupil: Pupil, viewer: Staff) -> list[Entry]:
 
 @timeline_source
 def conversations(pupil: Pupil, viewer: Staff) -> list[Entry]:
-    query = (select(Conversation)
+    query = (select(Conversation, Participant.role)
              .join(Participant, Participant.conversation_id == Conversation.id)
              .where(Conversation.school_id == pupil.school_id, Participant.pupil_id == pupil.id)
              .order_by(Conversation.happened_at.desc()).limit(LIMIT))
-    found = db.session.scalars(_only_mine(query, Conversation.staff_id, pupil, viewer))
+    rows = db.session.execute(_only_mine(query, Conversation.staff_id, pupil, viewer))
     return [Entry(record.happened_at, record.kind, record.kind_label,
-                  f"{record.staff.name}{'' if record.completed_at else ' · in progress'}",
+                  f"{PARTICIPANT_ROLE_LABELS[role]} · led by {record.staff.name}"
+                  f"{'' if record.completed_at else ' · in progress'}",
                   url_for("conversations.conversation", conversation_id=record.id))
-            for record in found]
+            for record, role in rows]
 
 
 @timeline_source
