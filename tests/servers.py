@@ -20,7 +20,8 @@ def free_port() -> int:
 class LiveServer:
     """gunicorn serving the app, as `make run` does, against the test database."""
 
-    def __init__(self, database_uri: str, tmp: Path, extra_env: dict | None = None, workers: int = 1) -> None:
+    def __init__(self, database_uri: str, tmp: Path, extra_env: dict | None = None, workers: int = 1,
+                 worker_connections: int = 1000) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DATABASE_URL": database_uri, "SECRET_KEY": "e2e-secret",
@@ -28,7 +29,7 @@ class LiveServer:
         self.log = open(tmp / f"gunicorn-{self.port}.log", "w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", str(workers),
-             "--worker-connections", "1000", "--no-control-socket", "--graceful-timeout", "1",
+             "--worker-connections", str(worker_connections), "--no-control-socket", "--graceful-timeout", "1",
              "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30

@@ -1,0 +1,132 @@
+"""The embedded default and the scaled profile, side by side, under the same circle loads.
+
+For each profile it starts real servers on free 127.0.0.1 ports, runs bench/circle_fanout.py
+against them for every load, stops them, and prints one table:
+
+  embedded   SQLite file, one gunicorn gevent worker, in-process broker (what `make run` serves)
+  scaled     PostgreSQL (a fresh schema) + Redis pub/sub, --workers gunicorn processes with one
+             gevent worker each on their own ports; circle_fanout spreads streams round-robin
+             over them and sends each circle's passes to the workers in turn, as a load balancer
+             would, so most deliveries cross workers through Redis.
+
+    python bench/scale_profile.py [--loads 1x31,60x31,130x31] [--workers 4] [--passes 20]
+                                  [--profiles embedded,scaled] [--pg postgresql://postgres@127.0.0.1:5432/test]
+                                  [--redis redis://127.0.0.1:6379/0]
+
+A load is CIRCLESxDEVICES. Everything runs on this machine (bench client included) and only
+talks to 127.0.0.1; each circle_fanout run is bounded by its own --max-seconds.
+"""
+import argparse
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rrp_pwa import create_app  # noqa: E402
+from rrp_pwa.extensions import db  # noqa: E402
+from tests.servers import LiveServer  # noqa: E402
+
+FIGURE = re.compile(r"p50 ([\d.]+) ms  p95 ([\d.]+) ms  p99 ([\d.]+) ms")
+
+
+def create_tables(url: str) -> None:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+
+
+class Profile:
+    """Servers of one profile, started and stopped around the loads."""
+
+    def __init__(self, name: str, args: argparse.Namespace, tmp: Path) -> None:
+        self.name, self.args, self.tmp = name, args, tmp
+        self.schema = None
+        if name == "embedded":
+            self.database_url = f"sqlite:///{tmp / 'embedded.sqlite3'}"
+            env, count = {"REDIS_URL": ""}, 1
+        else:
+            self.schema = f"rrp_bench_{secrets.token_hex(4)}"
+            base = args.pg.replace("postgresql://", "postgresql+psycopg://", 1)
+            with create_engine(base).begin() as conn:
+                conn.execute(text(f"CREATE SCHEMA {self.schema}"))
+            self.database_url = f"{base}?options=-csearch_path%3D{self.schema}"
+            env, count = {"REDIS_URL": args.redis, "DB_POOL_SIZE": "10", "DB_MAX_OVERFLOW": "10"}, args.workers
+        create_tables(self.database_url)
+        per_worker = max(1000, 2 * max(c * d for c, d in args.loads) // count + 200)
+        self.servers = [LiveServer(self.database_url, tmp, env, worker_connections=per_worker) for _ in range(count)]
+
+    def run(self, circles: int, devices: int) -> dict:
+        command = [sys.executable, str(ROOT / "bench" / "circle_fanout.py"), "--database-url", self.database_url,
+                   "--circles", str(circles), "--devices", str(devices), "--passes", str(self.args.passes),
+                   "--jitter", "--interval", str(self.args.interval), "--max-seconds", str(self.args.max_seconds)]
+        for server in self.servers:
+            command += ["--url", server.url]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
+                              env={"SECRET_KEY": "e2e-secret", "PATH": "/usr/bin:/bin"},
+                              timeout=self.args.max_seconds + 120)
+        out = done.stdout + done.stderr
+        every = FIGURE.search(out.split("pass-to-every-device:", 1)[-1]) if "pass-to-every-device:" in out else None
+        errors = re.search(r"errors: (\d+)", out)
+        opened = re.search(r"(\d+) of (\d+) streams open in ([\d.]+) s", out)
+        return {"every": every.groups() if every else ("-", "-", "-"),
+                "errors": errors.group(1) if errors else "run failed",
+                "opened": f"{opened.group(1)}/{opened.group(2)} in {opened.group(3)} s" if opened else "-",
+                "output": out}
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+        if self.schema:
+            base = self.args.pg.replace("postgresql://", "postgresql+psycopg://", 1)
+            with create_engine(base).begin() as conn:
+                conn.execute(text(f"DROP SCHEMA {self.schema} CASCADE"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--loads", default="1x31,60x31,130x31")
+    parser.add_argument("--profiles", default="embedded,scaled")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--passes", type=int, default=20)
+    parser.add_argument("--interval", type=float, default=0.5)
+    parser.add_argument("--max-seconds", type=float, default=240)
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--verbose", action="store_true", help="print each circle_fanout run's own output")
+    args = parser.parse_args()
+    args.loads = [tuple(int(n) for n in load.split("x")) for load in args.loads.split(",")]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.profiles.split(","):
+            profile = Profile(name, args, Path(tmp))
+            try:
+                for circles, devices in args.loads:
+                    result = profile.run(circles, devices)
+                    if args.verbose:
+                        print(result["output"])
+                    rows.append((name, len(profile.servers), circles, devices, result))
+                    p50, p95, p99 = result["every"]
+                    print(f"{name:<9} workers {len(profile.servers)}  {circles:>4} x {devices} = {circles * devices:>5} "
+                          f"streams  opened {result['opened']:<18} pass-to-every-device p50 {p50} p95 {p95} "
+                          f"p99 {p99} ms  errors {result['errors']}", flush=True)
+            finally:
+                profile.stop()
+    print("\n| profile | workers | circles x devices | streams | p50 ms | p95 ms | p99 ms | errors |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, workers, circles, devices, result in rows:
+        p50, p95, p99 = result["every"]
+        print(f"| {name} | {workers} | {circles} x {devices} | {circles * devices} | {p50} | {p95} | {p99} | "
+              f"{result['errors']} |")
+    return 0 if all(result["errors"] == "0" for *_, result in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
