@@ -4,8 +4,10 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import func, select
 
 from rrp_pwa.extensions import db
+from rrp_pwa.models import CheckIn
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible
 
@@ -70,7 +72,7 @@ def test_two_pupils_check_in_at_the_tablet_and_the_teachers_phone_sees_them_live
     expect(tablet.get_by_role("heading", name="Amira K.")).to_be_visible()
     expect(tablet.get_by_label("A word about how you feel")).to_have_value("")
     assert "tired" not in tablet.content() and "Ben" not in tablet.locator("#station-panel").inner_text()
-    tablet.get_by_role("button", name="Great", exact=True).click()
+    tablet.get_by_role("button", name="Great", exact=True).dblclick()
     expect(tablet.get_by_role("heading", name="Tap your name")).to_be_visible()
     assert "Great" not in tablet.locator("#station-panel").inner_text()
 
@@ -79,6 +81,8 @@ def test_two_pupils_check_in_at_the_tablet_and_the_teachers_phone_sees_them_live
     expect(amira).not_to_contain_text("Quiet word")
     expect(live).to_contain_text("2 of 2 checked in")
     expect(live.locator("li.checkin-low")).to_have_count(1)
+    expect(live.locator("li", has_text="Amira Khan")).to_have_count(1)  # a double tap records once
+    assert db.session.scalar(select(func.count(CheckIn.id))) == 2
     assert_accessible(axe, phone)
 
     phone.get_by_role("link", name="Pupils to check in with later").click()
