@@ -55,4 +55,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(capability.bp)
     register_cli(app)
     register_platform_cli(app)
+    if app.config.get("PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app

@@ -39,7 +39,17 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     DATABASE_URL = os.environ.get("DATABASE_URL")
     REDIS_URL = os.environ.get("REDIS_URL")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Per worker process. Event streams hold no connection while they wait, so a small pool
+    # serves thousands of streams; requests beyond it wait up to DB_POOL_TIMEOUT seconds.
+    SQLALCHEMY_ENGINE_OPTIONS = {
+        "pool_pre_ping": True,
+        "pool_size": int(os.environ.get("DB_POOL_SIZE", "10")),
+        "max_overflow": int(os.environ.get("DB_MAX_OVERFLOW", "10")),
+        "pool_timeout": int(os.environ.get("DB_POOL_TIMEOUT", "30")),
+    }
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (0: none).
+    # Per-IP sign-in throttling needs the real client address.
+    PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
