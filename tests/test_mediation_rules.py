@@ -1,11 +1,14 @@
-"""Unit tests of the peer mediation rules: steps, agreements, alerts, duty, review, sign-in."""
+"""Unit tests of the peer mediation rules: steps, agreements, alerts, duty, review, sign-in, badges."""
+import re
 from datetime import date, datetime, timezone
 
 import pytest
+import qrcode
+from qrcode.image.svg import SvgPathImage
 from sqlalchemy import select
 
 from rrp_pwa.extensions import db
-from rrp_pwa.mediation import accounts, alerts, flow, review
+from rrp_pwa.mediation import accounts, alerts, badges, flow, review
 from rrp_pwa.models import Agreement, Concern
 from rrp_pwa.models.mediation import Mediation
 from rrp_pwa.records.timeline import timeline_for
@@ -313,3 +316,22 @@ def test_badges_are_signed_and_revocable(app, school, people):
     db.session.commit()
     with pytest.raises(accounts.MediatorRefused):
         accounts.sign_in_with_badge(fresh, app.secret_key, "ip", throttle, limits)
+
+
+def dark_modules(path: str) -> set[tuple[int, int]]:
+    """Every module a path of unit squares or of row runs (``h<n>v1``) paints."""
+    cells = {(int(x), int(y)) for x, y in re.findall(r"M(\d+),(\d+)H", path)}
+    for x, y, n in re.findall(r"M(\d+),(\d+)h(\d+)v1", path):
+        cells |= {(int(x) + i, int(y)) for i in range(int(n))}
+    return cells
+
+
+def test_badge_qr_rows_are_joined_without_changing_a_module():
+    raw = qrcode.make("https://rrp.example/sign-in/mediator/badge/WzEsMV0.abc", image_factory=SvgPathImage,
+                      border=2).to_string(encoding="unicode")
+    path = re.search(r' d="([^"]+)"', raw).group(1)
+    joined = badges.join_rows(path)
+    assert dark_modules(joined) == dark_modules(path) and len(joined) < len(path) / 2
+    assert badges.join_rows("M0,0L5,5z") == "M0,0L5,5z"
+    svg = badges.qr_svg("https://rrp.example/x", 'Ava "B."')
+    assert svg.startswith('<svg role="img" aria-label="Ava &#34;B.&#34;" class="badge-qr"')

@@ -2,8 +2,8 @@
 that staff can revoke, and throttling per mediator and per network.
 
 A mediator is a pupil (``Pupil.peer_mediator``); signing in never gives staff access. The
-badge token carries the school, the account and its ``badge_version``; staff bump the version
-to revoke every printed badge of that mediator at once.
+badge token carries the account and its ``badge_version``, signed with the app's secret key;
+staff bump the version to revoke every printed badge of that mediator at once.
 """
 import re
 from dataclasses import dataclass
@@ -85,9 +85,9 @@ def revoke_badge(account: MediatorAccount) -> None:
 
 
 def badge_token(account: MediatorAccount, secret_key: str) -> str:
-    """The signed text inside the badge's QR code."""
-    return URLSafeSerializer(secret_key, salt=BADGE_SALT).dumps(
-        {"s": account.school_id, "m": account.id, "v": account.badge_version})
+    """The signed text inside the badge's QR code: the account and its badge version (short, so
+    the QR code stays small enough to scan from a worn badge)."""
+    return URLSafeSerializer(secret_key, salt=BADGE_SALT).dumps([account.id, account.badge_version])
 
 
 def _usable(account: MediatorAccount | None) -> bool:
@@ -123,12 +123,11 @@ def sign_in_with_pin(username: str, pin: str, ip: str, throttle, limits: Mediato
 def read_badge(token: str, secret_key: str) -> MediatorAccount | None:
     """The account a badge token names, if the signature holds (revocation is checked later)."""
     try:
-        claims = URLSafeSerializer(secret_key, salt=BADGE_SALT).loads(token)
-        account_id = int(claims["m"])
-    except (BadSignature, KeyError, TypeError, ValueError):
+        account_id, version = (int(part) for part in URLSafeSerializer(secret_key, salt=BADGE_SALT).loads(token))
+    except (BadSignature, TypeError, ValueError):
         return None
     account = db.session.get(MediatorAccount, account_id)
-    if account is None or account.school_id != claims.get("s") or account.badge_version != claims.get("v"):
+    if account is None or account.badge_version != version:
         return None
     return account
 

@@ -1,11 +1,8 @@
 """The staff side: the mediation lead's queue and mediators, badges, duty and live alerts."""
 from datetime import date
 
-import qrcode
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from markupsafe import Markup
-from qrcode.image.svg import SvgPathImage
 
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.extensions import db
@@ -23,6 +20,7 @@ from rrp_pwa.mediation.alerts import (
     school_today,
     set_on_duty,
 )
+from rrp_pwa.mediation.badges import qr_svg
 from rrp_pwa.mediation.flow import FEELING_LABELS, STEP_TITLES, MediationError
 from rrp_pwa.mediation.forms import ConfirmForm, MediatorLoginForm, ReviewForm
 from rrp_pwa.mediation.review import LEAD_ROLES, in_progress, mark_reviewed, recently_reviewed, review_queue
@@ -120,12 +118,6 @@ def revoke(pupil_id: int):
     db.session.commit()
     flash(f"{account.pupil.short_name}'s old badge no longer works. Print a new one.")
     return redirect(url_for("mediation.mediators"))
-
-
-def qr_svg(text: str, label: str) -> Markup:
-    """A QR code as inline SVG (no images, no Pillow), labelled for screen readers."""
-    svg = qrcode.make(text, image_factory=SvgPathImage, border=2).to_string(encoding="unicode")
-    return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{Markup.escape(label)}" class="badge-qr" ', 1))
 
 
 @bp.route("/mediation/badges")
