@@ -1,0 +1,78 @@
+"""The rules of agreements shared by circles and conversations."""
+from datetime import date, timedelta
+
+import pytest
+
+from rrp_pwa.agreements.rules import (
+    AgreementError,
+    agree,
+    agreements_for_pupil,
+    make_agreement,
+    review_agreement,
+    reviews_due,
+)
+from rrp_pwa.extensions import db
+from tests.conftest import make_pupil, make_school, make_staff
+
+TODAY = date(2026, 11, 27)
+
+
+@pytest.fixture
+def school(app):
+    return make_school()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"what": " "}, "Say what has been agreed"),
+    ({"what": "x" * 501}, "500 characters"),
+    ({"kind": "wish"}, "isn't recognised"),
+    ({"pupils": []}, "Choose who the agreement is for"),
+    ({"by_when": TODAY, "review_on": TODAY - timedelta(days=1)}, "can't be before"),
+])
+def test_bad_agreements_are_refused(school, kwargs, message):
+    args = {"what": "Play fairly", "pupils": [make_pupil(school)], **kwargs}
+    with pytest.raises(AgreementError, match=message):
+        make_agreement(school.id, "conversation", 1, args.pop("what"), **args)
+
+
+def test_everyone_in_an_agreement_is_from_the_school(school):
+    with pytest.raises(AgreementError, match="from this school"):
+        make_agreement(school.id, "conversation", 1, "Play fairly", pupils=[make_pupil(make_school("Hill High"))])
+
+
+def test_agreeing_twice_keeps_the_first_time_and_strangers_cannot_agree(school):
+    amira = make_pupil(school)
+    agreement = make_agreement(school.id, "conversation", 1, "Play fairly", pupils=[amira], names=["Mr Khan"])
+    first = agree(agreement, pupil_id=amira.id).agreed_at
+    assert agree(agreement, pupil_id=amira.id).agreed_at == first
+    assert agree(agreement, name="Mr Khan").agreed_at is not None
+    with pytest.raises(AgreementError, match="Only someone named"):
+        agree(agreement, name="Someone else")
+
+
+def test_reviews_due_are_open_actions_whose_date_has_come_oldest_first(school):
+    amira, staff = make_pupil(school), make_staff(school, ("teacher",))
+    made = {}
+    for name, review_on in (("later", TODAY + timedelta(days=1)), ("today", TODAY),
+                            ("last week", TODAY - timedelta(days=7)), ("reviewed", TODAY - timedelta(days=3))):
+        made[name] = make_agreement(school.id, "conversation", 1, name, pupils=[amira], review_on=review_on)
+        db.session.add(made[name])
+    db.session.flush()
+    review_agreement(made["reviewed"], "kept", None, staff)
+    db.session.commit()
+    assert [a.what for a in db.session.scalars(reviews_due(school.id, TODAY))] == ["last week", "today"]
+    assert len(list(db.session.scalars(agreements_for_pupil(school.id, amira.id)))) == 4
+
+
+def test_review_outcome_sets_status_and_values_are_not_reviewed(school):
+    staff = make_staff(school, ("teacher",))
+    value = make_agreement(school.id, "circle", 1, "We listen", kind="value")
+    with pytest.raises(AgreementError, match="Only action agreements"):
+        review_agreement(value, "kept", None, staff)
+    action = make_agreement(school.id, "conversation", 1, "Play fairly", pupils=[make_pupil(school)])
+    with pytest.raises(AgreementError, match="Choose kept"):
+        review_agreement(action, "maybe", None, staff)
+    with pytest.raises(AgreementError, match="Only staff of this school"):
+        review_agreement(action, "kept", None, make_staff(make_school("Hill High"), ("teacher",)))
+    review_agreement(action, "partly_kept", "  Some days  ", staff)
+    assert action.status == "partly_kept" and action.reviews[0].note == "Some days"
