@@ -420,6 +420,15 @@ def test_get_an_adult_pauses_alerts_staff_and_carries_on(app, client, people, sc
     assert "Mediators need an adult" not in staff_client.get("/mediation/alerts").get_data(as_text=True)
 
 
+def test_get_an_adult_works_even_from_an_out_of_date_screen(client, people):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    old = version(mediation_id)
+    post(client, mediation_id, "next")
+    assert post(client, mediation_id, "adult", version=old).status_code == 302
+    assert db.session.get(Mediation, mediation_id).paused_at is not None
+
+
 def test_the_adult_can_take_over(client, people):
     mediator_sign_in(client)
     mediation_id = with_parties(client, people)
