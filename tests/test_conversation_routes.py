@@ -3,7 +3,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from rrp_pwa.conversations.restorative import questions_for, start_conversation
+from rrp_pwa.conversations.restorative import questions_for, set_questions, start_conversation
 from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import Agreement
 from rrp_pwa.models.conversations import Conversation
@@ -109,6 +109,25 @@ def test_a_stale_form_after_finishing_gets_409_and_changes_nothing(client, auth,
     assert client.post(f"/conversations/{talk.id}/agreement", data={"what": "again"}).status_code == 409
     db.session.expire_all()
     assert db.session.get(Conversation, talk.id).participants[0].answers == []
+
+
+def test_answers_on_a_form_made_before_the_questions_changed_are_kept_and_not_saved(client, auth, school):
+    teacher = auth.login(roles=("teacher",))
+    talk = start_conversation(school.id, teacher, "conversation", [(make_pupil(school), "harmed")])
+    db.session.commit()
+    page = client.get(f"/conversations/{talk.id}/questions").get_data(as_text=True)
+    fingerprint = page.split('name="fingerprint" value="')[1].split('"')[0]
+    set_questions(school.id, "harmed", "How are you feeling now?")
+    db.session.commit()
+    pid = talk.participants[0].id
+    response = client.post(f"/conversations/{talk.id}/questions", data={f"answer-{pid}-0": "Sad",
+                                                                        "fingerprint": fingerprint})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and "questions changed while you were writing" in page and "Sad" in page
+    assert db.session.get(Conversation, talk.id).participants[0].answers == []
+    fresh = page.split('name="fingerprint" value="')[1].split('"')[0]
+    assert client.post(f"/conversations/{talk.id}/questions", data={f"answer-{pid}-0": "Sad",
+                                                                    "fingerprint": fresh}).status_code == 302
 
 
 def test_overlong_answers_are_refused_and_kept_on_screen(client, auth, school):

@@ -7,6 +7,7 @@ reviewed when). A conference is the formal version for serious harm: preparation
 each participant (parents/carers and other adults too, who have no account), the facilitated
 meeting following the script, an outcome agreement and a review meeting date.
 """
+import hashlib
 from datetime import date, datetime, timezone
 
 from sqlalchemy import select
@@ -101,6 +102,10 @@ class ConversationFinished(ConversationError):
     """The conversation was already finished (a stale form from another tab or device)."""
 
 
+class QuestionsChanged(ConversationError):
+    """The school's questions changed after the form was loaded; answers would land on the wrong question."""
+
+
 def questions_for(school_id: int, audience: str) -> list[str]:
     """The school's questions for ``audience``, or the shipped secondary wording."""
     saved = db.session.scalar(select(QuestionSet).where(QuestionSet.school_id == school_id,
@@ -185,13 +190,24 @@ def _open(conversation: Conversation) -> None:
         raise ConversationFinished(f"This {conversation.kind_label.lower()} has already been finished.")
 
 
-def save_answers(conversation: Conversation, answers: dict[int, list[str]]) -> None:
+def questions_fingerprint(conversation: Conversation) -> str:
+    """A short digest of the questions each participant is asked, to spot a form made before they changed."""
+    asked = "\n".join(f"{p.id}:{q}" for p in conversation.participants
+                      for q in questions_for_role(conversation.school_id, p.role))
+    return hashlib.sha256(asked.encode()).hexdigest()[:16]
+
+
+def save_answers(conversation: Conversation, answers: dict[int, list[str]], fingerprint: str | None = None) -> None:
     """Keep each participant's short answers beside the questions as they were asked.
 
     ``answers`` maps a participant id to answers in the order of their role's questions; blank
     answers are not kept; each answer is at most 1,000 characters. Saving again replaces them.
+    With ``fingerprint`` (from the form), QuestionsChanged is raised if the questions changed since.
     """
     _open(conversation)
+    if fingerprint is not None and fingerprint != questions_fingerprint(conversation):
+        raise QuestionsChanged("The school's questions changed while you were writing. Your answers are kept "
+                               "below: check each is beside the right question, then save again.")
     for participant in conversation.participants:
         questions = questions_for_role(conversation.school_id, participant.role)
         given = answers.get(participant.id, [])

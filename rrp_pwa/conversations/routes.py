@@ -36,8 +36,10 @@ from rrp_pwa.conversations.restorative import (
     WORDING_LABELS,
     ConversationError,
     ConversationFinished,
+    QuestionsChanged,
     finish,
     questions_for,
+    questions_fingerprint,
     questions_for_role,
     save_answers,
     save_preparation,
@@ -304,19 +306,21 @@ def questions(conversation_id: int):
     conversation = editable_or_404(conversation_id)
     asked = {p.id: questions_for_role(conversation.school_id, p.role) for p in conversation.participants}
     form = StepForm()
+    status = 200
     if form.validate_on_submit():
         try:
             save_answers(conversation, {pid: [request.form.get(f"answer-{pid}-{i}", "") for i in range(len(qs))]
-                                        for pid, qs in asked.items()})
+                                        for pid, qs in asked.items()}, request.form.get("fingerprint"))
         except ConversationFinished as exc:
             return finished_answer(conversation, exc)
         except ConversationError as exc:
             form.form_errors.append(str(exc))
+            status = 409 if isinstance(exc, QuestionsChanged) else 400
         else:
             db.session.commit()
             return redirect(url_for("conversations.agreement", conversation_id=conversation.id))
     return render_template("conversations/questions.html", conversation=conversation, form=form, asked=asked,
-                           script=SCRIPT, values=request.form), 400 if form.form_errors else 200
+                           script=SCRIPT, values=request.form, fingerprint=questions_fingerprint(conversation)), status
 
 
 @bp.route("/conversations/<int:conversation_id>/agreement", methods=["GET", "POST"])
