@@ -174,3 +174,16 @@ def test_a_chat_page_is_for_its_author_and_whole_school_staff(client, auth, scho
 def test_pick_pupils_refuses_an_unknown_target(client, auth, school):
     auth.login(roles=("support",))
     assert client.get("/pick-pupils?for=everything").status_code == 404
+
+
+@pytest.mark.parametrize("roles", [("admin",), ("teacher",), ("support",), ("pastoral",), ("dsl",)])
+@pytest.mark.parametrize("target", ["chat", "conversation", "conference"])
+def test_every_role_gets_the_picker_fragment_of_its_own_school_only(client, auth, school, roles, target):
+    auth.login(roles=roles)
+    make_pupil(school)
+    make_pupil(make_school("Hill High"), "Amelia", "Stranger")
+    db.session.commit()
+    response = client.get(f"/pick-pupils?for={target}&q=am", headers={"HX-Request": "true"})
+    fragment = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Amira Khan" in fragment and "Stranger" not in fragment
+    assert ("kind=conference" in fragment) is (target == "conference")
