@@ -8,7 +8,8 @@ export FLASK_APP := wsgi.py
 PIP_INSTALL := $(BIN)/pip install --quiet --no-compile --disable-pip-version-check
 # The embedded default (SQLite, in-process broker) needs only the runtime dependencies;
 # with DATABASE_URL or REDIS_URL set, psycopg and redis come too.
-SERVE_EXTRAS := $(if $(DATABASE_URL)$(REDIS_URL),[postgres,redis],)
+SCALED_EXTRAS := [postgres,redis]
+SERVE_EXTRAS := $(if $(DATABASE_URL)$(REDIS_URL),$(SCALED_EXTRAS),)
 SERVE_MARK := $(BIN)/.installed-serve$(if $(SERVE_EXTRAS),-scaled,)
 TEST_MARK := $(BIN)/.installed-test
 
