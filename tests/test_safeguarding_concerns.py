@@ -1,5 +1,7 @@
 """Raising a concern from any flow, and the DSL's restricted queue."""
 import pytest
+from flask import render_template_string
+from flask_login import login_user
 
 from rrp_pwa.conversations.chats import record_quick_chat
 from rrp_pwa.extensions import db
@@ -138,3 +140,16 @@ def test_concern_with_csrf_on_is_refused_without_the_token(app, client, auth, sc
     app.config["WTF_CSRF_ENABLED"] = True
     assert client.post("/concerns/new", data={"note": NOTE}).status_code == 400
     assert db.session.query(Concern).count() == 0
+
+
+@pytest.mark.parametrize("roles, shown", [(("dsl",), True), (("admin",), False), (("teacher",), False),
+                                          (("support",), False), (("pastoral",), False)])
+def test_new_concern_indication_is_for_the_dsl_only(app, school, roles, shown):
+    db.session.add(raise_concern(school.id, NOTE, "chat", raised_by_staff=make_staff(school, ("support",))))
+    viewer = make_staff(school, roles)
+    db.session.commit()
+    with app.test_request_context():
+        login_user(viewer)
+        html = render_template_string('<ul class="nav">{% include "safeguarding/_indicator.html" %}</ul>')
+    assert ("1 new concern" in html) is shown
+    assert ("<li>" in html) is shown
