@@ -10,7 +10,7 @@ device received the event carrying the new version, and prints p50/p95/p99 of
     (the budget: one circle of 31 devices p95 <= 50 ms; 60 x 31 at once p95 <= 250 ms), and
   * per delivery: from sending the pass to each single device receiving it,
 
-with the count of errors (failed passes, streams that broke or never connected, deliveries
+and the pass request's own round trip, with the count of errors (failed passes, streams that broke or never connected, deliveries
 missing after --deliver-timeout). Plain HTTP over gevent sockets, 127.0.0.1 only, bounded in
 count (--circles x --devices <= 5,000 streams) and time (--max-seconds).
 
@@ -25,8 +25,8 @@ Flags:
   --devices M          devices (seats with an SSE stream) per circle (default 31).
   --passes K           passes per circle (default 50).
   --interval SECONDS   pause between one pass being delivered everywhere and the next (default 0.05).
-  --jitter             make each pause random between 0 and 2 x --interval, so circles do not pass in
-                       lock-step (a real morning: each pupil holds the piece for a few seconds).
+  --jitter             make each pause (and each circle's start) random between 0 and 2 x --interval,
+                       so circles do not pass in lock-step (a real morning: each pupil holds the piece for a few seconds).
   --deliver-timeout S  how long a pass may take to reach every device before it counts as an error (5).
   --max-seconds S      hard stop for the whole run (default 300).
   --keep               leave the bench school in the database (default: delete it afterwards).
@@ -212,6 +212,7 @@ class Run:
         self.errors: list[str] = []
         self.every_device: list[float] = []
         self.per_delivery: list[float] = []
+        self.pass_requests: list[float] = []
         self.waiters: dict[tuple[int, int], Event] = {}
         self.devices: dict[int, list[Device]] = {}
 
@@ -245,6 +246,8 @@ class Run:
         urls = self.args.urls
         conns = {url: connection(url) for url in urls}
         version = 1
+        if self.args.jitter:
+            gevent.sleep(random.uniform(0, 2 * self.args.interval))
         for n in range(self.args.passes):
             if self.done.is_set():
                 return
@@ -254,6 +257,7 @@ class Run:
             started = time.perf_counter()
             try:
                 response = self.post_pass(conns, url, circle_id, version, cookie, token)
+                self.pass_requests.append(time.perf_counter() - started)
             except OSError as exc:
                 self.error(f"pass circle {circle_id}: {exc}")
                 return
@@ -324,6 +328,8 @@ def main(argv=None) -> int:
     print(f"{args.circles} circle(s) x {args.devices} devices, {args.passes} passes each, in {elapsed:.1f} s")
     print(f"pass-to-every-device: {percentiles(run.every_device)}")
     print(f"per delivery:         {percentiles(run.per_delivery)}")
+    print(f"pass request alone:   {percentiles(run.pass_requests)}")
+    print(f"load average at the end: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     print(f"errors: {len(run.errors)}")
     for message in run.errors[:10]:
         print(f"  {message}")
