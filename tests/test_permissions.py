@@ -23,6 +23,7 @@ PUBLIC_ENDPOINTS = {
     "pwa.offline",
     "pwa.healthz",
     "mediation.sign_in", "mediation.badge_sign_in", "mediation.sign_out",  # peer mediators sign in without staff accounts
+    "circles.join_code", "circles.join",  # pupils join a circle by its code or QR link, with no account
 }
 # Flask's own static file view: files under static/, no school data, no decorator possible.
 FLASK_STATIC = {"static"}
