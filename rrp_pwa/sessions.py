@@ -1,12 +1,14 @@
 """Flask-Login wiring and the idle timeout for shared devices."""
 import time
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask import (Flask, current_app, flash, g, jsonify, make_response, redirect, render_template, request,
+                   session, url_for)
 from flask_login import current_user, logout_user
 
 from rrp_pwa.auth.permissions import wants_machine_answer
-from rrp_pwa.auth.signin import load_staff
-from rrp_pwa.extensions import login_manager
+from rrp_pwa.auth.signin import is_local_path, load_staff
+from rrp_pwa.extensions import htmx, login_manager
 
 
 def init_app(app: Flask) -> None:
@@ -28,11 +30,21 @@ def forget_previous_request() -> None:
 
 
 def unauthorized():
-    """Pages go to sign-in with a safe return path; htmx, JSON and streams get a plain 401."""
+    """Pages go to sign-in with a safe return path; htmx, JSON and streams get a plain 401.
+
+    An htmx 401 also carries ``HX-Redirect`` to sign-in, returning to the page the person was
+    on, so a search typed after an idle timeout leads to sign-in instead of doing nothing.
+    """
     if wants_machine_answer():
         if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
             return jsonify(error="Sign in first."), 401
-        return render_template("errors/_error.html", code=401, message="Please sign in again."), 401
+        response = make_response(render_template("errors/_error.html", code=401,
+                                                 message="Please sign in again."), 401)
+        if htmx:
+            current = urlsplit(htmx.current_url or "")
+            back = current.path + (f"?{current.query}" if current.query else "")
+            response.headers["HX-Redirect"] = url_for("auth.sign_in", next=back if is_local_path(back) else None)
+        return response
     flash("Please sign in to continue.")
     return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
 

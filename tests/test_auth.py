@@ -176,11 +176,18 @@ def test_idle_for_31_minutes_is_signed_out(client, auth):
     assert not signed_in(client)
 
 
-def test_idle_htmx_request_gets_401_not_a_redirect(client, auth):
+def test_idle_htmx_request_gets_401_that_leads_back_to_sign_in(client, auth):
     auth.login()
     set_last_seen(client, 31 * 60)
-    response = client.get("/pupils?q=a", headers={"HX-Request": "true"})
+    response = client.get("/pupils?q=a", headers={"HX-Request": "true",
+                                                   "HX-Current-URL": "http://rrp.test/pupils?q=am"})
     assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/sign-in?next=/pupils?q%3Dam"
+
+
+def test_htmx_401_never_redirects_off_site(client):
+    response = client.get("/pupils?q=a", headers={"HX-Request": "true", "HX-Current-URL": "http://rrp.test//evil"})
+    assert response.status_code == 401 and response.headers["HX-Redirect"] == "/sign-in"
 
 
 @pytest.mark.app_config(IDLE_TIMEOUT_MINUTES=5)

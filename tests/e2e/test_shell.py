@@ -219,3 +219,31 @@ def test_admin_deactivates_staff_after_confirming(live_server, school, page):
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Deactivate Mr Osei").click()
     expect(page.get_by_text("Mr Osei has been deactivated and signed out.")).to_be_visible()
+
+
+def test_live_search_after_the_session_ends_leads_to_sign_in(live_server, school, page, context):
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, "head@brook.example")
+    page.goto(live_server.url + "/pupils")
+    context.clear_cookies()
+    page.get_by_role("searchbox", name="Find a pupil by name").fill("ami")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/sign-in\?next=/pupils$"))
+    page.get_by_label("Email").fill("head@brook.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Pupils", exact=True)).to_be_visible()
+
+
+def test_live_search_without_a_connection_says_so(live_server, school, page, context, axe):
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, "head@brook.example")
+    page.goto(live_server.url + "/pupils")
+    context.set_offline(True)
+    page.get_by_role("searchbox", name="Find a pupil by name").fill("ami")
+    expect(page.get_by_text("No connection just now.")).to_be_visible()
+    assert_accessible(axe, page)
+    context.set_offline(False)
+    page.get_by_role("searchbox", name="Find a pupil by name").fill("amir")
+    expect(page.get_by_role("link", name="Amira Khan")).to_be_visible()
+    expect(page.get_by_text("No connection just now.")).to_have_count(0)
