@@ -272,6 +272,22 @@ def test_network_is_throttled_after_many_failures_across_accounts(client, app, t
     assert elsewhere.status_code == 302
 
 
+@pytest.mark.app_config(LOGIN_ACCOUNT_LIMIT=100, LOGIN_IP_LIMIT=2, TRUSTED_PROXIES=1)
+def test_behind_a_trusted_proxy_each_school_network_is_counted_apart(client, teacher):
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for _ in range(2):
+        sign_in(client, "nobody@brook.example", "guess", headers={"X-Forwarded-For": "198.51.100.1"}, environ_base=proxy)
+    assert sign_in(client, teacher.email, headers={"X-Forwarded-For": "198.51.100.1"}, environ_base=proxy).status_code == 429
+    assert sign_in(client, teacher.email, headers={"X-Forwarded-For": "203.0.113.9"}, environ_base=proxy).status_code == 302
+
+
+@pytest.mark.app_config(LOGIN_ACCOUNT_LIMIT=100, LOGIN_IP_LIMIT=2)
+def test_without_trusted_proxies_forwarded_for_is_ignored(client, teacher):
+    for n in range(2):
+        sign_in(client, "nobody@brook.example", "guess", headers={"X-Forwarded-For": f"198.51.100.{n}"})
+    assert sign_in(client, teacher.email, headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 429
+
+
 @pytest.mark.app_config(LOGIN_ACCOUNT_LIMIT=3)
 def test_a_successful_sign_in_clears_the_account_count(client, teacher):
     for _ in range(2):
