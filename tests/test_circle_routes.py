@@ -369,8 +369,11 @@ def test_closing_ends_every_device_and_kills_the_code(app, world):
     code = circle.join_code
     keeper = sign_in(app, world["keeper"])
     device, _ = seated(app, circle, world["pupils"][0])
+    other_device, _ = seated(app, circle, world["pupils"][1])
     response = keeper.post(f"/circles/{circle.id}/close", follow_redirects=True)
-    assert "Who took part (1)" in response.get_data(as_text=True) and "Amira S." in response.get_data(as_text=True)
+    refused = other_device.post(f"/circles/{circle.id}/seat/turn", data={"turn": "pass", "version": 1}, headers=HX)
+    assert refused.status_code == 403 and refused.headers["HX-Redirect"].endswith(f"/circles/{circle.id}/seat")
+    assert "Who took part (2)" in response.get_data(as_text=True) and "Amira S." in response.get_data(as_text=True)
     page = device.get(f"/circles/{circle.id}/seat")
     assert page.status_code == 200 and "Circle closed - thank you" in page.get_data(as_text=True)
     assert device.get_cookie(SEAT_COOKIE, domain="rrp.test", path=f"/circles/{circle.id}/seat") is None
@@ -378,7 +381,7 @@ def test_closing_ends_every_device_and_kills_the_code(app, world):
     assert app.test_client().post("/join", data={"code": code}).status_code == 404
     assert keeper.get(f"/circles/{circle.id}").headers["Location"].endswith(f"/circles/{circle.id}/summary")
     summary = json.loads(db.session.get(Circle, circle.id).summary)
-    assert summary["participants"] == ["Amira S."]
+    assert summary["participants"] == ["Amira S.", "Ben S."]
 
 
 @pytest.mark.parametrize("role,status", [("pastoral", 200), ("admin", 200), ("teacher", 403), ("support", 403)])
