@@ -29,8 +29,11 @@ def create_app(config: dict | None = None) -> Flask:
                           database_url(app.config.get("DATABASE_URL"), app.instance_path))
 
     from rrp_pwa import models, realtime  # noqa: F401  (models: register the tables)
-    from rrp_pwa.database import configure_engine
+    from rrp_pwa.database import configure_engine, engine_options
     from rrp_pwa.throttle import make_throttle
+
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"],
+                                                             app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
@@ -55,9 +58,4 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(capability.bp)
     register_cli(app)
     register_platform_cli(app)
-    if app.config.get("PROXY_HOPS"):
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        hops = app.config["PROXY_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app

@@ -47,9 +47,6 @@ class Config:
         "max_overflow": int(os.environ.get("DB_MAX_OVERFLOW", "10")),
         "pool_timeout": int(os.environ.get("DB_POOL_TIMEOUT", "30")),
     }
-    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (0: none).
-    # Per-IP sign-in throttling needs the real client address.
-    PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
@@ -58,6 +55,5 @@ class Config:
     LOGIN_ACCOUNT_LIMIT = int(os.environ.get("LOGIN_ACCOUNT_LIMIT", "5"))
     LOGIN_IP_LIMIT = int(os.environ.get("LOGIN_IP_LIMIT", "100"))
     LOGIN_WINDOW_SECONDS = int(os.environ.get("LOGIN_WINDOW_SECONDS", "900"))
-    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024

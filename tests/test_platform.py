@@ -44,18 +44,3 @@ def test_list_schools_counts_staff_and_pupils(runner, monkeypatch):
     result = runner.invoke(args=["platform", "list-schools"])
     assert "delta" in result.output and "staff    1" in result.output
 
-
-def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(app_config):
-    from flask import request
-
-    from rrp_pwa import create_app
-
-    app = create_app({**app_config, "PROXY_HOPS": 1})
-
-    @app.get("/_whoami")
-    def whoami():
-        return request.remote_addr or ""
-
-    whoami.access = "public"
-    response = app.test_client().get("/_whoami", headers={"X-Forwarded-For": "203.0.113.9"})
-    assert response.get_data(as_text=True) == "203.0.113.9"
