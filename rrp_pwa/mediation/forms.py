@@ -85,7 +85,7 @@ def story_field(label: str) -> TextAreaField:
 
 
 def feeling_field(label: str) -> RadioField:
-    return RadioField(label, choices=choices((key, f"{face} {word}") for key, word, face in FEELINGS),
+    return RadioField(label, choices=choices(FEELINGS),
                       validators=[Optional()], validate_choice=True)
 
 

@@ -23,7 +23,7 @@ from rrp_pwa.mediation.alerts import (
     get_adult,
     tell_about_worry,
 )
-from rrp_pwa.mediation.flow import FEELING_LABELS, GROUND_RULES, STEP_TITLES, MediationError, StaleMediation
+from rrp_pwa.mediation.flow import GROUND_RULES, STEP_TITLES, MediationError, StaleMediation
 from rrp_pwa.mediation.forms import (
     BadgeSignInForm,
     FindPupilForm,
@@ -167,7 +167,7 @@ def render_step(mediation: Mediation, form=None, error: str | None = None, statu
     results = found_pupils(mediation, query) if mediation.step == "people" and query else []
     worry = worry or (worry_form(mediation) if mediation.paused_at else None)
     return render_template("mediation/run.html", mediation=mediation, form=form, error=error, team=g.team,
-                           step_title=STEP_TITLES[mediation.step], rules=GROUND_RULES, feelings=FEELING_LABELS,
+                           step_title=STEP_TITLES[mediation.step], rules=GROUND_RULES,
                            while_you_wait=WHILE_YOU_WAIT, results=results, query=query, worry=worry,
                            missing=flow.missing_for_step(mediation)), status
 
