@@ -1,6 +1,17 @@
 """Engine set-up that differs by database."""
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import Engine
+
+POOL_SIZING = ("pool_size", "max_overflow", "pool_timeout")
+
+
+def engine_options(uri: str, options: dict) -> dict:
+    """The engine options for ``uri``. Pool sizing is for a pool of connections; an in-memory
+    SQLite database has one static connection, which refuses those options."""
+    url = make_url(uri)
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return {key: value for key, value in options.items() if key not in POOL_SIZING}
+    return dict(options)
 
 
 def configure_engine(engine: Engine) -> None:

@@ -1,6 +1,5 @@
-"""Security headers on every response, and the client's real address behind a proxy."""
+"""Security headers on every response."""
 from flask import Flask, Response
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -19,12 +18,7 @@ CSP = "; ".join([
 
 
 def init_app(app: Flask) -> None:
-    """Add the headers; with TRUSTED_PROXIES = n, believe the last n proxies' X-Forwarded-For
-    and X-Forwarded-Proto, so sign-in throttling counts schools, not the load balancer."""
     app.after_request(add_security_headers)
-    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
-    if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def add_security_headers(response: Response) -> Response:

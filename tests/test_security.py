@@ -272,3 +272,13 @@ def test_instance_secret_key_differs_per_instance(tmp_path):
 def test_embedded_database_lives_in_the_instance_folder(tmp_path):
     app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "DATABASE_URL": None})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/rrp.sqlite3"
+
+
+def test_in_memory_sqlite_works_with_the_pool_settings(tmp_path):
+    """The pool sizing for real databases must not stop an in-memory SQLite app starting."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
+    assert app.test_client().get("/healthz").get_json() == {"status": "ok", "database": "ok"}
+    assert "pool_size" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    file_app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/pool.sqlite3",
+                           "SECRET_KEY": "x"})
+    assert file_app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"] >= 1
