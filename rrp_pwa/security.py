@@ -1,5 +1,6 @@
-"""Security headers on every response."""
+"""Security headers on every response, and the client's real address behind a proxy."""
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -18,7 +19,12 @@ CSP = "; ".join([
 
 
 def init_app(app: Flask) -> None:
+    """Add the headers; with TRUSTED_PROXIES = n, believe the last n proxies' X-Forwarded-For,
+    -Proto and -Host, so sign-in throttling counts schools, not the load balancer."""
     app.after_request(add_security_headers)
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def add_security_headers(response: Response) -> Response:

@@ -272,7 +272,7 @@ def test_network_is_throttled_after_many_failures_across_accounts(client, app, t
     assert elsewhere.status_code == 302
 
 
-@pytest.mark.app_config(LOGIN_ACCOUNT_LIMIT=100, LOGIN_IP_LIMIT=2, PROXY_HOPS=1)
+@pytest.mark.app_config(LOGIN_ACCOUNT_LIMIT=100, LOGIN_IP_LIMIT=2, TRUSTED_PROXIES=1)
 def test_behind_a_trusted_proxy_each_school_network_is_counted_apart(client, teacher):
     proxy = {"REMOTE_ADDR": "10.0.0.1"}
     for _ in range(2):
