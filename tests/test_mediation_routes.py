@@ -6,6 +6,7 @@ import time
 import pytest
 from sqlalchemy import select
 
+from rrp_pwa import create_app
 from rrp_pwa.extensions import db
 from rrp_pwa.mediation import flow
 from rrp_pwa.mediation.accounts import badge_token, set_mediator_login
@@ -602,3 +603,11 @@ def test_the_pupil_record_shows_the_mediation(client, auth, school, people, fini
     page = client.get(f"/pupils/{people[2].id}").get_data(as_text=True)
     assert "Peer mediation with Amira K. and Ben J." in page and "Share the ball" in page
     assert "muddy bag" not in page, "key words from the story stay in the mediation record"
+
+
+def test_mediator_settings_come_from_config_then_environment(app_config, monkeypatch):
+    monkeypatch.setenv("MEDIATOR_IDLE_MINUTES", "15")
+    assert create_app(app_config).config["MEDIATOR_IDLE_MINUTES"] == 15
+    assert create_app({**app_config, "MEDIATOR_IDLE_MINUTES": 5}).config["MEDIATOR_IDLE_MINUTES"] == 5
+    monkeypatch.delenv("MEDIATOR_IDLE_MINUTES")
+    assert create_app(app_config).config["MEDIATOR_IDLE_MINUTES"] == 10

@@ -49,8 +49,7 @@ from rrp_pwa.tenancy import get_scoped_or_404, scoped
 
 def limits() -> MediatorLimits:
     cfg = current_app.config
-    return MediatorLimits(cfg.get("MEDIATOR_ACCOUNT_LIMIT", 5), cfg.get("MEDIATOR_IP_LIMIT", 100),
-                          cfg.get("MEDIATOR_WINDOW_SECONDS", 900))
+    return MediatorLimits(cfg["MEDIATOR_ACCOUNT_LIMIT"], cfg["MEDIATOR_IP_LIMIT"], cfg["MEDIATOR_WINDOW_SECONDS"])
 
 
 def throttled_message(exc: MediatorThrottled) -> str:

@@ -40,7 +40,7 @@ class Team:
 
 
 def idle_limit_seconds() -> int:
-    return int(current_app.config.get("MEDIATOR_IDLE_MINUTES", 10)) * 60
+    return int(current_app.config["MEDIATOR_IDLE_MINUTES"]) * 60
 
 
 def sign_in_mediator(account: MediatorAccount) -> None:
