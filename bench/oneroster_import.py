@@ -99,6 +99,7 @@ def main() -> None:
         print(f"changes: {len(plan.changes)} first time, {len(again.changes)} on re-import; "
               f"pupils stored: {db.session.query(Pupil).count()}")
         print(f"import of {args.pupils} pupils: {seconds:.2f} s (budget 10 s) -> {'OK' if seconds < 10 else 'TOO SLOW'}")
+        db.session.remove()
         db.drop_all()
 
 
