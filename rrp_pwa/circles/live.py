@@ -88,7 +88,9 @@ def seat_keys(snap: Snapshot, seat: Seat) -> dict[str, str]:
     if seat.status == "waiting":
         piece_key = "waiting"
     else:
-        piece_key = "holder" if snap.holder and snap.holder.id == seat.id else "watch"
+        piece_key = "watch"
+        if snap.holder and snap.holder.id == seat.id:
+            piece_key = "offered-again" if snap.taken.get(seat.id) == ["skip"] else "holder"
     round_key = "none"
     if snap.round is not None and snap.round.kind == "checkin" and seat.status == "admitted":
         round_key = "done" if seat.id in snap.checkins else "todo"

@@ -81,7 +81,8 @@ def test_a_morning_circle_with_a_keeper_phone_and_two_pupil_tablets(browser, liv
     expect(ben.get_by_text("You have the talking piece")).to_be_visible(timeout=LIVE)
     expect(keeper.get_by_text("Ben J. has the talking piece")).to_be_visible(timeout=LIVE)
     ben.get_by_role("button", name="Pass (skip my turn)").click()
-    expect(ben.get_by_text("You have the talking piece")).to_be_visible(timeout=LIVE)  # offered again
+    expect(ben.get_by_text("the piece is offered to you again")).to_be_visible(timeout=LIVE)
+    assert_accessible(axe, ben)
     ben.get_by_role("button", name="Pass (skip my turn)").click()
     expect(keeper.get_by_text("Everyone has had a turn")).to_be_visible(timeout=LIVE)
     expect(amira.get_by_text("Ms Keeper has the talking piece")).to_be_visible(timeout=LIVE)
