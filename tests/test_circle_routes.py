@@ -450,3 +450,19 @@ def test_with_csrf_on_a_device_must_send_its_token(_schema, csrf_config):
         db.session.remove()
         empty_tables()
         db.engine.dispose()
+
+
+def test_a_stream_never_goes_back_to_an_older_version():
+    """Two changes may commit in one order and publish in the other: a device keeps the newer."""
+    from rrp_pwa.circles.live import DeviceStream
+    from rrp_pwa.realtime import Message
+
+    def state(version, holder):
+        return {"v": version, "state": "open", "parts": {"p-piece": {"watch": f"{holder} has it"}, "p-round": {"none": ""},
+                                                         "p-agreements": {"a": ""}},
+                "seats": {"7": {"p-piece": "watch", "p-round": "none", "p-agreements": "a"}}, "end_html": "closed"}
+
+    device = DeviceStream(state(3, "Amira"), seat_id=7)
+    newer = device.transform(Message("change", json.dumps(state(5, "Cara")), "5"))
+    older = device.transform(Message("change", json.dumps(state(4, "Ben")), "4"))
+    assert [m.data for m in newer] == ["Cara has it"] and older == []

@@ -219,6 +219,7 @@ class DeviceStream:
     def __init__(self, state: dict, seat_id: int | None) -> None:
         self.seat_id = seat_id
         self.sent: dict[str, str] = {}
+        self.version = 0
         self.initial = list(self.messages(state))
 
     def regions(self, state: dict) -> dict[str, str]:
@@ -227,6 +228,11 @@ class DeviceStream:
         return {region: seat_fragment(state, self.seat_id, region) for region in SEAT_REGIONS}
 
     def messages(self, state: dict):
+        """Changed regions only; a state older than one already shown is dropped (two requests may
+        commit in one order and publish in the other)."""
+        if state["v"] < self.version:
+            return
+        self.version = state["v"]
         for region, html in self.regions(state).items():
             if self.sent.get(region) != html:
                 self.sent[region] = html
