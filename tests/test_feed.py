@@ -1,11 +1,13 @@
 """The event feed: events for registered records, the MIS shape, tokens, paging, no concerns,
 and no event skipped by a reader polling while several writers commit."""
 import json
+import random
 import threading
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from rrp_pwa.agreements.rules import make_agreement, review_agreement
 from rrp_pwa.checkins.rules import record_checkin
@@ -202,7 +204,19 @@ def test_an_admin_cannot_revoke_another_schools_token(client, auth, app, school)
 WRITERS, WRITES_EACH = 4, 15
 
 
-def test_a_polling_reader_never_skips_an_event_written_concurrently(app, school):
+@pytest.fixture
+def slow_commits():
+    """Widen the gap between numbering the events (our before_commit) and the commit itself, where a
+    sequence handed out without holding the counter lock would let a later number commit first."""
+    def linger(_session):
+        time.sleep(random.random() * 0.004)
+
+    event.listen(Session, "before_commit", linger)
+    yield
+    event.remove(Session, "before_commit", linger)
+
+
+def test_a_polling_reader_never_skips_an_event_written_concurrently(app, school, slow_commits):
     pupil = make_pupil(school)
     db.session.commit()
     school_id, pupil_id = school.id, pupil.id
