@@ -212,6 +212,8 @@ def test_record_mediation_in_one_call_is_idempotent_by_client_uuid(school, peopl
     assert all(p.agreement.parties[0].agreed_at for p in first.parties)
     with pytest.raises(flow.MediationError):
         flow.record_mediation(school.id, [ava], [amira], agreements={})
+    with pytest.raises(flow.MediationError, match="36"):
+        flow.record_mediation(school.id, [ava], [amira, ben], agreements={}, client_uuid="u" * 37)
     with pytest.raises(flow.MediationError):
         flow.record_mediation(school.id, [ava], [amira, ben], agreements={amira.id: "x"})
 

@@ -7,7 +7,7 @@ words) -> feelings (each party picks one) -> ideas -> agreement (one per party, 
 """
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from rrp_pwa.agreements.rules import AgreementError, agree, make_agreement
 from rrp_pwa.extensions import db
@@ -227,8 +227,11 @@ def record_mediation(school_id: int, mediators: list[Pupil], parties: list[Pupil
     ``agreements``, ``stories`` and ``feelings`` are keyed by party pupil id; ``agreed`` holds
     the pupil ids who tapped "I agree" (default: every party). Idempotent by
     (school_id, client_uuid): a second call with the same uuid returns the first record
-    unchanged. The same rules as the live flow apply; the caller commits.
+    unchanged. The same rules as the live flow apply; the caller commits, and on
+    ``MediationError`` rolls back (or releases its savepoint), as rows may already be flushed.
     """
+    if client_uuid and len(client_uuid) > 36:
+        raise MediationError("The record's id (client_uuid) must be at most 36 characters.")
     if client_uuid:
         existing = db.session.scalar(select(Mediation).where(
             Mediation.school_id == school_id, Mediation.client_uuid == client_uuid))
@@ -266,7 +269,7 @@ def record_mediation(school_id: int, mediators: list[Pupil], parties: list[Pupil
     return mediation
 
 
-def mediations_run_by(school_id: int, pupil_ids: list[int]):
+def mediations_run_by(school_id: int, pupil_ids: list[int]) -> Select[tuple[Mediation]]:
     """The mediations led by any of these mediators, newest first (all a mediator may list)."""
     return (select(Mediation)
             .join(MediationMediator, MediationMediator.mediation_id == Mediation.id)
