@@ -281,6 +281,8 @@ def test_a_whole_mediation_through_every_step(client, people):
     found = client.get(f"/mediate/{mediation_id}/pupils?q=am").get_data(as_text=True)
     assert "Choose Amira K." in found and "Khan" not in found
     assert "Choose Ava" not in client.get(f"/mediate/{mediation_id}/pupils?q=av").get_data(as_text=True)
+    assert "Choose" not in client.get(f"/mediate/{mediation_id}/pupils?q=kha").get_data(as_text=True)
+    assert "Choose Amira K." in client.get(f"/mediate/{mediation_id}/pupils?q=amira+k").get_data(as_text=True)
     page = client.get(f"/mediate/{mediation_id}?q=be").get_data(as_text=True)
     assert "Choose Ben J." in page and "Get an adult" in page and "can't be kept a secret" in page
     for pupil in people[2:]:

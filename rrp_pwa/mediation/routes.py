@@ -172,8 +172,12 @@ def render_step(mediation: Mediation, form=None, error: str | None = None, statu
 
 
 def found_pupils(mediation: Mediation, query: str) -> list[Pupil]:
+    """Pupils of the school whose first name starts with what was typed (then, optionally, the
+    initial), other than the people already in this mediation: mediators pick by first name."""
     taken = {m.pupil_id for m in mediation.mediators} | {p.pupil_id for p in mediation.parties}
-    return [p for p in search_pupils(scoped(Pupil, mediation.school_id), query, limit=12) if p.id not in taken]
+    first = query.split()[0].lower()
+    return [p for p in search_pupils(scoped(Pupil, mediation.school_id), query, limit=24)
+            if p.id not in taken and p.first_name.lower().startswith(first)][:12]
 
 
 def worry_form(mediation: Mediation) -> WorryForm:
