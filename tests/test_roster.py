@@ -252,6 +252,12 @@ def test_admin_sets_roles(client, auth, school_roster):
     assert db.session.get(Staff, teacher.id).roles == {"teacher", "pastoral"}
 
 
+def test_staff_list_names_roles_in_words(client, auth, school_roster):
+    auth.login(school_roster["people"]["admin"])
+    page = client.get("/admin/staff").get_data(as_text=True)
+    assert "Designated Safeguarding Lead" in page and "Support (midday / TA)" in page
+
+
 def test_admin_cannot_remove_their_own_admin_role(client, auth, school_roster):
     admin = school_roster["people"]["admin"]
     auth.login(admin)

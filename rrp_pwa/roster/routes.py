@@ -4,7 +4,8 @@ from flask_login import current_user
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.extensions import db, htmx
 from rrp_pwa.forms import choices
-from rrp_pwa.models import Group, Pupil, Staff
+from rrp_pwa.models import ROLES, Group, Pupil, Staff
+from rrp_pwa.models.roster import ROLE_LABELS
 from rrp_pwa.records.actions import pupil_actions
 from rrp_pwa.records.timeline import timeline_for
 from rrp_pwa.roster import bp
@@ -31,6 +32,12 @@ from rrp_pwa.roster.forms import (
     StaffForm,
 )
 from rrp_pwa.tenancy import get_scoped_or_404, scoped
+
+
+@bp.app_template_filter("role_names")
+def role_names(roles: set[str]) -> str:
+    """Roles as staff say them, in a fixed order: 'Admin, Designated Safeguarding Lead'."""
+    return ", ".join(ROLE_LABELS[role] for role in ROLES if role in roles)
 
 
 def show_error(form, error: RosterError) -> None:
