@@ -113,7 +113,7 @@ def test_the_qr_code_is_an_svg_of_the_join_link(app, world):
 
 
 KEEPER_ACTIONS = [
-    ("get", "/circles/{id}"), ("get", "/circles/{id}/qr.svg"), ("get", "/circles/{id}/part/k-ring"),
+    ("get", "/circles/{id}"), ("get", "/circles/{id}/qr.svg"), ("get", "/circles/{id}/part/k-piece"),
     ("post", "/circles/{id}/turn"), ("post", "/circles/{id}/give/{seat}"), ("post", "/circles/{id}/take-back"),
     ("post", "/circles/{id}/reverse"), ("post", "/circles/{id}/seats/{seat}/move"),
     ("post", "/circles/{id}/seats/{seat}/remove"), ("post", "/circles/{id}/seats/{seat}/admit"),
@@ -360,7 +360,7 @@ def test_the_keepers_stream_carries_its_regions(app, world):
     chunks = response.response
     next(chunks)
     opening = b"".join(next(chunks) for _ in range(6)).decode()
-    assert "event: k-ring" in opening and "event: k-waiting" in opening
+    assert "event: k-piece" in opening and "event: k-seats" in opening and "event: k-waiting" in opening
     response.close()
 
 

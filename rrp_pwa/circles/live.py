@@ -8,6 +8,7 @@ device per change - and sends only the regions whose HTML changed for that devic
 word being typed in another region is never wiped.
 """
 import json
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,8 +25,9 @@ from rrp_pwa.models.circles import Circle, CircleCheckIn, CircleRound, Seat
 from rrp_pwa.realtime import Message, broker
 from rrp_pwa.realtime.sse import event_stream, sse_response
 
-KEEPER_REGIONS = ("k-waiting", "k-ring", "k-round", "k-agreements", "k-who", "k-concern-who")
+KEEPER_REGIONS = ("k-waiting", "k-piece", "k-seats", "k-round", "k-agreements", "k-who", "k-concern-who")
 SEAT_REGIONS = ("p-piece", "p-round", "p-agreements")
+INDENT = re.compile(r"\n\s+")
 
 
 def channel(circle_id: int) -> str:
@@ -129,7 +131,8 @@ def _seat_list(seats: list[Seat]) -> tuple:
 def _fragment(name: str, cache_key: tuple | None, **context) -> str:
     """Render ``circles/_<name>.html``; with a ``cache_key`` that fixes every input, once per process."""
     def make():  # straight through Jinja: fragments use no context processors, and skipping them is cheaper
-        return current_app.jinja_env.get_template(f"circles/_{name}.html").render(**context)
+        html = current_app.jinja_env.get_template(f"circles/_{name}.html").render(**context)
+        return INDENT.sub("\n", html).strip()
     return make() if cache_key is None else _caches()[1].get_or_make((name, *cache_key), make)
 
 
@@ -168,14 +171,15 @@ def _render_state(circle: Circle) -> dict:
                 "end_html": _fragment("p_closed", ("closed",), circle=circle, removed=False)}
     snap = snapshot(circle)
     base = url_for("circles.keeper", circle_id=circle.id)
-    rows = [Markup(_fragment("k_seat", key, seat=seat, base=base, holds=key[4], is_next=key[5], turn=key[6],
-                             first=key[7], last=key[8]))
+    rows = [(seat.id, Markup(_fragment("k_seat", key, seat=seat, base=base, holds=key[4], is_next=key[5],
+                                       turn=key[6], first=key[7], last=key[8])))
             for seat, key in ((seat, _seat_row_key(snap, seat, n)) for n, seat in enumerate(snap.ring))]
     region_keys = _region_keys(snap)
     keeper = {}
     for region in KEEPER_REGIONS:
         name = region.replace("-", "_")
         keeper[region] = _fragment(name, region_keys.get(name), s=snap, base=base, rows=rows)
+    keeper.update((f"k-seat-{seat_id}", str(row)) for seat_id, row in rows)
     parts: dict[str, dict[str, str]] = {region: {} for region in SEAT_REGIONS}
     seats: dict[str, dict[str, str]] = {}
     for seat in snap.ring + snap.waiting:
@@ -189,6 +193,7 @@ def _render_state(circle: Circle) -> dict:
                 cache_key = region_keys[name] + (key,) if name in region_keys else None
                 parts[region][key] = _fragment(name, cache_key, s=snap, key=key, base=base)
     return {"v": circle.version, "state": "open", "keeper": keeper, "parts": parts, "seats": seats,
+            "sigs": {"k-seats": repr(_seat_list(snap.ring))},
             "end_html": _fragment("p_closed", ("removed",), circle=circle, removed=True)}
 
 
@@ -233,9 +238,11 @@ class DeviceStream:
         if state["v"] < self.version:
             return
         self.version = state["v"]
+        signatures = state.get("sigs", {}) if self.seat_id is None else {}
         for region, html in self.regions(state).items():
-            if self.sent.get(region) != html:
-                self.sent[region] = html
+            marker = signatures.get(region, html)  # the seat list is resent only when the seats change
+            if self.sent.get(region) != marker:
+                self.sent[region] = marker
                 yield Message(region, html, str(state["v"]))
 
     def transform(self, message: Message):

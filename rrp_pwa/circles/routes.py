@@ -178,38 +178,38 @@ def turn(circle_id: int):
     """The keeper's own turn, or (one-device mode) the turn of whoever holds the shared device."""
     def change(circle):
         piece.take_turn(circle, db.session.get(Seat, circle.holder_seat_id), request.form.get("turn", ""), version())
-    return keeper_change(circle_id, "k-ring", change)
+    return keeper_change(circle_id, "k-piece", change)
 
 
 @bp.route("/circles/<int:circle_id>/give/<int:seat_id>", methods=["POST"])
 @staff_required(*KEEPER_ROLES)
 def give(circle_id: int, seat_id: int):
-    return keeper_change(circle_id, "k-ring", lambda c: piece.give(c, seat_of(c, seat_id), version()))
+    return keeper_change(circle_id, "k-piece", lambda c: piece.give(c, seat_of(c, seat_id), version()))
 
 
 @bp.route("/circles/<int:circle_id>/take-back", methods=["POST"])
 @staff_required(*KEEPER_ROLES)
 def take_back(circle_id: int):
-    return keeper_change(circle_id, "k-ring", lambda c: piece.take_back(c, version()))
+    return keeper_change(circle_id, "k-piece", lambda c: piece.take_back(c, version()))
 
 
 @bp.route("/circles/<int:circle_id>/reverse", methods=["POST"])
 @staff_required(*KEEPER_ROLES)
 def reverse(circle_id: int):
-    return keeper_change(circle_id, "k-ring", lambda c: piece.reverse(c, version()))
+    return keeper_change(circle_id, "k-piece", lambda c: piece.reverse(c, version()))
 
 
 @bp.route("/circles/<int:circle_id>/seats/<int:seat_id>/move", methods=["POST"])
 @staff_required(*KEEPER_ROLES)
 def move(circle_id: int, seat_id: int):
     step = -1 if request.form.get("step") == "up" else 1
-    return keeper_change(circle_id, "k-ring", lambda c: piece.move_seat(c, seat_of(c, seat_id), step))
+    return keeper_change(circle_id, "k-seats", lambda c: piece.move_seat(c, seat_of(c, seat_id), step))
 
 
 @bp.route("/circles/<int:circle_id>/seats/<int:seat_id>/remove", methods=["POST"])
 @staff_required(*KEEPER_ROLES)
 def remove(circle_id: int, seat_id: int):
-    return keeper_change(circle_id, "k-ring", lambda c: piece.remove_seat(c, seat_of(c, seat_id)))
+    return keeper_change(circle_id, "k-seats", lambda c: piece.remove_seat(c, seat_of(c, seat_id)))
 
 
 @bp.route("/circles/<int:circle_id>/seats/<int:seat_id>/admit", methods=["POST"])
@@ -231,7 +231,7 @@ def checkin_here(circle_id: int):
     def change(circle):
         circle_check_in(circle, db.session.get(Seat, circle.holder_seat_id), request.form.get("value", type=int),
                         request.form.get("word"))
-    return keeper_change(circle_id, "k-ring", change)
+    return keeper_change(circle_id, "k-piece", change)
 
 
 @bp.route("/circles/<int:circle_id>/seats", methods=["POST"])

@@ -16,7 +16,7 @@
     live.querySelectorAll("[data-poll-url]").forEach(function (region) {
       region.setAttribute("hx-get", region.getAttribute("data-poll-url"));
       region.setAttribute("hx-trigger", "every 3s");
-      region.setAttribute("hx-swap", "innerHTML");
+      region.setAttribute("hx-swap", "innerHTML settle:0ms");
       region.setAttribute("hx-target", "this");
       if (window.htmx) { window.htmx.process(region); }
     });
