@@ -204,7 +204,8 @@ def alerts_on_home(response):
     html = response.get_data(as_text=True)
     panel = render_template("mediation/_home_alerts.html")
     head = render_template("mediation/_head.html")
-    html = html.replace("</head>", head + "</head>", 1).replace('<ul class="tiles">', panel + '<ul class="tiles">', 1)
+    anchor = '<ul class="tiles">' if '<ul class="tiles">' in html else "</main>"
+    html = html.replace("</head>", head + "</head>", 1).replace(anchor, panel + anchor, 1)
     response.set_data(html)
     return response
 
