@@ -121,3 +121,32 @@ def test_a_morning_circle_with_a_keeper_phone_and_two_pupil_tablets(browser, liv
     expect(amira.get_by_text("Circle closed - thank you")).to_be_visible()
     for context in (keeper_context, amira_context, ben_context):
         context.close()
+
+
+def test_a_device_whose_live_stream_cannot_connect_falls_back_to_polling(browser, live_server, axe, school):
+    keeper_context = browser.new_context(viewport=PHONE, base_url=live_server.url)
+    keeper = keeper_context.new_page()
+    keeper.goto("/sign-in")
+    keeper.get_by_label("Email").fill("keeper@brook.example")
+    keeper.get_by_label("Password").fill(PASSWORD)
+    keeper.get_by_role("button", name="Sign in").click()
+    keeper.goto("/circles/new")
+    keeper.get_by_label("Who is it for?").select_option(label="Year 5 Cedar")
+    keeper.get_by_label("Let people in as soon as they join (auto-admit)").check()
+    keeper.get_by_role("button", name="Start the circle").click()
+    join_url = keeper.get_by_role("link", name="Join link").get_attribute("href")
+
+    pupil_context = browser.new_context(viewport=TABLET, base_url=live_server.url)
+    pupil_context.route(re.compile(r"/seat/live$"), lambda route: route.abort())  # a proxy that blocks streams
+    pupil = pupil_context.new_page()
+    pupil.goto(join_url)
+    pupil.get_by_label("Amira S.").check()
+    pupil.get_by_role("button", name="Join the circle").click()
+    expect(pupil.get_by_text("Ms Keeper has the talking piece")).to_be_visible()
+    keeper.get_by_role("button", name="Pass it on").click()
+    expect(pupil.get_by_text("You have the talking piece")).to_be_visible(timeout=LIVE)
+    assert_accessible(axe, pupil)
+    pupil.get_by_role("button", name="Pass it on").click()
+    expect(keeper.get_by_text("Everyone has had a turn")).to_be_visible(timeout=LIVE)
+    keeper_context.close()
+    pupil_context.close()
