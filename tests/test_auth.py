@@ -261,6 +261,17 @@ def test_account_is_locked_after_failures_but_colleagues_on_the_same_network_sig
     assert sign_in(app.test_client(), colleague.email).status_code == 302
 
 
+@pytest.mark.app_config(LOGIN_ACCOUNT_LIMIT=2)
+def test_a_password_reset_lifts_the_accounts_pause(app, client, auth, teacher):
+    device = app.test_client()
+    for _ in range(2):
+        sign_in(device, teacher.email, "guess")
+    assert sign_in(device, teacher.email).status_code == 429
+    auth.login(roles=("admin",), school=teacher.school)
+    client.post(f"/admin/staff/{teacher.id}/password", data={"password": "a new long passphrase"})
+    assert sign_in(device, teacher.email, "a new long passphrase").status_code == 302
+
+
 @pytest.mark.app_config(LOGIN_ACCOUNT_LIMIT=100, LOGIN_IP_LIMIT=4)
 def test_network_is_throttled_after_many_failures_across_accounts(client, app, teacher):
     for n in range(4):

@@ -36,7 +36,7 @@ def authenticate(email: str, password: str, ip: str, throttle, limits: SignInLim
     account's count. Throttled attempts are refused before the password is even checked.
     """
     email = email.strip().lower()
-    account_key, ip_key = f"signin:acct:{email}", f"signin:ip:{ip}"
+    account_key, ip_key = account_throttle_key(email), f"signin:ip:{ip}"
     minutes = max(1, limits.window_seconds // 60)
     if throttle.count(account_key, limits.window_seconds) >= limits.per_account:
         raise SignInThrottled("account", minutes)
@@ -49,6 +49,16 @@ def authenticate(email: str, password: str, ip: str, throttle, limits: SignInLim
         raise SignInRefused()
     throttle.reset(account_key)
     return staff
+
+
+def account_throttle_key(email: str) -> str:
+    return f"signin:acct:{email.strip().lower()}"
+
+
+def forgive_failed_sign_ins(email: str, throttle) -> None:
+    """Lift an account's sign-in pause (after an admin sets a new password, the person must be
+    able to use it at once; the per-network count is left alone)."""
+    throttle.reset(account_throttle_key(email))
 
 
 def sign_out_everywhere(staff: Staff) -> None:

@@ -1,7 +1,8 @@
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from rrp_pwa.auth.permissions import staff_required
+from rrp_pwa.auth.signin import forgive_failed_sign_ins
 from rrp_pwa.extensions import db, htmx
 from rrp_pwa.forms import choices
 from rrp_pwa.models import ROLES, Group, Pupil, Staff
@@ -124,6 +125,7 @@ def staff_reset_password(staff_id: int):
                                member=member, reset=reset, confirm=ConfirmForm(), title=f"Edit {member.name}"), 400
     reset_password(member, reset.password.data)
     db.session.commit()
+    forgive_failed_sign_ins(member.email, current_app.extensions["rrp_throttle"])
     flash(f"{member.name}'s password has been reset and their other sessions signed out.")
     return redirect(url_for("roster.staff_list"))
 
