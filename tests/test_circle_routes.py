@@ -5,7 +5,7 @@ import json
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from rrp_pwa.circles.joining import join_circle, join_token, open_circle
 from rrp_pwa.circles.seats import SEAT_COOKIE
@@ -81,10 +81,19 @@ def test_an_admin_adds_and_removes_a_question(app, world):
     response = client.post("/circles/questions", data={"stage": "primary", "text": "What is your favourite game?"},
                            follow_redirects=True)
     assert "What is your favourite game?" in response.get_data(as_text=True)
-    prompt_id = db.session.scalar(select(CirclePrompt.id).where(CirclePrompt.text == "What is your favourite game?"))
-    assert f"/circles/questions/{prompt_id}/remove" in response.get_data(as_text=True)
-    client.post(f"/circles/questions/{prompt_id}/remove")
-    assert "What is your favourite game?" not in client.get("/circles/questions").get_data(as_text=True)
+    client.post("/circles/questions/remove", data={"text": "What is your favourite game?"})
+    client.post("/circles/questions/remove", data={"text": "What does a good friend do?"})
+    page = client.get("/circles/questions").get_data(as_text=True)
+    assert "What is your favourite game?" not in page and "What does a good friend do?" not in page
+    assert "What is one thing that made you smile this week?" in page
+
+
+def test_reading_the_question_bank_never_writes(app, world):
+    admin, keeper = sign_in(app, make_staff(world["school"], roles=("admin",))), sign_in(app, world["keeper"])
+    assert admin.get("/circles/questions").status_code == 200
+    assert keeper.get("/circles/new").status_code == 200
+    assert keeper.get(f"/circles/{world['circle'].id}").status_code == 200
+    assert db.session.scalar(select(func.count(CirclePrompt.id))) == 0
 
 
 def test_starting_a_circle_in_a_few_taps(app, world):

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from rrp_pwa.forms import CheckboxesField, choices
@@ -12,7 +12,7 @@ class StartCircleForm(FlaskForm):
     group = SelectField("Who is it for?", coerce=int, validate_choice=True)
     one_device = BooleanField("One device: I'll pass this phone or tablet round")
     auto_admit = BooleanField("Let people in as soon as they join (auto-admit)")
-    prompts = CheckboxesField("Questions for the rounds (optional)", coerce=int)
+    prompts = CheckboxesField("Questions for the rounds (optional)")
 
 
 class JoinCodeForm(FlaskForm):
@@ -56,3 +56,7 @@ class AddSeatForm(FlaskForm):
 class PromptForm(FlaskForm):
     stage = RadioField("For", choices=choices([("primary", "Primary"), ("secondary", "Secondary")]), default="primary")
     text = StringField("Question", validators=[DataRequired("Type the question."), Length(max=300)])
+
+
+class RemovePromptForm(FlaskForm):
+    text = HiddenField(validators=[DataRequired()])

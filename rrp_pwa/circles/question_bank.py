@@ -2,8 +2,8 @@
 
 The defaults follow the shape of a circle (DOMAIN.md): an easy check-in, community-building
 questions, then story, impact and repair for problem-solving and restorative circles, and a
-closing round. A school's bank is filled with them the first time it is used; admins then add
-and remove questions in their own words (younger children, SEND).
+closing round. A school uses them until an admin first edits its bank, which stores them; admins
+then add and remove questions in their own words (younger children, SEND).
 """
 from sqlalchemy import func, select
 
@@ -41,19 +41,27 @@ DEFAULT_PROMPTS = {
 }
 
 
+def _defaults(school_id: int) -> list[CirclePrompt]:
+    return [CirclePrompt(school_id=school_id, stage=stage, text=text, position=n, archived=False)
+            for stage, texts in DEFAULT_PROMPTS.items() for n, text in enumerate(texts)]
+
+
+def _stored(school_id: int) -> int:
+    return db.session.scalar(select(func.count(CirclePrompt.id)).where(CirclePrompt.school_id == school_id)) or 0
+
+
 def ensure_bank(school_id: int) -> None:
-    """Give a school the default questions the first time its bank is used (the caller commits)."""
-    if db.session.scalar(select(func.count(CirclePrompt.id)).where(CirclePrompt.school_id == school_id)):
-        return
-    for stage, texts in DEFAULT_PROMPTS.items():
-        db.session.add_all(CirclePrompt(school_id=school_id, stage=stage, text=text, position=n, archived=False)
-                           for n, text in enumerate(texts))
-    db.session.flush()
+    """Store the default questions before a school's first edit of its bank (the caller commits)."""
+    if not _stored(school_id):
+        db.session.add_all(_defaults(school_id))
+        db.session.flush()
 
 
 def bank(school_id: int) -> list[CirclePrompt]:
-    """The school's current questions, primary first, in the order they were added."""
-    ensure_bank(school_id)
+    """The school's current questions, primary first; the defaults (unsaved) until an admin edits
+    the bank, so reading it never writes."""
+    if not _stored(school_id):
+        return _defaults(school_id)
     return list(db.session.scalars(select(CirclePrompt).where(
         CirclePrompt.school_id == school_id, CirclePrompt.archived.is_(False))
         .order_by(CirclePrompt.stage, CirclePrompt.position, CirclePrompt.id)))
@@ -68,6 +76,7 @@ def add_prompt(school_id: int, stage: str, text: str) -> CirclePrompt:
         raise CircleError("Keep the question to 300 characters.")
     if stage not in PROMPT_STAGES:
         raise CircleError("Choose primary or secondary.")
+    ensure_bank(school_id)
     position = db.session.scalar(select(func.max(CirclePrompt.position)).where(
         CirclePrompt.school_id == school_id, CirclePrompt.stage == stage)) or 0
     prompt = CirclePrompt(school_id=school_id, stage=stage, text=text, position=position + 1, archived=False)
@@ -75,6 +84,9 @@ def add_prompt(school_id: int, stage: str, text: str) -> CirclePrompt:
     return prompt
 
 
-def remove_prompt(prompt: CirclePrompt) -> None:
+def remove_prompt(school_id: int, text: str) -> None:
     """Take a question out of the bank (kept for circles that already used it)."""
-    prompt.archived = True
+    ensure_bank(school_id)
+    for prompt in db.session.scalars(select(CirclePrompt).where(
+            CirclePrompt.school_id == school_id, CirclePrompt.text == text, CirclePrompt.archived.is_(False))):
+        prompt.archived = True

@@ -4,14 +4,11 @@ from flask_login import current_user
 
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.circles import bp
-from rrp_pwa.circles.forms import PromptForm
+from rrp_pwa.circles.forms import PromptForm, RemovePromptForm
 from rrp_pwa.circles.question_bank import add_prompt, bank, remove_prompt
 from rrp_pwa.circles.talking_piece import CircleError
 from rrp_pwa.extensions import db
 from rrp_pwa.home.tiles import Tile, add_tiles
-from rrp_pwa.models.circles import CirclePrompt
-from rrp_pwa.roster.forms import ConfirmForm
-from rrp_pwa.tenancy import get_scoped_or_404
 
 add_tiles("admin", Tile("Circle questions", "The question bank for circle rounds, primary and secondary.",
                         "circles.questions"))
@@ -30,17 +27,16 @@ def questions():
             db.session.commit()
             flash("The question is in the bank.")
             return redirect(url_for("circles.questions"))
-    prompts = bank(current_user.school_id)
-    db.session.commit()
-    return render_template("circles/questions.html", form=form, prompts=prompts, confirm=ConfirmForm()), \
+    return render_template("circles/questions.html", form=form, prompts=bank(current_user.school_id)), \
         400 if form.errors else 200
 
 
-@bp.route("/circles/questions/<int:prompt_id>/remove", methods=["POST"])
+@bp.route("/circles/questions/remove", methods=["POST"])
 @staff_required("admin")
-def question_remove(prompt_id: int):
-    prompt = get_scoped_or_404(CirclePrompt, prompt_id)
-    remove_prompt(prompt)
-    db.session.commit()
-    flash("The question has been taken out of the bank.")
+def question_remove():
+    form = RemovePromptForm()
+    if form.validate_on_submit():
+        remove_prompt(current_user.school_id, form.text.data)
+        db.session.commit()
+        flash("The question has been taken out of the bank.")
     return redirect(url_for("circles.questions"))

@@ -103,16 +103,14 @@ def new():
     form = StartCircleForm()
     groups = list(db.session.scalars(visible_groups(current_user).where(Group.archived.is_(False)).order_by(Group.name)))
     form.group.choices = [(0, "Ad hoc: people type their first name")] + [(g.id, g.name) for g in groups]
-    prompts = {p.id: p.text for p in bank(current_user.school_id)}
-    form.prompts.choices = list(prompts.items())
+    form.prompts.choices = [(p.text, p.text) for p in bank(current_user.school_id)]
     if form.validate_on_submit():
         group = next((g for g in groups if g.id == form.group.data), None)
         circle = open_circle(current_user, form.kind.data, group, one_device=form.one_device.data,
-                             auto_admit=form.auto_admit.data, planned_prompts=[prompts[i] for i in form.prompts.data],
+                             auto_admit=form.auto_admit.data, planned_prompts=form.prompts.data,
                              join_minutes=current_app.config.get("CIRCLE_JOIN_MINUTES", 120))
         db.session.commit()
         return redirect(url_for("circles.keeper", circle_id=circle.id))
-    db.session.commit()
     return render_template("circles/new.html", form=form), 400 if form.errors else 200
 
 
@@ -130,7 +128,6 @@ def render_keeper(circle: Circle, status: int = 200, **forms):
     planned = json.loads(circle.planned_prompts or "[]")
     round_form.prompt.choices = [("", "Choose a question")] + [(t, t) for t in planned + [
         p.text for p in bank(circle.school_id) if p.text not in planned]]
-    db.session.commit()
     token = join_token(circle, current_app.config["SECRET_KEY"])
     return render_template("circles/keeper.html", circle=circle, regions=regions(live.render_state(circle)),
                            join_url=url_for("circles.join", token=token, _external=True),
