@@ -120,7 +120,7 @@ class LRU(OrderedDict):
 def _caches() -> tuple[LRU, LRU]:
     caches = current_app.extensions.get("rrp_circle_caches")
     if caches is None:
-        caches = current_app.extensions["rrp_circle_caches"] = (LRU(512), LRU(4096))
+        caches = current_app.extensions["rrp_circle_caches"] = (LRU(256), LRU(4096))
     return caches
 
 
