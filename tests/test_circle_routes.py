@@ -267,9 +267,11 @@ def test_without_a_seat_htmx_and_streams_get_401(app, world, method, path):
     assert app.test_client().get(url, headers={"Accept": "text/event-stream"}).status_code in (401, 405)
 
 
-def test_without_a_seat_a_page_is_friendly(app, world):
-    response = app.test_client().get(f"/circles/{world['circle'].id}/seat")
-    assert response.status_code == 401 and "Type a circle code" in response.get_data(as_text=True)
+def test_without_a_seat_a_page_goes_to_the_join_page(app, world):
+    client = app.test_client()
+    response = client.get(f"/circles/{world['circle'].id}/seat")
+    assert response.status_code == 302 and response.headers["Location"] == "/join"
+    assert "circle code" in client.get("/join").get_data(as_text=True).lower()
 
 
 @pytest.mark.parametrize("method,path", SEAT_ROUTES)

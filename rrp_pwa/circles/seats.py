@@ -7,7 +7,7 @@ it anywhere else; the server also checks that the seat belongs to the circle in 
 from functools import wraps
 from typing import Callable
 
-from flask import current_app, g, render_template, request, url_for
+from flask import current_app, g, redirect, render_template, request, url_for
 
 from rrp_pwa.auth.permissions import wants_machine_answer
 from rrp_pwa.circles.joining import seat_for_secret
@@ -28,13 +28,16 @@ def set_seat_cookie(response, circle_id: int, secret: str):
 
 
 def _refuse(circle: Circle | None, status: int):
-    """No seat here: 401/403 for htmx and streams, a friendly page otherwise."""
+    """No seat here: 401/403 for htmx and streams; a device with no seat at all goes to the join
+    page to type the circle's code; a closed or removed seat gets a friendly page."""
     closed = circle is not None and not circle.is_open
     if wants_machine_answer():
         response = current_app.response_class("", status=status)
         if htmx and circle is not None:
             response.headers["HX-Redirect"] = url_for("circles.seat_page", circle_id=circle.id)
         return response
+    if status == 401:
+        return redirect(url_for("circles.join_code"))
     response = current_app.make_response((render_template("circles/no_seat.html", closed=closed), 200 if closed else status))
     if closed:
         response.delete_cookie(SEAT_COOKIE, path=seat_path(circle.id))
