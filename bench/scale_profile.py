@@ -9,11 +9,14 @@ against them for every load, stops them, and prints one table:
              over them and sends each circle's passes to the workers in turn, as a load balancer
              would, so most deliveries cross workers through Redis.
 
-    python bench/scale_profile.py [--loads 1x31,60x31,130x31] [--workers 4] [--passes 20]
+    python bench/scale_profile.py [--loads 1x31:200@0.2,60x31,130x31] [--workers 4] [--passes 8] [--interval 5]
                                   [--profiles embedded,scaled] [--pg postgresql://postgres@127.0.0.1:5432/test]
                                   [--redis redis://127.0.0.1:6379/0]
 
-A load is CIRCLESxDEVICES. Everything runs on this machine (bench client included) and only
+A load is CIRCLESxDEVICES[:PASSES][@INTERVAL]: passes per circle (default --passes) and the mean
+pause between passes (default --interval); each circle waits a random 0 to 2 x INTERVAL seconds
+between passes, as a real circle does while pupils speak.
+Everything runs on this machine (bench client included) and only
 talks to 127.0.0.1; each circle_fanout run is bounded by its own --max-seconds.
 """
 import argparse
@@ -34,6 +37,15 @@ from rrp_pwa.extensions import db  # noqa: E402
 from tests.servers import LiveServer  # noqa: E402
 
 FIGURE = re.compile(r"p50 ([\d.]+) ms  p95 ([\d.]+) ms  p99 ([\d.]+) ms")
+
+
+def parse_load(text: str, passes: int, interval: float) -> tuple[int, int, int, float]:
+    """'60x31' or '1x31:200@0.2' -> (circles, devices, passes, interval)."""
+    match = re.fullmatch(r"(\d+)x(\d+)(?::(\d+))?(?:@([\d.]+))?", text.strip())
+    if not match:
+        raise SystemExit(f"a load looks like 60x31 or 1x31:200@0.2, not {text!r}")
+    circles, devices, own_passes, own_interval = match.groups()
+    return int(circles), int(devices), int(own_passes or passes), float(own_interval or interval)
 
 
 def create_tables(url: str) -> None:
@@ -60,13 +72,13 @@ class Profile:
             self.database_url = f"{base}?options=-csearch_path%3D{self.schema}"
             env, count = {"REDIS_URL": args.redis, "DB_POOL_SIZE": "10", "DB_MAX_OVERFLOW": "10"}, args.workers
         create_tables(self.database_url)
-        per_worker = max(1000, 2 * max(c * d for c, d in args.loads) // count + 200)
+        per_worker = max(1000, 2 * max(load[0] * load[1] for load in args.loads) // count + 200)
         self.servers = [LiveServer(self.database_url, tmp, env, worker_connections=per_worker) for _ in range(count)]
 
-    def run(self, circles: int, devices: int) -> dict:
+    def run(self, circles: int, devices: int, passes: int, interval: float) -> dict:
         command = [sys.executable, str(ROOT / "bench" / "circle_fanout.py"), "--database-url", self.database_url,
-                   "--circles", str(circles), "--devices", str(devices), "--passes", str(self.args.passes),
-                   "--jitter", "--interval", str(self.args.interval), "--max-seconds", str(self.args.max_seconds)]
+                   "--circles", str(circles), "--devices", str(devices), "--passes", str(passes),
+                   "--jitter", "--interval", str(interval), "--max-seconds", str(self.args.max_seconds)]
         for server in self.servers:
             command += ["--url", server.url]
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
@@ -92,24 +104,24 @@ class Profile:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--loads", default="1x31,60x31,130x31")
+    parser.add_argument("--loads", default="1x31:200@0.2,60x31,130x31")
     parser.add_argument("--profiles", default="embedded,scaled")
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--passes", type=int, default=20)
-    parser.add_argument("--interval", type=float, default=0.5)
+    parser.add_argument("--passes", type=int, default=8)
+    parser.add_argument("--interval", type=float, default=5.0)
     parser.add_argument("--max-seconds", type=float, default=240)
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--verbose", action="store_true", help="print each circle_fanout run's own output")
     args = parser.parse_args()
-    args.loads = [tuple(int(n) for n in load.split("x")) for load in args.loads.split(",")]
+    args.loads = [parse_load(load, args.passes, args.interval) for load in args.loads.split(",")]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.profiles.split(","):
             profile = Profile(name, args, Path(tmp))
             try:
-                for circles, devices in args.loads:
-                    result = profile.run(circles, devices)
+                for circles, devices, passes, interval in args.loads:
+                    result = profile.run(circles, devices, passes, interval)
                     if args.verbose:
                         print(result["output"])
                     rows.append((name, len(profile.servers), circles, devices, result))
