@@ -60,6 +60,14 @@ def enforce_idle_timeout():
         session.clear()
         flash(f"You were signed out after {limit // 60} minutes without activity.")
         return unauthorized()
-    session["seen"] = now
+    if not is_background_request():
+        session["seen"] = now
     return None
+
+
+def is_background_request() -> bool:
+    """A request the page makes by itself (a live stream, a panel polling for alerts): it does not
+    count as activity, so a home screen left open on a shared device still times out."""
+    return (request.headers.get("X-RRP-Background") == "1"
+            or request.accept_mimetypes.best == "text/event-stream")
 

@@ -374,3 +374,13 @@ def test_staff_loader_reads_a_fresh_row(app, teacher):
     with app.test_request_context():
         session["_user_id"] = f"{teacher.id}.0"
         assert db.session.get(Staff, teacher.id).roles == {"teacher"}
+
+
+def test_a_panel_polling_in_the_background_does_not_keep_an_idle_device_signed_in(client, auth):
+    auth.login()
+    set_last_seen(client, 20 * 60)
+    assert client.get("/", headers={"X-RRP-Background": "1"}).status_code == 200
+    with client.session_transaction() as sess:
+        assert int(time.time()) - sess["seen"] >= 20 * 60  # the background request did not count
+    set_last_seen(client, 31 * 60)
+    assert client.get("/", headers={"X-RRP-Background": "1"}).status_code == 302

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.extensions import db
+from rrp_pwa.home.panels import add_home_panel
 from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.mediation import bp
 from rrp_pwa.mediation.accounts import MediatorError, account_for, badge_token, revoke_badge, set_mediator_login
@@ -190,22 +191,6 @@ def answer(alert_id: int):
     return redirect(url_for("mediation.duty"))
 
 
-@bp.after_app_request
-def alerts_on_home(response):
-    """Put the live alerts panel on the home screen of the staff who receive alerts.
-
-    The home template belongs to another capability and has no place for panels yet, so the
-    panel is added to its HTML here; see the report to the lead for the one-line include that
-    replaces this.
-    """
-    if (request.endpoint != "home.index" or response.status_code != 200 or response.direct_passthrough
-            or not current_user.is_authenticated or not receives_alerts(current_user, today())):
-        return response
-    html = response.get_data(as_text=True)
-    panel = render_template("mediation/_home_alerts.html")
-    head = render_template("mediation/_head.html")
-    anchor = '<ul class="tiles">' if '<ul class="tiles">' in html else "</main>"
-    html = html.replace("</head>", head + "</head>", 1).replace(anchor, panel + anchor, 1)
-    response.set_data(html)
-    return response
+add_home_panel("mediation/_home_alerts.html", shows=lambda staff: receives_alerts(staff, today()),
+               head="mediation/_head.html")
 

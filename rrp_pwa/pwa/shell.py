@@ -8,6 +8,9 @@ from flask import url_for
 SHELL_STATIC = (
     "css/app.css",
     "js/app.js",
+    "js/outbox.js",
+    "js/sw-sync.js",
+    "css/sync.css",
     "vendor/htmx-2.0.11.min.js",
     "vendor/htmx-ext-sse-2.2.4.min.js",
     "icons/icon-192.png",

@@ -4,6 +4,9 @@ const CACHE = "rrp-shell-{{ version }}";
 const SHELL = {{ shell|tojson }};
 const OFFLINE_URL = {{ offline_url|tojson }};
 
+// The offline outbox's part (Background Sync, the offline capture page) answers first.
+importScripts({{ url_for("static", filename="js/sw-sync.js")|tojson }});
+
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
 });

@@ -1,10 +1,9 @@
 """A teacher runs a restorative conversation with an agreement, later reviews it as not kept and
 starts the pre-filled follow-up; a concern raised by a teacher reaches the DSL's queue only."""
-from datetime import date, timedelta
+from datetime import date
 
 from playwright.sync_api import expect
 
-from rrp_pwa.agreements.rules import make_agreement
 from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import Agreement
 from tests.conftest import make_group, make_pupil, make_school, make_staff
