@@ -330,7 +330,8 @@ def test_check_in_on_the_device_keeper_sees_it_others_see_counts_and_low_is_a_fo
     assert "tired" in keeper_view and "check in later" in keeper_view
     follow_up = db.session.scalar(select(CheckInFollowUp))
     assert "Check in with <strong>Amira Smith</strong> later" in keeper.get("/circles").get_data(as_text=True)
-    keeper.post(f"/circles/follow-ups/{follow_up.id}/done")
+    done = keeper.post(f"/checkins/follow-ups/{follow_up.id}/done", data={"next": "/circles"})
+    assert done.headers["Location"] == "/circles"
     assert "Nobody to check in with" in keeper.get("/circles").get_data(as_text=True)
 
 

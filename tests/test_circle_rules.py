@@ -11,10 +11,9 @@ from rrp_pwa.circles.activities import (
     check_in,
     circle_concern,
     close_circle,
-    follow_up_done,
-    follow_ups,
     seat_agrees,
 )
+from rrp_pwa.checkins.rules import mark_follow_up_done, open_follow_ups
 from rrp_pwa.circles.joining import (
     JoinRefused,
     circle_for_code,
@@ -277,11 +276,11 @@ def test_check_ins_go_to_the_keeper_and_low_ones_become_follow_ups(ring):
     db.session.commit()
     with pytest.raises(CircleError, match="already checked in"):
         check_in(ring, amira, 3)
-    [follow_up] = follow_ups(ring.keeper)
+    [follow_up] = open_follow_ups(ring.keeper)
     assert follow_up.checkin.pupil_id == amira.pupil_id and follow_up.checkin.word == "tired"
-    follow_up_done(follow_up, ring.keeper)
+    mark_follow_up_done(follow_up, ring.keeper)
     db.session.commit()
-    assert follow_ups(ring.keeper) == []
+    assert open_follow_ups(ring.keeper) == []
 
 
 def test_a_circle_agreement_is_for_everyone_and_each_can_agree(ring):

@@ -8,7 +8,7 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from flask_login import current_user, login_user
 
 from rrp_pwa.auth.permissions import staff_required
-from rrp_pwa.auth.signin import SignInLimits, SignInRefused, SignInThrottled, authenticate
+from rrp_pwa.auth.signin import SignInLimits, SignInRefused, SignInThrottled, authenticate, is_local_path
 from rrp_pwa.checkins import bp
 from rrp_pwa.checkins.timeline import answer_text
 from rrp_pwa.checkins.device import enter_station_mode, station_closed_answer, station_device
@@ -285,7 +285,8 @@ def follow_up_done(follow_up_id: int):
     db.session.commit()
     who = follow_up.checkin.pupil.display_name if follow_up.checkin.pupil else follow_up.checkin.name
     flash(f"Done: you checked in with {who}.")
-    return redirect(url_for("checkins.follow_ups"))
+    back = request.form.get("next")
+    return redirect(back if is_local_path(back) else url_for("checkins.follow_ups"))
 
 
 # The school's scale (admin)

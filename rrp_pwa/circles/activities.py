@@ -16,7 +16,7 @@ from rrp_pwa.checkins.rules import CheckInError, record_checkin
 from rrp_pwa.checkins.scales import DEFAULT_SCALE, SCALES
 from rrp_pwa.circles.talking_piece import CircleError, begin_change, record
 from rrp_pwa.extensions import db
-from rrp_pwa.models import Agreement, CheckIn, CheckInFollowUp, Concern, School, Staff
+from rrp_pwa.models import Agreement, CheckIn, Concern, School, Staff
 from rrp_pwa.models.circles import Circle, CircleCheckIn, CircleEvent, CircleRound, Seat
 from rrp_pwa.safeguarding.concerns import ConcernError, raise_concern
 
@@ -160,18 +160,3 @@ def close_circle(circle: Circle) -> None:
     record(circle, "close")
     db.session.flush()
     circle.summary = json.dumps(build_summary(circle))
-
-
-def follow_ups(staff: Staff) -> list[CheckInFollowUp]:
-    """The staff member's open "check in with <name> later" list, oldest first."""
-    return list(db.session.scalars(select(CheckInFollowUp).where(
-        CheckInFollowUp.school_id == staff.school_id, CheckInFollowUp.staff_id == staff.id,
-        CheckInFollowUp.done_at.is_(None)).order_by(CheckInFollowUp.created_at)))
-
-
-def follow_up_done(follow_up: CheckInFollowUp, staff: Staff) -> None:
-    """Only the person it was given to marks a follow-up done."""
-    if follow_up.staff_id != staff.id:
-        raise CircleError("That follow-up is on someone else's list.")
-    if follow_up.done_at is None:
-        follow_up.done_at = datetime.now(timezone.utc)

@@ -10,22 +10,21 @@ from markupsafe import Markup
 
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.circles import bp, live
+from rrp_pwa.checkins.rules import open_follow_ups
 from rrp_pwa.circles import talking_piece as piece
 from rrp_pwa.circles.activities import (
     add_agreement,
     circle_concern,
     close_circle,
-    follow_up_done,
-    follow_ups,
 )
 from rrp_pwa.circles.activities import check_in as circle_check_in
 from rrp_pwa.circles.forms import AddSeatForm, AgreementForm, ConcernForm, RoundForm, StartCircleForm
 from rrp_pwa.circles.joining import add_seat_here, join_token, open_circle
 from rrp_pwa.circles.question_bank import bank
 from rrp_pwa.circles.talking_piece import CircleClosed, CircleError, StalePieceVersion
-from rrp_pwa.extensions import db, htmx
+from rrp_pwa.extensions import db
 from rrp_pwa.home.tiles import Tile, add_tiles
-from rrp_pwa.models import CheckInFollowUp, Group
+from rrp_pwa.models import Group
 from rrp_pwa.models.circles import Circle, Seat
 from rrp_pwa.roster.directory import sees_whole_school, visible_groups
 from rrp_pwa.tenancy import get_scoped_or_404, scoped
@@ -94,7 +93,7 @@ def version() -> int | None:
 def index():
     mine = db.session.scalars(scoped(Circle).where(Circle.keeper_id == current_user.id)
                               .order_by(Circle.created_at.desc()).limit(30))
-    return render_template("circles/index.html", circles=list(mine), follow_ups=follow_ups(current_user))
+    return render_template("circles/index.html", circles=list(mine), follow_ups=open_follow_ups(current_user))
 
 
 @bp.route("/circles/new", methods=["GET", "POST"])
@@ -316,18 +315,3 @@ def summary(circle_id: int):
     if circle.is_open:
         return redirect(url_for("circles.keeper", circle_id=circle.id))
     return render_template("circles/summary.html", circle=circle, summary=json.loads(circle.summary or "{}"))
-
-
-@bp.route("/circles/follow-ups/<int:follow_up_id>/done", methods=["POST"])
-@staff_required(*KEEPER_ROLES)
-def follow_up_mark_done(follow_up_id: int):
-    follow_up = get_scoped_or_404(CheckInFollowUp, follow_up_id)
-    try:
-        follow_up_done(follow_up, current_user)
-    except CircleError:
-        abort(403)
-    db.session.commit()
-    if htmx:
-        return Response(status=200)
-    flash("Marked as done.")
-    return redirect(url_for("circles.index"))
