@@ -6,10 +6,13 @@ through an ``InProcessBroker``; messages for channels with no local subscriber a
 A publish goes to Redis, so every worker, this one included, delivers it exactly once.
 Redis holds no state: a device that reconnects reads the current state from the database,
 and if Redis restarts the listener re-subscribes and the next change reaches everyone.
+Messages travel zlib-compressed: a circle's change carries every device's rendered fragments
+(tens of KB of similar HTML, about a tenth of that compressed), and every worker receives it.
 """
 import json
 import logging
 import threading
+import zlib
 
 import redis
 
@@ -28,7 +31,7 @@ class RedisBroker:
         self._ready = threading.Event()
 
     def publish(self, channel: str, message: Message) -> None:
-        self._redis.publish(self._prefix + channel, json.dumps(message._asdict()))
+        self._redis.publish(self._prefix + channel, zlib.compress(json.dumps(message._asdict()).encode(), 1))
 
     def subscribe(self, channel: str) -> QueueSubscription:
         self._ensure_listener()
@@ -59,7 +62,7 @@ class RedisBroker:
                     if raw is not None and raw.get("type") == "pmessage":
                         channel = raw["channel"].decode()[len(self._prefix):]
                         if self._local.subscriber_count(channel):
-                            self._local.publish(channel, Message(**json.loads(raw["data"])))
+                            self._local.publish(channel, Message(**json.loads(zlib.decompress(raw["data"]))))
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
                 self._ready.clear()
                 log.warning("Redis broker lost its connection (%s); reconnecting", exc)
