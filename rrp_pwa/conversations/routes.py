@@ -176,6 +176,18 @@ def lunchtime():
                            previous_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
 
 
+def save_each_field(form, names, save, error_type) -> bool:
+    """Save every named field's text with ``save(name, text)``, putting each field's own problem
+    beside it (so an admin sees all of them at once); True when nothing was refused."""
+    for name in names:
+        field = getattr(form, name)
+        try:
+            save(name, field.data or "")
+        except error_type as exc:
+            field.errors = [*field.errors, str(exc)][:1]
+    return not form.errors
+
+
 @bp.route("/admin/chat-chips", methods=["GET", "POST"])
 @staff_required("admin")
 def chip_settings():
@@ -183,12 +195,8 @@ def chip_settings():
     form = ChipsForm(data=None if request.method == "POST" else
                      {kind: "\n".join(chips_for(school_id, kind)) for kind in ("what", "where", "agreed")})
     if form.is_submitted() and (form.validate() or "csrf_token" not in form.errors):
-        for kind in ("what", "where", "agreed"):
-            try:
-                set_chips(school_id, kind, getattr(form, kind).data or "")
-            except ChatError as exc:
-                getattr(form, kind).errors = [*getattr(form, kind).errors, str(exc)][:1]
-        if not form.errors:
+        if save_each_field(form, ("what", "where", "agreed"), lambda kind, text: set_chips(school_id, kind, text),
+                           ChatError):
             db.session.commit()
             flash("The chat chips have been saved.")
             return redirect(url_for("conversations.chip_settings"))
@@ -203,12 +211,8 @@ def question_settings():
     form = QuestionsForm(data=None if request.method == "POST" else
                          {a: "\n".join(questions_for(school_id, a)) for a in QUESTION_AUDIENCES})
     if form.is_submitted() and (form.validate() or "csrf_token" not in form.errors):
-        for audience in QUESTION_AUDIENCES:
-            try:
-                set_questions(school_id, audience, getattr(form, audience).data or "")
-            except ConversationError as exc:
-                getattr(form, audience).errors = [*getattr(form, audience).errors, str(exc)][:1]
-        if not form.errors:
+        if save_each_field(form, QUESTION_AUDIENCES, lambda audience, text: set_questions(school_id, audience, text),
+                           ConversationError):
             db.session.commit()
             flash("The restorative questions have been saved.")
             return redirect(url_for("conversations.question_settings"))

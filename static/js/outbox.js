@@ -13,6 +13,7 @@
   var page = document.querySelector("[data-outbox-page]");
   var captureUrl = (page && page.getAttribute("data-capture-url")) || "/api/v1/capture";
   var syncUrl = (page && page.getAttribute("data-sync-url")) || "/api/v1/sync";
+  var CACHED_FLAG = "rrp-capture-cached";  // set while this device holds a pupil list
   var state = { sending: false, failures: 0, timer: null, staffId: null, csrf: null, items: [] };
 
   // IndexedDB: "items" (the outbox, by uuid) and "meta" (the cached pupil list, the CSRF token).
@@ -145,6 +146,7 @@
       .then(function (data) {
         state.csrf = data.csrf_token;
         delete data.csrf_token;
+        try { window.localStorage.setItem(CACHED_FLAG, "1"); } catch (e) { /* private mode: no flag */ }
         return meta.set("capture", data).then(function () { return meta.set("csrf", state.csrf); })
           .then(function () { return data; });
       })
@@ -379,6 +381,9 @@
     }
     if (!form.action || !/\/sign-out$/.test(new URL(form.action, location.href).pathname) || form.dataset.outboxCleared) return;
     var unsent = state.items.filter(mine).length;
+    var cached = false;
+    try { cached = window.localStorage.getItem(CACHED_FLAG) === "1"; } catch (e) { cached = true; }
+    if (!unsent && !cached) return;  // nothing on this device to ask about or forget
     if (unsent && !window.confirm(unsent + " record" + (unsent === 1 ? " has" : "s have") + " not been sent yet. " +
         "Sign out anyway? They stay on this device and send when you next sign in.")) {
       event.preventDefault();
@@ -388,6 +393,7 @@
     var forget = [meta.remove("capture"), meta.remove("csrf")];
     if (window.caches) forget.push(caches.delete(CAPTURE_CACHE));
     Promise.all(forget).catch(function () { return null; }).then(function () {
+      try { window.localStorage.removeItem(CACHED_FLAG); } catch (e) { /* nothing to forget */ }
       form.dataset.outboxCleared = "1";
       form.submit();
     });
@@ -412,13 +418,26 @@
   });
   if (navigator.serviceWorker) {
     navigator.serviceWorker.addEventListener("message", function (event) {
-      if (event.data === "rrp-outbox-synced") reload();
+      if (event.data === "rrp-outbox-synced") {
+        reload().then(function () {
+          if (!state.items.filter(mine).length) setText("[data-outbox-message]", "Everything has been sent.");
+        });
+      }
     });
+  }
+
+  // Only the capture page downloads the pupil list; other pages read who is signed in from the
+  // copy already on this device, so an ordinary page view costs no extra request.
+  function knownCapture() {
+    return meta.get("capture").then(function (data) {
+      if (data) state.staffId = data.staff_id;
+      return data;
+    }).catch(function () { return null; });
   }
 
   function start() {
     state.csrf = pageCsrf();
-    Promise.all([reload(), refreshCapture()]).then(function () { return send(); });
+    Promise.all([reload(), page ? refreshCapture() : knownCapture()]).then(function () { return send(); });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

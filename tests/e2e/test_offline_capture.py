@@ -92,15 +92,16 @@ def test_records_made_offline_survive_a_reload_and_reach_the_server_once(live_se
     expect(page.get_by_text("Quick chat · Amira Khan · Unkind words, Playground · waiting")).to_be_visible()
     assert_accessible(axe, page)
 
-    page.reload()  # the app is reopened with no signal: the service worker answers
-    expect(page.get_by_role("heading", name="You're offline")).to_be_visible()
+    page.reload()  # the app is reopened with no signal: the service worker serves the capture page
+    expect(page.get_by_role("heading", name="Record offline")).to_be_visible()
+    expect(page.get_by_text("3 waiting to sync")).to_be_visible()  # still on the device, nothing lost
     assert_accessible(axe, page)
     assert stored(with_mediations=True) == ([], [], [])
 
     context.set_offline(False)
-    page.goto(live_server.url + "/capture")  # back in signal: opening the app sends the outbox
+    # Back in signal: Background Sync (the service worker) or opening the app sends the outbox.
+    page.goto(live_server.url + "/capture")
     expect(page.get_by_text("0 waiting to sync")).to_be_visible()
-    expect(page.get_by_text("Everything has been sent.")).to_be_visible()
     assert_accessible(axe, page)
     chats, checkins, mediations = stored(with_mediations=True)
     assert [(c.what, c.where, [p.id for p in c.pupils]) for c in chats] == [("Unkind words", "Playground", [amira.id])]
@@ -110,9 +111,11 @@ def test_records_made_offline_survive_a_reload_and_reach_the_server_once(live_se
     assert chats[0].client_uuid and checkins[0].client_uuid
 
 
-def test_a_lost_answer_after_the_server_stored_it_still_gives_one_record(live_server, data_app, page, axe):
+def test_a_lost_answer_after_the_server_stored_it_still_gives_one_record(live_server, data_app, browser, axe):
+    # Without the service worker: Background Sync would resend from the worker, which page.route
+    # cannot cut; this test is about the page's own resend after a lost answer.
+    page = browser.new_context(service_workers="block", viewport=TABLET).new_page()
     teacher, amira, _ = set_up_class()
-    page.set_viewport_size(TABLET)
     sign_in(page, live_server, teacher)
     open_capture(page, live_server, axe)
     answers_lost = []
