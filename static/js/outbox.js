@@ -64,9 +64,10 @@
   function mine(item) { return state.staffId !== null && item.staffId === state.staffId; }
 
   // The header badge: "N waiting to sync", on this page and on any page that loads this file.
-  function badges() {
+  // Other pages get a badge only while something is waiting.
+  function badges(anyWaiting) {
     var found = Array.prototype.slice.call(document.querySelectorAll("[data-outbox-count]"));
-    if (!page) {
+    if (!page && anyWaiting) {
       var topbar = document.querySelector(".topbar");
       var badge = document.querySelector(".outbox-badge");
       if (topbar && !badge) {
@@ -88,7 +89,7 @@
 
   function render() {
     var waiting = state.items.filter(mine);
-    badges().forEach(function (node) {
+    badges(waiting.length > 0).forEach(function (node) {
       node.textContent = waiting.length + " waiting to sync";
       node.hidden = !page && waiting.length === 0;
     });

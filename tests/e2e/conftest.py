@@ -4,6 +4,7 @@ import os
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from rrp_pwa import create_app
 from rrp_pwa.extensions import db
@@ -13,6 +14,8 @@ from tests.servers import LiveServer
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+# Patience, not leniency: on a busy 2-core CI machine a live update can take a few seconds.
+expect.set_options(timeout=15_000)
 PHONE = {"width": 360, "height": 740}
 TABLET = {"width": 800, "height": 1280}
 

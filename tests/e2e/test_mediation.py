@@ -92,6 +92,7 @@ def test_a_peer_mediation_from_pin_to_review(live_server, brook, browser, axe):
 
     tablet.get_by_label("Type a first name").fill("Ami")
     tablet.get_by_role("button", name=re.compile("Choose Amira K.")).click()
+    expect(tablet.get_by_role("button", name="Remove Amira K.")).to_be_visible()
     tablet.get_by_label("Type a first name").fill("Ben")
     tablet.get_by_role("button", name=re.compile("Choose Ben J.")).click()
     expect(tablet.get_by_text("Ben J.", exact=True)).to_be_visible()
@@ -169,6 +170,7 @@ def test_mediator_screens_still_work_on_a_360_px_phone(live_server, brook, brows
     box = choose.bounding_box()
     assert box["height"] >= 44 and box["width"] >= 44
     choose.click()
+    expect(page.get_by_role("button", name="Remove Amira K.")).to_be_visible()  # chosen: the screen has settled
     page.get_by_label("Type a first name").fill("Ben")
     page.get_by_role("button", name=re.compile("Choose Ben J.")).click()
     next_screen(page, "Next: ground rules", "Ground rules", axe)
