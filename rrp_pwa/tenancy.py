@@ -23,9 +23,14 @@ def scoped(model: type[T], school_id: int | None = None) -> Select[tuple[T]]:
     return select(model).where(model.school_id == (school_id or current_school_id()))
 
 
-def get_scoped_or_404(model: type[T], object_id: int, school_id: int | None = None) -> T:
-    """One row of the current school by id; another school's row is indistinguishable from none."""
-    found = db.session.scalar(scoped(model, school_id).where(model.id == object_id))
+def one_or_404(query: Select[tuple[T]]) -> T:
+    """The row a scoped query finds; a row the person may not see is indistinguishable from none."""
+    found = db.session.scalar(query)
     if found is None:
         abort(404)
     return found
+
+
+def get_scoped_or_404(model: type[T], object_id: int, school_id: int | None = None) -> T:
+    """One row of the current school by id; another school's row is indistinguishable from none."""
+    return one_or_404(scoped(model, school_id).where(model.id == object_id))

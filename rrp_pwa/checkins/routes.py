@@ -52,7 +52,7 @@ from rrp_pwa.realtime import Message, broker
 from rrp_pwa.realtime.sse import event_stream, sse_response
 from rrp_pwa.records.actions import add_pupil_action
 from rrp_pwa.roster.directory import visible_groups, visible_pupils
-from rrp_pwa.tenancy import get_scoped_or_404
+from rrp_pwa.tenancy import get_scoped_or_404, one_or_404
 
 CHECKIN_ROLES = ("teacher", "support", "pastoral", "dsl")
 add_tiles("teacher", Tile("Check-ins", "Open the check-in station; pupils to check in with later.", "checkins.index"))
@@ -102,7 +102,7 @@ def index():
 @bp.route("/checkins/groups/<int:group_id>/station", methods=["GET", "POST"])
 @staff_required("teacher")
 def open_station_view(group_id: int):
-    group = db.session.scalar(visible_groups(current_user).where(Group.id == group_id)) or get_scoped_or_404(Group, -1)
+    group = one_or_404(visible_groups(current_user).where(Group.id == group_id))
     if not may_open_station(current_user, group):
         abort(403)
     form = OpenStationForm()
@@ -249,7 +249,7 @@ def station_leave():
 @bp.route("/checkins/pupils/<int:pupil_id>", methods=["GET", "POST"])
 @staff_required(*CHECKIN_ROLES)
 def for_pupil(pupil_id: int):
-    pupil = db.session.scalar(visible_pupils(current_user).where(Pupil.id == pupil_id)) or get_scoped_or_404(Pupil, -1)
+    pupil = one_or_404(visible_pupils(current_user).where(Pupil.id == pupil_id))
     form = CheckInForm()
     if form.validate_on_submit():
         try:

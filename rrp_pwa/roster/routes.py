@@ -32,7 +32,7 @@ from rrp_pwa.roster.forms import (
     PupilForm,
     StaffForm,
 )
-from rrp_pwa.tenancy import get_scoped_or_404, scoped
+from rrp_pwa.tenancy import get_scoped_or_404, one_or_404, scoped
 
 
 @bp.app_template_filter("role_names")
@@ -54,8 +54,7 @@ def pupil_fields(form: PupilForm) -> dict:
 
 def visible_pupil_or_404(pupil_id: int) -> Pupil:
     """A pupil this person may see; anyone else's pupil is a 404, exactly like a missing one."""
-    pupil = db.session.scalar(visible_pupils(current_user).where(Pupil.id == pupil_id))
-    return pupil or get_scoped_or_404(Pupil, -1)
+    return one_or_404(visible_pupils(current_user).where(Pupil.id == pupil_id))
 
 
 # Staff (admin only)
@@ -206,8 +205,8 @@ def groups():
 @bp.route("/groups/<int:group_id>")
 @staff_required()
 def group(group_id: int):
-    found = db.session.scalar(visible_groups(current_user).where(Group.id == group_id))
-    return render_template("roster/group.html", group=found or get_scoped_or_404(Group, -1))
+    found = one_or_404(visible_groups(current_user).where(Group.id == group_id))
+    return render_template("roster/group.html", group=found)
 
 
 @bp.route("/admin/groups/new", methods=["GET", "POST"])
