@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Staff
@@ -87,7 +88,8 @@ def load_staff(session_id: str) -> Staff | None:
         staff_id, epoch = (int(part) for part in session_id.split("."))
     except ValueError:
         return None
-    staff = db.session.get(Staff, staff_id)
+    # one query for the person, their roles and their school: every signed-in request needs them
+    staff = db.session.get(Staff, staff_id, options=[joinedload(Staff.role_rows), joinedload(Staff.school)])
     if staff is None or staff.session_epoch != epoch or not staff.active:
         return None
     return staff
