@@ -34,7 +34,7 @@ def test_simultaneous_passes_leave_one_holder_and_a_gap_free_history(app):
             db.session.rollback()
             barrier.wait()
             try:
-                piece.take_turn(circle, holder, "pass" if index % 2 else "skip", seen)
+                piece.take_turn(circle, holder.id, "pass" if index % 2 else "skip", seen)
                 db.session.commit()
                 with lock:
                     wins.append(index)

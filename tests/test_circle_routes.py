@@ -477,3 +477,60 @@ def test_a_stream_never_goes_back_to_an_older_version():
     newer = device.transform(Message("change", json.dumps(state(5, "Cara")), "5"))
     older = device.transform(Message("change", json.dumps(state(4, "Ben")), "4"))
     assert [m.data for m in newer] == ["Cara has it"] and older == []
+
+
+def test_what_a_change_publishes_is_what_a_device_reads_after_it(app, world):
+    """The state is rendered inside the change's transaction, before the commit: it must be exactly
+    the state any device reads afterwards (a second worker, a reconnecting device)."""
+    from rrp_pwa.circles import live
+    from rrp_pwa.realtime import broker
+
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    seated(app, circle, world["pupils"][0])
+    seated(app, circle, world["pupils"][1])
+    subscription = broker().subscribe(live.channel(circle.id))
+    try:
+        for _ in range(4):  # the piece goes round and back to the keeper: a new lap on the last pass
+            version = db.session.get(Circle, circle.id).version
+            assert keeper.post(f"/circles/{circle.id}/turn", data={"turn": "pass", "version": version},
+                               headers=HX).status_code == 200
+            published = json.loads(subscription.get(timeout=1).data)
+            app.extensions.pop("rrp_circle_caches")  # as another worker that never rendered it
+            db.session.expire_all()
+            with app.test_request_context():  # as a device's request renders it
+                assert published == live.render_state(db.session.get(Circle, circle.id))
+            assert published["v"] == version + 1
+    finally:
+        subscription.close()
+
+
+def test_a_change_whose_commit_fails_is_neither_cached_nor_published(app, world, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from rrp_pwa.circles import live
+    from rrp_pwa.realtime import broker
+
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    seated(app, circle, world["pupils"][0])
+    version = db.session.get(Circle, circle.id).version
+    subscription = broker().subscribe(live.channel(circle.id))
+
+    def lost_connection():
+        raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(db.session, "commit", lost_connection)
+            with pytest.raises(OperationalError):
+                keeper.post(f"/circles/{circle.id}/turn", data={"turn": "pass", "version": version}, headers=HX)
+        db.session.rollback()
+        assert subscription.get(timeout=0.2) is None, "devices hear nothing about a change that did not happen"
+        cached = app.extensions.get("rrp_circle_caches", ({}, {}))[0]
+        assert not any(key[0] == circle.id and key[2] == version + 1 for key in cached)
+        fresh = keeper.post(f"/circles/{circle.id}/turn", data={"turn": "pass", "version": version}, headers=HX)
+        assert fresh.status_code == 200 and int(fresh.headers["X-Circle-Version"]) == version + 1
+        assert json.loads(subscription.get(timeout=1).data)["v"] == version + 1
+    finally:
+        subscription.close()

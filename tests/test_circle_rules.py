@@ -58,7 +58,7 @@ def holder(circle: Circle) -> str:
 
 
 def turn(circle: Circle, kind: str = "pass") -> None:
-    piece.take_turn(circle, db.session.get(Seat, circle.holder_seat_id), kind, circle.version)
+    piece.take_turn(circle, circle.holder_seat_id, kind, circle.version)
     db.session.commit()
 
 
@@ -146,14 +146,14 @@ def test_a_stale_version_is_refused_and_changes_nothing(ring):
     old = ring.version
     turn(ring)
     with pytest.raises(StalePieceVersion):
-        piece.take_turn(ring, seat(ring, "Amira"), "pass", old)
+        piece.take_turn(ring, seat(ring, "Amira").id, "pass", old)
     assert holder(ring) == "Amira" and ring.version == old + 1
     assert versions(ring) == [1, 2]
 
 
 def test_only_the_holder_can_pass(ring):
     with pytest.raises(NotYourTurn):
-        piece.take_turn(ring, seat(ring, "Ben"), "pass", ring.version)
+        piece.take_turn(ring, seat(ring, "Ben").id, "pass", ring.version)
     assert ring.version == 1
 
 
@@ -177,7 +177,7 @@ def test_closing_kills_the_code_saves_a_summary_and_refuses_changes(ring):
     assert summary["participants"] == ["Amira S.", "Ben S.", "Cara S."]
     assert summary["rounds"][0]["spoke"] == 1 and summary["rounds"][0]["passed"] == 1
     with pytest.raises(CircleClosed):
-        piece.take_turn(ring, seat(ring, "Ben"), "pass", ring.version)
+        piece.take_turn(ring, seat(ring, "Ben").id, "pass", ring.version)
     assert versions(ring) == list(range(1, ring.version + 1))
 
 

@@ -1,6 +1,6 @@
 """Live circle screens: render every device's fragments once per change, publish, stream.
 
-After a change commits, the publishing request reads the circle once, renders the keeper's
+As a change commits, the changing request reads the circle once, renders the keeper's
 regions and each distinct participant view (holder / watching / waiting, check-in to do /
 done, agreements to agree to) once, and publishes them together as JSON on ``circle:<id>``.
 Each device's stream then picks its own fragments from the message - no database work per
@@ -161,8 +161,11 @@ def render_state(circle: Circle) -> dict:
     A version never changes once committed, so the whole state is kept per (circle, opened, version)
     and a device that connects, polls or is refused gets it without rendering again.
     """
-    key = (circle.id, circle.created_at.isoformat(), circle.version)
-    return _caches()[0].get_or_make(key, lambda: _render_state(circle))
+    return _caches()[0].get_or_make(_state_key(circle), lambda: _render_state(circle))
+
+
+def _state_key(circle: Circle) -> tuple:
+    return circle.id, circle.created_at.isoformat(), circle.version
 
 
 def _render_state(circle: Circle) -> dict:
@@ -197,10 +200,19 @@ def _render_state(circle: Circle) -> dict:
             "end_html": _fragment("p_closed", ("removed",), circle=circle, removed=True)}
 
 
-def publish(circle: Circle) -> dict:
-    """Render the committed state once and send it to every device of the circle."""
-    state = render_state(circle)
-    broker().publish(channel(circle.id), Message("change", json.dumps(state), str(state["v"])))
+def commit_and_publish(circle: Circle) -> dict:
+    """Commit the change to the circle, then send its new state to every device of the circle.
+
+    The state is rendered inside the transaction, just before the commit: the change's conditional
+    UPDATE holds the circle's row until then, so no other change can slip in and what is rendered
+    is exactly what the commit makes visible - and nothing has to be read again after it (one
+    round trip per row on PostgreSQL). It joins this process's cache only once the commit succeeds.
+    """
+    db.session.flush()
+    key, state = _state_key(circle), _render_state(circle)
+    db.session.commit()
+    _caches()[0].get_or_make(key, lambda: state)
+    broker().publish(channel(key[0]), Message("change", json.dumps(state), str(state["v"])))
     return state
 
 

@@ -65,8 +65,7 @@ def join(token: str):
             db.session.rollback()
             form.form_errors.append(str(exc))
         else:
-            db.session.commit()
-            live.publish(circle)
+            live.commit_and_publish(circle)
             return set_seat_cookie(redirect(url_for("circles.seat_page", circle_id=circle.id)), circle.id, secret)
     return render_template("circles/join.html", form=form, circle=circle, group_circle=circle.group is not None), \
         400 if form.is_submitted() else 200
@@ -89,8 +88,7 @@ def seat_change(region: str, change) -> Response:
         db.session.rollback()
         error = None if isinstance(exc, StalePieceVersion) else str(exc)
         return seat_answer(live.render_state(g.circle), region, 409, error)
-    db.session.commit()
-    return seat_answer(live.publish(g.circle), region)
+    return seat_answer(live.commit_and_publish(g.circle), region)
 
 
 @bp.route("/circles/<int:circle_id>/seat")
@@ -119,7 +117,7 @@ def seat_part(circle_id: int, region: str):
 @seat_required
 def seat_turn(circle_id: int):
     expected = request.form.get("version", type=int)
-    return seat_change("p-piece", lambda c, s: piece.take_turn(c, s, request.form.get("turn", ""), expected))
+    return seat_change("p-piece", lambda c, s: piece.take_turn(c, s.id, request.form.get("turn", ""), expected))
 
 
 @bp.route("/circles/<int:circle_id>/seat/checkin", methods=["POST"])

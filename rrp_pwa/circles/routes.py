@@ -80,8 +80,7 @@ def keeper_change(circle_id: int, region: str, change) -> Response:
         db.session.rollback()
         error = None if isinstance(exc, StalePieceVersion) else str(exc)
         return region_answer(live.render_state(circle), region, 409, error)
-    db.session.commit()
-    return region_answer(live.publish(circle), region)
+    return region_answer(live.commit_and_publish(circle), region)
 
 
 def version() -> int | None:
@@ -173,7 +172,7 @@ def qr(circle_id: int):
 def turn(circle_id: int):
     """The keeper's own turn, or (one-device mode) the turn of whoever holds the shared device."""
     def change(circle):
-        piece.take_turn(circle, db.session.get(Seat, circle.holder_seat_id), request.form.get("turn", ""), version())
+        piece.take_turn(circle, circle.holder_seat_id, request.form.get("turn", ""), version())
     return keeper_change(circle_id, "k-piece", change)
 
 
@@ -272,8 +271,7 @@ def committed(circle: Circle, change, done: str, on_error, **forms):
         db.session.rollback()
         on_error(str(exc))
         return render_keeper(circle, 400, **forms)
-    db.session.commit()
-    live.publish(circle)
+    live.commit_and_publish(circle)
     flash(done)
     return redirect(url_for("circles.keeper", circle_id=circle.id))
 
@@ -300,8 +298,7 @@ def close(circle_id: int):
     circle = keepers_circle(circle_id)
     if circle.is_open:
         close_circle(circle)
-        db.session.commit()
-        live.publish(circle)
+        live.commit_and_publish(circle)
     flash("The circle is closed. Every device now says thank you, and the code no longer works.")
     return redirect(url_for("circles.summary", circle_id=circle.id))
 

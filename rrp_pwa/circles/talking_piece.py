@@ -50,14 +50,15 @@ def begin_change(circle: Circle, expected_version: int | None = None) -> None:
     matches no row: another change won the race, or the circle has closed.
     """
     bump = (update(Circle).where(Circle.id == circle.id, Circle.status == "open")
-            .values(version=Circle.version + 1).execution_options(synchronize_session=False))
+            .values(version=Circle.version + 1).returning(Circle)
+            .execution_options(synchronize_session=False, populate_existing=True))
     if expected_version is not None:
         bump = bump.where(Circle.version == expected_version)
-    if db.session.execute(bump).rowcount != 1:
+    # RETURNING reloads the circle in the same round trip (populate_existing overwrites the loaded row)
+    if db.session.scalars(bump).one_or_none() is None:
         db.session.rollback()
         db.session.refresh(circle)
         raise CircleClosed() if circle.status != "open" else StalePieceVersion()
-    db.session.refresh(circle)
 
 
 def record(circle: Circle, kind: str, seat_id: int | None = None) -> CircleEvent:
@@ -116,29 +117,31 @@ def _holder(circle: Circle) -> Seat:
     return db.session.get(Seat, circle.holder_seat_id)
 
 
-def _move_on(circle: Circle, from_position: int) -> None:
+def _move_on(circle: Circle, from_position: int, seats: list[Seat] | None = None) -> None:
     """Give the piece to the next seat in turn; if the lap is complete, back to the keeper for a new lap."""
-    following = next_in_turn(ring(circle), from_position, circle.direction, turns(circle))
+    following = next_in_turn(ring(circle) if seats is None else seats, from_position, circle.direction, turns(circle))
     if following is None:
         circle.lap += 1
         following = keeper_seat(circle)
     circle.holder_seat_id = following.id
 
 
-def take_turn(circle: Circle, seat: Seat, kind: str, expected_version: int | None) -> None:
-    """The holder passes the piece on having spoken (``pass``) or passes their turn (``skip``).
+def take_turn(circle: Circle, seat_id: int | None, kind: str, expected_version: int | None) -> None:
+    """The holder (seat ``seat_id``) passes the piece on having spoken (``pass``) or passes their turn (``skip``).
 
     Only the seat holding the piece, in the version the device saw, may do this.
     """
     if kind not in TURN_KINDS:
         raise CircleError("Choose 'Pass it on' or 'Pass'.")
     begin_change(circle, expected_version)
-    if circle.holder_seat_id != seat.id:
+    if seat_id is None or circle.holder_seat_id != seat_id:
         db.session.rollback()
         raise NotYourTurn()
-    record(circle, kind, seat.id)
+    record(circle, kind, seat_id)
     db.session.flush()
-    _move_on(circle, seat.position)
+    seats = ring(circle)  # the holder is always in the ring; its seat comes with it, without a query of its own
+    holder = next((s for s in seats if s.id == seat_id), None) or db.session.get(Seat, seat_id)
+    _move_on(circle, holder.position, seats)
 
 
 def give(circle: Circle, seat: Seat, expected_version: int | None) -> None:
