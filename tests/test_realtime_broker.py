@@ -74,3 +74,22 @@ def test_a_message_published_by_one_worker_reaches_devices_streaming_from_anothe
     assert on_b.get(timeout=2) == Message("piece", "passed", "12")
     on_a.close()
     on_b.close()
+
+
+@pytest.mark.parametrize("message", [
+    Message("change", '{"v": 3, "html": "<p class=\\"x\\">Amira\\nhas it</p>"}', "3"),
+    Message("alert", "", None),
+    Message("checkins", "line one\nline two\n\nend", ""),
+    Message("piece", "naïve – “quotes”", "12"),
+])
+def test_a_message_crosses_redis_unchanged(message):
+    from rrp_pwa.realtime.redis_broker import pack, unpack
+
+    assert unpack(pack(message)) == message
+
+
+def test_an_event_name_with_a_line_break_is_refused():
+    from rrp_pwa.realtime.redis_broker import pack
+
+    with pytest.raises(ValueError):
+        pack(Message("a\nb", "data"))

@@ -9,7 +9,6 @@ and if Redis restarts the listener re-subscribes and the next change reaches eve
 Messages travel zlib-compressed: a circle's change carries every device's rendered fragments
 (tens of KB of similar HTML, about a tenth of that compressed), and every worker receives it.
 """
-import json
 import logging
 import threading
 import zlib
@@ -19,6 +18,22 @@ import redis
 from rrp_pwa.realtime.broker import InProcessBroker, Message, QueueSubscription
 
 log = logging.getLogger(__name__)
+
+
+def pack(message: Message) -> bytes:
+    """``event``, ``id`` and ``data`` on the wire: two header lines, then the data as it is.
+
+    The data is often a whole circle's state already serialised as JSON (~90 KB); wrapping it in
+    JSON again would escape every quote of its HTML and make every worker parse it twice.
+    """
+    if "\n" in message.event or (message.id is not None and "\n" in message.id):
+        raise ValueError("an event name or id cannot contain a line break")
+    return f"{message.event}\n{'' if message.id is None else 'i' + message.id}\n{message.data}".encode()
+
+
+def unpack(raw: bytes) -> Message:
+    event, id_, data = raw.decode().split("\n", 2)
+    return Message(event, data, id_[1:] if id_ else None)
 
 
 class RedisBroker:
@@ -31,7 +46,7 @@ class RedisBroker:
         self._ready = threading.Event()
 
     def publish(self, channel: str, message: Message) -> None:
-        self._redis.publish(self._prefix + channel, zlib.compress(json.dumps(message._asdict()).encode(), 1))
+        self._redis.publish(self._prefix + channel, zlib.compress(pack(message), 1))
 
     def subscribe(self, channel: str) -> QueueSubscription:
         self._ensure_listener()
@@ -62,7 +77,7 @@ class RedisBroker:
                     if raw is not None and raw.get("type") == "pmessage":
                         channel = raw["channel"].decode()[len(self._prefix):]
                         if self._local.subscriber_count(channel):
-                            self._local.publish(channel, Message(**json.loads(zlib.decompress(raw["data"]))))
+                            self._local.publish(channel, unpack(zlib.decompress(raw["data"])))
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
                 self._ready.clear()
                 log.warning("Redis broker lost its connection (%s); reconnecting", exc)
