@@ -57,12 +57,10 @@ class Snapshot:
 
 
 def snapshot(circle: Circle) -> Snapshot:
-    seats = list(db.session.scalars(select(Seat).where(Seat.circle_id == circle.id, Seat.status != "removed")
-                                    .order_by(Seat.position, Seat.id)))
+    seats, taken = piece.known_at_version(circle) or (piece.seats_in_order(circle), piece.turns(circle))
     ring = [s for s in seats if s.status == "admitted"]
     waiting = sorted((s for s in seats if s.status == "waiting"), key=lambda s: (s.joined_at, s.id))
     holder = next((s for s in ring if s.id == circle.holder_seat_id), None)
-    taken = piece.turns(circle)
     following = None
     if holder is not None:
         after = {**taken, holder.id: taken.get(holder.id, []) + ["pass"]}

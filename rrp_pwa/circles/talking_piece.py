@@ -75,6 +75,19 @@ def ring(circle: Circle) -> list[Seat]:
                                    .order_by(Seat.position, Seat.id)))
 
 
+def seats_in_order(circle: Circle) -> list[Seat]:
+    """Every seat still in the circle (admitted or waiting), in circle order."""
+    return list(db.session.scalars(select(Seat).where(Seat.circle_id == circle.id, Seat.status != "removed")
+                                   .order_by(Seat.position, Seat.id)))
+
+
+def known_at_version(circle: Circle) -> tuple[list[Seat], dict[int, list[str]]] | None:
+    """The seats and this lap's turns, if the change that made the circle's current version has
+    already read them (so rendering that version reads nothing twice); otherwise None."""
+    known = getattr(circle, "_known_at_version", None)
+    return known[1:] if known is not None and known[0] == circle.version else None
+
+
 def keeper_seat(circle: Circle) -> Seat:
     return db.session.scalar(select(Seat).where(Seat.circle_id == circle.id, Seat.is_keeper.is_(True)))
 
@@ -117,13 +130,17 @@ def _holder(circle: Circle) -> Seat:
     return db.session.get(Seat, circle.holder_seat_id)
 
 
-def _move_on(circle: Circle, from_position: int, seats: list[Seat] | None = None) -> None:
-    """Give the piece to the next seat in turn; if the lap is complete, back to the keeper for a new lap."""
-    following = next_in_turn(ring(circle) if seats is None else seats, from_position, circle.direction, turns(circle))
+def _move_on(circle: Circle, from_position: int, seats: list[Seat] | None = None) -> dict[int, list[str]]:
+    """Give the piece to the next seat in turn; if the lap is complete, back to the keeper for a new lap.
+
+    Returns the turns taken so far in the lap now running (none, if a new lap began)."""
+    taken = turns(circle)
+    following = next_in_turn(ring(circle) if seats is None else seats, from_position, circle.direction, taken)
     if following is None:
         circle.lap += 1
-        following = keeper_seat(circle)
+        following, taken = keeper_seat(circle), {}
     circle.holder_seat_id = following.id
+    return taken
 
 
 def take_turn(circle: Circle, seat_id: int | None, kind: str, expected_version: int | None) -> None:
@@ -139,9 +156,11 @@ def take_turn(circle: Circle, seat_id: int | None, kind: str, expected_version: 
         raise NotYourTurn()
     record(circle, kind, seat_id)
     db.session.flush()
-    seats = ring(circle)  # the holder is always in the ring; its seat comes with it, without a query of its own
-    holder = next((s for s in seats if s.id == seat_id), None) or db.session.get(Seat, seat_id)
-    _move_on(circle, holder.position, seats)
+    seats = seats_in_order(circle)
+    in_ring = [s for s in seats if s.status == "admitted"]
+    holder = next((s for s in in_ring if s.id == seat_id), None) or db.session.get(Seat, seat_id)
+    taken = _move_on(circle, holder.position, in_ring)
+    circle._known_at_version = (circle.version, seats, taken)  # nothing else changes them before the commit
 
 
 def give(circle: Circle, seat: Seat, expected_version: int | None) -> None:
