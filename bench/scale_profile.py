@@ -9,22 +9,27 @@ against them for every load, stops them, and prints one table:
              over them and sends each circle's passes to the workers in turn, as a load balancer
              would, so most deliveries cross workers through Redis.
 
-    python bench/scale_profile.py [--loads 1x31:200@0.2,60x31,130x31] [--workers 4] [--passes 8] [--interval 5]
+    python bench/scale_profile.py [--loads 1x31:200@0.2,60x31,130x31] [--workers 2] [--passes 8] [--interval 5]
                                   [--profiles embedded,scaled] [--pg postgresql://postgres@127.0.0.1:5432/test]
                                   [--redis redis://127.0.0.1:6379/0]
 
 A load is CIRCLESxDEVICES[:PASSES][@INTERVAL]: passes per circle (default --passes) and the mean
 pause between passes (default --interval); each circle waits a random 0 to 2 x INTERVAL seconds
 between passes, as a real circle does while pupils speak.
+Besides the latencies it prints the CPU each pass cost, counted from /proc once every stream is
+open: the app's gunicorn processes, and (scaled) every PostgreSQL and Redis process on the machine.
+--workers defaults to 2, one per core of this machine, as the README's production profile runs.
 Everything runs on this machine (bench client included) and only
 talks to 127.0.0.1; each circle_fanout run is bounded by its own --max-seconds.
 """
 import argparse
+import os
 import re
 import secrets
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -37,6 +42,28 @@ from rrp_pwa.extensions import db  # noqa: E402
 from tests.servers import LiveServer  # noqa: E402
 
 FIGURE = re.compile(r"p50 ([\d.]+) ms  p95 ([\d.]+) ms  p99 ([\d.]+) ms")
+FIGURE_N = re.compile(r"\(n=(\d+)\)")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ms_of(pids: list[int]) -> float:
+    """User + system CPU milliseconds of these processes (one that has gone counts nothing)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total * 1000 / TICKS
+
+
+def pids_of(name: str) -> list[int]:
+    return [int(pid) for pid in subprocess.run(["pgrep", "-x", name], capture_output=True, text=True).stdout.split()]
+
+
+def child_pids(pid: int) -> list[int]:
+    return [int(child) for child in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
 
 
 def parse_load(text: str, passes: int, interval: float) -> tuple[int, int, int, float]:
@@ -76,22 +103,40 @@ class Profile:
         self.servers = [LiveServer(self.database_url, tmp, env, worker_connections=per_worker) for _ in range(count)]
 
     def run(self, circles: int, devices: int, passes: int, interval: float) -> dict:
-        command = [sys.executable, str(ROOT / "bench" / "circle_fanout.py"), "--database-url", self.database_url,
+        command = [sys.executable, "-u", str(ROOT / "bench" / "circle_fanout.py"), "--database-url", self.database_url,
                    "--circles", str(circles), "--devices", str(devices), "--passes", str(passes),
                    "--jitter", "--interval", str(interval), "--max-seconds", str(self.args.max_seconds)]
         for server in self.servers:
             command += ["--url", server.url]
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
-                              env={"SECRET_KEY": "e2e-secret", "PATH": "/usr/bin:/bin"},
-                              timeout=self.args.max_seconds + 120)
-        out = done.stdout + done.stderr
+        client = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                  env={"SECRET_KEY": "e2e-secret", "PATH": "/usr/bin:/bin"})
+        timer = threading.Timer(self.args.max_seconds + 120, client.kill)
+        timer.start()
+        lines, cpu_before = [], None
+        for line in client.stdout:  # the CPU count starts once every stream is open: passes only
+            lines.append(line)
+            if cpu_before is None and "streams open" in line:
+                cpu_before = self.cpu_ms()
+        client.wait()
+        timer.cancel()
+        cpu_used = {k: v - cpu_before[k] for k, v in self.cpu_ms().items()} if cpu_before else None
+        out = "".join(lines)
         every = FIGURE.search(out.split("pass-to-every-device:", 1)[-1]) if "pass-to-every-device:" in out else None
         errors = re.search(r"errors: (\d+)", out)
         opened = re.search(r"(\d+) of (\d+) streams open in ([\d.]+) s", out)
+        made = FIGURE_N.search(out.split("pass request alone:", 1)[-1]) if "pass request alone:" in out else None
+        per_pass = ({k: f"{v / int(made.group(1)):.1f}" for k, v in cpu_used.items()}
+                    if cpu_used and made else {"app": "-", "services": "-"})
         return {"every": every.groups() if every else ("-", "-", "-"),
                 "errors": errors.group(1) if errors else "run failed",
                 "opened": f"{opened.group(1)}/{opened.group(2)} in {opened.group(3)} s" if opened else "-",
-                "output": out}
+                "cpu": per_pass, "output": out}
+
+    def cpu_ms(self) -> dict[str, float]:
+        """CPU time so far of the app's processes, and of PostgreSQL's and Redis's (scaled only)."""
+        app = [pid for server in self.servers for pid in [server.process.pid, *child_pids(server.process.pid)]]
+        services = pids_of("postgres") + pids_of("redis-server") if self.schema else []
+        return {"app": cpu_ms_of(app), "services": cpu_ms_of(services)}
 
     def stop(self) -> None:
         for server in self.servers:
@@ -106,7 +151,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loads", default="1x31:200@0.2,60x31,130x31")
     parser.add_argument("--profiles", default="embedded,scaled")
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--passes", type=int, default=8)
     parser.add_argument("--interval", type=float, default=5.0)
     parser.add_argument("--max-seconds", type=float, default=240)
@@ -128,15 +173,16 @@ def main() -> int:
                     p50, p95, p99 = result["every"]
                     print(f"{name:<9} workers {len(profile.servers)}  {circles:>4} x {devices} = {circles * devices:>5} "
                           f"streams  opened {result['opened']:<18} pass-to-every-device p50 {p50} p95 {p95} "
-                          f"p99 {p99} ms  errors {result['errors']}", flush=True)
+                          f"p99 {p99} ms  errors {result['errors']}  CPU ms per pass: app {result['cpu']['app']}"
+                          f" PostgreSQL+Redis {result['cpu']['services']}", flush=True)
             finally:
                 profile.stop()
-    print("\n| profile | workers | circles x devices | streams | p50 ms | p95 ms | p99 ms | errors |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("\n| profile | workers | circles x devices | streams | p50 ms | p95 ms | p99 ms | errors | CPU ms a pass: app | PostgreSQL + Redis |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, workers, circles, devices, result in rows:
         p50, p95, p99 = result["every"]
         print(f"| {name} | {workers} | {circles} x {devices} | {circles * devices} | {p50} | {p95} | {p99} | "
-              f"{result['errors']} |")
+              f"{result['errors']} | {result['cpu']['app']} | {result['cpu']['services']} |")
     return 0 if all(result["errors"] == "0" for *_, result in rows) else 1
 
 
