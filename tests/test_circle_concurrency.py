@@ -66,3 +66,44 @@ def test_simultaneous_passes_leave_one_holder_and_a_gap_free_history(app):
     assert history == list(range(1, circle.version + 1))
     holder = db.session.get(Seat, circle.holder_seat_id)
     assert holder is not None and holder.status == "admitted" and holder.circle_id == circle_id
+
+
+def test_a_change_committed_while_another_waited_is_in_the_state_the_second_publishes(app):
+    """Ben's device read the agreement before Amira's "I agree" committed, then agrees himself: the
+    state his change renders (before its commit, under the circle's lock) says 2 of 2 agreed."""
+    from rrp_pwa.circles import live
+    from rrp_pwa.circles.activities import add_agreement, seat_agrees
+    from rrp_pwa.circles.joining import join_circle
+    from rrp_pwa.models import Agreement
+
+    school = make_school()
+    keeper = make_staff(school)
+    amira, ben = make_pupil(school, given="Amira", family="Test"), make_pupil(school, given="Ben", family="Test")
+    circle = open_circle(keeper, "checkin", make_group(school, pupils=[amira, ben]), auto_admit=True)
+    seats = [join_circle(circle, pupil=pupil)[0] for pupil in (amira, ben)]
+    agreement = add_agreement(circle, keeper, "value", "We listen to whoever holds the piece", [])
+    db.session.commit()
+    circle_id, agreement_id, amira_seat, ben_seat = circle.id, agreement.id, seats[0].id, seats[1].id
+
+    circle = db.session.get(Circle, circle_id)  # Ben's request: everything read before Amira commits
+    agreement = db.session.get(Agreement, agreement_id)
+    assert [p.agreed_at for p in agreement.parties] == [None, None]
+    seat = db.session.get(Seat, ben_seat)
+
+    def amira_agrees():  # her request, in its own app context (its own session and connection)
+        with app.app_context():
+            seat_agrees(db.session.get(Circle, circle_id), db.session.get(Seat, amira_seat),
+                        db.session.get(Agreement, agreement_id))
+            db.session.commit()
+            db.session.remove()
+
+    other = threading.Thread(target=amira_agrees)
+    other.start()
+    other.join(timeout=30)
+
+    seat_agrees(circle, seat, agreement)
+    with app.test_request_context():
+        db.session.flush()
+        html = live._render_state(circle)["keeper"]["k-agreements"]
+    db.session.commit()
+    assert "2 of 2 agreed" in html

@@ -48,8 +48,15 @@ def begin_change(circle: Circle, expected_version: int | None = None) -> None:
 
     Raises ``StalePieceVersion`` or ``CircleClosed`` (after rolling back) when the UPDATE
     matches no row: another change won the race, or the circle has closed.
+
+    The bump locks the circle's row until the commit, and the new version is rendered before the
+    commit. Anything this session read before the lock may predate a change that committed in
+    between (another pupil's "I agree"), so it is all forgotten here and read again when next used.
     """
-    bump = (update(Circle).where(Circle.id == circle.id, Circle.status == "open")
+    circle_id = circle.id
+    db.session.flush()
+    db.session.expire_all()
+    bump = (update(Circle).where(Circle.id == circle_id, Circle.status == "open")
             .values(version=Circle.version + 1).returning(Circle)
             .execution_options(synchronize_session=False, populate_existing=True))
     if expected_version is not None:
