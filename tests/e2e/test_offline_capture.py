@@ -10,7 +10,7 @@ from rrp_pwa.models import CheckIn, GroupStaff
 from rrp_pwa.models.conversations import QuickChat
 from rrp_pwa.models.mediation import Mediation
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
-from tests.e2e.conftest import PHONE, TABLET, assert_accessible
+from tests.e2e.conftest import PHONE, TABLET, assert_accessible, go_offline
 
 
 def set_up_class():
@@ -81,7 +81,7 @@ def test_records_made_offline_survive_a_reload_and_reach_the_server_once(live_se
     open_capture(page, live_server, axe)
     page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
 
-    context.set_offline(True)
+    go_offline(context)
     expect(page.get_by_text("Offline: saving on this device")).to_be_visible()
     log_chat(page, "Amira Khan")
     expect(page.get_by_text("1 waiting to sync")).to_be_visible()
@@ -98,7 +98,7 @@ def test_records_made_offline_survive_a_reload_and_reach_the_server_once(live_se
     assert_accessible(axe, page)
     assert stored(with_mediations=True) == ([], [], [])
 
-    context.set_offline(False)
+    go_offline(context, False)
     # Back in signal: Background Sync (the service worker) or opening the app sends the outbox.
     page.goto(live_server.url + "/capture")
     expect(page.get_by_text("0 waiting to sync")).to_be_visible()
@@ -143,11 +143,11 @@ def test_a_refused_record_stays_beside_its_reason_and_sign_out_asks_first(live_s
     page.set_viewport_size(PHONE)
     sign_in(page, live_server, teacher)
     open_capture(page, live_server, axe)
-    context.set_offline(True)
+    go_offline(context)
     log_chat(page, "Amira Khan")
     db.session.execute(GroupStaff.__table__.delete())  # meanwhile the teacher leaves the class
     db.session.commit()
-    context.set_offline(False)
+    go_offline(context, False)
     page.get_by_role("button", name="Sync now").click()
     expect(page.get_by_text("isn't on your list any more. Choose them again.")).to_be_visible()
     expect(page.get_by_text("1 waiting to sync")).to_be_visible()
