@@ -201,10 +201,11 @@ def _render_state(circle: Circle) -> dict:
 def commit_and_publish(circle: Circle) -> dict:
     """Commit the change to the circle, then send its new state to every device of the circle.
 
-    The state is rendered inside the transaction, just before the commit: the change's conditional
-    UPDATE holds the circle's row until then, so no other change can slip in and what is rendered
-    is exactly what the commit makes visible - and nothing has to be read again after it (one
-    round trip per row on PostgreSQL). It joins this process's cache only once the commit succeeds.
+    The state is rendered inside the transaction, just before the commit: the change's version bump
+    holds the circle's row until then (and made the session forget what it read before), so no
+    other change can slip in and what is rendered is exactly what the commit makes visible - and
+    nothing has to be read again after it, each read being a round trip on PostgreSQL. It joins
+    this process's cache only once the commit succeeds.
     """
     db.session.flush()
     key, state = _state_key(circle), _render_state(circle)

@@ -28,7 +28,8 @@ def pack(message: Message) -> bytes:
     """
     if "\n" in message.event or (message.id is not None and "\n" in message.id):
         raise ValueError("an event name or id cannot contain a line break")
-    return f"{message.event}\n{'' if message.id is None else 'i' + message.id}\n{message.data}".encode()
+    id_line = "" if message.id is None else "i" + message.id  # "i" tells an empty id from no id
+    return f"{message.event}\n{id_line}\n{message.data}".encode()
 
 
 def unpack(raw: bytes) -> Message:
