@@ -133,10 +133,6 @@ def next_in_turn(seats: list[Seat], position: int, direction: int, taken: dict[i
     return None
 
 
-def _holder(circle: Circle) -> Seat:
-    return db.session.get(Seat, circle.holder_seat_id)
-
-
 def _move_on(circle: Circle, from_position: int, seats: list[Seat] | None = None) -> dict[int, list[str]]:
     """Give the piece to the next seat in turn; if the lap is complete, back to the keeper for a new lap.
 
