@@ -14,7 +14,7 @@
   var captureUrl = (page && page.getAttribute("data-capture-url")) || "/api/v1/capture";
   var syncUrl = (page && page.getAttribute("data-sync-url")) || "/api/v1/sync";
   var CACHED_FLAG = "rrp-capture-cached";  // set while this device holds a pupil list
-  var state = { sending: false, failures: 0, timer: null, staffId: null, csrf: null, items: [] };
+  var state = { sending: false, failures: 0, timer: null, staffId: null, csrf: null, items: [], ready: false };
 
   // IndexedDB: "items" (the outbox, by uuid) and "meta" (the cached pupil list, the CSRF token).
   function openDb() {
@@ -90,7 +90,8 @@
   function render() {
     var waiting = state.items.filter(mine);
     badges(waiting.length > 0).forEach(function (node) {
-      node.textContent = waiting.length + " waiting to sync";
+      // Until this device's outbox and its owner are known, a count would be a guess ("0" when 3 wait).
+      node.textContent = state.ready ? waiting.length + " waiting to sync" : "Checking this device…";
       node.hidden = !page && waiting.length === 0;
     });
     setText("[data-connection]", navigator.onLine ? "Online" : "Offline: saving on this device");
@@ -438,7 +439,11 @@
 
   function start() {
     state.csrf = pageCsrf();
-    Promise.all([reload(), page ? refreshCapture() : knownCapture()]).then(function () { return send(); });
+    Promise.all([reload(), page ? refreshCapture() : knownCapture()]).then(function () {
+      state.ready = true;
+      render();
+      return send();
+    });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
