@@ -79,7 +79,7 @@ def test_records_made_offline_survive_a_reload_and_reach_the_server_once(live_se
     page.set_viewport_size(PHONE)
     sign_in(page, live_server, teacher)
     open_capture(page, live_server, axe)
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null")
 
     go_offline(context)
     expect(page.get_by_text("Offline: saving on this device")).to_be_visible()

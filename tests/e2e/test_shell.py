@@ -67,7 +67,7 @@ def test_installable_with_a_service_worker_and_an_offline_page(live_server, scho
     try:
         page = context.pages[0] if context.pages else context.new_page()
         sign_in(page, live_server.url, "teacher@brook.example")
-        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
         cdp = context.new_cdp_session(page)
         errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
         assert errors == []
