@@ -70,8 +70,12 @@ def test_a_message_published_by_one_worker_reaches_devices_streaming_from_anothe
     on_a, on_b = worker_a.subscribe("circle:9"), worker_b.subscribe("circle:9")
     assert worker_a.wait_ready() and worker_b.wait_ready()
     worker_a.publish("circle:9", Message("piece", "passed", "12"))
-    assert on_a.get(timeout=2) == Message("piece", "passed", "12")
+    assert on_a.get(timeout=0) == Message("piece", "passed", "12"), "the publishing worker's devices get it at once"
     assert on_b.get(timeout=2) == Message("piece", "passed", "12")
+    worker_b.publish("circle:9", Message("piece", "passed on", "13"))
+    assert on_a.get(timeout=2) == Message("piece", "passed on", "13")
+    assert on_b.get(timeout=0) == Message("piece", "passed on", "13")
+    assert on_a.get(timeout=0.3) is None and on_b.get(timeout=0.3) is None, "each worker delivers a change once"
     on_a.close()
     on_b.close()
 
@@ -85,7 +89,7 @@ def test_a_message_published_by_one_worker_reaches_devices_streaming_from_anothe
 def test_a_message_crosses_redis_unchanged(message):
     from rrp_pwa.realtime.redis_broker import pack, unpack
 
-    assert unpack(pack(message)) == message
+    assert unpack(pack(message, "a1b2")) == ("a1b2", message)
 
 
 def test_an_event_name_with_a_line_break_is_refused():

@@ -3,13 +3,17 @@
 Each process holds ONE pattern subscription (``rrp:*``) on its own connection, read by one
 listener thread (a greenlet under gevent), and fans messages out to its local subscribers
 through an ``InProcessBroker``; messages for channels with no local subscriber are dropped.
-A publish goes to Redis, so every worker, this one included, delivers it exactly once.
+A publish reaches this process's own subscribers at once, exactly as the embedded broker does,
+and goes to Redis tagged with this process's origin, so every other worker delivers it once
+and this one skips its own echo: the devices streaming from the worker that handled a change
+do not wait for a round trip through Redis, nor for their worker to unpack what it just packed.
 Redis holds no state: a device that reconnects reads the current state from the database,
 and if Redis restarts the listener re-subscribes and the next change reaches everyone.
 Messages travel zlib-compressed: a circle's change carries every device's rendered fragments
 (tens of KB of similar HTML, about a tenth of that compressed), and every worker receives it.
 """
 import logging
+import secrets
 import threading
 import zlib
 
@@ -20,21 +24,22 @@ from rrp_pwa.realtime.broker import InProcessBroker, Message, QueueSubscription
 log = logging.getLogger(__name__)
 
 
-def pack(message: Message) -> bytes:
-    """``event``, ``id`` and ``data`` on the wire: two header lines, then the data as it is.
+def pack(message: Message, origin: str = "") -> bytes:
+    """``origin``, ``event`` and ``id`` on the wire as three header lines, then the data as it is.
 
     The data is often a whole circle's state already serialised as JSON (~90 KB); wrapping it in
     JSON again would escape every quote of its HTML and make every worker parse it twice.
     """
-    if "\n" in message.event or (message.id is not None and "\n" in message.id):
-        raise ValueError("an event name or id cannot contain a line break")
+    if any("\n" in part for part in (origin, message.event, message.id or "")):
+        raise ValueError("an origin, event name or id cannot contain a line break")
     id_line = "" if message.id is None else "i" + message.id  # "i" tells an empty id from no id
-    return f"{message.event}\n{id_line}\n{message.data}".encode()
+    return f"{origin}\n{message.event}\n{id_line}\n{message.data}".encode()
 
 
-def unpack(raw: bytes) -> Message:
-    event, id_, data = raw.decode().split("\n", 2)
-    return Message(event, data, id_[1:] if id_ else None)
+def unpack(raw: bytes) -> tuple[str, Message]:
+    """The origin that published the message, and the message."""
+    origin, event, id_, data = raw.decode().split("\n", 3)
+    return origin, Message(event, data, id_[1:] if id_ else None)
 
 
 class RedisBroker:
@@ -45,9 +50,11 @@ class RedisBroker:
         self._start_lock = threading.Lock()
         self._listener: threading.Thread | None = None
         self._ready = threading.Event()
+        self._origin = secrets.token_hex(8)
 
     def publish(self, channel: str, message: Message) -> None:
-        self._redis.publish(self._prefix + channel, zlib.compress(pack(message), 1))
+        self._local.publish(channel, message)
+        self._redis.publish(self._prefix + channel, zlib.compress(pack(message, self._origin), 1))
 
     def subscribe(self, channel: str) -> QueueSubscription:
         self._ensure_listener()
@@ -78,7 +85,9 @@ class RedisBroker:
                     if raw is not None and raw.get("type") == "pmessage":
                         channel = raw["channel"].decode()[len(self._prefix):]
                         if self._local.subscriber_count(channel):
-                            self._local.publish(channel, unpack(zlib.decompress(raw["data"])))
+                            origin, message = unpack(zlib.decompress(raw["data"]))
+                            if origin != self._origin:  # this process delivered its own when it published
+                                self._local.publish(channel, message)
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
                 self._ready.clear()
                 log.warning("Redis broker lost its connection (%s); reconnecting", exc)
