@@ -11,7 +11,6 @@ import json
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 
 from flask import current_app, url_for
 from markupsafe import Markup
@@ -211,7 +210,9 @@ def commit_and_publish(circle: Circle) -> dict:
     key, state = _state_key(circle), _render_state(circle)
     db.session.commit()
     _caches()[0].get_or_make(key, lambda: state)
-    broker().publish(channel(key[0]), Message("change", json.dumps(state), str(state["v"])))
+    data = json.dumps(state)
+    _decoded.get_or_make(data, lambda: state)  # this process's streams need not parse what it has
+    broker().publish(channel(key[0]), Message("change", data, str(state["v"])))
     return state
 
 
@@ -223,10 +224,13 @@ def seat_fragment(state: dict, seat_id: int, region: str) -> str:
     return state["parts"][region][keys[region]]
 
 
-@lru_cache(maxsize=64)
+_decoded = LRU(64)
+
+
 def decode(data: str) -> dict:
-    """The same published message reaches every stream of the circle: parse it once."""
-    return json.loads(data)
+    """The same published message reaches every stream of the circle: parse it once (not at all in
+    the process that published it)."""
+    return _decoded.get_or_make(data, lambda: json.loads(data))
 
 
 class DeviceStream:

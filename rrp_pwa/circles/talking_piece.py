@@ -18,6 +18,11 @@ from sqlalchemy import func, select, update
 
 from rrp_pwa.extensions import db
 from rrp_pwa.models.circles import Circle, CircleEvent, CircleRound, Seat
+from rrp_pwa.models.roster import School, Staff, StaffRole
+
+# Who is signed in, with their roles and school: no circle change alters them, so a change keeps them
+# loaded (re-reading them would be a round trip on PostgreSQL for nothing).
+OUTSIDE_THE_CIRCLE = (School, Staff, StaffRole)
 
 TURN_KINDS = ("pass", "skip")
 
@@ -50,12 +55,15 @@ def begin_change(circle: Circle, expected_version: int | None = None) -> None:
     matches no row: another change won the race, or the circle has closed.
 
     The bump locks the circle's row until the commit, and the new version is rendered before the
-    commit. Anything this session read before the lock may predate a change that committed in
-    between (another pupil's "I agree"), so it is all forgotten here and read again when next used.
+    commit. Anything of the circle this session read before the lock may predate a change that
+    committed in between (another pupil's "I agree"), so it is forgotten here and read again when
+    next used.
     """
     circle_id = circle.id
     db.session.flush()
-    db.session.expire_all()
+    for loaded in list(db.session.identity_map.values()):
+        if not isinstance(loaded, OUTSIDE_THE_CIRCLE):
+            db.session.expire(loaded)
     bump = (update(Circle).where(Circle.id == circle_id, Circle.status == "open")
             .values(version=Circle.version + 1).returning(Circle)
             .execution_options(synchronize_session=False, populate_existing=True))
