@@ -56,7 +56,7 @@ class Snapshot:
 
 
 def snapshot(circle: Circle) -> Snapshot:
-    seats, taken = piece.known_at_version(circle) or (piece.seats_in_order(circle), piece.turns(circle))
+    seats, taken = piece.known_at_version(circle) or piece.seats_and_turns(circle)
     ring = [s for s in seats if s.status == "admitted"]
     waiting = sorted((s for s in seats if s.status == "waiting"), key=lambda s: (s.joined_at, s.id))
     holder = next((s for s in ring if s.id == circle.holder_seat_id), None)

@@ -90,10 +90,25 @@ def ring(circle: Circle) -> list[Seat]:
                                    .order_by(Seat.position, Seat.id)))
 
 
-def seats_in_order(circle: Circle) -> list[Seat]:
-    """Every seat still in the circle (admitted or waiting), in circle order."""
-    return list(db.session.scalars(select(Seat).where(Seat.circle_id == circle.id, Seat.status != "removed")
-                                   .order_by(Seat.position, Seat.id)))
+def seats_and_turns(circle: Circle) -> tuple[list[Seat], dict[int, list[str]]]:
+    """Every seat still in the circle (admitted or waiting) in circle order, and seat id -> the turns
+    ("pass"/"skip") it has taken in the current lap of the current round - in one query: each is
+    needed whenever the other is, and on PostgreSQL every query is a round trip. A removed seat's
+    turns still count. The rules never depend on the order of one seat's turns: only on whether it
+    spoke ("pass" among them) and whether it has passed exactly once (``["skip"]``)."""
+    lap_turns = (select(CircleEvent.seat_id, func.aggregate_strings(CircleEvent.kind, ",").label("kinds"))
+                 .where(CircleEvent.circle_id == circle.id, CircleEvent.round_no == circle.round_no,
+                        CircleEvent.lap == circle.lap, CircleEvent.kind.in_(TURN_KINDS))
+                 .group_by(CircleEvent.seat_id).subquery())
+    rows = db.session.execute(select(Seat, lap_turns.c.kinds).outerjoin(lap_turns, lap_turns.c.seat_id == Seat.id)
+                              .where(Seat.circle_id == circle.id).order_by(Seat.position, Seat.id))
+    seats, taken = [], {}
+    for seat, kinds in rows:
+        if kinds:
+            taken[seat.id] = kinds.split(",")
+        if seat.status != "removed":
+            seats.append(seat)
+    return seats, taken
 
 
 def known_at_version(circle: Circle) -> tuple[list[Seat], dict[int, list[str]]] | None:
@@ -105,19 +120,6 @@ def known_at_version(circle: Circle) -> tuple[list[Seat], dict[int, list[str]]] 
 
 def keeper_seat(circle: Circle) -> Seat:
     return db.session.scalar(select(Seat).where(Seat.circle_id == circle.id, Seat.is_keeper.is_(True)))
-
-
-def turns(circle: Circle) -> dict[int, list[str]]:
-    """Seat id -> the turns ("pass"/"skip") it has taken in the current lap of the current round."""
-    rows = db.session.execute(
-        select(CircleEvent.seat_id, CircleEvent.kind)
-        .where(CircleEvent.circle_id == circle.id, CircleEvent.round_no == circle.round_no,
-               CircleEvent.lap == circle.lap, CircleEvent.kind.in_(TURN_KINDS))
-        .order_by(CircleEvent.version))
-    taken: dict[int, list[str]] = {}
-    for seat_id, kind in rows:
-        taken.setdefault(seat_id, []).append(kind)
-    return taken
 
 
 def ring_after(seats: list[Seat], position: int, direction: int) -> list[Seat]:
@@ -141,12 +143,18 @@ def next_in_turn(seats: list[Seat], position: int, direction: int, taken: dict[i
     return None
 
 
-def _move_on(circle: Circle, from_position: int, seats: list[Seat] | None = None) -> dict[int, list[str]]:
+def _move_on(circle: Circle, from_position: int,
+             known: tuple[list[Seat], dict[int, list[str]]] | None = None) -> dict[int, list[str]]:
     """Give the piece to the next seat in turn; if the lap is complete, back to the keeper for a new lap.
 
+    ``known`` is the ring and this lap's turns if the caller has just read them.
     Returns the turns taken so far in the lap now running (none, if a new lap began)."""
-    taken = turns(circle)
-    following = next_in_turn(ring(circle) if seats is None else seats, from_position, circle.direction, taken)
+    if known is None:
+        everyone, taken = seats_and_turns(circle)
+        seats = [s for s in everyone if s.status == "admitted"]
+    else:
+        seats, taken = known
+    following = next_in_turn(seats, from_position, circle.direction, taken)
     if following is None:
         circle.lap += 1
         following, taken = keeper_seat(circle), {}
@@ -167,10 +175,10 @@ def take_turn(circle: Circle, seat_id: int | None, kind: str, expected_version: 
         raise NotYourTurn()
     record(circle, kind, seat_id)
     db.session.flush()
-    seats = seats_in_order(circle)
+    seats, taken = seats_and_turns(circle)
     in_ring = [s for s in seats if s.status == "admitted"]
     holder = next((s for s in in_ring if s.id == seat_id), None) or db.session.get(Seat, seat_id)
-    taken = _move_on(circle, holder.position, in_ring)
+    taken = _move_on(circle, holder.position, (in_ring, taken))
     circle._known_at_version = (circle.version, seats, taken)  # nothing else changes them before the commit
 
 
