@@ -391,6 +391,11 @@ def test_closing_ends_every_device_and_kills_the_code(app, world):
     assert device.get(f"/circles/{circle.id}/seat/part/p-piece", headers=HX).status_code == 401
     assert app.test_client().post("/join", data={"code": code}).status_code == 404
     assert keeper.get(f"/circles/{circle.id}").headers["Location"].endswith(f"/circles/{circle.id}/summary")
+    closed_version = db.session.get(Circle, circle.id).version
+    late = keeper.post(f"/circles/{circle.id}/turn", data={"turn": "pass"}, headers=HX)
+    assert late.status_code == 409 and late.headers["HX-Redirect"].endswith(f"/circles/{circle.id}/summary")
+    db.session.expire_all()
+    assert db.session.get(Circle, circle.id).version == closed_version, "a closed circle does not change"
     summary = json.loads(db.session.get(Circle, circle.id).summary)
     assert summary["participants"] == ["Amira S.", "Ben S."]
 

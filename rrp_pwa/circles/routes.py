@@ -68,8 +68,11 @@ def region_answer(state: dict, region: str, status: int = 200, error: str | None
 
 
 def keeper_change(circle_id: int, region: str, change) -> Response:
-    """Apply one keeper change; answer with the region's fresh fragment, 409 if the device was behind."""
-    circle = keepers_circle(circle_id)
+    """Apply one keeper change; answer with the region's fresh fragment, 409 if the device was behind.
+
+    The circle is loaded by bumping its version (one round trip for both); only a circle that is
+    not this keeper's, or not open, is read again to say why."""
+    circle = piece.lock_for_keeper(circle_id, current_user.school_id, current_user.id) or keepers_circle(circle_id)
     try:
         change(circle)
     except CircleClosed:

@@ -59,6 +59,12 @@ def begin_change(circle: Circle, expected_version: int | None = None) -> None:
     committed in between (another pupil's "I agree"), so it is forgotten here and read again when
     next used.
     """
+    bumped_from = circle.__dict__.pop("_bumped_from", None)
+    if bumped_from is not None:  # lock_for_keeper took the lock first: nothing was read before it
+        if expected_version is not None and expected_version != bumped_from:
+            db.session.rollback()
+            raise StalePieceVersion()
+        return
     circle_id = circle.id
     db.session.flush()
     for loaded in list(db.session.identity_map.values()):
@@ -74,6 +80,21 @@ def begin_change(circle: Circle, expected_version: int | None = None) -> None:
         db.session.rollback()
         db.session.refresh(circle)
         raise CircleClosed() if circle.status != "open" else StalePieceVersion()
+
+
+def lock_for_keeper(circle_id: int, school_id: int, keeper_id: int) -> Circle | None:
+    """Bump the version of the open circle ``keeper_id`` keeps in ``school_id``, taking its lock,
+    and load it in the same round trip; None if there is no such open circle (the caller then
+    loads it the ordinary way to say why). The change that follows calls ``begin_change`` as
+    usual, which then only checks the version the device saw against the one this bump replaced."""
+    bump = (update(Circle).where(Circle.id == circle_id, Circle.school_id == school_id,
+                                 Circle.keeper_id == keeper_id, Circle.status == "open")
+            .values(version=Circle.version + 1).returning(Circle)
+            .execution_options(synchronize_session=False, populate_existing=True))
+    circle = db.session.scalars(bump).one_or_none()
+    if circle is not None:
+        circle._bumped_from = circle.version - 1
+    return circle
 
 
 def record(circle: Circle, kind: str, seat_id: int | None = None) -> CircleEvent:
