@@ -178,7 +178,10 @@ def add_seat_here(circle: Circle, name: str) -> Seat:
     return seat
 
 
-def seat_for_secret(secret: str | None) -> Seat | None:
+def seat_for_secret(secret: str | None) -> tuple[Seat, Circle] | tuple[None, None]:
+    """The seat a device's cookie holds, with its circle (one query: every pupil request needs both)."""
     if not secret:
-        return None
-    return db.session.scalar(select(Seat).where(Seat.token_hash == hash_secret(secret)))
+        return None, None
+    row = db.session.execute(select(Seat, Circle).join(Circle, Circle.id == Seat.circle_id)
+                             .where(Seat.token_hash == hash_secret(secret))).first()
+    return (row[0], row[1]) if row is not None else (None, None)

@@ -11,7 +11,7 @@ from flask import current_app, g, redirect, render_template, request, url_for
 
 from rrp_pwa.auth.permissions import wants_machine_answer
 from rrp_pwa.circles.joining import seat_for_secret
-from rrp_pwa.extensions import db, htmx
+from rrp_pwa.extensions import htmx
 from rrp_pwa.models.circles import Circle
 
 SEAT_COOKIE = "rrp_seat"
@@ -49,8 +49,7 @@ def seat_required(view: Callable) -> Callable:
 
     @wraps(view)
     def wrapped(circle_id: int, *args, **kwargs):
-        seat = seat_for_secret(request.cookies.get(SEAT_COOKIE))
-        circle = db.session.get(Circle, seat.circle_id) if seat is not None else None
+        seat, circle = seat_for_secret(request.cookies.get(SEAT_COOKIE))
         if seat is None:
             return _refuse(None, 401)
         if circle.id != circle_id:
