@@ -81,3 +81,22 @@ def go_offline(context, offline: bool = True) -> None:
     else:
         context.unroute("**/*", _cut_off_service_worker)
         context.set_offline(False)
+
+
+def wait_for_service_worker(page, timeout_ms: int = 15000) -> None:
+    """The service worker is installed and active, and controls this page.
+
+    It controls every page loaded once it is active (and claims open ones), but a page that was
+    still loading as it activated can be left uncontrolled: seen on a loaded machine, in a fresh
+    profile, with the worker active and the page after sign-in's redirect never claimed (the
+    test used to wait 15 s in vain). Such a page is loaded again, as a person reopening the app
+    would. Predicates are functions: Playwright re-evaluates a bare expression with eval on every
+    poll, which the app's CSP refuses.
+    """
+    active = page.evaluate("""(ms) => Promise.race([
+        navigator.serviceWorker.ready.then(() => true),
+        new Promise((resolve) => setTimeout(() => resolve(false), ms))])""", timeout_ms)
+    assert active, "the service worker did not install and activate"
+    if not page.evaluate("() => navigator.serviceWorker.controller !== null"):
+        page.reload()
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=timeout_ms)

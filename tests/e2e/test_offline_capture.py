@@ -10,7 +10,7 @@ from rrp_pwa.models import CheckIn, GroupStaff
 from rrp_pwa.models.conversations import QuickChat
 from rrp_pwa.models.mediation import Mediation
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
-from tests.e2e.conftest import PHONE, TABLET, assert_accessible, go_offline
+from tests.e2e.conftest import PHONE, TABLET, assert_accessible, go_offline, wait_for_service_worker
 
 
 def set_up_class():
@@ -79,7 +79,7 @@ def test_records_made_offline_survive_a_reload_and_reach_the_server_once(live_se
     page.set_viewport_size(PHONE)
     sign_in(page, live_server, teacher)
     open_capture(page, live_server, axe)
-    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    wait_for_service_worker(page)
 
     go_offline(context)
     expect(page.get_by_text("Offline: saving on this device")).to_be_visible()

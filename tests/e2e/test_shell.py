@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from rrp_pwa.extensions import db
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, assert_accessible
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, assert_accessible, wait_for_service_worker
 
 BIG_TABLET = {"width": 1024, "height": 1366}
 
@@ -67,7 +67,7 @@ def test_installable_with_a_service_worker_and_an_offline_page(live_server, scho
     try:
         page = context.pages[0] if context.pages else context.new_page()
         sign_in(page, live_server.url, "teacher@brook.example")
-        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
+        wait_for_service_worker(page)
         cdp = context.new_cdp_session(page)
         errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
         assert errors == []
