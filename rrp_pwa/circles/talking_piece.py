@@ -48,6 +48,16 @@ class NotYourTurn(CircleError):
         super().__init__("The talking piece has moved on - it's someone else's turn now.")
 
 
+def _bump(*conditions) -> Circle | None:
+    """Add one to the version of the open circle matching ``conditions``, locking its row until the
+    commit; RETURNING loads it in the same round trip (populate_existing overwrites a loaded copy).
+    None if no open circle matches."""
+    bump = (update(Circle).where(Circle.status == "open", *conditions)
+            .values(version=Circle.version + 1).returning(Circle)
+            .execution_options(synchronize_session=False, populate_existing=True))
+    return db.session.scalars(bump).one_or_none()
+
+
 def begin_change(circle: Circle, expected_version: int | None = None) -> None:
     """Bump the version atomically (only from ``expected_version`` if given) and reload the circle.
 
@@ -70,13 +80,8 @@ def begin_change(circle: Circle, expected_version: int | None = None) -> None:
     for loaded in list(db.session.identity_map.values()):
         if not isinstance(loaded, OUTSIDE_THE_CIRCLE):
             db.session.expire(loaded)
-    bump = (update(Circle).where(Circle.id == circle_id, Circle.status == "open")
-            .values(version=Circle.version + 1).returning(Circle)
-            .execution_options(synchronize_session=False, populate_existing=True))
-    if expected_version is not None:
-        bump = bump.where(Circle.version == expected_version)
-    # RETURNING reloads the circle in the same round trip (populate_existing overwrites the loaded row)
-    if db.session.scalars(bump).one_or_none() is None:
+    only_from = () if expected_version is None else (Circle.version == expected_version,)
+    if _bump(Circle.id == circle_id, *only_from) is None:
         db.session.rollback()
         db.session.refresh(circle)
         raise CircleClosed() if circle.status != "open" else StalePieceVersion()
@@ -87,11 +92,7 @@ def lock_for_keeper(circle_id: int, school_id: int, keeper_id: int) -> Circle | 
     and load it in the same round trip; None if there is no such open circle (the caller then
     loads it the ordinary way to say why). The change that follows calls ``begin_change`` as
     usual, which then only checks the version the device saw against the one this bump replaced."""
-    bump = (update(Circle).where(Circle.id == circle_id, Circle.school_id == school_id,
-                                 Circle.keeper_id == keeper_id, Circle.status == "open")
-            .values(version=Circle.version + 1).returning(Circle)
-            .execution_options(synchronize_session=False, populate_existing=True))
-    circle = db.session.scalars(bump).one_or_none()
+    circle = _bump(Circle.id == circle_id, Circle.school_id == school_id, Circle.keeper_id == keeper_id)
     if circle is not None:
         circle._bumped_from = circle.version - 1
     return circle
