@@ -41,8 +41,8 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL")
     # Per worker process. Event streams hold no connection while they wait, so a small pool
     # serves thousands of streams; requests beyond it wait up to DB_POOL_TIMEOUT seconds.
+    # Connections are checked before use only after sitting idle (rrp_pwa.database.ping_if_idle).
     SQLALCHEMY_ENGINE_OPTIONS = {
-        "pool_pre_ping": True,
         "pool_size": int(os.environ.get("DB_POOL_SIZE", "10")),
         "max_overflow": int(os.environ.get("DB_MAX_OVERFLOW", "10")),
         "pool_timeout": int(os.environ.get("DB_POOL_TIMEOUT", "30")),
