@@ -346,6 +346,22 @@ def test_participants_tap_i_agree(app, world):
     assert "I agree" not in response.get_data(as_text=True)
 
 
+def test_agreements_stay_on_every_screen_as_the_piece_goes_round(app, world):
+    """A pass renders the circle's new state for every device: the agreements must be in it (a pass in a
+    circle without agreements skips reading them, so this proves the skip only happens without)."""
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    amira_device, _ = seated(app, circle, world["pupils"][0])
+    keeper.post(f"/circles/{circle.id}/agreements", data={"kind": "value", "what": "We listen to the holder"})
+    for _ in range(2):
+        version = db.session.get(Circle, circle.id).version
+        response = keeper.post(f"/circles/{circle.id}/turn", data={"turn": "pass", "version": version}, headers=HX)
+        assert response.status_code == 200 and response.headers["X-Circle-Version"] == str(version + 1)
+        seat_page = amira_device.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
+        assert "We listen to the holder" in seat_page and "I agree" in seat_page
+        assert "We listen to the holder" in keeper.get(f"/circles/{circle.id}").get_data(as_text=True)
+
+
 def test_the_stream_sends_the_state_at_once_then_each_change(app, world):
     circle = world["circle"]
     keeper = sign_in(app, world["keeper"])

@@ -56,7 +56,7 @@ class Snapshot:
 
 
 def snapshot(circle: Circle) -> Snapshot:
-    seats, taken = piece.known_at_version(circle) or piece.seats_and_turns(circle)
+    seats, taken, has_agreements = piece.known_at_version(circle) or piece.seats_and_turns(circle)
     ring = [s for s in seats if s.status == "admitted"]
     waiting = sorted((s for s in seats if s.status == "waiting"), key=lambda s: (s.joined_at, s.id))
     holder = next((s for s in ring if s.id == circle.holder_seat_id), None)
@@ -73,7 +73,8 @@ def snapshot(circle: Circle) -> Snapshot:
         checkins = {seat_id: checkin for seat_id, checkin in rows}
         counts = checkin_counts(circle, circle.round_no)
     return Snapshot(circle, ring, waiting, holder, following, taken, this_round,
-                    circle.lap > 0 and not taken, school_scale(circle), counts, checkins, circle_agreements(circle))
+                    circle.lap > 0 and not taken, school_scale(circle), counts, checkins,
+                    circle_agreements(circle) if has_agreements else [])
 
 
 def _pending(agreement: Agreement, seat: Seat) -> bool:

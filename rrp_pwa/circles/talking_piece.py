@@ -14,9 +14,12 @@ UPDATE (``WHERE version = :expected`` when the device said which version it saw)
 concurrent passes can never both win, and then writes a ``CircleEvent`` for the new version:
 a gap-free history in which "pass" means the seat spoke and "skip" means it passed.
 """
+from typing import NamedTuple
+
 from sqlalchemy import func, select, update
 
 from rrp_pwa.extensions import db
+from rrp_pwa.models.agreements import Agreement
 from rrp_pwa.models.circles import Circle, CircleEvent, CircleRound, Seat
 from rrp_pwa.models.roster import School, Staff, StaffRole
 
@@ -112,32 +115,44 @@ def ring(circle: Circle) -> list[Seat]:
                                    .order_by(Seat.position, Seat.id)))
 
 
-def seats_and_turns(circle: Circle) -> tuple[list[Seat], dict[int, list[str]]]:
-    """Every seat still in the circle (admitted or waiting) in circle order, and seat id -> the turns
-    ("pass"/"skip") it has taken in the current lap of the current round - in one query: each is
-    needed whenever the other is, and on PostgreSQL every query is a round trip. A removed seat's
+class SeatsAndTurns(NamedTuple):
+    seats: list[Seat]                 # every seat still in the circle (admitted or waiting), in circle order
+    taken: dict[int, list[str]]       # seat id -> the turns ("pass"/"skip") it took in this lap of this round
+    has_agreements: bool              # whether the circle has any agreement (if not, none need reading)
+
+
+def seats_and_turns(circle: Circle) -> SeatsAndTurns:
+    """The circle's seats, this lap's turns, and whether it has agreements - in one query: each is
+    needed whenever the others are, and on PostgreSQL every query is a round trip. A removed seat's
     turns still count. The rules never depend on the order of one seat's turns: only on whether it
-    spoke ("pass" among them) and whether it has passed exactly once (``["skip"]``)."""
+    spoke ("pass" among them) and whether it has passed exactly once (``["skip"]``).
+
+    Run after a change's version bump, this query sees everything committed before the bump took
+    the circle's lock (a statement's snapshot is taken when it starts), agreements included."""
     lap_turns = (select(CircleEvent.seat_id, func.aggregate_strings(CircleEvent.kind, ",").label("kinds"))
                  .where(CircleEvent.circle_id == circle.id, CircleEvent.round_no == circle.round_no,
                         CircleEvent.lap == circle.lap, CircleEvent.kind.in_(TURN_KINDS))
                  .group_by(CircleEvent.seat_id).subquery())
-    rows = db.session.execute(select(Seat, lap_turns.c.kinds).outerjoin(lap_turns, lap_turns.c.seat_id == Seat.id)
+    has_agreements = (select(Agreement.id).where(Agreement.source_kind == "circle", Agreement.source_id == circle.id,
+                                                 Agreement.school_id == circle.school_id).exists())
+    rows = db.session.execute(select(Seat, lap_turns.c.kinds, has_agreements)
+                              .outerjoin(lap_turns, lap_turns.c.seat_id == Seat.id)
                               .where(Seat.circle_id == circle.id).order_by(Seat.position, Seat.id))
-    seats, taken = [], {}
-    for seat, kinds in rows:
+    seats, taken, any_agreements = [], {}, True  # (no rows at all: say there may be some)
+    for seat, kinds, any_agreements in rows:
         if kinds:
             taken[seat.id] = kinds.split(",")
         if seat.status != "removed":
             seats.append(seat)
-    return seats, taken
+    return SeatsAndTurns(seats, taken, bool(any_agreements))
 
 
-def known_at_version(circle: Circle) -> tuple[list[Seat], dict[int, list[str]]] | None:
-    """The seats and this lap's turns, if the change that made the circle's current version has
-    already read them (so rendering that version reads nothing twice); otherwise None."""
+def known_at_version(circle: Circle) -> SeatsAndTurns | None:
+    """The seats, this lap's turns and whether there are agreements, if the change that made the
+    circle's current version has already read them (so rendering that version reads nothing twice);
+    otherwise None."""
     known = getattr(circle, "_known_at_version", None)
-    return known[1:] if known is not None and known[0] == circle.version else None
+    return known[1] if known is not None and known[0] == circle.version else None
 
 
 def keeper_seat(circle: Circle) -> Seat:
@@ -172,7 +187,7 @@ def _move_on(circle: Circle, from_position: int,
     ``known`` is the ring and this lap's turns if the caller has just read them.
     Returns the turns taken so far in the lap now running (none, if a new lap began)."""
     if known is None:
-        everyone, taken = seats_and_turns(circle)
+        everyone, taken, _ = seats_and_turns(circle)
         seats = [s for s in everyone if s.status == "admitted"]
     else:
         seats, taken = known
@@ -197,11 +212,12 @@ def take_turn(circle: Circle, seat_id: int | None, kind: str, expected_version: 
         raise NotYourTurn()
     record(circle, kind, seat_id)
     db.session.flush()
-    seats, taken = seats_and_turns(circle)
-    in_ring = [s for s in seats if s.status == "admitted"]
+    known = seats_and_turns(circle)
+    in_ring = [s for s in known.seats if s.status == "admitted"]
     holder = next((s for s in in_ring if s.id == seat_id), None) or db.session.get(Seat, seat_id)
-    taken = _move_on(circle, holder.position, (in_ring, taken))
-    circle._known_at_version = (circle.version, seats, taken)  # nothing else changes them before the commit
+    taken = _move_on(circle, holder.position, (in_ring, known.taken))
+    # Nothing else changes the seats or the agreements before the commit.
+    circle._known_at_version = (circle.version, known._replace(taken=taken))
 
 
 def give(circle: Circle, seat: Seat, expected_version: int | None) -> None:
