@@ -67,12 +67,14 @@ def region_answer(state: dict, region: str, status: int = 200, error: str | None
     return response
 
 
-def keeper_change(circle_id: int, region: str, change) -> Response:
+def keeper_change(circle_id: int, region: str, change, piece_move: bool = False) -> Response:
     """Apply one keeper change; answer with the region's fresh fragment, 409 if the device was behind.
 
     The circle is loaded by bumping its version (one round trip for both); only a circle that is
-    not this keeper's, or not open, is read again to say why."""
-    circle = piece.lock_for_keeper(circle_id, current_user.school_id, current_user.id) or keepers_circle(circle_id)
+    not this keeper's, or not open, is read again to say why. ``piece_move``: the change only moves
+    the talking piece (see ``talking_piece._bump``)."""
+    circle = (piece.lock_for_keeper(circle_id, current_user.school_id, current_user.id, piece_move)
+              or keepers_circle(circle_id))
     try:
         change(circle)
     except CircleClosed:
@@ -176,25 +178,26 @@ def turn(circle_id: int):
     """The keeper's own turn, or (one-device mode) the turn of whoever holds the shared device."""
     def change(circle):
         piece.take_turn(circle, circle.holder_seat_id, request.form.get("turn", ""), version())
-    return keeper_change(circle_id, "k-piece", change)
+    return keeper_change(circle_id, "k-piece", change, piece_move=True)
 
 
 @bp.route("/circles/<int:circle_id>/give/<int:seat_id>", methods=["POST"])
 @staff_required(*KEEPER_ROLES)
 def give(circle_id: int, seat_id: int):
-    return keeper_change(circle_id, "k-piece", lambda c: piece.give(c, seat_of(c, seat_id), version()))
+    return keeper_change(circle_id, "k-piece", lambda c: piece.give(c, seat_of(c, seat_id), version()),
+                         piece_move=True)
 
 
 @bp.route("/circles/<int:circle_id>/take-back", methods=["POST"])
 @staff_required(*KEEPER_ROLES)
 def take_back(circle_id: int):
-    return keeper_change(circle_id, "k-piece", lambda c: piece.take_back(c, version()))
+    return keeper_change(circle_id, "k-piece", lambda c: piece.take_back(c, version()), piece_move=True)
 
 
 @bp.route("/circles/<int:circle_id>/reverse", methods=["POST"])
 @staff_required(*KEEPER_ROLES)
 def reverse(circle_id: int):
-    return keeper_change(circle_id, "k-piece", lambda c: piece.reverse(c, version()))
+    return keeper_change(circle_id, "k-piece", lambda c: piece.reverse(c, version()), piece_move=True)
 
 
 @bp.route("/circles/<int:circle_id>/seats/<int:seat_id>/move", methods=["POST"])

@@ -51,17 +51,26 @@ class NotYourTurn(CircleError):
         super().__init__("The talking piece has moved on - it's someone else's turn now.")
 
 
-def _bump(*conditions) -> Circle | None:
+def _bump(*conditions, piece_move: bool = False) -> Circle | None:
     """Add one to the version of the open circle matching ``conditions``, locking its row until the
     commit; RETURNING loads it in the same round trip (populate_existing overwrites a loaded copy).
-    None if no open circle matches."""
+    None if no open circle matches.
+
+    A ``piece_move`` (the piece passed, given, taken back or turned round) is live state, not a record:
+    on PostgreSQL its commit does not wait for the write-ahead log to reach the disk
+    (``synchronous_commit`` off for this transaction only, set in the same statement). A database
+    server crash can lose the last fraction of a second of such moves - never corrupt anything - and
+    devices then show where the piece was before; the embedded SQLite profile (WAL, synchronous=NORMAL)
+    gives every commit that same guarantee. Records (check-ins, agreements, joins) keep the full one."""
+    quick_commit = ([func.set_config("synchronous_commit", "off", True)]
+                    if piece_move and db.session.get_bind().dialect.name == "postgresql" else [])
     bump = (update(Circle).where(Circle.status == "open", *conditions)
-            .values(version=Circle.version + 1).returning(Circle)
+            .values(version=Circle.version + 1).returning(Circle, *quick_commit)
             .execution_options(synchronize_session=False, populate_existing=True))
     return db.session.scalars(bump).one_or_none()
 
 
-def begin_change(circle: Circle, expected_version: int | None = None) -> None:
+def begin_change(circle: Circle, expected_version: int | None = None, piece_move: bool = False) -> None:
     """Bump the version atomically (only from ``expected_version`` if given) and reload the circle.
 
     Raises ``StalePieceVersion`` or ``CircleClosed`` (after rolling back) when the UPDATE
@@ -84,18 +93,19 @@ def begin_change(circle: Circle, expected_version: int | None = None) -> None:
         if not isinstance(loaded, OUTSIDE_THE_CIRCLE):
             db.session.expire(loaded)
     only_from = () if expected_version is None else (Circle.version == expected_version,)
-    if _bump(Circle.id == circle_id, *only_from) is None:
+    if _bump(Circle.id == circle_id, *only_from, piece_move=piece_move) is None:
         db.session.rollback()
         db.session.refresh(circle)
         raise CircleClosed() if circle.status != "open" else StalePieceVersion()
 
 
-def lock_for_keeper(circle_id: int, school_id: int, keeper_id: int) -> Circle | None:
+def lock_for_keeper(circle_id: int, school_id: int, keeper_id: int, piece_move: bool = False) -> Circle | None:
     """Bump the version of the open circle ``keeper_id`` keeps in ``school_id``, taking its lock,
     and load it in the same round trip; None if there is no such open circle (the caller then
     loads it the ordinary way to say why). The change that follows calls ``begin_change`` as
     usual, which then only checks the version the device saw against the one this bump replaced."""
-    circle = _bump(Circle.id == circle_id, Circle.school_id == school_id, Circle.keeper_id == keeper_id)
+    circle = _bump(Circle.id == circle_id, Circle.school_id == school_id, Circle.keeper_id == keeper_id,
+                   piece_move=piece_move)
     if circle is not None:
         circle._bumped_from = circle.version - 1
     return circle
@@ -206,7 +216,7 @@ def take_turn(circle: Circle, seat_id: int | None, kind: str, expected_version: 
     """
     if kind not in TURN_KINDS:
         raise CircleError("Choose 'Pass it on' or 'Pass'.")
-    begin_change(circle, expected_version)
+    begin_change(circle, expected_version, piece_move=True)
     if seat_id is None or circle.holder_seat_id != seat_id:
         db.session.rollback()
         raise NotYourTurn()
@@ -224,14 +234,14 @@ def give(circle: Circle, seat: Seat, expected_version: int | None) -> None:
     """The keeper hands the piece to any admitted seat (it does not count as a turn)."""
     if seat.circle_id != circle.id or seat.status != "admitted":
         raise CircleError("Only someone in the circle can be given the talking piece.")
-    begin_change(circle, expected_version)
+    begin_change(circle, expected_version, piece_move=True)
     circle.holder_seat_id = seat.id
     record(circle, "give", seat.id)
 
 
 def take_back(circle: Circle, expected_version: int | None) -> None:
     """The keeper takes the piece back to their own seat."""
-    begin_change(circle, expected_version)
+    begin_change(circle, expected_version, piece_move=True)
     seat = keeper_seat(circle)
     circle.holder_seat_id = seat.id
     record(circle, "take_back", seat.id)
@@ -239,7 +249,7 @@ def take_back(circle: Circle, expected_version: int | None) -> None:
 
 def reverse(circle: Circle, expected_version: int | None) -> None:
     """The piece now goes the other way round the circle."""
-    begin_change(circle, expected_version)
+    begin_change(circle, expected_version, piece_move=True)
     circle.direction = -1 if circle.direction >= 0 else 1
     record(circle, "reverse")
 
