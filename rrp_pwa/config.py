@@ -46,6 +46,7 @@ class Config:
         "pool_size": int(os.environ.get("DB_POOL_SIZE", "10")),
         "max_overflow": int(os.environ.get("DB_MAX_OVERFLOW", "10")),
         "pool_timeout": int(os.environ.get("DB_POOL_TIMEOUT", "30")),
+        "pool_use_lifo": True,
     }
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

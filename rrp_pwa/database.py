@@ -4,7 +4,7 @@ import time
 from sqlalchemy import event, exc, make_url
 from sqlalchemy.engine import Engine
 
-POOL_SIZING = ("pool_size", "max_overflow", "pool_timeout")
+QUEUE_POOL_OPTIONS = ("pool_size", "max_overflow", "pool_timeout", "pool_use_lifo")
 
 # A pooled server connection used this recently is trusted as it is; one idle for longer is pinged
 # when it is next checked out, and replaced if the server has gone away meanwhile.
@@ -12,11 +12,11 @@ PING_AFTER_IDLE_SECONDS = 10.0
 
 
 def engine_options(uri: str, options: dict) -> dict:
-    """The engine options for ``uri``. Pool sizing is for a pool of connections; an in-memory
-    SQLite database has one static connection, which refuses those options."""
+    """The engine options for ``uri``. Pool sizing and order are for a pool of connections; an
+    in-memory SQLite database has one static connection, which refuses those options."""
     url = make_url(uri)
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
-        return {key: value for key, value in options.items() if key not in POOL_SIZING}
+        return {key: value for key, value in options.items() if key not in QUEUE_POOL_OPTIONS}
     return dict(options)
 
 
@@ -44,8 +44,9 @@ def ping_if_idle(engine: Engine, idle_seconds: float = PING_AFTER_IDLE_SECONDS) 
 
     SQLAlchemy's ``pool_pre_ping`` pings on every checkout: a round trip on every request, which is
     about a tenth of a talking-piece pass on PostgreSQL. A connection that served a request a moment
-    ago is as good as a ping; one that sat idle (the server may have restarted, a firewall may have
-    dropped it) is pinged, and if the ping finds it dead the pool discards it and checks out another
+    ago is as good as a ping (the pool lends the connection returned last first, ``pool_use_lifo``,
+    so under light traffic one connection stays in use and is not pinged each time); one that sat
+    idle (the server may have restarted, a firewall may have dropped it) is pinged, and if the ping finds it dead the pool discards it and checks out another
     (raising ``DisconnectionError`` from a checkout listener is SQLAlchemy's documented way). A server
     that goes away while connections are busy fails those requests once; SQLAlchemy then invalidates
     the whole pool, so the next requests reconnect.

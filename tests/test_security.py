@@ -279,6 +279,7 @@ def test_in_memory_sqlite_works_with_the_pool_settings(tmp_path):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
     assert app.test_client().get("/healthz").get_json() == {"status": "ok", "database": "ok"}
     assert "pool_size" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert "pool_use_lifo" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     file_app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/pool.sqlite3",
                            "SECRET_KEY": "x"})
     assert file_app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"] >= 1
