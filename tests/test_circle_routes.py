@@ -362,46 +362,6 @@ def test_agreements_stay_on_every_screen_as_the_piece_goes_round(app, world):
         assert "We listen to the holder" in keeper.get(f"/circles/{circle.id}").get_data(as_text=True)
 
 
-def test_on_postgresql_only_piece_moves_commit_without_waiting_for_the_disk(app, world):
-    """Passing, giving, taking back and turning the piece round are live state: their commits skip the
-    wait for the disk (as every embedded SQLite commit does). Records keep it: a check-in, an agreement."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("synchronous_commit is PostgreSQL's; CI runs this in its PostgreSQL pass")
-    from sqlalchemy import event, text
-
-    circle = world["circle"]
-    keeper = sign_in(app, world["keeper"])
-    amira_device, _ = seated(app, circle, world["pupils"][0])
-    seen = []
-
-    def note(session):
-        seen.append(session.execute(text("SHOW synchronous_commit")).scalar())
-
-    event.listen(db.session, "before_commit", note)
-    try:
-        def committed_with(path, **form):
-            seen.clear()
-            version = db.session.get(Circle, circle.id).version
-            db.session.remove()
-            response = keeper.post(path, data={"version": version, **form}, headers=HX)
-            assert response.status_code in (200, 302), path
-            return seen[-1]
-
-        seat_id = db.session.scalar(select(Seat.id).where(Seat.circle_id == circle.id, Seat.is_keeper.is_(False)))
-        assert committed_with(f"/circles/{circle.id}/give/{seat_id}") == "off"
-        assert committed_with(f"/circles/{circle.id}/reverse") == "off"
-        assert committed_with(f"/circles/{circle.id}/take-back") == "off"
-        assert committed_with(f"/circles/{circle.id}/turn", turn="pass") == "off"
-        assert committed_with(f"/circles/{circle.id}/agreements", kind="value", what="We listen") == "on"
-        seat_page = amira_device.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
-        agreement_id = re.search(r"/seat/agree/(\d+)", seat_page).group(1)
-        seen.clear()
-        assert amira_device.post(f"/circles/{circle.id}/seat/agree/{agreement_id}", headers=HX).status_code == 200
-        assert seen[-1] == "on"
-    finally:
-        event.remove(db.session, "before_commit", note)
-
-
 def test_the_stream_sends_the_state_at_once_then_each_change(app, world):
     circle = world["circle"]
     keeper = sign_in(app, world["keeper"])
