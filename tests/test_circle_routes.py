@@ -516,8 +516,8 @@ def test_what_a_change_publishes_is_what_a_device_reads_after_it(app, world):
             version = db.session.get(Circle, circle.id).version
             assert keeper.post(f"/circles/{circle.id}/turn", data={"turn": "pass", "version": version},
                                headers=HX).status_code == 200
-            published = json.loads(subscription.get(timeout=1).data)
-            app.extensions.pop("rrp_circle_caches")  # as another worker that never rendered it
+            published = live.read_wire(subscription.get(timeout=1).data)  # as another worker reads it
+            app.extensions.pop("rrp_circle_caches")  # ... having never rendered it
             db.session.expire_all()
             with app.test_request_context():  # as a device's request renders it
                 assert published == live.render_state(db.session.get(Circle, circle.id))

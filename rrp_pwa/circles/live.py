@@ -27,6 +27,10 @@ from rrp_pwa.realtime.sse import event_stream, sse_response
 KEEPER_REGIONS = ("k-waiting", "k-piece", "k-seats", "k-round", "k-agreements", "k-who", "k-concern-who")
 SEAT_REGIONS = ("p-piece", "p-round", "p-agreements")
 INDENT = re.compile(r"\n\s+")
+# The keeper's seat list is its rows (``circles/_k_seat.html``, each swapped on its own as the piece
+# moves) in circle order, each in an item that listens for its own row's event.
+SEAT_LIST = '<ol class="seats" aria-label="Seats in circle order">\n{}</ol>'
+SEAT_ITEM = '<li id="k-seat-{0}" sse-swap="k-seat-{0}" hx-swap="innerHTML settle:0ms">{1}</li>\n'
 
 
 def channel(circle_id: int) -> str:
@@ -179,8 +183,10 @@ def _render_state(circle: Circle) -> dict:
     keeper = {}
     for region in KEEPER_REGIONS:
         name = region.replace("-", "_")
-        keeper[region] = _fragment(name, region_keys.get(name), s=snap, base=base, rows=rows)
+        keeper[region] = "" if region == "k-seats" else _fragment(name, region_keys.get(name), s=snap, base=base)
     keeper.update((f"k-seat-{seat_id}", str(row)) for seat_id, row in rows)
+    ring_ids = [seat_id for seat_id, _ in rows]
+    keeper["k-seats"] = seat_list(ring_ids, keeper)
     parts: dict[str, dict[str, str]] = {region: {} for region in SEAT_REGIONS}
     seats: dict[str, dict[str, str]] = {}
     for seat in snap.ring + snap.waiting:
@@ -194,8 +200,21 @@ def _render_state(circle: Circle) -> dict:
                 cache_key = region_keys[name] + (key,) if name in region_keys else None
                 parts[region][key] = _fragment(name, cache_key, s=snap, key=key, base=base)
     return {"v": circle.version, "state": "open", "keeper": keeper, "parts": parts, "seats": seats,
-            "sigs": {"k-seats": repr(_seat_list(snap.ring))},
+            "ring": ring_ids, "sigs": {"k-seats": repr(_seat_list(snap.ring))},
             "end_html": _fragment("p_closed", ("removed",), circle=circle, removed=True)}
+
+
+def seat_list(ring_ids: list[int], keeper: dict[str, str]) -> str:
+    """The keeper's seat list from its rows: a join, no template, so that every worker can put it
+    together again from a published message, which carries each row only once."""
+    return SEAT_LIST.format("".join(SEAT_ITEM.format(seat_id, keeper[f"k-seat-{seat_id}"]) for seat_id in ring_ids))
+
+
+def wire_state(state: dict) -> str:
+    """A state as published: JSON, the keeper's seat list left empty (``decode`` rebuilds it)."""
+    if "keeper" not in state:
+        return json.dumps(state)
+    return json.dumps({**state, "keeper": {**state["keeper"], "k-seats": ""}})
 
 
 def commit_and_publish(circle: Circle) -> dict:
@@ -211,7 +230,7 @@ def commit_and_publish(circle: Circle) -> dict:
     key, state = _state_key(circle), _render_state(circle)
     db.session.commit()
     _caches()[0].get_or_make(key, lambda: state)
-    data = json.dumps(state)
+    data = wire_state(state)
     _decoded.get_or_make(data, lambda: state)  # this process's streams need not parse what it has
     broker().publish(channel(key[0]), Message("change", data, str(state["v"])))
     return state
@@ -231,7 +250,15 @@ _decoded = LRU(64)
 def decode(data: str) -> dict:
     """The same published message reaches every stream of the circle: parse it once (not at all in
     the process that published it)."""
-    return _decoded.get_or_make(data, lambda: json.loads(data))
+    return _decoded.get_or_make(data, lambda: read_wire(data))
+
+
+def read_wire(data: str) -> dict:
+    """A published state as another worker reads it (``wire_state`` undone)."""
+    state = json.loads(data)
+    if "keeper" in state:
+        state["keeper"]["k-seats"] = seat_list(state["ring"], state["keeper"])
+    return state
 
 
 class DeviceStream:
