@@ -7,10 +7,13 @@ against them for every load, stops them, and prints one table:
   scaled     PostgreSQL (a fresh schema) + Redis pub/sub, --workers gunicorn processes with one
              gevent worker each on their own ports; circle_fanout spreads streams round-robin
              over them and sends each circle's passes to the workers in turn, as a load balancer
-             would, so most deliveries cross workers through Redis.
+             would, so most deliveries cross workers through Redis. scaled:N runs N workers.
+  postgresql PostgreSQL as scaled, but one worker and the in-process broker (no Redis): not a
+             deployment (a second worker would not see the first one's changes), a step between
+             the two that shows what PostgreSQL alone adds to a pass.
 
     python bench/scale_profile.py [--loads 1x31:200@0.2,60x31,130x31] [--workers 2] [--passes 8] [--interval 5]
-                                  [--profiles embedded,scaled] [--pg postgresql://postgres@127.0.0.1:5432/test]
+                                  [--profiles embedded,postgresql,scaled:1,scaled] [--pg postgresql://postgres@127.0.0.1:5432/test]
                                   [--redis redis://127.0.0.1:6379/0]
 
 A load is CIRCLESxDEVICES[:PASSES][@INTERVAL]: passes per circle (default --passes) and the mean
@@ -18,7 +21,8 @@ pause between passes (default --interval); each circle waits a random 0 to 2 x I
 between passes, as a real circle does while pupils speak.
 Besides the latencies it prints the CPU each pass cost, counted from /proc once every stream is
 open: the app's gunicorn processes, and (scaled) every PostgreSQL and Redis process on the machine.
---workers defaults to 2, one per core of this machine, as the README's production profile runs.
+--workers (scaled without :N) defaults to 2, one per core of this machine, as the README's
+production profile runs.
 Everything runs on this machine (bench client included) and only
 talks to 127.0.0.1; each circle_fanout run is bounded by its own --max-seconds.
 """
@@ -86,6 +90,9 @@ class Profile:
     """Servers of one profile, started and stopped around the loads."""
 
     def __init__(self, name: str, args: argparse.Namespace, tmp: Path) -> None:
+        name, _, workers = name.partition(":")
+        if name not in ("embedded", "postgresql", "scaled") or (workers and name != "scaled"):
+            raise SystemExit(f"a profile is embedded, postgresql, scaled or scaled:N, not {name}:{workers}")
         self.name, self.args, self.tmp = name, args, tmp
         self.schema = None
         if name == "embedded":
@@ -96,8 +103,10 @@ class Profile:
             base = args.pg.replace("postgresql://", "postgresql+psycopg://", 1)
             with create_engine(base).begin() as conn:
                 conn.execute(text(f"CREATE SCHEMA {self.schema}"))
-            self.database_url = f"{base}?options=-csearch_path%3D{self.schema}"
-            env, count = {"REDIS_URL": args.redis, "DB_POOL_SIZE": "10", "DB_MAX_OVERFLOW": "10"}, args.workers
+            separator = "&" if "?" in base else "?"  # e.g. --pg 'postgresql://postgres@/test?host=/var/run/postgresql'
+            self.database_url = f"{base}{separator}options=-csearch_path%3D{self.schema}"
+            env = {"REDIS_URL": args.redis if name == "scaled" else "", "DB_POOL_SIZE": "10", "DB_MAX_OVERFLOW": "10"}
+            count = int(workers or args.workers) if name == "scaled" else 1
         create_tables(self.database_url)
         per_worker = max(1000, 2 * max(load[0] * load[1] for load in args.loads) // count + 200)
         self.servers = [LiveServer(self.database_url, tmp, env, worker_connections=per_worker) for _ in range(count)]
@@ -169,9 +178,9 @@ def main() -> int:
                     result = profile.run(circles, devices, passes, interval)
                     if args.verbose:
                         print(result["output"])
-                    rows.append((name, len(profile.servers), circles, devices, result))
+                    rows.append((profile.name, len(profile.servers), circles, devices, result))
                     p50, p95, p99 = result["every"]
-                    print(f"{name:<9} workers {len(profile.servers)}  {circles:>4} x {devices} = {circles * devices:>5} "
+                    print(f"{profile.name:<9} workers {len(profile.servers)}  {circles:>4} x {devices} = {circles * devices:>5} "
                           f"streams  opened {result['opened']:<18} pass-to-every-device p50 {p50} p95 {p95} "
                           f"p99 {p99} ms  errors {result['errors']}  CPU ms per pass: app {result['cpu']['app']}"
                           f" PostgreSQL+Redis {result['cpu']['services']}", flush=True)
