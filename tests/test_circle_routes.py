@@ -526,6 +526,33 @@ def test_what_a_change_publishes_is_what_a_device_reads_after_it(app, world):
         subscription.close()
 
 
+def test_a_typed_name_reaches_the_keepers_seat_list_as_text_through_every_worker(app, world):
+    """A name typed to join an open circle is shown, never run: on the keeper's page and in every region
+    of the published change, the seat list another worker joins back together from it included."""
+    from rrp_pwa.circles import live
+    from rrp_pwa.realtime import broker
+
+    circle = open_circle(world["keeper"], "community", None, auto_admit=True)
+    db.session.commit()
+    keeper = sign_in(app, world["keeper"])
+    subscription = broker().subscribe(live.channel(circle.id))
+    try:
+        join_circle(circle, name='<img src=x onerror="alert(1)">')
+        db.session.commit()
+        version = db.session.get(Circle, circle.id).version
+        assert keeper.post(f"/circles/{circle.id}/reverse", data={"version": version}, headers=HX).status_code == 200
+        state = live.read_wire(subscription.get(timeout=1).data)
+    finally:
+        subscription.close()
+    seat_list = state["keeper"]["k-seats"]
+    page = keeper.get(f"/circles/{circle.id}").get_data(as_text=True)
+    shown = [page, *state["keeper"].values(), *(html for part in state["parts"].values() for html in part.values())]
+    for html in shown:
+        assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in seat_list
+    assert seat_list.count("<li id=\"k-seat-") == 2  # the keeper and the newcomer
+
+
 def test_a_change_whose_commit_fails_is_neither_cached_nor_published(app, world, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
