@@ -80,6 +80,26 @@ def test_a_message_published_by_one_worker_reaches_devices_streaming_from_anothe
     on_b.close()
 
 
+def test_a_message_no_worker_can_read_is_dropped_and_the_next_still_arrives():
+    """E.g. from a worker of the previous release during a rolling restart: the listener must go on."""
+    import redis
+
+    from rrp_pwa.realtime.redis_broker import RedisBroker
+
+    worker_a = RedisBroker("redis://127.0.0.1:6379/0", prefix="rrp-test-y:")
+    worker_b = RedisBroker("redis://127.0.0.1:6379/0", prefix="rrp-test-y:")
+    on_b = worker_b.subscribe("circle:9")
+    assert worker_b.wait_ready()
+    raw = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    raw.publish("rrp-test-y:circle:9", b"x\x9c not zlib at all")
+    raw.publish("rrp-test-y:circle:9", b"old-format\nchange\ni3\n{}")
+    raw.close()
+    worker_a.publish("circle:9", Message("piece", "passed", "14"))
+    assert on_b.get(timeout=2) == Message("piece", "passed", "14")
+    assert on_b.get(timeout=0.3) is None
+    on_b.close()
+
+
 @pytest.mark.parametrize("message", [
     Message("change", '{"v": 3, "html": "<p class=\\"x\\">Amira\\nhas it</p>"}', "3"),
     Message("alert", "", None),

@@ -81,6 +81,22 @@ class RedisBroker:
                 self._listener = threading.Thread(target=self._listen, name="rrp-redis-broker", daemon=True)
                 self._listener.start()
 
+    def _deliver(self, channel: bytes, raw: bytes) -> None:
+        """Hand a message from Redis to this process's devices; one that cannot be read (e.g. from a
+        worker of another release during a rolling restart) is logged and dropped, and the listener
+        goes on: devices catch up from the next change, or from the database when they reconnect."""
+        name = channel.decode()[len(self._prefix):]
+        origin, _, body = raw.partition(b"\n")
+        # this process delivered its own messages when it published them
+        if origin == self._origin_bytes or not self._local.subscriber_count(name):
+            return
+        try:
+            message = unpack_body(body)
+        except (zlib.error, UnicodeDecodeError, ValueError) as exc:
+            log.warning("Redis broker dropped a message on %s it could not read (%s)", name, exc)
+            return
+        self._local.publish(name, message)
+
     def _listen(self) -> None:
         while True:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
@@ -90,11 +106,7 @@ class RedisBroker:
                 while True:
                     raw = pubsub.get_message(timeout=5.0)
                     if raw is not None and raw.get("type") == "pmessage":
-                        channel = raw["channel"].decode()[len(self._prefix):]
-                        origin, _, body = raw["data"].partition(b"\n")
-                        # this process delivered its own messages when it published them
-                        if origin != self._origin_bytes and self._local.subscriber_count(channel):
-                            self._local.publish(channel, unpack_body(body))
+                        self._deliver(raw["channel"], raw["data"])
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
                 self._ready.clear()
                 log.warning("Redis broker lost its connection (%s); reconnecting", exc)
