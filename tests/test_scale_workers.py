@@ -87,26 +87,38 @@ class Browser:
 
 
 class Stream:
-    """A pupil's tablet: read the seat's event stream and note each event's id (the circle version)."""
+    """A device's event stream (a pupil's tablet, or the keeper's screen with its session cookie):
+    notes each event's id (the circle version) and each event with its data."""
 
-    def __init__(self, base: str, circle_id: int, seat_secret: str) -> None:
+    def __init__(self, base: str, path: str, cookie: str) -> None:
         parts = urlsplit(base)
         self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=20)
-        self.conn.request("GET", f"/circles/{circle_id}/seat/live",
-                          headers={"Cookie": f"rrp_seat={seat_secret}", "Accept": "text/event-stream"})
+        self.conn.request("GET", path, headers={"Cookie": cookie, "Accept": "text/event-stream"})
         self.response = self.conn.getresponse()
         assert self.response.status == 200
         self.seen: list[int] = []
+        self.events: list[tuple[str, str]] = []
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
     def _read(self) -> None:
+        event, data = None, []
         try:
             while line := self.response.fp.readline():
                 if line.startswith(b"id: "):
                     self.seen.append(int(line[4:]))
+                elif line.startswith(b"event: "):
+                    event = line[7:].decode().strip()
+                elif line.startswith(b"data: "):
+                    data.append(line[6:].decode().rstrip("\n"))
+                elif line.strip() == b"" and event is not None:
+                    self.events.append((event, "\n".join(data)))
+                    event, data = None, []
         except (OSError, ValueError):
             return
+
+    def last(self, event: str) -> str | None:
+        return next((data for name, data in reversed(self.events) if name == event), None)
 
     def close(self) -> None:
         self.conn.sock.shutdown(socket.SHUT_RDWR)  # the reader sees end-of-stream and returns
@@ -134,7 +146,8 @@ def test_a_pass_on_one_worker_reaches_devices_streaming_from_another(scaled):
         assert response.status == 302, "joining through either worker seats the pupil"
         seats.append((worker, device.cookies["rrp_seat"]))
 
-    streams = [(worker, Stream(worker.url, circle_id, seat_secret)) for worker, seat_secret in seats]
+    streams = [(worker, Stream(worker.url, f"/circles/{circle_id}/seat/live", f"rrp_seat={seat_secret}"))
+               for worker, seat_secret in seats]
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and not all(stream.seen for _, stream in streams):
         time.sleep(0.02)
@@ -157,6 +170,39 @@ def test_a_pass_on_one_worker_reaches_devices_streaming_from_another(scaled):
     for worker, stream in streams:
         assert stream.seen[-1] == opened_at + 1, \
             f"device on {'B' if worker is worker_b else 'A'} saw versions {stream.seen}"
+
+
+def test_the_keepers_seat_list_on_one_worker_follows_a_join_on_another(scaled):
+    """The keeper's screen streams from worker B; someone joins through worker A by typing a name.
+    The seat list, which a published change carries as rows only and worker B joins back together,
+    arrives with the newcomer in it - shown as text, not markup."""
+    app, (worker_a, worker_b) = scaled
+    with app.app_context():
+        school = make_school("Hazel Park", "hazel-park")
+        keeper = make_staff(school, ("teacher",), name="Mr Osei")
+        circle = open_circle(keeper, "community", None, auto_admit=True)
+        db.session.commit()
+        circle_id, token, keeper_email = circle.id, join_token(circle, SECRET), keeper.email
+
+    keeper_device = Browser(worker_b.url)
+    response, _ = keeper_device.post_form("/sign-in", {"email": keeper_email, "password": PASSWORD})
+    assert response.status == 302
+    cookie = "; ".join(f"{name}={value}" for name, value in keeper_device.cookies.items())
+    stream = Stream(worker_b.url, f"/circles/{circle_id}/live", cookie)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and stream.last("k-seats") is None:
+        time.sleep(0.02)
+    assert stream.last("k-seats").count('<li id="k-seat-') == 1, "the keeper's own seat, at first"
+
+    response, _ = Browser(worker_a.url).post_form(f"/join/{token}", {"name": "<b>Zed</b>"})
+    assert response.status == 302
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and "Zed" not in (stream.last("k-seats") or ""):
+        time.sleep(0.02)
+    stream.close()
+    seat_list = stream.last("k-seats")
+    assert seat_list.count('<li id="k-seat-') == 2 and "&lt;b&gt;Zed&lt;/b&gt;" in seat_list
+    assert "<b>Zed" not in seat_list
 
 
 def test_staff_of_one_school_reach_nothing_of_another_through_either_worker(scaled):
