@@ -324,6 +324,7 @@ def main(argv=None) -> int:
     finally:
         deadline.cancel()
         run.done.set()
+        print("passes done", flush=True)  # (scale_profile stops counting CPU here, before the clean-up)
         if not args.keep:
             data.remove()
     print(f"{args.circles} circle(s) x {args.devices} devices, {args.passes} passes each, in {elapsed:.1f} s")

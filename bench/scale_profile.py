@@ -45,6 +45,7 @@ from rrp_pwa import create_app  # noqa: E402
 from rrp_pwa.extensions import db  # noqa: E402
 from tests.servers import LiveServer  # noqa: E402
 
+PROFILE = re.compile(r"(embedded|postgresql|scaled)(?::([1-9]\d*))?")
 FIGURE = re.compile(r"p50 ([\d.]+) ms  p95 ([\d.]+) ms  p99 ([\d.]+) ms")
 FIGURE_N = re.compile(r"\(n=(\d+)\)")
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -93,9 +94,7 @@ class Profile:
     """Servers of one profile, started and stopped around the loads."""
 
     def __init__(self, name: str, args: argparse.Namespace, tmp: Path) -> None:
-        name, _, workers = name.partition(":")
-        if name not in ("embedded", "postgresql", "scaled") or (workers and name != "scaled"):
-            raise SystemExit(f"a profile is embedded, postgresql, scaled or scaled:N, not {name}:{workers}")
+        name, workers = PROFILE.fullmatch(name).groups()
         self.name, self.args, self.tmp = name, args, tmp
         self.schema = None
         if name == "embedded":
@@ -124,14 +123,16 @@ class Profile:
                                   env={"SECRET_KEY": "e2e-secret", "PATH": "/usr/bin:/bin"})
         timer = threading.Timer(self.args.max_seconds + 120, client.kill)
         timer.start()
-        lines, cpu_before = [], None
-        for line in client.stdout:  # the CPU count starts once every stream is open: passes only
+        lines, cpu_before, cpu_after = [], None, None
+        for line in client.stdout:  # the CPU count runs from every stream open to the last pass: passes only
             lines.append(line)
             if cpu_before is None and "streams open" in line:
                 cpu_before = self.cpu_ms()
+            elif cpu_before is not None and cpu_after is None and line.startswith("passes done"):
+                cpu_after = self.cpu_ms()
         client.wait()
         timer.cancel()
-        cpu_used = {k: v - cpu_before[k] for k, v in self.cpu_ms().items()} if cpu_before else None
+        cpu_used = {k: v - cpu_before[k] for k, v in cpu_after.items()} if cpu_before and cpu_after else None
         out = "".join(lines)
         every = FIGURE.search(out.split("pass-to-every-device:", 1)[-1]) if "pass-to-every-device:" in out else None
         errors = re.search(r"errors: (\d+)", out)
@@ -145,9 +146,9 @@ class Profile:
                 "cpu": per_pass, "output": out}
 
     def cpu_ms(self) -> dict[str, float]:
-        """CPU time so far of the app's processes, and of PostgreSQL's and Redis's (scaled only)."""
+        """CPU time so far of the app's processes, and of PostgreSQL's (postgresql, scaled) and Redis's (scaled)."""
         app = [pid for server in self.servers for pid in [server.process.pid, *child_pids(server.process.pid)]]
-        services = pids_of("postgres") + pids_of("redis-server") if self.schema else []
+        services = (pids_of("postgres") if self.schema else []) + (pids_of("redis-server") if self.name == "scaled" else [])
         return {"app": cpu_ms_of(app), "services": cpu_ms_of(services)}
 
     def stop(self) -> None:
@@ -172,6 +173,9 @@ def main() -> int:
     parser.add_argument("--verbose", action="store_true", help="print each circle_fanout run's own output")
     args = parser.parse_args()
     args.loads = [parse_load(load, args.passes, args.interval) for load in args.loads.split(",")]
+    for name in args.profiles.split(","):
+        if not PROFILE.fullmatch(name) or (":" in name and not name.startswith("scaled")):
+            parser.error(f"a profile is embedded, postgresql, scaled or scaled:N (N >= 1), not {name!r}")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.profiles.split(","):
@@ -183,7 +187,7 @@ def main() -> int:
                         print(result["output"])
                     rows.append((profile.name, len(profile.servers), circles, devices, result))
                     p50, p95, p99 = result["every"]
-                    print(f"{profile.name:<9} workers {len(profile.servers)}  {circles:>4} x {devices} = {circles * devices:>5} "
+                    print(f"{profile.name:<10} workers {len(profile.servers)}  {circles:>4} x {devices} = {circles * devices:>5} "
                           f"streams  opened {result['opened']:<18} pass-to-every-device p50 {p50} p95 {p95} "
                           f"p99 {p99} ms  errors {result['errors']}  CPU ms per pass: app {result['cpu']['app']}"
                           f" PostgreSQL+Redis {result['cpu']['services']}", flush=True)
