@@ -183,6 +183,7 @@ def _render_state(circle: Circle) -> dict:
     keeper = {}
     for region in KEEPER_REGIONS:
         name = region.replace("-", "_")
+        # the seat list keeps its place among the regions; it is joined from the rows just below
         keeper[region] = "" if region == "k-seats" else _fragment(name, region_keys.get(name), s=snap, base=base)
     keeper.update((f"k-seat-{seat_id}", str(row)) for seat_id, row in rows)
     ring_ids = [seat_id for seat_id, _ in rows]
