@@ -19,8 +19,9 @@ against them for every load, stops them, and prints one table:
 A load is CIRCLESxDEVICES[:PASSES][@INTERVAL]: passes per circle (default --passes) and the mean
 pause between passes (default --interval); each circle waits a random 0 to 2 x INTERVAL seconds
 between passes, as a real circle does while pupils speak.
-Besides the latencies it prints the CPU each pass cost, counted from /proc once every stream is
-open: the app's gunicorn processes, and (scaled) every PostgreSQL and Redis process on the machine.
+Besides the latencies it prints the CPU each pass cost, counted from /proc from every stream open
+to the last pass: the app's gunicorn processes, every PostgreSQL process on the machine (postgresql,
+scaled) and every Redis process (scaled).
 --workers (scaled without :N) defaults to 2, one per core of this machine, as the README's
 production profile runs.
 Everything runs on this machine (bench client included) and only
@@ -45,7 +46,6 @@ from rrp_pwa import create_app  # noqa: E402
 from rrp_pwa.extensions import db  # noqa: E402
 from tests.servers import LiveServer  # noqa: E402
 
-PROFILE = re.compile(r"(embedded|postgresql|scaled)(?::([1-9]\d*))?")
 FIGURE = re.compile(r"p50 ([\d.]+) ms  p95 ([\d.]+) ms  p99 ([\d.]+) ms")
 FIGURE_N = re.compile(r"\(n=(\d+)\)")
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -83,6 +83,14 @@ def parse_load(text: str, passes: int, interval: float) -> tuple[int, int, int, 
     return int(circles), int(devices), int(own_passes or passes), float(own_interval or interval)
 
 
+def parse_profile(text: str) -> tuple[str, int | None]:
+    """'embedded', 'postgresql', 'scaled' or 'scaled:4' -> (name, workers; None: --workers)."""
+    match = re.fullmatch(r"(embedded|postgresql)|scaled(?::([1-9]\d*))?", text.strip())
+    if not match:
+        raise SystemExit(f"a profile is embedded, postgresql, scaled or scaled:N (N >= 1), not {text!r}")
+    return match.group(1) or "scaled", int(match.group(2)) if match.group(2) else None
+
+
 def create_tables(url: str) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     with app.app_context():
@@ -93,8 +101,7 @@ def create_tables(url: str) -> None:
 class Profile:
     """Servers of one profile, started and stopped around the loads."""
 
-    def __init__(self, name: str, args: argparse.Namespace, tmp: Path) -> None:
-        name, workers = PROFILE.fullmatch(name).groups()
+    def __init__(self, name: str, workers: int | None, args: argparse.Namespace, tmp: Path) -> None:
         self.name, self.args, self.tmp = name, args, tmp
         self.schema = None
         if name == "embedded":
@@ -108,7 +115,7 @@ class Profile:
             separator = "&" if "?" in base else "?"  # e.g. --pg 'postgresql://postgres@/test?host=/var/run/postgresql'
             self.database_url = f"{base}{separator}options=-csearch_path%3D{self.schema}"
             env = {"REDIS_URL": args.redis if name == "scaled" else "", "DB_POOL_SIZE": "10", "DB_MAX_OVERFLOW": "10"}
-            count = int(workers or args.workers) if name == "scaled" else 1
+            count = (workers or args.workers) if name == "scaled" else 1
         create_tables(self.database_url)
         per_worker = max(1000, 2 * max(load[0] * load[1] for load in args.loads) // count + 200)
         self.servers = [LiveServer(self.database_url, tmp, env, worker_connections=per_worker) for _ in range(count)]
@@ -173,13 +180,11 @@ def main() -> int:
     parser.add_argument("--verbose", action="store_true", help="print each circle_fanout run's own output")
     args = parser.parse_args()
     args.loads = [parse_load(load, args.passes, args.interval) for load in args.loads.split(",")]
-    for name in args.profiles.split(","):
-        if not PROFILE.fullmatch(name) or (":" in name and not name.startswith("scaled")):
-            parser.error(f"a profile is embedded, postgresql, scaled or scaled:N (N >= 1), not {name!r}")
+    profiles = [parse_profile(text) for text in args.profiles.split(",")]  # all checked before any server starts
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name in args.profiles.split(","):
-            profile = Profile(name, args, Path(tmp))
+        for name, workers in profiles:
+            profile = Profile(name, workers, args, Path(tmp))
             try:
                 for circles, devices, passes, interval in args.loads:
                     result = profile.run(circles, devices, passes, interval)
