@@ -23,16 +23,16 @@ def set_up_class():
     return teacher, amira, ben
 
 
-def sign_in(page, live_server, staff):
-    page.goto(live_server.url + "/sign-in")
+def sign_in(page, server, staff):
+    page.goto(server.url + "/sign-in")
     page.get_by_label("Email").fill(staff.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name=f"Hello, {staff.name}").wait_for()
 
 
-def open_capture(page, live_server, axe):
-    page.goto(live_server.url + "/capture")
+def open_capture(page, server, axe):
+    page.goto(server.url + "/capture")
     chat = page.get_by_role("form", name="Quick chat")
     expect(chat.get_by_label("Pupil", exact=True).locator("option", has_text="Amira Khan")).to_have_count(1)
     expect(page.get_by_role("radio", name="Playground")).to_be_visible()
@@ -74,14 +74,14 @@ def stored(with_mediations=False):
     return (chats, checkins, mediations) if with_mediations else (chats, checkins)
 
 
-def test_records_made_offline_survive_a_reload_and_reach_the_server_once(live_server, data_app, page, context, axe):
+def test_records_made_offline_survive_a_reload_and_reach_the_server_once(cable, data_app, page, context, axe):
     teacher, amira, ben = set_up_class()
     page.set_viewport_size(PHONE)
-    sign_in(page, live_server, teacher)
-    open_capture(page, live_server, axe)
+    sign_in(page, cable, teacher)
+    open_capture(page, cable, axe)
     wait_for_service_worker(page)
 
-    go_offline(context)
+    go_offline(context, cable)
     expect(page.get_by_text("Offline: saving on this device")).to_be_visible()
     log_chat(page, "Amira Khan")
     expect(page.get_by_text("1 waiting to sync")).to_be_visible()
@@ -98,9 +98,9 @@ def test_records_made_offline_survive_a_reload_and_reach_the_server_once(live_se
     assert_accessible(axe, page)
     assert stored(with_mediations=True) == ([], [], [])
 
-    go_offline(context, False)
+    go_offline(context, cable, False)
     # Back in signal: Background Sync (the service worker) or opening the app sends the outbox.
-    page.goto(live_server.url + "/capture")
+    page.goto(cable.url + "/capture")
     expect(page.get_by_text("0 waiting to sync")).to_be_visible()
     assert_accessible(axe, page)
     chats, checkins, mediations = stored(with_mediations=True)
@@ -138,16 +138,16 @@ def test_a_lost_answer_after_the_server_stored_it_still_gives_one_record(live_se
     assert len(chats) == 1 and chats[0].what == "Game dispute"
 
 
-def test_a_refused_record_stays_beside_its_reason_and_sign_out_asks_first(live_server, data_app, page, context, axe):
+def test_a_refused_record_stays_beside_its_reason_and_sign_out_asks_first(cable, data_app, page, context, axe):
     teacher, amira, _ = set_up_class()
     page.set_viewport_size(PHONE)
-    sign_in(page, live_server, teacher)
-    open_capture(page, live_server, axe)
-    go_offline(context)
+    sign_in(page, cable, teacher)
+    open_capture(page, cable, axe)
+    go_offline(context, cable)
     log_chat(page, "Amira Khan")
     db.session.execute(GroupStaff.__table__.delete())  # meanwhile the teacher leaves the class
     db.session.commit()
-    go_offline(context, False)
+    go_offline(context, cable, False)
     page.get_by_role("button", name="Sync now").click()
     expect(page.get_by_text("isn't on your list any more. Choose them again.")).to_be_visible()
     expect(page.get_by_text("1 waiting to sync")).to_be_visible()
