@@ -72,16 +72,16 @@ class Cable:
         self.port = self.listener.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.connected = True
-        self.sockets: set[socket.socket] = set()
+        self.links: set[_Link] = set()
         self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.accepting = threading.Thread(target=self._accept, daemon=True)
+        self.accepting.start()
 
     def cut(self) -> None:
         with self.lock:
             self.connected = False
-            for sock in self.sockets:
-                _reset(sock)
-            self.sockets.clear()
+            for link in self.links:
+                link.reset()
 
     def mend(self) -> None:
         with self.lock:
@@ -89,7 +89,12 @@ class Cable:
 
     def close(self) -> None:
         self.cut()
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes accept(); close() alone does not
+        except OSError:
+            pass
         self.listener.close()
+        self.accepting.join(timeout=5)
 
     def _accept(self) -> None:
         while True:
@@ -97,42 +102,61 @@ class Cable:
                 client, _ = self.listener.accept()
             except OSError:
                 return  # closed
+            try:
+                server = socket.create_connection(("127.0.0.1", self.server_port), timeout=5)
+                server.settimeout(None)
+            except OSError:
+                dropped = _Link(client)  # the server is gone: the browser sees a dropped line
+                dropped.reset()
+                dropped.close()
+                continue
+            link = _Link(client, server)
             with self.lock:
                 if not self.connected:
-                    _reset(client)
+                    link.reset()
+                    link.close()
                     continue
-                server = socket.create_connection(("127.0.0.1", self.server_port))
-                self.sockets.update((client, server))
+                self.links.add(link)
             for source, sink in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+                threading.Thread(target=self._pipe, args=(link, source, sink), daemon=True).start()
 
-    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(self, link: "_Link", source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
                 sink.sendall(data)
         except OSError:
             pass  # reset by cut(), or by either end
+        link.stop()  # the other direction ends too
         with self.lock:
-            for sock in (source, sink):
-                if sock in self.sockets:
-                    self.sockets.discard(sock)
-                    _close(sock)
+            link.pipes -= 1
+            if link.pipes == 0:  # the last of the two threads closes, so no thread uses a closed socket
+                self.links.discard(link)
+                link.close()
 
 
-def _close(sock: socket.socket) -> None:
-    """Close, waking the thread that may be reading from it."""
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass  # already gone
-    sock.close()
+class _Link:
+    """One browser connection and its connection to the server, piped by two threads."""
 
+    def __init__(self, *sockets: socket.socket) -> None:
+        self.sockets = sockets
+        self.pipes = 2
 
-def _reset(sock: socket.socket) -> None:
-    """Close with a TCP reset, as a dropped connection looks to the browser."""
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        sock.shutdown(socket.SHUT_RD)  # wakes a reader without sending a FIN
-    except OSError:
-        pass
-    sock.close()
+    def reset(self) -> None:
+        """Drop the line at once: both pipe threads wake and stop, and closing sends a TCP reset."""
+        for sock in self.sockets:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:
+                pass  # already gone
+        self.stop()
+
+    def stop(self) -> None:
+        for sock in self.sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already gone
+
+    def close(self) -> None:
+        for sock in self.sockets:
+            sock.close()

@@ -72,15 +72,15 @@ def assert_accessible(axe: Axe, page) -> None:
 
 def go_offline(context, cable: Cable, offline: bool = True) -> None:
     """No signal, as on a phone in the playground. The browser is told (navigator.onLine, the
-    offline event) and the cable is cut, so nothing reaches the server: not the service worker,
-    which Chromium's offline emulation does not cover (microsoft/playwright#2311), and not a
-    request that slips past the emulation."""
+    offline event) and the cable is cut, so nothing reaches the server, not even a request that
+    slips past Chromium's offline emulation. Back in signal, the cable is mended first, so what the
+    online event sends gets through."""
     if offline:
         cable.cut()
         context.set_offline(True)
     else:
-        context.set_offline(False)
         cable.mend()
+        context.set_offline(False)
 
 
 def wait_for_service_worker(page, timeout_ms: int = 15000) -> None:

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from rrp_pwa.extensions import db
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, assert_accessible, wait_for_service_worker
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, assert_accessible, go_offline, wait_for_service_worker
 
 BIG_TABLET = {"width": 1024, "height": 1366}
 
@@ -59,27 +59,27 @@ def test_teacher_signs_in_on_a_phone_and_reaches_home(live_server, school, page,
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
 
-def test_installable_with_a_service_worker_and_an_offline_page(live_server, school, playwright, tmp_path, axe):
+def test_installable_with_a_service_worker_and_an_offline_page(cable, school, playwright, tmp_path, axe):
     """Chrome reports installability only in a real (persistent) profile, never incognito."""
     context = playwright.chromium.launch_persistent_context(
         str(tmp_path / "profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
         viewport=PHONE)
     try:
         page = context.pages[0] if context.pages else context.new_page()
-        sign_in(page, live_server.url, "teacher@brook.example")
+        sign_in(page, cable.url, "teacher@brook.example")
         wait_for_service_worker(page)
         cdp = context.new_cdp_session(page)
         errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
         assert errors == []
         manifest = cdp.send("Page.getAppManifest")
         assert manifest["url"].endswith("/manifest.webmanifest") and not manifest["errors"]
-        context.set_offline(True)
+        go_offline(context, cable)
         page.reload()
         expect(page.get_by_role("heading", name="You're offline")).to_be_visible()
         assert_accessible(axe, page)
-        page.goto(live_server.url + "/pupils")
+        page.goto(cable.url + "/pupils")
         expect(page.get_by_role("heading", name="You're offline")).to_be_visible()
-        context.set_offline(False)
+        go_offline(context, cable, False)
         page.get_by_role("link", name="Try again").click()
         expect(page.get_by_role("heading", name="Hello, Mr Osei")).to_be_visible()
     finally:
@@ -235,15 +235,15 @@ def test_live_search_after_the_session_ends_leads_to_sign_in(live_server, school
     expect(page.get_by_role("heading", name="Pupils", exact=True)).to_be_visible()
 
 
-def test_live_search_without_a_connection_says_so(live_server, school, page, context, axe):
+def test_live_search_without_a_connection_says_so(cable, school, page, context, axe):
     page.set_viewport_size(PHONE)
-    sign_in(page, live_server.url, "head@brook.example")
-    page.goto(live_server.url + "/pupils")
-    context.set_offline(True)
+    sign_in(page, cable.url, "head@brook.example")
+    page.goto(cable.url + "/pupils")
+    go_offline(context, cable)
     page.get_by_role("searchbox", name="Find a pupil by name").fill("ami")
     expect(page.get_by_text("No connection just now.")).to_be_visible()
     assert_accessible(axe, page)
-    context.set_offline(False)
+    go_offline(context, cable, False)
     page.get_by_role("searchbox", name="Find a pupil by name").fill("amir")
     expect(page.get_by_role("link", name="Amira Khan")).to_be_visible()
     expect(page.get_by_text("No connection just now.")).to_have_count(0)
