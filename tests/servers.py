@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+ACCESS_LOG_FORMAT = '%(t)s "%(r)s" %(s)s %(M)sms dest=%({sec-fetch-dest}i)s referer=%(f)s'
 
 
 def free_port() -> int:
@@ -23,16 +24,18 @@ class LiveServer:
     """gunicorn serving the app, as `make run` does, against the test database."""
 
     def __init__(self, database_uri: str, tmp: Path, extra_env: dict | None = None, workers: int = 1,
-                 worker_connections: int = 1000) -> None:
+                 worker_connections: int = 1000, access_log: bool = False) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DATABASE_URL": database_uri, "SECRET_KEY": "e2e-secret",
                "PYTHONPATH": str(ROOT), **(extra_env or {})}
         self.log = open(tmp / f"gunicorn-{self.port}.log", "w")
+        # Every request, for the report of a browser test that fails: what reached the server, when.
+        logging = ["--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT] if access_log else []
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", str(workers),
              "--worker-connections", str(worker_connections), "--no-control-socket", "--graceful-timeout", "1",
-             "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
+             *logging, "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -45,6 +48,14 @@ class LiveServer:
                 time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"gunicorn did not start: {Path(self.log.name).read_text()[-2000:]}")
+
+    def log_size(self) -> int:
+        return Path(self.log.name).stat().st_size
+
+    def log_since(self, offset: int) -> str:
+        with open(self.log.name, errors="replace") as log:
+            log.seek(offset)
+            return log.read()
 
     def stop(self) -> None:
         self.process.terminate()

@@ -33,9 +33,27 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def live_server(_schema, tmp_path_factory):
-    server = LiveServer(_schema, tmp_path_factory.mktemp("live"))
+    server = LiveServer(_schema, tmp_path_factory.mktemp("live"), access_log=True)
     yield server
     server.stop()
+
+
+SERVER_LOG_START = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test's report shows what its server received and answered meanwhile
+    (a flaky failure on CI can then be read, not guessed at)."""
+    report = yield
+    server = item.funcargs.get("live_server") if hasattr(item, "funcargs") else None
+    if server is not None:
+        if report.when == "setup":
+            item.stash[SERVER_LOG_START] = server.log_size()
+        elif report.when == "call" and report.failed:
+            report.sections.append(("the live server's log during this test",
+                                    server.log_since(item.stash.get(SERVER_LOG_START, 0))))
+    return report
 
 
 @pytest.fixture
