@@ -57,6 +57,23 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
+def new_device(browser):
+    """Open another device: a browser context of its own, as a separate tablet or phone. Every one
+    is closed when the test ends, passed or failed, so none goes on polling or streaming from the
+    server through the tests that follow (seen: a check-in station's list still polled minutes on)."""
+    contexts = []
+
+    def open_device(**options):
+        context = browser.new_context(**options)
+        contexts.append(context)
+        return context
+
+    yield open_device
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
 def cable(live_server):
     """The live server through a cable that go_offline() cuts; a test that goes offline browses
     to cable.url."""

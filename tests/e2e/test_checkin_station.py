@@ -31,9 +31,9 @@ def sign_in(page, url, email, axe):
     assert_accessible(axe, page)
 
 
-def test_two_pupils_check_in_at_the_tablet_and_the_teachers_phone_sees_them_live(live_server, cedar, browser, axe):
-    tablet = browser.new_context(viewport=TABLET).new_page()
-    phone = browser.new_context(viewport=PHONE).new_page()
+def test_two_pupils_check_in_at_the_tablet_and_the_teachers_phone_sees_them_live(live_server, cedar, new_device, axe):
+    tablet = new_device(viewport=TABLET).new_page()
+    phone = new_device(viewport=PHONE).new_page()
 
     sign_in(tablet, live_server.url, cedar.email, axe)
     tablet.get_by_role("link", name=re.compile("^Check-ins")).click()
@@ -100,9 +100,9 @@ def test_two_pupils_check_in_at_the_tablet_and_the_teachers_phone_sees_them_live
     assert_accessible(axe, tablet)
 
 
-def test_ending_the_station_from_the_phone_closes_the_tablet(live_server, cedar, browser, axe):
-    tablet = browser.new_context(viewport={"width": 320, "height": 640}).new_page()
-    phone = browser.new_context(viewport=PHONE).new_page()
+def test_ending_the_station_from_the_phone_closes_the_tablet(live_server, cedar, new_device, axe):
+    tablet = new_device(viewport={"width": 320, "height": 640}).new_page()
+    phone = new_device(viewport=PHONE).new_page()
     sign_in(tablet, live_server.url, cedar.email, axe)
     tablet.goto(live_server.url + "/checkins")
     tablet.get_by_role("link", name="Open station for Year 5 Cedar").click()
@@ -133,8 +133,8 @@ def open_station_on(tablet, live_server, cedar, axe):
     expect(tablet.get_by_role("heading", name="Tap your name")).to_be_visible()
 
 
-def test_a_name_tapped_and_left_goes_back_to_the_names_after_a_minute(live_server, cedar, browser, axe):
-    tablet = browser.new_context(viewport=TABLET).new_page()
+def test_a_name_tapped_and_left_goes_back_to_the_names_after_a_minute(live_server, cedar, new_device, axe):
+    tablet = new_device(viewport=TABLET).new_page()
     open_station_on(tablet, live_server, cedar, axe)
     tablet.clock.install()
     tablet.get_by_role("link", name="Ben O.").click()
@@ -146,9 +146,9 @@ def test_a_name_tapped_and_left_goes_back_to_the_names_after_a_minute(live_serve
     assert_accessible(axe, tablet)
 
 
-def test_the_phone_polls_when_the_event_stream_cannot_connect(live_server, cedar, browser, axe):
-    tablet = browser.new_context(viewport=TABLET).new_page()
-    phone = browser.new_context(viewport=PHONE).new_page()
+def test_the_phone_polls_when_the_event_stream_cannot_connect(live_server, cedar, new_device, axe):
+    tablet = new_device(viewport=TABLET).new_page()
+    phone = new_device(viewport=PHONE).new_page()
     open_station_on(tablet, live_server, cedar, axe)
     phone.route("**/stream", lambda route: route.abort())
     sign_in(phone, live_server.url, cedar.email, axe)
@@ -161,10 +161,10 @@ def test_the_phone_polls_when_the_event_stream_cannot_connect(live_server, cedar
 
 
 def test_the_admin_picks_colours_and_a_teacher_records_a_red_check_in_from_the_pupil_page(
-        live_server, cedar, data_app, browser, axe):
+        live_server, cedar, data_app, new_device, axe):
     admin = make_staff(cedar.school, ("admin",), name="Mrs Head")
     db.session.commit()
-    page = browser.new_context(viewport=PHONE).new_page()
+    page = new_device(viewport=PHONE).new_page()
     sign_in(page, live_server.url, admin.email, axe)
     page.get_by_role("link", name=re.compile("^Check-in scale")).click()
     expect(page.get_by_role("radio", name="Five faces")).to_be_checked()

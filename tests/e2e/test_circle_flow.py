@@ -33,8 +33,8 @@ def qr_svg(url: str) -> bytes:
     return out.getvalue()
 
 
-def join(browser, live_server, axe, join_url: str, name: str):
-    context = browser.new_context(viewport=TABLET, base_url=live_server.url)
+def join(new_device, live_server, axe, join_url: str, name: str):
+    context = new_device(viewport=TABLET, base_url=live_server.url)
     page = context.new_page()
     page.goto(join_url)
     expect(page.get_by_role("heading", name="Join the circle")).to_be_visible()
@@ -43,11 +43,11 @@ def join(browser, live_server, axe, join_url: str, name: str):
     page.get_by_role("button", name="Join the circle").click()
     expect(page.get_by_text("Nearly there!")).to_be_visible()
     assert_accessible(axe, page)
-    return context, page
+    return page
 
 
-def test_a_morning_circle_with_a_keeper_phone_and_two_pupil_tablets(browser, live_server, axe, school):
-    keeper_context = browser.new_context(viewport=PHONE, base_url=live_server.url)
+def test_a_morning_circle_with_a_keeper_phone_and_two_pupil_tablets(new_device, live_server, axe, school):
+    keeper_context = new_device(viewport=PHONE, base_url=live_server.url)
     keeper = keeper_context.new_page()
     keeper.goto("/sign-in")
     keeper.get_by_label("Email").fill("keeper@brook.example")
@@ -64,10 +64,10 @@ def test_a_morning_circle_with_a_keeper_phone_and_two_pupil_tablets(browser, liv
     qr_src = keeper.get_by_role("img", name=re.compile("QR code")).get_attribute("src")
     assert keeper.request.get(qr_src).body() == qr_svg(join_url), "the QR code encodes the join link"
 
-    amira_context, amira = join(browser, live_server, axe, join_url, "Amira S.")
+    amira = join(new_device, live_server, axe, join_url, "Amira S.")
     keeper.get_by_role("button", name="Let Amira S. in").click()
     expect(amira.get_by_text("Ms Keeper has the talking piece")).to_be_visible(timeout=LIVE)
-    ben_context, ben = join(browser, live_server, axe, join_url, "Ben J.")
+    ben = join(new_device, live_server, axe, join_url, "Ben J.")
     keeper.get_by_role("button", name="Let Ben J. in").click()
     expect(ben.get_by_text("Ms Keeper has the talking piece")).to_be_visible(timeout=LIVE)
     assert_accessible(axe, keeper)
@@ -105,6 +105,9 @@ def test_a_morning_circle_with_a_keeper_phone_and_two_pupil_tablets(browser, liv
     keeper.get_by_role("button", name="Save the agreement").click()
     expect(amira.get_by_text("We listen to whoever holds the talking piece", exact=True)).to_be_visible(timeout=LIVE)
     amira.get_by_role("button", name=re.compile("I agree")).click()
+    # Ben sees Amira's "I agree" arrive before he taps his own: a tap while the live update
+    # replaces his button is lost (seen on CI, where his POST never reached the server).
+    expect(ben.get_by_text("1 of 2 agreed")).to_be_visible(timeout=LIVE)
     ben.get_by_role("button", name=re.compile("I agree")).click()
     expect(keeper.get_by_text("2 of 2 agreed")).to_be_visible(timeout=LIVE)
     assert_accessible(axe, amira)
@@ -119,12 +122,10 @@ def test_a_morning_circle_with_a_keeper_phone_and_two_pupil_tablets(browser, liv
         assert_accessible(axe, device)
     amira.reload()
     expect(amira.get_by_text("Circle closed - thank you")).to_be_visible()
-    for context in (keeper_context, amira_context, ben_context):
-        context.close()
 
 
-def test_a_device_whose_live_stream_cannot_connect_falls_back_to_polling(browser, live_server, axe, school):
-    keeper_context = browser.new_context(viewport=PHONE, base_url=live_server.url)
+def test_a_device_whose_live_stream_cannot_connect_falls_back_to_polling(new_device, live_server, axe, school):
+    keeper_context = new_device(viewport=PHONE, base_url=live_server.url)
     keeper = keeper_context.new_page()
     keeper.goto("/sign-in")
     keeper.get_by_label("Email").fill("keeper@brook.example")
@@ -136,7 +137,7 @@ def test_a_device_whose_live_stream_cannot_connect_falls_back_to_polling(browser
     keeper.get_by_role("button", name="Start the circle").click()
     join_url = keeper.get_by_role("link", name="Join link").get_attribute("href")
 
-    pupil_context = browser.new_context(viewport=TABLET, base_url=live_server.url)
+    pupil_context = new_device(viewport=TABLET, base_url=live_server.url)
     pupil_context.route(re.compile(r"/seat/live$"), lambda route: route.abort())  # a proxy that blocks streams
     pupil = pupil_context.new_page()
     pupil.goto(join_url)
@@ -148,5 +149,3 @@ def test_a_device_whose_live_stream_cannot_connect_falls_back_to_polling(browser
     assert_accessible(axe, pupil)
     pupil.get_by_role("button", name="Pass it on").click()
     expect(keeper.get_by_text("Everyone has had a turn")).to_be_visible(timeout=LIVE)
-    keeper_context.close()
-    pupil_context.close()

@@ -49,9 +49,9 @@ def next_screen(page, button, heading, axe):
     assert_accessible(axe, page)
 
 
-def test_a_peer_mediation_from_pin_to_review(live_server, brook, browser, axe):
+def test_a_peer_mediation_from_pin_to_review(live_server, brook, new_device, axe):
     url = live_server.url
-    lead = browser.new_context(viewport=TABLET).new_page()
+    lead = new_device(viewport=TABLET).new_page()
     staff_sign_in(lead, url, brook["lead"], axe)
     lead.get_by_role("link", name=re.compile("^Peer mediation")).click()
     assert_accessible(axe, lead)
@@ -68,7 +68,7 @@ def test_a_peer_mediation_from_pin_to_review(live_server, brook, browser, axe):
     expect(lead.get_by_role("img", name="Sign-in code for Ava B.")).to_be_visible()
     assert_accessible(axe, lead)
 
-    duty = browser.new_context(viewport=PHONE).new_page()
+    duty = new_device(viewport=PHONE).new_page()
     staff_sign_in(duty, url, brook["duty"], axe)
     duty.get_by_role("link", name=re.compile("^Mediation duty")).click()
     duty.get_by_role("button", name="I'm on duty today").click()
@@ -79,7 +79,7 @@ def test_a_peer_mediation_from_pin_to_review(live_server, brook, browser, axe):
     expect(alerts).to_contain_text("No mediators need an adult right now.")
     assert_accessible(axe, duty)
 
-    tablet = browser.new_context(viewport=TABLET).new_page()
+    tablet = new_device(viewport=TABLET).new_page()
     tablet.goto(url + "/sign-in/mediator")
     mediator_sign_in(tablet, "ava.b", "4821", axe)
     expect(tablet.get_by_role("heading", name="Hello, Ava B.!")).to_be_visible()
@@ -156,8 +156,8 @@ def no_sideways_scroll(page) -> None:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_mediator_screens_still_work_on_a_360_px_phone(live_server, brook, browser, axe, scheme):
-    page = browser.new_context(viewport=PHONE, color_scheme=scheme).new_page()
+def test_mediator_screens_still_work_on_a_360_px_phone(live_server, brook, new_device, axe, scheme):
+    page = new_device(viewport=PHONE, color_scheme=scheme).new_page()
     page.goto(live_server.url + "/mediate")
     expect(page).to_have_url(re.compile("/sign-in/mediator"))
     mediator_sign_in(page, "leo.c", "1357", axe)

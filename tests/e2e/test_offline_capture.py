@@ -111,10 +111,10 @@ def test_records_made_offline_survive_a_reload_and_reach_the_server_once(cable, 
     assert chats[0].client_uuid and checkins[0].client_uuid
 
 
-def test_a_lost_answer_after_the_server_stored_it_still_gives_one_record(live_server, data_app, browser, axe):
+def test_a_lost_answer_after_the_server_stored_it_still_gives_one_record(live_server, data_app, new_device, axe):
     # Without the service worker: Background Sync would resend from the worker, which page.route
     # cannot cut; this test is about the page's own resend after a lost answer.
-    page = browser.new_context(service_workers="block", viewport=TABLET).new_page()
+    page = new_device(service_workers="block", viewport=TABLET).new_page()
     teacher, amira, _ = set_up_class()
     sign_in(page, live_server, teacher)
     open_capture(page, live_server, axe)
