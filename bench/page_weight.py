@@ -24,8 +24,10 @@ from sqlalchemy import select  # noqa: E402
 
 from rrp_pwa import create_app  # noqa: E402
 from rrp_pwa.demo import seed_demo_school  # noqa: E402
+from rrp_pwa.circles.joining import join_circle, open_circle  # noqa: E402
+from rrp_pwa.circles.seats import SEAT_COOKIE, seat_path  # noqa: E402
 from rrp_pwa.extensions import db  # noqa: E402
-from rrp_pwa.models import Group, Pupil  # noqa: E402
+from rrp_pwa.models import Group, Pupil, Staff  # noqa: E402
 
 PASSWORD = "bench page weight"
 ASSET = re.compile(r'<(?:link rel="stylesheet" href|script src)="([^"]+)"')
@@ -71,15 +73,28 @@ def main() -> int:
                 pages.append((label + " (admin)", "head@oakfield.example", True, url))
             pages.append(("home (teacher)", "teacher1@oakfield.example", True, "/"))
             pages.append(("groups (teacher)", "teacher1@oakfield.example", True, "/groups"))
+            # A morning circle for the teacher's class, with every pupil in it: the keeper's
+            # page, and the page on one pupil's tablet (its seat cookie set as joining sets it).
+            teacher = db.session.scalar(select(Staff).where(Staff.email == "teacher1@oakfield.example"))
+            own = db.session.scalar(select(Group).where(Group.kind == "class", Group.staff.contains(teacher))
+                                    .order_by(Group.id))
+            circle = open_circle(teacher, "checkin", own, auto_admit=True)
+            seats = [join_circle(circle, pupil=pupil) for pupil in own.pupils]
+            db.session.commit()
+            pages.append((f"circle keeper ({len(seats)} seated, teacher)", "teacher1@oakfield.example", True,
+                          f"/circles/{circle.id}"))
+            pages.append(("circle seat (a pupil's tablet)", "seat", None, f"/circles/{circle.id}/seat"))
 
             over, clients = False, {}
             print(f"{'page':<42} {'status':>6} {'HTML':>8} {'CSS+JS':>8} {'total':>8}  budget {args.budget_kb:g} KB")
             for label, email, signed_in, url in pages:
-                key = email if signed_in else None
+                key = email if signed_in or email == "seat" else None
                 if key not in clients:
                     clients[key] = app.test_client()
                     if signed_in:
                         clients[key].post("/sign-in", data={"email": email, "password": PASSWORD})
+                    elif key == "seat":
+                        clients[key].set_cookie(SEAT_COOKIE, seats[0][1], path=seat_path(circle.id))
                 status, html, assets, count = weigh(clients[key], url)
                 total = html + assets
                 flag = "" if total <= args.budget_kb * 1024 else "  OVER"
