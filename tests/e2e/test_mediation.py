@@ -7,8 +7,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from sqlalchemy import select
+
 from rrp_pwa.extensions import db
 from rrp_pwa.mediation.accounts import set_mediator_login
+from rrp_pwa.mediation.alerts import get_adult
+from rrp_pwa.mediation.flow import start_mediation
+from rrp_pwa.models import Pupil
 from tests.conftest import PASSWORD, make_pupil, make_school, make_staff
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible
 
@@ -148,6 +153,32 @@ def test_a_peer_mediation_from_pin_to_review(live_server, brook, new_device, axe
     lead.get_by_role("button", name="Mark reviewed").click()
     expect(lead.get_by_text("Every mediation has been reviewed.")).to_be_visible()
     expect(lead.get_by_role("link", name="Amira K. and Ben J.")).to_be_visible()
+    assert_accessible(axe, lead)
+
+
+def test_a_tap_on_im_on_my_way_counts_while_the_alert_list_refreshes(live_server, brook, new_device, axe):
+    ava, leo = (db.session.scalar(select(Pupil).where(Pupil.given_name == name)) for name in ("Ava", "Leo"))
+    mediation = start_mediation(ava.school_id, [ava, leo], place="the library")
+    db.session.add(mediation)
+    get_adult(mediation, ava)
+    db.session.commit()
+    lead = new_device(viewport=PHONE).new_page()
+    lead.clock.install()
+    staff_sign_in(lead, live_server.url, brook["lead"], axe)  # nobody is on duty: the pastoral lead gets alerts
+    on_my_way = lead.get_by_role("button", name="I'm on my way")
+    expect(on_my_way).to_be_visible()
+
+    # Her finger is on "I'm on my way" as the list refreshes itself (every 20 s); she lifts it after.
+    box = on_my_way.bounding_box()
+    lead.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    lead.mouse.down()
+    lead.evaluate("""() => document.getElementById("mediation-alert-list").addEventListener(
+        "htmx:afterSettle", () => { document.body.dataset.refreshed = "yes"; }, {once: true})""")
+    lead.clock.fast_forward(20_000)
+    expect(lead.locator("body[data-refreshed=yes]")).to_be_attached()
+    lead.mouse.up()
+
+    expect(lead.locator("#mediation-alert-list")).to_contain_text("Pat Lead is on the way")
     assert_accessible(axe, lead)
 
 
