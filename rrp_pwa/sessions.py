@@ -7,6 +7,7 @@ from flask import (Flask, current_app, flash, g, jsonify, make_response, redirec
 from flask_login import current_user, logout_user
 
 from rrp_pwa.auth.permissions import wants_machine_answer
+from rrp_pwa.auth.sign_ins import note_activity
 from rrp_pwa.auth.signin import is_local_path, load_staff
 from rrp_pwa.extensions import htmx, login_manager
 
@@ -61,7 +62,7 @@ def enforce_idle_timeout():
         flash(f"You were signed out after {limit // 60} minutes without activity.")
         return unauthorized()
     if not is_background_request():
-        session["seen"] = now
+        note_activity(session, now)
     return None
 
 

@@ -1,9 +1,11 @@
 """Staff sign-in: credentials, throttling, safe return paths, sessions, timeouts and CSRF."""
 import re
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from flask import session
+from sqlalchemy import select
 
 from rrp_pwa.auth.signin import (
     SignInLimits,
@@ -15,7 +17,7 @@ from rrp_pwa.auth.signin import (
 )
 from rrp_pwa.config import Config
 from rrp_pwa.extensions import db
-from rrp_pwa.models import Staff
+from rrp_pwa.models import EndedSignIn, Staff
 from rrp_pwa.roster.directory import add_staff
 from rrp_pwa.throttle import MemoryThrottle
 from tests.conftest import PASSWORD, make_school, make_staff
@@ -151,6 +153,53 @@ def test_sign_out_ends_the_session(client, auth):
     assert "You have signed out." in client.get("/sign-in").get_data(as_text=True)
 
 
+def session_cookie(client) -> str:
+    return client.get_cookie("rrp_session", domain="rrp.test").value
+
+
+def test_an_answer_to_a_request_sent_before_signing_out_does_not_sign_them_back_in(client, auth):
+    """The shared tablet's slow search answers after the sign-out and sets the old cookie again."""
+    auth.login()
+    set_last_seen(client, 2 * 60)  # so the search refreshes the cookie's last-seen time
+    in_flight = client.get("/pupils?q=am")
+    assert "rrp_session=" in in_flight.headers.get("Set-Cookie", "")
+    old_cookie = session_cookie(client)
+    client.post("/sign-out")
+    assert not signed_in(client)
+    client.set_cookie("rrp_session", old_cookie, domain="rrp.test")
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
+    assert not signed_in(client)
+
+
+def test_after_signing_out_the_same_person_signs_in_again(client, auth):
+    teacher = auth.login()
+    client.post("/sign-out")
+    auth.login(teacher)
+    assert signed_in(client)
+
+
+def test_ended_sign_ins_are_forgotten_once_no_cookie_could_outlive_the_idle_timeout(app, client, auth):
+    long_ago = datetime.now(timezone.utc) - timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"] + 6)
+    db.session.add(EndedSignIn(sid="from-last-term", ended_at=long_ago))
+    db.session.add(EndedSignIn(sid="from-a-minute-ago", ended_at=datetime.now(timezone.utc) - timedelta(minutes=1)))
+    db.session.commit()
+    auth.login()
+    client.post("/sign-out")
+    kept = set(db.session.scalars(select(EndedSignIn.sid)))
+    assert "from-last-term" not in kept and "from-a-minute-ago" in kept and len(kept) == 2  # and this one
+
+
+def test_a_page_within_a_minute_of_the_last_does_not_send_the_cookie_again(client, auth):
+    """So its answer cannot overwrite a newer cookie - one holding the flash a form just left."""
+    auth.login()
+    client.get("/pupils")  # the first page with a form puts its CSRF token in the session
+    assert "Set-Cookie" not in client.get("/pupils").headers
+    set_last_seen(client, 61)
+    assert "rrp_session=" in client.get("/pupils").headers["Set-Cookie"]
+    assert "Set-Cookie" not in client.get("/pupils").headers
+
+
 def test_idle_timeout_defaults_to_30_minutes():
     assert Config.IDLE_TIMEOUT_MINUTES == 30
 
@@ -240,10 +289,17 @@ def test_short_reset_password_is_explained_beside_the_field(client, auth, teache
     assert 'id="password-error">Use at least 10 characters.<' in response.get_data(as_text=True)
 
 
-def test_loader_ignores_an_old_epoch(teacher):
-    assert load_staff(f"{teacher.id}.{teacher.session_epoch}") == teacher
-    assert load_staff(f"{teacher.id}.{teacher.session_epoch + 1}") is None
-    assert load_staff("nonsense") is None
+def test_loader_ignores_an_old_epoch_and_an_ended_sign_in(app, teacher):
+    with app.test_request_context():
+        session["sid"] = "one-sign-in"
+        assert load_staff(f"{teacher.id}.{teacher.session_epoch}") == teacher
+        assert load_staff(f"{teacher.id}.{teacher.session_epoch + 1}") is None
+        assert load_staff("nonsense") is None
+        db.session.add(EndedSignIn(sid="one-sign-in"))
+        db.session.commit()
+        assert load_staff(f"{teacher.id}.{teacher.session_epoch}") is None
+        del session["sid"]  # a session from before sign-ins had ids
+        assert load_staff(f"{teacher.id}.{teacher.session_epoch}") is None
 
 
 # Throttling

@@ -113,6 +113,17 @@ def test_station_mode_lets_a_pupil_reach_nothing_else_in_the_app(client, auth, c
     assert "Sign out" not in page and 'href="/"' not in page and "Teacher: leave" in page
 
 
+def test_the_teachers_cookie_from_before_the_station_opened_no_longer_signs_anyone_in(client, auth, cedar):
+    """A page the teacher opened just before turning the tablet into a station answers late and
+    sets her old cookie again: pupils at the station must not find her signed in."""
+    auth.login(cedar["teacher"])
+    teachers = client.get_cookie("rrp_session", domain="rrp.test").value
+    client.post(f"/checkins/groups/{cedar['group'].id}/station", data={"minutes": "30"})
+    client.set_cookie("rrp_session", teachers, domain="rrp.test")
+    response = client.get(f"/pupils/{cedar['amira'].id}")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
 def test_a_pupil_checks_in_and_the_screen_goes_straight_back_to_the_names(client, auth, cedar):
     station = start_station_on(client, auth, cedar)
     pick = client.get(f"/station/pupils/{cedar['ben'].id}", headers=HTMX)

@@ -155,6 +155,40 @@ def test_two_mediators_share_the_tablet_and_sign_out_together(client, people):
     assert client.get("/mediate").status_code == 302
 
 
+def session_cookie(client) -> str:
+    return client.get_cookie("rrp_session", domain="rrp.test").value
+
+
+def test_an_answer_from_before_the_mediators_signed_out_does_not_sign_them_back_in(client, people):
+    mediator_sign_in(client)
+    mediator_sign_in(client, "leo.c", "1357")
+    with client.session_transaction() as session:  # a minute on: the next request refreshes the cookie
+        session[SESSION_KEY] = {**session[SESSION_KEY], "seen": int(time.time()) - 61}
+    assert "rrp_session=" in client.get("/mediate").headers["Set-Cookie"]
+    before = session_cookie(client)
+    assert client.post("/mediate/sign-out").status_code == 302
+    client.set_cookie("rrp_session", before, domain="rrp.test")  # the slow answer lands after
+    response = client.get("/mediate")
+    assert response.status_code == 302 and "/sign-in/mediator" in response.headers["Location"]
+
+
+def test_a_teacher_signing_in_on_the_mediators_tablet_ends_their_sign_in(client, people, auth, school):
+    mediator_sign_in(client)
+    mediators = session_cookie(client)
+    auth.login(school=school)
+    client.set_cookie("rrp_session", mediators, domain="rrp.test")
+    assert client.get("/mediate").status_code == 302
+
+
+def test_mediators_signing_in_on_a_teachers_tablet_end_the_teachers_sign_in(client, people, auth, school):
+    auth.login(school=school)
+    teachers = session_cookie(client)
+    mediator_sign_in(client)
+    client.set_cookie("rrp_session", teachers, domain="rrp.test")
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
+
+
 def test_mediator_session_ends_after_idle_time(app, client, people):
     mediator_sign_in(client)
     with client.session_transaction() as session:

@@ -1,11 +1,10 @@
-import time
-
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from rrp_pwa.auth import bp
 from rrp_pwa.auth.forms import SignInForm, SignOutEverywhereForm
 from rrp_pwa.auth.permissions import public, staff_required
+from rrp_pwa.auth.sign_ins import end_sign_in, start_sign_in
 from rrp_pwa.auth.signin import (
     SignInLimits,
     SignInRefused,
@@ -43,9 +42,8 @@ def sign_in():
             form.form_errors.append("That email and password don't match an active account. Check them and try again.")
             status = 401
         else:
-            session.clear()
+            start_sign_in()
             login_user(staff)
-            session["seen"] = int(time.time())
             return redirect(safe_next(request.args.get("next")))
     return render_template("auth/sign_in.html", form=form), status
 
@@ -54,7 +52,7 @@ def sign_in():
 @public
 def sign_out():
     logout_user()
-    session.clear()
+    end_sign_in()
     flash("You have signed out.")
     return redirect(url_for("auth.sign_in"))
 
@@ -67,7 +65,7 @@ def account():
         sign_out_everywhere(current_user)
         db.session.commit()
         logout_user()
-        session.clear()
+        end_sign_in()
         flash("You have been signed out on every device.")
         return redirect(url_for("auth.sign_in"))
     return render_template("auth/account.html", form=form)

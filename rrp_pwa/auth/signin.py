@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from rrp_pwa.auth.sign_ins import session_is_live
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Staff
 
@@ -83,13 +84,16 @@ def is_local_path(target: str | None) -> bool:
 
 
 def load_staff(session_id: str) -> Staff | None:
-    """Flask-Login's loader: the id carries the epoch, so an old epoch loads nobody."""
+    """Flask-Login's loader: the id carries the epoch, so an old epoch loads nobody; nor does a
+    session whose sign-in has ended (``rrp_pwa.auth.sign_ins``)."""
     try:
         staff_id, epoch = (int(part) for part in session_id.split("."))
     except ValueError:
         return None
     # one query for the person, their roles and their school: every signed-in request needs them
-    staff = db.session.get(Staff, staff_id, options=[joinedload(Staff.role_rows), joinedload(Staff.school)])
+    staff = db.session.scalars(
+        select(Staff).options(joinedload(Staff.role_rows), joinedload(Staff.school))
+        .where(Staff.id == staff_id, session_is_live())).unique().one_or_none()
     if staff is None or staff.session_epoch != epoch or not staff.active:
         return None
     return staff

@@ -12,6 +12,7 @@ from typing import Callable
 from flask import g, make_response, render_template, session, url_for
 from flask_login import logout_user
 
+from rrp_pwa.auth.sign_ins import end_sign_in
 from rrp_pwa.extensions import db, htmx, login_manager
 from rrp_pwa.models.checkins import CheckInStation
 
@@ -21,7 +22,7 @@ SESSION_KEY = "checkin_station"
 def enter_station_mode(station: CheckInStation) -> None:
     """Turn this device into the station: the staff session on it ends."""
     logout_user()
-    session.clear()
+    end_sign_in()
     session[SESSION_KEY] = station.id
 
 

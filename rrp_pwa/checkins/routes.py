@@ -1,13 +1,13 @@
 """Check-ins outside a circle: the class station (tablet and staff views), a staff member's
 check-in for one pupil, follow-ups, and the school's choice of scale."""
-import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 
 from rrp_pwa.auth.permissions import staff_required
+from rrp_pwa.auth.sign_ins import start_sign_in
 from rrp_pwa.auth.signin import SignInLimits, SignInRefused, SignInThrottled, authenticate, is_local_path
 from rrp_pwa.checkins import bp
 from rrp_pwa.checkins.timeline import answer_text
@@ -236,9 +236,8 @@ def station_leave():
             form.password.errors.append(f"That password is wrong. Only {station.opened_by.name} can leave station mode.")
             status = 401
         else:
-            session.clear()
+            start_sign_in()
             login_user(teacher)
-            session["seen"] = int(time.time())
             return redirect(url_for("checkins.station_watch", station_id=station.id))
     return render_template("checkins/station_leave.html", station=station, form=form), \
         400 if form.errors and status == 200 else status

@@ -13,6 +13,7 @@ from typing import Callable
 from flask import current_app, g, jsonify, redirect, render_template, request, session, url_for
 
 from rrp_pwa.auth.permissions import wants_machine_answer
+from rrp_pwa.auth.sign_ins import end_sign_in, note_activity, sign_in_is_live, start_sign_in
 from rrp_pwa.mediation.accounts import load_account
 from rrp_pwa.models import Pupil
 from rrp_pwa.models.mediation import MediatorAccount
@@ -48,14 +49,14 @@ def sign_in_mediator(account: MediatorAccount) -> None:
     stored = session.get(SESSION_KEY)
     team = [entry for entry in (stored or {}).get("members", []) if entry[0] != account.id]
     if not stored or stored.get("school") != account.school_id:
-        session.clear()
+        start_sign_in()  # a new team: whoever was signed in on the tablet is signed out
         team = []
     team.append([account.id, account.session_epoch])
     session[SESSION_KEY] = {"school": account.school_id, "members": team[-MAX_TEAM:], "seen": int(time.time())}
 
 
 def end_team_session() -> None:
-    session.clear()
+    end_sign_in()
 
 
 def current_team() -> Team | None:
@@ -64,7 +65,7 @@ def current_team() -> Team | None:
     if not stored:
         return None
     now = int(time.time())
-    if now - int(stored.get("seen", 0)) > idle_limit_seconds():
+    if now - int(stored.get("seen", 0)) > idle_limit_seconds() or not sign_in_is_live():
         session.clear()
         return None
     accounts = [account for account_id, epoch in stored.get("members", [])
@@ -73,8 +74,8 @@ def current_team() -> Team | None:
     if not accounts:
         session.clear()
         return None
-    stored["seen"] = now
-    session[SESSION_KEY] = stored
+    if note_activity(stored, now):
+        session[SESSION_KEY] = stored
     return Team(school_id=stored["school"], accounts=accounts)
 
 

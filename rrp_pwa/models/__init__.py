@@ -3,6 +3,7 @@ from rrp_pwa.models.checkins import CheckIn, CheckInFollowUp
 from rrp_pwa.models.agreements import Agreement, AgreementParty, AgreementReview
 from rrp_pwa.models.roster import (
     GROUP_KINDS,
+    EndedSignIn,
     ROLES,
     Group,
     GroupPupil,
@@ -24,6 +25,7 @@ __all__ = [
     "CheckIn",
     "CheckInFollowUp",
     "Concern",
+    "EndedSignIn",
     "Group",
     "GroupPupil",
     "GroupStaff",

@@ -88,6 +88,21 @@ class StaffRole(db.Model):
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
 
 
+class EndedSignIn(db.Model):
+    """A sign-in on a device that has ended: signed out, or replaced by the next person's sign-in.
+
+    Each sign-in (a member of staff, or a pair of peer mediators) puts a random ``sid`` in the
+    session cookie. A copy of that cookie can outlive the sign-out - a slow request sent before
+    the person signed out answers afterwards and sets it again - and must not sign them back in
+    on a shared tablet. Not school data: a random id and a time, nothing about the person; kept
+    only while a copied cookie could still pass the idle timeout.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str] = mapped_column(String(32), unique=True)
+    ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
 class Pupil(db.Model):
     """A pupil on the school's roll. Pupils have no account; peer mediators get a sign-in later."""
 

@@ -1,0 +1,74 @@
+"""A sign-in on a device - a member of staff, or a pair of peer mediators - from start to end.
+
+The session lives in a signed cookie, so on its own a sign-out only asks the browser to forget
+it. A response to a request sent before the sign-out (a slow search on the playground's Wi-Fi, a
+page still loading when the tablet became a check-in station) carries the old cookie and sets it
+again, and the tablet is signed in as the person who just left. So each sign-in carries a random
+``sid``; ending it records the sid (``EndedSignIn``), and a session whose sid has ended signs
+nobody in. Records are kept until no copy of the cookie could pass the idle timeout anyway.
+"""
+import secrets
+import time
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app, session
+from sqlalchemy import delete, false, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from rrp_pwa.extensions import db
+from rrp_pwa.models import EndedSignIn
+
+SID_KEY = "sid"
+KEEP_MARGIN = timedelta(minutes=5)
+# How often a request refreshes the session's last-seen time. The cookie changes (and is sent
+# again) only then, so a request's answer seldom carries a cookie that could overwrite a newer
+# one - the flash message a form has just left, say; an idle timeout ends up to a minute early.
+SEEN_EVERY_SECONDS = 60
+
+
+def note_activity(stored: dict, now: int) -> bool:
+    """Move ``stored["seen"]`` to ``now`` if it is at least SEEN_EVERY_SECONDS old; True if moved."""
+    if now - int(stored.get("seen") or 0) < SEEN_EVERY_SECONDS:
+        return False
+    stored["seen"] = now
+    return True
+
+
+def start_sign_in() -> None:
+    """A fresh session for someone signing in: whoever was signed in on the device is signed out."""
+    end_sign_in()
+    session[SID_KEY] = secrets.token_urlsafe(16)
+    session["seen"] = int(time.time())
+
+
+def end_sign_in() -> None:
+    """Sign out whoever is signed in on this device, so that no copy of the cookie works again.
+    Commits; clears the session."""
+    sid = session.get(SID_KEY)
+    if isinstance(sid, str):
+        now = datetime.now(timezone.utc)
+        db.session.add(EndedSignIn(sid=sid[:32], ended_at=now))
+        db.session.execute(delete(EndedSignIn).where(EndedSignIn.ended_at < now - keep_for()))
+        db.session.commit()
+    session.clear()
+
+
+def session_is_live() -> ColumnElement[bool]:
+    """SQL that is true while this request's sign-in has not ended (false for a session without
+    one), for the query that loads who is signed in."""
+    sid = session.get(SID_KEY)
+    if not isinstance(sid, str):
+        return false()
+    return ~select(EndedSignIn.id).where(EndedSignIn.sid == sid).exists()
+
+
+def sign_in_is_live() -> bool:
+    """True while this request's sign-in has not ended."""
+    return bool(db.session.scalar(select(session_is_live())))
+
+
+def keep_for() -> timedelta:
+    """As long as a copied cookie could pass an idle timeout (staff's or mediators'), and a margin."""
+    config = current_app.config
+    minutes = max(int(config.get("IDLE_TIMEOUT_MINUTES", 30)), int(config.get("MEDIATOR_IDLE_MINUTES", 10)))
+    return timedelta(minutes=minutes) + KEEP_MARGIN
