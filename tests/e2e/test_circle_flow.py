@@ -1,7 +1,10 @@
 """A whole circle in real Chromium: a keeper on a phone, two pupils on tablets (separate browser
 contexts). Pupils join through the QR code's URL, the keeper admits them, the piece is passed
 and skipped, everyone checks in, an agreement is made and agreed, and the circle closes - each
-device seeing the others' changes live over SSE, with axe-core on every screen visited."""
+device seeing the others' changes live over SSE, with axe-core on every screen visited. And live
+updates keep what a person is in the middle of doing: a pupil's tap that is still going down when
+someone else's change arrives counts, and the keeper's half-filled forms keep their ticks and
+their choice while pupils join."""
 import io
 import re
 
@@ -21,7 +24,8 @@ LIVE = 10_000  # ms: generous for a shared 2-core machine; SSE normally delivers
 def school(data_app):
     school = make_school()
     keeper = make_staff(school, roles=("teacher",), email="keeper@brook.example", name="Ms Keeper")
-    pupils = [make_pupil(school, given="Amira", family="Smith"), make_pupil(school, given="Ben", family="Jones")]
+    pupils = [make_pupil(school, given=given, family=family)
+              for given, family in (("Amira", "Smith"), ("Ben", "Jones"), ("Chloe", "Patel"))]
     make_group(school, "Year 5 Cedar", pupils=pupils, staff=[keeper])
     db.session.commit()
     return keeper
@@ -122,17 +126,23 @@ def test_a_morning_circle_with_a_keeper_phone_and_two_pupil_tablets(new_device, 
     expect(amira.get_by_text("Circle closed - thank you")).to_be_visible()
 
 
-def test_a_device_whose_live_stream_cannot_connect_falls_back_to_polling(new_device, live_server, axe, school):
-    keeper_context = new_device(viewport=PHONE, base_url=live_server.url)
-    keeper = keeper_context.new_page()
-    keeper.goto("/sign-in")
-    keeper.get_by_label("Email").fill("keeper@brook.example")
-    keeper.get_by_label("Password").fill(PASSWORD)
-    keeper.get_by_role("button", name="Sign in").click()
-    keeper.goto("/circles/new")
-    keeper.get_by_label("Who is it for?").select_option(label="Year 5 Cedar")
-    keeper.get_by_label("Let people in as soon as they join (auto-admit)").check()
-    keeper.get_by_role("button", name="Start the circle").click()
+@pytest.fixture
+def keeper(new_device, live_server, school):
+    """The keeper's phone, signed in, with a circle open that lets pupils in as they join."""
+    page = new_device(viewport=PHONE, base_url=live_server.url).new_page()
+    page.goto("/sign-in")
+    page.get_by_label("Email").fill("keeper@brook.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto("/circles/new")
+    page.get_by_label("Who is it for?").select_option(label="Year 5 Cedar")
+    page.get_by_label("Let people in as soon as they join (auto-admit)").check()
+    page.get_by_role("button", name="Start the circle").click()
+    expect(page.get_by_role("heading", name="Morning / check-in circle")).to_be_visible()
+    return page
+
+
+def test_a_device_whose_live_stream_cannot_connect_falls_back_to_polling(new_device, live_server, axe, keeper):
     join_url = keeper.get_by_role("link", name="Join link").get_attribute("href")
 
     pupil_context = new_device(viewport=TABLET, base_url=live_server.url)
@@ -147,3 +157,63 @@ def test_a_device_whose_live_stream_cannot_connect_falls_back_to_polling(new_dev
     assert_accessible(axe, pupil)
     pupil.get_by_role("button", name="Pass it on").click()
     expect(keeper.get_by_text("Everyone has had a turn")).to_be_visible(timeout=LIVE)
+
+
+def join_auto_admitted(new_device, live_server, keeper, name: str):
+    page = new_device(viewport=TABLET, base_url=live_server.url).new_page()
+    page.goto(keeper.get_by_role("link", name="Join link").get_attribute("href"))
+    page.get_by_label(name).check()
+    page.get_by_role("button", name="Join the circle").click()
+    expect(page.get_by_text("Ms Keeper has the talking piece")).to_be_visible(timeout=LIVE)
+    return page
+
+
+def test_a_tap_that_is_going_down_as_a_live_update_arrives_still_counts(new_device, live_server, axe, keeper):
+    amira = join_auto_admitted(new_device, live_server, keeper, "Amira S.")
+    ben = join_auto_admitted(new_device, live_server, keeper, "Ben J.")
+    keeper.get_by_text("Record an agreement").click()
+    keeper.get_by_label("What has been agreed").fill("We listen to whoever holds the talking piece")
+    keeper.get_by_role("button", name="Save the agreement").click()
+    agree = ben.get_by_role("button", name=re.compile("I agree"))
+    expect(agree).to_be_visible(timeout=LIVE)
+    expect(ben.get_by_text("0 of 2 agreed")).to_be_visible()
+
+    # Ben's finger is on "I agree" when Amira's agreement reaches his tablet; he lifts it after.
+    box = agree.bounding_box()
+    ben.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    ben.mouse.down()
+    amira.get_by_role("button", name=re.compile("I agree")).click()
+    expect(ben.get_by_text("1 of 2 agreed")).to_be_visible(timeout=LIVE)
+    ben.mouse.up()
+
+    expect(ben.get_by_text("2 of 2 agreed")).to_be_visible(timeout=LIVE)
+    expect(agree).to_have_count(0)
+    expect(keeper.get_by_text("2 of 2 agreed")).to_be_visible(timeout=LIVE)
+    assert_accessible(axe, ben)
+
+
+def test_the_keepers_ticks_and_choice_stay_as_pupils_join(new_device, live_server, axe, keeper):
+    join_auto_admitted(new_device, live_server, keeper, "Amira S.")
+    join_auto_admitted(new_device, live_server, keeper, "Ben J.")
+    keeper.get_by_text("Record an agreement").click()
+    keeper.get_by_label("Action (who will do what, by when)").check()
+    keeper.get_by_label("What has been agreed").fill("Ben tidies the reading corner")
+    who = keeper.get_by_role("group", name=re.compile("^Who"))
+    who.get_by_label("Ben J.").check()
+    keeper.get_by_text("Raise a concern").click()
+    keeper.get_by_label("Who is it about?").select_option(label="Ben J.")
+
+    join_auto_admitted(new_device, live_server, keeper, "Chloe P.")
+    expect(who.get_by_label("Chloe P.")).to_be_visible(timeout=LIVE)
+    expect(keeper.get_by_label("Who is it about?").get_by_role("option", name="Chloe P.")).to_be_attached()
+    expect(who.get_by_label("Ben J.")).to_be_checked()
+    expect(who.get_by_label("Amira S.")).not_to_be_checked()
+    expect(who.get_by_label("Chloe P.")).not_to_be_checked()
+    expect(keeper.get_by_label("Who is it about?")).to_have_value(
+        keeper.get_by_label("Who is it about?").get_by_role("option", name="Ben J.").get_attribute("value"))
+    assert_accessible(axe, keeper)
+
+    # The action saved is Ben's alone: the tick that stayed is the one that counts.
+    keeper.get_by_role("button", name="Save the agreement").click()
+    expect(keeper.get_by_text("Ben tidies the reading corner")).to_be_visible()
+    expect(keeper.get_by_text("Who: Ben J.")).to_be_visible()
