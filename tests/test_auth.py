@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from flask import session
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from rrp_pwa.auth.signin import (
     SignInLimits,
@@ -170,6 +170,19 @@ def test_an_answer_to_a_request_sent_before_signing_out_does_not_sign_them_back_
     response = client.get("/")
     assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
     assert not signed_in(client)
+
+
+def test_signing_out_again_with_the_put_back_cookie_just_signs_out(client, auth):
+    teacher = auth.login()
+    old_cookie = session_cookie(client)
+    client.post("/sign-out")
+    client.set_cookie("rrp_session", old_cookie, domain="rrp.test")
+    response = client.post("/sign-out")
+    assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
+    assert db.session.scalar(select(func.count(EndedSignIn.id))) == 1
+    client.set_cookie("rrp_session", old_cookie, domain="rrp.test")
+    auth.login(teacher)  # the sign-in page ends a sign-in that has already ended without fuss
+    assert signed_in(client)
 
 
 def test_after_signing_out_the_same_person_signs_in_again(client, auth):

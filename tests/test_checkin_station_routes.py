@@ -124,6 +124,15 @@ def test_the_teachers_cookie_from_before_the_station_opened_no_longer_signs_anyo
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
 
 
+def test_once_the_teacher_has_left_station_mode_the_stations_cookie_opens_nothing(client, auth, cedar):
+    start_station_on(client, auth, cedar)
+    stations = client.get_cookie("rrp_session", domain="rrp.test").value
+    assert client.post("/station/leave", data={"password": PASSWORD}).status_code == 302
+    client.set_cookie("rrp_session", stations, domain="rrp.test")
+    response = client.get("/station")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
 def test_a_pupil_checks_in_and_the_screen_goes_straight_back_to_the_names(client, auth, cedar):
     station = start_station_on(client, auth, cedar)
     pick = client.get(f"/station/pupils/{cedar['ben'].id}", headers=HTMX)

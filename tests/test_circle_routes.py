@@ -206,6 +206,21 @@ def test_rounds_agreements_and_the_concern_from_the_keepers_screen(app, world):
     db.session.expire_all()
     assert db.session.get(Circle, circle.id).version == version, "a concern is not a change of the circle"
     assert client.post(f"/circles/{circle.id}/concern", data={"seat": amira.id, "note": ""}).status_code == 400
+    unchosen = client.post(f"/circles/{circle.id}/concern", data={"seat": "", "note": "Said something else"})
+    text = unchosen.get_data(as_text=True)
+    assert unchosen.status_code == 400 and "Choose who the concern is about." in text
+    assert "Said something else" in text, "nothing typed is lost"
+    assert db.session.scalar(select(func.count(Concern.id))) == 1
+
+
+def test_the_concern_form_starts_with_nobody_chosen(app, world):
+    circle = world["circle"]
+    client = sign_in(app, world["keeper"])
+    seated(app, circle, world["pupils"][0])
+    page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
+    choices = re.search(r'<select id="seat"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert re.findall(r"<option[^>]*>([^<]*)</option>", choices) == ["Choose who it is about", "Amira S."]
+    assert '<option value="" id="concern-who-none">' in choices
 
 
 # Joining

@@ -172,6 +172,25 @@ def test_an_answer_from_before_the_mediators_signed_out_does_not_sign_them_back_
     assert response.status_code == 302 and "/sign-in/mediator" in response.headers["Location"]
 
 
+def test_the_next_mediator_after_a_put_back_cookie_starts_a_team_of_their_own(client, people):
+    mediator_sign_in(client)
+    before = session_cookie(client)
+    client.post("/mediate/sign-out")
+    client.set_cookie("rrp_session", before, domain="rrp.test")
+    assert mediator_sign_in(client, "leo.c", "1357").status_code == 302
+    page = client.get("/mediate").get_data(as_text=True)
+    assert "Hello, Leo C.!" in page and "Ava" not in page
+
+
+def test_a_mediator_joining_an_idle_team_does_not_bring_their_partner_back(client, people):
+    mediator_sign_in(client)
+    with client.session_transaction() as session:
+        session[SESSION_KEY] = {**session[SESSION_KEY], "seen": int(time.time()) - 11 * 60}
+    mediator_sign_in(client, "leo.c", "1357")
+    page = client.get("/mediate").get_data(as_text=True)
+    assert "Hello, Leo C.!" in page and "Ava" not in page
+
+
 def test_a_teacher_signing_in_on_the_mediators_tablet_ends_their_sign_in(client, people, auth, school):
     mediator_sign_in(client)
     mediators = session_cookie(client)

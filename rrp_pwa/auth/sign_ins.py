@@ -19,6 +19,7 @@ from rrp_pwa.extensions import db
 from rrp_pwa.models import EndedSignIn
 
 SID_KEY = "sid"
+MAX_SID = 32  # EndedSignIn.sid's length; token_urlsafe(16) makes 22 characters
 KEEP_MARGIN = timedelta(minutes=5)
 # How often a request refreshes the session's last-seen time. The cookie changes (and is sent
 # again) only then, so a request's answer seldom carries a cookie that could overwrite a newer
@@ -43,21 +44,23 @@ def start_sign_in() -> None:
 
 def end_sign_in() -> None:
     """Sign out whoever is signed in on this device, so that no copy of the cookie works again.
-    Commits; clears the session."""
-    sid = session.get(SID_KEY)
-    if isinstance(sid, str):
-        now = datetime.now(timezone.utc)
-        db.session.add(EndedSignIn(sid=sid[:32], ended_at=now))
-        db.session.execute(delete(EndedSignIn).where(EndedSignIn.ended_at < now - keep_for()))
-        db.session.commit()
-    session.clear()
+    Commits; clears the session. A sign-in that has already ended (a sign-out tapped twice, or a
+    copy of the cookie put back by a late answer) is left as it is."""
+    try:
+        if sign_in_is_live():
+            now = datetime.now(timezone.utc)
+            db.session.add(EndedSignIn(sid=session[SID_KEY], ended_at=now))
+            db.session.execute(delete(EndedSignIn).where(EndedSignIn.ended_at < now - keep_for()))
+            db.session.commit()
+    finally:
+        session.clear()
 
 
 def session_is_live() -> ColumnElement[bool]:
     """SQL that is true while this request's sign-in has not ended (false for a session without
     one), for the query that loads who is signed in."""
     sid = session.get(SID_KEY)
-    if not isinstance(sid, str):
+    if not isinstance(sid, str) or len(sid) > MAX_SID:
         return false()
     return ~select(EndedSignIn.id).where(EndedSignIn.sid == sid).exists()
 

@@ -12,7 +12,7 @@ from typing import Callable
 from flask import g, make_response, render_template, session, url_for
 from flask_login import logout_user
 
-from rrp_pwa.auth.sign_ins import end_sign_in
+from rrp_pwa.auth.sign_ins import sign_in_is_live, start_sign_in
 from rrp_pwa.extensions import db, htmx, login_manager
 from rrp_pwa.models.checkins import CheckInStation
 
@@ -20,9 +20,10 @@ SESSION_KEY = "checkin_station"
 
 
 def enter_station_mode(station: CheckInStation) -> None:
-    """Turn this device into the station: the staff session on it ends."""
+    """Turn this device into the station: the staff session on it ends. The station's own session
+    is a sign-in of its own, so the teacher leaving station mode ends it for good."""
     logout_user()
-    end_sign_in()
+    start_sign_in()
     session[SESSION_KEY] = station.id
 
 
@@ -33,7 +34,7 @@ def station_device(view: Callable) -> Callable:
     def wrapped(*args, **kwargs):
         station_id = session.get(SESSION_KEY)
         station = db.session.get(CheckInStation, station_id) if isinstance(station_id, int) else None
-        if station is None:
+        if station is None or not sign_in_is_live():
             return login_manager.unauthorized()
         if not station.is_open():
             return station_closed_answer(station)

@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from rrp_pwa.forms import CheckboxesField, choices
 from rrp_pwa.models.circles import CIRCLE_KIND_LABELS
@@ -43,7 +43,8 @@ class AgreementForm(FlaskForm):
 
 
 class ConcernForm(FlaskForm):
-    seat = SelectField("Who is it about?", coerce=int, validate_choice=False)
+    seat = SelectField("Who is it about?", coerce=lambda value: int(value) if value else None, validate_choice=False,
+                       validators=[InputRequired("Choose who the concern is about.")])
     note = TextAreaField("What you saw or heard, in the words used",
                          description="This goes only to the Designated Safeguarding Lead. It is not part of the circle's record.",
                          validators=[DataRequired("Write what you saw or heard."), Length(max=5000)])

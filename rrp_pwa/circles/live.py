@@ -30,7 +30,7 @@ INDENT = re.compile(r"\n\s+")
 # The keeper's seat list is its rows (``circles/_k_seat.html``, each swapped on its own as the piece
 # moves) in circle order, each in an item that listens for its own row's event.
 SEAT_LIST = '<ol class="seats" aria-label="Seats in circle order">\n{}</ol>'
-SEAT_ITEM = '<li id="k-seat-{0}" sse-swap="k-seat-{0}" hx-swap="innerHTML settle:0ms">{1}</li>\n'
+SEAT_ITEM = '<li id="k-seat-{0}" sse-swap="k-seat-{0}" hx-swap="morph:innerHTML settle:0ms">{1}</li>\n'
 
 
 def channel(circle_id: int) -> str:

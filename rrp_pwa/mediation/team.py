@@ -45,14 +45,16 @@ def idle_limit_seconds() -> int:
 
 
 def sign_in_mediator(account: MediatorAccount) -> None:
-    """Add a mediator to this tablet's team; the first one starts a fresh session."""
-    stored = session.get(SESSION_KEY)
-    team = [entry for entry in (stored or {}).get("members", []) if entry[0] != account.id]
-    if not stored or stored.get("school") != account.school_id:
-        start_sign_in()  # a new team: whoever was signed in on the tablet is signed out
-        team = []
-    team.append([account.id, account.session_epoch])
-    session[SESSION_KEY] = {"school": account.school_id, "members": team[-MAX_TEAM:], "seen": int(time.time())}
+    """Add a mediator to this tablet's team. The first one starts a fresh session - and so does
+    anyone joining a team that has gone idle or signed out, which nobody may bring back."""
+    team = current_team()
+    if team is None or team.school_id != account.school_id:
+        start_sign_in()  # whoever was signed in on the tablet is signed out
+        members = []
+    else:
+        members = [[other.id, other.session_epoch] for other in team.accounts if other.id != account.id]
+    members.append([account.id, account.session_epoch])
+    session[SESSION_KEY] = {"school": account.school_id, "members": members[-MAX_TEAM:], "seen": int(time.time())}
 
 
 def end_team_session() -> None:

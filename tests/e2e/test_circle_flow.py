@@ -192,6 +192,22 @@ def test_a_tap_that_is_going_down_as_a_live_update_arrives_still_counts(new_devi
     assert_accessible(axe, ben)
 
 
+def test_a_menu_the_keeper_opened_stays_open_as_the_piece_moves(new_device, live_server, axe, keeper):
+    amira = join_auto_admitted(new_device, live_server, keeper, "Amira S.")
+    join_auto_admitted(new_device, live_server, keeper, "Ben J.")
+    keeper.get_by_role("button", name="Pass it on").click()
+    expect(amira.get_by_text("You have the talking piece")).to_be_visible(timeout=LIVE)
+    keeper.get_by_text("More for Ben J.").click()
+    remove_ben = keeper.get_by_role("button", name="Remove Ben J.")
+    expect(remove_ben).to_be_visible()
+
+    amira.get_by_role("button", name="Pass (skip my turn)").click()  # Ben's row changes: he has the piece
+    expect(keeper.get_by_text("Ben J. has the talking piece")).to_be_visible(timeout=LIVE)
+    expect(keeper.get_by_role("listitem").filter(has_text="Ben J.").get_by_text("has the piece")).to_be_visible()
+    expect(remove_ben).to_be_visible()
+    assert_accessible(axe, keeper)
+
+
 def test_the_keepers_ticks_and_choice_stay_as_pupils_join(new_device, live_server, axe, keeper):
     join_auto_admitted(new_device, live_server, keeper, "Amira S.")
     join_auto_admitted(new_device, live_server, keeper, "Ben J.")
