@@ -56,18 +56,25 @@ def end_sign_in() -> None:
         session.clear()
 
 
+def session_sid() -> str | None:
+    """This request's sign-in id; None for a session without one (nobody signed in, or a session
+    from before sign-ins had ids)."""
+    sid = session.get(SID_KEY)
+    return sid if isinstance(sid, str) and len(sid) <= MAX_SID else None
+
+
 def session_is_live() -> ColumnElement[bool]:
     """SQL that is true while this request's sign-in has not ended (false for a session without
     one), for the query that loads who is signed in."""
-    sid = session.get(SID_KEY)
-    if not isinstance(sid, str) or len(sid) > MAX_SID:
+    sid = session_sid()
+    if sid is None:
         return false()
     return ~select(EndedSignIn.id).where(EndedSignIn.sid == sid).exists()
 
 
 def sign_in_is_live() -> bool:
-    """True while this request's sign-in has not ended."""
-    return bool(db.session.scalar(select(session_is_live())))
+    """True while this request's sign-in has not ended (asks the database only if there is one)."""
+    return session_sid() is not None and bool(db.session.scalar(select(session_is_live())))
 
 
 def keep_for() -> timedelta:
