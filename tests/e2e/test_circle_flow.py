@@ -184,6 +184,7 @@ def test_a_tap_that_is_going_down_as_a_live_update_arrives_still_counts(new_devi
     ben.mouse.down()
     amira.get_by_role("button", name=re.compile("I agree")).click()
     expect(ben.get_by_text("1 of 2 agreed")).to_be_visible(timeout=LIVE)
+    expect(agree).to_be_focused()  # nor does the update take the focus away (a keyboard or switch user)
     ben.mouse.up()
 
     expect(ben.get_by_text("2 of 2 agreed")).to_be_visible(timeout=LIVE)
