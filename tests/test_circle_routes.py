@@ -11,7 +11,7 @@ from rrp_pwa.circles.joining import join_circle, join_token, open_circle
 from rrp_pwa.circles.seats import SEAT_COOKIE
 from rrp_pwa.extensions import db
 from rrp_pwa.models import CheckInFollowUp, Concern
-from rrp_pwa.models.circles import Circle, CircleEvent, CirclePrompt, Seat
+from rrp_pwa.models.circles import Circle, CircleCheckIn, CircleEvent, CirclePrompt, Seat
 from tests.conftest import AuthActions, make_group, make_pupil, make_school, make_staff
 
 HX = {"HX-Request": "true"}
@@ -348,6 +348,23 @@ def test_check_in_on_the_device_keeper_sees_it_others_see_counts_and_low_is_a_fo
     done = keeper.post(f"/checkins/follow-ups/{follow_up.id}/done", data={"next": "/circles"})
     assert done.headers["Location"] == "/circles"
     assert "Nobody to check in with" in keeper.get("/circles").get_data(as_text=True)
+
+
+def test_a_check_in_tapped_as_a_new_round_starts_is_not_recorded_against_it(app, world):
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    amira_device, _ = seated(app, circle, world["pupils"][0])
+    keeper.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "typed": "How are you feeling?"})
+    shown = amira_device.get(f"/circles/{circle.id}/seat/part/p-round").get_data(as_text=True)
+    asked = re.search(r'name="round_no" value="(\d+)"', shown).group(1)
+    keeper.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "typed": "How was your weekend?"})
+    late = amira_device.post(f"/circles/{circle.id}/seat/checkin", data={"value": 2, "round_no": asked}, headers=HX)
+    text = late.get_data(as_text=True)
+    assert late.status_code == 409 and "A new round has started. Here is its question." in text
+    assert "How was your weekend?" in text and db.session.scalar(select(func.count(CircleCheckIn.id))) == 0
+    fresh = re.search(r'name="round_no" value="(\d+)"', text).group(1)
+    answered = amira_device.post(f"/circles/{circle.id}/seat/checkin", data={"value": 2, "round_no": fresh}, headers=HX)
+    assert answered.status_code == 200 and "Thank you for checking in" in answered.get_data(as_text=True)
 
 
 def test_participants_tap_i_agree(app, world):

@@ -3,7 +3,7 @@ concerns, closing and the pupil record."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from rrp_pwa.circles import talking_piece as piece
 from rrp_pwa.circles.activities import (
@@ -28,7 +28,7 @@ from rrp_pwa.circles.talking_piece import CircleClosed, CircleError, NotYourTurn
 from rrp_pwa.circles.timeline import circle_entries
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Concern
-from rrp_pwa.models.circles import Circle, CircleEvent, Seat
+from rrp_pwa.models.circles import Circle, CircleCheckIn, CircleEvent, Seat
 from tests.conftest import make_group, make_pupil, make_school, make_staff
 
 NAMES = ("Amira", "Ben", "Cara")
@@ -281,6 +281,21 @@ def test_check_ins_go_to_the_keeper_and_low_ones_become_follow_ups(ring):
     mark_follow_up_done(follow_up, ring.keeper)
     db.session.commit()
     assert open_follow_ups(ring.keeper) == []
+
+
+def test_an_answer_to_a_round_that_has_been_replaced_is_refused(ring):
+    amira = seat(ring, "Amira")
+    piece.start_round(ring, "How are you feeling?", "checkin")
+    db.session.commit()
+    asked = ring.round_no
+    piece.start_round(ring, "How was your weekend?", "checkin")
+    db.session.commit()
+    with pytest.raises(CircleError, match="A new round has started"):
+        check_in(ring, amira, 4, round_no=asked)
+    assert db.session.scalar(select(func.count(CircleCheckIn.id))) == 0
+    check_in(ring, amira, 4, round_no=ring.round_no)
+    db.session.commit()
+    assert db.session.scalar(select(CircleCheckIn.round_no)) == ring.round_no
 
 
 def test_a_circle_agreement_is_for_everyone_and_each_can_agree(ring):

@@ -33,11 +33,14 @@ def school_scale(circle: Circle):
     return SCALES.get(school.checkin_scale or DEFAULT_SCALE, SCALES[DEFAULT_SCALE])
 
 
-def check_in(circle: Circle, seat: Seat, value: int, word: str | None = None) -> CheckIn:
+def check_in(circle: Circle, seat: Seat, value: int, word: str | None = None,
+             round_no: int | None = None) -> CheckIn:
     """A participant's check-in in the current check-in round: one per seat per round.
 
     It is recorded on the school's scale; a low or red answer puts "check in with <name>
-    later" on the keeper's follow-up list, which outlives the circle.
+    later" on the keeper's follow-up list, which outlives the circle. ``round_no`` is the round
+    whose question the device showed: an answer to a round that has since been replaced is
+    refused, never recorded against the new question.
     """
     this_round = current_round(circle)
     if this_round is None or this_round.kind != "checkin":
@@ -48,6 +51,9 @@ def check_in(circle: Circle, seat: Seat, value: int, word: str | None = None) ->
                                                         CircleCheckIn.round_no == circle.round_no)):
         raise CircleError("You've already checked in this round. Thank you!")
     begin_change(circle)
+    if round_no is not None and round_no != circle.round_no:  # read under the circle's lock
+        db.session.rollback()
+        raise CircleError("A new round has started. Here is its question.")
     try:
         checkin = record_checkin(circle.school_id, school_scale(circle).key, value, "circle",
                                  pupil=seat.pupil, name=None if seat.pupil else seat.name, word=word,

@@ -123,8 +123,8 @@ def seat_turn(circle_id: int):
 @bp.route("/circles/<int:circle_id>/seat/checkin", methods=["POST"])
 @seat_required
 def seat_checkin(circle_id: int):
-    value = request.form.get("value", type=int)
-    return seat_change("p-round", lambda c, s: check_in(c, s, value, request.form.get("word")))
+    value, round_no = request.form.get("value", type=int), request.form.get("round_no", type=int)
+    return seat_change("p-round", lambda c, s: check_in(c, s, value, request.form.get("word"), round_no))
 
 
 @bp.route("/circles/<int:circle_id>/seat/agree/<int:agreement_id>", methods=["POST"])

@@ -231,7 +231,7 @@ def checkin_here(circle_id: int):
     """One-device mode: the holder taps their check-in on the shared device."""
     def change(circle):
         circle_check_in(circle, db.session.get(Seat, circle.holder_seat_id), request.form.get("value", type=int),
-                        request.form.get("word"))
+                        request.form.get("word"), request.form.get("round_no", type=int))
     return keeper_change(circle_id, "k-piece", change)
 
 
