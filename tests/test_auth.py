@@ -185,6 +185,19 @@ def test_signing_out_again_with_the_put_back_cookie_just_signs_out(client, auth)
     assert signed_in(client)
 
 
+def test_two_sign_outs_at_the_same_moment_both_just_sign_out(client, auth, monkeypatch):
+    """The other tap recorded the sign-in as ended between this one's check and its write."""
+    auth.login()
+    with client.session_transaction() as session:
+        db.session.add(EndedSignIn(sid=session["sid"]))
+    db.session.commit()
+    monkeypatch.setattr("rrp_pwa.auth.sign_ins.sign_in_is_live", lambda: True)
+    response = client.post("/sign-out")
+    assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
+    monkeypatch.undo()
+    assert not signed_in(client)
+
+
 def test_after_signing_out_the_same_person_signs_in_again(client, auth):
     teacher = auth.login()
     client.post("/sign-out")

@@ -133,6 +133,15 @@ def test_once_the_teacher_has_left_station_mode_the_stations_cookie_opens_nothin
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
 
 
+def test_a_station_opened_before_sign_ins_had_ids_carries_on(client, auth, cedar):
+    start_station_on(client, auth, cedar)
+    with client.session_transaction() as session:
+        del session["sid"]  # as a station opened before this release left its session
+    assert client.get("/station").status_code == 200
+    with client.session_transaction() as session:
+        assert session.get("sid"), "it has one now, so leaving station mode ends it"
+
+
 def test_a_pupil_checks_in_and_the_screen_goes_straight_back_to_the_names(client, auth, cedar):
     station = start_station_on(client, auth, cedar)
     pick = client.get(f"/station/pupils/{cedar['ben'].id}", headers=HTMX)

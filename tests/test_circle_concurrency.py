@@ -3,7 +3,7 @@ database session: exactly one holder remains and the version history has no gaps
 Runs on SQLite by default and on PostgreSQL with TEST_DATABASE_URL."""
 import threading
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from rrp_pwa.circles import talking_piece as piece
 from rrp_pwa.circles.joining import open_circle
@@ -107,3 +107,49 @@ def test_a_change_committed_while_another_waited_is_in_the_state_the_second_publ
         html = live._render_state(circle)["keeper"]["k-agreements"]
     db.session.commit()
     assert "2 of 2 agreed" in html
+
+
+def test_a_check_in_tapped_several_times_at_once_is_recorded_once(app):
+    """A pupil's double (or sextuple) tap: every request checks, under the circle's lock, whether the
+    seat has already checked in this round - one is recorded, the others are refused, none fails."""
+    from rrp_pwa.circles.activities import check_in
+    from rrp_pwa.circles.joining import join_circle
+    from rrp_pwa.models.circles import CircleCheckIn
+
+    school = make_school()
+    keeper = make_staff(school)
+    amira = make_pupil(school, given="Amira", family="Test")
+    circle = open_circle(keeper, "checkin", make_group(school, pupils=[amira]), auto_admit=True)
+    seat_id = join_circle(circle, pupil=amira)[0].id
+    piece.start_round(circle, "How are you feeling?", "checkin")
+    db.session.commit()
+    circle_id, round_no = circle.id, circle.round_no
+    db.session.remove()
+    taps, results, lock = 6, [], threading.Lock()
+    barrier = threading.Barrier(taps)
+
+    def tap() -> None:
+        with app.app_context():
+            circle, seat = db.session.get(Circle, circle_id), db.session.get(Seat, seat_id)
+            db.session.rollback()
+            barrier.wait()
+            try:
+                check_in(circle, seat, 3, round_no=round_no)
+                db.session.commit()
+                outcome = "recorded"
+            except CircleError as exc:
+                outcome = str(exc)
+            except Exception as exc:  # anything else is a failure of the rule
+                outcome = repr(exc)
+            finally:
+                db.session.remove()
+            with lock:
+                results.append(outcome)
+
+    threads = [threading.Thread(target=tap) for _ in range(taps)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(results) == ["You've already checked in this round. Thank you!"] * (taps - 1) + ["recorded"]
+    assert db.session.scalar(select(func.count(CircleCheckIn.id))) == 1

@@ -223,6 +223,20 @@ def test_the_concern_form_starts_with_nobody_chosen(app, world):
     assert '<option value="" id="concern-who-none">' in choices
 
 
+def test_a_concern_can_be_about_someone_taken_out_of_the_circle(app, world):
+    circle = world["circle"]
+    client = sign_in(app, world["keeper"])
+    _, amira = seated(app, circle, world["pupils"][0])
+    assert client.post(f"/circles/{circle.id}/seats/{amira.id}/remove", headers=HX).status_code == 200
+    page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
+    choices = re.search(r'<select id="seat"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert re.findall(r"<option[^>]*>([^<]*)</option>", choices) == ["Choose who it is about",
+                                                                      "Amira S. (left the circle)"]
+    response = client.post(f"/circles/{circle.id}/concern", data={"seat": amira.id, "note": "Ran out crying"})
+    assert response.status_code == 302
+    assert db.session.scalar(select(Concern.pupil_id)) == world["pupils"][0].id
+
+
 # Joining
 
 def test_joining_by_code_then_name_then_waiting(app, world):
@@ -465,10 +479,28 @@ def test_one_device_mode_seats_the_group_and_takes_check_ins_on_the_shared_scree
     client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "typed": "How are you?"})
     ring = client.post(f"/circles/{circle.id}/turn", data={"turn": "pass", "version": 2}, headers=HX).get_data(as_text=True)
     assert "Amira S., you have the talking piece" in ring and "Awful" in ring
+    assert 'name="seat" value="' in ring, "the buttons say whose they are"
     after = client.post(f"/circles/{circle.id}/checkin", data={"value": 4}, headers=HX).get_data(as_text=True)
     assert "Amira S., you have the talking piece" in after and "Awful" not in after
     added = client.post(f"/circles/{circle.id}/seats", data={"name": "Visitor"}, follow_redirects=True)
     assert "Visitor is in the circle" in added.get_data(as_text=True)
+
+
+def test_a_shared_screen_check_in_for_someone_the_piece_has_left_is_refused(app, world):
+    """One-device mode: Amira's buttons were on the screen, but the piece had moved on to Ben by
+    the time her tap arrived - her answer must not be saved as his."""
+    client = sign_in(app, world["keeper"])
+    client.post("/circles/new", data={"kind": "checkin", "group": world["group"].id, "one_device": "y"})
+    circle = db.session.scalar(select(Circle).where(Circle.one_device.is_(True)))
+    client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "typed": "How are you?"})
+    ring = client.post(f"/circles/{circle.id}/turn", data={"turn": "pass", "version": 2}, headers=HX).get_data(as_text=True)
+    amiras = re.search(r'name="seat" value="(\d+)"', ring).group(1)
+    db.session.expire_all()
+    client.post(f"/circles/{circle.id}/turn", data={"turn": "skip", "version": db.session.get(Circle, circle.id).version},
+                headers=HX)
+    late = client.post(f"/circles/{circle.id}/checkin", data={"value": 1, "word": "sad", "seat": amiras}, headers=HX)
+    assert late.status_code == 409 and "The talking piece has moved on" in late.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(CircleCheckIn.id))) == 0
 
 
 def test_home_tiles_and_the_pupil_record(app, world):

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app, session
 from sqlalchemy import delete, false, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from rrp_pwa.extensions import db
@@ -38,8 +39,12 @@ def note_activity(stored: dict, now: int) -> bool:
 def start_sign_in() -> None:
     """A fresh session for someone signing in: whoever was signed in on the device is signed out."""
     end_sign_in()
-    session[SID_KEY] = secrets.token_urlsafe(16)
+    new_sign_in_id()
     session["seen"] = int(time.time())
+
+
+def new_sign_in_id() -> None:
+    session[SID_KEY] = secrets.token_urlsafe(16)
 
 
 def end_sign_in() -> None:
@@ -52,6 +57,8 @@ def end_sign_in() -> None:
             db.session.add(EndedSignIn(sid=session[SID_KEY], ended_at=now))
             db.session.execute(delete(EndedSignIn).where(EndedSignIn.ended_at < now - keep_for()))
             db.session.commit()
+    except IntegrityError:  # a second tap, at the same moment, ended it first: it has ended all the same
+        db.session.rollback()
     finally:
         session.clear()
 

@@ -12,7 +12,7 @@ from typing import Callable
 from flask import g, make_response, render_template, session, url_for
 from flask_login import logout_user
 
-from rrp_pwa.auth.sign_ins import sign_in_is_live, start_sign_in
+from rrp_pwa.auth.sign_ins import new_sign_in_id, session_sid, sign_in_is_live, start_sign_in
 from rrp_pwa.extensions import db, htmx, login_manager
 from rrp_pwa.models.checkins import CheckInStation
 
@@ -34,7 +34,11 @@ def station_device(view: Callable) -> Callable:
     def wrapped(*args, **kwargs):
         station_id = session.get(SESSION_KEY)
         station = db.session.get(CheckInStation, station_id) if isinstance(station_id, int) else None
-        if station is None or not sign_in_is_live():
+        if station is not None and session_sid() is None:
+            new_sign_in_id()  # a station opened before sign-ins had ids: it carries on, and gets one
+        elif station is not None and not sign_in_is_live():
+            station = None
+        if station is None:
             return login_manager.unauthorized()
         if not station.is_open():
             return station_closed_answer(station)

@@ -40,20 +40,25 @@ def check_in(circle: Circle, seat: Seat, value: int, word: str | None = None,
     It is recorded on the school's scale; a low or red answer puts "check in with <name>
     later" on the keeper's follow-up list, which outlives the circle. ``round_no`` is the round
     whose question the device showed: an answer to a round that has since been replaced is
-    refused, never recorded against the new question.
+    refused, never recorded against the new question. Everything is checked under the circle's
+    lock, so a double tap or a change at the same moment is refused, not half-recorded.
     """
+    begin_change(circle)
+
+    def refuse(message: str) -> CircleError:
+        db.session.rollback()
+        return CircleError(message)
+
     this_round = current_round(circle)
     if this_round is None or this_round.kind != "checkin":
-        raise CircleError("There is no check-in round at the moment.")
+        raise refuse("There is no check-in round at the moment.")
+    if round_no is not None and round_no != circle.round_no:
+        raise refuse("A new round has started. Here is its question.")
     if seat.is_keeper or seat.status != "admitted" or seat.circle_id != circle.id:
-        raise CircleError("Only pupils in the circle check in.")
+        raise refuse("Only pupils in the circle check in.")
     if db.session.scalar(select(CircleCheckIn.id).where(CircleCheckIn.seat_id == seat.id,
                                                         CircleCheckIn.round_no == circle.round_no)):
-        raise CircleError("You've already checked in this round. Thank you!")
-    begin_change(circle)
-    if round_no is not None and round_no != circle.round_no:  # read under the circle's lock
-        db.session.rollback()
-        raise CircleError("A new round has started. Here is its question.")
+        raise refuse("You've already checked in this round. Thank you!")
     try:
         checkin = record_checkin(circle.school_id, school_scale(circle).key, value, "circle",
                                  pupil=seat.pupil, name=None if seat.pupil else seat.name, word=word,

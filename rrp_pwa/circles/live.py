@@ -53,6 +53,7 @@ class Snapshot:
     counts: list[dict]
     checkins: dict[int, CheckIn]
     agreements: list[Agreement]
+    left: list[Seat]
 
     def turn_of(self, seat: Seat) -> str:
         kinds = self.taken.get(seat.id, [])
@@ -60,7 +61,7 @@ class Snapshot:
 
 
 def snapshot(circle: Circle) -> Snapshot:
-    seats, taken, has_agreements = piece.known_at_version(circle) or piece.seats_and_turns(circle)
+    seats, taken, has_agreements, left = piece.known_at_version(circle) or piece.seats_and_turns(circle)
     ring = [s for s in seats if s.status == "admitted"]
     waiting = sorted((s for s in seats if s.status == "waiting"), key=lambda s: (s.joined_at, s.id))
     holder = next((s for s in ring if s.id == circle.holder_seat_id), None)
@@ -78,7 +79,7 @@ def snapshot(circle: Circle) -> Snapshot:
         counts = checkin_counts(circle, circle.round_no)
     return Snapshot(circle, ring, waiting, holder, following, taken, this_round,
                     circle.lap > 0 and not taken, school_scale(circle), counts, checkins,
-                    circle_agreements(circle) if has_agreements else [])
+                    circle_agreements(circle) if has_agreements else [], left)
 
 
 def _pending(agreement: Agreement, seat: Seat) -> bool:
@@ -145,7 +146,7 @@ def _region_keys(snap: Snapshot) -> dict[str, tuple]:
     agreements = tuple((a.id, tuple((p.id, p.agreed_at is not None) for p in a.parties)) for a in snap.agreements)
     round_id = (snap.round.id, snap.round.kind, tuple(o["count"] for o in snap.counts)) if snap.round else None
     return {"k_waiting": (c.id, c.auto_admit, waiting), "k_who": (c.id, ring),
-            "k_concern_who": (c.id, ring, waiting), "k_agreements": (c.id, agreements),
+            "k_concern_who": (c.id, ring, waiting, _seat_list(snap.left)), "k_agreements": (c.id, agreements),
             "p_agreements": (c.id, agreements), "p_round": (c.id, round_id)}
 
 

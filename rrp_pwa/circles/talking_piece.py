@@ -129,6 +129,7 @@ class SeatsAndTurns(NamedTuple):
     seats: list[Seat]                 # every seat still in the circle (admitted or waiting), in circle order
     taken: dict[int, list[str]]       # seat id -> the turns ("pass"/"skip") it took in this lap of this round
     has_agreements: bool              # whether the circle has any agreement (if not, none need reading)
+    left: list[Seat]                  # the seats taken out of the circle (a concern may still be about them)
 
 
 def seats_and_turns(circle: Circle) -> SeatsAndTurns:
@@ -148,13 +149,12 @@ def seats_and_turns(circle: Circle) -> SeatsAndTurns:
     rows = db.session.execute(select(Seat, lap_turns.c.kinds, has_agreements)
                               .outerjoin(lap_turns, lap_turns.c.seat_id == Seat.id)
                               .where(Seat.circle_id == circle.id).order_by(Seat.position, Seat.id))
-    seats, taken, any_agreements = [], {}, True  # (no rows at all: say there may be some)
+    seats, taken, any_agreements, left = [], {}, True, []  # (no rows at all: say there may be agreements)
     for seat, kinds, any_agreements in rows:
         if kinds:
             taken[seat.id] = kinds.split(",")
-        if seat.status != "removed":
-            seats.append(seat)
-    return SeatsAndTurns(seats, taken, bool(any_agreements))
+        (left if seat.status == "removed" else seats).append(seat)
+    return SeatsAndTurns(seats, taken, bool(any_agreements), left)
 
 
 def known_at_version(circle: Circle) -> SeatsAndTurns | None:
@@ -197,7 +197,7 @@ def _move_on(circle: Circle, from_position: int,
     ``known`` is the ring and this lap's turns if the caller has just read them.
     Returns the turns taken so far in the lap now running (none, if a new lap began)."""
     if known is None:
-        everyone, taken, _ = seats_and_turns(circle)
+        everyone, taken, _, _ = seats_and_turns(circle)
         seats = [s for s in everyone if s.status == "admitted"]
     else:
         seats, taken = known

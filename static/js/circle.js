@@ -1,9 +1,10 @@
 // Circle screens: show the fresh state a 409 carries, fall back to polling when the live
 // stream cannot connect, and stop listening once the circle has ended for this device.
 // Live updates morph the page (idiomorph) rather than replace it, so a button a finger is on
-// stays the same button and the tap counts; a menu the keeper has opened stays open; and a list
-// of people a keeper is ticking or choosing from ([data-keep-choices]) gains and loses people
-// without losing the keeper's choice.
+// stays the same button and the tap counts; a seat's menu the keeper has opened stays open
+// ([data-keep-open]; the keeper-only check-in answers close again, as a shared tablet goes round);
+// and a list of people a keeper is ticking or choosing from ([data-keep-choices]) gains and loses
+// people without losing the keeper's choice.
 (function () {
   "use strict";
 
@@ -12,7 +13,7 @@
       if ((name === "checked" || name === "selected") && node.closest("[data-keep-choices]")) {
         return false;
       }
-      return !(name === "open" && node.tagName === "DETAILS");
+      return !(name === "open" && node.hasAttribute("data-keep-open"));
     };
   }
 

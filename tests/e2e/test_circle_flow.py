@@ -234,3 +234,32 @@ def test_the_keepers_ticks_and_choice_stay_as_pupils_join(new_device, live_serve
     keeper.get_by_role("button", name="Save the agreement").click()
     expect(keeper.get_by_text("Ben tidies the reading corner")).to_be_visible()
     expect(keeper.get_by_text("Who: Ben J.")).to_be_visible()
+
+
+def test_on_a_shared_device_the_keepers_answers_close_again_as_the_device_goes_round(new_device, live_server, axe,
+                                                                                    school):
+    """One-device mode: the keeper may peek at the check-in answers, but the next change (the first
+    pupil's check-in) closes them again before the tablet reaches the next pupil."""
+    keeper = new_device(viewport=TABLET, base_url=live_server.url).new_page()
+    keeper.goto("/sign-in")
+    keeper.get_by_label("Email").fill("keeper@brook.example")
+    keeper.get_by_label("Password").fill(PASSWORD)
+    keeper.get_by_role("button", name="Sign in").click()
+    keeper.goto("/circles/new")
+    keeper.get_by_label("Who is it for?").select_option(label="Year 5 Cedar")
+    keeper.get_by_label("One device: I'll pass this phone or tablet round").check()
+    keeper.get_by_role("button", name="Start the circle").click()
+    keeper.get_by_label("Check-in round").check()
+    keeper.get_by_label("Or type a question").fill("How are you feeling this morning?")
+    keeper.get_by_role("button", name="Start the round").click()
+    keeper.get_by_role("button", name="Pass it on").click()
+    expect(keeper.get_by_text("Amira S., you have the talking piece")).to_be_visible(timeout=LIVE)
+    keeper.get_by_text("Check-in answers (keeper only)").click()
+    not_yet = keeper.get_by_text("not yet")
+    expect(not_yet.first).to_be_visible()
+
+    keeper.get_by_role("button", name="Good").click()
+    expect(keeper.get_by_text(re.compile(r"Good: 1"))).to_be_visible(timeout=LIVE)
+    expect(keeper.get_by_text("Check-in answers (keeper only)")).to_be_visible()
+    expect(not_yet.first).to_be_hidden()
+    assert_accessible(axe, keeper)
