@@ -126,20 +126,25 @@ def test_a_morning_circle_with_a_keeper_phone_and_two_pupil_tablets(new_device, 
     expect(amira.get_by_text("Circle closed - thank you")).to_be_visible()
 
 
-@pytest.fixture
-def keeper(new_device, live_server, school):
-    """The keeper's phone, signed in, with a circle open that lets pupils in as they join."""
-    page = new_device(viewport=PHONE, base_url=live_server.url).new_page()
+def start_a_circle(new_device, live_server, viewport, option: str):
+    """The keeper's device, signed in, with a circle for Year 5 Cedar open with ``option`` ticked."""
+    page = new_device(viewport=viewport, base_url=live_server.url).new_page()
     page.goto("/sign-in")
     page.get_by_label("Email").fill("keeper@brook.example")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.goto("/circles/new")
     page.get_by_label("Who is it for?").select_option(label="Year 5 Cedar")
-    page.get_by_label("Let people in as soon as they join (auto-admit)").check()
+    page.get_by_label(option).check()
     page.get_by_role("button", name="Start the circle").click()
     expect(page.get_by_role("heading", name="Morning / check-in circle")).to_be_visible()
     return page
+
+
+@pytest.fixture
+def keeper(new_device, live_server, school):
+    """The keeper's phone, signed in, with a circle open that lets pupils in as they join."""
+    return start_a_circle(new_device, live_server, PHONE, "Let people in as soon as they join (auto-admit)")
 
 
 def test_a_device_whose_live_stream_cannot_connect_falls_back_to_polling(new_device, live_server, axe, keeper):
@@ -240,15 +245,7 @@ def test_on_a_shared_device_the_keepers_answers_close_again_as_the_device_goes_r
                                                                                     school):
     """One-device mode: the keeper may peek at the check-in answers, but the next change (the first
     pupil's check-in) closes them again before the tablet reaches the next pupil."""
-    keeper = new_device(viewport=TABLET, base_url=live_server.url).new_page()
-    keeper.goto("/sign-in")
-    keeper.get_by_label("Email").fill("keeper@brook.example")
-    keeper.get_by_label("Password").fill(PASSWORD)
-    keeper.get_by_role("button", name="Sign in").click()
-    keeper.goto("/circles/new")
-    keeper.get_by_label("Who is it for?").select_option(label="Year 5 Cedar")
-    keeper.get_by_label("One device: I'll pass this phone or tablet round").check()
-    keeper.get_by_role("button", name="Start the circle").click()
+    keeper = start_a_circle(new_device, live_server, TABLET, "One device: I'll pass this phone or tablet round")
     keeper.get_by_label("Check-in round").check()
     keeper.get_by_label("Or type a question").fill("How are you feeling this morning?")
     keeper.get_by_role("button", name="Start the round").click()
