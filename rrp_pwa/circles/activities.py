@@ -14,7 +14,7 @@ from sqlalchemy import select
 from rrp_pwa.agreements.rules import AgreementError, agree, make_agreement
 from rrp_pwa.checkins.rules import CheckInError, record_checkin
 from rrp_pwa.checkins.scales import DEFAULT_SCALE, SCALES
-from rrp_pwa.circles.talking_piece import CircleError, begin_change, record
+from rrp_pwa.circles.talking_piece import CircleError, NotYourTurn, begin_change, record
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Agreement, CheckIn, Concern, School, Staff
 from rrp_pwa.models.circles import Circle, CircleCheckIn, CircleEvent, CircleRound, Seat
@@ -34,14 +34,17 @@ def school_scale(circle: Circle):
 
 
 def check_in(circle: Circle, seat: Seat, value: int, word: str | None = None,
-             round_no: int | None = None) -> CheckIn:
+             round_no: int | None = None, holder_only: bool = False) -> CheckIn:
     """A participant's check-in in the current check-in round: one per seat per round.
 
     It is recorded on the school's scale; a low or red answer puts "check in with <name>
     later" on the keeper's follow-up list, which outlives the circle. ``round_no`` is the round
     whose question the device showed: an answer to a round that has since been replaced is
-    refused, never recorded against the new question. Everything is checked under the circle's
-    lock, so a double tap or a change at the same moment is refused, not half-recorded.
+    refused, never recorded against the new question. ``holder_only`` (one-device mode, where
+    the shared screen shows the holder's buttons): ``seat`` is the one the buttons were for, and
+    once the piece has moved on the answer is refused, never saved as the next pupil's.
+    Everything is checked under the circle's lock, so a double tap or a change at the same moment
+    is refused, not half-recorded.
     """
     begin_change(circle)
 
@@ -54,6 +57,9 @@ def check_in(circle: Circle, seat: Seat, value: int, word: str | None = None,
         raise refuse("There is no check-in round at the moment.")
     if round_no is not None and round_no != circle.round_no:
         raise refuse("A new round has started. Here is its question.")
+    if holder_only and seat.id != circle.holder_seat_id:
+        db.session.rollback()
+        raise NotYourTurn()
     if seat.is_keeper or seat.status != "admitted" or seat.circle_id != circle.id:
         raise refuse("Only pupils in the circle check in.")
     if db.session.scalar(select(CircleCheckIn.id).where(CircleCheckIn.seat_id == seat.id,

@@ -21,7 +21,7 @@ from rrp_pwa.circles.activities import check_in as circle_check_in
 from rrp_pwa.circles.forms import AddSeatForm, AgreementForm, ConcernForm, RoundForm, StartCircleForm
 from rrp_pwa.circles.joining import add_seat_here, join_token, open_circle
 from rrp_pwa.circles.question_bank import bank
-from rrp_pwa.circles.talking_piece import CircleClosed, CircleError, NotYourTurn, StalePieceVersion
+from rrp_pwa.circles.talking_piece import CircleClosed, CircleError, StalePieceVersion
 from rrp_pwa.extensions import db
 from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.models import Group
@@ -228,15 +228,14 @@ def auto_admit(circle_id: int):
 @bp.route("/circles/<int:circle_id>/checkin", methods=["POST"])
 @staff_required(*KEEPER_ROLES)
 def checkin_here(circle_id: int):
-    """One-device mode: the holder taps their check-in on the shared device."""
-    shown = request.form.get("seat", type=int)  # whose buttons the device showed
-
-    def change(circle):  # the circle is locked: its holder is the current one
-        if shown is not None and shown != circle.holder_seat_id:
-            db.session.rollback()
-            raise NotYourTurn()
-        circle_check_in(circle, db.session.get(Seat, circle.holder_seat_id), request.form.get("value", type=int),
-                        request.form.get("word"), request.form.get("round_no", type=int))
+    """One-device mode: the holder taps their check-in on the shared device (the buttons say whose
+    they are; a page from before they did means whoever holds the piece)."""
+    def change(circle):
+        seat = db.session.get(Seat, request.form.get("seat", type=int) or circle.holder_seat_id)
+        if seat is None or seat.circle_id != circle.id:
+            abort(404)
+        circle_check_in(circle, seat, request.form.get("value", type=int), request.form.get("word"),
+                        request.form.get("round_no", type=int), holder_only=True)
     return keeper_change(circle_id, "k-piece", change)
 
 
