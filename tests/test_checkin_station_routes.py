@@ -131,6 +131,8 @@ def test_once_the_teacher_has_left_station_mode_the_stations_cookie_opens_nothin
     client.set_cookie("rrp_session", stations, domain="rrp.test")
     response = client.get("/station")
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+    with client.session_transaction() as session:
+        assert "checkin_station" not in session, "the put-back cookie is dropped, not kept for later"
 
 
 def test_a_station_opened_before_sign_ins_had_ids_carries_on(client, auth, cedar):

@@ -37,6 +37,7 @@ def station_device(view: Callable) -> Callable:
         if station is not None and session_sid() is None:
             new_sign_in_id()  # a station opened before sign-ins had ids: it carries on, and gets one
         elif station is not None and not sign_in_is_live():
+            session.clear()  # the teacher left station mode: this copy of its cookie is gone for good
             station = None
         if station is None:
             return login_manager.unauthorized()
