@@ -216,3 +216,13 @@ def test_any_interleaving_of_sends_duplicates_and_failures_keeps_exactly_the_rec
         outbox = []
     stored = db.session.execute(select(CheckIn.client_uuid, CheckIn.value)).all()
     assert sorted(stored) == sorted((i["uuid"], i["data"]["value"]) for i in made)
+
+
+def test_a_record_made_by_someone_else_on_the_device_is_not_stored_under_this_person(client, teacher_with_class):
+    teacher, amira, _, _ = teacher_with_class
+    theirs, mine = chat_item([amira.id]), chat_item([amira.id])
+    theirs["made_by"], mine["made_by"] = teacher.id + 1000, teacher.id
+    results = post(client, [theirs, mine]).json["results"]
+    assert [r["status"] for r in results] == ["rejected", "created"]
+    assert "Someone else made this on this device" in results[0]["reason"]
+    assert db.session.query(QuickChat).count() == 1

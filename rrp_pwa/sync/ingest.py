@@ -8,6 +8,8 @@ Rules:
   other are settled by the unique (school, UUID) receipt.
 - A ``rejected`` item carries a reason the user reads beside it to fix it; the device keeps it.
 - Pupils must be ones the sender may see (the same list the device was given to pick from).
+- An item says who made it (``made_by``, the staff id the device stored with it); only its maker's
+  session may send it, so a record left waiting on a shared phone never lands under the next person.
 """
 from __future__ import annotations
 
@@ -70,6 +72,9 @@ def _one(staff: Staff, item: Any) -> Result:
         return Result(client_uuid, "duplicate", record_id=receipt.record_id)
     savepoint = db.session.begin_nested()
     try:
+        made_by = item.get("made_by")
+        if made_by not in (None, staff.id):
+            raise ItemRejected("Someone else made this on this device. It is sent when they next sign in here.")
         kind = item.get("kind")
         if kind not in KINDS:
             raise ItemRejected("Unknown kind of record.")

@@ -14,6 +14,10 @@
   var captureUrl = (page && page.getAttribute("data-capture-url")) || "/api/v1/capture";
   var syncUrl = (page && page.getAttribute("data-sync-url")) || "/api/v1/sync";
   var CACHED_FLAG = "rrp-capture-cached";  // set while this device holds a pupil list
+  var MAX_BATCH = 100;  // the most items the server takes in one batch (rrp_pwa/sync/ingest.py)
+  // Who the server says is signed in (every staff page carries it); the sign-in page says nobody is.
+  var pageStaff = document.body.hasAttribute("data-staff-id") ? Number(document.body.getAttribute("data-staff-id")) : null;
+  var signedOut = document.body.hasAttribute("data-signed-out");
   var state = { sending: false, failures: 0, timer: null, staffId: null, csrf: null, items: [], ready: false };
 
   // IndexedDB: "items" (the outbox, by uuid) and "meta" (the cached pupil list, the CSRF token).
@@ -152,7 +156,7 @@
         return meta.set("capture", data).then(function () { return meta.set("csrf", state.csrf); })
           .then(function () { return data; });
       })
-      .catch(function () { return meta.get("capture"); })
+      .catch(function () { return meta.get("capture").then(ownersCopy); })
       .then(function (data) {
         if (data) {
           state.staffId = data.staff_id;
@@ -301,7 +305,7 @@
     }).catch(function () { /* the page sends by itself as well */ });
   }
 
-  // Sending: one batch of this person's waiting items; per-item answers decide what stays.
+  // Sending: this person's waiting items, at most MAX_BATCH at a time; per-item answers decide what stays.
   function send(isRetryAfterNewToken) {
     if (state.sending || state.staffId === null) return Promise.resolve();
     var batch = state.items.filter(function (item) { return mine(item) && item.status === "waiting"; });
@@ -309,17 +313,19 @@
       render();
       return Promise.resolve();
     }
+    var more = batch.length > MAX_BATCH, settled = false;
+    batch = batch.slice(0, MAX_BATCH);
     state.sending = true;
     clearTimeout(state.timer);
     var body = JSON.stringify({ items: batch.map(function (item) {
-      return { uuid: item.uuid, kind: item.kind, made_at: item.made_at, data: item.data };
+      return { uuid: item.uuid, kind: item.kind, made_at: item.made_at, data: item.data, made_by: item.staffId };
     }) });
     return fetch(syncUrl, {
       method: "POST", credentials: "same-origin", body: body,
       headers: { "Content-Type": "application/json", Accept: "application/json",
                  "X-CSRFToken": state.csrf || pageCsrf() || "" }
     }).then(function (response) {
-      if (response.ok) return response.json().then(settle);
+      if (response.ok) return response.json().then(settle).then(function () { settled = true; });
       if (response.status === 400 && !isRetryAfterNewToken) {
         state.sending = false;  // most likely an expired CSRF token: fetch a fresh one, try once more
         return refreshCapture().then(function () { return send(true); });
@@ -338,7 +344,7 @@
       setText("[data-outbox-message]", "Couldn't reach the school's system. Trying again shortly.");
     }).then(function () {
       state.sending = false;
-      return reload();
+      return reload().then(function () { return settled && more ? send() : null; });  // the next batch
     });
   }
 
@@ -392,14 +398,29 @@
       return;
     }
     event.preventDefault();
-    var forget = [meta.remove("capture"), meta.remove("csrf")];
-    if (window.caches) forget.push(caches.delete(CAPTURE_CACHE));
-    Promise.all(forget).catch(function () { return null; }).then(function () {
-      try { window.localStorage.removeItem(CACHED_FLAG); } catch (e) { /* nothing to forget */ }
+    forgetPupils().then(function () {
       form.dataset.outboxCleared = "1";
       form.submit();
     });
   });
+
+  // The pupil list, the token and the cached capture page belong to one signed-in person: they go
+  // at sign-out, on the sign-in page (a session that ended by itself) and when someone else signs in.
+  // Waiting records stay: they are sent when the person who made them next signs in.
+  function forgetPupils() {
+    var forget = [meta.remove("capture"), meta.remove("csrf")];
+    if (window.caches) forget.push(caches.delete(CAPTURE_CACHE));
+    return Promise.all(forget).catch(function () { return null; }).then(function () {
+      try { window.localStorage.removeItem(CACHED_FLAG); } catch (e) { /* nothing to forget */ }
+    });
+  }
+
+  // The stored pupil list if it is the signed-in person's own (or nobody is known: offline, the cached
+  // capture page); another person's is forgotten.
+  function ownersCopy(data) {
+    if (!data || pageStaff === null || data.staff_id === pageStaff) return data || null;
+    return forgetPupils().then(function () { return null; });
+  }
 
   document.addEventListener("click", function (event) {
     var target = event.target.closest && event.target.closest("[data-sync-now], [data-outbox-action]");
@@ -428,13 +449,14 @@
     });
   }
 
-  // Only the capture page downloads the pupil list; other pages read who is signed in from the
-  // copy already on this device, so an ordinary page view costs no extra request.
+  // Only the capture page downloads the pupil list; other pages know who is signed in from the page
+  // itself, so an ordinary page view costs no extra request, and records wait for their own maker.
   function knownCapture() {
-    return meta.get("capture").then(function (data) {
-      if (data) state.staffId = data.staff_id;
+    if (signedOut) return forgetPupils().then(function () { return null; });
+    return meta.get("capture").then(ownersCopy).then(function (data) {
+      state.staffId = pageStaff !== null ? pageStaff : (data ? data.staff_id : null);
       return data;
-    }).catch(function () { return null; });
+    }).catch(function () { state.staffId = pageStaff; return null; });
   }
 
   function start() {

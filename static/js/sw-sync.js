@@ -41,13 +41,14 @@
       ]).then(function (found) {
         var capture = found[1] && found[1].value, csrf = found[2] && found[2].value;
         if (!capture || !csrf) return null;  // signed out: wait for the next sign-in
-        var batch = found[0].filter(function (i) { return i.staffId === capture.staff_id && i.status === "waiting"; });
+        var batch = found[0].filter(function (i) { return i.staffId === capture.staff_id && i.status === "waiting"; })
+          .slice(0, 100);  // the server's most in one batch; the page sends the rest
         if (!batch.length) return null;
         return fetch("/api/v1/sync", {
           method: "POST", credentials: "same-origin",
           headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
           body: JSON.stringify({ items: batch.map(function (i) {
-            return { uuid: i.uuid, kind: i.kind, made_at: i.made_at, data: i.data };
+            return { uuid: i.uuid, kind: i.kind, made_at: i.made_at, data: i.data, made_by: i.staffId };
           }) })
         }).then(function (response) {
           if (response.status >= 500) throw new Error("server " + response.status);  // the browser retries later

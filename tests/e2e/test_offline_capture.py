@@ -1,6 +1,7 @@
 """Offline capture in Chromium: records made with the network off survive a reload, reach the
 server once when the connection returns, and a lost answer or a refusal loses nothing."""
 import re
+import time
 
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -175,3 +176,94 @@ def test_a_refused_record_stays_beside_its_reason_and_sign_out_asks_first(cable,
       })""")
     assert cached == {"items": 1, "pupils": None}  # the record is kept; the pupil list is gone
     assert_accessible(axe, page)
+
+
+def two_teachers_on_one_phone():
+    school = make_school()
+    sam = make_staff(school, ("teacher",), name="Sam Teacher", email="sam@example.org")
+    kim = make_staff(school, ("teacher",), name="Kim Other", email="kim@example.org")
+    amira, ben = make_pupil(school, "Amira", "Khan"), make_pupil(school, "Ben", "Osei")
+    make_group(school, pupils=[amira, ben], staff=[sam, kim])
+    db.session.commit()
+    return sam, kim
+
+
+def wait_for_chats(count: int, timeout_s: float = 15.0):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        chats, _ = stored()
+        if len(chats) >= count:
+            return chats
+        time.sleep(0.25)
+    return stored()[0]
+
+
+def device_holds_pupils(page) -> bool:
+    """Whether this device still holds a pupil list or the cached capture page (functions, not
+    expressions: the app's CSP refuses eval)."""
+    return page.evaluate("""() => Promise.all([
+        caches.has("rrp-capture"),
+        new Promise((resolve) => {
+            const open = indexedDB.open("rrp-outbox", 1);
+            open.onsuccess = () => {
+                const get = open.result.transaction("meta").objectStore("meta").get("capture");
+                get.onsuccess = () => { open.result.close(); resolve(get.result !== undefined); };
+            };
+        })]).then((found) => found[0] || found[1])""")
+
+
+def test_a_record_left_waiting_on_a_shared_phone_waits_for_its_maker(cable, data_app, page, context, axe):
+    """Sam logs a chat with no signal; Sam's session ends by itself (no Sign out). Kim signs in on the
+    same phone: Sam's chat is neither counted nor sent as Kim's, and Sam's pupil list goes. When Sam
+    next signs in, it is sent as Sam's."""
+    sam, kim = two_teachers_on_one_phone()
+    page.set_viewport_size(PHONE)
+    sign_in(page, cable, sam)
+    open_capture(page, cable, axe)
+    go_offline(context, cable)
+    log_chat(page, "Amira Khan")
+    expect(page.get_by_text("1 waiting to sync")).to_be_visible()
+    context.clear_cookies()  # Sam's session ends without the Sign out button (the idle timeout)
+    go_offline(context, cable, False)
+    sign_in(page, cable, kim)
+    expect(page.get_by_text("waiting to sync")).to_have_count(0)
+    assert not device_holds_pupils(page)
+    assert_accessible(axe, page)
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, cable, sam)
+    chats = wait_for_chats(1)
+    assert [(c.staff_id, [p.given_name for p in c.pupils]) for c in chats] == [(sam.id, ["Amira"])]
+
+
+def test_a_session_that_ended_by_itself_leaves_no_pupil_list_behind(cable, data_app, page, context, axe):
+    sam, _ = two_teachers_on_one_phone()
+    page.set_viewport_size(PHONE)
+    sign_in(page, cable, sam)
+    wait_for_service_worker(page)
+    open_capture(page, cable, axe)  # the pupil list and the capture page are now on the phone
+    assert device_holds_pupils(page)
+    context.clear_cookies()  # the idle timeout: the next tap on the phone shows the sign-in page
+    page.goto(cable.url + "/")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    deadline = time.monotonic() + 10
+    while device_holds_pupils(page) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not device_holds_pupils(page)
+
+
+def test_records_kept_through_sign_out_are_sent_at_the_next_sign_in(live_server, data_app, new_device, axe):
+    # No service worker: its Background Sync would send from the worker, which page.route cannot cut.
+    page = new_device(service_workers="block", viewport=PHONE).new_page()
+    sam, _ = two_teachers_on_one_phone()
+    sign_in(page, live_server, sam)
+    page.route("**/api/v1/sync", lambda route: route.abort("connectionreset"))  # poor Wi-Fi in the playground
+    open_capture(page, live_server, axe)
+    log_chat(page, "Amira Khan")
+    expect(page.get_by_text("1 waiting to sync")).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())  # "...They stay on this device and send when you next sign in."
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    page.unroute("**/api/v1/sync")
+    sign_in(page, live_server, sam)  # back in the staffroom, good signal: Sam's home page sends it
+    chats = wait_for_chats(1)
+    assert [(c.staff_id, [p.given_name for p in c.pupils]) for c in chats] == [(sam.id, ["Amira"])]
