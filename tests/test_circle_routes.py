@@ -646,3 +646,30 @@ def test_a_change_whose_commit_fails_is_neither_cached_nor_published(app, world,
         assert json.loads(subscription.get(timeout=1).data)["v"] == version + 1
     finally:
         subscription.close()
+
+
+def test_a_second_pupil_joins_while_the_first_is_still_waiting(app, world):
+    """Auto-admit off (the default): a whole class joins at once, each waiting to be let in. A seat read
+    back from the database and one just added must sort together (SQLite hands back naive times)."""
+    circle = world["circle"]
+    token = join_token(circle, app.config["SECRET_KEY"])
+    assert app.test_client().post(f"/join/{token}", data={"pupil": world["pupils"][0].id}).status_code == 302
+    db.session.expire_all()
+    second = app.test_client()
+    assert second.post(f"/join/{token}", data={"pupil": world["pupils"][1].id}).status_code == 302
+    db.session.expire_all()
+    waiting = db.session.scalars(select(Seat).where(Seat.circle_id == circle.id, Seat.status == "waiting")).all()
+    assert sorted(s.pupil_id for s in waiting) == sorted(p.id for p in world["pupils"][:2])
+
+
+def test_a_word_given_in_a_circle_check_in_stays_out_of_the_pupil_record(app, world):
+    from rrp_pwa.circles.activities import check_in
+    from rrp_pwa.circles.talking_piece import start_round
+
+    circle, amira = world["circle"], world["pupils"][0]
+    _, seat = seated(app, circle, amira)
+    start_round(circle, "How are you today?", kind="checkin")
+    check_in(circle, seat, 2, word="nan-in-hospital")
+    db.session.commit()
+    record = sign_in(app, world["keeper"]).get(f"/pupils/{amira.id}").get_data(as_text=True)
+    assert "Check-in in a circle" in record and "nan-in-hospital" not in record

@@ -20,6 +20,7 @@ from rrp_pwa.circles import talking_piece as piece
 from rrp_pwa.circles.activities import checkin_counts, circle_agreements, current_round, school_scale
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Agreement, CheckIn
+from rrp_pwa.models.checkins import as_utc
 from rrp_pwa.models.circles import Circle, CircleCheckIn, CircleRound, Seat
 from rrp_pwa.realtime import Message, broker
 from rrp_pwa.realtime.sse import event_stream, sse_response
@@ -63,7 +64,8 @@ class Snapshot:
 def snapshot(circle: Circle) -> Snapshot:
     seats, taken, has_agreements, left = piece.known_at_version(circle) or piece.seats_and_turns(circle)
     ring = [s for s in seats if s.status == "admitted"]
-    waiting = sorted((s for s in seats if s.status == "waiting"), key=lambda s: (s.joined_at, s.id))
+    # as_utc: a seat just added carries an aware time, one read back from SQLite a naive one
+    waiting = sorted((s for s in seats if s.status == "waiting"), key=lambda s: (as_utc(s.joined_at), s.id))
     holder = next((s for s in ring if s.id == circle.holder_seat_id), None)
     following = None
     if holder is not None:

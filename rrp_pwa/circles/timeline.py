@@ -38,9 +38,8 @@ def circle_entries(pupil: Pupil, viewer: Staff) -> list[Entry]:
                              url_for("circles.summary", circle_id=circle.id) if may_open and not circle.is_open else None))
     checkins = db.session.scalars(select(CheckIn).where(CheckIn.school_id == pupil.school_id, CheckIn.pupil_id == pupil.id,
                                                         CheckIn.source == "circle"))
-    for checkin in checkins:
-        detail = f"Word: {checkin.word}" if checkin.word else ""
-        entries.append(Entry(checkin.created_at, "checkin", f"Check-in in a circle: {_label(checkin)}", detail))
+    for checkin in checkins:  # the value only: a word the pupil gave in the circle stays in the circle
+        entries.append(Entry(checkin.created_at, "checkin", f"Check-in in a circle: {_label(checkin)}", ""))
     agreements = db.session.scalars(agreements_for_pupil(pupil.school_id, pupil.id)
                                     .where(Agreement.source_kind == "circle"))
     for agreement in agreements:
