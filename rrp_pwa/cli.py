@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from rrp_pwa.extensions import db
 from rrp_pwa.models import ROLES, School
+from rrp_pwa.platform import new_school
 from rrp_pwa.roster.directory import RosterError, add_staff
 
 
@@ -48,12 +49,10 @@ def seed_demo(password: str | None, if_empty: bool) -> None:
 @click.option("--timezone", "tz", default="Europe/London", show_default=True)
 def create_school(name: str, slug: str, tz: str) -> None:
     """Create a school (a tenant)."""
-    slug = slug.strip().lower()
-    if db.session.scalar(select(School.id).where(School.slug == slug)):
-        raise click.ClickException(f"A school with the short name '{slug}' already exists.")
-    db.session.add(School(name=name.strip(), slug=slug, timezone=tz))
+    school = new_school(name, slug, tz)
+    db.session.add(school)
     db.session.commit()
-    click.echo(f"Created {name} ({slug}).")
+    click.echo(f"Created {school.name} ({school.slug}).")
 
 
 @click.command("create-staff")

@@ -121,3 +121,16 @@ def test_pupil_page_offers_the_export_to_whole_school_roles(client, auth, app, r
     auth.login(staff=staff)
     page = client.get(f"/pupils/{pupil.id}").get_data(as_text=True)
     assert ("Export this record" in page) is shown
+
+
+def test_every_text_cell_of_a_csv_is_defused_not_only_the_narrative(client, auth, app):
+    """Names come from the MIS and places are typed by pupil mediators: none may run as a formula."""
+    school = make_school()
+    pupil = make_pupil(school, "=HYPERLINK(\"http://x.example\")", "Khan")
+    record_checkin(school.id, "faces", 4, "staff", pupil=pupil)
+    db.session.commit()
+    auth.login(roles=("admin",), school=school)
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/pupils/{pupil.id}/export.csv").get_data(as_text=True)
+                                           .lstrip("\ufeff"))))
+    assert rows and all(not value.startswith(("=", "+", "-", "@")) for row in rows for value in row.values())
+    assert rows[0]["pupils"].startswith("'=HYPERLINK")

@@ -44,3 +44,13 @@ def test_list_schools_counts_staff_and_pupils(runner, monkeypatch):
     result = runner.invoke(args=["platform", "list-schools"])
     assert "delta" in result.output and "staff    1" in result.output
 
+
+
+def test_a_mistyped_time_zone_is_refused_before_anything_is_made(runner, monkeypatch):
+    monkeypatch.setenv("RRP_PASSWORD", "a long first password")
+    result = runner.invoke(args=["platform", "add-school", "--name", "D", "--slug", "delta", "--timezone", "Europe/Londn",
+                                 "--admin-email", "d@x.example", "--admin-name", "D"])
+    assert result.exit_code != 0 and "'Europe/Londn' is not a time zone name" in result.output
+    older = runner.invoke(args=["create-school", "--name", "E", "--slug", "echo", "--timezone", "Mars/Base"])
+    assert older.exit_code != 0 and "not a time zone name" in older.output
+    assert db.session.scalars(select(School)).all() == []

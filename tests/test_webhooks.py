@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import json
 import random
+import socket
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,7 +18,7 @@ from rrp_pwa.extensions import db
 from rrp_pwa.models.roster import utcnow
 from rrp_pwa.models.sync import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from rrp_pwa.safeguarding.concerns import raise_concern
-from rrp_pwa.sync.webhooks import MAX_ATTEMPTS, add_endpoint, backoff, deliver_due, enqueue, sign
+from rrp_pwa.sync.webhooks import MAX_ATTEMPTS, add_endpoint, backoff, deliver_due, enqueue, remove_endpoint, sign
 from tests.conftest import make_pupil, make_school, make_staff
 
 BASE = "https://rrp.example"
@@ -222,3 +223,56 @@ def test_bad_url_is_shown_beside_the_field(client, auth):
     auth.login(roles=("admin",))
     response = client.post("/admin/sync/webhooks", data={"url": "ftp://x"})
     assert response.status_code == 400 and "http" in response.get_data(as_text=True)
+
+
+def test_an_endpoint_that_is_not_an_http_server_is_a_failed_try_not_a_stopped_worker(app, receiver):
+    """An admin types the wrong port and something else answers (an SSH banner): that delivery is retried
+    later, and every other endpoint's delivery is still made."""
+    banner = socket.socket()
+    banner.bind(("127.0.0.1", 0))
+    banner.listen()
+
+    def answer_with_a_banner():
+        while True:
+            try:
+                conn, _ = banner.accept()
+            except OSError:
+                return
+            conn.recv(65536)
+            conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+            conn.close()
+
+    threading.Thread(target=answer_with_a_banner, daemon=True).start()
+    try:
+        school = make_school()
+        add_endpoint(school.id, f"http://127.0.0.1:{banner.getsockname()[1]}/rrp")
+        other = make_school("Hill High")
+        receiver.secret = add_endpoint(other.id, receiver.url).secret
+        record_checkin(school.id, "faces", 4, "staff", pupil=make_pupil(school))
+        record_checkin(other.id, "faces", 4, "staff", pupil=make_pupil(other))
+        db.session.commit()
+        enqueue()
+        db.session.commit()
+        deliver_due(BASE)
+    finally:
+        banner.close()
+    wrong = db.session.scalar(select(WebhookDelivery).join(WebhookEndpoint).where(WebhookEndpoint.school_id == school.id))
+    assert wrong.state == "pending" and wrong.attempts == 1
+    assert "BadStatusLine" in wrong.attempt_rows[0].error
+    assert [r["valid"] for r in receiver.received] == [True]  # Hill High's connector still got its event
+
+
+def test_a_removed_endpoint_gets_no_more_retries(app, receiver):
+    school = make_school()
+    endpoint = add_endpoint(school.id, receiver.url)
+    receiver.secret = endpoint.secret
+    receiver.answers = [500]
+    record_checkin(school.id, "faces", 4, "staff", pupil=make_pupil(school))
+    db.session.commit()
+    enqueue()
+    db.session.commit()
+    deliver_due(BASE)
+    remove_endpoint(endpoint)
+    db.session.commit()
+    assert deliver_due(BASE, now=utcnow() + timedelta(days=1)) == 0
+    assert len(receiver.received) == 1 and db.session.scalar(select(WebhookDelivery)).state == "failed"

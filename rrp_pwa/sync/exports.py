@@ -74,9 +74,10 @@ def to_csv(records: list[dict], pupil: Pupil | None = None) -> str:
     writer.writerow(CSV_COLUMNS)
     for r in records:
         role = next((p["role"] for p in r["pupils"] if pupil and p["id"] == pupil.id), "")
-        writer.writerow([r["type"], r["id"], r["date_time"], r["recorded_at"], r["category"], r["location"] or "",
-                         role, _people(r["pupils"]), _people(r["staff"]), _safe_cell(r["narrative"]),
-                         _safe_cell(r["outcome"]), _follow_up(r["follow_up"])])
+        # every text cell: a place a pupil mediator typed, a name from the roster, as much as a narrative
+        writer.writerow([r["type"], r["id"], r["date_time"], r["recorded_at"], *map(_safe_cell, (
+            r["category"], r["location"], role, _people(r["pupils"]), _people(r["staff"]), r["narrative"],
+            r["outcome"], _follow_up(r["follow_up"])))])
     return out.getvalue()
 
 

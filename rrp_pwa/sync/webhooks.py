@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import random
 import secrets
@@ -74,8 +75,12 @@ def add_endpoint(school_id: int, url: str) -> WebhookEndpoint:
 
 
 def remove_endpoint(endpoint: WebhookEndpoint) -> None:
-    """Stop sending to the endpoint; its log stays for the record."""
+    """Stop sending to the endpoint, retries included (what was still waiting is marked failed); its
+    log stays for the record."""
     endpoint.active = False
+    for delivery in db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id,
+                                                                     WebhookDelivery.state == "pending")):
+        delivery.state = "failed"
 
 
 def _claim(query):
@@ -135,7 +140,9 @@ def attempt(delivery: WebhookDelivery, base_url: str, send: Sender = http_post, 
     status, error = None, None
     try:
         status = send(endpoint.url, body.encode(), headers)
-    except (OSError, ValueError) as exc:  # refused, timed out, DNS, bad URL: all worth a retry
+    # refused, timed out, DNS, bad URL, or something that is not an HTTP server answering (a wrong port):
+    # a failed try of this delivery, never a stop of the worker that serves every school's webhooks
+    except (OSError, ValueError, http.client.HTTPException) as exc:
         error = f"{type(exc).__name__}: {exc}"[:300]
     log = WebhookAttempt(delivery_id=delivery.id, attempted_at=now, status_code=status, error=error,
                          duration_ms=int((time.monotonic() - started) * 1000))
