@@ -1,7 +1,8 @@
 """Form helpers shared by every capability."""
 from collections.abc import Iterable
 
-from wtforms import SelectChoice, SelectMultipleField
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice, SelectMultipleField, SubmitField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -15,3 +16,10 @@ class CheckboxesField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class ConfirmForm(FlaskForm):
+    """A bare form for a button that changes state once confirmed (archive, revoke, go on duty,
+    record a follow-up): only the CSRF token."""
+
+    submit = SubmitField("Confirm")

@@ -13,6 +13,7 @@ from rrp_pwa.agreements.rules import (
 )
 from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import Agreement, AgreementReview
+from rrp_pwa.models.conversations import Conversation
 from tests.conftest import make_group, make_pupil, make_school, make_staff
 
 
@@ -25,7 +26,8 @@ def school(app):
 
 def agreement_for(school, pupils, staff, review_on=None, source_kind="conversation"):
     agreement = make_agreement(school.id, source_kind, 1, "Play fairly at lunch", pupils=pupils, created_by=staff,
-                               review_on=review_on or date.today() - timedelta(days=1))
+                               review_on=review_on or date.today() - timedelta(days=1),
+                               today=date.today() - timedelta(days=15))  # made two weeks ago
     db.session.add(agreement)
     db.session.commit()
     return agreement
@@ -127,3 +129,105 @@ def test_review_with_csrf_on(app, client, auth, school):
     app.config["WTF_CSRF_ENABLED"] = True
     response = client.post(f"/agreements/{agreement.id}/review", data={"outcome": "kept", "seen_reviews": 0})
     assert response.status_code == 400 and db.session.query(AgreementReview).count() == 0
+
+
+def conversation_agreement(school, teacher):
+    """Ben caused harm to Amira; Ben agreed to give her space (made two weeks ago, due yesterday)."""
+    from rrp_pwa.conversations.restorative import start_conversation
+
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    talk = start_conversation(school.id, teacher, "conversation", [(amira, "harmed"), (ben, "caused_harm")])
+    db.session.flush()
+    agreement = make_agreement(school.id, "conversation", talk.id, "Ben will give Amira space", pupils=[ben],
+                               created_by=teacher, review_on=date.today() - timedelta(days=1),
+                               today=date.today() - timedelta(days=15))
+    db.session.add(agreement)
+    db.session.commit()
+    return talk, agreement, amira, ben
+
+
+def test_partly_kept_asks_when_to_review_again_and_comes_back_then(client, auth, school):
+    teacher = auth.login(roles=("teacher",))
+    agreement = agreement_for(school, [make_pupil(school)], teacher)
+    page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    assert "If partly kept: review it again on" in page
+    assert (date.today() + timedelta(days=14)).isoformat() in page  # offered two weeks on
+    refused = client.post(f"/agreements/{agreement.id}/review", data={"outcome": "partly_kept", "seen_reviews": 0})
+    assert refused.status_code == 400 and "choose a day after today" in refused.get_data(as_text=True)
+    again = date.today() + timedelta(days=7)
+    client.post(f"/agreements/{agreement.id}/review", data={"outcome": "partly_kept", "seen_reviews": 0,
+                                                            "review_again_on": again.isoformat()})
+    assert "It comes up for review again on" in client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    assert "Play fairly at lunch" not in client.get("/agreements/due").get_data(as_text=True)
+    agreement = db.session.get(Agreement, agreement.id)
+    agreement.review_on = date.today()  # a week later
+    db.session.commit()
+    due = client.get("/agreements/due").get_data(as_text=True)
+    assert "Play fairly at lunch" in due and "partly kept last time" in due
+
+
+def test_not_kept_waits_among_follow_ups_until_a_further_conversation_starts_from_it(client, auth, school):
+    teacher = auth.login(roles=("teacher",))
+    _, agreement, amira, ben = conversation_agreement(school, teacher)
+    client.post(f"/agreements/{agreement.id}/review", data={"outcome": "not_kept", "seen_reviews": 0})
+    due = client.get("/agreements/due").get_data(as_text=True)
+    waiting = due.split("Not kept: follow-up needed")[1]
+    assert "Ben will give Amira space" in waiting
+    page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    # the follow-up is with everyone the conversation was about, the pupil harmed included
+    link = f"/conversations/new?pupil_id={ben.id}&amp;pupil_id={amira.id}&amp;follows={agreement.id}"
+    assert link in page
+    start = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert "Following up the agreement" in start and f'name="follows" value="{agreement.id}"' in start
+    response = client.post(f"/conversations/new?follows={agreement.id}", data={
+        "pupil_id": [ben.id, amira.id], f"role-{ben.id}": "caused_harm", f"role-{amira.id}": "harmed"})
+    assert response.status_code == 302
+    further = db.session.query(Conversation).order_by(Conversation.id.desc()).first()
+    db.session.expire_all()
+    followed = db.session.get(Agreement, agreement.id)
+    assert followed.follow_up_conversation_id == further.id and followed.followed_up_by_id == teacher.id
+    assert "Ben will give Amira space" not in client.get("/agreements/due").get_data(as_text=True)
+    page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    assert "Followed up" in page and f"/conversations/{further.id}" in page and "Next step" not in page
+    # not kept again later: a new follow-up is needed
+    client.post(f"/agreements/{agreement.id}/review", data={"outcome": "not_kept", "seen_reviews": 1})
+    assert "Ben will give Amira space" in client.get("/agreements/due").get_data(as_text=True)
+
+
+def test_a_follow_up_made_another_way_can_be_recorded(client, auth, school):
+    teacher = auth.login(roles=("teacher",))
+    agreement = agreement_for(school, [make_pupil(school)], teacher)
+    assert client.post(f"/agreements/{agreement.id}/followed-up").status_code == 302  # not "not kept": refused
+    assert "Only an agreement that was not kept" in client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    client.post(f"/agreements/{agreement.id}/review", data={"outcome": "not_kept", "seen_reviews": 0})
+    assert "It has been followed up" in client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    assert client.post(f"/agreements/{agreement.id}/followed-up").status_code == 302
+    page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    assert "Recorded as followed up" in page and teacher.name in page
+    assert "Play fairly at lunch" not in client.get("/agreements/due").get_data(as_text=True)
+
+
+def test_following_up_is_refused_without_csrf_and_to_another_school(app, client, auth, school):
+    other = make_school("Hill High")
+    theirs = agreement_for(other, [make_pupil(other)], make_staff(other, ("pastoral",)))
+    auth.login(roles=("admin",))
+    assert client.post(f"/agreements/{theirs.id}/followed-up").status_code == 404
+    teacher = make_staff(school, ("pastoral",))
+    mine = agreement_for(school, [make_pupil(school)], teacher)
+    review_agreement(mine, "not_kept", None, teacher)
+    db.session.commit()
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert client.post(f"/agreements/{mine.id}/followed-up").status_code == 400
+    assert db.session.get(Agreement, mine.id).followed_up_at is None
+
+
+def test_a_teacher_who_may_read_the_conversation_may_read_its_agreement(client, auth, school):
+    lead = make_staff(school, ("pastoral",))
+    talk, agreement, amira, _ = conversation_agreement(school, lead)
+    teacher = make_staff(school, ("teacher",), name="Tara Teacher")
+    make_group(school, pupils=[amira], staff=[teacher])  # Amira (harmed) is in Tara's class; Ben is not
+    db.session.commit()
+    auth.login(staff=teacher)
+    assert client.get(f"/conversations/{talk.id}").status_code == 200
+    assert client.get(f"/agreements/{agreement.id}").status_code == 200
+    assert "Ben will give Amira space" in client.get("/agreements/due").get_data(as_text=True)

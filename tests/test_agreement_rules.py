@@ -27,12 +27,27 @@ def school(app):
     ({"what": "x" * 501}, "500 characters"),
     ({"kind": "wish"}, "isn't recognised"),
     ({"pupils": []}, "Choose who the agreement is for"),
-    ({"by_when": TODAY, "review_on": TODAY - timedelta(days=1)}, "can't be before"),
+    ({"by_when": TODAY + timedelta(days=2), "review_on": TODAY + timedelta(days=1)}, "can't be before"),
+    ({"by_when": TODAY - timedelta(days=30)}, "'by when' date has passed"),
+    ({"review_on": TODAY - timedelta(days=1)}, "review date has passed"),
 ])
 def test_bad_agreements_are_refused(school, kwargs, message):
-    args = {"what": "Play fairly", "pupils": [make_pupil(school)], **kwargs}
+    args = {"what": "Play fairly", "pupils": [make_pupil(school)], "today": TODAY, **kwargs}
     with pytest.raises(AgreementError, match=message):
         make_agreement(school.id, "conversation", 1, args.pop("what"), **args)
+
+
+def test_every_action_agreement_comes_up_for_review(school):
+    """An action made without a review date is reviewed on its 'by when' date, else two weeks on; a
+    circle agreement (a value) is never reviewed."""
+    amira = make_pupil(school)
+    undated = make_agreement(school.id, "circle", 1, "Tidy the pegs", pupils=[amira], today=TODAY)
+    by_friday = make_agreement(school.id, "circle", 1, "Say sorry", pupils=[amira], today=TODAY,
+                               by_when=TODAY + timedelta(days=3))
+    value = make_agreement(school.id, "circle", 1, "We listen", kind="value", today=TODAY)
+    assert undated.review_on == TODAY + timedelta(days=14)
+    assert by_friday.review_on == TODAY + timedelta(days=3)
+    assert value.review_on is None and value.by_when is None
 
 
 def test_everyone_in_an_agreement_is_from_the_school(school):
@@ -55,7 +70,8 @@ def test_reviews_due_are_open_actions_whose_date_has_come_oldest_first(school):
     made = {}
     for name, review_on in (("later", TODAY + timedelta(days=1)), ("today", TODAY),
                             ("last week", TODAY - timedelta(days=7)), ("reviewed", TODAY - timedelta(days=3))):
-        made[name] = make_agreement(school.id, "conversation", 1, name, pupils=[amira], review_on=review_on)
+        made[name] = make_agreement(school.id, "conversation", 1, name, pupils=[amira], review_on=review_on,
+                                    today=TODAY - timedelta(days=14))
         db.session.add(made[name])
     db.session.flush()
     review_agreement(made["reviewed"], "kept", None, staff)
@@ -74,5 +90,11 @@ def test_review_outcome_sets_status_and_values_are_not_reviewed(school):
         review_agreement(action, "maybe", None, staff)
     with pytest.raises(AgreementError, match="Only staff of this school"):
         review_agreement(action, "kept", None, make_staff(make_school("Hill High"), ("teacher",)))
-    review_agreement(action, "partly_kept", "  Some days  ", staff)
+    with pytest.raises(AgreementError, match="Partly kept: choose a day after today"):
+        review_agreement(action, "partly_kept", "  Some days  ", staff, today=TODAY)
+    with pytest.raises(AgreementError, match="Partly kept: choose a day after today"):
+        review_agreement(action, "partly_kept", "  Some days  ", staff, review_again_on=TODAY, today=TODAY)
+    review_agreement(action, "partly_kept", "  Some days  ", staff, review_again_on=TODAY + timedelta(days=7),
+                     today=TODAY)
     assert action.status == "partly_kept" and action.reviews[0].note == "Some days"
+    assert action.review_on == TODAY + timedelta(days=7)

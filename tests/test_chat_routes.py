@@ -1,4 +1,5 @@
 """Quick chat screens: logging a chat, the pupil picker, the chat page, the lunchtime list, the chips settings."""
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -187,3 +188,18 @@ def test_every_role_gets_the_picker_fragment_of_its_own_school_only(client, auth
     fragment = response.get_data(as_text=True)
     assert response.status_code == 200 and "Amira Khan" in fragment and "Stranger" not in fragment
     assert ("kind=conference" in fragment) is (target == "conference")
+
+
+def test_the_chat_form_carries_its_own_id_so_a_repeat_saves_it_once(client, auth, school):
+    """On poor Wi-Fi the answer to Save can be lost and Save tapped again: the form's id makes it one chat."""
+    auth.login(roles=("support",))
+    amira = make_pupil(school)
+    db.session.commit()
+    page = client.get(f"/chats/new?pupil_id={amira.id}").get_data(as_text=True)
+    chat_id = re.search(r'<input[^>]*name="client_uuid"[^>]*value="([^"]+)"', page).group(1)
+    assert len(chat_id) == 36  # a new one each time the form is shown:
+    assert chat_id not in client.get(f"/chats/new?pupil_id={amira.id}").get_data(as_text=True)
+    data = {"pupil_id": [amira.id], "what": "Physical", "where": "Field", "client_uuid": chat_id}
+    assert client.post("/chats/new", data=data).status_code == 302
+    assert client.post("/chats/new", data=data).status_code == 302
+    assert db.session.query(QuickChat).count() == 1

@@ -202,3 +202,74 @@ def test_only_admins_edit_questions(client, auth, school, roles):
     auth.login(roles=roles)
     assert client.get("/admin/questions").status_code == 403
     assert client.post("/admin/questions/wording", data={"wording": "primary"}).status_code == 403
+
+
+def test_an_agreement_left_without_a_review_date_still_comes_up_for_review(client, auth, school):
+    teacher = auth.login(roles=("teacher",))
+    talk = start_conversation(school.id, teacher, "conversation", [(make_pupil(school), "caused_harm")])
+    db.session.commit()
+    owner = talk.participants[0].id
+    late = client.post(f"/conversations/{talk.id}/agreement", data={
+        "what": "Say sorry", "owners": [owner], "by_when": (date.today() - timedelta(days=30)).isoformat()})
+    assert late.status_code == 400 and "&#39;by when&#39; date has passed" in late.get_data(as_text=True)
+    client.post(f"/conversations/{talk.id}/agreement", data={"what": "Say sorry", "owners": [owner], "review_on": ""})
+    assert db.session.query(Agreement).one().review_on == date.today() + timedelta(days=14)
+
+
+def test_a_conferences_agreement_is_reviewed_at_its_review_meeting(client, auth, school):
+    auth.login(roles=("pastoral",))
+    amira = make_pupil(school)
+    db.session.commit()
+    client.post("/conversations/new?kind=conference", data={"pupil_id": [amira.id], f"role-{amira.id}": "harmed"})
+    conference = db.session.query(Conversation).one()
+    page = client.get(f"/conversations/{conference.id}/agreement").get_data(as_text=True)
+    assert "Review the agreement on" not in page and "The agreement is reviewed at this meeting." in page
+    meeting = date.today() + timedelta(days=30)
+    client.post(f"/conversations/{conference.id}/agreement", data={
+        "what": "Check in weekly", "owners": [conference.participants[0].id], "review_meeting_on": meeting.isoformat()})
+    assert db.session.query(Agreement).one().review_on == meeting
+
+
+def test_a_conferences_steps_lead_back_to_preparation(client, auth, school):
+    auth.login(roles=("pastoral",))
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    db.session.commit()
+    client.post("/conversations/new?kind=conference", data={"pupil_id": [amira.id, ben.id], f"role-{amira.id}": "harmed",
+                                                            f"role-{ben.id}": "caused_harm"})
+    conference = db.session.query(Conversation).one()
+    page = client.get(f"/conversations/{conference.id}/questions").get_data(as_text=True)
+    assert f'<a href="/conversations/{conference.id}/preparation">Preparation</a>' in page
+    assert f'<a href="/conversations/{conference.id}/agreement">Agreement</a>' in page
+
+
+def test_answers_to_questions_the_school_has_since_changed_are_kept(client, auth, school):
+    teacher = auth.login(roles=("teacher",))
+    talk = start_conversation(school.id, teacher, "conversation", [(make_pupil(school), "caused_harm")])
+    db.session.commit()
+    pid = talk.participants[0].id
+    client.post(f"/conversations/{talk.id}/questions", data={f"answer-{pid}-0": "I pushed her"})
+    set_questions(school.id, "caused_harm", "Tell me what happened.\nWho was affected?")
+    db.session.commit()
+    page = client.get(f"/conversations/{talk.id}/questions").get_data(as_text=True)
+    assert "Answered before the school's questions changed" in page and "I pushed her" in page
+    fingerprint = page.split('name="fingerprint" value="')[1].split('"')[0]
+    client.post(f"/conversations/{talk.id}/questions", data={f"answer-{pid}-1": "Amira", "fingerprint": fingerprint})
+    db.session.expire_all()
+    answers = [(a.question, a.answer) for a in db.session.get(Conversation, talk.id).participants[0].answers]
+    assert answers == [("Who was affected?", "Amira"), ("What happened?", "I pushed her")]
+
+
+def test_a_pupil_who_has_left_cannot_be_put_in_a_new_conversation(client, auth, school):
+    auth.login(roles=("teacher",))
+    left = make_pupil(school)
+    left.archived = True
+    db.session.commit()
+    response = client.post("/conversations/new", data={"pupil_id": [left.id], f"role-{left.id}": "harmed"})
+    assert response.status_code == 400 and "has left it" in response.get_data(as_text=True)
+    assert db.session.query(Conversation).count() == 0
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "2026-13-01"])
+def test_the_lunchtime_page_of_an_impossible_day_is_not_found(client, auth, school, day):
+    auth.login(roles=("teacher",))
+    assert client.get(f"/lunchtime?day={day}").status_code == 404

@@ -58,7 +58,7 @@ def world(app):
     finish(conference, people["pastoral"], "Weekly check-in with Mr Khan", [conference.participants[1].id],
            review_meeting_on=date.today() + timedelta(days=3))
     db.session.flush()
-    review_agreement(agreement, "partly_kept", "Mostly", people["pastoral"])
+    review_agreement(agreement, "partly_kept", "Mostly", people["pastoral"], review_again_on=date.today() + timedelta(days=14))
     concern = raise_concern(school.id, "Bruise on arm", "chat", pupil=amira, raised_by_staff=people["support_author"])
     db.session.add(concern)
     db.session.commit()

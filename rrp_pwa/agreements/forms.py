@@ -1,8 +1,11 @@
 """The follow-up review form."""
+from datetime import date
+
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, RadioField, SubmitField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, RadioField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from rrp_pwa.agreements.rules import REVIEW_AFTER
 from rrp_pwa.forms import choices
 from rrp_pwa.models.agreements import OUTCOME_LABELS
 
@@ -12,5 +15,11 @@ class ReviewForm(FlaskForm):
                          validators=[InputRequired("Choose kept, partly kept or not kept.")])
     note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=2000,
                          message="Keep the note to 2,000 characters.")])
+    review_again_on = DateField("If partly kept: review it again on", validators=[Optional()])
     seen_reviews = IntegerField(widget=HiddenField.widget, validators=[Optional()])
     submit = SubmitField("Save review")
+
+    def set_defaults(self, today: date) -> "ReviewForm":
+        if self.review_again_on.data is None and not self.is_submitted():
+            self.review_again_on.data = today + REVIEW_AFTER
+        return self

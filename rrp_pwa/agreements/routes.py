@@ -1,17 +1,25 @@
 """Reviews due, an agreement with its follow-up reviews, and the next step when one is not kept."""
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from rrp_pwa.agreements import bp
 from rrp_pwa.agreements.forms import ReviewForm
-from rrp_pwa.agreements.rules import AgreementError, StaleReview, pupils_involved, review_agreement, reviews_due
+from rrp_pwa.agreements.rules import (
+    AgreementError,
+    StaleReview,
+    follow_ups_needed,
+    pupils_involved,
+    record_follow_up,
+    review_agreement,
+    reviews_due,
+)
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.extensions import db
 from rrp_pwa.home.tiles import Tile, add_tiles
+from rrp_pwa.forms import ConfirmForm
 from rrp_pwa.models.agreements import OUTCOME_LABELS, Agreement
+from rrp_pwa.models.conversations import Conversation
 from rrp_pwa.records.access import may_read
 from rrp_pwa.tenancy import get_scoped_or_404
 
@@ -31,10 +39,13 @@ def readable_agreement_or_404(agreement_id: int) -> Agreement:
 
 
 def next_steps(agreement: Agreement) -> list[dict]:
-    """After "not kept": a conversation, a conference and (if circles offers one) a circle, with the same pupils."""
+    """After "not kept": a conversation, a conference and (if circles offers one) a circle, with the same
+    pupils. A conversation or conference started from here records that the agreement was followed up."""
     ids = [p.id for p in pupils_involved(agreement)]
-    steps = [{"label": "Start a restorative conversation", "url": url_for("conversations.start", pupil_id=ids)},
-             {"label": "Hold a conference", "url": url_for("conversations.start", pupil_id=ids, kind="conference")}]
+    steps = [{"label": "Start a restorative conversation",
+              "url": url_for("conversations.start", pupil_id=ids, follows=agreement.id)},
+             {"label": "Hold a conference",
+              "url": url_for("conversations.start", pupil_id=ids, kind="conference", follows=agreement.id)}]
     endpoint = next((e for e in CIRCLE_START_ENDPOINTS if e in current_app.view_functions), None)
     if endpoint:
         groups = [set(g.id for g in p.groups) for p in pupils_involved(agreement)]
@@ -45,20 +56,27 @@ def next_steps(agreement: Agreement) -> list[dict]:
 
 
 def render_agreement(agreement: Agreement, form: ReviewForm, status: int = 200):
+    form.set_defaults(current_user.school.today())
     form.seen_reviews.data = len(agreement.reviews)
-    latest = agreement.reviews[-1] if agreement.reviews else None
-    steps = next_steps(agreement) if latest and latest.outcome == "not_kept" else []
-    return render_template("agreements/agreement.html", agreement=agreement, form=form, steps=steps,
-                           outcome_labels=OUTCOME_LABELS), status
+    needs_follow_up = agreement.status == "not_kept" and agreement.followed_up_at is None
+    follow_up = (db.session.get(Conversation, agreement.follow_up_conversation_id)
+                 if agreement.follow_up_conversation_id else None)
+    return render_template("agreements/agreement.html", agreement=agreement, form=form,
+                           steps=next_steps(agreement) if needs_follow_up else [], follow_up=follow_up,
+                           confirm=ConfirmForm(), outcome_labels=OUTCOME_LABELS), status
+
+
+def readable(agreements) -> list[Agreement]:
+    return [a for a in agreements if may_read(current_user, a.school_id, pupils_involved(a), a.created_by_id)]
 
 
 @bp.route("/agreements/due")
 @staff_required(*ANY_STAFF)
 def due():
-    today = datetime.now(ZoneInfo(current_user.school.timezone or "Europe/London")).date()
-    found = [a for a in db.session.scalars(reviews_due(current_user.school_id, today))
-             if may_read(current_user, a.school_id, pupils_involved(a), a.created_by_id)]
-    return render_template("agreements/due.html", agreements=found, today=today)
+    today = current_user.school.today()
+    return render_template("agreements/due.html", today=today,
+                           agreements=readable(db.session.scalars(reviews_due(current_user.school_id, today))),
+                           follow_ups=readable(db.session.scalars(follow_ups_needed(current_user.school_id))))
 
 
 @bp.route("/agreements/<int:agreement_id>")
@@ -76,7 +94,7 @@ def review(agreement_id: int):
         return render_agreement(agreement, form, 400)
     try:
         done = review_agreement(agreement, form.outcome.data, form.note.data, current_user,
-                                seen_reviews=form.seen_reviews.data)
+                                seen_reviews=form.seen_reviews.data, review_again_on=form.review_again_on.data)
     except StaleReview as exc:
         fresh = ReviewForm(formdata=None)
         fresh.form_errors.append(str(exc))
@@ -85,5 +103,23 @@ def review(agreement_id: int):
         form.form_errors.append(str(exc))
         return render_agreement(agreement, form, 400)
     db.session.commit()
-    flash(f"Review saved: {OUTCOME_LABELS[done.outcome].lower()}.")
+    again = f" It comes up for review again on {agreement.review_on:%-d %b}." if done.outcome == "partly_kept" else ""
+    flash(f"Review saved: {OUTCOME_LABELS[done.outcome].lower()}.{again}")
+    return redirect(url_for("agreements.agreement", agreement_id=agreement.id))
+
+
+@bp.route("/agreements/<int:agreement_id>/followed-up", methods=["POST"])
+@staff_required(*ANY_STAFF)
+def followed_up(agreement_id: int):
+    """Record that a "not kept" agreement was followed up another way (a circle, a call home)."""
+    agreement = readable_agreement_or_404(agreement_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        record_follow_up(agreement, current_user)
+    except AgreementError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("agreements.agreement", agreement_id=agreement.id))
+    db.session.commit()
+    flash("Recorded: the agreement has been followed up.")
     return redirect(url_for("agreements.agreement", agreement_id=agreement.id))

@@ -1,5 +1,11 @@
-"""The rules of agreements: making one, agreeing to it, reviewing it, and what is due."""
-from datetime import date, datetime, timezone
+"""The rules of agreements: making one, agreeing to it, reviewing it, and what is due.
+
+An action agreement is followed up until the follow-up is done: it comes up for review on its review
+date; "partly kept" sets the date it is reviewed again; "not kept" asks for a further conversation,
+and the agreement waits among the follow-ups needed until one is started from it (or someone records
+that it was followed up another way).
+"""
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import Select, select
 
@@ -11,11 +17,18 @@ from rrp_pwa.models.agreements import (
     AgreementParty,
     AgreementReview,
 )
-from rrp_pwa.models.roster import Pupil, Staff
+from rrp_pwa.extensions import db
+from rrp_pwa.models.conversations import CONVERSATION_KINDS, Conversation
+from rrp_pwa.models.roster import Pupil, School, Staff
 
 
 class AgreementError(Exception):
     """An agreement that breaks a rule; the message is shown to the user."""
+
+
+# An action agreement made without a review date is reviewed this long after it was made (or on its
+# "by when" date, if it has one): every action agreement comes up for review.
+REVIEW_AFTER = timedelta(days=14)
 
 
 class StaleReview(AgreementError):
@@ -25,11 +38,13 @@ class StaleReview(AgreementError):
 def make_agreement(school_id: int, source_kind: str, source_id: int | None, what: str, *,
                    pupils: list[Pupil] = (), names: list[str] = (), kind: str = "action",
                    by_when: date | None = None, review_on: date | None = None,
-                   created_by: Staff | None = None) -> Agreement:
+                   created_by: Staff | None = None, today: date | None = None) -> Agreement:
     """An agreement says who will do what, by when, and when it will be reviewed.
 
     Pupils must belong to the same school. A value (circle agreement) has no owner, deadline
-    or review; an action has at least one owner. The caller adds it to the session.
+    or review; an action has at least one owner and always a review date: the one given, else its
+    "by when" date, else ``REVIEW_AFTER`` from ``today`` (the school's today). Neither date may
+    have passed. The caller adds it to the session.
     """
     what = (what or "").strip()
     if not what:
@@ -40,8 +55,15 @@ def make_agreement(school_id: int, source_kind: str, source_id: int | None, what
         raise AgreementError("That kind of agreement isn't recognised.")
     if any(p.school_id != school_id for p in pupils):
         raise AgreementError("Everyone in an agreement must be from this school.")
-    if by_when and review_on and review_on < by_when:
-        raise AgreementError("The review date can't be before the 'by when' date.")
+    if kind == "action":
+        today = today or db.session.get(School, school_id).today()
+        if by_when and by_when < today:
+            raise AgreementError("The 'by when' date has passed: choose today or a later day.")
+        if review_on and review_on < today:
+            raise AgreementError("The review date has passed: choose today or a later day.")
+        if by_when and review_on and review_on < by_when:
+            raise AgreementError("The review date can't be before the 'by when' date.")
+        review_on = review_on or by_when or today + REVIEW_AFTER
     agreement = Agreement(school_id=school_id, source_kind=source_kind, source_id=source_id, kind=kind,
                           what=what, by_when=by_when if kind == "action" else None,
                           review_on=review_on if kind == "action" else None, status="open",
@@ -64,12 +86,15 @@ def agree(agreement: Agreement, pupil_id: int | None = None, name: str | None = 
 
 
 def review_agreement(agreement: Agreement, outcome: str, note: str | None, reviewer: Staff,
-                     seen_reviews: int | None = None) -> AgreementReview:
+                     seen_reviews: int | None = None, review_again_on: date | None = None,
+                     today: date | None = None) -> AgreementReview:
     """Record a follow-up review: kept, partly kept or not kept. The latest review sets the status.
 
     ``seen_reviews`` is how many reviews the reviewer's form showed; if another review has been
     recorded since, StaleReview is raised instead of silently stacking a second verdict. The note
-    is optional and at most 2,000 characters.
+    is optional and at most 2,000 characters. "Partly kept" needs ``review_again_on``, a day after
+    ``today``, when the agreement comes up for review again. "Not kept" makes a further conversation
+    due (``follow_ups_needed``), even if an earlier "not kept" was already followed up.
     """
     if seen_reviews is not None and seen_reviews != len(agreement.reviews):
         raise StaleReview("Someone has reviewed this agreement since you opened it. Check their review below.")
@@ -81,18 +106,46 @@ def review_agreement(agreement: Agreement, outcome: str, note: str | None, revie
         raise AgreementError("Only action agreements are reviewed.")
     if reviewer.school_id != agreement.school_id:
         raise AgreementError("Only staff of this school can review its agreements.")
+    if outcome == "partly_kept":
+        today = today or reviewer.school.today()
+        if review_again_on is None or review_again_on <= today:
+            raise AgreementError("Partly kept: choose a day after today to review it again.")
+        agreement.review_on = review_again_on
     review = AgreementReview(outcome=outcome, note=(note or "").strip()[:2000] or None,
                              reviewed_by_id=reviewer.id, reviewed_at=datetime.now(timezone.utc))
     agreement.reviews.append(review)
     agreement.status = outcome
+    agreement.followed_up_at = agreement.followed_up_by_id = agreement.follow_up_conversation_id = None
     return review
 
 
+def record_follow_up(agreement: Agreement, staff: Staff, conversation_id: int | None = None) -> None:
+    """A "not kept" agreement has been followed up: by the conversation or conference ``conversation_id``
+    started from it, or another way (a circle, a call home). Only the first follow-up is kept."""
+    if agreement.status != "not_kept":
+        raise AgreementError("Only an agreement that was not kept needs a follow-up.")
+    if staff.school_id != agreement.school_id:
+        raise AgreementError("Only staff of this school can follow up its agreements.")
+    if agreement.followed_up_at is None:
+        agreement.followed_up_at = datetime.now(timezone.utc)
+        agreement.followed_up_by_id, agreement.follow_up_conversation_id = staff.id, conversation_id
+
+
 def reviews_due(school_id: int, on: date) -> Select[tuple[Agreement]]:
-    """Open action agreements whose review date has come, oldest first."""
+    """Action agreements whose review date has come, oldest first: never reviewed, or partly kept
+    and due to be reviewed again."""
     return (select(Agreement)
             .where(Agreement.school_id == school_id, Agreement.kind == "action",
-                   Agreement.status == "open", Agreement.review_on.is_not(None), Agreement.review_on <= on)
+                   Agreement.status.in_(("open", "partly_kept")), Agreement.review_on.is_not(None),
+                   Agreement.review_on <= on)
+            .order_by(Agreement.review_on, Agreement.id))
+
+
+def follow_ups_needed(school_id: int) -> Select[tuple[Agreement]]:
+    """Agreements reviewed as not kept whose further conversation has not happened yet, oldest first."""
+    return (select(Agreement)
+            .where(Agreement.school_id == school_id, Agreement.status == "not_kept",
+                   Agreement.followed_up_at.is_(None))
             .order_by(Agreement.review_on, Agreement.id))
 
 
@@ -113,5 +166,12 @@ def agreements_from(school_id: int, source_kind: str, source_id: int) -> Select[
 
 
 def pupils_involved(agreement: Agreement) -> list[Pupil]:
-    """The pupils named in an agreement: who a follow-up conversation, circle or conference is with."""
-    return [party.pupil for party in agreement.parties if party.pupil is not None]
+    """The pupils concerned by an agreement: those it names and, for one made in a conversation or
+    conference, everyone who took part (the pupil harmed as well as the one who agreed to act). A
+    follow-up is with all of them, and whoever may read that conversation may read its agreement."""
+    pupils = [party.pupil for party in agreement.parties if party.pupil is not None]
+    if agreement.source_kind in CONVERSATION_KINDS and agreement.source_id is not None:
+        source = db.session.get(Conversation, agreement.source_id)
+        if source is not None and source.school_id == agreement.school_id:
+            pupils += [p for p in source.pupils if p not in pupils]
+    return pupils

@@ -39,7 +39,8 @@ class AgreementForm(FlaskForm):
     what = TextAreaField("What has been agreed", validators=[DataRequired("Say what has been agreed."),
                                                              Length(max=500)])
     by_when = DateField("By when (actions)", validators=[Optional()])
-    review_on = DateField("Review on (actions)", validators=[Optional()])
+    review_on = DateField("Review on (actions)", description="Left empty: two weeks from today, or the 'by when' date.",
+                          validators=[Optional()])
 
 
 class ConcernForm(FlaskForm):

@@ -102,7 +102,7 @@ def record_quick_chat(school_id: int, staff: Staff, pupils: list[Pupil], what: s
     if len(unique) > MAX_PUPILS:
         raise ChatError(f"A quick chat is for up to {MAX_PUPILS} pupils; use a restorative conversation or circle.")
     if any(pupil.school_id != school_id for pupil in unique):
-        raise ChatError("That pupil is not in this school.")
+        raise ChatError("That pupil is not in this school, or has left it.")
     what_chip = _chip(school_id, "what", what, required=True)
     where_chip = _chip(school_id, "where", where, required=True)
     agreed_chip = _chip(school_id, "agreed", agreed, required=False)
@@ -130,10 +130,10 @@ def pupils_by_id(school_id: int, ids: list[int]) -> list[Pupil]:
 
 
 def choose_pupils(school_id: int, ids: list[int]) -> list[Pupil]:
-    """Every posted pupil id must be a pupil of this school; otherwise ChatError."""
-    found = pupils_by_id(school_id, ids)
+    """Every posted pupil id must be a current pupil of this school (not one who has left); otherwise ChatError."""
+    found = [p for p in pupils_by_id(school_id, ids) if not p.archived]
     if len(found) != len(set(ids)):
-        raise ChatError("That pupil is not in this school.")
+        raise ChatError("That pupil is not in this school, or has left it.")
     return found
 
 

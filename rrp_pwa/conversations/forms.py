@@ -1,10 +1,11 @@
 """Forms of quick chats, restorative conversations, conferences and their school settings."""
-from datetime import date, timedelta
+from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, RadioField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from rrp_pwa.agreements.rules import REVIEW_AFTER
 from rrp_pwa.conversations.chats import MAX_NOTE as MAX_CHAT_NOTE
 from rrp_pwa.conversations.restorative import MAX_NOTE, MAX_SUMMARY
 from rrp_pwa.forms import CheckboxesField, choices
@@ -78,13 +79,17 @@ class FinishForm(FlaskForm):
         Optional(), Length(max=500, message="Keep the agreement to 500 characters.")])
     owners = CheckboxesField("Who agreed to it", coerce=int)
     by_when = DateField("By when (optional)", validators=[Optional()])
-    review_on = DateField("Review the agreement on", validators=[Optional()])
+    review_on = DateField("Review the agreement on", description="Left empty: two weeks from today, or the 'by when' date.",
+                          validators=[Optional()])
     meeting_notes = TextAreaField("Meeting notes (optional)", validators=[
         Optional(), Length(max=MAX_NOTE, message=f"Keep the meeting notes to {MAX_NOTE:,} characters.")])
-    review_meeting_on = DateField("Review meeting date", validators=[Optional()])
+    review_meeting_on = DateField("Review meeting date", description="The agreement is reviewed at this meeting.",
+                                  validators=[Optional()])
     submit = SubmitField("Finish")
 
-    def set_defaults(self, today: date) -> "FinishForm":
-        if self.review_on.data is None and not self.is_submitted():
-            self.review_on.data = today + timedelta(days=14)
+    def set_defaults(self, today: date, conference: bool = False) -> "FinishForm":
+        """A conversation's review date starts two weeks ahead; a conference's agreement is reviewed
+        at its review meeting, so it has no date of its own."""
+        if self.review_on.data is None and not self.is_submitted() and not conference:
+            self.review_on.data = today + REVIEW_AFTER
         return self

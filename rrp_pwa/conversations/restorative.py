@@ -201,7 +201,9 @@ def save_answers(conversation: Conversation, answers: dict[int, list[str]], fing
     """Keep each participant's short answers beside the questions as they were asked.
 
     ``answers`` maps a participant id to answers in the order of their role's questions; blank
-    answers are not kept; each answer is at most 1,000 characters. Saving again replaces them.
+    answers are not kept; each answer is at most 1,000 characters. Saving again replaces the answers
+    to the questions asked now; an answer given earlier to a question the school has since reworded
+    or removed is kept, after them, beside the question it answered.
     With ``fingerprint`` (from the form), QuestionsChanged is raised if the questions changed since.
     """
     _open(conversation)
@@ -213,8 +215,13 @@ def save_answers(conversation: Conversation, answers: dict[int, list[str]], fing
         given = answers.get(participant.id, [])
         if any(len((text or "").strip()) > MAX_ANSWER for text in given):
             raise ConversationError(f"Keep each answer to {MAX_ANSWER} characters.")
-        participant.answers = [Answer(position=i, question=q[:MAX_QUESTION], answer=text.strip())
-                               for i, (q, text) in enumerate(zip(questions, given)) if (text or "").strip()]
+        asked_now = {q[:MAX_QUESTION] for q in questions}
+        earlier = [a for a in participant.answers if a.question not in asked_now]
+        fresh = [Answer(question=q[:MAX_QUESTION], answer=text.strip())
+                 for q, text in zip(questions, given) if (text or "").strip()]
+        participant.answers = fresh + earlier
+        for position, answer in enumerate(participant.answers):
+            answer.position = position
 
 
 def save_preparation(conversation: Conversation, notes: dict[int, str]) -> None:
@@ -251,15 +258,14 @@ def finish(conversation: Conversation, staff: Staff, what: str | None, owner_ids
         conversation.meeting_notes, conversation.review_meeting_on = notes, review_meeting_on
     agreement = None
     if what:
-        if review_on is not None and review_on < today:
-            raise ConversationError("Set a review date from today on.")
+        if conversation.kind == "conference":
+            review_on = review_meeting_on  # the outcome agreement is reviewed at the review meeting
         owners = [p for p in conversation.participants if p.id in set(owner_ids)]
         try:
             agreement = make_agreement(conversation.school_id, conversation.kind, conversation.id, what,
                                        pupils=[p.pupil for p in owners if p.pupil],
                                        names=[p.name for p in owners if not p.pupil and p.name],
-                                       by_when=by_when, review_on=review_on or review_meeting_on,
-                                       created_by=staff)
+                                       by_when=by_when, review_on=review_on, created_by=staff, today=today)
         except AgreementError as exc:
             raise ConversationError(str(exc)) from None
         db.session.add(agreement)

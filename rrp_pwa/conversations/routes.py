@@ -1,11 +1,12 @@
 """Quick chats, restorative conversations and conferences, and the school's chips and questions."""
 from datetime import date, datetime, timedelta, timezone
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from rrp_pwa.agreements.rules import agreements_from
+from rrp_pwa.agreements.rules import agreements_from, pupils_involved, record_follow_up
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.conversations import bp
 from rrp_pwa.conversations.chats import (
@@ -56,6 +57,7 @@ from rrp_pwa.models.conversations import (
     Conversation,
     QuickChat,
 )
+from rrp_pwa.models.agreements import Agreement
 from rrp_pwa.models.roster import Pupil
 from rrp_pwa.records.access import WHOLE_SCHOOL_READERS, may_read
 from rrp_pwa.records.actions import add_pupil_action
@@ -98,7 +100,7 @@ def school_time(moment: datetime, pattern: str = "%H:%M") -> str:
 
 
 def school_today() -> date:
-    return datetime.now(ZoneInfo(current_user.school.timezone or "Europe/London")).date()
+    return current_user.school.today()
 
 
 def chosen_ids() -> list[int]:
@@ -106,14 +108,30 @@ def chosen_ids() -> list[int]:
 
 
 def picker(target: str) -> dict:
-    """What the pupil picker shows: chosen pupils, then matches for what was typed (recent first)."""
+    """What the pupil picker shows: chosen pupils, then matches for what was typed (recent first).
+    ``carry`` is what every pick, removal and search keeps besides the pupils: a conference's kind,
+    and the agreement a further conversation follows up."""
     chosen = pupils_by_id(current_user.school_id, chosen_ids())
     text = request.args.get("q", "").strip()[:80]
     recent = recent_pupils(current_user)
     found = recent_first(search_pupils(scoped(Pupil), text, limit=12), recent) if text else recent
     taken = {p.id for p in chosen}
+    carry = {"kind": "conference"} if target == "conference" else {}
+    follows = followed_agreement()
+    if follows is not None and target != "chat":
+        carry["follows"] = follows.id
     return {"chosen": chosen, "q": text, "target": target, "results": [p for p in found if p.id not in taken],
-            "recent": not text}
+            "recent": not text, "carry": carry, "follows": follows}
+
+
+def followed_agreement() -> Agreement | None:
+    """The "not kept" agreement this conversation follows up (``follows``), if this person may read it."""
+    agreement_id = request.values.get("follows", type=int)
+    agreement = db.session.get(Agreement, agreement_id) if agreement_id else None
+    if (agreement is None or agreement.school_id != current_user.school_id or agreement.status != "not_kept"
+            or not may_read(current_user, agreement.school_id, pupils_involved(agreement), agreement.created_by_id)):
+        return None
+    return agreement
 
 
 def readable_or_404(record, school_id: int, pupils, author_id: int | None):
@@ -130,6 +148,8 @@ def chat_new():
     school_id = current_user.school_id
     form = ChatForm().set_chips(chips_for(school_id, "what"), chips_for(school_id, "where"),
                                 chips_for(school_id, "agreed"))
+    if not form.is_submitted():  # the chat's own id: Save tapped twice, or resent on poor Wi-Fi, stores it once
+        form.client_uuid.data = str(uuid4())
     if form.validate_on_submit():
         try:
             pupils = choose_pupils(school_id, form.pupil_id.data or [])
@@ -169,6 +189,8 @@ def chat(chat_id: int):
 def lunchtime():
     try:
         day = date.fromisoformat(request.args["day"]) if request.args.get("day") else school_today()
+        if not date.min < day < date.max:  # a day either side is shown as a link
+            raise ValueError(day)
     except ValueError:
         abort(404)
     chats = list(db.session.scalars(lunchtime_chats(current_user, day)))
@@ -258,6 +280,10 @@ def start():
         except (ChatError, ConversationError) as exc:
             form.form_errors.append(str(exc))
         else:
+            follows = followed_agreement()
+            if follows is not None:
+                db.session.flush()
+                record_follow_up(follows, current_user, conversation.id)
             db.session.commit()
             step = "preparation" if kind == "conference" else "questions"
             return redirect(url_for(f"conversations.{step}", conversation_id=conversation.id))
@@ -331,7 +357,7 @@ def questions(conversation_id: int):
 @staff_required("admin", "teacher", "pastoral", "dsl")
 def agreement(conversation_id: int):
     conversation = editable_or_404(conversation_id)
-    form = FinishForm().set_defaults(school_today())
+    form = FinishForm().set_defaults(school_today(), conference=conversation.kind == "conference")
     form.owners.choices = choices((p.id, p.label) for p in conversation.participants)
     if form.validate_on_submit():
         try:

@@ -6,13 +6,12 @@ alert is never sent to no one. A worry about safety goes to the DSL as a concern
 written into the mediation record.
 """
 from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, delete, select
 
 from rrp_pwa.extensions import db
 from rrp_pwa.mediation.flow import MediationError, StaleMediation
-from rrp_pwa.models import Pupil, School, Staff, StaffRole
+from rrp_pwa.models import Pupil, Staff, StaffRole
 from rrp_pwa.models.mediation import Mediation, MediationAlert, MediationDuty
 from rrp_pwa.models.safeguarding import Concern
 from rrp_pwa.safeguarding.concerns import raise_concern
@@ -28,10 +27,6 @@ WHILE_YOU_WAIT = (
 
 def alerts_channel(school_id: int) -> str:
     return f"school:{school_id}:alerts"
-
-
-def school_today(school: School) -> date:
-    return datetime.now(ZoneInfo(school.timezone or "Europe/London")).date()
 
 
 def is_on_duty(staff: Staff, on: date) -> bool:

@@ -33,11 +33,6 @@ class MediatorLoginForm(FlaskForm):
     submit = SubmitField("Save username and PIN")
 
 
-class ConfirmForm(FlaskForm):
-    """A button that changes state (revoke a badge, I'm on my way, go on duty)."""
-
-    submit = SubmitField("Confirm")
-
 
 class VersionedForm(FlaskForm):
     """Every mediation form carries the version of the screen it came from."""

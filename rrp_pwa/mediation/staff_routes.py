@@ -18,12 +18,12 @@ from rrp_pwa.mediation.alerts import (
     is_on_duty,
     open_alerts,
     receives_alerts,
-    school_today,
     set_on_duty,
 )
 from rrp_pwa.mediation.badges import qr_svg
 from rrp_pwa.mediation.flow import FEELING_LABELS, STEP_TITLES, MediationError
-from rrp_pwa.mediation.forms import ConfirmForm, MediatorLoginForm, ReviewForm
+from rrp_pwa.forms import ConfirmForm
+from rrp_pwa.mediation.forms import MediatorLoginForm, ReviewForm
 from rrp_pwa.mediation.review import LEAD_ROLES, in_progress, mark_reviewed, recently_reviewed, review_queue
 from rrp_pwa.models import Pupil
 from rrp_pwa.models.mediation import Mediation, MediationAlert, MediatorAccount
@@ -40,7 +40,7 @@ add_tiles("support", Tile("Mediation duty", "Go on duty to help peer mediators w
 
 
 def today() -> date:
-    return school_today(current_user.school)
+    return current_user.school.today()
 
 
 @bp.route("/mediation")

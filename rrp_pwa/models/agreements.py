@@ -31,12 +31,19 @@ class Agreement(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # After "not kept": when the further conversation was started (``follow_up_conversation_id``, a
+    # conversation or conference started from the agreement) or someone recorded it was followed up
+    # another way; empty while the follow-up is still needed.
+    followed_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    followed_up_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    follow_up_conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversation.id"))
 
     parties: Mapped[list[AgreementParty]] = relationship(
         back_populates="agreement", cascade="all, delete-orphan", lazy="selectin", order_by="AgreementParty.id")
     reviews: Mapped[list[AgreementReview]] = relationship(
         back_populates="agreement", cascade="all, delete-orphan", order_by="AgreementReview.reviewed_at")
-    created_by: Mapped[Staff | None] = relationship()
+    created_by: Mapped[Staff | None] = relationship(foreign_keys=[created_by_id])
+    followed_up_by: Mapped[Staff | None] = relationship(foreign_keys=[followed_up_by_id])
 
 
 class AgreementParty(db.Model):

@@ -1,7 +1,8 @@
 """The school (the tenant), its staff, pupils and groups."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
@@ -35,6 +36,10 @@ class School(db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
     checkin_scale: Mapped[str] = mapped_column(String(8), default="faces", server_default="faces")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def today(self) -> date:
+        """Today's date where the school is (what "due today" means to its staff)."""
+        return datetime.now(ZoneInfo(self.timezone or "Europe/London")).date()
 
 
 class Staff(UserMixin, db.Model):

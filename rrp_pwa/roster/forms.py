@@ -35,11 +35,6 @@ class PasswordResetForm(FlaskForm):
     submit = SubmitField("Reset password")
 
 
-class ConfirmForm(FlaskForm):
-    """A bare form for a confirmed POST (archive, deactivate): only the CSRF token."""
-
-    submit = SubmitField("Confirm")
-
 
 class PupilForm(FlaskForm):
     given_name = StringField("Given name", validators=[DataRequired("Enter the pupil's given name."), Length(max=80)])

@@ -23,8 +23,8 @@ from rrp_pwa.roster.directory import (
     visible_groups,
     visible_pupils,
 )
+from rrp_pwa.forms import ConfirmForm
 from rrp_pwa.roster.forms import (
-    ConfirmForm,
     GroupForm,
     MembersForm,
     NewStaffForm,

@@ -31,9 +31,6 @@ class WebhookForm(FlaskForm):
     submit = SubmitField("Add the endpoint")
 
 
-class ConfirmForm(FlaskForm):
-    """A bare form for a confirmed POST (revoke, remove): only the CSRF token."""
-
 
 class ExportRangeForm(FlaskForm):
     class Meta:

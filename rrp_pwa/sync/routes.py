@@ -15,7 +15,8 @@ from rrp_pwa.records.actions import add_pupil_action
 from rrp_pwa.sync.exports import ExportError, pupil_export, pupil_records, school_records, to_csv
 from rrp_pwa.sync.feed import BadCursor, event_json, read_feed
 from rrp_pwa.sync.ingest import ItemRejected, capture_options, ingest
-from rrp_pwa.sync.forms import ConfirmForm, ExportRangeForm, RosterConfirmForm, RosterUploadForm, TokenForm, WebhookForm
+from rrp_pwa.forms import ConfirmForm
+from rrp_pwa.sync.forms import ExportRangeForm, RosterConfirmForm, RosterUploadForm, TokenForm, WebhookForm
 from rrp_pwa.sync.oneroster import OneRosterInvalid, import_roster
 from rrp_pwa.sync.tokens import create_token, revoke_token
 from rrp_pwa.sync.uploads import UploadGone, drop_upload, keep_upload, read_upload
