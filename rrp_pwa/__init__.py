@@ -58,4 +58,6 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(capability.bp)
     register_cli(app)
     register_platform_cli(app)
+    # pupils' names as one list shows them to pupils, told apart where two look alike
+    app.jinja_env.globals["short_names"] = models.roster.short_names
     return app

@@ -346,3 +346,14 @@ def test_with_csrf_on_the_station_needs_the_token_from_its_page(app, cedar):
     assert tablet.post("/station/checkins", headers={"X-CSRFToken": token, **HTMX},
                        data={"pupil_id": cedar["amira"].id, "value": "4"}).status_code == 200
     assert db.session.scalar(select(CheckIn)).value == 4
+
+
+def test_two_pupils_with_the_same_short_name_are_told_apart_at_the_station(client, auth, cedar):
+    chen, clarke = make_pupil(cedar["school"], "Maya", "Chen"), make_pupil(cedar["school"], "Maya", "Clarke")
+    cedar["group"].pupils += [chen, clarke]
+    db.session.commit()
+    start_station_on(client, auth, cedar)
+    names = client.get("/station").get_data(as_text=True)
+    assert "Maya Ch." in names and "Maya Cl." in names and "Maya C.<" not in names
+    picked = client.get(f"/station/pupils/{clarke.id}").get_data(as_text=True)
+    assert "Maya Cl." in picked

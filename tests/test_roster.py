@@ -405,3 +405,22 @@ def test_set_group_members_ignores_other_schools(school_roster):
     group = school_roster["mine"]
     set_group_members(group, [school_roster["other_pupil"].id, stranger.id], [outsider.id])
     assert group.pupils == [school_roster["other_pupil"]] and group.staff == []
+
+
+def test_short_names_tell_apart_pupils_who_would_look_the_same(app):
+    """At the check-in station and on a circle's join list a pupil taps their own name: two children
+    must never both be "Maya C."."""
+    from rrp_pwa.models import short_names
+
+    school = make_school()
+    chen, clarke = make_pupil(school, "Maya", "Chen"), make_pupil(school, "Maya", "Clarke")
+    li, lim = make_pupil(school, "Sam", "Li"), make_pupil(school, "Sam", "Lim")
+    dylan_a = make_pupil(school, "Dylan", "Taylor", year_group="Year 4")
+    dylan_b = make_pupil(school, "Dylan", "Taylor", year_group="Year 5")
+    twin_a, twin_b = make_pupil(school, "Jo", "Reed"), make_pupil(school, "Jo", "Reed")
+    ben = make_pupil(school, "Ben", "Okafor")
+    names = short_names([chen, clarke, li, lim, dylan_a, dylan_b, twin_a, twin_b, ben])
+    assert [names[p.id] for p in (chen, clarke, li, lim, dylan_a, dylan_b, twin_a, twin_b, ben)] == [
+        "Maya Ch.", "Maya Cl.", "Sam Li", "Sam Lim", "Dylan Taylor (Year 4)", "Dylan Taylor (Year 5)",
+        "Jo Reed (1)", "Jo Reed (2)", "Ben O."]
+    assert len(set(names.values())) == len(names)

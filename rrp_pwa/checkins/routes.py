@@ -46,7 +46,7 @@ from rrp_pwa.checkins.stations import (
 )
 from rrp_pwa.extensions import db, htmx
 from rrp_pwa.home.tiles import Tile, add_tiles
-from rrp_pwa.models import Group, Pupil
+from rrp_pwa.models import Group, Pupil, short_names
 from rrp_pwa.models.checkins import CheckInFollowUp, CheckInStation, as_utc
 from rrp_pwa.realtime import Message, broker
 from rrp_pwa.realtime.sse import event_stream, sse_response
@@ -171,7 +171,8 @@ def station_resume(station_id: int):
 def station_screen(fragment: str, **context):
     """The station's fragment for an htmx swap, or the whole station page around it."""
     template = fragment if htmx and not htmx.boosted else "checkins/station.html"
-    return render_template(template, station=g.station, pupils=station_pupils(g.station), **context)
+    pupils = station_pupils(g.station)
+    return render_template(template, station=g.station, pupils=pupils, names=short_names(pupils), **context)
 
 
 @bp.route("/station")

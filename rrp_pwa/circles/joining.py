@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from rrp_pwa.circles.talking_piece import CircleError, begin_change, next_position, record
 from rrp_pwa.extensions import db
-from rrp_pwa.models import Group, Pupil, Staff
+from rrp_pwa.models import Group, Pupil, Staff, short_names
 from rrp_pwa.models.circles import CIRCLE_KINDS, Circle, Seat
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -66,7 +66,8 @@ def open_circle(keeper: Staff, kind: str, group: Group | None, *, one_device: bo
     db.session.add(seat)
     if one_device and group is not None:
         pupils = [p for p in group.pupils if not p.archived]
-        db.session.add_all(Seat(circle_id=circle.id, pupil_id=p.id, name=p.short_name, status="admitted",
+        names = short_names(pupils)
+        db.session.add_all(Seat(circle_id=circle.id, pupil_id=p.id, name=names[p.id], status="admitted",
                                 position=n) for n, p in enumerate(pupils, start=1))
     db.session.flush()
     circle.holder_seat_id = seat.id
@@ -137,10 +138,10 @@ def join_circle(circle: Circle, *, pupil: Pupil | None = None, name: str | None 
     waits for the keeper unless auto-admit is on. A name already in the circle is refused.
     """
     if pupil is not None:
-        group_ids = [] if circle.group is None else [p.id for p in circle.group.pupils]
-        if pupil.id not in group_ids:
+        names = {} if circle.group is None else short_names(p for p in circle.group.pupils if not p.archived)
+        if pupil.id not in names:
             raise JoinRefused("Choose your name from the list.")
-        name = pupil.short_name
+        name = names[pupil.id]  # as on the join list, told apart from a classmate of the same short name
         taken = select(Seat.id).where(Seat.circle_id == circle.id, Seat.pupil_id == pupil.id, Seat.status != "removed")
     else:
         if circle.group is not None:

@@ -11,7 +11,7 @@ from rrp_pwa.circles.joining import JoinRefused, circle_for_code, circle_for_tok
 from rrp_pwa.circles.seats import seat_required, set_seat_cookie
 from rrp_pwa.circles.talking_piece import CircleError, StalePieceVersion
 from rrp_pwa.extensions import db
-from rrp_pwa.models import Agreement
+from rrp_pwa.models import Agreement, short_names
 
 
 def join_throttled(code: str) -> bool:
@@ -54,7 +54,8 @@ def join(token: str):
         return render_template("circles/join_code.html", form=JoinCodeForm(), refusal=str(exc)), 410
     form = JoinNameForm()
     pupils = [p for p in circle.group.pupils if not p.archived] if circle.group else []
-    form.pupil.choices = [(p.id, p.short_name) for p in pupils]
+    names = short_names(pupils)
+    form.pupil.choices = [(p.id, names[p.id]) for p in pupils]
     if form.validate_on_submit():
         pupil = next((p for p in pupils if p.id == form.pupil.data), None)
         try:

@@ -12,6 +12,7 @@ from rrp_pwa.models.roster import (
     School,
     Staff,
     StaffRole,
+    short_names,
 )
 from rrp_pwa.models.safeguarding import Concern
 from rrp_pwa.models import circles, conversations, mediation, sync  # noqa: F401,E402  (register their tables)

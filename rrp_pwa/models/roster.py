@@ -1,6 +1,7 @@
 """The school (the tenant), its staff, pupils and groups."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -140,6 +141,32 @@ class Pupil(db.Model):
     def short_name(self) -> str:
         """First name and initial: all that other pupils ever see."""
         return f"{self.first_name} {self.family_name[:1]}."
+
+
+def short_names(pupils: Iterable[Pupil]) -> dict[int, str]:
+    """Each pupil's short name as shown beside the others in one list (a class's names at the check-in
+    station, a circle's join list): first name and initial, with as much more of the family name as it
+    takes to tell two apart ("Maya Ch." and "Maya Cl."), then the year group or a number where even the
+    whole names are the same. A pupil tapping their name must never pick someone else's."""
+    pupils = list(pupils)
+    names: dict[int, str] = {}
+    for pupil in pupils:
+        first, family = pupil.first_name, pupil.family_name
+        alike = [o.family_name.casefold() for o in pupils
+                 if o.id != pupil.id and o.first_name.casefold() == first.casefold()]
+        k = 1
+        while k < len(family) and any(other[:k] == family[:k].casefold() for other in alike):
+            k += 1
+        names[pupil.id] = f"{first} {family[:k]}." if k < len(family) else f"{first} {family}"
+    same = {}
+    for pupil in pupils:
+        same.setdefault(names[pupil.id].casefold(), []).append(pupil)
+    for twins in (group for group in same.values() if len(group) > 1):
+        years = [t.year_group for t in twins]
+        for n, twin in enumerate(twins, start=1):
+            tell = twin.year_group if twin.year_group and years.count(twin.year_group) == 1 else str(n)
+            names[twin.id] = f"{names[twin.id]} ({tell})"
+    return names
 
 
 class Group(db.Model):
