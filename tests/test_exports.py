@@ -134,3 +134,17 @@ def test_every_text_cell_of_a_csv_is_defused_not_only_the_narrative(client, auth
                                            .lstrip("\ufeff"))))
     assert rows and all(not value.startswith(("=", "+", "-", "@")) for row in rows for value in row.values())
     assert rows[0]["pupils"].startswith("'=HYPERLINK")
+
+
+def test_exporting_a_pupils_record_is_kept_in_the_audit_trail(client, auth, app):
+    from rrp_pwa.models.audit import AuditEvent
+
+    school = make_school()
+    pupil = make_pupil(school)
+    db.session.commit()
+    lead = auth.login(roles=("pastoral",), school=school)
+    assert client.get(f"/pupils/{pupil.id}/export.csv").status_code == 200
+    assert client.get(f"/pupils/{pupil.id}/export.json").status_code == 200
+    kept = db.session.scalars(db.select(AuditEvent)).all()
+    assert [(e.staff_id, e.action, e.subject_kind, e.subject_id) for e in kept] == [
+        (lead.id, "exported", "pupil", pupil.id)] * 2

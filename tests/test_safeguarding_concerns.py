@@ -2,9 +2,11 @@
 import pytest
 from flask import render_template_string
 from flask_login import login_user
+from sqlalchemy import select
 
 from rrp_pwa.conversations.chats import record_quick_chat
 from rrp_pwa.extensions import db
+from rrp_pwa.models import Staff
 from rrp_pwa.models.safeguarding import Concern
 from rrp_pwa.safeguarding.concerns import raise_concern
 from tests.conftest import make_group, make_pupil, make_school, make_staff
@@ -98,8 +100,9 @@ def test_dsl_sees_new_first_and_marks_seen(client, auth, school):
     assert home.index("Safeguarding concerns") < home.index("Pupils")
     queue = client.get("/safeguarding/concerns").get_data(as_text=True)
     assert "1 new concern." in queue and "New" in queue and "Tara Teacher" in queue
+    assert "from a restorative conversation" in queue
     detail = client.get(f"/safeguarding/concerns/{concern.id}").get_data(as_text=True)
-    assert NOTE in detail and "Mark seen" in detail
+    assert NOTE in detail and "Mark seen" in detail and "<dt>Raised from</dt><dd>A restorative conversation</dd>" in detail
     assert client.post(f"/safeguarding/concerns/{concern.id}/seen").status_code == 302
     seen = db.session.get(Concern, concern.id)
     assert (seen.status, seen.seen_by_id) == ("seen", dsl.id)
@@ -153,3 +156,31 @@ def test_new_concern_indication_is_for_the_dsl_only(app, school, roles, shown):
         html = render_template_string('<ul class="nav">{% include "safeguarding/_indicator.html" %}</ul>')
     assert ("1 new concern" in html) is shown
     assert ("<li>" in html) is shown
+
+
+def test_who_opened_a_concern_is_kept_and_shown_to_the_dsl(client, auth, school):
+    """An admin who gives themselves the dsl role, reads a disclosure and takes the role off again
+    leaves a trace: the role change on their staff page, the opening on the concern."""
+    admin = make_staff(school, ("admin",), name="Ada Admin")
+    dsl = make_staff(school, ("dsl",), name="Dee Dsl")
+    concern = raise_concern(school.id, NOTE, "chat", pupil=make_pupil(school), raised_by_staff=dsl)
+    db.session.add(concern)
+    db.session.commit()
+    auth.login(staff=admin)
+    form = {"name": admin.name, "email": admin.email}
+    client.post(f"/admin/staff/{admin.id}", data={**form, "roles": ["admin", "dsl"]})
+    assert client.get(f"/safeguarding/concerns/{concern.id}").status_code == 200
+    client.post(f"/admin/staff/{admin.id}", data={**form, "roles": ["admin"]})
+    staff_page = client.get(f"/admin/staff/{admin.id}").get_data(as_text=True)
+    assert "Roles changed by Ada Admin (admin -&gt; admin, dsl)" in staff_page
+    assert "Roles changed by Ada Admin (admin, dsl -&gt; admin)" in staff_page
+    client.post("/admin/staff/new", data={"name": "Nia New", "email": "nia@example.org", "roles": ["dsl"],
+                                          "password": "a long first password"})
+    nia = db.session.scalar(select(Staff).where(Staff.email == "nia@example.org"))
+    assert "Roles changed by Ada Admin (none -&gt; dsl)" in client.get(f"/admin/staff/{nia.id}").get_data(as_text=True)
+    auth.logout()
+    auth.login(staff=dsl)
+    page = client.get(f"/safeguarding/concerns/{concern.id}").get_data(as_text=True)
+    trail = page.split("Who has opened or changed this")[1]
+    assert trail.index("Opened by Dee Dsl") < trail.index("Opened by Ada Admin")  # newest first
+    assert NOTE not in trail

@@ -111,8 +111,13 @@ def database_state() -> dict:
             for table in db.metadata.sorted_tables}
 
 
+# The one write a GET may make: the audit trail of who opened a sensitive record (rrp_pwa.audit).
+AUDITED_READS = {"safeguarding.concern", "sync.pupil_export_json", "sync.pupil_export_csv"}
+
+
 def test_no_get_route_changes_the_database(app, client, auth, everyone):
-    """Every GET in the URL map, signed in with every role, leaves every table as it was."""
+    """Every GET in the URL map, signed in with every role, leaves every table as it was - but for an
+    audited read, which adds to the audit trail and to nothing else."""
     auth.login(everyone["staff"])
     ids = {key: value for key, value in everyone.items() if key.endswith("_id")}
     rules = [rule for rule in app.url_map.iter_rules() if "GET" in rule.methods and rule.endpoint != "static"]
@@ -125,8 +130,9 @@ def test_no_get_route_changes_the_database(app, client, auth, everyone):
                 response.get_data()
             assert response.status_code < 500, url
         after = database_state()
-        if after != state:
-            changed.append((rule.endpoint, url, sorted(name for name in after if after[name] != state[name])))
+        tables = sorted(name for name in after if after[name] != state[name])
+        if tables and not (rule.endpoint in AUDITED_READS and tables == ["audit_event"]):
+            changed.append((rule.endpoint, url, tables))
         state = after
     assert changed == []
     assert len(rules) >= 15

@@ -15,7 +15,7 @@ from rrp_pwa.models.roster import (
     short_names,
 )
 from rrp_pwa.models.safeguarding import Concern
-from rrp_pwa.models import circles, conversations, mediation, sync  # noqa: F401,E402  (register their tables)
+from rrp_pwa.models import audit, circles, conversations, mediation, sync  # noqa: F401,E402  (register their tables)
 
 __all__ = [
     "GROUP_KINDS",

@@ -16,6 +16,9 @@ from rrp_pwa.models.roster import Pupil, Staff, utcnow
 
 CONTEXT_KINDS = ("pupil", "circle", "chat", "conversation", "mediation", "conference", "checkin")
 CONCERN_STATUSES = ("new", "seen", "closed")
+CONTEXT_LABELS = {"pupil": "the pupil's record", "circle": "a circle", "chat": "a quick chat",
+                  "conversation": "a restorative conversation", "mediation": "a peer mediation",
+                  "conference": "a conference", "checkin": "a check-in"}
 
 
 class Concern(db.Model):
@@ -37,6 +40,11 @@ class Concern(db.Model):
     raised_by_staff: Mapped[Staff | None] = relationship(foreign_keys=[raised_by_staff_id])
     raised_by_pupil: Mapped[Pupil | None] = relationship(foreign_keys=[raised_by_pupil_id])
     seen_by: Mapped[Staff | None] = relationship(foreign_keys=[seen_by_id])
+
+    @property
+    def raised_from(self) -> str:
+        """Where it was raised, in words ("a check-in", "the pupil's record")."""
+        return CONTEXT_LABELS.get(self.context_kind, "somewhere else in the app")
 
     @property
     def about(self) -> str:

@@ -1,6 +1,7 @@
 """Who may see which pupils and groups, and the roster changes admins make."""
 from sqlalchemy import Select, exists, func, or_, select
 
+from rrp_pwa.audit import audit
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Group, GroupPupil, GroupStaff, Pupil, School, Staff
 from rrp_pwa.tenancy import scoped
@@ -53,8 +54,10 @@ def search_pupils(query: Select[tuple[Pupil]], text: str, include_archived: bool
     return list(db.session.scalars(query))
 
 
-def add_staff(school: School, email: str, name: str, roles: list[str], password: str) -> Staff:
-    """Create a staff member; emails are unique across every school because they sign in by email."""
+def add_staff(school: School, email: str, name: str, roles: list[str], password: str,
+              acting: Staff | None = None) -> Staff:
+    """Create a staff member; emails are unique across every school because they sign in by email.
+    Added by an admin (``acting``), the roles given go into the audit trail."""
     email = email.strip().lower()
     if db.session.scalar(select(Staff.id).where(Staff.email == email)):
         raise RosterError("Someone already signs in with that email.", "email")
@@ -62,6 +65,9 @@ def add_staff(school: School, email: str, name: str, roles: list[str], password:
     staff.set_password(password)
     staff.set_roles(roles)
     db.session.add(staff)
+    if acting is not None:
+        db.session.flush()
+        note_roles(acting, staff, [])
     return staff
 
 
@@ -74,7 +80,16 @@ def update_staff(staff: Staff, acting: Staff, name: str, email: str, roles: list
     if staff.id == acting.id and "admin" not in roles:
         raise RosterError("You can't remove your own admin role. Ask another admin to do it.")
     staff.name, staff.email = name.strip(), email
+    before = sorted(staff.roles)
     staff.set_roles(roles)
+    note_roles(acting, staff, before)
+
+
+def note_roles(acting: Staff, staff: Staff, before: list[str]) -> None:
+    """Keep who gave or took roles in the audit trail: the dsl role opens every concern."""
+    after = sorted(staff.roles)
+    if after != before:
+        audit(acting, "roles_changed", "staff", staff.id, f"{', '.join(before) or 'none'} -> {', '.join(after) or 'none'}")
 
 
 def set_staff_active(staff: Staff, acting: Staff, active: bool) -> None:

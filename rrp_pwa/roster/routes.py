@@ -1,6 +1,7 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from rrp_pwa.audit import trail
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.auth.signin import forgive_failed_sign_ins
 from rrp_pwa.extensions import db, htmx
@@ -72,7 +73,8 @@ def staff_new():
     form = NewStaffForm()
     if form.validate_on_submit():
         try:
-            add_staff(current_user.school, form.email.data, form.name.data, form.roles.data, form.password.data)
+            add_staff(current_user.school, form.email.data, form.name.data, form.roles.data, form.password.data,
+                      acting=current_user)
         except RosterError as exc:
             show_error(form, exc)
         else:
@@ -97,7 +99,9 @@ def staff_edit(staff_id: int):
             flash(f"{member.name}'s details have been saved.")
             return redirect(url_for("roster.staff_list"))
     return render_template("roster/staff_form.html", form=form, member=member, reset=PasswordResetForm(),
-                           confirm=ConfirmForm(), title=f"Edit {member.name}"), 400 if form.errors else 200
+                           confirm=ConfirmForm(), title=f"Edit {member.name}",
+                           trail=list(db.session.scalars(trail(member.school_id, "staff", member.id)))), \
+        400 if form.errors else 200
 
 
 @bp.route("/admin/staff/<int:staff_id>/active", methods=["POST"])

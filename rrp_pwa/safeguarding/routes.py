@@ -2,6 +2,7 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from rrp_pwa.audit import audit, trail
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.auth.signin import is_local_path
 from rrp_pwa.conversations.chats import pupils_by_id
@@ -71,7 +72,12 @@ def queue():
 @bp.route("/safeguarding/concerns/<int:concern_id>")
 @staff_required(DSL_ROLE)
 def concern(concern_id: int):
-    return render_template("safeguarding/concern.html", concern=get_scoped_or_404(Concern, concern_id), seen=SeenForm())
+    """The concern, and who has opened it or marked it seen (this opening included: it is recorded)."""
+    found = get_scoped_or_404(Concern, concern_id)
+    audit(current_user, "viewed", "concern", found.id)
+    db.session.commit()
+    return render_template("safeguarding/concern.html", concern=found, seen=SeenForm(),
+                           trail=list(db.session.scalars(trail(found.school_id, "concern", found.id))))
 
 
 @bp.route("/safeguarding/concerns/<int:concern_id>/seen", methods=["POST"])
@@ -81,6 +87,7 @@ def seen(concern_id: int):
     if not SeenForm().validate_on_submit():
         return redirect(url_for("safeguarding.concern", concern_id=found.id))
     mark_seen(found, current_user)
+    audit(current_user, "marked_seen", "concern", found.id)
     db.session.commit()
     flash(f"Marked seen: the concern about {found.about}.")
     return redirect(url_for("safeguarding.queue"))

@@ -4,8 +4,10 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
+from rrp_pwa.audit import audit
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.extensions import db, htmx
+from rrp_pwa.forms import ConfirmForm
 from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.models import Pupil
 from rrp_pwa.models.sync import ApiToken, WebhookDelivery, WebhookEndpoint
@@ -15,7 +17,6 @@ from rrp_pwa.records.actions import add_pupil_action
 from rrp_pwa.sync.exports import ExportError, pupil_export, pupil_records, school_records, to_csv
 from rrp_pwa.sync.feed import BadCursor, event_json, read_feed
 from rrp_pwa.sync.ingest import ItemRejected, capture_options, ingest
-from rrp_pwa.forms import ConfirmForm
 from rrp_pwa.sync.forms import ExportRangeForm, RosterConfirmForm, RosterUploadForm, TokenForm, WebhookForm
 from rrp_pwa.sync.oneroster import OneRosterInvalid, import_roster
 from rrp_pwa.sync.tokens import create_token, revoke_token
@@ -168,10 +169,18 @@ def pupil_export_page(pupil_id: int):
     return render_template("sync/pupil_export.html", pupil=get_scoped_or_404(Pupil, pupil_id))
 
 
+def exported_pupil(pupil_id: int) -> Pupil:
+    """The pupil whose whole record is being exported; who exported it, and when, is kept (audit)."""
+    pupil = get_scoped_or_404(Pupil, pupil_id)
+    audit(current_user, "exported", "pupil", pupil.id)
+    db.session.commit()
+    return pupil
+
+
 @bp.route("/pupils/<int:pupil_id>/export.json")
 @staff_required(*EXPORT_ROLES)
 def pupil_export_json(pupil_id: int):
-    pupil = get_scoped_or_404(Pupil, pupil_id)
+    pupil = exported_pupil(pupil_id)
     response = jsonify(pupil_export(pupil))
     response.headers["Content-Disposition"] = f'attachment; filename="pupil-{pupil.id}-record.json"'
     return no_store(response)
@@ -180,7 +189,7 @@ def pupil_export_json(pupil_id: int):
 @bp.route("/pupils/<int:pupil_id>/export.csv")
 @staff_required(*EXPORT_ROLES)
 def pupil_export_csv(pupil_id: int):
-    pupil = get_scoped_or_404(Pupil, pupil_id)
+    pupil = exported_pupil(pupil_id)
     return csv_download(to_csv(pupil_records(pupil), pupil), f"pupil-{pupil.id}-record.csv")
 
 

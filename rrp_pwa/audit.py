@@ -1,0 +1,28 @@
+"""Recording and reading the audit trail of sensitive records (``rrp_pwa.models.audit``).
+
+Audited: opening a safeguarding concern and marking it seen (the DSL's restricted record), exporting
+a pupil's whole record, and any change to a member of staff's roles (granting the dsl role opens
+every concern). The caller commits, with the change it records or, for a read, on its own.
+"""
+from sqlalchemy import Select, select
+
+from rrp_pwa.extensions import db
+from rrp_pwa.models.audit import AUDIT_ACTIONS, AuditEvent
+from rrp_pwa.models.roster import Staff
+
+
+def audit(staff: Staff, action: str, subject_kind: str, subject_id: int, detail: str | None = None) -> AuditEvent:
+    if action not in AUDIT_ACTIONS:
+        raise ValueError(f"not an audited action: {action}")
+    event = AuditEvent(school_id=staff.school_id, staff_id=staff.id, action=action, subject_kind=subject_kind,
+                       subject_id=subject_id, detail=(detail or None) and detail[:200])
+    db.session.add(event)
+    return event
+
+
+def trail(school_id: int, subject_kind: str, subject_id: int) -> Select[tuple[AuditEvent]]:
+    """Everything recorded about one record, newest first."""
+    return (select(AuditEvent)
+            .where(AuditEvent.school_id == school_id, AuditEvent.subject_kind == subject_kind,
+                   AuditEvent.subject_id == subject_id)
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()))

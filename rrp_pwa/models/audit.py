@@ -1,0 +1,35 @@
+"""The audit trail: who read or changed a sensitive record, and when (DESIGN.md, security baseline).
+
+A row says who (``staff_id``), what they did (``action``), to what (``subject_kind`` + ``subject_id``),
+when, and at most a short ``detail`` that is never the record's content (roles before and after, say).
+Rows are only ever added.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from rrp_pwa.extensions import db
+from rrp_pwa.models.roster import Staff, utcnow
+
+AUDIT_ACTIONS = {"viewed": "Opened", "marked_seen": "Marked seen", "roles_changed": "Roles changed",
+                 "exported": "Exported"}
+
+
+class AuditEvent(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    subject_kind: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    staff: Mapped[Staff] = relationship()
+
+    @property
+    def action_label(self) -> str:
+        return AUDIT_ACTIONS.get(self.action, self.action)
