@@ -59,3 +59,7 @@ class Config:
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Webhooks go only to public addresses unless this is 1 (a connector inside the host's own network):
+    # otherwise a school's admin could make the server call, and its delivery log report on, any
+    # address the server can reach (a cloud metadata service, Redis, the local network).
+    WEBHOOK_PRIVATE_ADDRESSES = os.environ.get("WEBHOOK_PRIVATE_ADDRESSES", "0") == "1"

@@ -24,6 +24,12 @@ from tests.conftest import make_pupil, make_school, make_staff
 BASE = "https://rrp.example"
 
 
+@pytest.fixture
+def app_config(app_config):
+    """These tests' connector listens on 127.0.0.1, which a real deployment refuses (test_private_...)."""
+    return {"WEBHOOK_PRIVATE_ADDRESSES": True, **app_config}
+
+
 def test_signature_matches_the_standard_webhooks_reference_vector():
     """The test vector published with the Standard Webhooks reference libraries."""
     assert sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
@@ -276,3 +282,60 @@ def test_a_removed_endpoint_gets_no_more_retries(app, receiver):
     db.session.commit()
     assert deliver_due(BASE, now=utcnow() + timedelta(days=1)) == 0
     assert len(receiver.received) == 1 and db.session.scalar(select(WebhookDelivery)).state == "failed"
+
+
+@pytest.mark.app_config(WEBHOOK_PRIVATE_ADDRESSES=False)
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data", "http://127.0.0.1:6379/",
+                                 "http://10.0.0.7/rrp", "http://localhost:5432/", "http://[::1]/rrp"])
+def test_an_address_inside_the_hosts_network_is_refused(client, auth, url):
+    """A school's admin must not make the server call, and the delivery log report on, the host's own network."""
+    auth.login(roles=("admin",))
+    response = client.post("/admin/sync/webhooks", data={"url": url})
+    assert response.status_code == 400 and "inside a private network" in response.get_data(as_text=True)
+    assert db.session.scalar(select(WebhookEndpoint)) is None
+
+
+@pytest.mark.app_config(WEBHOOK_PRIVATE_ADDRESSES=False)
+def test_a_name_that_comes_to_point_inside_the_network_is_not_sent_to(app, receiver):
+    """Registered while it pointed elsewhere (or before this rule): each try checks the address again."""
+    school = make_school()
+    db.session.add(WebhookEndpoint(school_id=school.id, url=receiver.url, secret="whsec_" + "A" * 32, cursor=0,
+                                   active=True))
+    record_checkin(school.id, "faces", 4, "staff", pupil=make_pupil(school))
+    db.session.commit()
+    enqueue()
+    db.session.commit()
+    deliver_due(BASE)
+    delivery = db.session.scalar(select(WebhookDelivery))
+    assert receiver.received == [] and delivery.state == "pending"
+    assert "inside a private network" in delivery.attempt_rows[0].error
+
+
+def test_a_redirect_is_a_failed_try_and_is_not_followed(app, receiver):
+    school = make_school()
+    redirect = ThreadingHTTPServer(("127.0.0.1", 0), RedirectHandler)
+    redirect.target = receiver.url
+    threading.Thread(target=redirect.serve_forever, daemon=True).start()
+    try:
+        add_endpoint(school.id, f"http://127.0.0.1:{redirect.server_address[1]}/rrp")
+        record_checkin(school.id, "faces", 4, "staff", pupil=make_pupil(school))
+        db.session.commit()
+        enqueue()
+        db.session.commit()
+        deliver_due(BASE)
+    finally:
+        redirect.shutdown()
+        redirect.server_close()
+    delivery = db.session.scalar(select(WebhookDelivery))
+    assert receiver.received == [] and delivery.attempt_rows[0].status_code == 307 and delivery.state == "pending"
+
+
+class RedirectHandler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers["content-length"]))
+        self.send_response(307)
+        self.send_header("Location", self.server.target)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass

@@ -19,9 +19,11 @@ import base64
 import hashlib
 import hmac
 import http.client
+import ipaddress
 import json
 import random
 import secrets
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -29,6 +31,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from rrp_pwa.extensions import db
@@ -63,11 +66,33 @@ def backoff(attempts: int, rng: random.Random | None = None) -> float:
     return ceiling * (0.5 + 0.5 * (rng or random).random())
 
 
+def private_address(url: str) -> str | None:
+    """The address inside a private network (private, loopback, link-local, reserved) that ``url``'s host
+    is or resolves to, unless ``WEBHOOK_PRIVATE_ADDRESSES`` allows them; None for a public one, and for a
+    name that does not resolve (nothing is reached: the try fails and is logged)."""
+    host = urlsplit(url).hostname
+    if not host or current_app.config.get("WEBHOOK_PRIVATE_ADDRESSES"):
+        return None
+    try:
+        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return None
+    for *_, address in found:
+        ip = ipaddress.ip_address(address[0].split("%", 1)[0])
+        if not ip.is_global:
+            return str(ip)
+    return None
+
+
 def add_endpoint(school_id: int, url: str) -> WebhookEndpoint:
-    """Register an endpoint that receives events written from now on. Only http(s) URLs."""
+    """Register an endpoint that receives events written from now on: an http(s) URL of a public
+    address (``private_address``)."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise WebhookError("Enter a full http:// or https:// address.")
+    if private_address(url.strip()):
+        raise WebhookError("That address is inside a private network. Webhooks go to your connector's public "
+                           "address; ask your RRP host if it runs inside their network.")
     last = db.session.scalar(select(FeedCounter.last_seq).where(FeedCounter.school_id == school_id)) or 0
     endpoint = WebhookEndpoint(school_id=school_id, url=url.strip(), secret=new_secret(), cursor=last, active=True)
     db.session.add(endpoint)
@@ -116,11 +141,19 @@ def message(event: FeedEvent, base_url: str) -> dict:
 Sender = Callable[[str, bytes, dict], int]
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect is an answer (a 3xx, so a failed try), never followed: it could lead anywhere
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def http_post(url: str, body: bytes, headers: dict) -> int:
-    """POST and return the status code; a non-2xx answer is a status, not an exception."""
+    """POST and return the status code; a non-2xx answer (a redirect too) is a status, not an exception."""
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+        with _OPENER.open(request, timeout=TIMEOUT) as response:
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
@@ -139,6 +172,9 @@ def attempt(delivery: WebhookDelivery, base_url: str, send: Sender = http_post, 
     started = time.monotonic()
     status, error = None, None
     try:
+        inside = private_address(endpoint.url)  # again at each try: a name may point elsewhere by now
+        if inside:
+            raise ValueError(f"refused: the address {inside} is inside a private network")
         status = send(endpoint.url, body.encode(), headers)
     # refused, timed out, DNS, bad URL, or something that is not an HTTP server answering (a wrong port):
     # a failed try of this delivery, never a stop of the worker that serves every school's webhooks
