@@ -470,6 +470,12 @@ def test_get_an_adult_pauses_alerts_staff_and_carries_on(app, client, people, sc
     assert "Mediators need an adult in Library" in panel and "Ava B." in panel
     home = staff_client.get("/").get_data(as_text=True)
     assert 'sse-connect="/mediation/alerts/stream"' in home and "mediation.css" in home
+    teacher = make_staff(school, ("teacher",), name="Tom Teacher")  # not on duty: the alert is not theirs
+    db.session.commit()
+    bystander = app.test_client()
+    bystander.post("/sign-in", data={"email": teacher.email, "password": "correct horse battery"})
+    assert bystander.post(f"/mediation/alerts/{alert.id}/answer").status_code == 403
+    assert "is on the way" not in client.get(f"/mediate/{mediation_id}/status").get_data(as_text=True)
     assert staff_client.post(f"/mediation/alerts/{alert.id}/answer", headers={"HX-Request": "true"}).status_code == 200
     assert "Pat Pastoral is on the way" in client.get(f"/mediate/{mediation_id}/status").get_data(as_text=True)
     assert post(client, mediation_id, "carry-on").status_code == 302

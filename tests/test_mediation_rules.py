@@ -337,3 +337,45 @@ def test_badge_qr_rows_are_joined_without_changing_a_module():
     assert badges.join_rows("M0,0L5,5z") == "M0,0L5,5z"
     svg = badges.qr_svg("https://rrp.example/x", 'Ava "B."')
     assert svg.startswith('<svg role="img" aria-label="Ava &#34;B.&#34;" class="badge-qr"')
+
+
+def agreements_in_the_feed() -> list[str]:
+    from rrp_pwa.models.sync import FeedEvent
+
+    return [e.action for e in db.session.scalars(select(FeedEvent).where(FeedEvent.record_type == "agreement")
+                                                 .order_by(FeedEvent.seq))]
+
+
+def test_a_mediations_agreements_reach_the_record_only_once_it_ends_agreed(school, people):
+    """What the mediators type at the agreement step is a draft until both tap "I agree" and the
+    mediation ends agreed: only then does it enter the feed and come up for review."""
+    from rrp_pwa.agreements.rules import reviews_due
+
+    mediation = started(school, people)
+    walk_to(mediation, "agreement")
+    first, second = mediation.parties
+    flow.write_agreements(mediation, {first.id: "Share the ball", second.id: "Use kind words"})
+    db.session.commit()
+    flow.write_agreements(mediation, {first.id: "Share the ball at lunch", second.id: "Use kind words"})
+    db.session.commit()
+    later = date.today().replace(year=date.today().year + 1)
+    assert agreements_in_the_feed() == [] and db.session.scalars(reviews_due(school.id, later)).all() == []
+    flow.party_agrees(mediation, first.id)
+    flow.party_agrees(mediation, second.id)
+    flow.next_step(mediation)
+    db.session.commit()
+    assert agreements_in_the_feed() == ["updated", "updated"]
+    assert sorted(a.what for a in db.session.scalars(reviews_due(school.id, later))) == [
+        "Share the ball at lunch", "Use kind words"]
+
+
+def test_a_mediation_that_ends_without_agreement_leaves_no_agreement_behind(school, people):
+    mediation = started(school, people)
+    walk_to(mediation, "agreement")
+    first, second = mediation.parties
+    flow.write_agreements(mediation, {first.id: "Share the ball", second.id: "Say sorry"})
+    db.session.commit()
+    flow.adult_takes_over(mediation)
+    db.session.commit()
+    assert db.session.scalars(select(Agreement).where(Agreement.source_kind == "mediation")).all() == []
+    assert agreements_in_the_feed() == [] and mediation.outcome == "adult_took_over"

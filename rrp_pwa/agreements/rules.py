@@ -7,8 +7,9 @@ that it was followed up another way).
 """
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 
+from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import (
     AGREEMENT_KINDS,
     OUTCOMES,
@@ -17,8 +18,8 @@ from rrp_pwa.models.agreements import (
     AgreementParty,
     AgreementReview,
 )
-from rrp_pwa.extensions import db
 from rrp_pwa.models.conversations import CONVERSATION_KINDS, Conversation
+from rrp_pwa.models.mediation import Mediation
 from rrp_pwa.models.roster import Pupil, School, Staff
 
 
@@ -133,11 +134,15 @@ def record_follow_up(agreement: Agreement, staff: Staff, conversation_id: int | 
 
 def reviews_due(school_id: int, on: date) -> Select[tuple[Agreement]]:
     """Action agreements whose review date has come, oldest first: never reviewed, or partly kept
-    and due to be reviewed again."""
+    and due to be reviewed again. A peer mediation's count once it has ended agreed (before that they
+    are the mediators' drafts)."""
+    drafts = (select(Mediation.id).where(Mediation.school_id == school_id)
+              .where(or_(Mediation.outcome.is_(None), Mediation.outcome != "agreed")))
     return (select(Agreement)
             .where(Agreement.school_id == school_id, Agreement.kind == "action",
                    Agreement.status.in_(("open", "partly_kept")), Agreement.review_on.is_not(None),
-                   Agreement.review_on <= on)
+                   Agreement.review_on <= on,
+                   or_(Agreement.source_kind != "mediation", Agreement.source_id.not_in(drafts)))
             .order_by(Agreement.review_on, Agreement.id))
 
 

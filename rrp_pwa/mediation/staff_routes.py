@@ -176,7 +176,11 @@ def alerts_stream():
 @bp.route("/mediation/alerts/<int:alert_id>/answer", methods=["POST"])
 @staff_required()
 def answer(alert_id: int):
+    """"I'm on my way": only staff the alert goes to (those whose panel shows it) may answer it - anyone
+    else's answer would tell the mediators and the staff on duty that help is coming when it is not."""
     alert = get_scoped_or_404(MediationAlert, alert_id)
+    if not receives_alerts(current_user, today()):
+        abort(403)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:

@@ -124,8 +124,8 @@ def _before_commit(session: Session) -> None:
         if action != "deleted" and not state.persistent:
             continue  # added in a savepoint that was rolled back
         kind = _TYPES[type(record)]
-        if action != "deleted" and not kind.ready(record):
-            continue
+        if not kind.ready(record):
+            continue  # not yet in the record (a mediator's draft): neither is its change nor its removal
         rows.append((kind.school_of(record), action, kind, record))
     if not rows:
         return

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select
 
 from rrp_pwa.checkins.scales import SCALES
+from rrp_pwa.extensions import db
 from rrp_pwa.models import Agreement, AgreementParty, AgreementReview, CheckIn
 from rrp_pwa.models.agreements import OUTCOME_LABELS
 from rrp_pwa.sync.feed import register_child, register_record
@@ -86,10 +87,21 @@ def checkin_json(checkin: CheckIn) -> dict:
         outcome=label, follow_up={"check_in_later": checkin.low}, scale=checkin.scale, value=checkin.value)
 
 
+def agreement_made(agreement: Agreement) -> bool:
+    """A peer mediation's agreements are made when it ends agreed; until then they are what the pupil
+    mediators are typing (``rrp_pwa.mediation.flow._finish``)."""
+    if agreement.source_kind != "mediation":
+        return True
+    from rrp_pwa.models.mediation import Mediation
+
+    return db.session.scalar(select(Mediation.outcome).where(Mediation.id == agreement.source_id,
+                                                             Mediation.school_id == agreement.school_id)) == "agreed"
+
+
 def register_core() -> None:
     """Agreements, their reviews and check-ins: the shared models that exist from the start."""
     parties_of = lambda pupil_id: select(AgreementParty.agreement_id).where(AgreementParty.pupil_id == pupil_id)  # noqa: E731
-    register_record(Agreement, "agreement", agreement_json, when=Agreement.created_at,
+    register_record(Agreement, "agreement", agreement_json, when=Agreement.created_at, ready=agreement_made,
                     involving=lambda pupil_id: Agreement.id.in_(parties_of(pupil_id)))
     register_child(AgreementParty, lambda party: party.agreement)
     register_record(AgreementReview, "agreement_review", review_json, when=AgreementReview.reviewed_at,
