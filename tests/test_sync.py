@@ -159,6 +159,8 @@ def test_every_staff_role_may_open_the_capture_page(client, auth, roles):
     page = client.get("/capture")
     assert page.status_code == 200
     assert "<span data-outbox-count>Checking this device…</span>" in page.get_data(as_text=True)  # until the JS counts
+    # every flow has the one-tap concern; with no signal, the DSL in person
+    assert "Raise a concern" in page.get_data(as_text=True) and "tell the Designated Safeguarding Lead in person" in page.get_data(as_text=True)
 
 
 def test_a_finished_mediation_can_be_sent(client, auth, app):

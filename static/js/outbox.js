@@ -18,7 +18,10 @@
   // Who the server says is signed in (every staff page carries it); the sign-in page says nobody is.
   var pageStaff = document.body.hasAttribute("data-staff-id") ? Number(document.body.getAttribute("data-staff-id")) : null;
   var signedOut = document.body.hasAttribute("data-signed-out");
-  var state = { sending: false, failures: 0, timer: null, staffId: null, csrf: null, items: [], ready: false };
+  // Home of someone who records offline: get Record offline ready while there is signal.
+  var prefetch = document.querySelector("[data-capture-prefetch]");
+  var state = { sending: false, failures: 0, timer: null, staffId: null, csrf: null, items: [], ready: false,
+                signedOut: false };
 
   // IndexedDB: "items" (the outbox, by uuid) and "meta" (the cached pupil list, the CSRF token).
   function openDb() {
@@ -146,6 +149,7 @@
   function refreshCapture() {
     return fetch(captureUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
+        state.signedOut = response.status === 401;  // the session ended: what is waiting needs a sign-in
         if (!response.ok) throw new Error("status " + response.status);
         return response.json();
       })
@@ -331,7 +335,7 @@
         return refreshCapture().then(function () { return send(true); });
       }
       if (response.status >= 400 && response.status < 500) {
-        setText("[data-outbox-message]", response.status === 401
+        setText("[data-outbox-message]", response.status === 401 || state.signedOut
           ? "Sign in again to send what is waiting. It stays on this device until then."
           : "The school's system refused this batch. Try Sync now, or ask your admin.");
         return null;
@@ -459,9 +463,19 @@
     }).catch(function () { state.staffId = pageStaff; return null; });
   }
 
+  // Record offline ready for the playground, fetched once while there is signal: the pupil list and
+  // the capture page itself, so that it opens with no signal even if it was never opened before.
+  function prepareOffline(data) {
+    if (data || !prefetch || !navigator.onLine || pageStaff === null) return data;
+    var pageCached = window.caches ? caches.open(CAPTURE_CACHE).then(function (cache) {
+      return cache.add(prefetch.getAttribute("data-capture-prefetch"));
+    }).catch(function () { return null; }) : null;
+    return Promise.all([refreshCapture(), pageCached]).then(function (done) { return done[0]; });
+  }
+
   function start() {
     state.csrf = pageCsrf();
-    Promise.all([reload(), page ? refreshCapture() : knownCapture()]).then(function () {
+    Promise.all([reload(), page ? refreshCapture() : knownCapture().then(prepareOffline)]).then(function () {
       state.ready = true;
       render();
       return send();

@@ -4,7 +4,7 @@
 // 2. The capture page (/capture) is kept for offline use: it holds no pupil data (the pupil
 //    list lives in IndexedDB and is cleared at sign-out, together with this cached copy).
 // The same rules as static/js/outbox.js: delete an item only after the server confirms it.
-/* global self, caches, indexedDB, fetch */
+/* global self, caches, indexedDB, fetch, OFFLINE_URL */  // OFFLINE_URL: declared by sw.js before it imports this
 (function () {
   "use strict";
 
@@ -96,6 +96,7 @@
       return response;
     }).catch(function () {
       return caches.open(CAPTURE_CACHE).then(function (cache) { return cache.match(CAPTURE_PATH); })
+        .then(function (hit) { return hit || caches.match(OFFLINE_URL); })  // the offline page says why
         .then(function (hit) { return hit || Response.error(); });
     }));
   });

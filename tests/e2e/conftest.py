@@ -135,3 +135,10 @@ def wait_for_service_worker(page, timeout_ms: int = 15000) -> None:
     if not page.evaluate("() => navigator.serviceWorker.controller !== null"):
         page.reload()
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=timeout_ms)
+
+
+def sign_out(page) -> None:
+    """Tap Sign out and wait for the sign-in page, as a person handing the device on does. Where the
+    device holds a pupil list, the page first forgets it and only then signs out."""
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()

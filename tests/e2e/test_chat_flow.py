@@ -4,7 +4,7 @@ from playwright.sync_api import expect
 
 from rrp_pwa.extensions import db
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
-from tests.e2e.conftest import PHONE, assert_accessible
+from tests.e2e.conftest import PHONE, assert_accessible, sign_out
 
 
 def sign_in(page, base_url, staff, axe=None):
@@ -54,7 +54,7 @@ def test_midday_assistant_logs_a_chat_in_three_taps_and_the_teacher_sees_it(live
     assert_accessible(axe, page)
     expect(page.get_by_role("heading", name="Your chats today")).to_be_visible()
 
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
     sign_in(page, live_server.url, teacher)
     page.get_by_role("link", name="What happened at lunchtime").click()
     page.get_by_role("heading", name="What happened at lunchtime").wait_for()

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from rrp_pwa.extensions import db
 from rrp_pwa.models import CheckIn
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
-from tests.e2e.conftest import PHONE, TABLET, assert_accessible
+from tests.e2e.conftest import PHONE, TABLET, assert_accessible, sign_out
 
 
 @pytest.fixture
@@ -173,7 +173,7 @@ def test_the_admin_picks_colours_and_a_teacher_records_a_red_check_in_from_the_p
     page.get_by_role("button", name="Save scale").click()
     expect(page.get_by_text("Check-ins now use four colours.")).to_be_visible()
     assert_accessible(axe, page)
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
 
     sign_in(page, live_server.url, cedar.email, axe)
     page.goto(live_server.url + "/pupils")

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import Agreement
 from tests.conftest import make_group, make_pupil, make_school, make_staff
-from tests.e2e.conftest import PHONE, TABLET, assert_accessible
+from tests.e2e.conftest import PHONE, TABLET, assert_accessible, sign_out
 from tests.e2e.test_chat_flow import sign_in
 
 
@@ -98,7 +98,7 @@ def test_a_teachers_concern_reaches_the_dsl_and_not_the_teacher(live_server, dat
     assert_accessible(axe, page)
 
     page.goto(live_server.url + "/")
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
     sign_in(page, live_server.url, dsl)
     assert_accessible(axe, page)
     page.get_by_role("link", name="Safeguarding concerns").click()

@@ -11,7 +11,7 @@ from rrp_pwa.models import CheckIn, GroupStaff
 from rrp_pwa.models.conversations import QuickChat
 from rrp_pwa.models.mediation import Mediation
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
-from tests.e2e.conftest import PHONE, TABLET, assert_accessible, go_offline, wait_for_service_worker
+from tests.e2e.conftest import PHONE, TABLET, assert_accessible, go_offline, sign_out, wait_for_service_worker
 
 
 def set_up_class():
@@ -162,8 +162,7 @@ def test_a_refused_record_stays_beside_its_reason_and_sign_out_asks_first(cable,
     expect(page.get_by_text("1 waiting to sync")).to_be_visible()  # still here, still signed in
     assert "1 record has not been sent yet" in questions[0]
     page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Sign out").click()
-    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    sign_out(page)
     cached = page.evaluate("""() => new Promise((resolve) => {
         const open = indexedDB.open("rrp-outbox", 1);
         open.onsuccess = () => {
@@ -198,18 +197,25 @@ def wait_for_chats(count: int, timeout_s: float = 15.0):
     return stored()[0]
 
 
-def device_holds_pupils(page) -> bool:
-    """Whether this device still holds a pupil list or the cached capture page (functions, not
-    expressions: the app's CSP refuses eval)."""
+def pupil_list_on_device(page):
+    """Whose pupil list this device holds (a staff id), "cached page only" if just the capture page is
+    cached, or None (functions, not expressions: the app's CSP refuses eval)."""
     return page.evaluate("""() => Promise.all([
         caches.has("rrp-capture"),
         new Promise((resolve) => {
             const open = indexedDB.open("rrp-outbox", 1);
             open.onsuccess = () => {
                 const get = open.result.transaction("meta").objectStore("meta").get("capture");
-                get.onsuccess = () => { open.result.close(); resolve(get.result !== undefined); };
+                get.onsuccess = () => { open.result.close(); resolve(get.result ? get.result.value.staff_id : null); };
             };
-        })]).then((found) => found[0] || found[1])""")
+        })]).then((found) => found[1] !== null ? found[1] : (found[0] ? "cached page only" : null))""")
+
+
+def wait_for_pupil_list(page, owner, timeout_s: float = 10.0):
+    deadline = time.monotonic() + timeout_s
+    while pupil_list_on_device(page) != owner and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return pupil_list_on_device(page)
 
 
 def test_a_record_left_waiting_on_a_shared_phone_waits_for_its_maker(cable, data_app, page, context, axe):
@@ -227,9 +233,9 @@ def test_a_record_left_waiting_on_a_shared_phone_waits_for_its_maker(cable, data
     go_offline(context, cable, False)
     sign_in(page, cable, kim)
     expect(page.get_by_text("waiting to sync")).to_have_count(0)
-    assert not device_holds_pupils(page)
+    assert wait_for_pupil_list(page, kim.id) == kim.id  # Kim's own (her home gets it ready), never Sam's
     assert_accessible(axe, page)
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
     sign_in(page, cable, sam)
     chats = wait_for_chats(1)
     assert [(c.staff_id, [p.given_name for p in c.pupils]) for c in chats] == [(sam.id, ["Amira"])]
@@ -241,14 +247,11 @@ def test_a_session_that_ended_by_itself_leaves_no_pupil_list_behind(cable, data_
     sign_in(page, cable, sam)
     wait_for_service_worker(page)
     open_capture(page, cable, axe)  # the pupil list and the capture page are now on the phone
-    assert device_holds_pupils(page)
+    assert pupil_list_on_device(page) == sam.id
     context.clear_cookies()  # the idle timeout: the next tap on the phone shows the sign-in page
     page.goto(cable.url + "/")
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-    deadline = time.monotonic() + 10
-    while device_holds_pupils(page) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not device_holds_pupils(page)
+    assert wait_for_pupil_list(page, None) is None
 
 
 def test_records_kept_through_sign_out_are_sent_at_the_next_sign_in(live_server, data_app, new_device, axe):
@@ -261,9 +264,28 @@ def test_records_kept_through_sign_out_are_sent_at_the_next_sign_in(live_server,
     log_chat(page, "Amira Khan")
     expect(page.get_by_text("1 waiting to sync")).to_be_visible()
     page.once("dialog", lambda dialog: dialog.accept())  # "...They stay on this device and send when you next sign in."
-    page.get_by_role("button", name="Sign out").click()
-    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    sign_out(page)
     page.unroute("**/api/v1/sync")
     sign_in(page, live_server, sam)  # back in the staffroom, good signal: Sam's home page sends it
+    chats = wait_for_chats(1)
+    assert [(c.staff_id, [p.given_name for p in c.pupils]) for c in chats] == [(sam.id, ["Amira"])]
+
+
+def test_record_offline_opens_with_no_signal_when_only_home_was_opened_with_signal(cable, data_app, page, context, axe):
+    """Signed in in the staffroom (Home only), then out to the playground: Record offline opens and
+    offers the class, though it was never opened before."""
+    sam, _ = two_teachers_on_one_phone()
+    page.set_viewport_size(PHONE)
+    sign_in(page, cable, sam)
+    wait_for_service_worker(page)
+    assert wait_for_pupil_list(page, sam.id) == sam.id
+    go_offline(context, cable)
+    page.goto(cable.url + "/capture")
+    chat = page.get_by_role("form", name="Quick chat")
+    expect(chat.get_by_label("Pupil", exact=True).locator("option", has_text="Amira Khan")).to_have_count(1)
+    assert_accessible(axe, page)
+    log_chat(page, "Amira Khan")
+    expect(page.get_by_text("1 waiting to sync")).to_be_visible()
+    go_offline(context, cable, False)
     chats = wait_for_chats(1)
     assert [(c.staff_id, [p.given_name for p in c.pupils]) for c in chats] == [(sam.id, ["Amira"])]
