@@ -3,6 +3,7 @@ and bad input (wrong code, expired link, stale version, another school's circle,
 cookie of another circle)."""
 import json
 import re
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -100,6 +101,8 @@ def test_starting_a_circle_in_a_few_taps(app, world):
     client = sign_in(app, world["keeper"])
     form = client.get("/circles/new").get_data(as_text=True)
     assert "Year 5 Cedar" in form and "Ad hoc" in form
+    # the keeper's only class is chosen already: a morning circle is one tap fewer
+    assert re.search(rf'<option[^>]*selected[^>]*value="{world["group"].id}"|<option[^>]*value="{world["group"].id}"[^>]*selected', form)
     response = client.post("/circles/new", data={"kind": "community", "group": world["group"].id})
     circle = db.session.scalar(select(Circle).where(Circle.kind == "community"))
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/circles/{circle.id}")
@@ -189,14 +192,17 @@ def test_rounds_agreements_and_the_concern_from_the_keepers_screen(app, world):
     client = sign_in(app, world["keeper"])
     device, amira = seated(app, circle, world["pupils"][0])
     assert client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "talk", "prompt": "", "typed": ""}).status_code == 400
-    page = client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "talk", "typed": "What made you smile?"},
-                       follow_redirects=True).get_data(as_text=True)
-    assert "What made you smile?" in page
+    started = client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "talk", "typed": "What made you smile?"})
+    assert started.headers["Location"].endswith(f"/circles/{circle.id}#round-h")  # back at the rounds, not the top
+    assert "What made you smile?" in client.get(f"/circles/{circle.id}").get_data(as_text=True)
     bad = client.post(f"/circles/{circle.id}/agreements", data={"kind": "action", "what": "Tidy up"})
     assert bad.status_code == 400 and "Choose who the agreement is for" in bad.get_data(as_text=True)
     assert "Tidy up" in bad.get_data(as_text=True), "nothing typed is lost"
-    client.post(f"/circles/{circle.id}/agreements", data={"kind": "action", "what": "Tidy up", "who": [amira.id],
-                                                         "by_when": "2026-12-01", "review_on": "2026-12-08"})
+    soon = date.today() + timedelta(days=4)
+    made = client.post(f"/circles/{circle.id}/agreements", data={
+        "kind": "action", "what": "Tidy up", "who": [amira.id], "by_when": soon.isoformat(),
+        "review_on": (soon + timedelta(days=7)).isoformat()})
+    assert made.headers["Location"].endswith("#agree-h")
     assert "Tidy up" in device.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
     version = db.session.get(Circle, circle.id).version
     response = client.post(f"/circles/{circle.id}/concern", data={"seat": amira.id, "note": "Said something worrying"},
@@ -673,3 +679,15 @@ def test_a_word_given_in_a_circle_check_in_stays_out_of_the_pupil_record(app, wo
     db.session.commit()
     record = sign_in(app, world["keeper"]).get(f"/pupils/{amira.id}").get_data(as_text=True)
     assert "Check-in in a circle" in record and "nan-in-hospital" not in record
+
+
+def test_the_join_list_and_the_seat_tell_apart_two_pupils_of_the_same_short_name(app, world):
+    chen, clarke = make_pupil(world["school"], "Maya", "Chen"), make_pupil(world["school"], "Maya", "Clarke")
+    world["group"].pupils += [chen, clarke]
+    db.session.commit()
+    token = join_token(world["circle"], app.config["SECRET_KEY"])
+    device = app.test_client()
+    names = device.get(f"/join/{token}").get_data(as_text=True)
+    assert "Maya Ch." in names and "Maya Cl." in names
+    assert device.post(f"/join/{token}", data={"pupil": clarke.id}).status_code == 302
+    assert db.session.scalar(select(Seat.name).where(Seat.pupil_id == clarke.id)) == "Maya Cl."

@@ -107,6 +107,8 @@ def new():
     groups = list(db.session.scalars(visible_groups(current_user).where(Group.archived.is_(False)).order_by(Group.name)))
     form.group.choices = [(0, "Ad hoc: people type their first name")] + [(g.id, g.name) for g in groups]
     form.prompts.choices = [(p.text, p.text) for p in bank(current_user.school_id)]
+    if not form.is_submitted() and len(groups) == 1:
+        form.group.data = groups[0].id  # a teacher with one class: their morning circle is that class's
     if form.validate_on_submit():
         group = next((g for g in groups if g.id == form.group.data), None)
         circle = open_circle(current_user, form.kind.data, group, one_device=form.one_device.data,
@@ -245,7 +247,7 @@ def add_seat(circle_id: int):
     circle, form = keepers_circle(circle_id), AddSeatForm()
     if form.validate_on_submit():
         return committed(circle, lambda: add_seat_here(circle, form.data["name"]), f"{form.name.data} is in the circle.",
-                         lambda error: form.name.errors.append(error), add_form=form)
+                         lambda error: form.name.errors.append(error), anchor="add-h", add_form=form)
     return render_keeper(circle, 400, add_form=form)
 
 
@@ -256,7 +258,7 @@ def start_round(circle_id: int):
     if form.validate_on_submit():
         prompt = form.typed.data.strip() or form.prompt.data
         return committed(circle, lambda: piece.start_round(circle, prompt, form.round_kind.data), "The round has started.",
-                         lambda error: form.typed.errors.append(error), round_form=form)
+                         lambda error: form.typed.errors.append(error), anchor="round-h", round_form=form)
     return render_keeper(circle, 400, round_form=form)
 
 
@@ -269,12 +271,13 @@ def agreement(circle_id: int):
         return committed(circle, lambda: add_agreement(circle, current_user, form.kind.data, form.what.data, seats,
                                                        form.by_when.data, form.review_on.data),
                          "The agreement is on everyone's screen.", lambda error: form.what.errors.append(error),
-                         agreement_form=form)
+                         anchor="agree-h", agreement_form=form)
     return render_keeper(circle, 400, agreement_form=form)
 
 
-def committed(circle: Circle, change, done: str, on_error, **forms):
-    """Run a form's change: commit, publish and go back to the keeper screen, or show the error by its field."""
+def committed(circle: Circle, change, done: str, on_error, anchor: str | None = None, **forms):
+    """Run a form's change: commit, publish and go back to the keeper screen at the form's section (on a
+    phone it is screens below the top), or show the error by its field."""
     try:
         change()
     except CircleError as exc:
@@ -283,7 +286,7 @@ def committed(circle: Circle, change, done: str, on_error, **forms):
         return render_keeper(circle, 400, **forms)
     live.commit_and_publish(circle)
     flash(done)
-    return redirect(url_for("circles.keeper", circle_id=circle.id))
+    return redirect(url_for("circles.keeper", circle_id=circle.id, _anchor=anchor))
 
 
 @bp.route("/circles/<int:circle_id>/concern", methods=["POST"])
