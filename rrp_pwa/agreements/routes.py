@@ -1,5 +1,4 @@
 """Reviews due, an agreement with its follow-up reviews, and the next step when one is not kept."""
-
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
@@ -16,8 +15,8 @@ from rrp_pwa.agreements.rules import (
 )
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.extensions import db
-from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.forms import ConfirmForm
+from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.models.agreements import OUTCOME_LABELS, Agreement
 from rrp_pwa.models.conversations import Conversation
 from rrp_pwa.records.access import may_read

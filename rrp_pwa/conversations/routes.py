@@ -51,13 +51,13 @@ from rrp_pwa.conversations.restorative import (
 from rrp_pwa.extensions import db
 from rrp_pwa.forms import choices
 from rrp_pwa.home.tiles import Tile, add_tiles
+from rrp_pwa.models.agreements import Agreement
 from rrp_pwa.models.conversations import (
     PARTICIPANT_ROLE_LABELS,
     QUESTION_AUDIENCES,
     Conversation,
     QuickChat,
 )
-from rrp_pwa.models.agreements import Agreement
 from rrp_pwa.models.roster import Pupil
 from rrp_pwa.records.access import WHOLE_SCHOOL_READERS, may_read
 from rrp_pwa.records.actions import add_pupil_action
