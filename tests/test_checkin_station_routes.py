@@ -357,3 +357,16 @@ def test_two_pupils_with_the_same_short_name_are_told_apart_at_the_station(clien
     assert "Maya Ch." in names and "Maya Cl." in names and "Maya C.<" not in names
     picked = client.get(f"/station/pupils/{clarke.id}").get_data(as_text=True)
     assert "Maya Cl." in picked
+
+
+def test_a_tap_sent_again_after_a_lost_answer_is_one_check_in(client, auth, cedar):
+    """Poor Wi-Fi: the answer to Ben's tap is lost, htmx says "try again", Ben taps again."""
+    start_station_on(client, auth, cedar)
+    pick = client.get(f"/station/pupils/{cedar['ben'].id}", headers=HTMX).get_data(as_text=True)
+    tap_id = re.search(r'name="client_uuid" value="([0-9a-f-]{36})"', pick).group(1)
+    again = client.get(f"/station/pupils/{cedar['ben'].id}", headers=HTMX).get_data(as_text=True)
+    assert tap_id not in again  # each time a pupil's screen opens, a new check-in
+    tap = {"pupil_id": cedar["ben"].id, "value": "2", "client_uuid": tap_id}
+    assert client.post("/station/checkins", headers=HTMX, data=tap).status_code == 200
+    assert client.post("/station/checkins", headers=HTMX, data=tap).status_code == 200
+    assert len(db.session.scalars(select(CheckIn)).all()) == 1

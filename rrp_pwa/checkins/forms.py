@@ -1,7 +1,7 @@
 """Check-in forms. The fields stay plain (pupil_id, value, word) so an offline device can
 replay the same post later."""
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms import HiddenField, IntegerField, PasswordField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from rrp_pwa.checkins.scales import SCALES
@@ -23,6 +23,8 @@ class CheckInForm(FlaskForm):
 
 class StationCheckInForm(CheckInForm):
     pupil_id = IntegerField("Pupil", validators=[InputRequired("Tap your name first.")])
+    # this check-in's own id: a tap sent again after a lost answer is stored once
+    client_uuid = HiddenField(validators=[Optional(), Length(max=36)])
 
 
 class OpenStationForm(FlaskForm):

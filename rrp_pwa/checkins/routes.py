@@ -1,6 +1,7 @@
 """Check-ins outside a circle: the class station (tablet and staff views), a staff member's
 check-in for one pupil, follow-ups, and the school's choice of scale."""
 from datetime import datetime
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -187,7 +188,8 @@ def station_pupil(pupil_id: int):
     pupil = station_pupil_by_id(g.station, pupil_id)
     if pupil is None:
         abort(404)
-    return station_screen("checkins/_station_pick.html", pupil=pupil, form=StationCheckInForm(),
+    form = StationCheckInForm(formdata=None, client_uuid=str(uuid4()))
+    return station_screen("checkins/_station_pick.html", pupil=pupil, form=form,
                           scale=SCALES[g.station.school.checkin_scale])
 
 
@@ -197,7 +199,8 @@ def station_checkin():
     form = StationCheckInForm()
     if form.validate_on_submit():
         try:
-            record_station_checkin(g.station, form.pupil_id.data, form.value.data, form.word.data)
+            record_station_checkin(g.station, form.pupil_id.data, form.value.data, form.word.data,
+                                   client_uuid=form.client_uuid.data or None)
         except CheckInError as exc:
             form.form_errors.append(str(exc))
         except NotInGroup:
