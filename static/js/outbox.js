@@ -118,6 +118,7 @@
         row.appendChild(reason);
         var actions = document.createElement("span");
         actions.className = "outbox-actions";
+        actions.appendChild(button("Change it", "edit", item));
         actions.appendChild(button("Send again", "retry", item));
         actions.appendChild(button("Discard", "discard", item));
         row.appendChild(actions);
@@ -276,6 +277,55 @@
     }
   };
 
+  // Changing a record the server did not accept: its form gets what it held, the person fixes what
+  // the reason says (another pupil, another chip), and saving it keeps its id, so it is still one record.
+  var fillers = {
+    chat: function (form, data) {
+      setValue(form, "pupil", data.pupil_ids[0]);
+      setValue(form, "pupil2", data.pupil_ids[1]);
+      ["what", "where", "agreed"].forEach(function (name) { pick(form, name, data[name] || ""); });
+    },
+    checkin: function (form, data) {
+      setValue(form, "pupil", data.pupil_id);
+      pick(form, "value", String(data.value));
+      setValue(form, "word", data.word);
+    },
+    mediation: function (form, data) {
+      setValue(form, "mediator", data.mediator_ids[0]);
+      setValue(form, "mediator2", data.mediator_ids[1]);
+      setValue(form, "party1", data.party_ids[0]);
+      setValue(form, "party2", data.party_ids[1]);
+      setValue(form, "agreed1", (data.agreements || {})[data.party_ids[0]]);
+      setValue(form, "agreed2", (data.agreements || {})[data.party_ids[1]]);
+      setValue(form, "place", data.place);
+      pick(form, "outcome", data.outcome);
+    }
+  };
+
+  function setValue(form, name, value) {
+    var field = form.querySelector("[name=" + name + "]");
+    if (field) field.value = value === undefined || value === null ? "" : String(value);  // a pupil no longer listed: none
+  }
+
+  function pick(form, name, value) {
+    var input = form.querySelector("input[name='" + form.getAttribute("data-offline") + "-" + name + "'][value='" +
+                                   CSS.escape(value) + "']");
+    if (input) input.checked = true;
+  }
+
+  function edit(item) {
+    var form = document.querySelector("form[data-offline='" + item.kind + "']");
+    if (!form) return;
+    (navigator.onLine ? refreshCapture() : Promise.resolve()).then(function () {
+      fillers[item.kind](form, item.data);
+      form.dataset.editing = item.uuid;
+      setText("[data-outbox-message]", "Change what the reason says, then save it again: " + item.summary + ".");
+      var first = form.querySelector("select, input, textarea");
+      form.scrollIntoView({ block: "start" });
+      if (first) first.focus();
+    });
+  }
+
   function save(form) {
     var kind = form.getAttribute("data-offline");
     var made = makers[kind](form);
@@ -286,8 +336,12 @@
       return;
     }
     error.textContent = "";
-    var item = { uuid: crypto.randomUUID(), kind: kind, made_at: new Date().toISOString(), data: made.data,
-                 staffId: state.staffId, status: "waiting", reason: null, summary: made.summary };
+    var changed = state.items.filter(function (i) { return i.uuid === form.dataset.editing && mine(i); })[0];
+    var now = new Date().toISOString();
+    var item = { uuid: changed ? changed.uuid : crypto.randomUUID(), kind: kind,
+                 made_at: changed && changed.made_at < now ? changed.made_at : now,  // a clock that ran ahead: now
+                 data: made.data, staffId: state.staffId, status: "waiting", reason: null, summary: made.summary };
+    delete form.dataset.editing;
     outbox.put(item).then(function () {
       form.reset();
       form.querySelectorAll("[data-chips][data-optional] input, [data-outcomes] input").forEach(function (input, i) {
@@ -373,6 +427,10 @@
   function act(action, uuid) {
     var item = state.items.filter(function (i) { return i.uuid === uuid; })[0];
     if (!item) return;
+    if (action === "edit") {
+      edit(item);
+      return;
+    }
     if (action === "discard") {
       if (!window.confirm("Discard “" + item.summary + "”? It has not been saved on the school's system.")) return;
       outbox.remove(uuid).then(reload);

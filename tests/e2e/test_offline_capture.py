@@ -289,3 +289,42 @@ def test_record_offline_opens_with_no_signal_when_only_home_was_opened_with_sign
     go_offline(context, cable, False)
     chats = wait_for_chats(1)
     assert [(c.staff_id, [p.given_name for p in c.pupils]) for c in chats] == [(sam.id, ["Amira"])]
+
+
+def test_a_refused_record_is_changed_as_its_reason_says_and_sent_as_the_same_record(cable, data_app, page, context, axe):
+    """The teacher leaves Amira's class while a chat about her waits; the school's system refuses it.
+    "Change it" puts the chat back in its form; she chooses Ben, whom she still teaches, and saves."""
+    school = make_school()
+    teacher = make_staff(school, ("teacher",), name="Sam Teacher")
+    amira, ben = make_pupil(school, "Amira", "Khan"), make_pupil(school, "Ben", "Osei")
+    make_group(school, "Year 5 Cedar", pupils=[amira], staff=[teacher])
+    make_group(school, "Football club", pupils=[ben], staff=[teacher], kind="club")
+    db.session.commit()
+    page.set_viewport_size(PHONE)
+    sign_in(page, cable, teacher)
+    open_capture(page, cable, axe)
+    go_offline(context, cable)
+    log_chat(page, "Amira Khan")
+    db.session.execute(GroupStaff.__table__.delete().where(GroupStaff.group_id == amira.groups[0].id))
+    db.session.commit()
+    go_offline(context, cable, False)
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.get_by_text("isn't on your list any more. Choose them again.")).to_be_visible()
+    made_id = page.evaluate("""() => new Promise((resolve) => {
+        const open = indexedDB.open("rrp-outbox", 1);
+        open.onsuccess = () => {
+            const all = open.result.transaction("items").objectStore("items").getAll();
+            all.onsuccess = () => { open.result.close(); resolve(all.result.map((i) => i.uuid)); };
+        };
+    })""")
+    page.get_by_role("button", name=re.compile("^Change it: Quick chat")).click()
+    chat = page.get_by_role("form", name="Quick chat")
+    expect(chat.get_by_role("radio", name="Unkind words")).to_be_checked()  # what it held is back
+    expect(chat.get_by_label("Pupil", exact=True).locator("option", has_text="Amira Khan")).to_have_count(0)
+    assert_accessible(axe, page)
+    chat.get_by_label("Pupil", exact=True).select_option(label="Ben Osei")
+    chat.get_by_role("button", name="Save chat").click()
+    chats = wait_for_chats(1)
+    assert [(c.client_uuid, [p.given_name for p in c.pupils], c.what) for c in chats] == [
+        (made_id[0], ["Ben"], "Unkind words")]
+    expect(page.get_by_text("Everything has been sent.")).to_be_visible()
