@@ -339,3 +339,23 @@ class RedirectHandler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+@pytest.mark.app_config(WEBHOOK_PRIVATE_ADDRESSES=False)
+def test_a_name_that_turns_private_between_check_and_connect_reaches_nothing(app, receiver, monkeypatch):
+    """DNS rebinding: the name answers a public address when checked and 127.0.0.1 when connected to.
+    The address actually connected to is checked too."""
+    import rrp_pwa.sync.webhooks as webhooks
+
+    school = make_school()
+    db.session.add(WebhookEndpoint(school_id=school.id, url=receiver.url, secret="whsec_" + "A" * 32, cursor=0,
+                                   active=True))
+    record_checkin(school.id, "faces", 4, "staff", pupil=make_pupil(school))
+    db.session.commit()
+    enqueue()
+    db.session.commit()
+    monkeypatch.setattr(webhooks, "private_address", lambda url: None)  # "public" when looked up
+    deliver_due(BASE)
+    delivery = db.session.scalar(select(WebhookDelivery))
+    assert receiver.received == [] and delivery.state == "pending"
+    assert "127.0.0.1 is inside a private network" in delivery.attempt_rows[0].error

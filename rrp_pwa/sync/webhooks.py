@@ -146,7 +146,41 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # a redirect is an answer (a 3xx, so a failed try), never followed: it could lead anywhere
 
 
-_OPENER = urllib.request.build_opener(_NoRedirect)
+def _vetted_connection(address, *args, **kwargs) -> socket.socket:
+    """Connect, then refuse a peer inside a private network: the address actually connected to is the
+    one checked, so a name that resolves to a public address for ``private_address`` and to a private
+    one a moment later (DNS rebinding) still reaches nothing."""
+    sock = socket.create_connection(address, *args, **kwargs)
+    peer = sock.getpeername()[0]
+    if not current_app.config.get("WEBHOOK_PRIVATE_ADDRESSES") and not ipaddress.ip_address(peer.split("%", 1)[0]).is_global:
+        sock.close()
+        raise OSError(f"refused: the address {peer} is inside a private network")
+    return sock
+
+
+class _VettedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = _vetted_connection
+
+
+class _VettedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = _vetted_connection
+
+
+class _VettedHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(_VettedHTTPConnection, req)
+
+
+class _VettedHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        return self.do_open(_VettedHTTPSConnection, req, context=self._context, check_hostname=self._check_hostname)
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect, _VettedHTTPHandler, _VettedHTTPSHandler)
 
 
 def http_post(url: str, body: bytes, headers: dict) -> int:
