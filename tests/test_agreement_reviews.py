@@ -205,6 +205,8 @@ def test_a_follow_up_made_another_way_can_be_recorded(client, auth, school):
     page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
     assert "Recorded as followed up" in page and teacher.name in page
     assert "Play fairly at lunch" not in client.get("/agreements/due").get_data(as_text=True)
+    client.post(f"/agreements/{agreement.id}/review", data={"outcome": "kept", "seen_reviews": 1})
+    assert "Recorded as followed up" in client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
 
 
 def test_following_up_is_refused_without_csrf_and_to_another_school(app, client, auth, school):

@@ -116,7 +116,8 @@ def review_agreement(agreement: Agreement, outcome: str, note: str | None, revie
                              reviewed_by_id=reviewer.id, reviewed_at=datetime.now(timezone.utc))
     agreement.reviews.append(review)
     agreement.status = outcome
-    agreement.followed_up_at = agreement.followed_up_by_id = agreement.follow_up_conversation_id = None
+    if outcome == "not_kept":  # a new follow-up is needed; an earlier one stays on record otherwise
+        agreement.followed_up_at = agreement.followed_up_by_id = agreement.follow_up_conversation_id = None
     return review
 
 
