@@ -203,3 +203,8 @@ def test_the_chat_form_carries_its_own_id_so_a_repeat_saves_it_once(client, auth
     assert client.post("/chats/new", data=data).status_code == 302
     assert client.post("/chats/new", data=data).status_code == 302
     assert db.session.query(QuickChat).count() == 1
+    # Back brings the saved form back; changed to Ben, it is a new chat, not Amira's sent again
+    ben = make_pupil(school, "Ben", "Osei")
+    db.session.commit()
+    assert client.post("/chats/new", data={**data, "pupil_id": [ben.id]}).status_code == 302
+    assert sorted(p.given_name for c in db.session.query(QuickChat) for p in c.pupils) == ["Amira", "Ben"]

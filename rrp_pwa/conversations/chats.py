@@ -77,6 +77,22 @@ def _chip(school_id: int, kind: str, value: str | None, required: bool) -> str |
     return value
 
 
+def new_chat_id(school_id: int, client_uuid: str | None, pupils: list[Pupil], what: str, where: str,
+                agreed: str | None, note: str | None) -> str | None:
+    """The id to store a chat from the web form under: the form's own, unless a different chat was
+    already stored under it (the browser's Back button brought the saved form back and it was changed:
+    that is a new chat, not the same one sent again)."""
+    if not client_uuid:
+        return None
+    prior = db.session.scalar(select(QuickChat).where(QuickChat.school_id == school_id,
+                                                      QuickChat.client_uuid == client_uuid))
+    if prior is None:
+        return client_uuid
+    same = ({p.id for p in prior.pupils} == {p.id for p in pupils} and (prior.what, prior.where) == (what, where)
+            and (prior.agreed or None) == (agreed or None) and (prior.note or None) == ((note or "").strip() or None))
+    return client_uuid if same else None
+
+
 def record_quick_chat(school_id: int, staff: Staff, pupils: list[Pupil], what: str, where: str,
                       agreed: str | None = None, note: str | None = None,
                       happened_at: datetime | None = None, client_uuid: str | None = None) -> QuickChat:
@@ -102,7 +118,7 @@ def record_quick_chat(school_id: int, staff: Staff, pupils: list[Pupil], what: s
     if len(unique) > MAX_PUPILS:
         raise ChatError(f"A quick chat is for up to {MAX_PUPILS} pupils; use a restorative conversation or circle.")
     if any(pupil.school_id != school_id for pupil in unique):
-        raise ChatError("That pupil is not in this school, or has left it.")
+        raise ChatError("That pupil is not in this school.")
     what_chip = _chip(school_id, "what", what, required=True)
     where_chip = _chip(school_id, "where", where, required=True)
     agreed_chip = _chip(school_id, "agreed", agreed, required=False)

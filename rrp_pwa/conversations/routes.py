@@ -14,6 +14,7 @@ from rrp_pwa.conversations.chats import (
     chips_for,
     choose_pupils,
     lunchtime_chats,
+    new_chat_id,
     pupils_by_id,
     recent_first,
     recent_pupils,
@@ -153,8 +154,10 @@ def chat_new():
     if form.validate_on_submit():
         try:
             pupils = choose_pupils(school_id, form.pupil_id.data or [])
+            chat_id = new_chat_id(school_id, form.client_uuid.data, pupils, form.what.data, form.where.data,
+                                  form.agreed.data, form.note.data)
             chat = record_quick_chat(school_id, current_user, pupils, form.what.data, form.where.data,
-                                     agreed=form.agreed.data, note=form.note.data, client_uuid=form.client_uuid.data)
+                                     agreed=form.agreed.data, note=form.note.data, client_uuid=chat_id)
         except ChatError as exc:
             form.form_errors.append(str(exc))
         else:
