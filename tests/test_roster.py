@@ -422,5 +422,9 @@ def test_short_names_tell_apart_pupils_who_would_look_the_same(app):
     names = short_names([chen, clarke, li, lim, dylan_a, dylan_b, twin_a, twin_b, ben])
     assert [names[p.id] for p in (chen, clarke, li, lim, dylan_a, dylan_b, twin_a, twin_b, ben)] == [
         "Maya Ch.", "Maya Cl.", "Sam Li", "Sam Lim", "Dylan Taylor (Year 4)", "Dylan Taylor (Year 5)",
-        "Jo Reed (1)", "Jo Reed (2)", "Ben O."]
+        "Jo Reed (#1)", "Jo Reed (#2)", "Ben O."]
     assert len(set(names.values())) == len(names)
+    # a year group typed as a bare number never makes two the same, and the order of the list never matters
+    jo_a, jo_b, jo_c = (make_pupil(school, "Jo", "Hill", year_group=year) for year in ("2", None, "2"))
+    hills = short_names([jo_c, jo_b, jo_a])
+    assert [hills[p.id] for p in (jo_a, jo_b, jo_c)] == ["Jo Hill (#1)", "Jo Hill (#2)", "Jo Hill (#3)"]

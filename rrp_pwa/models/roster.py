@@ -162,10 +162,11 @@ def short_names(pupils: Iterable[Pupil]) -> dict[int, str]:
     for pupil in pupils:
         same.setdefault(names[pupil.id].casefold(), []).append(pupil)
     for twins in (group for group in same.values() if len(group) > 1):
-        years = [t.year_group for t in twins]
+        twins.sort(key=lambda twin: twin.id)  # the same number in every list they are in together
+        years = [twin.year_group for twin in twins]
+        by_year = all(years) and len(set(years)) == len(years)
         for n, twin in enumerate(twins, start=1):
-            tell = twin.year_group if twin.year_group and years.count(twin.year_group) == 1 else str(n)
-            names[twin.id] = f"{names[twin.id]} ({tell})"
+            names[twin.id] = f"{names[twin.id]} ({twin.year_group if by_year else f'#{n}'})"
     return names
 
 
