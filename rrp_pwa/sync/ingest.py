@@ -38,10 +38,14 @@ class ItemRejected(Exception):
     """The item can't be stored as it is; the message tells the user what to fix."""
 
 
+class NotTheMaker(Exception):
+    """Someone else made the item on this device: it waits there for them (answered ``deferred``)."""
+
+
 @dataclass(frozen=True)
 class Result:
     uuid: str
-    status: str               # created, duplicate, rejected
+    status: str               # created, duplicate, rejected, deferred (kept waiting on the device)
     reason: str | None = None
     record_id: int | None = None
 
@@ -74,7 +78,7 @@ def _one(staff: Staff, item: Any) -> Result:
     try:
         made_by = item.get("made_by")
         if made_by not in (None, staff.id):
-            raise ItemRejected("Someone else made this on this device. It is sent when they next sign in here.")
+            raise NotTheMaker("Someone else made this on this device. It is sent when they next sign in here.")
         kind = item.get("kind")
         if kind not in KINDS:
             raise ItemRejected("Unknown kind of record.")
@@ -88,6 +92,9 @@ def _one(staff: Staff, item: Any) -> Result:
     except ItemRejected as exc:
         savepoint.rollback()
         return Result(client_uuid, "rejected", str(exc))
+    except NotTheMaker as exc:
+        savepoint.rollback()
+        return Result(client_uuid, "deferred", str(exc))
     except IntegrityError:
         savepoint.rollback()  # the same UUID was stored by a concurrent send a moment ago
         receipt = _receipt(staff.school_id, client_uuid)

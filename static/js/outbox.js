@@ -414,13 +414,17 @@
       var item = byUuid[result.uuid];
       if (!item) return null;
       if (result.status === "created" || result.status === "duplicate") return outbox.remove(item.uuid);
+      if (result.status === "deferred") return null;  // someone else's: it waits for them to sign in here
       item.status = "rejected";
       item.reason = result.reason;
       return outbox.put(item);
     });
     return Promise.all(work).then(function () {
       var left = answer.results.filter(function (r) { return r.status === "rejected"; }).length;
-      setText("[data-outbox-message]", left ? left + " not accepted: see the reason beside each." : "Everything has been sent.");
+      var held = answer.results.filter(function (r) { return r.status === "deferred"; }).length;
+      setText("[data-outbox-message]", left ? left + " not accepted: see the reason beside each."
+        : held ? "Someone else is signed in on this device now: sign in again to send what you made."
+        : "Everything has been sent.");
     });
   }
 

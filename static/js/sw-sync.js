@@ -62,7 +62,7 @@
                 if (!item) return;
                 if (r.status === "created" || r.status === "duplicate") {
                   s.delete(r.uuid);
-                } else {
+                } else if (r.status === "rejected") {  // "deferred": someone else's, left waiting
                   item.status = "rejected";
                   item.reason = r.reason;
                   s.put(item);
