@@ -229,3 +229,19 @@ def test_htmx_upload_with_problems_is_swapped_in(client, auth):
 def test_school_record_sync_tile_is_on_admin_home(client, auth, roles, shown):
     auth.login(roles=roles)
     assert ("School record sync" in client.get("/").get_data(as_text=True)) is shown
+
+
+def test_roles_the_import_gives_are_kept_in_the_audit_trail(app):
+    """An MIS 'administrator' becomes an admin here: who imported that, and when, is kept."""
+    from rrp_pwa.models.audit import AuditEvent
+
+    school = make_school()
+    importer = make_staff(school, ("admin",), email="office@brook.example")
+    existing = make_staff(school, ("teacher",), email="s.lee@brook.example")  # adm-1 in the package
+    import_roster(school, package("small_school"), apply=True, acting=importer)
+    db.session.commit()
+    trail = {(e.subject_id, e.detail) for e in db.session.scalars(select(AuditEvent))
+             if (e.staff_id, e.action) == (importer.id, "roles_changed")}
+    assert (existing.id, "teacher -> admin, teacher") in trail
+    added = db.session.scalar(select(Staff).where(Staff.email == "r.jones@brook.example"))
+    assert (added.id, "none -> teacher") in trail

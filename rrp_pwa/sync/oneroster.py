@@ -33,6 +33,7 @@ from werkzeug.security import generate_password_hash
 
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Group, GroupPupil, GroupStaff, Pupil, School, Staff
+from rrp_pwa.roster.directory import note_roles
 
 FILE_MODES = ("bulk", "delta", "absent")
 KNOWN_FILES = ("orgs", "academicSessions", "courses", "classes", "users", "roles", "enrollments")
@@ -406,6 +407,9 @@ class _Importer:
                 member.set_roles(roles)
                 db.session.add(member)
                 self.staff[sid] = member
+                if self.acting is not None:  # roles given are kept in the audit trail, whoever gives them
+                    db.session.flush()
+                    note_roles(self.acting, member, [])
             return
         wanted: dict[str, object] = {"name": name, "email": email or member.email}
         if gone:
@@ -414,7 +418,10 @@ class _Importer:
         details = [f"roles added: {', '.join(sorted(new_roles))}"] if new_roles else []
         self._set(member, "staff", sid, member.name, wanted, details)
         if self.apply and new_roles:
+            before = sorted(member.roles)
             member.set_roles(member.roles | roles)
+            if self.acting is not None:
+                note_roles(self.acting, member, before)
 
     def _classes(self, rows: list[Row]) -> None:
         listed: set[str] = set()
