@@ -8,7 +8,6 @@ words) -> feelings (each party picks one) -> ideas -> agreement (one per party, 
 from datetime import datetime, timezone
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm.attributes import flag_modified
 
 from rrp_pwa.agreements.rules import AgreementError, agree, make_agreement
 from rrp_pwa.extensions import db
@@ -215,12 +214,14 @@ def _finish(mediation: Mediation, outcome: str) -> None:
     """End the mediation. Its agreements become agreements only now, if it ended agreed: they enter the
     school's record (feed, webhooks, exports; ``rrp_pwa.sync.records``) and come up for review. Ended
     any other way, what the mediators had typed was never agreed, and it goes."""
+    from rrp_pwa.sync.feed import entered  # here: the sync package imports this module
+
     mediation.step, mediation.outcome, mediation.completed_at, mediation.paused_at = "done", outcome, _now(), None
     for party in mediation.parties:
         if party.agreement is None:
             continue
         if outcome == "agreed":
-            flag_modified(party.agreement, "status")  # an update the feed sees, now that it is ready
+            entered(party.agreement)
         else:
             db.session.delete(party.agreement)
             party.agreement = None

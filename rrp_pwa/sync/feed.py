@@ -81,6 +81,12 @@ def record_types() -> list[RecordType]:
     return list(_TYPES.values())
 
 
+def entered(record: Any) -> None:
+    """``record`` has just become ready (a peer mediation's agreements, once it ends agreed): it enters
+    the feed as created when the transaction commits, since no reader has seen it before."""
+    _note(db.session(), record, "created")
+
+
 def _note(session: Session, record: Any, action: str) -> None:
     kind = _TYPES[type(record)]
     pending: dict = session.info.setdefault(PENDING, {})
