@@ -20,9 +20,9 @@ def audit(staff: Staff, action: str, subject_kind: str, subject_id: int, detail:
     return event
 
 
-def trail(school_id: int, subject_kind: str, subject_id: int) -> Select[tuple[AuditEvent]]:
-    """Everything recorded about one record, newest first."""
+def trail(school_id: int, subject_kind: str, subject_id: int, limit: int = 50) -> Select[tuple[AuditEvent]]:
+    """What was recorded about one record, newest first (the latest ``limit``)."""
     return (select(AuditEvent)
             .where(AuditEvent.school_id == school_id, AuditEvent.subject_kind == subject_kind,
                    AuditEvent.subject_id == subject_id)
-            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()))
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit))

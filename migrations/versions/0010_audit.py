@@ -29,12 +29,12 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_event'))
     )
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_audit_event_school_id'), ['school_id'], unique=False)
+        batch_op.create_index('ix_audit_event_subject', ['school_id', 'subject_kind', 'subject_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_staff_id'), ['staff_id'], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_staff_id'))
-        batch_op.drop_index(batch_op.f('ix_audit_event_school_id'))
+        batch_op.drop_index('ix_audit_event_subject')
     op.drop_table('audit_event')

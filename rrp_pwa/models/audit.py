@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rrp_pwa.extensions import db
@@ -19,8 +19,11 @@ AUDIT_ACTIONS = {"viewed": "Opened", "marked_seen": "Marked seen", "roles_change
 
 
 class AuditEvent(db.Model):
+    # a record's trail is read by (school, kind, id)
+    __table_args__ = (Index("ix_audit_event_subject", "school_id", "subject_kind", "subject_id"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
     action: Mapped[str] = mapped_column(String(16))
     subject_kind: Mapped[str] = mapped_column(String(16))
