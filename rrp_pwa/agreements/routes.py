@@ -8,6 +8,7 @@ from rrp_pwa.agreements.rules import (
     AgreementError,
     StaleReview,
     follow_ups_needed,
+    needs_follow_up,
     pupils_involved,
     record_follow_up,
     review_agreement,
@@ -19,7 +20,7 @@ from rrp_pwa.forms import ConfirmForm
 from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.models.agreements import OUTCOME_LABELS, Agreement
 from rrp_pwa.models.conversations import Conversation
-from rrp_pwa.records.access import may_read
+from rrp_pwa.records.access import may_read_agreement
 from rrp_pwa.tenancy import get_scoped_or_404
 
 ANY_STAFF = ("admin", "teacher", "support", "pastoral", "dsl")
@@ -32,7 +33,7 @@ for _role in ("teacher", "pastoral", "dsl", "admin"):
 
 def readable_agreement_or_404(agreement_id: int) -> Agreement:
     agreement = get_scoped_or_404(Agreement, agreement_id)
-    if not may_read(current_user, agreement.school_id, pupils_involved(agreement), agreement.created_by_id):
+    if not may_read_agreement(current_user, agreement):
         abort(404)
     return agreement
 
@@ -57,16 +58,15 @@ def next_steps(agreement: Agreement) -> list[dict]:
 def render_agreement(agreement: Agreement, form: ReviewForm, status: int = 200):
     form.set_defaults(current_user.school.today())
     form.seen_reviews.data = len(agreement.reviews)
-    needs_follow_up = agreement.status == "not_kept" and agreement.followed_up_at is None
     follow_up = (db.session.get(Conversation, agreement.follow_up_conversation_id)
                  if agreement.follow_up_conversation_id else None)
     return render_template("agreements/agreement.html", agreement=agreement, form=form,
-                           steps=next_steps(agreement) if needs_follow_up else [], follow_up=follow_up,
+                           steps=next_steps(agreement) if needs_follow_up(agreement) else [], follow_up=follow_up,
                            confirm=ConfirmForm(), outcome_labels=OUTCOME_LABELS), status
 
 
 def readable(agreements) -> list[Agreement]:
-    return [a for a in agreements if may_read(current_user, a.school_id, pupils_involved(a), a.created_by_id)]
+    return [a for a in agreements if may_read_agreement(current_user, a)]
 
 
 @bp.route("/agreements/due")

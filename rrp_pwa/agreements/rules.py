@@ -181,3 +181,8 @@ def pupils_involved(agreement: Agreement) -> list[Pupil]:
         if source is not None and source.school_id == agreement.school_id:
             pupils += [p for p in source.pupils if p not in pupils]
     return pupils
+
+
+def needs_follow_up(agreement: Agreement) -> bool:
+    """Reviewed as not kept, and no further conversation (or other follow-up) recorded yet."""
+    return agreement.status == "not_kept" and agreement.followed_up_at is None

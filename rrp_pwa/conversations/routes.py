@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from rrp_pwa.agreements.rules import agreements_from, pupils_involved, record_follow_up
+from rrp_pwa.agreements.rules import agreements_from, record_follow_up
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.conversations import bp
 from rrp_pwa.conversations.chats import (
@@ -60,7 +60,7 @@ from rrp_pwa.models.conversations import (
     QuickChat,
 )
 from rrp_pwa.models.roster import Pupil
-from rrp_pwa.records.access import WHOLE_SCHOOL_READERS, may_read
+from rrp_pwa.records.access import WHOLE_SCHOOL_READERS, may_read, may_read_agreement
 from rrp_pwa.records.actions import add_pupil_action
 from rrp_pwa.roster.directory import search_pupils
 from rrp_pwa.tenancy import get_scoped_or_404, scoped
@@ -130,7 +130,7 @@ def followed_agreement() -> Agreement | None:
     agreement_id = request.values.get("follows", type=int)
     agreement = db.session.get(Agreement, agreement_id) if agreement_id else None
     if (agreement is None or agreement.school_id != current_user.school_id or agreement.status != "not_kept"
-            or not may_read(current_user, agreement.school_id, pupils_involved(agreement), agreement.created_by_id)):
+            or not may_read_agreement(current_user, agreement)):
         return None
     return agreement
 

@@ -9,7 +9,9 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
+from rrp_pwa.agreements.rules import pupils_involved
 from rrp_pwa.extensions import db
+from rrp_pwa.models.agreements import Agreement
 from rrp_pwa.models.roster import GroupPupil, GroupStaff, Pupil, Staff
 
 WHOLE_SCHOOL_READERS = ("admin", "pastoral", "dsl")
@@ -40,3 +42,8 @@ def may_read(viewer: Staff, school_id: int, pupils: Iterable[Pupil], author_id: 
     if viewer.has_role(*WHOLE_SCHOOL_READERS) or (author_id is not None and author_id == viewer.id):
         return True
     return teaches(viewer, [pupil.id for pupil in pupils])
+
+
+def may_read_agreement(staff: Staff, agreement: Agreement) -> bool:
+    """Whoever may read the pupils an agreement concerns (``pupils_involved``), or made it, may read it."""
+    return may_read(staff, agreement.school_id, pupils_involved(agreement), agreement.created_by_id)
