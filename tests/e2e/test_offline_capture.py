@@ -279,6 +279,8 @@ def test_record_offline_opens_with_no_signal_when_only_home_was_opened_with_sign
     sign_in(page, cable, sam)
     wait_for_service_worker(page)
     assert wait_for_pupil_list(page, sam.id) == sam.id
+    # the home screen fetches the pupil list and the capture page side by side: both are on the phone
+    page.wait_for_function("() => caches.has('rrp-capture')", timeout=10_000)
     go_offline(context, cable)
     page.goto(cable.url + "/capture")
     chat = page.get_by_role("form", name="Quick chat")
