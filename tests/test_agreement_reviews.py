@@ -185,13 +185,17 @@ def test_not_kept_waits_among_follow_ups_until_a_further_conversation_starts_fro
     further = db.session.query(Conversation).order_by(Conversation.id.desc()).first()
     db.session.expire_all()
     followed = db.session.get(Agreement, agreement.id)
-    assert followed.follow_up_conversation_id == further.id and followed.followed_up_by_id == teacher.id
+    assert followed.latest_review.follow_up_conversation_id == further.id
+    assert followed.latest_review.followed_up_by_id == teacher.id
     assert "Ben will give Amira space" not in client.get("/agreements/due").get_data(as_text=True)
     page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
     assert "Followed up" in page and f"/conversations/{further.id}" in page and "Next step" not in page
-    # not kept again later: a new follow-up is needed
+    # not kept again later: a new follow-up is needed, and the first one stays on record
     client.post(f"/agreements/{agreement.id}/review", data={"outcome": "not_kept", "seen_reviews": 1})
     assert "Ben will give Amira space" in client.get("/agreements/due").get_data(as_text=True)
+    page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    assert "Next step" in page and "Follow-up needed." in page
+    assert "Followed up:" in page and f"/conversations/{further.id}" in page
 
 
 def test_a_follow_up_made_another_way_can_be_recorded(client, auth, school):
@@ -203,10 +207,10 @@ def test_a_follow_up_made_another_way_can_be_recorded(client, auth, school):
     assert "It has been followed up" in client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
     assert client.post(f"/agreements/{agreement.id}/followed-up").status_code == 302
     page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
-    assert "Recorded as followed up" in page and teacher.name in page
+    assert "Followed up another way" in page and teacher.name in page
     assert "Play fairly at lunch" not in client.get("/agreements/due").get_data(as_text=True)
     client.post(f"/agreements/{agreement.id}/review", data={"outcome": "kept", "seen_reviews": 1})
-    assert "Recorded as followed up" in client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    assert "Followed up another way" in client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
 
 
 def test_following_up_is_refused_without_csrf_and_to_another_school(app, client, auth, school):
@@ -220,7 +224,7 @@ def test_following_up_is_refused_without_csrf_and_to_another_school(app, client,
     db.session.commit()
     app.config["WTF_CSRF_ENABLED"] = True
     assert client.post(f"/agreements/{mine.id}/followed-up").status_code == 400
-    assert db.session.get(Agreement, mine.id).followed_up_at is None
+    assert db.session.get(Agreement, mine.id).latest_review.followed_up_at is None
 
 
 def test_a_teacher_who_may_read_the_conversation_may_read_its_agreement(client, auth, school):
@@ -233,3 +237,48 @@ def test_a_teacher_who_may_read_the_conversation_may_read_its_agreement(client, 
     assert client.get(f"/conversations/{talk.id}").status_code == 200
     assert client.get(f"/agreements/{agreement.id}").status_code == 200
     assert "Ben will give Amira space" in client.get("/agreements/due").get_data(as_text=True)
+
+
+def test_reviews_due_reads_in_the_same_queries_for_three_agreements_or_thirty(client, auth, school):
+    """A teacher's Reviews due checks who may read each agreement without a query per agreement."""
+    from sqlalchemy import event
+
+    from rrp_pwa.conversations.restorative import start_conversation
+
+    teacher = auth.login(roles=("teacher",))
+    other = make_staff(school, ("pastoral",), name="Pat Pastoral")
+    mine, theirs = make_pupil(school, "Amira", "Khan"), make_pupil(school, "Ben", "Jones")
+    make_group(school, pupils=[mine], staff=[teacher])
+
+    def add(numbers):
+        for n in numbers:
+            talk = start_conversation(school.id, other, "conversation", [(mine, "harmed"), (theirs, "caused_harm")])
+            db.session.flush()
+            for source_kind, source_id, pupils in (("conversation", talk.id, [theirs]), ("chat", 1, [mine]),
+                                                    ("chat", 1, [theirs])):
+                agreement = make_agreement(school.id, source_kind, source_id, f"Agreement {n}", pupils=pupils,
+                                           created_by=other, review_on=date.today() - timedelta(days=1),
+                                           today=date.today() - timedelta(days=15))
+                db.session.add(agreement)
+                if source_kind == "chat" and pupils == [mine]:
+                    db.session.flush()
+                    review_agreement(agreement, "not_kept", None, other)
+        db.session.commit()
+
+    def queries_for_due_page():
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731 (conn, cursor, statement, ...)
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            page = client.get("/agreements/due").get_data(as_text=True)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements), page
+
+    add(range(1))
+    few, page = queries_for_due_page()
+    assert page.count("Agreement 0") == 2  # the conversation's (Amira was harmed) and Amira's own, not Ben's
+    add(range(1, 10))
+    many, page = queries_for_due_page()
+    assert page.count("Agreement 9") == 2 and page.count("Agreement ") == 20
+    assert many == few, (few, many)

@@ -86,3 +86,64 @@ def test_downgrade_to_base_leaves_only_the_version_table(empty_database, tmp_pat
             tables = set(inspect(conn).get_table_names())
         db.engine.dispose()
     assert tables == {"alembic_version"}
+
+
+AT = "2026-11-20 10:00:00+00"
+
+
+def insert_school_and_staff(conn) -> None:
+    conn.execute(text("INSERT INTO school (id, name, slug, timezone, created_at) "
+                      "VALUES (1, 'Oak', 'oak', 'Europe/London', :at)"), {"at": AT})
+    conn.execute(text("INSERT INTO staff (id, school_id, email, name, password_hash, active, session_epoch, "
+                      "created_at) VALUES (7, 1, 'kim@oak.example', 'Kim', 'x', :t, 0, :at)"), {"at": AT, "t": True})
+
+
+def test_a_school_with_reviewed_agreements_upgrades(empty_database, tmp_path):
+    """Migrations that rebuild a table on SQLite (0009, 0011 rebuild ``agreement``) keep the rows that refer
+    to it: before, a school with one reviewed agreement could not upgrade past 0008."""
+    app = migrated_app(empty_database, tmp_path)
+    with app.app_context():
+        flask_migrate.upgrade(revision="0008_sign_ins")
+        with db.engine.begin() as conn:
+            insert_school_and_staff(conn)
+            conn.execute(text("INSERT INTO agreement (id, school_id, source_kind, kind, what, status, created_at) "
+                              "VALUES (1, 1, 'chat', 'action', 'Share', 'kept', :at)"), {"at": AT})
+            conn.execute(text("INSERT INTO agreement_party (id, agreement_id, name, owner) "
+                              "VALUES (1, 1, 'Amira', :t)"), {"t": True})
+            conn.execute(text("INSERT INTO agreement_review (id, agreement_id, outcome, reviewed_by_id, "
+                              "reviewed_at) VALUES (1, 1, 'kept', 7, :at)"), {"at": AT})
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            kept = [conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+                    for table in ("agreement", "agreement_party", "agreement_review")]
+        db.engine.dispose()
+    assert kept == [1, 1, 1]
+
+
+def test_a_recorded_follow_up_moves_to_the_not_kept_review_it_answered_and_back(empty_database, tmp_path):
+    """0011 moves an agreement's follow-up onto its latest "not kept" review; the downgrade moves it back."""
+    app = migrated_app(empty_database, tmp_path)
+    at = AT
+    with app.app_context():
+        flask_migrate.upgrade(revision="0010_audit")
+        with db.engine.begin() as conn:
+            insert_school_and_staff(conn)
+            for agreement_id, followed in ((1, at), (2, None)):
+                conn.execute(text("INSERT INTO agreement (id, school_id, source_kind, kind, what, status, created_at, "
+                                  "followed_up_at, followed_up_by_id) VALUES (:id, 1, 'chat', 'action', 'Share', "
+                                  "'not_kept', :at, :followed, :by)"),
+                             {"id": agreement_id, "at": at, "followed": followed, "by": 7 if followed else None})
+            # agreement 1: not kept, not kept again (then followed up); agreement 2: not kept, not yet followed up
+            for review_id, agreement_id in ((1, 1), (2, 1), (3, 2)):
+                conn.execute(text("INSERT INTO agreement_review (id, agreement_id, outcome, reviewed_by_id, "
+                                  "reviewed_at) VALUES (:id, :a, 'not_kept', 7, :at)"),
+                             {"id": review_id, "a": agreement_id, "at": at})
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            moved = conn.execute(text("SELECT id, followed_up_by_id FROM agreement_review ORDER BY id")).all()
+        assert [tuple(row) for row in moved] == [(1, None), (2, 7), (3, None)]
+        flask_migrate.downgrade(revision="0010_audit")
+        with db.engine.connect() as conn:
+            back = conn.execute(text("SELECT id, followed_up_by_id FROM agreement ORDER BY id")).all()
+        db.engine.dispose()
+    assert [tuple(row) for row in back] == [(1, 7), (2, None)]

@@ -1,6 +1,7 @@
 """Reviews due, an agreement with its follow-up reviews, and the next step when one is not kept."""
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from rrp_pwa.agreements import bp
 from rrp_pwa.agreements.forms import ReviewForm
@@ -13,6 +14,7 @@ from rrp_pwa.agreements.rules import (
     record_follow_up,
     review_agreement,
     reviews_due,
+    with_people,
 )
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.extensions import db
@@ -20,7 +22,7 @@ from rrp_pwa.forms import ConfirmForm
 from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.models.agreements import OUTCOME_LABELS, Agreement
 from rrp_pwa.models.conversations import Conversation
-from rrp_pwa.records.access import may_read_agreement
+from rrp_pwa.records.access import may_read_agreement, readable_agreements
 from rrp_pwa.tenancy import get_scoped_or_404
 
 ANY_STAFF = ("admin", "teacher", "support", "pastoral", "dsl")
@@ -58,15 +60,16 @@ def next_steps(agreement: Agreement) -> list[dict]:
 def render_agreement(agreement: Agreement, form: ReviewForm, status: int = 200):
     form.set_defaults(current_user.school.today())
     form.seen_reviews.data = len(agreement.reviews)
-    follow_up = (db.session.get(Conversation, agreement.follow_up_conversation_id)
-                 if agreement.follow_up_conversation_id else None)
+    talk_ids = {r.follow_up_conversation_id for r in agreement.reviews if r.follow_up_conversation_id}
+    follow_ups = ({c.id: c for c in db.session.scalars(select(Conversation).where(
+        Conversation.id.in_(talk_ids), Conversation.school_id == agreement.school_id))} if talk_ids else {})
     return render_template("agreements/agreement.html", agreement=agreement, form=form,
-                           steps=next_steps(agreement) if needs_follow_up(agreement) else [], follow_up=follow_up,
+                           steps=next_steps(agreement) if needs_follow_up(agreement) else [], follow_ups=follow_ups,
                            confirm=ConfirmForm(), outcome_labels=OUTCOME_LABELS), status
 
 
-def readable(agreements) -> list[Agreement]:
-    return [a for a in agreements if may_read_agreement(current_user, a)]
+def readable(query) -> list[Agreement]:
+    return readable_agreements(current_user, db.session.scalars(with_people(query)))
 
 
 @bp.route("/agreements/due")
@@ -74,8 +77,8 @@ def readable(agreements) -> list[Agreement]:
 def due():
     today = current_user.school.today()
     return render_template("agreements/due.html", today=today,
-                           agreements=readable(db.session.scalars(reviews_due(current_user.school_id, today))),
-                           follow_ups=readable(db.session.scalars(follow_ups_needed(current_user.school_id))))
+                           agreements=readable(reviews_due(current_user.school_id, today)),
+                           follow_ups=readable(follow_ups_needed(current_user.school_id)))
 
 
 @bp.route("/agreements/<int:agreement_id>")

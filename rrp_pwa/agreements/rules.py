@@ -7,7 +7,8 @@ that it was followed up another way).
 """
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import (
@@ -18,7 +19,7 @@ from rrp_pwa.models.agreements import (
     AgreementParty,
     AgreementReview,
 )
-from rrp_pwa.models.conversations import CONVERSATION_KINDS, Conversation
+from rrp_pwa.models.conversations import CONVERSATION_KINDS, Conversation, Participant
 from rrp_pwa.models.mediation import Mediation
 from rrp_pwa.models.roster import Pupil, School, Staff
 
@@ -115,22 +116,22 @@ def review_agreement(agreement: Agreement, outcome: str, note: str | None, revie
     review = AgreementReview(outcome=outcome, note=(note or "").strip()[:2000] or None,
                              reviewed_by_id=reviewer.id, reviewed_at=datetime.now(timezone.utc))
     agreement.reviews.append(review)
-    agreement.status = outcome
-    if outcome == "not_kept":  # a new follow-up is needed; an earlier one stays on record otherwise
-        agreement.followed_up_at = agreement.followed_up_by_id = agreement.follow_up_conversation_id = None
+    agreement.status = outcome  # a "not kept" review needs its own follow-up; earlier ones keep theirs
     return review
 
 
 def record_follow_up(agreement: Agreement, staff: Staff, conversation_id: int | None = None) -> None:
     """A "not kept" agreement has been followed up: by the conversation or conference ``conversation_id``
-    started from it, or another way (a circle, a call home). Only the first follow-up is kept."""
-    if agreement.status != "not_kept":
+    started from it, or another way (a circle, a call home). It is recorded on the latest review, the
+    "not kept" it answers; only the first follow-up of that review is kept."""
+    review = agreement.latest_review
+    if agreement.status != "not_kept" or review is None or review.outcome != "not_kept":
         raise AgreementError("Only an agreement that was not kept needs a follow-up.")
     if staff.school_id != agreement.school_id:
         raise AgreementError("Only staff of this school can follow up its agreements.")
-    if agreement.followed_up_at is None:
-        agreement.followed_up_at = datetime.now(timezone.utc)
-        agreement.followed_up_by_id, agreement.follow_up_conversation_id = staff.id, conversation_id
+    if review.followed_up_at is None:
+        review.followed_up_at = datetime.now(timezone.utc)
+        review.followed_up_by_id, review.follow_up_conversation_id = staff.id, conversation_id
 
 
 def reviews_due(school_id: int, on: date) -> Select[tuple[Agreement]]:
@@ -148,10 +149,14 @@ def reviews_due(school_id: int, on: date) -> Select[tuple[Agreement]]:
 
 
 def follow_ups_needed(school_id: int) -> Select[tuple[Agreement]]:
-    """Agreements reviewed as not kept whose further conversation has not happened yet, oldest first."""
+    """Agreements reviewed as not kept whose further conversation has not happened yet, oldest first:
+    their latest review is a "not kept" with no follow-up recorded."""
+    latest = (select(func.max(AgreementReview.id)).where(AgreementReview.agreement_id == Agreement.id)
+              .correlate(Agreement).scalar_subquery())
     return (select(Agreement)
+            .join(AgreementReview, AgreementReview.id == latest)
             .where(Agreement.school_id == school_id, Agreement.status == "not_kept",
-                   Agreement.followed_up_at.is_(None))
+                   AgreementReview.outcome == "not_kept", AgreementReview.followed_up_at.is_(None))
             .order_by(Agreement.review_on, Agreement.id))
 
 
@@ -171,18 +176,40 @@ def agreements_from(school_id: int, source_kind: str, source_id: int) -> Select[
             .order_by(Agreement.created_at, Agreement.id))
 
 
-def pupils_involved(agreement: Agreement) -> list[Pupil]:
+def pupils_involved(agreement: Agreement, sources: dict[int, Conversation] | None = None) -> list[Pupil]:
     """The pupils concerned by an agreement: those it names and, for one made in a conversation or
     conference, everyone who took part (the pupil harmed as well as the one who agreed to act). A
-    follow-up is with all of them, and whoever may read that conversation may read its agreement."""
+    follow-up is with all of them, and whoever may read that conversation may read its agreement.
+    ``sources``: the conversations already loaded by ``conversation_sources`` for a list of agreements."""
     pupils = [party.pupil for party in agreement.parties if party.pupil is not None]
     if agreement.source_kind in CONVERSATION_KINDS and agreement.source_id is not None:
-        source = db.session.get(Conversation, agreement.source_id)
+        source = (sources.get(agreement.source_id) if sources is not None
+                  else db.session.get(Conversation, agreement.source_id))
         if source is not None and source.school_id == agreement.school_id:
             pupils += [p for p in source.pupils if p not in pupils]
     return pupils
 
 
+def conversation_sources(agreements: list[Agreement]) -> dict[int, Conversation]:
+    """The conversations and conferences these agreements were made in, with their participants' pupils,
+    in two queries: what ``pupils_involved`` reads for a whole list."""
+    ids = {a.source_id for a in agreements if a.source_kind in CONVERSATION_KINDS and a.source_id is not None}
+    if not ids:
+        return {}
+    found = db.session.scalars(select(Conversation).where(Conversation.id.in_(ids))
+                               .options(selectinload(Conversation.participants).selectinload(Participant.pupil)))
+    return {conversation.id: conversation for conversation in found}
+
+
+def with_people(query: Select[tuple[Agreement]]) -> Select[tuple[Agreement]]:
+    """``query`` loading each agreement's parties with their pupils, and its reviews, a query each for
+    the whole list (a page listing agreements would otherwise read them agreement by agreement)."""
+    return query.options(selectinload(Agreement.parties).selectinload(AgreementParty.pupil),
+                         selectinload(Agreement.reviews))
+
+
 def needs_follow_up(agreement: Agreement) -> bool:
-    """Reviewed as not kept, and no further conversation (or other follow-up) recorded yet."""
-    return agreement.status == "not_kept" and agreement.followed_up_at is None
+    """Reviewed as not kept, and no further conversation (or other follow-up) recorded for that review yet."""
+    review = agreement.latest_review
+    return (agreement.status == "not_kept" and review is not None and review.outcome == "not_kept"
+            and review.followed_up_at is None)

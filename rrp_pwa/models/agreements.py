@@ -31,19 +31,17 @@ class Agreement(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    # After "not kept": when the further conversation was started (``follow_up_conversation_id``, a
-    # conversation or conference started from the agreement) or someone recorded it was followed up
-    # another way; empty while the follow-up is still needed.
-    followed_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    followed_up_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    follow_up_conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversation.id"))
 
     parties: Mapped[list[AgreementParty]] = relationship(
         back_populates="agreement", cascade="all, delete-orphan", lazy="selectin", order_by="AgreementParty.id")
     reviews: Mapped[list[AgreementReview]] = relationship(
-        back_populates="agreement", cascade="all, delete-orphan", order_by="AgreementReview.reviewed_at")
+        back_populates="agreement", cascade="all, delete-orphan",
+        order_by="(AgreementReview.reviewed_at, AgreementReview.id)")
     created_by: Mapped[Staff | None] = relationship(foreign_keys=[created_by_id])
-    followed_up_by: Mapped[Staff | None] = relationship(foreign_keys=[followed_up_by_id])
+
+    @property
+    def latest_review(self) -> AgreementReview | None:
+        return self.reviews[-1] if self.reviews else None
 
 
 class AgreementParty(db.Model):
@@ -69,12 +67,21 @@ class AgreementParty(db.Model):
 
 
 class AgreementReview(db.Model):
+    """One follow-up review. A "not kept" review also records how it was followed up: when the further
+    conversation was started (``follow_up_conversation_id``, a conversation or conference started from
+    the agreement) or someone recorded it was followed up another way; empty while it is still needed.
+    Each "not kept" keeps its own follow-up, so a later one never hides how an earlier one was handled."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id"), index=True)
     outcome: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
     reviewed_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     reviewed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    followed_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    followed_up_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    follow_up_conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversation.id"))
 
     agreement: Mapped[Agreement] = relationship(back_populates="reviews")
-    reviewed_by: Mapped[Staff] = relationship()
+    reviewed_by: Mapped[Staff] = relationship(foreign_keys=[reviewed_by_id])
+    followed_up_by: Mapped[Staff | None] = relationship(foreign_keys=[followed_up_by_id])

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
-from rrp_pwa.agreements.rules import pupils_involved
+from rrp_pwa.agreements.rules import conversation_sources, pupils_involved
 from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import Agreement
 from rrp_pwa.models.roster import GroupPupil, GroupStaff, Pupil, Staff
@@ -17,11 +17,22 @@ from rrp_pwa.models.roster import GroupPupil, GroupStaff, Pupil, Staff
 WHOLE_SCHOOL_READERS = ("admin", "pastoral", "dsl")
 
 
-def teaches(viewer: Staff, pupil_ids: Iterable[int]) -> bool:
-    """True when ``viewer`` is a teacher in a group holding any of these pupils."""
+def taught_by(viewer: Staff) -> set[int]:
+    """The pupils in the groups ``viewer`` teaches (none if not a teacher), for checking many records at once."""
+    if not viewer.has_role("teacher"):
+        return set()
+    return set(db.session.scalars(select(GroupPupil.pupil_id).join(GroupStaff, GroupStaff.group_id == GroupPupil.group_id)
+                                  .where(GroupStaff.staff_id == viewer.id)))
+
+
+def teaches(viewer: Staff, pupil_ids: Iterable[int], taught: set[int] | None = None) -> bool:
+    """True when ``viewer`` is a teacher in a group holding any of these pupils (``taught``: ``taught_by(viewer)``
+    when already read)."""
     pupil_ids = list(pupil_ids)
     if not pupil_ids or not viewer.has_role("teacher"):
         return False
+    if taught is not None:
+        return not taught.isdisjoint(pupil_ids)
     found = db.session.scalar(
         select(GroupPupil.pupil_id).join(GroupStaff, GroupStaff.group_id == GroupPupil.group_id)
         .where(GroupStaff.staff_id == viewer.id, GroupPupil.pupil_id.in_(pupil_ids)).limit(1))
@@ -35,15 +46,25 @@ def reads_everything_about(viewer: Staff, pupil: Pupil) -> bool:
     return viewer.has_role(*WHOLE_SCHOOL_READERS) or teaches(viewer, [pupil.id])
 
 
-def may_read(viewer: Staff, school_id: int, pupils: Iterable[Pupil], author_id: int | None) -> bool:
+def may_read(viewer: Staff, school_id: int, pupils: Iterable[Pupil], author_id: int | None,
+             taught: set[int] | None = None) -> bool:
     """May ``viewer`` open a record of ``school_id`` about ``pupils``, logged by ``author_id``?"""
     if viewer.school_id != school_id:
         return False
     if viewer.has_role(*WHOLE_SCHOOL_READERS) or (author_id is not None and author_id == viewer.id):
         return True
-    return teaches(viewer, [pupil.id for pupil in pupils])
+    return teaches(viewer, [pupil.id for pupil in pupils], taught)
 
 
 def may_read_agreement(staff: Staff, agreement: Agreement) -> bool:
     """Whoever may read the pupils an agreement concerns (``pupils_involved``), or made it, may read it."""
     return may_read(staff, agreement.school_id, pupils_involved(agreement), agreement.created_by_id)
+
+
+def readable_agreements(staff: Staff, agreements: Iterable[Agreement]) -> list[Agreement]:
+    """The agreements ``staff`` may read (``may_read_agreement``), checked in a fixed number of queries:
+    load the list ``with_people``; the source conversations and the teacher's pupils are read once."""
+    agreements = list(agreements)
+    sources, taught = conversation_sources(agreements), taught_by(staff)
+    return [a for a in agreements
+            if may_read(staff, a.school_id, pupils_involved(a, sources), a.created_by_id, taught)]
