@@ -9,6 +9,7 @@ from flask_login import current_user, logout_user
 from rrp_pwa.auth.permissions import wants_machine_answer
 from rrp_pwa.auth.sign_ins import note_activity
 from rrp_pwa.auth.signin import is_local_path, load_staff
+from rrp_pwa.checkins.device import SESSION_KEY as STATION_KEY
 from rrp_pwa.extensions import htmx, login_manager
 
 
@@ -46,6 +47,9 @@ def unauthorized():
             back = current.path + (f"?{current.query}" if current.query else "")
             response.headers["HX-Redirect"] = url_for("auth.sign_in", next=back if is_local_path(back) else None)
         return response
+    if session.get(STATION_KEY) is not None and not request.path.startswith(url_for("checkins.station")):
+        # a check-in station's tablet (Back, or a page typed in): back to the names, not the staff sign-in
+        return redirect(url_for("checkins.station"))
     flash("Please sign in to continue.")
     return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
 

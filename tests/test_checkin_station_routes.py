@@ -106,9 +106,12 @@ def test_an_odd_time_limit_is_refused_beside_the_field(client, auth, cedar):
 
 def test_station_mode_lets_a_pupil_reach_nothing_else_in_the_app(client, auth, cedar):
     start_station_on(client, auth, cedar)
-    for url in ("/", "/pupils", f"/pupils/{cedar['amira'].id}", "/checkins", "/checkins/follow-ups"):
+    # Back to the page that opened the station, or any page typed in: back to the names, never sign-in
+    for url in (f"/checkins/groups/{cedar['group'].id}/station", "/", "/pupils", f"/pupils/{cedar['amira'].id}",
+                "/checkins", "/checkins/follow-ups"):
         response = client.get(url)
-        assert response.status_code == 302 and "/sign-in" in response.headers["Location"], url
+        assert response.status_code == 302 and response.headers["Location"].endswith("/station"), url
+        assert "Tap your name" in client.get(response.headers["Location"]).get_data(as_text=True)
     page = client.get("/station").get_data(as_text=True)
     assert "Sign out" not in page and 'href="/"' not in page and "Teacher: leave" in page
 
@@ -233,6 +236,18 @@ def test_leaving_station_mode_takes_the_openers_password(client, auth, cedar):
     assert right.status_code == 302 and right.headers["Location"].endswith(f"/checkins/stations/{station.id}")
     assert client.get("/pupils").status_code == 200
     assert client.get("/station").status_code == 302  # no longer a station device
+
+
+def test_guesses_at_the_station_pause_the_station_and_never_lock_the_teacher_out(app, client, auth, cedar):
+    start_station_on(client, auth, cedar)
+    for _ in range(app.config["LOGIN_ACCOUNT_LIMIT"]):
+        assert client.post("/station/leave", data={"password": "guess"}).status_code == 401
+    paused = client.post("/station/leave", data={"password": PASSWORD})
+    assert paused.status_code == 429 and "Too many wrong passwords" in paused.get_data(as_text=True)
+    # the teacher still signs in on their own phone
+    phone = app.test_client()
+    signed_in = phone.post("/sign-in", data={"email": cedar["teacher"].email, "password": PASSWORD})
+    assert signed_in.status_code == 302 and "/sign-in" not in signed_in.headers["Location"]
 
 
 def test_a_device_that_was_never_a_station_is_sent_to_sign_in(client):

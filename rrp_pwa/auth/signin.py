@@ -30,26 +30,33 @@ class SignInLimits:
     window_seconds: int
 
 
-def authenticate(email: str, password: str, ip: str, throttle, limits: SignInLimits) -> Staff:
+def authenticate(email: str, password: str, ip: str, throttle, limits: SignInLimits,
+                 attempts_key: str | None = None) -> Staff:
     """Return the active staff member with this email and password.
 
     Failures count against the account (5 by default) and against the IP address with a much
     higher ceiling, because a whole school signs in from one public IP. A success clears the
     account's count. Throttled attempts are refused before the password is even checked.
+    With ``attempts_key`` failures count there instead, with the account's limit: a check-in
+    station counts its own guesses, so pupils trying passwords at the tablet cannot lock their
+    teacher (or the school's network) out of signing in.
     """
     email = email.strip().lower()
-    account_key, ip_key = account_throttle_key(email), f"signin:ip:{ip}"
     minutes = max(1, limits.window_seconds // 60)
-    if throttle.count(account_key, limits.window_seconds) >= limits.per_account:
-        raise SignInThrottled("account", minutes)
-    if throttle.count(ip_key, limits.window_seconds) >= limits.per_ip:
-        raise SignInThrottled("network", minutes)
+    if attempts_key is None:
+        keys = {account_throttle_key(email): ("account", limits.per_account),
+                f"signin:ip:{ip}": ("network", limits.per_ip)}
+    else:
+        keys = {attempts_key: ("account", limits.per_account)}
+    for key, (kind, limit) in keys.items():
+        if throttle.count(key, limits.window_seconds) >= limit:
+            raise SignInThrottled(kind, minutes)
     staff = db.session.scalar(select(Staff).where(Staff.email == email))
     if staff is None or not staff.active or not staff.check_password(password):
-        throttle.hit(account_key, limits.window_seconds)
-        throttle.hit(ip_key, limits.window_seconds)
+        for key in keys:
+            throttle.hit(key, limits.window_seconds)
         raise SignInRefused()
-    throttle.reset(account_key)
+    throttle.reset(next(iter(keys)))
     return staff
 
 

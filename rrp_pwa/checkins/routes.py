@@ -232,7 +232,8 @@ def station_leave():
         limits = SignInLimits(cfg["LOGIN_ACCOUNT_LIMIT"], cfg["LOGIN_IP_LIMIT"], cfg["LOGIN_WINDOW_SECONDS"])
         try:
             teacher = authenticate(station.opened_by.email, form.password.data, request.remote_addr or "?",
-                                   current_app.extensions["rrp_throttle"], limits)
+                                   current_app.extensions["rrp_throttle"], limits,
+                                   attempts_key=f"station-leave:{station.id}")
         except SignInThrottled as exc:
             form.password.errors.append(f"Too many wrong passwords. Wait {exc.minutes} minutes.")
             status = 429
