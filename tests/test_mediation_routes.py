@@ -310,6 +310,37 @@ def test_another_mediators_mediation_is_not_found(client, people):
     assert "Amira" not in client.get("/mediate").get_data(as_text=True)
 
 
+def test_a_new_partner_never_reads_a_mediation_they_were_not_in(client, people, school):
+    ava, leo, amira, ben = people
+    zoe = make_pupil(school, "Zoe", "Hart", peer_mediator=True)
+    set_mediator_login(zoe, "zoe.h", "2468")
+    db.session.commit()
+    mediator_sign_in(client, "leo.c", "1357")
+    mediator_sign_in(client, "zoe.h", "2468")
+    theirs = with_parties(client, people)  # Leo and Zoe's, left unfinished
+    client.post("/mediate/sign-out")
+    mediator_sign_in(client)  # the next day Ava signs in with Leo
+    mediator_sign_in(client, "leo.c", "1357")
+    home = client.get("/mediate").get_data(as_text=True)
+    assert "Amira" not in home and "Carry on" not in home
+    assert client.get(f"/mediate/{theirs}").status_code == 404
+    assert client.post(f"/mediate/{theirs}/no-agreement", data={"version": version(theirs)}).status_code == 404
+    client.post("/mediate/sign-out")
+    mediator_sign_in(client, "leo.c", "1357")  # Leo on his own carries on with what he was in
+    home = client.get("/mediate").get_data(as_text=True)
+    assert "Carry on with a mediation" in home and "Amira" in home
+    assert client.get(f"/mediate/{theirs}").status_code == 200
+
+
+def test_a_finished_mediation_is_for_the_lead_not_the_mediators(client, people):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    assert post(client, mediation_id, "no-agreement").status_code == 302  # ends it and signs them out
+    mediator_sign_in(client)
+    assert "Amira" not in client.get("/mediate").get_data(as_text=True)
+    assert client.get(f"/mediate/{mediation_id}").status_code == 404
+
+
 def test_another_schools_mediation_and_pupils_are_not_found(client, people):
     other = make_school("Hill Academy")
     zed = make_pupil(other, "Zed", "Ward", peer_mediator=True)

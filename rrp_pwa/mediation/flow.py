@@ -7,7 +7,7 @@ words) -> feelings (each party picks one) -> ideas -> agreement (one per party, 
 """
 from datetime import datetime, timezone
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
 from rrp_pwa.agreements.rules import AgreementError, agree, make_agreement
 from rrp_pwa.extensions import db
@@ -283,8 +283,13 @@ def record_mediation(school_id: int, mediators: list[Pupil], parties: list[Pupil
 
 
 def mediations_run_by(school_id: int, pupil_ids: list[int]) -> Select[tuple[Mediation]]:
-    """The mediations led by any of these mediators, newest first (all a mediator may list)."""
+    """The unfinished mediations these signed-in mediators may carry on with, newest first: each of
+    them was a mediator of it, so a new partner never reads a mediation they were not in. A finished
+    mediation is for the mediation lead only (its mediators hand the tablet back when it ends)."""
+    ids = set(pupil_ids)
+    led_by_all = (select(MediationMediator.mediation_id).where(MediationMediator.pupil_id.in_(ids))
+                  .group_by(MediationMediator.mediation_id)
+                  .having(func.count(func.distinct(MediationMediator.pupil_id)) == len(ids)))
     return (select(Mediation)
-            .join(MediationMediator, MediationMediator.mediation_id == Mediation.id)
-            .where(Mediation.school_id == school_id, MediationMediator.pupil_id.in_(pupil_ids))
-            .distinct().order_by(Mediation.started_at.desc()))
+            .where(Mediation.school_id == school_id, Mediation.id.in_(led_by_all), Mediation.completed_at.is_(None))
+            .order_by(Mediation.started_at.desc()))
