@@ -15,6 +15,7 @@
   var syncUrl = (page && page.getAttribute("data-sync-url")) || "/api/v1/sync";
   var CACHED_FLAG = "rrp-capture-cached";  // set while this device holds a pupil list
   var MAX_BATCH = 100;  // the most items the server takes in one batch (rrp_pwa/sync/ingest.py)
+  var LIST_HOURS = 12;  // a stored pupil list older than this is forgotten, signal or not: a school day
   // Who the server says is signed in (every staff page carries it); the sign-in page says nobody is.
   var pageStaff = document.body.hasAttribute("data-staff-id") ? Number(document.body.getAttribute("data-staff-id")) : null;
   var signedOut = document.body.hasAttribute("data-signed-out");
@@ -157,6 +158,7 @@
       .then(function (data) {
         state.csrf = data.csrf_token;
         delete data.csrf_token;
+        data.saved_at = Date.now();
         try { window.localStorage.setItem(CACHED_FLAG, "1"); } catch (e) { /* private mode: no flag */ }
         return meta.set("capture", data).then(function () { return meta.set("csrf", state.csrf); })
           .then(function () { return data; });
@@ -167,7 +169,9 @@
           state.staffId = data.staff_id;
           fillPickers(data);
         } else {
-          setText("[data-pupils-message]", "Connect once to load your pupils; after that this page works offline.");
+          setText("[data-pupils-message]", state.listExpired
+            ? "Your pupil list was more than " + LIST_HOURS + " hours old, so it has been removed from this device. Connect once to load it again."
+            : "Connect once to load your pupils; after that this page works offline.");
         }
         return data;
       });
@@ -482,9 +486,12 @@
   }
 
   // The stored pupil list if it is the signed-in person's own (or nobody is known: offline, the cached
-  // capture page); another person's is forgotten.
+  // capture page) and less than LIST_HOURS old; another person's, or an older one, is forgotten, so a
+  // phone left in a drawer with no signal does not keep a class list.
   function ownersCopy(data) {
-    if (!data || pageStaff === null || data.staff_id === pageStaff) return data || null;
+    var stale = data && !(Date.now() - (data.saved_at || 0) < LIST_HOURS * 3600 * 1000);
+    if (stale) state.listExpired = true;
+    if (!data || (!stale && (pageStaff === null || data.staff_id === pageStaff))) return data || null;
     return forgetPupils().then(function () { return null; });
   }
 

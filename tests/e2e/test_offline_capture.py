@@ -2,6 +2,7 @@
 server once when the connection returns, and a lost answer or a refusal loses nothing."""
 import re
 import time
+from datetime import datetime, timedelta
 
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -252,6 +253,26 @@ def test_a_session_that_ended_by_itself_leaves_no_pupil_list_behind(cable, data_
     page.goto(cable.url + "/")
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     assert wait_for_pupil_list(page, None) is None
+
+
+def test_a_pupil_list_left_on_a_phone_for_more_than_a_school_day_is_forgotten_with_no_signal(
+        cable, data_app, page, context, axe):
+    """The phone goes into a drawer with no signal after the playground; opened the next morning, still
+    with no signal, it no longer holds the class list, and says why."""
+    sam, _ = two_teachers_on_one_phone()
+    page.set_viewport_size(PHONE)
+    sign_in(page, cable, sam)
+    wait_for_service_worker(page)
+    open_capture(page, cable, axe)
+    assert pupil_list_on_device(page) == sam.id
+    go_offline(context, cable)
+    page.clock.install(time=datetime.now() + timedelta(hours=13))
+    page.goto(cable.url + "/capture")
+    expect(page.get_by_text("Your pupil list was more than 12 hours old, so it has been removed")).to_be_visible()
+    chat = page.get_by_role("form", name="Quick chat")
+    expect(chat.get_by_label("Pupil", exact=True).locator("option", has_text="Amira Khan")).to_have_count(0)
+    assert wait_for_pupil_list(page, None) is None  # nothing of the class is left on the phone
+    assert_accessible(axe, page)
 
 
 def test_records_kept_through_sign_out_are_sent_at_the_next_sign_in(live_server, data_app, new_device, axe):
