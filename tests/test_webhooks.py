@@ -162,6 +162,23 @@ def test_an_unreachable_endpoint_gives_up_after_the_last_attempt(app):
     assert all(a.error and a.status_code is None for a in delivery.attempt_rows)
 
 
+def test_an_unreachable_endpoint_costs_a_round_one_try_and_other_schools_still_get_theirs(app, receiver):
+    down, up = make_school("Down School"), make_school("Up School")
+    add_endpoint(down.id, "http://127.0.0.1:9/nothing-listens-here")
+    receiver.secret = add_endpoint(up.id, receiver.url).secret
+    for _ in range(5):
+        record_checkin(down.id, "faces", 4, "staff", pupil=make_pupil(down))
+    record_checkin(up.id, "faces", 4, "staff", pupil=make_pupil(up))
+    db.session.commit()
+    enqueue()
+    db.session.commit()
+    assert deliver_due(BASE) == 2  # one try at the unreachable endpoint, then Up School's event
+    assert len(receiver.received) == 1 and receiver.received[0]["valid"]
+    tried = db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.school_id == down.id)).all()
+    assert sorted(d.attempts for d in tried) == [0, 0, 0, 0, 1]
+    assert all(d.state == "pending" for d in tried)  # the others wait for the next round
+
+
 def test_concerns_are_never_sent(app, receiver):
     school = make_school()
     dsl = make_staff(school, ("dsl",))

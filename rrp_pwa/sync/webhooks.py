@@ -228,15 +228,23 @@ def attempt(delivery: WebhookDelivery, base_url: str, send: Sender = http_post, 
 
 
 def deliver_due(base_url: str, send: Sender = http_post, now: datetime | None = None, batch: int = 50) -> int:
-    """Try every pending delivery whose time has come (oldest event first); commit after each."""
+    """Try every pending delivery whose time has come (oldest event first); commit after each.
+
+    An endpoint that fails a try rests for the rest of the round: its other deliveries wait for the
+    next round, so one school's unreachable receiver costs the round one timeout, not one for each of
+    its queued events, and every other school's webhooks still go out."""
     now = now or utcnow()
-    tried = 0
+    tried, resting = 0, set()
     while True:
         due = list(db.session.scalars(_claim(
-            select(WebhookDelivery).where(WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_at <= now)
+            select(WebhookDelivery).where(WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_at <= now,
+                                          WebhookDelivery.endpoint_id.not_in(resting))
             .order_by(WebhookDelivery.event_id, WebhookDelivery.id).limit(batch))))
         for delivery in due:
-            attempt(delivery, base_url, send, now)
+            if delivery.endpoint_id in resting:
+                continue
+            if attempt(delivery, base_url, send, now).status_code not in range(200, 300):
+                resting.add(delivery.endpoint_id)
             db.session.commit()
             tried += 1
         if len(due) < batch:
