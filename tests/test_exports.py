@@ -148,3 +148,18 @@ def test_exporting_a_pupils_record_is_kept_in_the_audit_trail(client, auth, app)
     kept = db.session.scalars(db.select(AuditEvent)).all()
     assert [(e.staff_id, e.action, e.subject_kind, e.subject_id) for e in kept] == [
         (lead.id, "exported", "pupil", pupil.id)] * 2
+
+
+def test_the_school_export_goes_by_the_schools_days(client, auth, app):
+    """A check-in at 00:30 on 2 July in British Summer Time (23:30 UTC on 1 July) is on 2 July."""
+    school = make_school()
+    checkin = record_checkin(school.id, "faces", 4, "staff", pupil=make_pupil(school, "Amira", "Khan"))
+    checkin.created_at = datetime(2026, 7, 1, 23, 30, tzinfo=timezone.utc)
+    db.session.commit()
+    auth.login(roles=("admin",), school=school)
+
+    def rows(day: str) -> list[dict]:
+        text = client.get(f"/admin/sync/export?start={day}&end={day}").get_data(as_text=True).lstrip("\ufeff")
+        return list(csv.DictReader(io.StringIO(text)))
+    assert [r["type"] for r in rows("2026-07-02")] == ["check_in"]
+    assert rows("2026-07-01") == []

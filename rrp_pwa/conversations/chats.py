@@ -3,14 +3,13 @@
 A midday assistant picks the pupil(s), then taps what happened and where (and optionally what
 was agreed). Offline devices send a ``client_uuid`` so a chat sent twice is stored once.
 """
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import Select, select
 
 from rrp_pwa.extensions import db
 from rrp_pwa.models.conversations import CHIP_KINDS, ChatChipList, QuickChat, QuickChatPupil
-from rrp_pwa.models.roster import GroupPupil, GroupStaff, Pupil, School, Staff
+from rrp_pwa.models.roster import GroupPupil, GroupStaff, Pupil, Staff
 
 DEFAULT_CHIPS = {
     "what": ("Unkind words", "Physical", "Left out", "Game dispute", "Falling out", "Upset"),
@@ -173,16 +172,9 @@ def recent_first(found: list[Pupil], recent: list[Pupil]) -> list[Pupil]:
     return sorted(found, key=lambda pupil: rank.get(pupil.id, len(rank)))
 
 
-def school_day_bounds(school: School, day: date) -> tuple[datetime, datetime]:
-    """The start and end (UTC) of ``day`` in the school's time zone."""
-    zone = ZoneInfo(school.timezone or "Europe/London")
-    start = datetime.combine(day, time.min, tzinfo=zone)
-    return start.astimezone(timezone.utc), (start + timedelta(days=1)).astimezone(timezone.utc)
-
-
 def lunchtime_chats(teacher: Staff, day: date) -> Select[tuple[QuickChat]]:
     """Chats on ``day`` about pupils in the groups this teacher belongs to, newest first."""
-    start, end = school_day_bounds(teacher.school, day)
+    start, end = teacher.school.day_bounds(day)
     my_pupils = (select(GroupPupil.pupil_id).join(GroupStaff, GroupStaff.group_id == GroupPupil.group_id)
                  .where(GroupStaff.staff_id == teacher.id))
     about_mine = select(QuickChatPupil.chat_id).where(QuickChatPupil.pupil_id.in_(my_pupils))
@@ -194,7 +186,7 @@ def lunchtime_chats(teacher: Staff, day: date) -> Select[tuple[QuickChat]]:
 
 def todays_chats_by(staff: Staff, day: date) -> list[QuickChat]:
     """The chats this person logged on ``day`` (school time), newest first: what they can check back."""
-    start, end = school_day_bounds(staff.school, day)
+    start, end = staff.school.day_bounds(day)
     return list(db.session.scalars(
         select(QuickChat).where(QuickChat.school_id == staff.school_id, QuickChat.staff_id == staff.id,
                                 QuickChat.happened_at >= start, QuickChat.happened_at < end)

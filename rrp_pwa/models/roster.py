@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask_login import UserMixin
@@ -38,9 +38,19 @@ class School(db.Model):
     checkin_scale: Mapped[str] = mapped_column(String(8), default="faces", server_default="faces")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """Where the school is: its days, and the times its staff see."""
+        return ZoneInfo(self.timezone or "Europe/London")
+
     def today(self) -> date:
         """Today's date where the school is (what "due today" means to its staff)."""
-        return datetime.now(ZoneInfo(self.timezone or "Europe/London")).date()
+        return datetime.now(self.zone).date()
+
+    def day_bounds(self, day: date) -> tuple[datetime, datetime]:
+        """The start and end (UTC) of ``day`` where the school is."""
+        start = datetime.combine(day, time.min, tzinfo=self.zone)
+        return start.astimezone(timezone.utc), (start + timedelta(days=1)).astimezone(timezone.utc)
 
 
 class Staff(UserMixin, db.Model):

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timezone
 
 from rrp_pwa.extensions import db
-from rrp_pwa.models import Pupil
+from rrp_pwa.models import Pupil, School
 from rrp_pwa.sync.feed import record_types
 
 CSV_COLUMNS = ("type", "id", "date_time", "recorded_at", "category", "location", "pupil_role", "pupils", "staff",
@@ -42,14 +42,15 @@ def pupil_export(pupil: Pupil) -> dict:
             "records": pupil_records(pupil)}
 
 
-def school_records(school_id: int, start: date, end: date) -> list[dict]:
-    """Every exportable record of the school dated from ``start`` to ``end`` inclusive (UTC days)."""
+def school_records(school: School, start: date, end: date) -> list[dict]:
+    """Every exportable record of the school dated from ``start`` to ``end`` inclusive, in the school's
+    own days (a record made at 00:30 in British Summer Time is on that day, not the one before)."""
     if end < start:
         raise ExportError("The last day can't be before the first.")
     if (end - start).days > 400:
         raise ExportError("Export at most about a year at a time.")
-    since = datetime.combine(start, time.min, tzinfo=timezone.utc)
-    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=timezone.utc)
+    (since, _), (_, until) = school.day_bounds(start), school.day_bounds(end)
+    school_id = school.id
     records = []
     for kind in record_types():
         query = kind.scoped(school_id).where(kind.when >= since, kind.when < until)

@@ -200,7 +200,7 @@ def school_export():
     if not request.args or not form.validate():
         return render_template("sync/school_export.html", form=form), 400 if request.args else 200
     try:
-        records = school_records(current_user.school_id, form.start.data, form.end.data)
+        records = school_records(current_user.school, form.start.data, form.end.data)
     except ExportError as exc:
         form.end.errors.append(str(exc))
         return render_template("sync/school_export.html", form=form), 400
