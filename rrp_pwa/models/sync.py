@@ -1,10 +1,10 @@
-"""Models of the sync capability: the roster's link to the MIS, the event feed, API tokens,
-webhooks and the receipts that make offline sends idempotent."""
+"""Models of the sync capability: the roster's link to the MIS, roster packages waiting to be
+confirmed, the event feed, API tokens, webhooks and the receipts that make offline sends idempotent."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rrp_pwa.extensions import db
@@ -16,6 +16,20 @@ Index("uq_staff_school_id_external_id", Staff.__table__.c.school_id, Staff.__tab
 
 EVENT_ACTIONS = ("created", "updated", "deleted")
 DELIVERY_STATES = ("pending", "delivered", "failed")
+
+
+class PendingImport(db.Model):
+    """A roster package an admin has checked (the diff) and not yet confirmed, kept in the database so
+    the confirm may reach any worker on any machine. ``digest`` is the SHA-256 of ``package`` when it
+    was checked. It holds a whole roster (children's personal data): see rrp_pwa.sync.uploads for
+    when it is deleted."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    package: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class FeedCounter(db.Model):
