@@ -1,4 +1,4 @@
-"""Command-line roster import and the webhook delivery worker."""
+"""Command-line roster import and the webhook delivery worker (which also purges expired roster packages)."""
 import os
 import time
 from pathlib import Path
@@ -11,6 +11,7 @@ from rrp_pwa.extensions import db
 from rrp_pwa.models import School
 from rrp_pwa.sync import bp
 from rrp_pwa.sync.oneroster import OneRosterInvalid, import_roster, read_package
+from rrp_pwa.sync.uploads import purge_expired
 from rrp_pwa.sync.webhooks import deliver_due, enqueue, pending_count
 
 
@@ -66,9 +67,11 @@ def public_url() -> str:
 def deliver_webhooks(once: bool, interval: float) -> None:
     """Send new events to every school's webhook endpoints, retrying failures with backoff.
 
-    Runs apart from the web workers so a slow or dead endpoint never holds up a request.
+    Runs apart from the web workers so a slow or dead endpoint never holds up a request. Each round
+    also deletes roster packages checked but left unconfirmed for longer than the app keeps them.
     """
     while True:
+        purge_expired()
         queued = enqueue()
         db.session.commit()
         tried = deliver_due(public_url())

@@ -1,14 +1,19 @@
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
+from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from wtforms import DateField, HiddenField, StringField, SubmitField, URLField
 from wtforms.validators import DataRequired, Length, Regexp, URL
+
+from rrp_pwa.sync.uploads import MAX_PACKAGE_BYTES
+
+PACKAGE_TOO_LARGE = f"Choose a package of at most {MAX_PACKAGE_BYTES // 2**20} MB."
 
 
 class RosterUploadForm(FlaskForm):
     package = FileField("OneRoster package (ZIP)",
                         description="The OneRoster 1.2 CSV export from your MIS. Nothing changes until you confirm.",
                         validators=[FileRequired("Choose the ZIP file your MIS exported."),
-                                    FileAllowed(["zip"], "Choose a .zip file.")])
+                                    FileAllowed(["zip"], "Choose a .zip file."),
+                                    FileSize(MAX_PACKAGE_BYTES, message=PACKAGE_TOO_LARGE)])
     submit = SubmitField("Check the package")
 
 

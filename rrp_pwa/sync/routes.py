@@ -20,7 +20,7 @@ from rrp_pwa.sync.ingest import ItemRejected, capture_options, ingest
 from rrp_pwa.sync.forms import ExportRangeForm, RosterConfirmForm, RosterUploadForm, TokenForm, WebhookForm
 from rrp_pwa.sync.oneroster import OneRosterInvalid, import_roster
 from rrp_pwa.sync.tokens import create_token, revoke_token
-from rrp_pwa.sync.uploads import UploadGone, drop_upload, keep_upload, read_upload
+from rrp_pwa.sync.uploads import PENDING_FOR, UploadExpired, UploadGone, forget_pending, keep_pending, take_pending
 from rrp_pwa.sync.webhooks import WebhookError, add_endpoint, remove_endpoint
 from rrp_pwa.tenancy import get_scoped_or_404, scoped
 
@@ -37,6 +37,10 @@ add_tiles("pastoral", Tile("Export records", "Every record between two dates as 
                            "sync.school_export"))
 EXPORT_ROLES = ("admin", "pastoral", "dsl")
 add_pupil_action("Export this record", "sync.pupil_export_page", roles=EXPORT_ROLES)
+PENDING_MINUTES = int(PENDING_FOR.total_seconds() // 60)
+PACKAGE_GONE = "That package has already been imported or has changed. Upload it again to check it."
+PACKAGE_EXPIRED = (f"That check has expired: a checked package is deleted after {PENDING_MINUTES} minutes "
+                   "if it is not confirmed. Upload it again to check it.")
 
 
 @bp.route("/admin/sync")
@@ -59,8 +63,10 @@ def roster_upload():
         return render_template("sync/roster_upload.html", form=form, problems=exc.problems), refused
     finally:
         db.session.rollback()
-    upload = keep_upload(current_app.instance_path, current_user.school_id, data)
-    return render_template("sync/roster_diff.html", plan=plan, confirm=RosterConfirmForm(upload=upload))
+    upload = None if plan.empty else keep_pending(current_user.school_id, data)
+    db.session.commit()
+    return render_template("sync/roster_diff.html", plan=plan, confirm=RosterConfirmForm(upload=upload),
+                           pending_minutes=PENDING_MINUTES)
 
 
 @bp.route("/admin/sync/roster/confirm", methods=["POST"])
@@ -70,14 +76,15 @@ def roster_confirm():
     if not form.validate_on_submit():
         return redirect(url_for("sync.roster_upload"))
     try:
-        data = read_upload(current_app.instance_path, current_user.school_id, form.upload.data)
+        data = take_pending(current_user.school_id, form.upload.data)
         plan = import_roster(current_user.school, data, apply=True, acting=current_user)
-    except (UploadGone, OneRosterInvalid):
+    except (UploadGone, OneRosterInvalid) as refusal:
         db.session.rollback()
-        flash("That package has already been imported or has changed. Upload it again to check it.", "error")
+        forget_pending(current_user.school_id, form.upload.data)
+        db.session.commit()
+        flash(PACKAGE_EXPIRED if isinstance(refusal, UploadExpired) else PACKAGE_GONE, "error")
         return redirect(url_for("sync.roster_upload"))
     db.session.commit()
-    drop_upload(current_app.instance_path, current_user.school_id, form.upload.data)
     flash(f"Roster imported: {len(plan.changes)} change(s).")
     return redirect(url_for("sync.hub"))
 

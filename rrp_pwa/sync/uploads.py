@@ -1,32 +1,119 @@
-"""Uploaded roster packages waiting for the admin to confirm the diff, kept in instance/."""
+"""Roster packages an admin has checked (the diff) and not yet confirmed, kept in the database.
+
+Rules:
+- The package waits in the database, never on one machine's disk, so the confirm may reach any
+  worker on any machine.
+- The confirm applies exactly the bytes that were checked: their SHA-256 is kept beside them and a
+  package that no longer matches it is refused. Taking a package deletes it in the confirming
+  transaction, so two confirms of one package import it once.
+- A package holds a whole roster (children's personal data), so it never outlives its use: it is
+  deleted when confirmed, refused, or replaced (a school has one package waiting at most), and every
+  package checked more than PENDING_FOR ago is purged whenever a package is checked or confirmed
+  and by each round of ``flask deliver-webhooks``.
+- A package is at most MAX_PACKAGE_BYTES, the most the upload form takes.
+"""
+import hashlib
+import hmac
 import secrets
+from datetime import datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import delete
+
+from rrp_pwa.extensions import db
+from rrp_pwa.models.checkins import as_utc
+from rrp_pwa.models.roster import utcnow
+from rrp_pwa.models.sync import PendingImport
+from rrp_pwa.tenancy import scoped
+
+PENDING_FOR = timedelta(hours=1)
+MAX_PACKAGE_BYTES = 16 * 1024 * 1024
 
 
 class UploadGone(Exception):
-    """The package to confirm is no longer there (already imported, or never uploaded here)."""
+    """No package waits under that token for this school (already imported, replaced, changed,
+    or checked by another school)."""
 
 
-def _path(instance_path: str, school_id: int, token: str) -> Path:
-    return Path(instance_path) / "oneroster" / f"{school_id}-{token}.zip"
+class UploadExpired(UploadGone):
+    """The package was checked more than PENDING_FOR ago; it has been deleted."""
 
 
-def keep_upload(instance_path: str, school_id: int, data: bytes) -> str:
-    """Store the package for this school until it is confirmed; return the token that names it."""
+class PackageTooLarge(ValueError):
+    """The package is larger than MAX_PACKAGE_BYTES."""
+
+
+def _digest(package: bytes) -> str:
+    return hashlib.sha256(package).hexdigest()
+
+
+def _delete(*where) -> int:
+    """Delete the packages matching ``where``; return how many. The session's objects are left alone
+    (SQLite's naive times cannot be compared with an aware cutoff in Python)."""
+    statement = delete(PendingImport).where(*where).execution_options(synchronize_session=False)
+    return db.session.execute(statement).rowcount
+
+
+def keep_pending(school_id: int, package: bytes, now: datetime | None = None) -> str:
+    """Keep the checked package until the admin confirms it; return the token that names it.
+
+    It replaces any package the school had waiting, and expired packages of every school are purged.
+    """
+    if len(package) > MAX_PACKAGE_BYTES:
+        raise PackageTooLarge
+    now = now or utcnow()
+    purge_expired(now)
+    _delete(PendingImport.school_id == school_id)
     token = secrets.token_urlsafe(24)
-    path = _path(instance_path, school_id, token)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    db.session.add(PendingImport(school_id=school_id, token=token, checked_at=now, digest=_digest(package),
+                                 package=package))
     return token
 
 
-def read_upload(instance_path: str, school_id: int, token: str) -> bytes:
-    """The stored package; another school's token finds nothing, exactly like a missing one."""
-    path = _path(instance_path, school_id, token)
-    if not path.is_file():
+def take_pending(school_id: int, token: str, now: datetime | None = None) -> bytes:
+    """Delete the package waiting under ``token`` for this school and return its bytes, in the caller's
+    transaction (a rollback puts it back: call forget_pending to drop it for good).
+
+    Raise UploadExpired if it was checked more than PENDING_FOR ago, UploadGone if this school has
+    none under that token, another transaction took it first, or its bytes changed since the check.
+    """
+    now = now or utcnow()
+    pending = db.session.scalar(scoped(PendingImport, school_id).where(PendingImport.token == token))
+    if pending is None:
         raise UploadGone
-    return path.read_bytes()
+    package, digest, checked_at = pending.package, pending.digest, as_utc(pending.checked_at)
+    taken = _delete(PendingImport.school_id == school_id, PendingImport.id == pending.id)
+    db.session.expunge(pending)
+    purge_expired(now)
+    if taken != 1:
+        raise UploadGone
+    if now - checked_at > PENDING_FOR:
+        raise UploadExpired
+    if not hmac.compare_digest(_digest(package), digest):
+        raise UploadGone
+    return package
 
 
-def drop_upload(instance_path: str, school_id: int, token: str) -> None:
-    _path(instance_path, school_id, token).unlink(missing_ok=True)
+def forget_pending(school_id: int, token: str, now: datetime | None = None) -> None:
+    """Drop this school's package under ``token`` (a refused confirm), and purge expired ones."""
+    _delete(PendingImport.school_id == school_id, PendingImport.token == token)
+    purge_expired(now or utcnow())
+
+
+def purge_expired(now: datetime | None = None) -> int:
+    """Delete every school's packages checked more than PENDING_FOR ago; return how many."""
+    cutoff = (now or utcnow()) - PENDING_FOR
+    return _delete(PendingImport.checked_at < cutoff)
+
+
+def remove_instance_uploads(instance_path: str) -> None:
+    """Delete packages an older release kept in this machine's ``instance/oneroster`` folder."""
+    folder = Path(instance_path) / "oneroster"
+    if not folder.is_dir():
+        return
+    for path in folder.glob("*.zip"):
+        path.unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except OSError:
+        pass

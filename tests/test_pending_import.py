@@ -1,0 +1,189 @@
+"""A checked roster package waits for its confirm in the database: any machine may take the confirm,
+only the school that checked it may confirm it, and it never outlives its use."""
+import io
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from rrp_pwa import create_app
+from rrp_pwa.extensions import db
+from rrp_pwa.models import Pupil
+from rrp_pwa.models.roster import utcnow
+from rrp_pwa.models.sync import PendingImport
+from rrp_pwa.sync.uploads import MAX_PACKAGE_BYTES, PENDING_FOR
+from tests.conftest import AuthActions, make_school
+from tests.test_oneroster import package
+
+SESSION_COOKIE = "rrp_session"
+
+
+@pytest.fixture
+def app_config(app_config, tmp_path):
+    """Machine A: an instance folder of its own, as each app machine of the deployment has."""
+    return {**app_config, "INSTANCE_PATH": str(tmp_path / "machine-a")}
+
+
+@pytest.fixture
+def second_machine(app_config, tmp_path):
+    """Machine B: the same database and secret key, another instance folder (no shared volume)."""
+    machine = create_app({**app_config, "INSTANCE_PATH": str(tmp_path / "machine-b")})
+    yield machine
+    with machine.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def check(client, name: str = "small_school"):
+    """Upload a package to be checked; return the diff page and the token its confirm form carries."""
+    response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(package(name)), "roster.zip")},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page
+    return page, page.split('name="upload" type="hidden" value="')[1].split('"')[0]
+
+
+def confirm(client, token: str) -> str:
+    return client.post("/admin/sync/roster/confirm", data={"upload": token}, follow_redirects=True).get_data(
+        as_text=True)
+
+
+def pupils() -> int:
+    return db.session.scalar(select(func.count(Pupil.id)))
+
+
+def waiting() -> int:
+    return db.session.scalar(select(func.count(PendingImport.id)))
+
+
+def backdate(by: timedelta) -> None:
+    db.session.execute(update(PendingImport).values(checked_at=utcnow() - by))
+    db.session.commit()
+
+
+def test_checked_on_one_machine_and_confirmed_on_another_imports(client, auth, second_machine, tmp_path):
+    """Before, the second machine answered "already been imported or has changed" and imported nothing."""
+    auth.login(roles=("admin",))
+    page, token = check(client)
+    assert "4 added" in page and "Confirm within 60 minutes." in page
+    other_client = second_machine.test_client()  # the same browser, its next request balanced elsewhere
+    other_client.set_cookie(SESSION_COOKIE, client.get_cookie(SESSION_COOKIE, domain="rrp.test").value,
+                            domain="rrp.test")
+    shown = confirm(other_client, token)
+    assert "Roster imported: 15 change(s)." in shown
+    assert pupils() == 4
+    assert waiting() == 0
+    assert not list(tmp_path.rglob("*.zip"))  # neither machine kept it on disk
+    assert "already been imported" in confirm(client, token)
+    assert pupils() == 4
+
+
+def test_an_expired_package_is_refused_with_a_clear_message_and_deleted(client, auth):
+    auth.login(roles=("admin",))
+    _, token = check(client)
+    backdate(PENDING_FOR + timedelta(minutes=1))
+    shown = confirm(client, token)
+    assert "That check has expired: a checked package is deleted after 60 minutes if it is not confirmed." in shown
+    assert "Import the roster" in shown  # back on the upload form
+    assert pupils() == 0
+    assert waiting() == 0
+
+
+def test_a_package_just_inside_its_hour_still_imports(client, auth):
+    auth.login(roles=("admin",))
+    _, token = check(client)
+    backdate(PENDING_FOR - timedelta(minutes=1))
+    assert "Roster imported" in confirm(client, token)
+    assert pupils() == 4
+
+
+def test_another_school_cannot_confirm_it(client, auth, app):
+    oak, brook = make_school("Oak Academy"), make_school("Brook Primary")
+    auth.login(roles=("admin",), school=oak)
+    _, token = check(client)
+    brook_client = app.test_client()
+    AuthActions(brook_client).login(roles=("admin",), school=brook)
+    shown = confirm(brook_client, token)
+    assert "That package has already been imported or has changed." in shown
+    assert pupils() == 0
+    assert waiting() == 1  # still Oak's, untouched
+    assert "Roster imported: 15 change(s)." in confirm(client, token)
+    assert db.session.scalar(select(func.count(Pupil.id)).where(Pupil.school_id == oak.id)) == 4
+    assert db.session.scalar(select(func.count(Pupil.id)).where(Pupil.school_id == brook.id)) == 0
+
+
+def test_a_new_check_replaces_the_package_waiting(client, auth):
+    auth.login(roles=("admin",))
+    _, first = check(client)
+    _, second = check(client)
+    assert waiting() == 1
+    assert "already been imported" in confirm(client, first)
+    assert pupils() == 0
+    assert "Roster imported" in confirm(client, second)
+
+
+def test_a_package_changed_since_the_check_is_refused_and_deleted(client, auth):
+    auth.login(roles=("admin",))
+    _, token = check(client)
+    db.session.execute(update(PendingImport).values(package=package("delta_tobedeleted")))
+    db.session.commit()
+    assert "That package has already been imported or has changed." in confirm(client, token)
+    assert pupils() == 0
+    assert waiting() == 0
+
+
+def test_expired_packages_of_every_school_go_when_another_is_checked(client, auth, app):
+    oak = make_school("Oak Academy")
+    db.session.add(PendingImport(school_id=oak.id, token="oak-left-this-one-unconfirmed", digest="0" * 64,
+                                 package=b"a whole roster", checked_at=utcnow() - PENDING_FOR - timedelta(seconds=1)))
+    db.session.commit()
+    auth.login(roles=("admin",), school=make_school("Brook Primary"))
+    check(client)
+    assert db.session.scalar(select(func.count(PendingImport.id)).where(PendingImport.school_id == oak.id)) == 0
+    assert waiting() == 1  # Brook's, just checked
+
+
+def test_the_webhook_worker_purges_expired_packages(client, auth, runner):
+    auth.login(roles=("admin",))
+    check(client)
+    result = runner.invoke(args=["deliver-webhooks", "--once"])
+    assert result.exit_code == 0, result.output
+    assert waiting() == 1  # not yet expired
+    backdate(PENDING_FOR + timedelta(seconds=1))
+    result = runner.invoke(args=["deliver-webhooks", "--once"])
+    assert result.exit_code == 0, result.output
+    assert waiting() == 0
+
+
+def test_a_package_that_changes_nothing_is_not_kept(client, auth):
+    auth.login(roles=("admin",))
+    _, token = check(client)
+    confirm(client, token)
+    response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(package("small_school")), "r.zip")},
+                           content_type="multipart/form-data")
+    assert "Nothing to change" in response.get_data(as_text=True)
+    assert waiting() == 0
+
+
+@pytest.mark.app_config(MAX_CONTENT_LENGTH=MAX_PACKAGE_BYTES + 1024 * 1024)
+def test_a_package_larger_than_the_bound_is_refused_and_not_kept(client, auth):
+    auth.login(roles=("admin",))
+    # encoded in memory: the test client's own on-disk encoding of a large body is never closed
+    too_large = FileStorage(io.BytesIO(b"\0" * (MAX_PACKAGE_BYTES + 1)), "roster.zip")
+    boundary, body = encode_multipart({"package": too_large})
+    response = client.post("/admin/sync/roster", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 400
+    assert "Choose a package of at most 16 MB." in response.get_data(as_text=True)
+    assert waiting() == 0
+
+
+def test_packages_an_older_release_left_in_instance_are_deleted_at_start(app_config, tmp_path):
+    folder = tmp_path / "old-machine" / "oneroster"
+    folder.mkdir(parents=True)
+    (folder / "1-Jx2kq9LpW3aZbYc8dEfGhIjK.zip").write_bytes(package("small_school"))
+    machine = create_app({**app_config, "INSTANCE_PATH": str(tmp_path / "old-machine")})
+    with machine.app_context():
+        db.engine.dispose()
+    assert not folder.exists()
