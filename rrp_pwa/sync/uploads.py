@@ -36,7 +36,8 @@ class UploadGone(Exception):
 
 
 class UploadExpired(UploadGone):
-    """The package was checked more than PENDING_FOR ago; it has been deleted."""
+    """The package was checked more than PENDING_FOR ago: it may no longer be imported (drop it with
+    forget_pending)."""
 
 
 class PackageTooLarge(ValueError):
