@@ -23,9 +23,30 @@ def package(name: str) -> bytes:
     return buffer.getvalue()
 
 
-def problems_of(school, name: str) -> list[str]:
+def edited(name: str = "small_school", **files) -> bytes:
+    """The fixture package ``name`` with some files changed: each keyword names a file (``users``
+    for users.csv) and gives its new text, a function of its old text, or None to leave it out."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package(name))) as old, zipfile.ZipFile(buffer, "w") as new:
+        names = old.namelist() + [f"{f}.csv" for f in files if f"{f}.csv" not in old.namelist()]
+        for filename in names:
+            text = old.read(filename).decode() if filename in old.namelist() else ""
+            change = files.get(filename.removesuffix(".csv"), text)
+            if change is None:
+                continue
+            new.writestr(filename, change(text) if callable(change) else change)
+    return buffer.getvalue()
+
+
+def without(*words: str):
+    """A change to a CSV file that leaves out every line mentioning one of ``words``."""
+    return lambda text: "".join(line + "\n" for line in text.splitlines() if not any(w in line for w in words))
+
+
+def problems_of(school, name_or_data) -> list[str]:
+    data = package(name_or_data) if isinstance(name_or_data, str) else name_or_data
     with pytest.raises(OneRosterInvalid) as caught:
-        import_roster(school, package(name), apply=True)
+        import_roster(school, data, apply=True)
     return [str(problem) for problem in caught.value.problems]
 
 
@@ -245,3 +266,58 @@ def test_roles_the_import_gives_are_kept_in_the_audit_trail(app):
     assert (existing.id, "teacher -> admin, teacher") in trail
     added = db.session.scalar(select(Staff).where(Staff.email == "r.jones@brook.example"))
     assert (added.id, "none -> teacher") in trail
+
+
+# A damaged or oversized ZIP is refused with a reason, never a server error
+
+def patched(data: bytes, member: str, local: dict[int, bytes], central: dict[int, bytes]) -> bytes:
+    """``data`` with bytes of ``member``'s local and central ZIP headers overwritten (offset -> bytes)."""
+    raw = bytearray(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        info = archive.getinfo(member)
+    for offset, value in local.items():
+        raw[info.header_offset + offset:info.header_offset + offset + len(value)] = value
+    start = raw.index(b"PK\x01\x02")  # the central directory: one entry per file
+    while raw[start + 46:start + 46 + int.from_bytes(raw[start + 28:start + 30], "little")] != member.encode():
+        start = raw.index(b"PK\x01\x02", start + 46)
+    for offset, value in central.items():
+        raw[start + offset:start + offset + len(value)] = value
+    return bytes(raw)
+
+
+def test_a_file_damaged_inside_the_zip_is_named(app):
+    data = package("small_school")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        info = archive.getinfo("users.csv")
+    start = info.header_offset + 30 + len(info.filename) + 10  # inside users.csv's stored text
+    damaged = data[:start] + b"X" + data[start + 1:]
+    assert problems_of(make_school(), damaged) == [
+        "users.csv: This file is damaged inside the ZIP and can't be unzipped. Export the package again."]
+
+
+def test_a_password_protected_file_is_refused_with_a_reason(app):
+    locked = patched(package("small_school"), "roles.csv", {6: b"\x01\x00"}, {8: b"\x01\x00"})
+    assert problems_of(make_school(), locked) == [
+        "roles.csv: This file is protected by a password. Export the package without one."]
+
+
+def test_a_file_compressed_in_an_unknown_way_is_refused_with_a_reason(app):
+    odd = patched(package("small_school"), "classes.csv", {8: b"\x63\x00"}, {10: b"\x63\x00"})  # 99: AES
+    assert problems_of(make_school(), odd) == [
+        "classes.csv: This file is compressed in a way we can't read. Export the package as an ordinary ZIP."]
+
+
+def test_a_package_that_unzips_too_large_is_refused_before_it_is_unzipped(app):
+    huge = (3 * 1024 ** 3).to_bytes(4, "little")  # 3 GB claimed for enrollments.csv
+    bomb = patched(package("small_school"), "enrollments.csv", {22: huge}, {24: huge})
+    assert problems_of(make_school(), bomb) == [
+        "package: Unzipped, the package's files come to 3,072 MB; the most we accept is 100 MB."]
+
+
+def test_a_damaged_zip_on_the_upload_screen_is_explained_not_a_server_error(client, auth):
+    auth.login(roles=("admin",))
+    locked = patched(package("small_school"), "roles.csv", {6: b"\x01\x00"}, {8: b"\x01\x00"})
+    response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(locked), "roster.zip")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "roles.csv: This file is protected by a password." in response.get_data(as_text=True)

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import csv
 import io
+import lzma
 import re
 import secrets
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -61,6 +63,7 @@ PUPIL_FIELDS = ("given_name", "family_name", "preferred_name", "year_group", "ar
 STAFF_FIELDS = ("name", "email", "active")
 GROUP_FIELDS = ("name", "kind", "archived")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_UNZIPPED_BYTES = 100 * 1024 * 1024  # a large secondary school's package unzips to a few MB
 
 
 @dataclass(frozen=True)
@@ -138,18 +141,22 @@ def read_package(data: bytes) -> Package:
     """Parse and validate the ZIP's manifest and files; raise OneRosterInvalid listing every problem."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError):
         raise OneRosterInvalid([Problem("package", 0, "", "This is not a ZIP file.")]) from None
     members = {PurePosixPath(name).name: name for name in archive.namelist() if not name.endswith("/")}
     if "manifest.csv" not in members:
         raise OneRosterInvalid([Problem("manifest.csv", 0, "", "The package has no manifest.csv.")])
+    _check_unzipped_size(archive, [members[f"{name}.csv"] for name in ("manifest",) + KNOWN_FILES
+                                   if f"{name}.csv" in members])
     problems: list[Problem] = []
-    modes = _read_manifest(_rows(archive.read(members["manifest.csv"]), "manifest.csv", problems), members, problems)
+    manifest = _unzip(archive, members["manifest.csv"], problems)
+    modes = _read_manifest(None if manifest is None else _rows(manifest, "manifest.csv", problems), members, problems)
     rows: dict[str, list[Row]] = {}
     for name, mode in modes.items():
         if mode == "absent" or f"{name}.csv" not in members:
             continue
-        file_rows = _rows(archive.read(members[f"{name}.csv"]), f"{name}.csv", problems, REQUIRED_COLUMNS[name])
+        raw = _unzip(archive, members[f"{name}.csv"], problems)
+        file_rows = None if raw is None else _rows(raw, f"{name}.csv", problems, REQUIRED_COLUMNS[name])
         if file_rows is not None:
             rows[name] = file_rows
     if not problems:
@@ -158,6 +165,32 @@ def read_package(data: bytes) -> Package:
     if problems:
         raise OneRosterInvalid(problems)
     return Package(modes, rows)
+
+
+def _check_unzipped_size(archive: zipfile.ZipFile, names: list[str]) -> None:
+    """Refuse, before unzipping anything, a package whose files would unzip to more than
+    MAX_UNZIPPED_BYTES (a "zip bomb"). Unzipping never yields more than each file's stated size."""
+    total = sum(archive.getinfo(name).file_size for name in names)
+    if total > MAX_UNZIPPED_BYTES:
+        megabytes = 1024 * 1024
+        raise OneRosterInvalid([Problem("package", 0, "", f"Unzipped, the package's files come to "
+                                        f"{total // megabytes:,} MB; the most we accept is "
+                                        f"{MAX_UNZIPPED_BYTES // megabytes:,} MB.")])
+
+
+def _unzip(archive: zipfile.ZipFile, name: str, problems: list[Problem]) -> bytes | None:
+    """One file's bytes, or None with a problem saying why it can't be unzipped."""
+    filename = PurePosixPath(name).name
+    try:
+        return archive.read(name)
+    except NotImplementedError:  # a RuntimeError too, so caught first
+        message = "This file is compressed in a way we can't read. Export the package as an ordinary ZIP."
+    except RuntimeError:  # zipfile's answer to a file that needs a password
+        message = "This file is protected by a password. Export the package without one."
+    except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, ValueError):
+        message = "This file is damaged inside the ZIP and can't be unzipped. Export the package again."
+    problems.append(Problem(filename, 0, "", message))
+    return None
 
 
 def _rows(raw: bytes, filename: str, problems: list[Problem], required: tuple[str, ...] = ()) -> list[Row] | None:
