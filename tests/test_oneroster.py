@@ -321,3 +321,26 @@ def test_a_damaged_zip_on_the_upload_screen_is_explained_not_a_server_error(clie
                            content_type="multipart/form-data")
     assert response.status_code == 400
     assert "roles.csv: This file is protected by a password." in response.get_data(as_text=True)
+
+
+# Staff whose sourcedId changes, and the admin running the import
+
+def renamed(old: str, new: str):
+    """A change to a CSV file that gives the record ``old`` the sourcedId ``new`` wherever it appears."""
+    return lambda text: text.replace(f",{old},", f",{new},").replace(f"\n{old},", f"\n{new},")
+
+
+def test_staff_whose_sourced_id_changes_are_relinked_by_email_and_stay_active(app):
+    school = make_school()
+    import_roster(school, package("small_school"), apply=True)
+    jones = db.session.scalar(select(Staff).where(Staff.external_id == "tea-1"))
+    jones.active = True  # an admin set her password and reactivated her
+    db.session.commit()
+    change = renamed("tea-1", "tea-1-mis2")
+    plan = import_roster(school, edited(users=change, roles=change, enrollments=change), apply=True)
+    db.session.commit()
+    assert jones.active and jones.external_id == "tea-1-mis2"
+    assert [(c.label, c.action) for c in plan.changes] == [("Rhiannon Jones", "changed")]
+    assert db.session.query(Staff).count() == 3
+    cedar = db.session.scalar(select(Group).where(Group.external_id == "class-cedar"))
+    assert jones in cedar.staff

@@ -423,6 +423,8 @@ class _Importer:
                                                 f"'{email}' already signs in at another school.")])
             if member is not None:
                 self._change("staff", "changed", sid, member.name, ["linked to the roster by email"])
+                if member.external_id is not None:  # their sourcedId changed: the old one is not "no longer listed"
+                    self.staff.pop(member.external_id, None)
                 if self.apply:
                     member.external_id = sid
                 self.staff[sid] = member
