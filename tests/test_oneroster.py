@@ -344,3 +344,41 @@ def test_staff_whose_sourced_id_changes_are_relinked_by_email_and_stay_active(ap
     assert db.session.query(Staff).count() == 3
     cedar = db.session.scalar(select(Group).where(Group.external_id == "class-cedar"))
     assert jones in cedar.staff
+
+
+DELTA_MANIFEST = "\n".join(["propertyName,value", "manifest.version,1.0", "oneroster.version,1.2",
+                            "file.academicSessions,absent", "file.classes,absent", "file.courses,absent",
+                            "file.enrollments,absent", "file.orgs,absent", "file.roles,absent",
+                            "file.users,delta"]) + "\n"
+USERS_HEADER = "sourcedId,status,dateLastModified,enabledUser,givenName,familyName,email,grades\n"
+
+
+def delta_users(*rows: str) -> bytes:
+    """A delta package of users.csv rows only (columns as USERS_HEADER)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("manifest.csv", DELTA_MANIFEST)
+        archive.writestr("users.csv", USERS_HEADER + "".join(row + "\n" for row in rows))
+    return buffer.getvalue()
+
+
+def test_a_delta_never_deactivates_the_admin_running_it(client, auth):
+    school = make_school()
+    admin = make_staff(school, ("admin",), email="s.lee@brook.example")  # adm-1 in the package
+    import_roster(school, package("small_school"), apply=True, acting=admin)
+    db.session.scalar(select(Staff).where(Staff.external_id == "tea-2")).active = True
+    db.session.commit()
+    auth.login(admin)
+    gone = delta_users("adm-1,tobedeleted,2026-10-01T08:00:00Z,true,Sarah,Lee,s.lee@brook.example,",
+                       "tea-2,tobedeleted,2026-10-01T08:00:00Z,true,Tariq,Ahmed,t.ahmed@brook.example,")
+    response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(gone), "roster.zip")},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "1 deactivated" in page  # the diff doesn't promise it either
+    assert "<strong>Tariq Ahmed</strong>" in page and "<strong>Sarah Lee</strong>" not in page
+    upload = page.split('name="upload" type="hidden" value="')[1].split('"')[0]
+    assert client.post("/admin/sync/roster/confirm", data={"upload": upload}).status_code == 302
+    db.session.expire_all()
+    assert admin.active
+    assert client.get("/admin/sync").status_code == 200  # still signed in
+    assert not db.session.scalar(select(Staff).where(Staff.external_id == "tea-2")).active

@@ -391,8 +391,12 @@ class _Importer:
                 if sid not in listed and not pupil.archived:
                     self._set(pupil, "pupil", sid, pupil.display_name, {"archived": True})
             for sid, member in self.staff.items():
-                if sid not in listed and member.active and member is not self.acting:
+                if sid not in listed and member.active and not self._is_acting(member):
                     self._set(member, "staff", sid, member.name, {"active": False})
+
+    def _is_acting(self, member: Staff) -> bool:
+        """The admin running the import keeps their account: no package deactivates it."""
+        return self.acting is not None and member.id is not None and member.id == self.acting.id
 
     def _pupil(self, row: Row, archived: bool) -> None:
         sid = row["sourcedId"]
@@ -447,7 +451,7 @@ class _Importer:
                     note_roles(self.acting, member, [])
             return
         wanted: dict[str, object] = {"name": name, "email": email or member.email}
-        if gone:
+        if gone and not self._is_acting(member):
             wanted["active"] = False
         new_roles = roles - member.roles
         details = [f"roles added: {', '.join(sorted(new_roles))}"] if new_roles else []

@@ -58,7 +58,7 @@ def roster_upload():
         return render_template("sync/roster_upload.html", form=form), refused if form.errors else 200
     data = form.package.data.read()
     try:
-        plan = import_roster(current_user.school, data, apply=False)
+        plan = import_roster(current_user.school, data, apply=False, acting=current_user)
     except OneRosterInvalid as exc:
         return render_template("sync/roster_upload.html", form=form, problems=exc.problems), refused
     finally:
