@@ -382,3 +382,57 @@ def test_a_delta_never_deactivates_the_admin_running_it(client, auth):
     assert admin.active
     assert client.get("/admin/sync").status_code == 200  # still signed in
     assert not db.session.scalar(select(Staff).where(Staff.external_id == "tea-2")).active
+
+
+# Who is a pupil and who is staff: roles.csv, or users.csv's role column in OneRoster 1.1
+
+def test_a_oneroster_1_1_package_takes_roles_from_users_csv(app):
+    school = make_school()
+    plan = import_roster(school, package("v1_1_school"), apply=True)
+    db.session.commit()
+    assert {p.external_id for p in db.session.scalars(select(Pupil))} == {"stu-1", "stu-2", "stu-3", "stu-4"}
+    staff = {s.external_id: s for s in db.session.scalars(select(Staff))}
+    assert set(staff) == {"tea-1", "tea-2", "adm-1"} and staff["adm-1"].roles == {"admin"}
+    cedar = db.session.scalar(select(Group).where(Group.external_id == "class-cedar"))
+    assert [p.external_id for p in cedar.pupils] == ["stu-1", "stu-2"]
+    assert plan.counts() == {"pupil": {"added": 4}, "staff": {"added": 3}, "group": {"added": 2},
+                             "membership": {"added": 6}}
+
+
+def test_a_1_1_role_that_is_not_a_role_is_named(app):
+    bad = edited("v1_1_school", users=lambda text: text.replace(",student,amira.k", ",pupil,amira.k"))
+    assert problems_of(make_school(), bad) == [
+        "users.csv, line 2, column role: 'pupil' is not allowed here; use one of: administrator, aide, counselor, "
+        "districtAdministrator, guardian, parent, principal, proctor, relative, siteAdministrator, student, "
+        "systemAdministrator, teacher."]
+
+
+def test_users_with_no_role_at_all_are_refused_not_silently_skipped(app):
+    school = make_school()
+    no_roles = edited(roles=None, manifest=lambda text: text.replace("file.roles,bulk", "file.roles,absent"))
+    problems = problems_of(school, no_roles)
+    assert len(problems) == 8
+    assert problems[0] == ("users.csv, line 2, column role: We can't tell whether 'stu-1' is a pupil or staff: "
+                           "the package has no roles.csv and users.csv gives no role.")
+    db.session.rollback()
+    assert db.session.query(Pupil).count() == 0 and db.session.query(Staff).count() == 0
+
+
+def test_a_user_missing_from_roles_csv_is_named(app):
+    problems = problems_of(make_school(), edited(roles=without("stu-3")))
+    assert problems == ["users.csv, line 4, column sourcedId: We can't tell whether 'stu-3' is a pupil or staff: "
+                        "roles.csv has no role for them."]
+
+
+@pytest.mark.parametrize("apply", [False, True])
+def test_only_memberships_that_are_written_are_counted(app, apply):
+    """A parent enrolled as a student is not a pupil here: that enrolment adds nobody to the class."""
+    school = make_school()
+    parent_enrolled = edited(enrollments=lambda text: text + "enr-7,,2026-09-01T08:00:00Z,class-cedar,org-brook,"
+                                                             "par-1,student,false,2026-09-01,\n")
+    plan = import_roster(school, parent_enrolled, apply=apply)
+    assert plan.counts()["membership"] == {"added": 6}
+    if apply:
+        db.session.commit()
+        cedar = db.session.scalar(select(Group).where(Group.external_id == "class-cedar"))
+        assert len(cedar.pupils) + len(cedar.staff) == 3

@@ -1,4 +1,4 @@
-"""OneRoster 1.2 CSV roster import: validate the whole package, then show or apply the diff.
+"""OneRoster CSV roster import: validate the whole package, then show or apply the diff.
 
 Rules:
 - Nothing is written unless the whole package is valid: the manifest, each file's required
@@ -6,7 +6,10 @@ Rules:
   for a delta, to a record imported earlier). Each problem names the file, line and column.
 - Records are matched by sourcedId (``external_id``), so importing the same package twice
   changes nothing. Pupils are users with the role ``student``; staff are ``teacher`` (role
-  teacher), ``administrator`` (role admin) and ``aide`` (role support). Classes become groups
+  teacher), ``administrator`` (role admin) and ``aide`` (role support); other roles (parents,
+  guardians...) are not imported. Roles come from roles.csv (OneRoster 1.2) or, in a package
+  without one (OneRoster 1.1), from users.csv's ``role`` column. A new user with no role at all
+  is a problem: we can't tell a pupil from a member of staff. Classes become groups
   (``homeroom`` a tutor group, ``scheduled`` a class) and enrolments their members.
 - Delta rows with status ``tobedeleted`` archive pupils and groups, deactivate staff and remove
   memberships. In a bulk file, a record imported earlier that is no longer listed is archived
@@ -40,6 +43,7 @@ from rrp_pwa.roster.directory import note_roles
 FILE_MODES = ("bulk", "delta", "absent")
 KNOWN_FILES = ("orgs", "academicSessions", "courses", "classes", "users", "roles", "enrollments")
 REQUIRED_FILES = ("orgs", "academicSessions", "classes", "users", "roles", "enrollments")
+REQUIRED_FILES_1_1 = ("orgs", "academicSessions", "classes", "users", "enrollments")  # roles are in users.csv
 REQUIRED_COLUMNS = {
     "orgs": ("sourcedId", "status", "dateLastModified", "name", "type"),
     "academicSessions": ("sourcedId", "status", "dateLastModified", "title", "type", "startDate", "endDate",
@@ -161,7 +165,7 @@ def read_package(data: bytes) -> Package:
             rows[name] = file_rows
     if not problems:
         for name, file_rows in rows.items():
-            _check_values(name, modes[name], file_rows, problems)
+            _check_values(name, modes[name], file_rows, problems, roles_in_users=modes.get("roles") == "absent")
     if problems:
         raise OneRosterInvalid(problems)
     return Package(modes, rows)
@@ -216,7 +220,8 @@ def _read_manifest(rows: list[Row] | None, members: dict[str, str], problems: li
     version = properties.get("oneroster.version")
     if version is None or version["value"] not in ("1.1", "1.2"):
         line = version.line if version else 0
-        problems.append(Problem("manifest.csv", line, "value", "oneroster.version must be 1.2."))
+        problems.append(Problem("manifest.csv", line, "value", "oneroster.version must be 1.1 or 1.2."))
+    required = REQUIRED_FILES_1_1 if version is not None and version["value"] == "1.1" else REQUIRED_FILES
     modes: dict[str, str] = {}
     for name in KNOWN_FILES:
         row = properties.get(f"file.{name}")
@@ -228,14 +233,15 @@ def _read_manifest(rows: list[Row] | None, members: dict[str, str], problems: li
         if mode != "absent" and f"{name}.csv" not in members:
             problems.append(Problem("manifest.csv", row.line, "value",
                                     f"The manifest lists {name}.csv as {mode} but the package has no {name}.csv."))
-        if row is None and name in REQUIRED_FILES:
+        if row is None and name in required:
             problems.append(Problem("manifest.csv", 0, "propertyName", f"file.{name} is missing from the manifest."))
         modes[name] = mode
     return modes
 
 
-def _check_values(name: str, mode: str, rows: list[Row], problems: list[Problem]) -> None:
-    """Allowed values and dates of one file (references are checked once every file is read)."""
+def _check_values(name: str, mode: str, rows: list[Row], problems: list[Problem], roles_in_users: bool = False) -> None:
+    """Allowed values and dates of one file (references are checked once every file is read).
+    ``roles_in_users``: there is no roles.csv, so users.csv's role column (OneRoster 1.1) is read."""
     filename = f"{name}.csv"
     allowed = {"orgs": {"type": ORG_TYPES}, "academicSessions": {"type": SESSION_TYPES},
                "classes": {"classType": CLASS_TYPES}, "users": {"enabledUser": ("true", "false")},
@@ -265,6 +271,8 @@ def _check_values(name: str, mode: str, rows: list[Row], problems: list[Problem]
         for column in dates:
             if row[column] and not _is_date(row[column]):
                 bad(column, f"'{row[column]}' is not a date like 2026-09-01.")
+        if name == "users" and roles_in_users and row["role"] and row["role"] not in USER_ROLES:
+            bad("role", f"'{row['role']}' is not allowed here; use one of: {', '.join(USER_ROLES)}.")
         if name == "users" and row["email"] and not EMAIL.match(row["email"]):
             bad("email", f"'{row['email']}' is not an email address.")
         if name in ("classes", "orgs") and not row["title" if name == "classes" else "name"]:
@@ -349,6 +357,7 @@ class _Importer:
             select(Staff).where(Staff.school_id == school.id, Staff.external_id.is_not(None)))}
         self.groups = {g.external_id: g for g in db.session.scalars(
             select(Group).where(Group.school_id == school.id, Group.external_id.is_not(None)))}
+        self.new: dict[str, set[str]] = {"pupil": set(), "staff": set(), "group": set()}  # sourcedIds being added
 
     @cached_property
     def unusable_password_hash(self) -> str:
@@ -357,11 +366,9 @@ class _Importer:
 
     def run(self) -> ImportPlan:
         rows = self.package.rows
-        roles: dict[str, set[str]] = {}
-        for row in rows.get("roles", []):
-            if row["status"] != "tobedeleted":
-                roles.setdefault(row["userSourcedId"], set()).add(row["role"])
+        roles = self._roles()
         self.progress(len(rows.get("roles", [])))
+        self._check_users(rows.get("users", []), roles)
         self._users(rows.get("users", []), roles)
         self._classes(rows.get("classes", []))
         if self.apply:
@@ -374,6 +381,42 @@ class _Importer:
     def _change(self, kind: str, action: str, external_id: str, label: str, details: list[str] | None = None):
         self.plan.changes.append(Change(kind, action, external_id, label, details or []))
 
+    def _roles(self) -> dict[str, set[str]]:
+        """The OneRoster roles each user holds: from roles.csv, or users.csv's role column without one."""
+        roles: dict[str, set[str]] = {}
+        if self.package.modes.get("roles", "absent") != "absent":
+            for row in self.package.rows.get("roles", []):
+                if row["status"] != "tobedeleted":
+                    roles.setdefault(row["userSourcedId"], set()).add(row["role"])
+        else:
+            for row in self.package.rows.get("users", []):
+                if row["role"]:
+                    roles.setdefault(row["sourcedId"], set()).add(row["role"])
+        return roles
+
+    def _kind(self, sid: str, held: set[str]) -> str | None:
+        """``pupil``, ``staff`` or None (a parent, say: not imported). A user the package gives no role
+        keeps the kind they were imported as."""
+        if "student" in held or (not held and sid in self.pupils):
+            return "pupil"
+        if held & set(STAFF_ROLES) or (not held and sid in self.staff):
+            return "staff"
+        return None
+
+    def _check_users(self, rows: list[Row], roles: dict[str, set[str]]) -> None:
+        """Refuse the package, before anything changes, when a user can't be imported as listed."""
+        problems: list[Problem] = []
+        in_users = self.package.modes.get("roles", "absent") == "absent"
+        for row in rows:
+            sid = row["sourcedId"]
+            if row["status"] != "tobedeleted" and not roles.get(sid) and self._kind(sid, set()) is None:
+                why = ("the package has no roles.csv and users.csv gives no role." if in_users
+                       else "roles.csv has no role for them.")
+                problems.append(Problem("users.csv", row.line, "role" if in_users else "sourcedId",
+                                        f"We can't tell whether '{sid}' is a pupil or staff: {why}"))
+        if problems:
+            raise OneRosterInvalid(problems)
+
     def _users(self, rows: list[Row], roles: dict[str, set[str]]) -> None:
         listed: set[str] = set()
         for row in rows:
@@ -381,9 +424,10 @@ class _Importer:
             listed.add(sid)
             held = roles.get(sid, set())
             gone = row["status"] == "tobedeleted"
-            if "student" in held or (not held and sid in self.pupils):
+            kind = self._kind(sid, held)
+            if kind == "pupil":
                 self._pupil(row, gone or row["enabledUser"] == "false")
-            elif held & set(STAFF_ROLES) or (not held and sid in self.staff):
+            elif kind == "staff":
                 self._staff(row, {STAFF_ROLES[r] for r in held & set(STAFF_ROLES)}, gone)
         self.progress(len(rows))
         if self.package.modes.get("users") == "bulk":
@@ -408,6 +452,7 @@ class _Importer:
             if archived:
                 return
             self._change("pupil", "added", sid, f"{wanted['preferred_name'] or wanted['given_name']} {wanted['family_name']}")
+            self.new["pupil"].add(sid)
             if self.apply:
                 pupil = Pupil(school_id=self.school.id, external_id=sid, peer_mediator=False, **wanted)
                 db.session.add(pupil)
@@ -439,6 +484,7 @@ class _Importer:
                 raise OneRosterInvalid([Problem("users.csv", row.line, "email",
                                                 "Staff sign in by email: this teacher or administrator needs one.")])
             self._change("staff", "added", sid, name, [f"roles: {', '.join(sorted(roles))}", "added deactivated"])
+            self.new["staff"].add(sid)
             if self.apply:
                 member = Staff(school_id=self.school.id, external_id=sid, email=email, name=name, active=False,
                                session_epoch=0)
@@ -474,6 +520,7 @@ class _Importer:
                 if wanted["archived"]:
                     continue
                 self._change("group", "added", sid, wanted["name"])
+                self.new["group"].add(sid)
                 if self.apply:
                     group = Group(school_id=self.school.id, external_id=sid, **wanted)
                     db.session.add(group)
@@ -503,14 +550,22 @@ class _Importer:
             if diffs.get("active") is False:
                 record.session_epoch += 1
 
+    def _ids(self, kind: str, records: dict) -> dict[str, object]:
+        """sourcedId -> id of each record there is (or, in a dry run, will be): a record still to be
+        added has the stand-in ``("new", sourcedId)``, which is in no current membership."""
+        ids: dict[str, object] = {sid: ("new", sid) for sid in self.new[kind]}
+        ids.update({sid: record.id for sid, record in records.items() if record.id is not None})
+        return ids
+
     def _enrollments(self, rows: list[Row]) -> None:
-        group_ids = {sid: g.id for sid, g in self.groups.items() if g.id is not None}
-        pupil_ids = {sid: p.id for sid, p in self.pupils.items() if p.id is not None}
-        staff_ids = {sid: s.id for sid, s in self.staff.items() if s.id is not None}
+        group_ids = self._ids("group", self.groups)
+        pupil_ids = self._ids("pupil", self.pupils)
+        staff_ids = self._ids("staff", self.staff)
+        existing = [gid for gid in group_ids.values() if isinstance(gid, int)]
         current_pupils = set(db.session.execute(
-            select(GroupPupil.group_id, GroupPupil.pupil_id).where(GroupPupil.group_id.in_(group_ids.values()))))
+            select(GroupPupil.group_id, GroupPupil.pupil_id).where(GroupPupil.group_id.in_(existing))))
         current_staff = set(db.session.execute(
-            select(GroupStaff.group_id, GroupStaff.staff_id).where(GroupStaff.group_id.in_(group_ids.values()))))
+            select(GroupStaff.group_id, GroupStaff.staff_id).where(GroupStaff.group_id.in_(existing))))
         wanted_pupils: list = []
         wanted_staff: list = []
         drop_pupils: list = []
@@ -531,11 +586,13 @@ class _Importer:
     def _members(self, who: str, table, column: str, current: set, wanted: list, drop: list) -> None:
         add_rows, remove = [], set()
         for (gid, mid), row in sorted(wanted, key=lambda item: item[1].line):
-            if gid is None or mid is None or (gid, mid) not in current:
+            if gid is None or mid is None:  # a class or user this import does not keep (a parent, say)
+                continue
+            if (gid, mid) not in current:
                 self._change("membership", "added", row["sourcedId"], f"{who} {row['userSourcedId']} in {row['classSourcedId']}")
-                if gid is not None and mid is not None:
+                if self.apply:
                     add_rows.append({"group_id": gid, column: mid})
-                    current.add((gid, mid))
+                current.add((gid, mid))
         if self.package.modes.get("enrollments") == "bulk":
             keep = {key for key, _ in wanted}
             listed_groups = {key[0] for key in keep}
