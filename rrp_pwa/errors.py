@@ -2,7 +2,7 @@
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from rrp_pwa.extensions import htmx
+from rrp_pwa.extensions import db, htmx
 
 MESSAGES = {
     400: "Something in that request wasn't right. Go back and try again; if a form expired, reload the page.",
@@ -24,6 +24,8 @@ def init_app(app: Flask) -> None:
 
 def render_error(error: HTTPException):
     code = error.code or 500
+    if code >= 500:  # an unexpected error may have left the transaction failed; the page itself reads the database
+        db.session.rollback()
     message = MESSAGES.get(code, error.description)
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
         return jsonify(error=message), code

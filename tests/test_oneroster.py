@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from rrp_pwa.auth.permissions import public
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Group, Pupil, Staff
 from rrp_pwa.sync.oneroster import OneRosterInvalid, import_roster
@@ -436,3 +437,68 @@ def test_only_memberships_that_are_written_are_counted(app, apply):
         db.session.commit()
         cedar = db.session.scalar(select(Group).where(Group.external_id == "class-cedar"))
         assert len(cedar.pupils) + len(cedar.staff) == 3
+
+
+# Emails: each member of staff signs in with their own
+
+def test_two_new_staff_with_one_email_are_refused_not_merged(app):
+    school = make_school()
+    shared = edited(users=lambda text: text.replace("t.ahmed@brook.example", "r.jones@brook.example"))
+    assert problems_of(school, shared) == [
+        "users.csv, line 7, column email: 'r.jones@brook.example' is also on line 6: "
+        "each member of staff signs in with their own email."]
+    db.session.rollback()
+    assert db.session.query(Staff).count() == 0
+
+
+@pytest.mark.parametrize("elsewhere, message", [
+    (False, "'office@brook.example' is already the sign-in email of Sam Office."),
+    (True, "'office@brook.example' already signs in at another school."),
+])
+def test_an_email_changed_to_one_already_in_use_is_refused_at_the_check(client, auth, elsewhere, message):
+    school = make_school()
+    import_roster(school, package("small_school"), apply=True)
+    make_staff(make_school("Hill Academy") if elsewhere else school, ("teacher",), email="office@brook.example",
+               name="Sam Office")
+    db.session.commit()
+    auth.login(roles=("admin",), school=school)
+    clash = edited(users=lambda text: text.replace("t.ahmed@brook.example", "office@brook.example"))
+    response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(clash), "roster.zip")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert f"users.csv, line 7, column email: {message}" in response.get_data(as_text=True).replace("&#39;", "'")
+    assert db.session.scalar(select(Staff).where(Staff.external_id == "tea-2")).email == "t.ahmed@brook.example"
+
+
+def test_one_account_is_not_claimed_by_two_rows(app):
+    """tea-9's email is that of the account imported as tea-1, still listed: two rows, one account."""
+    school = make_school()
+    import_roster(school, package("small_school"), apply=True)
+    db.session.commit()
+    row = "tea-9,,2026-09-01T08:00:00Z,true,r.jones2,,Rhi,Jones,,,r.jones@brook.example,,,,,,,,,,,org-brook,\n"
+    twice = edited(users=lambda text: text.replace("r.jones@brook.example", "rhiannon@brook.example") + row,
+                   roles=lambda text: text + "role-9,,2026-09-01T08:00:00Z,tea-9,primary,teacher,,,org-brook,\n")
+    assert problems_of(school, twice) == [
+        "users.csv, line 10, column email: This is the account of Rhiannon Jones, who is 'tea-1' on line 6: "
+        "each member of staff signs in with their own email."]
+
+
+@pytest.mark.app_config(PROPAGATE_EXCEPTIONS=False)
+def test_the_error_page_after_a_database_error_still_shows(app, client, auth):
+    """An unexpected database error leaves the session needing a rollback; the error page (whose
+    top bar reads the DSL's count of new concerns) must not fail as well."""
+    school = make_school()
+    dsl = make_staff(school, ("admin", "dsl"), email="dsl@brook.example")
+    db.session.commit()
+
+    @app.route("/test-database-error")
+    @public
+    def database_error():
+        db.session.add(Staff(school_id=school.id, email="dsl@brook.example", name="Twin", password_hash="x",
+                             active=True, session_epoch=0))
+        db.session.flush()
+
+    auth.login(dsl)
+    response = client.get("/test-database-error")
+    assert response.status_code == 500
+    assert "Something went wrong on our side." in response.get_data(as_text=True)

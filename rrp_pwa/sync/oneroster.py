@@ -404,18 +404,56 @@ class _Importer:
         return None
 
     def _check_users(self, rows: list[Row], roles: dict[str, set[str]]) -> None:
-        """Refuse the package, before anything changes, when a user can't be imported as listed."""
+        """Refuse the package, before anything changes, when a user can't be imported as listed:
+        no role, or a member of staff without an email of their own (staff sign in by email, and an
+        email is one account in the whole app)."""
         problems: list[Problem] = []
         in_users = self.package.modes.get("roles", "absent") == "absent"
+        by_email: dict[str, Row] = {}
+        by_account: dict[int, Row] = {}
         for row in rows:
             sid = row["sourcedId"]
+
+            def bad(column: str, message: str) -> None:
+                problems.append(Problem("users.csv", row.line, column, message))
+
             if row["status"] != "tobedeleted" and not roles.get(sid) and self._kind(sid, set()) is None:
                 why = ("the package has no roles.csv and users.csv gives no role." if in_users
                        else "roles.csv has no role for them.")
-                problems.append(Problem("users.csv", row.line, "role" if in_users else "sourcedId",
-                                        f"We can't tell whether '{sid}' is a pupil or staff: {why}"))
+                bad("role" if in_users else "sourcedId", f"We can't tell whether '{sid}' is a pupil or staff: {why}")
+            if self._kind(sid, roles.get(sid, set())) != "staff":
+                continue
+            email = row["email"].lower()
+            member = self.staff.get(sid) or (self._signs_in_with(email) if email else None)
+            if member is None and row["status"] == "tobedeleted":
+                continue
+            if member is not None and member.school_id != self.school.id:
+                bad("email", f"'{email}' already signs in at another school.")
+                continue
+            if member is None and not email:
+                bad("email", "Staff sign in by email: this teacher or administrator needs one.")
+                continue
+            email = email or member.email
+            holder = self._signs_in_with(email)
+            if email in by_email:
+                bad("email", f"'{email}' is also on line {by_email[email].line}: "
+                             "each member of staff signs in with their own email.")
+            elif member is not None and member.id in by_account:
+                other = by_account[member.id]
+                bad("email", f"This is the account of {member.name}, who is '{other['sourcedId']}' on line "
+                             f"{other.line}: each member of staff signs in with their own email.")
+            elif holder is not None and holder is not member:
+                bad("email", f"'{email}' is already the sign-in email of {holder.name}."
+                    if holder.school_id == self.school.id else f"'{email}' already signs in at another school.")
+            by_email.setdefault(email, row)
+            if member is not None:
+                by_account.setdefault(member.id, row)
         if problems:
             raise OneRosterInvalid(problems)
+
+    def _signs_in_with(self, email: str) -> Staff | None:
+        """The account, in any school, that signs in with ``email``."""
+        return db.session.scalar(select(Staff).where(Staff.email == email))
 
     def _users(self, rows: list[Row], roles: dict[str, set[str]]) -> None:
         listed: set[str] = set()
@@ -466,10 +504,7 @@ class _Importer:
         email = row["email"].lower()
         member = self.staff.get(sid)
         if member is None and email:
-            member = db.session.scalar(select(Staff).where(Staff.email == email))
-            if member is not None and member.school_id != self.school.id:
-                raise OneRosterInvalid([Problem("users.csv", row.line, "email",
-                                                f"'{email}' already signs in at another school.")])
+            member = self._signs_in_with(email)  # of this school: _check_users refused any other
             if member is not None:
                 self._change("staff", "changed", sid, member.name, ["linked to the roster by email"])
                 if member.external_id is not None:  # their sourcedId changed: the old one is not "no longer listed"
@@ -480,9 +515,6 @@ class _Importer:
         if member is None:
             if gone:
                 return
-            if not email:
-                raise OneRosterInvalid([Problem("users.csv", row.line, "email",
-                                                "Staff sign in by email: this teacher or administrator needs one.")])
             self._change("staff", "added", sid, name, [f"roles: {', '.join(sorted(roles))}", "added deactivated"])
             self.new["staff"].add(sid)
             if self.apply:
@@ -551,9 +583,9 @@ class _Importer:
                 record.session_epoch += 1
 
     def _ids(self, kind: str, records: dict) -> dict[str, object]:
-        """sourcedId -> id of each record there is (or, in a dry run, will be): a record still to be
-        added has the stand-in ``("new", sourcedId)``, which is in no current membership."""
-        ids: dict[str, object] = {sid: ("new", sid) for sid in self.new[kind]}
+        """sourcedId -> id of each record there is (or, in a dry run, will be): in a dry run a record
+        still to be added has the stand-in ``("new", sourcedId)``, which is in no current membership."""
+        ids: dict[str, object] = {} if self.apply else {sid: ("new", sid) for sid in self.new[kind]}
         ids.update({sid: record.id for sid, record in records.items() if record.id is not None})
         return ids
 
