@@ -502,3 +502,14 @@ def test_the_error_page_after_a_database_error_still_shows(app, client, auth):
     response = client.get("/test-database-error")
     assert response.status_code == 500
     assert "Something went wrong on our side." in response.get_data(as_text=True)
+
+
+def test_ids_and_emails_longer_than_we_keep_are_named(app):
+    """PostgreSQL refuses them on confirm (SQLite would keep them): the check names them first."""
+    long_id, long_email = "stu-" + "9" * 61, "r." + "j" * 250 + "@brook.example"
+    longer = edited(users=lambda text: text.replace("stu-1,", f"{long_id},").replace("r.jones@brook.example", long_email),
+                    roles=lambda text: text.replace(",stu-1,", f",{long_id},"),
+                    enrollments=lambda text: text.replace(",stu-1,", f",{long_id},"))
+    assert problems_of(make_school(), longer) == [
+        "users.csv, line 2, column sourcedId: This is 65 characters long; we keep at most 64.",
+        "users.csv, line 6, column email: This is 266 characters long; we keep at most 254."]

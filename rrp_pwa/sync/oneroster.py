@@ -67,6 +67,7 @@ PUPIL_FIELDS = ("given_name", "family_name", "preferred_name", "year_group", "ar
 STAFF_FIELDS = ("name", "email", "active")
 GROUP_FIELDS = ("name", "kind", "archived")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_SOURCED_ID, MAX_EMAIL = 64, 254  # the lengths of external_id and Staff.email
 MAX_UNZIPPED_BYTES = 100 * 1024 * 1024  # a large secondary school's package unzips to a few MB
 
 
@@ -255,6 +256,8 @@ def _check_values(name: str, mode: str, rows: list[Row], problems: list[Problem]
 
         if not row["sourcedId"]:
             bad("sourcedId", "Every row needs a sourcedId.")
+        elif name in ("users", "classes") and len(row["sourcedId"]) > MAX_SOURCED_ID:  # kept as external_id
+            bad("sourcedId", f"This is {len(row['sourcedId'])} characters long; we keep at most {MAX_SOURCED_ID}.")
         elif row["sourcedId"] in seen:
             bad("sourcedId", f"'{row['sourcedId']}' appears twice in this file.")
         seen.add(row["sourcedId"])
@@ -275,6 +278,8 @@ def _check_values(name: str, mode: str, rows: list[Row], problems: list[Problem]
             bad("role", f"'{row['role']}' is not allowed here; use one of: {', '.join(USER_ROLES)}.")
         if name == "users" and row["email"] and not EMAIL.match(row["email"]):
             bad("email", f"'{row['email']}' is not an email address.")
+        elif name == "users" and len(row["email"]) > MAX_EMAIL:
+            bad("email", f"This is {len(row['email'])} characters long; we keep at most {MAX_EMAIL}.")
         if name in ("classes", "orgs") and not row["title" if name == "classes" else "name"]:
             bad("title" if name == "classes" else "name", "This can't be empty.")
 
