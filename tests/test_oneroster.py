@@ -10,7 +10,7 @@ from rrp_pwa.auth.permissions import public
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Group, Pupil, Staff
 from rrp_pwa.sync.oneroster import OneRosterInvalid, import_roster
-from tests.conftest import PASSWORD, make_school, make_staff
+from tests.conftest import PASSWORD, make_pupil, make_school, make_staff
 
 PACKAGES = Path(__file__).parent / "fixtures" / "oneroster"
 
@@ -513,3 +513,73 @@ def test_ids_and_emails_longer_than_we_keep_are_named(app):
     assert problems_of(make_school(), longer) == [
         "users.csv, line 2, column sourcedId: This is 65 characters long; we keep at most 64.",
         "users.csv, line 6, column email: This is 266 characters long; we keep at most 254."]
+
+
+# Class members in a bulk import: the roster's own, and only those
+
+def members_of(external_id: str) -> tuple[list[str], list[str]]:
+    group = db.session.scalar(select(Group).where(Group.external_id == external_id))
+    db.session.refresh(group)
+    return [p.display_name for p in group.pupils], [s.name for s in group.staff]
+
+
+def test_a_class_dropped_from_a_bulk_import_is_archived_and_emptied(app):
+    school = make_school()
+    import_roster(school, package("small_school"), apply=True)
+    db.session.commit()
+    plan = import_roster(school, edited(classes=without("class-oak"), enrollments=without("class-oak")), apply=True)
+    db.session.commit()
+    assert db.session.scalar(select(Group).where(Group.external_id == "class-oak")).archived
+    assert members_of("class-oak") == ([], [])
+    assert members_of("class-cedar") == (["Amira Khan", "Ben Osei"], ["Rhiannon Jones"])
+    assert plan.counts() == {"group": {"archived": 1}, "membership": {"removed": 3}}
+
+
+def test_a_class_left_with_no_enrolments_in_a_bulk_import_is_emptied(app):
+    school = make_school()
+    import_roster(school, package("small_school"), apply=True)
+    db.session.commit()
+    import_roster(school, edited(enrollments=without("class-oak")), apply=True)
+    db.session.commit()
+    assert members_of("class-oak") == ([], [])
+
+
+def test_a_bulk_reimport_keeps_members_added_by_hand(app):
+    """A teaching assistant and a pupil typed in by hand, added to an imported class on the roster page."""
+    school = make_school()
+    import_roster(school, package("small_school"), apply=True)
+    assistant = make_staff(school, ("support",), name="Pat Assistant")
+    newcomer = make_pupil(school, "Zoe", "Hand")
+    cedar = db.session.scalar(select(Group).where(Group.external_id == "class-cedar"))
+    cedar.staff.append(assistant)
+    cedar.pupils.append(newcomer)
+    db.session.commit()
+    plan = import_roster(school, edited(enrollments=without("enr-2,")), apply=True)
+    db.session.commit()
+    assert members_of("class-cedar") == (["Amira Khan", "Zoe Hand"], ["Pat Assistant", "Rhiannon Jones"])
+    assert plan.counts() == {"membership": {"removed": 1}}
+
+
+def test_the_diff_names_who_joins_and_leaves_which_class(client, auth):
+    school = make_school()
+    import_roster(school, package("small_school"), apply=True)
+    db.session.commit()
+    auth.login(roles=("admin",), school=school)
+    moved = edited(enrollments=lambda text: text.replace("enr-2,,2026-09-01T08:00:00Z,class-cedar",
+                                                         "enr-2,,2026-09-01T08:00:00Z,class-oak"))
+    response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(moved), "roster.zip")},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert "Show each class members change" in page
+    assert "<strong>Ben Osei</strong> · added to Year 5 Oak" in page
+    assert "<strong>Ben Osei</strong> · removed from Year 5 Cedar" in page
+    assert "#" not in page.split("<h2>Class members</h2>")[1].split("</section>")[0]
+
+
+def test_the_diff_names_the_members_of_a_class_still_to_be_added(client, auth):
+    auth.login(roles=("admin",))
+    response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(package("small_school")), "r.zip")},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert "<strong>Amira Khan</strong> · added to Year 5 Cedar" in page
+    assert "<strong>Tariq Ahmed</strong> · added to Year 5 Oak" in page

@@ -13,7 +13,9 @@ Rules:
   (``homeroom`` a tutor group, ``scheduled`` a class) and enrolments their members.
 - Delta rows with status ``tobedeleted`` archive pupils and groups, deactivate staff and remove
   memberships. In a bulk file, a record imported earlier that is no longer listed is archived
-  (or deactivated) the same way; records typed in by hand (no sourcedId) are never touched.
+  (or deactivated) the same way, and a bulk enrollments.csv is every imported class's whole list
+  of roster members (an archived class has none). Records typed in by hand (no sourcedId) are
+  never touched: neither are pupils and staff added by hand to an imported class.
 - New staff accounts are created deactivated with an unguessable password: an admin sets a
   first password and reactivates each one from the Staff screen. Imported roles are added to
   the roles a member already holds, never taken away.
@@ -98,6 +100,7 @@ class Change:
     external_id: str
     label: str
     details: list[str] = field(default_factory=list)
+    group: str = ""  # a membership's class or group
 
 
 @dataclass
@@ -362,7 +365,7 @@ class _Importer:
             select(Staff).where(Staff.school_id == school.id, Staff.external_id.is_not(None)))}
         self.groups = {g.external_id: g for g in db.session.scalars(
             select(Group).where(Group.school_id == school.id, Group.external_id.is_not(None)))}
-        self.new: dict[str, set[str]] = {"pupil": set(), "staff": set(), "group": set()}  # sourcedIds being added
+        self.new: dict[str, dict[str, str]] = {"pupil": {}, "staff": {}, "group": {}}  # sourcedId -> name of each added
 
     @cached_property
     def unusable_password_hash(self) -> str:
@@ -383,8 +386,9 @@ class _Importer:
             self.progress(len(rows.get(name, [])))
         return self.plan
 
-    def _change(self, kind: str, action: str, external_id: str, label: str, details: list[str] | None = None):
-        self.plan.changes.append(Change(kind, action, external_id, label, details or []))
+    def _change(self, kind: str, action: str, external_id: str, label: str, details: list[str] | None = None,
+                group: str = ""):
+        self.plan.changes.append(Change(kind, action, external_id, label, details or [], group))
 
     def _roles(self) -> dict[str, set[str]]:
         """The OneRoster roles each user holds: from roles.csv, or users.csv's role column without one."""
@@ -494,8 +498,9 @@ class _Importer:
         if pupil is None:
             if archived:
                 return
-            self._change("pupil", "added", sid, f"{wanted['preferred_name'] or wanted['given_name']} {wanted['family_name']}")
-            self.new["pupil"].add(sid)
+            label = f"{wanted['preferred_name'] or wanted['given_name']} {wanted['family_name']}"
+            self._change("pupil", "added", sid, label)
+            self.new["pupil"][sid] = label
             if self.apply:
                 pupil = Pupil(school_id=self.school.id, external_id=sid, peer_mediator=False, **wanted)
                 db.session.add(pupil)
@@ -521,7 +526,7 @@ class _Importer:
             if gone:
                 return
             self._change("staff", "added", sid, name, [f"roles: {', '.join(sorted(roles))}", "added deactivated"])
-            self.new["staff"].add(sid)
+            self.new["staff"][sid] = name
             if self.apply:
                 member = Staff(school_id=self.school.id, external_id=sid, email=email, name=name, active=False,
                                session_epoch=0)
@@ -557,7 +562,7 @@ class _Importer:
                 if wanted["archived"]:
                     continue
                 self._change("group", "added", sid, wanted["name"])
-                self.new["group"].add(sid)
+                self.new["group"][sid] = wanted["name"]
                 if self.apply:
                     group = Group(school_id=self.school.id, external_id=sid, **wanted)
                     db.session.add(group)
@@ -587,17 +592,22 @@ class _Importer:
             if diffs.get("active") is False:
                 record.session_epoch += 1
 
-    def _ids(self, kind: str, records: dict) -> dict[str, object]:
-        """sourcedId -> id of each record there is (or, in a dry run, will be): in a dry run a record
-        still to be added has the stand-in ``("new", sourcedId)``, which is in no current membership."""
-        ids: dict[str, object] = {} if self.apply else {sid: ("new", sid) for sid in self.new[kind]}
-        ids.update({sid: record.id for sid, record in records.items() if record.id is not None})
-        return ids
+    def _ids(self, kind: str, records: dict, name: Callable) -> tuple[dict[str, object], dict[object, str]]:
+        """sourcedId -> id of each record there is (or, in a dry run, will be), and id -> name for the
+        diff. In a dry run a record still to be added has the stand-in id ``("new", sourcedId)``,
+        which is in no current membership."""
+        planned = {} if self.apply else self.new[kind]
+        ids: dict[str, object] = {sid: ("new", sid) for sid in planned}
+        names: dict[object, str] = {("new", sid): label for sid, label in planned.items()}
+        for sid, record in records.items():
+            if record.id is not None:
+                ids[sid], names[record.id] = record.id, name(record)
+        return ids, names
 
     def _enrollments(self, rows: list[Row]) -> None:
-        group_ids = self._ids("group", self.groups)
-        pupil_ids = self._ids("pupil", self.pupils)
-        staff_ids = self._ids("staff", self.staff)
+        group_ids, self.group_names = self._ids("group", self.groups, lambda group: group.name)
+        pupil_ids, pupil_names = self._ids("pupil", self.pupils, lambda pupil: pupil.display_name)
+        staff_ids, staff_names = self._ids("staff", self.staff, lambda member: member.name)
         existing = [gid for gid in group_ids.values() if isinstance(gid, int)]
         current_pupils = set(db.session.execute(
             select(GroupPupil.group_id, GroupPupil.pupil_id).where(GroupPupil.group_id.in_(existing))))
@@ -617,26 +627,30 @@ class _Importer:
                 key = (gid, staff_ids.get(usid))
                 (drop_staff if gone else wanted_staff).append((key, row))
         self.progress(len(rows))
-        self._members("pupil", GroupPupil, "pupil_id", current_pupils, wanted_pupils, drop_pupils)
-        self._members("staff", GroupStaff, "staff_id", current_staff, wanted_staff, drop_staff)
+        self._members("pupil", GroupPupil, "pupil_id", current_pupils, wanted_pupils, drop_pupils, pupil_names)
+        self._members("staff", GroupStaff, "staff_id", current_staff, wanted_staff, drop_staff, staff_names)
 
-    def _members(self, who: str, table, column: str, current: set, wanted: list, drop: list) -> None:
+    def _members(self, who: str, table, column: str, current: set, wanted: list, drop: list,
+                 names: dict[object, str]) -> None:
+        """Add the wanted memberships, remove the dropped ones and, for a bulk file, every other
+        membership of an imported class held by someone from the roster. ``names``: the roster's
+        pupils (or staff) by id; members added by hand are not among them, so they stay."""
         add_rows, remove = [], set()
+        details = ["staff"] if who == "staff" else []
         for (gid, mid), row in sorted(wanted, key=lambda item: item[1].line):
             if gid is None or mid is None:  # a class or user this import does not keep (a parent, say)
                 continue
             if (gid, mid) not in current:
-                self._change("membership", "added", row["sourcedId"], f"{who} {row['userSourcedId']} in {row['classSourcedId']}")
+                self._change("membership", "added", row["sourcedId"], names[mid], details, self.group_names[gid])
                 if self.apply:
                     add_rows.append({"group_id": gid, column: mid})
                 current.add((gid, mid))
         if self.package.modes.get("enrollments") == "bulk":
             keep = {key for key, _ in wanted}
-            listed_groups = {key[0] for key in keep}
-            remove = {pair for pair in current if pair not in keep and pair[0] in listed_groups}
+            remove = {pair for pair in current if pair not in keep and pair[1] in names}
         remove |= {key for key, _ in drop if key in current}
         for gid, mid in sorted(remove):
-            self._change("membership", "removed", f"{gid}:{mid}", f"{who} #{mid} from group #{gid}")
+            self._change("membership", "removed", f"{gid}:{mid}", names[mid], details, self.group_names[gid])
         if self.apply:
             if add_rows:
                 db.session.execute(insert(table), add_rows)
