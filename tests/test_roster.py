@@ -4,10 +4,13 @@ Role x route matrices check every roster route for every role; the form tests ch
 errors are shown beside the field and nothing typed is lost.
 """
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
+from rrp_pwa.conversations.chats import lunchtime_chats, record_quick_chat
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Group, Pupil, Staff
 from rrp_pwa.roster.directory import (
@@ -22,6 +25,7 @@ from rrp_pwa.roster.directory import (
     visible_groups,
     visible_pupils,
 )
+from rrp_pwa.records.access import reads_everything_about, taught_by, teaches
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
 
 ROLES = ("admin", "teacher", "support", "pastoral", "dsl")
@@ -428,3 +432,26 @@ def test_short_names_tell_apart_pupils_who_would_look_the_same(app):
     jo_a, jo_b, jo_c = (make_pupil(school, "Jo", "Hill", year_group=year) for year in ("2", None, "2"))
     hills = short_names([jo_c, jo_b, jo_a])
     assert [hills[p.id] for p in (jo_a, jo_b, jo_c)] == ["Jo Hill (#1)", "Jo Hill (#2)", "Jo Hill (#3)"]
+
+
+# An archived class gives its staff nothing
+
+def test_the_teacher_of_an_archived_class_no_longer_sees_its_pupils(client, auth, school_roster):
+    school_roster["mine"].archived = True  # the MIS dropped the class; the import archived it
+    db.session.commit()
+    auth.login(school_roster["people"]["teacher"])
+    assert listed_names(client.get("/pupils").get_data(as_text=True)) == set()
+    assert client.get(f"/pupils/{school_roster['mine_pupil'].id}").status_code == 404
+    assert client.get(f"/groups/{school_roster['mine'].id}").status_code == 404
+
+
+def test_an_archived_class_gives_no_access_to_its_pupils_records(school_roster):
+    teacher, pupil = school_roster["people"]["teacher"], school_roster["mine_pupil"]
+    record_quick_chat(school_roster["school"].id, school_roster["people"]["support"], [pupil], "Physical", "Field")
+    school_roster["mine"].archived = True
+    db.session.commit()
+    assert not teaches(teacher, [pupil.id]) and taught_by(teacher) == set()
+    assert not reads_everything_about(teacher, pupil)
+    assert db.session.scalars(lunchtime_chats(teacher, datetime.now(ZoneInfo("Europe/London")).date())).all() == []
+    assert db.session.scalars(visible_pupils(school_roster["people"]["support"])).all() == []
+    assert reads_everything_about(school_roster["people"]["pastoral"], pupil)  # the whole school still sees them

@@ -9,7 +9,8 @@ from sqlalchemy import Select, select
 
 from rrp_pwa.extensions import db
 from rrp_pwa.models.conversations import CHIP_KINDS, ChatChipList, QuickChat, QuickChatPupil
-from rrp_pwa.models.roster import GroupPupil, GroupStaff, Pupil, Staff
+from rrp_pwa.models.roster import Pupil, Staff
+from rrp_pwa.roster.directory import group_pupil_ids
 
 DEFAULT_CHIPS = {
     "what": ("Unkind words", "Physical", "Left out", "Game dispute", "Falling out", "Upset"),
@@ -173,11 +174,9 @@ def recent_first(found: list[Pupil], recent: list[Pupil]) -> list[Pupil]:
 
 
 def lunchtime_chats(teacher: Staff, day: date) -> Select[tuple[QuickChat]]:
-    """Chats on ``day`` about pupils in the groups this teacher belongs to, newest first."""
+    """Chats on ``day`` about pupils in the groups this teacher belongs to (not archived ones), newest first."""
     start, end = teacher.school.day_bounds(day)
-    my_pupils = (select(GroupPupil.pupil_id).join(GroupStaff, GroupStaff.group_id == GroupPupil.group_id)
-                 .where(GroupStaff.staff_id == teacher.id))
-    about_mine = select(QuickChatPupil.chat_id).where(QuickChatPupil.pupil_id.in_(my_pupils))
+    about_mine = select(QuickChatPupil.chat_id).where(QuickChatPupil.pupil_id.in_(group_pupil_ids(teacher)))
     return (select(QuickChat)
             .where(QuickChat.school_id == teacher.school_id, QuickChat.id.in_(about_mine),
                    QuickChat.happened_at >= start, QuickChat.happened_at < end)

@@ -7,35 +7,32 @@ are not restorative records: only the DSL reads them (see safeguarding/concerns.
 """
 from collections.abc import Iterable
 
-from sqlalchemy import select
-
 from rrp_pwa.agreements.rules import conversation_sources, pupils_involved
 from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import Agreement
-from rrp_pwa.models.roster import GroupPupil, GroupStaff, Pupil, Staff
+from rrp_pwa.models.roster import GroupPupil, Pupil, Staff
+from rrp_pwa.roster.directory import group_pupil_ids
 
 WHOLE_SCHOOL_READERS = ("admin", "pastoral", "dsl")
 
 
 def taught_by(viewer: Staff) -> set[int]:
-    """The pupils in the groups ``viewer`` teaches (none if not a teacher), for checking many records at once."""
+    """The pupils in the groups ``viewer`` teaches (none if not a teacher; archived groups count for nothing),
+    for checking many records at once."""
     if not viewer.has_role("teacher"):
         return set()
-    return set(db.session.scalars(select(GroupPupil.pupil_id).join(GroupStaff, GroupStaff.group_id == GroupPupil.group_id)
-                                  .where(GroupStaff.staff_id == viewer.id)))
+    return set(db.session.scalars(group_pupil_ids(viewer)))
 
 
 def teaches(viewer: Staff, pupil_ids: Iterable[int], taught: set[int] | None = None) -> bool:
-    """True when ``viewer`` is a teacher in a group holding any of these pupils (``taught``: ``taught_by(viewer)``
-    when already read)."""
+    """True when ``viewer`` is a teacher in a group (not archived) holding any of these pupils (``taught``:
+    ``taught_by(viewer)`` when already read)."""
     pupil_ids = list(pupil_ids)
     if not pupil_ids or not viewer.has_role("teacher"):
         return False
     if taught is not None:
         return not taught.isdisjoint(pupil_ids)
-    found = db.session.scalar(
-        select(GroupPupil.pupil_id).join(GroupStaff, GroupStaff.group_id == GroupPupil.group_id)
-        .where(GroupStaff.staff_id == viewer.id, GroupPupil.pupil_id.in_(pupil_ids)).limit(1))
+    found = db.session.scalar(group_pupil_ids(viewer).where(GroupPupil.pupil_id.in_(pupil_ids)).limit(1))
     return found is not None
 
 

@@ -22,22 +22,32 @@ def sees_whole_school(staff: Staff) -> bool:
     return staff.has_role(*WHOLE_SCHOOL_ROLES)
 
 
+def group_pupil_ids(staff: Staff) -> Select[tuple[int]]:
+    """The ids of pupils in the groups ``staff`` belongs to. An archived group (the MIS dropped the
+    class, or an admin archived it) gives its staff nothing, whoever is still listed in it."""
+    return (select(GroupPupil.pupil_id)
+            .join(GroupStaff, GroupStaff.group_id == GroupPupil.group_id)
+            .join(Group, Group.id == GroupPupil.group_id)
+            .where(GroupStaff.staff_id == staff.id, Group.archived.is_(False)))
+
+
 def visible_pupils(staff: Staff) -> Select[tuple[Pupil]]:
     """Pupils this person may see: the whole school for admin, pastoral and DSL; a teacher or
-    support assistant sees pupils of the groups they belong to."""
+    support assistant sees pupils of the groups they belong to (not archived ones)."""
     query = scoped(Pupil, staff.school_id)
     if sees_whole_school(staff):
         return query
-    mine = select(GroupPupil.pupil_id).join(GroupStaff, GroupStaff.group_id == GroupPupil.group_id)
-    return query.where(Pupil.id.in_(mine.where(GroupStaff.staff_id == staff.id)))
+    return query.where(Pupil.id.in_(group_pupil_ids(staff)))
 
 
 def visible_groups(staff: Staff) -> Select[tuple[Group]]:
-    """Groups this person may see: all for admin, pastoral and DSL; otherwise their own."""
+    """Groups this person may see: all for admin, pastoral and DSL; otherwise their own that are
+    not archived."""
     query = scoped(Group, staff.school_id)
     if sees_whole_school(staff):
         return query
-    return query.where(exists().where(GroupStaff.group_id == Group.id, GroupStaff.staff_id == staff.id))
+    return query.where(Group.archived.is_(False),
+                       exists().where(GroupStaff.group_id == Group.id, GroupStaff.staff_id == staff.id))
 
 
 def search_pupils(query: Select[tuple[Pupil]], text: str, include_archived: bool = False,
