@@ -455,3 +455,24 @@ def test_an_archived_class_gives_no_access_to_its_pupils_records(school_roster):
     assert db.session.scalars(lunchtime_chats(teacher, datetime.now(ZoneInfo("Europe/London")).date())).all() == []
     assert db.session.scalars(visible_pupils(school_roster["people"]["support"])).all() == []
     assert reads_everything_about(school_roster["people"]["pastoral"], pupil)  # the whole school still sees them
+
+
+def test_saving_members_keeps_deactivated_staff_and_archived_pupils(client, auth, school_roster):
+    """The form offers only active staff and pupils on roll: those it can't offer stay members, so a
+    teacher back from leave still has their class."""
+    group, teacher = school_roster["mine"], school_roster["people"]["teacher"]
+    teacher.active = False  # on leave
+    left = make_pupil(school_roster["school"], "Lily", "Left", archived=True)
+    group.pupils.append(left)
+    db.session.commit()
+    auth.login(school_roster["people"]["admin"])
+    page = client.get(f"/admin/groups/{group.id}/members").get_data(as_text=True)
+    assert "Also in Year 5 Cedar, kept as they are" in page
+    assert "The teacher (deactivated)" in page and "Lily Left (archived)" in page
+    response = client.post(f"/admin/groups/{group.id}/members", data={
+        "pupils": [school_roster["other_pupil"].id], "staff": [school_roster["other_teacher"].id]})
+    assert response.status_code == 302
+    db.session.expire_all()
+    group = db.session.get(Group, group.id)
+    assert [p.display_name for p in group.pupils] == ["Lily Left", "Oliver Smith"]
+    assert [s.name for s in group.staff] == ["Other Teacher", "The teacher"]

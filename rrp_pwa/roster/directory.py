@@ -158,9 +158,18 @@ def save_group(group: Group, name: str, kind: str, external_id: str | None = Non
     return group
 
 
+def members_not_offered(group: Group) -> tuple[list[Pupil], list[Staff]]:
+    """The group's archived pupils and deactivated staff: the members form doesn't offer them."""
+    return [p for p in group.pupils if p.archived], [s for s in group.staff if not s.active]
+
+
 def set_group_members(group: Group, pupil_ids: list[int] | None, staff_ids: list[int] | None) -> None:
-    """Replace the group's members with pupils and staff of the same school only (none ticked
-    empties the group)."""
+    """Replace the group's pupils on roll and active staff with those chosen, of the same school only
+    (none ticked empties them). Archived pupils and deactivated staff stay as they are: the form
+    doesn't offer them, and a teacher back from leave must still have their class."""
     pupil_ids, staff_ids = pupil_ids or [], staff_ids or []
-    group.pupils = list(db.session.scalars(scoped(Pupil, group.school_id).where(Pupil.id.in_(pupil_ids))))
-    group.staff = list(db.session.scalars(scoped(Staff, group.school_id).where(Staff.id.in_(staff_ids))))
+    kept_pupils, kept_staff = members_not_offered(group)
+    group.pupils = kept_pupils + list(db.session.scalars(
+        scoped(Pupil, group.school_id).where(Pupil.id.in_(pupil_ids), Pupil.archived.is_(False))))
+    group.staff = kept_staff + list(db.session.scalars(
+        scoped(Staff, group.school_id).where(Staff.id.in_(staff_ids), Staff.active.is_(True))))

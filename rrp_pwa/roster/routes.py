@@ -14,6 +14,7 @@ from rrp_pwa.roster import bp
 from rrp_pwa.roster.directory import (
     RosterError,
     add_staff,
+    members_not_offered,
     reset_password,
     save_group,
     save_pupil,
@@ -264,5 +265,6 @@ def group_members(group_id: int):
         db.session.commit()
         flash(f"{group.name} now has {len(group.pupils)} pupils and {len(group.staff)} staff.")
         return redirect(url_for("roster.group", group_id=group.id))
+    kept_pupils, kept_staff = members_not_offered(group)
     return render_template("roster/group_members.html", form=form, group=group, pupils=all_pupils,
-                           staff=all_staff), 400 if form.errors else 200
+                           staff=all_staff, kept_pupils=kept_pupils, kept_staff=kept_staff), 400 if form.errors else 200
