@@ -1,10 +1,13 @@
 """The installable shell: manifest, service worker, offline page, icons, home tiles."""
+import hashlib
+import json
+import re
 import struct
 
 import pytest
 
 from rrp_pwa.home.tiles import TILES_BY_ROLE, Tile, add_tiles, tiles_for
-from rrp_pwa.pwa.shell import SHELL_STATIC, shell_version
+from rrp_pwa.pwa.shell import SHELL_STATIC, shell_version, static_file_version
 from tests.conftest import make_school, make_staff
 
 
@@ -39,7 +42,7 @@ def test_service_worker_is_served_from_the_root(client):
     assert response.headers["Cache-Control"] == "no-cache"
     body = response.get_data(as_text=True)
     assert 'const CACHE = "rrp-shell-' in body
-    assert '"/offline"' in body and '"/static/css/app.css"' in body
+    assert '"/offline"' in body and '"/static/css/app.css?v=' in body
 
 
 def test_service_worker_precaches_only_the_shell(client):
@@ -70,6 +73,35 @@ def test_shell_version_changes_when_a_shell_file_changes(tmp_path):
     shell_version.cache_clear()
     assert shell_version(str(static), str(offline)) != first
     shell_version.cache_clear()
+
+
+def test_pages_ask_for_the_static_files_the_service_worker_precaches_by_their_hash(client):
+    """A new release's page names each file by its content, so a worker (or browser cache) still
+    holding the old release cannot answer it with the old file."""
+    page = client.get("/sign-in").get_data(as_text=True)
+    shell = json.loads(client.get("/sw.js").get_data(as_text=True).split("const SHELL = ")[1].split(";")[0])
+    with client.get("/static/js/app.js") as response:
+        app_js = f"/static/js/app.js?v={hashlib.sha256(response.get_data()).hexdigest()[:12]}"
+    assert f'<script src="{app_js}" defer></script>' in page and app_js in shell
+    asked_for = set(re.findall(r'(?:src|href)="(/static/[^"]+)"', page))
+    assert {"/static/css/app.css", "/static/vendor/htmx-2.0.11.min.js"} <= {url.split("?")[0] for url in asked_for}
+    precached = {f"/static/{name}" for name in SHELL_STATIC}
+    for url in asked_for:
+        assert "?v=" in url, url
+        assert url in shell or url.split("?")[0] not in precached, url
+        with client.get(url) as response:
+            assert response.status_code == 200, url
+
+
+def test_a_static_files_version_changes_with_its_content(tmp_path):
+    script = tmp_path / "js" / "app.js"
+    script.parent.mkdir()
+    script.write_text("one")
+    first = static_file_version(str(tmp_path), "js/app.js")
+    script.write_text("two, longer")
+    assert static_file_version(str(tmp_path), "js/app.js") not in (None, first)
+    assert static_file_version(str(tmp_path), "js/missing.js") is None
+    assert static_file_version(str(tmp_path), "../outside.js") is None
 
 
 def test_offline_page_needs_no_sign_in_and_no_scripts(client):

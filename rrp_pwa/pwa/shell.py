@@ -1,9 +1,12 @@
-"""What the service worker precaches, and a version that changes whenever any of it changes."""
+"""What the service worker precaches, a version that changes whenever any of it changes, and the
+version every static URL carries, so a page of a new release never gets an old release's files."""
 import hashlib
+import os
 from functools import lru_cache
 from pathlib import Path
 
-from flask import url_for
+from flask import current_app, url_for
+from werkzeug.security import safe_join
 
 SHELL_STATIC = (
     "css/app.css",
@@ -31,3 +34,31 @@ def shell_version(static_folder: str, offline_template: str) -> str:
         digest.update((Path(static_folder) / name).read_bytes())
     digest.update(Path(offline_template).read_bytes())
     return digest.hexdigest()[:12]
+
+
+@lru_cache(maxsize=256)
+def _content_hash(path: str, modified_ns: int, size: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def static_file_version(static_folder: str, filename: str) -> str | None:
+    """A short hash of one static file's content (None if there is no such file). It is
+    recomputed only when the file's modification time or size changes."""
+    path = safe_join(static_folder, filename)
+    if path is None:
+        return None
+    try:
+        found = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return _content_hash(path, found.st_mtime_ns, found.st_size)
+
+
+def version_static_urls(endpoint: str, values: dict) -> None:
+    """Every ``url_for("static", ...)`` gets ``?v=<hash of the file>``: a new release's pages ask
+    for new URLs, which neither the service worker nor a browser cache can answer with old files."""
+    if endpoint != "static" or "v" in values or not values.get("filename"):
+        return
+    version = static_file_version(current_app.static_folder, values["filename"])
+    if version:
+        values["v"] = version

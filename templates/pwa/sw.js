@@ -1,7 +1,9 @@
 // RRP service worker: precache the shell, fall back to the offline page for navigations.
 // Pages (which may show pupil data) are never cached; only the shell's static files are.
 const CACHE = "rrp-shell-{{ version }}";
+// Static URLs carry their file's hash (?v=...), so a new release's pages never get old files.
 const SHELL = {{ shell|tojson }};
+const SHELL_PATHS = SHELL.map((url) => new URL(url, self.location.origin).pathname);
 const OFFLINE_URL = {{ offline_url|tojson }};
 
 // The offline outbox's part (Background Sync, the offline capture page) answers first.
@@ -28,7 +30,15 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(fetch(request).catch(() => caches.match(OFFLINE_URL)));
     return;
   }
-  if (SHELL.includes(url.pathname)) {
-    event.respondWith(caches.match(url.pathname).then((hit) => hit || fetch(request)));
+  if (SHELL.includes(url.pathname + url.search)) {
+    // This release's file, by the URL this release's pages ask for (the file's hash is in it).
+    event.respondWith(caches.open(CACHE).then((cache) => cache.match(url.href)).then((hit) => hit || fetch(request)));
+  } else if (SHELL_PATHS.includes(url.pathname)) {
+    // Another release's version of a shell file: a page newer than this worker (just after a deploy)
+    // or one kept from before it (Record offline). The network has the very file asked for; with no
+    // signal, this release's copy is the nearest there is.
+    event.respondWith(fetch(request).catch(() =>
+      caches.open(CACHE).then((cache) => cache.match(url.pathname, { ignoreSearch: true }))
+        .then((hit) => hit || Response.error())));
   }
 });
