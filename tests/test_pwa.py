@@ -118,6 +118,14 @@ def test_pages_link_the_manifest_and_vendored_htmx(client):
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
 
 
+def test_a_request_that_gets_no_answer_is_given_up_after_15_seconds(client):
+    """On a stalled connection a tap is answered ("No answer ... may not have been done"), not left hanging."""
+    page = client.get("/sign-in").get_data(as_text=True)
+    config = json.loads(page.split('<meta name="htmx-config" content=\'')[1].split("'")[0])
+    assert config["timeout"] == 15000
+    assert config["allowEval"] is False and config["selfRequestsOnly"] is True
+
+
 def test_vendored_htmx_versions_match_their_file_names(client):
     with client.get("/static/vendor/htmx-2.0.11.min.js") as response:
         assert b'version:"2.0.11"' in response.get_data().replace(b" ", b"")

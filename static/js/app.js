@@ -1,5 +1,6 @@
-// RRP page script: service worker registration, confirmation before destructive actions, and
-// a visible message when an htmx request is refused or cannot reach the server.
+// RRP page script: service worker registration, confirmation before destructive actions, a
+// visible message when an htmx request is refused, cannot reach the server or gets no answer, and
+// a busy look on the button whose request is on its way.
 // No inline script anywhere (strict CSP); behaviour hangs off data attributes.
 (function () {
   "use strict";
@@ -10,37 +11,121 @@
     });
   }
 
-  // A refused or failed htmx request is not swapped into its target by default, so the
-  // server's friendly error fragment (or a word about the connection) is shown here instead.
-  function showRequestError(html, text) {
-    var box = document.getElementById("request-errors");
-    if (!box) return;
-    if (html) {
-      box.innerHTML = html;
-    } else {
-      box.textContent = "";
-      var panel = document.createElement("div");
-      panel.className = "error-panel";
-      panel.textContent = text;
-      box.appendChild(panel);
-    }
+  // A refused or failed htmx request is not swapped into its target, so what went wrong is said in
+  // a message fixed to the bottom of the screen: a tap low on a long page (a keeper's controls on a
+  // phone) is answered where the person is looking. It says plainly whether the action was done,
+  // and stays until it is dismissed or a later request succeeds.
+  var WORDS = {
+    offline: { change: "Not done: there is no connection. Try again when you have signal.",
+               look: "No connection just now. Try again when you have signal." },
+    timeout: { change: "No answer: the connection is too slow, so this may not have been done. Check, then try again.",
+               look: "No answer: the connection is too slow. Try again in a moment." }
+  };
+  var shown = null;      // { text, person } of the message on screen; person: it answers a person's own tap
+  var dismissed = null;  // the text the person dismissed: a background request does not bring it back
+
+  function region() { return document.getElementById("request-errors"); }
+
+  function byPerson(detail) {
+    var cause = detail.requestConfig && detail.requestConfig.triggeringEvent;
+    return !!(cause && cause.isTrusted);  // a tap, a key or a submit; not a poll, a timer or a live update
   }
+
+  function changes(detail) {
+    var verb = detail.requestConfig && detail.requestConfig.verb;
+    return !!verb && verb.toLowerCase() !== "get";
+  }
+
+  function clearMessage() {
+    var box = region();
+    if (box) box.textContent = "";
+    shown = null;
+  }
+
+  // ``content``: text, or nodes from the server's own error fragment.
+  function showMessage(content, detail) {
+    var box = region();
+    if (!box) return;
+    var text = typeof content === "string" ? content : content.map(function (n) { return n.textContent; }).join("").trim();
+    var person = byPerson(detail);
+    // A poll or a live update neither repeats a message every few seconds nor hides a person's own.
+    if (!person && (text === dismissed || (shown && (shown.person || shown.text === text)))) return;
+    box.textContent = "";
+    var toast = document.createElement("div");
+    toast.className = "toast";
+    var message = document.createElement("div");
+    message.className = "toast-message";
+    message.setAttribute("role", "alert");
+    if (typeof content === "string") {
+      var paragraph = document.createElement("p");
+      paragraph.textContent = content;
+      message.appendChild(paragraph);
+    } else {
+      content.forEach(function (node) { message.appendChild(node); });
+    }
+    var dismiss = document.createElement("button");
+    dismiss.type = "button";
+    dismiss.className = "button";
+    dismiss.textContent = "Dismiss";
+    dismiss.setAttribute("data-dismiss-message", "");
+    toast.appendChild(message);
+    toast.appendChild(dismiss);
+    box.appendChild(toast);
+    shown = { text: text, person: person };
+    dismissed = null;
+  }
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-dismiss-message]")) {
+      dismissed = shown && shown.text;
+      clearMessage();
+    }
+  });
 
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
     if (!xhr || xhr.status === 409) return;  // circles show the fresh state a 409 carries
-    var body = xhr.responseText || "";
-    showRequestError(body.indexOf('class="error-panel"') !== -1 ? body : "",
-                     "Something went wrong (" + xhr.status + "). Please try again.");
+    var panel = new DOMParser().parseFromString(xhr.responseText || "", "text/html").querySelector(".error-panel");
+    showMessage(panel ? Array.prototype.slice.call(panel.childNodes)
+                      : "Something went wrong (" + xhr.status + "). Please try again.", event.detail);
   });
 
-  document.addEventListener("htmx:sendError", function () {
-    showRequestError("", "No connection just now. Nothing was lost; try again when you are back in signal.");
+  document.addEventListener("htmx:sendError", function (event) {
+    showMessage(WORDS.offline[changes(event.detail) ? "change" : "look"], event.detail);
+  });
+
+  document.addEventListener("htmx:timeout", function (event) {
+    showMessage(WORDS.timeout[changes(event.detail) ? "change" : "look"], event.detail);
+  });
+
+  // A file upload takes as long as it takes (it shows its own progress); other requests give up
+  // after the timeout set in the page's htmx-config.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.querySelector && elt.querySelector("input[type=file]")) event.detail.timeout = 0;
+  });
+
+  // The button a person tapped looks busy until its request ends, however it ends.
+  document.addEventListener("htmx:beforeSend", function (event) {
+    var detail = event.detail;
+    var cause = detail.requestConfig && detail.requestConfig.triggeringEvent;
+    var button = (cause && cause.submitter) || detail.elt;
+    if (!byPerson(detail) || !button || !button.matches || !button.matches("button, [type=submit], a")) return;
+    button.classList.add("busy");
+    button.setAttribute("aria-busy", "true");
+    detail.xhr.rrpBusy = button;
   });
 
   document.addEventListener("htmx:afterRequest", function (event) {
-    var box = document.getElementById("request-errors");
-    if (box && event.detail.successful && box.firstChild) box.textContent = "";
+    var detail = event.detail;
+    var button = detail.xhr && detail.xhr.rrpBusy;
+    if (button) {
+      button.classList.remove("busy");
+      button.removeAttribute("aria-busy");
+    }
+    // A message about a person's tap goes when their next request works; a poll's, when any does.
+    if (detail.successful && shown && (!shown.person || byPerson(detail))) clearMessage();
+    if (detail.successful) dismissed = null;
   });
 
   document.addEventListener("submit", function (event) {
