@@ -46,7 +46,8 @@
   function showMessage(content, detail) {
     var box = region();
     if (!box) return;
-    var text = typeof content === "string" ? content : content.map(function (n) { return n.textContent; }).join("").trim();
+    var text = typeof content === "string" ? content
+      : content.map(function (node) { return node.textContent; }).join("").trim();
     var person = byPerson(detail);
     // A poll or a live update neither repeats a message every few seconds nor hides a person's own.
     if (!person && (text === dismissed || (shown && (shown.person || shown.text === text)))) return;

@@ -98,7 +98,7 @@ def test_a_tap_on_a_stalled_connection_looks_busy_then_says_it_may_not_have_been
 
 def test_a_roster_upload_on_a_slow_line_is_not_cut_off(live_server, data_app, page):
     """A whole school's package can take longer than a tap is given: its upload shows its own progress."""
-    admin = make_staff(make_school(), ("admin",), email="head@brook.example", name="Ada Admin")
+    make_staff(make_school(), ("admin",), email="head@brook.example", name="Ada Admin")
     db.session.commit()
     page.set_viewport_size(PHONE)
     page.goto(live_server.url + "/sign-in")
