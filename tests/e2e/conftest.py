@@ -1,6 +1,7 @@
 """Browser tests: a real gunicorn (gevent worker) on a free 127.0.0.1 port, driven by Playwright
 in Debian's Chromium. No browser is ever downloaded; a missing /usr/bin/chromium fails loudly."""
 import os
+import time
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -142,3 +143,13 @@ def sign_out(page) -> None:
     device holds a pupil list, the page first forgets it and only then signs out."""
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+
+def wait_until(page, predicate: str, arg=None, timeout_s: float = 15.0):
+    """Poll an asynchronous predicate (a function returning a promise) until it is true; Playwright's
+    wait_for_function takes any promise for true, and a bare expression would need eval, which the
+    app's CSP refuses."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(predicate, arg):
+        assert time.monotonic() < deadline, f"still false after {timeout_s} s: {predicate}"
+        time.sleep(0.25)

@@ -12,7 +12,8 @@ from rrp_pwa.models import CheckIn, GroupStaff
 from rrp_pwa.models.conversations import QuickChat
 from rrp_pwa.models.mediation import Mediation
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
-from tests.e2e.conftest import PHONE, TABLET, assert_accessible, go_offline, sign_out, wait_for_service_worker
+from tests.e2e.conftest import (PHONE, TABLET, assert_accessible, go_offline, sign_out, wait_for_service_worker,
+                                wait_until)
 
 
 def set_up_class():
@@ -301,7 +302,7 @@ def test_record_offline_opens_with_no_signal_when_only_home_was_opened_with_sign
     wait_for_service_worker(page)
     assert wait_for_pupil_list(page, sam.id) == sam.id
     # the home screen fetches the pupil list and the capture page side by side: both are on the phone
-    page.wait_for_function("() => caches.has('rrp-capture')", timeout=10_000)
+    wait_until(page, "() => caches.has('rrp-capture')", timeout_s=10)
     go_offline(context, cable)
     page.goto(cable.url + "/capture")
     chat = page.get_by_role("form", name="Quick chat")

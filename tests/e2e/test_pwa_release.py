@@ -4,7 +4,6 @@ once the new worker takes over; and Record offline, kept on the phone before the
 works with no signal after it."""
 import re
 import shutil
-import time
 from unittest import mock
 
 import pytest
@@ -13,7 +12,8 @@ from playwright.sync_api import expect
 from rrp_pwa.extensions import db
 from tests import servers
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, assert_accessible, go_offline, wait_for_service_worker
+from tests.e2e.conftest import (CHROMIUM, CHROMIUM_ARGS, PHONE, assert_accessible, go_offline, wait_for_service_worker,
+                                wait_until)
 
 RELEASED = ("rrp_pwa", "templates", "static", "migrations", "wsgi.py")
 # What release 2 changes: app.js says so on every page (release 1's does not), and the outbox's
@@ -83,16 +83,6 @@ def phone(playwright, tmp_path):
 
 def shell_caches(page) -> list[str]:
     return page.evaluate("() => caches.keys().then((keys) => keys.filter((k) => k.startsWith('rrp-shell-')))")
-
-
-def wait_until(page, predicate: str, arg=None, timeout_s: float = 15.0):
-    """Poll an asynchronous predicate (a function returning a promise) until it is true; Playwright's
-    wait_for_function takes any promise for true, and a bare expression would need eval, which the
-    app's CSP refuses."""
-    deadline = time.monotonic() + timeout_s
-    while not page.evaluate(predicate, arg):
-        assert time.monotonic() < deadline, f"still false after {timeout_s} s: {predicate}"
-        time.sleep(0.25)
 
 
 def wait_for_new_shell(page, old: list[str]) -> None:
