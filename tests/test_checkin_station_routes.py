@@ -288,8 +288,8 @@ def test_the_list_shows_each_check_in_with_low_ones_marked_for_a_quiet_word(clie
     text = client.get(f"/checkins/stations/{station.id}/list").get_data(as_text=True)
     rows = re.findall(r'<li class="row[^"]*">.*?</li>', text, re.S)
     assert len(rows) == 2
-    assert "Ben Okafor" in rows[0] and "Quiet word" in rows[0] and "“sad”" in rows[0] and "checkin-low" in rows[0]
-    assert "Amira Khan" in rows[1] and "Quiet word" not in rows[1]
+    assert "Ben Okafor" in rows[0] and "Check in later" in rows[0] and "“sad”" in rows[0] and "checkin-low" in rows[0]
+    assert "Amira Khan" in rows[1] and "Check in later" not in rows[1]
     assert "2 of 2 checked in" in text
 
 
@@ -306,7 +306,7 @@ def test_the_stream_sends_the_list_at_once_then_each_new_check_in(client, auth, 
     assert first.startswith("event: checkins") and "No check-ins yet." in first
     tablet.post("/station/checkins", data={"pupil_id": cedar["ben"].id, "value": "2"})
     update = next(chunks)
-    assert update.startswith("event: checkins") and "Ben Okafor" in update and "Quiet word" in update
+    assert update.startswith("event: checkins") and "Ben Okafor" in update and "Check in later" in update
     response.close()
     assert broker().subscriber_count(f"station:{station.id}") == 0
 

@@ -507,8 +507,14 @@ def test_get_an_adult_pauses_alerts_staff_and_carries_on(app, client, people, sc
     bystander.post("/sign-in", data={"email": teacher.email, "password": "correct horse battery"})
     assert bystander.post(f"/mediation/alerts/{alert.id}/answer").status_code == 403
     assert "is on the way" not in client.get(f"/mediate/{mediation_id}/status").get_data(as_text=True)
-    assert staff_client.post(f"/mediation/alerts/{alert.id}/answer", headers={"HX-Request": "true"}).status_code == 200
+    answered = staff_client.post(f"/mediation/alerts/{alert.id}/answer", headers={"HX-Request": "true"})
+    assert answered.status_code == 200 and "You're on your way" in answered.get_data(as_text=True)
     assert "Pat Pastoral is on the way" in client.get(f"/mediate/{mediation_id}/status").get_data(as_text=True)
+    other_lead = make_staff(school, ("pastoral",), name="Paz Pastoral")  # also gets alerts: sees who is going
+    db.session.commit()
+    colleague = app.test_client()
+    colleague.post("/sign-in", data={"email": other_lead.email, "password": "correct horse battery"})
+    assert "Pat Pastoral is on the way" in colleague.get("/mediation/alerts").get_data(as_text=True)
     assert post(client, mediation_id, "carry-on").status_code == 302
     assert "Get an adult" in client.get(f"/mediate/{mediation_id}").get_data(as_text=True)
     assert "Mediators need an adult" not in staff_client.get("/mediation/alerts").get_data(as_text=True)

@@ -1,4 +1,6 @@
 """Raising a concern from any flow, and the DSL's restricted queue."""
+import re
+
 import pytest
 from flask import render_template_string
 from flask_login import login_user
@@ -87,6 +89,13 @@ def test_only_the_dsl_opens_the_queue_and_concerns(client, auth, school, roles, 
     else:
         assert NOTE not in queue.get_data(as_text=True)
         assert db.session.get(Concern, concern.id).status == "new"
+
+
+def test_a_dsl_who_is_also_the_pastoral_lead_sees_concerns_first(client, auth, school):
+    auth.login(staff=make_staff(school, ("dsl", "pastoral"), name="Dee Dsl"))
+    home = client.get("/").get_data(as_text=True)
+    tiles = re.findall(r'<span class="tile-title">([^<]+)</span>', home)
+    assert tiles[0] == "Safeguarding concerns", tiles
 
 
 def test_dsl_sees_new_first_and_marks_seen(client, auth, school):

@@ -11,6 +11,16 @@ class Option:
     css: str          # a class for the button's colour
     low: bool         # prompts a discreet "check in with this pupil later"
 
+    @property
+    def symbol_in_label(self) -> bool:
+        """The label already begins with the symbol ("1 - very low", "Blue - low, tired or sad")."""
+        return self.label.startswith(self.symbol)
+
+    @property
+    def text(self) -> str:
+        """The option on one line: "🙁 Not great", "1 - very low" (the symbol is not said twice)."""
+        return self.label if self.symbol_in_label else f"{self.symbol} {self.label}"
+
 
 @dataclass(frozen=True)
 class Scale:

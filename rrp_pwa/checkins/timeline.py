@@ -21,7 +21,7 @@ def answer_text(checkin: CheckIn) -> str:
         option = scale.option(checkin.value)
     except (AttributeError, KeyError):
         return str(checkin.value)
-    return option.label if option.symbol in option.label else f"{option.symbol} {option.label}"
+    return option.text
 
 
 @timeline_source
@@ -43,5 +43,5 @@ def entry_detail(checkin: CheckIn) -> str:
     if checkin.word:
         parts.append(f"Word: “{checkin.word}”")
     if checkin.low:
-        parts.append("Low or red: a quiet word was suggested")
+        parts.append("Low or red: check in with this pupil later")
     return " · ".join(parts)

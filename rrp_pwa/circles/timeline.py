@@ -4,22 +4,13 @@ from flask import url_for
 from sqlalchemy import select
 
 from rrp_pwa.agreements.rules import agreements_for_pupil
-from rrp_pwa.checkins.scales import SCALES
+from rrp_pwa.checkins.timeline import answer_text
 from rrp_pwa.extensions import db
 from rrp_pwa.models import CheckIn, Pupil, Staff
 from rrp_pwa.models.agreements import Agreement
 from rrp_pwa.models.circles import Circle, Seat
 from rrp_pwa.records.timeline import Entry, timeline_source
 from rrp_pwa.roster.directory import sees_whole_school, visible_pupils
-
-
-def _label(checkin: CheckIn) -> str:
-    scale = SCALES.get(checkin.scale)
-    try:
-        option = scale.option(checkin.value)
-    except (AttributeError, KeyError):
-        return str(checkin.value)
-    return f"{option.symbol} {option.label}" if option.symbol != option.label[:len(option.symbol)] else option.label
 
 
 @timeline_source
@@ -39,7 +30,7 @@ def circle_entries(pupil: Pupil, viewer: Staff) -> list[Entry]:
     checkins = db.session.scalars(select(CheckIn).where(CheckIn.school_id == pupil.school_id, CheckIn.pupil_id == pupil.id,
                                                         CheckIn.source == "circle"))
     for checkin in checkins:  # the value only: a word the pupil gave in the circle stays in the circle
-        entries.append(Entry(checkin.created_at, "checkin", f"Check-in in a circle: {_label(checkin)}", ""))
+        entries.append(Entry(checkin.created_at, "checkin", f"Check-in in a circle: {answer_text(checkin)}", ""))
     agreements = db.session.scalars(agreements_for_pupil(pupil.school_id, pupil.id)
                                     .where(Agreement.source_kind == "circle"))
     for agreement in agreements:

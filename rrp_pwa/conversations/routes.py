@@ -162,7 +162,8 @@ def chat_new():
             form.form_errors.append(str(exc))
         else:
             db.session.commit()
-            flash(f"Chat saved: {chat.what}, {chat.where} – {', '.join(p.short_name for p in chat.pupils)}.")
+            names = ", ".join(p.short_name for p in chat.pupils)
+            flash(f"Chat saved: {chat.what}, {chat.where} – {names}{'' if names.endswith('.') else '.'}")
             return redirect(url_for("conversations.chat_new"))
     offline = url_for("sync.capture") if "sync.capture" in current_app.view_functions else None
     return render_template("conversations/chat_new.html", form=form, questions=questions_for(school_id, "caused_harm"),

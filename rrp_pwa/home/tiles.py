@@ -24,7 +24,8 @@ TILES_BY_ROLE: dict[str, list[Tile]] = {
         Tile("Groups", "Classes, tutor groups, year groups and clubs.", "roster.groups"),
     ],
 }
-ROLE_ORDER = ("support", "teacher", "pastoral", "dsl", "admin")
+# The DSL's before the pastoral lead's: a DSL who is also the pastoral lead sees Safeguarding concerns first.
+ROLE_ORDER = ("support", "teacher", "dsl", "pastoral", "admin")
 
 
 def add_tiles(role: str, *tiles: Tile, first: bool = False) -> None:

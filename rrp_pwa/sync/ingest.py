@@ -187,4 +187,5 @@ def capture_options(staff: Staff) -> dict:
             "pupils": [{"id": p.id, "name": p.display_name, "mediator": p.peer_mediator} for p in pupils],
             "chips": {kind: chips_for(staff.school_id, kind) for kind in ("what", "where", "agreed")},
             "scale": {"key": scale.key, "question": scale.question,
-                      "options": [{"value": o.value, "label": o.label, "symbol": o.symbol} for o in scale.options]}}
+                      "options": [{"value": o.value, "label": o.label, "symbol": o.symbol, "text": o.text}
+                                  for o in scale.options]}}

@@ -202,7 +202,7 @@
       radios(box, labels);
     });
     document.querySelectorAll("[data-scale]").forEach(function (box) {
-      radios(box, data.scale.options.map(function (o) { return { value: String(o.value), label: o.symbol + " " + o.label }; }));
+      radios(box, data.scale.options.map(function (o) { return { value: String(o.value), label: o.text }; }));
     });
     setText("[data-scale-question]", data.scale.question);
     setText("[data-pupils-message]", data.pupils.length ? "" : "You have no pupils to choose yet: ask an admin to add you to a class.");

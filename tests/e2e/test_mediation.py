@@ -117,7 +117,7 @@ def test_a_peer_mediation_from_pin_to_review(live_server, brook, new_device, axe
     expect(alerts).to_contain_text("Ava B. and Leo C.")
     assert_accessible(axe, duty)
     duty.get_by_role("button", name="I'm on my way").click()
-    expect(alerts).to_contain_text("Sam Duty is on the way")
+    expect(alerts).to_contain_text("You're on your way")  # Sam's own phone
     expect(tablet.get_by_text("Sam Duty is on the way.")).to_be_visible(timeout=10000)
     assert_accessible(axe, tablet)
     next_screen(tablet, "The adult is here - carry on", "Tell your stories", axe)
@@ -178,7 +178,7 @@ def test_a_tap_on_im_on_my_way_counts_while_the_alert_list_refreshes(live_server
     expect(lead.locator("body[data-refreshed=yes]")).to_be_attached()
     lead.mouse.up()
 
-    expect(lead.locator("#mediation-alert-list")).to_contain_text("Pat Lead is on the way")
+    expect(lead.locator("#mediation-alert-list")).to_contain_text("You're on your way")
     assert_accessible(axe, lead)
 
 
