@@ -174,6 +174,9 @@ def test_not_kept_waits_among_follow_ups_until_a_further_conversation_starts_fro
     waiting = due.split("Not kept: follow-up needed")[1]
     assert "Ben will give Amira space" in waiting
     page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    # the next step comes first; the passed review date is gone, and reviewing again is folded away
+    assert "Back to Reviews due" in page and "<dt>Review on</dt>" not in page
+    assert page.index("Next step") < page.index("<summary>Review it again</summary>")
     # the follow-up is with everyone the conversation was about, the pupil harmed included
     link = f"/conversations/new?pupil_id={ben.id}&amp;pupil_id={amira.id}&amp;follows={agreement.id}"
     assert link in page
