@@ -152,6 +152,8 @@ def test_a_pupil_checks_in_and_the_screen_goes_straight_back_to_the_names(client
     pick = client.get(f"/station/pupils/{cedar['ben'].id}", headers=HTMX)
     assert pick.status_code == 200 and "Ben O." in pick.get_data(as_text=True)
     assert "How are you feeling?" in pick.get_data(as_text=True)
+    # drawn faces, the same on every tablet: an emoji font may be missing (boxes instead of faces)
+    assert 'class="face-drawing face-awful"' in pick.get_data(as_text=True) and "😢" not in pick.get_data(as_text=True)
     response = client.post("/station/checkins", headers=HTMX,
                            data={"pupil_id": cedar["ben"].id, "value": "2", "word": "tired"})
     text = response.get_data(as_text=True)

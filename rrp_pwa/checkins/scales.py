@@ -10,6 +10,7 @@ class Option:
     symbol: str       # a face, a number or a colour name, shown big on the button
     css: str          # a class for the button's colour
     low: bool         # prompts a discreet "check in with this pupil later"
+    face: str = ""    # a drawn face (templates/_face.html) shown instead of the symbol: emoji fonts vary
 
     @property
     def symbol_in_label(self) -> bool:
@@ -38,11 +39,11 @@ class Scale:
 
 SCALES: dict[str, Scale] = {
     "faces": Scale("faces", "Five faces", "How are you feeling?", (
-        Option(1, "Awful", "😢", "face-1", True),
-        Option(2, "Not great", "🙁", "face-2", True),
-        Option(3, "OK", "😐", "face-3", False),
-        Option(4, "Good", "🙂", "face-4", False),
-        Option(5, "Great", "😄", "face-5", False),
+        Option(1, "Awful", "😢", "face-1", True, "awful"),
+        Option(2, "Not great", "🙁", "face-2", True, "not_great"),
+        Option(3, "OK", "😐", "face-3", False, "ok"),
+        Option(4, "Good", "🙂", "face-4", False, "good"),
+        Option(5, "Great", "😄", "face-5", False, "great"),
     )),
     "numbers": Scale("numbers", "1 to 5", "How are you, from 1 (low) to 5 (great)?", (
         Option(1, "1 - very low", "1", "num-1", True),
