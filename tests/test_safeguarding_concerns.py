@@ -193,3 +193,65 @@ def test_who_opened_a_concern_is_kept_and_shown_to_the_dsl(client, auth, school)
     trail = page.split("Who has opened or changed this")[1]
     assert trail.index("Opened by Dee Dsl") < trail.index("Opened by Ada Admin")  # newest first
     assert NOTE not in trail
+
+
+def concern_about(school, pupil=None):
+    raiser = make_staff(school, ("teacher",), name="Tara Teacher")
+    concern = raise_concern(school.id, NOTE, "chat", pupil=pupil or make_pupil(school), raised_by_staff=raiser)
+    db.session.add(concern)
+    db.session.commit()
+    return concern
+
+
+def test_the_dsl_records_what_was_done_then_closes_the_concern(client, auth, school):
+    dsl = make_staff(school, ("dsl",), name="Dee Dsl")
+    amira = make_pupil(school, "Amira", "Khan")
+    concern, later = concern_about(school, amira), concern_about(school)
+    auth.login(staff=dsl)
+    page = client.get(f"/safeguarding/concerns/{concern.id}").get_data(as_text=True)
+    assert "What was done" in page and "Nothing recorded yet." in page
+    done = client.post(f"/safeguarding/concerns/{concern.id}/actions", data={"note": "Spoke to Amira; called home."})
+    assert done.status_code == 302
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Recorded on the concern." in page and "Spoke to Amira; called home." in page and "Dee Dsl" in page
+    assert db.session.get(Concern, concern.id).status == "seen"  # acting on it marks it seen
+    closed = client.post(f"/safeguarding/concerns/{concern.id}/actions",
+                         data={"note": "Referred to children's social care; they lead now.", "close": "y"})
+    assert closed.status_code == 302
+    page = client.get(closed.headers["Location"]).get_data(as_text=True)
+    assert "Concern closed." in page and "closed the concern" in page and "This closes the concern" not in page
+    queue = client.get("/safeguarding/concerns").get_data(as_text=True)
+    assert queue.index(f"/safeguarding/concerns/{later.id}") < queue.index(f"/safeguarding/concerns/{concern.id}")
+    assert "Closed" in queue
+    # a later note is still taken; the concern stays closed
+    assert client.post(f"/safeguarding/concerns/{concern.id}/actions", data={"note": "Letter filed."}).status_code == 302
+    assert db.session.get(Concern, concern.id).status == "closed"
+    # what the DSL did is part of the restricted record: not on the pupil's export
+    auth.login(roles=("admin",))
+    assert "Spoke to Amira" not in client.get(f"/pupils/{amira.id}/export.json").get_data(as_text=True)
+
+
+def test_an_empty_action_is_refused_beside_the_field_and_nothing_is_saved(client, auth, school):
+    concern = concern_about(school)
+    auth.login(roles=("dsl",))
+    refused = client.post(f"/safeguarding/concerns/{concern.id}/actions", data={"note": "  ", "close": "y"})
+    assert refused.status_code == 400 and "Write why the concern is being closed" in refused.get_data(as_text=True)
+    assert db.session.get(Concern, concern.id).status == "new" and not db.session.get(Concern, concern.id).actions
+
+
+@pytest.mark.parametrize("roles", [("admin",), ("pastoral",), ("teacher",), ("support",)])
+def test_only_the_dsl_records_actions(client, auth, school, roles):
+    concern = concern_about(school)
+    auth.login(roles=roles)
+    assert client.post(f"/safeguarding/concerns/{concern.id}/actions", data={"note": "x"}).status_code == 403
+    assert not db.session.get(Concern, concern.id).actions
+
+
+def test_actions_on_another_schools_concern_or_without_csrf_are_refused(app, client, auth, school):
+    theirs = concern_about(make_school("Hill High"))
+    auth.login(roles=("dsl",))
+    assert client.post(f"/safeguarding/concerns/{theirs.id}/actions", data={"note": "x"}).status_code == 404
+    mine = concern_about(school)
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert client.post(f"/safeguarding/concerns/{mine.id}/actions", data={"note": "x"}).status_code == 400
+    assert not db.session.get(Concern, mine.id).actions

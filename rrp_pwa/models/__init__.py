@@ -14,7 +14,7 @@ from rrp_pwa.models.roster import (
     StaffRole,
     short_names,
 )
-from rrp_pwa.models.safeguarding import Concern
+from rrp_pwa.models.safeguarding import Concern, ConcernAction
 from rrp_pwa.models import audit, circles, conversations, mediation, sync  # noqa: F401,E402  (register their tables)
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "CheckIn",
     "CheckInFollowUp",
     "Concern",
+    "ConcernAction",
     "EndedSignIn",
     "Group",
     "GroupPupil",

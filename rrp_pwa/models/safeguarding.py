@@ -40,6 +40,8 @@ class Concern(db.Model):
     raised_by_staff: Mapped[Staff | None] = relationship(foreign_keys=[raised_by_staff_id])
     raised_by_pupil: Mapped[Pupil | None] = relationship(foreign_keys=[raised_by_pupil_id])
     seen_by: Mapped[Staff | None] = relationship(foreign_keys=[seen_by_id])
+    actions: Mapped[list[ConcernAction]] = relationship(
+        back_populates="concern", cascade="all, delete-orphan", order_by="(ConcernAction.at, ConcernAction.id)")
 
     @property
     def raised_from(self) -> str:
@@ -49,3 +51,20 @@ class Concern(db.Model):
     @property
     def about(self) -> str:
         return self.pupil.display_name if self.pupil else (self.subject_name or "Not named")
+
+
+class ConcernAction(db.Model):
+    """What the DSL did or decided about a concern (spoke to the child, called home, referred to
+    children's social care, decided to monitor...), in their words; ``closed`` when it closed the
+    concern. Part of the restricted record: only the DSL reads it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    concern_id: Mapped[int] = mapped_column(ForeignKey("concern.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    note: Mapped[str] = mapped_column(Text)
+    closed: Mapped[bool] = mapped_column(default=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    concern: Mapped[Concern] = relationship(back_populates="actions")
+    staff: Mapped[Staff] = relationship()

@@ -5,9 +5,10 @@ from sqlalchemy import Select, func, select
 
 from rrp_pwa.extensions import db
 from rrp_pwa.models.roster import Pupil, Staff
-from rrp_pwa.models.safeguarding import CONTEXT_KINDS, Concern
+from rrp_pwa.models.safeguarding import CONTEXT_KINDS, Concern, ConcernAction
 
 DSL_ROLE = "dsl"
+MAX_ACTION = 5000
 
 
 class ConcernError(Exception):
@@ -42,9 +43,10 @@ def raise_concern(school_id: int, note: str, context_kind: str, context_id: int 
 
 
 def dsl_queue(school_id: int) -> Select[tuple[Concern]]:
-    """The DSL's queue: new concerns first, then the rest, newest first within each."""
+    """The DSL's queue: new concerns first, then those being followed up, then closed ones, newest
+    first within each."""
     return (select(Concern).where(Concern.school_id == school_id)
-            .order_by((Concern.status == "new").desc(), Concern.created_at.desc()))
+            .order_by((Concern.status == "new").desc(), (Concern.status == "closed").asc(), Concern.created_at.desc()))
 
 
 def new_concern_count(school_id: int) -> int:
@@ -53,7 +55,33 @@ def new_concern_count(school_id: int) -> int:
 
 
 def mark_seen(concern: Concern, dsl: Staff) -> None:
-    if not dsl.has_role(DSL_ROLE) or dsl.school_id != concern.school_id:
-        raise ConcernError("Only the school's DSL can handle concerns.")
+    _require_dsl(concern, dsl)
     if concern.status == "new":
         concern.status, concern.seen_by_id, concern.seen_at = "seen", dsl.id, datetime.now(timezone.utc)
+
+
+def _require_dsl(concern: Concern, dsl: Staff) -> None:
+    if not dsl.has_role(DSL_ROLE) or dsl.school_id != concern.school_id:
+        raise ConcernError("Only the school's DSL can handle concerns.")
+
+
+def record_action(concern: Concern, dsl: Staff, note: str, close: bool = False) -> ConcernAction:
+    """Record what the DSL did or decided, in their words; ``close`` closes the concern with it (the
+    note then says why). Acting on a new concern marks it seen. A closed concern still takes notes (a
+    later call, a letter), and stays closed. The caller commits."""
+    _require_dsl(concern, dsl)
+    note = (note or "").strip()
+    if not note:
+        raise ConcernError("Write what was done or decided." if not close
+                           else "Write why the concern is being closed: what was done, and the outcome.")
+    if len(note) > MAX_ACTION:
+        raise ConcernError(f"Keep the note under {MAX_ACTION:,} characters.")
+    if close and concern.status == "closed":
+        raise ConcernError("This concern is already closed.")
+    mark_seen(concern, dsl)
+    action = ConcernAction(school_id=concern.school_id, staff_id=dsl.id, note=note, closed=close,
+                           at=datetime.now(timezone.utc))
+    concern.actions.append(action)
+    if close:
+        concern.status = "closed"
+    return action

@@ -1,6 +1,6 @@
 """Raising a concern, and the DSL marking one seen."""
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 
@@ -20,3 +20,13 @@ class ConcernForm(FlaskForm):
 
 class SeenForm(FlaskForm):
     submit = SubmitField("Mark seen")
+
+
+class ActionForm(FlaskForm):
+    note = TextAreaField("What was done or decided?",
+                         description="For example: spoke to the child, called home, referred to children's social care, "
+                                     "decided to monitor. Only the DSL sees this.",
+                         validators=[InputRequired("Write what was done or decided."),
+                                     Length(max=5000, message="Keep the note under 5,000 characters.")])
+    close = BooleanField("This closes the concern (the note says the outcome)")
+    submit = SubmitField("Record it")

@@ -13,8 +13,16 @@ from rrp_pwa.models.roster import Pupil
 from rrp_pwa.models.safeguarding import CONTEXT_KINDS, Concern
 from rrp_pwa.records.actions import add_pupil_action
 from rrp_pwa.safeguarding import bp
-from rrp_pwa.safeguarding.concerns import DSL_ROLE, ConcernError, dsl_queue, mark_seen, new_concern_count, raise_concern
-from rrp_pwa.safeguarding.forms import ConcernForm, SeenForm
+from rrp_pwa.safeguarding.concerns import (
+    DSL_ROLE,
+    ConcernError,
+    dsl_queue,
+    mark_seen,
+    new_concern_count,
+    raise_concern,
+    record_action,
+)
+from rrp_pwa.safeguarding.forms import ActionForm, ConcernForm, SeenForm
 from rrp_pwa.tenancy import get_scoped_or_404
 
 ANY_STAFF = ("admin", "teacher", "support", "pastoral", "dsl")
@@ -76,8 +84,31 @@ def concern(concern_id: int):
     found = get_scoped_or_404(Concern, concern_id)
     audit(current_user, "viewed", "concern", found.id)
     db.session.commit()
-    return render_template("safeguarding/concern.html", concern=found, seen=SeenForm(),
-                           trail=list(db.session.scalars(trail(found.school_id, "concern", found.id))))
+    return render_concern(found, ActionForm(formdata=None))
+
+
+def render_concern(found: Concern, action: ActionForm, status: int = 200):
+    return render_template("safeguarding/concern.html", concern=found, seen=SeenForm(), action=action,
+                           trail=list(db.session.scalars(trail(found.school_id, "concern", found.id)))), status
+
+
+@bp.route("/safeguarding/concerns/<int:concern_id>/actions", methods=["POST"])
+@staff_required(DSL_ROLE)
+def act(concern_id: int):
+    """Record what was done or decided; with "This closes the concern", close it."""
+    found = get_scoped_or_404(Concern, concern_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            record_action(found, current_user, form.note.data, close=form.close.data)
+        except ConcernError as exc:
+            form.note.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("Concern closed." if form.close.data else "Recorded on the concern.")
+            return redirect(url_for("safeguarding.concern", concern_id=found.id))
+    db.session.rollback()
+    return render_concern(found, form, 400)
 
 
 @bp.route("/safeguarding/concerns/<int:concern_id>/seen", methods=["POST"])
