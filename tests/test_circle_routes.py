@@ -468,6 +468,25 @@ def test_closing_ends_every_device_and_kills_the_code(app, world):
     assert summary["participants"] == ["Amira S.", "Ben S."]
 
 
+@pytest.mark.parametrize("action", ["give to Amira", "remove the keeper", "let Ben in again"])
+def test_a_second_keeper_device_refused_by_a_rule_on_a_closed_circle_goes_to_the_summary(app, world, action):
+    """The keeper's phone closed the circle; the tablet still shows it and taps something a rule refuses
+    anyway (Amira was taken out, the keeper's seat stays, Ben is already in). It is told the circle has
+    closed, as for any other tap, and goes to the summary - not an error page."""
+    circle = world["circle"]
+    phone, tablet = sign_in(app, world["keeper"]), sign_in(app, world["keeper"])
+    _, amira = seated(app, circle, world["pupils"][0])
+    _, ben = seated(app, circle, world["pupils"][1])
+    keeper_seat = db.session.scalar(select(Seat).where(Seat.circle_id == circle.id, Seat.is_keeper.is_(True)))
+    assert phone.post(f"/circles/{circle.id}/seats/{amira.id}/remove", headers=HX).status_code == 200
+    phone.post(f"/circles/{circle.id}/close")
+    url = {"give to Amira": f"/circles/{circle.id}/give/{amira.id}",
+           "remove the keeper": f"/circles/{circle.id}/seats/{keeper_seat.id}/remove",
+           "let Ben in again": f"/circles/{circle.id}/seats/{ben.id}/admit"}[action]
+    late = tablet.post(url, headers=HX)
+    assert late.status_code == 409 and late.headers["HX-Redirect"].endswith(f"/circles/{circle.id}/summary")
+
+
 @pytest.mark.parametrize("role,status", [("pastoral", 200), ("admin", 200), ("teacher", 403), ("support", 403)])
 def test_who_may_read_a_closed_circles_summary(app, world, role, status):
     keeper = sign_in(app, world["keeper"])

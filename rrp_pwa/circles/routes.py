@@ -75,17 +75,24 @@ def keeper_change(circle_id: int, region: str, change, piece_move: bool = False)
     the talking piece (see ``talking_piece._bump``)."""
     circle = (piece.lock_for_keeper(circle_id, current_user.school_id, current_user.id, piece_move)
               or keepers_circle(circle_id))
+    if not circle.is_open:  # (a rule may refuse before the version bump would say so)
+        return closed_answer(circle)
     try:
         change(circle)
     except CircleClosed:
-        response = Response(status=409)
-        response.headers["HX-Redirect"] = url_for("circles.summary", circle_id=circle.id)
-        return response
+        return closed_answer(circle)
     except CircleError as exc:
         db.session.rollback()
         error = None if isinstance(exc, StalePieceVersion) else str(exc)
         return region_answer(live.render_state(circle), region, 409, error)
     return region_answer(live.commit_and_publish(circle), region)
+
+
+def closed_answer(circle: Circle) -> Response:
+    """A keeper device acting on a circle that has closed (on another device) goes to its summary."""
+    response = Response(status=409)
+    response.headers["HX-Redirect"] = url_for("circles.summary", circle_id=circle.id)
+    return response
 
 
 def version() -> int | None:
