@@ -349,7 +349,7 @@ def test_the_holder_passes_on_and_a_stale_pass_gets_409(app, world):
     assert list(kinds)[-2:] == ["pass", "skip"]
 
 
-def test_check_in_on_the_device_keeper_sees_it_others_see_counts_and_low_is_a_follow_up(app, world):
+def test_check_in_on_the_device_keeper_sees_it_others_see_nothing_of_it_and_low_is_a_follow_up(app, world):
     circle = world["circle"]
     keeper = sign_in(app, world["keeper"])
     amira_device, _ = seated(app, circle, world["pupils"][0])
@@ -360,14 +360,46 @@ def test_check_in_on_the_device_keeper_sees_it_others_see_counts_and_low_is_a_fo
     assert response.status_code == 200 and "Thank you for checking in" in response.get_data(as_text=True)
     assert amira_device.post(f"/circles/{circle.id}/seat/checkin", data={"value": 9}, headers=HX).status_code == 409
     bens = ben_device.post(f"/circles/{circle.id}/seat/checkin", data={"value": 4}, headers=HX).get_data(as_text=True)
-    assert "tired" not in bens and "Awful: <strong>1</strong>" in bens
+    # Nothing of Amira's answer reaches Ben: not her word, not a count ("Awful: 1" would tell him who it was).
+    assert "Thank you for checking in" in bens and "tired" not in bens
+    assert "Awful" not in bens and "checkin-counts" not in bens
+    assert "Awful" not in amira_device.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
+    assert "The other children can't see your answer. Your teacher can." in bens
+    assert "Only the keeper sees" not in bens
     keeper_view = keeper.get(f"/circles/{circle.id}/part/k-round", headers=HX).get_data(as_text=True)
     assert "tired" in keeper_view and "check in later" in keeper_view
+    assert "Awful: <strong>1</strong>" in keeper_view, "the keeper keeps the counts"
     follow_up = db.session.scalar(select(CheckInFollowUp))
     assert "Check in with <strong>Amira Smith</strong> later" in keeper.get("/circles").get_data(as_text=True)
     done = keeper.post(f"/checkins/follow-ups/{follow_up.id}/done", data={"next": "/circles"})
     assert done.headers["Location"] == "/circles"
     assert "Nobody to check in with" in keeper.get("/circles").get_data(as_text=True)
+
+
+def test_what_a_pupil_is_told_about_who_sees_their_check_in_is_true(app, world):
+    """A class circle: the answer (never the word) goes on the pupil's record; an ad hoc circle's seat
+    has no record, so its pupil is not told it does."""
+    from rrp_pwa.circles.talking_piece import start_round
+
+    circle, amira = world["circle"], world["pupils"][0]
+    device, _ = seated(app, circle, amira)
+    start_round(circle, "How are you today?", kind="checkin")
+    db.session.commit()
+    told = device.post(f"/circles/{circle.id}/seat/checkin", data={"value": 2, "word": "wobbly"},
+                       headers=HX).get_data(as_text=True)
+    assert "goes on your school record" in told and "Your word is just for your teacher" in told
+    record = sign_in(app, world["keeper"]).get(f"/pupils/{amira.id}").get_data(as_text=True)
+    assert "Check-in in a circle" in record and "wobbly" not in record
+
+    ad_hoc = open_circle(world["keeper"], "community", None, auto_admit=True)
+    seat, secret = join_circle(ad_hoc, name="Zak")
+    start_round(ad_hoc, "How are you today?", kind="checkin")
+    db.session.commit()
+    visitor = app.test_client()
+    visitor.set_cookie(SEAT_COOKIE, secret, domain="rrp.test", path=f"/circles/{ad_hoc.id}/seat")
+    told = visitor.post(f"/circles/{ad_hoc.id}/seat/checkin", data={"value": 2}, headers=HX).get_data(as_text=True)
+    assert "The other children can't see your answer. Only your teacher can." in told
+    assert "school record" not in told
 
 
 def test_a_check_in_tapped_as_a_new_round_starts_is_not_recorded_against_it(app, world):
@@ -507,6 +539,11 @@ def test_one_device_mode_seats_the_group_and_takes_check_ins_on_the_shared_scree
     assert 'name="seat" value="' in ring, "the buttons say whose they are"
     after = client.post(f"/circles/{circle.id}/checkin", data={"value": 4}, headers=HX).get_data(as_text=True)
     assert "Amira S., you have the talking piece" in after and "Awful" not in after
+    # The device goes round the class: the counts ("Good: 1") are behind the keeper's closed panel too.
+    answers = client.get(f"/circles/{circle.id}/part/k-round", headers=HX).get_data(as_text=True)
+    panel = re.search(r'<details class="keeper-only">(.*?)</details>', answers, re.S)
+    assert panel and "Good: <strong>1</strong>" in panel.group(1)
+    assert "checkin-counts" not in answers.replace(panel.group(0), "")
     added = client.post(f"/circles/{circle.id}/seats", data={"name": "Visitor"}, follow_redirects=True)
     assert "Visitor is in the circle" in added.get_data(as_text=True)
 

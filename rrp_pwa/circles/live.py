@@ -146,7 +146,7 @@ def _region_keys(snap: Snapshot) -> dict[str, tuple]:
     c = snap.circle
     ring, waiting = _seat_list(snap.ring), _seat_list(snap.waiting)
     agreements = tuple((a.id, tuple((p.id, p.agreed_at is not None) for p in a.parties)) for a in snap.agreements)
-    round_id = (snap.round.id, snap.round.kind, tuple(o["count"] for o in snap.counts)) if snap.round else None
+    round_id = (snap.round.id, snap.round.kind) if snap.round else None  # (a pupil never sees the counts)
     return {"k_waiting": (c.id, c.auto_admit, waiting), "k_who": (c.id, ring),
             "k_concern_who": (c.id, ring, waiting, _seat_list(snap.left)), "k_agreements": (c.id, agreements),
             "p_agreements": (c.id, agreements), "p_round": (c.id, round_id)}

@@ -100,7 +100,9 @@ def test_a_morning_circle_with_a_keeper_phone_and_two_pupil_tablets(new_device, 
     ben.get_by_role("button", name="Awful").click()
     expect(ben.get_by_text("Thank you for checking in")).to_be_visible(timeout=LIVE)
     expect(keeper.get_by_text("check in later")).to_be_visible(timeout=LIVE)
-    expect(amira.get_by_text(re.compile(r"Awful: 1"))).to_be_visible(timeout=LIVE)
+    expect(keeper.get_by_text(re.compile(r"Awful: 1"))).to_be_visible(timeout=LIVE)  # the keeper keeps the counts
+    expect(amira.get_by_text("The other children can't see your answer.", exact=False)).to_be_visible()
+    expect(amira.get_by_text(re.compile(r"Awful"))).to_have_count(0)  # no count tells Amira what Ben chose
     assert_accessible(axe, keeper)
     assert_accessible(axe, ben)
 
@@ -256,7 +258,11 @@ def test_on_a_shared_device_the_keepers_answers_close_again_as_the_device_goes_r
     expect(not_yet.first).to_be_visible()
 
     keeper.get_by_role("button", name="Good").click()
-    expect(keeper.get_by_text(re.compile(r"Good: 1"))).to_be_visible(timeout=LIVE)
+    expect(keeper.get_by_role("button", name="Good")).to_have_count(0)
     expect(keeper.get_by_text("Check-in answers (keeper only)")).to_be_visible()
-    expect(not_yet.first).to_be_hidden()
+    expect(not_yet.first).to_be_hidden(timeout=LIVE)
+    # Not even the counts show while the device goes on round: "Good: 1" would tell Ben what Amira chose.
+    expect(keeper.get_by_text(re.compile(r"Good: 1"))).to_be_hidden()
     assert_accessible(axe, keeper)
+    keeper.get_by_text("Check-in answers (keeper only)").click()
+    expect(keeper.get_by_text(re.compile(r"Good: 1"))).to_be_visible()
