@@ -446,6 +446,30 @@ def test_agreements_stay_on_every_screen_as_the_piece_goes_round(app, world):
         assert "We listen to the holder" in keeper.get(f"/circles/{circle.id}").get_data(as_text=True)
 
 
+def test_a_seat_not_let_in_yet_sees_nothing_of_the_circle_but_that_it_is_waiting(app, world):
+    """Anyone with the QR link can take a waiting seat: until the keeper lets them in they must not read
+    the circle's agreements, who they name, or the round's question - on the page, a poll or the stream."""
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    _, amira = seated(app, circle, world["pupils"][0])
+    keeper.post(f"/circles/{circle.id}/agreements", data={"kind": "action", "what": "Amira says sorry to Cara",
+                                                          "who": [amira.id]})
+    keeper.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "typed": "How was the weekend?"})
+    stranger, _ = seated(app, circle, world["pupils"][1], admit=False)
+    page = stranger.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
+    polled = "".join(stranger.get(f"/circles/{circle.id}/seat/part/{region}", headers=HX).get_data(as_text=True)
+                     for region in ("p-piece", "p-round", "p-agreements"))
+    response = stranger.get(f"/circles/{circle.id}/seat/live")
+    chunks = response.response
+    streamed = b"".join(next(chunks) for _ in range(4)).decode()
+    response.close()
+    for seen in (page, polled, streamed):
+        assert "Nearly there!" in seen
+        assert "Amira says sorry to Cara" not in seen and "Amira S." not in seen
+        assert "How was the weekend?" not in seen and "Our agreements" not in seen and "I agree" not in seen
+    assert "event: p-agreements" in streamed and "event: p-round" in streamed  # sent, and empty
+
+
 def test_the_stream_sends_the_state_at_once_then_each_change(app, world):
     circle = world["circle"]
     keeper = sign_in(app, world["keeper"])

@@ -91,15 +91,17 @@ def _pending(agreement: Agreement, seat: Seat) -> bool:
 
 
 def seat_keys(snap: Snapshot, seat: Seat) -> dict[str, str]:
-    """Which variant of each participant region this seat sees."""
+    """Which variant of each participant region this seat sees.
+
+    A seat the keeper has not let in sees only that it is waiting: anyone with the join link can take
+    one, so nothing of the circle (its question, its agreements and who they name) reaches it."""
     if seat.status == "waiting":
-        piece_key = "waiting"
-    else:
-        piece_key = "watch"
-        if snap.holder and snap.holder.id == seat.id:
-            piece_key = "offered-again" if snap.taken.get(seat.id) == ["skip"] else "holder"
+        return {"p-piece": "waiting", "p-round": "waiting", "p-agreements": "waiting"}
+    piece_key = "watch"
+    if snap.holder and snap.holder.id == seat.id:
+        piece_key = "offered-again" if snap.taken.get(seat.id) == ["skip"] else "holder"
     round_key = "none"
-    if snap.round is not None and snap.round.kind == "checkin" and seat.status == "admitted":
+    if snap.round is not None and snap.round.kind == "checkin":
         round_key = "done" if seat.id in snap.checkins else "todo"
     pending = [str(a.id) for a in snap.agreements if _pending(a, seat)]
     return {"p-piece": piece_key, "p-round": round_key, "p-agreements": "a" + ",".join(pending)}
