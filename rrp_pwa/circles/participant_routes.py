@@ -14,13 +14,44 @@ from rrp_pwa.extensions import db
 from rrp_pwa.models import Agreement, short_names
 
 
-def join_throttled(code: str) -> bool:
-    """Count a join attempt against the code and against every code together (a school shares one IP)."""
-    throttle, cfg = current_app.extensions["rrp_throttle"], current_app.config
-    per_code = throttle.hit(f"circle-join:{code}", cfg.get("CIRCLE_JOIN_CODE_WINDOW", 600))
-    overall = throttle.hit("circle-join:all", cfg.get("CIRCLE_JOIN_GLOBAL_WINDOW", 60))
-    return (per_code > cfg.get("CIRCLE_JOIN_CODE_LIMIT", 120)
-            or overall > cfg.get("CIRCLE_JOIN_GLOBAL_LIMIT", 600))
+# Typed codes: only wrong codes count (a code is 6 of 32 characters: guessing one means many wrong
+# ones), per network (a school shares one IP) and for every school together, with ceilings no school's
+# morning reaches (a typo or two per class). A right code costs nothing. Once a ceiling is reached every
+# typed code is refused until the window ends, right or wrong - else the refusals would tell a guesser
+# which codes are right. The QR link needs no code, so it keeps working.
+WRONG_CODES_PER_NETWORK = ("CIRCLE_JOIN_IP_LIMIT", 200, "CIRCLE_JOIN_IP_WINDOW", 600)
+WRONG_CODES_OVERALL = ("CIRCLE_JOIN_GLOBAL_LIMIT", 3000, "CIRCLE_JOIN_GLOBAL_WINDOW", 60)
+# Joining a circle by name (the link is signed, so there is nothing to guess): each attempt counts
+# against that circle, with room for a class several times over.
+JOINS_PER_CIRCLE = ("CIRCLE_JOIN_CODE_LIMIT", 120, "CIRCLE_JOIN_CODE_WINDOW", 600)
+
+
+def _limit(rule: tuple) -> tuple[int, int]:
+    limit_key, limit, window_key, window = rule
+    return current_app.config.get(limit_key, limit), current_app.config.get(window_key, window)
+
+
+def _code_keys() -> list[tuple[str, tuple]]:
+    return [(f"circle-join:wrong-code:ip:{request.remote_addr or '?'}", WRONG_CODES_PER_NETWORK),
+            ("circle-join:wrong-code:all", WRONG_CODES_OVERALL)]
+
+
+def typed_codes_paused() -> bool:
+    """Too many wrong codes from this network, or from everywhere, in the current window."""
+    throttle = current_app.extensions["rrp_throttle"]
+    return any(throttle.count(key, _limit(rule)[1]) >= _limit(rule)[0] for key, rule in _code_keys())
+
+
+def count_wrong_code() -> None:
+    throttle = current_app.extensions["rrp_throttle"]
+    for key, rule in _code_keys():
+        throttle.hit(key, _limit(rule)[1])
+
+
+def circle_joins_throttled(circle_id: int) -> bool:
+    """One more attempt to join this circle by name; True if it has had too many in the window."""
+    limit, window = _limit(JOINS_PER_CIRCLE)
+    return current_app.extensions["rrp_throttle"].hit(f"circle-join:circle:{circle_id}", window) > limit
 
 
 TOO_MANY = "Lots of people are trying to join right now. Wait a minute, then try again."
@@ -31,11 +62,14 @@ TOO_MANY = "Lots of people are trying to join right now. Wait a minute, then try
 def join_code():
     form, status = JoinCodeForm(), 200
     if form.validate_on_submit():
-        code = "".join(form.code.data.split()).upper()[:12]
         try:
-            if join_throttled(code):
+            if typed_codes_paused():
                 raise JoinRefused(TOO_MANY)
-            circle = circle_for_code(form.code.data)
+            try:
+                circle = circle_for_code(form.code.data)
+            except JoinRefused:
+                count_wrong_code()
+                raise
         except JoinRefused as exc:
             form.code.errors.append(str(exc))
             status = 429 if str(exc) == TOO_MANY else 404
@@ -59,7 +93,7 @@ def join(token: str):
     if form.validate_on_submit():
         pupil = next((p for p in pupils if p.id == form.pupil.data), None)
         try:
-            if join_throttled(circle.join_code):
+            if circle_joins_throttled(circle.id):
                 raise JoinRefused(TOO_MANY)
             seat, secret = join_circle(circle, pupil=pupil, name=form.name.data)
         except JoinRefused as exc:
