@@ -129,6 +129,7 @@ KEEPER_ACTIONS = [
     ("post", "/circles/{id}/turn"), ("post", "/circles/{id}/give/{seat}"), ("post", "/circles/{id}/take-back"),
     ("post", "/circles/{id}/reverse"), ("post", "/circles/{id}/seats/{seat}/move"),
     ("post", "/circles/{id}/seats/{seat}/remove"), ("post", "/circles/{id}/seats/{seat}/admit"),
+    ("post", "/circles/{id}/seats/{seat}/not-now"),
     ("post", "/circles/{id}/auto-admit"), ("post", "/circles/{id}/seats"), ("post", "/circles/{id}/rounds"),
     ("post", "/circles/{id}/checkin"), ("post", "/circles/{id}/agreements"), ("post", "/circles/{id}/concern"),
     ("post", "/circles/{id}/close"),
@@ -185,6 +186,35 @@ def test_the_keeper_admits_reorders_and_removes(app, world):
     assert [n.strip() for n in names] == ["Ms Keeper", "Ben S.", "Amira S."]
     removed = client.post(f"/circles/{circle.id}/seats/{ben.id}/remove", headers=HX).get_data(as_text=True)
     assert "Ben S." not in removed
+
+
+def test_the_keeper_can_turn_away_someone_who_tapped_the_wrong_name(app, world):
+    """Ben tapped Amira's name by mistake. The keeper does not let 'Amira' in ("Not now", after a question),
+    Ben's tablet says so, and the real Amira can then choose her name."""
+    circle = world["circle"]
+    client = sign_in(app, world["keeper"])
+    bens_tablet, wrong = seated(app, circle, world["pupils"][0], admit=False)
+    waiting = client.get(f"/circles/{circle.id}/part/k-waiting", headers=HX).get_data(as_text=True)
+    row = re.search(r'<li class="row" id="waiting-\d+">(.*?)</li>', waiting, re.S).group(1)
+    assert "Let Amira S. in" in row and "Not now<span class=\"visually-hidden\"> for Amira S.</span>" in row
+    assert re.search(r'hx-post="[^"]*/not-now"[^>]*\s+data-confirm="Not let Amira S. in\?', row), "asked first"
+    turned_away = client.post(f"/circles/{circle.id}/seats/{wrong.id}/not-now", headers=HX)
+    assert turned_away.status_code == 200 and "Nobody is waiting to join" in turned_away.get_data(as_text=True)
+    assert "not in this circle" in bens_tablet.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
+    amiras_tablet = app.test_client()
+    joined = amiras_tablet.post(f"/join/{join_token(circle, app.config['SECRET_KEY'])}",
+                                data={"pupil": world["pupils"][0].id})
+    assert joined.status_code == 302
+    assert "Nearly there" in amiras_tablet.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
+
+
+def test_not_now_leaves_someone_already_let_in(app, world):
+    circle = world["circle"]
+    client = sign_in(app, world["keeper"])
+    _, amira = seated(app, circle, world["pupils"][0])
+    assert client.post(f"/circles/{circle.id}/seats/{amira.id}/not-now", headers=HX).status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Seat, amira.id).status == "admitted"
 
 
 def test_rounds_agreements_and_the_concern_from_the_keepers_screen(app, world):

@@ -228,6 +228,12 @@ def admit(circle_id: int, seat_id: int):
     return keeper_change(circle_id, "k-waiting", lambda c: piece.admit(c, seat_of(c, seat_id)))
 
 
+@bp.route("/circles/<int:circle_id>/seats/<int:seat_id>/not-now", methods=["POST"])
+@staff_required(*KEEPER_ROLES)
+def not_now(circle_id: int, seat_id: int):
+    return keeper_change(circle_id, "k-waiting", lambda c: piece.turn_away(c, seat_of(c, seat_id)))
+
+
 @bp.route("/circles/<int:circle_id>/auto-admit", methods=["POST"])
 @staff_required(*KEEPER_ROLES)
 def auto_admit(circle_id: int):

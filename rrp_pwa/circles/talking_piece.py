@@ -279,6 +279,17 @@ def remove_seat(circle: Circle, seat: Seat) -> None:
     record(circle, "remove", seat.id)
 
 
+def turn_away(circle: Circle, seat: Seat) -> None:
+    """The keeper does not let a waiting seat in (someone tapped a name that is not theirs, or is not in
+    this circle): it leaves the circle, and the name can be chosen again by the right person. Only a
+    seat still waiting: one let in meanwhile (auto-admit, another device) is taken out with Remove."""
+    if seat.circle_id != circle.id or seat.status != "waiting":
+        raise CircleError("That person is not waiting to join.")
+    begin_change(circle)
+    seat.status = "removed"
+    record(circle, "remove", seat.id)
+
+
 def next_position(circle: Circle) -> int:
     return (db.session.scalar(select(func.max(Seat.position)).where(Seat.circle_id == circle.id)) or 0) + 1
 
