@@ -188,6 +188,29 @@ def test_the_keeper_admits_reorders_and_removes(app, world):
     assert "Ben S." not in removed
 
 
+def test_a_move_sent_twice_moves_the_seat_once(app, world):
+    """The keeper taps "Move Cara S. earlier" and the tap is sent again (a double tap, a retry on poor
+    Wi-Fi): Cara moves one place, not two."""
+    circle = world["circle"]
+    client = sign_in(app, world["keeper"])
+    for pupil in world["pupils"]:
+        seated(app, circle, pupil)
+    cara = db.session.scalar(select(Seat).where(Seat.pupil_id == world["pupils"][2].id))
+    seen = db.session.get(Circle, circle.id).version
+
+    def order(html):
+        return [n.strip() for n in re.findall(r'<span class="seat-name">([^<(]+)', html)]
+
+    moved = client.post(f"/circles/{circle.id}/seats/{cara.id}/move", data={"step": "up", "version": seen}, headers=HX)
+    assert moved.status_code == 200
+    assert order(moved.get_data(as_text=True)) == ["Ms Keeper", "Amira S.", "Cara S.", "Ben S."]
+    again = client.post(f"/circles/{circle.id}/seats/{cara.id}/move", data={"step": "up", "version": seen}, headers=HX)
+    assert again.status_code == 409
+    assert order(again.get_data(as_text=True)) == ["Ms Keeper", "Amira S.", "Cara S.", "Ben S."]
+    page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
+    assert f'name="version" value="{seen + 1}" id="k-version"' in page and 'hx-include="#k-version"' in page
+
+
 def test_the_keeper_can_turn_away_someone_who_tapped_the_wrong_name(app, world):
     """Ben tapped Amira's name by mistake. The keeper does not let 'Amira' in ("Not now", after a question),
     Ben's tablet says so, and the real Amira can then choose her name."""

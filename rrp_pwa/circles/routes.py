@@ -213,7 +213,7 @@ def reverse(circle_id: int):
 @staff_required(*KEEPER_ROLES)
 def move(circle_id: int, seat_id: int):
     step = -1 if request.form.get("step") == "up" else 1
-    return keeper_change(circle_id, "k-seats", lambda c: piece.move_seat(c, seat_of(c, seat_id), step))
+    return keeper_change(circle_id, "k-seats", lambda c: piece.move_seat(c, seat_of(c, seat_id), step, version()))
 
 
 @bp.route("/circles/<int:circle_id>/seats/<int:seat_id>/remove", methods=["POST"])

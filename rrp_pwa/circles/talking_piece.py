@@ -254,9 +254,10 @@ def reverse(circle: Circle, expected_version: int | None) -> None:
     record(circle, "reverse")
 
 
-def move_seat(circle: Circle, seat: Seat, step: int) -> None:
-    """Swap a seat with its neighbour (``step`` -1 earlier, +1 later) in the circle order."""
-    begin_change(circle)
+def move_seat(circle: Circle, seat: Seat, step: int, expected_version: int | None = None) -> None:
+    """Swap a seat with its neighbour (``step`` -1 earlier, +1 later) in the circle order, as it was in
+    the version the keeper's device saw: a tap repeated (or sent again) moves it once, not twice."""
+    begin_change(circle, expected_version)
     seats = ring(circle)
     index = next((i for i, s in enumerate(seats) if s.id == seat.id), None)
     if index is None or not 0 <= index + step < len(seats):
