@@ -430,7 +430,10 @@ def test_the_holder_passes_on_and_a_stale_pass_gets_409(app, world):
     version = db.session.get(Circle, circle.id).version
     keeper.post(f"/circles/{circle.id}/turn", data={"turn": "pass", "version": version}, headers=HX)
     page = amira_device.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
-    assert "You have the talking piece" in page and "Pass (skip my turn)" in page
+    assert "You have the talking piece" in page
+    # "pass" in a circle means not speaking: only the button for that says "Pass"
+    assert "I've finished - pass the piece on</button>" in page and "Pass - I don't want to talk this time</button>" in page
+    assert "Pass it on" not in page and "Pass (skip my turn)" not in page
     assert "Amira S. has the talking piece" in ben_device.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
     not_mine = ben_device.post(f"/circles/{circle.id}/seat/turn", data={"turn": "pass", "version": version + 1},
                                headers=HX)
@@ -444,6 +447,31 @@ def test_the_holder_passes_on_and_a_stale_pass_gets_409(app, world):
     kinds = db.session.scalars(select(CircleEvent.kind).where(CircleEvent.circle_id == circle.id)
                                .order_by(CircleEvent.version))
     assert list(kinds)[-2:] == ["pass", "skip"]
+
+
+def test_pupil_screens_call_the_keeper_their_teacher_as_the_join_screens_do(app, world):
+    from rrp_pwa.circles import live
+
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    waiting, _ = seated(app, circle, world["pupils"][0], admit=False)
+    holder, _ = seated(app, circle, world["pupils"][1])
+    watcher, watching = seated(app, circle, world["pupils"][2])
+    version = db.session.get(Circle, circle.id).version
+    keeper.post(f"/circles/{circle.id}/turn", data={"turn": "pass", "version": version}, headers=HX)
+    screens = {"waiting": waiting.get(f"/circles/{circle.id}/seat").get_data(as_text=True),
+               "holding": holder.get(f"/circles/{circle.id}/seat").get_data(as_text=True),
+               "watching": watcher.get(f"/circles/{circle.id}/seat").get_data(as_text=True),
+               "no seat": app.test_client().get(f"/circles/{circle.id}/seat", follow_redirects=True).get_data(as_text=True)}
+    keeper.post(f"/circles/{circle.id}/seats/{watching.id}/remove", headers=HX)
+    with app.test_request_context():
+        state = live.render_state(db.session.get(Circle, circle.id))
+        screens["taken out"] = live.seat_fragment(state, watching.id, "p-piece")
+    screens["taken out, page"] = watcher.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
+    assert "your teacher will let you into the circle" in screens["waiting"]
+    assert "ask your teacher" in screens["taken out"]
+    for name, html in screens.items():
+        assert "keeper" not in html, name
 
 
 def test_check_in_on_the_device_keeper_sees_it_others_see_nothing_of_it_and_low_is_a_follow_up(app, world):

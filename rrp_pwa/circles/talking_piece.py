@@ -2,7 +2,8 @@
 
 Rules (DOMAIN.md, "A circle, step by step"):
 - Exactly one admitted seat holds the piece while the circle is open; only its holder speaks.
-- The holder either passes it on having spoken ("Pass it on") or passes their turn ("Pass").
+- The holder either passes it on having spoken ("I've finished - pass the piece on") or passes their
+  turn ("Pass - I don't want to talk this time").
 - The piece goes round in the circle's direction to the next seat that has not had a turn in
   this lap of the round; once everyone has had one, it is offered again to each seat that
   passed (once); then the lap is complete and the piece goes back to the keeper.
@@ -215,7 +216,7 @@ def take_turn(circle: Circle, seat_id: int | None, kind: str, expected_version: 
     Only the seat holding the piece, in the version the device saw, may do this.
     """
     if kind not in TURN_KINDS:
-        raise CircleError("Choose 'Pass it on' or 'Pass'.")
+        raise CircleError("Choose 'I've finished' or 'Pass'.")
     begin_change(circle, expected_version, piece_move=True)
     if seat_id is None or circle.holder_seat_id != seat_id:
         db.session.rollback()

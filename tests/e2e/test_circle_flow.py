@@ -18,6 +18,8 @@ from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_s
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible
 
 LIVE = 10_000  # ms: generous for a shared 2-core machine; SSE normally delivers in milliseconds
+FINISHED = "I've finished - pass the piece on"  # the holder spoke
+PASS = "Pass - I don't want to talk this time"  # the holder passed (in a circle, "pass" means not speaking)
 
 
 @pytest.fixture
@@ -77,17 +79,17 @@ def test_a_morning_circle_with_a_keeper_phone_and_two_pupil_tablets(new_device, 
     assert_accessible(axe, keeper)
     assert_accessible(axe, ben)
 
-    keeper.get_by_role("button", name="Pass it on").click()
+    keeper.get_by_role("button", name=FINISHED).click()
     expect(amira.get_by_text("You have the talking piece")).to_be_visible(timeout=LIVE)
     expect(ben.get_by_text("Amira S. has the talking piece")).to_be_visible(timeout=LIVE)
     assert_accessible(axe, amira)
-    amira.get_by_role("button", name="Pass it on").click()
+    amira.get_by_role("button", name=FINISHED).click()
     expect(ben.get_by_text("You have the talking piece")).to_be_visible(timeout=LIVE)
     expect(keeper.get_by_text("Ben J. has the talking piece")).to_be_visible(timeout=LIVE)
-    ben.get_by_role("button", name="Pass (skip my turn)").click()
+    ben.get_by_role("button", name=PASS).click()
     expect(ben.get_by_text("the piece is offered to you again")).to_be_visible(timeout=LIVE)
     assert_accessible(axe, ben)
-    ben.get_by_role("button", name="Pass (skip my turn)").click()
+    ben.get_by_role("button", name=PASS).click()
     expect(keeper.get_by_text("Everyone has had a turn")).to_be_visible(timeout=LIVE)
     expect(amira.get_by_text("Ms Keeper has the talking piece")).to_be_visible(timeout=LIVE)
 
@@ -159,10 +161,10 @@ def test_a_device_whose_live_stream_cannot_connect_falls_back_to_polling(new_dev
     pupil.get_by_label("Amira S.").check()
     pupil.get_by_role("button", name="Join the circle").click()
     expect(pupil.get_by_text("Ms Keeper has the talking piece")).to_be_visible()
-    keeper.get_by_role("button", name="Pass it on").click()
+    keeper.get_by_role("button", name=FINISHED).click()
     expect(pupil.get_by_text("You have the talking piece")).to_be_visible(timeout=LIVE)
     assert_accessible(axe, pupil)
-    pupil.get_by_role("button", name="Pass it on").click()
+    pupil.get_by_role("button", name=FINISHED).click()
     expect(keeper.get_by_text("Everyone has had a turn")).to_be_visible(timeout=LIVE)
 
 
@@ -203,13 +205,13 @@ def test_a_tap_that_is_going_down_as_a_live_update_arrives_still_counts(new_devi
 def test_a_menu_the_keeper_opened_stays_open_as_the_piece_moves(new_device, live_server, axe, keeper):
     amira = join_auto_admitted(new_device, live_server, keeper, "Amira S.")
     join_auto_admitted(new_device, live_server, keeper, "Ben J.")
-    keeper.get_by_role("button", name="Pass it on").click()
+    keeper.get_by_role("button", name=FINISHED).click()
     expect(amira.get_by_text("You have the talking piece")).to_be_visible(timeout=LIVE)
     keeper.get_by_text("More for Ben J.").click()
     remove_ben = keeper.get_by_role("button", name="Remove Ben J.")
     expect(remove_ben).to_be_visible()
 
-    amira.get_by_role("button", name="Pass (skip my turn)").click()  # Ben's row changes: he has the piece
+    amira.get_by_role("button", name=PASS).click()  # Ben's row changes: he has the piece
     expect(keeper.get_by_text("Ben J. has the talking piece")).to_be_visible(timeout=LIVE)
     expect(keeper.get_by_role("listitem").filter(has_text="Ben J.").get_by_text("has the piece")).to_be_visible()
     expect(remove_ben).to_be_visible()
@@ -251,7 +253,7 @@ def test_on_a_shared_device_the_keepers_answers_close_again_as_the_device_goes_r
     keeper.get_by_label("Check-in round").check()
     keeper.get_by_label("Or type a question").fill("How are you feeling this morning?")
     keeper.get_by_role("button", name="Start the round").click()
-    keeper.get_by_role("button", name="Pass it on").click()
+    keeper.get_by_role("button", name=FINISHED).click()
     expect(keeper.get_by_text("Amira S., you have the talking piece")).to_be_visible(timeout=LIVE)
     keeper.get_by_text("Check-in answers (keeper only)").click()
     not_yet = keeper.get_by_text("not yet")
