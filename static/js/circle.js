@@ -1,19 +1,35 @@
-// Circle screens: show the fresh state a 409 carries, fall back to polling when the live
-// stream cannot connect, and stop listening once the circle has ended for this device.
+// Circle screens: show the fresh state a 409 carries, poll while the live stream is down (and only
+// then), keep what a person is in the middle of doing, and stop listening once the circle has ended
+// for this device.
 // Live updates morph the page (idiomorph) rather than replace it, so a button a finger is on
 // stays the same button and the tap counts; a seat's menu the keeper has opened stays open
 // ([data-keep-open]; the keeper-only check-in answers close again, as a shared tablet goes round);
-// and a list of people a keeper is ticking or choosing from ([data-keep-choices]) gains and loses
-// people without losing the keeper's choice.
+// a list of people a keeper is ticking or choosing from ([data-keep-choices]) gains and loses
+// people without losing the keeper's choice; and a word being typed ([data-keep-value]) stays.
 (function () {
   "use strict";
 
+  var POLL_AFTER_MS = 5000;  // a blip (Wi-Fi, a phone waking, a server restart) reconnects sooner: no polling
+  var POLL_EVERY_MS = 3000;
+
   if (window.Idiomorph) {
-    window.Idiomorph.defaults.callbacks.beforeAttributeUpdated = function (name, node) {
+    var callbacks = window.Idiomorph.defaults.callbacks;
+    callbacks.beforeAttributeUpdated = function (name, node) {
       if ((name === "checked" || name === "selected") && node.closest("[data-keep-choices]")) {
         return false;
       }
       return !(name === "open" && node.hasAttribute("data-keep-open"));
+    };
+    // The new HTML of a text box has no value, and idiomorph would empty the box: a word typed for the
+    // same question by the same person (the same data-keep-value) is carried into it instead. A new
+    // question, or the next person on a shared device, starts with an empty box.
+    callbacks.beforeNodeMorphed = function (oldNode, newNode) {
+      if (oldNode.nodeType === 1 && newNode.nodeType === 1 && oldNode.value &&
+          oldNode.hasAttribute("data-keep-value") &&
+          newNode.getAttribute("data-keep-value") === oldNode.getAttribute("data-keep-value")) {
+        newNode.setAttribute("value", oldNode.value);
+      }
+      return true;
     };
   }
 
@@ -24,28 +40,63 @@
     }
   });
 
-  function startPolling(live) {
-    if (live.getAttribute("data-polling")) { return; }
-    live.setAttribute("data-polling", "1");
+  // Polling: only once the stream has been down for POLL_AFTER_MS, and only until it is back. A poll
+  // is the page asking by itself (X-RRP-Background), so a keeper screen left open on a shared device
+  // still signs out when nobody uses it.
+  var polling = new WeakMap();  // live element -> {delay, timer}
+  var inFlight = new WeakSet();  // regions whose poll has not answered yet
+
+  function liveOf(event) {
+    return event.target && event.target.closest ? event.target.closest("[sse-connect]") : null;
+  }
+
+  function pollOnce(live) {
+    if (!document.body.contains(live)) {
+      stopPolling(live);
+      return;
+    }
     live.querySelectorAll("[data-poll-url]").forEach(function (region) {
-      region.setAttribute("hx-get", region.getAttribute("data-poll-url"));
-      region.setAttribute("hx-trigger", "every 3s");
-      region.setAttribute("hx-swap", "morph:innerHTML settle:0ms");
-      region.setAttribute("hx-target", "this");
-      if (window.htmx) { window.htmx.process(region); }
+      if (inFlight.has(region)) { return; }
+      inFlight.add(region);
+      var done = function () { inFlight.delete(region); };
+      window.htmx.ajax("GET", region.getAttribute("data-poll-url"), {
+        source: region, target: region, swap: "morph:innerHTML settle:0ms",
+        headers: { "X-RRP-Background": "1" }
+      }).then(done, done);
     });
   }
 
+  function stopPolling(live) {
+    var state = polling.get(live);
+    if (!state) { return; }
+    clearTimeout(state.delay);
+    clearInterval(state.timer);
+    polling.delete(live);
+  }
+
   document.addEventListener("htmx:sseError", function (event) {
-    var live = event.target.closest ? event.target.closest("[sse-connect]") : null;
-    if (live) { startPolling(live); }
+    var live = liveOf(event);
+    if (!live || polling.has(live) || !window.htmx) { return; }
+    var state = {};
+    polling.set(live, state);
+    state.delay = setTimeout(function () {
+      pollOnce(live);
+      state.timer = setInterval(function () { pollOnce(live); }, POLL_EVERY_MS);
+    }, POLL_AFTER_MS);
+  });
+
+  document.addEventListener("htmx:sseOpen", function (event) {
+    var live = liveOf(event);
+    if (live) { stopPolling(live); }
   });
 
   document.addEventListener("htmx:afterSettle", function () {
     var live = document.getElementById("seat-live");
     var ended = live && live.querySelector("[data-circle-ended]");
     if (ended) {
+      stopPolling(live);
       live.parentNode.replaceChild(ended, live);
     }
   });
+
 })();

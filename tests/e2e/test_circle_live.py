@@ -1,0 +1,139 @@
+"""The live circle when the connection is poor, in real Chromium: polling only while the stream is
+down (and as the page asking by itself), and a word being typed kept through updates."""
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from rrp_pwa.extensions import db
+from tests.conftest import make_group, make_pupil, make_school, make_staff
+from tests.e2e.conftest import PHONE, TABLET, assert_accessible
+from tests.e2e.test_circle_flow import FINISHED, LIVE, PASS, start_a_circle
+
+AUTO_ADMIT = "Let people in as soon as they join (auto-admit)"
+ONE_DEVICE = "One device: I'll pass this phone or tablet round"
+BLOCKED_STREAM = re.compile(r"/live$")  # a school web filter that blocks event streams
+
+
+@pytest.fixture
+def school(data_app):
+    """Brook Primary's Year 5 Cedar (Amira, Ben and Chloe) and their keeper, as in test_circle_flow."""
+    school = make_school()
+    keeper = make_staff(school, roles=("teacher",), email="keeper@brook.example", name="Ms Keeper")
+    pupils = [make_pupil(school, given=given, family=family)
+              for given, family in (("Amira", "Smith"), ("Ben", "Jones"), ("Chloe", "Patel"))]
+    make_group(school, "Year 5 Cedar", pupils=pupils, staff=[keeper])
+    db.session.commit()
+    return keeper
+
+
+def join_at(new_device, join_url: str, name: str, viewport=TABLET, block_stream: bool = False):
+    """A pupil's tablet joins at ``join_url`` as ``name`` (the server's address is in the link)."""
+    context = new_device(viewport=viewport)
+    if block_stream:
+        context.route(BLOCKED_STREAM, lambda route: route.abort())
+    page = context.new_page()
+    page.goto(join_url)
+    page.get_by_label(name).check()
+    page.get_by_role("button", name="Join the circle").click()
+    expect(page.get_by_text(re.compile("Nearly there!|has the talking piece|You have the talking piece"))).to_be_visible()
+    return page
+
+
+def join_link(keeper) -> str:
+    return keeper.get_by_role("link", name="Join link").get_attribute("href")
+
+
+def start_check_in_round(keeper, question: str = "How are you feeling this morning?"):
+    keeper.get_by_label("Check-in round").check()
+    keeper.get_by_label("Or type a question").fill(question)
+    keeper.get_by_role("button", name="Start the round").click()
+
+
+class Requests:
+    """The requests a page makes to the server, as (seconds since the start, method, path, headers)."""
+
+    def __init__(self, page) -> None:
+        self.started = time.monotonic()
+        self.seen: list[tuple[float, str, str, dict]] = []
+        page.on("request", lambda r: self.seen.append((time.monotonic() - self.started, r.method, r.url, r.headers)))
+
+    def polls(self, since: float = 0.0) -> list[tuple[float, str, str, dict]]:
+        return [r for r in self.seen if "/part/" in r[2] and r[0] >= since]
+
+    def now(self) -> float:
+        return time.monotonic() - self.started
+
+
+def test_a_word_being_typed_survives_a_blip_and_polling_stops_once_the_stream_is_back(
+        new_device, live_server, cable, axe, school):
+    keeper = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT)
+    start_check_in_round(keeper)
+    amira = join_at(new_device, join_link(keeper).replace(live_server.url, cable.url), "Amira S.")
+    expect(amira.get_by_text("How are you feeling this morning?")).to_be_visible()
+    requests = Requests(amira)
+    word = amira.get_by_label("One word, if you like (optional)")
+    word.fill("sleepy")
+
+    # A blip (Wi-Fi drops for a second): the stream comes back and sends the whole screen again.
+    with amira.expect_response(lambda r: r.url.endswith("/seat/live") and r.status == 200, timeout=30_000):
+        cable.cut()
+        time.sleep(1)
+        cable.mend()
+    keeper.get_by_role("button", name=FINISHED).click()
+    expect(amira.get_by_text("You have the talking piece")).to_be_visible(timeout=LIVE)
+    expect(word).to_have_value("sleepy")
+    assert requests.polls() == [], "a blip shorter than a few seconds starts no polling"
+
+    # A longer cut (the phone in a pocket): the screen polls, as the page asking by itself...
+    cable.cut()
+    deadline = time.monotonic() + 20
+    while not requests.polls() and time.monotonic() < deadline:
+        amira.wait_for_timeout(250)
+    polls = requests.polls()
+    assert polls, "the screen polls while the stream is down"
+    assert all(headers.get("x-rrp-background") == "1" for _, _, _, headers in polls)
+    # ... until the stream is back: then no more polls.
+    with amira.expect_response(lambda r: r.url.endswith("/seat/live") and r.status == 200, timeout=40_000):
+        cable.mend()
+    amira.get_by_role("button", name=FINISHED).click()
+    expect(keeper.get_by_text("Everyone has had a turn, and")).to_be_visible(timeout=LIVE)
+    back = requests.now()
+    amira.wait_for_timeout(8_000)  # more than two polling intervals
+    assert requests.polls(since=back + 0.5) == [], "polling stops once the stream is back"
+    expect(word).to_have_value("sleepy")
+    assert_accessible(axe, amira)
+
+
+def test_while_the_stream_is_blocked_polls_keep_the_word_and_count_as_no_activity(new_device, live_server, axe, school):
+    keeper = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT)
+    start_check_in_round(keeper)
+    amira = join_at(new_device, join_link(keeper), "Amira S.", block_stream=True)
+    word = amira.get_by_label("One word, if you like (optional)")
+    word.fill("excited")
+    for _ in range(2):  # two polls of the round panel come back and are swapped in
+        with amira.expect_response(lambda r: "/seat/part/p-round" in r.url and r.status == 200, timeout=20_000) as poll:
+            pass
+        assert poll.value.request.headers.get("x-rrp-background") == "1"
+    expect(word).to_have_value("excited")
+    amira.get_by_role("button", name="Good").click()
+    expect(amira.get_by_text("Thank you for checking in.")).to_be_visible()
+    expect(keeper.get_by_text("“excited”")).to_be_visible(timeout=LIVE)
+
+
+def test_on_a_shared_device_the_holders_word_survives_the_keepers_tap_but_not_the_next_pupil(
+        new_device, live_server, axe, school):
+    keeper = start_a_circle(new_device, live_server, TABLET, ONE_DEVICE)
+    start_check_in_round(keeper)
+    keeper.get_by_role("button", name=FINISHED).click()
+    expect(keeper.get_by_text("Amira S., you have the talking piece")).to_be_visible(timeout=LIVE)
+    word = keeper.get_by_label("One word, if you like (optional)")
+    word.fill("hungry")
+    keeper.get_by_role("button", name="Reverse direction").click()  # the piece panel is drawn again
+    expect(keeper.get_by_text("going backwards")).to_be_visible(timeout=LIVE)
+    expect(word).to_have_value("hungry")
+    keeper.get_by_role("button", name=PASS).click()  # Amira passes without checking in
+    expect(keeper.get_by_text("Chloe P., you have the talking piece")).to_be_visible(timeout=LIVE)
+    expect(word).to_have_value("")  # Chloe does not see Amira's word
+    assert_accessible(axe, keeper)
