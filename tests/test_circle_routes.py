@@ -272,6 +272,22 @@ def test_rounds_agreements_and_the_concern_from_the_keepers_screen(app, world):
     assert db.session.scalar(select(func.count(Concern.id))) == 1
 
 
+def test_every_live_region_of_the_keepers_screen_can_be_polled(app, world):
+    """Where a school's web filter blocks the stream, the keeper's screen polls each live region: the
+    agreement's "Who" list and the concern's "Who is it about?" list too, else they never gain anyone."""
+    from rrp_pwa.circles.live import KEEPER_REGIONS
+
+    circle = world["circle"]
+    client = sign_in(app, world["keeper"])
+    page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
+    for region in KEEPER_REGIONS:
+        tag = re.search(rf'<[a-z]+ [^>]*\bsse-swap="{region}"[^>]*>', page).group(0)
+        assert f'data-poll-url="/circles/{circle.id}/part/{region}"' in tag, region
+    seated(app, circle, world["pupils"][0])
+    assert "Amira S." in client.get(f"/circles/{circle.id}/part/k-who", headers=HX).get_data(as_text=True)
+    assert "Amira S." in client.get(f"/circles/{circle.id}/part/k-concern-who", headers=HX).get_data(as_text=True)
+
+
 def test_the_concern_form_starts_with_nobody_chosen(app, world):
     circle = world["circle"]
     client = sign_in(app, world["keeper"])

@@ -1,5 +1,6 @@
 """The live circle when the connection is poor, in real Chromium: polling only while the stream is
-down (and as the page asking by itself), and a word being typed kept through updates."""
+down (and as the page asking by itself), a word being typed kept through updates, and the keeper's
+lists kept up to date without the stream."""
 import re
 import time
 
@@ -7,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from rrp_pwa.extensions import db
-from tests.conftest import make_group, make_pupil, make_school, make_staff
+from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible
 from tests.e2e.test_circle_flow import FINISHED, LIVE, PASS, start_a_circle
 
@@ -136,4 +137,25 @@ def test_on_a_shared_device_the_holders_word_survives_the_keepers_tap_but_not_th
     keeper.get_by_role("button", name=PASS).click()  # Amira passes without checking in
     expect(keeper.get_by_text("Chloe P., you have the talking piece")).to_be_visible(timeout=LIVE)
     expect(word).to_have_value("")  # Chloe does not see Amira's word
+    assert_accessible(axe, keeper)
+
+
+def test_with_its_stream_blocked_the_keepers_who_lists_still_gain_people(new_device, live_server, axe, school):
+    keeper_context = new_device(viewport=PHONE, base_url=live_server.url)
+    keeper_context.route(BLOCKED_STREAM, lambda route: route.abort())
+    keeper = keeper_context.new_page()
+    keeper.goto("/sign-in")
+    keeper.get_by_label("Email").fill("keeper@brook.example")
+    keeper.get_by_label("Password").fill(PASSWORD)
+    keeper.get_by_role("button", name="Sign in").click()
+    keeper.goto("/circles/new")
+    keeper.get_by_label("Who is it for?").select_option(label="Year 5 Cedar")
+    keeper.get_by_label(AUTO_ADMIT).check()
+    keeper.get_by_role("button", name="Start the circle").click()
+    keeper.get_by_text("Record an agreement").click()
+    keeper.get_by_text("Raise a concern").click()
+    join_at(new_device, join_link(keeper), "Amira S.")
+    who = keeper.get_by_role("group", name=re.compile("^Who"))
+    expect(who.get_by_label("Amira S.")).to_be_visible(timeout=20_000)
+    expect(keeper.get_by_label("Who is it about?").get_by_role("option", name="Amira S.")).to_be_attached(timeout=20_000)
     assert_accessible(axe, keeper)
