@@ -1,6 +1,6 @@
 // Circle screens: show the fresh state a 409 carries, poll while the live stream is down (and only
-// then), keep what a person is in the middle of doing, and stop listening once the circle has ended
-// for this device.
+// then), keep what a person is in the middle of doing, put the focus somewhere sensible when the
+// control just tapped goes away, and stop listening once the circle has ended for this device.
 // Live updates morph the page (idiomorph) rather than replace it, so a button a finger is on
 // stays the same button and the tap counts; a seat's menu the keeper has opened stays open
 // ([data-keep-open]; the keeper-only check-in answers close again, as a shared tablet goes round);
@@ -88,6 +88,49 @@
   document.addEventListener("htmx:sseOpen", function (event) {
     var live = liveOf(event);
     if (live) { stopPolling(live); }
+  });
+
+  // Focus: a control marked data-focus-after (Give, Let in, Not now, Remove, the holder's and check-in
+  // buttons) goes away once its change is made, and the focus would fall to the top of the page. It
+  // moves to the first of the places the attribute names that is there: "row-more" (this row's More
+  // menu), "row-next" / "row-previous" (the first control of the row below / above), or an #id.
+  var pendingFocus = null;
+
+  function rowControl(row) {
+    return row && row.id ? "#" + CSS.escape(row.id) + " :is(button, summary)" : null;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var control = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("[data-focus-after]");
+    if (!control) { return; }
+    var row = control.closest("li[id]");
+    var places = {
+      "row-more": row && row.id ? "#" + CSS.escape(row.id) + " summary" : null,
+      "row-next": rowControl(row && row.nextElementSibling),
+      "row-previous": rowControl(row && row.previousElementSibling)
+    };
+    pendingFocus = {
+      xhr: event.detail.xhr,
+      control: control,
+      selectors: control.getAttribute("data-focus-after").split(/\s+/).map(function (word) {
+        return Object.prototype.hasOwnProperty.call(places, word) ? places[word] : word;
+      }).filter(Boolean)
+    };
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var pending = pendingFocus;
+    if (!pending || event.detail.xhr !== pending.xhr) { return; }
+    pendingFocus = null;
+    // refused (409) with the control still there: the focus stays on it, beside the refusal
+    if (pending.xhr.status !== 200 && pending.control.isConnected) { return; }
+    for (var i = 0; i < pending.selectors.length; i++) {
+      var place = document.querySelector(pending.selectors[i]);
+      if (place && place !== pending.control && place.getClientRects().length) {
+        place.focus();
+        return;
+      }
+    }
   });
 
   document.addEventListener("htmx:afterSettle", function () {

@@ -1,6 +1,7 @@
-"""The live circle when the connection is poor, in real Chromium: polling only while the stream is
-down (and as the page asking by itself), a word being typed kept through updates, and the keeper's
-lists kept up to date without the stream."""
+"""The live circle when the connection is poor, and for someone using a keyboard or a screen reader,
+in real Chromium: polling only while the stream is down (and as the page asking by itself), a word
+being typed kept through updates, the keeper's lists kept up to date without the stream, and the
+focus kept somewhere sensible when the control just tapped goes away."""
 import re
 import time
 
@@ -159,3 +160,52 @@ def test_with_its_stream_blocked_the_keepers_who_lists_still_gain_people(new_dev
     expect(who.get_by_label("Amira S.")).to_be_visible(timeout=20_000)
     expect(keeper.get_by_label("Who is it about?").get_by_role("option", name="Amira S.")).to_be_attached(timeout=20_000)
     assert_accessible(axe, keeper)
+
+
+def test_the_focus_stays_somewhere_sensible_as_tapped_controls_go_away(new_device, live_server, axe, school):
+    keeper = start_a_circle(new_device, live_server, PHONE, "Let people in as soon as they join (auto-admit)")
+    keeper.get_by_role("button", name="Turn off auto-admit").click()
+    expect(keeper.get_by_text("Auto-admit is off.")).to_be_visible()
+    expect(keeper.locator("#k-waiting")).to_have_attribute("aria-live", "polite")  # someone waiting is heard
+    url = join_link(keeper)
+    amira = join_at(new_device, url, "Amira S.")
+    expect(amira.locator("#p-round")).to_have_attribute("aria-live", "polite")  # a new question is heard
+    ben = join_at(new_device, url, "Ben J.")
+    chloe = join_at(new_device, url, "Chloe P.")
+    expect(keeper.get_by_role("button", name="Let Chloe P. in")).to_be_visible(timeout=LIVE)
+
+    keeper.get_by_role("button", name="Let Amira S. in").click()
+    expect(keeper.get_by_role("button", name="Let Ben J. in")).to_be_focused()
+    keeper.get_by_role("button", name="Let Ben J. in").click()
+    expect(keeper.get_by_role("button", name="Let Chloe P. in")).to_be_focused()
+    keeper.get_by_role("button", name="Let Chloe P. in").click()
+    expect(keeper.get_by_role("heading", name="Waiting to join")).to_be_focused()
+    expect(chloe.get_by_text("Ms Keeper has the talking piece")).to_be_visible(timeout=LIVE)
+    assert_accessible(axe, keeper)
+
+    keeper.get_by_role("button", name="Give the piece to Ben J.").click()
+    expect(keeper.get_by_text("More for Ben J.")).to_be_focused()
+    expect(keeper.get_by_role("listitem").filter(has_text="Ben J.").get_by_text("has the piece")).to_be_visible()
+    expect(keeper.get_by_text("More for Ben J.")).to_be_focused()  # still, once Ben's row is drawn again
+
+    ben.get_by_role("button", name=FINISHED).click()
+    expect(ben.get_by_text("Chloe P. has the talking piece")).to_be_focused()
+    assert_accessible(axe, ben)
+
+    keeper.get_by_role("button", name="Take the piece back").click()
+    expect(keeper.get_by_text("You have the talking piece.")).to_be_visible()
+    keeper.get_by_role("button", name=FINISHED).click()
+    expect(keeper.get_by_role("status").filter(has_text="has the talking piece")).to_be_focused()
+
+    keeper.get_by_text("More for Amira S.").click()
+    keeper.once("dialog", lambda dialog: dialog.accept())
+    keeper.get_by_role("button", name="Remove Amira S.").click()
+    expect(keeper.get_by_role("button", name="Remove Amira S.")).to_have_count(0)
+    expect(keeper.get_by_role("button", name="Give the piece to Ben J.")).to_be_focused()
+    assert_accessible(axe, keeper)
+    assert_accessible(axe, amira)
+
+    start_check_in_round(keeper)
+    ben.get_by_role("button", name="Good").click()
+    expect(ben.get_by_text("Thank you for checking in.")).to_be_focused()
+    assert_accessible(axe, ben)
