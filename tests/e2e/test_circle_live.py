@@ -1,7 +1,8 @@
 """The live circle when the connection is poor, and for someone using a keyboard or a screen reader,
 in real Chromium: polling only while the stream is down (and as the page asking by itself), a word
-being typed kept through updates, the keeper's lists kept up to date without the stream, and the
-focus kept somewhere sensible when the control just tapped goes away."""
+being typed kept through updates, the keeper's lists kept up to date without the stream, the focus
+kept somewhere sensible when the control just tapped goes away, turning away a wrong name, and a
+move tapped once moving once."""
 import re
 import time
 
@@ -209,3 +210,46 @@ def test_the_focus_stays_somewhere_sensible_as_tapped_controls_go_away(new_devic
     ben.get_by_role("button", name="Good").click()
     expect(ben.get_by_text("Thank you for checking in.")).to_be_focused()
     assert_accessible(axe, ben)
+
+
+def test_the_keeper_turns_away_a_wrong_name_after_a_question(new_device, live_server, axe, school):
+    keeper = start_a_circle(new_device, live_server, PHONE, "Let people in as soon as they join (auto-admit)")
+    keeper.get_by_role("button", name="Turn off auto-admit").click()
+    expect(keeper.get_by_text("Auto-admit is off.")).to_be_visible()
+    url = join_link(keeper)
+    bens_tablet = join_at(new_device, url, "Amira S.")  # Ben taps Amira's name by mistake
+    not_now = keeper.get_by_role("button", name="Not now for Amira S.")
+    expect(not_now).to_be_visible(timeout=LIVE)
+    assert_accessible(axe, keeper)
+    assert keeper.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+
+    keeper.once("dialog", lambda dialog: dialog.dismiss())
+    not_now.click()
+    expect(not_now).to_be_visible()  # asked first: "no" leaves Amira waiting
+    keeper.once("dialog", lambda dialog: dialog.accept())
+    not_now.click()
+    expect(keeper.get_by_text("Nobody is waiting to join.")).to_be_visible()
+    expect(keeper.get_by_role("heading", name="Waiting to join")).to_be_focused()
+    expect(bens_tablet.get_by_text("You're not in this circle any more")).to_be_visible(timeout=LIVE)
+    expect(bens_tablet.get_by_text("ask your teacher")).to_be_visible()
+    assert_accessible(axe, bens_tablet)
+
+    amiras_tablet = join_at(new_device, url, "Amira S.")  # the real Amira can now choose her name
+    expect(amiras_tablet.get_by_text("Nearly there!")).to_be_visible()
+    expect(keeper.get_by_role("button", name="Let Amira S. in")).to_be_visible(timeout=LIVE)
+
+
+def test_a_move_sends_the_version_the_keeper_saw(new_device, live_server, axe, school):
+    keeper = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT)
+    url = join_link(keeper)
+    for name in ("Amira S.", "Ben J."):
+        join_at(new_device, url, name)
+    expect(keeper.get_by_text("More for Ben J.")).to_be_visible(timeout=LIVE)
+    version = keeper.locator("#k-version").input_value()
+    keeper.get_by_text("More for Ben J.").click()
+    with keeper.expect_request(lambda r: r.url.endswith("/move")) as move:
+        keeper.get_by_role("button", name="Move Ben J. earlier").click()
+    assert f"version={version}" in move.value.post_data and "step=up" in move.value.post_data
+    names = keeper.get_by_role("list", name="Seats in circle order").locator(".seat-name")
+    expect(names).to_have_text(["Ms Keeper (you)", "Ben J.", "Amira S."])
+    assert_accessible(axe, keeper)
