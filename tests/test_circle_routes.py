@@ -333,6 +333,43 @@ def test_joining_by_code_then_name_then_waiting(app, world):
     assert again.status_code == 400 and "already in this circle" in again.get_data(as_text=True)
 
 
+def test_back_to_the_names_and_join_again_goes_to_the_pupils_own_seat(app, world):
+    """Amira joins, then goes Back to the list of names (or her Join was sent twice) and taps her name
+    again: her tablet goes to her seat - not "Amira S. is already in this circle... ask your teacher".
+    Another tablet tapping her name is still refused, and is offered no way into her seat."""
+    circle = world["circle"]
+    link = f"/join/{join_token(circle, app.config['SECRET_KEY'])}"
+    amiras = app.test_client()
+    joined = amiras.post(link, data={"pupil": world["pupils"][0].id})
+    assert joined.status_code == 302
+    assert f"Path={link}" in " ".join(joined.headers.getlist("Set-Cookie")), "the join link gets the seat too"
+    back = amiras.get(link).get_data(as_text=True)
+    assert "You're in this circle already, as <strong>Amira S.</strong>" in back
+    assert f'href="/circles/{circle.id}/seat">Back to my circle</a>' in back
+    again = amiras.post(link, data={"pupil": world["pupils"][0].id})
+    assert again.status_code == 302 and again.headers["Location"].endswith(f"/circles/{circle.id}/seat")
+    assert "Nearly there" in amiras.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Seat.id)).where(Seat.pupil_id == world["pupils"][0].id)) == 1
+
+    someone_else = app.test_client()
+    assert "Back to my circle" not in someone_else.get(link).get_data(as_text=True)
+    refused = someone_else.post(link, data={"pupil": world["pupils"][0].id})
+    assert refused.status_code == 400 and "already in this circle" in refused.get_data(as_text=True)
+    assert "Back to my circle" not in refused.get_data(as_text=True)
+
+
+def test_a_device_turned_away_can_choose_its_own_name(app, world):
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    link = f"/join/{join_token(circle, app.config['SECRET_KEY'])}"
+    tablet = app.test_client()
+    tablet.post(link, data={"pupil": world["pupils"][0].id})  # Ben tapped Amira's name
+    wrong = db.session.scalar(select(Seat).where(Seat.pupil_id == world["pupils"][0].id))
+    keeper.post(f"/circles/{circle.id}/seats/{wrong.id}/not-now", headers=HX)
+    assert "Back to my circle" not in tablet.get(link).get_data(as_text=True)
+    assert tablet.post(link, data={"pupil": world["pupils"][1].id}).status_code == 302
+
+
 def test_an_expired_or_forged_link_gets_a_kind_message(app, world):
     app.config["CIRCLE_JOIN_MINUTES"] = -1
     token = join_token(world["circle"], app.config["SECRET_KEY"])

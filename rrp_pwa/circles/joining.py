@@ -163,6 +163,13 @@ def join_circle(circle: Circle, *, pupil: Pupil | None = None, name: str | None 
     return seat, secret
 
 
+def is_seat_of(seat: Seat, pupil: Pupil | None, name: str | None) -> bool:
+    """Whether ``seat`` is the one this pupil (or typed first name) would take: the same person joining again."""
+    if pupil is not None:
+        return seat.pupil_id == pupil.id
+    return seat.pupil_id is None and seat.name == " ".join((name or "").split())[:40]
+
+
 def add_seat_here(circle: Circle, name: str) -> Seat:
     """One-device mode: the keeper adds someone by first name; they are seated at once."""
     name = " ".join((name or "").split())[:40]

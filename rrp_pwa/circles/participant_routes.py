@@ -7,8 +7,15 @@ from rrp_pwa.circles import bp, live
 from rrp_pwa.circles import talking_piece as piece
 from rrp_pwa.circles.activities import check_in, seat_agrees
 from rrp_pwa.circles.forms import JoinCodeForm, JoinNameForm
-from rrp_pwa.circles.joining import JoinRefused, circle_for_code, circle_for_token, join_circle, join_token
-from rrp_pwa.circles.seats import seat_required, set_seat_cookie
+from rrp_pwa.circles.joining import (
+    JoinRefused,
+    circle_for_code,
+    circle_for_token,
+    is_seat_of,
+    join_circle,
+    join_token,
+)
+from rrp_pwa.circles.seats import device_seat, seat_required, set_seat_cookie
 from rrp_pwa.circles.talking_piece import CircleError, StalePieceVersion
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Agreement, short_names
@@ -90,8 +97,11 @@ def join(token: str):
     pupils = [p for p in circle.group.pupils if not p.archived] if circle.group else []
     names = short_names(pupils)
     form.pupil.choices = [(p.id, names[p.id]) for p in pupils]
+    mine = device_seat(circle)  # this device joined already (it came Back, or Join was tapped twice)
     if form.validate_on_submit():
         pupil = next((p for p in pupils if p.id == form.pupil.data), None)
+        if mine is not None and is_seat_of(mine, pupil, form.name.data):
+            return redirect(url_for("circles.seat_page", circle_id=circle.id))
         try:
             if circle_joins_throttled(circle.id):
                 raise JoinRefused(TOO_MANY)
@@ -101,9 +111,10 @@ def join(token: str):
             form.form_errors.append(str(exc))
         else:
             live.commit_and_publish(circle)
-            return set_seat_cookie(redirect(url_for("circles.seat_page", circle_id=circle.id)), circle.id, secret)
-    return render_template("circles/join.html", form=form, circle=circle, group_circle=circle.group is not None), \
-        400 if form.is_submitted() else 200
+            return set_seat_cookie(redirect(url_for("circles.seat_page", circle_id=circle.id)), circle.id, secret,
+                                   join_path=url_for("circles.join", token=token))
+    return render_template("circles/join.html", form=form, circle=circle, group_circle=circle.group is not None,
+                           mine=mine), 400 if form.is_submitted() else 200
 
 
 def seat_answer(state: dict, region: str, status: int = 200, error: str | None = None) -> Response:

@@ -1,8 +1,10 @@
 """The seat cookie: a pupil device's only key, good for one circle's participant screens.
 
 The cookie holds a random secret (the database keeps its hash). It is HttpOnly, SameSite=Lax,
-Secure behind HTTPS, and its path is the circle's participant URLs, so the browser never sends
-it anywhere else; the server also checks that the seat belongs to the circle in the URL.
+Secure behind HTTPS, and its paths are the circle's participant URLs and the circle's own join
+link, so the browser never sends it anywhere else; the server also checks that the seat belongs
+to the circle in the URL. (On the join link it lets a pupil who comes Back to the names, or taps
+Join twice, go back to their seat instead of being told their name is taken.)
 """
 from functools import wraps
 from typing import Callable
@@ -21,10 +23,19 @@ def seat_path(circle_id: int) -> str:
     return f"/circles/{circle_id}/seat"
 
 
-def set_seat_cookie(response, circle_id: int, secret: str):
-    response.set_cookie(SEAT_COOKIE, secret, path=seat_path(circle_id), httponly=True, samesite="Lax",
-                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+def set_seat_cookie(response, circle_id: int, secret: str, join_path: str | None = None):
+    for path in filter(None, (seat_path(circle_id), join_path)):
+        response.set_cookie(SEAT_COOKIE, secret, path=path, httponly=True, samesite="Lax",
+                            secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
     return response
+
+
+def device_seat(circle: Circle):
+    """The seat this device holds in ``circle`` (still in it, waiting or let in), if its cookie says so."""
+    seat, seats_circle = seat_for_secret(request.cookies.get(SEAT_COOKIE))
+    if seat is None or seats_circle.id != circle.id or seat.status == "removed":
+        return None
+    return seat
 
 
 def _refuse(circle: Circle | None, status: int):

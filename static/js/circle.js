@@ -1,6 +1,7 @@
 // Circle screens: show the fresh state a 409 carries, poll while the live stream is down (and only
 // then), keep what a person is in the middle of doing, put the focus somewhere sensible when the
-// control just tapped goes away, and stop listening once the circle has ended for this device.
+// control just tapped goes away, stop listening once the circle has ended for this device, and
+// send a join form once.
 // Live updates morph the page (idiomorph) rather than replace it, so a button a finger is on
 // stays the same button and the tap counts; a seat's menu the keeper has opened stays open
 // ([data-keep-open]; the keeper-only check-in answers close again, as a shared tablet goes round);
@@ -142,4 +143,23 @@
     }
   });
 
+  // A join form is sent once: a second tap (or a double tap) would ask for the same seat again. Back
+  // from the seat (the page kept in the browser's memory), the button works again.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-send-once")) { return; }
+    if (form.hasAttribute("data-sent")) {
+      event.preventDefault();
+      return;
+    }
+    form.setAttribute("data-sent", "");
+    form.querySelectorAll("button[type=submit]").forEach(function (button) { button.disabled = true; });
+  });
+
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-send-once][data-sent]").forEach(function (form) {
+      form.removeAttribute("data-sent");
+      form.querySelectorAll("button[type=submit]").forEach(function (button) { button.disabled = false; });
+    });
+  });
 })();

@@ -1,15 +1,17 @@
 """The live circle when the connection is poor, and for someone using a keyboard or a screen reader,
 in real Chromium: polling only while the stream is down (and as the page asking by itself), a word
 being typed kept through updates, the keeper's lists kept up to date without the stream, the focus
-kept somewhere sensible when the control just tapped goes away, turning away a wrong name, and a
-move tapped once moving once."""
+kept somewhere sensible when the control just tapped goes away, turning away a wrong name, a move
+tapped once moving once, and Back or a double tap on "Join the circle" leading to the pupil's seat."""
 import re
 import time
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import func, select
 
 from rrp_pwa.extensions import db
+from rrp_pwa.models.circles import Seat
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible
 from tests.e2e.test_circle_flow import FINISHED, LIVE, PASS, start_a_circle
@@ -253,3 +255,31 @@ def test_a_move_sends_the_version_the_keeper_saw(new_device, live_server, axe, s
     names = keeper.get_by_role("list", name="Seats in circle order").locator(".seat-name")
     expect(names).to_have_text(["Ms Keeper (you)", "Ben J.", "Amira S."])
     assert_accessible(axe, keeper)
+
+
+def test_back_to_the_names_or_a_double_tap_on_join_leads_to_the_pupils_seat(new_device, live_server, axe, school):
+    keeper = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT)
+    url = join_link(keeper)
+    amira = join_at(new_device, url, "Amira S.")
+    amira.go_back()
+    expect(amira.get_by_role("heading", name="Join the circle")).to_be_visible()
+    amira.get_by_label("Amira S.").check()
+    amira.get_by_role("button", name="Join the circle").click()
+    expect(amira.get_by_text("Ms Keeper has the talking piece")).to_be_visible()
+    amira.goto(url)  # the join page again, as from the QR code: the way back is offered
+    expect(amira.get_by_text("You're in this circle already, as Amira S.")).to_be_visible()
+    assert_accessible(axe, amira)
+    amira.get_by_role("link", name="Back to my circle").click()
+    expect(amira.get_by_text("Ms Keeper has the talking piece")).to_be_visible()
+    assert_accessible(axe, amira)
+
+    ben = new_device(viewport=TABLET).new_page()
+    ben.goto(url)
+    ben.get_by_label("Ben J.").check()
+    requests = Requests(ben)
+    ben.get_by_role("button", name="Join the circle").dblclick()
+    expect(ben.get_by_text("Ms Keeper has the talking piece")).to_be_visible()
+    expect(ben.get_by_text("already in this circle")).to_have_count(0)
+    assert [r[1] for r in requests.seen if "/join/" in r[2]] == ["POST"], "the form is sent once"
+    db.session.remove()
+    assert db.session.scalar(select(func.count(Seat.id)).where(Seat.name == "Ben J.")) == 1
