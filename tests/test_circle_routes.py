@@ -721,6 +721,33 @@ def test_a_second_keeper_device_refused_by_a_rule_on_a_closed_circle_goes_to_the
     assert late.status_code == 409 and late.headers["HX-Redirect"].endswith(f"/circles/{circle.id}/summary")
 
 
+@pytest.mark.parametrize("form,data", [("rounds", {"round_kind": "talk", "typed": "What made you smile?"}),
+                                       ("agreements", {"kind": "value", "what": "We listen"}),
+                                       ("seats", {"name": "Zed"})])
+def test_a_form_sent_from_a_second_keeper_device_after_closing_goes_to_the_summary(app, world, form, data):
+    circle = world["circle"]
+    phone, tablet = sign_in(app, world["keeper"]), sign_in(app, world["keeper"])
+    seated(app, circle, world["pupils"][0])
+    phone.post(f"/circles/{circle.id}/close")
+    late = tablet.post(f"/circles/{circle.id}/{form}", data=data)
+    assert late.status_code == 302 and late.headers["Location"].endswith(f"/circles/{circle.id}/summary")
+    assert "This circle has closed" in tablet.get(late.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_concern_typed_on_a_second_device_after_closing_is_not_lost(app, world):
+    """Safeguarding: the note is shown again with its error, and once the pupil is chosen it reaches the DSL."""
+    circle = world["circle"]
+    phone, tablet = sign_in(app, world["keeper"]), sign_in(app, world["keeper"])
+    _, amira = seated(app, circle, world["pupils"][0])
+    phone.post(f"/circles/{circle.id}/close")
+    unchosen = tablet.post(f"/circles/{circle.id}/concern", data={"seat": "", "note": "Said dad hits her"})
+    assert unchosen.status_code == 400 and "Said dad hits her" in unchosen.get_data(as_text=True)
+    assert "This circle has closed." in unchosen.get_data(as_text=True)
+    sent = tablet.post(f"/circles/{circle.id}/concern", data={"seat": amira.id, "note": "Said dad hits her"})
+    assert sent.status_code == 302
+    assert db.session.scalar(select(Concern.note)) == "Said dad hits her"
+
+
 @pytest.mark.parametrize("role,status", [("pastoral", 200), ("admin", 200), ("teacher", 403), ("support", 403)])
 def test_who_may_read_a_closed_circles_summary(app, world, role, status):
     keeper = sign_in(app, world["keeper"])

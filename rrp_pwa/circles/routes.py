@@ -290,9 +290,14 @@ def agreement(circle_id: int):
 
 def committed(circle: Circle, change, done: str, on_error, anchor: str | None = None, **forms):
     """Run a form's change: commit, publish and go back to the keeper screen at the form's section (on a
-    phone it is screens below the top), or show the error by its field."""
+    phone it is screens below the top), or show the error by its field. A circle closed meanwhile (on the
+    keeper's other device) goes to its summary."""
     try:
         change()
+    except CircleClosed:
+        db.session.rollback()
+        flash("This circle has closed, so nothing more can be added to it.")
+        return redirect(url_for("circles.summary", circle_id=circle.id))
     except CircleError as exc:
         db.session.rollback()
         on_error(str(exc))
