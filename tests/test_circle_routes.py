@@ -677,6 +677,16 @@ def test_the_keepers_stream_carries_its_regions(app, world):
     response.close()
 
 
+def test_a_closed_circle_has_no_keeper_stream_to_reconnect_to(app, world):
+    """A second keeper device whose stream ended as the circle closed reconnects: it gets 204 (stop), not a
+    stream that stays open saying nothing, so its polling takes it to the summary."""
+    keeper = sign_in(app, world["keeper"])
+    keeper.post(f"/circles/{world['circle'].id}/close")
+    assert keeper.get(f"/circles/{world['circle'].id}/live").status_code == 204
+    polled = keeper.get(f"/circles/{world['circle'].id}/part/k-piece", headers=HX)
+    assert polled.headers["HX-Redirect"].endswith(f"/circles/{world['circle'].id}/summary")
+
+
 def test_closing_ends_every_device_and_kills_the_code(app, world):
     circle = world["circle"]
     code = circle.join_code

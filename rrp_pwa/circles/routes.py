@@ -151,7 +151,12 @@ def render_keeper(circle: Circle, status: int = 200, **forms):
 @bp.route("/circles/<int:circle_id>/live")
 @staff_required(*KEEPER_ROLES)
 def keeper_live(circle_id: int):
-    return live.stream(keepers_circle(circle_id), None)
+    """The keeper's stream. A closed circle has none: 204 tells the browser to stop reconnecting, and the
+    screen's polling (which starts when the stream stays down) takes a second device to the summary."""
+    circle = keepers_circle(circle_id)
+    if not circle.is_open:
+        return Response(status=204)
+    return live.stream(circle, None)
 
 
 @bp.route("/circles/<int:circle_id>/part/<region>")

@@ -144,6 +144,24 @@ def test_on_a_shared_device_the_holders_word_survives_the_keepers_tap_but_not_th
     assert_accessible(axe, keeper)
 
 
+def test_the_keepers_second_device_goes_to_the_summary_when_the_circle_closes(new_device, live_server, axe, school):
+    """The keeper runs the circle on a tablet and closes it from their phone: the tablet, its stream ended,
+    goes to the summary by itself (its polling is what finds out)."""
+    phone = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT)
+    tablet = new_device(viewport=TABLET, base_url=live_server.url).new_page()
+    tablet.goto("/sign-in")
+    tablet.get_by_label("Email").fill("keeper@brook.example")
+    tablet.get_by_label("Password").fill(PASSWORD)
+    tablet.get_by_role("button", name="Sign in").click()
+    tablet.goto(phone.url)
+    expect(tablet.get_by_role("heading", name="Morning / check-in circle")).to_be_visible()
+    phone.once("dialog", lambda dialog: dialog.accept())
+    phone.get_by_role("button", name="Close the circle").click()
+    expect(phone.get_by_role("heading", name=re.compile("summary"))).to_be_visible()
+    expect(tablet.get_by_role("heading", name=re.compile("summary"))).to_be_visible(timeout=20_000)
+    assert_accessible(axe, tablet)
+
+
 def test_with_its_stream_blocked_the_keepers_who_lists_still_gain_people(new_device, live_server, axe, school):
     keeper_context = new_device(viewport=PHONE, base_url=live_server.url)
     keeper_context.route(BLOCKED_STREAM, lambda route: route.abort())
