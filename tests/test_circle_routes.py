@@ -563,6 +563,10 @@ def test_what_a_pupil_is_told_about_who_sees_their_check_in_is_true(app, world):
     device, _ = seated(app, circle, amira)
     start_round(circle, "How are you today?", kind="checkin")
     db.session.commit()
+    asked = device.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
+    # one question (the round's), then what to tap, on drawn faces that need no emoji font
+    assert "How are you today?" in asked and "<legend>Now tap how you feel</legend>" in asked
+    assert 'class="face-drawing face-not_great"' in asked
     told = device.post(f"/circles/{circle.id}/seat/checkin", data={"value": 2, "word": "wobbly"},
                        headers=HX).get_data(as_text=True)
     assert "goes on your school record" in told and "Your word is just for your teacher" in told
