@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from rrp_pwa import create_app
 from rrp_pwa.extensions import db
-from tests.conftest import empty_tables
+from tests.conftest import empty_tables, make_group, make_pupil, make_school, make_staff
 from tests.servers import Cable, LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
@@ -153,3 +153,15 @@ def wait_until(page, predicate: str, arg=None, timeout_s: float = 15.0):
     while not page.evaluate(predicate, arg):
         assert time.monotonic() < deadline, f"still false after {timeout_s} s: {predicate}"
         time.sleep(0.25)
+
+
+@pytest.fixture
+def cedar_class(data_app):
+    """Brook Primary's Year 5 Cedar (Amira Smith, Ben Jones and Chloe Patel) and their keeper, Ms Keeper."""
+    school = make_school()
+    keeper = make_staff(school, roles=("teacher",), email="keeper@brook.example", name="Ms Keeper")
+    pupils = [make_pupil(school, given=given, family=family)
+              for given, family in (("Amira", "Smith"), ("Ben", "Jones"), ("Chloe", "Patel"))]
+    make_group(school, "Year 5 Cedar", pupils=pupils, staff=[keeper])
+    db.session.commit()
+    return keeper

@@ -13,24 +13,12 @@ import qrcode
 import qrcode.image.svg
 from playwright.sync_api import expect
 
-from rrp_pwa.extensions import db
-from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
+from tests.conftest import PASSWORD
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible
 
 LIVE = 10_000  # ms: generous for a shared 2-core machine; SSE normally delivers in milliseconds
 FINISHED = "I've finished - pass the piece on"  # the holder spoke
 PASS = "Pass - I don't want to talk this time"  # the holder passed (in a circle, "pass" means not speaking)
-
-
-@pytest.fixture
-def school(data_app):
-    school = make_school()
-    keeper = make_staff(school, roles=("teacher",), email="keeper@brook.example", name="Ms Keeper")
-    pupils = [make_pupil(school, given=given, family=family)
-              for given, family in (("Amira", "Smith"), ("Ben", "Jones"), ("Chloe", "Patel"))]
-    make_group(school, "Year 5 Cedar", pupils=pupils, staff=[keeper])
-    db.session.commit()
-    return keeper
 
 
 def qr_svg(url: str) -> bytes:
@@ -52,7 +40,7 @@ def join(new_device, live_server, axe, join_url: str, name: str):
     return page
 
 
-def test_a_morning_circle_with_a_keeper_phone_and_two_pupil_tablets(new_device, live_server, axe, school):
+def test_a_morning_circle_with_a_keeper_phone_and_two_pupil_tablets(new_device, live_server, axe, cedar_class):
     keeper_context = new_device(viewport=PHONE, base_url=live_server.url)
     keeper = keeper_context.new_page()
     keeper.goto("/sign-in")
@@ -148,7 +136,7 @@ def start_a_circle(new_device, live_server, viewport, option: str):
 
 
 @pytest.fixture
-def keeper(new_device, live_server, school):
+def keeper(new_device, live_server, cedar_class):
     """The keeper's phone, signed in, with a circle open that lets pupils in as they join."""
     return start_a_circle(new_device, live_server, PHONE, "Let people in as soon as they join (auto-admit)")
 
@@ -248,7 +236,7 @@ def test_the_keepers_ticks_and_choice_stay_as_pupils_join(new_device, live_serve
 
 
 def test_on_a_shared_device_the_keepers_answers_close_again_as_the_device_goes_round(new_device, live_server, axe,
-                                                                                    school):
+                                                                                    cedar_class):
     """One-device mode: the keeper may peek at the check-in answers, but the next change (the first
     pupil's check-in) closes them again before the tablet reaches the next pupil."""
     keeper = start_a_circle(new_device, live_server, TABLET, "One device: I'll pass this phone or tablet round")

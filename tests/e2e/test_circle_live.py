@@ -6,31 +6,18 @@ tapped once moving once, and Back or a double tap on "Join the circle" leading t
 import re
 import time
 
-import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from rrp_pwa.extensions import db
 from rrp_pwa.models.circles import Seat
-from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
+from tests.conftest import PASSWORD
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible
 from tests.e2e.test_circle_flow import FINISHED, LIVE, PASS, start_a_circle
 
 AUTO_ADMIT = "Let people in as soon as they join (auto-admit)"
 ONE_DEVICE = "One device: I'll pass this phone or tablet round"
 BLOCKED_STREAM = re.compile(r"/live$")  # a school web filter that blocks event streams
-
-
-@pytest.fixture
-def school(data_app):
-    """Brook Primary's Year 5 Cedar (Amira, Ben and Chloe) and their keeper, as in test_circle_flow."""
-    school = make_school()
-    keeper = make_staff(school, roles=("teacher",), email="keeper@brook.example", name="Ms Keeper")
-    pupils = [make_pupil(school, given=given, family=family)
-              for given, family in (("Amira", "Smith"), ("Ben", "Jones"), ("Chloe", "Patel"))]
-    make_group(school, "Year 5 Cedar", pupils=pupils, staff=[keeper])
-    db.session.commit()
-    return keeper
 
 
 def join_at(new_device, join_url: str, name: str, viewport=TABLET, block_stream: bool = False):
@@ -72,7 +59,7 @@ class Requests:
 
 
 def test_a_word_being_typed_survives_a_blip_and_polling_stops_once_the_stream_is_back(
-        new_device, live_server, cable, axe, school):
+        new_device, live_server, cable, axe, cedar_class):
     keeper = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT)
     start_check_in_round(keeper)
     amira = join_at(new_device, join_link(keeper).replace(live_server.url, cable.url), "Amira S.")
@@ -111,7 +98,7 @@ def test_a_word_being_typed_survives_a_blip_and_polling_stops_once_the_stream_is
     assert_accessible(axe, amira)
 
 
-def test_while_the_stream_is_blocked_polls_keep_the_word_and_count_as_no_activity(new_device, live_server, axe, school):
+def test_while_the_stream_is_blocked_polls_keep_the_word_and_count_as_no_activity(new_device, live_server, axe, cedar_class):
     keeper = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT)
     start_check_in_round(keeper)
     amira = join_at(new_device, join_link(keeper), "Amira S.", block_stream=True)
@@ -128,7 +115,7 @@ def test_while_the_stream_is_blocked_polls_keep_the_word_and_count_as_no_activit
 
 
 def test_on_a_shared_device_the_holders_word_survives_the_keepers_tap_but_not_the_next_pupil(
-        new_device, live_server, axe, school):
+        new_device, live_server, axe, cedar_class):
     keeper = start_a_circle(new_device, live_server, TABLET, ONE_DEVICE)
     start_check_in_round(keeper)
     keeper.get_by_role("button", name=FINISHED).click()
@@ -144,7 +131,7 @@ def test_on_a_shared_device_the_holders_word_survives_the_keepers_tap_but_not_th
     assert_accessible(axe, keeper)
 
 
-def test_the_keepers_second_device_goes_to_the_summary_when_the_circle_closes(new_device, live_server, axe, school):
+def test_the_keepers_second_device_goes_to_the_summary_when_the_circle_closes(new_device, live_server, axe, cedar_class):
     """The keeper runs the circle on a tablet and closes it from their phone: the tablet, its stream ended,
     goes to the summary by itself (its polling is what finds out)."""
     phone = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT)
@@ -162,7 +149,7 @@ def test_the_keepers_second_device_goes_to_the_summary_when_the_circle_closes(ne
     assert_accessible(axe, tablet)
 
 
-def test_with_its_stream_blocked_the_keepers_who_lists_still_gain_people(new_device, live_server, axe, school):
+def test_with_its_stream_blocked_the_keepers_who_lists_still_gain_people(new_device, live_server, axe, cedar_class):
     keeper_context = new_device(viewport=PHONE, base_url=live_server.url)
     keeper_context.route(BLOCKED_STREAM, lambda route: route.abort())
     keeper = keeper_context.new_page()
@@ -183,7 +170,7 @@ def test_with_its_stream_blocked_the_keepers_who_lists_still_gain_people(new_dev
     assert_accessible(axe, keeper)
 
 
-def test_the_focus_stays_somewhere_sensible_as_tapped_controls_go_away(new_device, live_server, axe, school):
+def test_the_focus_stays_somewhere_sensible_as_tapped_controls_go_away(new_device, live_server, axe, cedar_class):
     keeper = start_a_circle(new_device, live_server, PHONE, "Let people in as soon as they join (auto-admit)")
     keeper.get_by_role("button", name="Turn off auto-admit").click()
     expect(keeper.get_by_text("Auto-admit is off.")).to_be_visible()
@@ -232,7 +219,7 @@ def test_the_focus_stays_somewhere_sensible_as_tapped_controls_go_away(new_devic
     assert_accessible(axe, ben)
 
 
-def test_the_keeper_turns_away_a_wrong_name_after_a_question(new_device, live_server, axe, school):
+def test_the_keeper_turns_away_a_wrong_name_after_a_question(new_device, live_server, axe, cedar_class):
     keeper = start_a_circle(new_device, live_server, PHONE, "Let people in as soon as they join (auto-admit)")
     keeper.get_by_role("button", name="Turn off auto-admit").click()
     expect(keeper.get_by_text("Auto-admit is off.")).to_be_visible()
@@ -259,7 +246,7 @@ def test_the_keeper_turns_away_a_wrong_name_after_a_question(new_device, live_se
     expect(keeper.get_by_role("button", name="Let Amira S. in")).to_be_visible(timeout=LIVE)
 
 
-def test_a_move_sends_the_version_the_keeper_saw(new_device, live_server, axe, school):
+def test_a_move_sends_the_version_the_keeper_saw(new_device, live_server, axe, cedar_class):
     keeper = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT)
     url = join_link(keeper)
     for name in ("Amira S.", "Ben J."):
@@ -275,7 +262,7 @@ def test_a_move_sends_the_version_the_keeper_saw(new_device, live_server, axe, s
     assert_accessible(axe, keeper)
 
 
-def test_back_to_the_names_or_a_double_tap_on_join_leads_to_the_pupils_seat(new_device, live_server, axe, school):
+def test_back_to_the_names_or_a_double_tap_on_join_leads_to_the_pupils_seat(new_device, live_server, axe, cedar_class):
     keeper = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT)
     url = join_link(keeper)
     amira = join_at(new_device, url, "Amira S.")
