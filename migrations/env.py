@@ -110,15 +110,17 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
-
-        if sqlite:
-            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
-            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-            connection.commit()
-            if broken:
-                raise RuntimeError(f"the migration left rows that refer to missing rows: {broken[:5]}")
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all() if sqlite else []
+        finally:
+            if sqlite:  # the pooled connection goes back enforcing foreign keys, whatever happened
+                connection.rollback()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+        if broken:
+            raise RuntimeError(f"the migration left rows that refer to missing rows: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from rrp_pwa.circles.joining import join_circle, join_token, open_circle
 from rrp_pwa.circles.seats import SEAT_COOKIE
 from rrp_pwa.extensions import db
-from rrp_pwa.models import CheckInFollowUp, Concern
+from rrp_pwa.models import Agreement, CheckInFollowUp, Concern
 from rrp_pwa.models.circles import Circle, CircleCheckIn, CircleEvent, CirclePrompt, Seat
 from tests.conftest import AuthActions, make_group, make_pupil, make_school, make_staff
 
@@ -610,6 +610,19 @@ def test_participants_tap_i_agree(app, world):
     response = amira_device.post(f"/circles/{circle.id}/seat/agree/{agreement_id.group(1)}", headers=HX)
     assert response.status_code == 200 and "1 of 1 agreed" in response.get_data(as_text=True)
     assert "I agree" not in response.get_data(as_text=True)
+    # Ben is in the circle when it agrees, then is taken out; a device that takes his name again and is
+    # still waiting to be let in cannot agree for him
+    _, ben_seat = seated(app, circle, world["pupils"][1])
+    keeper.post(f"/circles/{circle.id}/agreements", data={"kind": "value", "what": "We take turns"})
+    later = db.session.scalar(select(Agreement).where(Agreement.what == "We take turns"))
+    assert world["pupils"][1].id in [p.pupil_id for p in later.parties]
+    keeper.post(f"/circles/{circle.id}/seats/{ben_seat.id}/remove")
+    impostor, _ = seated(app, circle, world["pupils"][1], admit=False)
+    refused = impostor.post(f"/circles/{circle.id}/seat/agree/{later.id}", headers=HX)
+    assert refused.status_code != 200 and "Wait until your teacher lets you in" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert [p.agreed_at for p in db.session.get(Agreement, later.id).parties
+            if p.pupil_id == world["pupils"][1].id] == [None]
 
 
 def test_agreements_stay_on_every_screen_as_the_piece_goes_round(app, world):
@@ -757,6 +770,10 @@ def test_a_concern_typed_on_a_second_device_after_closing_is_not_lost(app, world
     unchosen = tablet.post(f"/circles/{circle.id}/concern", data={"seat": "", "note": "Said dad hits her"})
     assert unchosen.status_code == 400 and "Said dad hits her" in unchosen.get_data(as_text=True)
     assert "This circle has closed." in unchosen.get_data(as_text=True)
+    # the person can be chosen from the page shown (whoever was in the circle), and the page neither
+    # streams nor polls, so it does not move on to the summary while the note is still unsent
+    assert f'<option value="{amira.id}" id="concern-who-{amira.id}">Amira S.</option>' in unchosen.get_data(as_text=True)
+    assert "sse-connect" not in unchosen.get_data(as_text=True)
     sent = tablet.post(f"/circles/{circle.id}/concern", data={"seat": amira.id, "note": "Said dad hits her"})
     assert sent.status_code == 302
     assert db.session.scalar(select(Concern.note)) == "Said dad hits her"

@@ -67,7 +67,7 @@ def test_checked_on_one_machine_and_confirmed_on_another_imports(client, auth, s
     """Before, the second machine answered "already been imported or has changed" and imported nothing."""
     auth.login(roles=("admin",))
     page, token = check(client)
-    assert "4 added" in page and "Confirm within 60 minutes." in page
+    assert "4 added" in page and "Confirm within 60 minutes:" in page
     other_client = second_machine.test_client()  # the same browser, its next request balanced elsewhere
     other_client.set_cookie(SESSION_COOKIE, client.get_cookie(SESSION_COOKIE, domain="rrp.test").value,
                             domain="rrp.test")
@@ -187,3 +187,13 @@ def test_packages_an_older_release_left_in_instance_are_deleted_at_start(app_con
     with machine.app_context():
         db.engine.dispose()
     assert not folder.exists()
+
+
+def test_cancel_deletes_the_checked_package_and_imports_nothing(client, auth):
+    auth.login(roles=("admin",))
+    page, token = check(client)
+    assert 'formaction="/admin/sync/roster/cancel"' in page
+    cancelled = client.post("/admin/sync/roster/cancel", data={"upload": token}, follow_redirects=True)
+    assert "Nothing was imported, and the checked package has been deleted." in cancelled.get_data(as_text=True)
+    assert waiting() == 0 and pupils() == 0
+    assert "already been imported" in confirm(client, token)

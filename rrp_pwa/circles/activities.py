@@ -109,9 +109,12 @@ def circle_agreements(circle: Circle) -> list[Agreement]:
 
 
 def seat_agrees(circle: Circle, seat: Seat, agreement: Agreement) -> None:
-    """The participant taps "I agree" on an agreement that names them."""
+    """The participant taps "I agree" on an agreement that names them. A seat still waiting to be let in
+    cannot: anyone with the join link can take one, under any name."""
     if agreement.source_kind != "circle" or agreement.source_id != circle.id:
         raise CircleError("That agreement belongs to another circle.")
+    if seat.status != "admitted" or seat.circle_id != circle.id:
+        raise CircleError("Only people in the circle can agree. Wait until your teacher lets you in.")
     begin_change(circle)
     try:
         agree(agreement, pupil_id=seat.pupil_id, name=None if seat.pupil_id else seat.name)

@@ -162,6 +162,12 @@ def _seat_row_key(snap: Snapshot, seat: Seat, index: int) -> tuple:
             index == 0, index == len(snap.ring) - 1)
 
 
+def concern_choices(circle: Circle) -> str:
+    """The "Who is it about?" options for a circle, open or closed (a closed circle's state has no
+    keeper regions, but a concern about someone who was in it must still reach the DSL)."""
+    return _fragment("k_concern_who", None, s=snapshot(circle), base=url_for("circles.keeper", circle_id=circle.id))
+
+
 def render_state(circle: Circle) -> dict:
     """All fragments of one version, as published: the keeper's regions and each participant variant.
 

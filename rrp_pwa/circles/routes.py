@@ -141,7 +141,10 @@ def render_keeper(circle: Circle, status: int = 200, **forms):
     round_form.prompt.choices = [("", "Choose a question")] + [(t, t) for t in planned + [
         p.text for p in bank(circle.school_id) if p.text not in planned]]
     token = join_token(circle, current_app.config["SECRET_KEY"])
-    return render_template("circles/keeper.html", circle=circle, regions=regions(live.render_state(circle)),
+    shown = regions(live.render_state(circle))
+    if not circle.is_open:  # a concern sent from a second device after closing: whoever was in it, to pick again
+        shown["k-concern-who"] = Markup(live.concern_choices(circle))
+    return render_template("circles/keeper.html", circle=circle, regions=shown,
                            join_url=url_for("circles.join", token=token, _external=True),
                            round_form=round_form, agreement_form=forms.get("agreement_form") or AgreementForm(),
                            concern_form=forms.get("concern_form") or ConcernForm(),

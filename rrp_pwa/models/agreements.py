@@ -36,7 +36,7 @@ class Agreement(db.Model):
         back_populates="agreement", cascade="all, delete-orphan", lazy="selectin", order_by="AgreementParty.id")
     reviews: Mapped[list[AgreementReview]] = relationship(
         back_populates="agreement", cascade="all, delete-orphan",
-        order_by="(AgreementReview.reviewed_at, AgreementReview.id)")
+        order_by="AgreementReview.id")  # the order they were recorded: the latest is the highest id, as in SQL
     created_by: Mapped[Staff | None] = relationship(foreign_keys=[created_by_id])
 
     @property

@@ -15,7 +15,7 @@ from rrp_pwa.extensions import db
 from rrp_pwa.models.roster import Staff, utcnow
 
 AUDIT_ACTIONS = {"viewed": "Opened", "marked_seen": "Marked seen", "roles_changed": "Roles changed",
-                 "exported": "Exported"}
+                 "exported": "Exported", "recorded": "Recorded what was done", "closed": "Closed"}
 
 
 class AuditEvent(db.Model):

@@ -104,6 +104,7 @@ def act(concern_id: int):
         except ConcernError as exc:
             form.note.errors.append(str(exc))
         else:
+            audit(current_user, "closed" if form.close.data else "recorded", "concern", found.id)
             db.session.commit()
             flash("Concern closed." if form.close.data else "Recorded on the concern.")
             return redirect(url_for("safeguarding.concern", concern_id=found.id))

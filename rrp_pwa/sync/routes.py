@@ -69,6 +69,18 @@ def roster_upload():
                            pending_minutes=PENDING_MINUTES)
 
 
+@bp.route("/admin/sync/roster/cancel", methods=["POST"])
+@staff_required("admin")
+def roster_cancel():
+    """Not this package: it is deleted now (it holds a whole roster), and nothing is imported."""
+    form = RosterConfirmForm()
+    if form.validate_on_submit():
+        forget_pending(current_user.school_id, form.upload.data)
+        db.session.commit()
+        flash("Nothing was imported, and the checked package has been deleted.")
+    return redirect(url_for("sync.hub"))
+
+
 @bp.route("/admin/sync/roster/confirm", methods=["POST"])
 @staff_required("admin")
 def roster_confirm():

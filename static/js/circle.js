@@ -91,6 +91,15 @@
     if (live) { stopPolling(live); }
   });
 
+  // Every keeper answer carries the circle's version (X-Circle-Version). "Move earlier/later" sends the
+  // hidden #k-version, which is redrawn only with the piece panel: it follows the answers too (never
+  // backwards), so a move right after a Let in, a Remove or another move is not refused as stale.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail.xhr, field = document.getElementById("k-version");
+    var version = xhr && field ? Number(xhr.getResponseHeader("X-Circle-Version")) : 0;
+    if (version > Number(field && field.value)) { field.value = String(version); }
+  });
+
   // Focus: a control marked data-focus-after (Give, Let in, Not now, Remove, the holder's and check-in
   // buttons) goes away once its change is made, and the focus would fall to the top of the page. It
   // moves to the first of the places the attribute names that is there: "row-more" (this row's More
