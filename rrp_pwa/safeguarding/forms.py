@@ -3,6 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from rrp_pwa.safeguarding.concerns import MAX_ACTION
+
 
 class ConcernForm(FlaskForm):
     pupil_id = SelectField("Who is it about?", coerce=int, validators=[Optional()])
@@ -27,6 +29,6 @@ class ActionForm(FlaskForm):
                          description="For example: spoke to the child, called home, referred to children's social care, "
                                      "decided to monitor. Only the DSL sees this.",
                          validators=[InputRequired("Write what was done or decided."),
-                                     Length(max=5000, message="Keep the note under 5,000 characters.")])
+                                     Length(max=MAX_ACTION, message=f"Keep the note under {MAX_ACTION:,} characters.")])
     close = BooleanField("This closes the concern (the note says the outcome)")
     submit = SubmitField("Record it")

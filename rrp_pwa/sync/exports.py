@@ -50,10 +50,9 @@ def school_records(school: School, start: date, end: date) -> list[dict]:
     if (end - start).days > 400:
         raise ExportError("Export at most about a year at a time.")
     (since, _), (_, until) = school.day_bounds(start), school.day_bounds(end)
-    school_id = school.id
     records = []
     for kind in record_types():
-        query = kind.scoped(school_id).where(kind.when >= since, kind.when < until)
+        query = kind.scoped(school.id).where(kind.when >= since, kind.when < until)
         records += [kind.to_json(r) for r in db.session.scalars(query) if kind.ready(r)]
     return sorted(records, key=lambda r: (r["date_time"] or "", r["type"], r["id"]))
 
