@@ -68,7 +68,7 @@ def main() -> int:
             for label, url in [("home", "/"), ("pupils", "/pupils"), ("pupil search", "/pupils?q=a"),
                                ("pupil record", f"/pupils/{pupil.id}"), ("groups", "/groups"),
                                ("group", f"/groups/{group.id}"), ("staff", "/admin/staff"),
-                               ("add a pupil", "/admin/pupils/new"),
+                               ("add a pupil", "/admin/pupils/new"), ("school overview", "/overview?period=year"),
                                ("group members (all 170 pupils)", f"/admin/groups/{group.id}/members")]:
                 pages.append((label + " (admin)", "head@oakfield.example", True, url))
             pages.append(("home (teacher)", "teacher1@oakfield.example", True, "/"))

@@ -46,7 +46,8 @@ def create_app(config: dict | None = None) -> Flask:
         configure_engine(db.engine)
 
     from rrp_pwa import errors, security, sessions
-    from rrp_pwa import agreements, auth, checkins, circles, conversations, home, mediation, pwa, records, roster, safeguarding, sync
+    from rrp_pwa import (agreements, auth, checkins, circles, conversations, home, insights, mediation, pwa, records, roster,
+                         safeguarding, sync)
     from rrp_pwa.cli import register_cli
     from rrp_pwa.platform import register_platform_cli
 
@@ -54,7 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     for capability in (auth, home, pwa, roster, circles, checkins, conversations, mediation, agreements, safeguarding,
-                       records, sync):
+                       records, sync, insights):
         app.register_blueprint(capability.bp)
     register_cli(app)
     register_platform_cli(app)

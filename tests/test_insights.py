@@ -1,0 +1,148 @@
+"""The school overview: what it counts over a period, for whom, and what it never shows."""
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from rrp_pwa.agreements.rules import make_agreement, review_agreement
+from rrp_pwa.conversations.chats import record_quick_chat
+from rrp_pwa.conversations.restorative import start_conversation
+from rrp_pwa.extensions import db
+from rrp_pwa.insights.rules import REPEAT_AT, overview, period_dates
+from rrp_pwa.mediation.flow import add_party, no_agreement, start_mediation
+from rrp_pwa.models.checkins import CheckIn
+from rrp_pwa.models.circles import Circle
+from tests.conftest import make_pupil, make_school, make_staff
+
+TODAY = date(2026, 11, 27)  # a Friday
+
+
+def at(day: date, hour: int = 12) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def school(app):
+    school = make_school()
+    db.session.commit()
+    return school
+
+
+def chat(school, staff, pupils, day, what="Unkind words", where="Playground"):
+    """A quick chat at noon on ``day`` (just now, if ``day`` is the school's today)."""
+    record_quick_chat(school.id, staff, pupils, what, where, happened_at=None if day == school.today() else at(day))
+
+
+def test_periods_end_today_and_the_school_year_starts_in_september():
+    assert period_dates("week", TODAY) == (date(2026, 11, 23), TODAY)
+    assert period_dates("4w", TODAY) == (TODAY - timedelta(days=27), TODAY)
+    assert period_dates("12w", TODAY) == (TODAY - timedelta(days=83), TODAY)
+    assert period_dates("year", TODAY) == (date(2026, 9, 1), TODAY)
+    assert period_dates("year", date(2027, 3, 1)) == (date(2026, 9, 1), date(2027, 3, 1))
+    with pytest.raises(KeyError):
+        period_dates("forever", TODAY)
+
+
+def test_overview_counts_the_period_in_this_school_only(school):
+    today = school.today()
+    other = make_school("Hill Academy")
+    staff, elsewhere = make_staff(school, ("support",)), make_staff(other, ("support",))
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    stranger = make_pupil(other, "Cal", "Price")
+    in_period, before = today - timedelta(days=3), today - timedelta(days=40)
+    chat(school, staff, [amira, ben], in_period)
+    chat(school, staff, [amira], in_period, what="Left out", where="Field")
+    chat(school, staff, [ben], in_period, where="Field")
+    chat(school, staff, [amira], before)  # outside the period
+    chat(other, elsewhere, [stranger], in_period)  # another school
+    conversation = start_conversation(school.id, staff, "conversation", [(amira, "harmed"), (ben, "caused_harm")])
+    conversation.happened_at = at(in_period)
+    conference = start_conversation(school.id, staff, "conference", [(ben, "caused_harm")])
+    conference.happened_at = at(before)
+    mediator = make_pupil(school, "Mo", "Mediator", peer_mediator=True)
+    ended, unfinished = start_mediation(school.id, [mediator]), start_mediation(school.id, [mediator])
+    db.session.add_all([ended, unfinished])
+    add_party(ended, amira)
+    no_agreement(ended)
+    db.session.add(Circle(school_id=school.id, keeper_id=staff.id, join_expires_at=at(today), created_at=at(in_period)))
+    db.session.add_all([CheckIn(school_id=school.id, pupil_id=amira.id, scale="numbers", value=1, low=True,
+                                source="staff", created_at=at(in_period)),
+                        CheckIn(school_id=school.id, pupil_id=ben.id, scale="numbers", value=4, low=False,
+                                source="staff", created_at=at(in_period)),
+                        CheckIn(school_id=other.id, pupil_id=stranger.id, scale="numbers", value=1, low=True,
+                                source="staff", created_at=at(in_period))])
+    agreement = make_agreement(school.id, "conversation", conversation.id, "Play fairly", pupils=[amira],
+                               created_by=staff, review_on=today - timedelta(days=1), today=before)
+    db.session.add(agreement)
+    db.session.flush()
+    review_agreement(agreement, "not_kept", None, staff, today=in_period).reviewed_at = at(in_period)
+    db.session.commit()
+    for mediation in (ended, unfinished):
+        mediation.started_at = at(in_period)
+    db.session.commit()
+
+    data = overview(school, *period_dates("4w", today), today=today)
+    assert (data.chats, data.conversations, data.conferences) == (3, 1, 0)
+    assert data.chats_what == [("Unkind words", 2), ("Left out", 1)]
+    assert data.chats_where == [("Field", 2), ("Playground", 1)]
+    assert dict(data.mediations) == {"no_agreement": 1, "": 1} and data.mediation_total == 2
+    assert (data.circles, data.checkins, data.low_checkins) == (1, 2, 1)
+    assert dict(data.reviews) == {"not_kept": 1} and data.follow_ups_needed == 1
+    # Amira: 2 chats, 1 conversation, 1 mediation; Ben: 2 chats, 1 conversation
+    assert [(c.pupil.given_name, c.chats, c.conversations, c.mediations) for c in data.coming_back] == \
+        [("Amira", 2, 1, 1), ("Ben", 2, 1, 0)]
+    assert REPEAT_AT == 3
+
+    year = overview(school, today - timedelta(days=60), today, today=today)
+    assert (year.chats, year.conferences) == (4, 1)
+
+
+@pytest.mark.parametrize("roles, status", [(("support",), 403), (("teacher",), 403), (("pastoral",), 200),
+                                           (("dsl",), 200), (("admin",), 200)])
+def test_only_whole_school_readers_open_the_overview(client, auth, school, roles, status):
+    auth.login(roles=roles, school=school)
+    assert client.get("/overview").status_code == status
+    home = client.get("/").get_data(as_text=True)
+    assert ("School overview" in home) == (status == 200)
+
+
+def test_signed_out_people_are_sent_to_sign_in(client, school):
+    response = client.get("/overview")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_the_page_names_pupils_who_keep_coming_back_and_escapes_them(client, auth, school):
+    staff = auth.login(roles=("pastoral",), school=school)
+    amira = make_pupil(school, "<b>Amira</b>", "Khan", year_group="Year 4")
+    once = make_pupil(school, "Ben", "Jones")
+    for _ in range(REPEAT_AT):
+        chat(school, staff, [amira], school.today())
+    chat(school, staff, [once], school.today(), where="Field")
+    db.session.commit()
+    page = " ".join(client.get("/overview").get_data(as_text=True).split())  # as a browser shows it
+    assert "&lt;b&gt;Amira&lt;/b&gt;" in page and "<b>Amira" not in page
+    assert f"/pupils/{amira.id}" in page and f"/pupils/{once.id}" not in page
+    assert "3 records: 3 quick chats, 0 conversations, 0 mediations · Year 4" in page
+    assert "Last 4 weeks" in page and 'aria-current="page"' in page
+    assert "safeguarding concerns are not counted here" in page
+
+
+def test_an_unknown_period_shows_the_last_four_weeks_and_an_empty_school_says_so(client, auth, school):
+    auth.login(roles=("pastoral",), school=school)
+    page = client.get("/overview?period=<script>").get_data(as_text=True)
+    first, last = period_dates("4w", school.today())
+    assert f"Last 4 weeks: {first:%-d %b %Y} to {last:%-d %b %Y}" in page
+    assert "Nothing recorded in this period." in page and "No pupil was in 3 or more records" in page
+    page = client.get("/overview?period=year").get_data(as_text=True)
+    assert f"This school year: {period_dates('year', school.today())[0]:%-d %b %Y}" in page
+
+
+def test_the_overview_reads_only_the_signed_in_persons_school(client, auth, school):
+    other = make_school("Hill Academy")
+    outsider = make_staff(other, ("support",))
+    pupil = make_pupil(other, "Cal", "Price")
+    for _ in range(REPEAT_AT):
+        chat(other, outsider, [pupil], other.today())
+    db.session.commit()
+    auth.login(roles=("pastoral",), school=school)
+    page = client.get("/overview").get_data(as_text=True)
+    assert "Cal" not in page and "Nothing recorded in this period." in page
