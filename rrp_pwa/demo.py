@@ -1,5 +1,8 @@
 """The demo school: realistic enough to try every screen, made from a fixed seed."""
 import random
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import select
 
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Group, Pupil, School, Staff
@@ -59,4 +62,64 @@ def seed_demo_school(password: str) -> tuple[School, list[Staff]]:
                 pupil.peer_mediator = True
                 mediation_club.pupils.append(pupil)
     db.session.flush()
+    seed_demo_history(school, rng, pastoral, midday, mediation_club.pupils)
     return school, [head, pastoral, dsl, *midday, *teachers]
+
+
+def school_days_before(today: date, count: int) -> list[date]:
+    """The ``count`` weekdays before ``today``, oldest first."""
+    days, day = [], today
+    while len(days) < count:
+        day -= timedelta(days=1)
+        if day.weekday() < 5:
+            days.append(day)
+    return days[::-1]
+
+
+def seed_demo_history(school: School, rng: random.Random, lead: Staff, midday: list[Staff],
+                      mediators: list[Pupil]) -> None:
+    """Four weeks of lunchtimes before today, through the same rules the screens use: quick chats
+    (three pupils again and again), restorative conversations whose agreements are due for review,
+    kept or not kept, and two peer mediations - so the school overview, reviews due and pupils'
+    records have something to show."""
+    from rrp_pwa.agreements.rules import review_agreement
+    from rrp_pwa.conversations.chats import DEFAULT_CHIPS, record_quick_chat
+    from rrp_pwa.conversations.restorative import finish, start_conversation
+    from rrp_pwa.mediation.flow import record_mediation
+
+    today = school.today()
+    days = school_days_before(today, 20)
+    pupils = [p for p in db.session.scalars(select(Pupil).where(Pupil.school_id == school.id).order_by(Pupil.id))
+              if not p.peer_mediator]
+    juniors = [p for p in pupils if p.year_group in ("Year 3", "Year 4", "Year 5", "Year 6")]
+    regulars, others = juniors[:3], juniors[3:]
+
+    def lunchtime(day: date) -> datetime:
+        local = datetime.combine(day, time(12, rng.randrange(10, 55)), tzinfo=school.zone)
+        return local.astimezone(timezone.utc)
+
+    for n, day in enumerate(days):
+        who = [regulars[n % 3]] if n % 2 == 0 else rng.sample(others, rng.choice((1, 2)))
+        record_quick_chat(school.id, rng.choice(midday), who, rng.choice(DEFAULT_CHIPS["what"]),
+                          rng.choice(DEFAULT_CHIPS["where"]), rng.choice((None, *DEFAULT_CHIPS["agreed"])),
+                          happened_at=lunchtime(day))
+    for n, (day, outcome) in enumerate(zip((days[2], days[8], days[14]), ("kept", "not_kept", None))):
+        conversation = start_conversation(school.id, lead, "conversation",
+                                          [(regulars[n], "harmed"), (others[10 + n], "caused_harm")],
+                                          summary="Falling out over a game at lunchtime.")
+        db.session.add(conversation)
+        db.session.flush()
+        agreement = finish(conversation, lead, "Play fairly and ask a midday assistant for help if a game goes wrong.",
+                           [p.id for p in conversation.participants], review_on=day + timedelta(days=7), today=day)
+        conversation.happened_at = conversation.completed_at = agreement.created_at = lunchtime(day)
+        if outcome:
+            review_agreement(agreement, outcome, None, lead, today=day + timedelta(days=7)).reviewed_at = \
+                lunchtime(day + timedelta(days=7))
+    for day in (days[5], days[16]):
+        first, second = rng.sample(others, 2)
+        record_mediation(school.id, rng.sample(list(mediators), 2), [first, second],
+                                     agreements={first.id: "I will let them join the game.",
+                                                 second.id: "I will ask nicely to join."},
+                                     place="Playground", started_at=lunchtime(day),
+                                     completed_at=lunchtime(day) + timedelta(minutes=15))
+    db.session.flush()

@@ -1,11 +1,14 @@
 """Setting a school up from the command line: the demo school, a school, its staff."""
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
 
 from rrp_pwa.extensions import db
+from rrp_pwa.insights.rules import overview
 from rrp_pwa.models import ROLES, Group, Pupil, School, Staff
+from rrp_pwa.models.conversations import QuickChat
 from tests.conftest import make_school
 
 DEMO_EMAILS = {"head@oakfield.example", "pastoral@oakfield.example", "dsl@oakfield.example",
@@ -37,6 +40,20 @@ def test_seed_demo_builds_a_realistic_school(runner):
     for email in DEMO_EMAILS:
         assert email in result.output
     assert "demo passphrase" not in result.output
+
+
+def test_the_demo_school_has_four_weeks_of_restorative_work_to_look_at(runner):
+    """A school trying the demo sees the overview, reviews due and pupils' records with something in them."""
+    runner.invoke(args=["seed-demo", "--password", "demo passphrase"])
+    school = db.session.scalar(select(School))
+    today = school.today()
+    data = overview(school, today - timedelta(days=27), today, today=today)
+    assert data.chats == 20 and data.conversations == 3 and data.mediations == {"agreed": 2}
+    assert dict(data.reviews) == {"kept": 1, "not_kept": 1}
+    assert data.reviews_due == 1 and data.follow_ups_needed == 1
+    assert len(data.coming_back) >= 3
+    last = db.session.scalar(select(func.max(QuickChat.happened_at)))
+    assert (last if last.tzinfo else last.replace(tzinfo=timezone.utc)) < datetime.now(timezone.utc)  # none ahead
 
 
 def test_seed_demo_takes_the_password_from_the_environment(runner):
