@@ -1,9 +1,9 @@
-"""Command-line set-up: create a school and its staff, or load the demo school."""
+"""Command-line set-up and upkeep: create a school and its staff, load the demo school, purge old records."""
 import os
 import secrets
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from rrp_pwa.extensions import db
@@ -16,6 +16,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_school)
     app.cli.add_command(create_staff)
+    app.cli.add_command(purge_records)
 
 
 @click.command("seed-demo")
@@ -79,3 +80,44 @@ def create_staff(slug: str, email: str, name: str, roles: str) -> None:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"Created {name} <{email.strip().lower()}> with roles {', '.join(sorted(wanted))}.")
+
+
+@click.command("purge-records")
+@click.option("--school", "slug", help="Only this school (its short name); else every school.")
+@click.option("--yes", is_flag=True, help="Delete without asking (for cron).")
+@click.option("--dry-run", is_flag=True, help="Only report what would be deleted.")
+def purge_records(slug: str | None, yes: bool, dry_run: bool) -> None:
+    """Delete records past their retention period (RETAIN_*_DAYS), school by school.
+
+    Each school's purge is one transaction and leaves an audit entry with the counts. Safeguarding
+    concerns are never purged here.
+    """
+    from rrp_pwa.retention import CONCERNS_NOTE, LABELS, plan_purge, purge, recorded_by
+
+    days = current_app.config["RETENTION_DAYS"]
+    query = select(School.id).order_by(School.slug)
+    if slug:
+        query = query.where(School.slug == slug.strip().lower())
+    school_ids = db.session.scalars(query).all()
+    if slug and not school_ids:
+        raise click.ClickException(f"No school with the short name '{slug}'.")
+    click.echo(CONCERNS_NOTE)
+    for school_id in school_ids:
+        school = db.session.get(School, school_id)
+        plan = plan_purge(school, days)
+        click.echo(f"{school.name} ({school.slug}):")
+        for kind, count in plan.counts().items():
+            kept_from = plan.cutoffs[kind].astimezone(school.zone)
+            click.echo(f"  {LABELS[kind]}, kept {days[kind]} days (ended before {kept_from:%-d %b %Y}): {count}")
+        if plan.empty:
+            click.echo("  Nothing to purge.")
+        elif dry_run:
+            click.echo("  Dry run: nothing was deleted.")
+        elif yes or click.confirm(f"  Delete these records of {school.name}?", default=False):
+            by = recorded_by(school)
+            purge(plan, by)
+            db.session.commit()
+            click.echo("  Purged." if by else "  Purged (no active member of staff to record it under in the audit trail).")
+        else:
+            click.echo("  Not purged.")
+        db.session.rollback()

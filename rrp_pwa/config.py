@@ -33,6 +33,35 @@ def instance_secret_key(instance_path: str) -> str:
     return key
 
 
+# How long each kind of record is kept, in the school's days after it ended or was recorded (see
+# rrp_pwa.retention and the README's "Retention"): (record kind, environment variable, default days).
+# Safeguarding concerns are not here: child-protection records follow the school's own schedule.
+RETENTION_DEFAULTS = (
+    ("checkins", "RETAIN_CHECKINS_DAYS", 30),
+    ("circle_names", "RETAIN_CIRCLE_NAMES_DAYS", 30),
+    ("circles", "RETAIN_CIRCLES_DAYS", 365),
+    ("chats", "RETAIN_CHATS_DAYS", 365),
+    ("conversations", "RETAIN_CONVERSATIONS_DAYS", 730),
+    ("mediations", "RETAIN_MEDIATIONS_DAYS", 730),
+    ("agreements", "RETAIN_AGREEMENTS_DAYS", 730),
+    ("audit", "RETAIN_AUDIT_DAYS", 730),
+    ("feed", "RETAIN_FEED_DAYS", 90),
+    ("webhook_log", "RETAIN_WEBHOOK_LOG_DAYS", 30),
+)
+
+
+def retention_days(environ=os.environ) -> dict[str, int]:
+    """Each record kind's retention period in days, from the environment or its default; a period
+    must be a whole number of days, at least 1 (a typo must never mean "delete everything")."""
+    days = {}
+    for kind, variable, default in RETENTION_DEFAULTS:
+        raw = environ.get(variable, "").strip() or str(default)
+        if not raw.isdigit() or int(raw) < 1:
+            raise ValueError(f"{variable} must be a whole number of days, at least 1 (not {raw!r}).")
+        days[kind] = int(raw)
+    return days
+
+
 class Config:
     """Settings from the environment; ``create_app(config)`` may override any of them."""
 
@@ -63,3 +92,4 @@ class Config:
     # otherwise a school's admin could make the server call, and its delivery log report on, any
     # address the server can reach (a cloud metadata service, Redis, the local network).
     WEBHOOK_PRIVATE_ADDRESSES = os.environ.get("WEBHOOK_PRIVATE_ADDRESSES", "0") == "1"
+    RETENTION_DAYS = retention_days()

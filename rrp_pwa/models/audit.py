@@ -2,7 +2,8 @@
 
 A row says who (``staff_id``), what they did (``action``), to what (``subject_kind`` + ``subject_id``),
 when, and at most a short ``detail`` that is never the record's content (roles before and after, say).
-Rows are only ever added.
+Rows are only ever added; ``flask purge-records`` deletes them after their retention period
+(never those about a safeguarding concern: rrp_pwa.retention).
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from rrp_pwa.extensions import db
 from rrp_pwa.models.roster import Staff, utcnow
 
 AUDIT_ACTIONS = {"viewed": "Opened", "marked_seen": "Marked seen", "roles_changed": "Roles changed",
-                 "exported": "Exported", "recorded": "Recorded what was done", "closed": "Closed"}
+                 "exported": "Exported", "recorded": "Recorded what was done", "closed": "Closed",
+                 "purged": "Purged records past their retention period"}
 
 
 class AuditEvent(db.Model):
