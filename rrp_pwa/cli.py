@@ -108,16 +108,23 @@ def purge_records(slug: str | None, yes: bool, dry_run: bool) -> None:
         click.echo(f"{school.name} ({school.slug}):")
         for kind, count in plan.counts().items():
             kept_from = plan.cutoffs[kind].astimezone(school.zone)
-            click.echo(f"  {LABELS[kind]}, kept {days[kind]} days (ended before {kept_from:%-d %b %Y}): {count}")
-        if plan.empty:
-            click.echo("  Nothing to purge.")
-        elif dry_run:
-            click.echo("  Dry run: nothing was deleted.")
-        elif yes or click.confirm(f"  Delete these records of {school.name}?", default=False):
+            click.echo(f"  {LABELS[kind]}, kept {days[kind]} days (anything from before {kept_from:%-d %b %Y}): {count}")
+        if plan.empty or dry_run:
+            click.echo("  Nothing to purge." if plan.empty else "  Dry run: nothing was deleted.")
+        elif not yes and not _confirmed(f"  Delete these records of {school.name}?"):
+            click.echo("  Not purged.")
+        else:
+            if not yes:  # someone may have reviewed an agreement while we waited: look again
+                plan = plan_purge(school, days)
             by = recorded_by(school)
             purge(plan, by)
             db.session.commit()
-            click.echo("  Purged." if by else "  Purged (no active member of staff to record it under in the audit trail).")
-        else:
-            click.echo("  Not purged.")
+            click.echo(f"  Purged: {plan.detail().removeprefix('purge-records: ') or 'nothing'}."
+                       + ("" if by else " No active member of staff to record it under in the audit trail."))
         db.session.rollback()
+
+
+def _confirmed(question: str) -> bool:
+    """Ask, holding no transaction open while a person decides."""
+    db.session.rollback()
+    return click.confirm(question, default=False)

@@ -426,7 +426,7 @@ def test_cli_purges_one_school_or_each_with_confirmation(runner, app):
 
     confirmed = runner.invoke(args=["purge-records", "--school", "brook-primary"], input="y\n")
     assert confirmed.exit_code == 0, confirmed.output
-    assert "Delete these records of Brook Primary?" in confirmed.output and "Purged." in confirmed.output
+    assert "Delete these records of Brook Primary?" in confirmed.output and "Purged: checkins 1, chats 1, feed 2." in confirmed.output
     assert left(brook_id) == (1, 0) and left(hill_id) == (2, 1)
     assert db.session.scalars(select(AuditEvent.school_id).where(AuditEvent.action == "purged")).all() == [brook_id]
 
