@@ -7,7 +7,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from rrp_pwa.extensions import db
-from rrp_pwa.models import ROLES, School
+from rrp_pwa.models import ROLES, School, Staff
 from rrp_pwa.platform import new_school
 from rrp_pwa.roster.directory import RosterError, add_staff
 
@@ -86,7 +86,8 @@ def create_staff(slug: str, email: str, name: str, roles: str) -> None:
 @click.option("--school", "slug", help="Only this school (its short name); else every school.")
 @click.option("--yes", is_flag=True, help="Delete without asking (for cron).")
 @click.option("--dry-run", is_flag=True, help="Only report what would be deleted.")
-def purge_records(slug: str | None, yes: bool, dry_run: bool) -> None:
+@click.option("--by", "by_email", help="With --school: the email of the member of staff running it, for the audit trail.")
+def purge_records(slug: str | None, yes: bool, dry_run: bool, by_email: str | None) -> None:
     """Delete records past their retention period (RETAIN_*_DAYS), school by school.
 
     Each school's purge is one transaction and leaves an audit entry with the counts. Safeguarding
@@ -101,6 +102,12 @@ def purge_records(slug: str | None, yes: bool, dry_run: bool) -> None:
     school_ids = db.session.scalars(query).all()
     if slug and not school_ids:
         raise click.ClickException(f"No school with the short name '{slug}'.")
+    by = None
+    if by_email:
+        by = db.session.scalar(select(Staff).where(Staff.email == by_email.strip().lower(), Staff.active.is_(True),
+                                                   Staff.school_id.in_(school_ids)))
+        if not slug or by is None:
+            raise click.ClickException("--by needs --school and the email of an active member of staff of that school.")
     click.echo(CONCERNS_NOTE)
     for school_id in school_ids:
         school = db.session.get(School, school_id)
@@ -116,11 +123,11 @@ def purge_records(slug: str | None, yes: bool, dry_run: bool) -> None:
         else:
             if not yes:  # someone may have reviewed an agreement while we waited: look again
                 plan = plan_purge(school, days)
-            by = recorded_by(school)
-            purge(plan, by)
+            recorder = by or recorded_by(school)
+            purge(plan, recorder)
             db.session.commit()
             click.echo(f"  Purged: {plan.detail().removeprefix('purge-records: ') or 'nothing'}."
-                       + ("" if by else " No active member of staff to record it under in the audit trail."))
+                       + ("" if recorder else " No active member of staff to record it under in the audit trail."))
         db.session.rollback()
 
 

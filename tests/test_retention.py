@@ -453,3 +453,21 @@ def test_a_first_purge_of_many_records_goes_a_chunk_at_a_time(school, people):
 
     assert plan.counts()["checkins"] == plan.counts()["feed"] == 2 * CHUNK + 1
     assert count(CheckIn) == count(FeedEvent) == 0
+
+
+def test_cli_records_the_purge_under_whoever_runs_it(runner, app):
+    brook, hill = make_school("Brook Primary"), make_school("Hill Academy")
+    head = make_staff(brook, ("admin",), name="Head")
+    officer = make_staff(brook, ("pastoral",), email="dpo@brook.example", name="Dee Officer")
+    make_staff(hill, ("admin",), email="head@hill.example")
+    chats_and_checkins(brook, make_pupil(brook), head)
+    officer_id = officer.id
+
+    for args in (["--by", "dpo@brook.example"], ["--school", "hill-academy", "--by", "dpo@brook.example"]):
+        refused = runner.invoke(args=["purge-records", "--yes", *args])
+        assert refused.exit_code != 0 and "--by needs --school" in refused.output
+    assert count(AuditEvent) == 0
+
+    result = runner.invoke(args=["purge-records", "--school", "brook-primary", "--by", "DPO@brook.example", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalars(select(AuditEvent.staff_id).where(AuditEvent.action == "purged")).all() == [officer_id]
