@@ -34,6 +34,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, delete, func, or_, select, update
 
 from rrp_pwa.agreements.rules import follow_ups_needed
+from rrp_pwa.audit import audit
 from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import Agreement, AgreementParty, AgreementReview
 from rrp_pwa.models.audit import AuditEvent
@@ -291,8 +292,6 @@ def purge(plan: Plan, by: Staff | None) -> None:
                         (Conversation, "conversations"), (Mediation, "mediations"), (AuditEvent, "audit")):
         _delete(model, model.id, ids[kind], model.school_id == school_id)
     if by is not None:
-        from rrp_pwa.audit import audit
-
         audit(by, "purged", "school", school_id, plan.detail())
 
 
