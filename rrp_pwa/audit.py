@@ -12,11 +12,17 @@ from rrp_pwa.models.audit import AUDIT_ACTIONS, AuditEvent
 from rrp_pwa.models.roster import Staff
 
 
-def audit(staff: Staff, action: str, subject_kind: str, subject_id: int, detail: str | None = None) -> AuditEvent:
+def audit(staff: Staff | None, action: str, subject_kind: str, subject_id: int, detail: str | None = None, *,
+          school_id: int | None = None) -> AuditEvent:
+    """Record that ``staff`` did ``action`` to a record; with no ``staff`` (a command run from cron),
+    ``school_id`` says whose trail it joins."""
     if action not in AUDIT_ACTIONS:
         raise ValueError(f"not an audited action: {action}")
-    event = AuditEvent(school_id=staff.school_id, staff_id=staff.id, action=action, subject_kind=subject_kind,
-                       subject_id=subject_id, detail=(detail or None) and detail[:200])
+    if staff is None and school_id is None:
+        raise ValueError("an audit entry with nobody's name needs its school")
+    event = AuditEvent(school_id=staff.school_id if staff else school_id, staff_id=staff.id if staff else None,
+                       action=action, subject_kind=subject_kind, subject_id=subject_id,
+                       detail=(detail or None) and detail[:200])
     db.session.add(event)
     return event
 

@@ -93,7 +93,7 @@ def purge_records(slug: str | None, yes: bool, dry_run: bool, by_email: str | No
     Each school's purge is one transaction and leaves an audit entry with the counts. Safeguarding
     concerns are never purged here.
     """
-    from rrp_pwa.retention import CONCERNS_NOTE, LABELS, plan_purge, purge, recorded_by
+    from rrp_pwa.retention import CONCERNS_NOTE, LABELS, plan_purge, purge
 
     days = current_app.config["RETENTION_DAYS"]
     query = select(School.id).order_by(School.slug)
@@ -123,11 +123,9 @@ def purge_records(slug: str | None, yes: bool, dry_run: bool, by_email: str | No
         else:
             if not yes:  # someone may have reviewed an agreement while we waited: look again
                 plan = plan_purge(school, days)
-            recorder = by or recorded_by(school)
-            purge(plan, recorder)
+            purge(plan, by)
             db.session.commit()
-            click.echo(f"  Purged: {plan.detail().removeprefix('purge-records: ') or 'nothing'}."
-                       + ("" if recorder else " No active member of staff to record it under in the audit trail."))
+            click.echo(f"  Purged: {plan.detail().removeprefix('purge-records: ') or 'nothing'}.")
         db.session.rollback()
 
 

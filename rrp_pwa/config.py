@@ -37,7 +37,7 @@ def instance_secret_key(instance_path: str) -> str:
 # rrp_pwa.retention and the README's "Retention"): (record kind, environment variable, default days).
 # Safeguarding concerns are not here: child-protection records follow the school's own schedule.
 RETENTION_DEFAULTS = (
-    ("checkins", "RETAIN_CHECKINS_DAYS", 30),
+    ("checkins", "RETAIN_CHECKINS_DAYS", 365),  # a school year: the overview counts them by year
     ("circle_names", "RETAIN_CIRCLE_NAMES_DAYS", 30),
     ("circles", "RETAIN_CIRCLES_DAYS", 365),
     ("chats", "RETAIN_CHATS_DAYS", 365),

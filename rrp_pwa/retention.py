@@ -42,7 +42,7 @@ from rrp_pwa.models.checkins import CheckIn, CheckInFollowUp, as_utc
 from rrp_pwa.models.circles import Circle, CircleCheckIn, CircleEvent, CircleRound, Seat
 from rrp_pwa.models.conversations import Answer, Conversation, Participant, QuickChat, QuickChatPupil
 from rrp_pwa.models.mediation import Mediation, MediationAlert, MediationMediator, MediationParty
-from rrp_pwa.models.roster import School, Staff, StaffRole
+from rrp_pwa.models.roster import School, Staff
 from rrp_pwa.models.sync import FeedEvent, SyncReceipt, WebhookAttempt, WebhookDelivery
 
 LABELS = {
@@ -258,8 +258,9 @@ def _strip_names(school_id: int, circle_ids: set[int]) -> None:
 
 
 def purge(plan: Plan, by: Staff | None) -> None:
-    """Delete what ``plan`` found, children first, and record the counts in the audit trail as ``by``
-    (no entry when there was nothing to delete, or nobody to record it as). The caller commits."""
+    """Delete what ``plan`` found, children first, and record the counts in the audit trail as done by
+    ``by``, or by the command itself when nobody is named (cron). No entry when there was nothing to
+    delete. The caller commits."""
     ids, school_id = plan.ids, plan.school.id
     if plan.empty:
         return
@@ -291,14 +292,4 @@ def purge(plan: Plan, by: Staff | None) -> None:
     for model, kind in ((Agreement, "agreements"), (CheckIn, "checkins"), (Circle, "circles"), (QuickChat, "chats"),
                         (Conversation, "conversations"), (Mediation, "mediations"), (AuditEvent, "audit")):
         _delete(model, model.id, ids[kind], model.school_id == school_id)
-    if by is not None:
-        audit(by, "purged", "school", school_id, plan.detail())
-
-
-def recorded_by(school: School) -> Staff | None:
-    """Whom the audit entry is recorded as: the school's longest-serving active admin, else its
-    longest-serving active member of staff (the audit trail names a person; the entry's detail says
-    the command did it)."""
-    active = select(Staff).where(Staff.school_id == school.id, Staff.active.is_(True)).order_by(Staff.id)
-    admins = active.where(Staff.id.in_(select(StaffRole.staff_id).where(StaffRole.role == "admin")))
-    return db.session.scalar(admins.limit(1)) or db.session.scalar(active.limit(1))
+    audit(by, "purged", "school", school_id, plan.detail(), school_id=school_id)

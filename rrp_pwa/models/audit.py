@@ -1,6 +1,6 @@
 """The audit trail: who read or changed a sensitive record, and when (DESIGN.md, security baseline).
 
-A row says who (``staff_id``), what they did (``action``), to what (``subject_kind`` + ``subject_id``),
+A row says who (``staff_id``; none when a command such as ``flask purge-records`` did it), what they did (``action``), to what (``subject_kind`` + ``subject_id``),
 when, and at most a short ``detail`` that is never the record's content (roles before and after, say).
 Rows are only ever added; ``flask purge-records`` deletes them after their retention period
 (never those about a safeguarding concern: rrp_pwa.retention).
@@ -26,14 +26,14 @@ class AuditEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     action: Mapped[str] = mapped_column(String(16))
     subject_kind: Mapped[str] = mapped_column(String(16))
     subject_id: Mapped[int] = mapped_column(Integer)
     detail: Mapped[str | None] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    staff: Mapped[Staff] = relationship()
+    staff: Mapped[Staff | None] = relationship()
 
     @property
     def action_label(self) -> str:
