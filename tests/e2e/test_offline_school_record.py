@@ -8,7 +8,7 @@ from rrp_pwa.models import Pupil
 from tests.conftest import make_school, make_staff
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible
 from tests.e2e.test_offline_capture import sign_in
-from tests.test_oneroster import package
+from tests.test_oneroster import edited, package
 
 
 def test_admin_imports_a_roster_after_checking_the_diff(live_server, data_app, page, axe):
@@ -36,6 +36,27 @@ def test_admin_imports_a_roster_after_checking_the_diff(live_server, data_app, p
     page.get_by_role("button", name="Import these changes").click()
     expect(page.get_by_text("Roster imported: 15 change(s).")).to_be_visible()
     assert db.session.scalar(select(func.count(Pupil.id))) == 4
+
+
+def test_a_long_list_of_problems_scrolls_from_the_keyboard(live_server, data_app, page, axe):
+    """Before, 40 problems on a phone made a scrolling list that a keyboard could not reach (axe:
+    scrollable-region-focusable)."""
+    admin = make_staff(make_school(), ("admin",), name="Ada Admin")
+    db.session.commit()
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server, admin)
+    page.goto(live_server.url + "/admin/sync/roster")
+    bad_emails = edited(users=lambda text: text + "".join(
+        f"tea-{n},,2026-09-01T08:00:00Z,true,t{n},,Teacher,Number {n},,,not-an-email-{n},,,,,,,,,,,org-brook,\n"
+        for n in range(10, 50)))
+    page.get_by_label("OneRoster package (ZIP)").set_input_files(
+        files=[{"name": "roster.zip", "mimeType": "application/zip", "buffer": bad_emails}])
+    page.get_by_role("button", name="Check the package").click()
+    problems = page.get_by_role("list", name="Problems in the package")
+    expect(problems.get_by_role("listitem")).to_have_count(40)
+    problems.focus()
+    expect(problems).to_be_focused()
+    assert_accessible(axe, page)
 
 
 def test_admin_makes_a_token_and_a_webhook_and_exports(live_server, data_app, page, axe):
