@@ -583,3 +583,59 @@ def test_the_diff_names_the_members_of_a_class_still_to_be_added(client, auth):
     page = response.get_data(as_text=True)
     assert "<strong>Amira Khan</strong> · added to Year 5 Cedar" in page
     assert "<strong>Tariq Ahmed</strong> · added to Year 5 Oak" in page
+
+
+# Enrolments the import does not keep are listed, not skipped silently
+
+SKIPPED_ENROLMENTS = [
+    "enrollments.csv, line 8, column userSourcedId: 'par-1' is not a pupil or member of staff (role: parent), "
+    "so is not imported.",
+    "enrollments.csv, line 9, column role: 'guardian' enrolments are not imported: only student, teacher, "
+    "administrator and aide ones are.",
+    "enrollments.csv, line 10, column userSourcedId: 'tea-1' is a member of staff, so is not enrolled as student.",
+    "enrollments.csv, line 11, column userSourcedId: 'stu-1' is a pupil, so is not enrolled as teacher.",
+    "enrollments.csv, line 12, column userSourcedId: 'stu-5' is not imported (users.csv deletes or disables "
+    "them), so neither is this enrolment.",
+]
+
+
+def with_enrolments_not_kept() -> bytes:
+    """small_school with a parent enrolled as a student, a guardian's enrolment, staff and pupils enrolled
+    in each other's role, and an enrolment of a pupil whose account is disabled."""
+    extra = "".join(f"enr-{n},,2026-09-01T08:00:00Z,{group},org-brook,{user},{role},false,,\n" for n, group, user, role in [
+        (7, "class-cedar", "par-1", "student"), (8, "class-oak", "par-1", "guardian"),
+        (9, "class-oak", "tea-1", "student"), (10, "class-oak", "stu-1", "teacher"),
+        (11, "class-oak", "stu-5", "student")])
+    return edited(
+        enrollments=lambda text: text + extra,
+        users=lambda text: text + "stu-5,,2026-09-01T08:00:00Z,false,eve.m,,Eve,Moss,,UPN5,,,,,05,,,,,,,org-brook,\n",
+        roles=lambda text: text + "role-9,,2026-09-01T08:00:00Z,stu-5,primary,student,,,org-brook,\n")
+
+
+@pytest.mark.parametrize("apply", [False, True])
+def test_enrolments_not_imported_are_listed_with_file_line_and_why(app, apply):
+    plan = import_roster(make_school(), with_enrolments_not_kept(), apply=apply)
+    assert [str(problem) for problem in plan.skipped] == SKIPPED_ENROLMENTS
+    assert plan.counts()["membership"] == {"added": 6}
+
+
+def test_the_diff_lists_the_enrolments_not_imported(client, auth):
+    """Before, the diff showed only the 6 memberships added and said nothing of the 5 enrolments left out."""
+    auth.login(roles=("admin",))
+    response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(with_enrolments_not_kept()), "r.zip")},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True).replace("&#39;", "'")
+    assert response.status_code == 200
+    assert "<h2>Not imported</h2>" in page
+    assert "5 enrolments in the package\n    are not imported." in page
+    assert "<summary>Show each enrolment not imported</summary>" in page
+    assert all(skipped in page for skipped in SKIPPED_ENROLMENTS)
+    assert "Import these changes" in page
+
+
+def test_the_diff_of_a_package_that_skips_nothing_has_no_not_imported_list(client, auth):
+    auth.login(roles=("admin",))
+    response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(package("small_school")), "r.zip")},
+                           content_type="multipart/form-data")
+    assert "Not imported" not in response.get_data(as_text=True)
+

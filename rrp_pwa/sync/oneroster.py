@@ -105,9 +105,11 @@ class Change:
 
 @dataclass
 class ImportPlan:
-    """What an import does (or did): every change, grouped for the diff screen."""
+    """What an import does (or did): every change, grouped for the diff screen, and every enrolment
+    that is not imported (``skipped``, each with its file, line and why)."""
 
     changes: list[Change] = field(default_factory=list)
+    skipped: list[Problem] = field(default_factory=list)
 
     def of(self, kind: str, action: str) -> list[Change]:
         return [c for c in self.changes if c.kind == kind and c.action == action]
@@ -374,7 +376,7 @@ class _Importer:
 
     def run(self) -> ImportPlan:
         rows = self.package.rows
-        roles = self._roles()
+        roles = self.roles = self._roles()
         self.progress(len(rows.get("roles", [])))
         self._check_users(rows.get("users", []), roles)
         self._users(rows.get("users", []), roles)
@@ -626,9 +628,33 @@ class _Importer:
             elif row["role"] in STAFF_ROLES:
                 key = (gid, staff_ids.get(usid))
                 (drop_staff if gone else wanted_staff).append((key, row))
+            elif not gone:
+                self._skip(row, "role", f"'{row['role']}' enrolments are not imported: only student, teacher, "
+                                        "administrator and aide ones are.")
         self.progress(len(rows))
         self._members("pupil", GroupPupil, "pupil_id", current_pupils, wanted_pupils, drop_pupils, pupil_names)
         self._members("staff", GroupStaff, "staff_id", current_staff, wanted_staff, drop_staff, staff_names)
+        self.plan.skipped.sort(key=lambda problem: problem.line)
+
+    def _skip(self, row: Row, column: str, why: str) -> None:
+        self.plan.skipped.append(Problem("enrollments.csv", row.line, column, why))
+
+    def _why_skipped(self, row: Row, who: str, gid) -> tuple[str, str]:
+        """The column and the reason an enrolment of a ``pupil`` (or ``staff``) is not imported."""
+        if gid is None:  # only a class classes.csv deletes before it was ever imported
+            return "classSourcedId", (f"The class '{row['classSourcedId']}' is not imported (classes.csv deletes "
+                                      "it), so neither is this enrolment.")
+        usid, role = row["userSourcedId"], row["role"]
+        held = self.roles.get(usid, set())
+        kind = self._kind(usid, held)
+        if kind is None:
+            return "userSourcedId", (f"'{usid}' is not a pupil or member of staff (role: {', '.join(sorted(held))}), "
+                                     "so is not imported.")
+        if kind != who:
+            return "userSourcedId", (f"'{usid}' is {'a pupil' if kind == 'pupil' else 'a member of staff'}, so is "
+                                     f"not enrolled as {role}.")
+        return "userSourcedId", (f"'{usid}' is not imported (users.csv deletes or disables them), so neither is "
+                                 "this enrolment.")
 
     def _members(self, who: str, table, column: str, current: set, wanted: list, drop: list,
                  names: dict[object, str]) -> None:
@@ -639,6 +665,7 @@ class _Importer:
         details = ["staff"] if who == "staff" else []
         for (gid, mid), row in sorted(wanted, key=lambda item: item[1].line):
             if gid is None or mid is None:  # a class or user this import does not keep (a parent, say)
+                self._skip(row, *self._why_skipped(row, who, gid))
                 continue
             if (gid, mid) not in current:
                 self._change("membership", "added", row["sourcedId"], names[mid], details, self.group_names[gid])
