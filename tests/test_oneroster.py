@@ -639,3 +639,23 @@ def test_the_diff_of_a_package_that_skips_nothing_has_no_not_imported_list(clien
                            content_type="multipart/form-data")
     assert "Not imported" not in response.get_data(as_text=True)
 
+
+@pytest.mark.parametrize("first, then", [
+    (None, "small_school"), ("small_school", "delta_tobedeleted"), ("small_school", "small_school"),
+    (None, "v1_1_school"), ("small_school", "enrolments not kept"), ("staff by hand", "small_school"),
+])
+def test_a_dry_run_and_the_import_it_shows_have_one_fingerprint(app, first, then):
+    """The confirm compares the import it makes with the diff shown at the check: against an unchanged
+    roster they must be the same, or every confirm would be refused."""
+    school = make_school()
+    if first == "staff by hand":  # linked by email, and renamed, by the import
+        make_staff(school, ("admin",), email="s.lee@brook.example", name="Mrs Lee")
+    elif first:
+        import_roster(school, package(first), apply=True)
+    db.session.commit()
+    data = with_enrolments_not_kept() if then == "enrolments not kept" else package(then)
+    shown = import_roster(school, data, apply=False)
+    db.session.rollback()
+    made = import_roster(school, data, apply=True)
+    assert made.fingerprint() == shown.fingerprint()
+    assert made.changes == shown.changes and made.skipped == shown.skipped

@@ -197,3 +197,63 @@ def test_cancel_deletes_the_checked_package_and_imports_nothing(client, auth):
     assert "Nothing was imported, and the checked package has been deleted." in cancelled.get_data(as_text=True)
     assert waiting() == 0 and pupils() == 0
     assert "already been imported" in confirm(client, token)
+
+
+def hand_added_pupil(client) -> None:
+    """Another admin adds Amira Khan by hand with her MIS id, the one the package gives her."""
+    response = client.post("/admin/pupils/new", data={"given_name": "Amira", "family_name": "Khan",
+                                                      "year_group": "Year 5", "external_id": "stu-1"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def test_a_roster_changed_after_the_check_is_refused_and_the_new_diff_shown(client, auth, second_machine):
+    """Before, the confirm imported against the roster as it was at the confirm: the admin confirmed
+    "4 added" and got 3 pupils added and one they had never seen matched up."""
+    admin = auth.login(roles=("admin",))
+    page, token = check(client)
+    assert "4 added" in page
+    other_admin = second_machine.test_client()
+    AuthActions(other_admin).login(roles=("admin",), school=admin.school)
+    hand_added_pupil(other_admin)
+    response = client.post("/admin/sync/roster/confirm", data={"upload": token})
+    shown = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "The roster changed after you checked this package" in shown
+    assert "so nothing was\n    imported." in shown
+    assert "3 added" in shown and "4 added" not in shown
+    assert pupils() == 1  # only the one added by hand
+    assert waiting() == 1  # the package still waits, for the diff shown now
+    new_token = shown.split('name="upload" type="hidden" value="')[1].split('"')[0]
+    assert "already been imported" in confirm(client, token)  # the old diff can't be confirmed
+    assert "Roster imported: 14 change(s)." in confirm(client, new_token)
+    assert pupils() == 4
+    assert waiting() == 0
+
+
+def test_a_roster_that_now_matches_the_package_is_refused_and_the_package_dropped(client, auth, runner, tmp_path):
+    auth.login(roles=("admin",))
+    _, token = check(client)
+    path = tmp_path / "roster.zip"
+    path.write_bytes(package("small_school"))
+    result = runner.invoke(args=["import-oneroster", str(path)])  # another admin, from the command line
+    assert result.exit_code == 0, result.output
+    response = client.post("/admin/sync/roster/confirm", data={"upload": token})
+    shown = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "The roster changed after you checked this package" in shown
+    assert "Nothing to change: your roster already matches this package." in shown
+    assert "Import these changes" not in shown
+    assert waiting() == 0
+
+
+def test_a_package_checked_without_a_diff_fingerprint_is_shown_again_not_imported(client, auth):
+    """A package checked by the release before this one kept no fingerprint: its diff is shown again."""
+    auth.login(roles=("admin",))
+    _, token = check(client)
+    db.session.execute(update(PendingImport).values(diff_digest=None))
+    db.session.commit()
+    response = client.post("/admin/sync/roster/confirm", data={"upload": token})
+    assert response.status_code == 409
+    assert "4 added" in response.get_data(as_text=True)
+    assert pupils() == 0 and waiting() == 1
+

@@ -21,8 +21,9 @@ DELIVERY_STATES = ("pending", "delivered", "failed")
 class PendingImport(db.Model):
     """A roster package an admin has checked (the diff) and not yet confirmed, kept in the database so
     the confirm may reach any worker on any machine. ``digest`` is the SHA-256 of ``package`` when it
-    was checked. It holds a whole roster (children's personal data): see rrp_pwa.sync.uploads for
-    when it is deleted."""
+    was checked; ``diff_digest`` the fingerprint of the diff the admin was shown (None: checked by a
+    release that kept none). It holds a whole roster (children's personal data): see
+    rrp_pwa.sync.uploads for when it is deleted."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
@@ -30,6 +31,7 @@ class PendingImport(db.Model):
     checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     digest: Mapped[str] = mapped_column(String(64))
     package: Mapped[bytes] = mapped_column(LargeBinary)
+    diff_digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class FeedCounter(db.Model):

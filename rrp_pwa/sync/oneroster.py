@@ -23,7 +23,9 @@ Rules:
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import lzma
 import re
 import secrets
@@ -124,6 +126,14 @@ class ImportPlan:
     @property
     def empty(self) -> bool:
         return not self.changes
+
+    def fingerprint(self) -> str:
+        """The SHA-256 of the whole diff as the admin sees it (changes and skipped enrolments). A dry
+        run and the import it shows give the same fingerprint against the same roster, so a confirm
+        can tell that the roster changed since the check."""
+        shown = {"changes": [[c.kind, c.action, c.external_id, c.label, c.details, c.group] for c in self.changes],
+                 "skipped": [str(problem) for problem in self.skipped]}
+        return hashlib.sha256(json.dumps(shown, ensure_ascii=False).encode()).hexdigest()
 
 
 @dataclass
@@ -368,6 +378,7 @@ class _Importer:
         self.groups = {g.external_id: g for g in db.session.scalars(
             select(Group).where(Group.school_id == school.id, Group.external_id.is_not(None)))}
         self.new: dict[str, dict[str, str]] = {"pupil": {}, "staff": {}, "group": {}}  # sourcedId -> name of each added
+        self.renamed: dict[tuple[str, int], str] = {}  # (kind, id) -> the name before this import changed it
 
     @cached_property
     def unusable_password_hash(self) -> str:
@@ -589,6 +600,7 @@ class _Importer:
                     if k not in ("archived", "active")]
         self._change(kind, action, sid, label, details)
         if self.apply:
+            self.renamed.setdefault((kind, record.id), label)
             for key, value in diffs.items():
                 setattr(record, key, value)
             if diffs.get("active") is False:
@@ -597,13 +609,14 @@ class _Importer:
     def _ids(self, kind: str, records: dict, name: Callable) -> tuple[dict[str, object], dict[object, str]]:
         """sourcedId -> id of each record there is (or, in a dry run, will be), and id -> name for the
         diff. In a dry run a record still to be added has the stand-in id ``("new", sourcedId)``,
-        which is in no current membership."""
+        which is in no current membership. A record this import renamed goes by its name before, as
+        in the dry run, so the diff of a dry run and of the import it shows are the same."""
         planned = {} if self.apply else self.new[kind]
         ids: dict[str, object] = {sid: ("new", sid) for sid in planned}
         names: dict[object, str] = {("new", sid): label for sid, label in planned.items()}
         for sid, record in records.items():
             if record.id is not None:
-                ids[sid], names[record.id] = record.id, name(record)
+                ids[sid], names[record.id] = record.id, self.renamed.get((kind, record.id), name(record))
         return ids, names
 
     def _enrollments(self, rows: list[Row]) -> None:

@@ -20,7 +20,8 @@ from rrp_pwa.sync.ingest import ItemRejected, capture_options, ingest
 from rrp_pwa.sync.forms import ExportRangeForm, RosterConfirmForm, RosterUploadForm, TokenForm, WebhookForm
 from rrp_pwa.sync.oneroster import OneRosterInvalid, import_roster
 from rrp_pwa.sync.tokens import create_token, revoke_token
-from rrp_pwa.sync.uploads import PENDING_FOR, UploadExpired, UploadGone, forget_pending, keep_pending, take_pending
+from rrp_pwa.sync.uploads import (PENDING_FOR, RosterChanged, UploadExpired, UploadGone, confirm_pending,
+                                  forget_pending, keep_pending)
 from rrp_pwa.sync.webhooks import WebhookError, add_endpoint, remove_endpoint
 from rrp_pwa.tenancy import get_scoped_or_404, scoped
 
@@ -56,17 +57,29 @@ def roster_upload():
     refused = 200 if htmx else 400  # htmx swaps only 2xx answers; the upload form posts through htmx
     if not form.validate_on_submit():
         return render_template("sync/roster_upload.html", form=form), refused if form.errors else 200
-    data = form.package.data.read()
     try:
-        plan = import_roster(current_user.school, data, apply=False, acting=current_user)
+        return show_diff(form.package.data.read())
     except OneRosterInvalid as exc:
         return render_template("sync/roster_upload.html", form=form, problems=exc.problems), refused
+
+
+def show_diff(data: bytes, replacing: str | None = None, roster_changed: bool = False):
+    """Check the package against the roster as it is now (nothing is written) and show the diff; keep
+    the package and the diff's fingerprint for its confirm. ``replacing``: the token of the package
+    being checked again, dropped if it would now change nothing."""
+    try:
+        plan = import_roster(current_user.school, data, apply=False, acting=current_user)
     finally:
         db.session.rollback()
-    upload = None if plan.empty else keep_pending(current_user.school_id, data)
+    upload = None
+    if not plan.empty:
+        upload = keep_pending(current_user.school_id, data, plan.fingerprint())
+    elif replacing:
+        forget_pending(current_user.school_id, replacing)
     db.session.commit()
-    return render_template("sync/roster_diff.html", plan=plan, confirm=RosterConfirmForm(upload=upload),
-                           pending_minutes=PENDING_MINUTES)
+    confirm = RosterConfirmForm(formdata=None, upload=upload)  # not the token the confirm posted
+    return render_template("sync/roster_diff.html", plan=plan, confirm=confirm, pending_minutes=PENDING_MINUTES,
+                           roster_changed=roster_changed), 409 if roster_changed else 200
 
 
 @bp.route("/admin/sync/roster/cancel", methods=["POST"])
@@ -87,12 +100,16 @@ def roster_confirm():
     form = RosterConfirmForm()
     if not form.validate_on_submit():
         return redirect(url_for("sync.roster_upload"))
+    token = form.upload.data
     try:
-        data = take_pending(current_user.school_id, form.upload.data)
-        plan = import_roster(current_user.school, data, apply=True, acting=current_user)
+        try:
+            plan = confirm_pending(current_user.school, token, acting=current_user)
+        except RosterChanged as changed:
+            db.session.rollback()  # nothing imported; the package waits again
+            return show_diff(changed.package, replacing=token, roster_changed=True)  # may find it now invalid
     except (UploadGone, OneRosterInvalid) as refusal:
         db.session.rollback()
-        forget_pending(current_user.school_id, form.upload.data)
+        forget_pending(current_user.school_id, token)
         db.session.commit()
         flash(PACKAGE_EXPIRED if isinstance(refusal, UploadExpired) else PACKAGE_GONE, "error")
         return redirect(url_for("sync.roster_upload"))

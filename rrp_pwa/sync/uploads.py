@@ -6,6 +6,10 @@ Rules:
 - The confirm applies exactly the bytes that were checked: their SHA-256 is kept beside them and a
   package that no longer matches it is refused. Taking a package deletes it in the confirming
   transaction, so two confirms of one package import it once.
+- The confirm makes exactly the changes the admin was shown: the fingerprint of the diff is kept
+  beside the package, and if the roster changed after the check (another import, an edit by hand)
+  so that the import would do something else, nothing is imported and the package still waits for
+  the admin to check the new diff (RosterChanged).
 - A package holds a whole roster (children's personal data), so it never outlives its use: it is
   deleted when confirmed, refused, or replaced (a school has one package waiting at most), and every
   package checked more than PENDING_FOR ago is purged whenever a package is checked or confirmed
@@ -17,13 +21,16 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import delete
 
 from rrp_pwa.extensions import db
 from rrp_pwa.models.checkins import as_utc
 from rrp_pwa.models.roster import utcnow
+from rrp_pwa.models import School, Staff
 from rrp_pwa.models.sync import PendingImport
+from rrp_pwa.sync.oneroster import ImportPlan, import_roster
 from rrp_pwa.tenancy import scoped
 
 PENDING_FOR = timedelta(hours=1)
@@ -44,6 +51,23 @@ class PackageTooLarge(ValueError):
     """The package is larger than MAX_PACKAGE_BYTES."""
 
 
+class RosterChanged(Exception):
+    """The roster changed after the check: importing the package now would not make the changes the
+    admin was shown. The caller rolls back (nothing is imported; the package waits again) and shows
+    the diff of ``package`` against the roster as it is now."""
+
+    def __init__(self, package: bytes):
+        super().__init__("The roster changed after the package was checked.")
+        self.package = package
+
+
+class Checked(NamedTuple):
+    """A package taken for its confirm: its bytes and the fingerprint of the diff shown at its check."""
+
+    package: bytes
+    diff_digest: str | None
+
+
 def _digest(package: bytes) -> str:
     return hashlib.sha256(package).hexdigest()
 
@@ -55,8 +79,9 @@ def _delete(*where) -> int:
     return db.session.execute(statement).rowcount
 
 
-def keep_pending(school_id: int, package: bytes, now: datetime | None = None) -> str:
-    """Keep the checked package until the admin confirms it; return the token that names it.
+def keep_pending(school_id: int, package: bytes, diff_digest: str, now: datetime | None = None) -> str:
+    """Keep the checked package, and the fingerprint of the diff shown (ImportPlan.fingerprint), until
+    the admin confirms it; return the token that names it.
 
     It replaces any package the school had waiting, and expired packages of every school are purged.
     """
@@ -67,13 +92,14 @@ def keep_pending(school_id: int, package: bytes, now: datetime | None = None) ->
     _delete(PendingImport.school_id == school_id)
     token = secrets.token_urlsafe(24)
     db.session.add(PendingImport(school_id=school_id, token=token, checked_at=now, digest=_digest(package),
-                                 package=package))
+                                 package=package, diff_digest=diff_digest))
     return token
 
 
-def take_pending(school_id: int, token: str, now: datetime | None = None) -> bytes:
-    """Delete the package waiting under ``token`` for this school and return its bytes, in the caller's
-    transaction (a rollback puts it back: call forget_pending to drop it for good).
+def take_pending(school_id: int, token: str, now: datetime | None = None) -> Checked:
+    """Delete the package waiting under ``token`` for this school and return its bytes and the fingerprint
+    of its diff, in the caller's transaction (a rollback puts it back: call forget_pending to drop it
+    for good).
 
     Raise UploadExpired if it was checked more than PENDING_FOR ago, UploadGone if this school has
     none under that token, another transaction took it first, or its bytes changed since the check.
@@ -83,6 +109,7 @@ def take_pending(school_id: int, token: str, now: datetime | None = None) -> byt
     if pending is None:
         raise UploadGone
     package, digest, checked_at = pending.package, pending.digest, as_utc(pending.checked_at)
+    diff_digest = pending.diff_digest
     taken = _delete(PendingImport.school_id == school_id, PendingImport.id == pending.id)
     db.session.expunge(pending)
     purge_expired(now)
@@ -92,7 +119,24 @@ def take_pending(school_id: int, token: str, now: datetime | None = None) -> byt
         raise UploadExpired
     if not hmac.compare_digest(_digest(package), digest):
         raise UploadGone
-    return package
+    return Checked(package, diff_digest)
+
+
+def confirm_pending(school: School, token: str, acting: Staff | None = None,
+                    now: datetime | None = None) -> ImportPlan:
+    """Import the package waiting under ``token``, in the caller's transaction, only if the import
+    makes exactly the changes shown at its check (the same diff fingerprint).
+
+    The import itself is compared, not a second dry run before it, so no change to the roster can
+    slip in between. Raise RosterChanged when it differs (the caller rolls back), besides
+    take_pending's errors and OneRosterInvalid (the roster changed so that the package now breaks
+    a rule).
+    """
+    package, shown = take_pending(school.id, token, now)
+    plan = import_roster(school, package, apply=True, acting=acting)
+    if shown is None or not hmac.compare_digest(plan.fingerprint(), shown):
+        raise RosterChanged(package)
+    return plan
 
 
 def forget_pending(school_id: int, token: str, now: datetime | None = None) -> None:
