@@ -14,7 +14,7 @@ from rrp_pwa.models import Pupil
 from rrp_pwa.models.roster import utcnow
 from rrp_pwa.models.sync import PendingImport
 from rrp_pwa.sync.uploads import MAX_PACKAGE_BYTES, PENDING_FOR
-from tests.conftest import AuthActions, make_school
+from tests.conftest import AuthActions, make_school, make_staff
 from tests.test_oneroster import package
 
 SESSION_COOKIE = "rrp_session"
@@ -257,3 +257,18 @@ def test_a_package_checked_without_a_diff_fingerprint_is_shown_again_not_importe
     assert "4 added" in response.get_data(as_text=True)
     assert pupils() == 0 and waiting() == 1
 
+
+def test_a_roster_change_that_breaks_a_rule_is_named_at_the_confirm(client, auth):
+    """Before, the confirm said "already been imported or has changed" and hid the reason."""
+    auth.login(roles=("admin",))
+    _, token = check(client)
+    make_staff(make_school("Oak Academy"), ("teacher",), email="r.jones@brook.example")
+    db.session.commit()
+    response = client.post("/admin/sync/roster/confirm", data={"upload": token})
+    shown = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "The roster changed after you checked that package, and it can no longer be imported" in shown
+    assert ("users.csv, line 6, column email: &#39;r.jones@brook.example&#39; already signs in at another school."
+            in shown)
+    assert "Import the roster" in shown
+    assert pupils() == 0 and waiting() == 0

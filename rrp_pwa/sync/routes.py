@@ -40,6 +40,8 @@ EXPORT_ROLES = ("admin", "pastoral", "dsl")
 add_pupil_action("Export this record", "sync.pupil_export_page", roles=EXPORT_ROLES)
 PENDING_MINUTES = int(PENDING_FOR.total_seconds() // 60)
 PACKAGE_GONE = "That package has already been imported or has changed. Upload it again to check it."
+ROSTER_BREAKS_RULES = ("The roster changed after you checked that package, and it can no longer be imported as "
+                       "it is: nothing was imported, and the package has been deleted.")
 PACKAGE_EXPIRED = (f"That check has expired: a checked package is deleted after {PENDING_MINUTES} minutes "
                    "if it is not confirmed. Upload it again to check it.")
 
@@ -111,6 +113,10 @@ def roster_confirm():
         db.session.rollback()
         forget_pending(current_user.school_id, token)
         db.session.commit()
+        if isinstance(refusal, OneRosterInvalid):  # the bytes were checked: the roster changed under them
+            flash(ROSTER_BREAKS_RULES, "error")
+            return render_template("sync/roster_upload.html", form=RosterUploadForm(formdata=None),
+                                   problems=refusal.problems), 409
         flash(PACKAGE_EXPIRED if isinstance(refusal, UploadExpired) else PACKAGE_GONE, "error")
         return redirect(url_for("sync.roster_upload"))
     db.session.commit()
