@@ -385,6 +385,38 @@ def test_a_delta_never_deactivates_the_admin_running_it(client, auth):
     assert not db.session.scalar(select(Staff).where(Staff.external_id == "tea-2")).active
 
 
+def test_staff_the_mis_disables_are_deactivated_like_pupils_are_archived(app):
+    """Before, enabledUser=false archived a pupil but left a member of staff signing in."""
+    school = make_school()
+    admin = make_staff(school, ("admin",), email="s.lee@brook.example")  # adm-1 in the package
+    import_roster(school, package("small_school"), apply=True, acting=admin)
+    tariq = db.session.scalar(select(Staff).where(Staff.external_id == "tea-2"))
+    tariq.active, epoch = True, tariq.session_epoch
+    db.session.commit()
+    disabled = delta_users("tea-2,active,2026-10-01T08:00:00Z,false,Tariq,Ahmed,t.ahmed@brook.example,",
+                           "adm-1,active,2026-10-01T08:00:00Z,false,Sarah,Lee,s.lee@brook.example,",
+                           "tea-9,active,2026-10-01T08:00:00Z,false,Nia,Hughes,,")  # new, disabled, no email
+    plan = import_roster(school, with_a_new_teacher(disabled, "tea-9"), apply=True, acting=admin)
+    db.session.commit()
+    assert plan.counts() == {"staff": {"archived": 1}}
+    assert [change.label for change in plan.changes] == ["Tariq Ahmed"]
+    assert not tariq.active and tariq.session_epoch == epoch + 1  # signed out everywhere
+    assert admin.active  # the admin running it keeps their account
+    assert db.session.scalar(select(Staff).where(Staff.external_id == "tea-9")) is None
+
+
+
+def with_a_new_teacher(data: bytes, teacher: str) -> bytes:
+    """A delta package of users.csv rows with a roles.csv that makes ``teacher`` a teacher."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as old, zipfile.ZipFile(buffer, "w") as new:
+        new.writestr("manifest.csv", old.read("manifest.csv").decode().replace("file.roles,absent", "file.roles,delta"))
+        new.writestr("users.csv", old.read("users.csv"))
+        new.writestr("roles.csv", "sourcedId,status,dateLastModified,userSourcedId,roleType,role,orgSourcedId\n"
+                                  f"role-9,active,2026-10-01T08:00:00Z,{teacher},primary,teacher,org-brook\n")
+    return buffer.getvalue()
+
+
 # Who is a pupil and who is staff: roles.csv, or users.csv's role column in OneRoster 1.1
 
 def test_a_oneroster_1_1_package_takes_roles_from_users_csv(app):

@@ -12,7 +12,7 @@ Rules:
   is a problem: we can't tell a pupil from a member of staff. Classes become groups
   (``homeroom`` a tutor group, ``scheduled`` a class) and enrolments their members.
 - Delta rows with status ``tobedeleted`` archive pupils and groups, deactivate staff and remove
-  memberships. In a bulk file, a record imported earlier that is no longer listed is archived
+  memberships; so does a user the MIS has disabled (``enabledUser`` false). In a bulk file, a record imported earlier that is no longer listed is archived
   (or deactivated) the same way, and a bulk enrollments.csv is every imported class's whole list
   of roster members (an archived class has none). Records typed in by hand (no sourcedId) are
   never touched: neither are pupils and staff added by hand to an imported class.
@@ -447,7 +447,7 @@ class _Importer:
                 continue
             email = row["email"].lower()
             member = self.staff.get(sid) or (self._signs_in_with(email) if email else None)
-            if member is None and row["status"] == "tobedeleted":
+            if member is None and _leaving(row):  # not added: nothing to sign in with
                 continue
             if member is not None and member.school_id != self.school.id:
                 bad("email", f"'{email}' already signs in at another school.")
@@ -483,12 +483,11 @@ class _Importer:
             sid = row["sourcedId"]
             listed.add(sid)
             held = roles.get(sid, set())
-            gone = row["status"] == "tobedeleted"
             kind = self._kind(sid, held)
             if kind == "pupil":
-                self._pupil(row, gone or row["enabledUser"] == "false")
+                self._pupil(row, _leaving(row))
             elif kind == "staff":
-                self._staff(row, {STAFF_ROLES[r] for r in held & set(STAFF_ROLES)}, gone)
+                self._staff(row, {STAFF_ROLES[r] for r in held & set(STAFF_ROLES)}, _leaving(row))
         self.progress(len(rows))
         if self.package.modes.get("users") == "bulk":
             for sid, pupil in self.pupils.items():
@@ -696,6 +695,12 @@ class _Importer:
                 db.session.execute(insert(table), add_rows)
             for gid, mid in remove:
                 db.session.execute(delete(table).where(table.group_id == gid, getattr(table, column) == mid))
+
+
+def _leaving(row: Row) -> bool:
+    """The users.csv row deletes the user or the MIS has disabled them: a pupil is archived, a member
+    of staff deactivated (and neither is added)."""
+    return row["status"] == "tobedeleted" or row["enabledUser"] == "false"
 
 
 def _year_group(grades: str) -> str | None:
