@@ -691,3 +691,14 @@ def test_a_dry_run_and_the_import_it_shows_have_one_fingerprint(app, first, then
     made = import_roster(school, data, apply=True)
     assert made.fingerprint() == shown.fingerprint()
     assert made.changes == shown.changes and made.skipped == shown.skipped
+
+
+def test_the_command_line_lists_the_enrolments_not_imported_too(runner, app, tmp_path):
+    make_school()
+    db.session.commit()
+    path = tmp_path / "roster.zip"
+    path.write_bytes(with_enrolments_not_kept())
+    result = runner.invoke(args=["import-oneroster", str(path), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "5 enrolment(s) not imported:" in result.output
+    assert all(f"  {skipped}" in result.output for skipped in SKIPPED_ENROLMENTS)

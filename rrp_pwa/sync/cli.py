@@ -46,6 +46,10 @@ def import_oneroster(path: Path, slug: str | None, dry_run: bool) -> None:
         raise click.ClickException(f"Nothing was imported: {len(exc.problems)} problem(s) to fix first.") from None
     for kind, actions in plan.counts().items():
         click.echo(f"{kind}: " + ", ".join(f"{n} {action}" for action, n in sorted(actions.items())))
+    if plan.skipped:
+        click.echo(f"{len(plan.skipped)} enrolment(s) not imported:")
+        for problem in plan.skipped:
+            click.echo(f"  {problem}")
     if plan.empty:
         click.echo("Nothing to change: the roster already matches this package.")
     if dry_run:
