@@ -702,3 +702,13 @@ def test_the_command_line_lists_the_enrolments_not_imported_too(runner, app, tmp
     assert result.exit_code == 0, result.output
     assert "5 enrolment(s) not imported:" in result.output
     assert all(f"  {skipped}" in result.output for skipped in SKIPPED_ENROLMENTS)
+
+
+def test_a_member_of_staff_linked_by_email_and_renamed_is_one_change(app):
+    """Before, the diff counted "2 changed" for Mrs Lee: one for the link, one for her name."""
+    school = make_school()
+    make_staff(school, ("admin",), email="s.lee@brook.example", name="Mrs Lee")
+    plan = import_roster(school, package("small_school"), apply=False)
+    assert plan.counts()["staff"] == {"added": 2, "changed": 1}
+    assert [change.details for change in plan.of("staff", "changed")] == [
+        ["linked to the roster by email", "name: 'Mrs Lee' → 'Sarah Lee'"]]

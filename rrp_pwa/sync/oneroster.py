@@ -525,10 +525,11 @@ class _Importer:
         name = f"{row['preferredGivenName'] or row['givenName']} {row['familyName']}".strip()[:120]
         email = row["email"].lower()
         member = self.staff.get(sid)
+        linked: list[str] = []  # one change per member of staff in the diff, whatever else changes
         if member is None and email:
             member = self._signs_in_with(email)  # of this school: _check_users refused any other
             if member is not None:
-                self._change("staff", "changed", sid, member.name, ["linked to the roster by email"])
+                linked = ["linked to the roster by email"]
                 if member.external_id is not None:  # their sourcedId changed: the old one is not "no longer listed"
                     self.staff.pop(member.external_id, None)
                 if self.apply:
@@ -554,7 +555,7 @@ class _Importer:
         if gone and not self._is_acting(member):
             wanted["active"] = False
         new_roles = roles - member.roles
-        details = [f"roles added: {', '.join(sorted(new_roles))}"] if new_roles else []
+        details = linked + ([f"roles added: {', '.join(sorted(new_roles))}"] if new_roles else [])
         self._set(member, "staff", sid, member.name, wanted, details)
         if self.apply and new_roles:
             before = sorted(member.roles)
