@@ -272,3 +272,19 @@ def test_a_roster_change_that_breaks_a_rule_is_named_at_the_confirm(client, auth
             in shown)
     assert "Import the roster" in shown
     assert pupils() == 0 and waiting() == 0
+
+
+def test_a_newer_check_that_changes_nothing_still_replaces_the_package_waiting(client, auth, runner, tmp_path):
+    """Before, a package checked earlier (a whole roster) stayed waiting, and importable, after a newer check."""
+    auth.login(roles=("admin",))
+    path = tmp_path / "roster.zip"
+    path.write_bytes(package("small_school"))
+    assert runner.invoke(args=["import-oneroster", str(path)]).exit_code == 0
+    _, earlier = check(client, "delta_tobedeleted")
+    assert waiting() == 1
+    response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(package("small_school")), "r.zip")},
+                           content_type="multipart/form-data")
+    assert "Nothing to change" in response.get_data(as_text=True)
+    assert waiting() == 0
+    assert "already been imported" in confirm(client, earlier)
+    assert db.session.scalar(select(func.count(Pupil.id)).where(Pupil.archived)) == 0

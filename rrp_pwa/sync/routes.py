@@ -21,7 +21,7 @@ from rrp_pwa.sync.forms import ExportRangeForm, RosterConfirmForm, RosterUploadF
 from rrp_pwa.sync.oneroster import OneRosterInvalid, import_roster
 from rrp_pwa.sync.tokens import create_token, revoke_token
 from rrp_pwa.sync.uploads import (PENDING_FOR, RosterChanged, UploadExpired, UploadGone, confirm_pending,
-                                  forget_pending, keep_pending)
+                                  forget_pending, forget_waiting, keep_pending)
 from rrp_pwa.sync.webhooks import WebhookError, add_endpoint, remove_endpoint
 from rrp_pwa.tenancy import get_scoped_or_404, scoped
 
@@ -65,19 +65,19 @@ def roster_upload():
         return render_template("sync/roster_upload.html", form=form, problems=exc.problems), refused
 
 
-def show_diff(data: bytes, replacing: str | None = None, roster_changed: bool = False):
+def show_diff(data: bytes, roster_changed: bool = False):
     """Check the package against the roster as it is now (nothing is written) and show the diff; keep
-    the package and the diff's fingerprint for its confirm. ``replacing``: the token of the package
-    being checked again, dropped if it would now change nothing."""
+    the package and the diff's fingerprint for its confirm, in place of any package waiting (which
+    is just dropped if this one changes nothing)."""
     try:
         plan = import_roster(current_user.school, data, apply=False, acting=current_user)
     finally:
         db.session.rollback()
     upload = None
-    if not plan.empty:
+    if plan.empty:
+        forget_waiting(current_user.school_id)
+    else:
         upload = keep_pending(current_user.school_id, data, plan.fingerprint())
-    elif replacing:
-        forget_pending(current_user.school_id, replacing)
     db.session.commit()
     confirm = RosterConfirmForm(formdata=None, upload=upload)  # not the token the confirm posted
     return render_template("sync/roster_diff.html", plan=plan, confirm=confirm, pending_minutes=PENDING_MINUTES,
@@ -108,7 +108,7 @@ def roster_confirm():
             plan = confirm_pending(current_user.school, token, acting=current_user)
         except RosterChanged as changed:
             db.session.rollback()  # nothing imported; the package waits again
-            return show_diff(changed.package, replacing=token, roster_changed=True)  # may find it now invalid
+            return show_diff(changed.package, roster_changed=True)  # may find it now invalid
     except (UploadGone, OneRosterInvalid) as refusal:
         db.session.rollback()
         forget_pending(current_user.school_id, token)

@@ -11,7 +11,8 @@ Rules:
   so that the import would do something else, nothing is imported and the package still waits for
   the admin to check the new diff (RosterChanged).
 - A package holds a whole roster (children's personal data), so it never outlives its use: it is
-  deleted when confirmed, refused, or replaced (a school has one package waiting at most), and every
+  deleted when confirmed, refused, or replaced by a newer check, even one of a package that
+  changes nothing (a school has one package waiting at most), and every
   package checked more than PENDING_FOR ago is purged whenever a package is checked or confirmed
   and by each round of ``flask deliver-webhooks``.
 - A package is at most MAX_PACKAGE_BYTES, the most the upload form takes.
@@ -137,6 +138,13 @@ def confirm_pending(school: School, token: str, acting: Staff | None = None,
     if shown is None or not hmac.compare_digest(plan.fingerprint(), shown):
         raise RosterChanged(package)
     return plan
+
+
+def forget_waiting(school_id: int, now: datetime | None = None) -> None:
+    """Drop whatever package this school has waiting (a newer check that changes nothing replaces it
+    too), and purge expired ones."""
+    _delete(PendingImport.school_id == school_id)
+    purge_expired(now or utcnow())
 
 
 def forget_pending(school_id: int, token: str, now: datetime | None = None) -> None:
