@@ -9,7 +9,7 @@ from sqlalchemy import select
 from rrp_pwa.auth.permissions import public
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Group, Pupil, Staff
-from rrp_pwa.sync.oneroster import OneRosterInvalid, import_roster
+from rrp_pwa.sync.oneroster import ImportPlan, OneRosterInvalid, import_roster
 from tests.conftest import PASSWORD, make_pupil, make_school, make_staff
 
 PACKAGES = Path(__file__).parent / "fixtures" / "oneroster"
@@ -634,10 +634,12 @@ SKIPPED_ENROLMENTS = [
 def with_enrolments_not_kept() -> bytes:
     """small_school with a parent enrolled as a student, a guardian's enrolment, staff and pupils enrolled
     in each other's role, and an enrolment of a pupil whose account is disabled."""
-    extra = "".join(f"enr-{n},,2026-09-01T08:00:00Z,{group},org-brook,{user},{role},false,,\n" for n, group, user, role in [
-        (7, "class-cedar", "par-1", "student"), (8, "class-oak", "par-1", "guardian"),
-        (9, "class-oak", "tea-1", "student"), (10, "class-oak", "stu-1", "teacher"),
-        (11, "class-oak", "stu-5", "student")])
+    extra = "".join(f"enr-{n},,2026-09-01T08:00:00Z,{group},org-brook,{user},{role},false,,\n"
+                    for n, group, user, role in [(7, "class-cedar", "par-1", "student"),
+                                                 (8, "class-oak", "par-1", "guardian"),
+                                                 (9, "class-oak", "tea-1", "student"),
+                                                 (10, "class-oak", "stu-1", "teacher"),
+                                                 (11, "class-oak", "stu-5", "student")])
     return edited(
         enrollments=lambda text: text + extra,
         users=lambda text: text + "stu-5,,2026-09-01T08:00:00Z,false,eve.m,,Eve,Moss,,UPN5,,,,,05,,,,,,,org-brook,\n",
@@ -712,3 +714,15 @@ def test_a_member_of_staff_linked_by_email_and_renamed_is_one_change(app):
     assert plan.counts()["staff"] == {"added": 2, "changed": 1}
     assert [change.details for change in plan.of("staff", "changed")] == [
         ["linked to the roster by email", "name: 'Mrs Lee' → 'Sarah Lee'"]]
+
+
+def test_the_fingerprint_of_a_diff_does_not_depend_on_the_order_of_its_changes(app):
+    """The import reads the roster with no ORDER BY, and PostgreSQL returns rows in the order they were
+    last written: an edit elsewhere in the roster between the check and the confirm reorders the
+    archived pupils, and the confirm must not call that a different diff."""
+    school = make_school()
+    import_roster(school, package("small_school"), apply=True)
+    plan = import_roster(school, edited(users=without("stu-1", "stu-2", "stu-3")), apply=False)
+    assert len(plan.of("pupil", "archived")) == 3
+    reordered = ImportPlan(list(reversed(plan.changes)), plan.skipped)
+    assert reordered.fingerprint() == plan.fingerprint()

@@ -12,7 +12,8 @@ Rules:
   is a problem: we can't tell a pupil from a member of staff. Classes become groups
   (``homeroom`` a tutor group, ``scheduled`` a class) and enrolments their members.
 - Delta rows with status ``tobedeleted`` archive pupils and groups, deactivate staff and remove
-  memberships; so does a user the MIS has disabled (``enabledUser`` false). In a bulk file, a record imported earlier that is no longer listed is archived
+  memberships; a user the MIS has disabled (``enabledUser`` false) is archived or deactivated
+  too. In a bulk file, a record imported earlier that is no longer listed is archived
   (or deactivated) the same way, and a bulk enrollments.csv is every imported class's whole list
   of roster members (an archived class has none). Records typed in by hand (no sourcedId) are
   never touched: neither are pupils and staff added by hand to an imported class.
@@ -130,10 +131,12 @@ class ImportPlan:
     def fingerprint(self) -> str:
         """The SHA-256 of the whole diff as the admin sees it (changes and skipped enrolments). A dry
         run and the import it shows give the same fingerprint against the same roster, so a confirm
-        can tell that the roster changed since the check."""
-        shown = {"changes": [[c.kind, c.action, c.external_id, c.label, c.details, c.group] for c in self.changes],
-                 "skipped": [str(problem) for problem in self.skipped]}
-        return hashlib.sha256(json.dumps(shown, ensure_ascii=False).encode()).hexdigest()
+        can tell that the roster changed since the check. The order of the changes does not count:
+        the roster is read unordered (PostgreSQL returns rows in the order they were last written)."""
+        changes = sorted(json.dumps([c.kind, c.action, c.external_id, c.label, c.details, c.group], ensure_ascii=False)
+                         for c in self.changes)
+        shown = json.dumps({"changes": changes, "skipped": [str(problem) for problem in self.skipped]})
+        return hashlib.sha256(shown.encode()).hexdigest()
 
 
 @dataclass
