@@ -726,3 +726,20 @@ def test_the_fingerprint_of_a_diff_does_not_depend_on_the_order_of_its_changes(a
     assert len(plan.of("pupil", "archived")) == 3
     reordered = ImportPlan(list(reversed(plan.changes)), plan.skipped)
     assert reordered.fingerprint() == plan.fingerprint()
+
+
+def test_a_diff_too_long_to_list_says_how_much_is_listed(client, auth):
+    """Before, "Show each pupil change" listed 500 of 600 pupils and said nothing of the other 100."""
+    auth.login(roles=("admin",))
+    many = edited(
+        users=lambda text: text + "".join(f"new-{n},,2026-09-01T08:00:00Z,true,p{n},,Pupil,Number {n},,,,,,,05,,,,,,,"
+                                          "org-brook,\n" for n in range(596)),
+        roles=lambda text: text + "".join(f"role-new-{n},,2026-09-01T08:00:00Z,new-{n},primary,student,,,org-brook,\n"
+                                          for n in range(596)))
+    response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(many), "r.zip")},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert "600 added" in page
+    assert page.split("<h2>Pupils</h2>")[1].split("</section>")[0].count('<li class="row">') == 500
+    assert "Only the first 500 of these 600 changes are listed." in page
+    assert "Only the first 500" not in page.split("<h2>Staff</h2>")[1]  # 3 staff: all listed
