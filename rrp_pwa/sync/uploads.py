@@ -27,9 +27,9 @@ from typing import NamedTuple
 from sqlalchemy import delete
 
 from rrp_pwa.extensions import db
+from rrp_pwa.models import School, Staff
 from rrp_pwa.models.checkins import as_utc
 from rrp_pwa.models.roster import utcnow
-from rrp_pwa.models import School, Staff
 from rrp_pwa.models.sync import PendingImport
 from rrp_pwa.sync.oneroster import ImportPlan, import_roster
 from rrp_pwa.tenancy import scoped
@@ -128,10 +128,10 @@ def confirm_pending(school: School, token: str, acting: Staff | None = None,
     """Import the package waiting under ``token``, in the caller's transaction, only if the import
     makes exactly the changes shown at its check (the same diff fingerprint).
 
-    The import itself is compared, not a second dry run before it, so no change to the roster can
-    slip in between. Raise RosterChanged when it differs (the caller rolls back), besides
-    take_pending's errors and OneRosterInvalid (the roster changed so that the package now breaks
-    a rule).
+    The import itself is compared, not a second dry run before it, so a change to the roster made
+    between such a dry run and the import cannot slip through. Raise RosterChanged when it differs
+    (the caller rolls back), besides take_pending's errors and OneRosterInvalid (the roster changed
+    so that the package now breaks a rule).
     """
     package, shown = take_pending(school.id, token, now)
     plan = import_roster(school, package, apply=True, acting=acting)
