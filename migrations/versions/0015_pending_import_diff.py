@@ -5,7 +5,7 @@ changed after the check (another import, a pupil or class edited by hand) the ad
 diff they never saw. The confirm now compares what it would do with this fingerprint.
 
 Revision ID: 0015_pending_import_diff
-Revises: 0013_concern_actions
+Revises: 0014_audit_by_command
 """
 from alembic import op
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0015_pending_import_diff"
-down_revision = "0013_concern_actions"
+down_revision = "0014_audit_by_command"
 branch_labels = None
 depends_on = None
 
