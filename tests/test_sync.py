@@ -228,3 +228,18 @@ def test_a_record_made_by_someone_else_on_the_device_is_not_stored_under_this_pe
     assert [r["status"] for r in results] == ["deferred", "created"]  # kept on the device for its maker
     assert "Someone else made this on this device" in results[0]["reason"]
     assert db.session.query(QuickChat).count() == 1
+
+
+def test_a_pupil_who_left_the_school_since_the_device_loaded_its_list_is_refused_by_name(client, teacher_with_class):
+    """The online forms refuse a pupil who has left (choose_pupils); a record made offline must too,
+    saying who, so the person can change the pupil or discard it."""
+    _, amira, ben, _ = teacher_with_class
+    amira.archived = True  # she leaves (an admin archives her, or the MIS roster drops her)
+    db.session.commit()
+    results = post(client, [chat_item([ben.id, amira.id]), checkin_item(amira.id)]).json["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected"]
+    assert results[0]["reason"] == ("Amira Khan has left the school, so this can't be recorded for them. "
+                                    "Change the pupil or discard it.")
+    assert db.session.scalar(select(func.count(QuickChat.id))) == 0
+    assert db.session.scalar(select(func.count(CheckIn.id))) == 0
+    assert post(client, [chat_item([ben.id])]).json["results"][0]["status"] == "created"  # Ben is still here

@@ -7,7 +7,8 @@ Rules:
   ``duplicate`` and changes nothing, so the device may forget the item. Two sends racing each
   other are settled by the unique (school, UUID) receipt.
 - A ``rejected`` item carries a reason the user reads beside it to fix it; the device keeps it.
-- Pupils must be ones the sender may see (the same list the device was given to pick from).
+- Pupils must be ones the sender may see (the same list the device was given to pick from) and
+  still at the school: a pupil archived (left) since the device loaded its list is refused by name.
 - An item says who made it (``made_by``, the staff id the device stored with it); only its maker's
   session may send it, so a record left waiting on a shared phone never lands under the next person.
 """
@@ -125,6 +126,10 @@ def _pupils(staff: Staff, ids: Any, at_least: int = 1) -> list[Pupil]:
     found = {p.id: p for p in db.session.scalars(visible_pupils(staff).where(Pupil.id.in_(wanted)))}
     if len(found) != len(wanted):
         raise ItemRejected("One of these pupils isn't on your list any more. Choose them again.")
+    left = [p.display_name for p in found.values() if p.archived]
+    if left:  # the same rule as the online forms (choose_pupils): no new record about a pupil who has left
+        raise ItemRejected(f"{' and '.join(left)} {'has' if len(left) == 1 else 'have'} left the school, so this "
+                           "can't be recorded for them. Change the pupil or discard it.")
     if len(wanted) < at_least:
         raise ItemRejected("Choose at least one pupil." if at_least == 1 else f"Choose {at_least} pupils.")
     return [found[i] for i in wanted]
