@@ -1,6 +1,7 @@
 """POST /api/v1/sync and GET /api/v1/capture: per-item answers, idempotency by UUID, the pupils a
 device may pick offline, and a property test that nothing is lost or doubled."""
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -243,3 +244,28 @@ def test_a_pupil_who_left_the_school_since_the_device_loaded_its_list_is_refused
     assert db.session.scalar(select(func.count(QuickChat.id))) == 0
     assert db.session.scalar(select(func.count(CheckIn.id))) == 0
     assert post(client, [chat_item([ben.id])]).json["results"][0]["status"] == "created"  # Ben is still here
+
+
+@pytest.mark.parametrize("device_clock", [timedelta(hours=3), timedelta(days=-2)])
+def test_a_device_clock_that_is_wrong_neither_refuses_nor_misdates_what_was_made(
+        client, teacher_with_class, device_clock):
+    """A phone whose clock is 3 hours fast, or 2 days slow: what was made 10 minutes ago is stored
+    as 10 minutes ago (not refused as "in the future", not filed under another day)."""
+    _, amira, ben, _ = teacher_with_class
+    now = datetime.now(timezone.utc)
+    on_device = lambda moment: (moment + device_clock).isoformat()  # noqa: E731
+    items = [dict(chat_item([amira.id]), made_at=on_device(now - timedelta(minutes=10))),
+             dict(checkin_item(ben.id), made_at=on_device(now - timedelta(minutes=10)))]
+    results = client.post("/api/v1/sync", json={"sent_at": on_device(now), "items": items}).json["results"]
+    assert [r["status"] for r in results] == ["created", "created"]
+    for stored_at in (db.session.scalar(select(QuickChat.happened_at)), db.session.scalar(select(CheckIn.created_at))):
+        assert abs(stored_at.replace(tzinfo=timezone.utc) - (now - timedelta(minutes=10))) < timedelta(minutes=1)
+
+
+def test_a_right_clock_and_a_device_that_says_nothing_keep_the_time_made(client, teacher_with_class):
+    _, amira, ben, _ = teacher_with_class
+    items = [chat_item([amira.id]), chat_item([ben.id])]  # made at 2026-11-20T12:15:00Z
+    post(client, items[:1])  # an older page: no sent_at
+    client.post("/api/v1/sync", json={"sent_at": datetime.now(timezone.utc).isoformat(), "items": items[1:]})
+    assert [c.happened_at.isoformat()[:16] for c in db.session.scalars(select(QuickChat))] == [
+        "2026-11-20T12:15", "2026-11-20T12:15"]

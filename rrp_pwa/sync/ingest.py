@@ -9,6 +9,10 @@ Rules:
 - A ``rejected`` item carries a reason the user reads beside it to fix it; the device keeps it.
 - Pupils must be ones the sender may see (the same list the device was given to pick from) and
   still at the school: a pupil archived (left) since the device loaded its list is refused by name.
+- A device's clock may be wrong (set by hand, a flat battery, another time zone). The batch says
+  when the device sent it (``sent_at``, by its own clock); when that is more than CLOCK_TOLERANCE
+  from the server's, every ``made_at`` is moved by the difference, so a chat is neither refused as
+  "in the future" nor filed under another day.
 - An item says who made it (``made_by``, the staff id the device stored with it); only its maker's
   session may send it, so a record left waiting on a shared phone never lands under the next person.
 """
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import uuid as uuid_module
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import select
@@ -32,6 +36,7 @@ from rrp_pwa.models.sync import SyncReceipt
 from rrp_pwa.roster.directory import visible_pupils
 
 MAX_BATCH = 100
+CLOCK_TOLERANCE = timedelta(minutes=2)  # more than a slow network's delay: a clock this far out is wrong
 KINDS = ("chat", "checkin", "mediation")
 
 
@@ -59,14 +64,29 @@ class Result:
         return body
 
 
-def ingest(staff: Staff, items: list[Any]) -> list[Result]:
-    """Store each item of the batch once; the caller commits. Answers one Result per item, in order."""
+def ingest(staff: Staff, items: list[Any], sent_at: Any = None) -> list[Result]:
+    """Store each item of the batch once; the caller commits. Answers one Result per item, in order.
+    ``sent_at`` is the device's clock as it sent the batch (see clock_error)."""
     if not isinstance(items, list) or len(items) > MAX_BATCH:
         raise ItemRejected(f"Send a list of at most {MAX_BATCH} items.")
-    return [_one(staff, item) for item in items]
+    error = clock_error(sent_at)
+    return [_one(staff, item, error) for item in items]
 
 
-def _one(staff: Staff, item: Any) -> Result:
+def clock_error(sent_at: Any, now: datetime | None = None) -> timedelta:
+    """How far the device's clock is ahead of the server's (negative: behind), from the time it says
+    it sent the batch; zero when it is within CLOCK_TOLERANCE or says nothing readable."""
+    try:
+        device_now = _made_at(sent_at)
+    except ItemRejected:
+        return timedelta(0)
+    if device_now is None:
+        return timedelta(0)
+    error = device_now - (now or datetime.now(timezone.utc))
+    return error if abs(error) > CLOCK_TOLERANCE else timedelta(0)
+
+
+def _one(staff: Staff, item: Any, clock: timedelta = timedelta(0)) -> Result:
     raw_uuid = str(item.get("uuid", "")) if isinstance(item, dict) else ""
     try:
         client_uuid = str(uuid_module.UUID(raw_uuid))
@@ -86,7 +106,8 @@ def _one(staff: Staff, item: Any) -> Result:
         data = item.get("data") or {}
         if not isinstance(data, dict):
             raise ItemRejected("This record is incomplete; make it again.")
-        record = HANDLERS[kind](staff, data, _made_at(item.get("made_at")), client_uuid)
+        made_at = _made_at(item.get("made_at"))
+        record = HANDLERS[kind](staff, data, made_at - clock if made_at else None, client_uuid)
         db.session.add(SyncReceipt(school_id=staff.school_id, client_uuid=client_uuid, kind=kind,
                                    record_id=record.id, staff_id=staff.id))
         db.session.flush()

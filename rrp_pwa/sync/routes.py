@@ -282,9 +282,10 @@ def capture_data():
 def sync_outbox():
     """A batch from a device's outbox: each item answered created, duplicate or rejected + reason."""
     body = request.get_json(silent=True)
-    items = body.get("items") if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        body = {}
     try:
-        results = ingest(current_user, items)
+        results = ingest(current_user, body.get("items"), body.get("sent_at"))
     except ItemRejected as exc:
         return jsonify(error="bad_batch", message=str(exc)), 400
     db.session.commit()

@@ -379,7 +379,8 @@
     batch = batch.slice(0, MAX_BATCH);
     state.sending = true;
     clearTimeout(state.timer);
-    var body = JSON.stringify({ items: batch.map(function (item) {
+    // sent_at: this device's clock now, so the server can correct made_at if the clock is wrong.
+    var body = JSON.stringify({ sent_at: new Date().toISOString(), items: batch.map(function (item) {
       return { uuid: item.uuid, kind: item.kind, made_at: item.made_at, data: item.data, made_by: item.staffId };
     }) });
     return fetch(syncUrl, {

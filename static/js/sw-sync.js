@@ -47,7 +47,7 @@
         return fetch("/api/v1/sync", {
           method: "POST", credentials: "same-origin",
           headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
-          body: JSON.stringify({ items: batch.map(function (i) {
+          body: JSON.stringify({ sent_at: new Date().toISOString(), items: batch.map(function (i) {
             return { uuid: i.uuid, kind: i.kind, made_at: i.made_at, data: i.data, made_by: i.staffId };
           }) })
         }).then(function (response) {

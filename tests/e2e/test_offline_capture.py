@@ -2,8 +2,9 @@
 server once when the connection returns, and a lost answer or a refusal loses nothing."""
 import re
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -352,3 +353,21 @@ def test_a_refused_record_is_changed_as_its_reason_says_and_sent_as_the_same_rec
     assert [(c.client_uuid, [p.given_name for p in c.pupils], c.what) for c in chats] == [
         (made_id[0], ["Ben"], "Unkind words")]
     expect(page.get_by_text("Everything has been sent.")).to_be_visible()
+
+
+@pytest.mark.parametrize("device_clock", [timedelta(hours=3), timedelta(days=-2)], ids=["fast", "slow"])
+def test_a_phone_with_a_wrong_clock_still_sends_a_chat_dated_when_it_happened(
+        live_server, data_app, new_device, axe, device_clock):
+    """The phone's clock is 3 hours fast, or 2 days slow: the chat is accepted and filed under today.
+    (No service worker: in a test only the page's clock is moved, a real phone moves both.)"""
+    page = new_device(service_workers="block", viewport=PHONE).new_page()
+    teacher, amira, _ = set_up_class()
+    page.clock.install(time=datetime.now() + device_clock)
+    sign_in(page, live_server, teacher)
+    open_capture(page, live_server, axe)
+    log_chat(page, "Amira Khan")
+    expect(page.get_by_text("Everything has been sent.")).to_be_visible()
+    expect(page.get_by_text("0 waiting to sync")).to_be_visible()
+    chats, _ = stored()
+    assert len(chats) == 1
+    assert abs(chats[0].happened_at.replace(tzinfo=timezone.utc) - datetime.now(timezone.utc)) < timedelta(minutes=2)
