@@ -12,6 +12,7 @@
   var MAX_DELAY = 60000;
   var page = document.querySelector("[data-outbox-page]");
   var captureUrl = (page && page.getAttribute("data-capture-url")) || "/api/v1/capture";
+  var capturePage = "/capture";  // Record offline, where what waits is listed (static/js/sw-sync.js: CAPTURE_PATH)
   var syncUrl = (page && page.getAttribute("data-sync-url")) || "/api/v1/sync";
   var CACHED_FLAG = "rrp-capture-cached";  // set while this device holds a pupil list
   var MAX_BATCH = 100;  // the most items the server takes in one batch (rrp_pwa/sync/ingest.py)
@@ -72,7 +73,8 @@
   function mine(item) { return state.staffId !== null && item.staffId === state.staffId; }
 
   // The header badge: "N waiting to sync", on this page and on any page that loads this file.
-  // Other pages get a badge only while something is waiting.
+  // Other pages get a badge only while something is waiting, as a link to Record offline, where
+  // each item is listed (a refused one beside its reason, to change or discard).
   function badges(anyWaiting) {
     var found = Array.prototype.slice.call(document.querySelectorAll("[data-outbox-count]"));
     if (!page && anyWaiting) {
@@ -82,12 +84,21 @@
         badge = document.createElement("p");
         badge.className = "outbox-badge";
         badge.setAttribute("role", "status");
-        badge.setAttribute("data-outbox-count", "");
+        var link = document.createElement("a");
+        link.href = capturePage;
+        link.setAttribute("data-outbox-count", "");
+        badge.appendChild(link);
         topbar.appendChild(badge);
-        found.push(badge);
+        found.push(link);
       }
     }
     return found;
+  }
+
+  // "2 waiting to sync", and how many of them the server refused: those do not send by themselves.
+  function countText(waiting) {
+    var refused = waiting.filter(function (item) { return item.status === "rejected"; }).length;
+    return waiting.length + " waiting to sync" + (refused ? " (" + refused + " not accepted: needs you)" : "");
   }
 
   function setText(selector, text) {
@@ -99,8 +110,8 @@
     var waiting = state.items.filter(mine);
     badges(waiting.length > 0).forEach(function (node) {
       // Until this device's outbox and its owner are known, a count would be a guess ("0" when 3 wait).
-      node.textContent = state.ready ? waiting.length + " waiting to sync" : "Checking this device…";
-      node.hidden = !page && waiting.length === 0;
+      node.textContent = state.ready ? countText(waiting) : "Checking this device…";
+      (node.closest(".outbox-badge") || node).hidden = !page && waiting.length === 0;
     });
     setText("[data-connection]", navigator.onLine ? "Online" : "Offline: saving on this device");
     var list = document.querySelector("[data-outbox-list]");
@@ -501,7 +512,14 @@
     if (!target) return;
     if (target.hasAttribute("data-sync-now")) {
       state.failures = 0;
-      setText("[data-outbox-message]", navigator.onLine ? "Sending…" : "You're offline. It will send when you're back.");
+      var mineNow = state.items.filter(mine);
+      var sendable = mineNow.filter(function (item) { return item.status === "waiting"; }).length;
+      var refused = mineNow.length - sendable;
+      // "Sending…" only while something is sent (or already on its way): its answer replaces it.
+      setText("[data-outbox-message]", !navigator.onLine ? "You're offline. It will send when you're back."
+        : sendable || state.sending ? "Sending…"
+        : refused ? refused + " not accepted: see the reason beside each."
+        : "Nothing is waiting to send.");
       send();
     } else {
       act(target.getAttribute("data-outbox-action"), target.getAttribute("data-uuid"));

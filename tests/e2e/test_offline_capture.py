@@ -292,6 +292,7 @@ def test_records_kept_through_sign_out_are_sent_at_the_next_sign_in(live_server,
     sign_in(page, live_server, sam)  # back in the staffroom, good signal: Sam's home page sends it
     chats = wait_for_chats(1)
     assert [(c.staff_id, [p.given_name for p in c.pupils]) for c in chats] == [(sam.id, ["Amira"])]
+    expect(page.get_by_text("waiting to sync")).to_be_hidden()  # Home's badge goes once it is sent
 
 
 def test_record_offline_opens_with_no_signal_when_only_home_was_opened_with_signal(cable, data_app, page, context, axe):
@@ -371,3 +372,48 @@ def test_a_phone_with_a_wrong_clock_still_sends_a_chat_dated_when_it_happened(
     chats, _ = stored()
     assert len(chats) == 1
     assert abs(chats[0].happened_at.replace(tzinfo=timezone.utc) - datetime.now(timezone.utc)) < timedelta(minutes=2)
+
+
+def test_a_chat_about_a_pupil_who_left_is_refused_shown_from_any_page_and_discarded_after_asking(
+        cable, data_app, page, context, axe):
+    """A midday assistant logs a chat with no signal; meanwhile the pupil leaves the school. Back in
+    signal, Home says the chat was not accepted and leads to it; the reason names the pupil; Discard
+    asks first, and a "no" keeps it."""
+    school = make_school()
+    midday = make_staff(school, ("support",), name="Pat Midday")
+    amira, ben = make_pupil(school, "Amira", "Khan"), make_pupil(school, "Ben", "Osei")
+    make_group(school, pupils=[amira, ben], staff=[midday])
+    db.session.commit()
+    page.set_viewport_size({"width": 360, "height": 740})
+    sign_in(page, cable, midday)
+    open_capture(page, cable, axe)
+    go_offline(context, cable)
+    log_chat(page, "Amira Khan")
+    amira.archived = True  # she leaves the school before the phone is back in signal
+    db.session.commit()
+    go_offline(context, cable, False)
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.get_by_text("Amira Khan has left the school, so this can't be recorded for them.")).to_be_visible()
+    page.get_by_role("button", name="Sync now").click()  # nothing else to send: no endless "Sending…"
+    expect(page.get_by_text("1 not accepted: see the reason beside each.")).to_be_visible()
+    expect(page.get_by_text("Sending…")).to_have_count(0)
+
+    page.get_by_role("link", name="Home").click()
+    badge = page.get_by_role("link", name="1 waiting to sync (1 not accepted: needs you)")
+    expect(badge).to_be_visible()
+    assert_accessible(axe, page)
+    badge.click()
+    expect(page.get_by_role("heading", name="Record offline")).to_be_visible()
+    discard = page.get_by_role("button", name=re.compile("^Discard: Quick chat · Amira Khan"))
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    discard.click()
+    expect(discard).to_be_visible()  # "no": it stays
+    assert questions and "It has not been saved on the school's system" in questions[0]
+    page.once("dialog", lambda dialog: dialog.accept())
+    discard.click()
+    expect(page.get_by_text("0 waiting to sync")).to_be_visible()
+    page.get_by_role("link", name="Home").click()
+    expect(page.get_by_role("heading", name="Hello, Pat Midday")).to_be_visible()
+    expect(page.get_by_text("waiting to sync")).to_have_count(0)
+    assert stored() == ([], [])
