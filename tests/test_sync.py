@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
+from rrp_pwa.conversations.restorative import set_questions
 from rrp_pwa.extensions import db
 from rrp_pwa.models import CheckIn, CheckInFollowUp
 from rrp_pwa.models.conversations import QuickChat
@@ -269,3 +270,14 @@ def test_a_right_clock_and_a_device_that_says_nothing_keep_the_time_made(client,
     client.post("/api/v1/sync", json={"sent_at": datetime.now(timezone.utc).isoformat(), "items": items[1:]})
     assert [c.happened_at.isoformat()[:16] for c in db.session.scalars(select(QuickChat))] == [
         "2026-11-20T12:15", "2026-11-20T12:15"]
+
+
+def test_record_offline_carries_the_schools_restorative_questions(client, teacher_with_class):
+    """The chat's prompt (the lanyard of questions) is on Record offline as on Log a chat, in the
+    school's own wording, and comes with the page the service worker keeps for the playground."""
+    teacher, _, _, _ = teacher_with_class
+    set_questions(teacher.school_id, "caused_harm", "What happened?\nWho has been hurt by it?\nHow can we put it right?")
+    db.session.commit()
+    page = client.get("/capture").get_data(as_text=True)
+    assert "<summary>Restorative questions</summary>" in page
+    assert "<li>Who has been hurt by it?</li>" in page and "<li>How can we put it right?</li>" in page

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from rrp_pwa.audit import audit
 from rrp_pwa.auth.permissions import staff_required
+from rrp_pwa.conversations.restorative import questions_for
 from rrp_pwa.extensions import db, htmx
 from rrp_pwa.forms import ConfirmForm
 from rrp_pwa.home.tiles import Tile, add_tiles
@@ -265,8 +266,10 @@ def no_store(response):
 @bp.route("/capture")
 @staff_required()
 def capture():
-    """The page that makes quick chats and check-ins with or without a connection."""
-    return render_template("sync/capture.html")
+    """The page that makes quick chats and check-ins with or without a connection. It carries the
+    school's restorative questions (the chat's prompt, as on Log a chat) and no pupil data, so the
+    service worker may keep it for the playground."""
+    return render_template("sync/capture.html", questions=questions_for(current_user.school_id, "caused_harm"))
 
 
 @bp.route("/api/v1/capture")
