@@ -341,7 +341,13 @@
     });
   }
 
+  // A double tap on Save (standing up, in a hurry) must not make two records: the form is emptied
+  // the moment its record is made, and Save on the emptied form just after is taken as that tap.
+  var DOUBLE_TAP_MS = 1500;
+
   function save(form) {
+    var emptiedAt = Number(form.dataset.emptiedAt || 0);
+    if (emptiedAt && Date.now() - emptiedAt < DOUBLE_TAP_MS) return;
     var kind = form.getAttribute("data-offline");
     var made = makers[kind](form);
     var error = form.querySelector("[data-form-error]");
@@ -357,17 +363,27 @@
                  made_at: changed && changed.made_at < now ? changed.made_at : now,  // a clock that ran ahead: now
                  data: made.data, staffId: state.staffId, status: "waiting", reason: null, summary: made.summary };
     delete form.dataset.editing;
+    empty(form);
     outbox.put(item).then(function () {
-      form.reset();
-      form.querySelectorAll("[data-chips][data-optional] input, [data-outcomes] input").forEach(function (input, i) {
-        input.checked = i === 0;
-      });
       setText("[data-outbox-message]", "Saved on this device: " + item.summary + ".");
-      return reload();
-    }).then(function () {
-      askForBackgroundSync();
-      send();
+      return reload().then(function () {
+        askForBackgroundSync();
+        send();
+      });
+    }, function () {  // the device's storage refused it (full, private mode): what was chosen comes back
+      delete form.dataset.emptiedAt;
+      fillers[kind](form, item.data);
+      if (changed) form.dataset.editing = changed.uuid;
+      error.textContent = "This device could not save it. Try Save again.";
     });
+  }
+
+  function empty(form) {
+    form.reset();
+    form.querySelectorAll("[data-chips][data-optional] input, [data-outcomes] input").forEach(function (input, i) {
+      input.checked = i === 0;
+    });
+    form.dataset.emptiedAt = String(Date.now());
   }
 
   function askForBackgroundSync() {
@@ -460,6 +476,14 @@
     item.reason = null;
     outbox.put(item).then(reload).then(function () { return send(); });
   }
+
+  // A choice made in an emptied form is a new record under way: its Save is never a double tap.
+  ["change", "input"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var form = event.target.closest && event.target.closest("form[data-offline]");
+      if (form) delete form.dataset.emptiedAt;
+    });
+  });
 
   // Signing out: ask first if anything is unsent; forget the pupil list either way.
   document.addEventListener("submit", function (event) {

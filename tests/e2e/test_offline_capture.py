@@ -417,3 +417,24 @@ def test_a_chat_about_a_pupil_who_left_is_refused_shown_from_any_page_and_discar
     expect(page.get_by_role("heading", name="Hello, Pat Midday")).to_be_visible()
     expect(page.get_by_text("waiting to sync")).to_have_count(0)
     assert stored() == ([], [])
+
+
+def test_a_double_tap_on_save_makes_one_chat_and_the_next_chat_can_start_at_once(live_server, data_app, new_device, axe):
+    """Standing up in the playground, Save gets a double tap: one chat, not two. The form is empty
+    at once, so the next pupil's chat can be started straight away without its choices being wiped."""
+    page = new_device(service_workers="block", viewport=PHONE).new_page()
+    teacher, amira, ben = set_up_class()
+    sign_in(page, live_server, teacher)
+    chat = open_capture(page, live_server, axe)
+    chat.get_by_label("Pupil", exact=True).select_option(label="Amira Khan")
+    chat.get_by_role("radio", name="Unkind words").check()
+    chat.get_by_role("radio", name="Playground").check()
+    chat.get_by_role("button", name="Save chat").dblclick()
+    log_chat(page, "Ben Osei", what="Game dispute", where="Field")
+    expect(page.get_by_text("Everything has been sent.")).to_be_visible()
+    expect(page.get_by_text("0 waiting to sync")).to_be_visible()
+    expect(chat.get_by_text("Choose a pupil.")).to_have_count(0)  # Ben's choices were not wiped
+    time.sleep(1)  # anything more would have been sent by now
+    assert sorted((c.pupils[0].given_name, c.what) for c in stored()[0]) == [("Amira", "Unkind words"),
+                                                                               ("Ben", "Game dispute")]
+    assert_accessible(axe, page)
