@@ -17,6 +17,8 @@
   var CACHED_FLAG = "rrp-capture-cached";  // set while this device holds a pupil list
   var MAX_BATCH = 100;  // the most items the server takes in one batch (rrp_pwa/sync/ingest.py)
   var LIST_HOURS = 12;  // a stored pupil list older than this is forgotten, signal or not: a school day
+  var LIST_EXPIRED = "Your pupil list was more than " + LIST_HOURS + " hours old, so it has been removed from this " +
+                     "device. Connect once to load it again.";
   // Who the server says is signed in (every staff page carries it); the sign-in page says nobody is.
   var pageStaff = document.body.hasAttribute("data-staff-id") ? Number(document.body.getAttribute("data-staff-id")) : null;
   var signedOut = document.body.hasAttribute("data-signed-out");
@@ -180,8 +182,7 @@
           state.staffId = data.staff_id;
           fillPickers(data);
         } else {
-          setText("[data-pupils-message]", state.listExpired
-            ? "Your pupil list was more than " + LIST_HOURS + " hours old, so it has been removed from this device. Connect once to load it again."
+          setText("[data-pupils-message]", state.listExpired ? LIST_EXPIRED
             : "Connect once to load your pupils; after that this page works offline.");
         }
         return data;
@@ -531,6 +532,20 @@
     return forgetPupils().then(function () { return null; });
   }
 
+  // Record offline left open (a phone in a drawer, its screen off) holds the list on screen as well:
+  // when the page is shown again, and every few minutes, a list past LIST_HOURS leaves the page too.
+  function expireShownList() {
+    if (!page) return Promise.resolve();
+    return meta.get("capture").then(ownersCopy).then(function (data) {
+      if (data || !state.listExpired) return;
+      document.querySelectorAll("select[data-pupils]").forEach(function (select) {
+        while (select.options.length > 1) select.remove(1);
+      });
+      setText("[data-pupils-message]", LIST_EXPIRED);
+    }).catch(function () { return null; });
+  }
+  if (page) setInterval(expireShownList, 5 * 60 * 1000);
+
   document.addEventListener("click", function (event) {
     var target = event.target.closest && event.target.closest("[data-sync-now], [data-outbox-action]");
     if (!target) return;
@@ -553,7 +568,7 @@
   window.addEventListener("online", function () { state.failures = 0; render(); send(); });
   window.addEventListener("offline", render);
   document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "visible") reload().then(function () { return send(); });
+    if (document.visibilityState === "visible") expireShownList().then(reload).then(function () { return send(); });
   });
   if (navigator.serviceWorker) {
     navigator.serviceWorker.addEventListener("message", function (event) {

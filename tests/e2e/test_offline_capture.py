@@ -438,3 +438,21 @@ def test_a_double_tap_on_save_makes_one_chat_and_the_next_chat_can_start_at_once
     assert sorted((c.pupils[0].given_name, c.what) for c in stored()[0]) == [("Amira", "Unkind words"),
                                                                                ("Ben", "Game dispute")]
     assert_accessible(axe, page)
+
+
+def test_record_offline_left_open_overnight_no_longer_shows_the_class_list(cable, data_app, page, context, axe):
+    """Record offline is left open on a phone put away with no signal; 13 hours later the page itself
+    no longer offers the class, not only the copy stored on the device."""
+    sam, _ = two_teachers_on_one_phone()
+    page.set_viewport_size(PHONE)
+    page.clock.install(time=datetime.now())
+    sign_in(page, cable, sam)
+    chat = open_capture(page, cable, axe)
+    go_offline(context, cable)
+    page.clock.fast_forward("13:00:00")
+    expect(page.get_by_text("Your pupil list was more than 12 hours old, so it has been removed")).to_be_visible()
+    expect(chat.get_by_label("Pupil", exact=True).locator("option", has_text="Amira Khan")).to_have_count(0)
+    expect(page.get_by_role("form", name="Check-in").get_by_label("Pupil", exact=True)
+           .locator("option", has_text="Amira Khan")).to_have_count(0)
+    assert wait_for_pupil_list(page, None) is None
+    assert_accessible(axe, page)
