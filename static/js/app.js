@@ -129,6 +129,12 @@
     if (detail.successful) dismissed = null;
   });
 
+  // Something another script has to tell the person about their tap, in the same place
+  // (static/js/outbox.js: Sign out with no signal).
+  document.addEventListener("rrp:tell", function (event) {
+    showMessage(event.detail.text, { requestConfig: { triggeringEvent: event.detail.cause } });
+  });
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var question = form.getAttribute && form.getAttribute("data-confirm");

@@ -495,6 +495,16 @@
       return;
     }
     if (!form.action || !/\/sign-out$/.test(new URL(form.action, location.href).pathname) || form.dataset.outboxCleared) return;
+    if (!navigator.onLine) {
+      // The sign-out could not reach the server: the browser's own error page would leave the session
+      // running behind it, for the next person to pick up. Say so; the pupil list goes all the same.
+      event.preventDefault();
+      forgetPupils();
+      document.dispatchEvent(new CustomEvent("rrp:tell", { detail: { cause: event,
+        text: "Not signed out: there is no signal. You are still signed in on this device - sign out again " +
+              "when you have signal." } }));
+      return;
+    }
     var unsent = state.items.filter(mine).length;
     var cached = false;
     try { cached = window.localStorage.getItem(CACHED_FLAG) === "1"; } catch (e) { cached = true; }

@@ -456,3 +456,24 @@ def test_record_offline_left_open_overnight_no_longer_shows_the_class_list(cable
            .locator("option", has_text="Amira Khan")).to_have_count(0)
     assert wait_for_pupil_list(page, None) is None
     assert_accessible(axe, page)
+
+
+def test_sign_out_with_no_signal_says_it_did_not_sign_out_and_works_back_in_signal(cable, data_app, page, context, axe):
+    """Sign out tapped in the playground with no signal used to show the browser's error page while
+    the session went on, for the next person on the phone to pick up as Sam."""
+    sam, _ = two_teachers_on_one_phone()
+    page.set_viewport_size(PHONE)
+    sign_in(page, cable, sam)
+    wait_for_service_worker(page)
+    open_capture(page, cable, axe)
+    go_offline(context, cable)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("alert")).to_contain_text("Not signed out: there is no signal.")
+    expect(page.get_by_role("heading", name="Record offline")).to_be_visible()
+    assert wait_for_pupil_list(page, None) is None  # the class list goes all the same
+    page.wait_for_function("() => document.getAnimations().length === 0")  # the message has slid in
+    assert_accessible(axe, page)
+    go_offline(context, cable, False)
+    sign_out(page)
+    page.goto(cable.url + "/")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
