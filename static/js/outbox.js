@@ -16,6 +16,9 @@
   var syncUrl = (page && page.getAttribute("data-sync-url")) || "/api/v1/sync";
   var CACHED_FLAG = "rrp-capture-cached";  // set while this device holds a pupil list
   var MAX_BATCH = 100;  // the most items the server takes in one batch (rrp_pwa/sync/ingest.py)
+  // Poor Wi-Fi often stalls rather than fails: a request with no answer by then is given up, so the
+  // stored pupil list is used and the outbox is tried again, instead of waiting for ever.
+  var LIST_WAIT = 8000, SEND_WAIT = 15000;  // SEND_WAIT: as htmx's timeout (base.html)
   var LIST_HOURS = 12;  // a stored pupil list older than this is forgotten, signal or not: a school day
   var LIST_EXPIRED = "Your pupil list was more than " + LIST_HOURS + " hours old, so it has been removed from this " +
                      "device. Connect once to load it again.";
@@ -103,6 +106,25 @@
     return waiting.length + " waiting to sync" + (refused ? " (" + refused + " not accepted: needs you)" : "");
   }
 
+  function fetchWithin(ms, url, options) {
+    if (!window.AbortController) return fetch(url, options);
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, ms);
+    options.signal = controller.signal;
+    // the body is read before the timer stops: an answer that stalls halfway is given up too
+    return fetch(url, options).then(function (response) {
+      return response.text().then(function (text) {
+        clearTimeout(timer);
+        return { ok: response.ok, status: response.status, json: function () {
+          return new Promise(function (resolve) { resolve(JSON.parse(text)); });
+        } };
+      });
+    }, function (error) {
+      clearTimeout(timer);
+      throw error;
+    });
+  }
+
   function setText(selector, text) {
     var node = document.querySelector(selector);
     if (node) node.textContent = text;
@@ -162,7 +184,7 @@
 
   // Pupils, chips and the scale: fetched online, kept in IndexedDB for offline picking.
   function refreshCapture() {
-    return fetch(captureUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    return fetchWithin(LIST_WAIT, captureUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
         state.signedOut = response.status === 401;  // the session ended: what is waiting needs a sign-in
         if (!response.ok) throw new Error("status " + response.status);
@@ -411,7 +433,7 @@
     var body = JSON.stringify({ sent_at: new Date().toISOString(), items: batch.map(function (item) {
       return { uuid: item.uuid, kind: item.kind, made_at: item.made_at, data: item.data, made_by: item.staffId };
     }) });
-    return fetch(syncUrl, {
+    return fetchWithin(SEND_WAIT, syncUrl, {
       method: "POST", credentials: "same-origin", body: body,
       headers: { "Content-Type": "application/json", Accept: "application/json",
                  "X-CSRFToken": state.csrf || pageCsrf() || "" }

@@ -477,3 +477,32 @@ def test_sign_out_with_no_signal_says_it_did_not_sign_out_and_works_back_in_sign
     sign_out(page)
     page.goto(cable.url + "/")
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+
+def test_wifi_that_stalls_instead_of_failing_still_gives_the_pupil_list_and_sends_later(
+        live_server, data_app, new_device, axe):
+    """Playground Wi-Fi that takes a request and never answers: Record offline gives up waiting for a
+    fresh pupil list and uses the one on the phone, and a send that hangs is given up and tried again
+    (before, the page waited for ever: no pupils, and Sync now did nothing)."""
+    page = new_device(service_workers="block", viewport=PHONE).new_page()
+    teacher, amira, _ = set_up_class()
+    page.clock.install(time=datetime.now())
+    sign_in(page, live_server, teacher)
+    open_capture(page, live_server, axe)  # the pupil list is now on the phone
+    stalled = []
+    page.route("**/api/v1/capture", lambda route: stalled.append(route))  # never answered
+    page.route("**/api/v1/sync", lambda route: stalled.append(route))
+    page.reload()
+    page.clock.fast_forward("00:09")
+    chat = page.get_by_role("form", name="Quick chat")
+    expect(chat.get_by_label("Pupil", exact=True).locator("option", has_text="Amira Khan")).to_have_count(1)
+    expect(page.get_by_text("0 waiting to sync")).to_be_visible()
+    log_chat(page, "Amira Khan")
+    expect(page.get_by_text("1 waiting to sync")).to_be_visible()
+    page.clock.fast_forward("00:16")
+    expect(page.get_by_text("Couldn't reach the school's system. Trying again shortly.")).to_be_visible()
+    page.unroute("**/api/v1/sync")
+    page.clock.fast_forward("00:05")
+    expect(page.get_by_text("0 waiting to sync")).to_be_visible()
+    assert [c.pupils[0].given_name for c in stored()[0]] == ["Amira"]
+    assert len(stalled) >= 2
