@@ -409,6 +409,33 @@
     form.dataset.emptiedAt = String(Date.now());
   }
 
+  // Log a chat (the online form) saved with no signal: rather than the browser's error page and a
+  // lost chat, it goes into the outbox under the form's own id (so a later Save of the same form
+  // online is still one chat) and is sent like any record made offline.
+  function keepChat(form, event) {
+    var fields = new FormData(form);
+    var pupils = Array.prototype.map.call(form.querySelectorAll("input[name=pupil_id]"), function (input) {
+      return { id: Number(input.value), name: input.getAttribute("data-name") };
+    });
+    var what = fields.get("what"), where = fields.get("where");
+    var tell = function (text) { document.dispatchEvent(new CustomEvent("rrp:tell", { detail: { cause: event, text: text } })); };
+    if (!pupils.length || !what || !where) {
+      tell("Not saved: choose the pupil, what happened and where.");
+      return;
+    }
+    var summary = "Quick chat · " + pupils.map(function (p) { return p.name; }).join(" and ") + " · " + what + ", " + where;
+    var item = { uuid: fields.get("client_uuid") || crypto.randomUUID(), kind: "chat", made_at: new Date().toISOString(),
+                 data: { pupil_ids: pupils.map(function (p) { return p.id; }), what: what, where: where,
+                         agreed: fields.get("agreed") || null, note: String(fields.get("note") || "").trim() || null },
+                 staffId: state.staffId, status: "waiting", reason: null, summary: summary };
+    outbox.put(item).then(reload).then(function () {
+      tell("No signal, so this chat is saved on this device: " + summary + ". It sends itself when you're back online.");
+      askForBackgroundSync();
+    }, function () {
+      tell("Not saved: there is no signal and this device could not keep it. Try again when you have signal.");
+    });
+  }
+
   function askForBackgroundSync() {
     if (!("serviceWorker" in navigator)) return;
     navigator.serviceWorker.ready.then(function (registration) {
@@ -514,6 +541,11 @@
     if (form.matches && form.matches("[data-offline]")) {
       event.preventDefault();
       save(form);
+      return;
+    }
+    if (form.matches && form.matches("[data-outbox-fallback]") && !navigator.onLine && state.staffId !== null) {
+      event.preventDefault();
+      keepChat(form, event);
       return;
     }
     if (!form.action || !/\/sign-out$/.test(new URL(form.action, location.href).pathname) || form.dataset.outboxCleared) return;

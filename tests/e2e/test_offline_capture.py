@@ -506,3 +506,38 @@ def test_wifi_that_stalls_instead_of_failing_still_gives_the_pupil_list_and_send
     expect(page.get_by_text("0 waiting to sync")).to_be_visible()
     assert [c.pupils[0].given_name for c in stored()[0]] == ["Amira"]
     assert len(stalled) >= 2
+
+
+def test_log_a_chat_saved_as_the_signal_drops_is_kept_on_the_phone_and_sent_once(cable, data_app, page, context, axe):
+    """A midday assistant picks the pupil on Log a chat, the Wi-Fi drops, she taps Save: the chat is
+    kept in the outbox (not lost behind the browser's error page) and sent, once, back in signal."""
+    school = make_school()
+    midday = make_staff(school, ("support",), name="Pat Midday")
+    amira = make_pupil(school, "Amira", "Khan")
+    make_group(school, pupils=[amira], staff=[midday])
+    db.session.commit()
+    page.set_viewport_size({"width": 360, "height": 740})
+    sign_in(page, cable, midday)
+    page.get_by_role("link", name="Log a chat").first.click()
+    page.get_by_label("Find a pupil").press_sequentially("am", delay=50)
+    page.get_by_role("link", name="Amira Khan").click()
+    expect(page.get_by_role("link", name="Remove Amira Khan")).to_be_visible()
+    form_id = page.locator("input[name=client_uuid]").input_value()
+    page.get_by_role("radio", name="Unkind words").click()
+    page.get_by_role("radio", name="Playground").click()
+    go_offline(context, cable)
+    page.get_by_role("button", name="Save chat").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "No signal, so this chat is saved on this device: Quick chat · Amira Khan · Unkind words, Playground.")
+    expect(page.get_by_role("link", name="1 waiting to sync")).to_be_visible()
+    expect(page.get_by_role("heading", name="Log a chat")).to_be_visible()
+    page.wait_for_function("() => document.getAnimations().length === 0")
+    assert_accessible(axe, page)
+    page.get_by_role("button", name="Save chat").click()  # tapped again, still no signal: the same chat
+    assert stored() == ([], [])
+    go_offline(context, cable, False)
+    wait_for_chats(1)
+    expect(page.get_by_text("waiting to sync")).to_be_hidden()
+    time.sleep(1)  # a second send would have landed by now
+    assert [(c.client_uuid, c.staff_id, c.what, c.where) for c in stored()[0]] == [
+        (form_id, midday.id, "Unkind words", "Playground")]
