@@ -428,9 +428,10 @@
                  data: { pupil_ids: pupils.map(function (p) { return p.id; }), what: what, where: where,
                          agreed: fields.get("agreed") || null, note: String(fields.get("note") || "").trim() || null },
                  staffId: state.staffId, status: "waiting", reason: null, summary: summary };
-    outbox.put(item).then(reload).then(function () {
+    outbox.put(item).then(function () {
       tell("No signal, so this chat is saved on this device: " + summary + ". It sends itself when you're back online.");
       askForBackgroundSync();
+      return reload();
     }, function () {
       tell("Not saved: there is no signal and this device could not keep it. Try again when you have signal.");
     });
