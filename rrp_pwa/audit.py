@@ -1,6 +1,6 @@
 """Recording and reading the audit trail of sensitive records (``rrp_pwa.models.audit``).
 
-Audited: opening a safeguarding concern, marking it seen, recording what was done and closing it (the
+Audited: opening a safeguarding concern, marking it seen, recording what was done, closing and reopening it (the
 DSL's restricted record), exporting
 a pupil's whole record, and any change to a member of staff's roles (granting the dsl role opens
 every concern). The caller commits, with the change it records or, for a read, on its own.

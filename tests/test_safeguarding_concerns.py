@@ -254,3 +254,63 @@ def test_actions_on_another_schools_concern_or_without_csrf_are_refused(app, cli
     app.config["WTF_CSRF_ENABLED"] = True
     assert client.post(f"/safeguarding/concerns/{mine.id}/actions", data={"note": "x"}).status_code == 400
     assert not db.session.get(Concern, mine.id).actions
+
+
+def test_the_dsl_reopens_a_closed_concern_and_its_history_shows_it(client, auth, school):
+    dsl = make_staff(school, ("dsl",), name="Dee Dsl")
+    concern = concern_about(school)
+    auth.login(staff=dsl)
+    client.post(f"/safeguarding/concerns/{concern.id}/actions", data={"note": "Monitored; no further worry.", "close": "y"})
+    page = client.get(f"/safeguarding/concerns/{concern.id}").get_data(as_text=True)
+    assert "Reopen this concern?" in page and ">Reopen</button>" in page
+    reopened = client.post(f"/safeguarding/concerns/{concern.id}/reopen")
+    assert reopened.status_code == 302
+    page = client.get(reopened.headers["Location"]).get_data(as_text=True)
+    assert "Concern reopened." in page and db.session.get(Concern, concern.id).status == "seen"
+    assert ">Reopen</button>" not in page and "This closes the concern" in page  # it can be closed again
+    history = page.split('id="actions-heading"')[1].split("Who has opened or changed this")[0]
+    assert history.index("closed the concern") < history.index("Reopened the concern") and "Dee Dsl" in history
+    assert "Reopened by Dee Dsl" in page.split("Who has opened or changed this")[1]  # audited
+    client.post(f"/safeguarding/concerns/{concern.id}/actions", data={"note": "Amira told her teacher more today."})
+    client.post(f"/safeguarding/concerns/{concern.id}/actions", data={"note": "Referred to social care.", "close": "y"})
+    page = client.get(f"/safeguarding/concerns/{concern.id}").get_data(as_text=True)
+    history = page.split('id="actions-heading"')[1].split("Who has opened or changed this")[0]
+    assert (history.index("Monitored") < history.index("Reopened the concern") < history.index("Amira told her teacher")
+            < history.index("Referred to social care."))
+    assert db.session.get(Concern, concern.id).status == "closed"
+    queue = client.get("/safeguarding/concerns").get_data(as_text=True)
+    assert "Closed" in queue
+
+
+def test_an_open_concern_cannot_be_reopened(client, auth, school):
+    concern = concern_about(school)
+    auth.login(roles=("dsl",))
+    page = client.get(f"/safeguarding/concerns/{concern.id}").get_data(as_text=True)
+    assert ">Reopen</button>" not in page
+    refused = client.post(f"/safeguarding/concerns/{concern.id}/reopen", follow_redirects=True)
+    assert "This concern is not closed." in refused.get_data(as_text=True)
+    assert db.session.get(Concern, concern.id).status == "new"
+    assert "Reopened" not in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("roles", [("admin",), ("pastoral",), ("teacher",), ("support",)])
+def test_only_the_dsl_reopens_a_concern(client, auth, school, roles):
+    concern = concern_about(school)
+    concern.status = "closed"
+    db.session.commit()
+    auth.login(roles=roles)
+    assert client.post(f"/safeguarding/concerns/{concern.id}/reopen").status_code == 403
+    assert db.session.get(Concern, concern.id).status == "closed"
+
+
+def test_reopening_another_schools_concern_or_without_csrf_is_refused(app, client, auth, school):
+    theirs = concern_about(make_school("Hill High"))
+    theirs.status = "closed"
+    mine = concern_about(school)
+    mine.status = "closed"
+    db.session.commit()
+    auth.login(roles=("dsl",))
+    assert client.post(f"/safeguarding/concerns/{theirs.id}/reopen").status_code == 404
+    app.config["WTF_CSRF_ENABLED"] = True
+    client.post(f"/safeguarding/concerns/{mine.id}/reopen")
+    assert db.session.get(Concern, mine.id).status == "closed" and db.session.get(Concern, theirs.id).status == "closed"

@@ -4,7 +4,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from rrp_pwa.extensions import db
-from rrp_pwa.safeguarding.concerns import ConcernError, dsl_queue, mark_seen, new_concern_count, raise_concern
+from rrp_pwa.safeguarding.concerns import (
+    ConcernError,
+    dsl_queue,
+    mark_seen,
+    new_concern_count,
+    raise_concern,
+    record_action,
+    reopen,
+)
 from tests.conftest import make_pupil, make_school, make_staff
 
 
@@ -54,3 +62,18 @@ def test_only_the_schools_dsl_marks_seen(school, roles):
     with pytest.raises(ConcernError):
         mark_seen(concern, make_staff(make_school("Hill High"), ("dsl",)))
     assert concern.status == "new"
+
+
+def test_only_a_closed_concern_is_reopened_and_only_by_the_dsl(school):
+    dsl = make_staff(school, ("dsl",))
+    concern = raise_concern(school.id, "Bruise", "chat", pupil=make_pupil(school), raised_by_staff=dsl)
+    db.session.add(concern)
+    with pytest.raises(ConcernError, match="not closed"):
+        reopen(concern, dsl)
+    record_action(concern, dsl, "Checked; explained by PE.", close=True)
+    with pytest.raises(ConcernError, match="Only the school's DSL"):
+        reopen(concern, make_staff(school, ("pastoral", "admin")))
+    reopen(concern, dsl)
+    assert concern.status == "seen"
+    record_action(concern, dsl, "Closed again.", close=True)
+    assert concern.status == "closed"

@@ -17,7 +17,7 @@ from rrp_pwa.models.roster import Staff, utcnow
 
 AUDIT_ACTIONS = {"viewed": "Opened", "marked_seen": "Marked seen", "roles_changed": "Roles changed",
                  "exported": "Exported", "recorded": "Recorded what was done", "closed": "Closed",
-                 "purged": "Purged records past their retention period"}
+                 "purged": "Purged records past their retention period", "reopened": "Reopened"}
 
 
 class AuditEvent(db.Model):

@@ -1,9 +1,11 @@
 """Raising and reading safeguarding concerns. Only the dsl role reads them."""
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import Select, func, select
 
 from rrp_pwa.extensions import db
+from rrp_pwa.models.audit import AuditEvent
 from rrp_pwa.models.roster import Pupil, Staff
 from rrp_pwa.models.safeguarding import CONTEXT_KINDS, Concern, ConcernAction
 
@@ -85,3 +87,41 @@ def record_action(concern: Concern, dsl: Staff, note: str, close: bool = False) 
     if close:
         concern.status = "closed"
     return action
+
+
+def reopen(concern: Concern, dsl: Staff) -> None:
+    """Reopen a closed concern (something new came to light): it goes back among those being followed
+    up, and takes a closing note again later. The caller audits it as "reopened" - that row is what the
+    concern's history shows - and commits."""
+    _require_dsl(concern, dsl)
+    if concern.status != "closed":
+        raise ConcernError("This concern is not closed.")
+    concern.status = "seen"
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of what happened to a concern: a note the DSL recorded (``closed`` when it closed the
+    concern), or a reopening (``reopened``, no note)."""
+
+    at: datetime
+    staff: Staff
+    note: str | None = None
+    closed: bool = False
+    reopened: bool = False
+
+
+def concern_history(concern: Concern) -> list[HistoryEntry]:
+    """What was done about a concern, oldest first: the DSL's notes and closings, with every reopening
+    (kept only in the audit trail, so the DSL's record needs no second copy) in its place among them."""
+    reopenings = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.school_id == concern.school_id, AuditEvent.subject_kind == "concern",
+        AuditEvent.subject_id == concern.id, AuditEvent.action == "reopened"))
+    entries = [HistoryEntry(a.at, a.staff, a.note, closed=a.closed) for a in concern.actions]
+    entries += [HistoryEntry(event.at, event.staff, reopened=True) for event in reopenings]
+    return sorted(entries, key=lambda entry: _as_utc(entry.at))
+
+
+def _as_utc(at: datetime) -> datetime:
+    """SQLite gives back naive UTC times, PostgreSQL aware ones; compare them alike."""
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)

@@ -24,6 +24,10 @@ class SeenForm(FlaskForm):
     submit = SubmitField("Mark seen")
 
 
+class ReopenForm(FlaskForm):
+    submit = SubmitField("Reopen")
+
+
 class ActionForm(FlaskForm):
     note = TextAreaField("What was done or decided?",
                          description="For example: spoke to the child, called home, referred to children's social care, "

@@ -16,13 +16,15 @@ from rrp_pwa.safeguarding import bp
 from rrp_pwa.safeguarding.concerns import (
     DSL_ROLE,
     ConcernError,
+    concern_history,
     dsl_queue,
     mark_seen,
     new_concern_count,
     raise_concern,
     record_action,
+    reopen,
 )
-from rrp_pwa.safeguarding.forms import ActionForm, ConcernForm, SeenForm
+from rrp_pwa.safeguarding.forms import ActionForm, ConcernForm, ReopenForm, SeenForm
 from rrp_pwa.tenancy import get_scoped_or_404
 
 ANY_STAFF = ("admin", "teacher", "support", "pastoral", "dsl")
@@ -89,6 +91,7 @@ def concern(concern_id: int):
 
 def render_concern(found: Concern, action: ActionForm, status: int = 200):
     return render_template("safeguarding/concern.html", concern=found, seen=SeenForm(), action=action,
+                           reopen=ReopenForm(), history=concern_history(found),
                            trail=list(db.session.scalars(trail(found.school_id, "concern", found.id)))), status
 
 
@@ -110,6 +113,23 @@ def act(concern_id: int):
             return redirect(url_for("safeguarding.concern", concern_id=found.id))
     db.session.rollback()
     return render_concern(found, form, 400)
+
+
+@bp.route("/safeguarding/concerns/<int:concern_id>/reopen", methods=["POST"])
+@staff_required(DSL_ROLE)
+def reopen_concern(concern_id: int):
+    """Reopen a closed concern (asked first); the reopening is audited and shown in its history."""
+    found = get_scoped_or_404(Concern, concern_id)
+    if ReopenForm().validate_on_submit():
+        try:
+            reopen(found, current_user)
+        except ConcernError as exc:
+            flash(str(exc))
+        else:
+            audit(current_user, "reopened", "concern", found.id)
+            db.session.commit()
+            flash("Concern reopened. Record what has come to light.")
+    return redirect(url_for("safeguarding.concern", concern_id=found.id))
 
 
 @bp.route("/safeguarding/concerns/<int:concern_id>/seen", methods=["POST"])
