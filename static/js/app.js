@@ -1,6 +1,6 @@
 // RRP page script: service worker registration, confirmation before destructive actions, a
-// visible message when an htmx request is refused, cannot reach the server or gets no answer, and
-// a busy look on the button whose request is on its way.
+// visible message when an htmx request is refused, cannot reach the server or gets no answer, a
+// busy look on the button whose request is on its way, and urgent forms kept when there is no signal.
 // No inline script anywhere (strict CSP); behaviour hangs off data attributes.
 (function () {
   "use strict";
@@ -141,6 +141,19 @@
     if (question && !window.confirm(question)) {
       event.preventDefault();
       event.stopImmediatePropagation();
+    }
+  }, true);
+
+  // A form that must reach a person at once (a safeguarding concern, "Get an adult") is not sent
+  // with no signal: the page load would fail and take what was typed with it. It says so, with
+  // what to do instead (the form's data-offline-message), and keeps what was written on screen to
+  // send once there is signal. Nothing is stored on the device.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var words = form.getAttribute && form.getAttribute("data-offline-message");
+    if (words && navigator.onLine === false) {
+      event.preventDefault();
+      showMessage(words, { requestConfig: { triggeringEvent: event } });
     }
   }, true);
 })();

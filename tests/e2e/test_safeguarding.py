@@ -1,0 +1,140 @@
+"""Safeguarding in real Chromium: the DSL closes and reopens a concern (asked first) and its history
+says so; a concern or a mediator's "Get an adult" tapped with no signal is not lost with a failed page
+load - the screen says what to do now and keeps what was written, which is sent once there is signal."""
+import re
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from rrp_pwa.extensions import db
+from rrp_pwa.mediation.accounts import set_mediator_login
+from rrp_pwa.mediation.flow import start_mediation
+from rrp_pwa.models.mediation import Mediation
+from rrp_pwa.models.safeguarding import Concern
+from rrp_pwa.safeguarding.concerns import raise_concern
+from tests.conftest import make_group, make_pupil, make_school, make_staff
+from tests.e2e.conftest import PHONE, TABLET, assert_accessible, go_offline
+from tests.e2e.test_chat_flow import sign_in
+from tests.e2e.test_mediation import mediator_sign_in
+
+NOTE = "Amira said: my brother locks me out at night"
+
+
+def settled(page) -> None:
+    """The message has finished sliding in (axe would measure colours halfway through the fade)."""
+    page.wait_for_function("() => document.getAnimations().every((a) => a.playState !== 'running')")
+
+
+def test_the_dsl_reopens_a_closed_concern_after_being_asked(live_server, data_app, page, axe):
+    school = make_school()
+    dsl = make_staff(school, ("dsl",), name="Dee Lead")
+    teacher = make_staff(school, ("teacher",), name="Tara Teacher")
+    concern = raise_concern(school.id, NOTE, "chat", pupil=make_pupil(school), raised_by_staff=teacher)
+    db.session.add(concern)
+    db.session.commit()
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, dsl)
+    page.goto(f"{live_server.url}/safeguarding/concerns/{concern.id}")
+    page.get_by_label("What was done or decided?").fill("Spoke to Amira and her mum; no further worry.")
+    page.get_by_label("This closes the concern (the note says the outcome)").check()
+    page.get_by_role("button", name="Record it").click()
+    expect(page.get_by_text("Concern closed.")).to_be_visible()
+    assert_accessible(axe, page)
+
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Reopen").click()
+    expect(page.get_by_role("button", name="Reopen")).to_be_visible()  # said no: still closed
+    db.session.expire_all()
+    assert db.session.get(Concern, concern.id).status == "closed"
+
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    page.get_by_role("button", name="Reopen").click()
+    expect(page.get_by_text("Concern reopened.")).to_be_visible()
+    assert questions and questions[0].startswith("Reopen this concern?")
+    expect(page.get_by_role("button", name="Reopen")).to_have_count(0)
+    history = page.get_by_role("region", name="What was done").get_by_role("listitem")
+    expect(history).to_have_count(2)
+    expect(history.nth(0)).to_contain_text("closed the concern")
+    expect(history.nth(1)).to_contain_text("Reopened the concern")
+    expect(history.nth(1)).to_contain_text("Dee Lead")
+    expect(page.get_by_label("This closes the concern (the note says the outcome)")).to_be_visible()
+    assert_accessible(axe, page)
+    page.get_by_role("link", name="Back to concerns").click()
+    expect(page.get_by_role("link", name="Amira Khan")).to_be_visible()
+    expect(page.get_by_text("Closed", exact=True)).to_have_count(0)
+    db.session.expire_all()
+    assert db.session.get(Concern, concern.id).status == "seen"
+
+
+def test_a_concern_sent_with_no_signal_is_kept_on_screen_and_sent_later(cable, data_app, page, context, axe):
+    school = make_school()
+    teacher = make_staff(school, ("teacher",), name="Tara Teacher")
+    amira = make_pupil(school)
+    make_group(school, pupils=[amira], staff=[teacher])
+    db.session.commit()
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, cable.url, teacher)
+    page.goto(f"{cable.url}/pupils/{amira.id}")
+    page.get_by_role("link", name="Raise a concern").click()
+    page.get_by_label("What did you see or hear?").fill(NOTE)
+    go_offline(context, cable)
+    page.get_by_role("button", name="Send to the DSL").click()
+    message = page.get_by_role("alert").filter(has_text="Not sent")
+    expect(message).to_contain_text("Tell the Designated Safeguarding Lead in person now")
+    expect(message).to_be_in_viewport()
+    expect(page.get_by_label("What did you see or hear?")).to_have_value(NOTE)
+    expect(page.get_by_role("heading", name="Raise a concern")).to_be_visible()
+    settled(page)
+    assert_accessible(axe, page)
+    assert db.session.scalar(select(Concern.id)) is None
+
+    go_offline(context, cable, False)
+    page.get_by_role("button", name="Send to the DSL").click()
+    expect(page.get_by_text("Your concern has gone to the Designated Safeguarding Lead")).to_be_visible()
+    assert db.session.scalar(select(Concern.note)) == NOTE
+
+
+def test_get_an_adult_and_a_worry_with_no_signal_tell_the_mediators_what_to_do(cable, data_app, new_device, axe):
+    school = make_school()
+    make_staff(school, ("pastoral",), name="Pat Lead")
+    ava = make_pupil(school, "Ava", "Brown", peer_mediator=True)
+    leo = make_pupil(school, "Leo", "Cole", peer_mediator=True)
+    set_mediator_login(leo, "leo.c", "1357")
+    mediation = start_mediation(school.id, [leo, ava], place="the library")
+    db.session.add(mediation)
+    db.session.commit()
+
+    context = new_device(viewport=TABLET)
+    tablet = context.new_page()
+    tablet.goto(cable.url + "/sign-in/mediator")
+    mediator_sign_in(tablet, "leo.c", "1357", axe)
+    tablet.goto(f"{cable.url}/mediate/{mediation.id}")
+    go_offline(context, cable)
+    tablet.get_by_role("button", name="Get an adult").click()
+    message = tablet.get_by_role("alert").filter(has_text="No signal")
+    expect(message).to_contain_text("Go and get an adult now")
+    settled(tablet)
+    assert_accessible(axe, tablet)
+
+    go_offline(context, cable, False)
+    tablet.get_by_role("button", name="Dismiss").click()
+    tablet.get_by_role("button", name="Get an adult").click()
+    expect(tablet.get_by_role("heading", name="An adult is coming")).to_be_visible()
+    db.session.expire_all()
+    assert db.session.get(Mediation, mediation.id).paused_at is not None
+
+    tablet.get_by_label("What did you see or hear?").fill("Ben said his dad hits him")
+    go_offline(context, cable)
+    tablet.get_by_role("button", name="Tell the safeguarding lead").click()
+    expect(tablet.get_by_role("alert").filter(has_text="Not sent")).to_contain_text("Tell an adult now")
+    expect(tablet.get_by_label("What did you see or hear?")).to_have_value("Ben said his dad hits him")
+    settled(tablet)
+    assert_accessible(axe, tablet)
+    go_offline(context, cable, False)
+    tablet.get_by_role("button", name="Tell the safeguarding lead").click()
+    expect(tablet.get_by_text("Your worry has gone to the safeguarding lead")).to_be_visible()
+    assert db.session.scalar(select(Concern.note)) == "Ben said his dad hits him"
+    expect(tablet).to_have_url(re.compile(f"/mediate/{mediation.id}$"))
