@@ -1007,3 +1007,18 @@ def test_the_join_list_and_the_seat_tell_apart_two_pupils_of_the_same_short_name
     assert "Maya Ch." in names and "Maya Cl." in names
     assert device.post(f"/join/{token}", data={"pupil": clarke.id}).status_code == 302
     assert db.session.scalar(select(Seat.name).where(Seat.pupil_id == clarke.id)) == "Maya Cl."
+
+
+def test_a_keepers_concern_with_no_dsl_in_the_school_says_nobody_has_been_told(app, world):
+    circle = world["circle"]
+    client = sign_in(app, world["keeper"])
+    device, amira = seated(app, circle, world["pupils"][0])
+    make_staff(world["other_school"], ("dsl",))
+    untold = client.post(f"/circles/{circle.id}/concern", data={"seat": amira.id, "note": "Said something worrying"},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "nobody has been told" in untold and "has gone to the Designated Safeguarding Lead" not in untold
+    make_staff(world["school"], ("dsl",))
+    db.session.commit()
+    told = client.post(f"/circles/{circle.id}/concern", data={"seat": amira.id, "note": "Said more"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "has gone to the Designated Safeguarding Lead" in told and "nobody has been told" not in told

@@ -710,3 +710,17 @@ def test_mediator_settings_come_from_config_then_environment(app_config, monkeyp
     assert create_app({**app_config, "MEDIATOR_IDLE_MINUTES": 5}).config["MEDIATOR_IDLE_MINUTES"] == 5
     monkeypatch.delenv("MEDIATOR_IDLE_MINUTES")
     assert create_app(app_config).config["MEDIATOR_IDLE_MINUTES"] == 10
+
+
+def test_a_worry_with_no_dsl_in_the_school_tells_the_mediators_to_tell_an_adult(client, school, people):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    post(client, mediation_id, "adult")
+    untold = client.post(f"/mediate/{mediation_id}/worry", data={"note": "Ben said he is scared to go home"},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "Tell an adult about it now." in untold and "Your worry has gone to the safeguarding lead" not in untold
+    make_staff(school, ("dsl",))
+    db.session.commit()
+    told = client.post(f"/mediate/{mediation_id}/worry", data={"note": "Ben said it again"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Your worry has gone to the safeguarding lead" in told

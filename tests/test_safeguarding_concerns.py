@@ -26,6 +26,7 @@ def school(app):
 
 @pytest.mark.parametrize("roles", ROLES)
 def test_anyone_on_staff_raises_a_concern_in_one_form(client, auth, school, roles):
+    make_staff(school, ("dsl",), name="Dee Dsl")
     staff = auth.login(roles=roles)
     amira = make_pupil(school)
     db.session.commit()
@@ -314,3 +315,19 @@ def test_reopening_another_schools_concern_or_without_csrf_is_refused(app, clien
     app.config["WTF_CSRF_ENABLED"] = True
     client.post(f"/safeguarding/concerns/{mine.id}/reopen")
     assert db.session.get(Concern, mine.id).status == "closed" and db.session.get(Concern, theirs.id).status == "closed"
+
+
+@pytest.mark.parametrize("dsl_roles, active", [(None, True), (("dsl",), False), (("pastoral", "admin"), True)])
+def test_with_no_dsl_to_read_it_the_raiser_is_told_to_tell_the_dsl_in_person(client, auth, school, dsl_roles, active):
+    if dsl_roles:
+        make_staff(school, dsl_roles, name="Dee Dsl").active = active
+    make_staff(make_school("Hill High"), ("dsl",))  # another school's DSL reads none of ours
+    auth.login(roles=("support",))
+    amira = make_pupil(school)
+    db.session.commit()
+    response = client.post(f"/concerns/new?pupil_id={amira.id}", data={
+        "pupil_id": amira.id, "note": NOTE, "context": "chat", "next": "/chats/new"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "nobody has been told" in page and "tell your Designated Safeguarding Lead in person now" in page
+    assert "has gone to the Designated Safeguarding Lead" not in page
+    assert db.session.query(Concern).one().note == NOTE  # kept for when a DSL is named

@@ -27,6 +27,7 @@ from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.models import Group
 from rrp_pwa.models.circles import Circle, Seat
 from rrp_pwa.roster.directory import sees_whole_school, visible_groups
+from rrp_pwa.safeguarding.concerns import concern_sent
 from rrp_pwa.tenancy import get_scoped_or_404, scoped
 from rrp_pwa.circles import participant_routes, questions, timeline  # noqa: E402,F401  (register routes and sources)
 
@@ -326,7 +327,8 @@ def concern(circle_id: int):
             form.note.errors.append(str(exc))
         else:
             db.session.commit()
-            flash("Your concern has gone to the Designated Safeguarding Lead. It is not in the circle's record.")
+            flash(concern_sent(circle.school_id, "Your concern has gone to the Designated Safeguarding Lead. "
+                                                   "It is not in the circle's record."))
             return redirect(url_for("circles.keeper", circle_id=circle.id))
     return render_keeper(circle, 400, concern_form=form)
 

@@ -44,6 +44,7 @@ from rrp_pwa.models import Pupil
 from rrp_pwa.models.mediation import Mediation
 from rrp_pwa.realtime import Message, broker
 from rrp_pwa.roster.directory import search_pupils
+from rrp_pwa.safeguarding.concerns import concern_sent
 from rrp_pwa.tenancy import get_scoped_or_404, scoped
 
 
@@ -359,7 +360,8 @@ def worry(mediation_id: int):
     except MediationError as exc:
         return render_step(mediation, error=str(exc), status=422, worry=form)
     db.session.commit()
-    flash("Thank you. Your worry has gone to the safeguarding lead. You did the right thing.")
+    flash(concern_sent(mediation.school_id, "Thank you. Your worry has gone to the safeguarding lead. "
+                                            "You did the right thing.", by_pupil=True))
     return redirect(url_for("mediation.run", mediation_id=mediation.id))
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import Select, func, select
 
 from rrp_pwa.extensions import db
 from rrp_pwa.models.audit import AuditEvent
-from rrp_pwa.models.roster import Pupil, Staff
+from rrp_pwa.models.roster import Pupil, Staff, StaffRole
 from rrp_pwa.models.safeguarding import CONTEXT_KINDS, Concern, ConcernAction
 
 DSL_ROLE = "dsl"
@@ -49,6 +49,26 @@ def dsl_queue(school_id: int) -> Select[tuple[Concern]]:
     first within each."""
     return (select(Concern).where(Concern.school_id == school_id)
             .order_by((Concern.status == "new").desc(), (Concern.status == "closed").asc(), Concern.created_at.desc()))
+
+
+def reaches_a_dsl(school_id: int) -> bool:
+    """Whether anyone active in the school holds the dsl role, so a concern raised now is read. If
+    not, whoever raised it must hear that nobody has been told (and tell the DSL in person)."""
+    return db.session.scalar(select(Staff.id).join(StaffRole, StaffRole.staff_id == Staff.id).where(
+        Staff.school_id == school_id, Staff.active.is_(True), StaffRole.role == DSL_ROLE).limit(1)) is not None
+
+
+NOBODY_TOLD = ("Your concern is saved, but nobody in this school has the DSL role in RRP, so nobody has been told: "
+               "tell your Designated Safeguarding Lead in person now, and ask an admin to give them the DSL role.")
+NOBODY_TOLD_PUPIL = "Your worry is saved, but the app could not tell the safeguarding lead. Tell an adult about it now."
+
+
+def concern_sent(school_id: int, message: str, *, by_pupil: bool = False) -> str:
+    """What whoever raised a concern is told: ``message``, unless no DSL will read it - then that nobody
+    has been told yet, and to tell someone in person."""
+    if reaches_a_dsl(school_id):
+        return message
+    return NOBODY_TOLD_PUPIL if by_pupil else NOBODY_TOLD
 
 
 def new_concern_count(school_id: int) -> int:

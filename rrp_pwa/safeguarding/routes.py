@@ -20,6 +20,7 @@ from rrp_pwa.safeguarding.concerns import (
     dsl_queue,
     mark_seen,
     new_concern_count,
+    concern_sent,
     raise_concern,
     record_action,
     reopen,
@@ -67,7 +68,8 @@ def concern_new():
         else:
             db.session.add(concern)
             db.session.commit()
-            flash("Your concern has gone to the Designated Safeguarding Lead. Thank you for telling them.")
+            flash(concern_sent(current_user.school_id,
+                               "Your concern has gone to the Designated Safeguarding Lead. Thank you for telling them."))
             return redirect(form.next.data if is_local_path(form.next.data) else url_for("home.index"))
     return render_template("safeguarding/concern_new.html", form=form, pupils=pupils), 400 if form.errors else 200
 

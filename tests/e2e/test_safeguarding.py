@@ -71,6 +71,7 @@ def test_the_dsl_reopens_a_closed_concern_after_being_asked(live_server, data_ap
 def test_a_concern_sent_with_no_signal_is_kept_on_screen_and_sent_later(cable, data_app, page, context, axe):
     school = make_school()
     teacher = make_staff(school, ("teacher",), name="Tara Teacher")
+    make_staff(school, ("dsl",), name="Dee Lead")
     amira = make_pupil(school)
     make_group(school, pupils=[amira], staff=[teacher])
     db.session.commit()
@@ -100,6 +101,7 @@ def test_a_concern_sent_with_no_signal_is_kept_on_screen_and_sent_later(cable, d
 def test_get_an_adult_and_a_worry_with_no_signal_tell_the_mediators_what_to_do(cable, data_app, new_device, axe):
     school = make_school()
     make_staff(school, ("pastoral",), name="Pat Lead")
+    make_staff(school, ("dsl",), name="Dee Lead")
     ava = make_pupil(school, "Ava", "Brown", peer_mediator=True)
     leo = make_pupil(school, "Leo", "Cole", peer_mediator=True)
     set_mediator_login(leo, "leo.c", "1357")
