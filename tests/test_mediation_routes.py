@@ -14,7 +14,7 @@ from rrp_pwa.mediation.team import SESSION_KEY
 from rrp_pwa.models import Agreement, Concern
 from rrp_pwa.models.mediation import Mediation, MediationAlert, MediatorAccount
 from rrp_pwa.realtime import Message, broker
-from tests.conftest import make_group, make_pupil, make_school, make_staff
+from tests.conftest import AuthActions, make_group, make_pupil, make_school, make_staff
 
 PIN = "4821"
 
@@ -724,3 +724,35 @@ def test_a_worry_with_no_dsl_in_the_school_tells_the_mediators_to_tell_an_adult(
     told = client.post(f"/mediate/{mediation_id}/worry", data={"note": "Ben said it again"},
                        follow_redirects=True).get_data(as_text=True)
     assert "Your worry has gone to the safeguarding lead" in told
+
+
+def test_the_adult_answering_get_an_adult_raises_a_concern_about_the_mediation_in_one_tap(app, client, auth, school,
+                                                                                         people):
+    midday = make_staff(school, ("support",), name="Mo Midday")
+    make_staff(school, ("dsl",), name="Dee Dsl")
+    db.session.commit()
+    staff = app.test_client()
+    AuthActions(staff).login(staff=midday)
+    assert staff.post("/mediation/duty", data={"on_duty": "1"}).status_code == 302
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    post(client, mediation_id, "adult")
+    panel = staff.get("/mediation/alerts").get_data(as_text=True)
+    link = re.search(r'href="(/concerns/new\?[^"]+)"', panel)
+    assert link and ">Raise a concern<" in panel
+    form = staff.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert "Amira Khan" in form and "Ben Jones" in form  # a midday assistant can name them, not in a class of theirs
+    url = link.group(1).replace("&amp;", "&")
+    assert staff.post(url, data={"pupil_id": people[3].id, "note": "Ben said he is scared to go home",
+                                 "context": "mediation", "context_id": str(mediation_id), "next": "/"}).status_code == 302
+    concern = db.session.scalar(select(Concern))
+    assert (concern.context_kind, concern.context_id, concern.pupil_id) == ("mediation", mediation_id, people[3].id)
+    assert concern.raised_from == "a peer mediation"
+
+
+def test_the_mediation_lead_raises_a_concern_from_the_record(client, auth, school, people, finished):
+    auth.login(roles=("pastoral",), school=school)
+    record = client.get(f"/mediation/records/{finished.id}").get_data(as_text=True)
+    link = re.search(r'href="(/concerns/new\?[^"]+)"', record).group(1).replace("&amp;", "&")
+    assert f"context_id={finished.id}" in link and "context=mediation" in link
+    assert "Amira Khan" in client.get(link).get_data(as_text=True)
