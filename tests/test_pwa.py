@@ -109,6 +109,8 @@ def test_offline_page_needs_no_sign_in_and_no_scripts(client):
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<h1>You're offline</h1>" in page and "<script" not in page
+    # "Raise a concern" tapped with no signal lands here: a worry must not wait for signal
+    assert "tell the Designated Safeguarding Lead in person now" in page
 
 
 def test_pages_link_the_manifest_and_vendored_htmx(client):

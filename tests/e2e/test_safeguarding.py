@@ -13,7 +13,7 @@ from rrp_pwa.models.mediation import Mediation
 from rrp_pwa.models.safeguarding import Concern
 from rrp_pwa.safeguarding.concerns import raise_concern
 from tests.conftest import make_group, make_pupil, make_school, make_staff
-from tests.e2e.conftest import PHONE, TABLET, assert_accessible, go_offline
+from tests.e2e.conftest import PHONE, TABLET, assert_accessible, go_offline, wait_for_service_worker
 from tests.e2e.test_chat_flow import sign_in
 from tests.e2e.test_mediation import mediator_sign_in
 
@@ -79,7 +79,14 @@ def test_a_concern_sent_with_no_signal_is_kept_on_screen_and_sent_later(cable, d
     page.set_viewport_size(PHONE)
     sign_in(page, cable.url, teacher)
     page.goto(f"{cable.url}/pupils/{amira.id}")
-    page.get_by_role("link", name="Raise a concern").click()
+    wait_for_service_worker(page)
+    go_offline(context, cable)
+    page.get_by_role("link", name="Raise a concern").click()  # the offline page stands in for the form
+    expect(page.get_by_role("heading", name="You're offline")).to_be_visible()
+    expect(page.get_by_text("tell the Designated Safeguarding Lead in person now")).to_be_visible()
+    assert_accessible(axe, page)
+    go_offline(context, cable, False)
+    page.get_by_role("link", name="Try again").click()
     page.get_by_label("What did you see or hear?").fill(NOTE)
     go_offline(context, cable)
     page.get_by_role("button", name="Send to the DSL").click()
