@@ -331,3 +331,21 @@ def test_with_no_dsl_to_read_it_the_raiser_is_told_to_tell_the_dsl_in_person(cli
     assert "nobody has been told" in page and "tell your Designated Safeguarding Lead in person now" in page
     assert "has gone to the Designated Safeguarding Lead" not in page
     assert db.session.query(Concern).one().note == NOTE  # kept for when a DSL is named
+
+
+def test_with_several_pupils_nobody_is_chosen_until_the_person_chooses(client, auth, school):
+    make_staff(school, ("dsl",))
+    auth.login(roles=("support",))
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    db.session.commit()
+    url = f"/concerns/new?pupil_id={amira.id}&pupil_id={ben.id}"
+    page = client.get(url + "&context=chat").get_data(as_text=True)
+    assert re.search(r'<option selected value="-1">Choose who it is about</option>', page)
+    assert not re.search(rf'<option selected value="{amira.id}">', page)
+    refused = client.post(url, data={"pupil_id": "-1", "note": NOTE, "context": "chat"})
+    assert refused.status_code == 400 and "Choose who the concern is about" in refused.get_data(as_text=True)
+    assert NOTE in refused.get_data(as_text=True) and db.session.query(Concern).count() == 0
+    assert client.post(url, data={"pupil_id": ben.id, "note": NOTE, "context": "chat"}).status_code == 302
+    assert db.session.query(Concern).one().pupil_id == ben.id
+    one = client.get(f"/concerns/new?pupil_id={amira.id}").get_data(as_text=True)
+    assert re.search(rf'<option selected value="{amira.id}">Amira Khan</option>', one) and "Choose who it is about" not in one

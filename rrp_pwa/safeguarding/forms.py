@@ -1,9 +1,11 @@
 """Raising a concern, and the DSL marking one seen."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from rrp_pwa.safeguarding.concerns import MAX_ACTION
+
+NOT_CHOSEN = -1  # "Who is it about?" when the flow had several pupils: nobody is chosen for the person
 
 
 class ConcernForm(FlaskForm):
@@ -18,6 +20,10 @@ class ConcernForm(FlaskForm):
     context_id = HiddenField()
     next = HiddenField()
     submit = SubmitField("Send to the DSL")
+
+    def validate_pupil_id(self, field: SelectField) -> None:
+        if field.data == NOT_CHOSEN:
+            raise ValidationError("Choose who the concern is about, or 'Someone else / not listed'.")
 
 
 class SeenForm(FlaskForm):

@@ -25,7 +25,7 @@ from rrp_pwa.safeguarding.concerns import (
     record_action,
     reopen,
 )
-from rrp_pwa.safeguarding.forms import ActionForm, ConcernForm, ReopenForm, SeenForm
+from rrp_pwa.safeguarding.forms import NOT_CHOSEN, ActionForm, ConcernForm, ReopenForm, SeenForm
 from rrp_pwa.tenancy import get_scoped_or_404
 
 ANY_STAFF = ("admin", "teacher", "support", "pastoral", "dsl")
@@ -44,10 +44,15 @@ def concern_indicator() -> dict:
 
 
 def concern_form(pupils: list[Pupil]) -> ConcernForm:
+    """The concern form for a flow's pupils. With one, it is about them unless changed; with several,
+    nobody is chosen for the person, as in a circle: a concern filed in a hurry under the first name
+    listed would sit on the wrong child's record."""
+    several = len(pupils) > 1
     form = ConcernForm(data=None if request.method == "POST" else {
         "context": request.args.get("context", "pupil"), "context_id": request.args.get("context_id", ""),
-        "next": request.args.get("next", ""), "pupil_id": pupils[0].id if pupils else 0})
-    form.pupil_id.choices = choices([(p.id, p.display_name) for p in pupils] + [(0, "Someone else / not listed")])
+        "next": request.args.get("next", ""), "pupil_id": NOT_CHOSEN if several else (pupils[0].id if pupils else 0)})
+    form.pupil_id.choices = choices([(NOT_CHOSEN, "Choose who it is about")] * several
+                                    + [(p.id, p.display_name) for p in pupils] + [(0, "Someone else / not listed")])
     return form
 
 
