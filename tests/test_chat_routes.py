@@ -208,3 +208,13 @@ def test_the_chat_form_carries_its_own_id_so_a_repeat_saves_it_once(client, auth
     db.session.commit()
     assert client.post("/chats/new", data={**data, "pupil_id": [ben.id]}).status_code == 302
     assert sorted(p.given_name for c in db.session.query(QuickChat) for p in c.pupils) == ["Amira", "Ben"]
+
+
+def test_the_chat_note_says_a_worry_about_safety_goes_in_a_concern_not_the_record(client, auth, school):
+    auth.login(roles=("support",))
+    amira = make_pupil(school)
+    db.session.commit()
+    page = client.get(f"/chats/new?pupil_id={amira.id}").get_data(as_text=True)
+    assert re.search(r'<p class="help" id="note-help">Part of the school record\. A worry about a child&#39;s safety '
+                     r'goes in Raise a concern, not here\.</p>', page)
+    assert re.search(r'<input[^>]*aria-describedby="note-help"[^>]*id="note"|<input[^>]*id="note"[^>]*aria-describedby="note-help"', page)

@@ -23,8 +23,11 @@ class ChatForm(FlaskForm):
     what = RadioField("What happened", validators=[InputRequired("Choose what happened.")])
     where = RadioField("Where", validators=[InputRequired("Choose where it happened.")])
     agreed = RadioField("What was agreed (optional)", default="", validators=[Optional()])
-    note = StringField("Short note (optional)", validators=[Optional(), Length(max=MAX_CHAT_NOTE,
-                       message=f"Keep the note to {MAX_CHAT_NOTE} characters.")])
+    note = StringField("Short note (optional)",
+                       description="Part of the school record. A worry about a child's safety goes in "
+                                   "Raise a concern, not here.",
+                       validators=[Optional(), Length(max=MAX_CHAT_NOTE,
+                                                      message=f"Keep the note to {MAX_CHAT_NOTE} characters.")])
     client_uuid = HiddenField(validators=[Optional(), Length(max=36)])
     submit = SubmitField("Save chat")
 
