@@ -349,3 +349,28 @@ def test_with_several_pupils_nobody_is_chosen_until_the_person_chooses(client, a
     assert db.session.query(Concern).one().pupil_id == ben.id
     one = client.get(f"/concerns/new?pupil_id={amira.id}").get_data(as_text=True)
     assert re.search(rf'<option selected value="{amira.id}">Amira Khan</option>', one) and "Choose who it is about" not in one
+
+
+def test_every_closed_concern_stays_within_the_dsls_reach(client, auth, school):
+    raiser = make_staff(school, ("teacher",))
+    amira = make_pupil(school)
+    oldest = None
+    for n in range(205):
+        concern = raise_concern(school.id, f"Note {n}", "chat", pupil=amira, raised_by_staff=raiser)
+        concern.status = "closed"
+        db.session.add(concern)
+        oldest = oldest or concern
+    still_open = raise_concern(school.id, NOTE, "chat", pupil=amira, raised_by_staff=raiser)
+    db.session.add(still_open)
+    db.session.commit()
+    auth.login(roles=("dsl",))
+    first = client.get("/safeguarding/concerns").get_data(as_text=True)
+    assert f'href="/safeguarding/concerns/{still_open.id}"' in first
+    assert first.count('class="badge">Closed<') == 50 and "Newer closed concerns" not in first
+    page, pages = first, 1
+    while f'href="/safeguarding/concerns/{oldest.id}"' not in page:
+        assert "Older closed concerns" in page and pages < 6
+        pages += 1
+        page = client.get(f"/safeguarding/concerns?closed_page={pages}").get_data(as_text=True)
+    assert pages == 5 and "Older closed concerns" not in page and "Newer closed concerns" in page
+    assert page.count('class="badge">Closed<') == 5 and f'href="/safeguarding/concerns/{still_open.id}"' in page

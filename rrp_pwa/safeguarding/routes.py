@@ -79,11 +79,21 @@ def concern_new():
     return render_template("safeguarding/concern_new.html", form=form, pupils=pupils), 400 if form.errors else 200
 
 
+CLOSED_PER_PAGE = 50
+
+
 @bp.route("/safeguarding/concerns")
 @staff_required(DSL_ROLE)
 def queue():
-    concerns = list(db.session.scalars(dsl_queue(current_user.school_id).limit(200)))
-    return render_template("safeguarding/queue.html", concerns=concerns, seen=SeenForm())
+    """Every concern still open, then the closed ones a page at a time (``closed_page``), newest first:
+    none is ever out of the DSL's reach, so an old one can still be opened and reopened."""
+    closed_page = max(request.args.get("closed_page", 1, type=int), 1)
+    concerns = dsl_queue(current_user.school_id)
+    still_open = list(db.session.scalars(concerns.where(Concern.status != "closed")))
+    closed = list(db.session.scalars(concerns.where(Concern.status == "closed")
+                                     .offset((closed_page - 1) * CLOSED_PER_PAGE).limit(CLOSED_PER_PAGE + 1)))
+    return render_template("safeguarding/queue.html", concerns=still_open + closed[:CLOSED_PER_PAGE],
+                           closed_page=closed_page, older=len(closed) > CLOSED_PER_PAGE, seen=SeenForm())
 
 
 @bp.route("/safeguarding/concerns/<int:concern_id>")
