@@ -2,6 +2,7 @@
 on-duty staff and everyone else, with bad input, stale forms, other schools and other mediators."""
 import re
 import time
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from rrp_pwa import create_app
 from rrp_pwa.extensions import db
 from rrp_pwa.mediation import flow
 from rrp_pwa.mediation.accounts import badge_token, set_mediator_login
+from rrp_pwa.mediation.alerts import get_adult
 from rrp_pwa.mediation.team import SESSION_KEY
 from rrp_pwa.models import Agreement, Concern
 from rrp_pwa.models.mediation import Mediation, MediationAlert, MediatorAccount
@@ -756,3 +758,18 @@ def test_the_mediation_lead_raises_a_concern_from_the_record(client, auth, schoo
     link = re.search(r'href="(/concerns/new\?[^"]+)"', record).group(1).replace("&amp;", "&")
     assert f"context_id={finished.id}" in link and "context=mediation" in link
     assert "Amira Khan" in client.get(link).get_data(as_text=True)
+
+
+
+def test_get_an_adult_times_are_the_schools_clock_in_summer(app, client, auth, school, people):
+    ava, leo, amira, ben = people
+    mediation = flow.start_mediation(school.id, [ava, leo], place="the library")
+    db.session.add(mediation)
+    get_adult(mediation, ava).raised_at = datetime(2026, 7, 1, 11, 30, tzinfo=timezone.utc)  # 12:30 in London
+    mediation.started_at = datetime(2026, 7, 1, 11, 20, tzinfo=timezone.utc)
+    db.session.commit()
+    auth.login(roles=("pastoral",), school=school)
+    panel = client.get("/mediation/alerts").get_data(as_text=True)
+    assert "12:30 · mediators" in panel and "11:30" not in panel
+    record = client.get(f"/mediation/records/{mediation.id}").get_data(as_text=True)
+    assert "1 Jul 2026, 12:20" in record and "<dd>12:30</dd>" in record and "11:30" not in record
