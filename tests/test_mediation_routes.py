@@ -422,6 +422,35 @@ def test_rewriting_an_agreement_needs_a_new_tap(client, people):
     assert db.session.scalar(select(db.func.count(Agreement.id))) == 2
 
 
+def step_of(mediation_id: int) -> str:
+    db.session.expire_all()
+    return db.session.get(Mediation, mediation_id).step
+
+
+def test_mediators_can_go_back_a_step_and_keep_what_they_typed(client, people):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    assert "Back to" not in client.get(f"/mediate/{mediation_id}").get_data(as_text=True), "nothing before people"
+    assert post(client, mediation_id, "back").status_code == 422 and step_of(mediation_id) == "people"
+    to_step(client, mediation_id, "stories")
+    first, second = parties(mediation_id)
+    page = client.get(f"/mediate/{mediation_id}").get_data(as_text=True)
+    assert "Back to the ground rules" in page
+    words = {f"p{first.id}": "ball, names", f"p{second.id}": "my turn"}
+    assert post(client, mediation_id, "stories", go="back", **words).status_code == 302
+    assert step_of(mediation_id) == "rules", "Back in the stories form goes back a step"
+    assert [p.story_words for p in parties(mediation_id)] == ["ball, names", "my turn"], "and keeps the words"
+    assert "&#10004; Agreed" in client.get(f"/mediate/{mediation_id}").get_data(as_text=True)
+    assert post(client, mediation_id, "next").status_code == 302 and step_of(mediation_id) == "stories"
+    assert "ball, names" in client.get(f"/mediate/{mediation_id}").get_data(as_text=True)
+    to_step(client, mediation_id, "agreement")
+    post(client, mediation_id, "agreements", **{f"p{first.id}": "Share the ball", f"p{second.id}": "Say sorry"})
+    assert post(client, mediation_id, "back").status_code == 302 and step_of(mediation_id) == "ideas"
+    post(client, mediation_id, "ideas", ideas="Take turns")
+    page = client.get(f"/mediate/{mediation_id}").get_data(as_text=True)
+    assert step_of(mediation_id) == "agreement" and "Share the ball" in page and "Say sorry" in page
+
+
 @pytest.mark.parametrize("action,data,message", [
     ("stories", {"p{0}": "x" * 301}, "Field cannot be longer than 300 characters."),
     ("feelings", {"p{0}": "smug"}, "Not a valid choice."),

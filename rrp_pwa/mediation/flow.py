@@ -30,6 +30,8 @@ GROUND_RULES = (
 MAX_WORDS, MAX_IDEAS, MAX_PLACE = 300, 500, 80
 STEP_TITLES = {"people": "Who is here?", "rules": "Ground rules", "stories": "Tell your stories",
                "feelings": "Feelings", "ideas": "Ideas", "agreement": "Agreement", "done": "Finished"}
+BACK_LABELS = {"rules": "Back to who is here", "stories": "Back to the ground rules",
+               "feelings": "Back to the stories", "ideas": "Back to feelings", "agreement": "Back to ideas"}
 
 
 class MediationError(Exception):
@@ -196,6 +198,15 @@ def next_step(mediation: Mediation, version: int | None = None) -> None:
         _finish(mediation, "agreed")
     else:
         mediation.step = following
+
+
+def previous_step(mediation: Mediation, version: int | None = None) -> None:
+    """Go back one step (not from the first step, nor once finished), to put right something said or
+    chosen earlier. What was recorded on every step stays; moving on again checks the step as usual."""
+    _change(mediation, version)
+    if mediation.step == STEPS[0]:
+        raise MediationError("This is the first step.")
+    mediation.step = STEPS[STEPS.index(mediation.step) - 1]
 
 
 def no_agreement(mediation: Mediation, version: int | None = None) -> None:

@@ -23,7 +23,7 @@ from rrp_pwa.mediation.alerts import (
     get_adult,
     tell_about_worry,
 )
-from rrp_pwa.mediation.flow import GROUND_RULES, STEP_TITLES, MediationError, StaleMediation
+from rrp_pwa.mediation.flow import BACK_LABELS, GROUND_RULES, STEP_TITLES, MediationError, StaleMediation
 from rrp_pwa.mediation.forms import (
     BadgeSignInForm,
     FindPupilForm,
@@ -167,7 +167,8 @@ def render_step(mediation: Mediation, form=None, error: str | None = None, statu
     results = found_pupils(mediation, query) if mediation.step == "people" and query else []
     worry = worry or (worry_form(mediation) if mediation.paused_at else None)
     return render_template("mediation/run.html", mediation=mediation, form=form, error=error, team=g.team,
-                           step_title=STEP_TITLES[mediation.step], rules=GROUND_RULES,
+                           step_title=STEP_TITLES[mediation.step], back_label=BACK_LABELS.get(mediation.step),
+                           rules=GROUND_RULES,
                            while_you_wait=WHILE_YOU_WAIT, results=results, query=query, worry=worry,
                            missing=flow.missing_for_step(mediation)), status
 
@@ -262,8 +263,9 @@ def agree_rules(mediation_id: int, party_id: int):
 def save_step(mediation_id: int, step: str, save: Callable[[Mediation, object, int], None],
               then_next: bool = True):
     """The stories, feelings, ideas and agreement screens: save the step's form and (except for
-    agreements, which are then tapped) move on. Typed text is kept when something is wrong;
-    a form from another step's screen is stale."""
+    agreements, which are then tapped) move on - or, when the form was sent with its Back button,
+    go back a step, so what was typed here is kept either way. Typed text is kept when something
+    is wrong; a form from another step's screen is stale."""
     mediation = team_mediation(mediation_id)
     if mediation.step != step:
         return render_step(mediation, error=str(StaleMediation()), status=409)
@@ -272,7 +274,9 @@ def save_step(mediation_id: int, step: str, save: Callable[[Mediation, object, i
         return render_step(mediation, form=form, error="Please check what you typed.", status=422)
     try:
         save(mediation, form, form.version.data)
-        if then_next:
+        if request.form.get("go") == "back":
+            flow.previous_step(mediation)
+        elif then_next:
             flow.next_step(mediation)
     except StaleMediation as exc:
         db.session.rollback()
@@ -321,6 +325,12 @@ def agree(mediation_id: int, party_id: int):
 @mediator_required
 def next_step(mediation_id: int):
     return act(mediation_id, flow.next_step)
+
+
+@bp.route("/mediate/<int:mediation_id>/back", methods=["POST"])
+@mediator_required
+def previous_step(mediation_id: int):
+    return act(mediation_id, flow.previous_step)
 
 
 @bp.route("/mediate/<int:mediation_id>/no-agreement", methods=["POST"])

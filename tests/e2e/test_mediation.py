@@ -12,7 +12,7 @@ from sqlalchemy import select
 from rrp_pwa.extensions import db
 from rrp_pwa.mediation.accounts import set_mediator_login
 from rrp_pwa.mediation.alerts import get_adult
-from rrp_pwa.mediation.flow import start_mediation
+from rrp_pwa.mediation.flow import add_party, start_mediation
 from rrp_pwa.models import Pupil
 from tests.conftest import PASSWORD, make_pupil, make_school, make_staff
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible
@@ -212,3 +212,36 @@ def test_mediator_screens_still_work_on_a_360_px_phone(live_server, brook, new_d
     expect(page.get_by_role("heading", name="An adult is coming")).to_be_visible()
     no_sideways_scroll(page)
     assert_accessible(axe, page)
+
+
+def leos_mediation_at(step: str) -> None:
+    """A mediation Leo is running with Amira and Ben, already at ``step`` (the ground rules agreed)."""
+    leo, amira, ben = (db.session.scalar(select(Pupil).where(Pupil.given_name == name))
+                       for name in ("Leo", "Amira", "Ben"))
+    mediation = start_mediation(leo.school_id, [leo], place="the library")
+    db.session.add(mediation)
+    add_party(mediation, amira)
+    add_party(mediation, ben)
+    for party in mediation.parties:
+        party.rules_agreed_at = mediation.started_at
+    mediation.step = step
+    db.session.commit()
+
+
+def test_mediators_go_back_a_step_without_losing_what_they_typed(live_server, brook, new_device, axe):
+    leos_mediation_at("stories")
+    tablet = new_device(viewport=TABLET).new_page()
+    tablet.goto(live_server.url + "/sign-in/mediator")
+    mediator_sign_in(tablet, "leo.c", "1357", axe)
+    tablet.get_by_role("link", name="Amira K. and Ben J.").click()
+    expect(tablet.get_by_role("heading", name="Tell your stories", exact=True)).to_be_visible()
+    tablet.get_by_label("Key words from Amira K.'s story").fill("ball, called names")
+    next_screen(tablet, "Back to the ground rules", "Ground rules", axe)
+    expect(tablet.get_by_text("Agreed")).to_have_count(2)
+    next_screen(tablet, "Next: tell your stories", "Tell your stories", axe)
+    expect(tablet.get_by_label("Key words from Amira K.'s story")).to_have_value("ball, called names")
+    tablet.get_by_label("Key words from Ben J.'s story").fill("my turn")
+    next_screen(tablet, "Next: feelings", "Feelings", axe)
+    next_screen(tablet, "Back to the stories", "Tell your stories", axe)
+    expect(tablet.get_by_label("Key words from Ben J.'s story")).to_have_value("my turn")
+    no_sideways_scroll(tablet)
