@@ -226,6 +226,53 @@ def test_idle_time_is_configurable(app, client, people):
     assert client.get("/mediate").status_code == 200
 
 
+def test_words_typed_when_the_tablet_went_idle_come_back_after_signing_in_again(client, people):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    to_step(client, mediation_id, "stories")
+    first, second = parties(mediation_id)
+    with client.session_transaction() as session:
+        session[SESSION_KEY] = {**session[SESSION_KEY], "seen": int(time.time()) - 11 * 60}
+    words = {f"p{first.id}": "ball, called names", f"p{second.id}": "it was my turn"}
+    bounced = post(client, mediation_id, "stories", **words)
+    page = bounced.get_data(as_text=True)
+    assert bounced.status_code == 401 and "Sign in again to keep what you typed" in page
+    assert "ball, called names" in page and "Your PIN" in page
+    assert step_of(mediation_id) == "stories" and parties(mediation_id)[0].story_words is None
+    fields = dict(re.findall(r'<input type="hidden" name="(p[0-9]+|version)" value="([^"]*)">', page))
+    back = client.post(f"/sign-in/mediator?next=/mediate/{mediation_id}/stories",
+                       data={"username": "ava.b", "pin": PIN, **fields})
+    page = back.get_data(as_text=True)
+    assert back.status_code == 200 and "What you typed is still here" in page
+    assert "\nball, called names</textarea>" in page and "\nit was my turn</textarea>" in page
+    assert post(client, mediation_id, "stories", **words).status_code == 302
+    assert [p.story_words for p in parties(mediation_id)] == ["ball, called names", "it was my turn"]
+
+
+def test_after_an_idle_timeout_a_tap_leads_back_to_the_mediation_not_the_start(client, people):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    with client.session_transaction() as session:
+        session[SESSION_KEY] = {**session[SESSION_KEY], "seen": int(time.time()) - 11 * 60}
+    bounced = post(client, mediation_id, "next")
+    assert bounced.status_code == 302 and f"next=/mediate/{mediation_id}/next" in bounced.headers["Location"]
+    back = client.post(f"/sign-in/mediator?next=/mediate/{mediation_id}/next", data={"username": "ava.b", "pin": PIN})
+    assert back.headers["Location"] == f"/mediate/{mediation_id}"
+    assert step_of(mediation_id) == "people", "the tap before the sign-in did nothing"
+
+
+def test_typed_words_are_not_shown_to_other_mediators_who_sign_in(client, people, school):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    to_step(client, mediation_id, "ideas")
+    with client.session_transaction() as session:
+        session[SESSION_KEY] = {**session[SESSION_KEY], "seen": int(time.time()) - 11 * 60}
+    version_now = version(mediation_id)
+    back = client.post(f"/sign-in/mediator?next=/mediate/{mediation_id}/ideas",
+                       data={"username": "leo.c", "pin": "1357", "ideas": "share the ball", "version": version_now})
+    assert back.status_code == 302 and back.headers["Location"] == "/mediate"
+    assert "share the ball" not in client.get("/mediate").get_data(as_text=True)
+
 def test_a_new_pin_ends_the_mediators_session(client, people):
     mediator_sign_in(client)
     set_mediator_login(people[0], "ava.b", "9999")

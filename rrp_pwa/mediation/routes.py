@@ -39,12 +39,20 @@ from rrp_pwa.mediation.forms import (
     party_form,
     story_field,
 )
-from rrp_pwa.mediation.team import end_team_session, mediator_required, sign_in_mediator
+from rrp_pwa.mediation.team import (
+    carried_fields,
+    current_team,
+    end_team_session,
+    mediator_required,
+    sign_in_mediator,
+    typed_step,
+)
 from rrp_pwa.models import Pupil
 from rrp_pwa.models.mediation import Mediation
 from rrp_pwa.realtime import Message, broker
 from rrp_pwa.roster.directory import search_pupils
 from rrp_pwa.safeguarding.concerns import concern_sent
+from rrp_pwa.sessions import forget_previous_request
 from rrp_pwa.tenancy import get_scoped_or_404, scoped
 
 
@@ -62,6 +70,8 @@ def throttled_message(exc: MediatorThrottled) -> str:
 @public
 def sign_in():
     form, status = MediatorSignInForm(), 200
+    target = request.args.get("next")
+    carried = carried_fields(request.form) if typed_step(target) else []
     if form.validate_on_submit():
         try:
             account = sign_in_with_pin(form.username.data, form.pin.data, request.remote_addr or "?",
@@ -74,15 +84,35 @@ def sign_in():
             status = 401
         else:
             sign_in_mediator(account)
-            return redirect(mediator_next(request.args.get("next")))
-    return render_template("mediation/sign_in.html", form=form), status
+            if carried:
+                return show_typed_again(*typed_step(target))
+            return redirect(mediator_next(target))
+    return render_template("mediation/sign_in.html", form=form, carried=carried, next_path=target), status
 
 
 def mediator_next(target: str | None) -> str:
-    """Back to the mediation screen a timed-out mediator was on, else their start screen."""
-    if target and re.fullmatch(r"/mediate(/[0-9]+)?", target):
-        return target
+    """Back to the mediation a timed-out mediator was in (the screen it is on now), else their start screen."""
+    found = re.fullmatch(r"/mediate(/[0-9]+)?(/[a-z0-9/-]*)?", target or "")
+    if found:
+        return "/mediate" + (found[1] or "")
     return url_for("mediation.team_home")
+
+
+def show_typed_again(mediation_id: int, step: str):
+    """After signing in again: the step's screen with what was typed before the idle timeout back in
+    its form (not yet saved: the mediators check it and tap again), if the mediators signed in now
+    may carry on with that mediation and it is still at that step; else the mediation as it is now,
+    or (someone else's mediation) the start screen."""
+    forget_previous_request()  # the CSRF token cached for the sign-in form belongs to the session just ended
+    g.team = current_team()
+    mediation = db.session.scalar(flow.mediations_run_by(g.team.school_id, g.team.pupil_ids)
+                                  .where(Mediation.id == mediation_id))
+    if mediation is None:
+        return redirect(url_for("mediation.team_home"))
+    if mediation.step != step or mediation.paused_at is not None:
+        return redirect(url_for("mediation.run", mediation_id=mediation.id))
+    flash("Welcome back! What you typed is still here. Check it, then tap the button again to save it.")
+    return render_step(mediation, form=step_form(mediation))
 
 
 @bp.route("/sign-in/mediator/badge/<token>", methods=["GET", "POST"])

@@ -5,6 +5,7 @@ a mediator in clears the session (ending any staff sign-in on the tablet), and a
 sign-in clears it in turn. It ends after MEDIATOR_IDLE_MINUTES (default 10) without a
 request, when a mediation finishes, or when staff change the mediator's PIN or revoke the badge.
 """
+import re
 import time
 from dataclasses import dataclass
 from functools import wraps
@@ -20,6 +21,9 @@ from rrp_pwa.models.mediation import MediatorAccount
 
 SESSION_KEY = "mediator_team"
 MAX_TEAM = 2
+TYPED_STEP = re.compile(r"/mediate/([0-9]+)/(stories|feelings|ideas|agreements)")
+TYPED_STEPS = {"stories": "stories", "feelings": "feelings", "ideas": "ideas", "agreements": "agreement"}
+CARRIED_FIELD = re.compile(r"version|ideas|p[0-9]+")
 
 
 @dataclass
@@ -81,12 +85,34 @@ def current_team() -> Team | None:
     return Team(school_id=stored["school"], accounts=accounts)
 
 
+def typed_step(path: str | None) -> tuple[int, str] | None:
+    """The mediation and step of a screen where mediators type (stories, feelings, ideas, agreements)."""
+    found = TYPED_STEP.fullmatch(path or "")
+    return (int(found[1]), TYPED_STEPS[found[2]]) if found else None
+
+
+def carried_fields(form) -> list[tuple[str, str]]:
+    """What a step's form sent (its version and the words typed or the feelings picked), to carry
+    through the sign-in page after an idle timeout; nothing else of the request."""
+    return [(name, value) for name, value in form.items(multi=True) if CARRIED_FIELD.fullmatch(name)][:8]
+
+
 def mediator_unauthorized():
-    """Pages go to the mediator sign-in; htmx, JSON and streams get a plain 401."""
+    """Pages go to the mediator sign-in; htmx, JSON and streams get a plain 401.
+
+    A step's form sent after the session went idle (the mediators typed while the pupils talked)
+    gets the sign-in page at once, carrying what was typed, so signing in again shows it back
+    instead of losing it (``routes.sign_in``). It is kept nowhere else.
+    """
     if wants_machine_answer():
         if request.accept_mimetypes.best == "application/json":
             return jsonify(error="Sign in first."), 401
         return render_template("errors/_error.html", code=401, message="Please sign in again."), 401
+    if request.method == "POST" and typed_step(request.path):
+        from rrp_pwa.mediation.forms import MediatorSignInForm  # here: the forms import the flow, which imports this
+
+        return render_template("mediation/sign_in.html", form=MediatorSignInForm(formdata=None),
+                               carried=carried_fields(request.form), next_path=request.path), 401
     return redirect(url_for("mediation.sign_in", next=request.full_path.rstrip("?")))
 
 

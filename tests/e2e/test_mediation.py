@@ -5,6 +5,8 @@ the lead reviews the record. axe-core checks every screen visited."""
 import re
 
 import pytest
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 from playwright.sync_api import expect
 
 from sqlalchemy import select
@@ -13,6 +15,7 @@ from rrp_pwa.extensions import db
 from rrp_pwa.mediation.accounts import set_mediator_login
 from rrp_pwa.mediation.alerts import get_adult
 from rrp_pwa.mediation.flow import add_party, start_mediation
+from rrp_pwa.mediation.team import SESSION_KEY
 from rrp_pwa.models import Pupil
 from tests.conftest import PASSWORD, make_pupil, make_school, make_staff
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible
@@ -245,3 +248,40 @@ def test_mediators_go_back_a_step_without_losing_what_they_typed(live_server, br
     next_screen(tablet, "Back to the stories", "Tell your stories", axe)
     expect(tablet.get_by_label("Key words from Ben J.'s story")).to_have_value("my turn")
     no_sideways_scroll(tablet)
+
+
+
+def leave_the_tablet_idle(context, minutes: int) -> None:
+    """As if nobody had touched the tablet for ``minutes``: the session cookie's last-seen time goes
+    back (signed with the live server's key, as its own answer would be)."""
+    keyed = Flask("tablet")
+    keyed.secret_key = "e2e-secret"  # tests/servers.py
+    signer = SecureCookieSessionInterface().get_signing_serializer(keyed)
+    cookie = next(c for c in context.cookies() if c["name"] == "rrp_session")
+    stored = signer.loads(cookie["value"])
+    stored[SESSION_KEY]["seen"] -= minutes * 60
+    context.add_cookies([{**cookie, "value": signer.dumps(stored)}])
+
+
+def test_words_typed_as_the_tablet_times_out_come_back_after_signing_in(live_server, brook, new_device, axe):
+    leos_mediation_at("stories")
+    device = new_device(viewport=TABLET)
+    tablet = device.new_page()
+    tablet.goto(live_server.url + "/sign-in/mediator")
+    mediator_sign_in(tablet, "leo.c", "1357", axe)
+    tablet.get_by_role("link", name="Amira K. and Ben J.").click()
+    tablet.get_by_label("Key words from Amira K.'s story").fill("ball, called names")
+    tablet.get_by_label("Key words from Ben J.'s story").fill("it was my turn")
+    leave_the_tablet_idle(device, 11)
+    tablet.get_by_role("button", name="Next: feelings").click()
+    expect(tablet.get_by_role("heading", name="Hello, peer mediator!")).to_be_visible()
+    expect(tablet.get_by_text("Sign in again to keep what you typed.")).to_be_visible()
+    mediator_sign_in(tablet, "leo.c", "1357", axe)
+    expect(tablet.get_by_role("heading", name="Tell your stories", exact=True)).to_be_visible()
+    expect(tablet.get_by_text("What you typed is still here.")).to_be_visible()
+    expect(tablet.get_by_label("Key words from Amira K.'s story")).to_have_value("ball, called names")
+    expect(tablet.get_by_label("Key words from Ben J.'s story")).to_have_value("it was my turn")
+    assert_accessible(axe, tablet)
+    next_screen(tablet, "Next: feelings", "Feelings", axe)
+    next_screen(tablet, "Back to the stories", "Tell your stories", axe)
+    expect(tablet.get_by_label("Key words from Amira K.'s story")).to_have_value("ball, called names")
