@@ -720,6 +720,32 @@ def test_the_mediation_lead_reviews_a_record(client, auth, school, people, finis
     assert "Every mediation has been reviewed." in queue and "Recently reviewed" in queue
 
 
+
+def test_the_lead_sees_mediation_times_on_the_schools_clock(client, auth, school, people):
+    """Times are stored in UTC; in a British summer the lead's screens show them an hour on."""
+    ava, leo, amira, ben = people
+    started, ended = datetime(2026, 6, 15, 11, 5, tzinfo=timezone.utc), datetime(2026, 6, 15, 11, 30, tzinfo=timezone.utc)
+    mediation = flow.record_mediation(school.id, [ava, leo], [amira, ben], outcome="no_agreement",
+                                      agreements={}, started_at=started, completed_at=ended)
+    mediation.alerts.append(MediationAlert(school_id=school.id, raised_by_pupil_id=ava.id, raised_at=started,
+                                           resolved_at=ended))
+    db.session.commit()
+    lead = auth.login(roles=("pastoral",), school=school)
+    assert "15 Jun, 12:30" in client.get("/mediation").get_data(as_text=True)
+    record = client.get(f"/mediation/records/{mediation.id}").get_data(as_text=True)
+    assert "15 Jun 2026, 12:05" in record and "Adult called</dt><dd>12:05" in record
+    mediation.reviewed_at, mediation.reviewed_by_id = ended, lead.id
+    db.session.commit()
+    assert "Reviewed 15 Jun, 12:30" in client.get("/mediation").get_data(as_text=True)
+    assert "Reviewed 15 Jun 2026, 12:30" in client.get(f"/mediation/records/{mediation.id}").get_data(as_text=True)
+    waiting = flow.start_mediation(school.id, [ava, leo])
+    db.session.add(waiting)
+    get_adult(waiting, ava)
+    waiting.alerts[0].raised_at = started
+    db.session.commit()  # nobody is on duty: the pastoral lead's live panel shows the call for an adult
+    panel = client.get("/mediation/alerts", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "12:05 · mediators Ava B. and Leo C." in panel
+
 def test_an_unfinished_mediation_cannot_be_reviewed(client, auth, school, people):
     mediation = flow.start_mediation(school.id, [people[0]])
     db.session.add(mediation)
