@@ -12,6 +12,7 @@ from rrp_pwa.agreements.rules import (
     review_agreement,
 )
 from rrp_pwa.extensions import db
+from rrp_pwa.mediation.flow import record_mediation
 from rrp_pwa.models.agreements import Agreement, AgreementReview
 from rrp_pwa.models.conversations import Conversation
 from tests.conftest import make_group, make_pupil, make_school, make_staff
@@ -285,3 +286,25 @@ def test_reviews_due_reads_in_the_same_queries_for_three_agreements_or_thirty(cl
     many, page = queries_for_due_page()
     assert page.count("Agreement 9") == 2 and page.count("Agreement ") == 20
     assert many == few, (few, many)
+
+
+def test_a_mediation_agreement_not_kept_is_followed_up_with_both_people_in_the_disagreement(client, auth, school):
+    ava = make_pupil(school, "Ava", "Brown", peer_mediator=True)
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    lead, bens_teacher = make_staff(school, ("pastoral",)), make_staff(school, ("teacher",), name="Tom Teacher")
+    make_group(school, pupils=[ben], staff=[bens_teacher])
+    mediation = record_mediation(school.id, [ava], [amira, ben],
+                                 agreements={amira.id: "Give Ben a turn with the ball", ben.id: "Use kind words"})
+    db.session.commit()
+    amiras = next(p.agreement for p in mediation.parties if p.pupil_id == amira.id)
+    auth.login(staff=lead)
+    client.post(f"/agreements/{amiras.id}/review", data={"outcome": "not_kept", "seen_reviews": 0})
+    page = client.get(f"/agreements/{amiras.id}").get_data(as_text=True)
+    link = f"/conversations/new?pupil_id={amira.id}&amp;pupil_id={ben.id}&amp;follows={amiras.id}"
+    assert link in page, "the further conversation is with Ben too, not only the pupil who agreed to act"
+    start = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert "Remove Amira Khan" in start and "Remove Ben Jones" in start
+    auth.logout()
+    auth.login(staff=bens_teacher)  # whoever may read Ben's record sees the agreement made about him
+    assert "Give Ben a turn with the ball" in client.get("/agreements/due").get_data(as_text=True)
+    assert client.get(f"/agreements/{amiras.id}").status_code == 200

@@ -20,7 +20,7 @@ from rrp_pwa.models.agreements import (
     AgreementReview,
 )
 from rrp_pwa.models.conversations import CONVERSATION_KINDS, Conversation, Participant
-from rrp_pwa.models.mediation import Mediation
+from rrp_pwa.models.mediation import Mediation, MediationParty
 from rrp_pwa.models.roster import Pupil, School, Staff
 
 
@@ -176,29 +176,58 @@ def agreements_from(school_id: int, source_kind: str, source_id: int) -> Select[
             .order_by(Agreement.created_at, Agreement.id))
 
 
-def pupils_involved(agreement: Agreement, sources: dict[int, Conversation] | None = None) -> list[Pupil]:
+def pupils_involved(agreement: Agreement, sources: dict[tuple[str, int], Conversation | Mediation] | None = None
+                    ) -> list[Pupil]:
     """The pupils concerned by an agreement: those it names and, for one made in a conversation or
-    conference, everyone who took part (the pupil harmed as well as the one who agreed to act). A
-    follow-up is with all of them, and whoever may read that conversation may read its agreement.
-    ``sources``: the conversations already loaded by ``conversation_sources`` for a list of agreements."""
+    conference, everyone who took part (the pupil harmed as well as the one who agreed to act); for one
+    made in a peer mediation, both people in the disagreement (not the mediators). A follow-up is with
+    all of them, and whoever may read those pupils' records may read the agreement.
+    ``sources``: the conversations and mediations already loaded by ``agreement_sources`` for a list."""
     pupils = [party.pupil for party in agreement.parties if party.pupil is not None]
-    if agreement.source_kind in CONVERSATION_KINDS and agreement.source_id is not None:
-        source = (sources.get(agreement.source_id) if sources is not None
-                  else db.session.get(Conversation, agreement.source_id))
+    key = _source_key(agreement)
+    if key is not None:
+        source = sources.get(key) if sources is not None else db.session.get(SOURCE_MODELS[key[0]], key[1])
         if source is not None and source.school_id == agreement.school_id:
-            pupils += [p for p in source.pupils if p not in pupils]
+            pupils += [p for p in _source_pupils(source) if p not in pupils]
     return pupils
 
 
-def conversation_sources(agreements: list[Agreement]) -> dict[int, Conversation]:
-    """The conversations and conferences these agreements were made in, with their participants' pupils,
-    in two queries: what ``pupils_involved`` reads for a whole list."""
-    ids = {a.source_id for a in agreements if a.source_kind in CONVERSATION_KINDS and a.source_id is not None}
-    if not ids:
-        return {}
-    found = db.session.scalars(select(Conversation).where(Conversation.id.in_(ids))
-                               .options(selectinload(Conversation.participants).selectinload(Participant.pupil)))
-    return {conversation.id: conversation for conversation in found}
+SOURCE_MODELS = {"conversation": Conversation, "mediation": Mediation}
+
+
+def _source_key(agreement: Agreement) -> tuple[str, int] | None:
+    """Where to find the other people of the record an agreement was made in, if it has any."""
+    if agreement.source_id is None:
+        return None
+    if agreement.source_kind in CONVERSATION_KINDS:
+        return "conversation", agreement.source_id
+    if agreement.source_kind == "mediation":
+        return "mediation", agreement.source_id
+    return None
+
+
+def _source_pupils(source: Conversation | Mediation) -> list[Pupil]:
+    if isinstance(source, Mediation):
+        return [party.pupil for party in source.parties]
+    return list(source.pupils)
+
+
+def agreement_sources(agreements: list[Agreement]) -> dict[tuple[str, int], Conversation | Mediation]:
+    """The conversations, conferences and mediations these agreements were made in, with their pupils, in
+    a fixed number of queries: what ``pupils_involved`` reads for a whole list."""
+    keys = {key for a in agreements if (key := _source_key(a)) is not None}
+    found: dict[tuple[str, int], Conversation | Mediation] = {}
+    talk_ids = {source_id for kind, source_id in keys if kind == "conversation"}
+    if talk_ids:
+        found |= {("conversation", c.id): c for c in db.session.scalars(
+            select(Conversation).where(Conversation.id.in_(talk_ids))
+            .options(selectinload(Conversation.participants).selectinload(Participant.pupil)))}
+    mediation_ids = {source_id for kind, source_id in keys if kind == "mediation"}
+    if mediation_ids:
+        found |= {("mediation", m.id): m for m in db.session.scalars(
+            select(Mediation).where(Mediation.id.in_(mediation_ids))
+            .options(selectinload(Mediation.parties).selectinload(MediationParty.pupil)))}
+    return found
 
 
 def with_people(query: Select[tuple[Agreement]]) -> Select[tuple[Agreement]]:

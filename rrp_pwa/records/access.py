@@ -7,7 +7,7 @@ are not restorative records: only the DSL reads them (see safeguarding/concerns.
 """
 from collections.abc import Iterable
 
-from rrp_pwa.agreements.rules import conversation_sources, pupils_involved
+from rrp_pwa.agreements.rules import agreement_sources, pupils_involved
 from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import Agreement
 from rrp_pwa.models.roster import GroupPupil, Pupil, Staff
@@ -62,6 +62,6 @@ def readable_agreements(staff: Staff, agreements: Iterable[Agreement]) -> list[A
     """The agreements ``staff`` may read (``may_read_agreement``), checked in a fixed number of queries:
     load the list ``with_people``; the source conversations and the teacher's pupils are read once."""
     agreements = list(agreements)
-    sources, taught = conversation_sources(agreements), taught_by(staff)
+    sources, taught = agreement_sources(agreements), taught_by(staff)
     return [a for a in agreements
             if may_read(staff, a.school_id, pupils_involved(a, sources), a.created_by_id, taught)]
