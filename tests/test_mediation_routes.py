@@ -746,6 +746,29 @@ def test_the_lead_sees_mediation_times_on_the_schools_clock(client, auth, school
     panel = client.get("/mediation/alerts", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "12:05 · mediators Ava B. and Leo C." in panel
 
+
+def test_the_record_leads_the_lead_to_each_agreements_follow_up(client, auth, school, people, finished):
+    auth.login(roles=("pastoral",), school=school)
+    record = client.get(f"/mediation/records/{finished.id}").get_data(as_text=True)
+    for party in finished.parties:
+        assert f'href="/agreements/{party.agreement.id}">Follow-up review on' in record
+        assert client.get(f"/agreements/{party.agreement.id}").status_code == 200
+    assert "Start a restorative conversation" not in record
+
+
+@pytest.mark.parametrize("outcome", ["no_agreement", "adult_took_over"])
+def test_a_mediation_without_agreement_offers_the_lead_a_further_conversation(client, auth, school, people, outcome):
+    ava, leo, amira, ben = people
+    mediation = flow.record_mediation(school.id, [ava, leo], [amira, ben], agreements={}, outcome=outcome)
+    db.session.commit()
+    auth.login(roles=("pastoral",), school=school)
+    record = client.get(f"/mediation/records/{mediation.id}").get_data(as_text=True)
+    link = f"/conversations/new?pupil_id={amira.id}&amp;pupil_id={ben.id}"
+    assert f'href="{link}">Start a restorative conversation' in record
+    assert f'href="{link}&amp;kind=conference">Hold a conference' in record
+    start = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert "Remove Amira Khan" in start and "Remove Ben Jones" in start
+
 def test_an_unfinished_mediation_cannot_be_reviewed(client, auth, school, people):
     mediation = flow.start_mediation(school.id, [people[0]])
     db.session.add(mediation)
