@@ -898,3 +898,19 @@ def test_get_an_adult_times_are_the_schools_clock_in_summer(app, client, auth, s
     assert "12:30 · mediators" in panel and "11:30" not in panel
     record = client.get(f"/mediation/records/{mediation.id}").get_data(as_text=True)
     assert "1 Jul 2026, 12:20" in record and "<dd>12:30</dd>" in record and "11:30" not in record
+
+
+def test_agreements_still_being_written_are_not_on_the_pupils_record(client, auth, school, people):
+    """What the mediators type at the agreement step is a draft until the mediation ends agreed."""
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    to_step(client, mediation_id, "agreement")
+    first, second = parties(mediation_id)
+    post(client, mediation_id, "agreements", **{f"p{first.id}": "Share the ball", f"p{second.id}": "Say sorry"})
+    draft = parties(mediation_id)[0].agreement
+    client.post("/mediate/sign-out")
+    auth.login(roles=("pastoral",), school=school)
+    assert "Share the ball" not in client.get(f"/pupils/{people[2].id}").get_data(as_text=True)
+    assert client.get(f"/agreements/{draft.id}").status_code == 404
+    review = client.post(f"/agreements/{draft.id}/review", data={"outcome": "not_kept", "seen_reviews": 0})
+    assert review.status_code == 404 and db.session.get(Agreement, draft.id).reviews == []

@@ -9,6 +9,7 @@ from rrp_pwa.agreements.rules import (
     AgreementError,
     StaleReview,
     follow_ups_needed,
+    is_draft,
     needs_follow_up,
     pupils_involved,
     record_follow_up,
@@ -35,7 +36,7 @@ for _role in ("teacher", "pastoral", "dsl", "admin"):
 
 def readable_agreement_or_404(agreement_id: int) -> Agreement:
     agreement = get_scoped_or_404(Agreement, agreement_id)
-    if not may_read_agreement(current_user, agreement):
+    if is_draft(agreement) or not may_read_agreement(current_user, agreement):
         abort(404)
     return agreement
 

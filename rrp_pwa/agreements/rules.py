@@ -7,7 +7,7 @@ that it was followed up another way).
 """
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from rrp_pwa.extensions import db
@@ -138,14 +138,28 @@ def reviews_due(school_id: int, on: date) -> Select[tuple[Agreement]]:
     """Action agreements whose review date has come, oldest first: never reviewed, or partly kept
     and due to be reviewed again. A peer mediation's count once it has ended agreed (before that they
     are the mediators' drafts)."""
-    drafts = (select(Mediation.id).where(Mediation.school_id == school_id)
-              .where(or_(Mediation.outcome.is_(None), Mediation.outcome != "agreed")))
     return (select(Agreement)
             .where(Agreement.school_id == school_id, Agreement.kind == "action",
                    Agreement.status.in_(("open", "partly_kept")), Agreement.review_on.is_not(None),
-                   Agreement.review_on <= on,
-                   or_(Agreement.source_kind != "mediation", Agreement.source_id.not_in(drafts)))
+                   Agreement.review_on <= on, not_a_draft(school_id))
             .order_by(Agreement.review_on, Agreement.id))
+
+
+def not_a_draft(school_id: int) -> ColumnElement[bool]:
+    """A condition on Agreement: not one of a peer mediation's drafts - what the mediators typed at the
+    agreement step of a mediation that has not ended agreed (it may still be rewritten, or go)."""
+    drafts = (select(Mediation.id).where(Mediation.school_id == school_id)
+              .where(or_(Mediation.outcome.is_(None), Mediation.outcome != "agreed")))
+    return or_(Agreement.source_kind != "mediation", Agreement.source_id.not_in(drafts))
+
+
+def is_draft(agreement: Agreement) -> bool:
+    """True for a peer mediation's draft agreement (``not_a_draft``): made only when the mediation ends agreed
+    (``rrp_pwa.mediation.flow._finish``)."""
+    if agreement.source_kind != "mediation":
+        return False
+    return db.session.scalar(select(Mediation.outcome).where(Mediation.id == agreement.source_id,
+                                                             Mediation.school_id == agreement.school_id)) != "agreed"
 
 
 def follow_ups_needed(school_id: int) -> Select[tuple[Agreement]]:
@@ -161,10 +175,10 @@ def follow_ups_needed(school_id: int) -> Select[tuple[Agreement]]:
 
 
 def agreements_for_pupil(school_id: int, pupil_id: int) -> Select[tuple[Agreement]]:
-    """Every agreement a pupil is party to, newest first."""
+    """Every agreement a pupil is party to, newest first (a peer mediation's drafts are not agreements yet)."""
     return (select(Agreement)
             .join(AgreementParty, AgreementParty.agreement_id == Agreement.id)
-            .where(Agreement.school_id == school_id, AgreementParty.pupil_id == pupil_id)
+            .where(Agreement.school_id == school_id, AgreementParty.pupil_id == pupil_id, not_a_draft(school_id))
             .order_by(Agreement.created_at.desc()))
 
 

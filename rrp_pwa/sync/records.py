@@ -26,7 +26,6 @@ from typing import Any
 from sqlalchemy import select
 
 from rrp_pwa.checkins.scales import SCALES
-from rrp_pwa.extensions import db
 from rrp_pwa.models import Agreement, AgreementParty, AgreementReview, CheckIn
 from rrp_pwa.models.agreements import OUTCOME_LABELS
 from rrp_pwa.sync.feed import register_child, register_record
@@ -89,13 +88,10 @@ def checkin_json(checkin: CheckIn) -> dict:
 
 def agreement_made(agreement: Agreement) -> bool:
     """A peer mediation's agreements are made when it ends agreed; until then they are what the pupil
-    mediators are typing (``rrp_pwa.mediation.flow._finish``)."""
-    if agreement.source_kind != "mediation":
-        return True
-    from rrp_pwa.models.mediation import Mediation
+    mediators are typing (``rrp_pwa.agreements.rules.is_draft``)."""
+    from rrp_pwa.agreements.rules import is_draft  # here, as the Mediation model was: imported when first needed
 
-    return db.session.scalar(select(Mediation.outcome).where(Mediation.id == agreement.source_id,
-                                                             Mediation.school_id == agreement.school_id)) == "agreed"
+    return not is_draft(agreement)
 
 
 def register_core() -> None:
