@@ -696,6 +696,35 @@ def test_lead_actions_by_role(client, auth, school, people, finished, roles, all
                        ).status_code == expected
     assert client.post(f"/mediation/mediators/{people[0].id}/revoke-badge").status_code == expected
     assert client.post(f"/mediation/records/{finished.id}", data={"note": "ok"}).status_code == expected
+    assert client.post(f"/mediation/records/{finished.id}/end").status_code == expected
+
+
+def test_the_lead_ends_a_mediation_the_mediators_left_unfinished(client, auth, school, people):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    to_step(client, mediation_id, "agreement")
+    first, second = parties(mediation_id)
+    post(client, mediation_id, "agreements", **{f"p{first.id}": "Share the ball", f"p{second.id}": "Say sorry"})
+    post(client, mediation_id, "adult")
+    client.post("/mediate/sign-out")  # the bell went; nobody comes back to it
+    auth.login(roles=("pastoral",), school=school)
+    lead = client.get("/mediation").get_data(as_text=True)
+    assert "Every mediation has been reviewed." in lead.split("Happening now")[0]
+    record = client.get(f"/mediation/records/{mediation_id}").get_data(as_text=True)
+    assert "End the mediation" in record and "Mark reviewed" not in record
+    ended = client.post(f"/mediation/records/{mediation_id}/end")
+    assert ended.status_code == 302 and ended.headers["Location"] == f"/mediation/records/{mediation_id}"
+    record = client.get(f"/mediation/records/{mediation_id}").get_data(as_text=True)
+    assert "has been ended" in record and "No agreement - passed to staff" in record and "Mark reviewed" in record
+    assert "Start a restorative conversation" in record
+    assert "Review: Amira K. and Ben J." in client.get("/mediation").get_data(as_text=True)
+    db.session.expire_all()
+    mediation = db.session.get(Mediation, mediation_id)
+    assert mediation.outcome == "no_agreement" and mediation.open_alert is None, "nobody is asked to come any more"
+    assert db.session.scalar(select(db.func.count(Agreement.id))) == 0, "the drafts go, as when the mediators end it"
+    again = client.post(f"/mediation/records/{mediation_id}/end")
+    assert again.status_code == 302 and "This mediation has finished." in client.get(
+        f"/mediation/records/{mediation_id}").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("roles", [("pastoral",), ("admin",), ("teacher",), ("support",), ("dsl",)])

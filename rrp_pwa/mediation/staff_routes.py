@@ -21,7 +21,7 @@ from rrp_pwa.mediation.alerts import (
     set_on_duty,
 )
 from rrp_pwa.mediation.badges import qr_svg
-from rrp_pwa.mediation.flow import FEELING_LABELS, STEP_TITLES, MediationError
+from rrp_pwa.mediation.flow import FEELING_LABELS, STEP_TITLES, MediationError, no_agreement
 from rrp_pwa.forms import ConfirmForm
 from rrp_pwa.mediation.forms import MediatorLoginForm, ReviewForm
 from rrp_pwa.mediation.review import LEAD_ROLES, in_progress, mark_reviewed, recently_reviewed, review_queue
@@ -68,7 +68,27 @@ def record(mediation_id: int):
             return redirect(url_for("mediation.lead"))
     elif form.errors:
         status = 422
-    return render_template("mediation/record.html", mediation=mediation, form=form, feelings=FEELING_LABELS), status
+    return render_template("mediation/record.html", mediation=mediation, form=form, feelings=FEELING_LABELS,
+                           confirm=ConfirmForm()), status
+
+
+@bp.route("/mediation/records/<int:mediation_id>/end", methods=["POST"])
+@staff_required(*LEAD_ROLES)
+def end(mediation_id: int):
+    """The lead ends a mediation the mediators left unfinished (the bell went, the tablet timed out and
+    nobody came back): it ends without an agreement, passed to staff, and waits for review like any other."""
+    mediation = get_scoped_or_404(Mediation, mediation_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        no_agreement(mediation)
+    except MediationError as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        broker().publish(alerts_channel(mediation.school_id), Message("alert", str(mediation.id)))
+        flash(f"The mediation with {mediation.party_names or 'nobody chosen yet'} has been ended. Review it when you can.")
+    return redirect(url_for("mediation.record", mediation_id=mediation.id))
 
 
 @bp.route("/mediation/mediators")

@@ -290,3 +290,23 @@ def test_words_typed_as_the_tablet_times_out_come_back_after_signing_in(live_ser
     next_screen(tablet, "Next: feelings", "Feelings", axe)
     next_screen(tablet, "Back to the stories", "Tell your stories", axe)
     expect(tablet.get_by_label("Key words from Amira K.'s story")).to_have_value("ball, called names")
+
+
+def test_the_lead_ends_a_mediation_left_unfinished_and_follows_it_up(live_server, brook, new_device, axe):
+    leos_mediation_at("feelings")
+    lead = new_device(viewport=PHONE).new_page()
+    staff_sign_in(lead, live_server.url, brook["lead"], axe)
+    lead.get_by_role("link", name=re.compile("^Peer mediation")).click()
+    lead.get_by_role("link", name="Amira K. and Ben J. · the library").click()
+    expect(lead.get_by_text("This mediation is still going on")).to_be_visible()
+    assert_accessible(axe, lead)
+    lead.once("dialog", lambda dialog: dialog.accept())
+    lead.get_by_role("button", name="End the mediation").click()
+    expect(lead.get_by_role("status")).to_contain_text("has been ended")
+    expect(lead.get_by_text("No agreement - passed to staff")).to_be_visible()
+    no_sideways_scroll(lead)
+    assert_accessible(axe, lead)
+    lead.get_by_role("link", name="Start a restorative conversation").click()
+    expect(lead.get_by_role("link", name="Remove Amira Khan")).to_be_visible()
+    expect(lead.get_by_role("link", name="Remove Ben Jones")).to_be_visible()
+    assert_accessible(axe, lead)
