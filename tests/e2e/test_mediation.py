@@ -281,6 +281,9 @@ def test_words_typed_as_the_tablet_times_out_come_back_after_signing_in(live_ser
     tablet.get_by_role("button", name="Next: feelings").click()
     expect(tablet.get_by_role("heading", name="Hello, peer mediator!")).to_be_visible()
     expect(tablet.get_by_text("Sign in again to keep what you typed.")).to_be_visible()
+    # A person takes seconds to type; first let the page's own requests (the service worker's update
+    # check, whose answer re-sends the session cookie it was asked with) finish, as they would by then.
+    tablet.wait_for_load_state("networkidle")
     mediator_sign_in(tablet, "leo.c", "1357", axe)
     expect(tablet.get_by_role("heading", name="Tell your stories", exact=True)).to_be_visible()
     expect(tablet.get_by_text("What you typed is still here.")).to_be_visible()
