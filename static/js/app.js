@@ -156,4 +156,16 @@
       showMessage(words, { requestConfig: { triggeringEvent: event } });
     }
   }, true);
+
+  // A name typed into a live search before htmx was ready (a slow tablet, a page still loading) was
+  // never searched for, as htmx only hears the typing that comes after it starts: once it is up,
+  // search for whatever was typed meanwhile.
+  if (window.htmx) {
+    htmx.onLoad(function (root) {
+      var inputs = root.querySelectorAll ? root.querySelectorAll("input[type=search][hx-get]") : [];
+      Array.prototype.forEach.call(inputs, function (input) {
+        if (input.value !== input.defaultValue) { htmx.trigger(input, "search"); }
+      });
+    });
+  }
 })();

@@ -248,3 +248,19 @@ def test_live_search_without_a_connection_says_so(cable, school, page, context, 
     page.get_by_role("searchbox", name="Find a pupil by name").fill("amir")
     expect(page.get_by_role("link", name="Amira Khan")).to_be_visible()
     expect(page.get_by_text("No connection just now.")).to_have_count(0)
+
+
+def test_a_name_typed_before_the_page_has_finished_loading_is_searched_for(live_server, school, new_device):
+    """On a slow tablet a midday assistant starts typing as soon as the box shows: the search must not
+    depend on the page's script having started first."""
+    page = new_device(viewport=PHONE, service_workers="block").new_page()  # every script from the network
+    sign_in(page, live_server.url, "head@brook.example")
+    held = []
+    page.route(re.compile(r"/static/vendor/htmx-2\.0\.11\.min\.js"), lambda route: held.append(route))
+    page.goto(live_server.url + "/pupils", wait_until="commit")
+    search = page.get_by_role("searchbox", name="Find a pupil by name")
+    search.fill("zai")  # htmx has not even arrived yet
+    assert page.evaluate("typeof window.htmx") == "undefined"
+    held[0].continue_()
+    expect(page.get_by_role("link", name="Zainab Okafor")).to_be_visible()
+    expect(page.get_by_role("link", name="Amira Khan")).to_have_count(0)
