@@ -70,6 +70,15 @@ def with_parties(client, people) -> int:
     return mediation_id
 
 
+def at_agreements_written(client, people) -> int:
+    """A mediation with both parties' agreements written but not yet agreed (the mediators' drafts)."""
+    mediation_id = with_parties(client, people)
+    to_step(client, mediation_id, "agreement")
+    first, second = parties(mediation_id)
+    post(client, mediation_id, "agreements", **{f"p{first.id}": "Share the ball", f"p{second.id}": "Say sorry"})
+    return mediation_id
+
+
 def to_step(client, mediation_id: int, step: str) -> None:
     while db.session.get(Mediation, mediation_id).step != step:
         current = db.session.get(Mediation, mediation_id).step
@@ -701,10 +710,7 @@ def test_lead_actions_by_role(client, auth, school, people, finished, roles, all
 
 def test_the_lead_ends_a_mediation_the_mediators_left_unfinished(client, auth, school, people):
     mediator_sign_in(client)
-    mediation_id = with_parties(client, people)
-    to_step(client, mediation_id, "agreement")
-    first, second = parties(mediation_id)
-    post(client, mediation_id, "agreements", **{f"p{first.id}": "Share the ball", f"p{second.id}": "Say sorry"})
+    mediation_id = at_agreements_written(client, people)
     post(client, mediation_id, "adult")
     client.post("/mediate/sign-out")  # the bell went; nobody comes back to it
     auth.login(roles=("pastoral",), school=school)
@@ -747,7 +753,6 @@ def test_the_mediation_lead_reviews_a_record(client, auth, school, people, finis
     assert finished.review_note == "Both happy at 1pm" and finished.reviewed_at
     queue = client.get("/mediation").get_data(as_text=True)
     assert "Every mediation has been reviewed." in queue and "Recently reviewed" in queue
-
 
 
 def test_the_lead_sees_mediation_times_on_the_schools_clock(client, auth, school, people):
@@ -914,7 +919,6 @@ def test_the_mediation_lead_raises_a_concern_from_the_record(client, auth, schoo
     assert "Amira Khan" in client.get(link).get_data(as_text=True)
 
 
-
 def test_get_an_adult_times_are_the_schools_clock_in_summer(app, client, auth, school, people):
     ava, leo, amira, ben = people
     mediation = flow.start_mediation(school.id, [ava, leo], place="the library")
@@ -932,10 +936,7 @@ def test_get_an_adult_times_are_the_schools_clock_in_summer(app, client, auth, s
 def test_agreements_still_being_written_are_not_on_the_pupils_record(client, auth, school, people):
     """What the mediators type at the agreement step is a draft until the mediation ends agreed."""
     mediator_sign_in(client)
-    mediation_id = with_parties(client, people)
-    to_step(client, mediation_id, "agreement")
-    first, second = parties(mediation_id)
-    post(client, mediation_id, "agreements", **{f"p{first.id}": "Share the ball", f"p{second.id}": "Say sorry"})
+    mediation_id = at_agreements_written(client, people)
     draft = parties(mediation_id)[0].agreement
     client.post("/mediate/sign-out")
     auth.login(roles=("pastoral",), school=school)
