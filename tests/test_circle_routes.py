@@ -1024,7 +1024,6 @@ def test_a_keepers_concern_with_no_dsl_in_the_school_says_nobody_has_been_told(a
     assert "has gone to the Designated Safeguarding Lead" in told and "nobody has been told" not in told
 
 
-
 def test_the_keepers_concern_card_says_a_worry_cannot_be_kept_secret(app, world):
     page = sign_in(app, world["keeper"]).get(f"/circles/{world['circle'].id}").get_data(as_text=True)
     card = page.split('id="concern-h"')[1].split("</section>")[0]

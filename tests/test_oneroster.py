@@ -405,7 +405,6 @@ def test_staff_the_mis_disables_are_deactivated_like_pupils_are_archived(app):
     assert db.session.scalar(select(Staff).where(Staff.external_id == "tea-9")) is None
 
 
-
 def with_a_new_teacher(data: bytes, teacher: str) -> bytes:
     """A delta package of users.csv rows with a roles.csv that makes ``teacher`` a teacher."""
     buffer = io.BytesIO()

@@ -255,7 +255,6 @@ def test_mediators_go_back_a_step_without_losing_what_they_typed(live_server, br
     no_sideways_scroll(tablet)
 
 
-
 def leave_the_tablet_idle(context, minutes: int) -> None:
     """As if nobody had touched the tablet for ``minutes``: the session cookie's last-seen time goes
     back (signed with the live server's key, as its own answer would be)."""

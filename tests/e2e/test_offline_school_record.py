@@ -38,7 +38,6 @@ def test_admin_imports_a_roster_after_checking_the_diff(live_server, data_app, p
     assert db.session.scalar(select(func.count(Pupil.id))) == 4
 
 
-
 def test_a_roster_changed_after_the_check_is_not_imported_until_the_new_diff_is_confirmed(
         live_server, data_app, page, new_device, axe):
     """Ada checks a package on her phone; meanwhile Bea adds a pupil by hand on a tablet with the MIS id
