@@ -1,5 +1,6 @@
 """Raising a concern from any flow, and the DSL's restricted queue."""
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from flask import render_template_string
@@ -9,6 +10,7 @@ from sqlalchemy import select
 from rrp_pwa.conversations.chats import record_quick_chat
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Staff
+from rrp_pwa.models.audit import AuditEvent
 from rrp_pwa.models.safeguarding import Concern
 from rrp_pwa.safeguarding.concerns import raise_concern
 from tests.conftest import make_group, make_pupil, make_school, make_staff
@@ -374,3 +376,144 @@ def test_every_closed_concern_stays_within_the_dsls_reach(client, auth, school):
         page = client.get(f"/safeguarding/concerns?closed_page={pages}").get_data(as_text=True)
     assert pages == 5 and "Older closed concerns" not in page and "Newer closed concerns" in page
     assert page.count('class="badge">Closed<') == 5 and f'href="/safeguarding/concerns/{still_open.id}"' in page
+
+
+def raised_page(client) -> str:
+    response = client.get("/concerns/raised")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def tiles_on_home(client) -> list[str]:
+    return re.findall(r'<span class="tile-title">([^<]+)</span>', client.get("/").get_data(as_text=True))
+
+
+@pytest.mark.parametrize("roles", ROLES)
+def test_whoever_raised_a_concern_sees_it_from_home_and_not_before(client, auth, school, roles):
+    make_staff(school, ("dsl",), name="Dee Dsl")
+    auth.login(roles=roles)
+    amira = make_pupil(school)
+    db.session.commit()
+    assert "Concerns you raised" not in tiles_on_home(client)
+    assert "You haven't raised any concerns." in raised_page(client)  # an empty list, not an error
+    sent = client.post(f"/concerns/new?pupil_id={amira.id}", data={"pupil_id": amira.id, "note": NOTE},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Concerns you raised, on your home screen, shows when they have seen it." in sent
+    assert "Concerns you raised" in tiles_on_home(client)
+    page = raised_page(client)
+    assert "Amira Khan" in page and "Not yet seen by the DSL." in page
+    assert "If it is urgent, or still not seen later today, tell the DSL in person." in page
+    assert NOTE not in page
+
+
+def test_the_raiser_sees_seen_by_whom_and_when_on_the_schools_clock_then_closed_and_nothing_else(client, auth, school):
+    dsl = make_staff(school, ("dsl",), name="Dee Dsl")
+    raiser = make_staff(school, ("support",), name="Mo Midday")
+    concern = raise_concern(school.id, NOTE, "chat", pupil=make_pupil(school), raised_by_staff=raiser)
+    concern.created_at = datetime(2026, 7, 1, 8, 40, tzinfo=timezone.utc)
+    db.session.add(concern)
+    db.session.commit()
+    auth.login(staff=dsl)
+    client.post(f"/safeguarding/concerns/{concern.id}/seen")
+    db.session.get(Concern, concern.id).seen_at = datetime(2026, 7, 1, 9, 5, tzinfo=timezone.utc)
+    db.session.commit()
+    auth.logout()
+    auth.login(staff=raiser)
+    page = raised_page(client)
+    assert "Raised <time datetime=\"2026-07-01T08:40:00" in page and "1 Jul 2026, 09:40" in page
+    assert re.search(r"Seen by Dee Dsl at <time [^>]+>10:05 on 1 Jul 2026</time>", page)  # BST, not UTC
+    assert "Not yet seen" not in page
+    auth.logout()
+    auth.login(staff=dsl)
+    client.post(f"/safeguarding/concerns/{concern.id}/actions",
+                data={"note": "Referred to children's social care.", "close": "y"})
+    auth.logout()
+    auth.login(staff=raiser)
+    page = raised_page(client)
+    assert "Closed by the DSL" in page and "Seen by" not in page
+    assert NOTE not in page and "social care" not in page and "Referred" not in page
+
+
+def test_another_staff_members_and_another_schools_concerns_are_never_shown(client, auth, school):
+    make_staff(school, ("dsl",))
+    raiser = make_staff(school, ("teacher",), name="Tara Teacher")
+    colleague = make_staff(school, ("teacher",), name="Colin Colleague")
+    other = make_school("Hill High")
+    db.session.add_all([
+        raise_concern(school.id, NOTE, "chat", pupil=make_pupil(school, "Ben", "Jones"), raised_by_staff=colleague),
+        raise_concern(other.id, NOTE, "chat", pupil=make_pupil(other, "Zed", "Other"),
+                      raised_by_staff=make_staff(other, ("teacher",))),
+        raise_concern(school.id, "A worry a mediator had", "mediation", raised_by_pupil=make_pupil(school, "Ava", "Brown")),
+    ])
+    db.session.commit()
+    # even a row of another school naming this person as its raiser (it cannot happen through the app)
+    db.session.add(raise_concern(other.id, NOTE, "chat", pupil=make_pupil(other, "Yan", "Else"), raised_by_staff=raiser))
+    db.session.commit()
+    auth.login(staff=raiser)
+    page = raised_page(client)
+    assert "You haven't raised any concerns." in page
+    for name in ("Ben Jones", "Zed Other", "Ava Brown", "Yan Else"):
+        assert name not in page
+    assert "Concerns you raised" not in tiles_on_home(client)
+    auth.logout()
+    auth.login(staff=colleague)
+    page = raised_page(client)
+    assert "Ben Jones" in page and page.count('class="row raised-concern"') == 1
+
+
+def test_what_the_raiser_named_is_escaped(client, auth, school):
+    make_staff(school, ("dsl",))
+    auth.login(roles=("support",))
+    client.post("/concerns/new", data={"note": NOTE, "subject_name": '<img src=x onerror="alert(1)">'})
+    page = raised_page(client)
+    assert "<img src=x" not in page and "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in page
+
+
+@pytest.mark.parametrize("dsl_roles, active", [(None, True), (("dsl",), False)])
+def test_with_no_dsl_the_raiser_is_told_nobody_has_been_told(client, auth, school, dsl_roles, active):
+    if dsl_roles:
+        make_staff(school, dsl_roles, name="Dee Dsl").active = active
+    make_staff(make_school("Hill High"), ("dsl",))
+    auth.login(roles=("support",))
+    client.post("/concerns/new", data={"note": NOTE, "subject_name": "A child from the park"})
+    page = raised_page(client)
+    assert "Nobody has been told" in page and "Tell a senior member of staff in person now." in page
+    assert "Not yet seen by the DSL" not in page
+
+
+def test_reading_your_own_list_marks_nothing_seen_and_is_not_audited(client, auth, school):
+    make_staff(school, ("dsl",))
+    raiser = auth.login(roles=("teacher",))
+    concern = raise_concern(school.id, NOTE, "chat", pupil=make_pupil(school), raised_by_staff=raiser)
+    db.session.add(concern)
+    db.session.commit()
+    raised_page(client)
+    db.session.expire_all()
+    found = db.session.get(Concern, concern.id)
+    assert (found.status, found.seen_by_id, found.seen_at) == ("new", None, None)
+    assert db.session.query(AuditEvent).count() == 0
+
+
+def test_the_raisers_list_is_kept_out_of_every_cache_like_the_dsls_queue(client, auth, school):
+    auth.login(roles=("dsl",))
+    mine, queue = client.get("/concerns/raised"), client.get("/safeguarding/concerns")
+    assert mine.headers["Cache-Control"] == queue.headers["Cache-Control"] == "no-store"
+    assert mine.headers["Vary"] == queue.headers["Vary"]
+    shell = client.get("/sw.js").get_data(as_text=True).split("const SHELL = ")[1].split(";")[0]
+    assert "/concerns" not in shell
+
+
+def test_the_raisers_list_comes_a_page_at_a_time(client, auth, school):
+    raiser = auth.login(roles=("support",))
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    for n in range(51):
+        concern = raise_concern(school.id, NOTE, "chat", subject_name=f"Child {n}", raised_by_staff=raiser)
+        concern.created_at = start + timedelta(minutes=n)
+        db.session.add(concern)
+    db.session.commit()
+    first = raised_page(client)
+    assert first.count('class="row raised-concern"') == 50 and "Child 50" in first and "Child 0<" not in first
+    assert "Older concerns" in first and "Newer concerns" not in first
+    second = client.get("/concerns/raised?page=2").get_data(as_text=True)
+    assert second.count('class="row raised-concern"') == 1 and "Child 0<" in second
+    assert "Newer concerns" in second and "Older concerns" not in second

@@ -6,10 +6,14 @@ import pytest
 from rrp_pwa.extensions import db
 from rrp_pwa.safeguarding.concerns import (
     ConcernError,
+    RaisedConcern,
+    as_raised,
     dsl_queue,
+    has_raised_a_concern,
     mark_seen,
     new_concern_count,
     raise_concern,
+    raised_by,
     record_action,
     reopen,
 )
@@ -77,3 +81,37 @@ def test_only_a_closed_concern_is_reopened_and_only_by_the_dsl(school):
     assert concern.status == "seen"
     record_action(concern, dsl, "Closed again.", close=True)
     assert concern.status == "closed"
+
+
+def test_the_raiser_sees_only_whether_the_dsl_has_seen_it(school):
+    """Who it is about, when, and new / seen by whom and when / closed: never the note, the DSL's
+    notes or what was decided - those stay in the restricted record."""
+    raiser, dsl = make_staff(school, ("support",)), make_staff(school, ("dsl",), name="Dee Dsl")
+    concern = raise_concern(school.id, "Bruise on her arm", "chat", pupil=make_pupil(school), raised_by_staff=raiser)
+    db.session.add(concern)
+    db.session.flush()
+    assert as_raised(concern, dsl_reachable=True) == RaisedConcern("Amira Khan", concern.created_at, "unseen")
+    assert as_raised(concern, dsl_reachable=False).status == "nobody_told"
+    record_action(concern, dsl, "Called home; mum explained a fall.")
+    seen = as_raised(concern, dsl_reachable=False)  # seen stays seen, even if that DSL has left since
+    assert (seen.status, seen.seen_by, seen.seen_at) == ("seen", "Dee Dsl", concern.seen_at)
+    record_action(concern, dsl, "No further worry.", close=True)
+    assert as_raised(concern, dsl_reachable=True) == RaisedConcern("Amira Khan", concern.created_at, "closed")
+    fields = set(RaisedConcern.__dataclass_fields__)
+    assert fields == {"about", "raised_at", "status", "seen_by", "seen_at"}
+
+
+def test_a_raiser_has_only_their_own_concerns_in_their_own_school(school):
+    raiser, colleague = make_staff(school, ("teacher",)), make_staff(school, ("support",))
+    assert not has_raised_a_concern(raiser)
+    mine = raise_concern(school.id, "mine", "pupil", raised_by_staff=raiser)
+    theirs = raise_concern(school.id, "theirs", "pupil", raised_by_staff=colleague)
+    by_a_mediator = raise_concern(school.id, "worry", "mediation", raised_by_pupil=make_pupil(school))
+    elsewhere = raise_concern(make_school("Hill High").id, "elsewhere", "pupil", raised_by_staff=raiser)
+    older = raise_concern(school.id, "older", "pupil", raised_by_staff=raiser)
+    older.created_at = mine.created_at - timedelta(days=1)
+    db.session.add_all([mine, theirs, by_a_mediator, elsewhere, older])
+    db.session.flush()
+    assert [c.note for c in db.session.scalars(raised_by(raiser))] == ["mine", "older"]
+    assert has_raised_a_concern(raiser) and has_raised_a_concern(colleague)
+    assert not has_raised_a_concern(make_staff(school, ("dsl",)))

@@ -1,4 +1,5 @@
 """What each role sees first on the home screen, most-used first."""
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import url_for
@@ -11,6 +12,7 @@ class Tile:
     title: str
     text: str
     endpoint: str
+    shows: Callable[[Staff], bool] | None = None  # only for the people for whom it is true, when given
 
 
 TILES_BY_ROLE: dict[str, list[Tile]] = {
@@ -36,7 +38,8 @@ def add_tiles(role: str, *tiles: Tile, first: bool = False) -> None:
 
 
 def tiles_for(staff: Staff) -> list[dict]:
-    """The tiles for every role the person holds, without repeats, in a stable order."""
+    """The tiles for every role the person holds, without repeats, in a stable order; a tile with
+    ``shows`` only if it is true for them."""
     seen, tiles = set(), []
     for role in ROLE_ORDER:
         if not staff.has_role(role):
@@ -44,5 +47,6 @@ def tiles_for(staff: Staff) -> list[dict]:
         for tile in TILES_BY_ROLE[role]:
             if tile.endpoint not in seen:
                 seen.add(tile.endpoint)
-                tiles.append({"title": tile.title, "text": tile.text, "url": url_for(tile.endpoint)})
+                if tile.shows is None or tile.shows(staff):
+                    tiles.append({"title": tile.title, "text": tile.text, "url": url_for(tile.endpoint)})
     return tiles

@@ -71,6 +71,42 @@ def concern_sent(school_id: int, message: str, *, by_pupil: bool = False) -> str
     return NOBODY_TOLD_PUPIL if by_pupil else NOBODY_TOLD
 
 
+@dataclass(frozen=True)
+class RaisedConcern:
+    """What whoever raised a concern may see of it, and nothing more: who it is about, when they
+    raised it, and whether the DSL has seen it (``status``: "unseen", "nobody_told" - no active DSL
+    in the school, so nobody has been told -, "seen", or "closed"). Never what was written, by them
+    (devices are shared) or by the DSL, nor what the DSL did or decided."""
+
+    about: str
+    raised_at: datetime
+    status: str
+    seen_by: str | None = None
+    seen_at: datetime | None = None
+
+
+def raised_by(staff: Staff) -> Select[tuple[Concern]]:
+    """The concerns ``staff`` raised in their own school, newest first; nobody else's."""
+    return (select(Concern).where(Concern.school_id == staff.school_id, Concern.raised_by_staff_id == staff.id)
+            .order_by(Concern.created_at.desc(), Concern.id.desc()))
+
+
+def has_raised_a_concern(staff: Staff) -> bool:
+    return db.session.scalar(raised_by(staff).with_only_columns(Concern.id).limit(1)) is not None
+
+
+def as_raised(concern: Concern, dsl_reachable: bool) -> RaisedConcern:
+    """A concern as its raiser sees it. Seen is what the DSL's queue says (Mark seen, or the DSL
+    recording what was done); a concern nobody has seen while no active member of staff holds the
+    dsl role has reached nobody. Reading this marks nothing seen."""
+    if concern.status == "closed":
+        return RaisedConcern(concern.about, concern.created_at, "closed")
+    if concern.status == "seen":
+        return RaisedConcern(concern.about, concern.created_at, "seen",
+                             concern.seen_by.name if concern.seen_by else None, concern.seen_at)
+    return RaisedConcern(concern.about, concern.created_at, "unseen" if dsl_reachable else "nobody_told")
+
+
 def new_concern_count(school_id: int) -> int:
     return db.session.scalar(select(func.count(Concern.id))
                              .where(Concern.school_id == school_id, Concern.status == "new")) or 0

@@ -16,12 +16,16 @@ from rrp_pwa.safeguarding import bp
 from rrp_pwa.safeguarding.concerns import (
     DSL_ROLE,
     ConcernError,
+    as_raised,
     concern_history,
     concern_sent,
     dsl_queue,
+    has_raised_a_concern,
     mark_seen,
     new_concern_count,
     raise_concern,
+    raised_by,
+    reaches_a_dsl,
     record_action,
     reopen,
 )
@@ -33,6 +37,10 @@ ANY_STAFF = ("admin", "teacher", "support", "pastoral", "dsl")
 add_tiles(DSL_ROLE, Tile("Safeguarding concerns", "Concerns raised by staff and pupils, new ones first.",
                          "safeguarding.queue"), first=True)
 add_pupil_action("Raise a concern", "safeguarding.concern_new")
+RAISED_TILE = Tile("Concerns you raised", "Whether the DSL has seen the concerns you sent them.",
+                   "safeguarding.raised", shows=has_raised_a_concern)  # only once someone has raised one
+for role in ANY_STAFF:
+    add_tiles(role, RAISED_TILE)
 
 
 @bp.app_context_processor
@@ -74,9 +82,27 @@ def concern_new():
             db.session.add(concern)
             db.session.commit()
             flash(concern_sent(current_user.school_id,
-                               "Your concern has gone to the Designated Safeguarding Lead. Thank you for telling them."))
+                               "Your concern has gone to the Designated Safeguarding Lead. Thank you for telling them. "
+                               "Concerns you raised, on your home screen, shows when they have seen it."))
             return redirect(form.next.data if is_local_path(form.next.data) else url_for("home.index"))
     return render_template("safeguarding/concern_new.html", form=form, pupils=pupils), 400 if form.errors else 200
+
+
+RAISED_PER_PAGE = 50
+
+
+@bp.route("/concerns/raised")
+@staff_required(*ANY_STAFF)
+def raised():
+    """The concerns the signed-in person raised, newest first, each with who it is about, when, and
+    whether the DSL has seen it - nothing of what was written or done. Not audited, and it marks
+    nothing seen: only the DSL's own reading does."""
+    page = max(request.args.get("page", 1, type=int), 1)
+    found = list(db.session.scalars(raised_by(current_user).offset((page - 1) * RAISED_PER_PAGE)
+                                    .limit(RAISED_PER_PAGE + 1)))
+    dsl_reachable = reaches_a_dsl(current_user.school_id)
+    return render_template("safeguarding/raised.html", page=page, older=len(found) > RAISED_PER_PAGE,
+                           concerns=[as_raised(concern, dsl_reachable) for concern in found[:RAISED_PER_PAGE]])
 
 
 CLOSED_PER_PAGE = 50
