@@ -1,7 +1,10 @@
 """Safeguarding in real Chromium: the DSL closes and reopens a concern (asked first) and its history
 says so; a concern or a mediator's "Get an adult" tapped with no signal is not lost with a failed page
-load - the screen says what to do now and keeps what was written, which is sent once there is signal."""
+load - the screen says what to do now and keeps what was written, which is sent once there is signal;
+whoever raised a concern sees whether the DSL has seen it, and nothing more."""
 import re
+from datetime import timezone
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -147,3 +150,65 @@ def test_get_an_adult_and_a_worry_with_no_signal_tell_the_mediators_what_to_do(c
     expect(tablet.get_by_text("Your worry has gone to the safeguarding lead")).to_be_visible()
     assert db.session.scalar(select(Concern.note)) == "Ben said his dad hits him"
     expect(tablet).to_have_url(re.compile(f"/mediate/{mediation.id}$"))
+
+
+def test_a_midday_assistant_sees_when_the_dsl_has_seen_their_concern(cable, data_app, page, context, new_device, axe):
+    """On a 360 px phone: the assistant raises a concern and sees it is not yet seen; the DSL opens it
+    and marks it seen; the assistant sees who saw it and when - never the note - and the list is not
+    kept on the phone for anyone to open without signal."""
+    school = make_school()
+    assistant = make_staff(school, ("support",), name="Mo Midday")
+    dsl = make_staff(school, ("dsl",), name="Dee Lead")
+    amira = make_pupil(school)
+    db.session.commit()
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, cable.url, assistant)
+    expect(page.get_by_role("link", name=re.compile("^Concerns you raised"))).to_have_count(0)
+    page.goto(f"{cable.url}/concerns/new?pupil_id={amira.id}&context=chat")
+    page.get_by_label("What did you see or hear?").fill(NOTE)
+    page.get_by_role("button", name="Send to the DSL").click()
+    expect(page.get_by_text("Concerns you raised, on your home screen, shows when they have seen it.")).to_be_visible()
+    settled(page)
+    assert_accessible(axe, page)
+    page.get_by_role("link", name=re.compile("^Concerns you raised")).click()
+    concern = page.get_by_role("listitem").filter(has_text="Amira Khan")
+    expect(concern).to_contain_text("Not yet seen by the DSL.")
+    expect(concern).to_contain_text("tell the DSL in person")
+    expect(page.get_by_text(NOTE)).to_have_count(0)
+    assert_accessible(axe, page)
+
+    office = new_device(viewport=PHONE).new_page()
+    sign_in(office, cable.url, dsl)
+    office.get_by_role("link", name="1 new concern").first.click()
+    office.get_by_role("link", name="Amira Khan").click()
+    expect(office.get_by_text(NOTE)).to_be_visible()
+    assert_accessible(axe, office)
+    office.get_by_role("button", name="Mark seen").click()
+    expect(office.get_by_text("Marked seen: the concern about Amira Khan.")).to_be_visible()
+    settled(office)
+    assert_accessible(axe, office)
+
+    page.reload()
+    db.session.expire_all()
+    seen_at = db.session.scalar(select(Concern.seen_at))
+    seen_at = (seen_at if seen_at.tzinfo else seen_at.replace(tzinfo=timezone.utc)).astimezone(ZoneInfo("Europe/London"))
+    concern = page.get_by_role("listitem").filter(has_text="Amira Khan")
+    expect(concern).to_contain_text(f"Seen by Dee Lead at {seen_at:%H:%M} on {seen_at.day} {seen_at:%b %Y}")
+    expect(concern).not_to_contain_text("Not yet seen")
+    expect(page.get_by_text(NOTE)).to_have_count(0)
+    assert_accessible(axe, page)
+
+    wait_for_service_worker(page)
+    cached = page.evaluate("""async () => {
+        const urls = [];
+        for (const name of await caches.keys()) {
+          for (const request of await (await caches.open(name)).keys()) urls.push(request.url);
+        }
+        return urls;
+    }""")
+    assert cached and not [url for url in cached if "/concerns" in url]
+    go_offline(context, cable)
+    page.goto(f"{cable.url}/concerns/raised")
+    expect(page.get_by_role("heading", name="You're offline")).to_be_visible()
+    expect(page.get_by_text("Amira Khan")).to_have_count(0)
