@@ -115,6 +115,7 @@ def test_dsl_sees_new_first_and_marks_seen(client, auth, school):
     assert "from a restorative conversation" in queue
     detail = client.get(f"/safeguarding/concerns/{concern.id}").get_data(as_text=True)
     assert NOTE in detail and "Mark seen" in detail and "<dt>Raised from</dt><dd>A restorative conversation</dd>" in detail
+    assert "Whoever raised it then sees that you have seen it, and when - never what is recorded here." in detail
     assert client.post(f"/safeguarding/concerns/{concern.id}/seen").status_code == 302
     seen = db.session.get(Concern, concern.id)
     assert (seen.status, seen.seen_by_id) == ("seen", dsl.id)
