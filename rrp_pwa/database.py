@@ -9,6 +9,8 @@ QUEUE_POOL_OPTIONS = ("pool_size", "max_overflow", "pool_timeout", "pool_use_lif
 # A pooled server connection used this recently is trusted as it is; one idle for longer is pinged
 # when it is next checked out, and replaced if the server has gone away meanwhile.
 PING_AFTER_IDLE_SECONDS = 10.0
+# How long an SQLite connection waits for another's write to finish before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
 def engine_options(uri: str, options: dict) -> dict:
@@ -35,7 +37,7 @@ def configure_engine(engine: Engine) -> None:
         # With WAL, NORMAL is still safe from corruption; each commit no longer waits for an
         # fsync, which would stall every greenlet of the gevent worker.
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
 

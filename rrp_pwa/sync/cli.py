@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from rrp_pwa.extensions import db
 from rrp_pwa.models import School
 from rrp_pwa.sync import bp
-from rrp_pwa.sync.oneroster import OneRosterInvalid, import_roster, read_package
+from rrp_pwa.sync.oneroster import OneRosterInvalid, RosterBusy, import_roster, read_package
 from rrp_pwa.sync.uploads import purge_expired
 from rrp_pwa.sync.webhooks import deliver_due, enqueue, pending_count
 
@@ -44,6 +44,10 @@ def import_oneroster(path: Path, slug: str | None, dry_run: bool) -> None:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         raise click.ClickException(f"Nothing was imported: {len(exc.problems)} problem(s) to fix first.") from None
+    except RosterBusy:
+        db.session.rollback()
+        raise click.ClickException("Another import is changing this school's roster: nothing was imported. "
+                                   "Run this again once it has finished.") from None
     for kind, actions in plan.counts().items():
         click.echo(f"{kind}: " + ", ".join(f"{n} {action}" for action, n in sorted(actions.items())))
     if plan.skipped:

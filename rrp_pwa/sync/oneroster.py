@@ -17,6 +17,9 @@ Rules:
   (or deactivated) the same way, and a bulk enrollments.csv is every imported class's whole list
   of roster members (an archived class has none). Records typed in by hand (no sourcedId) are
   never touched: neither are pupils and staff added by hand to an imported class.
+- Imports of one school run one after the other, never side by side (``lock_roster``): the second
+  waits for the first to commit, then works from the roster the first left; one that would wait
+  longer than ROSTER_LOCK_WAIT_MS is refused (RosterBusy) and writes nothing.
 - New staff accounts are created deactivated with an unguessable password: an admin sets a
   first password and reactivates each one from the Staff screen. Imported roles are added to
   the roles a member already holds, never taken away.
@@ -38,9 +41,11 @@ from datetime import date, datetime
 from functools import cached_property
 from pathlib import PurePosixPath
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.exc import OperationalError
 from werkzeug.security import generate_password_hash
 
+from rrp_pwa.database import SQLITE_BUSY_TIMEOUT_MS
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Group, GroupPupil, GroupStaff, Pupil, School, Staff
 from rrp_pwa.roster.directory import note_roles
@@ -74,6 +79,7 @@ GROUP_FIELDS = ("name", "kind", "archived")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_SOURCED_ID, MAX_EMAIL = 64, 254  # the lengths of external_id and Staff.email
 MAX_UNZIPPED_BYTES = 100 * 1024 * 1024  # a large secondary school's package unzips to a few MB
+ROSTER_LOCK_WAIT_MS = 20_000  # a large secondary school's import takes a few seconds
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,43 @@ class OneRosterInvalid(Exception):
     def __init__(self, problems: list[Problem]):
         super().__init__(f"{len(problems)} problem(s) in the OneRoster package")
         self.problems = problems
+
+
+class RosterBusy(Exception):
+    """Another import of this school's roster held it for longer than ROSTER_LOCK_WAIT_MS: nothing was
+    written (the caller rolls back); check the package again once that import has finished."""
+
+
+def lock_roster(school_id: int) -> None:
+    """Hold the school's roster until this transaction ends, so that two imports (two admins'
+    confirms, the command line and the web) run one after the other, each reading the roster the
+    other left: side by side, each would add the same pupils (a unique-key error, a server error)
+    or make changes worked out from a roster that no longer exists. Take it before reading the
+    roster. Raise RosterBusy after waiting ROSTER_LOCK_WAIT_MS for another import.
+
+    PostgreSQL: the school's row is locked FOR NO KEY UPDATE, which still lets other transactions
+    write rows that point at the school (chats, check-ins) meanwhile. SQLite has one writer at a
+    time: a no-op update of the school's row takes the database's write lock before anything is
+    read (a read first would see the roster as it was before another import's commit)."""
+    bind = db.session.get_bind()
+    try:
+        if bind.dialect.name == "postgresql":
+            before = db.session.scalar(select(func.current_setting("lock_timeout")))
+            db.session.execute(select(func.set_config("lock_timeout", f"{ROSTER_LOCK_WAIT_MS}ms", True)))
+            db.session.execute(select(School.id).where(School.id == school_id).with_for_update(key_share=True))
+            db.session.execute(select(func.set_config("lock_timeout", before, True)))
+        else:
+            connection = db.session.connection()
+            connection.execute(text(f"PRAGMA busy_timeout = {min(ROSTER_LOCK_WAIT_MS, SQLITE_BUSY_TIMEOUT_MS)}"))
+            try:
+                db.session.execute(update(School).where(School.id == school_id).values(name=School.name)
+                                   .execution_options(synchronize_session=False))
+            finally:
+                connection.execute(text(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"))
+    except OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) == "55P03" or "database is locked" in str(error.orig):
+            raise RosterBusy from error
+        raise
 
 
 @dataclass
@@ -363,8 +406,11 @@ def _known(model, school: School) -> set[str]:
 
 def import_roster(school: School, data: bytes, *, apply: bool, acting: Staff | None = None,
                   progress: Callable[[int], None] | None = None) -> ImportPlan:
-    """Validate the package, then work out (and with ``apply``, make) every change; the caller commits."""
+    """Validate the package, then work out (and with ``apply``, make) every change; the caller commits.
+    An import holds the school's roster until its commit (``lock_roster``; RosterBusy)."""
     package = read_package(data)
+    if apply:
+        lock_roster(school.id)
     check_references(school, package)
     return _Importer(school, package, apply, acting, progress or (lambda n: None)).run()
 

@@ -19,7 +19,7 @@ from rrp_pwa.sync.exports import ExportError, pupil_export, pupil_records, schoo
 from rrp_pwa.sync.feed import BadCursor, event_json, read_feed
 from rrp_pwa.sync.ingest import ItemRejected, capture_options, ingest
 from rrp_pwa.sync.forms import ExportRangeForm, RosterConfirmForm, RosterUploadForm, TokenForm, WebhookForm
-from rrp_pwa.sync.oneroster import OneRosterInvalid, import_roster
+from rrp_pwa.sync.oneroster import OneRosterInvalid, RosterBusy, import_roster
 from rrp_pwa.sync.tokens import create_token, revoke_token
 from rrp_pwa.sync.uploads import (PENDING_FOR, RosterChanged, UploadExpired, UploadGone, confirm_pending,
                                   forget_pending, forget_waiting, keep_pending)
@@ -43,6 +43,8 @@ PENDING_MINUTES = int(PENDING_FOR.total_seconds() // 60)
 PACKAGE_GONE = "That package has already been imported or has changed. Upload it again to check it."
 ROSTER_BREAKS_RULES = ("The roster changed after you checked that package, and it can no longer be imported as "
                        "it is: nothing was imported, and the package has been deleted.")
+ROSTER_BUSY = ("Another import was changing the roster while you were looking, so nothing was imported. "
+               "Wait a minute, then upload the package again to check what it would change now.")
 PACKAGE_EXPIRED = (f"That check has expired: a checked package is deleted after {PENDING_MINUTES} minutes "
                    "if it is not confirmed. Upload it again to check it.")
 
@@ -110,6 +112,10 @@ def roster_confirm():
         except RosterChanged as changed:
             db.session.rollback()  # nothing imported; the package waits again
             return show_diff(changed.package, roster_changed=True)  # may find it now invalid
+        except RosterBusy:  # another import still holds the roster: a diff worked out now would be stale
+            db.session.rollback()
+            flash(ROSTER_BUSY, "error")
+            return render_template("sync/roster_upload.html", form=RosterUploadForm(formdata=None)), 409
     except (UploadGone, OneRosterInvalid) as refusal:
         db.session.rollback()
         forget_pending(current_user.school_id, token)

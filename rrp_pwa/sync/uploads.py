@@ -15,6 +15,8 @@ Rules:
   changes nothing (a school has one package waiting at most), and every
   package checked more than PENDING_FOR ago is purged whenever a package is checked or confirmed
   and by each round of ``flask deliver-webhooks``.
+- Confirms and command-line imports of one school run one after the other (``lock_roster``), so
+  two at once never both import, nor fail with a server error.
 - A package is at most MAX_PACKAGE_BYTES, the most the upload form takes.
 """
 import hashlib
@@ -31,7 +33,7 @@ from rrp_pwa.models import School, Staff
 from rrp_pwa.models.checkins import as_utc
 from rrp_pwa.models.roster import utcnow
 from rrp_pwa.models.sync import PendingImport
-from rrp_pwa.sync.oneroster import ImportPlan, import_roster
+from rrp_pwa.sync.oneroster import ImportPlan, import_roster, lock_roster
 from rrp_pwa.tenancy import scoped
 
 PENDING_FOR = timedelta(hours=1)
@@ -132,7 +134,12 @@ def confirm_pending(school: School, token: str, acting: Staff | None = None,
     between such a dry run and the import cannot slip through. Raise RosterChanged when it differs
     (the caller rolls back), besides take_pending's errors and OneRosterInvalid (the roster changed
     so that the package now breaks a rule).
+
+    The school's roster is locked first (``lock_roster``): a confirm racing another import waits for
+    it, then takes the package, so it finds it gone (UploadGone: the same package, confirmed twice)
+    or the roster changed (RosterChanged); RosterBusy if that import takes too long (nothing taken).
     """
+    lock_roster(school.id)
     package, shown = take_pending(school.id, token, now)
     plan = import_roster(school, package, apply=True, acting=acting)
     if shown is None or not hmac.compare_digest(plan.fingerprint(), shown):

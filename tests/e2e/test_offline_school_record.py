@@ -130,3 +130,30 @@ def test_admin_makes_a_token_and_a_webhook_and_exports(live_server, data_app, pa
     with page.expect_download() as download:
         page.get_by_role("button", name="Download CSV").click()
     assert download.value.suggested_filename == "records-2026-09-01-to-2026-12-31.csv"
+
+
+def test_a_confirm_while_another_import_holds_the_roster_is_refused_and_says_why(live_server, data_app, page, axe):
+    """Another import (the command line, say) holds the school's roster for longer than a confirm waits:
+    the confirm imports nothing and says so, never a server error."""
+    from rrp_pwa.sync.oneroster import lock_roster
+
+    school = make_school()
+    admin = make_staff(school, ("admin",), name="Ada Admin")
+    db.session.commit()
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server, admin)
+    page.goto(live_server.url + "/admin/sync/roster")
+    page.get_by_label("OneRoster package (ZIP)").set_input_files(
+        files=[{"name": "roster.zip", "mimeType": "application/zip", "buffer": package("small_school")}])
+    page.get_by_role("button", name="Check the package").click()
+    expect(page.get_by_role("heading", name="Check the roster changes")).to_be_visible()
+    lock_roster(school.id)  # held by this test's session until it rolls back
+    try:
+        page.get_by_role("button", name="Import these changes").click()
+        expect(page.get_by_text("Another import was changing the roster while you were looking, so nothing was "
+                                "imported.")).to_be_visible(timeout=40_000)
+    finally:
+        db.session.rollback()
+    expect(page.get_by_role("heading", name="Import the roster")).to_be_visible()
+    assert_accessible(axe, page)
+    assert db.session.scalar(select(func.count(Pupil.id))) == 0
