@@ -616,8 +616,12 @@ def test_the_diff_names_the_members_of_a_class_still_to_be_added(client, auth):
     assert "<strong>Tariq Ahmed</strong> · added to Year 5 Oak" in page
 
 
-# Enrolments the import does not keep are listed, not skipped silently
+# Users and enrolments the import does not keep are listed, not skipped silently
 
+SKIPPED_USERS = [
+    "users.csv, line 9, column sourcedId: 'par-1' is not a pupil or member of staff (role: parent), so is not imported.",
+    "users.csv, line 10, column enabledUser: 'stu-5' is disabled in your MIS (enabledUser false), so is not added.",
+]
 SKIPPED_ENROLMENTS = [
     "enrollments.csv, line 8, column userSourcedId: 'par-1' is not a pupil or member of staff (role: parent), "
     "so is not imported.",
@@ -646,9 +650,10 @@ def with_enrolments_not_kept() -> bytes:
 
 
 @pytest.mark.parametrize("apply", [False, True])
-def test_enrolments_not_imported_are_listed_with_file_line_and_why(app, apply):
+def test_users_and_enrolments_not_imported_are_listed_with_file_line_and_why(app, apply):
+    """Before, only the enrolments were listed: the parent and the disabled pupil in users.csv were not."""
     plan = import_roster(make_school(), with_enrolments_not_kept(), apply=apply)
-    assert [str(problem) for problem in plan.skipped] == SKIPPED_ENROLMENTS
+    assert [str(problem) for problem in plan.skipped] == SKIPPED_USERS + SKIPPED_ENROLMENTS
     assert plan.counts()["membership"] == {"added": 6}
 
 
@@ -663,14 +668,43 @@ def test_the_diff_lists_the_enrolments_not_imported(client, auth):
     assert "5 enrolments in the package\n    are not imported." in page
     assert "<summary>Show each enrolment not imported</summary>" in page
     assert all(skipped in page for skipped in SKIPPED_ENROLMENTS)
+    assert "2 users in the package\n    are not imported." in page
+    assert "<summary>Show each user not imported</summary>" in page
+    assert all(skipped in page for skipped in SKIPPED_USERS)
+    assert "Kamal" not in page and "k.khan@home.example" not in page  # the parent: sourcedId and role only
     assert "Import these changes" in page
 
 
 def test_the_diff_of_a_package_that_skips_nothing_has_no_not_imported_list(client, auth):
+    """small_school's parent, par-1, is not imported: without them the package skips nothing."""
     auth.login(roles=("admin",))
-    response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(package("small_school")), "r.zip")},
+    pupils_and_staff = edited(users=without("par-1"), roles=without("par-1"))
+    response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(pupils_and_staff), "r.zip")},
                            content_type="multipart/form-data")
     assert "Not imported" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("apply", [False, True])
+def test_users_with_roles_the_app_does_not_use_and_no_enrolment_are_listed(app, apply):
+    """A parent, a guardian and a counselor enrolled in nothing: before, nothing said they were left out."""
+    extra = [("gua-1", "guardian", "Gina", "Grey"), ("cou-1", "counselor", "Carl", "Cole")]
+    package_ = edited(
+        users=lambda text: text + "".join(f"{sid},,2026-09-01T08:00:00Z,true,{given[0]}.{family},,{given},{family},,,"
+                                          f"{given.lower()}@home.example,,,,,,,,,,,org-brook,\n"
+                                          for sid, _, given, family in extra),
+        roles=lambda text: text + "".join(f"role-{sid},,2026-09-01T08:00:00Z,{sid},primary,{role},,,org-brook,\n"
+                                          for sid, role, _, _ in extra))
+    plan = import_roster(make_school(), package_, apply=apply)
+    assert [str(problem) for problem in plan.skipped] == [
+        "users.csv, line 9, column sourcedId: 'par-1' is not a pupil or member of staff (role: parent), so is not "
+        "imported.",
+        "users.csv, line 10, column sourcedId: 'gua-1' is not a pupil or member of staff (role: guardian), so is not "
+        "imported.",
+        "users.csv, line 11, column sourcedId: 'cou-1' is not a pupil or member of staff (role: counselor), so is not "
+        "imported.",
+    ]
+    assert plan.counts()["pupil"] == {"added": 4} and plan.counts()["staff"] == {"added": 3}
+    assert plan.skipped_by_kind() == [("user", plan.skipped)]
 
 
 @pytest.mark.parametrize("first, then", [
@@ -703,6 +737,9 @@ def test_the_command_line_lists_the_enrolments_not_imported_too(runner, app, tmp
     assert result.exit_code == 0, result.output
     assert "5 enrolment(s) not imported:" in result.output
     assert all(f"  {skipped}" in result.output for skipped in SKIPPED_ENROLMENTS)
+    assert "2 user(s) not imported:" in result.output
+    assert all(f"  {skipped}" in result.output for skipped in SKIPPED_USERS)
+    assert "Kamal" not in result.output
 
 
 def test_a_member_of_staff_linked_by_email_and_renamed_is_one_change(app):

@@ -50,9 +50,9 @@ def import_oneroster(path: Path, slug: str | None, dry_run: bool) -> None:
                                    "Run this again once it has finished.") from None
     for kind, actions in plan.counts().items():
         click.echo(f"{kind}: " + ", ".join(f"{n} {action}" for action, n in sorted(actions.items())))
-    if plan.skipped:
-        click.echo(f"{len(plan.skipped)} enrolment(s) not imported:")
-        for problem in plan.skipped:
+    for noun, skipped in plan.skipped_by_kind():
+        click.echo(f"{len(skipped)} {noun}(s) not imported:")
+        for problem in skipped:
             click.echo(f"  {problem}")
     if plan.empty:
         click.echo("Nothing to change: the roster already matches this package.")

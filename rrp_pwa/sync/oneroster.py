@@ -7,7 +7,8 @@ Rules:
 - Records are matched by sourcedId (``external_id``), so importing the same package twice
   changes nothing. Pupils are users with the role ``student``; staff are ``teacher`` (role
   teacher), ``administrator`` (role admin) and ``aide`` (role support); other roles (parents,
-  guardians...) are not imported. Roles come from roles.csv (OneRoster 1.2) or, in a package
+  guardians...) are not imported, and the diff lists each of them, and each enrolment not imported,
+  with its file, line and why (by sourcedId and role: never a parent's name or email). Roles come from roles.csv (OneRoster 1.2) or, in a package
   without one (OneRoster 1.1), from users.csv's ``role`` column. A new user with no role at all
   is a problem: we can't tell a pupil from a member of staff. Classes become groups
   (``homeroom`` a tutor group, ``scheduled`` a class) and enrolments their members.
@@ -72,6 +73,7 @@ CLASS_TYPES = ("homeroom", "scheduled")
 USER_ROLES = ("administrator", "aide", "counselor", "districtAdministrator", "guardian", "parent", "principal",
               "proctor", "relative", "siteAdministrator", "student", "systemAdministrator", "teacher")
 ROLE_TYPES = ("primary", "secondary")
+SKIPPED_KINDS = (("users.csv", "user"), ("enrollments.csv", "enrolment"))  # what the diff lists as not imported
 STAFF_ROLES = {"teacher": "teacher", "administrator": "admin", "aide": "support"}
 PUPIL_FIELDS = ("given_name", "family_name", "preferred_name", "year_group", "archived")
 STAFF_FIELDS = ("name", "email", "active")
@@ -151,8 +153,8 @@ class Change:
 
 @dataclass
 class ImportPlan:
-    """What an import does (or did): every change, grouped for the diff screen, and every enrolment
-    that is not imported (``skipped``, each with its file, line and why)."""
+    """What an import does (or did): every change, grouped for the diff screen, and every user and
+    enrolment that is not imported (``skipped``, each with its file, line and why)."""
 
     changes: list[Change] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)
@@ -171,8 +173,14 @@ class ImportPlan:
     def empty(self) -> bool:
         return not self.changes
 
+    def skipped_by_kind(self) -> list[tuple[str, list[Problem]]]:
+        """What is not imported, users then enrolments, each named by the word the admin reads."""
+        kinds = [(noun, [problem for problem in self.skipped if problem.file == filename])
+                 for filename, noun in SKIPPED_KINDS]
+        return [(noun, skipped) for noun, skipped in kinds if skipped]
+
     def fingerprint(self) -> str:
-        """The SHA-256 of the whole diff as the admin sees it (changes and skipped enrolments). A dry
+        """The SHA-256 of the whole diff as the admin sees it (changes, skipped users and enrolments). A dry
         run and the import it shows give the same fingerprint against the same roster, so a confirm
         can tell that the roster changed since the check. The order of the changes does not count:
         the roster is read unordered (PostgreSQL returns rows in the order they were last written)."""
@@ -446,6 +454,8 @@ class _Importer:
         self._enrollments(rows.get("enrollments", []))
         for name in ("orgs", "academicSessions", "courses"):
             self.progress(len(rows.get(name, [])))
+        files = [filename for filename, _ in SKIPPED_KINDS]
+        self.plan.skipped.sort(key=lambda problem: (files.index(problem.file), problem.line))
         return self.plan
 
     def _change(self, kind: str, action: str, external_id: str, label: str, details: list[str] | None = None,
@@ -537,6 +547,8 @@ class _Importer:
                 self._pupil(row, _leaving(row))
             elif kind == "staff":
                 self._staff(row, {STAFF_ROLES[r] for r in held & set(STAFF_ROLES)}, _leaving(row))
+            elif row["status"] != "tobedeleted":
+                self._skip("users.csv", row, "sourcedId", _not_pupil_or_staff(sid, held))
         self.progress(len(rows))
         if self.package.modes.get("users") == "bulk":
             for sid, pupil in self.pupils.items():
@@ -558,6 +570,7 @@ class _Importer:
         pupil = self.pupils.get(sid)
         if pupil is None:
             if archived:
+                self._skip_disabled(row)
                 return
             label = f"{wanted['preferred_name'] or wanted['given_name']} {wanted['family_name']}"
             self._change("pupil", "added", sid, label)
@@ -586,6 +599,7 @@ class _Importer:
                 self.staff[sid] = member
         if member is None:
             if gone:
+                self._skip_disabled(row)
                 return
             self._change("staff", "added", sid, name, [f"roles: {', '.join(sorted(roles))}", "added deactivated"])
             self.new["staff"][sid] = name
@@ -691,15 +705,21 @@ class _Importer:
                 key = (gid, staff_ids.get(usid))
                 (drop_staff if gone else wanted_staff).append((key, row))
             elif not gone:
-                self._skip(row, "role", f"'{row['role']}' enrolments are not imported: only student, teacher, "
+                self._skip("enrollments.csv", row, "role", f"'{row['role']}' enrolments are not imported: only student, teacher, "
                                         "administrator and aide ones are.")
         self.progress(len(rows))
         self._members("pupil", GroupPupil, "pupil_id", current_pupils, wanted_pupils, drop_pupils, pupil_names)
         self._members("staff", GroupStaff, "staff_id", current_staff, wanted_staff, drop_staff, staff_names)
-        self.plan.skipped.sort(key=lambda problem: problem.line)
 
-    def _skip(self, row: Row, column: str, why: str) -> None:
-        self.plan.skipped.append(Problem("enrollments.csv", row.line, column, why))
+    def _skip(self, filename: str, row: Row, column: str, why: str) -> None:
+        """Note a row of ``filename`` that is not imported, and why, for the diff."""
+        self.plan.skipped.append(Problem(filename, row.line, column, why))
+
+    def _skip_disabled(self, row: Row) -> None:
+        """A new user the MIS has disabled is not added (one the package deletes was never here: no note)."""
+        if row["status"] != "tobedeleted":
+            self._skip("users.csv", row, "enabledUser",
+                       f"'{row['sourcedId']}' is disabled in your MIS (enabledUser false), so is not added.")
 
     def _why_skipped(self, row: Row, who: str, gid) -> tuple[str, str]:
         """The column and the reason an enrolment of a ``pupil`` (or ``staff``) is not imported."""
@@ -710,8 +730,7 @@ class _Importer:
         held = self.roles.get(usid, set())
         kind = self._kind(usid, held)
         if kind is None:
-            return "userSourcedId", (f"'{usid}' is not a pupil or member of staff (role: {', '.join(sorted(held))}), "
-                                     "so is not imported.")
+            return "userSourcedId", _not_pupil_or_staff(usid, held)
         if kind != who:
             return "userSourcedId", (f"'{usid}' is {'a pupil' if kind == 'pupil' else 'a member of staff'}, so is "
                                      f"not enrolled as {role}.")
@@ -727,7 +746,7 @@ class _Importer:
         details = ["staff"] if who == "staff" else []
         for (gid, mid), row in sorted(wanted, key=lambda item: item[1].line):
             if gid is None or mid is None:  # a class or user this import does not keep (a parent, say)
-                self._skip(row, *self._why_skipped(row, who, gid))
+                self._skip("enrollments.csv", row, *self._why_skipped(row, who, gid))
                 continue
             if (gid, mid) not in current:
                 self._change("membership", "added", row["sourcedId"], names[mid], details, self.group_names[gid])
@@ -745,6 +764,11 @@ class _Importer:
                 db.session.execute(insert(table), add_rows)
             for gid, mid in remove:
                 db.session.execute(delete(table).where(table.group_id == gid, getattr(table, column) == mid))
+
+
+def _not_pupil_or_staff(sid: str, held: set[str]) -> str:
+    """Why a user (a parent, a counselor) is not imported: by sourcedId and role, never by name."""
+    return f"'{sid}' is not a pupil or member of staff (role: {', '.join(sorted(held))}), so is not imported."
 
 
 def _leaving(row: Row) -> bool:

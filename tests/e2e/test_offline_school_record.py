@@ -60,6 +60,14 @@ def test_a_roster_changed_after_the_check_is_not_imported_until_the_new_diff_is_
     expect(parent).to_be_hidden()  # collapsed on a phone: the count says enough until asked
     page.get_by_text("Show each enrolment not imported").click()
     expect(parent).to_be_visible()
+    expect(page.get_by_text("2 users in the package are not imported.")).to_be_visible()
+    page.get_by_text("Show each user not imported").click()
+    users = page.get_by_role("list", name="Users not imported")
+    expect(users.get_by_role("listitem")).to_have_text([
+        "users.csv, line 9, column sourcedId: 'par-1' is not a pupil or member of staff (role: parent), so is not "
+        "imported.",
+        "users.csv, line 10, column enabledUser: 'stu-5' is disabled in your MIS (enabledUser false), so is not added."])
+    expect(page.get_by_text("Kamal")).to_have_count(0)  # the parent goes by sourcedId and role, not by name
     assert_accessible(axe, page)
 
     tablet = new_device(viewport=TABLET).new_page()
