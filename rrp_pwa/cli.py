@@ -93,7 +93,7 @@ def purge_records(slug: str | None, yes: bool, dry_run: bool, by_email: str | No
     Each school's purge is one transaction and leaves an audit entry with the counts. Safeguarding
     concerns are never purged here.
     """
-    from rrp_pwa.retention import CONCERNS_NOTE, LABELS, plan_purge, purge
+    from rrp_pwa.retention import CONCERNS_NOTE, LABELS, LOCK_WAIT_MS, RecordsInUse, plan_locked, plan_purge, purge
 
     days = current_app.config["RETENTION_DAYS"]
     query = select(School.id).order_by(School.slug)
@@ -109,6 +109,7 @@ def purge_records(slug: str | None, yes: bool, dry_run: bool, by_email: str | No
         if not slug or by is None:
             raise click.ClickException("--by needs --school and the email of an active member of staff of that school.")
     click.echo(CONCERNS_NOTE)
+    in_use: list[str] = []
     for school_id in school_ids:
         school = db.session.get(School, school_id)
         plan = plan_purge(school, days)
@@ -121,12 +122,20 @@ def purge_records(slug: str | None, yes: bool, dry_run: bool, by_email: str | No
         elif not yes and not _confirmed(f"  Delete these records of {school.name}?"):
             click.echo("  Not purged.")
         else:
-            if not yes:  # someone may have reviewed an agreement while we waited: look again
-                plan = plan_purge(school, days)
+            try:  # someone may have reviewed an agreement meanwhile: look again, with the rows locked
+                plan = plan_locked(school, days)
+            except RecordsInUse:
+                db.session.rollback()
+                in_use.append(school.slug)
+                click.echo("  Not purged: some of these records were being changed, and still were after "
+                           f"{LOCK_WAIT_MS // 1000} seconds. Nothing was deleted; run it again later.")
+                continue
             purge(plan, by)
             db.session.commit()
             click.echo(f"  Purged: {plan.detail().removeprefix('purge-records: ') or 'nothing'}.")
         db.session.rollback()
+    if in_use:
+        raise click.ClickException(f"Not purged, records in use: {', '.join(in_use)}.")
 
 
 def _confirmed(question: str) -> bool:

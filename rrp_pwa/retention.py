@@ -23,6 +23,9 @@ Rules:
   child-protection records follow the school's own retention schedule, outside this app.
 - Children are deleted before their parents, with plain DELETE statements, so foreign keys hold on
   SQLite and PostgreSQL; the caller commits the whole of one school's purge as one transaction.
+- What is deleted is decided in that transaction, with its rows locked (``plan_locked``): an agreement
+  reviewed or a record reopened by someone else while the purge runs is either seen by the purge's
+  last look (and kept) or waits for the purge to commit - never deleted just after being changed.
 """
 from __future__ import annotations
 
@@ -31,10 +34,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy import Select, delete, func, or_, select, text, update
+from sqlalchemy.exc import OperationalError
 
 from rrp_pwa.agreements.rules import follow_ups_needed
 from rrp_pwa.audit import audit
+from rrp_pwa.database import SQLITE_BUSY_TIMEOUT_MS
 from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import Agreement, AgreementParty, AgreementReview
 from rrp_pwa.models.audit import AuditEvent
@@ -60,6 +65,15 @@ LABELS = {
 CONCERNS_NOTE = ("Safeguarding concerns are never purged by this command: child-protection records follow "
                  "the school's own retention schedule (ask the DSL).")
 CHUNK = 500  # ids per IN (...): well under SQLite's bound on parameters
+LOCK_WAIT_MS = 30_000  # how long the purge waits for a record someone is changing (PostgreSQL)
+LOCKED = {"checkins": CheckIn, "circle_names": Circle, "circles": Circle, "chats": QuickChat,
+          "conversations": Conversation, "mediations": Mediation, "agreements": Agreement, "audit": AuditEvent,
+          "feed": FeedEvent, "webhook_log": WebhookDelivery}  # the row of each kind the purge locks
+
+
+class RecordsInUse(Exception):
+    """Some records the purge would delete were being changed for longer than LOCK_WAIT_MS (or the
+    database broke a deadlock with someone changing them): nothing was deleted; run it again."""
 
 
 @dataclass
@@ -215,6 +229,46 @@ def plan_purge(school: School, days: dict[str, int], today: date | None = None) 
     ids["webhook_log"] |= _found(select(WebhookDelivery.id).where(WebhookDelivery.school_id == school.id),
                                  WebhookDelivery.event_id, ids["feed"])
     return plan
+
+
+def plan_locked(school: School, days: dict[str, int], today: date | None = None) -> Plan:
+    """Plan the purge again inside the transaction that deletes, with every row it would delete locked
+    until the commit: a look, then SELECT ... FOR UPDATE on the rows found (waiting for anyone changing
+    one), then another look, until everything the last look found is locked. What the last look saw can
+    then no longer change: reviewing an agreement, reopening a record or adding to one (a review, a
+    follow-up, an alert, a delivery: a foreign key to a locked row) waits for the purge's commit.
+
+    PostgreSQL locks the rows (waiting at most LOCK_WAIT_MS, else RecordsInUse; the caller rolls back).
+    SQLite has no row locks and ignores FOR UPDATE; its one writer at a time is taken first, by a no-op
+    update of the school's row (waiting at most 5 s), so nothing commits between the looks and the
+    deletes."""
+    session = db.session
+    try:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(select(func.set_config("lock_timeout", f"{LOCK_WAIT_MS}ms", True)))
+        else:
+            connection = session.connection()
+            connection.execute(text(f"PRAGMA busy_timeout = {min(LOCK_WAIT_MS, SQLITE_BUSY_TIMEOUT_MS)}"))
+            try:
+                session.execute(update(School).where(School.id == school.id).values(name=School.name)
+                                .execution_options(synchronize_session=False))
+            finally:
+                connection.execute(text(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"))
+        locked: dict[str, set[int]] = {kind: set() for kind in LABELS}
+        while True:
+            plan = plan_purge(school, days, today)
+            unlocked = {kind: plan.ids[kind] - locked[kind] for kind in LABELS}
+            if not any(unlocked.values()):
+                return plan
+            for kind, ids in unlocked.items():
+                model = LOCKED[kind]
+                for chunk in _chunks(ids):
+                    session.execute(select(model.id).where(model.id.in_(chunk)).order_by(model.id).with_for_update())
+                locked[kind] |= ids
+    except OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) in ("55P03", "40P01") or "database is locked" in str(error.orig):
+            raise RecordsInUse from error
+        raise
 
 
 def _feed_events_of(school_id: int, ids: dict[str, set[int]]) -> set[int]:
