@@ -6,7 +6,9 @@ import pytest
 
 from rrp_pwa.conversations.chats import (
     ChatError,
+    chat_pupils,
     chips_for,
+    choose_pupils,
     lunchtime_chats,
     recent_first,
     recent_pupils,
@@ -26,6 +28,20 @@ def school(app):
 @pytest.fixture
 def assistant(school):
     return make_staff(school, ("support",), name="Mo Midday")
+
+
+def test_a_chat_may_be_about_any_current_pupil_of_the_school_whatever_the_class(school, assistant):
+    """One rule for Log a chat, the offline pupil list and the sync API: the assistant is in no class."""
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    left = make_pupil(school, "Lee", "Gone", archived=True)
+    stranger = make_pupil(make_school("Hill Academy"), "Hal", "Other")
+    db.session.commit()
+    assert set(db.session.scalars(chat_pupils(assistant))) == {amira, ben}
+    assert set(db.session.scalars(chat_pupils(assistant, with_leavers=True))) == {amira, ben, left}
+    assert choose_pupils(chat_pupils(assistant), [ben.id, amira.id]) == [ben, amira]
+    for refused in (left, stranger):
+        with pytest.raises(ChatError, match="not in this school, or has left it"):
+            choose_pupils(chat_pupils(assistant), [amira.id, refused.id])
 
 
 def test_records_a_chat_with_the_time_and_chips(school, assistant):

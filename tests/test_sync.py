@@ -72,7 +72,8 @@ def test_the_same_batch_twice_stores_each_record_once(client, teacher_with_class
 
 def test_invalid_items_are_rejected_with_a_reason_and_the_rest_still_stored(client, teacher_with_class):
     _, amira, _, outsider = teacher_with_class
-    items = [checkin_item(amira.id, value=9), chat_item([outsider.id]), {"uuid": "not-a-uuid", "kind": "checkin"},
+    # a check-in, as online, only for a pupil of the teacher's groups (a chat may be about anyone: see below)
+    items = [checkin_item(amira.id, value=9), checkin_item(outsider.id), {"uuid": "not-a-uuid", "kind": "checkin"},
              {"uuid": str(uuid.uuid4()), "kind": "poem", "data": {}}, chat_item([amira.id], what="Shouting"),
              checkin_item(amira.id, 5)]
     results = post(client, items).json["results"]
@@ -97,7 +98,7 @@ def test_a_uuid_is_per_school(client, app, teacher_with_class):
     _, amira, _, _ = teacher_with_class
     shared = str(uuid.uuid4())
     other_school = make_school("Hill Academy")
-    other_staff = make_staff(other_school, ("admin",))
+    other_staff = make_staff(other_school, ("pastoral",))  # admins record no check-ins, online or offline
     other_pupil = make_pupil(other_school)
     db.session.commit()
     assert ingest(other_staff, [checkin_item(other_pupil.id, item_uuid=shared)])[0].status == "created"
@@ -130,7 +131,7 @@ def test_csrf_header_is_required(app, auth):
     app.config["WTF_CSRF_ENABLED"] = True
     client = app.test_client()
     school = make_school()
-    staff = make_staff(school, ("admin",))
+    staff = make_staff(school, ("pastoral",))  # admins record no check-ins, online or offline
     pupil = make_pupil(school)
     db.session.commit()
     page = client.get("/sign-in").get_data(as_text=True)
@@ -145,11 +146,14 @@ def test_csrf_header_is_required(app, auth):
     assert response.status_code == 200 and response.json["results"][0]["status"] == "created"
 
 
-def test_capture_data_lists_only_pupils_this_person_may_see(client, teacher_with_class):
+def test_capture_data_lists_the_pupils_a_chat_may_be_about_and_marks_those_for_a_check_in(client, teacher_with_class):
+    """A chat may be about any current pupil of the school (as on Log a chat); a check-in, as online,
+    only for a pupil of the teacher's groups. The list carries only the id, the name and those marks."""
     _, amira, ben, outsider = teacher_with_class
     body = client.get("/api/v1/capture").json
-    assert body["pupils"] == [{"id": amira.id, "name": "Amira Khan", "mediator": False},
-                              {"id": ben.id, "name": "Ben Osei", "mediator": False}]
+    assert body["pupils"] == [{"id": amira.id, "name": "Amira Khan", "mediator": False, "checkin": True},
+                              {"id": ben.id, "name": "Ben Osei", "mediator": False, "checkin": True},
+                              {"id": outsider.id, "name": "Cara Lowe", "mediator": False, "checkin": False}]
     assert "Playground" in body["chips"]["where"]
     assert [o["value"] for o in body["scale"]["options"]] == [1, 2, 3, 4, 5]
     assert client.get("/api/v1/capture").headers["Cache-Control"] == "no-store"
@@ -178,6 +182,63 @@ def test_a_finished_mediation_can_be_sent(client, auth, app):
     assert post(client, [item]).json["results"][0]["status"] == "created"
     assert post(client, [item]).json["results"][0]["status"] == "duplicate"
     assert db.session.scalar(select(func.count(Mediation.id))) == 1
+
+
+@pytest.fixture
+def midday_in_no_class(app, auth):
+    """A midday assistant who supervises the whole playground and belongs to no class or group."""
+    school = make_school()
+    midday = make_staff(school, ("support",), name="Pat Midday")
+    amira, ben = make_pupil(school, "Amira", "Khan"), make_pupil(school, "Ben", "Osei")
+    mia = make_pupil(school, "Mia", "Reed", peer_mediator=True)
+    left = make_pupil(school, "Lee", "Gone", archived=True)
+    make_pupil(make_school("Hill Academy"), "Hal", "Other")
+    db.session.commit()
+    auth.login(staff=midday)
+    return midday, amira, ben, mia, left
+
+
+def test_a_midday_assistant_in_no_class_has_every_current_pupil_to_choose_offline(client, midday_in_no_class):
+    """Log a chat lets her choose any current pupil of the school; so must the list her phone keeps
+    (before, it was empty: she is in no class). Nobody who has left, nobody of another school."""
+    _, amira, ben, mia, _ = midday_in_no_class
+    body = client.get("/api/v1/capture").json
+    assert body["pupils"] == [{"id": amira.id, "name": "Amira Khan", "mediator": False, "checkin": False},
+                              {"id": ben.id, "name": "Ben Osei", "mediator": False, "checkin": False},
+                              {"id": mia.id, "name": "Mia Reed", "mediator": True, "checkin": False}]
+    assert client.get("/api/v1/capture").headers["Cache-Control"] == "no-store"
+
+
+def test_a_midday_assistant_in_no_class_syncs_what_log_a_chat_would_take(client, midday_in_no_class):
+    """The same rule online and offline: a chat (or a typed-up mediation) about any current pupil is
+    stored; a check-in, as online, only for a pupil of her groups; a pupil who left is refused by name."""
+    midday, amira, ben, mia, left = midday_in_no_class
+    mediation = {"uuid": str(uuid.uuid4()), "kind": "mediation", "made_at": "2026-11-20T12:20:00Z",
+                 "data": {"mediator_ids": [mia.id], "party_ids": [amira.id, ben.id], "outcome": "no_agreement"}}
+    results = post(client, [chat_item([amira.id, ben.id]), mediation, checkin_item(amira.id),
+                            chat_item([left.id])]).json["results"]
+    assert [r["status"] for r in results] == ["created", "created", "rejected", "rejected"]
+    assert "isn't on your list" in results[2]["reason"]
+    assert results[3]["reason"].startswith("Lee Gone has left the school")
+    chat = db.session.scalar(select(QuickChat))
+    assert chat.staff_id == midday.id and {p.id for p in chat.pupils} == {amira.id, ben.id}
+    assert db.session.scalar(select(func.count(Mediation.id))) == 1
+    assert db.session.scalar(select(func.count(CheckIn.id))) == 0
+    online = client.post("/chats/new", data={"pupil_id": [ben.id], "what": "Physical", "where": "Field"})
+    assert online.status_code == 302  # Log a chat takes the same pupils
+    assert client.get(f"/checkins/pupils/{amira.id}").status_code == 404  # and, online, no check-in either
+
+
+def test_an_admin_records_no_check_in_offline_as_online(client, auth, app):
+    school = make_school()
+    admin = make_staff(school, ("admin",))
+    amira = make_pupil(school)
+    db.session.commit()
+    auth.login(staff=admin)
+    assert client.get(f"/checkins/pupils/{amira.id}").status_code == 403
+    assert client.get("/api/v1/capture").json["pupils"][0]["checkin"] is False
+    results = post(client, [checkin_item(amira.id), chat_item([amira.id])]).json["results"]
+    assert [r["status"] for r in results] == ["rejected", "created"]
 
 
 # Property: whatever the network does, the server ends with exactly the records made, once each.

@@ -22,7 +22,9 @@ from rrp_pwa.checkins.forms import (
     StationCheckInForm,
 )
 from rrp_pwa.checkins.rules import (
+    CHECKIN_ROLES,
     CheckInError,
+    checkin_pupils,
     FollowUpNotYours,
     mark_follow_up_done,
     open_follow_up_count,
@@ -52,10 +54,9 @@ from rrp_pwa.models.checkins import CheckInFollowUp, CheckInStation, as_utc
 from rrp_pwa.realtime import Message, broker
 from rrp_pwa.realtime.sse import event_stream, sse_response
 from rrp_pwa.records.actions import add_pupil_action
-from rrp_pwa.roster.directory import visible_groups, visible_pupils
+from rrp_pwa.roster.directory import visible_groups
 from rrp_pwa.tenancy import get_scoped_or_404, one_or_404
 
-CHECKIN_ROLES = ("teacher", "support", "pastoral", "dsl")
 add_tiles("teacher", Tile("Check-ins", "Open the check-in station; pupils to check in with later.", "checkins.index"))
 add_tiles("support", Tile("Check-ins", "Pupils to check in with later.", "checkins.index"))
 add_tiles("admin", Tile("Check-in scale", "Faces, numbers or colours for the whole school.", "checkins.scale"))
@@ -253,7 +254,7 @@ def station_leave():
 @bp.route("/checkins/pupils/<int:pupil_id>", methods=["GET", "POST"])
 @staff_required(*CHECKIN_ROLES)
 def for_pupil(pupil_id: int):
-    pupil = one_or_404(visible_pupils(current_user).where(Pupil.id == pupil_id))
+    pupil = one_or_404(checkin_pupils(current_user, with_leavers=True).where(Pupil.id == pupil_id))
     form = CheckInForm()
     if form.validate_on_submit():
         try:

@@ -1,16 +1,29 @@
 """Recording a check-in, and the follow-up a low or red one creates for a member of staff."""
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, false, func, select
 
 from rrp_pwa.checkins.scales import SCALES
 from rrp_pwa.extensions import db
 from rrp_pwa.models.checkins import CHECKIN_SOURCES, CheckIn, CheckInFollowUp
 from rrp_pwa.models.roster import Pupil, School, Staff, utcnow
+from rrp_pwa.roster.directory import visible_pupils
+
+CHECKIN_ROLES = ("teacher", "support", "pastoral", "dsl")
 
 
 class CheckInError(Exception):
     """A check-in that can't be recorded as given; the message is shown to the user."""
+
+
+def checkin_pupils(staff: Staff, with_leavers: bool = False) -> Select[tuple[Pupil]]:
+    """The pupils ``staff`` may record a check-in for, online or offline: those they may see (their
+    groups', or the whole school's for pastoral and DSL), if they hold a role that records check-ins;
+    not pupils who have left unless ``with_leavers`` (so that a choice of one is refused by name)."""
+    query = visible_pupils(staff)
+    if not staff.has_role(*CHECKIN_ROLES):
+        query = query.where(false())
+    return query if with_leavers else query.where(Pupil.archived.is_(False))
 
 
 def record_checkin(school_id: int, scale_key: str, value: int, source: str, *,

@@ -11,6 +11,7 @@ from rrp_pwa.extensions import db
 from rrp_pwa.models.conversations import CHIP_KINDS, ChatChipList, QuickChat, QuickChatPupil
 from rrp_pwa.models.roster import Pupil, Staff
 from rrp_pwa.roster.directory import group_pupil_ids
+from rrp_pwa.tenancy import scoped
 
 DEFAULT_CHIPS = {
     "what": ("Unkind words", "Physical", "Left out", "Game dispute", "Falling out", "Upset"),
@@ -145,12 +146,24 @@ def pupils_by_id(school_id: int, ids: list[int]) -> list[Pupil]:
     return [found[i] for i in wanted if i in found]
 
 
-def choose_pupils(school_id: int, ids: list[int]) -> list[Pupil]:
-    """Every posted pupil id must be a current pupil of this school (not one who has left); otherwise ChatError."""
-    found = [p for p in pupils_by_id(school_id, ids) if not p.archived]
+def chat_pupils(staff: Staff, with_leavers: bool = False) -> Select[tuple[Pupil]]:
+    """The pupils ``staff`` may log a quick chat about: every current pupil of the school, whatever
+    their class, for anyone who may log a chat (a midday assistant supervises the whole playground,
+    often without a class of their own). The one rule for Log a chat, the pupil list a phone keeps
+    for Record offline and the sync API. ``with_leavers`` adds pupils who have left, only so that a
+    record made before they left can be refused by name; nobody may choose them."""
+    query = scoped(Pupil, staff.school_id)
+    return query if with_leavers else query.where(Pupil.archived.is_(False))
+
+
+def choose_pupils(allowed: Select[tuple[Pupil]], ids: list[int]) -> list[Pupil]:
+    """The pupils posted, in order; each must be one of ``allowed`` (a rule such as chat_pupils, which
+    leaves out pupils who have left), otherwise ChatError."""
+    wanted = list(dict.fromkeys(ids))[:MAX_PUPILS * 2]
+    found = {p.id: p for p in db.session.scalars(allowed.where(Pupil.id.in_(wanted)))}
     if len(found) != len(set(ids)):
         raise ChatError("That pupil is not in this school, or has left it.")
-    return found
+    return [found[i] for i in wanted]
 
 
 def recent_pupils(staff: Staff, limit: int = RECENT_PUPILS) -> list[Pupil]:

@@ -10,7 +10,7 @@ meeting following the script, an outcome agreement and a review meeting date.
 import hashlib
 from datetime import date, datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from rrp_pwa.agreements.rules import AgreementError, make_agreement
 from rrp_pwa.extensions import db
@@ -24,6 +24,7 @@ from rrp_pwa.models.conversations import (
     QuestionSet,
 )
 from rrp_pwa.models.roster import Pupil, Staff
+from rrp_pwa.tenancy import scoped
 
 PUPIL_ROLES = ("harmed", "caused_harm", "both", "witness", "supporter")
 ADULT_ROLES = ("parent_carer", "other_adult", "supporter")
@@ -104,6 +105,12 @@ class ConversationFinished(ConversationError):
 
 class QuestionsChanged(ConversationError):
     """The school's questions changed after the form was loaded; answers would land on the wrong question."""
+
+
+def conversation_pupils(staff: Staff) -> Select[tuple[Pupil]]:
+    """The pupils a restorative conversation or conference may be about: any current pupil of the
+    school (not one who has left), whatever the class of the member of staff who starts it."""
+    return scoped(Pupil, staff.school_id).where(Pupil.archived.is_(False))
 
 
 def questions_for(school_id: int, audience: str) -> list[str]:

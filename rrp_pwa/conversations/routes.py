@@ -11,6 +11,7 @@ from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.conversations import bp
 from rrp_pwa.conversations.chats import (
     ChatError,
+    chat_pupils,
     chips_for,
     choose_pupils,
     lunchtime_chats,
@@ -39,6 +40,7 @@ from rrp_pwa.conversations.restorative import (
     ConversationError,
     ConversationFinished,
     QuestionsChanged,
+    conversation_pupils,
     finish,
     questions_for,
     questions_fingerprint,
@@ -63,7 +65,7 @@ from rrp_pwa.models.roster import Pupil
 from rrp_pwa.records.access import WHOLE_SCHOOL_READERS, may_read, may_read_agreement
 from rrp_pwa.records.actions import add_pupil_action
 from rrp_pwa.roster.directory import search_pupils
-from rrp_pwa.tenancy import get_scoped_or_404, scoped
+from rrp_pwa.tenancy import get_scoped_or_404
 
 ANY_STAFF = ("admin", "teacher", "support", "pastoral", "dsl")
 PICK_TARGETS = {"chat": "conversations.chat_new", "conversation": "conversations.start",
@@ -115,7 +117,8 @@ def picker(target: str) -> dict:
     chosen = pupils_by_id(current_user.school_id, chosen_ids())
     text = request.args.get("q", "").strip()[:80]
     recent = recent_pupils(current_user)
-    found = recent_first(search_pupils(scoped(Pupil), text, limit=12), recent) if text else recent
+    allowed = chat_pupils(current_user) if target == "chat" else conversation_pupils(current_user)
+    found = recent_first(search_pupils(allowed, text, limit=12), recent) if text else recent
     taken = {p.id for p in chosen}
     carry = {"kind": "conference"} if target == "conference" else {}
     follows = followed_agreement()
@@ -153,7 +156,7 @@ def chat_new():
         form.client_uuid.data = str(uuid4())
     if form.validate_on_submit():
         try:
-            pupils = choose_pupils(school_id, form.pupil_id.data or [])
+            pupils = choose_pupils(chat_pupils(current_user), form.pupil_id.data or [])
             chat_id = new_chat_id(school_id, form.client_uuid.data, pupils, form.what.data, form.where.data,
                                   form.agreed.data, form.note.data)
             chat = record_quick_chat(school_id, current_user, pupils, form.what.data, form.where.data,
@@ -278,7 +281,7 @@ def start():
     form = StartForm()
     if form.validate_on_submit():
         try:
-            pupils = choose_pupils(current_user.school_id, chosen_ids())
+            pupils = choose_pupils(conversation_pupils(current_user), chosen_ids())
             conversation = start_conversation(current_user.school_id, current_user, kind,
                                               *people_from(request.form, pupils), summary=form.summary.data)
         except (ChatError, ConversationError) as exc:

@@ -70,6 +70,15 @@ def _clean(text: str | None, limit: int, what: str) -> str | None:
     return text or None
 
 
+def mediation_pupils(school_id: int, with_leavers: bool = False) -> Select[tuple[Pupil]]:
+    """The pupils a peer mediation may be about or led by (those leading it must also be peer
+    mediators): any current pupil of the school, whether the mediators pick them on the tablet or the
+    adult on duty types the mediation up offline. ``with_leavers`` adds pupils who have left, only so
+    that a choice of one is refused by name."""
+    query = select(Pupil).where(Pupil.school_id == school_id)
+    return query if with_leavers else query.where(Pupil.archived.is_(False))
+
+
 def start_mediation(school_id: int, mediators: list[Pupil], place: str | None = None) -> Mediation:
     """Open a mediation led by one or two peer mediators of the school. The caller adds and commits."""
     if not 1 <= len(mediators) <= 2:

@@ -53,7 +53,7 @@ from rrp_pwa.realtime import Message, broker
 from rrp_pwa.roster.directory import search_pupils
 from rrp_pwa.safeguarding.concerns import concern_sent
 from rrp_pwa.sessions import forget_previous_request
-from rrp_pwa.tenancy import get_scoped_or_404, scoped
+from rrp_pwa.tenancy import get_scoped_or_404
 
 
 def limits() -> MediatorLimits:
@@ -208,7 +208,7 @@ def found_pupils(mediation: Mediation, query: str) -> list[Pupil]:
     initial), other than the people already in this mediation: mediators pick by first name."""
     taken = {m.pupil_id for m in mediation.mediators} | {p.pupil_id for p in mediation.parties}
     first = query.split()[0].lower()
-    return [p for p in search_pupils(scoped(Pupil, mediation.school_id), query, limit=24)
+    return [p for p in search_pupils(flow.mediation_pupils(mediation.school_id), query, limit=24)
             if p.id not in taken and p.first_name.lower().startswith(first)][:12]
 
 

@@ -7,8 +7,9 @@ Rules:
   ``duplicate`` and changes nothing, so the device may forget the item. Two sends racing each
   other are settled by the unique (school, UUID) receipt.
 - A ``rejected`` item carries a reason the user reads beside it to fix it; the device keeps it.
-- Pupils must be ones the sender may see (the same list the device was given to pick from) and
-  still at the school: a pupil archived (left) since the device loaded its list is refused by name.
+- Pupils must be ones the sender may choose for that kind of record, by the same rule as the
+  online form (chat_pupils, checkin_pupils, mediation_pupils: the rule that also made the device's
+  list), and still at the school: a pupil who left since the device loaded its list is refused by name.
 - A device's clock may be wrong (set by hand, a flat battery, another time zone). The batch says
   when the device sent it (``sent_at``, by its own clock); when that is more than CLOCK_TOLERANCE
   from the server's, every ``made_at`` is moved by the difference, so a chat is neither refused as
@@ -23,17 +24,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
-from rrp_pwa.checkins.rules import CheckInError, record_checkin
+from rrp_pwa.checkins.rules import CheckInError, checkin_pupils, record_checkin
 from rrp_pwa.checkins.scales import DEFAULT_SCALE, SCALES
-from rrp_pwa.conversations.chats import ChatError, chips_for, record_quick_chat
+from rrp_pwa.conversations.chats import ChatError, chat_pupils, chips_for, record_quick_chat
 from rrp_pwa.extensions import db
-from rrp_pwa.mediation.flow import MediationError, record_mediation
+from rrp_pwa.mediation.flow import MediationError, mediation_pupils, record_mediation
 from rrp_pwa.models import Pupil, Staff
 from rrp_pwa.models.sync import SyncReceipt
-from rrp_pwa.roster.directory import visible_pupils
 
 MAX_BATCH = 100
 CLOCK_TOLERANCE = timedelta(minutes=2)  # more than a slow network's delay: a clock this far out is wrong
@@ -140,11 +140,12 @@ def _made_at(value: Any) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
-def _pupils(staff: Staff, ids: Any, at_least: int = 1) -> list[Pupil]:
+def _pupils(allowed: Select[tuple[Pupil]], ids: Any, at_least: int = 1) -> list[Pupil]:
+    """The pupils chosen, each one of ``allowed`` (a kind's rule, with the pupils who have left)."""
     if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
         raise ItemRejected("Choose the pupil again.")
     wanted = list(dict.fromkeys(ids))
-    found = {p.id: p for p in db.session.scalars(visible_pupils(staff).where(Pupil.id.in_(wanted)))}
+    found = {p.id: p for p in db.session.scalars(allowed.where(Pupil.id.in_(wanted)))}
     if len(found) != len(wanted):
         raise ItemRejected("One of these pupils isn't on your list any more. Choose them again.")
     left = [p.display_name for p in found.values() if p.archived]
@@ -158,7 +159,8 @@ def _pupils(staff: Staff, ids: Any, at_least: int = 1) -> list[Pupil]:
 
 def _chat(staff: Staff, data: dict, made_at: datetime | None, client_uuid: str):
     try:
-        return _flushed(record_quick_chat(staff.school_id, staff, _pupils(staff, data.get("pupil_ids")),
+        return _flushed(record_quick_chat(staff.school_id, staff, _pupils(chat_pupils(staff, with_leavers=True),
+                                                                             data.get("pupil_ids")),
                                           data.get("what"), data.get("where"), agreed=data.get("agreed"),
                                           note=data.get("note"), happened_at=made_at, client_uuid=client_uuid))
     except ChatError as exc:
@@ -166,7 +168,7 @@ def _chat(staff: Staff, data: dict, made_at: datetime | None, client_uuid: str):
 
 
 def _checkin(staff: Staff, data: dict, made_at: datetime | None, client_uuid: str):
-    (pupil,) = _pupils(staff, [data.get("pupil_id")])
+    (pupil,) = _pupils(checkin_pupils(staff, with_leavers=True), [data.get("pupil_id")])
     try:
         checkin = record_checkin(staff.school_id, staff.school.checkin_scale, data.get("value"), "staff",
                                  pupil=pupil, word=data.get("word"), recorded_by=staff, follow_up_staff=staff,
@@ -180,8 +182,9 @@ def _checkin(staff: Staff, data: dict, made_at: datetime | None, client_uuid: st
 
 def _mediation(staff: Staff, data: dict, made_at: datetime | None, client_uuid: str):
     """A finished peer mediation typed up by the member of staff on duty."""
-    mediators = _pupils(staff, data.get("mediator_ids"))
-    parties = _pupils(staff, data.get("party_ids"), at_least=2)
+    allowed = mediation_pupils(staff.school_id, with_leavers=True)
+    mediators = _pupils(allowed, data.get("mediator_ids"))
+    parties = _pupils(allowed, data.get("party_ids"), at_least=2)
     written = data.get("agreements") or {}
     if not isinstance(written, dict):
         raise ItemRejected("Write what each pupil agreed to do.")
@@ -204,13 +207,17 @@ HANDLERS = {"chat": _chat, "checkin": _checkin, "mediation": _mediation}
 
 
 def capture_options(staff: Staff) -> dict:
-    """What a device needs to make records offline: the pupils this person may see (ids, display
-    names and whether they are peer mediators), the school's chat chips and its check-in scale."""
-    pupils = db.session.scalars(visible_pupils(staff).where(Pupil.archived.is_(False))
-                                .order_by(Pupil.given_name, Pupil.family_name))
+    """What a device needs to make records offline: the pupils this person may choose (id, the name
+    shown, whether they are a peer mediator and whether this person may record their check-in), the
+    school's chat chips and its check-in scale. The pupils are those of chat_pupils, which chats and
+    mediations share (any current pupil of the school); check-ins are for checkin_pupils, a part of
+    them. Pupils who have left are not listed."""
+    pupils = db.session.scalars(chat_pupils(staff).order_by(Pupil.given_name, Pupil.family_name, Pupil.id))
+    may_check_in = set(db.session.scalars(checkin_pupils(staff).with_only_columns(Pupil.id)))
     scale = SCALES.get(staff.school.checkin_scale) or SCALES[DEFAULT_SCALE]
     return {"staff_id": staff.id,
-            "pupils": [{"id": p.id, "name": p.display_name, "mediator": p.peer_mediator} for p in pupils],
+            "pupils": [{"id": p.id, "name": p.display_name, "mediator": p.peer_mediator, "checkin": p.id in may_check_in}
+                       for p in pupils],
             "chips": {kind: chips_for(staff.school_id, kind) for kind in ("what", "where", "agreed")},
             "scale": {"key": scale.key, "question": scale.question,
                       "options": [{"value": o.value, "label": o.label, "symbol": o.symbol, "text": o.text}

@@ -216,14 +216,21 @@
                   { value: "adult_took_over", label: "An adult took over" }];
 
   function fillPickers(data) {
+    // Chats and mediations may be about any pupil listed; a check-in only where the server says so
+    // (a list stored before it said so was only ever of those).
+    var offered = { "": function () { return true; }, mediators: function (p) { return p.mediator; },
+                    checkin: function (p) { return p.checkin !== false; } };
     document.querySelectorAll("select[data-pupils]").forEach(function (select) {
       var chosen = select.value;
-      var mediatorsOnly = select.getAttribute("data-pupils") === "mediators";
+      var fits = offered[select.getAttribute("data-pupils")] || offered[""];
       while (select.options.length > 1) select.remove(1);
       data.pupils.forEach(function (pupil) {
-        if (!mediatorsOnly || pupil.mediator) select.add(new Option(pupil.name, String(pupil.id)));
+        if (fits(pupil)) select.add(new Option(pupil.name, String(pupil.id)));
       });
       select.value = chosen;
+    });
+    document.querySelectorAll("[data-checkin-none]").forEach(function (note) {
+      note.hidden = data.pupils.some(offered.checkin);
     });
     document.querySelectorAll("[data-outcomes]").forEach(function (box) {
       radios(box, OUTCOMES);
@@ -239,7 +246,7 @@
       radios(box, data.scale.options.map(function (o) { return { value: String(o.value), label: o.text }; }));
     });
     setText("[data-scale-question]", data.scale.question);
-    setText("[data-pupils-message]", data.pupils.length ? "" : "You have no pupils to choose yet: ask an admin to add you to a class.");
+    setText("[data-pupils-message]", data.pupils.length ? "" : "There are no pupils to choose yet: ask an admin to add them.");
   }
 
   function radios(box, options) {

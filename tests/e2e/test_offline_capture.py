@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from rrp_pwa.extensions import db
-from rrp_pwa.models import CheckIn, GroupStaff
+from rrp_pwa.models import CheckIn
 from rrp_pwa.models.conversations import QuickChat
 from rrp_pwa.models.mediation import Mediation
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
@@ -149,11 +149,11 @@ def test_a_refused_record_stays_beside_its_reason_and_sign_out_asks_first(cable,
     open_capture(page, cable, axe)
     go_offline(context, cable)
     log_chat(page, "Amira Khan")
-    db.session.execute(GroupStaff.__table__.delete())  # meanwhile the teacher leaves the class
+    amira.archived = True  # meanwhile Amira leaves the school (a chat may be about any pupil still at it)
     db.session.commit()
     go_offline(context, cable, False)
     page.get_by_role("button", name="Sync now").click()
-    expect(page.get_by_text("isn't on your list any more. Choose them again.")).to_be_visible()
+    expect(page.get_by_text("Amira Khan has left the school, so this can't be recorded for them.")).to_be_visible()
     expect(page.get_by_text("1 waiting to sync")).to_be_visible()
     expect(page.get_by_role("button", name=re.compile("^Discard: Quick chat"))).to_be_visible()
     assert_accessible(axe, page)
@@ -318,8 +318,8 @@ def test_record_offline_opens_with_no_signal_when_only_home_was_opened_with_sign
 
 
 def test_a_refused_record_is_changed_as_its_reason_says_and_sent_as_the_same_record(cable, data_app, page, context, axe):
-    """The teacher leaves Amira's class while a chat about her waits; the school's system refuses it.
-    "Change it" puts the chat back in its form; she chooses Ben, whom she still teaches, and saves."""
+    """Amira leaves the school while a chat about her waits; the school's system refuses it. "Change it"
+    puts the chat back in its form; the teacher chooses Ben, who is still at the school, and saves."""
     school = make_school()
     teacher = make_staff(school, ("teacher",), name="Sam Teacher")
     amira, ben = make_pupil(school, "Amira", "Khan"), make_pupil(school, "Ben", "Osei")
@@ -331,11 +331,11 @@ def test_a_refused_record_is_changed_as_its_reason_says_and_sent_as_the_same_rec
     open_capture(page, cable, axe)
     go_offline(context, cable)
     log_chat(page, "Amira Khan")
-    db.session.execute(GroupStaff.__table__.delete().where(GroupStaff.group_id == amira.groups[0].id))
+    amira.archived = True
     db.session.commit()
     go_offline(context, cable, False)
     page.get_by_role("button", name="Sync now").click()
-    expect(page.get_by_text("isn't on your list any more. Choose them again.")).to_be_visible()
+    expect(page.get_by_text("Amira Khan has left the school, so this can't be recorded for them.")).to_be_visible()
     made_id = page.evaluate("""() => new Promise((resolve) => {
         const open = indexedDB.open("rrp-outbox", 1);
         open.onsuccess = () => {
@@ -541,3 +541,31 @@ def test_log_a_chat_saved_as_the_signal_drops_is_kept_on_the_phone_and_sent_once
     time.sleep(1)  # a second send would have landed by now
     assert [(c.client_uuid, c.staff_id, c.what, c.where) for c in stored()[0]] == [
         (form_id, midday.id, "Unkind words", "Playground")]
+
+
+def test_a_midday_assistant_in_no_class_records_a_chat_offline_about_any_pupil(cable, data_app, page, context, axe):
+    """She supervises the whole playground and is in no class: Log a chat takes any pupil, and so does
+    Record offline now (its pupil list was empty). A check-in stays for pupils of one's own groups."""
+    school = make_school()
+    midday = make_staff(school, ("support",), name="Pat Midday")
+    amira = make_pupil(school, "Amira", "Khan")
+    make_pupil(school, "Lee", "Gone", archived=True)
+    db.session.commit()
+    page.set_viewport_size(PHONE)
+    sign_in(page, cable, midday)
+    wait_for_service_worker(page)
+    chat = open_capture(page, cable, axe)
+    expect(chat.get_by_label("Pupil", exact=True).locator("option", has_text="Lee Gone")).to_have_count(0)
+    expect(page.get_by_text("You record check-ins for the pupils in your groups, and you have none yet.")).to_be_visible()
+    go_offline(context, cable)
+    log_chat(page, "Amira Khan")
+    expect(page.get_by_text("1 waiting to sync")).to_be_visible()
+    expect(page.get_by_text("Quick chat · Amira Khan · Unkind words, Playground · waiting")).to_be_visible()
+    assert_accessible(axe, page)
+    go_offline(context, cable, False)
+    wait_for_chats(1)
+    expect(page.get_by_text("0 waiting to sync")).to_be_visible()
+    expect(page.get_by_text("Everything has been sent.")).to_be_visible()
+    assert_accessible(axe, page)
+    assert [(c.staff_id, [p.id for p in c.pupils]) for c in stored()[0]] == [(midday.id, [amira.id])]
+
