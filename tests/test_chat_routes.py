@@ -218,3 +218,17 @@ def test_the_chat_note_says_a_worry_about_safety_goes_in_a_concern_not_the_recor
     assert re.search(r'<p class="help" id="note-help">Part of the school record\. A worry about a child&#39;s safety '
                      r'goes in Raise a concern, not here\.</p>', page)
     assert re.search(r'<input[^>]*aria-describedby="note-help"[^>]*id="note"|<input[^>]*id="note"[^>]*aria-describedby="note-help"', page)
+
+
+def test_log_a_chat_sent_by_htmx_shows_what_to_fix_in_a_page_it_swaps_in(client, auth, school):
+    """Save is sent by htmx (so poor Wi-Fi can be caught), which swaps in only a 2xx answer: a chat that
+    can't be saved comes back as the page with the problem and what was chosen, answered 200."""
+    auth.login(roles=("support",))
+    amira = make_pupil(school)
+    db.session.commit()
+    data = {"pupil_id": [amira.id], "where": "Playground", "note": "kept words"}
+    assert client.post("/chats/new", data=data).status_code == 400
+    response = client.post("/chats/new", data=data, headers={"HX-Request": "true", "HX-Boosted": "true"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Choose what happened." in page and "kept words" in page
+    assert db.session.query(QuickChat).count() == 0

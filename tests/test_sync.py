@@ -241,6 +241,20 @@ def test_an_admin_records_no_check_in_offline_as_online(client, auth, app):
     assert [r["status"] for r in results] == ["rejected", "created"]
 
 
+def test_a_chat_saved_online_then_kept_on_the_phone_is_one_chat_answered_duplicate(client, midday_in_no_class):
+    """Log a chat's Save reached the server but its answer was lost on poor Wi-Fi, so the phone kept the
+    chat in its outbox under the form's own id: that send is a duplicate, not a second chat."""
+    midday, amira, _, _, _ = midday_in_no_class
+    form_id = str(uuid.uuid4())
+    assert client.post("/chats/new", data={"pupil_id": [amira.id], "what": "Unkind words", "where": "Playground",
+                                           "client_uuid": form_id}).status_code == 302
+    chat = db.session.scalar(select(QuickChat))
+    for _ in range(2):
+        results = post(client, [chat_item([amira.id], item_uuid=form_id)]).json["results"]
+        assert results == [{"uuid": form_id, "status": "duplicate", "id": chat.id}]
+    assert db.session.scalar(select(func.count(QuickChat.id))) == 1
+
+
 # Property: whatever the network does, the server ends with exactly the records made, once each.
 
 operations = st.lists(st.one_of(

@@ -51,7 +51,7 @@ from rrp_pwa.conversations.restorative import (
     start_conversation,
     use_wording,
 )
-from rrp_pwa.extensions import db
+from rrp_pwa.extensions import db, htmx
 from rrp_pwa.forms import choices
 from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.models.agreements import Agreement
@@ -169,9 +169,10 @@ def chat_new():
             flash(f"Chat saved: {chat.what}, {chat.where} – {names}{'' if names.endswith('.') else '.'}")
             return redirect(url_for("conversations.chat_new"))
     offline = url_for("sync.capture") if "sync.capture" in current_app.view_functions else None
+    refused = 200 if htmx else 400  # Save is sent by htmx, which swaps in only a 2xx answer
     return render_template("conversations/chat_new.html", form=form, questions=questions_for(school_id, "caused_harm"),
                            mine=todays_chats_by(current_user, school_today()), offline_url=offline,
-                           **picker("chat")), 400 if form.errors or form.form_errors else 200
+                           **picker("chat")), refused if form.errors or form.form_errors else 200
 
 
 @bp.route("/pick-pupils")

@@ -5,7 +5,9 @@ Rules:
 - An item is identified by the UUID the device gave it. The first time a UUID arrives the record
   is created; every later send of it (a retry after a lost answer, a second device) answers
   ``duplicate`` and changes nothing, so the device may forget the item. Two sends racing each
-  other are settled by the unique (school, UUID) receipt.
+  other are settled by the unique (school, UUID) receipt. A record an online form stored under the
+  same UUID (Log a chat sends its own id; a Save whose answer never came is kept in the outbox under
+  it) is a duplicate too.
 - A ``rejected`` item carries a reason the user reads beside it to fix it; the device keeps it.
 - Pupils must be ones the sender may choose for that kind of record, by the same rule as the
   online form (chat_pupils, checkin_pupils, mediation_pupils: the rule that also made the device's
@@ -32,7 +34,9 @@ from rrp_pwa.checkins.scales import DEFAULT_SCALE, SCALES
 from rrp_pwa.conversations.chats import ChatError, chat_pupils, chips_for, record_quick_chat
 from rrp_pwa.extensions import db
 from rrp_pwa.mediation.flow import MediationError, mediation_pupils, record_mediation
-from rrp_pwa.models import Pupil, Staff
+from rrp_pwa.models import CheckIn, Pupil, Staff
+from rrp_pwa.models.conversations import QuickChat
+from rrp_pwa.models.mediation import Mediation
 from rrp_pwa.models.sync import SyncReceipt
 
 MAX_BATCH = 100
@@ -107,9 +111,11 @@ def _one(staff: Staff, item: Any, clock: timedelta = timedelta(0)) -> Result:
         if not isinstance(data, dict):
             raise ItemRejected("This record is incomplete; make it again.")
         made_at = _made_at(item.get("made_at"))
-        record = HANDLERS[kind](staff, data, made_at - clock if made_at else None, client_uuid)
+        stored = _stored_online(staff.school_id, kind, client_uuid)
+        record_id = stored if stored is not None else \
+            HANDLERS[kind](staff, data, made_at - clock if made_at else None, client_uuid).id
         db.session.add(SyncReceipt(school_id=staff.school_id, client_uuid=client_uuid, kind=kind,
-                                   record_id=record.id, staff_id=staff.id))
+                                   record_id=record_id, staff_id=staff.id))
         db.session.flush()
     except ItemRejected as exc:
         savepoint.rollback()
@@ -122,12 +128,18 @@ def _one(staff: Staff, item: Any, clock: timedelta = timedelta(0)) -> Result:
         receipt = _receipt(staff.school_id, client_uuid)
         return Result(client_uuid, "duplicate", record_id=receipt.record_id if receipt else None)
     savepoint.commit()
-    return Result(client_uuid, "created", record_id=record.id)
+    return Result(client_uuid, "created" if stored is None else "duplicate", record_id=record_id)
 
 
 def _receipt(school_id: int, client_uuid: str) -> SyncReceipt | None:
     return db.session.scalar(select(SyncReceipt).where(SyncReceipt.school_id == school_id,
                                                        SyncReceipt.client_uuid == client_uuid))
+
+
+def _stored_online(school_id: int, kind: str, client_uuid: str) -> int | None:
+    """The id of the record an online form stored under this UUID, if one did."""
+    model = RECORD_MODELS[kind]
+    return db.session.scalar(select(model.id).where(model.school_id == school_id, model.client_uuid == client_uuid))
 
 
 def _made_at(value: Any) -> datetime | None:
@@ -204,6 +216,7 @@ def _flushed(record):
 
 
 HANDLERS = {"chat": _chat, "checkin": _checkin, "mediation": _mediation}
+RECORD_MODELS = {"chat": QuickChat, "checkin": CheckIn, "mediation": Mediation}
 
 
 def capture_options(staff: Staff) -> dict:

@@ -83,19 +83,27 @@
     }
   });
 
+  // Log a chat's form is kept on the device when it cannot be sent (static/js/outbox.js says so).
+  function keptOnDevice(detail) {
+    return !!(detail.elt && detail.elt.matches && detail.elt.matches("[data-outbox-fallback]"));
+  }
+
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
     if (!xhr || xhr.status === 409) return;  // circles show the fresh state a 409 carries
+    if (xhr.status >= 500 && keptOnDevice(event.detail)) return;
     var panel = new DOMParser().parseFromString(xhr.responseText || "", "text/html").querySelector(".error-panel");
     showMessage(panel ? Array.prototype.slice.call(panel.childNodes)
                       : "Something went wrong (" + xhr.status + "). Please try again.", event.detail);
   });
 
   document.addEventListener("htmx:sendError", function (event) {
+    if (keptOnDevice(event.detail)) return;
     showMessage(WORDS.offline[changes(event.detail) ? "change" : "look"], event.detail);
   });
 
   document.addEventListener("htmx:timeout", function (event) {
+    if (keptOnDevice(event.detail)) return;
     showMessage(WORDS.timeout[changes(event.detail) ? "change" : "look"], event.detail);
   });
 
@@ -130,7 +138,7 @@
   });
 
   // Something another script has to tell the person about their tap, in the same place
-  // (static/js/outbox.js: Sign out with no signal).
+  // (static/js/outbox.js: Sign out with no signal or no answer, Log a chat kept on the device).
   document.addEventListener("rrp:tell", function (event) {
     showMessage(event.detail.text, { requestConfig: { triggeringEvent: event.detail.cause } });
   });

@@ -19,6 +19,9 @@
   // Poor Wi-Fi often stalls rather than fails: a request with no answer by then is given up, so the
   // stored pupil list is used and the outbox is tried again, instead of waiting for ever.
   var LIST_WAIT = 8000, SEND_WAIT = 15000;  // SEND_WAIT: as htmx's timeout (base.html)
+  // Sign out is waited for by a person about to hand the phone on: a working connection, even a slow
+  // one, answers a small post well within this; the same wait as Save on Log a chat (chat_new.html).
+  var SIGN_OUT_WAIT = 8000;
   var LIST_HOURS = 12;  // a stored pupil list older than this is forgotten, signal or not: a school day
   var LIST_EXPIRED = "Your pupil list was more than " + LIST_HOURS + " hours old, so it has been removed from this " +
                      "device. Connect once to load it again.";
@@ -115,7 +118,7 @@
     return fetch(url, options).then(function (response) {
       return response.text().then(function (text) {
         clearTimeout(timer);
-        return { ok: response.ok, status: response.status, json: function () {
+        return { ok: response.ok, status: response.status, type: response.type, json: function () {
           return new Promise(function (resolve) { resolve(JSON.parse(text)); });
         } };
       });
@@ -416,16 +419,17 @@
     form.dataset.emptiedAt = String(Date.now());
   }
 
-  // Log a chat (the online form) saved with no signal: rather than the browser's error page and a
-  // lost chat, it goes into the outbox under the form's own id (so a later Save of the same form
-  // online is still one chat) and is sent like any record made offline.
-  function keepChat(form, event) {
+  // Log a chat (the online form, sent by htmx) saved with no signal, or with Wi-Fi that takes the
+  // request and never answers (8 s: hx-request on the form): rather than the browser's error page and a
+  // lost chat, it goes into the outbox under the form's own id and is sent like any record made
+  // offline. If the server did get it, that send is answered "duplicate", so it is still one chat.
+  function keepChat(form, cause, noAnswer) {
     var fields = new FormData(form);
     var pupils = Array.prototype.map.call(form.querySelectorAll("input[name=pupil_id]"), function (input) {
       return { id: Number(input.value), name: input.getAttribute("data-name") };
     });
     var what = fields.get("what"), where = fields.get("where");
-    var tell = function (text) { document.dispatchEvent(new CustomEvent("rrp:tell", { detail: { cause: event, text: text } })); };
+    var tell = function (text) { document.dispatchEvent(new CustomEvent("rrp:tell", { detail: { cause: cause, text: text } })); };
     if (!pupils.length || !what || !where) {
       tell("Not saved: choose the pupil, what happened and where.");
       return;
@@ -434,15 +438,46 @@
     var item = { uuid: fields.get("client_uuid") || crypto.randomUUID(), kind: "chat", made_at: new Date().toISOString(),
                  data: { pupil_ids: pupils.map(function (p) { return p.id; }), what: what, where: where,
                          agreed: fields.get("agreed") || null, note: String(fields.get("note") || "").trim() || null },
-                 staffId: state.staffId, status: "waiting", reason: null, summary: summary };
+                 staffId: state.staffId !== null ? state.staffId : pageStaff, status: "waiting", reason: null,
+                 summary: summary };
     outbox.put(item).then(function () {
-      tell("No signal, so this chat is saved on this device: " + summary + ". It sends itself when you're back online.");
+      tell(noAnswer ? "No answer: the connection is too slow, so this chat is saved on this device: " + summary +
+                      ". It sends itself when the signal is back."
+                    : "No signal, so this chat is saved on this device: " + summary + ". It sends itself when you're back online.");
       askForBackgroundSync();
-      return reload();
+      return reload().then(function () { return send(); });
     }, function () {
       tell("Not saved: there is no signal and this device could not keep it. Try again when you have signal.");
     });
   }
+
+  function chatForm(event) {
+    var form = event.detail && event.detail.elt;
+    return form && form.matches && form.matches("[data-outbox-fallback]") ? form : null;
+  }
+
+  function cause(event) { return event.detail.requestConfig && event.detail.requestConfig.triggeringEvent; }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = chatForm(event);
+    if (form && !navigator.onLine) {  // known to be offline: not even tried
+      event.preventDefault();
+      keepChat(form, cause(event), false);
+    }
+  });
+  ["htmx:sendError", "htmx:timeout", "htmx:responseError"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var form = chatForm(event);
+      // a 5xx is a proxy or a server that could not answer; a 4xx is an answer, shown by app.js
+      if (form && (type !== "htmx:responseError" || event.detail.xhr.status >= 500)) {
+        keepChat(form, cause(event), navigator.onLine);
+      }
+    });
+  });
+  // A page htmx brought in (Log a chat saved) has a new header: put the badge back in it.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.elt === document.body) render();
+  });
 
   function askForBackgroundSync() {
     if (!("serviceWorker" in navigator)) return;
@@ -551,35 +586,41 @@
       save(form);
       return;
     }
-    if (form.matches && form.matches("[data-outbox-fallback]") && !navigator.onLine && state.staffId !== null) {
-      event.preventDefault();
-      keepChat(form, event);
+    if (form.matches && form.matches("[data-outbox-fallback]") && !navigator.onLine && !event.defaultPrevented) {
+      event.preventDefault();  // htmx has not taken it (not loaded): kept here instead
+      keepChat(form, event, false);
       return;
     }
-    if (!form.action || !/\/sign-out$/.test(new URL(form.action, location.href).pathname) || form.dataset.outboxCleared) return;
-    if (!navigator.onLine) {
-      // The sign-out could not reach the server: the browser's own error page would leave the session
-      // running behind it, for the next person to pick up. Say so; the pupil list goes all the same.
-      event.preventDefault();
-      forgetPupils();
-      document.dispatchEvent(new CustomEvent("rrp:tell", { detail: { cause: event,
-        text: "Not signed out: there is no signal. You are still signed in on this device - sign out again " +
-              "when you have signal." } }));
-      return;
-    }
+    if (!form.matches || !form.matches("[data-signed-out]")) return;  // the header's Sign out
     var unsent = state.items.filter(mine).length;
-    var cached = false;
-    try { cached = window.localStorage.getItem(CACHED_FLAG) === "1"; } catch (e) { cached = true; }
-    if (!unsent && !cached) return;  // nothing on this device to ask about or forget
-    if (unsent && !window.confirm(unsent + " record" + (unsent === 1 ? " has" : "s have") + " not been sent yet. " +
-        "Sign out anyway? They stay on this device and send when you next sign in.")) {
+    if (navigator.onLine && unsent && !window.confirm(unsent + " record" + (unsent === 1 ? " has" : "s have") +
+        " not been sent yet. Sign out anyway? They stay on this device and send when you next sign in.")) {
       event.preventDefault();
       return;
     }
+    // Sent here, not by the browser: with no signal, or Wi-Fi that never answers, the browser's own
+    // error page would stand in front of a session still running, for the next person to pick up.
+    // The pupil list goes either way; what waits to be sent stays.
     event.preventDefault();
+    var notSignedOut = function (why) {
+      document.dispatchEvent(new CustomEvent("rrp:tell", { detail: { cause: event,
+        text: "Not signed out: " + why + ". You are still signed in on this device - sign out again when you have signal." } }));
+    };
+    var button = event.submitter;
     forgetPupils().then(function () {
-      form.dataset.outboxCleared = "1";
-      form.submit();
+      if (!navigator.onLine) return notSignedOut("there is no signal");
+      if (button) { button.classList.add("busy"); button.setAttribute("aria-busy", "true"); }
+      return fetchWithin(SIGN_OUT_WAIT, form.action, { method: "POST", body: new FormData(form), credentials: "same-origin",
+                                                       redirect: "manual" }).then(function (response) {
+        // the answer is a redirect to the sign-in page, which is opened now
+        if (response.type === "opaqueredirect" || response.ok) location.replace(form.getAttribute("data-signed-out"));
+        else if (response.status >= 500) notSignedOut("the school's system did not answer");
+        else form.submit();  // refused (an old page's token): the browser shows the school's own answer
+      }, function () {
+        notSignedOut("no answer, the connection is too slow");
+      }).then(function () {
+        if (button) { button.classList.remove("busy"); button.removeAttribute("aria-busy"); }
+      });
     });
   });
 

@@ -569,3 +569,70 @@ def test_a_midday_assistant_in_no_class_records_a_chat_offline_about_any_pupil(c
     assert_accessible(axe, page)
     assert [(c.staff_id, [p.id for p in c.pupils]) for c in stored()[0]] == [(midday.id, [amira.id])]
 
+
+@pytest.mark.parametrize("wifi", ["never_answers", "answer_lost"])
+def test_log_a_chat_and_sign_out_on_wifi_that_gets_nothing_through_lose_nothing(live_server, data_app, new_device, axe,
+                                                                               wifi):
+    """The phone believes it is online but nothing gets through (the edge of the playground). Save on
+    Log a chat used to end on the browser's error page with the chat lost, and Sign out likewise. Now
+    the chat is kept on the phone under the form's own id and sent, once, when the signal is back -
+    also when the server did get the first Save and only its answer was lost - and Sign out says it
+    did not sign out, leaving the waiting chat where it is."""
+    page = new_device(service_workers="block", viewport=PHONE).new_page()  # page.route sees every request
+    page.on("dialog", lambda dialog: dialog.accept())  # "1 record has not been sent yet. Sign out anyway?"
+    school = make_school()
+    midday = make_staff(school, ("support",), name="Pat Midday")
+    make_pupil(school, "Amira", "Khan")
+    db.session.commit()
+    sign_in(page, live_server, midday)
+    page.get_by_role("link", name="Log a chat").first.click()
+    page.get_by_label("Find a pupil").press_sequentially("am", delay=50)
+    page.get_by_role("link", name="Amira Khan").click()
+    expect(page.get_by_role("link", name="Remove Amira Khan")).to_be_visible()
+    form_id = page.locator("input[name=client_uuid]").input_value()
+    page.get_by_role("radio", name="Unkind words").click()
+    page.get_by_role("radio", name="Playground").click()
+    held = []
+
+    def chat_post(route):
+        if route.request.method != "POST":
+            route.continue_()
+        elif wifi == "never_answers":
+            held.append(route)
+        else:
+            route.fetch()  # the server stores the chat; its answer never reaches the phone
+            route.abort("connectionreset")
+
+    page.route("**/chats/new*", chat_post)
+    page.route("**/api/v1/sync", lambda route: route.abort("timedout"))
+    page.route("**/sign-out", lambda route: held.append(route))
+    assert page.evaluate("() => navigator.onLine")
+    page.get_by_role("button", name="Save chat").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "No answer: the connection is too slow, so this chat is saved on this device: "
+        "Quick chat · Amira Khan · Unkind words, Playground. It sends itself when the signal is back.", timeout=15000)
+    expect(page.get_by_role("link", name="1 waiting to sync")).to_be_visible()
+    expect(page.get_by_role("heading", name="Log a chat")).to_be_visible()  # not the browser's error page
+    page.wait_for_function("() => document.getAnimations().length === 0")
+    assert_accessible(axe, page)
+    assert len(stored()[0]) == (0 if wifi == "never_answers" else 1)
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Not signed out: no answer, the connection is too slow. You are still signed in on this device", timeout=15000)
+    expect(page.get_by_role("link", name="1 waiting to sync")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    page.wait_for_function("() => document.getAnimations().length === 0")
+    assert_accessible(axe, page)
+
+    page.unroute("**/chats/new*")
+    page.unroute("**/api/v1/sync")
+    page.unroute("**/sign-out")
+    wait_for_chats(1, timeout_s=60)  # the outbox tries again by itself
+    expect(page.get_by_text("waiting to sync")).to_be_hidden(timeout=15000)
+    time.sleep(1)  # a second send would have landed by now
+    assert [(c.client_uuid, c.staff_id, c.what, c.where) for c in stored()[0]] == [
+        (form_id, midday.id, "Unkind words", "Playground")]
+    sign_out(page)
+    page.goto(live_server.url + "/")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
