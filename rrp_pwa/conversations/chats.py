@@ -10,8 +10,7 @@ from sqlalchemy import Select, select
 from rrp_pwa.extensions import db
 from rrp_pwa.models.conversations import CHIP_KINDS, ChatChipList, QuickChat, QuickChatPupil
 from rrp_pwa.models.roster import Pupil, Staff
-from rrp_pwa.roster.directory import group_pupil_ids
-from rrp_pwa.tenancy import scoped
+from rrp_pwa.roster.directory import group_pupil_ids, school_pupils
 
 DEFAULT_CHIPS = {
     "what": ("Unkind words", "Physical", "Left out", "Game dispute", "Falling out", "Upset"),
@@ -152,8 +151,7 @@ def chat_pupils(staff: Staff, with_leavers: bool = False) -> Select[tuple[Pupil]
     often without a class of their own). The one rule for Log a chat, the pupil list a phone keeps
     for Record offline and the sync API. ``with_leavers`` adds pupils who have left, only so that a
     record made before they left can be refused by name; nobody may choose them."""
-    query = scoped(Pupil, staff.school_id)
-    return query if with_leavers else query.where(Pupil.archived.is_(False))
+    return school_pupils(staff.school_id, with_leavers)
 
 
 def choose_pupils(allowed: Select[tuple[Pupil]], ids: list[int]) -> list[Pupil]:

@@ -24,7 +24,7 @@ from rrp_pwa.models.conversations import (
     QuestionSet,
 )
 from rrp_pwa.models.roster import Pupil, Staff
-from rrp_pwa.tenancy import scoped
+from rrp_pwa.roster.directory import school_pupils
 
 PUPIL_ROLES = ("harmed", "caused_harm", "both", "witness", "supporter")
 ADULT_ROLES = ("parent_carer", "other_adult", "supporter")
@@ -110,7 +110,7 @@ class QuestionsChanged(ConversationError):
 def conversation_pupils(staff: Staff) -> Select[tuple[Pupil]]:
     """The pupils a restorative conversation or conference may be about: any current pupil of the
     school (not one who has left), whatever the class of the member of staff who starts it."""
-    return scoped(Pupil, staff.school_id).where(Pupil.archived.is_(False))
+    return school_pupils(staff.school_id)
 
 
 def questions_for(school_id: int, audience: str) -> list[str]:

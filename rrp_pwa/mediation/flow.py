@@ -13,6 +13,7 @@ from rrp_pwa.agreements.rules import AgreementError, agree, make_agreement
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Pupil
 from rrp_pwa.models.mediation import STEPS, Mediation, MediationMediator, MediationParty
+from rrp_pwa.roster.directory import school_pupils
 
 FEELINGS = (
     ("happy", "Happy"), ("calm", "Calm"), ("sad", "Sad"), ("angry", "Angry"), ("worried", "Worried"),
@@ -75,8 +76,7 @@ def mediation_pupils(school_id: int, with_leavers: bool = False) -> Select[tuple
     mediators): any current pupil of the school, whether the mediators pick them on the tablet or the
     adult on duty types the mediation up offline. ``with_leavers`` adds pupils who have left, only so
     that a choice of one is refused by name."""
-    query = select(Pupil).where(Pupil.school_id == school_id)
-    return query if with_leavers else query.where(Pupil.archived.is_(False))
+    return school_pupils(school_id, with_leavers)
 
 
 def start_mediation(school_id: int, mediators: list[Pupil], place: str | None = None) -> Mediation:

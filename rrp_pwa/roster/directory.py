@@ -22,6 +22,13 @@ def sees_whole_school(staff: Staff) -> bool:
     return staff.has_role(*WHOLE_SCHOOL_ROLES)
 
 
+def school_pupils(school_id: int, with_leavers: bool = False) -> Select[tuple[Pupil]]:
+    """Every current pupil of the school (with ``with_leavers``, also those who have left). The rule
+    for the records anyone may make about any pupil: quick chats, conversations, peer mediations."""
+    query = scoped(Pupil, school_id)
+    return query if with_leavers else query.where(Pupil.archived.is_(False))
+
+
 def group_pupil_ids(staff: Staff) -> Select[tuple[int]]:
     """The ids of pupils in the groups ``staff`` belongs to. An archived group (the MIS dropped the
     class, or an admin archived it) gives its staff nothing, whoever is still listed in it."""
