@@ -341,6 +341,9 @@ def purge(plan: Plan, by: Staff | None) -> None:
         _delete(SyncReceipt, SyncReceipt.record_id, record_ids, SyncReceipt.school_id == school_id,
                 SyncReceipt.kind == kind)
 
+    for chunk in _chunks(ids["circles"]):  # a review kept longer than the circle that followed it up: "another way"
+        db.session.execute(update(AgreementReview).where(AgreementReview.follow_up_circle_id.in_(chunk))
+                           .values(follow_up_circle_id=None).execution_options(synchronize_session=False))
     _delete(AgreementParty, AgreementParty.agreement_id, ids["agreements"])
     _delete(AgreementReview, AgreementReview.agreement_id, ids["agreements"])
     for model, kind in ((Agreement, "agreements"), (CheckIn, "checkins"), (Circle, "circles"), (QuickChat, "chats"),

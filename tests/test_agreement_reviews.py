@@ -1,7 +1,9 @@
 """Reviews due, reviewing an agreement, stale review forms and the next step after "not kept"."""
+import re
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from rrp_pwa.agreements.rules import (
     AgreementError,
@@ -14,6 +16,7 @@ from rrp_pwa.agreements.rules import (
 from rrp_pwa.extensions import db
 from rrp_pwa.mediation.flow import record_mediation
 from rrp_pwa.models.agreements import Agreement, AgreementReview
+from rrp_pwa.models.circles import Circle, Seat
 from rrp_pwa.models.conversations import Conversation
 from tests.conftest import make_group, make_pupil, make_school, make_staff
 
@@ -308,3 +311,73 @@ def test_a_mediation_agreement_not_kept_is_followed_up_with_both_people_in_the_d
     auth.login(staff=bens_teacher)  # whoever may read Ben's record sees the agreement made about him
     assert "Give Ben a turn with the ball" in client.get("/agreements/due").get_data(as_text=True)
     assert client.get(f"/agreements/{amiras.id}").status_code == 200
+
+
+def test_hold_a_circle_after_not_kept_opens_it_for_those_pupils_and_records_the_follow_up(client, auth, school):
+    teacher = auth.login(roles=("teacher",))
+    _, agreement, amira, ben = conversation_agreement(school, teacher)
+    make_group(school, "Year 4 Ash", pupils=[amira], staff=[teacher])
+    cedar = make_group(school, pupils=[amira, ben], staff=[teacher])
+    db.session.commit()
+    client.post(f"/agreements/{agreement.id}/review", data={"outcome": "not_kept", "seen_reviews": 0})
+    page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    link = (f"/circles/new?pupil_id={ben.id}&amp;pupil_id={amira.id}&amp;kind=restorative"
+            f"&amp;group_id={cedar.id}&amp;follows={agreement.id}")
+    assert "Hold a circle" in page and link in page
+    form = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert "Following up the agreement" in form and "Ben will give Amira space" in form
+    assert re.search(r'<input checked[^>]*value="restorative"', form), "a restorative circle is chosen"
+    assert re.search(rf'<option selected value="{cedar.id}">Year 5 Cedar</option>', form), "the class they share"
+    assert "<li>Ben Jones</li>" in form and "<li>Amira Khan</li>" in form
+    response = client.post("/circles/new", data={"kind": "restorative", "group": cedar.id, "follows": agreement.id,
+                                                 "pupil_id": [ben.id, amira.id]})
+    circle = db.session.scalar(select(Circle).order_by(Circle.id.desc()))
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/circles/{circle.id}")
+    assert (circle.kind, circle.group_id, circle.keeper_id) == ("restorative", cedar.id, teacher.id)
+    keeper = client.get(f"/circles/{circle.id}").get_data(as_text=True)
+    assert "This circle follows up the agreement" in keeper
+    db.session.expire_all()
+    review = db.session.get(Agreement, agreement.id).latest_review
+    assert (review.follow_up_circle_id, review.followed_up_by_id) == (circle.id, teacher.id)
+    assert review.followed_up_at is not None
+    assert "Ben will give Amira space" not in client.get("/agreements/due").get_data(as_text=True)
+    page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    assert "Followed up: " in page and f"/circles/{circle.id}/summary" in page and "Restorative circle</a> held" in page
+    assert "Next step" not in page and "Follow-up needed." not in page
+
+
+def test_a_follow_up_circle_on_one_device_seats_pupils_from_different_classes(client, auth, school):
+    lead = auth.login(roles=("pastoral",))
+    _, agreement, amira, ben = conversation_agreement(school, lead)
+    make_group(school, "Year 4 Ash", pupils=[amira])
+    make_group(school, "Year 6 Oak", pupils=[ben])
+    db.session.commit()
+    client.post(f"/agreements/{agreement.id}/review", data={"outcome": "not_kept", "seen_reviews": 0})
+    page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    link = f"/circles/new?pupil_id={ben.id}&amp;pupil_id={amira.id}&amp;kind=restorative&amp;follows={agreement.id}"
+    assert link in page, "no class shared: no group is sent"
+    form = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert "<option selected" not in form and '<option value="0">Ad hoc' in form
+    client.post("/circles/new", data={"kind": "restorative", "group": 0, "one_device": "y", "follows": agreement.id,
+                                      "pupil_id": [ben.id, amira.id]})
+    circle = db.session.scalar(select(Circle).order_by(Circle.id.desc()))
+    seats = db.session.scalars(select(Seat).where(Seat.circle_id == circle.id).order_by(Seat.position)).all()
+    assert [(s.pupil_id, s.status) for s in seats[1:]] == [(ben.id, "admitted"), (amira.id, "admitted")]
+    db.session.expire_all()
+    assert db.session.get(Agreement, agreement.id).latest_review.follow_up_circle_id == circle.id
+
+
+def test_a_circle_records_no_follow_up_for_an_agreement_that_needs_none_or_is_not_readable(client, auth, school):
+    teacher = auth.login(roles=("teacher",))
+    kept = agreement_for(school, [make_pupil(school)], teacher)
+    other_teacher = make_staff(school, ("teacher",), name="Tom Teacher")
+    hidden = agreement_for(school, [make_pupil(school, "Cara", "Lee")], other_teacher)
+    review_agreement(hidden, "not_kept", None, other_teacher)
+    db.session.commit()
+    for agreement in (kept, hidden):
+        form = client.get(f"/circles/new?follows={agreement.id}&pupil_id={agreement.parties[0].pupil_id}")
+        assert "Following up" not in form.get_data(as_text=True) and "Cara Lee" not in form.get_data(as_text=True)
+        client.post("/circles/new", data={"kind": "restorative", "group": 0, "follows": agreement.id})
+    db.session.expire_all()
+    assert db.session.get(Agreement, hidden.id).latest_review.followed_up_at is None
+    assert db.session.get(Agreement, kept.id).reviews == []

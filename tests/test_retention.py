@@ -232,6 +232,21 @@ def test_an_agreement_counts_from_its_last_review(school, people):
     assert plan_purge(school, DAYS).ids["agreements"] == {old.id}
 
 
+def test_a_circle_that_followed_up_an_agreement_goes_in_its_time_and_the_review_keeps_the_follow_up(school, people):
+    staff, amira, _ = people
+    circle = closed_circle(school, staff, amira, 400)
+    agreement = finished_agreement(school, staff, amira, "chat", None, 420, outcome="not_kept")
+    record_follow_up(agreement, staff, circle_id=circle.id)
+    db.session.commit()
+    circle_id, review_id = circle.id, agreement.reviews[0].id
+
+    plan = run_purge(school)
+
+    assert circle_id in plan.ids["circles"] and db.session.get(Circle, circle_id) is None
+    review = db.session.get(AgreementReview, review_id)
+    assert review.follow_up_circle_id is None and review.followed_up_at is not None  # now "another way"
+
+
 def test_unfinished_conversations_and_coming_review_meetings_are_kept(school, people):
     staff, amira, _ = people
     done = conversation(school, staff, amira, 800)

@@ -1,5 +1,5 @@
 """Reviews due, an agreement with its follow-up reviews, and the next step when one is not kept."""
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -22,8 +22,10 @@ from rrp_pwa.extensions import db
 from rrp_pwa.forms import ConfirmForm
 from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.models.agreements import OUTCOME_LABELS, Agreement
+from rrp_pwa.models.circles import Circle
 from rrp_pwa.models.conversations import Conversation
 from rrp_pwa.records.access import may_read_agreement, readable_agreements
+from rrp_pwa.roster.directory import sees_whole_school
 from rrp_pwa.tenancy import get_scoped_or_404
 
 ANY_STAFF = ("admin", "teacher", "support", "pastoral", "dsl")
@@ -41,9 +43,21 @@ def readable_agreement_or_404(agreement_id: int) -> Agreement:
     return agreement
 
 
+def agreement_to_follow_up() -> Agreement | None:
+    """The "not kept" agreement a conversation, conference or circle being started follows up (the request's
+    ``follows``), if this person may read it; starting it records the follow-up (``record_follow_up``)."""
+    agreement_id = request.values.get("follows", type=int)
+    agreement = db.session.get(Agreement, agreement_id) if agreement_id else None
+    if (agreement is None or agreement.school_id != current_user.school_id or agreement.status != "not_kept"
+            or not may_read_agreement(current_user, agreement)):
+        return None
+    return agreement
+
+
 def next_steps(agreement: Agreement) -> list[dict]:
-    """After "not kept": a conversation, a conference and (if circles offers one) a circle, with the same
-    pupils. A conversation or conference started from here records that the agreement was followed up."""
+    """After "not kept": a conversation, a conference and (if circles offers one) a restorative circle, with
+    the same pupils (the circle for the class they share, if any). Each started from here records that the
+    agreement was followed up."""
     ids = [p.id for p in pupils_involved(agreement)]
     steps = [{"label": "Start a restorative conversation",
               "url": url_for("conversations.start", pupil_id=ids, follows=agreement.id)},
@@ -53,8 +67,9 @@ def next_steps(agreement: Agreement) -> list[dict]:
     if endpoint:
         groups = [set(g.id for g in p.groups) for p in pupils_involved(agreement)]
         shared = sorted(set.intersection(*groups)) if groups else []
-        steps.append({"label": "Hold a circle", "url": url_for(endpoint, pupil_id=ids,
-                                                               group_id=shared[0] if shared else None)})
+        steps.append({"label": "Hold a circle", "url": url_for(endpoint, pupil_id=ids, kind="restorative",
+                                                               group_id=shared[0] if shared else None,
+                                                               follows=agreement.id)})
     return steps
 
 
@@ -64,8 +79,12 @@ def render_agreement(agreement: Agreement, form: ReviewForm, status: int = 200):
     talk_ids = {r.follow_up_conversation_id for r in agreement.reviews if r.follow_up_conversation_id}
     follow_ups = ({c.id: c for c in db.session.scalars(select(Conversation).where(
         Conversation.id.in_(talk_ids), Conversation.school_id == agreement.school_id))} if talk_ids else {})
+    circle_ids = {r.follow_up_circle_id for r in agreement.reviews if r.follow_up_circle_id}
+    circles = ({c.id: c for c in db.session.scalars(select(Circle).where(
+        Circle.id.in_(circle_ids), Circle.school_id == agreement.school_id))} if circle_ids else {})
     return render_template("agreements/agreement.html", agreement=agreement, form=form,
                            steps=next_steps(agreement) if needs_follow_up(agreement) else [], follow_ups=follow_ups,
+                           circles=circles, may_see_circles=sees_whole_school(current_user),
                            confirm=ConfirmForm(), outcome_labels=OUTCOME_LABELS), status
 
 

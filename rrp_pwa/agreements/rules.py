@@ -120,10 +120,11 @@ def review_agreement(agreement: Agreement, outcome: str, note: str | None, revie
     return review
 
 
-def record_follow_up(agreement: Agreement, staff: Staff, conversation_id: int | None = None) -> None:
+def record_follow_up(agreement: Agreement, staff: Staff, conversation_id: int | None = None,
+                     circle_id: int | None = None) -> None:
     """A "not kept" agreement has been followed up: by the conversation or conference ``conversation_id``
-    started from it, or another way (a circle, a call home). It is recorded on the latest review, the
-    "not kept" it answers; only the first follow-up of that review is kept."""
+    or the circle ``circle_id`` started from it, or another way (a call home). It is recorded on the latest
+    review, the "not kept" it answers, with who and when; only the first follow-up of that review is kept."""
     review = agreement.latest_review
     if agreement.status != "not_kept" or review is None or review.outcome != "not_kept":
         raise AgreementError("Only an agreement that was not kept needs a follow-up.")
@@ -132,6 +133,7 @@ def record_follow_up(agreement: Agreement, staff: Staff, conversation_id: int | 
     if review.followed_up_at is None:
         review.followed_up_at = datetime.now(timezone.utc)
         review.followed_up_by_id, review.follow_up_conversation_id = staff.id, conversation_id
+        review.follow_up_circle_id = circle_id
 
 
 def reviews_due(school_id: int, on: date) -> Select[tuple[Agreement]]:

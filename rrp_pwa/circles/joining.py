@@ -42,16 +42,20 @@ def hash_secret(secret: str) -> str:
 
 
 def open_circle(keeper: Staff, kind: str, group: Group | None, *, one_device: bool = False,
-                auto_admit: bool = False, planned_prompts: list[str] = (), join_minutes: int = 120) -> Circle:
+                auto_admit: bool = False, planned_prompts: list[str] = (), join_minutes: int = 120,
+                pupils: list[Pupil] = ()) -> Circle:
     """Start a circle: the keeper takes the first seat and holds the piece; version 1 is "open".
 
     A group circle may only be for one of the keeper's school's groups. In one-device mode the
-    group's pupils are seated at once (the device is passed round, nobody joins by code).
+    group's pupils are seated at once (the device is passed round, nobody joins by code), and so are
+    ``pupils`` (those a follow-up circle is for) who are not in the group.
     """
     if kind not in CIRCLE_KINDS:
         raise CircleError("Choose what kind of circle this is.")
     if group is not None and group.school_id != keeper.school_id:
         raise CircleError("Choose one of your school's groups.")
+    if any(p.school_id != keeper.school_id for p in pupils):
+        raise CircleError("Choose pupils of your school.")
     code = new_code()
     while db.session.scalar(select(Circle.id).where(Circle.join_code == code)) is not None:
         code = new_code()
@@ -64,11 +68,12 @@ def open_circle(keeper: Staff, kind: str, group: Group | None, *, one_device: bo
     db.session.flush()
     seat = Seat(circle_id=circle.id, name=keeper.name, is_keeper=True, status="admitted", position=0)
     db.session.add(seat)
-    if one_device and group is not None:
-        pupils = [p for p in group.pupils if not p.archived]
-        names = short_names(pupils)
+    if one_device:
+        seated = [p for p in group.pupils if not p.archived] if group is not None else []
+        seated += [p for p in pupils if not p.archived and p not in seated]
+        names = short_names(seated)
         db.session.add_all(Seat(circle_id=circle.id, pupil_id=p.id, name=names[p.id], status="admitted",
-                                position=n) for n, p in enumerate(pupils, start=1))
+                                position=n) for n, p in enumerate(seated, start=1))
     db.session.flush()
     circle.holder_seat_id = seat.id
     record(circle, "open", seat.id)

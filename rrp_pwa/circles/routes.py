@@ -8,6 +8,8 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user
 from markupsafe import Markup
 
+from rrp_pwa.agreements.routes import agreement_to_follow_up
+from rrp_pwa.agreements.rules import AgreementError, pupils_involved, record_follow_up
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.circles import bp, live
 from rrp_pwa.checkins.rules import open_follow_ups
@@ -24,9 +26,10 @@ from rrp_pwa.circles.question_bank import bank
 from rrp_pwa.circles.talking_piece import CircleClosed, CircleError, StalePieceVersion
 from rrp_pwa.extensions import db
 from rrp_pwa.home.tiles import Tile, add_tiles
-from rrp_pwa.models import Group
-from rrp_pwa.models.circles import Circle, Seat
-from rrp_pwa.roster.directory import sees_whole_school, visible_groups
+from rrp_pwa.models import Group, Pupil
+from rrp_pwa.models.agreements import Agreement
+from rrp_pwa.models.circles import CIRCLE_KINDS, Circle, Seat
+from rrp_pwa.roster.directory import sees_whole_school, visible_groups, visible_pupils
 from rrp_pwa.safeguarding.concerns import concern_sent
 from rrp_pwa.tenancy import get_scoped_or_404, scoped
 from rrp_pwa.circles import participant_routes, questions, timeline  # noqa: E402,F401  (register routes and sources)
@@ -108,23 +111,54 @@ def index():
     return render_template("circles/index.html", circles=list(mine), follow_ups=open_follow_ups(current_user))
 
 
+def pupils_for_circle(follows: Agreement | None) -> list[Pupil]:
+    """The pupils a circle is opened for (``pupil_id``, as "Hold a circle" after "not kept" sends them): those
+    the keeper may see, and those of the agreement it follows up, current pupils of this school."""
+    ids = list(dict.fromkeys(i for i in request.values.getlist("pupil_id", type=int) if i))[:40]
+    if not ids:
+        return []
+    involved = {p.id for p in pupils_involved(follows)} if follows is not None else set()
+    visible = set(db.session.scalars(visible_pupils(current_user).where(Pupil.id.in_(ids))
+                                     .with_only_columns(Pupil.id)))
+    found = {p.id: p for p in db.session.scalars(scoped(Pupil).where(Pupil.id.in_(ids), Pupil.archived.is_(False)))}
+    return [found[i] for i in ids if i in found and (i in visible or i in involved)]
+
+
 @bp.route("/circles/new", methods=["GET", "POST"])
 @staff_required(*KEEPER_ROLES)
 def new():
+    """Open a circle. Sent from an agreement that was not kept (``follows``), it starts as a restorative circle
+    for the pupils and the class they share, and opening it records the agreement's follow-up."""
     form = StartCircleForm()
     groups = list(db.session.scalars(visible_groups(current_user).where(Group.archived.is_(False)).order_by(Group.name)))
     form.group.choices = [(0, "Ad hoc: people type their first name")] + [(g.id, g.name) for g in groups]
     form.prompts.choices = [(p.text, p.text) for p in bank(current_user.school_id)]
-    if not form.is_submitted() and len(groups) == 1:
-        form.group.data = groups[0].id  # a teacher with one class: their morning circle is that class's
+    follows = agreement_to_follow_up()
+    pupils = pupils_for_circle(follows)
+    if not form.is_submitted():
+        wanted = request.args.get("group_id", type=int)
+        if wanted in {g.id for g in groups}:
+            form.group.data = wanted
+        elif len(groups) == 1 and not pupils:
+            form.group.data = groups[0].id  # a teacher with one class: their morning circle is that class's
+        if request.args.get("kind") in CIRCLE_KINDS:
+            form.kind.data = request.args["kind"]
     if form.validate_on_submit():
         group = next((g for g in groups if g.id == form.group.data), None)
         circle = open_circle(current_user, form.kind.data, group, one_device=form.one_device.data,
                              auto_admit=form.auto_admit.data, planned_prompts=form.prompts.data,
-                             join_minutes=current_app.config.get("CIRCLE_JOIN_MINUTES", 120))
+                             join_minutes=current_app.config.get("CIRCLE_JOIN_MINUTES", 120), pupils=pupils)
+        if follows is not None:
+            db.session.flush()
+            try:
+                record_follow_up(follows, current_user, circle_id=circle.id)
+            except AgreementError:
+                pass  # followed up meanwhile in a way that no longer needs one: the circle still opens
+            else:
+                flash(f"This circle follows up the agreement “{follows.what}”: it is recorded on the agreement.")
         db.session.commit()
         return redirect(url_for("circles.keeper", circle_id=circle.id))
-    return render_template("circles/new.html", form=form), 400 if form.errors else 200
+    return render_template("circles/new.html", form=form, follows=follows, pupils=pupils), 400 if form.errors else 200
 
 
 @bp.route("/circles/<int:circle_id>")

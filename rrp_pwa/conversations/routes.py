@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from rrp_pwa.agreements.routes import agreement_to_follow_up as followed_agreement
 from rrp_pwa.agreements.rules import agreements_from, record_follow_up
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.conversations import bp
@@ -54,7 +55,6 @@ from rrp_pwa.conversations.restorative import (
 from rrp_pwa.extensions import db, htmx
 from rrp_pwa.forms import choices
 from rrp_pwa.home.tiles import Tile, add_tiles
-from rrp_pwa.models.agreements import Agreement
 from rrp_pwa.models.conversations import (
     PARTICIPANT_ROLE_LABELS,
     QUESTION_AUDIENCES,
@@ -62,7 +62,7 @@ from rrp_pwa.models.conversations import (
     QuickChat,
 )
 from rrp_pwa.models.roster import Pupil
-from rrp_pwa.records.access import WHOLE_SCHOOL_READERS, may_read, may_read_agreement
+from rrp_pwa.records.access import WHOLE_SCHOOL_READERS, may_read
 from rrp_pwa.records.actions import add_pupil_action
 from rrp_pwa.roster.directory import search_pupils
 from rrp_pwa.tenancy import get_scoped_or_404
@@ -126,16 +126,6 @@ def picker(target: str) -> dict:
         carry["follows"] = follows.id
     return {"chosen": chosen, "q": text, "target": target, "results": [p for p in found if p.id not in taken],
             "recent": not text, "carry": carry, "follows": follows}
-
-
-def followed_agreement() -> Agreement | None:
-    """The "not kept" agreement this conversation follows up (``follows``), if this person may read it."""
-    agreement_id = request.values.get("follows", type=int)
-    agreement = db.session.get(Agreement, agreement_id) if agreement_id else None
-    if (agreement is None or agreement.school_id != current_user.school_id or agreement.status != "not_kept"
-            or not may_read_agreement(current_user, agreement)):
-        return None
-    return agreement
 
 
 def readable_or_404(record, school_id: int, pupils, author_id: int | None):

@@ -69,7 +69,7 @@ class AgreementParty(db.Model):
 class AgreementReview(db.Model):
     """One follow-up review. A "not kept" review also records how it was followed up: when the further
     conversation was started (``follow_up_conversation_id``, a conversation or conference started from
-    the agreement) or someone recorded it was followed up another way; empty while it is still needed.
+    the agreement), a circle was opened from it (``follow_up_circle_id``) or someone recorded it was followed up another way; empty while it is still needed.
     Each "not kept" keeps its own follow-up, so a later one never hides how an earlier one was handled."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,6 +81,7 @@ class AgreementReview(db.Model):
     followed_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     followed_up_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     follow_up_conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversation.id"))
+    follow_up_circle_id: Mapped[int | None] = mapped_column(ForeignKey("circle.id"))
 
     agreement: Mapped[Agreement] = relationship(back_populates="reviews")
     reviewed_by: Mapped[Staff] = relationship(foreign_keys=[reviewed_by_id])
