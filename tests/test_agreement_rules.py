@@ -7,9 +7,12 @@ from rrp_pwa.agreements.rules import (
     AgreementError,
     agree,
     agreements_for_pupil,
+    change_review_date,
     make_agreement,
     review_agreement,
+    review_in_weeks,
     reviews_due,
+    weeks_until,
 )
 from rrp_pwa.extensions import db
 from tests.conftest import make_pupil, make_school, make_staff
@@ -98,3 +101,39 @@ def test_review_outcome_sets_status_and_values_are_not_reviewed(school):
                      today=TODAY)
     assert action.status == "partly_kept" and action.reviews[0].note == "Some days"
     assert action.review_on == TODAY + timedelta(days=7)
+
+
+@pytest.mark.parametrize("weeks, expected", [(1, TODAY + timedelta(days=7)), (2, TODAY + timedelta(days=14)),
+                                              (4, TODAY + timedelta(days=28))])
+def test_a_review_chosen_in_weeks_is_that_many_weeks_from_today(weeks, expected):
+    assert review_in_weeks(weeks, TODAY) == expected
+    assert weeks_until(expected, TODAY) == weeks
+
+
+@pytest.mark.parametrize("weeks", [0, 3, 52, None])
+def test_only_the_offered_weeks_may_be_chosen(weeks):
+    with pytest.raises(AgreementError, match="Choose when you will check it is working"):
+        review_in_weeks(weeks, TODAY)
+
+
+def test_with_no_review_date_yet_the_choice_is_two_weeks():
+    assert weeks_until(None, TODAY) == 2 and weeks_until(TODAY + timedelta(days=12), TODAY) == 2
+
+
+def test_staff_move_a_review_date_by_the_rule_it_was_made_by(school):
+    lead = make_staff(school, ("pastoral",))
+    agreement = make_agreement(school.id, "mediation", 1, "Share the ball", pupils=[make_pupil(school)],
+                               by_when=TODAY + timedelta(days=3), today=TODAY)
+    db.session.add(agreement)
+    for day, message in [(TODAY - timedelta(days=1), "review date has passed"),
+                         (TODAY + timedelta(days=2), "can't be before the 'by when' date"), (None, "Choose the day")]:
+        with pytest.raises(AgreementError, match=message):
+            change_review_date(agreement, day, lead, today=TODAY)
+    change_review_date(agreement, TODAY + timedelta(days=20), lead, today=TODAY)
+    assert agreement.review_on == TODAY + timedelta(days=20)
+    with pytest.raises(AgreementError, match="Only staff of this school"):
+        change_review_date(agreement, TODAY + timedelta(days=5), make_staff(make_school("Hill Academy"), ("pastoral",)),
+                           today=TODAY)
+    review_agreement(agreement, "kept", None, lead)
+    with pytest.raises(AgreementError, match="not waiting for a review"):
+        change_review_date(agreement, TODAY + timedelta(days=5), lead, today=TODAY)

@@ -2,7 +2,7 @@
 on-duty staff and everyone else, with bad input, stale forms, other schools and other mediators."""
 import re
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from rrp_pwa.mediation import flow
 from rrp_pwa.mediation.accounts import badge_token, set_mediator_login
 from rrp_pwa.mediation.alerts import get_adult
 from rrp_pwa.mediation.team import SESSION_KEY
-from rrp_pwa.models import Agreement, Concern
+from rrp_pwa.models import Agreement, Concern, School
 from rrp_pwa.models.mediation import Mediation, MediationAlert, MediatorAccount
 from rrp_pwa.realtime import Message, broker
 from tests.conftest import AuthActions, make_group, make_pupil, make_school, make_staff
@@ -944,3 +944,55 @@ def test_agreements_still_being_written_are_not_on_the_pupils_record(client, aut
     assert client.get(f"/agreements/{draft.id}").status_code == 404
     review = client.post(f"/agreements/{draft.id}/review", data={"outcome": "not_kept", "seen_reviews": 0})
     assert review.status_code == 404 and db.session.get(Agreement, draft.id).reviews == []
+
+
+def review_dates(mediation_id: int) -> list:
+    db.session.expire_all()
+    return [p.agreement.review_on for p in db.session.get(Mediation, mediation_id).parties]
+
+
+def test_mediators_choose_when_they_will_check_the_agreement_is_working(client, people):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    to_step(client, mediation_id, "agreement")
+    page = client.get(f"/mediate/{mediation_id}").get_data(as_text=True)
+    assert "When will we check it is working?" in page
+    assert re.search(r'<input checked[^>]*value="2"><span>In 2 weeks</span>', page), "two weeks unless they choose"
+    first, second = parties(mediation_id)
+    texts = {f"p{first.id}": "Share the ball", f"p{second.id}": "Say sorry"}
+    assert post(client, mediation_id, "agreements", review_weeks=1, **texts).status_code == 302
+    today = db.session.get(School, db.session.get(Mediation, mediation_id).school_id).today()
+    assert review_dates(mediation_id) == [today + timedelta(weeks=1)] * 2
+    page = client.get(f"/mediate/{mediation_id}").get_data(as_text=True)
+    assert re.search(r'<input checked[^>]*value="1">', page), "the choice is shown again"
+    post(client, mediation_id, f"agree/{first.id}")
+    assert post(client, mediation_id, "agreements", review_weeks=4, **texts).status_code == 302
+    assert review_dates(mediation_id) == [today + timedelta(weeks=4)] * 2
+    assert parties(mediation_id)[0].agreement.parties[0].agreed_at is not None, "the same agreement, still agreed"
+    refused = post(client, mediation_id, "agreements", review_weeks=9,
+                   **{f"p{first.id}": "Share the ball at lunch", f"p{second.id}": "Say sorry"})
+    assert refused.status_code == 422 and "Not a valid choice" in refused.get_data(as_text=True)
+    assert "Share the ball at lunch" in refused.get_data(as_text=True), "what was typed is kept"
+    assert post(client, mediation_id, "agreements", **texts).status_code == 302  # not sent: kept as chosen
+    assert review_dates(mediation_id) == [today + timedelta(weeks=4)] * 2
+
+
+def test_the_lead_moves_the_agreements_review_date_at_review(client, auth, school, people, finished):
+    auth.login(roles=("pastoral",), school=school)
+    today = school.today()
+    record = client.get(f"/mediation/records/{finished.id}").get_data(as_text=True)
+    assert "Follow-up review of the agreements on" in record
+    assert f'value="{(today + timedelta(days=14)).isoformat()}"' in record
+    past = client.post(f"/mediation/records/{finished.id}", data={
+        "review_on": (today - timedelta(days=1)).isoformat(), "note": "Both calm"})
+    page = past.get_data(as_text=True)
+    assert past.status_code == 422 and "The review date has passed: choose today or a later day." in page
+    assert "Both calm" in page
+    db.session.expire_all()
+    assert db.session.get(Mediation, finished.id).reviewed_at is None
+    later = today + timedelta(days=30)
+    assert client.post(f"/mediation/records/{finished.id}", data={
+        "review_on": later.isoformat(), "note": "Both calm"}).status_code == 302
+    assert review_dates(finished.id) == [later, later]
+    db.session.expire_all()
+    assert db.session.get(Mediation, finished.id).reviewed_at is not None

@@ -31,6 +31,8 @@ class AgreementError(Exception):
 # An action agreement made without a review date is reviewed this long after it was made (or on its
 # "by when" date, if it has one): every action agreement comes up for review.
 REVIEW_AFTER = timedelta(days=14)
+# The choices a peer mediation offers for when the agreement is checked ("When will we check it is working?").
+REVIEW_IN_WEEKS = {1: "In 1 week", 2: "In 2 weeks", 4: "In 4 weeks"}
 
 
 class StaleReview(AgreementError):
@@ -61,10 +63,7 @@ def make_agreement(school_id: int, source_kind: str, source_id: int | None, what
         today = today or db.session.get(School, school_id).today()
         if by_when and by_when < today:
             raise AgreementError("The 'by when' date has passed: choose today or a later day.")
-        if review_on and review_on < today:
-            raise AgreementError("The review date has passed: choose today or a later day.")
-        if by_when and review_on and review_on < by_when:
-            raise AgreementError("The review date can't be before the 'by when' date.")
+        check_review_date(review_on, by_when, today)
         review_on = review_on or by_when or today + REVIEW_AFTER
     agreement = Agreement(school_id=school_id, source_kind=source_kind, source_id=source_id, kind=kind,
                           what=what, by_when=by_when if kind == "action" else None,
@@ -75,6 +74,42 @@ def make_agreement(school_id: int, source_kind: str, source_id: int | None, what
     agreement.parties = ([AgreementParty(pupil_id=p.id, owner=True) for p in pupils]
                          + [AgreementParty(name=n.strip()[:120], owner=True) for n in names if n.strip()])
     return agreement
+
+
+def check_review_date(review_on: date | None, by_when: date | None, today: date) -> None:
+    """The rule for an action agreement's review date, wherever it is chosen (a conversation, a circle, a
+    peer mediation, the mediation lead changing it): not passed, and not before the "by when" date."""
+    if review_on and review_on < today:
+        raise AgreementError("The review date has passed: choose today or a later day.")
+    if by_when and review_on and review_on < by_when:
+        raise AgreementError("The review date can't be before the 'by when' date.")
+
+
+def review_in_weeks(weeks: int | None, today: date) -> date:
+    """The review date ``weeks`` (one of ``REVIEW_IN_WEEKS``) after ``today``: how a peer mediation chooses it."""
+    if weeks not in REVIEW_IN_WEEKS:
+        raise AgreementError("Choose when you will check it is working.")
+    return today + timedelta(weeks=weeks)
+
+
+def weeks_until(review_on: date | None, today: date) -> int:
+    """The ``REVIEW_IN_WEEKS`` choice nearest to ``review_on`` (two weeks when there is none yet)."""
+    if review_on is None:
+        return REVIEW_AFTER.days // 7
+    return min(REVIEW_IN_WEEKS, key=lambda weeks: abs((review_on - today).days - 7 * weeks))
+
+
+def change_review_date(agreement: Agreement, review_on: date | None, staff: Staff, today: date | None = None) -> None:
+    """Staff move the date an action agreement comes up for review (the mediation lead, at review), by the
+    same rule as when it was made. Only one still waiting for a review (open, or partly kept) has one to move."""
+    if staff.school_id != agreement.school_id:
+        raise AgreementError("Only staff of this school can change its agreements.")
+    if agreement.kind != "action" or agreement.status not in ("open", "partly_kept"):
+        raise AgreementError("This agreement is not waiting for a review.")
+    if review_on is None:
+        raise AgreementError("Choose the day to review the agreement.")
+    check_review_date(review_on, agreement.by_when, today or staff.school.today())
+    agreement.review_on = review_on
 
 
 def agree(agreement: Agreement, pupil_id: int | None = None, name: str | None = None) -> AgreementParty:

@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 
 from sqlalchemy import Select, func, select
 
-from rrp_pwa.agreements.rules import AgreementError, agree, make_agreement
+from rrp_pwa.agreements.rules import AgreementError, agree, make_agreement, review_in_weeks
 from rrp_pwa.extensions import db
-from rrp_pwa.models import Pupil
+from rrp_pwa.models import Pupil, School
 from rrp_pwa.models.mediation import STEPS, Mediation, MediationMediator, MediationParty
 from rrp_pwa.roster.directory import school_pupils
 
@@ -148,19 +148,31 @@ def note_ideas(mediation: Mediation, ideas: str | None, version: int | None = No
     mediation.ideas = _clean(ideas, MAX_IDEAS, "the ideas")
 
 
-def write_agreements(mediation: Mediation, texts: dict[int, str], version: int | None = None) -> None:
-    """One agreement for each party ("what I will do"), made through the agreements module.
+def write_agreements(mediation: Mediation, texts: dict[int, str], version: int | None = None,
+                     review_weeks: int | None = None) -> None:
+    """One agreement for each party ("what I will do"), made through the agreements module, each checked
+    ``review_weeks`` (one of ``REVIEW_IN_WEEKS``) from today: "When will we check it is working?" (not
+    given: the agreements module's default, two weeks).
 
-    Rewriting an agreement clears that party's "I agree" (it is a new agreement)."""
+    Rewriting an agreement clears that party's "I agree" (it is a new agreement); choosing another
+    week only moves its review date."""
     _change(mediation, version, "agreement")
+    today = db.session.get(School, mediation.school_id).today()
+    try:
+        review_on = review_in_weeks(review_weeks, today) if review_weeks is not None else None
+    except AgreementError as exc:
+        raise MediationError(str(exc)) from exc
     for party in mediation.parties:
         text = (texts.get(party.id) or "").strip()
         if not text:
             raise MediationError(f"Write what {party.pupil.short_name} will do.")
         if party.agreement is not None and party.agreement.what == text:
+            if review_on is not None:
+                party.agreement.review_on = review_on
             continue
         try:
-            agreement = make_agreement(mediation.school_id, "mediation", mediation.id, text, pupils=[party.pupil])
+            agreement = make_agreement(mediation.school_id, "mediation", mediation.id, text, pupils=[party.pupil],
+                                       review_on=review_on, today=today)
         except AgreementError as exc:
             raise MediationError(str(exc)) from exc
         if party.agreement is not None:

@@ -1,10 +1,11 @@
 from typing import Callable
 
 from flask_wtf import FlaskForm
-from wtforms import Field, IntegerField, PasswordField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import DateField, Field, IntegerField, PasswordField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import HiddenInput
 
+from rrp_pwa.agreements.rules import REVIEW_IN_WEEKS
 from rrp_pwa.forms import choices
 from rrp_pwa.mediation.flow import FEELINGS, MAX_IDEAS, MAX_PLACE, MAX_WORDS
 from rrp_pwa.models.mediation import MediationParty
@@ -58,16 +59,27 @@ class PartyForm(VersionedForm):
     pupil_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
 
 
-def party_form(field: Callable[[str], Field], label: str, parties: list[MediationParty],
-               values: dict[int, str | None]) -> VersionedForm:
-    """A form with one ``field`` per party (named ``p<party id>``), pre-filled from ``values``."""
+class AgreementStepForm(VersionedForm):
+    """The agreement step: what each person will do (the party fields), and when the mediators will check it is
+    working - the review date, in words a young mediator knows. Not sent (a screen from before the choice
+    was offered): the choice already made, else two weeks."""
 
-    class PartyFieldsForm(VersionedForm):
+    review_weeks = RadioField("When will we check it is working?", coerce=int, default=2,
+                              choices=choices(REVIEW_IN_WEEKS.items()), validators=[Optional()])
+
+
+def party_form(field: Callable[[str], Field], label: str, parties: list[MediationParty],
+               values: dict[int, str | None], base: type[VersionedForm] = VersionedForm,
+               **data) -> VersionedForm:
+    """A ``base`` form with one ``field`` per party (named ``p<party id>``), pre-filled from ``values``
+    (and ``data`` for the form's own fields)."""
+
+    class PartyFieldsForm(base):
         pass
 
     for party in parties:
         setattr(PartyFieldsForm, f"p{party.id}", field(label.format(name=party.pupil.short_name)))
-    return PartyFieldsForm(data={f"p{party_id}": value for party_id, value in values.items()})
+    return PartyFieldsForm(data={f"p{party_id}": value for party_id, value in values.items()} | data)
 
 
 def by_party(form: VersionedForm, parties: list[MediationParty]) -> dict[int, str | None]:
@@ -102,5 +114,8 @@ class WorryForm(FlaskForm):
 
 
 class ReviewForm(FlaskForm):
+    review_on = DateField("Follow-up review of the agreements on", validators=[Optional()],
+                          description="When the agreements come up under Reviews due. The mediators chose it; "
+                                      "change it if it should be sooner or later.")
     note = TextAreaField("Review note (optional)", validators=[Optional(), Length(max=2000)])
     submit = SubmitField("Mark reviewed")

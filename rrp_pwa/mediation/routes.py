@@ -4,6 +4,7 @@ from typing import Callable
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
+from rrp_pwa.agreements.rules import weeks_until
 from rrp_pwa.auth.permissions import public
 from rrp_pwa.extensions import db
 from rrp_pwa.forms import choices
@@ -25,6 +26,7 @@ from rrp_pwa.mediation.alerts import (
 )
 from rrp_pwa.mediation.flow import BACK_LABELS, GROUND_RULES, STEP_TITLES, MediationError, StaleMediation
 from rrp_pwa.mediation.forms import (
+    AgreementStepForm,
     BadgeSignInForm,
     FindPupilForm,
     IdeasForm,
@@ -47,7 +49,7 @@ from rrp_pwa.mediation.team import (
     sign_in_mediator,
     typed_step,
 )
-from rrp_pwa.models import Pupil
+from rrp_pwa.models import Pupil, School
 from rrp_pwa.models.mediation import Mediation
 from rrp_pwa.realtime import Message, broker
 from rrp_pwa.roster.directory import search_pupils
@@ -182,8 +184,11 @@ def step_form(mediation: Mediation):
     if mediation.step == "feelings":
         return party_form(feeling_field, "How does {name} feel?", parties, {p.id: p.feeling for p in parties})
     if mediation.step == "agreement":
+        drafted = next((p.agreement for p in parties if p.agreement is not None), None)
+        weeks = weeks_until(drafted.review_on if drafted else None, db.session.get(School, mediation.school_id).today())
         return party_form(agreement_field, "What will {name} do?", parties,
-                          {p.id: p.agreement.what if p.agreement else None for p in parties})
+                          {p.id: p.agreement.what if p.agreement else None for p in parties},
+                          base=AgreementStepForm, review_weeks=weeks)
     if mediation.step == "ideas":
         return IdeasForm(data={"ideas": mediation.ideas})
     return VersionedForm()
@@ -342,7 +347,9 @@ def ideas(mediation_id: int):
 @mediator_required
 def agreements(mediation_id: int):
     return save_step(mediation_id, "agreement",
-                     lambda m, form, v: flow.write_agreements(m, by_party(form, m.parties), v), then_next=False)
+                     lambda m, form, v: flow.write_agreements(m, by_party(form, m.parties), v,
+                                                              review_weeks=form.review_weeks.data),
+                     then_next=False)
 
 
 @bp.route("/mediate/<int:mediation_id>/agree/<int:party_id>", methods=["POST"])

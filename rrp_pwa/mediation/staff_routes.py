@@ -4,6 +4,7 @@ from datetime import date
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from rrp_pwa.agreements.rules import AgreementError, change_review_date
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.extensions import db
 from rrp_pwa.home.panels import add_home_panel
@@ -25,7 +26,7 @@ from rrp_pwa.mediation.flow import FEELING_LABELS, STEP_TITLES, MediationError, 
 from rrp_pwa.forms import ConfirmForm
 from rrp_pwa.mediation.forms import MediatorLoginForm, ReviewForm
 from rrp_pwa.mediation.review import LEAD_ROLES, in_progress, mark_reviewed, recently_reviewed, review_queue
-from rrp_pwa.models import Pupil
+from rrp_pwa.models import Agreement, Pupil
 from rrp_pwa.models.mediation import Mediation, MediationAlert, MediatorAccount
 from rrp_pwa.realtime import Message, broker
 from rrp_pwa.realtime.sse import event_stream, sse_response
@@ -52,15 +53,33 @@ def lead():
                            reviewed=list(db.session.scalars(recently_reviewed(school_id))), step_titles=STEP_TITLES)
 
 
+def agreements_to_review(mediation: Mediation) -> list[Agreement]:
+    """The agreements a mediation made that still wait for their follow-up review (their date may be moved)."""
+    if mediation.outcome != "agreed":
+        return []
+    return [p.agreement for p in mediation.parties if p.agreement is not None
+            and p.agreement.kind == "action" and p.agreement.status in ("open", "partly_kept")]
+
+
 @bp.route("/mediation/records/<int:mediation_id>", methods=["GET", "POST"])
 @staff_required(*LEAD_ROLES)
 def record(mediation_id: int):
+    """The lead's review of a mediation record, and (at review) when its agreements come up for review."""
     mediation, form, status = get_scoped_or_404(Mediation, mediation_id), ReviewForm(), 200
+    waiting = agreements_to_review(mediation)
+    if not form.is_submitted() and waiting:
+        form.review_on.data = waiting[0].review_on
     if form.validate_on_submit():
         try:
             mark_reviewed(mediation, current_user, form.note.data)
+            for agreement in waiting if form.review_on.data else []:
+                change_review_date(agreement, form.review_on.data, current_user)
         except MediationError as exc:
             form.form_errors.append(str(exc))
+            status = 422
+        except AgreementError as exc:
+            db.session.rollback()
+            form.review_on.errors = [str(exc)]
             status = 422
         else:
             db.session.commit()
@@ -69,7 +88,7 @@ def record(mediation_id: int):
     elif form.errors:
         status = 422
     return render_template("mediation/record.html", mediation=mediation, form=form, feelings=FEELING_LABELS,
-                           confirm=ConfirmForm()), status
+                           confirm=ConfirmForm(), may_move_review=bool(waiting)), status
 
 
 @bp.route("/mediation/records/<int:mediation_id>/end", methods=["POST"])

@@ -3,6 +3,7 @@ in on a shared tablet and run a mediation through every step with two pupils, pr
 adult" (the on-duty member of staff's home screen shows it live and they answer), finish, and
 the lead reviews the record. axe-core checks every screen visited."""
 import re
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -16,7 +17,7 @@ from rrp_pwa.mediation.accounts import set_mediator_login
 from rrp_pwa.mediation.alerts import get_adult
 from rrp_pwa.mediation.flow import add_party, start_mediation
 from rrp_pwa.mediation.team import SESSION_KEY
-from rrp_pwa.models import Pupil
+from rrp_pwa.models import Pupil, School
 from tests.conftest import PASSWORD, make_pupil, make_school, make_staff
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible
 
@@ -312,3 +313,54 @@ def test_the_lead_ends_a_mediation_left_unfinished_and_follows_it_up(live_server
     expect(lead.get_by_role("link", name="Remove Amira Khan")).to_be_visible()
     expect(lead.get_by_role("link", name="Remove Ben Jones")).to_be_visible()
     assert_accessible(axe, lead)
+
+
+def test_mediators_choose_when_to_check_the_agreement_and_the_lead_moves_it(live_server, brook, new_device, axe):
+    leos_mediation_at("agreement")
+    today = db.session.scalar(select(School)).today()
+    tablet = new_device(viewport=TABLET).new_page()
+    tablet.goto(live_server.url + "/sign-in/mediator")
+    mediator_sign_in(tablet, "leo.c", "1357", axe)
+    tablet.get_by_role("link", name="Amira K. and Ben J.").click()
+    expect(tablet.get_by_role("heading", name="Agreement", exact=True)).to_be_visible()
+    when = tablet.get_by_role("group", name="When will we check it is working?")
+    expect(when.get_by_role("radio", name="In 2 weeks")).to_be_checked()
+    assert_accessible(axe, tablet)
+    one_week = when.get_by_text("In 1 week")
+    assert one_week.bounding_box()["height"] >= 44
+    one_week.click()
+    tablet.get_by_label("What will Amira K. do?").fill("Give Ben a turn with the ball")
+    tablet.get_by_label("What will Ben J. do?").fill("Use kind words")
+    next_screen(tablet, "Save the agreements", "Agreement", axe)
+    expect(tablet.get_by_role("group", name="When will we check it is working?")
+           .get_by_role("radio", name="In 1 week")).to_be_checked()
+    tablet.get_by_role("button", name="Amira K.: I agree").click()
+    tablet.get_by_role("button", name="Ben J.: I agree").click()
+    expect(tablet.get_by_text("Agreed")).to_have_count(2)
+    tablet.get_by_role("button", name="Finish the mediation").click()
+    expect(tablet.get_by_role("status")).to_contain_text("Well done!")
+
+    lead = new_device(viewport=TABLET).new_page()
+    staff_sign_in(lead, live_server.url, brook["lead"], axe)
+    lead.get_by_role("link", name=re.compile("^Peer mediation")).click()
+    lead.get_by_role("link", name="Review: Amira K. and Ben J.").click()
+    in_a_week = today + timedelta(weeks=1)
+    expect(lead.get_by_role("link", name=f"Follow-up review on {in_a_week:%-d %b} of Amira K.'s agreement")) \
+        .to_be_visible()
+    date_field = lead.get_by_label("Follow-up review of the agreements on")
+    expect(date_field).to_have_value(in_a_week.isoformat())
+    assert_accessible(axe, lead)
+    date_field.fill((today - timedelta(days=1)).isoformat())
+    lead.get_by_label("Review note (optional)").fill("Both calm at the end of lunch.")
+    lead.get_by_role("button", name="Mark reviewed").click()
+    expect(lead.get_by_text("The review date has passed: choose today or a later day.")).to_be_visible()
+    expect(lead.get_by_label("Review note (optional)")).to_have_value("Both calm at the end of lunch.")
+    assert_accessible(axe, lead)
+    in_three_weeks = today + timedelta(weeks=3)
+    lead.get_by_label("Follow-up review of the agreements on").fill(in_three_weeks.isoformat())
+    lead.get_by_role("button", name="Mark reviewed").click()
+    expect(lead.get_by_text("Every mediation has been reviewed.")).to_be_visible()
+    assert_accessible(axe, lead)
+    lead.get_by_role("link", name="Amira K. and Ben J.").click()
+    expect(lead.get_by_role("link", name=f"Follow-up review on {in_three_weeks:%-d %b} of Ben J.'s agreement")) \
+        .to_be_visible()
