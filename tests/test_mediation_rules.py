@@ -1,6 +1,6 @@
 """Unit tests of the peer mediation rules: steps, agreements, alerts, duty, review, sign-in, badges."""
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import qrcode
@@ -379,3 +379,26 @@ def test_a_mediation_that_ends_without_agreement_leaves_no_agreement_behind(scho
     db.session.commit()
     assert db.session.scalars(select(Agreement).where(Agreement.source_kind == "mediation")).all() == []
     assert agreements_in_the_feed() == [] and mediation.outcome == "adult_took_over"
+
+
+def test_a_draft_written_days_before_the_mediation_ends_agreed_is_reviewed_counting_from_that_day(school, people):
+    """The bell went after the agreements were written ("in 1 week"); the mediators came back to it ten days
+    later. The agreement enters the record then, reviewed a week on - not with its review date already passed."""
+    from rrp_pwa.agreements.rules import reviews_due
+
+    mediation = started(school, people)
+    walk_to(mediation, "agreement")
+    first, second = mediation.parties
+    flow.write_agreements(mediation, {first.id: "Share the ball", second.id: "Use kind words"}, review_weeks=1)
+    db.session.flush()
+    today = school.today()
+    for party in mediation.parties:  # written ten days ago
+        party.agreement.created_at -= timedelta(days=10)
+        party.agreement.review_on -= timedelta(days=10)
+    db.session.commit()
+    flow.party_agrees(mediation, first.id)
+    flow.party_agrees(mediation, second.id)
+    flow.next_step(mediation)
+    db.session.commit()
+    assert [p.agreement.review_on for p in mediation.parties] == [today + timedelta(weeks=1)] * 2
+    assert db.session.scalars(reviews_due(school.id, today)).all() == []

@@ -12,6 +12,8 @@ from sqlalchemy import Select, func, select
 from rrp_pwa.agreements.rules import AgreementError, agree, make_agreement, review_in_weeks
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Pupil, School
+from rrp_pwa.models.agreements import Agreement
+from rrp_pwa.models.checkins import as_utc
 from rrp_pwa.models.mediation import STEPS, Mediation, MediationMediator, MediationParty
 from rrp_pwa.roster.directory import school_pupils
 
@@ -242,6 +244,16 @@ def adult_takes_over(mediation: Mediation, version: int | None = None) -> None:
     _finish(mediation, "adult_took_over")
 
 
+def _review_counted_from_today(agreement: Agreement, school: School) -> None:
+    """"In 1 week" means a week from the day the mediation ended agreed: a draft written on an earlier day
+    (the bell went, the mediators came back to it later) would otherwise enter the record with its review
+    date already passed, or nearly so. Its review date moves on by the days the draft waited."""
+    written = as_utc(agreement.created_at).astimezone(school.zone).date() if agreement.created_at else None
+    today = school.today()
+    if agreement.review_on is not None and written is not None and written < today:
+        agreement.review_on += today - written
+
+
 def _finish(mediation: Mediation, outcome: str) -> None:
     """End the mediation. Its agreements become agreements only now, if it ended agreed: they enter the
     school's record (feed, webhooks, exports; ``rrp_pwa.sync.records``) and come up for review. Ended
@@ -249,10 +261,12 @@ def _finish(mediation: Mediation, outcome: str) -> None:
     from rrp_pwa.sync.feed import entered  # here: the sync package imports this module
 
     mediation.step, mediation.outcome, mediation.completed_at, mediation.paused_at = "done", outcome, _now(), None
+    school = db.session.get(School, mediation.school_id) if outcome == "agreed" else None
     for party in mediation.parties:
         if party.agreement is None:
             continue
         if outcome == "agreed":
+            _review_counted_from_today(party.agreement, school)
             entered(party.agreement)
         else:
             db.session.delete(party.agreement)
