@@ -381,3 +381,23 @@ def test_a_circle_records_no_follow_up_for_an_agreement_that_needs_none_or_is_no
     db.session.expire_all()
     assert db.session.get(Agreement, hidden.id).latest_review.followed_up_at is None
     assert db.session.get(Agreement, kept.id).reviews == []
+
+
+def test_the_follow_up_after_not_kept_leaves_out_a_pupil_who_has_left_the_school(client, auth, school):
+    """Ben left after the agreement was made: a further conversation offered with him already chosen was refused
+    ("has left it") until he was removed by hand, so the follow-up could not be started as offered."""
+    teacher = auth.login(roles=("pastoral",))
+    _, agreement, amira, ben = conversation_agreement(school, teacher)
+    ben.archived = True
+    db.session.commit()
+    client.post(f"/agreements/{agreement.id}/review", data={"outcome": "not_kept", "seen_reviews": 0})
+    page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    link = f"/conversations/new?pupil_id={amira.id}&amp;follows={agreement.id}"
+    assert link in page and f"pupil_id={ben.id}" not in page
+    with_ben = client.post(f"/conversations/new?follows={agreement.id}", data={
+        "pupil_id": [amira.id, ben.id], f"role-{amira.id}": "harmed", f"role-{ben.id}": "caused_harm"})
+    assert with_ben.status_code == 400 and "has left it" in with_ben.get_data(as_text=True)  # what he used to get
+    response = client.post(f"/conversations/new?follows={agreement.id}",
+                           data={"pupil_id": [amira.id], f"role-{amira.id}": "harmed"})
+    assert response.status_code == 302
+    assert "Ben will give Amira space" not in client.get("/agreements/due").get_data(as_text=True)

@@ -56,16 +56,17 @@ def agreement_to_follow_up() -> Agreement | None:
 
 def next_steps(agreement: Agreement) -> list[dict]:
     """After "not kept": a conversation, a conference and (if circles offers one) a restorative circle, with
-    the same pupils (the circle for the class they share, if any). Each started from here records that the
-    agreement was followed up."""
-    ids = [p.id for p in pupils_involved(agreement)]
+    the same pupils (the circle for the class they share, if any) who are still at the school. Each started
+    from here records that the agreement was followed up."""
+    current = [p for p in pupils_involved(agreement) if not p.archived]  # one who has left can't be chosen
+    ids = [p.id for p in current]
     steps = [{"label": "Start a restorative conversation",
               "url": url_for("conversations.start", pupil_id=ids, follows=agreement.id)},
              {"label": "Hold a conference",
               "url": url_for("conversations.start", pupil_id=ids, kind="conference", follows=agreement.id)}]
     endpoint = next((e for e in CIRCLE_START_ENDPOINTS if e in current_app.view_functions), None)
     if endpoint:
-        groups = [set(g.id for g in p.groups) for p in pupils_involved(agreement)]
+        groups = [set(g.id for g in p.groups) for p in current]
         shared = sorted(set.intersection(*groups)) if groups else []
         steps.append({"label": "Hold a circle", "url": url_for(endpoint, pupil_id=ids, kind="restorative",
                                                                group_id=shared[0] if shared else None,
