@@ -996,3 +996,22 @@ def test_the_lead_moves_the_agreements_review_date_at_review(client, auth, schoo
     assert review_dates(finished.id) == [later, later]
     db.session.expire_all()
     assert db.session.get(Mediation, finished.id).reviewed_at is not None
+
+
+def test_when_to_check_chosen_as_the_tablet_went_idle_comes_back_after_signing_in(client, people):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    to_step(client, mediation_id, "agreement")
+    first, second = parties(mediation_id)
+    with client.session_transaction() as session:
+        session[SESSION_KEY] = {**session[SESSION_KEY], "seen": int(time.time()) - 11 * 60}
+    bounced = post(client, mediation_id, "agreements", review_weeks=4,
+                   **{f"p{first.id}": "Share the ball", f"p{second.id}": "Say sorry"})
+    page = bounced.get_data(as_text=True)
+    assert bounced.status_code == 401
+    fields = dict(re.findall(r'<input type="hidden" name="(p[0-9]+|version|review_weeks)" value="([^"]*)">', page))
+    assert fields.get("review_weeks") == "4"
+    back = client.post(f"/sign-in/mediator?next=/mediate/{mediation_id}/agreements",
+                       data={"username": "ava.b", "pin": PIN, **fields})
+    page = back.get_data(as_text=True)
+    assert "What you typed is still here" in page and re.search(r'<input checked[^>]*value="4">', page)

@@ -23,7 +23,7 @@ SESSION_KEY = "mediator_team"
 MAX_TEAM = 2
 TYPED_STEP = re.compile(r"/mediate/([0-9]+)/(stories|feelings|ideas|agreements)")
 TYPED_STEPS = {"stories": "stories", "feelings": "feelings", "ideas": "ideas", "agreements": "agreement"}
-CARRIED_FIELD = re.compile(r"version|ideas|p[0-9]+")
+CARRIED_FIELD = re.compile(r"version|ideas|review_weeks|p[0-9]+")
 
 
 @dataclass
@@ -92,7 +92,7 @@ def typed_step(path: str | None) -> tuple[int, str] | None:
 
 
 def carried_fields(form) -> list[tuple[str, str]]:
-    """What a step's form sent (its version and the words typed or the feelings picked), to carry
+    """What a step's form sent (its version, the words typed, the feelings picked or when to check), to carry
     through the sign-in page after an idle timeout; nothing else of the request."""
     return [(name, value) for name, value in form.items(multi=True) if CARRIED_FIELD.fullmatch(name)][:8]
 
