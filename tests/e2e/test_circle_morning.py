@@ -1,0 +1,23 @@
+"""A teacher's morning circle from a phone, as the pupils read it on their own phones and tablets:
+the words on each screen read as sentences, whatever the names."""
+import re
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import PHONE, TABLET, assert_accessible
+from tests.e2e.test_circle_flow import start_a_circle
+from tests.e2e.test_circle_live import AUTO_ADMIT, join_at, join_link
+
+
+def test_a_name_ending_in_an_initial_ends_the_sentence_with_one_full_stop(new_device, live_server, axe, cedar_class):
+    keeper = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT)
+    url = join_link(keeper)
+    amira = join_at(new_device, url, "Amira S.", viewport=TABLET)
+    ben = join_at(new_device, url, "Ben J.", viewport=PHONE)
+    # Amira is next after the keeper: Ben's phone names her, as a sentence ("Amira S.", not "Amira S..").
+    expect(ben.locator("#p-piece")).to_contain_text("Next: Amira S. Listen while they speak.")
+    assert ".." not in ben.locator("#p-piece").inner_text()
+    assert_accessible(axe, ben)
+    amira.goto(url)  # the QR code scanned again: the way back to her seat
+    expect(amira.get_by_text(re.compile(r"^You're in this circle already, as Amira S\.$"))).to_be_visible()
+    assert_accessible(axe, amira)
