@@ -16,6 +16,7 @@ from rrp_pwa.circles.activities import (
 from rrp_pwa.checkins.rules import mark_follow_up_done, open_follow_ups
 from rrp_pwa.circles.joining import (
     JoinRefused,
+    add_seat_here,
     circle_for_code,
     circle_for_token,
     join_circle,
@@ -305,6 +306,48 @@ def test_a_circle_agreement_is_for_everyone_and_each_can_agree(ring):
     seat_agrees(ring, seat(ring, "Ben"), agreement)
     db.session.commit()
     assert sum(1 for p in agreement.parties if p.agreed_at) == 1
+
+
+def test_someone_let_in_after_a_circle_agreement_is_asked_to_agree_to_it_too(app):
+    """A circle agreement is for everyone in the circle: a late joiner, however they come in (let in,
+    auto-admit, auto-admit switched on, added on a shared device), can tap "I agree" and is counted.
+    An action agreement names its people and gains nobody; a name already party to it is not added twice."""
+    school = make_school()
+    keeper = make_staff(school, name="Ms Keeper")
+    pupils = [make_pupil(school, given=name, family="Smith") for name in ("Amira", "Ben", "Cara", "Dev")]
+    circle = open_circle(keeper, "checkin", make_group(school, pupils=pupils, staff=[keeper]))
+    amira, _ = join_circle(circle, pupil=pupils[0])
+    piece.admit(circle, amira)
+    db.session.commit()
+    value = add_agreement(circle, keeper, "value", "We listen to whoever holds the piece", [])
+    action = add_agreement(circle, keeper, "action", "Amira tidies the reading corner", [amira],
+                           by_when=datetime.now().date())
+    db.session.commit()
+    ben, _ = join_circle(circle, pupil=pupils[1])
+    assert {p.pupil_id for p in value.parties} == {pupils[0].id}, "nobody waiting is party to it"
+    piece.admit(circle, ben)
+    circle.auto_admit = True
+    cara, _ = join_circle(circle, pupil=pupils[2])
+    circle.auto_admit = False
+    dev, _ = join_circle(circle, pupil=pupils[3])
+    piece.set_auto_admit(circle, True)
+    db.session.commit()
+    assert sorted(p.pupil_id for p in value.parties) == sorted(p.id for p in pupils)
+    assert [p.pupil_id for p in action.parties] == [pupils[0].id]
+    seat_agrees(circle, cara, value)
+    db.session.commit()
+    assert [p.pupil_id for p in value.parties if p.agreed_at] == [pupils[2].id]
+    piece.remove_seat(circle, dev)
+    again, _ = join_circle(circle, pupil=pupils[3])
+    db.session.commit()
+    assert sorted(p.pupil_id for p in value.parties) == sorted(p.id for p in pupils)
+
+    shared = open_circle(keeper, "checkin", None, one_device=True)
+    db.session.commit()
+    ours = add_agreement(shared, keeper, "value", "We are kind", [add_seat_here(shared, "Sam")])
+    add_seat_here(shared, "Jo")
+    db.session.commit()
+    assert sorted(p.name for p in ours.parties) == ["Jo", "Sam"]
 
 
 def test_an_action_agreement_names_who_and_only_they_can_agree(ring):

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from rrp_pwa.circles.talking_piece import CircleError, begin_change, next_position, record
+from rrp_pwa.circles.talking_piece import CircleError, begin_change, join_circle_agreements, next_position, record
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Group, Pupil, Staff, short_names
 from rrp_pwa.models.circles import CIRCLE_KINDS, Circle, Seat
@@ -164,6 +164,7 @@ def join_circle(circle: Circle, *, pupil: Pupil | None = None, name: str | None 
                 position=next_position(circle) if circle.auto_admit else 0, token_hash=hash_secret(secret))
     db.session.add(seat)
     db.session.flush()
+    join_circle_agreements(circle, seat)
     record(circle, "join", seat.id)
     return seat, secret
 
@@ -187,6 +188,7 @@ def add_seat_here(circle: Circle, name: str) -> Seat:
     seat = Seat(circle_id=circle.id, name=name, status="admitted", position=next_position(circle))
     db.session.add(seat)
     db.session.flush()
+    join_circle_agreements(circle, seat)
     record(circle, "join", seat.id)
     return seat
 

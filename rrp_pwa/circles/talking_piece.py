@@ -20,7 +20,7 @@ from typing import NamedTuple
 from sqlalchemy import func, select, update
 
 from rrp_pwa.extensions import db
-from rrp_pwa.models.agreements import Agreement
+from rrp_pwa.models.agreements import Agreement, AgreementParty
 from rrp_pwa.models.circles import Circle, CircleEvent, CircleRound, Seat
 from rrp_pwa.models.roster import School, Staff, StaffRole
 
@@ -296,12 +296,31 @@ def next_position(circle: Circle) -> int:
     return (db.session.scalar(select(func.max(Seat.position)).where(Seat.circle_id == circle.id)) or 0) + 1
 
 
+def join_circle_agreements(circle: Circle, seat: Seat) -> None:
+    """Someone let into the circle after a circle agreement (how we will be together) was made is
+    asked to agree to it too: it is for everyone in the circle, so their device shows "I agree" and
+    the count includes them. Action agreements name their people and gain nobody; someone already
+    party to an agreement (let in again after being taken out) is not added twice."""
+    if seat.is_keeper or seat.status != "admitted":
+        return
+    values = db.session.scalars(select(Agreement).where(
+        Agreement.source_kind == "circle", Agreement.source_id == circle.id,
+        Agreement.school_id == circle.school_id, Agreement.kind == "value"))
+    for agreement in values:
+        if not any((seat.pupil_id and party.pupil_id == seat.pupil_id)
+                   or (not seat.pupil_id and not party.pupil_id and party.name == seat.name)
+                   for party in agreement.parties):
+            agreement.parties.append(AgreementParty(pupil_id=seat.pupil_id,
+                                                    name=None if seat.pupil_id else seat.name, owner=True))
+
+
 def admit(circle: Circle, seat: Seat) -> None:
     """Let a waiting seat into the circle, at the end of the circle order."""
     if seat.circle_id != circle.id or seat.status != "waiting":
         raise CircleError("That person is not waiting to join.")
     begin_change(circle)
     seat.status, seat.position = "admitted", next_position(circle)
+    join_circle_agreements(circle, seat)
     record(circle, "admit", seat.id)
 
 
@@ -314,6 +333,7 @@ def set_auto_admit(circle: Circle, on: bool) -> None:
                                      .order_by(Seat.joined_at, Seat.id))
         for seat in waiting:
             seat.status, seat.position = "admitted", next_position(circle)
+            join_circle_agreements(circle, seat)
             db.session.flush()
     record(circle, "settings")
 

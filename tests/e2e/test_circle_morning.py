@@ -21,3 +21,28 @@ def test_a_name_ending_in_an_initial_ends_the_sentence_with_one_full_stop(new_de
     amira.goto(url)  # the QR code scanned again: the way back to her seat
     expect(amira.get_by_text(re.compile(r"^You're in this circle already, as Amira S\.$"))).to_be_visible()
     assert_accessible(axe, amira)
+
+
+def test_a_late_joiner_can_agree_to_the_circle_agreements_made_before_they_came(new_device, live_server, axe,
+                                                                                cedar_class):
+    keeper = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT)
+    url = join_link(keeper)
+    amira = join_at(new_device, url, "Amira S.", viewport=PHONE)
+    keeper.get_by_text("Record an agreement").click()
+    keeper.get_by_label("Circle agreement (how we will be together)").check()
+    keeper.get_by_label("What has been agreed").fill("We listen to whoever holds the piece")
+    keeper.get_by_role("button", name="Save the agreement").click()
+    amira.get_by_role("button", name=re.compile(r"^I agree\W+We listen to whoever holds the piece$")).click()
+    expect(keeper.locator("#k-agreements")).to_contain_text("1 of 1 agreed")
+
+    chloe = join_at(new_device, url, "Chloe P.", viewport=TABLET)  # late, on the class tablet
+    expect(chloe.get_by_role("heading", name="Our agreements")).to_be_visible()
+    agree = chloe.get_by_role("button", name=re.compile(r"^I agree\W+We listen to whoever holds the piece$"))
+    expect(agree).to_be_visible()
+    expect(keeper.locator("#k-agreements")).to_contain_text("1 of 2 agreed")
+    assert_accessible(axe, chloe)
+    agree.click()
+    expect(chloe.locator("#p-agreements")).to_contain_text("2 of 2 agreed")
+    expect(keeper.locator("#k-agreements")).to_contain_text("2 of 2 agreed")
+    expect(amira.locator("#p-agreements")).to_contain_text("2 of 2 agreed")
+    assert_accessible(axe, keeper)
