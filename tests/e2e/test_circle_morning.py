@@ -46,3 +46,21 @@ def test_a_late_joiner_can_agree_to_the_circle_agreements_made_before_they_came(
     expect(keeper.locator("#k-agreements")).to_contain_text("2 of 2 agreed")
     expect(amira.locator("#p-agreements")).to_contain_text("2 of 2 agreed")
     assert_accessible(axe, keeper)
+
+
+def test_take_the_piece_back_is_offered_only_while_someone_else_holds_it(new_device, live_server, axe, cedar_class):
+    keeper = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT)
+    amira = join_at(new_device, join_link(keeper), "Amira S.", viewport=TABLET)
+    take_back = keeper.get_by_role("button", name="Take the piece back")
+    expect(keeper.get_by_text("You have the talking piece.")).to_be_visible()
+    expect(take_back).to_have_count(0)  # the keeper has it: nothing to take back
+
+    keeper.get_by_role("button", name="Give the piece to Amira S.").click()
+    expect(amira.get_by_text("You have the talking piece")).to_be_visible()
+    assert_accessible(axe, keeper)
+    take_back.click()
+    expect(amira.get_by_text("Ms Keeper has the talking piece")).to_be_visible()
+    expect(take_back).to_have_count(0)
+    # the button tapped has gone: the focus is on what happened, not lost at the top of the page
+    expect(keeper.get_by_role("status").filter(has_text="You have the talking piece.")).to_be_focused()
+    assert_accessible(axe, keeper)
