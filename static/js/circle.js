@@ -1,7 +1,7 @@
 // Circle screens: show the fresh state a 409 carries, poll while the live stream is down (and only
 // then), keep what a person is in the middle of doing, put the focus somewhere sensible when the
-// control just tapped goes away, stop listening once the circle has ended for this device, and
-// send a join form once.
+// control just tapped (or the one a live update took away) goes away, stop listening once the
+// circle has ended for this device, and send a join form once.
 // Live updates morph the page (idiomorph) rather than replace it, so a button a finger is on
 // stays the same button and the tap counts; a seat's menu the keeper has opened stays open
 // ([data-keep-open]; the keeper-only check-in answers close again, as a shared tablet goes round);
@@ -141,6 +141,24 @@
         return;
       }
     }
+  });
+
+  // A live update can take away the control the focus is on (the keeper took the piece back while a
+  // pupil's focus was on "I've finished"): the focus moves to what has happened in that region (its
+  // tabindex="-1" line, e.g. who has the piece now), not lost at the top of the page.
+  var focusedRegion = null;
+
+  document.addEventListener("htmx:sseBeforeMessage", function (event) {
+    var active = document.activeElement;
+    focusedRegion = active && active !== document.body && event.target.contains(active) ? event.target : null;
+  });
+
+  document.addEventListener("htmx:sseMessage", function (event) {
+    var region = focusedRegion, active = document.activeElement;
+    focusedRegion = null;
+    if (region !== event.target || (active && active !== document.body && active.isConnected)) { return; }
+    var place = region.querySelector("[tabindex='-1']");
+    if (place) { place.focus(); }
   });
 
   document.addEventListener("htmx:afterSettle", function () {

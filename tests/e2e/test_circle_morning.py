@@ -5,7 +5,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible
-from tests.e2e.test_circle_flow import start_a_circle
+from tests.e2e.test_circle_flow import FINISHED, start_a_circle
 from tests.e2e.test_circle_live import AUTO_ADMIT, join_at, join_link
 
 
@@ -64,3 +64,18 @@ def test_take_the_piece_back_is_offered_only_while_someone_else_holds_it(new_dev
     # the button tapped has gone: the focus is on what happened, not lost at the top of the page
     expect(keeper.get_by_role("status").filter(has_text="You have the talking piece.")).to_be_focused()
     assert_accessible(axe, keeper)
+
+
+def test_a_pupils_focus_is_not_lost_when_the_keeper_takes_the_piece_back(new_device, live_server, axe, cedar_class):
+    """A pupil using a keyboard or a screen reader is on "I've finished" when the keeper takes the piece
+    back: the button goes, and the focus moves to who has the piece now, not to the top of the page."""
+    keeper = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT)
+    amira = join_at(new_device, join_link(keeper), "Amira S.", viewport=PHONE)
+    keeper.get_by_role("button", name=FINISHED).click()
+    finished = amira.get_by_role("button", name=FINISHED)
+    finished.focus()
+    expect(finished).to_be_focused()
+    keeper.get_by_role("button", name="Take the piece back").click()
+    expect(finished).to_have_count(0)
+    expect(amira.get_by_text("Ms Keeper has the talking piece")).to_be_focused()
+    assert_accessible(axe, amira)
