@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
+from rrp_pwa.circles import live
 from rrp_pwa.circles import talking_piece as piece
 from rrp_pwa.circles.activities import (
     add_agreement,
@@ -30,7 +31,7 @@ from rrp_pwa.circles.timeline import circle_entries
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Concern
 from rrp_pwa.models.circles import Circle, CircleCheckIn, CircleEvent, Seat
-from tests.conftest import make_group, make_pupil, make_school, make_staff
+from tests.conftest import empty_tables, make_group, make_pupil, make_school, make_staff
 
 NAMES = ("Amira", "Ben", "Cara")
 
@@ -394,3 +395,29 @@ def test_the_question_bank_starts_with_defaults_and_admins_add_to_it(app):
     assert "What would make tomorrow better?" in [p.text for p in bank(school.id)]
     with pytest.raises(CircleError):
         add_prompt(school.id, "nursery", "Hello?")
+
+
+def test_a_new_circle_that_reuses_an_old_ones_ids_never_shows_the_old_ones_screens(app):
+    """The rendered fragments are kept per process: a circle whose id (and agreement and party ids) a
+    deleted one had - SQLite reuses the highest ids once those rows are gone - shows its own agreements."""
+    def circle_with(what: str) -> Circle:
+        school = make_school()
+        keeper = make_staff(school, name="Ms Keeper")
+        pupil = make_pupil(school, given="Amira", family="Smith")
+        circle = open_circle(keeper, "checkin", make_group(school, pupils=[pupil], staff=[keeper]))
+        amira, _ = join_circle(circle, pupil=pupil)
+        piece.admit(circle, amira)
+        add_agreement(circle, keeper, "value", what, [])
+        db.session.commit()
+        return circle
+
+    with app.test_request_context():
+        first = circle_with("We listen to whoever holds the piece")
+        first_ids = (first.id, first.version)
+        assert "We listen" in live.render_state(first)["keeper"]["k-agreements"]
+        empty_tables()
+        second = circle_with("We take turns")
+        assert (second.id, second.version) == first_ids, "the same ids again (as after the test's tables are emptied)"
+        state = live.render_state(second)
+        assert "We take turns" in state["keeper"]["k-agreements"]
+        assert all("We take turns" in html for html in state["parts"]["p-agreements"].values())

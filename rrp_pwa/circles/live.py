@@ -143,22 +143,29 @@ def _fragment(name: str, cache_key: tuple | None, **context) -> str:
     return make() if cache_key is None else _caches()[1].get_or_make((name, *cache_key), make)
 
 
+def _circle_key(circle: Circle) -> tuple:
+    """Which circle a kept fragment belongs to: its id and when it was opened, as for the state
+    (SQLite gives a new circle the id of a deleted one, and its agreements and seats their ids)."""
+    return circle.id, circle.created_at.isoformat()
+
+
 def _region_keys(snap: Snapshot) -> dict[str, tuple]:
     """What each region's HTML depends on, for regions that do not change when the piece moves."""
     c = snap.circle
+    circle = _circle_key(c)
     ring, waiting = _seat_list(snap.ring), _seat_list(snap.waiting)
     agreements = tuple((a.id, tuple((p.id, p.agreed_at is not None) for p in a.parties)) for a in snap.agreements)
     round_id = (snap.round.id, snap.round.kind) if snap.round else None  # (a pupil never sees the counts)
-    return {"k_waiting": (c.id, c.auto_admit, waiting), "k_who": (c.id, ring),
-            "k_concern_who": (c.id, ring, waiting, _seat_list(snap.left)), "k_agreements": (c.id, agreements),
-            "p_agreements": (c.id, agreements), "p_round": (c.id, round_id)}
+    return {"k_waiting": (circle, c.auto_admit, waiting), "k_who": (circle, ring),
+            "k_concern_who": (circle, ring, waiting, _seat_list(snap.left)), "k_agreements": (circle, agreements),
+            "p_agreements": (circle, agreements), "p_round": (circle, round_id)}
 
 
 def _seat_row_key(snap: Snapshot, seat: Seat, index: int) -> tuple:
     """A seat's row in the keeper's ring changes only when one of these does (not on every pass)."""
     holds = snap.holder is not None and snap.holder.id == seat.id
     is_next = not holds and snap.following is not None and snap.following.id == seat.id
-    return (snap.circle.id, seat.id, seat.name, seat.is_keeper, holds, is_next, snap.turn_of(seat),
+    return (_circle_key(snap.circle), seat.id, seat.name, seat.is_keeper, holds, is_next, snap.turn_of(seat),
             index == 0, index == len(snap.ring) - 1)
 
 
