@@ -694,6 +694,45 @@ def test_the_keepers_stream_carries_its_regions(app, world):
     response.close()
 
 
+@pytest.mark.parametrize("screen, stream_path", [("", "/live"), ("/seat", "/seat/live")])
+def test_a_page_that_opens_its_stream_is_not_sent_again_what_it_already_shows(app, world, screen, stream_path):
+    """The keeper's screen and a pupil's seat open their stream at the version they were rendered at:
+    swapping every region in again as the page loads kept a phone busy for seconds (Lighthouse: a
+    2 s long task on the keeper's screen of a 20-seat circle). The next change still comes through."""
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    pupil, _ = seated(app, circle, world["pupils"][0])
+    device = pupil if screen else keeper
+    page = device.get(f"/circles/{circle.id}{screen}").get_data(as_text=True)
+    version = db.session.get(Circle, circle.id).version
+    stream_url = re.search(r'sse-connect="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert stream_url == f"/circles/{circle.id}{stream_path}?v={version}"
+    response = device.get(stream_url)
+    chunks = response.response
+    assert next(chunks).startswith(b": open")
+    keeper.post(f"/circles/{circle.id}/turn", data={"turn": "pass", "version": version}, headers=HX)
+    first = next(chunks).decode()
+    assert first.startswith("event: ") and f"id: {version + 1}" in first, "the first event is the change"
+    response.close()
+
+
+@pytest.mark.parametrize("headers, shown", [({}, "older"), ({"Last-Event-ID": "current"}, "current")])
+def test_a_stream_opened_behind_the_circle_or_reconnecting_gets_the_state_at_once(app, world, headers, shown):
+    """A page rendered before the latest change, or a device reconnecting (it may have missed part of a
+    version as its stream broke), gets every region first, as before."""
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    version = db.session.get(Circle, circle.id).version
+    page_version = version - 1 if shown == "older" else version
+    headers = {name: str(version) for name in headers}
+    response = keeper.get(f"/circles/{circle.id}/live?v={page_version}", headers=headers)
+    chunks = response.response
+    next(chunks)
+    opening = b"".join(next(chunks) for _ in range(6)).decode()
+    assert "event: k-piece" in opening and f"id: {version}" in opening
+    response.close()
+
+
 def test_a_closed_circle_has_no_keeper_stream_to_reconnect_to(app, world):
     """A second keeper device whose stream ended as the circle closed reconnects: it gets 204 (stop), not a
     stream that stays open saying nothing, so its polling takes it to the summary."""

@@ -12,7 +12,7 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -283,11 +283,17 @@ def read_wire(data: str) -> dict:
 class DeviceStream:
     """What one device receives: its regions, only when they change, until the circle ends for it."""
 
-    def __init__(self, state: dict, seat_id: int | None) -> None:
+    def __init__(self, state: dict, seat_id: int | None, shown_version: int | None = None) -> None:
+        """``shown_version``: the version the page that opens this stream was rendered at. If the
+        circle is still there, the page already shows every region and nothing goes first: swapping
+        the whole state in again would only cost a phone's CPU as the page loads (a long task of
+        seconds on the keeper's screen of a class's circle)."""
         self.seat_id = seat_id
         self.sent: dict[str, str] = {}
         self.version = 0
         self.initial = list(self.messages(state))
+        if shown_version == state["v"]:
+            self.initial = []
 
     def regions(self, state: dict) -> dict[str, str]:
         if self.seat_id is None:
@@ -317,13 +323,23 @@ class DeviceStream:
         return state["state"] != "open" or (self.seat_id is not None and str(self.seat_id) not in state["seats"])
 
 
-def stream(circle: Circle, seat_id: int | None):
-    """An SSE response for the keeper (``seat_id`` None) or one seat; the current state goes first.
+def page_version() -> int | None:
+    """The version the page opening a stream shows (its URL's ``v``); None for a device reconnecting
+    with Last-Event-ID, which may have missed some of a version's regions as its stream broke."""
+    if request.headers.get("Last-Event-ID"):
+        return None
+    return request.args.get("v", type=int)
+
+
+def stream(circle: Circle, seat_id: int | None, shown_version: int | None = None):
+    """An SSE response for the keeper (``seat_id`` None) or one seat; the current state goes first,
+    unless the page opening the stream was rendered at the current version (``shown_version``, the
+    ``v`` of the stream's URL; a device reconnecting with Last-Event-ID always gets the state).
 
     The database session is released before streaming: a stream never holds a connection.
     """
     subscription = broker().subscribe(channel(circle.id))
-    device = DeviceStream(render_state(circle), seat_id)
+    device = DeviceStream(render_state(circle), seat_id, shown_version)
     db.session.remove()
     return sse_response(event_stream(subscription, device.initial, transform=device.transform,
                                      stop_after=device.ended))

@@ -148,7 +148,7 @@ def seat_page(circle_id: int):
 @bp.route("/circles/<int:circle_id>/seat/live")
 @seat_required
 def seat_live(circle_id: int):
-    return live.stream(g.circle, g.seat.id)
+    return live.stream(g.circle, g.seat.id, live.page_version())
 
 
 @bp.route("/circles/<int:circle_id>/seat/part/<region>")

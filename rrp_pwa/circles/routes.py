@@ -194,7 +194,7 @@ def keeper_live(circle_id: int):
     circle = keepers_circle(circle_id)
     if not circle.is_open:
         return Response(status=204)
-    return live.stream(circle, None)
+    return live.stream(circle, None, live.page_version())
 
 
 @bp.route("/circles/<int:circle_id>/part/<region>")
