@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from rrp_pwa.audit import audit
 from rrp_pwa.auth.permissions import staff_required
+from rrp_pwa.conversations.chats import chips_for
 from rrp_pwa.conversations.restorative import questions_for
 from rrp_pwa.extensions import db, htmx
 from rrp_pwa.forms import ConfirmForm
@@ -274,8 +275,11 @@ def no_store(response):
 def capture():
     """The page that makes quick chats and check-ins with or without a connection. It carries the
     school's restorative questions (the chat's prompt, as on Log a chat) and no pupil data, so the
-    service worker may keep it for the playground."""
-    return render_template("sync/capture.html", questions=questions_for(current_user.school_id, "caused_harm"))
+    service worker may keep it for the playground. The chat's chips are in the page too: filled in
+    only by the page's script, they pushed the form down as it loaded (Lighthouse: layout shift 0.34)."""
+    chips = {kind: chips_for(current_user.school_id, kind) for kind in ("what", "where", "agreed")}
+    return render_template("sync/capture.html", questions=questions_for(current_user.school_id, "caused_harm"),
+                           chips=chips)
 
 
 @bp.route("/api/v1/capture")

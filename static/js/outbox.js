@@ -254,6 +254,8 @@
 
   function radios(box, options) {
     var name = box.closest("form").getAttribute("data-offline") + "-" + box.getAttribute("data-name");
+    var tapped = box.querySelector("input:checked");  // the page's own chips may be tapped before this runs
+    var chosen = tapped && options.some(function (o) { return o.value === tapped.value; }) ? tapped.value : null;
     box.textContent = "";
     options.forEach(function (option, index) {
       var label = document.createElement("label");
@@ -262,7 +264,7 @@
       input.type = "radio";
       input.name = name;
       input.value = option.value;
-      if (option.value === "" && index === 0) input.checked = true;
+      if (chosen !== null ? option.value === chosen : option.value === "" && index === 0) input.checked = true;
       label.appendChild(input);
       label.appendChild(document.createTextNode(option.label));
       box.appendChild(label);
