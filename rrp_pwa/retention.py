@@ -34,12 +34,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, delete, func, or_, select, text, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Select, delete, func, or_, select, update
 
 from rrp_pwa.agreements.rules import follow_ups_needed
 from rrp_pwa.audit import audit
-from rrp_pwa.database import SQLITE_BUSY_TIMEOUT_MS
 from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import Agreement, AgreementParty, AgreementReview
 from rrp_pwa.models.audit import AuditEvent
@@ -49,6 +47,7 @@ from rrp_pwa.models.conversations import Answer, Conversation, Participant, Quic
 from rrp_pwa.models.mediation import Mediation, MediationAlert, MediationMediator, MediationParty
 from rrp_pwa.models.roster import School, Staff
 from rrp_pwa.models.sync import FeedEvent, SyncReceipt, WebhookAttempt, WebhookDelivery
+from rrp_pwa.tenancy import SchoolBusy, hold_school
 
 LABELS = {
     "checkins": "Check-in answers",
@@ -238,37 +237,27 @@ def plan_locked(school: School, days: dict[str, int], today: date | None = None)
     then no longer change: reviewing an agreement, reopening a record or adding to one (a review, a
     follow-up, an alert, a delivery: a foreign key to a locked row) waits for the purge's commit.
 
-    PostgreSQL locks the rows (waiting at most LOCK_WAIT_MS, else RecordsInUse; the caller rolls back).
-    SQLite has no row locks and ignores FOR UPDATE; its one writer at a time is taken first, by a no-op
-    update of the school's row (waiting at most 5 s), so nothing commits between the looks and the
-    deletes."""
+    The school is held first (``hold_school``: a roster import of it waits, or is waited for). PostgreSQL
+    locks the rows (waiting at most LOCK_WAIT_MS, else RecordsInUse; the caller rolls back). SQLite has
+    no row locks and ignores FOR UPDATE; holding the school took its one writer at a time, so nothing
+    commits between the looks and the deletes."""
     session = db.session
     try:
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(select(func.set_config("lock_timeout", f"{LOCK_WAIT_MS}ms", True)))
-        else:
-            connection = session.connection()
-            connection.execute(text(f"PRAGMA busy_timeout = {min(LOCK_WAIT_MS, SQLITE_BUSY_TIMEOUT_MS)}"))
-            try:
-                session.execute(update(School).where(School.id == school.id).values(name=School.name)
-                                .execution_options(synchronize_session=False))
-            finally:
-                connection.execute(text(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"))
-        locked: dict[str, set[int]] = {kind: set() for kind in LABELS}
-        while True:
-            plan = plan_purge(school, days, today)
-            unlocked = {kind: plan.ids[kind] - locked[kind] for kind in LABELS}
-            if not any(unlocked.values()):
-                return plan
-            for kind, ids in unlocked.items():
-                model = LOCKED[kind]
-                for chunk in _chunks(ids):
-                    session.execute(select(model.id).where(model.id.in_(chunk)).order_by(model.id).with_for_update())
-                locked[kind] |= ids
-    except OperationalError as error:
-        if getattr(error.orig, "sqlstate", None) in ("55P03", "40P01") or "database is locked" in str(error.orig):
-            raise RecordsInUse from error
-        raise
+        with hold_school(school.id, LOCK_WAIT_MS):
+            locked: dict[str, set[int]] = {kind: set() for kind in LABELS}
+            while True:
+                plan = plan_purge(school, days, today)
+                unlocked = {kind: plan.ids[kind] - locked[kind] for kind in LABELS}
+                if not any(unlocked.values()):
+                    return plan
+                for kind, ids in unlocked.items():
+                    model = LOCKED[kind]
+                    for chunk in _chunks(ids):
+                        session.execute(select(model.id).where(model.id.in_(chunk)).order_by(model.id)
+                                        .with_for_update())
+                    locked[kind] |= ids
+    except SchoolBusy as busy:
+        raise RecordsInUse from busy
 
 
 def _feed_events_of(school_id: int, ids: dict[str, set[int]]) -> set[int]:

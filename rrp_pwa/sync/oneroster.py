@@ -42,14 +42,13 @@ from datetime import date, datetime
 from functools import cached_property
 from pathlib import PurePosixPath
 
-from sqlalchemy import delete, func, insert, select, text, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import delete, insert, select
 from werkzeug.security import generate_password_hash
 
-from rrp_pwa.database import SQLITE_BUSY_TIMEOUT_MS
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Group, GroupPupil, GroupStaff, Pupil, School, Staff
 from rrp_pwa.roster.directory import note_roles
+from rrp_pwa.tenancy import SchoolBusy, hold_school
 
 FILE_MODES = ("bulk", "delta", "absent")
 KNOWN_FILES = ("orgs", "academicSessions", "courses", "classes", "users", "roles", "enrollments")
@@ -110,35 +109,16 @@ class RosterBusy(Exception):
 
 
 def lock_roster(school_id: int) -> None:
-    """Hold the school's roster until this transaction ends, so that two imports (two admins'
-    confirms, the command line and the web) run one after the other, each reading the roster the
-    other left: side by side, each would add the same pupils (a unique-key error, a server error)
+    """Hold the school's roster until this transaction ends (``hold_school``), so that two imports (two
+    admins' confirms, the command line and the web) run one after the other, each reading the roster
+    the other left: side by side, each would add the same pupils (a unique-key error, a server error)
     or make changes worked out from a roster that no longer exists. Take it before reading the
-    roster. Raise RosterBusy after waiting ROSTER_LOCK_WAIT_MS for another import.
-
-    PostgreSQL: the school's row is locked FOR NO KEY UPDATE, which still lets other transactions
-    write rows that point at the school (chats, check-ins) meanwhile. SQLite has one writer at a
-    time: a no-op update of the school's row takes the database's write lock before anything is
-    read (a read first would see the roster as it was before another import's commit)."""
-    bind = db.session.get_bind()
+    roster. Raise RosterBusy after waiting ROSTER_LOCK_WAIT_MS for another import."""
     try:
-        if bind.dialect.name == "postgresql":
-            before = db.session.scalar(select(func.current_setting("lock_timeout")))
-            db.session.execute(select(func.set_config("lock_timeout", f"{ROSTER_LOCK_WAIT_MS}ms", True)))
-            db.session.execute(select(School.id).where(School.id == school_id).with_for_update(key_share=True))
-            db.session.execute(select(func.set_config("lock_timeout", before, True)))
-        else:
-            connection = db.session.connection()
-            connection.execute(text(f"PRAGMA busy_timeout = {min(ROSTER_LOCK_WAIT_MS, SQLITE_BUSY_TIMEOUT_MS)}"))
-            try:
-                db.session.execute(update(School).where(School.id == school_id).values(name=School.name)
-                                   .execution_options(synchronize_session=False))
-            finally:
-                connection.execute(text(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"))
-    except OperationalError as error:
-        if getattr(error.orig, "sqlstate", None) == "55P03" or "database is locked" in str(error.orig):
-            raise RosterBusy from error
-        raise
+        with hold_school(school_id, ROSTER_LOCK_WAIT_MS):
+            pass  # only the hold itself waits at most ROSTER_LOCK_WAIT_MS; the import's writes then wait as usual
+    except SchoolBusy as busy:
+        raise RosterBusy from busy
 
 
 @dataclass
