@@ -401,3 +401,44 @@ def test_the_follow_up_after_not_kept_leaves_out_a_pupil_who_has_left_the_school
                            data={"pupil_id": [amira.id], f"role-{amira.id}": "harmed"})
     assert response.status_code == 302
     assert "Ben will give Amira space" not in client.get("/agreements/due").get_data(as_text=True)
+
+
+def test_the_review_can_be_moved_to_another_day_by_the_rule_it_was_made_by(client, auth, school):
+    teacher = auth.login(roles=("teacher",))
+    agreement = agreement_for(school, [make_pupil(school)], teacher, review_on=date.today() + timedelta(days=3))
+    page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    assert "Review it on another day?" in page and f'value="{agreement.review_on.isoformat()}"' in page
+
+    later = date.today() + timedelta(days=10)
+    response = client.post(f"/agreements/{agreement.id}/review-on", data={"review_on": later.isoformat()},
+                           follow_redirects=True)
+    assert response.status_code == 200 and f"The review is now on {later:%A %-d %B}." in response.get_data(as_text=True)
+    assert db.session.get(Agreement, agreement.id).review_on == later
+
+    past = date.today() - timedelta(days=2)
+    response = client.post(f"/agreements/{agreement.id}/review-on", data={"review_on": past.isoformat()})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "The review date has passed: choose today or a later day." in page
+    assert f'value="{past.isoformat()}"' in page  # what was typed stays, beside its error
+    response = client.post(f"/agreements/{agreement.id}/review-on", data={"review_on": ""})
+    assert response.status_code == 400 and "Choose the day to review the agreement." in response.get_data(as_text=True)
+    assert db.session.get(Agreement, agreement.id).review_on == later
+
+
+def test_only_an_agreement_waiting_for_review_in_this_school_can_be_moved(app, client, auth, school):
+    teacher = auth.login(roles=("teacher",))
+    kept = agreement_for(school, [make_pupil(school)], teacher)
+    client.post(f"/agreements/{kept.id}/review", data={"outcome": "kept", "seen_reviews": 0})
+    assert "Review it on another day?" not in client.get(f"/agreements/{kept.id}").get_data(as_text=True)
+    soon = (date.today() + timedelta(days=5)).isoformat()
+    response = client.post(f"/agreements/{kept.id}/review-on", data={"review_on": soon}, follow_redirects=True)
+    page = response.get_data(as_text=True)  # a page left open: the agreement as it is now, and why nothing moved
+    assert "This agreement is not waiting for a review, so its review can&#39;t be moved." in page and "Kept" in page
+
+    other = make_school("Hill High")
+    theirs = agreement_for(other, [make_pupil(other)], make_staff(other, ("pastoral",)))
+    assert client.post(f"/agreements/{theirs.id}/review-on", data={"review_on": soon}).status_code == 404
+    open_one = agreement_for(school, [make_pupil(school)], teacher)
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert client.post(f"/agreements/{open_one.id}/review-on", data={"review_on": soon}).status_code == 400
+    assert db.session.get(Agreement, open_one.id).review_on == date.today() - timedelta(days=1)

@@ -23,3 +23,9 @@ class ReviewForm(FlaskForm):
         if self.review_again_on.data is None and not self.is_submitted():
             self.review_again_on.data = today + REVIEW_AFTER
         return self
+
+
+class MoveReviewForm(FlaskForm):
+    """Move the day an agreement comes up for review (a pupil is away, a holiday falls on it)."""
+    review_on = DateField("Review it on", validators=[InputRequired("Choose the day to review the agreement.")])
+    submit = SubmitField("Move the review")

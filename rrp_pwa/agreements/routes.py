@@ -4,10 +4,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from rrp_pwa.agreements import bp
-from rrp_pwa.agreements.forms import ReviewForm
+from rrp_pwa.agreements.forms import MoveReviewForm, ReviewForm
 from rrp_pwa.agreements.rules import (
     AgreementError,
+    NotWaitingForReview,
     StaleReview,
+    change_review_date,
     follow_ups_needed,
     is_draft,
     needs_follow_up,
@@ -74,7 +76,7 @@ def next_steps(agreement: Agreement) -> list[dict]:
     return steps
 
 
-def render_agreement(agreement: Agreement, form: ReviewForm, status: int = 200):
+def render_agreement(agreement: Agreement, form: ReviewForm, status: int = 200, move: MoveReviewForm | None = None):
     form.set_defaults(current_user.school.today())
     form.seen_reviews.data = len(agreement.reviews)
     talk_ids = {r.follow_up_conversation_id for r in agreement.reviews if r.follow_up_conversation_id}
@@ -86,7 +88,8 @@ def render_agreement(agreement: Agreement, form: ReviewForm, status: int = 200):
     return render_template("agreements/agreement.html", agreement=agreement, form=form,
                            steps=next_steps(agreement) if needs_follow_up(agreement) else [], follow_ups=follow_ups,
                            circles=circles, may_see_circles=sees_whole_school(current_user),
-                           confirm=ConfirmForm(), outcome_labels=OUTCOME_LABELS), status
+                           confirm=ConfirmForm(), outcome_labels=OUTCOME_LABELS,
+                           move=move or MoveReviewForm(formdata=None, review_on=agreement.review_on)), status
 
 
 def readable(query) -> list[Agreement]:
@@ -129,6 +132,29 @@ def review(agreement_id: int):
     again = f" It comes up for review again on {agreement.review_on:%-d %b}." if done.outcome == "partly_kept" else ""
     flash(f"Review saved: {OUTCOME_LABELS[done.outcome].lower()}.{again}")
     return redirect(url_for("agreements.agreement", agreement_id=agreement.id))
+
+
+@bp.route("/agreements/<int:agreement_id>/review-on", methods=["POST"])
+@staff_required(*ANY_STAFF)
+def move_review(agreement_id: int):
+    """Move the day an agreement still waiting for its review comes up (by the rule it was made by)."""
+    agreement = readable_agreement_or_404(agreement_id)
+    move = MoveReviewForm()
+    if move.validate_on_submit():
+        try:
+            change_review_date(agreement, move.review_on.data, current_user)
+        except NotWaitingForReview as exc:  # reviewed meanwhile (a page left open): show it as it is now
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("agreements.agreement", agreement_id=agreement.id))
+        except AgreementError as exc:
+            move.review_on.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"The review is now on {agreement.review_on:%A %-d %B}.")
+            return redirect(url_for("agreements.agreement", agreement_id=agreement.id))
+    db.session.rollback()
+    return render_agreement(agreement, ReviewForm(formdata=None), 400, move=move)
 
 
 @bp.route("/agreements/<int:agreement_id>/followed-up", methods=["POST"])

@@ -39,6 +39,10 @@ class StaleReview(AgreementError):
     """Someone reviewed the agreement after this form was loaded; the user should look again."""
 
 
+class NotWaitingForReview(AgreementError):
+    """The agreement has no review to move: it is not an action agreement, or was reviewed meanwhile."""
+
+
 def make_agreement(school_id: int, source_kind: str, source_id: int | None, what: str, *,
                    pupils: list[Pupil] = (), names: list[str] = (), kind: str = "action",
                    by_when: date | None = None, review_on: date | None = None,
@@ -105,7 +109,7 @@ def change_review_date(agreement: Agreement, review_on: date | None, staff: Staf
     if staff.school_id != agreement.school_id:
         raise AgreementError("Only staff of this school can change its agreements.")
     if agreement.kind != "action" or agreement.status not in ("open", "partly_kept"):
-        raise AgreementError("This agreement is not waiting for a review.")
+        raise NotWaitingForReview("This agreement is not waiting for a review, so its review can't be moved.")
     if review_on is None:
         raise AgreementError("Choose the day to review the agreement.")
     check_review_date(review_on, agreement.by_when, today or staff.school.today())

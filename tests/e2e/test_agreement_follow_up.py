@@ -64,3 +64,35 @@ def test_not_kept_to_a_restorative_circle_with_those_pupils(live_server, data_ap
     expect(page.get_by_role("heading", name="Next step")).to_have_count(0)
     assert_accessible(axe, page)
 
+
+
+def test_a_teacher_moves_an_agreements_review_on_a_phone(live_server, data_app, page, axe):
+    school = make_school()
+    teacher = make_staff(school, ("teacher",), name="Tara Teacher")
+    ben = make_pupil(school, "Ben", "Jones")
+    make_group(school, pupils=[ben], staff=[teacher])
+    talk = start_conversation(school.id, teacher, "conversation", [(ben, "caused_harm")])
+    db.session.flush()
+    agreement = make_agreement(school.id, "conversation", talk.id, "Ben will say sorry to Amira", pupils=[ben],
+                               created_by=teacher, review_on=date.today(), today=date.today() - timedelta(days=14))
+    db.session.add(agreement)
+    db.session.commit()
+    later = date.today() + timedelta(days=7)
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, teacher)
+    page.get_by_role("link", name="Reviews due").click()
+    page.get_by_role("link", name="Ben will say sorry to Amira").click()
+    page.get_by_text("Review it on another day?").click()  # the summary that opens the form
+    page.get_by_label("Review it on").fill((date.today() - timedelta(days=1)).isoformat())
+    page.get_by_role("button", name="Move the review").click()
+    expect(page.get_by_text("The review date has passed: choose today or a later day.")).to_be_visible()
+    assert_accessible(axe, page)
+
+    page.get_by_label("Review it on").fill(later.isoformat())
+    page.get_by_role("button", name="Move the review").click()
+    expect(page.get_by_text(f"The review is now on {later:%A %-d %B}.")).to_be_visible()
+    expect(page.get_by_text(later.strftime("%-d %b %Y"))).to_be_visible()
+    assert_accessible(axe, page)
+    page.goto(f"{live_server.url}/agreements/due")
+    expect(page.get_by_role("link", name="Ben will say sorry to Amira")).to_have_count(0)  # not due today any more
