@@ -544,6 +544,19 @@ def test_wifi_that_stalls_instead_of_failing_still_gives_the_pupil_list_and_send
     assert len(stalled) >= 2
 
 
+def chat_about_amira_filled_in(page, server, midday) -> str:
+    """Sign ``midday`` in and fill in Log a chat about Amira Khan, all but Save; return the form's client_uuid."""
+    sign_in(page, server, midday)
+    page.get_by_role("link", name="Log a chat").first.click()
+    page.get_by_label("Find a pupil").press_sequentially("am", delay=50)
+    page.get_by_role("link", name="Amira Khan").click()
+    expect(page.get_by_role("link", name="Remove Amira Khan")).to_be_visible()
+    form_id = page.locator("input[name=client_uuid]").input_value()
+    page.get_by_role("radio", name="Unkind words").click()
+    page.get_by_role("radio", name="Playground").click()
+    return form_id
+
+
 def test_log_a_chat_saved_as_the_signal_drops_is_kept_on_the_phone_and_sent_once(cable, data_app, page, context, axe):
     """A midday assistant picks the pupil on Log a chat, the Wi-Fi drops, she taps Save: the chat is
     kept in the outbox (not lost behind the browser's error page) and sent, once, back in signal."""
@@ -553,14 +566,7 @@ def test_log_a_chat_saved_as_the_signal_drops_is_kept_on_the_phone_and_sent_once
     make_group(school, pupils=[amira], staff=[midday])
     db.session.commit()
     page.set_viewport_size({"width": 360, "height": 740})
-    sign_in(page, cable, midday)
-    page.get_by_role("link", name="Log a chat").first.click()
-    page.get_by_label("Find a pupil").press_sequentially("am", delay=50)
-    page.get_by_role("link", name="Amira Khan").click()
-    expect(page.get_by_role("link", name="Remove Amira Khan")).to_be_visible()
-    form_id = page.locator("input[name=client_uuid]").input_value()
-    page.get_by_role("radio", name="Unkind words").click()
-    page.get_by_role("radio", name="Playground").click()
+    form_id = chat_about_amira_filled_in(page, cable, midday)
     go_offline(context, cable)
     page.get_by_role("button", name="Save chat").click()
     expect(page.get_by_role("alert")).to_contain_text(
@@ -620,14 +626,7 @@ def test_log_a_chat_and_sign_out_on_wifi_that_gets_nothing_through_lose_nothing(
     midday = make_staff(school, ("support",), name="Pat Midday")
     make_pupil(school, "Amira", "Khan")
     db.session.commit()
-    sign_in(page, live_server, midday)
-    page.get_by_role("link", name="Log a chat").first.click()
-    page.get_by_label("Find a pupil").press_sequentially("am", delay=50)
-    page.get_by_role("link", name="Amira Khan").click()
-    expect(page.get_by_role("link", name="Remove Amira Khan")).to_be_visible()
-    form_id = page.locator("input[name=client_uuid]").input_value()
-    page.get_by_role("radio", name="Unkind words").click()
-    page.get_by_role("radio", name="Playground").click()
+    form_id = chat_about_amira_filled_in(page, live_server, midday)
     held = []
 
     def chat_post(route):
