@@ -1061,6 +1061,7 @@ def test_a_keepers_concern_with_no_dsl_in_the_school_says_nobody_has_been_told(a
     told = client.post(f"/circles/{circle.id}/concern", data={"seat": amira.id, "note": "Said more"},
                        follow_redirects=True).get_data(as_text=True)
     assert "has gone to the Designated Safeguarding Lead" in told and "nobody has been told" not in told
+    assert "Concerns you raised, on your home screen, shows when they have seen it." in told  # the keeper can check
 
 
 def test_the_keepers_concern_card_says_a_worry_cannot_be_kept_secret(app, world):

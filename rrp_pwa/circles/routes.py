@@ -30,7 +30,7 @@ from rrp_pwa.models import Group, Pupil
 from rrp_pwa.models.agreements import Agreement
 from rrp_pwa.models.circles import CIRCLE_KINDS, Circle, Seat
 from rrp_pwa.roster.directory import sees_whole_school, visible_groups, visible_pupils
-from rrp_pwa.safeguarding.concerns import concern_sent
+from rrp_pwa.safeguarding.concerns import WHEN_SEEN, concern_sent
 from rrp_pwa.tenancy import get_scoped_or_404, scoped
 from rrp_pwa.circles import participant_routes, questions, timeline  # noqa: E402,F401  (register routes and sources)
 
@@ -362,7 +362,7 @@ def concern(circle_id: int):
         else:
             db.session.commit()
             flash(concern_sent(circle.school_id, "Your concern has gone to the Designated Safeguarding Lead. "
-                                                   "It is not in the circle's record."))
+                                                   "It is not in the circle's record. " + WHEN_SEEN))
             return redirect(url_for("circles.keeper", circle_id=circle.id))
     return render_keeper(circle, 400, concern_form=form)
 

@@ -15,6 +15,7 @@ from rrp_pwa.records.actions import add_pupil_action
 from rrp_pwa.safeguarding import bp
 from rrp_pwa.safeguarding.concerns import (
     DSL_ROLE,
+    WHEN_SEEN,
     ConcernError,
     as_raised,
     concern_history,
@@ -83,7 +84,7 @@ def concern_new():
             db.session.commit()
             flash(concern_sent(current_user.school_id,
                                "Your concern has gone to the Designated Safeguarding Lead. Thank you for telling them. "
-                               "Concerns you raised, on your home screen, shows when they have seen it."))
+                               + WHEN_SEEN))
             return redirect(form.next.data if is_local_path(form.next.data) else url_for("home.index"))
     return render_template("safeguarding/concern_new.html", form=form, pupils=pupils), 400 if form.errors else 200
 
