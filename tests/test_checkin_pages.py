@@ -72,6 +72,16 @@ def test_a_bad_staff_check_in_is_shown_beside_the_form_and_nothing_typed_is_lost
     assert data.get("word", "") in text and db.session.scalar(select(CheckIn)) is None
 
 
+def test_a_check_in_for_a_pupil_who_has_left_is_refused_by_name(client, auth, cedar):
+    auth.login(cedar["teacher"])
+    cedar["amira"].archived = True
+    db.session.commit()
+    response = client.post(f"/checkins/pupils/{cedar['amira'].id}", data={"value": "4", "word": "fine"})
+    text = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400 and "Amira Khan has left the school, so a check-in can't be recorded" in text
+    assert "fine" in text and db.session.scalar(select(CheckIn)) is None
+
+
 def test_the_follow_up_list_shows_only_my_follow_ups_until_i_mark_them_done(client, auth, cedar):
     mine = record_staff_checkin(cedar["teacher"], cedar["amira"], 2, "tired")
     record_staff_checkin(cedar["assistant"], cedar["amira"], 1, None)

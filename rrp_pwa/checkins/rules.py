@@ -82,7 +82,10 @@ def set_school_scale(school: School, scale_key: str) -> None:
 
 def record_staff_checkin(staff: Staff, pupil: Pupil, value: int, word: str | None,
                          client_uuid: str | None = None) -> CheckIn:
-    """A member of staff records a pupil's check-in; a low or red one goes on their own list."""
+    """A member of staff records a pupil's check-in; a low or red one goes on their own list. Not for a
+    pupil who has left the school (online or made offline before they left: the same refusal)."""
+    if pupil.archived:
+        raise CheckInError(f"{pupil.display_name} has left the school, so a check-in can't be recorded for them.")
     return record_checkin(staff.school_id, staff.school.checkin_scale, value, "staff", pupil=pupil, word=word,
                           recorded_by=staff, follow_up_staff=staff, client_uuid=client_uuid)
 

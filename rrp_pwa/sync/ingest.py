@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
-from rrp_pwa.checkins.rules import CheckInError, checkin_pupils, record_checkin
+from rrp_pwa.checkins.rules import CheckInError, checkin_pupils, record_staff_checkin
 from rrp_pwa.checkins.scales import DEFAULT_SCALE, SCALES
 from rrp_pwa.conversations.chats import ChatError, chat_pupils, chips_for, record_quick_chat
 from rrp_pwa.extensions import db
@@ -182,9 +182,7 @@ def _chat(staff: Staff, data: dict, made_at: datetime | None, client_uuid: str):
 def _checkin(staff: Staff, data: dict, made_at: datetime | None, client_uuid: str):
     (pupil,) = _pupils(checkin_pupils(staff, with_leavers=True), [data.get("pupil_id")])
     try:
-        checkin = record_checkin(staff.school_id, staff.school.checkin_scale, data.get("value"), "staff",
-                                 pupil=pupil, word=data.get("word"), recorded_by=staff, follow_up_staff=staff,
-                                 client_uuid=client_uuid)
+        checkin = record_staff_checkin(staff, pupil, data.get("value"), data.get("word"), client_uuid=client_uuid)
     except CheckInError as exc:
         raise ItemRejected(str(exc)) from None
     if made_at is not None and made_at <= datetime.now(timezone.utc):
