@@ -159,6 +159,15 @@ def test_capture_data_lists_the_pupils_a_chat_may_be_about_and_marks_those_for_a
     assert client.get("/api/v1/capture").headers["Cache-Control"] == "no-store"
 
 
+def test_capture_data_tells_apart_two_pupils_with_the_same_name(client, teacher_with_class):
+    """The whole school is on the phone: two Amira Khans must not look the same in the offline pickers."""
+    teacher, amira, _, _ = teacher_with_class
+    twin = make_pupil(teacher.school, "Amira", "Khan", year_group="Year 2")
+    db.session.commit()
+    names = {p["id"]: p["name"] for p in client.get("/api/v1/capture").json["pupils"]}
+    assert (names[amira.id], names[twin.id]) == ("Amira Khan (Year 5)", "Amira Khan (Year 2)")
+
+
 @pytest.mark.parametrize("roles", [("teacher",), ("support",), ("admin",), ("pastoral",), ("dsl",)])
 def test_every_staff_role_may_open_the_capture_page(client, auth, roles):
     auth.login(roles=roles)

@@ -168,6 +168,12 @@ def short_names(pupils: Iterable[Pupil]) -> dict[int, str]:
         while k < len(family) and any(other[:k] == family[:k].casefold() for other in alike):
             k += 1
         names[pupil.id] = f"{first} {family[:k]}." if k < len(family) else f"{first} {family}"
+    return told_apart(pupils, names)
+
+
+def told_apart(pupils: list[Pupil], names: dict[int, str]) -> dict[int, str]:
+    """``names`` (each pupil's name as a list shows it) with the year group, or a number where the year
+    groups do not tell them apart, after every name that two or more of ``pupils`` share."""
     same = {}
     for pupil in pupils:
         same.setdefault(names[pupil.id].casefold(), []).append(pupil)

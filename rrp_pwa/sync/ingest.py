@@ -35,6 +35,7 @@ from rrp_pwa.conversations.chats import ChatError, chat_pupils, chips_for, recor
 from rrp_pwa.extensions import db
 from rrp_pwa.mediation.flow import MediationError, mediation_pupils, record_mediation
 from rrp_pwa.models import CheckIn, Pupil, Staff
+from rrp_pwa.models.roster import told_apart
 from rrp_pwa.models.conversations import QuickChat
 from rrp_pwa.models.mediation import Mediation
 from rrp_pwa.models.sync import SyncReceipt
@@ -222,12 +223,13 @@ def capture_options(staff: Staff) -> dict:
     shown, whether they are a peer mediator and whether this person may record their check-in), the
     school's chat chips and its check-in scale. The pupils are those of chat_pupils, which chats and
     mediations share (any current pupil of the school); check-ins are for checkin_pupils, a part of
-    them. Pupils who have left are not listed."""
-    pupils = db.session.scalars(chat_pupils(staff).order_by(Pupil.given_name, Pupil.family_name, Pupil.id))
+    them. Pupils who have left are not listed; two with the same name are told apart by year group."""
+    pupils = list(db.session.scalars(chat_pupils(staff).order_by(Pupil.given_name, Pupil.family_name, Pupil.id)))
+    names = told_apart(pupils, {p.id: p.display_name for p in pupils})  # two Amira Khans: "(Year 3)", "(Year 5)"
     may_check_in = set(db.session.scalars(checkin_pupils(staff).with_only_columns(Pupil.id)))
     scale = SCALES.get(staff.school.checkin_scale) or SCALES[DEFAULT_SCALE]
     return {"staff_id": staff.id,
-            "pupils": [{"id": p.id, "name": p.display_name, "mediator": p.peer_mediator, "checkin": p.id in may_check_in}
+            "pupils": [{"id": p.id, "name": names[p.id], "mediator": p.peer_mediator, "checkin": p.id in may_check_in}
                        for p in pupils],
             "chips": {kind: chips_for(staff.school_id, kind) for kind in ("what", "where", "agreed")},
             "scale": {"key": scale.key, "question": scale.question,
