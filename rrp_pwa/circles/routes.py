@@ -136,29 +136,39 @@ def new():
     follows = agreement_to_follow_up()
     pupils = pupils_for_circle(follows)
     if not form.is_submitted():
-        wanted = request.args.get("group_id", type=int)
-        if wanted in {g.id for g in groups}:
-            form.group.data = wanted
-        elif len(groups) == 1 and not pupils:
-            form.group.data = groups[0].id  # a teacher with one class: their morning circle is that class's
-        if request.args.get("kind") in CIRCLE_KINDS:
-            form.kind.data = request.args["kind"]
+        start_as_asked(form, groups, pupils)
     if form.validate_on_submit():
         group = next((g for g in groups if g.id == form.group.data), None)
         circle = open_circle(current_user, form.kind.data, group, one_device=form.one_device.data,
                              auto_admit=form.auto_admit.data, planned_prompts=form.prompts.data,
                              join_minutes=current_app.config.get("CIRCLE_JOIN_MINUTES", 120), pupils=pupils)
         if follows is not None:
-            db.session.flush()
-            try:
-                record_follow_up(follows, current_user, circle_id=circle.id)
-            except AgreementError:
-                pass  # followed up meanwhile in a way that no longer needs one: the circle still opens
-            else:
-                flash(f"This circle follows up the agreement “{follows.what}”: it is recorded on the agreement.")
+            follow_up_with(circle, follows)
         db.session.commit()
         return redirect(url_for("circles.keeper", circle_id=circle.id))
     return render_template("circles/new.html", form=form, follows=follows, pupils=pupils), 400 if form.errors else 200
+
+
+def start_as_asked(form: StartCircleForm, groups: list[Group], pupils: list[Pupil]) -> None:
+    """The opening form's first choices: the group and kind asked for (by "Hold a circle" after "not kept"),
+    else a teacher with one class (and no pupils asked for) starts with that class's circle."""
+    wanted = request.args.get("group_id", type=int)
+    if wanted in {g.id for g in groups}:
+        form.group.data = wanted
+    elif len(groups) == 1 and not pupils:
+        form.group.data = groups[0].id
+    if request.args.get("kind") in CIRCLE_KINDS:
+        form.kind.data = request.args["kind"]
+
+
+def follow_up_with(circle: Circle, follows: Agreement) -> None:
+    """Record the circle just opened as the follow-up of the agreement that was not kept, and say so."""
+    db.session.flush()
+    try:
+        record_follow_up(follows, current_user, circle_id=circle.id)
+    except AgreementError:
+        return  # followed up meanwhile in a way that no longer needs one: the circle still opens
+    flash(f"This circle follows up the agreement “{follows.what}”: it is recorded on the agreement.")
 
 
 @bp.route("/circles/<int:circle_id>")
