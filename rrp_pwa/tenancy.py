@@ -38,6 +38,22 @@ def get_scoped_or_404(model: type[T], object_id: int, school_id: int | None = No
     return one_or_404(scoped(model, school_id).where(model.id == object_id))
 
 
+def lock_scoped_or_404(model: type[T], object_id: int) -> T:
+    """One row of the current school by id, held until this transaction ends, for a change made from
+    what it shows (a review, a new date). Someone changing or deleting the row at the same moment -
+    a second reviewer, the retention purge - is waited for, and the row is then read as they left
+    it, or not found (404) if they deleted it; without the hold the change would be made from what
+    was read before, and fail (a foreign key to a deleted row) or stack on theirs unseen.
+
+    PostgreSQL locks the row (SELECT ... FOR UPDATE). SQLite ignores FOR UPDATE and has one writer at
+    a time: a no-op update of the row takes the database's write lock before the row is read."""
+    session = db.session
+    where = (model.id == object_id, model.school_id == current_school_id())
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(model).where(*where).values(id=model.id).execution_options(synchronize_session=False))
+    return one_or_404(select(model).where(*where).with_for_update().execution_options(populate_existing=True))
+
+
 class SchoolBusy(Exception):
     """Another transaction held what ``hold_school`` waited for longer than it may wait (or the
     database broke a deadlock with it): the caller rolls back; nothing was written."""

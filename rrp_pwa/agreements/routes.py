@@ -28,7 +28,7 @@ from rrp_pwa.models.circles import Circle
 from rrp_pwa.models.conversations import Conversation
 from rrp_pwa.records.access import may_read_agreement, readable_agreements
 from rrp_pwa.roster.directory import sees_whole_school
-from rrp_pwa.tenancy import get_scoped_or_404
+from rrp_pwa.tenancy import get_scoped_or_404, lock_scoped_or_404
 
 ANY_STAFF = ("admin", "teacher", "support", "pastoral", "dsl")
 CIRCLE_START_ENDPOINTS = ("circles.new", "circles.start", "circles.create")
@@ -38,8 +38,10 @@ for _role in ("teacher", "pastoral", "dsl", "admin"):
                           "agreements.due"))
 
 
-def readable_agreement_or_404(agreement_id: int) -> Agreement:
-    agreement = get_scoped_or_404(Agreement, agreement_id)
+def readable_agreement_or_404(agreement_id: int, for_change: bool = False) -> Agreement:
+    """An agreement this person may read; ``for_change``: held until the change commits (a second
+    reviewer or the retention purge at the same moment is waited for, then seen)."""
+    agreement = (lock_scoped_or_404 if for_change else get_scoped_or_404)(Agreement, agreement_id)
     if is_draft(agreement) or not may_read_agreement(current_user, agreement):
         abort(404)
     return agreement
@@ -114,7 +116,7 @@ def agreement(agreement_id: int):
 @bp.route("/agreements/<int:agreement_id>/review", methods=["POST"])
 @staff_required(*ANY_STAFF)
 def review(agreement_id: int):
-    agreement = readable_agreement_or_404(agreement_id)
+    agreement = readable_agreement_or_404(agreement_id, for_change=True)
     form = ReviewForm()
     if not form.validate_on_submit():
         return render_agreement(agreement, form, 400)
@@ -138,7 +140,7 @@ def review(agreement_id: int):
 @staff_required(*ANY_STAFF)
 def move_review(agreement_id: int):
     """Move the day an agreement still waiting for its review comes up (by the rule it was made by)."""
-    agreement = readable_agreement_or_404(agreement_id)
+    agreement = readable_agreement_or_404(agreement_id, for_change=True)
     move = MoveReviewForm()
     if move.validate_on_submit():
         try:
@@ -161,7 +163,7 @@ def move_review(agreement_id: int):
 @staff_required(*ANY_STAFF)
 def followed_up(agreement_id: int):
     """Record that a "not kept" agreement was followed up another way (a circle, a call home)."""
-    agreement = readable_agreement_or_404(agreement_id)
+    agreement = readable_agreement_or_404(agreement_id, for_change=True)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
