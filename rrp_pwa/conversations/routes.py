@@ -65,7 +65,7 @@ from rrp_pwa.models.roster import Pupil
 from rrp_pwa.records.access import WHOLE_SCHOOL_READERS, may_read
 from rrp_pwa.records.actions import add_pupil_action
 from rrp_pwa.roster.directory import search_pupils
-from rrp_pwa.tenancy import get_scoped_or_404
+from rrp_pwa.tenancy import get_scoped_or_404, lock_scoped_or_404
 
 ANY_STAFF = ("admin", "teacher", "support", "pastoral", "dsl")
 PICK_TARGETS = {"chat": "conversations.chat_new", "conversation": "conversations.start",
@@ -291,8 +291,10 @@ def start():
 
 
 def editable_or_404(conversation_id: int) -> Conversation:
-    """A conversation the current person may change: whoever runs it, or pastoral/admin/DSL."""
-    conversation = get_scoped_or_404(Conversation, conversation_id)
+    """A conversation the current person may change: whoever runs it, or pastoral/admin/DSL. A step
+    posted holds it until saved: a second post at the same moment (a double tap, another tab) waits,
+    then finds it as the first left it (finished: 409), instead of finishing it a second time."""
+    conversation = (lock_scoped_or_404 if request.method == "POST" else get_scoped_or_404)(Conversation, conversation_id)
     readable_or_404(conversation, conversation.school_id, conversation.pupils, conversation.staff_id)
     if conversation.staff_id != current_user.id and not current_user.has_role(*WHOLE_SCHOOL_READERS):
         abort(403)

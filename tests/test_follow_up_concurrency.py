@@ -1,16 +1,19 @@
-"""A review posted while someone else holds the agreement, each in their own database session: the
-retention purge deleting it, or a second reviewer saving theirs. The review waits for them, then
-sees what they did - the agreement gone (404), or their review (409: check it) - instead of failing
-on a deleted row (a 500) or stacking a second verdict unseen. Runs on SQLite by default and on
-PostgreSQL with TEST_DATABASE_URL, where rows are locked one by one."""
+"""A change posted while someone else holds the record, each in their own database session: the
+retention purge deleting an agreement, a second reviewer saving theirs, a conversation finished
+twice at once. The post waits for them, then sees what they did - the agreement gone (404), their
+review or the finished conversation (409) - instead of failing on a deleted row (a 500) or doing it
+a second time unseen. Runs on SQLite by default and on PostgreSQL with TEST_DATABASE_URL, where
+rows are locked one by one."""
 import threading
 import time
 
 from sqlalchemy import func, select
 
 from rrp_pwa.agreements.rules import review_agreement
+from rrp_pwa.conversations.restorative import finish, start_conversation
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Agreement, AgreementReview, School, Staff
+from rrp_pwa.models.conversations import Conversation
 from rrp_pwa.retention import plan_locked, purge
 from tests.conftest import make_pupil, make_school, make_staff
 from tests.test_retention import DAYS
@@ -96,3 +99,30 @@ def test_two_reviews_at_the_same_moment_the_second_is_told_to_check_the_first(ap
     assert "Someone has reviewed this agreement since you opened it" in page and "Fell out again" in page
     assert reviews_of(agreement_id) == 2  # the one from 800 days ago and Pat's; not Tess's on top
     assert db.session.get(Agreement, agreement_id).status == "not_kept"
+
+
+def test_a_conversation_finished_twice_at_once_makes_one_agreement(app, client, auth):
+    """A double tap on Finish, or a second tab: before, both posts read the conversation unfinished and
+    each made an agreement; now the second waits for the first and is told it has been finished."""
+    school = make_school()
+    teacher = make_staff(school, ("teacher",))
+    talk = start_conversation(school.id, teacher, "conversation", [(make_pupil(school), "harmed")])
+    db.session.commit()
+    talk_id, teacher_id, owner_id = talk.id, teacher.id, talk.participants[0].id
+    auth.login(teacher)
+    db.session.remove()
+
+    def first_tap() -> None:
+        conversation = db.session.get(Conversation, talk_id)
+        finish(conversation, db.session.get(Staff, teacher_id), "Play fairly at lunch",
+               [conversation.participants[0].id])
+
+    thread, outcome = hold_in_thread(app, first_tap)
+    response = client.post(f"/conversations/{talk_id}/agreement", data={"what": "Play fairly at lunch",
+                                                                      "owners": [owner_id]})
+    thread.join(timeout=60)
+
+    assert "error" not in outcome, outcome.get("error")
+    assert response.status_code == 409 and "already been finished" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Agreement)
+                             .where(Agreement.source_kind == "conversation", Agreement.source_id == talk_id)) == 1
