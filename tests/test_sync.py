@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 from rrp_pwa.conversations.restorative import set_questions
 from rrp_pwa.extensions import db
 from rrp_pwa.models import CheckIn, CheckInFollowUp
+from rrp_pwa.models.agreements import Agreement
 from rrp_pwa.models.conversations import QuickChat
 from rrp_pwa.models.mediation import Mediation
 from rrp_pwa.models.sync import FeedEvent, SyncReceipt
@@ -201,6 +202,55 @@ def test_a_finished_mediation_can_be_sent(client, auth, app):
     assert post(client, [item]).json["results"][0]["status"] == "created"
     assert post(client, [item]).json["results"][0]["status"] == "duplicate"
     assert db.session.scalar(select(func.count(Mediation.id))) == 1
+
+
+def typed_up_mediation(mediators, parties, **data) -> dict:
+    return {"uuid": str(uuid.uuid4()), "kind": "mediation", "made_at": datetime.now(timezone.utc).isoformat(),
+            "data": {"mediator_ids": [m.id for m in mediators], "party_ids": [p.id for p in parties],
+                     "agreements": {str(p.id): "Take turns in goal" for p in parties}, **data}}
+
+
+@pytest.fixture
+def duty_adult_with_mediators(app, auth):
+    school = make_school()
+    adult = make_staff(school, ("support",), name="Pat Midday")
+    mia = make_pupil(school, "Mia", "Reed", peer_mediator=True)
+    amira, ben = make_pupil(school, "Amira", "Khan"), make_pupil(school, "Ben", "Osei")
+    db.session.commit()
+    auth.login(staff=adult)
+    return school, mia, amira, ben
+
+
+@pytest.mark.parametrize(("weeks", "days"), [(1, 7), (2, 14), (4, 28), (None, 14)], ids=["1", "2", "4", "old-outbox"])
+def test_a_typed_up_mediation_is_checked_when_chosen_and_an_older_outbox_item_in_two_weeks(
+        client, duty_adult_with_mediators, weeks, days):
+    """"When will we check it is working?" on Record offline, as on the mediators' tablet: the agreements
+    come up for review that many weeks from the day the record reaches the school (review_in_weeks); an
+    item saved by the page before it asked (no review_weeks) gets the mediators' default, two weeks."""
+    school, mia, amira, ben = duty_adult_with_mediators
+    extra = {} if weeks is None else {"review_weeks": weeks}
+    assert post(client, [typed_up_mediation([mia], [amira, ben], **extra)]).json["results"][0]["status"] == "created"
+    agreements = db.session.scalars(select(Agreement).where(Agreement.source_kind == "mediation")).all()
+    assert [a.review_on for a in agreements] == [school.today() + timedelta(days=days)] * 2
+
+
+@pytest.mark.parametrize("weeks", [3, 0, "4", True, [4]])
+def test_a_typed_up_mediation_with_a_review_that_is_not_offered_is_refused_with_the_reason(
+        client, duty_adult_with_mediators, weeks):
+    _, mia, amira, ben = duty_adult_with_mediators
+    result = post(client, [typed_up_mediation([mia], [amira, ben], review_weeks=weeks)]).json["results"][0]
+    assert (result["status"], result["reason"]) == ("rejected", "Choose when you will check it is working.")
+    assert db.session.scalar(select(func.count(Mediation.id))) == 0
+    assert db.session.scalar(select(func.count(Agreement.id))) == 0
+
+
+def test_record_offline_asks_when_a_typed_up_mediation_will_be_checked_two_weeks_unless_chosen(client, auth):
+    auth.login(roles=("support",))
+    page = client.get("/capture").get_data(as_text=True)
+    assert "<legend>When will we check it is working?</legend>" in page
+    assert ('<label class="chip"><input type="radio" name="mediation-review_weeks" value="1">In 1 week</label>'
+            '<label class="chip"><input type="radio" name="mediation-review_weeks" value="2" checked>In 2 weeks</label>'
+            '<label class="chip"><input type="radio" name="mediation-review_weeks" value="4">In 4 weeks</label>') in page
 
 
 @pytest.fixture

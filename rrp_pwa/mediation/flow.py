@@ -280,11 +280,13 @@ def record_mediation(school_id: int, mediators: list[Pupil], parties: list[Pupil
                      stories: dict[int, str] | None = None, feelings: dict[int, str] | None = None,
                      ideas: str | None = None, place: str | None = None,
                      started_at: datetime | None = None, completed_at: datetime | None = None,
-                     outcome: str = "agreed", client_uuid: str | None = None) -> Mediation:
+                     outcome: str = "agreed", client_uuid: str | None = None,
+                     review_weeks: int | None = None) -> Mediation:
     """Record a whole completed mediation in one call (the offline capture path).
 
     ``agreements``, ``stories`` and ``feelings`` are keyed by party pupil id; ``agreed`` holds
-    the pupil ids who tapped "I agree" (default: every party). Idempotent by
+    the pupil ids who tapped "I agree" (default: every party); ``review_weeks`` is "When will we
+    check it is working?", as in write_agreements. Idempotent by
     (school_id, client_uuid): a second call with the same uuid returns the first record
     unchanged. The same rules as the live flow apply; the caller commits, and on
     ``MediationError`` rolls back (or releases its savepoint), as rows may already be flushed.
@@ -319,7 +321,8 @@ def record_mediation(school_id: int, mediators: list[Pupil], parties: list[Pupil
     mediation.ideas = _clean(ideas, MAX_IDEAS, "the ideas")
     if outcome == "agreed":
         mediation.step = "agreement"
-        write_agreements(mediation, {p.id: agreements.get(p.pupil_id, "") for p in mediation.parties})
+        write_agreements(mediation, {p.id: agreements.get(p.pupil_id, "") for p in mediation.parties},
+                         review_weeks=review_weeks)
         for party in mediation.parties:
             if party.pupil_id in agreed:
                 agree(party.agreement, pupil_id=party.pupil_id)

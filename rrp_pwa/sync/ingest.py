@@ -192,7 +192,9 @@ def _checkin(staff: Staff, data: dict, made_at: datetime | None, client_uuid: st
 
 
 def _mediation(staff: Staff, data: dict, made_at: datetime | None, client_uuid: str):
-    """A finished peer mediation typed up by the member of staff on duty."""
+    """A finished peer mediation typed up by the member of staff on duty. "When will we check it is
+    working?" (``review_weeks``: 1, 2 or 4) dates its agreements' review by the live flow's rule, counted
+    from the day it reaches the school's record; an item without it (an older page) gets two weeks."""
     allowed = mediation_pupils(staff.school_id, with_leavers=True)
     mediators = _pupils(allowed, data.get("mediator_ids"))
     parties = _pupils(allowed, data.get("party_ids"), at_least=2)
@@ -200,10 +202,13 @@ def _mediation(staff: Staff, data: dict, made_at: datetime | None, client_uuid: 
     if not isinstance(written, dict):
         raise ItemRejected("Write what each pupil agreed to do.")
     agreements = {int(k): str(v) for k, v in written.items() if str(k).isdigit()}
+    review_weeks = data.get("review_weeks")  # an outbox saved before the choice was offered: the default
+    if review_weeks is not None and (isinstance(review_weeks, bool) or not isinstance(review_weeks, int)):
+        raise ItemRejected("Choose when you will check it is working.")
     try:
         return _flushed(record_mediation(staff.school_id, mediators, parties, agreements=agreements,
                                          place=data.get("place"), outcome=data.get("outcome") or "agreed",
-                                         started_at=made_at, client_uuid=client_uuid))
+                                         started_at=made_at, client_uuid=client_uuid, review_weeks=review_weeks))
     except MediationError as exc:
         raise ItemRejected(str(exc)) from None
 

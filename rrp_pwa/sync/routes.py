@@ -4,6 +4,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
+from rrp_pwa.agreements.rules import REVIEW_AFTER, REVIEW_IN_WEEKS
 from rrp_pwa.audit import audit
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.conversations.chats import chips_for
@@ -276,10 +277,11 @@ def capture():
     """The page that makes quick chats and check-ins with or without a connection. It carries the
     school's restorative questions (the chat's prompt, as on Log a chat) and no pupil data, so the
     service worker may keep it for the playground. The chat's chips are in the page too: filled in
-    only by the page's script, they pushed the form down as it loaded (Lighthouse: layout shift 0.34)."""
+    only by the page's script, they pushed the form down as it loaded (Lighthouse: layout shift 0.34).
+    A typed-up mediation asks "When will we check it is working?" as the mediators' tablet does."""
     chips = {kind: chips_for(current_user.school_id, kind) for kind in ("what", "where", "agreed")}
     return render_template("sync/capture.html", questions=questions_for(current_user.school_id, "caused_harm"),
-                           chips=chips)
+                           chips=chips, review_weeks=REVIEW_IN_WEEKS, default_weeks=REVIEW_AFTER.days // 7)
 
 
 @bp.route("/api/v1/capture")

@@ -298,7 +298,7 @@
     mediation: function (form) {
       function field(name) { return form.querySelector("[name=" + name + "]"); }
       var mediator = field("mediator"), party1 = field("party1"), party2 = field("party2");
-      var outcome = picked(form, "outcome") || "agreed";
+      var outcome = picked(form, "outcome") || "agreed", weeks = picked(form, "review_weeks");
       if (!mediator.value) return { error: "Choose the mediator.", focus: mediator };
       if (!party1.value || !party2.value || party1.value === party2.value) {
         return { error: "Choose the two pupils in the disagreement.", focus: party1.value ? party2 : party1 };
@@ -311,9 +311,11 @@
       }
       var mediators = [Number(mediator.value)];
       if (field("mediator2").value && field("mediator2").value !== mediator.value) mediators.push(Number(field("mediator2").value));
-      return { data: { mediator_ids: mediators, party_ids: [Number(party1.value), Number(party2.value)],
-                       agreements: outcome === "agreed" ? agreements : {}, place: field("place").value.trim() || null,
-                       outcome: outcome },
+      var data = { mediator_ids: mediators, party_ids: [Number(party1.value), Number(party2.value)],
+                   agreements: outcome === "agreed" ? agreements : {}, place: field("place").value.trim() || null,
+                   outcome: outcome };
+      if (outcome === "agreed" && weeks) data.review_weeks = Number(weeks);  // "When will we check it is working?"
+      return { data: data,
                summary: "Peer mediation · " + pupilName(party1) + " and " + pupilName(party2) };
     },
     checkin: function (form) {
@@ -349,6 +351,8 @@
       setValue(form, "agreed2", (data.agreements || {})[data.party_ids[1]]);
       setValue(form, "place", data.place);
       pick(form, "outcome", data.outcome);
+      var usual = form.querySelector("[name='mediation-review_weeks'][checked]");  // an older item: the default
+      pick(form, "review_weeks", String(data.review_weeks || (usual ? usual.value : "")));
     }
   };
 
