@@ -253,6 +253,34 @@ def test_record_offline_asks_when_a_typed_up_mediation_will_be_checked_two_weeks
             '<label class="chip"><input type="radio" name="mediation-review_weeks" value="4">In 4 weeks</label>') in page
 
 
+def test_record_offline_finds_pupils_by_typing_and_draws_none_at_load(client, teacher_with_class):
+    """Six pickers of every pupil the person may see (1,020 options each for the demo's midday assistant)
+    were a long task on a phone and no way to find "Amira": each is now a search over the list on the
+    device, under the field names the outbox has always sent; the page itself carries no pupil."""
+    page = client.get("/capture").get_data(as_text=True)
+    assert "<select" not in page and "Amira" not in page
+    for field_id, name in [("chat-pupil", "pupil"), ("chat-pupil-2", "pupil2"), ("checkin-pupil", "pupil"),
+                           ("mediation-mediator", "mediator"), ("mediation-mediator-2", "mediator2"),
+                           ("mediation-party-1", "party1"), ("mediation-party-2", "party2")]:
+        assert f'<input type="hidden" name="{name}"' in page
+        assert f'<input type="search" id="{field_id}" autocomplete="off"' in page
+        assert f'<p class="pick-status" id="{field_id}-found" role="status" data-pick-status></p>' in page
+    assert page.count('aria-required="true"') == 5  # the pupil (chat, check-in), the mediator, both parties
+
+
+def test_a_pupil_known_by_a_preferred_name_is_found_offline_by_the_given_name_too(client, teacher_with_class):
+    """Log a chat finds a pupil by given, preferred or family name; the list on the device carries the
+    given name of a pupil shown by another, so typing it offline finds them too - and nothing more."""
+    teacher, amira, _, _ = teacher_with_class
+    bobby = make_pupil(teacher.school, "Robert", "Hale", preferred_name="Bobby")
+    same = make_pupil(teacher.school, "Dan", "Ives", preferred_name="Dan")
+    db.session.commit()
+    pupils = {p["id"]: p for p in client.get("/api/v1/capture").json["pupils"]}
+    assert pupils[bobby.id] == {"id": bobby.id, "name": "Bobby Hale", "mediator": False, "checkin": False,
+                                "also": "Robert"}
+    assert "also" not in pupils[same.id] and "also" not in pupils[amira.id]
+
+
 @pytest.fixture
 def midday_in_no_class(app, auth):
     """A midday assistant who supervises the whole playground and belongs to no class or group."""

@@ -228,13 +228,16 @@ def capture_options(staff: Staff) -> dict:
     shown, whether they are a peer mediator and whether this person may record their check-in), the
     school's chat chips and its check-in scale. The pupils are those of chat_pupils, which chats and
     mediations share (any current pupil of the school); check-ins are for checkin_pupils, a part of
-    them. Pupils who have left are not listed; two with the same name are told apart by year group."""
+    them. Pupils who have left are not listed; two with the same name are told apart by year group.
+    A pupil shown by a preferred name also carries the given name (``also``): the online search
+    (search_pupils) finds them by it, so the device's search must too."""
     pupils = list(db.session.scalars(chat_pupils(staff).order_by(Pupil.given_name, Pupil.family_name, Pupil.id)))
     names = told_apart(pupils, {p.id: p.display_name for p in pupils})  # two Amira Khans: "(Year 3)", "(Year 5)"
     may_check_in = set(db.session.scalars(checkin_pupils(staff).with_only_columns(Pupil.id)))
     scale = SCALES.get(staff.school.checkin_scale) or SCALES[DEFAULT_SCALE]
     return {"staff_id": staff.id,
-            "pupils": [{"id": p.id, "name": names[p.id], "mediator": p.peer_mediator, "checkin": p.id in may_check_in}
+            "pupils": [{"id": p.id, "name": names[p.id], "mediator": p.peer_mediator, "checkin": p.id in may_check_in,
+                        **({"also": p.given_name} if p.first_name != p.given_name else {})}
                        for p in pupils],
             "chips": {kind: chips_for(staff.school_id, kind) for kind in ("what", "where", "agreed")},
             "scale": {"key": scale.key, "question": scale.question,

@@ -31,7 +31,7 @@
   // Home of someone who records offline: get Record offline ready while there is signal.
   var prefetch = document.querySelector("[data-capture-prefetch]");
   var state = { sending: false, failures: 0, timer: null, staffId: null, csrf: null, items: [], ready: false,
-                signedOut: false };
+                signedOut: false, pupils: [] };
 
   // IndexedDB: "items" (the outbox, by uuid) and "meta" (the cached pupil list, the CSRF token).
   function openDb() {
@@ -218,19 +218,22 @@
                   { value: "no_agreement", label: "No agreement - passed to staff" },
                   { value: "adult_took_over", label: "An adult took over" }];
 
+  // Chats and mediations may be about any pupil listed; a check-in only where the server says so
+  // (a list stored before it said so was only ever of those).
+  var offered = { "": function () { return true; }, mediators: function (p) { return p.mediator; },
+                  checkin: function (p) { return p.checkin !== false; } };
+
   function fillPickers(data) {
-    // Chats and mediations may be about any pupil listed; a check-in only where the server says so
-    // (a list stored before it said so was only ever of those).
-    var offered = { "": function () { return true; }, mediators: function (p) { return p.mediator; },
-                    checkin: function (p) { return p.checkin !== false; } };
-    document.querySelectorAll("select[data-pupils]").forEach(function (select) {
-      var chosen = select.value;
-      var fits = offered[select.getAttribute("data-pupils")] || offered[""];
-      while (select.options.length > 1) select.remove(1);
-      data.pupils.forEach(function (pupil) {
-        if (fits(pupil)) select.add(new Option(pupil.name, String(pupil.id)));
-      });
-      select.value = chosen;
+    // the words a name is found by: the name shown (not the year group telling two apart) and the given
+    // name of a pupil shown by a preferred one, as the online search finds them
+    state.pupils = data.pupils.map(function (p) {
+      var words = (p.name.replace(/ \([^()]*\)$/, "") + " " + (p.also || "")).toLowerCase().split(/\s+/);
+      return { id: p.id, name: p.name, mediator: p.mediator, checkin: p.checkin, words: words.filter(Boolean) };
+    });
+    document.querySelectorAll("[data-picker]").forEach(function (picker) {
+      var field = picker.querySelector("input[type=hidden]");
+      if (field.value) choose(picker, listed(picker, field.value));  // one no longer listed: none
+      else find(picker);  // letters typed before the list came
     });
     document.querySelectorAll("[data-checkin-none]").forEach(function (note) {
       note.hidden = data.pupils.some(offered.checkin);
@@ -251,6 +254,99 @@
     setText("[data-scale-question]", data.scale.question);
     setText("[data-pupils-message]", data.pupils.length ? "" : "There are no pupils to choose yet: ask an admin to add them.");
   }
+
+  // Finding a pupil, as Log a chat does online (search_pupils in rrp_pwa/roster/directory.py): every word
+  // typed, up to three, starts one of the pupil's names; at most PICK_MAX matches are drawn, as there.
+  // They are drawn from the list kept on this device as letters are typed: nothing for 1,000 pupils at load.
+  var PICK_MAX = 12;
+
+  function part(picker, name) { return picker.querySelector("[data-pick-" + name + "]"); }
+
+  function listed(picker, id) {
+    var fits = offered[picker.getAttribute("data-picker")] || offered[""];
+    return state.pupils.filter(function (p) { return p.id === Number(id) && fits(p); })[0] || null;
+  }
+
+  function find(picker) {
+    var text = part(picker, "find").value.trim(), list = part(picker, "list");
+    var words = text.toLowerCase().split(/\s+/).filter(Boolean).slice(0, 3);
+    var fits = offered[picker.getAttribute("data-picker")] || offered[""];
+    var found = !words.length ? [] : state.pupils.filter(function (p) {
+      return fits(p) && words.every(function (w) { return p.words.some(function (n) { return n.lastIndexOf(w, 0) === 0; }); });
+    });
+    var noun = picker.getAttribute("data-picker") === "mediators" ? "mediator" : "pupil";
+    list.textContent = "";
+    found.slice(0, PICK_MAX).forEach(function (pupil) {
+      var item = document.createElement("li"), pick = document.createElement("button");
+      pick.type = "button";
+      pick.className = "button pick";
+      pick.textContent = pupil.name;
+      pick.setAttribute("data-pick", pupil.id);
+      item.appendChild(pick);
+      list.appendChild(item);
+    });
+    part(picker, "status").textContent = !words.length || !state.pupils.length ? ""
+      : !found.length ? "No " + noun + "'s name starts with “" + text + "”."
+      : found.length + " " + noun + (found.length === 1 ? " matches" : "s match") +
+        (found.length > PICK_MAX ? ": the first " + PICK_MAX + " are shown, type more of the name." : ".");
+  }
+
+  // The choice is shown in place of the search, with Change (which empties it: an optional one is then none).
+  function choose(picker, pupil) {
+    var field = picker.querySelector("input[type=hidden]"), shown = part(picker, "chosen");
+    field.value = pupil ? String(pupil.id) : "";
+    field.setAttribute("data-name", pupil ? pupil.name : "");
+    shown.querySelector("span").textContent = pupil ? pupil.name : "";
+    part(picker, "again").setAttribute("aria-label", "Change " + field.getAttribute("data-who") + (pupil ? ": " + pupil.name : ""));
+    shown.hidden = !pupil;
+    part(picker, "find").hidden = !!pupil;
+    part(picker, "find").value = "";
+    find(picker);
+  }
+
+  // Where to put someone back in a form: a chosen pupil's Change, or the search to choose one.
+  function spot(field) {
+    var picker = field.type === "hidden" && field.closest("[data-picker]");
+    return picker ? part(picker, field.value ? "again" : "find") : field;
+  }
+
+  document.addEventListener("input", function (event) {
+    var picker = event.target.matches && event.target.matches("[data-pick-find]") && event.target.closest("[data-picker]");
+    if (picker) find(picker);
+  });
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest && event.target.closest("[data-pick], [data-pick-again]");
+    var picker = target && target.closest("[data-picker]");
+    if (!picker) return;
+    if (target.hasAttribute("data-pick")) {
+      choose(picker, listed(picker, target.getAttribute("data-pick")));
+      delete picker.closest("form").dataset.emptiedAt;  // a new record under way
+    } else {
+      choose(picker, null);
+    }
+    spot(picker.querySelector("input[type=hidden]")).focus();
+  });
+
+  // Keys: Enter in the search never saves the form (it takes the only match, or goes to the matches);
+  // the arrows go down and up the matches; Escape goes back to the search.
+  document.addEventListener("keydown", function (event) {
+    var picker = event.target.closest && event.target.closest("[data-picker]");
+    if (!picker || ["Enter", "ArrowDown", "ArrowUp", "Escape"].indexOf(event.key) < 0) return;
+    var picks = Array.prototype.slice.call(picker.querySelectorAll("[data-pick]"));
+    var at = picks.indexOf(event.target), search = part(picker, "find");
+    var next = event.target === search ? (event.key === "Enter" || event.key === "ArrowDown" ? picks[0] : null)
+      : event.key === "ArrowDown" ? picks[at + 1] : event.key === "ArrowUp" ? picks[at - 1] || search
+      : event.key === "Escape" ? search : null;
+    if (event.target === search && event.key === "Enter") {
+      event.preventDefault();
+      if (picks.length === 1) return picks[0].click();
+    }
+    if (next) {
+      event.preventDefault();
+      next.focus();
+    }
+  });
 
   function radios(box, options) {
     var name = box.closest("form").getAttribute("data-offline") + "-" + box.getAttribute("data-name");
@@ -276,7 +372,7 @@
     return input ? input.value : null;
   }
 
-  function pupilName(select) { return select.options[select.selectedIndex].text; }
+  function pupilName(field) { return field.getAttribute("data-name"); }
 
   // Making a record: it is in the outbox (and on screen) before any network is tried.
   var makers = {
@@ -357,8 +453,9 @@
   };
 
   function setValue(form, name, value) {
-    var field = form.querySelector("[name=" + name + "]");
-    if (field) field.value = value === undefined || value === null ? "" : String(value);  // a pupil no longer listed: none
+    var field = form.querySelector("[name=" + name + "]"), picker = field && field.closest("[data-picker]");
+    if (picker) choose(picker, listed(picker, value));  // a pupil no longer listed: none
+    else if (field) field.value = value === undefined || value === null ? "" : String(value);
   }
 
   function pick(form, name, value) {
@@ -374,7 +471,9 @@
       fillers[item.kind](form, item.data);
       form.dataset.editing = item.uuid;
       setText("[data-outbox-message]", "Change what the reason says, then save it again: " + item.summary + ".");
-      var first = form.querySelector("select, input, textarea");
+      var first = Array.prototype.filter.call(form.querySelectorAll("input, textarea, button"), function (node) {
+        return node.type !== "hidden" && node.offsetParent !== null;
+      })[0];
       form.scrollIntoView({ block: "start" });
       if (first) first.focus();
     });
@@ -392,7 +491,7 @@
     var error = form.querySelector("[data-form-error]");
     if (made.error) {
       error.textContent = made.error;
-      if (made.focus) made.focus.focus();
+      if (made.focus) spot(made.focus).focus();
       return;
     }
     error.textContent = "";
@@ -422,6 +521,7 @@
     form.querySelectorAll("[data-chips][data-optional] input, [data-outcomes] input").forEach(function (input, i) {
       input.checked = i === 0;
     });
+    form.querySelectorAll("[data-picker]").forEach(function (picker) { choose(picker, null); });
     form.dataset.emptiedAt = String(Date.now());
   }
 
@@ -657,9 +757,8 @@
     if (!page) return Promise.resolve();
     return meta.get("capture").then(ownersCopy).then(function (data) {
       if (data || !state.listExpired) return;
-      document.querySelectorAll("select[data-pupils]").forEach(function (select) {
-        while (select.options.length > 1) select.remove(1);
-      });
+      state.pupils = [];
+      document.querySelectorAll("[data-picker]").forEach(function (picker) { choose(picker, null); });
       setText("[data-pupils-message]", LIST_EXPIRED);
     }).catch(function () { return null; });
   }
