@@ -229,15 +229,15 @@ def capture_options(staff: Staff) -> dict:
     school's chat chips and its check-in scale. The pupils are those of chat_pupils, which chats and
     mediations share (any current pupil of the school); check-ins are for checkin_pupils, a part of
     them. Pupils who have left are not listed; two with the same name are told apart by year group.
-    A pupil shown by a preferred name also carries the given name (``also``): the online search
-    (search_pupils) finds them by it, so the device's search must too."""
+    Only the name the school shows goes on the device: for a pupil known by a preferred name, the given
+    name (which the online search also finds them by) stays on the server - a preferred name can be there
+    because the pupil does not want the other one used or seen, and the device is often shared."""
     pupils = list(db.session.scalars(chat_pupils(staff).order_by(Pupil.given_name, Pupil.family_name, Pupil.id)))
     names = told_apart(pupils, {p.id: p.display_name for p in pupils})  # two Amira Khans: "(Year 3)", "(Year 5)"
     may_check_in = set(db.session.scalars(checkin_pupils(staff).with_only_columns(Pupil.id)))
     scale = SCALES.get(staff.school.checkin_scale) or SCALES[DEFAULT_SCALE]
     return {"staff_id": staff.id,
-            "pupils": [{"id": p.id, "name": names[p.id], "mediator": p.peer_mediator, "checkin": p.id in may_check_in,
-                        **({"also": p.given_name} if p.first_name != p.given_name else {})}
+            "pupils": [{"id": p.id, "name": names[p.id], "mediator": p.peer_mediator, "checkin": p.id in may_check_in}
                        for p in pupils],
             "chips": {kind: chips_for(staff.school_id, kind) for kind in ("what", "where", "agreed")},
             "scale": {"key": scale.key, "question": scale.question,

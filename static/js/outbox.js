@@ -224,10 +224,10 @@
                   checkin: function (p) { return p.checkin !== false; } };
 
   function fillPickers(data) {
-    // the words a name is found by: the name shown (not the year group telling two apart) and the given
-    // name of a pupil shown by a preferred one, as the online search finds them
+    // the words a name is found by: the name shown (not the year group telling two apart). Only that name
+    // is on the device: a pupil known by a preferred name is not found by the given name offline.
     state.pupils = data.pupils.map(function (p) {
-      var words = (p.name.replace(/ \([^()]*\)$/, "") + " " + (p.also || "")).toLowerCase().split(/\s+/);
+      var words = p.name.replace(/ \([^()]*\)$/, "").toLowerCase().split(/\s+/);
       return { id: p.id, name: p.name, mediator: p.mediator, checkin: p.checkin, words: words.filter(Boolean) };
     });
     document.querySelectorAll("[data-picker]").forEach(function (picker) {
