@@ -431,3 +431,102 @@ def test_a_new_circle_that_reuses_an_old_ones_ids_never_shows_the_old_ones_scree
         state = live.render_state(second)
         assert "We take turns" in state["keeper"]["k-agreements"]
         assert all("We take turns" in html for html in state["parts"]["p-agreements"].values())
+
+
+# Who is in the circle: a pupil leaving, who took part, and the late joiner's list
+
+def test_a_pupil_who_leaves_holding_the_piece_passes_it_on_without_a_turn(ring):
+    turn(ring)                                   # the keeper speaks: Amira holds it, Ben is next
+    piece.leave_circle(ring, seat(ring, "Amira"))
+    db.session.commit()
+    assert holder(ring) == "Ben"
+    assert [s.name.split()[0] for s in piece.ring(ring)] == ["Ms", "Ben", "Cara"]
+    assert seat(ring, "Amira").id not in piece.seats_and_turns(ring).taken, "leaving is not a turn"
+    assert versions(ring) == list(range(1, ring.version + 1))
+    assert piece.left_by_themselves(seat(ring, "Amira"))
+
+
+def test_when_the_next_pupil_leaves_the_one_after_them_is_next(ring):
+    turn(ring)                                   # Amira holds it, Ben is next
+    piece.leave_circle(ring, seat(ring, "Ben"))
+    db.session.commit()
+    assert holder(ring) == "Amira"
+    turn(ring)
+    assert holder(ring) == "Cara"
+
+
+def test_the_last_to_have_a_turn_leaving_with_the_piece_ends_the_lap(ring):
+    for _ in range(3):
+        turn(ring)                               # keeper, Amira, Ben: Cara holds it
+    piece.leave_circle(ring, seat(ring, "Cara"))
+    db.session.commit()
+    assert holder(ring) == "keeper" and ring.lap == 1
+
+
+def test_the_keeper_cannot_leave_and_nobody_leaves_twice(ring):
+    with pytest.raises(CircleError):
+        piece.leave_circle(ring, seat(ring, "keeper"))
+    ben = seat(ring, "Ben")
+    piece.remove_seat(ring, ben)                 # the keeper takes Ben out as he taps Leave
+    db.session.commit()
+    version = ring.version
+    with pytest.raises(CircleError, match="not in the circle any more"):
+        piece.leave_circle(ring, ben)
+    assert ring.version == version
+    assert not piece.left_by_themselves(ben), "the keeper took him out"
+
+
+def test_who_took_part_lists_those_who_left_but_not_those_turned_away(group_circle):
+    amira, ben, cara = group_circle.group.pupils
+    piece.set_auto_admit(group_circle, True)
+    seats = {p.given_name: join_circle(group_circle, pupil=p)[0] for p in (amira, ben)}
+    piece.set_auto_admit(group_circle, False)
+    waiting, _ = join_circle(group_circle, pupil=cara)
+    db.session.commit()
+    piece.leave_circle(group_circle, seats["Amira"])       # left by herself
+    piece.remove_seat(group_circle, seats["Ben"])          # taken out by the keeper
+    piece.turn_away(group_circle, waiting)                 # Cara was never let in
+    close_circle(group_circle)
+    db.session.commit()
+    summary = __import__("json").loads(group_circle.summary)
+    assert summary["participants"] == ["Amira S. (left early)", "Ben S. (left early)"]
+    assert waiting.left_at is None
+
+
+def test_someone_who_left_and_came_back_is_listed_once_where_they_sit(ring):
+    amira = seat(ring, "Amira")
+    piece.leave_circle(ring, amira)
+    piece.set_auto_admit(ring, True)
+    again, _ = join_circle(ring, pupil=amira.pupil)
+    close_circle(ring)
+    db.session.commit()
+    summary = __import__("json").loads(ring.summary)
+    assert summary["participants"] == ["Ben S.", "Cara S.", "Amira S."]
+    assert [e.kind for e in circle_entries(amira.pupil, ring.keeper) if e.kind == "circle"] == ["circle"]
+
+
+def test_the_pupil_record_keeps_a_circle_the_pupil_left_but_not_one_they_were_turned_away_from(group_circle):
+    amira, ben, _ = group_circle.group.pupils
+    piece.set_auto_admit(group_circle, True)
+    amira_seat, _ = join_circle(group_circle, pupil=amira)
+    piece.set_auto_admit(group_circle, False)
+    ben_seat, _ = join_circle(group_circle, pupil=ben)
+    piece.leave_circle(group_circle, amira_seat)
+    piece.turn_away(group_circle, ben_seat)
+    db.session.commit()
+    keeper = group_circle.keeper
+    assert [e.title for e in circle_entries(amira, keeper)] == ["Took part in a community-building circle"]
+    assert circle_entries(ben, keeper) == []
+
+
+def test_the_join_list_leaves_out_those_already_in_the_circle(group_circle):
+    amira, ben, cara = group_circle.group.pupils
+    from rrp_pwa.circles.joining import names_to_choose
+    waiting, _ = join_circle(group_circle, pupil=amira)
+    piece.set_auto_admit(group_circle, True)
+    join_circle(group_circle, pupil=ben)
+    db.session.commit()
+    assert names_to_choose(group_circle) == [(cara.id, "Cara S.")], "waiting or let in: not on the list"
+    piece.leave_circle(group_circle, waiting)
+    db.session.commit()
+    assert names_to_choose(group_circle) == [(amira.id, "Amira S."), (cara.id, "Cara S.")], "back after leaving"

@@ -139,10 +139,9 @@ def circle_concern(circle: Circle, keeper: Staff, seat: Seat, note: str) -> Conc
 
 
 def build_summary(circle: Circle) -> dict:
-    """Participants, rounds with spoke/passed counts, check-in counts and agreements."""
-    seats = {s.id: s for s in db.session.scalars(select(Seat).where(Seat.circle_id == circle.id))}
-    participants = [s.name for s in sorted(seats.values(), key=lambda s: (s.position, s.id))
-                    if s.status == "admitted" and not s.is_keeper]
+    """Participants (``who_took_part``), rounds with spoke/passed counts, check-in counts and agreements."""
+    seats = list(db.session.scalars(select(Seat).where(Seat.circle_id == circle.id)))
+    participants = who_took_part(seats)
     rounds = []
     for one in db.session.scalars(select(CircleRound).where(CircleRound.circle_id == circle.id)
                                   .order_by(CircleRound.number)):
@@ -161,6 +160,22 @@ def build_summary(circle: Circle) -> dict:
                                                               for p in a.parties],
                    "agreed": sum(1 for p in a.parties if p.agreed_at)} for a in circle_agreements(circle)]
     return {"participants": participants, "rounds": rounds, "agreements": agreements}
+
+
+def who_took_part(seats: list[Seat]) -> list[str]:
+    """The summary's "Who took part", in circle order: everyone let in, including those who left
+    part-way (by themselves, or taken out by the keeper), marked "(left early)" - never why. Someone
+    turned away before being let in did not take part. Someone who left and came back is listed once,
+    where they sat at the end, without the mark."""
+    def person(seat: Seat):
+        return ("pupil", seat.pupil_id) if seat.pupil_id else ("name", seat.name)
+
+    took_part = [s for s in seats if not s.is_keeper and (s.status == "admitted" or s.left_at is not None)]
+    shown: dict[tuple, Seat] = {}  # each person's seat: the one they are still in, else the last they left
+    for seat in sorted(took_part, key=lambda s: (s.status == "admitted", s.id)):
+        shown[person(seat)] = seat
+    return [seat.name if seat.status == "admitted" else f"{seat.name} (left early)"
+            for seat in sorted(shown.values(), key=lambda s: (s.position, s.id))]
 
 
 def checkin_counts(circle: Circle, round_no: int) -> list[dict]:

@@ -155,9 +155,10 @@ def join_circle(circle: Circle, *, pupil: Pupil | None = None, name: str | None 
         if not name:
             raise JoinRefused("Type your first name so the circle knows who you are.")
         taken = select(Seat.id).where(Seat.circle_id == circle.id, Seat.name == name, Seat.status != "removed")
+    begin_change(circle)  # under the circle's lock: of two devices choosing one name together, one gets it
     if db.session.scalar(taken) is not None:
+        db.session.rollback()
         raise JoinRefused(f"{name} is already in this circle. If that's you on another device, ask your teacher.")
-    begin_change(circle)
     secret = secrets.token_urlsafe(32)
     seat = Seat(circle_id=circle.id, pupil_id=pupil.id if pupil else None, name=name,
                 status="admitted" if circle.auto_admit else "waiting",
@@ -167,6 +168,21 @@ def join_circle(circle: Circle, *, pupil: Pupil | None = None, name: str | None 
     join_circle_agreements(circle, seat)
     record(circle, "join", seat.id)
     return seat, secret
+
+
+def names_to_choose(circle: Circle) -> list[tuple[int, str]]:
+    """The join list of a group circle: the group's pupils who are not in the circle yet (neither
+    waiting nor let in), so two devices are not offered one name. Names are told apart across the
+    whole group, as on the seat they take (``short_names``). Someone who left, or was turned away, is
+    on it again."""
+    if circle.group is None:
+        return []
+    pupils = [p for p in circle.group.pupils if not p.archived]
+    names = short_names(pupils)
+    seated = set(db.session.scalars(select(Seat.pupil_id).where(Seat.circle_id == circle.id,
+                                                                Seat.pupil_id.is_not(None),
+                                                                Seat.status != "removed")))
+    return [(p.id, names[p.id]) for p in pupils if p.id not in seated]
 
 
 def is_seat_of(seat: Seat, pupil: Pupil | None, name: str | None) -> bool:
@@ -181,10 +197,11 @@ def add_seat_here(circle: Circle, name: str) -> Seat:
     name = " ".join((name or "").split())[:40]
     if not name:
         raise CircleError("Type a first name.")
+    begin_change(circle)  # under the circle's lock, as a join
     if db.session.scalar(select(Seat.id).where(Seat.circle_id == circle.id, Seat.name == name,
                                                Seat.status != "removed")) is not None:
+        db.session.rollback()
         raise CircleError(f"{name} is already in this circle.")
-    begin_change(circle)
     seat = Seat(circle_id=circle.id, name=name, status="admitted", position=next_position(circle))
     db.session.add(seat)
     db.session.flush()

@@ -14,11 +14,12 @@ from rrp_pwa.circles.joining import (
     is_seat_of,
     join_circle,
     join_token,
+    names_to_choose,
 )
 from rrp_pwa.circles.seats import device_seat, seat_required, set_seat_cookie
 from rrp_pwa.circles.talking_piece import CircleError, StalePieceVersion
 from rrp_pwa.extensions import db
-from rrp_pwa.models import Agreement, short_names
+from rrp_pwa.models import Agreement
 
 
 # Typed codes: only wrong codes count (a code is 6 of 32 characters: guessing one means many wrong
@@ -95,8 +96,7 @@ def join(token: str):
         return render_template("circles/join_code.html", form=JoinCodeForm(), refusal=str(exc)), 410
     form = JoinNameForm()
     pupils = [p for p in circle.group.pupils if not p.archived] if circle.group else []
-    names = short_names(pupils)
-    form.pupil.choices = [(p.id, names[p.id]) for p in pupils]
+    form.pupil.choices = names_to_choose(circle)  # (a name chosen meanwhile on another device is refused by name)
     mine = device_seat(circle)  # this device joined already (it came Back, or Join was tapped twice)
     if form.validate_on_submit():
         pupil = next((p for p in pupils if p.id == form.pupil.data), None)
@@ -109,6 +109,7 @@ def join(token: str):
         except JoinRefused as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
+            form.pupil.choices = names_to_choose(circle)
         else:
             live.commit_and_publish(circle)
             return set_seat_cookie(redirect(url_for("circles.seat_page", circle_id=circle.id)), circle.id, secret,
@@ -143,6 +144,20 @@ def seat_page(circle_id: int):
     state = live.render_state(g.circle)
     parts = {region: Markup(live.seat_fragment(state, g.seat.id, region)) for region in live.SEAT_REGIONS}
     return render_template("circles/seat.html", circle=g.circle, seat=g.seat, parts=parts)
+
+
+@bp.route("/circles/<int:circle_id>/seat/leave", methods=["POST"])
+@seat_required
+def seat_leave(circle_id: int):
+    """The pupil leaves the circle (asked first, on the page). Their screen then says they have left,
+    with the way to join again (``seats.seat_required``); everyone else's changes live."""
+    try:
+        piece.leave_circle(g.circle, g.seat)
+    except CircleError:  # taken out by the keeper, or the circle closed, at that moment
+        db.session.rollback()
+    else:
+        live.commit_and_publish(g.circle)
+    return redirect(url_for("circles.seat_page", circle_id=circle_id))
 
 
 @bp.route("/circles/<int:circle_id>/seat/live")

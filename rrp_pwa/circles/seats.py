@@ -12,9 +12,10 @@ from typing import Callable
 from flask import current_app, g, redirect, render_template, request, url_for
 
 from rrp_pwa.auth.permissions import wants_machine_answer
-from rrp_pwa.circles.joining import seat_for_secret
+from rrp_pwa.circles.joining import join_token, seat_for_secret
+from rrp_pwa.circles.talking_piece import left_by_themselves
 from rrp_pwa.extensions import htmx
-from rrp_pwa.models.circles import Circle
+from rrp_pwa.models.circles import Circle, Seat
 
 SEAT_COOKIE = "rrp_seat"
 
@@ -38,9 +39,10 @@ def device_seat(circle: Circle):
     return seat
 
 
-def _refuse(circle: Circle | None, status: int):
+def _refuse(circle: Circle | None, status: int, seat: Seat | None = None):
     """No seat here: 401/403 for htmx and streams; a device with no seat at all goes to the join
-    page to type the circle's code; a closed or removed seat gets a friendly page."""
+    page to type the circle's code; a closed or removed seat gets a friendly page, and one whose
+    pupil left the open circle by themselves says so, with the way to join again."""
     closed = circle is not None and not circle.is_open
     if wants_machine_answer():
         response = current_app.response_class("", status=status)
@@ -49,6 +51,9 @@ def _refuse(circle: Circle | None, status: int):
         return response
     if status == 401:
         return redirect(url_for("circles.join_code"))
+    if not closed and seat is not None and left_by_themselves(seat):
+        join_url = url_for("circles.join", token=join_token(circle, current_app.config["SECRET_KEY"]))
+        return render_template("circles/left.html", circle=circle, seat=seat, join_url=join_url)
     response = current_app.make_response((render_template("circles/no_seat.html", closed=closed), 200 if closed else status))
     if closed:
         response.delete_cookie(SEAT_COOKIE, path=seat_path(circle.id))
@@ -66,7 +71,7 @@ def seat_required(view: Callable) -> Callable:
         if circle.id != circle_id:
             return _refuse(None, 403)
         if not circle.is_open or seat.status == "removed":
-            return _refuse(circle, 403)
+            return _refuse(circle, 403, seat)
         g.seat, g.circle = seat, circle
         return view(circle_id, *args, **kwargs)
 

@@ -8,13 +8,15 @@ Rules (DOMAIN.md, "A circle, step by step"):
   this lap of the round; once everyone has had one, it is offered again to each seat that
   passed (once); then the lap is complete and the piece goes back to the keeper.
 - The keeper may give the piece to anyone, take it back, reverse the direction, reorder and
-  remove seats (a removed holder's piece moves on to the next seat).
+  remove seats; a pupil may leave by themselves (a removed or departed holder's piece moves on to
+  the next seat).
 
 Every change is one transaction that first bumps ``circle.version`` with a conditional
 UPDATE (``WHERE version = :expected`` when the device said which version it saw), so two
 concurrent passes can never both win, and then writes a ``CircleEvent`` for the new version:
 a gap-free history in which "pass" means the seat spoke and "skip" means it passed.
 """
+from datetime import datetime, timezone
 from typing import NamedTuple
 
 from sqlalchemy import func, select, update
@@ -270,15 +272,49 @@ def move_seat(circle: Circle, seat: Seat, step: int, expected_version: int | Non
 
 
 def remove_seat(circle: Circle, seat: Seat) -> None:
-    """Take a seat out of the circle; if it held the piece, the piece moves on to the next seat."""
+    """The keeper takes a seat out of the circle (see ``_take_out``)."""
     if seat.circle_id != circle.id or seat.is_keeper:
         raise CircleError("The keeper's seat stays in the circle.")
+    _take_out(circle, seat, "remove")
+
+
+def leave_circle(circle: Circle, seat: Seat) -> None:
+    """A pupil leaves the circle by themselves (called to the office, feeling unwell, the wrong
+    circle): the same rules as the keeper's Remove (``_take_out``). Their name is free again, so
+    they can join again with the code."""
+    if seat.circle_id != circle.id or seat.is_keeper:
+        raise CircleError("The keeper's seat stays in the circle.")
+    _take_out(circle, seat, "leave")
+
+
+def _take_out(circle: Circle, seat: Seat, kind: str) -> None:
+    """A seat leaves the circle (``kind`` "remove": the keeper took it out; "leave": the pupil left).
+
+    If it held the piece, the piece moves on to the next seat in turn (no turn is counted for it);
+    if it was next, whoever follows it is next now (the ring no longer has it). Someone who had been
+    let in took part, so the time they left is kept for the summary; someone still waiting did not.
+    Checked under the circle's lock: a seat already out (the keeper's Remove and the pupil's Leave
+    at the same moment) is refused, not taken out twice."""
     begin_change(circle)
+    if seat.status == "removed":
+        db.session.rollback()
+        raise CircleError(f"{seat.name} is not in the circle any more.")
+    if seat.status == "admitted":
+        seat.left_at = datetime.now(timezone.utc)
     seat.status = "removed"
     db.session.flush()
     if circle.holder_seat_id == seat.id:
         _move_on(circle, seat.position)
-    record(circle, "remove", seat.id)
+    record(circle, kind, seat.id)
+
+
+def left_by_themselves(seat: Seat) -> bool:
+    """Whether a seat out of the circle left by itself (its last way out was "leave", not the keeper's
+    Remove or Not now): its device then says so and offers to join again."""
+    last = db.session.scalar(select(CircleEvent.kind).where(
+        CircleEvent.circle_id == seat.circle_id, CircleEvent.seat_id == seat.id,
+        CircleEvent.kind.in_(("leave", "remove"))).order_by(CircleEvent.version.desc()).limit(1))
+    return last == "leave"
 
 
 def turn_away(circle: Circle, seat: Seat) -> None:

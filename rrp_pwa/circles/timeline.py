@@ -1,7 +1,7 @@
 """The pupil record's circle entries: circles attended, the pupil's own check-ins in circles,
 and circle agreements that involve them - never anything said in a circle."""
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from rrp_pwa.agreements.rules import agreements_for_pupil
 from rrp_pwa.checkins.timeline import answer_text
@@ -19,8 +19,11 @@ def circle_entries(pupil: Pupil, viewer: Staff) -> list[Entry]:
     if db.session.scalar(visible_pupils(viewer).where(Pupil.id == pupil.id)) is None:
         return []
     entries = []
-    circles = db.session.execute(select(Circle, Seat.joined_at).join(Seat, Seat.circle_id == Circle.id).where(
-        Circle.school_id == pupil.school_id, Seat.pupil_id == pupil.id, Seat.status == "admitted"))
+    # let in, and still there or left part-way (who took part, as the circle's summary says); once per
+    # circle, from when they first joined, though they left and joined again
+    circles = db.session.execute(select(Circle, func.min(Seat.joined_at)).join(Seat, Seat.circle_id == Circle.id).where(
+        Circle.school_id == pupil.school_id, Seat.pupil_id == pupil.id,
+        or_(Seat.status == "admitted", Seat.left_at.is_not(None))).group_by(Circle.id))
     for circle, joined_at in circles:
         may_open = circle.keeper_id == viewer.id or sees_whole_school(viewer)
         detail = " · ".join(filter(None, [circle.group.name if circle.group else "Ad hoc",

@@ -65,7 +65,9 @@ class Seat(db.Model):
     """A place in the ring: the keeper's, a pupil's (from the group list) or a typed first name.
 
     ``token_hash`` is the SHA-256 of the secret in the device's seat cookie; the keeper's seat
-    and seats made in one-device mode have none.
+    and seats made in one-device mode have none. ``left_at`` is when someone let into the circle
+    left it part-way (they left by themselves, or the keeper took them out): they took part. It stays
+    empty for someone turned away before being let in, who did not.
     """
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,6 +79,7 @@ class Seat(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     pupil: Mapped[Pupil | None] = relationship()
 
