@@ -153,3 +153,47 @@ def test_a_check_in_tapped_several_times_at_once_is_recorded_once(app):
         thread.join(timeout=60)
     assert sorted(results) == ["You've already checked in this round. Thank you!"] * (taps - 1) + ["recorded"]
     assert db.session.scalar(select(func.count(CircleCheckIn.id))) == 1
+
+
+def test_two_devices_choosing_one_name_at_once_give_one_seat(app):
+    """Late joiners on several tablets tap the same name at the same moment (the list each shows still
+    has it): the name is checked under the circle's lock, so one device gets the seat and every other
+    is told, by name, that it is taken - none fails, and the circle has that pupil once."""
+    from rrp_pwa.circles.joining import JoinRefused, join_circle
+
+    school = make_school()
+    keeper = make_staff(school)
+    cara = make_pupil(school, given="Cara", family="Test")
+    circle_id = open_circle(keeper, "checkin", make_group(school, pupils=[cara]), auto_admit=True).id
+    db.session.commit()
+    cara_id = cara.id
+    db.session.remove()
+    devices, results, lock = 6, [], threading.Lock()
+    barrier = threading.Barrier(devices)
+
+    def tap() -> None:
+        with app.app_context():
+            circle, pupil = db.session.get(Circle, circle_id), db.session.get(type(cara), cara_id)
+            db.session.rollback()
+            barrier.wait()
+            try:
+                join_circle(circle, pupil=pupil)
+                db.session.commit()
+                outcome = "seated"
+            except JoinRefused as exc:
+                outcome = str(exc)
+            except Exception as exc:  # anything else is a failure of the rule
+                outcome = repr(exc)
+            finally:
+                db.session.remove()
+            with lock:
+                results.append(outcome)
+
+    threads = [threading.Thread(target=tap) for _ in range(devices)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    taken = "Cara T. is already in this circle. If that's you on another device, ask your teacher."
+    assert sorted(results) == [taken] * (devices - 1) + ["seated"]
+    assert db.session.scalar(select(func.count(Seat.id)).where(Seat.pupil_id == cara_id)) == 1

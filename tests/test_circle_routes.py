@@ -4,6 +4,7 @@ cookie of another circle)."""
 import json
 import re
 from datetime import date, timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import func, select
@@ -442,7 +443,7 @@ def test_a_local_authoritys_morning_circles_all_get_in(app, world):
 # Participant routes
 
 SEAT_ROUTES = [("get", "/seat"), ("get", "/seat/live"), ("get", "/seat/part/p-piece"), ("post", "/seat/turn"),
-               ("post", "/seat/checkin"), ("post", "/seat/agree/1")]
+               ("post", "/seat/checkin"), ("post", "/seat/agree/1"), ("post", "/seat/leave")]
 
 
 @pytest.mark.parametrize("method,path", SEAT_ROUTES)
@@ -904,6 +905,11 @@ def test_with_csrf_on_a_device_must_send_its_token(_schema, csrf_config):
         answer = device.post(f"/circles/{circle.id}/seat/turn", data={"turn": "pass", "version": 1},
                              headers={**HX, "X-CSRFToken": header})
         assert answer.status_code == 409, "a valid request reaches the rule (it is not their turn)"
+        leave = f"/circles/{circle.id}/seat/leave"
+        assert device.post(leave).status_code == 400, "Leave the circle is a form with its own token"
+        form_token = re.search(r'action="[^"]*/seat/leave".*?name="csrf_token" value="([^"]+)"', page, re.S).group(1)
+        assert device.post(leave, data={"csrf_token": form_token}).status_code == 302
+        assert db.session.scalar(select(Seat.status).where(Seat.pupil_id == pupil_id)) == "removed"
         db.session.remove()
         empty_tables()
         db.engine.dispose()
@@ -1068,3 +1074,114 @@ def test_the_keepers_concern_card_says_a_worry_cannot_be_kept_secret(app, world)
     page = sign_in(app, world["keeper"]).get(f"/circles/{world['circle'].id}").get_data(as_text=True)
     card = page.split('id="concern-h"')[1].split("</section>")[0]
     assert "stays in the circle unless someone is not safe" in card and "can't be kept secret" in card
+
+
+# Who is in the circle: a pupil leaving by themselves, the summary, the late joiner's list
+
+def test_a_pupil_leaves_and_their_device_says_so_with_the_way_to_join_again(app, world):
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    amiras, amira = seated(app, circle, world["pupils"][0])
+    page = amiras.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
+    assert re.search(r'<form method="post" action="/circles/\d+/seat/leave"[^>]*\s+'
+                     r'data-confirm="Leave the circle\? You can join again with the code\."', page), "asked first"
+    left = amiras.post(f"/circles/{circle.id}/seat/leave")
+    assert left.status_code == 302 and left.headers["Location"].endswith(f"/circles/{circle.id}/seat")
+    shown = amiras.get(f"/circles/{circle.id}/seat")
+    text = unescape(shown.get_data(as_text=True))
+    assert shown.status_code == 200 and "You've left the circle" in text
+    link = f"/join/{join_token(circle, app.config['SECRET_KEY'])}"
+    assert f'href="{link}">Join the circle again</a>' in text
+    assert amiras.post(f"/circles/{circle.id}/seat/turn", data={"turn": "pass"}, headers=HX).status_code == 403
+    names = amiras.get(link).get_data(as_text=True)
+    assert "Amira S." in names and "Back to my circle" not in names, "her name is free for her again"
+    assert amiras.post(link, data={"pupil": world["pupils"][0].id}).status_code == 302
+    assert "Nearly there" in amiras.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
+    seats = keeper.get(f"/circles/{circle.id}/part/k-seats", headers=HX).get_data(as_text=True)
+    assert "Amira S." not in seats
+    kinds = db.session.scalars(select(CircleEvent.kind).where(CircleEvent.seat_id == amira.id))
+    assert "leave" in list(kinds)
+
+
+def test_the_keepers_screen_changes_as_a_pupil_leaves(app, world):
+    """What the keeper's stream is sent: the seat list, the agreement's who and the concern's list."""
+    from rrp_pwa.circles import live
+
+    circle = world["circle"]
+    amiras, _ = seated(app, circle, world["pupils"][0])
+    seated(app, circle, world["pupils"][1])
+    assert amiras.post(f"/circles/{circle.id}/seat/leave").status_code == 302
+    state = live.render_state(db.session.get(Circle, circle.id))
+    assert "Amira S." not in state["keeper"]["k-seats"] and "Ben S." in state["keeper"]["k-seats"]
+    assert "Amira S." not in state["keeper"]["k-who"]
+    assert "Amira S. (left the circle)" in state["keeper"]["k-concern-who"]
+
+
+def test_a_pupil_taken_out_by_the_keeper_cannot_leave_and_is_not_offered_to_join_again(app, world):
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    amiras, amira = seated(app, circle, world["pupils"][0])
+    keeper.post(f"/circles/{circle.id}/seats/{amira.id}/remove", headers=HX)
+    version = db.session.get(Circle, circle.id).version
+    refused = amiras.post(f"/circles/{circle.id}/seat/leave")
+    assert refused.status_code == 403 and "You're not in this circle" in unescape(refused.get_data(as_text=True))
+    page = unescape(amiras.get(f"/circles/{circle.id}/seat").get_data(as_text=True))
+    assert "You've left" not in page and "Join the circle again" not in page
+    db.session.expire_all()
+    assert db.session.get(Circle, circle.id).version == version
+
+
+def test_leaving_a_closed_circle_says_it_has_closed(app, world):
+    circle = world["circle"]
+    amiras, _ = seated(app, circle, world["pupils"][0])
+    sign_in(app, world["keeper"]).post(f"/circles/{circle.id}/close")
+    answer = amiras.post(f"/circles/{circle.id}/seat/leave")
+    assert answer.status_code == 200 and "Circle closed - thank you" in answer.get_data(as_text=True)
+
+
+def test_the_summary_lists_who_left_early_but_not_who_was_turned_away(app, world):
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    amiras, _ = seated(app, circle, world["pupils"][0])
+    _, ben = seated(app, circle, world["pupils"][1])
+    _, cara = seated(app, circle, world["pupils"][2], admit=False)
+    amiras.post(f"/circles/{circle.id}/seat/leave")
+    keeper.post(f"/circles/{circle.id}/seats/{ben.id}/remove", headers=HX)
+    keeper.post(f"/circles/{circle.id}/seats/{cara.id}/not-now", headers=HX)
+    page = keeper.post(f"/circles/{circle.id}/close", follow_redirects=True).get_data(as_text=True)
+    assert "Who took part (2)" in page
+    assert "Amira S. (left early), Ben S. (left early)" in page and "Cara" not in page
+
+
+def test_the_late_joiners_list_has_only_names_not_in_the_circle_yet(app, world):
+    circle = world["circle"]
+    amira, ben, cara = world["pupils"]
+    seated(app, circle, amira)
+    seated(app, circle, ben, admit=False)
+    link = f"/join/{join_token(circle, app.config['SECRET_KEY'])}"
+    names = app.test_client().get(link).get_data(as_text=True)
+    listed = re.findall(r'<label class="name-choice">.*?<span>([^<]*)</span>', names)
+    assert listed == ["Cara S."]
+
+
+def test_a_name_taken_on_another_device_meanwhile_is_refused_by_name(app, world):
+    circle = world["circle"]
+    link = f"/join/{join_token(circle, app.config['SECRET_KEY'])}"
+    slow, quick = app.test_client(), app.test_client()
+    assert "Cara S." in slow.get(link).get_data(as_text=True)        # both tablets show Cara's name
+    assert quick.post(link, data={"pupil": world["pupils"][2].id}).status_code == 302
+    refused = slow.post(link, data={"pupil": world["pupils"][2].id})
+    text = unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 400
+    assert "Cara S. is already in this circle. If that's you on another device, ask your teacher." in text
+    assert re.findall(r'<label class="name-choice">.*?<span>([^<]*)</span>', text) == ["Amira S.", "Ben S."]
+    assert db.session.scalar(select(func.count(Seat.id)).where(Seat.pupil_id == world["pupils"][2].id)) == 1
+
+
+def test_when_the_whole_class_is_in_the_join_page_says_so(app, world):
+    circle = world["circle"]
+    for pupil in world["pupils"]:
+        seated(app, circle, pupil)
+    page = unescape(app.test_client().get(f"/join/{join_token(circle, app.config['SECRET_KEY'])}").get_data(as_text=True))
+    assert "is in the circle already. If you can't find your name, ask your teacher." in page
+    assert "Join the circle</button>" not in page
