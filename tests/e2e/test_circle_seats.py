@@ -1,0 +1,76 @@
+"""Who is in a circle, in real Chromium at 360 px: a pupil who has to go leaves from their own phone
+(asked first), the piece they held moves on and the keeper's screen shows it live, their phone says
+they have left with the way to join again; a late joiner is offered only the names not in the circle
+yet; and the summary lists the pupil who left early. axe-core on every screen visited."""
+import re
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import PHONE, assert_accessible
+from tests.e2e.test_circle_flow import FINISHED, LIVE, start_a_circle
+from tests.e2e.test_circle_live import AUTO_ADMIT, join_at, join_link
+
+LEAVE_QUESTION = "Leave the circle? You can join again with the code."
+
+
+def test_a_pupil_leaves_holding_the_piece_and_the_summary_says_they_left_early(new_device, live_server, axe,
+                                                                              cedar_class):
+    keeper = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT)
+    url = join_link(keeper)
+    amira = join_at(new_device, url, "Amira S.", viewport=PHONE)
+    ben = join_at(new_device, url, "Ben J.", viewport=PHONE)
+    keeper.get_by_role("button", name=FINISHED).click()
+    expect(amira.get_by_text("You have the talking piece")).to_be_visible(timeout=LIVE)
+    expect(ben.locator("#p-piece")).to_contain_text("Next: Ben J.")
+    seats = keeper.get_by_role("list", name="Seats in circle order")
+    expect(seats).to_contain_text("Amira S.")
+    assert_accessible(axe, amira)
+
+    # Asked first: "Cancel" keeps her in the circle, holding the piece.
+    questions = []
+    amira.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    amira.get_by_role("button", name="Leave the circle").click()
+    expect(amira.get_by_text("You have the talking piece")).to_be_visible()
+    assert questions == [LEAVE_QUESTION]
+
+    amira.once("dialog", lambda dialog: dialog.accept())
+    amira.get_by_role("button", name="Leave the circle").click()
+    expect(amira.get_by_role("heading", name="You've left the circle")).to_be_visible()
+    assert_accessible(axe, amira)
+
+    # Everyone else's screens change live: the piece moves on to Ben, who was next.
+    expect(ben.get_by_text("You have the talking piece")).to_be_visible(timeout=LIVE)
+    expect(keeper.get_by_text("Ben J. has the talking piece")).to_be_visible(timeout=LIVE)
+    expect(seats).not_to_contain_text("Amira S.", timeout=LIVE)
+    expect(keeper.get_by_label("Who is it about?").get_by_role("option", name="Amira S. (left the circle)")) \
+        .to_be_attached(timeout=LIVE)
+    assert_accessible(axe, keeper)
+    assert_accessible(axe, ben)
+
+    # A late joiner on the class tablet: Ben is in the circle, so his name is not offered; Amira's is again.
+    chloe = new_device(viewport=PHONE).new_page()
+    chloe.goto(url)
+    names = chloe.get_by_role("group", name="Tap your name")
+    expect(names.get_by_role("radio")).to_have_count(2)
+    expect(names.get_by_label("Amira S.")).to_be_visible()
+    expect(names.get_by_label("Chloe P.")).to_be_visible()
+    expect(names.get_by_label("Ben J.")).to_have_count(0)
+    assert_accessible(axe, chloe)
+    names.get_by_label("Chloe P.").check()
+    chloe.get_by_role("button", name="Join the circle").click()
+    expect(chloe.get_by_text("Ben J. has the talking piece")).to_be_visible(timeout=LIVE)
+
+    # Amira's way back in leads to the names, hers among them.
+    amira.get_by_role("link", name="Join the circle again").click()
+    expect(amira.get_by_role("heading", name="Join the circle")).to_be_visible()
+    expect(amira.get_by_label("Amira S.")).to_be_visible()
+    expect(amira.get_by_label("Chloe P.")).to_have_count(0)
+    assert_accessible(axe, amira)
+
+    keeper.on("dialog", lambda dialog: dialog.accept())
+    keeper.get_by_role("button", name="Close the circle").click()
+    expect(keeper.get_by_role("heading", name=re.compile("summary"))).to_be_visible()
+    took_part = keeper.get_by_role("region", name=re.compile("Who took part"))
+    expect(took_part.get_by_role("heading")).to_have_text("Who took part (3)")
+    expect(took_part).to_contain_text("Amira S. (left early), Ben J., Chloe P.")
+    assert_accessible(axe, keeper)
