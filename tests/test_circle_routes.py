@@ -1162,6 +1162,12 @@ def test_the_late_joiners_list_has_only_names_not_in_the_circle_yet(app, world):
     names = app.test_client().get(link).get_data(as_text=True)
     listed = re.findall(r'<label class="name-choice">.*?<span>([^<]*)</span>', names)
     assert listed == ["Cara S."]
+    caras = app.test_client()
+    assert caras.post(link, data={"pupil": cara.id}).status_code == 302
+    own = re.findall(r'<label class="name-choice">.*?<span>([^<]*)</span>', caras.get(link).get_data(as_text=True))
+    assert own == ["Cara S."], "Back to the names: Cara's own name stays on her tablet, and leads to her seat"
+    again = caras.post(link, data={"pupil": cara.id})
+    assert again.status_code == 302 and again.headers["Location"].endswith(f"/circles/{circle.id}/seat")
 
 
 def test_a_name_taken_on_another_device_meanwhile_is_refused_by_name(app, world):

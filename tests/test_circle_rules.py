@@ -527,6 +527,8 @@ def test_the_join_list_leaves_out_those_already_in_the_circle(group_circle):
     join_circle(group_circle, pupil=ben)
     db.session.commit()
     assert names_to_choose(group_circle) == [(cara.id, "Cara S.")], "waiting or let in: not on the list"
+    assert names_to_choose(group_circle, waiting) == [(amira.id, "Amira S."), (cara.id, "Cara S.")], \
+        "but on the list of the device that holds the seat"
     piece.leave_circle(group_circle, waiting)
     db.session.commit()
     assert names_to_choose(group_circle) == [(amira.id, "Amira S."), (cara.id, "Cara S.")], "back after leaving"

@@ -170,11 +170,12 @@ def join_circle(circle: Circle, *, pupil: Pupil | None = None, name: str | None 
     return seat, secret
 
 
-def names_to_choose(circle: Circle) -> list[tuple[int, str]]:
+def names_to_choose(circle: Circle, own_seat: Seat | None = None) -> list[tuple[int, str]]:
     """The join list of a group circle: the group's pupils who are not in the circle yet (neither
-    waiting nor let in), so two devices are not offered one name. Names are told apart across the
-    whole group, as on the seat they take (``short_names``). Someone who left, or was turned away, is
-    on it again."""
+    waiting nor let in), so two devices are not offered one name. The device's ``own_seat`` keeps its
+    name on its list (Back to the names, or a second tap on Join, leads to that seat). Names are told
+    apart across the whole group, as on the seat they take (``short_names``). Someone who left, or
+    was turned away, is on it again."""
     if circle.group is None:
         return []
     pupils = [p for p in circle.group.pupils if not p.archived]
@@ -182,6 +183,8 @@ def names_to_choose(circle: Circle) -> list[tuple[int, str]]:
     seated = set(db.session.scalars(select(Seat.pupil_id).where(Seat.circle_id == circle.id,
                                                                 Seat.pupil_id.is_not(None),
                                                                 Seat.status != "removed")))
+    if own_seat is not None:
+        seated.discard(own_seat.pupil_id)
     return [(p.id, names[p.id]) for p in pupils if p.id not in seated]
 
 

@@ -96,8 +96,8 @@ def join(token: str):
         return render_template("circles/join_code.html", form=JoinCodeForm(), refusal=str(exc)), 410
     form = JoinNameForm()
     pupils = [p for p in circle.group.pupils if not p.archived] if circle.group else []
-    form.pupil.choices = names_to_choose(circle)  # (a name chosen meanwhile on another device is refused by name)
     mine = device_seat(circle)  # this device joined already (it came Back, or Join was tapped twice)
+    form.pupil.choices = names_to_choose(circle, mine)  # (one chosen meanwhile on another device is refused by name)
     if form.validate_on_submit():
         pupil = next((p for p in pupils if p.id == form.pupil.data), None)
         if mine is not None and is_seat_of(mine, pupil, form.name.data):
@@ -109,7 +109,7 @@ def join(token: str):
         except JoinRefused as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
-            form.pupil.choices = names_to_choose(circle)
+            form.pupil.choices = names_to_choose(circle, mine)
         else:
             live.commit_and_publish(circle)
             return set_seat_cookie(redirect(url_for("circles.seat_page", circle_id=circle.id)), circle.id, secret,
