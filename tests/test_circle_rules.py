@@ -532,3 +532,17 @@ def test_the_join_list_leaves_out_those_already_in_the_circle(group_circle):
     piece.leave_circle(group_circle, waiting)
     db.session.commit()
     assert names_to_choose(group_circle) == [(amira.id, "Amira S."), (cara.id, "Cara S.")], "back after leaving"
+
+
+def test_someone_waiting_who_chose_the_wrong_circle_can_leave_and_did_not_take_part(group_circle):
+    amira = group_circle.group.pupils[0]
+    waiting, _ = join_circle(group_circle, pupil=amira)
+    db.session.commit()
+    piece.leave_circle(group_circle, waiting)
+    db.session.commit()
+    assert waiting.status == "removed" and waiting.left_at is None
+    assert piece.left_by_themselves(waiting)
+    assert holder(group_circle) == "keeper"
+    close_circle(group_circle)
+    db.session.commit()
+    assert __import__("json").loads(group_circle.summary)["participants"] == []
