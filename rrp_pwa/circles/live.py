@@ -12,7 +12,7 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from flask import current_app, request, url_for
+from flask import current_app, render_template, request, session, url_for
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -28,6 +28,7 @@ from rrp_pwa.realtime.sse import event_stream, sse_response
 KEEPER_REGIONS = ("k-waiting", "k-piece", "k-seats", "k-round", "k-agreements", "k-who", "k-concern-who")
 SEAT_REGIONS = ("p-piece", "p-round", "p-agreements")
 INDENT = re.compile(r"\n\s+")
+REFUSAL_KEY = "circle_refusal"
 # The keeper's seat list is its rows (``circles/_k_seat.html``, each swapped on its own as the piece
 # moves) in circle order, each in an item that listens for its own row's event.
 SEAT_LIST = '<ol class="seats" aria-label="Seats in circle order">\n{}</ol>'
@@ -321,6 +322,24 @@ class DeviceStream:
             return False
         state = decode(message.data)
         return state["state"] != "open" or (self.seat_id is not None and str(self.seat_id) not in state["seats"])
+
+
+def keep_refusal(circle_id: int, region: str, message: str) -> None:
+    """A change refused to a plain form POST (a control tapped before the page's scripts ran): kept for
+    the page the POST is redirected to, which shows it above the region, as the htmx answer would."""
+    session[REFUSAL_KEY] = {"circle": circle_id, "region": region, "message": message}
+
+
+def with_refusal(circle_id: int, regions: dict[str, Markup]) -> dict[str, Markup]:
+    """A screen's regions, with the refusal kept for this circle (if any) above its region; shown once."""
+    if REFUSAL_KEY not in session:  # (a pop would mark every page's session as changed)
+        return regions
+    refusal = session.pop(REFUSAL_KEY)
+    if refusal["circle"] != circle_id or refusal["region"] not in regions:
+        return regions
+    region = refusal["region"]
+    notice = Markup(render_template("circles/_refusal.html", message=refusal["message"]))
+    return {**regions, region: notice + regions[region]}
 
 
 def page_version() -> int | None:

@@ -18,7 +18,7 @@ from rrp_pwa.circles.joining import (
 )
 from rrp_pwa.circles.seats import device_seat, seat_required, set_seat_cookie
 from rrp_pwa.circles.talking_piece import CircleError, StalePieceVersion
-from rrp_pwa.extensions import db
+from rrp_pwa.extensions import db, htmx
 from rrp_pwa.models import Agreement
 
 
@@ -128,21 +128,31 @@ def seat_answer(state: dict, region: str, status: int = 200, error: str | None =
 
 
 def seat_change(region: str, change) -> Response:
-    """Apply a participant's change; answer with their fresh fragment (409 and the latest if behind)."""
+    """Apply a participant's change; answer with their fresh fragment (409 and the latest if behind).
+    A plain form POST (tapped before the page's scripts ran) goes back to the seat's page at that
+    region instead, with the refusal, if any, shown above it."""
+    circle_id = g.circle.id
     try:
         change(g.circle, g.seat)
     except CircleError as exc:
         db.session.rollback()
+        if not htmx:
+            live.keep_refusal(circle_id, region, str(exc))
+            return redirect(url_for("circles.seat_page", circle_id=circle_id, _anchor=region))
         error = None if isinstance(exc, StalePieceVersion) else str(exc)
         return seat_answer(live.render_state(g.circle), region, 409, error)
-    return seat_answer(live.commit_and_publish(g.circle), region)
+    state = live.commit_and_publish(g.circle)
+    if not htmx:
+        return redirect(url_for("circles.seat_page", circle_id=circle_id, _anchor=region))
+    return seat_answer(state, region)
 
 
 @bp.route("/circles/<int:circle_id>/seat")
 @seat_required
 def seat_page(circle_id: int):
     state = live.render_state(g.circle)
-    parts = {region: Markup(live.seat_fragment(state, g.seat.id, region)) for region in live.SEAT_REGIONS}
+    parts = live.with_refusal(g.circle.id, {region: Markup(live.seat_fragment(state, g.seat.id, region))
+                                            for region in live.SEAT_REGIONS})
     return render_template("circles/seat.html", circle=g.circle, seat=g.seat, parts=parts)
 
 

@@ -24,7 +24,7 @@ from rrp_pwa.circles.forms import AddSeatForm, AgreementForm, ConcernForm, Round
 from rrp_pwa.circles.joining import add_seat_here, join_token, open_circle
 from rrp_pwa.circles.question_bank import bank
 from rrp_pwa.circles.talking_piece import CircleClosed, CircleError, StalePieceVersion
-from rrp_pwa.extensions import db
+from rrp_pwa.extensions import db, htmx
 from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.models import Group, Pupil
 from rrp_pwa.models.agreements import Agreement
@@ -35,6 +35,9 @@ from rrp_pwa.tenancy import get_scoped_or_404, scoped
 from rrp_pwa.circles import participant_routes, questions, timeline  # noqa: E402,F401  (register routes and sources)
 
 KEEPER_ROLES = ("teacher", "support", "pastoral", "admin", "dsl")
+# Where a plain form POST (a control tapped before the page's scripts ran) comes back to on the
+# keeper's screen: the heading of the section the region is in.
+REGION_SECTIONS = {"k-piece": "ring-h", "k-seats": "ring-h", "k-waiting": "waiting-h"}
 for _role in ("teacher", "support", "pastoral"):
     add_tiles(_role, Tile("Start a circle", "Open a circle by QR code and pass a live talking piece.", "circles.new"),
               first=True)
@@ -73,6 +76,8 @@ def region_answer(state: dict, region: str, status: int = 200, error: str | None
 
 def keeper_change(circle_id: int, region: str, change, piece_move: bool = False) -> Response:
     """Apply one keeper change; answer with the region's fresh fragment, 409 if the device was behind.
+    A plain form POST (the control tapped before the page's scripts ran) goes back to the keeper's
+    screen instead, with the refusal, if any, shown above the region.
 
     The circle is loaded by bumping its version (one round trip for both); only a circle that is
     not this keeper's, or not open, is read again to say why. ``piece_move``: the change only moves
@@ -87,13 +92,26 @@ def keeper_change(circle_id: int, region: str, change, piece_move: bool = False)
         return closed_answer(circle)
     except CircleError as exc:
         db.session.rollback()
+        if not htmx:
+            return back_to_keeper(circle_id, region, str(exc))
         error = None if isinstance(exc, StalePieceVersion) else str(exc)
         return region_answer(live.render_state(circle), region, 409, error)
-    return region_answer(live.commit_and_publish(circle), region)
+    state = live.commit_and_publish(circle)
+    return region_answer(state, region) if htmx else back_to_keeper(circle_id, region)
+
+
+def back_to_keeper(circle_id: int, region: str, refusal: str | None = None):
+    """Post/Redirect/Get for a plain form POST: the keeper's screen at the section of the control."""
+    if refusal:
+        live.keep_refusal(circle_id, region, refusal)
+    return redirect(url_for("circles.keeper", circle_id=circle_id, _anchor=REGION_SECTIONS.get(region)))
 
 
 def closed_answer(circle: Circle) -> Response:
     """A keeper device acting on a circle that has closed (on another device) goes to its summary."""
+    if not htmx:
+        flash("This circle has closed, so that was not done.")
+        return redirect(url_for("circles.summary", circle_id=circle.id))
     response = Response(status=409)
     response.headers["HX-Redirect"] = url_for("circles.summary", circle_id=circle.id)
     return response
@@ -186,7 +204,7 @@ def render_keeper(circle: Circle, status: int = 200, **forms):
     round_form.prompt.choices = [("", "Choose a question")] + [(t, t) for t in planned + [
         p.text for p in bank(circle.school_id) if p.text not in planned]]
     token = join_token(circle, current_app.config["SECRET_KEY"])
-    shown = regions(live.render_state(circle))
+    shown = live.with_refusal(circle.id, regions(live.render_state(circle)))
     if not circle.is_open:  # a concern sent from a second device after closing: whoever was in it, to pick again
         shown["k-concern-who"] = Markup(live.concern_choices(circle))
     return render_template("circles/keeper.html", circle=circle, regions=shown,

@@ -146,7 +146,8 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var question = form.getAttribute && form.getAttribute("data-confirm");
-    if (question && !window.confirm(question)) {
+    // event.rrpAsked: asked already (static/js/early-tap.js, on the circle screens)
+    if (question && !event.rrpAsked && !window.confirm(question)) {
       event.preventDefault();
       event.stopImmediatePropagation();
     }

@@ -1,0 +1,56 @@
+// Circle screens: a control tapped before the page's deferred scripts have run (a slow phone, a page
+// still loading) is sent as the plain form POST it also is, instead of being lost. The live controls'
+// HTML is shared by every device of the circle, so it carries no CSRF token: the page's own token (the
+// one htmx sends from <body hx-headers>) is added to the form as it goes, with the fields the control
+// names in hx-include (the version the keeper's screen shows). Once htmx has taken a submit over (it
+// cancels the browser's own), this adds nothing. Loaded without defer in the page's head, so it is
+// listening before the first control is drawn; no inline script (strict CSP).
+// A form's data-confirm question is asked here too, before anything is sent, and marked as asked
+// (event.rrpAsked) so that static/js/app.js does not ask it again.
+(function () {
+  "use strict";
+
+  var TOKEN_FIELD = "csrf_token";
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (!question || event.rrpAsked) { return; }
+    event.rrpAsked = true;
+    if (!window.confirm(question)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
+  function pageToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function carry(form, name, value) {
+    if (form.elements.namedItem(name)) { return; }
+    var field = document.createElement("input");
+    field.type = "hidden";
+    field.name = name;
+    field.value = value;
+    form.appendChild(field);
+  }
+
+  // Bubbling, so htmx (listening on the form itself) has already cancelled the submits it sends.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.hasAttribute || !form.hasAttribute("hx-post")) { return; }
+    var token = pageToken();
+    if (token) { carry(form, TOKEN_FIELD, token); }
+    var include = form.getAttribute("hx-include");
+    if (include) {
+      Array.prototype.forEach.call(document.querySelectorAll(include), function (field) {
+        if (field.name) { carry(form, field.name, field.value); }
+      });
+    }
+  });
+})();
