@@ -120,9 +120,9 @@ def test_a_morning_circle_with_a_keeper_phone_and_two_pupil_tablets(new_device, 
     expect(amira.get_by_text("Circle closed - thank you")).to_be_visible()
 
 
-def start_a_circle(new_device, live_server, viewport, option: str):
+def start_a_circle(new_device, live_server, viewport, option: str, **device_options):
     """The keeper's device, signed in, with a circle for Year 5 Cedar open with ``option`` ticked."""
-    page = new_device(viewport=viewport, base_url=live_server.url).new_page()
+    page = new_device(viewport=viewport, base_url=live_server.url, **device_options).new_page()
     page.goto("/sign-in")
     page.get_by_label("Email").fill("keeper@brook.example")
     page.get_by_label("Password").fill(PASSWORD)

@@ -1,0 +1,67 @@
+"""A live circle tapped before the page's scripts have run, in real Chromium on a 360 px phone: a slow
+phone still downloading htmx (here: held back until the test ends, so no deferred script runs) sends
+the control as a plain form POST with the page's CSRF token, the change is made and published, and
+the screen comes back showing it; a destructive control still asks first."""
+import re
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import PHONE, TABLET, assert_accessible
+from tests.e2e.test_circle_flow import FINISHED, LIVE, start_a_circle
+from tests.e2e.test_circle_live import AUTO_ADMIT, join_at, join_link
+
+HTMX = re.compile(r"/static/vendor/htmx-[\d.]+\.min\.js")
+
+
+def hold_htmx(context) -> list:
+    """Hold back the htmx script on this device: the deferred scripts run in order, so none of them
+    (htmx, its live-update extension, app.js, circle.js) runs while it is held. Route handlers do not
+    see what a service worker answers, so such a device runs none (``service_workers="block"``)."""
+    held = []
+    context.route(HTMX, lambda route: held.append(route))
+    return held
+
+
+def open_early(page, path: str) -> None:
+    """Open a page without waiting for its scripts (its load event never comes while htmx is held)."""
+    page.goto(path, wait_until="commit")
+
+
+def test_taps_before_the_scripts_have_run_pass_the_piece_on(new_device, live_server, axe, cedar_class):
+    keeper = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT, service_workers="block")
+    circle_path = re.search(r"/circles/\d+", keeper.url).group(0)
+    link = join_link(keeper)
+    amiras_context = new_device(viewport=TABLET, base_url=live_server.url, service_workers="block")
+    amira = amiras_context.new_page()
+    amira.goto(link)
+    amira.get_by_label("Amira S.").check()
+    amira.get_by_role("button", name="Join the circle").click()
+    expect(amira.get_by_text("Ms Keeper has the talking piece")).to_be_visible()
+    ben = join_at(new_device, link, "Ben J.")  # his tablet's scripts run: he sees each change live
+    expect(ben.get_by_text("Ms Keeper has the talking piece")).to_be_visible(timeout=LIVE)
+
+    held = hold_htmx(keeper.context)
+    open_early(keeper, circle_path)
+    keeper.get_by_role("button", name=FINISHED).click()
+    expect(keeper.get_by_text("Amira S. has the talking piece.")).to_be_visible()
+    assert keeper.url.endswith(f"{circle_path}#ring-h"), "back at the talking piece, not the top of the page"
+    assert held, "htmx was still held back"
+    expect(ben.get_by_text("Amira S. has the talking piece")).to_be_visible(timeout=LIVE)
+    assert_accessible(axe, keeper)
+
+    keeper.get_by_text("More for Ben J.").click()
+    asked = []
+    keeper.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    keeper.get_by_role("button", name="Remove Ben J.").click()
+    expect(keeper.get_by_role("button", name="Remove Ben J.")).to_be_visible()
+    assert asked == ["Take Ben J. out of the circle?"], "asked first, once"
+    expect(ben.get_by_text("Amira S. has the talking piece")).to_be_visible()
+
+    hold_htmx(amiras_context)
+    open_early(amira, f"{circle_path}/seat")
+    expect(amira.get_by_text("You have the talking piece")).to_be_visible()
+    assert_accessible(axe, amira)
+    amira.get_by_role("button", name=FINISHED).click()
+    expect(amira.get_by_text("Ben J. has the talking piece")).to_be_visible()
+    expect(ben.get_by_text("You have the talking piece")).to_be_visible(timeout=LIVE)
+    assert_accessible(axe, amira)
