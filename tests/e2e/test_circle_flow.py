@@ -132,10 +132,6 @@ def start_a_circle(new_device, live_server, viewport, option: str, **device_opti
     page.get_by_label(option).check()
     page.get_by_role("button", name="Start the circle").click()
     expect(page.get_by_role("heading", name="Morning / check-in circle")).to_be_visible()
-    # The keeper's controls are htmx-only (their fragments are shared between devices, so they carry no
-    # CSRF token of their own): a tap in the instant before the page's scripts have run only reloads the
-    # page. Wait for them, as the keeper's eye does, so the test's first tap is a tap on a working screen.
-    page.wait_for_load_state("load")
     return page
 
 
