@@ -137,14 +137,18 @@ def seat_change(region: str, change) -> Response:
     except CircleError as exc:
         db.session.rollback()
         if not htmx:
-            live.keep_refusal(circle_id, region, str(exc))
-            return redirect(url_for("circles.seat_page", circle_id=circle_id, _anchor=region))
+            return back_to_seat(circle_id, region, str(exc))
         error = None if isinstance(exc, StalePieceVersion) else str(exc)
         return seat_answer(live.render_state(g.circle), region, 409, error)
     state = live.commit_and_publish(g.circle)
-    if not htmx:
-        return redirect(url_for("circles.seat_page", circle_id=circle_id, _anchor=region))
-    return seat_answer(state, region)
+    return seat_answer(state, region) if htmx else back_to_seat(circle_id, region)
+
+
+def back_to_seat(circle_id: int, region: str, refusal: str | None = None):
+    """Post/Redirect/Get for a plain form POST: the seat's screen at the region of the control."""
+    if refusal:
+        live.keep_refusal(circle_id, region, refusal)
+    return redirect(url_for("circles.seat_page", circle_id=circle_id, _anchor=region))
 
 
 @bp.route("/circles/<int:circle_id>/seat")
