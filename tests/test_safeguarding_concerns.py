@@ -234,6 +234,32 @@ def test_the_dsl_records_what_was_done_then_closes_the_concern(client, auth, sch
     assert db.session.get(Concern, concern.id).status == "closed"
 
 
+def test_the_status_names_the_dsl_who_closed_it_not_the_one_who_saw_it(client, auth, school):
+    """A school with two DSLs: one marks a concern seen, the other closes it. The concern says who
+    closed it (and, after a reopening, who closed it last), never the first DSL's name against it."""
+    first, second = make_staff(school, ("dsl",), name="Dee First"), make_staff(school, ("dsl",), name="Sam Second")
+    concern = concern_about(school)
+    auth.login(staff=first)
+    client.post(f"/safeguarding/concerns/{concern.id}/seen")
+    status = re.compile(r"<dt>Status</dt><dd>(.*?)</dd>", re.S)
+
+    def shown() -> str:
+        page = client.get(f"/safeguarding/concerns/{concern.id}").get_data(as_text=True)
+        return re.sub(r"<[^>]+>", "", status.search(page).group(1))
+
+    assert shown().startswith("Seen by Dee First, ")
+    auth.logout()
+    auth.login(staff=second)
+    client.post(f"/safeguarding/concerns/{concern.id}/actions", data={"note": "Referred on.", "close": "y"})
+    assert shown().startswith("Closed by Sam Second, ") and "Dee First" not in shown()
+    auth.logout()
+    auth.login(staff=first)
+    client.post(f"/safeguarding/concerns/{concern.id}/reopen")
+    assert shown().startswith("Seen by Dee First")
+    client.post(f"/safeguarding/concerns/{concern.id}/actions", data={"note": "Closed again.", "close": "y"})
+    assert shown().startswith("Closed by Dee First, ")
+
+
 def test_an_empty_action_is_refused_beside_the_field_and_nothing_is_saved(client, auth, school):
     concern = concern_about(school)
     auth.login(roles=("dsl",))

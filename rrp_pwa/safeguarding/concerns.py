@@ -182,3 +182,11 @@ def concern_history(concern: Concern) -> list[HistoryEntry]:
 def _as_utc(at: datetime) -> datetime:
     """SQLite gives back naive UTC times, PostgreSQL aware ones; compare them alike."""
     return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
+def closing_entry(concern: Concern, history: list[HistoryEntry]) -> HistoryEntry | None:
+    """The note that closed ``concern``, if it is closed: the latest closing in its history (another DSL
+    may close a concern than the one who marked it seen, and a reopened one may be closed again)."""
+    if concern.status != "closed":
+        return None
+    return next((entry for entry in reversed(history) if entry.closed), None)

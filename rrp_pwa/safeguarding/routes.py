@@ -18,6 +18,7 @@ from rrp_pwa.safeguarding.concerns import (
     WHEN_SEEN,
     ConcernError,
     as_raised,
+    closing_entry,
     concern_history,
     concern_sent,
     dsl_queue,
@@ -134,8 +135,9 @@ def concern(concern_id: int):
 
 
 def render_concern(found: Concern, action: ActionForm, status: int = 200):
+    history = concern_history(found)
     return render_template("safeguarding/concern.html", concern=found, seen=SeenForm(), action=action,
-                           reopen=ReopenForm(), history=concern_history(found),
+                           reopen=ReopenForm(), history=history, closing=closing_entry(found, history),
                            trail=list(db.session.scalars(trail(found.school_id, "concern", found.id)))), status
 
 
