@@ -3,7 +3,7 @@
 Admin, pastoral and DSL read everything of their school; a teacher reads records about pupils in
 their groups; support staff read what they logged; only the DSL reads concerns.
 """
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -160,3 +160,17 @@ def test_circle_agreements_are_listed_once_and_their_reviews_here(client, auth, 
     timeline = client.get(urls["pupil"]).get_data(as_text=True)
     assert "Agreement: Take turns with the ball" not in timeline
     assert timeline.count("Agreement review: Kept") == 1
+
+
+def test_timeline_times_are_on_the_schools_clock(client, auth, world):
+    """A lunchtime chat on a summer day (British Summer Time, stored in UTC) reads 12:20 on the record,
+    as it did on the chat itself - not 11:20, an hour before lunch."""
+    people, urls = world
+    amira = db.session.get(Pupil, int(urls["pupil"].rsplit("/", 1)[1]))
+    chat = record_quick_chat(amira.school_id, people["support_author"], [amira], "Physical", "Dining hall",
+                             happened_at=datetime(2026, 6, 15, 11, 20, tzinfo=timezone.utc))
+    db.session.commit()
+    auth.login(staff=people["pastoral"])
+    timeline = client.get(urls["pupil"]).get_data(as_text=True)
+    assert "15 Jun 2026, 12:20" in timeline and "2026, 11:20" not in timeline
+    assert "15 Jun 2026, 12:20" in client.get(f"/chats/{chat.id}").get_data(as_text=True)
