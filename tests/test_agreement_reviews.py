@@ -119,6 +119,24 @@ def test_bad_and_stale_reviews_are_refused(client, auth, school, data, status, m
     assert db.session.query(AgreementReview).count() == 0
 
 
+def test_a_review_from_a_page_left_open_keeps_what_was_written_to_save_once_read(client, auth, school):
+    """Two tabs (or two colleagues): one records "kept" while the other is still writing "not kept" with a
+    note. The second is told and shown the first review - and keeps their choice and note, to save after
+    reading it, instead of finding the form emptied."""
+    lead = auth.login(roles=("pastoral",))
+    agreement = agreement_for(school, [make_pupil(school)], lead)
+    assert client.post(f"/agreements/{agreement.id}/review", data={"outcome": "kept", "seen_reviews": 0}).status_code == 302
+    note = "Pushed in the lunch queue twice this week"
+    stale = client.post(f"/agreements/{agreement.id}/review", data={"outcome": "not_kept", "note": note, "seen_reviews": 0})
+    page = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "Someone has reviewed this agreement since you opened it" in page
+    assert note in page and re.search(r'<input checked id="outcome-\d" name="outcome" required type="radio" value="not_kept">', page)
+    assert re.search(r'name="seen_reviews"[^>]*value="1"', page)  # it now counts the review just read
+    assert db.session.query(AgreementReview).count() == 1
+    again = client.post(f"/agreements/{agreement.id}/review", data={"outcome": "not_kept", "note": note, "seen_reviews": 1})
+    assert again.status_code == 302 and db.session.get(Agreement, agreement.id).status == "not_kept"
+
+
 def test_another_schools_agreement_is_not_found(client, auth, school):
     other = make_school("Hill High")
     agreement = agreement_for(other, [make_pupil(other)], make_staff(other, ("pastoral",)))
@@ -400,6 +418,30 @@ def test_the_follow_up_after_not_kept_leaves_out_a_pupil_who_has_left_the_school
     response = client.post(f"/conversations/new?follows={agreement.id}",
                            data={"pupil_id": [amira.id], f"role-{amira.id}": "harmed"})
     assert response.status_code == 302
+    assert "Ben will give Amira space" not in client.get("/agreements/due").get_data(as_text=True)
+
+
+def test_an_agreement_whose_pupils_have_all_left_says_so_and_offers_no_empty_conversation(client, auth, school):
+    """Amira and Ben both left after a "not kept" review: the agreement used to offer "Start a restorative
+    conversation" with the same people, which opened an empty form. It now says who has left, on the
+    agreement and in Reviews due, and that it can only be recorded as followed up."""
+    lead = auth.login(roles=("pastoral",))
+    _, agreement, amira, ben = conversation_agreement(school, lead)
+    client.post(f"/agreements/{agreement.id}/review", data={"outcome": "not_kept", "seen_reviews": 0})
+    ben.archived = True
+    db.session.commit()
+    page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    assert "Ben Jones (has left)" in page and "Ben Jones has left the school" in page
+    assert "Start a restorative conversation" in page  # with Amira, still at the school
+    assert "Ben Jones (has left)" in client.get("/agreements/due").get_data(as_text=True)
+    amira.archived = True
+    db.session.commit()
+    page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    assert "everyone it was about has left the school" in page
+    assert "Start a restorative conversation" not in page and "Hold a conference" not in page
+    assert "/conversations/new" not in page and "Follow-up needed." in page
+    done = client.post(f"/agreements/{agreement.id}/followed-up")
+    assert done.status_code == 302
     assert "Ben will give Amira space" not in client.get("/agreements/due").get_data(as_text=True)
 
 

@@ -60,9 +60,11 @@ def agreement_to_follow_up() -> Agreement | None:
 
 def next_steps(agreement: Agreement) -> list[dict]:
     """After "not kept": a conversation, a conference and (if circles offers one) a restorative circle, with
-    the same pupils (the circle for the class they share, if any) who are still at the school. Each started
-    from here records that the agreement was followed up."""
+    the same pupils (the circle for the class they share, if any) who are still at the school; none if they
+    have all left. Each started from here records that the agreement was followed up."""
     current = [p for p in pupils_involved(agreement) if not p.archived]  # one who has left can't be chosen
+    if not current:  # everyone has left: nobody to hold a conversation with
+        return []
     ids = [p.id for p in current]
     steps = [{"label": "Start a restorative conversation",
               "url": url_for("conversations.start", pupil_id=ids, follows=agreement.id)},
@@ -80,15 +82,17 @@ def next_steps(agreement: Agreement) -> list[dict]:
 
 def render_agreement(agreement: Agreement, form: ReviewForm, status: int = 200, move: MoveReviewForm | None = None):
     form.set_defaults(current_user.school.today())
-    form.seen_reviews.data = len(agreement.reviews)
+    form.seen_reviews.data, form.seen_reviews.raw_data = len(agreement.reviews), None  # the reviews this page shows
     talk_ids = {r.follow_up_conversation_id for r in agreement.reviews if r.follow_up_conversation_id}
     follow_ups = ({c.id: c for c in db.session.scalars(select(Conversation).where(
         Conversation.id.in_(talk_ids), Conversation.school_id == agreement.school_id))} if talk_ids else {})
     circle_ids = {r.follow_up_circle_id for r in agreement.reviews if r.follow_up_circle_id}
     circles = ({c.id: c for c in db.session.scalars(select(Circle).where(
         Circle.id.in_(circle_ids), Circle.school_id == agreement.school_id))} if circle_ids else {})
-    return render_template("agreements/agreement.html", agreement=agreement, form=form,
-                           steps=next_steps(agreement) if needs_follow_up(agreement) else [], follow_ups=follow_ups,
+    follow_up = needs_follow_up(agreement)
+    return render_template("agreements/agreement.html", agreement=agreement, form=form, follow_up=follow_up,
+                           steps=next_steps(agreement) if follow_up else [], follow_ups=follow_ups,
+                           left=[p for p in pupils_involved(agreement) if p.archived],
                            circles=circles, may_see_circles=sees_whole_school(current_user),
                            confirm=ConfirmForm(), outcome_labels=OUTCOME_LABELS,
                            move=move or MoveReviewForm(formdata=None, review_on=agreement.review_on)), status
@@ -123,10 +127,9 @@ def review(agreement_id: int):
     try:
         done = review_agreement(agreement, form.outcome.data, form.note.data, current_user,
                                 seen_reviews=form.seen_reviews.data, review_again_on=form.review_again_on.data)
-    except StaleReview as exc:
-        fresh = ReviewForm(formdata=None)
-        fresh.form_errors.append(str(exc))
-        return render_agreement(agreement, fresh, 409)
+    except StaleReview as exc:  # what this person chose and wrote stays, to save once they have read the other
+        form.form_errors.append(f"{exc} Your review is still below: save it if it still stands.")
+        return render_agreement(agreement, form, 409)
     except AgreementError as exc:
         form.form_errors.append(str(exc))
         return render_agreement(agreement, form, 400)
