@@ -137,6 +137,18 @@ def test_a_review_from_a_page_left_open_keeps_what_was_written_to_save_once_read
     assert again.status_code == 302 and db.session.get(Agreement, agreement.id).status == "not_kept"
 
 
+def test_the_agreement_says_where_it_was_made_and_links_to_the_conversation(client, auth, school):
+    """The pastoral lead reviewing an agreement reads what led to it: the conversation it was made in is one
+    tap away. One made elsewhere (here, a circle) is named with its day, without a link."""
+    lead = auth.login(roles=("pastoral",))
+    talk, agreement, _, _ = conversation_agreement(school, lead)
+    page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    assert f'<dt>Made in</dt><dd><a href="/conversations/{talk.id}">Restorative conversation</a>, ' in page
+    circle_agreement = agreement_for(school, [make_pupil(school)], lead, source_kind="circle")
+    page = client.get(f"/agreements/{circle_agreement.id}").get_data(as_text=True)
+    assert "<dt>Made in</dt><dd>A circle, " in page
+
+
 def test_another_schools_agreement_is_not_found(client, auth, school):
     other = make_school("Hill High")
     agreement = agreement_for(other, [make_pupil(other)], make_staff(other, ("pastoral",)))

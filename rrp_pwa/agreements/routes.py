@@ -25,8 +25,8 @@ from rrp_pwa.forms import ConfirmForm
 from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.models.agreements import OUTCOME_LABELS, Agreement
 from rrp_pwa.models.circles import Circle
-from rrp_pwa.models.conversations import Conversation
-from rrp_pwa.records.access import may_read_agreement, readable_agreements
+from rrp_pwa.models.conversations import CONVERSATION_KINDS, Conversation
+from rrp_pwa.records.access import may_read, may_read_agreement, readable_agreements
 from rrp_pwa.roster.directory import sees_whole_school
 from rrp_pwa.tenancy import get_scoped_or_404, lock_scoped_or_404
 
@@ -80,6 +80,22 @@ def next_steps(agreement: Agreement) -> list[dict]:
     return steps
 
 
+MADE_IN = {"circle": "A circle", "chat": "A quick chat", "mediation": "A peer mediation"}
+
+
+def made_in(agreement: Agreement) -> dict:
+    """Where an agreement was made, to read what led to it: a conversation or conference links to its record
+    when this person may open it (``may_read``); a circle, chat or mediation is named with its day."""
+    if agreement.source_kind in CONVERSATION_KINDS and agreement.source_id:
+        talk = db.session.get(Conversation, agreement.source_id)
+        if talk is not None and talk.school_id == agreement.school_id:
+            readable = may_read(current_user, talk.school_id, talk.pupils, talk.staff_id)
+            return {"label": talk.kind_label, "at": talk.happened_at,
+                    "url": url_for("conversations.conversation", conversation_id=talk.id) if readable else None}
+    return {"label": MADE_IN.get(agreement.source_kind, "A restorative conversation"), "at": agreement.created_at,
+            "url": None}
+
+
 def render_agreement(agreement: Agreement, form: ReviewForm, status: int = 200, move: MoveReviewForm | None = None):
     form.set_defaults(current_user.school.today())
     form.seen_reviews.data, form.seen_reviews.raw_data = len(agreement.reviews), None  # the reviews this page shows
@@ -92,7 +108,7 @@ def render_agreement(agreement: Agreement, form: ReviewForm, status: int = 200, 
     follow_up = needs_follow_up(agreement)
     return render_template("agreements/agreement.html", agreement=agreement, form=form, follow_up=follow_up,
                            steps=next_steps(agreement) if follow_up else [], follow_ups=follow_ups,
-                           left=[p for p in pupils_involved(agreement) if p.archived],
+                           left=[p for p in pupils_involved(agreement) if p.archived], made_in=made_in(agreement),
                            circles=circles, may_see_circles=sees_whole_school(current_user),
                            confirm=ConfirmForm(), outcome_labels=OUTCOME_LABELS,
                            move=move or MoveReviewForm(formdata=None, review_on=agreement.review_on)), status

@@ -78,6 +78,8 @@ def test_an_agreement_whose_pupils_have_left_and_a_review_after_a_colleagues(liv
     follow_ups.get_by_role("link", name="Ben will give Amira space").click()
     expect(tablet.get_by_text("everyone it was about has left the school")).to_be_visible()
     expect(tablet.get_by_role("link", name="Start a restorative conversation")).to_have_count(0)
+    expect(tablet.get_by_role("link", name="Restorative conversation", exact=True)).to_have_attribute(
+        "href", f"/conversations/{talks[0].id}")  # made in: what led to it, one tap away
     assert_accessible(axe, tablet)
     tablet.get_by_role("button", name="It has been followed up").click()
     expect(tablet.get_by_text("Recorded: the agreement has been followed up.")).to_be_visible()
