@@ -198,7 +198,7 @@ def test_upload_shows_diff_then_confirm_imports(client, auth):
     assert db.session.query(Pupil).count() == 0
     upload = page.split('name="upload" type="hidden" value="')[1].split('"')[0]
     response = client.post("/admin/sync/roster/confirm", data={"upload": upload})
-    assert response.status_code == 302 and response.location.endswith("/admin/sync")
+    assert response.status_code == 302 and response.location.endswith("/admin/staff")  # 3 new staff to let in
     assert db.session.query(Pupil).count() == 4
     again = client.post("/admin/sync/roster/confirm", data={"upload": upload}, follow_redirects=True)
     assert "already been imported" in again.get_data(as_text=True)
@@ -779,3 +779,17 @@ def test_a_diff_too_long_to_list_says_how_much_is_listed(client, auth):
     assert page.split("<h2>Pupils</h2>")[1].split("</section>")[0].count('<li class="row">') == 500
     assert "Only the first 500 of these 600 changes are listed." in page
     assert "Only the first 500" not in page.split("<h2>Staff</h2>")[1]  # 3 staff: all listed
+
+
+def test_after_an_import_that_adds_staff_the_admin_is_told_to_set_their_first_passwords(client, auth):
+    auth.login(roles=("admin",))
+    page = client.post("/admin/sync/roster", data={"package": (io.BytesIO(package("small_school")), "roster.zip")},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    upload = page.split('name="upload" type="hidden" value="')[1].split('"')[0]
+    shown = client.post("/admin/sync/roster/confirm", data={"upload": upload}, follow_redirects=True).get_data(
+        as_text=True)
+    assert ("Roster imported: 15 change(s). 3 new members of staff have no password yet: open each one below "
+            "and set a first password to let them sign in.") in shown
+    assert shown.count("no password yet: can't sign in") == 3
+    added = db.session.scalars(select(Staff).where(Staff.external_id.is_not(None))).all()
+    assert len(added) == 3 and not any(member.has_password or member.active for member in added)

@@ -13,9 +13,11 @@ from sqlalchemy import select
 from rrp_pwa.conversations.chats import lunchtime_chats, record_quick_chat
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Group, Pupil, Staff
+from rrp_pwa.models.roster import NO_PASSWORD
 from rrp_pwa.roster.directory import (
     RosterError,
     add_staff,
+    give_first_password,
     save_group,
     save_pupil,
     search_pupils,
@@ -476,3 +478,89 @@ def test_saving_members_keeps_deactivated_staff_and_archived_pupils(client, auth
     group = db.session.get(Group, group.id)
     assert [p.display_name for p in group.pupils] == ["Lily Left", "Oliver Smith"]
     assert [s.name for s in group.staff] == ["Other Teacher", "The teacher"]
+
+
+# Staff the roster import added: no password until an admin sets the first one
+
+
+@pytest.fixture
+def imported_teacher(school_roster):
+    """A teacher as the roster import adds them: deactivated, with no password."""
+    member = make_staff(school_roster["school"], ("teacher",), email="new.teacher@brook.example", name="Priya Shah")
+    member.active, member.password_hash = False, NO_PASSWORD
+    db.session.commit()
+    return member
+
+
+def test_an_imported_account_lets_nobody_in_until_its_first_password(school_roster, imported_teacher):
+    assert not imported_teacher.has_password and not imported_teacher.check_password("")
+    with pytest.raises(RosterError, match="Priya Shah has no password yet"):
+        set_staff_active(imported_teacher, school_roster["people"]["admin"], True)
+    assert not imported_teacher.active
+    give_first_password(imported_teacher, "a first passphrase")
+    assert imported_teacher.active and imported_teacher.has_password
+    assert imported_teacher.check_password("a first passphrase")
+    with pytest.raises(RosterError, match="already has a password"):
+        give_first_password(imported_teacher, "another passphrase")
+
+
+def test_staff_list_says_who_has_no_password_yet(client, auth, school_roster, imported_teacher):
+    school_roster["other_teacher"].active = False
+    db.session.commit()
+    auth.login(school_roster["people"]["admin"])
+    page = client.get("/admin/staff").get_data(as_text=True)
+    assert re.search(r"new.teacher@brook.example · Teacher · no password yet: can't sign in", page)
+    assert re.search(r"Other Teacher</a>\s*<span class=\"meta\">[^<]*· deactivated</span>", page)
+
+
+def test_admin_sets_the_first_password_and_the_teacher_signs_in(app, client, auth, school_roster,
+                                                               imported_teacher):
+    auth.login(school_roster["people"]["admin"])
+    page = client.get(f"/admin/staff/{imported_teacher.id}").get_data(as_text=True)
+    assert "Let Priya Shah sign in" in page and "has no password yet" in page
+    assert "Reset password" not in page and "sign in again" not in page
+    short = client.post(f"/admin/staff/{imported_teacher.id}/first-password", data={"password": "short"})
+    assert short.status_code == 400 and "Use at least 10 characters." in short.get_data(as_text=True)
+    response = client.post(f"/admin/staff/{imported_teacher.id}/first-password",
+                           data={"password": "a first passphrase"}, follow_redirects=True)
+    assert "Priya Shah can now sign in with the password you set." in response.get_data(as_text=True)
+    other = app.test_client()
+    assert other.post("/sign-in", data={"email": "new.teacher@brook.example",
+                                        "password": "a first passphrase"}).status_code == 302
+
+
+def test_reactivating_an_account_with_no_password_is_refused_with_what_to_do(client, auth, school_roster,
+                                                                             imported_teacher):
+    auth.login(school_roster["people"]["admin"])
+    response = client.post(f"/admin/staff/{imported_teacher.id}/active", data={"active": "1"}, follow_redirects=True)
+    assert "Priya Shah has no password yet. Set a first password to let them sign in." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert not db.session.get(Staff, imported_teacher.id).active
+
+
+@pytest.mark.parametrize("role", ["teacher", "support", "pastoral", "dsl"])
+def test_only_admins_set_a_first_password(client, auth, school_roster, imported_teacher, role):
+    auth.login(school_roster["people"][role])
+    assert client.post(f"/admin/staff/{imported_teacher.id}/first-password",
+                       data={"password": "a first passphrase"}).status_code == 403
+    db.session.expire_all()
+    assert not db.session.get(Staff, imported_teacher.id).has_password
+
+
+def test_first_password_of_another_schools_staff_is_a_404(client, auth, school_roster):
+    other = make_staff(make_school("Elm Academy"), ("teacher",), email="t@elm.example")
+    other.active, other.password_hash = False, NO_PASSWORD
+    db.session.commit()
+    auth.login(school_roster["people"]["admin"])
+    assert client.post(f"/admin/staff/{other.id}/first-password",
+                       data={"password": "a first passphrase"}).status_code == 404
+
+
+def test_a_refused_password_reset_keeps_the_audit_trail_on_the_page(client, auth, school_roster):
+    teacher = school_roster["other_teacher"]
+    auth.login(school_roster["people"]["admin"])
+    client.post(f"/admin/staff/{teacher.id}", data={"name": teacher.name, "email": teacher.email,
+                                                    "roles": ["teacher", "dsl"]})
+    response = client.post(f"/admin/staff/{teacher.id}/password", data={"password": "short"})
+    assert response.status_code == 400
+    assert "Who has opened or changed this" in response.get_data(as_text=True)

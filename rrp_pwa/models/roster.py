@@ -24,6 +24,9 @@ GROUP_KINDS = ("class", "tutor", "year", "club")
 GROUP_KIND_LABELS = {"class": "Class", "tutor": "Tutor group", "year": "Year group", "club": "Club"}
 
 
+NO_PASSWORD = "!no password yet"  # not a hash: no password matches it (an account the roster import made)
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -89,6 +92,12 @@ class Staff(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    @property
+    def has_password(self) -> bool:
+        """False for an account the roster import made: nobody can sign in to it until an admin sets
+        its first password."""
+        return self.password_hash != NO_PASSWORD
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts

@@ -110,9 +110,13 @@ def note_roles(acting: Staff, staff: Staff, before: list[str]) -> None:
 
 
 def set_staff_active(staff: Staff, acting: Staff, active: bool) -> None:
-    """Deactivate (signing them out everywhere) or reactivate; nobody deactivates themselves."""
+    """Deactivate (signing them out everywhere) or reactivate; nobody deactivates themselves. An
+    account with no password yet (made by the roster import) is let in only with its first password
+    (``give_first_password``): reactivated without one, it would look ready and let nobody in."""
     if staff.id == acting.id and not active:
         raise RosterError("You can't deactivate your own account.")
+    if active and not staff.has_password:
+        raise RosterError(f"{staff.name} has no password yet. Set a first password to let them sign in.")
     staff.active = active
     if not active:
         staff.session_epoch += 1
@@ -122,6 +126,15 @@ def reset_password(staff: Staff, password: str) -> None:
     """Set a new password and end every session that used the old one."""
     staff.set_password(password)
     staff.session_epoch += 1
+
+
+def give_first_password(staff: Staff, password: str) -> None:
+    """Let someone the roster import added (no password yet) sign in: set their first password and
+    activate the account in one step. Anyone who already has a password is reset instead."""
+    if staff.has_password:
+        raise RosterError(f"{staff.name} already has a password. Reset it instead.")
+    staff.set_password(password)
+    staff.active = True
 
 
 def _blank_to_none(value: str | None) -> str | None:

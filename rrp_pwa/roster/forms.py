@@ -35,6 +35,12 @@ class PasswordResetForm(FlaskForm):
     submit = SubmitField("Reset password")
 
 
+class FirstPasswordForm(FlaskForm):
+    password = PasswordField("First password", description=PASSWORD_HELP,
+                             validators=[DataRequired("Set a first password."),
+                                         Length(min=10, max=200, message="Use at least 10 characters.")])
+    submit = SubmitField("Set the password and let them sign in")
+
 
 class PupilForm(FlaskForm):
     given_name = StringField("Given name", validators=[DataRequired("Enter the pupil's given name."), Length(max=80)])

@@ -14,6 +14,7 @@ from rrp_pwa.roster import bp
 from rrp_pwa.roster.directory import (
     RosterError,
     add_staff,
+    give_first_password,
     members_not_offered,
     reset_password,
     save_group,
@@ -27,6 +28,7 @@ from rrp_pwa.roster.directory import (
 )
 from rrp_pwa.forms import ConfirmForm
 from rrp_pwa.roster.forms import (
+    FirstPasswordForm,
     GroupForm,
     MembersForm,
     NewStaffForm,
@@ -85,6 +87,20 @@ def staff_new():
     return render_template("roster/staff_form.html", form=form, title="Add a staff member"), 400 if form.errors else 200
 
 
+def staff_page(member: Staff, form: StaffForm | None = None, password_form=None):
+    """A member of staff's page: their details, then either the first password (an account the roster
+    import made) or a password reset, activation, and who changed their roles. ``password_form`` is
+    the password form sent, to show it again with what is wrong."""
+    form = form or StaffForm(obj=member, formdata=None)
+    password_form = password_form or (PasswordResetForm(formdata=None) if member.has_password
+                                      else FirstPasswordForm(formdata=None))
+    refused = form.errors or password_form.errors
+    return render_template("roster/staff_form.html", form=form, member=member, password_form=password_form,
+                           confirm=ConfirmForm(), title=f"Edit {member.name}",
+                           trail=list(db.session.scalars(trail(member.school_id, "staff", member.id)))), \
+        400 if refused else 200
+
+
 @bp.route("/admin/staff/<int:staff_id>", methods=["GET", "POST"])
 @staff_required("admin")
 def staff_edit(staff_id: int):
@@ -99,10 +115,7 @@ def staff_edit(staff_id: int):
             db.session.commit()
             flash(f"{member.name}'s details have been saved.")
             return redirect(url_for("roster.staff_list"))
-    return render_template("roster/staff_form.html", form=form, member=member, reset=PasswordResetForm(),
-                           confirm=ConfirmForm(), title=f"Edit {member.name}",
-                           trail=list(db.session.scalars(trail(member.school_id, "staff", member.id)))), \
-        400 if form.errors else 200
+    return staff_page(member, form)
 
 
 @bp.route("/admin/staff/<int:staff_id>/active", methods=["POST"])
@@ -125,12 +138,30 @@ def staff_reset_password(staff_id: int):
     member = get_scoped_or_404(Staff, staff_id)
     reset = PasswordResetForm()
     if not reset.validate_on_submit():
-        return render_template("roster/staff_form.html", form=StaffForm(obj=member),
-                               member=member, reset=reset, confirm=ConfirmForm(), title=f"Edit {member.name}"), 400
+        return staff_page(member, password_form=reset)
     reset_password(member, reset.password.data)
     db.session.commit()
     forgive_failed_sign_ins(member.email, current_app.extensions["rrp_throttle"])
     flash(f"{member.name}'s password has been reset and their other sessions signed out.")
+    return redirect(url_for("roster.staff_list"))
+
+
+@bp.route("/admin/staff/<int:staff_id>/first-password", methods=["POST"])
+@staff_required("admin")
+def staff_first_password(staff_id: int):
+    """Someone the roster import added: their first password, and they can sign in."""
+    member = get_scoped_or_404(Staff, staff_id)
+    first = FirstPasswordForm()
+    if not first.validate_on_submit():
+        return staff_page(member, password_form=first)
+    try:
+        give_first_password(member, first.password.data)
+    except RosterError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("roster.staff_edit", staff_id=member.id))
+    db.session.commit()
+    flash(f"{member.name} can now sign in with the password you set. Tell it to them in person; "
+          "they can change it under Your account.")
     return redirect(url_for("roster.staff_list"))
 
 

@@ -21,8 +21,8 @@ Rules:
 - Imports of one school run one after the other, never side by side (``lock_roster``): the second
   waits for the first to commit, then works from the roster the first left; one that would wait
   longer than ROSTER_LOCK_WAIT_MS is refused (RosterBusy) and writes nothing.
-- New staff accounts are created deactivated with an unguessable password: an admin sets a
-  first password and reactivates each one from the Staff screen. Imported roles are added to
+- New staff accounts are created deactivated with no password (``NO_PASSWORD``): an admin sets a
+  first password for each one from the Staff screen, which lets them sign in. Imported roles are added to
   the roles a member already holds, never taken away.
 """
 from __future__ import annotations
@@ -33,20 +33,18 @@ import io
 import json
 import lzma
 import re
-import secrets
 import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property
 from pathlib import PurePosixPath
 
 from sqlalchemy import delete, insert, select
-from werkzeug.security import generate_password_hash
 
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Group, GroupPupil, GroupStaff, Pupil, School, Staff
+from rrp_pwa.models.roster import NO_PASSWORD
 from rrp_pwa.roster.directory import note_roles
 from rrp_pwa.tenancy import SchoolBusy, hold_school
 
@@ -417,11 +415,6 @@ class _Importer:
         self.new: dict[str, dict[str, str]] = {"pupil": {}, "staff": {}, "group": {}}  # sourcedId -> name of each added
         self.renamed: dict[tuple[str, int], str] = {}  # (kind, id) -> the name before this import changed it
 
-    @cached_property
-    def unusable_password_hash(self) -> str:
-        """One hash of a discarded random secret, shared by the new accounts (scrypt is slow on purpose)."""
-        return generate_password_hash(secrets.token_urlsafe(32), method="scrypt")
-
     def run(self) -> ImportPlan:
         rows = self.package.rows
         roles = self.roles = self._roles()
@@ -586,7 +579,7 @@ class _Importer:
             if self.apply:
                 member = Staff(school_id=self.school.id, external_id=sid, email=email, name=name, active=False,
                                session_epoch=0)
-                member.password_hash = self.unusable_password_hash
+                member.password_hash = NO_PASSWORD
                 member.set_roles(roles)
                 db.session.add(member)
                 self.staff[sid] = member

@@ -129,7 +129,14 @@ def roster_confirm():
         flash(PACKAGE_EXPIRED if isinstance(refusal, UploadExpired) else PACKAGE_GONE, "error")
         return redirect(url_for("sync.roster_upload"))
     db.session.commit()
-    flash(f"Roster imported: {len(plan.changes)} change(s).")
+    imported = f"Roster imported: {len(plan.changes)} change(s)."
+    new_staff = plan.counts().get("staff", {}).get("added", 0)
+    if new_staff:  # they can't sign in yet: the Staff screen is where the admin lets each one in
+        flash(f"{imported} {new_staff} new member{'s' if new_staff > 1 else ''} of staff "
+              f"{'have' if new_staff > 1 else 'has'} no password yet: open each one below and set a first "
+              "password to let them sign in.")
+        return redirect(url_for("roster.staff_list"))
+    flash(imported)
     return redirect(url_for("sync.hub"))
 
 
