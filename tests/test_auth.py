@@ -466,3 +466,68 @@ def test_a_panel_polling_in_the_background_does_not_keep_an_idle_device_signed_i
         assert int(time.time()) - sess["seen"] >= 20 * 60  # the background request did not count
     set_last_seen(client, 31 * 60)
     assert client.get("/", headers={"X-RRP-Background": "1"}).status_code == 302
+
+
+# Changing one's own password
+
+
+def test_account_page_offers_a_password_change(client, teacher):
+    sign_in(client, teacher.email)
+    page = client.get("/account").get_data(as_text=True)
+    assert "Change your password" in page
+    assert 'autocomplete="current-password"' in page and 'autocomplete="new-password"' in page
+
+
+def test_changing_ones_password_keeps_this_device_and_signs_out_the_others(app, teacher):
+    phone, tablet = app.test_client(), app.test_client()
+    sign_in(phone, teacher.email)
+    sign_in(tablet, teacher.email)
+    response = phone.post("/account/password", data={"current_password": PASSWORD,
+                                                     "new_password": "my own long phrase"}, follow_redirects=True)
+    assert "Your password has been changed." in response.get_data(as_text=True)
+    assert signed_in(phone)
+    assert not signed_in(tablet)
+    assert sign_in(tablet, teacher.email).status_code == 401
+    assert sign_in(tablet, teacher.email, "my own long phrase").status_code == 302
+
+
+def test_a_wrong_current_password_or_a_short_new_one_is_explained_and_nothing_changes(client, teacher):
+    sign_in(client, teacher.email)
+    before = teacher.password_hash
+    wrong = client.post("/account/password", data={"current_password": "guess", "new_password": "my own long phrase"})
+    assert wrong.status_code == 400
+    assert "That isn&#39;t your current password." in wrong.get_data(as_text=True)
+    short = client.post("/account/password", data={"current_password": PASSWORD, "new_password": "short"})
+    assert short.status_code == 400 and "Use at least 10 characters." in short.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Staff, teacher.id).password_hash == before
+    assert signed_in(client)
+
+
+@pytest.mark.app_config(LOGIN_ACCOUNT_LIMIT=2)
+def test_guessing_the_current_password_is_throttled_without_locking_the_person_out_of_sign_in(app, client,
+                                                                                          teacher):
+    sign_in(client, teacher.email)
+    for _ in range(2):
+        client.post("/account/password", data={"current_password": "guess", "new_password": "my own long phrase"})
+    locked = client.post("/account/password", data={"current_password": PASSWORD,
+                                                    "new_password": "my own long phrase"})
+    assert locked.status_code == 429
+    assert "Too many wrong passwords for this account. Please wait 15 minutes" in locked.get_data(as_text=True)
+    assert sign_in(app.test_client(), teacher.email).status_code == 302
+
+
+def test_changing_a_password_needs_a_sign_in(client):
+    response = client.post("/account/password", data={"current_password": PASSWORD, "new_password": "x" * 12})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
+
+
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True)
+def test_changing_a_password_needs_the_csrf_token(client, teacher):
+    page = client.get("/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post("/sign-in", data={"email": teacher.email, "password": PASSWORD, "csrf_token": token})
+    refused = client.post("/account/password", data={"current_password": PASSWORD, "new_password": "x" * 12})
+    assert refused.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Staff, teacher.id).check_password(PASSWORD)

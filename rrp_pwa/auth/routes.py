@@ -2,7 +2,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_user, logout_user
 
 from rrp_pwa.auth import bp
-from rrp_pwa.auth.forms import SignInForm, SignOutEverywhereForm
+from rrp_pwa.auth.forms import ChangePasswordForm, SignInForm, SignOutEverywhereForm
 from rrp_pwa.auth.permissions import public, staff_required
 from rrp_pwa.auth.sign_ins import end_sign_in, start_sign_in
 from rrp_pwa.auth.signin import (
@@ -10,10 +10,21 @@ from rrp_pwa.auth.signin import (
     SignInRefused,
     SignInThrottled,
     authenticate,
+    change_password,
     is_local_path,
     sign_out_everywhere,
 )
 from rrp_pwa.extensions import db
+
+
+def sign_in_limits() -> SignInLimits:
+    cfg = current_app.config
+    return SignInLimits(cfg["LOGIN_ACCOUNT_LIMIT"], cfg["LOGIN_IP_LIMIT"], cfg["LOGIN_WINDOW_SECONDS"])
+
+
+def throttled_message(exc: SignInThrottled) -> str:
+    return (f"Too many sign-in attempts {'for this account' if exc.scope == 'account' else 'from this network'}. "
+            f"Please wait {exc.minutes} minutes, or ask your school's admin to reset your password.")
 
 
 def safe_next(target: str | None) -> str:
@@ -28,15 +39,11 @@ def sign_in():
         return redirect(safe_next(request.args.get("next")))
     form, status = SignInForm(), 200
     if form.validate_on_submit():
-        cfg = current_app.config
-        limits = SignInLimits(cfg["LOGIN_ACCOUNT_LIMIT"], cfg["LOGIN_IP_LIMIT"], cfg["LOGIN_WINDOW_SECONDS"])
         try:
             staff = authenticate(form.email.data, form.password.data, request.remote_addr or "?",
-                                 current_app.extensions["rrp_throttle"], limits)
+                                 current_app.extensions["rrp_throttle"], sign_in_limits())
         except SignInThrottled as exc:
-            form.form_errors.append(
-                f"Too many sign-in attempts {'for this account' if exc.scope == 'account' else 'from this network'}. "
-                f"Please wait {exc.minutes} minutes, or ask your school's admin to reset your password.")
+            form.form_errors.append(throttled_message(exc))
             status = 429
         except SignInRefused:
             form.form_errors.append("That email and password don't match an active account. Check them and try again.")
@@ -68,4 +75,27 @@ def account():
         end_sign_in()
         flash("You have been signed out on every device.")
         return redirect(url_for("auth.sign_in"))
-    return render_template("auth/account.html", form=form)
+    return render_template("auth/account.html", form=form, password_form=ChangePasswordForm(formdata=None))
+
+
+@bp.route("/account/password", methods=["POST"])
+@staff_required()
+def account_password():
+    """Change one's own password; this device stays signed in, every other one is signed out."""
+    form, status = ChangePasswordForm(), 400
+    if form.validate_on_submit():
+        staff = current_user._get_current_object()
+        try:
+            change_password(staff, form.current_password.data, form.new_password.data, request.remote_addr or "?",
+                            current_app.extensions["rrp_throttle"], sign_in_limits())
+        except SignInThrottled as exc:
+            form.current_password.errors.append(throttled_message(exc).replace("sign-in attempts", "wrong passwords"))
+            status = 429
+        except SignInRefused:
+            form.current_password.errors.append("That isn't your current password. Check it and try again.")
+        else:
+            db.session.commit()
+            login_user(staff)  # the new session epoch: this device stays signed in
+            flash("Your password has been changed. Any other device you were signed in on has been signed out.")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=SignOutEverywhereForm(formdata=None), password_form=form), status

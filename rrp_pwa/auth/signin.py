@@ -70,6 +70,16 @@ def forgive_failed_sign_ins(email: str, throttle) -> None:
     throttle.reset(account_throttle_key(email))
 
 
+def change_password(staff: Staff, current: str, new: str, ip: str, throttle, limits: SignInLimits) -> None:
+    """Someone changing their own password (the first one an admin told them, say): only with their
+    current password, checked as a sign-in is but with guesses counted on their own key (a session
+    left open on a shared device must not let someone try passwords for ever, nor lock the person
+    out of signing in). Every other session of theirs ends; the caller signs this one in again."""
+    authenticate(staff.email, current, ip, throttle, limits, attempts_key=f"password:{staff.id}")
+    staff.set_password(new)
+    sign_out_everywhere(staff)
+
+
 def sign_out_everywhere(staff: Staff) -> None:
     """Invalidate every session of this person, on every device, by bumping the session epoch."""
     staff.session_epoch += 1
