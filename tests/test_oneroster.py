@@ -601,7 +601,7 @@ def test_the_diff_names_who_joins_and_leaves_which_class(client, auth):
     response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(moved), "roster.zip")},
                            content_type="multipart/form-data")
     page = response.get_data(as_text=True)
-    assert "Show each class members change" in page
+    assert "Show each change to class members" in page
     assert "<strong>Ben Osei</strong> · added to Year 5 Oak" in page
     assert "<strong>Ben Osei</strong> · removed from Year 5 Cedar" in page
     assert "#" not in page.split("<h2>Class members</h2>")[1].split("</section>")[0]
@@ -793,3 +793,17 @@ def test_after_an_import_that_adds_staff_the_admin_is_told_to_set_their_first_pa
     assert shown.count("no password yet: can't sign in") == 3
     added = db.session.scalars(select(Staff).where(Staff.external_id.is_not(None))).all()
     assert len(added) == 3 and not any(member.has_password or member.active for member in added)
+
+
+def test_the_diff_says_plainly_when_pupils_will_be_archived(client, auth):
+    admin = auth.login(roles=("admin",))
+    import_roster(admin.school, package("small_school"), apply=True)
+    db.session.commit()
+    leaving = edited(users=without("stu-4"), roles=without("stu-4"), enrollments=without("stu-4"))
+    page = client.post("/admin/sync/roster", data={"package": (io.BytesIO(leaving), "roster.zip")},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert ("1 pupil will be archived (listed under Pupils above): they can no longer be chosen for new records. "
+            "Their records stay") in " ".join(page.split())
+    joining = client.post("/admin/sync/roster", data={"package": (io.BytesIO(package("small_school")), "r.zip")},
+                          content_type="multipart/form-data").get_data(as_text=True)
+    assert "will be archived" not in joining
