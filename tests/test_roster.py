@@ -18,6 +18,7 @@ from rrp_pwa.roster.directory import (
     RosterError,
     add_staff,
     give_first_password,
+    roles_taken_away,
     save_group,
     save_pupil,
     search_pupils,
@@ -564,3 +565,42 @@ def test_a_refused_password_reset_keeps_the_audit_trail_on_the_page(client, auth
     response = client.post(f"/admin/staff/{teacher.id}/password", data={"password": "short"})
     assert response.status_code == 400
     assert "Who has opened or changed this" in response.get_data(as_text=True)
+
+
+# Taking a role away: asked first, as it takes effect at once
+
+
+def test_taking_a_role_away_asks_first_and_saves_nothing_until_confirmed(client, auth, school_roster):
+    dsl = school_roster["people"]["dsl"]
+    auth.login(school_roster["people"]["admin"])
+    sent = {"name": "Renamed Dsl", "email": dsl.email, "roles": ["teacher"]}
+    asked = client.post(f"/admin/staff/{dsl.id}", data=sent)
+    page = " ".join(asked.get_data(as_text=True).split())
+    assert asked.status_code == 200
+    assert ("Nothing has been saved yet. Take the Designated Safeguarding Lead role away from The dsl? It takes "
+            "effect at once: they will no longer see safeguarding concerns.") in page
+    assert 'value="Renamed Dsl"' in page and 'name="removal_confirmed" type="hidden" value="1"' in page
+    assert "Yes, take the role away and save" in page
+    db.session.expire_all()
+    assert db.session.get(Staff, dsl.id).roles == {"dsl"} and db.session.get(Staff, dsl.id).name == "The dsl"
+    done = client.post(f"/admin/staff/{dsl.id}", data={**sent, "removal_confirmed": "1"})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Staff, dsl.id).roles == {"teacher"}
+
+
+def test_adding_a_role_or_refusing_ones_own_admin_role_asks_nothing(client, auth, school_roster):
+    admin, teacher = school_roster["people"]["admin"], school_roster["other_teacher"]
+    auth.login(admin)
+    added = client.post(f"/admin/staff/{teacher.id}", data={"name": teacher.name, "email": teacher.email,
+                                                            "roles": ["teacher", "pastoral"]})
+    assert added.status_code == 302
+    own = client.post(f"/admin/staff/{admin.id}", data={"name": admin.name, "email": admin.email, "roles": ["teacher"]})
+    assert own.status_code == 400 and "Nothing has been saved yet" not in own.get_data(as_text=True)
+
+
+def test_roles_taken_away(school_roster):
+    admin, dsl = school_roster["people"]["admin"], school_roster["people"]["dsl"]
+    assert roles_taken_away(dsl, admin, ["teacher"]) == ["dsl"]
+    assert roles_taken_away(dsl, admin, ["dsl", "teacher"]) == []
+    assert roles_taken_away(admin, admin, ["teacher"]) == []  # refused anyway by update_staff

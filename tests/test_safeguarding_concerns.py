@@ -183,7 +183,7 @@ def test_who_opened_a_concern_is_kept_and_shown_to_the_dsl(client, auth, school)
     form = {"name": admin.name, "email": admin.email}
     client.post(f"/admin/staff/{admin.id}", data={**form, "roles": ["admin", "dsl"]})
     assert client.get(f"/safeguarding/concerns/{concern.id}").status_code == 200
-    client.post(f"/admin/staff/{admin.id}", data={**form, "roles": ["admin"]})
+    client.post(f"/admin/staff/{admin.id}", data={**form, "roles": ["admin"], "removal_confirmed": "1"})
     staff_page = client.get(f"/admin/staff/{admin.id}").get_data(as_text=True)
     assert "Roles changed by Ada Admin (admin -&gt; admin, dsl)" in staff_page
     assert "Roles changed by Ada Admin (admin, dsl -&gt; admin)" in staff_page

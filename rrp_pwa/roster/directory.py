@@ -3,7 +3,7 @@ from sqlalchemy import Select, exists, func, or_, select
 
 from rrp_pwa.audit import audit
 from rrp_pwa.extensions import db
-from rrp_pwa.models import Group, GroupPupil, GroupStaff, Pupil, School, Staff
+from rrp_pwa.models import ROLES, Group, GroupPupil, GroupStaff, Pupil, School, Staff
 from rrp_pwa.tenancy import scoped
 
 WHOLE_SCHOOL_ROLES = ("admin", "pastoral", "dsl")
@@ -100,6 +100,15 @@ def update_staff(staff: Staff, acting: Staff, name: str, email: str, roles: list
     before = sorted(staff.roles)
     staff.set_roles(roles)
     note_roles(acting, staff, before)
+
+
+def roles_taken_away(staff: Staff, acting: Staff, roles: list[str]) -> list[str]:
+    """The roles an edit would take from ``staff``, for the admin to confirm first: it takes effect at
+    once (without dsl, no concerns; without admin, no admin screens). None when the edit is refused
+    anyway (an admin's own admin role)."""
+    if staff.id == acting.id and "admin" not in roles:
+        return []
+    return [role for role in ROLES if role in staff.roles and role not in roles]
 
 
 def note_roles(acting: Staff, staff: Staff, before: list[str]) -> None:

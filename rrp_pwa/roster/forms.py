@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from rrp_pwa.forms import CheckboxesField, choices
@@ -18,6 +18,7 @@ class StaffForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired("Enter their school email."),
                                             Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address like name@school.org."), Length(max=254)])
     roles = CheckboxesField("Roles", choices=choices(ROLE_LABELS.items()), validators=[at_least_one])
+    removal_confirmed = HiddenField()  # "1" once the admin has been asked about the roles being taken away
     submit = SubmitField("Save")
 
 

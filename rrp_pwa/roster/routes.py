@@ -17,6 +17,7 @@ from rrp_pwa.roster.directory import (
     give_first_password,
     members_not_offered,
     reset_password,
+    roles_taken_away,
     save_group,
     save_pupil,
     search_pupils,
@@ -87,16 +88,17 @@ def staff_new():
     return render_template("roster/staff_form.html", form=form, title="Add a staff member"), 400 if form.errors else 200
 
 
-def staff_page(member: Staff, form: StaffForm | None = None, password_form=None):
+def staff_page(member: Staff, form: StaffForm | None = None, password_form=None, taking_away: list[str] = ()):
     """A member of staff's page: their details, then either the first password (an account the roster
     import made) or a password reset, activation, and who changed their roles. ``password_form`` is
-    the password form sent, to show it again with what is wrong."""
+    the password form sent, to show it again with what is wrong; ``taking_away``, the roles the form
+    sent would remove, to confirm first."""
     form = form or StaffForm(obj=member, formdata=None)
     password_form = password_form or (PasswordResetForm(formdata=None) if member.has_password
                                       else FirstPasswordForm(formdata=None))
     refused = form.errors or password_form.errors
     return render_template("roster/staff_form.html", form=form, member=member, password_form=password_form,
-                           confirm=ConfirmForm(), title=f"Edit {member.name}",
+                           confirm=ConfirmForm(), title=f"Edit {member.name}", taking_away=taking_away,
                            trail=list(db.session.scalars(trail(member.school_id, "staff", member.id)))), \
         400 if refused else 200
 
@@ -107,6 +109,11 @@ def staff_edit(staff_id: int):
     member = get_scoped_or_404(Staff, staff_id)
     form = StaffForm(obj=member)
     if form.validate_on_submit():
+        taking_away = [] if form.removal_confirmed.data == "1" else roles_taken_away(member, current_user,
+                                                                                     form.roles.data)
+        if taking_away:  # nothing saved yet: the same form comes back, asking
+            form.removal_confirmed.data = "1"
+            return staff_page(member, form, taking_away=taking_away)
         try:
             update_staff(member, current_user, form.name.data, form.email.data, form.roles.data)
         except RosterError as exc:

@@ -99,3 +99,27 @@ def test_a_connectors_long_webhook_address_fits_a_phone(live_server, willow, pag
     expect(page.get_by_role("status")).to_contain_text(f"Events are no longer sent to {LONG_WEBHOOK}.")
     fits_the_screen(page)
     assert_accessible(axe, page)
+
+
+def test_taking_the_dsl_role_away_is_asked_first(live_server, willow, page, axe):
+    dsl = make_staff(willow["admin"].school, ("teacher", "dsl"), email="dsl@willow.example", name="Mr Boateng")
+    db.session.commit()
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, "head@willow.example")
+    page.goto(live_server.url + f"/admin/staff/{dsl.id}")
+    page.get_by_label("Designated Safeguarding Lead").uncheck()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Take the Designated Safeguarding Lead role away from Mr Boateng? It takes effect at once: "
+        "they will no longer see safeguarding concerns.")
+    expect(page.get_by_label("Designated Safeguarding Lead")).not_to_be_checked()
+    fits_the_screen(page)
+    assert_accessible(axe, page)
+    page.get_by_role("link", name="Keep Mr Boateng's roles").click()
+    expect(page.get_by_label("Designated Safeguarding Lead")).to_be_checked()
+    page.get_by_label("Designated Safeguarding Lead").uncheck()
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Yes, take the role away and save").click()
+    expect(page.get_by_role("status")).to_contain_text("Mr Boateng's details have been saved.")
+    expect(page.get_by_text("dsl@willow.example · Teacher", exact=True)).to_be_visible()
+    assert_accessible(axe, page)
