@@ -616,6 +616,65 @@ def test_get_an_adult_works_even_from_an_out_of_date_screen(client, people):
     assert db.session.get(Mediation, mediation_id).paused_at is not None
 
 
+@pytest.mark.parametrize("step,typed,kept", [
+    ("stories", lambda a, b: {f"p{a}": "ball, called names", f"p{b}": ""},
+     lambda m: [p.story_words for p in m.parties] == ["ball, called names", None]),
+    ("feelings", lambda a, b: {f"p{a}": "angry", f"p{b}": "left_out"},
+     lambda m: [p.feeling for p in m.parties] == ["angry", "left_out"]),
+    ("ideas", lambda a, b: {"ideas": "take turns with the ball"}, lambda m: m.ideas == "take turns with the ball"),
+    ("agreement", lambda a, b: {f"p{a}": "Give Ben a turn", f"p{b}": "", "review_weeks": "1"},
+     lambda m: [p.agreement and p.agreement.what for p in m.parties] == ["Give Ben a turn", None]),
+])
+def test_get_an_adult_keeps_what_was_typed_on_the_step(client, people, step, typed, kept):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    to_step(client, mediation_id, step)
+    first, second = parties(mediation_id)
+    assert post(client, mediation_id, "adult", **typed(first.id, second.id)).status_code == 302
+    db.session.expire_all()
+    mediation = db.session.get(Mediation, mediation_id)
+    assert mediation.paused_at is not None and mediation.step == step, "paused on the same step"
+    assert kept(mediation)
+    assert post(client, mediation_id, "carry-on").status_code == 302
+    page = client.get(f"/mediate/{mediation_id}").get_data(as_text=True)
+    for words in typed(first.id, second.id).values():
+        assert len(words) < 2 or words in page
+
+
+def test_an_agreement_kept_through_get_an_adult_is_a_draft_until_all_is_agreed(client, people):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    to_step(client, mediation_id, "agreement")
+    first, second = parties(mediation_id)
+    post(client, mediation_id, "adult", **{f"p{first.id}": "Give Ben a turn", "review_weeks": "1"})
+    post(client, mediation_id, "carry-on")
+    page = client.get(f"/mediate/{mediation_id}").get_data(as_text=True)
+    assert "Give Ben a turn</textarea>" in page and "Amira K.: I agree" not in page, "no tap before both are written"
+    assert post(client, mediation_id, "next").status_code == 422
+    assert db.session.scalar(select(db.func.count(Agreement.id))) == 1
+
+
+def test_get_an_adult_with_nothing_typed_sent_changes_nothing_already_recorded(client, people):
+    """Without its script the page sends "Get an adult" alone: what was saved on the step stays."""
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    to_step(client, mediation_id, "stories")
+    first, second = parties(mediation_id)
+    post(client, mediation_id, "stories", go="back", **{f"p{first.id}": "ball", f"p{second.id}": "my turn"})
+    post(client, mediation_id, "next")
+    assert post(client, mediation_id, "adult").status_code == 302
+    assert [p.story_words for p in parties(mediation_id)] == ["ball", "my turn"]
+
+
+def test_words_too_long_do_not_stop_get_an_adult(client, people):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    to_step(client, mediation_id, "ideas")
+    assert post(client, mediation_id, "adult", ideas="x" * 501).status_code == 302
+    mediation = db.session.get(Mediation, mediation_id)
+    assert mediation.paused_at is not None and mediation.ideas is None
+
+
 def test_the_adult_can_take_over(client, people):
     mediator_sign_in(client)
     mediation_id = with_parties(client, people)

@@ -151,13 +151,14 @@ def note_ideas(mediation: Mediation, ideas: str | None, version: int | None = No
 
 
 def write_agreements(mediation: Mediation, texts: dict[int, str], version: int | None = None,
-                     review_weeks: int | None = None) -> None:
+                     review_weeks: int | None = None, *, draft: bool = False) -> None:
     """One agreement for each party ("what I will do"), made through the agreements module, each checked
     ``review_weeks`` (one of ``REVIEW_IN_WEEKS``) from today: "When will we check it is working?" (not
     given: the agreements module's default, two weeks).
 
     Rewriting an agreement clears that party's "I agree" (it is a new agreement); choosing another
-    week only moves its review date."""
+    week only moves its review date. A ``draft`` keeps what is written so far (the mediators left the
+    screen half-way, to get an adult): a person with nothing written yet is left as they were."""
     _change(mediation, version, "agreement")
     today = db.session.get(School, mediation.school_id).today()
     try:
@@ -166,6 +167,8 @@ def write_agreements(mediation: Mediation, texts: dict[int, str], version: int |
         raise MediationError(str(exc)) from exc
     for party in mediation.parties:
         text = (texts.get(party.id) or "").strip()
+        if not text and draft:
+            continue
         if not text:
             raise MediationError(f"Write what {party.pupil.short_name} will do.")
         if party.agreement is not None and party.agreement.what == text:

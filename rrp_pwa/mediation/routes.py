@@ -4,7 +4,7 @@ from typing import Callable
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from rrp_pwa.agreements.rules import weeks_until
+from rrp_pwa.agreements.rules import REVIEW_IN_WEEKS, weeks_until
 from rrp_pwa.auth.permissions import public
 from rrp_pwa.extensions import db
 from rrp_pwa.forms import choices
@@ -376,10 +376,41 @@ def no_agreement(mediation_id: int):
     return act(mediation_id, flow.no_agreement, publish=True)
 
 
+def keep_typed(mediation: Mediation, version: int) -> None:
+    """Save what the step's screen had typed on it when "Get an adult" was pressed (static/js/mediation.js
+    sends its fields with that form), as the step's own button would but without moving on, so the pause
+    loses none of it. Nothing is touched when no step's fields came; anything the step's rules refuse (or
+    a screen out of date) is left out: help comes all the same."""
+    fields = {party.id: f"p{party.id}" for party in mediation.parties}
+    if not any(name in request.form for name in [*fields.values(), "ideas"]):
+        return
+    typed = {party_id: request.form.get(name) for party_id, name in fields.items()}
+    weeks = request.form.get("review_weeks", type=int)
+    save = {"stories": lambda: flow.note_stories(mediation, typed, version),
+            "feelings": lambda: flow.record_feelings(mediation, typed, version),
+            "ideas": lambda: flow.note_ideas(mediation, request.form.get("ideas"), version),
+            "agreement": lambda: flow.write_agreements(mediation, typed, version, draft=True,
+                                                       review_weeks=weeks if weeks in REVIEW_IN_WEEKS else None),
+            }.get(mediation.step)
+    if save is None:
+        return
+    savepoint = db.session.begin_nested()
+    try:
+        save()
+    except MediationError:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
+
+
 @bp.route("/mediate/<int:mediation_id>/adult", methods=["POST"])
 @mediator_required
 def get_an_adult(mediation_id: int):
-    return act(mediation_id, lambda m, v: get_adult(m, g.team.pupils[0]), publish=True)
+    def pause(mediation: Mediation, version: int) -> None:
+        keep_typed(mediation, version)
+        get_adult(mediation, g.team.pupils[0])
+
+    return act(mediation_id, pause, publish=True)
 
 
 @bp.route("/mediate/<int:mediation_id>/carry-on", methods=["POST"])

@@ -127,7 +127,7 @@ def test_a_peer_mediation_from_pin_to_review(live_server, brook, new_device, axe
     next_screen(tablet, "The adult is here - carry on", "Tell your stories", axe)
     expect(alerts).to_contain_text("No mediators need an adult right now.", timeout=5000)
 
-    tablet.get_by_label("Key words from Amira K.'s story").fill("ball, called names")
+    expect(tablet.get_by_label("Key words from Amira K.'s story")).to_have_value("ball, called names")
     tablet.get_by_label("Key words from Ben J.'s story").fill("my turn")
     next_screen(tablet, "Next: feelings", "Feelings", axe)
     tablet.get_by_role("group", name="How does Amira K. feel?").get_by_label("Angry").check()
@@ -364,3 +364,20 @@ def test_mediators_choose_when_to_check_the_agreement_and_the_lead_moves_it(live
     lead.get_by_role("link", name="Amira K. and Ben J.").click()
     expect(lead.get_by_role("link", name=f"Follow-up review on {in_three_weeks:%-d %b} of Ben J.'s agreement")) \
         .to_be_visible()
+
+
+def test_get_an_adult_keeps_the_agreement_being_written_on_a_landscape_tablet(live_server, brook, new_device, axe):
+    leos_mediation_at("agreement")
+    tablet = new_device(viewport={"width": 1024, "height": 768}).new_page()
+    tablet.goto(live_server.url + "/sign-in/mediator")
+    mediator_sign_in(tablet, "leo.c", "1357", axe)
+    tablet.get_by_role("link", name="Amira K. and Ben J.").click()
+    tablet.get_by_label("What will Amira K. do?").fill("Give Ben a turn with the ball")
+    tablet.get_by_role("group", name="When will we check it is working?").get_by_text("In 4 weeks").click()
+    next_screen(tablet, "Get an adult", "An adult is coming", axe)
+    next_screen(tablet, "The adult is here - carry on", "Agreement", axe)
+    expect(tablet.get_by_label("What will Amira K. do?")).to_have_value("Give Ben a turn with the ball")
+    expect(tablet.get_by_label("What will Ben J. do?")).to_have_value("")
+    expect(tablet.get_by_role("group", name="When will we check it is working?")
+           .get_by_role("radio", name="In 4 weeks")).to_be_checked()
+    expect(tablet.get_by_role("button", name="Amira K.: I agree")).to_have_count(0)
