@@ -675,6 +675,31 @@ def test_words_too_long_do_not_stop_get_an_adult(client, people):
     assert mediation.paused_at is not None and mediation.ideas is None
 
 
+def test_a_tap_after_the_session_ended_unseen_leads_to_sign_in_not_bad_request(app, client, people):
+    """The paused screen's "who is coming" check (the first request of a tablet woken after 10 minutes
+    asleep) ends the idle session; the mediators' next tap must lead to sign-in, keeping what was typed."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = client.get("/sign-in/mediator").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post("/sign-in/mediator", data={"username": "ava.b", "pin": PIN, "csrf_token": token})
+    app.config["WTF_CSRF_ENABLED"] = False
+    mediation_id = with_parties(client, people)
+    to_step(client, mediation_id, "ideas")
+    post(client, mediation_id, "adult")
+    app.config["WTF_CSRF_ENABLED"] = True
+    token = re.search(r'name="csrf_token" value="([^"]+)"',
+                      client.get(f"/mediate/{mediation_id}").get_data(as_text=True)).group(1)
+    with client.session_transaction() as session:
+        session[SESSION_KEY] = {**session[SESSION_KEY], "seen": int(time.time()) - 11 * 60}
+    assert client.get(f"/mediate/{mediation_id}/status", headers={"HX-Request": "true"}).status_code == 401
+    carry_on = post(client, mediation_id, "carry-on", csrf_token=token)
+    assert carry_on.status_code == 302
+    assert carry_on.headers["Location"].startswith(f"/sign-in/mediator?next=/mediate/{mediation_id}/carry-on")
+    typed = post(client, mediation_id, "ideas", csrf_token=token, ideas="share the ball")
+    assert typed.status_code == 401 and "Sign in again to keep what you typed" in typed.get_data(as_text=True)
+    assert "share the ball" in typed.get_data(as_text=True)
+
+
 def test_the_adult_can_take_over(client, people):
     mediator_sign_in(client)
     mediation_id = with_parties(client, people)

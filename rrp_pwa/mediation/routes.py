@@ -3,9 +3,11 @@ import re
 from typing import Callable
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
 
 from rrp_pwa.agreements.rules import REVIEW_IN_WEEKS, weeks_until
 from rrp_pwa.auth.permissions import public
+from rrp_pwa.errors import render_error
 from rrp_pwa.extensions import db
 from rrp_pwa.forms import choices
 from rrp_pwa.mediation import bp, flow
@@ -46,6 +48,7 @@ from rrp_pwa.mediation.team import (
     current_team,
     end_team_session,
     mediator_required,
+    mediator_unauthorized,
     sign_in_mediator,
     typed_step,
 )
@@ -136,6 +139,18 @@ def badge_sign_in(token: str):
     if account is None:
         status = 403 if status == 200 else status
     return render_template("mediation/badge_sign_in.html", form=form, account=account), status
+
+
+@bp.errorhandler(CSRFError)
+def form_from_an_ended_session(error: CSRFError):
+    """A mediators' form sent once their session has ended gets the mediator sign-in (carrying what a
+    step's form had typed), as when the session times out on that very tap - not "Bad request". The
+    session may end on an earlier, unseen request: the paused screen's "who is coming" check, the first
+    thing a tablet woken from sleep sends, ends an idle session and takes the form's CSRF token with it."""
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "access", None) == ("mediator",) and current_team() is None:
+        return mediator_unauthorized()
+    return render_error(error)
 
 
 @bp.route("/mediate/sign-out", methods=["POST"])

@@ -366,6 +366,32 @@ def test_mediators_choose_when_to_check_the_agreement_and_the_lead_moves_it(live
         .to_be_visible()
 
 
+def test_after_a_long_wait_for_an_adult_the_mediators_sign_in_again_and_lose_nothing(live_server, brook, new_device,
+                                                                                     axe):
+    """The tablet slept while they waited: its first "who is coming" check ends the idle session. The
+    next tap leads to the mediator sign-in (not "Bad request"), and what was typed before "Get an adult"
+    is still on the step."""
+    leos_mediation_at("ideas")
+    device = new_device(viewport=TABLET)
+    tablet = device.new_page()
+    tablet.goto(live_server.url + "/sign-in/mediator")
+    mediator_sign_in(tablet, "leo.c", "1357", axe)
+    tablet.get_by_role("link", name="Amira K. and Ben J.").click()
+    tablet.get_by_label("Ideas to make things right").fill("Take turns with the ball")
+    tablet.get_by_role("button", name="Get an adult").click()
+    expect(tablet.get_by_role("heading", name="An adult is coming")).to_be_visible()
+    leave_the_tablet_idle(device, 11)
+    with tablet.expect_response(lambda response: response.url.endswith("/status") and response.status == 401):
+        pass  # the screen's own check, every 5 s
+    tablet.get_by_role("button", name="The adult is here - carry on").click()
+    expect(tablet.get_by_role("heading", name="Hello, peer mediator!")).to_be_visible()
+    assert_accessible(axe, tablet)
+    tablet.wait_for_load_state("networkidle")
+    mediator_sign_in(tablet, "leo.c", "1357", axe)
+    next_screen(tablet, "The adult is here - carry on", "Ideas", axe)
+    expect(tablet.get_by_label("Ideas to make things right")).to_have_value("Take turns with the ball")
+
+
 def test_get_an_adult_keeps_the_agreement_being_written_on_a_landscape_tablet(live_server, brook, new_device, axe):
     leos_mediation_at("agreement")
     tablet = new_device(viewport={"width": 1024, "height": 768}).new_page()
