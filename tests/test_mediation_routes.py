@@ -507,6 +507,25 @@ def test_mediators_can_go_back_a_step_and_keep_what_they_typed(client, people):
     assert step_of(mediation_id) == "agreement" and "Share the ball" in page and "Say sorry" in page
 
 
+def test_back_from_the_agreement_step_keeps_the_agreements_being_written(client, people):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    to_step(client, mediation_id, "agreement")
+    first, second = parties(mediation_id)
+    page = client.get(f"/mediate/{mediation_id}").get_data(as_text=True)
+    assert re.search(r'name="go" value="back"[^>]*>Back to ideas<', page), "Back sends the agreements' form"
+    back = post(client, mediation_id, "agreements", go="back", review_weeks="4",
+                **{f"p{first.id}": "Give Ben a turn", f"p{second.id}": ""})
+    assert back.status_code == 302 and step_of(mediation_id) == "ideas", "half-written is no error on the way back"
+    assert post(client, mediation_id, "ideas").status_code == 302
+    page = client.get(f"/mediate/{mediation_id}").get_data(as_text=True)
+    assert "Give Ben a turn</textarea>" in page and re.search(r'value="4" checked|checked[^>]*value="4"', page)
+    assert "Amira K.: I agree" not in page
+    too_long = post(client, mediation_id, "agreements", go="back", **{f"p{first.id}": "z" * 501})
+    assert too_long.status_code == 422 and step_of(mediation_id) == "agreement"
+    assert "Field cannot be longer than 500 characters." in too_long.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("action,data,message", [
     ("stories", {"p{0}": "x" * 301}, "Field cannot be longer than 300 characters."),
     ("feelings", {"p{0}": "smug"}, "Not a valid choice."),

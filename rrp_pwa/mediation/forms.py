@@ -100,6 +100,11 @@ def agreement_field(label: str) -> TextAreaField:
     return TextAreaField(label, validators=[DataRequired("Write what they will do."), Length(max=500)])
 
 
+def draft_agreement_field(label: str) -> TextAreaField:
+    """An agreement still being written (the mediators go back a step): it may be empty for now."""
+    return TextAreaField(label, validators=[Optional(), Length(max=500)])
+
+
 class IdeasForm(VersionedForm):
     ideas = TextAreaField("Ideas to make things right", validators=[Optional(), Length(max=MAX_IDEAS)],
                           description="Write down the ideas both people suggest.")

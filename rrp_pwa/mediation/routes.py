@@ -39,6 +39,7 @@ from rrp_pwa.mediation.forms import (
     WorryForm,
     agreement_field,
     by_party,
+    draft_agreement_field,
     feeling_field,
     party_form,
     story_field,
@@ -190,8 +191,9 @@ def team_mediation(mediation_id: int) -> Mediation:
     return found
 
 
-def step_form(mediation: Mediation):
-    """The form of the current step, pre-filled with what is already recorded."""
+def step_form(mediation: Mediation, drafting: bool = False):
+    """The form of the current step, pre-filled with what is already recorded. ``drafting`` (leaving the
+    agreement step with its Back button): an agreement not yet written is no error."""
     parties = mediation.parties
     if mediation.step == "stories":
         return party_form(story_field, "Key words from {name}'s story", parties,
@@ -201,7 +203,7 @@ def step_form(mediation: Mediation):
     if mediation.step == "agreement":
         drafted = next((p.agreement for p in parties if p.agreement is not None), None)
         weeks = weeks_until(drafted.review_on if drafted else None, db.session.get(School, mediation.school_id).today())
-        return party_form(agreement_field, "What will {name} do?", parties,
+        return party_form(draft_agreement_field if drafting else agreement_field, "What will {name} do?", parties,
                           {p.id: p.agreement.what if p.agreement else None for p in parties},
                           base=AgreementStepForm, review_weeks=weeks)
     if mediation.step == "ideas":
@@ -319,12 +321,13 @@ def save_step(mediation_id: int, step: str, save: Callable[[Mediation, object, i
     mediation = team_mediation(mediation_id)
     if mediation.step != step:
         return render_step(mediation, error=str(StaleMediation()), status=409)
-    form = step_form(mediation)
+    going_back = request.form.get("go") == "back"
+    form = step_form(mediation, drafting=going_back)
     if not form.validate_on_submit():
         return render_step(mediation, form=form, error="Please check what you typed.", status=422)
     try:
         save(mediation, form, form.version.data)
-        if request.form.get("go") == "back":
+        if going_back:
             flow.previous_step(mediation)
         elif then_next:
             flow.next_step(mediation)
@@ -363,7 +366,8 @@ def ideas(mediation_id: int):
 def agreements(mediation_id: int):
     return save_step(mediation_id, "agreement",
                      lambda m, form, v: flow.write_agreements(m, by_party(form, m.parties), v,
-                                                              review_weeks=form.review_weeks.data),
+                                                              review_weeks=form.review_weeks.data,
+                                                              draft=request.form.get("go") == "back"),
                      then_next=False)
 
 

@@ -407,3 +407,16 @@ def test_get_an_adult_keeps_the_agreement_being_written_on_a_landscape_tablet(li
     expect(tablet.get_by_role("group", name="When will we check it is working?")
            .get_by_role("radio", name="In 4 weeks")).to_be_checked()
     expect(tablet.get_by_role("button", name="Amira K.: I agree")).to_have_count(0)
+
+
+def test_back_from_the_agreement_step_keeps_what_was_written(live_server, brook, new_device, axe):
+    leos_mediation_at("agreement")
+    tablet = new_device(viewport=TABLET).new_page()
+    tablet.goto(live_server.url + "/sign-in/mediator")
+    mediator_sign_in(tablet, "leo.c", "1357", axe)
+    tablet.get_by_role("link", name="Amira K. and Ben J.").click()
+    tablet.get_by_label("What will Amira K. do?").fill("Give Ben a turn with the ball")
+    next_screen(tablet, "Back to ideas", "Ideas", axe)
+    next_screen(tablet, "Next: agreement", "Agreement", axe)
+    expect(tablet.get_by_label("What will Amira K. do?")).to_have_value("Give Ben a turn with the ball")
+    no_sideways_scroll(tablet)
