@@ -719,6 +719,56 @@ def test_a_tap_after_the_session_ended_unseen_leads_to_sign_in_not_bad_request(a
     assert "share the ball" in typed.get_data(as_text=True)
 
 
+def idle_for(client, minutes: int) -> None:
+    with client.session_transaction() as session:
+        session[SESSION_KEY] = {**session[SESSION_KEY], "seen": int(time.time()) - minutes * 60}
+
+
+def test_get_an_adult_from_a_tablet_gone_idle_still_alerts_then_asks_to_sign_in(client, people):
+    """Nobody touched the tablet while the pupils talked; then something worrying was said."""
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    to_step(client, mediation_id, "stories")
+    first, second = parties(mediation_id)
+    subscription = broker().subscribe(f"school:{people[0].school_id}:alerts")
+    idle_for(client, 25)
+    response = post(client, mediation_id, "adult", **{f"p{first.id}": "ball", f"p{second.id}": ""})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/sign-in/mediator?next=/mediate/{mediation_id}"
+    assert subscription.get(timeout=1).event == "alert"
+    subscription.close()
+    mediation = db.session.get(Mediation, mediation_id)
+    assert mediation.paused_at is not None and mediation.open_alert is not None
+    assert parties(mediation_id)[0].story_words == "ball"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "We have told the adults on duty" in page and "sign in again to carry on" in page
+    assert client.get(f"/mediate/{mediation_id}").status_code == 302, "signed out: nothing else is open"
+    back = mediator_sign_in(client)
+    assert back.status_code == 302
+
+
+@pytest.mark.parametrize("how", ["idle all lunchtime", "signed out"])
+def test_a_session_long_gone_cannot_get_an_adult(client, people, how):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    old = version(mediation_id)
+    if how == "signed out":
+        client.post("/mediate/sign-out")
+    else:
+        idle_for(client, 61)
+    response = client.post(f"/mediate/{mediation_id}/adult", data={"version": old})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in/mediator?next=")
+    assert db.session.get(Mediation, mediation_id).paused_at is None
+
+
+def test_an_idle_tablet_may_only_get_an_adult(client, people):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    idle_for(client, 11)
+    assert post(client, mediation_id, "next").status_code == 302
+    assert step_of(mediation_id) == "people"
+
+
 def test_the_adult_can_take_over(client, people):
     mediator_sign_in(client)
     mediation_id = with_parties(client, people)

@@ -423,13 +423,21 @@ def keep_typed(mediation: Mediation, version: int) -> None:
 
 
 @bp.route("/mediate/<int:mediation_id>/adult", methods=["POST"])
-@mediator_required
+@mediator_required(asking_for_help=True)
 def get_an_adult(mediation_id: int):
+    """Pause and alert the adults - even from a tablet gone idle (nobody touched it while the pupils
+    talked): help comes first, then the mediators are signed out and sign in again to carry on."""
     def pause(mediation: Mediation, version: int) -> None:
         keep_typed(mediation, version)
         get_adult(mediation, g.team.pupils[0])
 
-    return act(mediation_id, pause, publish=True)
+    response = act(mediation_id, pause, publish=True)
+    if g.team.timed_out and response.status_code == 302:
+        end_team_session()
+        flash("We have told the adults on duty. Stay where you are. You were signed out because the "
+              "tablet was not used for a while: sign in again to carry on.")
+        return redirect(url_for("mediation.sign_in", next=url_for("mediation.run", mediation_id=mediation_id)))
+    return response
 
 
 @bp.route("/mediate/<int:mediation_id>/carry-on", methods=["POST"])

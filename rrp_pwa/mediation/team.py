@@ -26,10 +26,16 @@ TYPED_STEPS = {"stories": "stories", "feelings": "feelings", "ideas": "ideas", "
 CARRIED_FIELD = re.compile(r"version|ideas|review_weeks|p[0-9]+")
 
 
+# "Get an adult" still reaches the adults this long after the tablet went idle (a lunchtime): the pupils
+# talked for a long while without anyone touching it, then something worrying was said.
+HELP_AFTER_IDLE_SECONDS = 60 * 60
+
+
 @dataclass
 class Team:
     school_id: int
     accounts: list[MediatorAccount]
+    timed_out: bool = False  # idle too long: only "Get an adult" may still act, then they sign in again
 
     @property
     def pupils(self) -> list[Pupil]:
@@ -65,13 +71,17 @@ def end_team_session() -> None:
     end_sign_in()
 
 
-def current_team() -> Team | None:
-    """The signed-in mediators, or None once the session is missing, idle or revoked."""
+def current_team(asking_for_help: bool = False) -> Team | None:
+    """The signed-in mediators, or None once the session is missing, idle or revoked. ``asking_for_help``
+    ("Get an adult"): a session idle for less than HELP_AFTER_IDLE_SECONDS still counts, marked
+    ``timed_out`` (the view ends it once the adults are told)."""
     stored = session.get(SESSION_KEY)
     if not stored:
         return None
     now = int(time.time())
-    if now - int(stored.get("seen", 0)) > idle_limit_seconds() or not sign_in_is_live():
+    idle_for = now - int(stored.get("seen", 0))
+    timed_out = idle_for > idle_limit_seconds()
+    if (timed_out and not (asking_for_help and idle_for <= HELP_AFTER_IDLE_SECONDS)) or not sign_in_is_live():
         session.clear()
         return None
     accounts = [account for account_id, epoch in stored.get("members", [])
@@ -80,9 +90,9 @@ def current_team() -> Team | None:
     if not accounts:
         session.clear()
         return None
-    if note_activity(stored, now):
+    if not timed_out and note_activity(stored, now):
         session[SESSION_KEY] = stored
-    return Team(school_id=stored["school"], accounts=accounts)
+    return Team(school_id=stored["school"], accounts=accounts, timed_out=timed_out)
 
 
 def typed_step(path: str | None) -> tuple[int, str] | None:
@@ -116,12 +126,15 @@ def mediator_unauthorized():
     return redirect(url_for("mediation.sign_in", next=request.full_path.rstrip("?")))
 
 
-def mediator_required(view: Callable) -> Callable:
-    """Signed-in peer mediators only (``g.team``); staff sessions do not count."""
+def mediator_required(view: Callable | None = None, *, asking_for_help: bool = False) -> Callable:
+    """Signed-in peer mediators only (``g.team``); staff sessions do not count. ``asking_for_help``: see
+    ``current_team`` (used as ``@mediator_required(asking_for_help=True)``)."""
+    if view is None:
+        return lambda later: mediator_required(later, asking_for_help=asking_for_help)
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        team = current_team()
+        team = current_team(asking_for_help)
         if team is None:
             return mediator_unauthorized()
         g.team = team

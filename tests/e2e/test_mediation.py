@@ -420,3 +420,28 @@ def test_back_from_the_agreement_step_keeps_what_was_written(live_server, brook,
     next_screen(tablet, "Next: agreement", "Agreement", axe)
     expect(tablet.get_by_label("What will Amira K. do?")).to_have_value("Give Ben a turn with the ball")
     no_sideways_scroll(tablet)
+
+
+def test_get_an_adult_from_a_tablet_left_idle_still_tells_the_adults(live_server, brook, new_device, axe):
+    """The pupils talked for a long while without anyone touching the tablet; then someone said
+    something worrying. One tap still brings an adult; then the mediators sign in again."""
+    leos_mediation_at("stories")
+    lead = new_device(viewport=PHONE).new_page()
+    staff_sign_in(lead, live_server.url, brook["lead"], axe)  # nobody is on duty: the pastoral lead gets alerts
+    device = new_device(viewport=TABLET)
+    tablet = device.new_page()
+    tablet.goto(live_server.url + "/sign-in/mediator")
+    mediator_sign_in(tablet, "leo.c", "1357", axe)
+    tablet.get_by_role("link", name="Amira K. and Ben J.").click()
+    tablet.get_by_label("Key words from Amira K.'s story").fill("ball, called names")
+    leave_the_tablet_idle(device, 15)
+    tablet.get_by_role("button", name="Get an adult").click()
+    expect(tablet.get_by_role("status")).to_contain_text("We have told the adults on duty.")
+    expect(tablet.get_by_role("heading", name="Hello, peer mediator!")).to_be_visible()
+    assert_accessible(axe, tablet)
+    expect(lead.locator("#mediation-alert-list")).to_contain_text("Mediators need an adult in the library")
+    tablet.wait_for_load_state("networkidle")
+    mediator_sign_in(tablet, "leo.c", "1357", axe)
+    expect(tablet.get_by_role("heading", name="An adult is coming")).to_be_visible()
+    next_screen(tablet, "The adult is here - carry on", "Tell your stories", axe)
+    expect(tablet.get_by_label("Key words from Amira K.'s story")).to_have_value("ball, called names")
