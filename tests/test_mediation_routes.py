@@ -478,6 +478,21 @@ def test_rewriting_an_agreement_needs_a_new_tap(client, people):
     assert db.session.scalar(select(db.func.count(Agreement.id))) == 2
 
 
+def test_i_agree_after_the_words_were_changed_on_screen_asks_to_save_them_first(client, people):
+    mediator_sign_in(client)
+    mediation_id = at_agreements_written(client, people)
+    first, second = parties(mediation_id)
+    changed = post(client, mediation_id, f"agree/{first.id}",
+                   **{f"p{first.id}": "Share the ball every day", f"p{second.id}": "Say sorry"})
+    page = changed.get_data(as_text=True)
+    assert changed.status_code == 422 and "agreement was changed on the screen" in page
+    assert "Share the ball every day</textarea>" in page, "the new words stay on the screen"
+    assert parties(mediation_id)[0].agreement.parties[0].agreed_at is None, "nobody agreed to the old words"
+    same = post(client, mediation_id, f"agree/{first.id}", **{f"p{first.id}": " Share the ball ",
+                                                             f"p{second.id}": "Say sorry"})
+    assert same.status_code == 302 and parties(mediation_id)[0].agreement.parties[0].agreed_at is not None
+
+
 def step_of(mediation_id: int) -> str:
     db.session.expire_all()
     return db.session.get(Mediation, mediation_id).step

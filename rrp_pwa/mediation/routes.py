@@ -374,6 +374,17 @@ def agreements(mediation_id: int):
 @bp.route("/mediate/<int:mediation_id>/agree/<int:party_id>", methods=["POST"])
 @mediator_required
 def agree(mediation_id: int, party_id: int):
+    """A person taps "I agree" to their agreement as saved (read out from its card). If the words typed
+    for it on the screen (sent along by static/js/mediation.js) say something else, the tap is refused
+    and those words are kept on the screen, to save and read out first."""
+    mediation = team_mediation(mediation_id)
+    typed = request.form.get(f"p{party_id}")
+    party = next((p for p in mediation.parties if p.id == party_id), None)
+    if (typed is not None and party is not None and party.agreement is not None and mediation.step == "agreement"
+            and typed.strip() != party.agreement.what):
+        return render_step(mediation, form=step_form(mediation), status=422,
+                           error=f"{party.pupil.short_name}'s agreement was changed on the screen. Tap \"Save the agreements\", "
+                                 "read it out again, then tap \"I agree\".")
     return act(mediation_id, lambda m, v: flow.party_agrees(m, party_id, v))
 
 

@@ -445,3 +445,23 @@ def test_get_an_adult_from_a_tablet_left_idle_still_tells_the_adults(live_server
     expect(tablet.get_by_role("heading", name="An adult is coming")).to_be_visible()
     next_screen(tablet, "The adult is here - carry on", "Tell your stories", axe)
     expect(tablet.get_by_label("Key words from Amira K.'s story")).to_have_value("ball, called names")
+
+
+def test_i_agree_after_changing_the_words_asks_to_save_them_first(live_server, brook, new_device, axe):
+    leos_mediation_at("agreement")
+    tablet = new_device(viewport=TABLET).new_page()
+    tablet.goto(live_server.url + "/sign-in/mediator")
+    mediator_sign_in(tablet, "leo.c", "1357", axe)
+    tablet.get_by_role("link", name="Amira K. and Ben J.").click()
+    tablet.get_by_label("What will Amira K. do?").fill("Give Ben a turn with the ball")
+    tablet.get_by_label("What will Ben J. do?").fill("Use kind words")
+    next_screen(tablet, "Save the agreements", "Agreement", axe)
+    tablet.get_by_label("What will Ben J. do?").fill("Use kind words and say sorry")
+    tablet.get_by_role("button", name="Ben J.: I agree").click()
+    expect(tablet.get_by_role("alert")).to_contain_text("Ben J.'s agreement was changed on the screen")
+    expect(tablet.get_by_label("What will Ben J. do?")).to_have_value("Use kind words and say sorry")
+    assert_accessible(axe, tablet)
+    next_screen(tablet, "Save the agreements", "Agreement", axe)
+    tablet.get_by_role("button", name="Ben J.: I agree").click()
+    expect(tablet.get_by_text("Ben J.: Use kind words and say sorry")).to_be_visible()
+    expect(tablet.get_by_text("Agreed")).to_have_count(1)
