@@ -109,6 +109,37 @@ def test_a_change_committed_while_another_waited_is_in_the_state_the_second_publ
     assert "2 of 2 agreed" in html
 
 
+def at_once(app, taps: int, tap, refused: type[Exception]) -> list[str]:
+    """Run ``tap()`` in ``taps`` threads released together, each in its own app context and session,
+    committing what it did: "done", the message of the ``refused`` it raised, or anything else it raised
+    (a failure of the rule)."""
+    results, lock = [], threading.Lock()
+    barrier = threading.Barrier(taps)
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                barrier.wait()
+                tap()
+                db.session.commit()
+                outcome = "done"
+            except refused as exc:
+                outcome = str(exc)
+            except Exception as exc:  # anything else is a failure of the rule
+                outcome = repr(exc)
+            finally:
+                db.session.remove()
+            with lock:
+                results.append(outcome)
+
+    threads = [threading.Thread(target=run) for _ in range(taps)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return sorted(results)
+
+
 def test_a_check_in_tapped_several_times_at_once_is_recorded_once(app):
     """A pupil's double (or sextuple) tap: every request checks, under the circle's lock, whether the
     seat has already checked in this round - one is recorded, the others are refused, none fails."""
@@ -125,33 +156,11 @@ def test_a_check_in_tapped_several_times_at_once_is_recorded_once(app):
     db.session.commit()
     circle_id, round_no = circle.id, circle.round_no
     db.session.remove()
-    taps, results, lock = 6, [], threading.Lock()
-    barrier = threading.Barrier(taps)
 
     def tap() -> None:
-        with app.app_context():
-            circle, seat = db.session.get(Circle, circle_id), db.session.get(Seat, seat_id)
-            db.session.rollback()
-            barrier.wait()
-            try:
-                check_in(circle, seat, 3, round_no=round_no)
-                db.session.commit()
-                outcome = "recorded"
-            except CircleError as exc:
-                outcome = str(exc)
-            except Exception as exc:  # anything else is a failure of the rule
-                outcome = repr(exc)
-            finally:
-                db.session.remove()
-            with lock:
-                results.append(outcome)
+        check_in(db.session.get(Circle, circle_id), db.session.get(Seat, seat_id), 3, round_no=round_no)
 
-    threads = [threading.Thread(target=tap) for _ in range(taps)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert sorted(results) == ["You've already checked in this round. Thank you!"] * (taps - 1) + ["recorded"]
+    assert at_once(app, 6, tap, CircleError) == ["You've already checked in this round. Thank you!"] * 5 + ["done"]
     assert db.session.scalar(select(func.count(CircleCheckIn.id))) == 1
 
 
@@ -168,32 +177,10 @@ def test_two_devices_choosing_one_name_at_once_give_one_seat(app):
     db.session.commit()
     cara_id = cara.id
     db.session.remove()
-    devices, results, lock = 6, [], threading.Lock()
-    barrier = threading.Barrier(devices)
 
     def tap() -> None:
-        with app.app_context():
-            circle, pupil = db.session.get(Circle, circle_id), db.session.get(type(cara), cara_id)
-            db.session.rollback()
-            barrier.wait()
-            try:
-                join_circle(circle, pupil=pupil)
-                db.session.commit()
-                outcome = "seated"
-            except JoinRefused as exc:
-                outcome = str(exc)
-            except Exception as exc:  # anything else is a failure of the rule
-                outcome = repr(exc)
-            finally:
-                db.session.remove()
-            with lock:
-                results.append(outcome)
+        join_circle(db.session.get(Circle, circle_id), pupil=db.session.get(type(cara), cara_id))
 
-    threads = [threading.Thread(target=tap) for _ in range(devices)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
     taken = "Cara T. is already in this circle. If that's you on another device, ask your teacher."
-    assert sorted(results) == [taken] * (devices - 1) + ["seated"]
+    assert at_once(app, 6, tap, JoinRefused) == [taken] * 5 + ["done"]
     assert db.session.scalar(select(func.count(Seat.id)).where(Seat.pupil_id == cara_id)) == 1

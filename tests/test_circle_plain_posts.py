@@ -8,13 +8,13 @@ import re
 import pytest
 from sqlalchemy import select
 
-from rrp_pwa.circles.joining import join_circle, open_circle
-from rrp_pwa.circles.seats import SEAT_COOKIE
-from rrp_pwa.circles.talking_piece import admit, give
+from rrp_pwa.circles.joining import open_circle
+from rrp_pwa.circles.talking_piece import give
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Agreement
 from rrp_pwa.models.circles import Circle, CircleCheckIn, Seat
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
+from tests.test_circle_routes import seated
 
 NOT_DONE_WITHOUT_TOKEN = 400
 
@@ -51,15 +51,6 @@ def keepers_phone(app, keeper):
     return client
 
 
-def seated(app, circle, pupil, let_in=True):
-    seat, secret = join_circle(circle, pupil=pupil)
-    if let_in:
-        admit(circle, seat)
-    db.session.commit()
-    device = app.test_client()
-    device.set_cookie(SEAT_COOKIE, secret, domain="rrp.test", path=f"/circles/{circle.id}/seat")
-    return device, seat
-
 
 def version_of(circle) -> int:
     db.session.expire_all()
@@ -89,7 +80,7 @@ def test_every_live_control_is_also_a_plain_form_post_to_the_same_url(app, world
     keeper = keepers_phone(app, world["keeper"])
     amira, _ = seated(app, circle, world["pupils"][0])
     seated(app, circle, world["pupils"][1])
-    seated(app, circle, world["pupils"][2], let_in=False)
+    seated(app, circle, world["pupils"][2], admit=False)
     token = page_token(keeper.get(f"/circles/{circle.id}").get_data(as_text=True))
     keeper.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "typed": "How are you?", "csrf_token": token})
     keeper.post(f"/circles/{circle.id}/agreements", data={"kind": "value", "what": "We listen", "csrf_token": token})
@@ -137,7 +128,7 @@ KEEPER_CONTROLS = {
 def test_each_keeper_control_tapped_early_is_done_and_comes_back_to_its_section(app, world, control):
     circle = world["circle"]
     keeper = keepers_phone(app, world["keeper"])
-    seats = {name: seated(app, circle, pupil, let_in=name != "cara")[1].id
+    seats = {name: seated(app, circle, pupil, admit=name != "cara")[1].id
              for name, pupil in zip(("amira", "ben", "cara"), world["pupils"])}
     if control == "take back":
         give(db.session.get(Circle, circle.id), db.session.get(Seat, seats["amira"]), None)
