@@ -94,7 +94,7 @@ def test_every_live_control_is_also_a_plain_form_post_to_the_same_url(app, world
         assert len(posts) >= (9 if screen == "keeper" else 4), screen
         for tag, before, url in posts:
             assert tag == "form" and 'method="post"' in before and f'action="{url}"' in before, (screen, url)
-        assert "early-tap.js" in html and not re.search(r"<script[^>]*early-tap.js[^>]*defer", html)
+        assert re.search(r"<script[^>]*early-tap.js[^>]*async", html) and not re.search(r"<script[^>]*early-tap.js[^>]*defer", html)
 
 
 def test_the_keepers_first_pass_tapped_early_passes_the_piece(app, world):
