@@ -146,8 +146,11 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var question = form.getAttribute && form.getAttribute("data-confirm");
-    // event.rrpAsked: asked already (static/js/early-tap.js, on the circle screens)
-    if (question && !event.rrpAsked && !window.confirm(question)) {
+    // event.rrpAsked: asked once only, here or by static/js/early-tap.js (the circle screens), whichever
+    // listens first (that one loads async, so either may)
+    if (!question || event.rrpAsked) return;
+    event.rrpAsked = true;
+    if (!window.confirm(question)) {
       event.preventDefault();
       event.stopImmediatePropagation();
     }
