@@ -13,8 +13,8 @@ from rrp_pwa.circles.talking_piece import give
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Agreement
 from rrp_pwa.models.circles import Circle, CircleCheckIn, Seat
-from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
-from tests.test_circle_routes import seated
+from tests.conftest import PASSWORD
+from tests.test_circle_routes import brook_with_a_circle, seated
 
 NOT_DONE_WITHOUT_TOKEN = 400
 
@@ -24,22 +24,15 @@ def app_config(app_config):
     return {**app_config, "WTF_CSRF_ENABLED": True}
 
 
-@pytest.fixture
-def world(app):
-    """Brook Primary: Ms Keeper's open circle for a class of three, none of them seated yet."""
-    school = make_school()
-    keeper = make_staff(school, roles=("teacher",), name="Ms Keeper")
-    pupils = [make_pupil(school, given=name, family="Smith") for name in ("Amira", "Ben", "Cara")]
-    group = make_group(school, pupils=pupils, staff=[keeper])
-    circle = open_circle(keeper, "checkin", group)
-    db.session.commit()
-    return {"keeper": keeper, "pupils": pupils, "group": group, "circle": circle}
-
-
 def page_token(html: str) -> str:
     """The token htmx would send (X-CSRFToken from <body hx-headers>), which static/js/early-tap.js
     adds to a form sent before htmx has run."""
     return re.search(r'X-CSRFToken": "([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def world(app):
+    return brook_with_a_circle()
 
 
 def keepers_phone(app, keeper):

@@ -21,6 +21,10 @@ HX = {"HX-Request": "true"}
 
 @pytest.fixture
 def world(app):
+    return brook_with_a_circle()
+
+
+def brook_with_a_circle() -> dict:
     """Brook Primary: a keeper with a class of three, an open circle; and a second school."""
     school = make_school()
     keeper = make_staff(school, roles=("teacher",), name="Ms Keeper")

@@ -223,6 +223,15 @@ def test_mediator_screens_still_work_on_a_360_px_phone(live_server, brook, new_d
     assert_accessible(axe, page)
 
 
+def leo_opens_the_mediation(device, live_server, axe):
+    """Leo signs in on the mediators' tablet (``device``) and opens the mediation with Amira and Ben."""
+    tablet = device.new_page()
+    tablet.goto(live_server.url + "/sign-in/mediator")
+    mediator_sign_in(tablet, "leo.c", "1357", axe)
+    tablet.get_by_role("link", name="Amira K. and Ben J.").click()
+    return tablet
+
+
 def leos_mediation_at(step: str) -> None:
     """A mediation Leo is running with Amira and Ben, already at ``step`` (the ground rules agreed)."""
     leo, amira, ben = (db.session.scalar(select(Pupil).where(Pupil.given_name == name))
@@ -239,10 +248,7 @@ def leos_mediation_at(step: str) -> None:
 
 def test_mediators_go_back_a_step_without_losing_what_they_typed(live_server, brook, new_device, axe):
     leos_mediation_at("stories")
-    tablet = new_device(viewport=TABLET).new_page()
-    tablet.goto(live_server.url + "/sign-in/mediator")
-    mediator_sign_in(tablet, "leo.c", "1357", axe)
-    tablet.get_by_role("link", name="Amira K. and Ben J.").click()
+    tablet = leo_opens_the_mediation(new_device(viewport=TABLET), live_server, axe)
     expect(tablet.get_by_role("heading", name="Tell your stories", exact=True)).to_be_visible()
     tablet.get_by_label("Key words from Amira K.'s story").fill("ball, called names")
     next_screen(tablet, "Back to the ground rules", "Ground rules", axe)
@@ -271,10 +277,7 @@ def leave_the_tablet_idle(context, minutes: int) -> None:
 def test_words_typed_as_the_tablet_times_out_come_back_after_signing_in(live_server, brook, new_device, axe):
     leos_mediation_at("stories")
     device = new_device(viewport=TABLET)
-    tablet = device.new_page()
-    tablet.goto(live_server.url + "/sign-in/mediator")
-    mediator_sign_in(tablet, "leo.c", "1357", axe)
-    tablet.get_by_role("link", name="Amira K. and Ben J.").click()
+    tablet = leo_opens_the_mediation(device, live_server, axe)
     tablet.get_by_label("Key words from Amira K.'s story").fill("ball, called names")
     tablet.get_by_label("Key words from Ben J.'s story").fill("it was my turn")
     leave_the_tablet_idle(device, 11)
@@ -318,10 +321,7 @@ def test_the_lead_ends_a_mediation_left_unfinished_and_follows_it_up(live_server
 def test_mediators_choose_when_to_check_the_agreement_and_the_lead_moves_it(live_server, brook, new_device, axe):
     leos_mediation_at("agreement")
     today = db.session.scalar(select(School)).today()
-    tablet = new_device(viewport=TABLET).new_page()
-    tablet.goto(live_server.url + "/sign-in/mediator")
-    mediator_sign_in(tablet, "leo.c", "1357", axe)
-    tablet.get_by_role("link", name="Amira K. and Ben J.").click()
+    tablet = leo_opens_the_mediation(new_device(viewport=TABLET), live_server, axe)
     expect(tablet.get_by_role("heading", name="Agreement", exact=True)).to_be_visible()
     when = tablet.get_by_role("group", name="When will we check it is working?")
     expect(when.get_by_role("radio", name="In 2 weeks")).to_be_checked()
@@ -373,10 +373,7 @@ def test_after_a_long_wait_for_an_adult_the_mediators_sign_in_again_and_lose_not
     is still on the step."""
     leos_mediation_at("ideas")
     device = new_device(viewport=TABLET)
-    tablet = device.new_page()
-    tablet.goto(live_server.url + "/sign-in/mediator")
-    mediator_sign_in(tablet, "leo.c", "1357", axe)
-    tablet.get_by_role("link", name="Amira K. and Ben J.").click()
+    tablet = leo_opens_the_mediation(device, live_server, axe)
     tablet.get_by_label("Ideas to make things right").fill("Take turns with the ball")
     tablet.get_by_role("button", name="Get an adult").click()
     expect(tablet.get_by_role("heading", name="An adult is coming")).to_be_visible()
@@ -394,10 +391,7 @@ def test_after_a_long_wait_for_an_adult_the_mediators_sign_in_again_and_lose_not
 
 def test_get_an_adult_keeps_the_agreement_being_written_on_a_landscape_tablet(live_server, brook, new_device, axe):
     leos_mediation_at("agreement")
-    tablet = new_device(viewport={"width": 1024, "height": 768}).new_page()
-    tablet.goto(live_server.url + "/sign-in/mediator")
-    mediator_sign_in(tablet, "leo.c", "1357", axe)
-    tablet.get_by_role("link", name="Amira K. and Ben J.").click()
+    tablet = leo_opens_the_mediation(new_device(viewport={"width": 1024, "height": 768}), live_server, axe)
     tablet.get_by_label("What will Amira K. do?").fill("Give Ben a turn with the ball")
     tablet.get_by_role("group", name="When will we check it is working?").get_by_text("In 4 weeks").click()
     next_screen(tablet, "Get an adult", "An adult is coming", axe)
@@ -411,10 +405,7 @@ def test_get_an_adult_keeps_the_agreement_being_written_on_a_landscape_tablet(li
 
 def test_back_from_the_agreement_step_keeps_what_was_written(live_server, brook, new_device, axe):
     leos_mediation_at("agreement")
-    tablet = new_device(viewport=TABLET).new_page()
-    tablet.goto(live_server.url + "/sign-in/mediator")
-    mediator_sign_in(tablet, "leo.c", "1357", axe)
-    tablet.get_by_role("link", name="Amira K. and Ben J.").click()
+    tablet = leo_opens_the_mediation(new_device(viewport=TABLET), live_server, axe)
     tablet.get_by_label("What will Amira K. do?").fill("Give Ben a turn with the ball")
     next_screen(tablet, "Back to ideas", "Ideas", axe)
     next_screen(tablet, "Next: agreement", "Agreement", axe)
@@ -429,10 +420,7 @@ def test_get_an_adult_from_a_tablet_left_idle_still_tells_the_adults(live_server
     lead = new_device(viewport=PHONE).new_page()
     staff_sign_in(lead, live_server.url, brook["lead"], axe)  # nobody is on duty: the pastoral lead gets alerts
     device = new_device(viewport=TABLET)
-    tablet = device.new_page()
-    tablet.goto(live_server.url + "/sign-in/mediator")
-    mediator_sign_in(tablet, "leo.c", "1357", axe)
-    tablet.get_by_role("link", name="Amira K. and Ben J.").click()
+    tablet = leo_opens_the_mediation(device, live_server, axe)
     tablet.get_by_label("Key words from Amira K.'s story").fill("ball, called names")
     leave_the_tablet_idle(device, 15)
     tablet.get_by_role("button", name="Get an adult").click()
@@ -449,10 +437,7 @@ def test_get_an_adult_from_a_tablet_left_idle_still_tells_the_adults(live_server
 
 def test_i_agree_after_changing_the_words_asks_to_save_them_first(live_server, brook, new_device, axe):
     leos_mediation_at("agreement")
-    tablet = new_device(viewport=TABLET).new_page()
-    tablet.goto(live_server.url + "/sign-in/mediator")
-    mediator_sign_in(tablet, "leo.c", "1357", axe)
-    tablet.get_by_role("link", name="Amira K. and Ben J.").click()
+    tablet = leo_opens_the_mediation(new_device(viewport=TABLET), live_server, axe)
     tablet.get_by_label("What will Amira K. do?").fill("Give Ben a turn with the ball")
     tablet.get_by_label("What will Ben J. do?").fill("Use kind words")
     next_screen(tablet, "Save the agreements", "Agreement", axe)
