@@ -195,6 +195,18 @@ def party_agrees(mediation: Mediation, party_id: int, version: int | None = None
     agree(party.agreement, pupil_id=party.pupil_id)
 
 
+def changed_on_screen(mediation: Mediation, party_id: int, typed: str | None) -> str | None:
+    """Why "I agree" cannot count yet, if the words typed for this party's agreement on the screen
+    (``typed``; None when none were sent) say something other than the agreement saved and read out:
+    they are to be saved and read out first. None if the tap may count."""
+    party = next((p for p in mediation.parties if p.id == party_id), None)
+    if (typed is None or party is None or party.agreement is None or mediation.step != "agreement"
+            or typed.strip() == party.agreement.what):
+        return None
+    return (f"{party.pupil.short_name}'s agreement was changed on the screen. Tap \"Save the agreements\", "
+            "read it out again, then tap \"I agree\".")
+
+
 def missing_for_step(mediation: Mediation) -> str | None:
     """What must happen before the mediation can move on from its step, or None."""
     if mediation.step == "people" and len(mediation.parties) != 2:

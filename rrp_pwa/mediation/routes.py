@@ -378,13 +378,9 @@ def agree(mediation_id: int, party_id: int):
     for it on the screen (sent along by static/js/mediation.js) say something else, the tap is refused
     and those words are kept on the screen, to save and read out first."""
     mediation = team_mediation(mediation_id)
-    typed = request.form.get(f"p{party_id}")
-    party = next((p for p in mediation.parties if p.id == party_id), None)
-    if (typed is not None and party is not None and party.agreement is not None and mediation.step == "agreement"
-            and typed.strip() != party.agreement.what):
-        return render_step(mediation, form=step_form(mediation), status=422,
-                           error=f"{party.pupil.short_name}'s agreement was changed on the screen. Tap \"Save the agreements\", "
-                                 "read it out again, then tap \"I agree\".")
+    changed = flow.changed_on_screen(mediation, party_id, request.form.get(f"p{party_id}"))
+    if changed:
+        return render_step(mediation, form=step_form(mediation), status=422, error=changed)
     return act(mediation_id, lambda m, v: flow.party_agrees(m, party_id, v))
 
 
