@@ -14,6 +14,7 @@ from rrp_pwa.circles.seats import SEAT_COOKIE
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Agreement, CheckInFollowUp, Concern
 from rrp_pwa.models.circles import Circle, CircleCheckIn, CircleEvent, CirclePrompt, Seat
+from rrp_pwa.qr import qr_svg
 from tests.conftest import AuthActions, make_group, make_pupil, make_school, make_staff
 
 HX = {"HX-Request": "true"}
@@ -122,15 +123,17 @@ def test_a_group_the_keeper_cannot_see_is_refused(app, world):
     assert client.post("/circles/new", data={"kind": "checkin", "group": hidden.id}).status_code == 400
 
 
-def test_the_qr_code_is_an_svg_of_the_join_link(app, world):
+def test_the_qr_code_is_drawn_in_the_keepers_page_from_the_join_link(app, world):
     client = sign_in(app, world["keeper"])
-    response = client.get(f"/circles/{world['circle'].id}/qr.svg")
-    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
-    assert b"<svg" in response.data and b"<path" in response.data
+    page = client.get(f"/circles/{world['circle'].id}").get_data(as_text=True)
+    join_url = re.search(r'href="([^"]+)" class="join-link"', page).group(1)
+    drawn = qr_svg(join_url, "QR code that opens this circle's join page", "join-qr")
+    assert drawn.startswith('<svg role="img" aria-label="QR code that opens this circle&#39;s join page" class="join-qr"')
+    assert drawn in page
 
 
 KEEPER_ACTIONS = [
-    ("get", "/circles/{id}"), ("get", "/circles/{id}/qr.svg"), ("get", "/circles/{id}/part/k-piece"),
+    ("get", "/circles/{id}"), ("get", "/circles/{id}/part/k-piece"),
     ("post", "/circles/{id}/turn"), ("post", "/circles/{id}/give/{seat}"), ("post", "/circles/{id}/take-back"),
     ("post", "/circles/{id}/reverse"), ("post", "/circles/{id}/seats/{seat}/move"),
     ("post", "/circles/{id}/seats/{seat}/remove"), ("post", "/circles/{id}/seats/{seat}/admit"),

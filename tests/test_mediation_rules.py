@@ -8,7 +8,8 @@ from qrcode.image.svg import SvgPathImage
 from sqlalchemy import select
 
 from rrp_pwa.extensions import db
-from rrp_pwa.mediation import accounts, alerts, badges, flow, review
+from rrp_pwa import qr as badges
+from rrp_pwa.mediation import accounts, alerts, flow, review
 from rrp_pwa.models import Agreement, Concern
 from rrp_pwa.models.mediation import Mediation
 from rrp_pwa.records.timeline import timeline_for

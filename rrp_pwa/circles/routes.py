@@ -1,9 +1,6 @@
 """The keeper's screens: start a circle, run the talking piece, rounds, agreements, concern, close."""
 import json
-from io import BytesIO
 
-import qrcode
-import qrcode.image.svg
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
@@ -29,6 +26,7 @@ from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.models import Group, Pupil
 from rrp_pwa.models.agreements import Agreement
 from rrp_pwa.models.circles import CIRCLE_KINDS, Circle, Seat
+from rrp_pwa.qr import qr_svg
 from rrp_pwa.roster.directory import sees_whole_school, visible_groups, visible_pupils
 from rrp_pwa.safeguarding.concerns import WHEN_SEEN, concern_sent
 from rrp_pwa.tenancy import get_scoped_or_404, scoped
@@ -207,8 +205,9 @@ def render_keeper(circle: Circle, status: int = 200, **forms):
     shown = live.with_refusal(circle.id, regions(live.render_state(circle)))
     if not circle.is_open:  # a concern sent from a second device after closing: whoever was in it, to pick again
         shown["k-concern-who"] = Markup(live.concern_choices(circle))
-    return render_template("circles/keeper.html", circle=circle, regions=shown,
-                           join_url=url_for("circles.join", token=token, _external=True),
+    join_url = url_for("circles.join", token=token, _external=True)
+    return render_template("circles/keeper.html", circle=circle, regions=shown, join_url=join_url,
+                           join_qr=qr_svg(join_url, "QR code that opens this circle's join page", "join-qr"),
                            round_form=round_form, agreement_form=forms.get("agreement_form") or AgreementForm(),
                            concern_form=forms.get("concern_form") or ConcernForm(),
                            add_form=forms.get("add_form") or AddSeatForm()), status
@@ -236,20 +235,6 @@ def keeper_part(circle_id: int, region: str):
     if region not in live.KEEPER_REGIONS:
         abort(404)
     return region_answer(live.render_state(circle), region)
-
-
-@bp.route("/circles/<int:circle_id>/qr.svg")
-@staff_required(*KEEPER_ROLES)
-def qr(circle_id: int):
-    circle = keepers_circle(circle_id)
-    if not circle.is_open:
-        abort(404)
-    url = url_for("circles.join", token=join_token(circle, current_app.config["SECRET_KEY"]), _external=True)
-    out = BytesIO()
-    qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, border=2).save(out)
-    response = Response(out.getvalue(), mimetype="image/svg+xml")
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.route("/circles/<int:circle_id>/turn", methods=["POST"])

@@ -21,13 +21,13 @@ from rrp_pwa.mediation.alerts import (
     receives_alerts,
     set_on_duty,
 )
-from rrp_pwa.mediation.badges import qr_svg
 from rrp_pwa.mediation.flow import FEELING_LABELS, STEP_TITLES, MediationError, no_agreement
 from rrp_pwa.forms import ConfirmForm
 from rrp_pwa.mediation.forms import MediatorLoginForm, ReviewForm
 from rrp_pwa.mediation.review import LEAD_ROLES, in_progress, mark_reviewed, recently_reviewed, review_queue
 from rrp_pwa.models import Agreement, Pupil
 from rrp_pwa.models.mediation import Mediation, MediationAlert, MediatorAccount
+from rrp_pwa.qr import qr_svg
 from rrp_pwa.realtime import Message, broker
 from rrp_pwa.realtime.sse import event_stream, sse_response
 from rrp_pwa.tenancy import get_scoped_or_404, scoped
