@@ -143,9 +143,11 @@
     showMessage(event.detail.text, { requestConfig: { triggeringEvent: event.detail.cause } });
   });
 
+  // The question is the tapped button's own (one form, several actions), else the form's.
   document.addEventListener("submit", function (event) {
-    var form = event.target;
-    var question = form.getAttribute && form.getAttribute("data-confirm");
+    var form = event.target, button = event.submitter;
+    var asker = button && button.hasAttribute("data-confirm") ? button : form;
+    var question = asker.getAttribute && asker.getAttribute("data-confirm");
     // event.rrpAsked: asked once only, here or by static/js/early-tap.js (the circle screens), whichever
     // listens first (that one loads async, so either may)
     if (!question || event.rrpAsked) return;

@@ -111,7 +111,11 @@
   }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
-    var control = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("[data-focus-after]");
+    // the tapped button's own places (one form, several actions: Remove beside the moves), else the form's
+    var sent = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+    var button = sent && sent.submitter, elt = event.detail.elt;
+    var control = (button && button.closest("[data-focus-after]")) ||
+      (elt && elt.closest && elt.closest("[data-focus-after]"));
     if (!control) { return; }
     var row = control.closest("li[id]");
     var places = {

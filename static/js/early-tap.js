@@ -7,7 +7,7 @@
 // arrives (1 KB, fetched beside the stylesheets the first paint waits for), it is listening before a
 // control can be tapped without holding up that paint, as a blocking script did (Lighthouse: the
 // keeper's screen 89-95 with it blocking); no inline script (strict CSP).
-// A form's data-confirm question is asked here too, before anything is sent, and marked as asked
+// A form's (or its tapped button's) data-confirm question is asked here too, before anything is sent, and marked as asked
 // (event.rrpAsked) so that static/js/app.js does not ask it again.
 (function () {
   "use strict";
@@ -15,8 +15,9 @@
   var TOKEN_FIELD = "csrf_token";
 
   document.addEventListener("submit", function (event) {
-    var form = event.target;
-    var question = form.getAttribute && form.getAttribute("data-confirm");
+    var form = event.target, button = event.submitter;
+    var asker = button && button.hasAttribute("data-confirm") ? button : form;  // the tapped button's, else the form's
+    var question = asker.getAttribute && asker.getAttribute("data-confirm");
     if (!question || event.rrpAsked) { return; }
     event.rrpAsked = true;
     if (!window.confirm(question)) {

@@ -207,9 +207,11 @@ def test_the_focus_stays_somewhere_sensible_as_tapped_controls_go_away(new_devic
     expect(keeper.get_by_role("status").filter(has_text="has the talking piece")).to_be_focused()
 
     keeper.get_by_text("More for Amira S.").click()
-    keeper.once("dialog", lambda dialog: dialog.accept())
+    asked = []
+    keeper.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     keeper.get_by_role("button", name="Remove Amira S.").click()
     expect(keeper.get_by_role("button", name="Remove Amira S.")).to_have_count(0)
+    assert asked == ["Take Amira S. out of the circle?"], "the keeper is asked first, once"
     expect(keeper.get_by_role("button", name="Give the piece to Ben J.")).to_be_focused()
     assert_accessible(axe, keeper)
     assert_accessible(axe, amira)
