@@ -147,3 +147,38 @@ def test_a_recorded_follow_up_moves_to_the_not_kept_review_it_answered_and_back(
             back = conn.execute(text("SELECT id, followed_up_by_id FROM agreement ORDER BY id")).all()
         db.engine.dispose()
     assert [tuple(row) for row in back] == [(1, 7), (2, None)]
+
+
+def test_seats_taken_out_before_0019_are_listed_as_having_left_early(empty_database, tmp_path):
+    """0020: a seat let in and taken out before 0019 kept no time, so the summary and the pupil record
+    left it out; it gets the time of its last Remove or Leave (or when it joined, with no such row).
+    A seat turned away from the waiting list (never given a place in the ring) still gets none."""
+    app = migrated_app(empty_database, tmp_path)
+    removed_at = "2026-11-20 10:05:00+00"
+    with app.app_context():
+        flask_migrate.upgrade(revision="0019_seat_left_at")
+        with db.engine.begin() as conn:
+            insert_school_and_staff(conn)
+            conn.execute(text("INSERT INTO circle (id, school_id, keeper_id, kind, status, one_device, auto_admit, "
+                              "join_expires_at, direction, round_no, lap, version, planned_prompts, created_at) "
+                              "VALUES (1, 1, 7, 'checkin', 'closed', :f, :f, :at, 1, 0, 0, 9, '[]', :at)"),
+                             {"at": AT, "f": False})
+            # (id, status, position): taken out by the keeper; left without a history row; turned away
+            # while waiting; still seated at the close
+            for seat_id, status, position in ((1, "removed", 2), (2, "removed", 3), (3, "removed", 0),
+                                              (4, "admitted", 4)):
+                conn.execute(text("INSERT INTO seat (id, circle_id, name, is_keeper, status, position, joined_at) "
+                                  "VALUES (:id, 1, :name, :f, :status, :position, :at)"),
+                             {"id": seat_id, "name": f"Pupil {seat_id}", "status": status, "position": position,
+                              "at": AT, "f": False})
+            for version, kind, seat_id, at in ((2, "remove", 1, "2026-11-20 10:01:00+00"),
+                                               (3, "remove", 1, removed_at), (4, "remove", 3, removed_at)):
+                conn.execute(text("INSERT INTO circle_event (circle_id, version, kind, seat_id, round_no, lap, "
+                                  "created_at) VALUES (1, :v, :kind, :seat, 0, 0, :at)"),
+                             {"v": version, "kind": kind, "seat": seat_id, "at": at})
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            left = {row.id: row.left_at for row in conn.execute(text("SELECT id, left_at FROM seat"))}
+        db.engine.dispose()
+    assert {seat_id for seat_id, at in left.items() if at is not None} == {1, 2}
+    assert str(left[1]).startswith("2026-11-20 10:05:00") and str(left[2]).startswith("2026-11-20 10:00:00")
