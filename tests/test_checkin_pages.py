@@ -2,6 +2,7 @@
 the follow-up list, the home tile, the pupil record and the admin's choice of scale."""
 import html
 import re
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select
@@ -97,6 +98,21 @@ def test_the_follow_up_list_shows_only_my_follow_ups_until_i_mark_them_done(clie
     assert "Done: you checked in with Amira Khan." in done.get_data(as_text=True)
     assert "Nobody to check in with right now." in done.get_data(as_text=True)
     assert theirs.done_at is None and mine.id
+
+
+@pytest.mark.parametrize("stored,shown", [
+    (datetime(2026, 6, 30, 22, 45, tzinfo=timezone.utc), "30 Jun, 23:45"),
+    (datetime(2026, 6, 30, 23, 15, tzinfo=timezone.utc), "1 Jul, 00:15"),
+    (datetime(2026, 12, 31, 23, 50, tzinfo=timezone.utc), "31 Dec, 23:50"),
+])
+def test_a_follow_up_shows_the_day_and_time_on_the_schools_clock(client, auth, cedar, stored, shown):
+    """A check-in just either side of midnight in summer time (and in winter, when the clocks agree)."""
+    checkin = record_staff_checkin(cedar["teacher"], cedar["amira"], 1, None)
+    checkin.created_at = stored
+    db.session.commit()
+    auth.login(cedar["teacher"])
+    text = client.get("/checkins/follow-ups").get_data(as_text=True)
+    assert f"<time>{shown}</time>" in text
 
 
 def test_another_schools_follow_up_is_not_found(client, auth, cedar):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from rrp_pwa.checkins.stations import open_station
 from rrp_pwa.extensions import db
 from rrp_pwa.models import CheckIn, CheckInFollowUp
-from rrp_pwa.models.checkins import CheckInStation
+from rrp_pwa.models.checkins import CheckInStation, as_utc
 from rrp_pwa.realtime import broker
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
 
@@ -311,6 +311,22 @@ def test_the_stream_sends_the_list_at_once_then_each_new_check_in(client, auth, 
     assert update.startswith("event: checkins") and "Ben Okafor" in update and "Check in later" in update
     response.close()
     assert broker().subscriber_count(f"station:{station.id}") == 0
+
+
+def test_the_list_the_tablet_sends_out_keeps_the_schools_clock(client, auth, cedar):
+    """The tablet has nobody signed in, yet the list it broadcasts shows the school's times."""
+    cedar["school"].timezone = "Asia/Dubai"
+    db.session.commit()
+    tablet = cedar_tablet(client.application, cedar)
+    station = db.session.scalar(select(CheckInStation))
+    watching = broker().subscribe(f"station:{station.id}")
+    tablet.post("/station/checkins", data={"pupil_id": cedar["ben"].id, "value": "2"})
+    sent = watching.get(timeout=1).data
+    watching.close()
+    dubai = cedar["school"].zone
+    closes = as_utc(station.closes_at).astimezone(dubai).strftime("%H:%M")
+    checked_in = as_utc(db.session.scalar(select(CheckIn)).created_at).astimezone(dubai).strftime("%H:%M")
+    assert f"Open until {closes}" in sent and f"<time>{checked_in}</time>" in sent
 
 
 def cedar_tablet(app, cedar):

@@ -1,8 +1,6 @@
 """Check-ins outside a circle: the class station (tablet and staff views), a staff member's
 check-in for one pupil, follow-ups, and the school's choice of scale."""
-from datetime import datetime
 from uuid import uuid4
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
@@ -50,7 +48,7 @@ from rrp_pwa.checkins.stations import (
 from rrp_pwa.extensions import db, htmx
 from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.models import Group, Pupil, short_names
-from rrp_pwa.models.checkins import CheckInFollowUp, CheckInStation, as_utc
+from rrp_pwa.models.checkins import CheckInFollowUp, CheckInStation
 from rrp_pwa.realtime import Message, broker
 from rrp_pwa.realtime.sse import event_stream, sse_response
 from rrp_pwa.records.actions import add_pupil_action
@@ -61,12 +59,6 @@ add_tiles("teacher", Tile("Check-ins", "Open the check-in station; pupils to che
 add_tiles("support", Tile("Check-ins", "Pupils to check in with later.", "checkins.index"))
 add_tiles("admin", Tile("Check-in scale", "Faces, numbers or colours for the whole school.", "checkins.scale"))
 add_pupil_action("Record a check-in", "checkins.for_pupil", roles=CHECKIN_ROLES)
-
-
-@bp.app_template_filter("checkin_time")
-def checkin_time(moment: datetime, school_timezone: str = "Europe/London") -> str:
-    """A stored UTC time as the school's wall-clock time, e.g. 08:47."""
-    return as_utc(moment).astimezone(ZoneInfo(school_timezone)).strftime("%H:%M")
 
 
 bp.add_app_template_filter(answer_text, "checkin_answer")

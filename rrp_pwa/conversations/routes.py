@@ -61,7 +61,7 @@ from rrp_pwa.models.conversations import (
     Conversation,
     QuickChat,
 )
-from rrp_pwa.models.roster import Pupil
+from rrp_pwa.models.roster import Pupil, School
 from rrp_pwa.records.access import WHOLE_SCHOOL_READERS, may_read
 from rrp_pwa.records.actions import add_pupil_action
 from rrp_pwa.roster.directory import search_pupils
@@ -94,12 +94,13 @@ add_pupil_action("Start a conversation", "conversations.start", roles=("admin", 
 
 
 @bp.app_template_filter("school_time")
-def school_time(moment: datetime, pattern: str = "%H:%M") -> str:
-    """A stored UTC time as the school's clock shows it (SQLite returns it without a zone)."""
+def school_time(moment: datetime, pattern: str = "%H:%M", school: School | None = None) -> str:
+    """A stored UTC time as the school's clock shows it (SQLite returns it without a zone): the
+    signed-in member of staff's school, or ``school`` where nobody is signed in (a class station)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    school = getattr(current_user, "school", None)
-    return moment.astimezone(ZoneInfo(school.timezone if school else "Europe/London")).strftime(pattern)
+    school = school or getattr(current_user, "school", None)
+    return moment.astimezone(school.zone if school else ZoneInfo("Europe/London")).strftime(pattern)
 
 
 def school_today() -> date:
