@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from rrp_pwa.extensions import db
-from rrp_pwa.models import CheckIn
+from rrp_pwa.models import CheckIn, Pupil
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible, sign_out
 
@@ -186,3 +186,40 @@ def test_the_admin_picks_colours_and_a_teacher_records_a_red_check_in_from_the_p
     expect(page.get_by_text("Check-in saved for Amira Khan.")).to_be_visible()
     expect(page.get_by_text("Check-in: Red - very upset or out of control")).to_be_visible()
     assert_accessible(axe, page)
+
+
+def test_enter_in_the_word_field_never_sends_an_answer(live_server, cedar, data_app, new_device, axe):
+    """A pupil types "happy" and presses Enter (Go on the tablet's keyboard): the form would go with its
+    first button, "Awful", and put them on the follow-up list. Nothing is sent until they tap a face."""
+    tablet = new_device(viewport=TABLET).new_page()
+    open_station_on(tablet, live_server, cedar, axe)
+    tablet.get_by_role("link", name="Ben O.").click()
+    word = tablet.get_by_label("A word about how you feel")
+    word.fill("happy")
+    word.press("Enter")
+    tablet.wait_for_timeout(500)
+    expect(tablet.get_by_role("heading", name="Ben O.")).to_be_visible()
+    expect(word).to_have_value("happy")
+    expect(word).to_be_focused()
+    assert db.session.scalar(select(func.count(CheckIn.id))) == 0
+    tablet.get_by_role("button", name="Good").click()
+    expect(tablet.get_by_role("status")).to_have_text("Thank you! Your check-in has gone to your teacher.")
+    assert_accessible(axe, tablet)
+
+    phone = new_device(viewport=PHONE).new_page()
+    sign_in(phone, live_server.url, cedar.email, axe)
+    amira = db.session.scalar(select(Pupil).where(Pupil.given_name == "Amira"))
+    phone.goto(f"{live_server.url}/checkins/pupils/{amira.id}")
+    theirs = phone.get_by_label("Their word (optional)")
+    theirs.fill("fine")
+    theirs.press("Enter")
+    phone.wait_for_timeout(500)
+    expect(phone.get_by_role("heading", name="Check-in for Amira Khan")).to_be_visible()
+    expect(theirs).to_have_value("fine")
+    phone.get_by_role("button", name="OK", exact=True).click()
+    expect(phone.get_by_text("Check-in saved for Amira Khan.")).to_be_visible()
+    db.session.expire_all()
+    answers = sorted((c.word, c.value) for c in db.session.scalars(select(CheckIn)))
+    assert answers == [("fine", 3), ("happy", 4)]
+    assert_accessible(axe, phone)
+
