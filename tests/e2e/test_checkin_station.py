@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from rrp_pwa.extensions import db
 from rrp_pwa.models import CheckIn, Pupil
+from rrp_pwa.models.checkins import CheckInStation
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible, sign_out
 
@@ -223,3 +224,26 @@ def test_enter_in_the_word_field_never_sends_an_answer(live_server, cedar, data_
     assert answers == [("fine", 3), ("happy", 4)]
     assert_accessible(axe, phone)
 
+
+def test_a_long_word_wraps_on_a_360_px_phone(live_server, cedar, data_app, new_device, axe):
+    """A pupil's "sooooo tired" (40 letters, no space) pushed the staff's list, the follow-up list and
+    the pupil's record sideways on a phone."""
+    word = "so" + "o" * 32 + " tired"
+    long_word = "s" + "o" * 39
+    tablet = new_device(viewport=TABLET).new_page()
+    open_station_on(tablet, live_server, cedar, axe)
+    for name, said in (("Ben O.", word), ("Amira K.", long_word)):
+        tablet.get_by_role("link", name=name).click()
+        tablet.get_by_label("A word about how you feel").fill(said)
+        tablet.get_by_role("button", name="Awful").click()
+        expect(tablet.get_by_role("heading", name="Tap your name")).to_be_visible()
+
+    phone = new_device(viewport=PHONE).new_page()
+    sign_in(phone, live_server.url, cedar.email, axe)
+    station = db.session.scalar(select(CheckInStation))
+    amira = db.session.scalar(select(Pupil).where(Pupil.given_name == "Amira"))
+    for path in (f"/checkins/stations/{station.id}", "/checkins/follow-ups", f"/pupils/{amira.id}"):
+        phone.goto(live_server.url + path)
+        expect(phone.get_by_text(long_word, exact=False).first).to_be_visible()
+        assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
+        assert_accessible(axe, phone)
