@@ -143,6 +143,18 @@
     showMessage(event.detail.text, { requestConfig: { triggeringEvent: event.detail.cause } });
   });
 
+  // A check-in's answer is only ever a tap on the scale. Enter in its word field would send the form
+  // with its first button, "Awful" or "Blue": a pupil who types "happy" and presses Enter (Go on a
+  // tablet's keyboard) would be recorded as awful and put on the follow-up list. At the class
+  // station, on the pupil's check-in page and in a circle's check-in round alike.
+  document.addEventListener("keydown", function (event) {
+    var field = event.target;
+    if (event.key === "Enter" && !event.isComposing && field.form && field.type === "text"
+        && field.form.querySelector("button.checkin-option[type=submit]")) {
+      event.preventDefault();
+    }
+  });
+
   // The question is the tapped button's own (one form, several actions), else the form's.
   document.addEventListener("submit", function (event) {
     var form = event.target, button = event.submitter;

@@ -16,16 +16,6 @@
     }, parseInt(form.getAttribute("data-reset-after"), 10) * 1000);
   }
 
-  // Enter in the word field would send the form with its first button, "Awful" or "Blue": a pupil
-  // who types "happy" and presses Enter (or Go on the tablet's keyboard) would be recorded as awful
-  // and put on the follow-up list. The answer is only ever a tap on the scale.
-  document.addEventListener("keydown", function (event) {
-    var field = event.target;
-    if (event.key === "Enter" && !event.isComposing && field.name === "word" && field.form && field.form.querySelector(".checkin-scale")) {
-      event.preventDefault();
-    }
-  });
-
   document.addEventListener("input", function (event) {
     if (event.target.closest && event.target.closest("form[data-reset-after]")) armReset();
   });

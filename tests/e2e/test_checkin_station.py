@@ -11,6 +11,8 @@ from rrp_pwa.models import CheckIn, Pupil
 from rrp_pwa.models.checkins import CheckInStation
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible, sign_out
+from tests.e2e.test_circle_flow import start_a_circle
+from tests.e2e.test_circle_live import AUTO_ADMIT, join_at, join_link, start_check_in_round
 
 
 @pytest.fixture
@@ -247,3 +249,20 @@ def test_a_long_word_wraps_on_a_360_px_phone(live_server, cedar, data_app, new_d
         expect(phone.get_by_text(long_word, exact=False).first).to_be_visible()
         assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
         assert_accessible(axe, phone)
+
+
+def test_enter_in_a_circles_check_in_word_field_never_sends_an_answer(new_device, live_server, axe, cedar_class):
+    """The same in a circle's check-in round, on a pupil's own tablet."""
+    keeper = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT)
+    start_check_in_round(keeper)
+    amira = join_at(new_device, join_link(keeper), "Amira S.")
+    word = amira.get_by_label("One word, if you like (optional)")
+    word.fill("happy")
+    word.press("Enter")
+    amira.wait_for_timeout(500)
+    expect(word).to_have_value("happy")
+    assert db.session.scalar(select(func.count(CheckIn.id))) == 0
+    amira.get_by_role("button", name="Good").click()
+    expect(amira.get_by_text("Thank you for checking in.")).to_be_visible()
+    assert [(c.word, c.value) for c in db.session.scalars(select(CheckIn))] == [("happy", 4)]
+    assert_accessible(axe, amira)
