@@ -38,6 +38,33 @@
     }
   });
 
+  // Each check-in arriving draws the live list again. "Not checked in yet", opened to see who is
+  // still to come, stays open, and keeps the focus if it had it.
+  var waitingState = null;
+  function liveList(event) {
+    // the stream's events fire on the list itself; a poll's swap names the list as its target
+    var target = event.target.id === "station-checkins" ? event.target : event.detail && event.detail.target;
+    return target && target.id === "station-checkins" ? target : null;
+  }
+  function rememberWaiting(event) {
+    var list = liveList(event);
+    var waiting = list && list.querySelector("details.checkin-waiting");
+    waitingState = waiting ? { open: waiting.open, focused: waiting.contains(document.activeElement) } : null;
+  }
+  function restoreWaiting(event) {
+    var list = liveList(event);
+    var waiting = list && list.querySelector("details.checkin-waiting");
+    if (waiting && waitingState) {
+      waiting.open = waitingState.open;
+      if (waitingState.focused) waiting.querySelector("summary").focus();
+    }
+    if (list) waitingState = null;
+  }
+  document.addEventListener("htmx:sseBeforeMessage", rememberWaiting);
+  document.addEventListener("htmx:sseMessage", restoreWaiting);
+  document.addEventListener("htmx:beforeSwap", rememberWaiting);
+  document.addEventListener("htmx:afterSwap", restoreWaiting);
+
   // The live list: Server-Sent Events, or polling while the stream cannot connect.
   function setUpLive(live) {
     var timer = null;

@@ -266,3 +266,24 @@ def test_enter_in_a_circles_check_in_word_field_never_sends_an_answer(new_device
     expect(amira.get_by_text("Thank you for checking in.")).to_be_visible()
     assert [(c.word, c.value) for c in db.session.scalars(select(CheckIn))] == [("happy", 4)]
     assert_accessible(axe, amira)
+
+
+def test_the_not_checked_in_list_stays_open_while_check_ins_arrive(live_server, cedar, new_device, axe):
+    """The teacher opens "Not checked in yet" to see who is still to come; each check-in arriving live
+    drew the list again, closed it and dropped the focus from it."""
+    tablet = new_device(viewport=TABLET).new_page()
+    open_station_on(tablet, live_server, cedar, axe)
+    phone = new_device(viewport=PHONE).new_page()
+    sign_in(phone, live_server.url, cedar.email, axe)
+    phone.goto(live_server.url + "/checkins")
+    phone.get_by_role("link", name="Year 5 Cedar", exact=True).click()
+    live = phone.locator("#station-checkins")
+    phone.get_by_text("Not checked in yet (2)").click()
+    expect(live.get_by_text("Amira Khan, Ben Okafor")).to_be_visible()
+
+    tablet.get_by_role("link", name="Ben O.").click()
+    tablet.get_by_role("button", name="Good").click()
+    expect(live).to_contain_text("1 of 2 checked in")
+    expect(live.get_by_text("Amira Khan", exact=True)).to_be_visible()
+    expect(phone.get_by_text("Not checked in yet (1)")).to_be_focused()
+    assert_accessible(axe, phone)
