@@ -65,3 +65,24 @@ def test_midday_assistant_logs_a_chat_in_three_taps_and_the_teacher_sees_it(live
     page.get_by_role("heading", name="Quick chat").wait_for()
     expect(page.get_by_text("Mo Midday")).to_be_visible()
     assert_accessible(axe, page)
+
+
+def test_a_long_name_fits_a_360px_phone(live_server, data_app, page, axe):
+    """A double-barrelled name wraps: the page never scrolls sideways and Remove stays on screen to tap."""
+    school = make_school()
+    assistant = make_staff(school, ("support",), name="Mo Midday")
+    make_pupil(school, "Bartholomew-Alexander", "Featherstonehaugh-Worthington")
+    db.session.commit()
+    name = "Bartholomew-Alexander Featherstonehaugh-Worthington"
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, assistant)
+    page.goto(live_server.url + "/chats/new")
+    page.get_by_label("Find a pupil").press_sequentially("bar", delay=50)
+    page.get_by_role("link", name=name).click()
+    remove = page.get_by_role("link", name=f"Remove {name}")
+    expect(remove).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    box = remove.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    assert_accessible(axe, page)
