@@ -10,7 +10,7 @@ from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import Agreement
 from rrp_pwa.models.circles import Circle
 from tests.conftest import make_group, make_pupil, make_school, make_staff
-from tests.e2e.conftest import PHONE, assert_accessible
+from tests.e2e.conftest import PHONE, TABLET, assert_accessible
 from tests.e2e.test_chat_flow import sign_in
 
 
@@ -96,3 +96,40 @@ def test_a_teacher_moves_an_agreements_review_on_a_phone(live_server, data_app, 
     assert_accessible(axe, page)
     page.goto(f"{live_server.url}/agreements/due")
     expect(page.get_by_role("link", name="Ben will say sorry to Amira")).to_have_count(0)  # not due today any more
+
+
+def test_it_has_been_followed_up_asks_first_on_a_tablet(live_server, data_app, page, axe):
+    """One stray tap on a tablet must not take a "not kept" agreement off the follow-up list for good:
+    the pastoral lead is asked first; Cancel leaves it waiting, OK records it."""
+    school = make_school()
+    lead = make_staff(school, ("pastoral",), name="Pat Pastoral")
+    ben = make_pupil(school, "Ben", "Jones")
+    talk = start_conversation(school.id, lead, "conversation", [(ben, "caused_harm")])
+    db.session.flush()
+    agreement = make_agreement(school.id, "conversation", talk.id, "Ben will give Amira space", pupils=[ben],
+                               created_by=lead, review_on=date.today(), today=date.today() - timedelta(days=14))
+    db.session.add(agreement)
+    db.session.commit()
+
+    page.set_viewport_size(TABLET)
+    sign_in(page, live_server.url, lead)
+    page.goto(f"{live_server.url}/agreements/{agreement.id}")
+    page.get_by_role("radio", name="Not kept").check()
+    page.get_by_role("button", name="Save review").click()
+    expect(page.get_by_role("heading", name="Next step")).to_be_visible()
+
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="It has been followed up").click()
+    expect(page.get_by_role("heading", name="Next step")).to_be_visible()
+    assert asked and "follow-up list" in asked[0]
+    page.goto(f"{live_server.url}/agreements/due")
+    expect(page.get_by_role("list", name="Not kept: follow-up needed").get_by_role(
+        "link", name="Ben will give Amira space")).to_be_visible()
+
+    page.get_by_role("link", name="Ben will give Amira space").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="It has been followed up").click()
+    expect(page.get_by_text("Recorded: the agreement has been followed up.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Next step")).to_have_count(0)
+    assert_accessible(axe, page)
