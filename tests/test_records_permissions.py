@@ -174,3 +174,24 @@ def test_timeline_times_are_on_the_schools_clock(client, auth, world):
     timeline = client.get(urls["pupil"]).get_data(as_text=True)
     assert "15 Jun 2026, 12:20" in timeline and "2026, 11:20" not in timeline
     assert "15 Jun 2026, 12:20" in client.get(f"/chats/{chat.id}").get_data(as_text=True)
+
+
+def test_a_reviewed_agreement_on_the_timeline_is_no_longer_waiting_for_its_review(client, auth, world):
+    """Once kept or not kept, the record does not still say 'Review on' the day that has come and gone:
+    it says how it ended. One partly kept says when it is reviewed again."""
+    people, urls = world
+    amira = db.session.get(Pupil, int(urls["pupil"].rsplit("/", 1)[1]))
+    first_review = date.today() + timedelta(days=5)
+    agreement = make_agreement(amira.school_id, "chat", None, "Amira will play fairly", pupils=[amira],
+                               created_by=people["pastoral"], review_on=first_review)
+    db.session.add(agreement)
+    db.session.flush()
+    review_agreement(agreement, "not_kept", None, people["pastoral"])
+    db.session.commit()
+    auth.login(staff=people["pastoral"])
+    timeline = client.get(urls["pupil"]).get_data(as_text=True)
+    entry = timeline.split("Agreement: Amira will play fairly", 1)[1].split("</li>", 1)[0]
+    assert f"Review on {first_review:%-d %b %Y}" not in entry and "Not kept" in entry
+    again = date.today() + timedelta(days=14)
+    entry = timeline.split("Agreement: Amira will tell an adult", 1)[1].split("</li>", 1)[0]
+    assert f"Partly kept · review again on {again:%-d %b %Y}" in entry

@@ -50,6 +50,16 @@ def conversations(pupil: Pupil, viewer: Staff) -> list[Entry]:
             for record, role in rows]
 
 
+def agreement_status(agreement: Agreement) -> str:
+    """Where an agreement stands, as its own page says: waiting for its review (on which day), or how
+    its latest review ended; never a review day that has come and gone."""
+    if agreement.status == "partly_kept" and agreement.review_on:
+        return f"Partly kept · review again on {agreement.review_on:%-d %b %Y}"
+    if agreement.status in OUTCOME_LABELS:
+        return OUTCOME_LABELS[agreement.status]
+    return f"Review on {agreement.review_on:%-d %b %Y}" if agreement.review_on else ""
+
+
 @timeline_source
 def agreements(pupil: Pupil, viewer: Staff) -> list[Entry]:
     query = _only_mine(agreements_for_pupil(pupil.school_id, pupil.id).limit(LIMIT),
@@ -59,7 +69,7 @@ def agreements(pupil: Pupil, viewer: Staff) -> list[Entry]:
         link = url_for("agreements.agreement", agreement_id=agreement.id)
         if agreement.source_kind != "circle":  # the circles source lists circle agreements itself
             entries.append(Entry(agreement.created_at, "agreement", f"Agreement: {agreement.what}",
-                                 f"Review on {agreement.review_on:%-d %b %Y}" if agreement.review_on else "", link))
+                                 agreement_status(agreement), link))
         entries += [Entry(review.reviewed_at, "review", f"Agreement review: {OUTCOME_LABELS[review.outcome]}",
                           agreement.what, link) for review in agreement.reviews]
     return entries
