@@ -273,3 +273,19 @@ def test_a_pupil_who_has_left_cannot_be_put_in_a_new_conversation(client, auth, 
 def test_the_lunchtime_page_of_an_impossible_day_is_not_found(client, auth, school, day):
     auth.login(roles=("teacher",))
     assert client.get(f"/lunchtime?day={day}").status_code == 404
+
+
+def test_a_review_date_chosen_before_by_when_is_still_refused(client, auth, school):
+    """Only the review date the page filled in gives way to a later 'by when'; one the teacher chose is theirs."""
+    teacher = auth.login(roles=("teacher",))
+    talk = start_conversation(school.id, teacher, "conversation", [(make_pupil(school), "caused_harm")])
+    db.session.commit()
+    suggested = (date.today() + timedelta(days=14)).isoformat()
+    assert f'name="review_suggested" type="hidden" value="{suggested}"' in client.get(
+        f"/conversations/{talk.id}/agreement").get_data(as_text=True)
+    chosen = client.post(f"/conversations/{talk.id}/agreement", data={
+        "what": "Say sorry", "owners": [talk.participants[0].id], "review_suggested": suggested,
+        "review_on": (date.today() + timedelta(days=20)).isoformat(),
+        "by_when": (date.today() + timedelta(days=30)).isoformat()})
+    assert chosen.status_code == 400 and "can&#39;t be before the &#39;by when&#39; date" in chosen.get_data(as_text=True)
+    assert db.session.query(Agreement).count() == 0

@@ -84,6 +84,7 @@ class FinishForm(FlaskForm):
     by_when = DateField("By when (optional)", validators=[Optional()])
     review_on = DateField("Review the agreement on", description="Left empty: two weeks from today, or the 'by when' date.",
                           validators=[Optional()])
+    review_suggested = HiddenField()  # the review date the page filled in, to tell it from one chosen
     meeting_notes = TextAreaField("Meeting notes (optional)", validators=[
         Optional(), Length(max=MAX_NOTE, message=f"Keep the meeting notes to {MAX_NOTE:,} characters.")])
     review_meeting_on = DateField("Review meeting date", description="The agreement is reviewed at this meeting.",
@@ -95,4 +96,14 @@ class FinishForm(FlaskForm):
         at its review meeting, so it has no date of its own."""
         if self.review_on.data is None and not self.is_submitted() and not conference:
             self.review_on.data = today + REVIEW_AFTER
+            self.review_suggested.data = self.review_on.data.isoformat()
         return self
+
+    def chosen_review_on(self) -> date | None:
+        """The review date the person chose; None when they left the one filled in for them, so the
+        agreement's rule decides it as if left empty (the 'by when' date, else two weeks from today): a
+        'by when' date later than the suggestion then moves the review with it instead of being refused."""
+        review_on = self.review_on.data
+        if review_on is not None and review_on.isoformat() == (self.review_suggested.data or ""):
+            return None
+        return review_on

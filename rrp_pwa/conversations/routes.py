@@ -363,7 +363,7 @@ def agreement(conversation_id: int):
     if form.validate_on_submit():
         try:
             made = finish(conversation, current_user, form.what.data, form.owners.data or [],
-                          by_when=form.by_when.data, review_on=form.review_on.data, today=school_today(),
+                          by_when=form.by_when.data, review_on=form.chosen_review_on(), today=school_today(),
                           meeting_notes=form.meeting_notes.data, review_meeting_on=form.review_meeting_on.data)
         except ConversationFinished as exc:
             return finished_answer(conversation, exc)

@@ -1,6 +1,6 @@
 """A teacher runs a restorative conversation with an agreement, later reviews it as not kept and
 starts the pre-filled follow-up; a concern raised by a teacher reaches the DSL's queue only."""
-from datetime import date
+from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
@@ -111,3 +111,32 @@ def test_a_teachers_concern_reaches_the_dsl_and_not_the_teacher(live_server, dat
     page.get_by_role("button", name="Mark seen").click()
     expect(page.get_by_text("No new concerns.")).to_be_visible()
     assert_accessible(axe, page)
+
+
+def test_a_later_by_when_date_moves_the_suggested_review_with_it(live_server, data_app, page, axe):
+    """The review date comes filled in (two weeks ahead). A teacher who sets 'by when' a month ahead and
+    leaves that suggestion alone finishes at once, reviewed on the 'by when' day, as the field's help says
+    (it was refused: 'The review date can't be before the 'by when' date', a date the teacher never chose)."""
+    school = make_school()
+    teacher = make_staff(school, ("teacher",), name="Tara Teacher")
+    ben = make_pupil(school, "Ben", "Jones")
+    make_group(school, pupils=[ben], staff=[teacher])
+    db.session.commit()
+    by_when = school.today() + timedelta(days=30)
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, teacher)
+    page.goto(f"{live_server.url}/conversations/new?pupil_id={ben.id}")
+    page.get_by_label("Ben Jones's role").select_option(label="Caused harm")
+    page.get_by_role("button", name="Start the conversation").click()
+    page.get_by_role("button", name="Save and continue").click()
+    page.get_by_role("heading", name="Agreement").wait_for()
+    expect(page.get_by_label("Review the agreement on")).to_have_value((school.today() + timedelta(days=14)).isoformat())
+    page.get_by_label("What has been agreed").fill("Ben will help set up the lunch hall for a month")
+    page.get_by_role("checkbox", name="Ben Jones").check()
+
+    page.get_by_label("By when (optional)").fill(by_when.isoformat())
+    page.get_by_role("button", name="Finish").click()  # the review date left as it came
+    expect(page.get_by_text("Restorative conversation finished with an agreement.")).to_be_visible()
+    expect(page.get_by_text(f"review {by_when:%-d %b %Y}")).to_be_visible()
+    assert db.session.scalar(db.select(Agreement.review_on)) == by_when
