@@ -4,6 +4,9 @@ from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
+from rrp_pwa.agreements.rules import review_agreement
+from rrp_pwa.conversations.chats import record_quick_chat
+from rrp_pwa.conversations.restorative import finish, save_answers, start_conversation
 from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import Agreement
 from tests.conftest import make_group, make_pupil, make_school, make_staff
@@ -140,3 +143,30 @@ def test_a_later_by_when_date_moves_the_suggested_review_with_it(live_server, da
     expect(page.get_by_text("Restorative conversation finished with an agreement.")).to_be_visible()
     expect(page.get_by_text(f"review {by_when:%-d %b %Y}")).to_be_visible()
     assert db.session.scalar(db.select(Agreement.review_on)) == by_when
+
+
+def test_a_long_unbroken_link_in_what_was_written_fits_a_360px_phone(live_server, data_app, page, axe):
+    """A link pasted into a chat's note, a conversation's summary and answers or an agreement wraps: none of
+    the pages showing them scrolls sideways on a phone (they did, to over 1,000 px)."""
+    school = make_school()
+    lead = make_staff(school, ("pastoral",), name="Pat Pastoral")
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    link = "https://padlet.example/year5cedar/" + "lunchqueue" * 8
+    chat = record_quick_chat(school.id, lead, [amira, ben], "Unkind words", "Playground", note=link)
+    talk = start_conversation(school.id, lead, "conversation", [(amira, "harmed"), (ben, "caused_harm")], summary=link)
+    db.session.flush()
+    save_answers(talk, {p.id: [link] for p in talk.participants})
+    agreement = finish(talk, lead, f"Ben will read {link}", [talk.participants[1].id], review_on=date.today())
+    db.session.flush()
+    review_agreement(agreement, "partly_kept", link, lead, review_again_on=date.today() + timedelta(days=7))
+    agreement.review_on = date.today()
+    db.session.commit()
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, lead)
+    for url in (f"/chats/{chat.id}", f"/conversations/{talk.id}", f"/agreements/{agreement.id}", "/agreements/due",
+                f"/pupils/{ben.id}"):
+        page.goto(live_server.url + url)
+        expect(page.get_by_text(link).first).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], url
+        assert_accessible(axe, page)
