@@ -289,3 +289,18 @@ def test_a_review_date_chosen_before_by_when_is_still_refused(client, auth, scho
         "by_when": (date.today() + timedelta(days=30)).isoformat()})
     assert chosen.status_code == 400 and "can&#39;t be before the &#39;by when&#39; date" in chosen.get_data(as_text=True)
     assert db.session.query(Agreement).count() == 0
+
+
+def test_a_missing_role_is_marked_beside_that_pupil(client, auth, school):
+    """Start refused for a role not chosen: the pupil whose role is missing is named beside their select
+    (not only a message at the top), and the role already chosen and the summary stay."""
+    auth.login(roles=("teacher",))
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    db.session.commit()
+    response = client.post("/conversations/new", data={"pupil_id": [amira.id, ben.id], f"role-{amira.id}": "harmed",
+                                                       "summary": "Row at lunch"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and db.session.query(Conversation).count() == 0
+    assert f'<p class="error" id="role-{ben.id}-error">Choose Ben Jones\'s role.</p>' in page
+    assert f'aria-describedby="role-{ben.id}-error"' in page and f"role-{amira.id}-error" not in page
+    assert '<option value="harmed" selected>' in page and "Row at lunch" in page
