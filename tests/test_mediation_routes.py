@@ -762,6 +762,25 @@ def test_get_an_adult_from_a_tablet_gone_idle_still_alerts_then_asks_to_sign_in(
     assert back.status_code == 302
 
 
+def test_get_an_adult_from_an_idle_tablet_that_fails_shows_nothing_and_asks_to_sign_in(client, people):
+    """A screen too broken to act on (no version): the idle session neither errors (500) nor shows the
+    mediation's screen; it ends, and the mediators are told the adults were not told."""
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    to_step(client, mediation_id, "stories")
+    first, second = parties(mediation_id)
+    post(client, mediation_id, "stories", **{f"p{first.id}": "ball", f"p{second.id}": "pushed"})
+    post(client, mediation_id, "back")
+    idle_for(client, 25)
+    response = client.post(f"/mediate/{mediation_id}/adult", data={"version": "x"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/sign-in/mediator?next=/mediate/{mediation_id}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "The adults have not been told" in page and "pushed" not in page
+    assert db.session.get(Mediation, mediation_id).paused_at is None
+    assert client.get(f"/mediate/{mediation_id}").status_code == 302, "signed out: nothing else is open"
+
+
 @pytest.mark.parametrize("how", ["idle all lunchtime", "signed out"])
 def test_a_session_long_gone_cannot_get_an_adult(client, people, how):
     mediator_sign_in(client)

@@ -2,7 +2,7 @@
 import re
 from typing import Callable
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
 from rrp_pwa.agreements.rules import REVIEW_IN_WEEKS, weeks_until
@@ -438,11 +438,15 @@ def get_an_adult(mediation_id: int):
         keep_typed(mediation, version)
         get_adult(mediation, g.team.pupils[0])
 
-    response = act(mediation_id, pause, publish=True)
-    if g.team.timed_out and response.status_code == 302:
+    response = make_response(act(mediation_id, pause, publish=True))
+    if g.team.timed_out:  # help or not, an idle session ends here: it shows nothing of the mediation
         end_team_session()
-        flash("We have told the adults on duty. Stay where you are. You were signed out because the "
-              "tablet was not used for a while: sign in again to carry on.")
+        if response.status_code == 302:
+            flash("We have told the adults on duty. Stay where you are. You were signed out because the "
+                  "tablet was not used for a while: sign in again to carry on.")
+        else:
+            flash("The adults have not been told: the screen was out of date. Sign in again, then tap "
+                  "Get an adult.", "error")
         return redirect(url_for("mediation.sign_in", next=url_for("mediation.run", mediation_id=mediation_id)))
     return response
 
