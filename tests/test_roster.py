@@ -567,6 +567,20 @@ def test_a_refused_password_reset_keeps_the_audit_trail_on_the_page(client, auth
     assert "Who has opened or changed this" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("how, said", [("first-password", "First password set by The admin"),
+                                       ("password", "Password reset by The admin")])
+def test_who_set_a_staff_members_password_is_in_their_audit_trail(client, auth, school_roster, imported_teacher,
+                                                                   how, said):
+    """Whoever sets someone's password can sign in as them (a DSL's: every concern), so the staff page says
+    who did it and when, as it does for roles."""
+    member = imported_teacher if how == "first-password" else school_roster["people"]["dsl"]
+    auth.login(school_roster["people"]["admin"])
+    assert client.post(f"/admin/staff/{member.id}/{how}", data={"password": "a passphrase set"}).status_code == 302
+    page = client.get(f"/admin/staff/{member.id}").get_data(as_text=True)
+    assert "Who has opened or changed this" in page and said in page
+    assert "a passphrase set" not in page
+
+
 # Taking a role away: asked first, as it takes effect at once
 
 

@@ -1,7 +1,7 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from rrp_pwa.audit import trail
+from rrp_pwa.audit import audit, trail
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.auth.signin import forgive_failed_sign_ins
 from rrp_pwa.extensions import db, htmx
@@ -147,6 +147,7 @@ def staff_reset_password(staff_id: int):
     if not reset.validate_on_submit():
         return staff_page(member, password_form=reset)
     reset_password(member, reset.password.data)
+    audit(current_user, "password_reset", "staff", member.id)  # whoever sets it can sign in as them
     db.session.commit()
     forgive_failed_sign_ins(member.email, current_app.extensions["rrp_throttle"])
     flash(f"{member.name}'s password has been reset and their other sessions signed out.")
@@ -166,6 +167,7 @@ def staff_first_password(staff_id: int):
     except RosterError as exc:
         flash(str(exc), "error")
         return redirect(url_for("roster.staff_edit", staff_id=member.id))
+    audit(current_user, "password_set", "staff", member.id)
     db.session.commit()
     flash(f"{member.name} can now sign in with the password you set. Tell it to them in person; "
           "they can change it under Your account.")
