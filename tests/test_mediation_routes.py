@@ -5,7 +5,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from rrp_pwa import create_app
 from rrp_pwa.extensions import db
@@ -13,7 +13,7 @@ from rrp_pwa.mediation import flow
 from rrp_pwa.mediation.accounts import badge_token, set_mediator_login
 from rrp_pwa.mediation.alerts import get_adult
 from rrp_pwa.mediation.team import SESSION_KEY
-from rrp_pwa.models import Agreement, Concern, School
+from rrp_pwa.models import Agreement, Concern, EndedSignIn, School
 from rrp_pwa.models.mediation import Mediation, MediationAlert, MediatorAccount
 from rrp_pwa.realtime import Message, broker
 from tests.conftest import AuthActions, make_group, make_pupil, make_school, make_staff
@@ -792,6 +792,30 @@ def test_a_session_long_gone_cannot_get_an_adult(client, people, how):
         idle_for(client, 61)
     response = client.post(f"/mediate/{mediation_id}/adult", data={"version": old})
     assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in/mediator?next=")
+    assert db.session.get(Mediation, mediation_id).paused_at is None
+
+
+def test_a_copy_of_a_signed_out_tablets_cookie_cannot_get_an_adult_within_the_hour(app, client, people):
+    """A copy of the cookie (put back by a late answer, say) stays signed out for as long as Get an adult
+    accepts an idle session: the record of the sign-out is kept that long, not only the 10 minutes."""
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    old = version(mediation_id)
+    with client.session_transaction() as session:
+        copy = {**session}
+    client.post("/mediate/sign-out")
+    forty_minutes_ago = datetime.now(timezone.utc) - timedelta(minutes=40)
+    db.session.execute(update(EndedSignIn).values(ended_at=forty_minutes_ago))
+    db.session.commit()
+    tablet = app.test_client()  # another sign-out forgets the sign-outs it may forget
+    mediator_sign_in(tablet, "leo.c", "1357")
+    tablet.post("/mediate/sign-out")
+    with client.session_transaction() as session:
+        session.clear()
+        session.update({**copy, SESSION_KEY: {**copy[SESSION_KEY], "seen": int(time.time()) - 40 * 60}})
+    response = client.post(f"/mediate/{mediation_id}/adult", data={"version": old})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in/mediator?next=")
+    db.session.expire_all()
     assert db.session.get(Mediation, mediation_id).paused_at is None
 
 

@@ -14,7 +14,7 @@ from typing import Callable
 from flask import current_app, g, jsonify, redirect, render_template, request, session, url_for
 
 from rrp_pwa.auth.permissions import wants_machine_answer
-from rrp_pwa.auth.sign_ins import end_sign_in, note_activity, sign_in_is_live, start_sign_in
+from rrp_pwa.auth.sign_ins import HELP_AFTER_IDLE_SECONDS, end_sign_in, note_activity, sign_in_is_live, start_sign_in
 from rrp_pwa.mediation.accounts import load_account
 from rrp_pwa.models import Pupil
 from rrp_pwa.models.mediation import MediatorAccount
@@ -24,11 +24,6 @@ MAX_TEAM = 2
 TYPED_STEP = re.compile(r"/mediate/([0-9]+)/(stories|feelings|ideas|agreements)")
 TYPED_STEPS = {"stories": "stories", "feelings": "feelings", "ideas": "ideas", "agreements": "agreement"}
 CARRIED_FIELD = re.compile(r"version|ideas|review_weeks|p[0-9]+")
-
-
-# "Get an adult" still reaches the adults this long after the tablet went idle (a lunchtime): the pupils
-# talked for a long while without anyone touching it, then something worrying was said.
-HELP_AFTER_IDLE_SECONDS = 60 * 60
 
 
 @dataclass
