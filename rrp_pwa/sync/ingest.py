@@ -236,7 +236,7 @@ def capture_options(staff: Staff) -> dict:
     names = told_apart(pupils, {p.id: p.display_name for p in pupils})  # two Amira Khans: "(Year 3)", "(Year 5)"
     may_check_in = set(db.session.scalars(checkin_pupils(staff).with_only_columns(Pupil.id)))
     scale = SCALES.get(staff.school.checkin_scale) or SCALES[DEFAULT_SCALE]
-    return {"staff_id": staff.id,
+    return {"staff_id": staff.id, "school_id": staff.school_id,
             "pupils": [{"id": p.id, "name": names[p.id], "mediator": p.peer_mediator, "checkin": p.id in may_check_in}
                        for p in pupils],
             "chips": {kind: chips_for(staff.school_id, kind) for kind in ("what", "where", "agreed")},

@@ -15,6 +15,9 @@
   var capturePage = "/capture";  // Record offline, where what waits is listed (static/js/sw-sync.js: CAPTURE_PATH)
   var syncUrl = (page && page.getAttribute("data-sync-url")) || "/api/v1/sync";
   var CACHED_FLAG = "rrp-capture-cached";  // set while this device holds a pupil list
+  // The pupils last recorded about on this device (ids only: names come from the pupil list), offered
+  // first in a search left empty; one signed-in person's, in one school, forgotten with the pupil list.
+  var RECENT = "rrp-recent", RECENT_MAX = 6;  // as Log a chat (RECENT_PUPILS)
   var MAX_BATCH = 100;  // the most items the server takes in one batch (rrp_pwa/sync/ingest.py)
   // Poor Wi-Fi often stalls rather than fails: a request with no answer by then is given up, so the
   // stored pupil list is used and the outbox is tried again, instead of waiting for ever.
@@ -226,6 +229,7 @@
   function fillPickers(data) {
     // the words a name is found by: the name shown (not the year group telling two apart). Only that name
     // is on the device: a pupil known by a preferred name is not found by the given name offline.
+    state.owner = data.school_id + "/" + data.staff_id;
     state.pupils = data.pupils.map(function (p) {
       var words = p.name.replace(/ \([^()]*\)$/, "").toLowerCase().split(/\s+/);
       return { id: p.id, name: p.name, mediator: p.mediator, checkin: p.checkin, words: words.filter(Boolean) };
@@ -267,13 +271,28 @@
     return state.pupils.filter(function (p) { return p.id === Number(id) && fits(p); })[0] || null;
   }
 
-  function find(picker) {
+  function recent() {
+    try {
+      var kept = JSON.parse(window.localStorage.getItem(RECENT));
+      return state.owner && kept && kept.owner === state.owner ? kept.ids : [];
+    } catch (e) { return []; }
+  }
+
+  // offer: the search is in use, so with no letters typed yet the pupils recently recorded about are
+  // offered (not those already chosen in this form); matches for letters typed list them first too.
+  function find(picker, offer) {
     var text = part(picker, "find").value.trim(), list = part(picker, "list");
     var words = text.toLowerCase().split(/\s+/).filter(Boolean).slice(0, 3);
     var fits = offered[picker.getAttribute("data-picker")] || offered[""];
-    var found = !words.length ? [] : state.pupils.filter(function (p) {
-      return fits(p) && words.every(function (w) { return p.words.some(function (n) { return n.lastIndexOf(w, 0) === 0; }); });
-    });
+    var field = picker.querySelector("input[type=hidden]"), kept = !part(picker, "chosen").hidden && field.value;
+    var taken = Array.prototype.map.call(picker.closest("form").querySelectorAll("[data-picker] input[type=hidden]"),
+                                         function (f) { return Number(f.value); });
+    var rank = recent(), at = function (p) { var i = rank.indexOf(p.id); return i < 0 ? RECENT_MAX : i; };
+    var found = state.pupils.filter(function (p) {
+      return fits(p) && (words.length ? words.every(function (w) {
+        return p.words.some(function (n) { return n.lastIndexOf(w, 0) === 0; });
+      }) : offer && at(p) < RECENT_MAX && taken.indexOf(p.id) < 0);
+    }).sort(function (a, b) { return at(a) - at(b); });  // as Log a chat: the recently chosen first
     var noun = picker.getAttribute("data-picker") === "mediators" ? "mediator" : "pupil";
     list.textContent = "";
     found.slice(0, PICK_MAX).forEach(function (pupil) {
@@ -285,24 +304,37 @@
       item.appendChild(pick);
       list.appendChild(item);
     });
-    part(picker, "status").textContent = !words.length || !state.pupils.length ? ""
+    part(picker, "status").textContent = !state.pupils.length ? ""
+      : !words.length ? (kept ? pupilName(field) + " stays chosen until you choose another. " : "") +
+        (found.length ? "Recently chosen: tap one, or type the first letters of a name." : "")
       : !found.length ? "No " + noun + "'s name starts with “" + text + "”."
       : found.length + " " + noun + (found.length === 1 ? " matches" : "s match") +
         (found.length > PICK_MAX ? ": the first " + PICK_MAX + " are shown, type more of the name." : ".");
   }
 
-  // The choice is shown in place of the search, with Change (which empties it: an optional one is then none).
+  // The choice is shown in place of the search, with Change (which opens the search again, the choice kept
+  // until another is tapped; Keep or Escape closes it) and, where the pupil is optional, Remove.
   function choose(picker, pupil) {
     var field = picker.querySelector("input[type=hidden]"), shown = part(picker, "chosen");
     field.value = pupil ? String(pupil.id) : "";
     field.setAttribute("data-name", pupil ? pupil.name : "");
     shown.querySelector("span").textContent = pupil ? pupil.name : "";
-    part(picker, "again").setAttribute("aria-label", "Change " + field.getAttribute("data-who") + (pupil ? ": " + pupil.name : ""));
+    name(picker, "again", "Change");
+    name(picker, "none", "Remove");
     shown.hidden = !pupil;
     part(picker, "find").hidden = !!pupil;
     part(picker, "find").value = "";
     find(picker);
   }
+
+  function name(picker, button, verb) {
+    var field = picker.querySelector("input[type=hidden]"), node = part(picker, button);
+    if (!node) return;
+    node.textContent = verb;
+    node.setAttribute("aria-label", verb + " " + field.getAttribute("data-who") + (field.value ? ": " + pupilName(field) : ""));
+  }
+
+  function keep(picker) { choose(picker, listed(picker, picker.querySelector("input[type=hidden]").value)); }
 
   // Where to put someone back in a form: a chosen pupil's Change, or the search to choose one.
   function spot(field) {
@@ -310,20 +342,28 @@
     return picker ? part(picker, field.value ? "again" : "find") : field;
   }
 
-  document.addEventListener("input", function (event) {
-    var picker = event.target.matches && event.target.matches("[data-pick-find]") && event.target.closest("[data-picker]");
-    if (picker) find(picker);
+  ["input", "focusin"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var picker = event.target.matches && event.target.matches("[data-pick-find]") && event.target.closest("[data-picker]");
+      if (picker) find(picker, true);
+    });
   });
 
   document.addEventListener("click", function (event) {
-    var target = event.target.closest && event.target.closest("[data-pick], [data-pick-again]");
-    var picker = target && target.closest("[data-picker]");
+    var target = event.target.closest && event.target.closest("[data-pick], [data-pick-again], [data-pick-none]");
+    var picker = target && target.closest("[data-picker]"), search = picker && part(picker, "find");
     if (!picker) return;
     if (target.hasAttribute("data-pick")) {
       choose(picker, listed(picker, target.getAttribute("data-pick")));
       delete picker.closest("form").dataset.emptiedAt;  // a new record under way
-    } else {
+    } else if (target.hasAttribute("data-pick-none")) {
       choose(picker, null);
+    } else if (search.hidden) {
+      search.hidden = false;
+      name(picker, "again", "Keep");
+      return search.focus();
+    } else {
+      keep(picker);
     }
     spot(picker.querySelector("input[type=hidden]")).focus();
   });
@@ -338,6 +378,10 @@
     var next = event.target === search ? (event.key === "Enter" || event.key === "ArrowDown" ? picks[0] : null)
       : event.key === "ArrowDown" ? picks[at + 1] : event.key === "ArrowUp" ? picks[at - 1] || search
       : event.key === "Escape" ? search : null;
+    if (event.target === search && event.key === "Escape" && !part(picker, "chosen").hidden) {
+      keep(picker);  // Change after all not wanted: the pupil chosen stays
+      return part(picker, "again").focus();
+    }
     if (event.target === search && event.key === "Enter") {
       event.preventDefault();
       if (picks.length === 1) return picks[0].click();
@@ -500,9 +544,17 @@
     var item = { uuid: changed ? changed.uuid : crypto.randomUUID(), kind: kind,
                  made_at: changed && changed.made_at < now ? changed.made_at : now,  // a clock that ran ahead: now
                  data: made.data, staffId: state.staffId, status: "waiting", reason: null, summary: made.summary };
+    var chosen = Array.prototype.map.call(form.querySelectorAll("[data-picker] input[type=hidden]"), function (f) {
+      return Number(f.value);
+    }).filter(Boolean);
     delete form.dataset.editing;
     empty(form);
     outbox.put(item).then(function () {
+      try {
+        window.localStorage.setItem(RECENT, JSON.stringify({ owner: state.owner, ids: chosen.concat(recent().filter(function (id) {
+          return chosen.indexOf(id) < 0;
+        })).slice(0, RECENT_MAX) }));
+      } catch (e) { /* private mode: nothing offered first */ }
       setText("[data-outbox-message]", "Saved on this device: " + item.summary + ".");
       return reload().then(function () {
         askForBackgroundSync();
@@ -737,7 +789,10 @@
     var forget = [meta.remove("capture"), meta.remove("csrf")];
     if (window.caches) forget.push(caches.delete(CAPTURE_CACHE));
     return Promise.all(forget).catch(function () { return null; }).then(function () {
-      try { window.localStorage.removeItem(CACHED_FLAG); } catch (e) { /* nothing to forget */ }
+      try {
+        window.localStorage.removeItem(CACHED_FLAG);
+        window.localStorage.removeItem(RECENT);
+      } catch (e) { /* nothing to forget */ }
     });
   }
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import Agreement
 from tests.conftest import make_pupil, make_school, make_staff
-from tests.e2e.conftest import PHONE, assert_accessible, go_offline, wait_for_service_worker
+from tests.e2e.conftest import PHONE, assert_accessible, go_offline, sign_out, wait_for_service_worker
 from tests.e2e.test_offline_capture import sign_in, stored, wait_for_chats, wait_for_pupil_list
 
 GIVEN = ["Noah", "Olivia", "Leo", "Isla", "Oscar", "Ivy", "Jack", "Freya", "Harry", "Ella", "George", "Lily", "Theo",
@@ -179,3 +179,132 @@ def test_a_mediation_typed_up_with_no_signal_is_checked_in_four_weeks_as_chosen(
     expect(page.get_by_text("0 waiting to sync")).to_be_visible()
     assert [(a.what, a.review_on) for a in agreements] == [("Take turns in goal", school.today() + timedelta(weeks=4))] * 2
     assert_accessible(axe, page)
+
+
+def recently_offered(form, field: str):
+    """What the search ``field`` offers as soon as it is tapped, before any letter is typed."""
+    search = form.get_by_role("searchbox", name=field, exact=True)
+    search.click()
+    expect(search).to_be_focused()
+    return search, form.get_by_role("list").get_by_role("button")
+
+
+def test_the_pupils_just_recorded_about_are_offered_first_on_this_phone_for_this_person_only(
+        cable, data_app, page, context, axe):
+    """A midday assistant logs three chats about the same two pupils: she typed their names every time.
+    Now, once she has saved one chat about Amira and Bobby, tapping a pupil search offers them first (not
+    the one already chosen in the chat); another person signed in on the phone is offered nobody."""
+    midday, _, amira5, bobby = whole_school_on_the_playground()
+    other = make_staff(midday.school, ("support",), name="Kim Midday", email="kim@example.org")
+    db.session.commit()
+    page.set_viewport_size(PHONE)
+    sign_in(page, cable, midday)
+    wait_for_service_worker(page)
+    page.goto(cable.url + "/capture")
+    assert wait_for_pupil_list(page, midday.id) == midday.id
+    go_offline(context, cable)
+    chat = page.get_by_role("form", name="Quick chat")
+    search, offered = recently_offered(chat, "Pupil")
+    expect(offered).to_have_count(0)  # nothing recorded on this phone yet
+    search.press_sequentially("amira", delay=30)
+    chat.get_by_role("button", name="Amira Khan (Year 5)").click()
+    chat.get_by_role("searchbox", name="And another pupil (optional)").fill("bob")
+    chat.get_by_role("button", name="Bobby Hale").click()
+    chat.get_by_role("radio", name="Unkind words").check()
+    chat.get_by_role("radio", name="Playground").check()
+    chat.get_by_role("button", name="Save chat").click()
+    expect(page.get_by_text("1 waiting to sync")).to_be_visible()
+
+    for n in (2, 3):  # the second and third chats: two taps each to choose them
+        search, offered = recently_offered(chat, "Pupil")
+        expect(offered).to_have_text(["Amira Khan (Year 5)", "Bobby Hale"])
+        expect(chat.get_by_role("status").filter(has_text="Recently")).to_have_text(
+            "Recently chosen: tap one, or type the first letters of a name.")
+        assert fits_the_phone(page)
+        assert_accessible(axe, page)
+        offered.nth(0).click()
+        expect(chat.get_by_role("button", name="Change pupil: Amira Khan (Year 5)")).to_be_focused()
+        _, offered = recently_offered(chat, "And another pupil (optional)")
+        expect(offered).to_have_text(["Bobby Hale"])  # Amira is chosen already
+        offered.nth(0).click()
+        chat.get_by_role("radio", name="Physical").check()
+        chat.get_by_role("radio", name="Playground").check()
+        chat.get_by_role("button", name="Save chat").click()
+        expect(page.get_by_text(f"{n} waiting to sync")).to_be_visible()
+
+    checkin = page.get_by_role("form", name="Peer mediation")
+    _, offered = recently_offered(checkin, "Mediator")
+    expect(offered).to_have_count(0)  # neither is a peer mediator
+
+    go_offline(context, cable, False)
+    chats = wait_for_chats(3)
+    assert [sorted(p.id for p in c.pupils) for c in chats] == [sorted([amira5.id, bobby.id])] * 3
+    expect(page.get_by_text("0 waiting to sync")).to_be_visible()
+    sign_out(page)
+    assert page.evaluate("() => window.localStorage.getItem('rrp-recent')") is None  # gone with the pupil list
+    sign_in(page, cable, other)
+    page.goto(cable.url + "/capture")
+    assert wait_for_pupil_list(page, other.id) == other.id
+    _, offered = recently_offered(page.get_by_role("form", name="Quick chat"), "Pupil")
+    expect(offered).to_have_count(0)  # Pat's pupils are not offered to Kim
+    assert_accessible(axe, page)
+
+
+def test_change_keeps_the_chosen_pupil_until_another_is_tapped(cable, data_app, page, context, axe):
+    """Change emptied the choice at once: tapped by mistake, or to look and then not change, the chat lost
+    its pupil. Now the pupil stays chosen (and a screen reader hears so) until another is tapped; Keep or
+    Escape closes the search; only Remove empties an optional pupil."""
+    midday, amira3, _, bobby = whole_school_on_the_playground()
+    page.set_viewport_size(PHONE)
+    sign_in(page, cable, midday)
+    wait_for_service_worker(page)
+    page.goto(cable.url + "/capture")
+    assert wait_for_pupil_list(page, midday.id) == midday.id
+    go_offline(context, cable)
+    chat = page.get_by_role("form", name="Quick chat")
+    search = chat.get_by_role("searchbox", name="Pupil", exact=True)
+    search.fill("amira")
+    chat.get_by_role("button", name="Amira Khan (Year 3)").click()
+    other = chat.get_by_role("searchbox", name="And another pupil (optional)")
+    other.fill("bob")
+    chat.get_by_role("button", name="Bobby Hale").click()
+
+    chat.get_by_role("button", name="Change pupil: Amira Khan (Year 3)").click()
+    expect(search).to_be_focused()
+    expect(search).to_have_accessible_description("Amira Khan (Year 3) stays chosen until you choose another.")
+    expect(chat.get_by_text("Amira Khan (Year 3)", exact=True)).to_be_visible()
+    assert fits_the_phone(page)
+    assert_accessible(axe, page)
+    search.press("Escape")  # not changed after all
+    expect(chat.get_by_role("button", name="Change pupil: Amira Khan (Year 3)")).to_be_focused()
+    expect(search).to_be_hidden()
+
+    chat.get_by_role("button", name="Change pupil: Amira Khan (Year 3)").click()
+    chat.get_by_role("button", name="Keep pupil: Amira Khan (Year 3)").click()
+    expect(chat.get_by_role("button", name="Change pupil: Amira Khan (Year 3)")).to_be_focused()
+
+    chat.get_by_role("button", name="Change pupil: Amira Khan (Year 3)").click()
+    search.fill("zz")  # looked, and went on without choosing anyone else
+    chat.get_by_role("radio", name="Unkind words").check()
+    chat.get_by_role("radio", name="Playground").check()
+    chat.get_by_role("button", name="Save chat").click()
+    expect(page.get_by_text("Quick chat · Amira Khan (Year 3) and Bobby Hale · Unkind words, Playground · waiting")
+           ).to_be_visible()
+
+    search.fill("amira")
+    chat.get_by_role("button", name="Amira Khan (Year 3)").click()
+    other.fill("bob")
+    chat.get_by_role("button", name="Bobby Hale").click()
+    chat.get_by_role("button", name="Remove the other pupil: Bobby Hale").click()  # an optional pupil, taken off
+    expect(other).to_be_focused()
+    expect(other).to_have_value("")
+    expect(chat.get_by_role("button", name="Remove pupil: Amira Khan (Year 3)")).to_have_count(0)  # one is needed
+    chat.get_by_role("radio", name="Unkind words").check()
+    chat.get_by_role("radio", name="Playground").check()
+    chat.get_by_role("button", name="Save chat").click()
+    expect(page.get_by_text("Quick chat · Amira Khan (Year 3) · Unkind words, Playground · waiting")).to_be_visible()
+    assert_accessible(axe, page)
+
+    go_offline(context, cable, False)
+    chats = wait_for_chats(2)
+    assert sorted(sorted(p.id for p in c.pupils) for c in chats) == sorted([[amira3.id], sorted([amira3.id, bobby.id])])
