@@ -653,8 +653,9 @@
       render();
       return Promise.resolve();
     }
-    var more = batch.length > MAX_BATCH, settled = false;
+    var settled = false;
     batch = batch.slice(0, MAX_BATCH);
+    var inBatch = batch.map(function (item) { return item.uuid; });
     state.sending = true;
     clearTimeout(state.timer);
     // sent_at: this device's clock now, so the server can correct made_at if the clock is wrong.
@@ -685,7 +686,12 @@
       setText("[data-outbox-message]", "Couldn't reach the school's system. Trying again shortly.");
     }).then(function () {
       state.sending = false;
-      return reload().then(function () { return settled && more ? send() : null; });  // the next batch
+      // the next batch, and what was saved while this one was on its way (else it waited for Sync now)
+      return reload().then(function () {
+        return settled && state.items.some(function (item) {
+          return mine(item) && item.status === "waiting" && inBatch.indexOf(item.uuid) < 0;
+        }) ? send() : null;
+      });
     });
   }
 
@@ -705,8 +711,15 @@
     return Promise.all(work).then(function () {
       var left = answer.results.filter(function (r) { return r.status === "rejected"; }).length;
       var held = answer.results.filter(function (r) { return r.status === "deferred"; }).length;
+      var gone = answer.results.filter(function (r) { return r.status === "created" || r.status === "duplicate"; })
+        .map(function (r) { return r.uuid; });
+      // saved while this batch was on its way, or refused before: not "Everything has been sent"
+      var rest = state.items.filter(function (item) { return mine(item) && gone.indexOf(item.uuid) < 0; });
+      var refused = rest.filter(function (item) { return item.status === "rejected"; }).length;
       setText("[data-outbox-message]", left ? left + " not accepted: see the reason beside each."
         : held ? "Someone else is signed in on this device now: sign in again to send what you made."
+        : rest.length > refused ? "Sending…"
+        : refused ? refused + " not accepted: see the reason beside each."
         : "Everything has been sent.");
     });
   }

@@ -693,3 +693,34 @@ def test_log_a_chat_and_sign_out_on_wifi_that_gets_nothing_through_lose_nothing(
     sign_out(page)
     page.goto(live_server.url + "/")
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+
+def test_a_record_saved_while_the_last_one_is_still_sending_is_sent_too(live_server, data_app, new_device, axe):
+    """On slow playground Wi-Fi a midday assistant saves a chat and, while it is still on its way, a
+    check-in. The chat's answer said "Everything has been sent." beside "1 waiting to sync", and the
+    check-in waited for Sync now or the next page. Now it is sent straight after, by itself."""
+    # Without the service worker, as the lost-answer test: page.route holds the page's own send.
+    page = new_device(service_workers="block", viewport=PHONE).new_page()
+    teacher, amira, ben = set_up_class()
+    sign_in(page, live_server, teacher)
+    open_capture(page, live_server, axe)
+    on_its_way = []
+
+    def slow_first_send(route):
+        if on_its_way:
+            route.continue_()
+        else:
+            on_its_way.append(route)  # slow Wi-Fi: the first send goes through when the test says
+
+    page.route("**/api/v1/sync", slow_first_send)
+    log_chat(page, "Amira Khan")
+    expect(page.get_by_text("1 waiting to sync")).to_be_visible()
+    log_checkin(page, "Ben Osei", "Not great")
+    expect(page.get_by_text("2 waiting to sync")).to_be_visible()
+    assert len(on_its_way) == 1  # the chat's send, still unanswered
+    on_its_way[0].continue_()
+    expect(page.get_by_text("0 waiting to sync")).to_be_visible()
+    expect(page.get_by_text("Everything has been sent.")).to_be_visible()
+    assert_accessible(axe, page)
+    chats, checkins = stored()
+    assert [c.pupils[0].id for c in chats] == [amira.id] and [c.pupil_id for c in checkins] == [ben.id]
