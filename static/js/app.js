@@ -97,13 +97,28 @@
                       : "Something went wrong (" + xhr.status + "). Please try again.", event.detail);
   });
 
+  // Log a chat's pupil search with no signal (or none that answers) is a dead end on its own: the way on
+  // is Record offline, which finds pupils in the list kept on the phone.
+  function offlineWayOn(detail, why) {
+    var href = detail.elt && detail.elt.getAttribute && detail.elt.getAttribute("data-no-signal");
+    if (!href) return false;
+    var paragraph = document.createElement("p"), link = document.createElement("a");
+    link.href = href;
+    link.textContent = "Record offline";
+    paragraph.appendChild(document.createTextNode(why + ", so pupils can't be found here. "));
+    paragraph.appendChild(link);
+    paragraph.appendChild(document.createTextNode(" finds them on this phone and sends the chat when you're back online."));
+    showMessage([paragraph], detail);
+    return true;
+  }
+
   document.addEventListener("htmx:sendError", function (event) {
-    if (keptOnDevice(event.detail)) return;
+    if (keptOnDevice(event.detail) || offlineWayOn(event.detail, "No signal")) return;
     showMessage(WORDS.offline[changes(event.detail) ? "change" : "look"], event.detail);
   });
 
   document.addEventListener("htmx:timeout", function (event) {
-    if (keptOnDevice(event.detail)) return;
+    if (keptOnDevice(event.detail) || offlineWayOn(event.detail, "No answer: the connection is too slow")) return;
     showMessage(WORDS.timeout[changes(event.detail) ? "change" : "look"], event.detail);
   });
 

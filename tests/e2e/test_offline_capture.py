@@ -724,3 +724,34 @@ def test_a_record_saved_while_the_last_one_is_still_sending_is_sent_too(live_ser
     assert_accessible(axe, page)
     chats, checkins = stored()
     assert [c.pupils[0].id for c in chats] == [amira.id] and [c.pupil_id for c in checkins] == [ben.id]
+
+
+def test_log_a_chat_searched_with_no_signal_points_to_record_offline(cable, data_app, page, context, axe):
+    """A midday assistant opens Log a chat, walks out of signal and types a pupil's name: she was told
+    only "No connection just now. Try again when you have signal." Now she is told the pupil cannot be
+    found there and given Record offline, where the pupil is found on the phone and the chat kept."""
+    school = make_school()
+    midday = make_staff(school, ("support",), name="Pat Midday")
+    amira = make_pupil(school, "Amira", "Khan")
+    db.session.commit()
+    page.set_viewport_size(PHONE)
+    sign_in(page, cable, midday)
+    wait_for_service_worker(page)
+    assert wait_for_pupil_list(page, midday.id) == midday.id
+    wait_until(page, "() => caches.has('rrp-capture')", timeout_s=10)
+    page.get_by_role("link", name="Log a chat").first.click()
+    expect(page.get_by_role("heading", name="Log a chat")).to_be_visible()
+    go_offline(context, cable)
+    page.get_by_label("Find a pupil").press_sequentially("am", delay=50)
+    alert = page.get_by_role("alert")
+    expect(alert).to_have_text("No signal, so pupils can't be found here. Record offline finds them on this phone "
+                               "and sends the chat when you're back online.")
+    page.wait_for_function("() => document.getAnimations().length === 0")
+    assert_accessible(axe, page)
+    alert.get_by_role("link", name="Record offline").click()
+    expect(page.get_by_role("heading", name="Record offline")).to_be_visible()
+    log_chat(page, "Amira Khan")
+    expect(page.get_by_text("1 waiting to sync")).to_be_visible()
+    go_offline(context, cable, False)
+    chats = wait_for_chats(1)
+    assert [(c.staff_id, [p.id for p in c.pupils]) for c in chats] == [(midday.id, [amira.id])]
