@@ -1124,6 +1124,84 @@ def test_the_keepers_screen_changes_as_a_pupil_leaves(app, world):
     assert "Amira S. (left the circle)" in state["keeper"]["k-concern-who"]
 
 
+def notice_on_page(page: str) -> str:
+    """What the keeper's "who left" status region shows, as a screen reader would read it."""
+    region = re.search(r'<div id="k-notice" role="status"[^>]*>(.*?)</div>', page, re.S)
+    assert region is not None, "the status region is on the page before anyone leaves"
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", region.group(1))).split())
+
+
+def test_the_keeper_is_told_who_left_on_the_page_the_poll_and_the_stream(app, world):
+    """A pupil's Leave the circle reaches the keeper as one polite line, the same on a plain page load,
+    a poll (the stream blocked) and the stream, in a status region that was there before it."""
+    from rrp_pwa.circles import live
+
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    amiras, _ = seated(app, circle, world["pupils"][0])
+    seated(app, circle, world["pupils"][1])
+    assert notice_on_page(keeper.get(f"/circles/{circle.id}").get_data(as_text=True)) == ""
+    stream = live.DeviceStream(live.render_state(db.session.get(Circle, circle.id)), None)
+
+    assert amiras.post(f"/circles/{circle.id}/seat/leave").status_code == 302
+    assert notice_on_page(keeper.get(f"/circles/{circle.id}").get_data(as_text=True)) == "Amira S. left the circle."
+    polled = keeper.get(f"/circles/{circle.id}/part/k-notice", headers=HX).get_data(as_text=True)
+    assert unescape(re.sub(r"<[^>]+>", "", polled)).strip() == "Amira S. left the circle."
+    sent = {m.event: m.data for m in stream.messages(live.render_state(db.session.get(Circle, circle.id)))}
+    assert "Amira S. left the circle." in unescape(sent["k-notice"])
+
+
+def test_the_notice_stays_while_the_circle_goes_on_and_goes_with_the_keepers_next_change_of_who_is_in_it(app, world):
+    """Passes, gives and check-ins do not take it away (the keeper's eyes are on whoever is speaking);
+    the keeper's own next change of who is in the circle, or a new round, does: the keeper has the
+    ring as it is now in front of them. Two pupils leaving one after the other are both named."""
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    amiras, _ = seated(app, circle, world["pupils"][0])
+    bens, ben = seated(app, circle, world["pupils"][1])
+    caras, _ = seated(app, circle, world["pupils"][2])
+
+    def notice():
+        return unescape(re.sub(r"<[^>]+>", " ", keeper.get(f"/circles/{circle.id}/part/k-notice",
+                                                           headers=HX).get_data(as_text=True))).split()
+
+    amiras.post(f"/circles/{circle.id}/seat/leave")
+    caras.post(f"/circles/{circle.id}/seat/leave")
+    assert " ".join(notice()) == "Amira S. left the circle. Cara S. left the circle."
+    keeper.post(f"/circles/{circle.id}/give/{ben.id}", headers=HX)
+    assert bens.post(f"/circles/{circle.id}/seat/turn", data={"turn": "pass"}, headers=HX).status_code == 200
+    assert " ".join(notice()) == "Amira S. left the circle. Cara S. left the circle.", "passes keep it"
+    keeper.post(f"/circles/{circle.id}/rounds", data={"round_kind": "talk", "typed": "What went well?"}, headers=HX)
+    assert notice() == [], "the keeper's next round: old news"
+
+
+def test_a_seat_the_keeper_removed_or_turned_away_gives_no_notice(app, world):
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    _, amira = seated(app, circle, world["pupils"][0])
+    _, ben = seated(app, circle, world["pupils"][1], admit=False)
+    keeper.post(f"/circles/{circle.id}/seats/{amira.id}/remove", headers=HX)
+    keeper.post(f"/circles/{circle.id}/seats/{ben.id}/not-now", headers=HX)
+    assert notice_on_page(keeper.get(f"/circles/{circle.id}").get_data(as_text=True)) == ""
+
+
+def test_a_pupil_who_leaves_while_waiting_or_comes_back_is_told_as_it_is(app, world):
+    """Someone who left before being let in did not leave the circle; someone who left and joined
+    again is back, so the notice no longer names them."""
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    amiras, _ = seated(app, circle, world["pupils"][0])
+    bens, _ = seated(app, circle, world["pupils"][1], admit=False)
+    bens.post(f"/circles/{circle.id}/seat/leave")
+    amiras.post(f"/circles/{circle.id}/seat/leave")
+    page = keeper.get(f"/circles/{circle.id}").get_data(as_text=True)
+    assert notice_on_page(page) == "Amira S. left the circle. Ben S. left before being let in."
+    link = f"/join/{join_token(circle, app.config['SECRET_KEY'])}"
+    assert amiras.post(link, data={"pupil": world["pupils"][0].id}).status_code == 302
+    page = keeper.get(f"/circles/{circle.id}").get_data(as_text=True)
+    assert notice_on_page(page) == "Ben S. left before being let in."
+
+
 def test_a_pupil_taken_out_by_the_keeper_cannot_leave_and_is_not_offered_to_join_again(app, world):
     circle = world["circle"]
     keeper = sign_in(app, world["keeper"])

@@ -25,7 +25,7 @@ from rrp_pwa.models.circles import Circle, CircleCheckIn, CircleRound, Seat
 from rrp_pwa.realtime import Message, broker
 from rrp_pwa.realtime.sse import event_stream, sse_response
 
-KEEPER_REGIONS = ("k-waiting", "k-piece", "k-seats", "k-round", "k-agreements", "k-who", "k-concern-who")
+KEEPER_REGIONS = ("k-notice", "k-waiting", "k-piece", "k-seats", "k-round", "k-agreements", "k-who", "k-concern-who")
 SEAT_REGIONS = ("p-piece", "p-round", "p-agreements")
 INDENT = re.compile(r"\n\s+")
 REFUSAL_KEY = "circle_refusal"
@@ -56,6 +56,7 @@ class Snapshot:
     checkins: dict[int, CheckIn]
     agreements: list[Agreement]
     left: list[Seat]
+    left_lately: list[Seat]
 
     def turn_of(self, seat: Seat) -> str:
         kinds = self.taken.get(seat.id, [])
@@ -63,8 +64,12 @@ class Snapshot:
 
 
 def snapshot(circle: Circle) -> Snapshot:
-    seats, taken, has_agreements, left = piece.known_at_version(circle) or piece.seats_and_turns(circle)
+    seats, taken, has_agreements, left, left_ids = piece.known_at_version(circle) or piece.seats_and_turns(circle)
     ring = [s for s in seats if s.status == "admitted"]
+    here = {s.name for s in seats}  # someone who left and has joined again is back: no notice for them
+    # in the order they left; those who left before being let in (no time kept) after them
+    left_lately = sorted((s for s in left if s.id in left_ids and s.name not in here),
+                         key=lambda s: (s.left_at is None, as_utc(s.left_at) if s.left_at else 0, s.id))
     # as_utc: a seat just added carries an aware time, one read back from SQLite a naive one
     waiting = sorted((s for s in seats if s.status == "waiting"), key=lambda s: (as_utc(s.joined_at), s.id))
     holder = next((s for s in ring if s.id == circle.holder_seat_id), None)
@@ -82,7 +87,7 @@ def snapshot(circle: Circle) -> Snapshot:
         counts = checkin_counts(circle, circle.round_no)
     return Snapshot(circle, ring, waiting, holder, following, taken, this_round,
                     circle.lap > 0 and not taken, school_scale(circle), counts, checkins,
-                    circle_agreements(circle) if has_agreements else [], left)
+                    circle_agreements(circle) if has_agreements else [], left, left_lately)
 
 
 def _pending(agreement: Agreement, seat: Seat) -> bool:
@@ -157,7 +162,8 @@ def _region_keys(snap: Snapshot) -> dict[str, tuple]:
     ring, waiting = _seat_list(snap.ring), _seat_list(snap.waiting)
     agreements = tuple((a.id, tuple((p.id, p.agreed_at is not None) for p in a.parties)) for a in snap.agreements)
     round_id = (snap.round.id, snap.round.kind) if snap.round else None  # (a pupil never sees the counts)
-    return {"k_waiting": (circle, c.auto_admit, waiting), "k_who": (circle, ring),
+    notice = tuple((s.id, s.name, s.left_at is not None) for s in snap.left_lately)
+    return {"k_notice": (circle, notice), "k_waiting": (circle, c.auto_admit, waiting), "k_who": (circle, ring),
             "k_concern_who": (circle, ring, waiting, _seat_list(snap.left)), "k_agreements": (circle, agreements),
             "p_agreements": (circle, agreements), "p_round": (circle, round_id)}
 

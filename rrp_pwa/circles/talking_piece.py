@@ -19,7 +19,7 @@ a gap-free history in which "pass" means the seat spoke and "skip" means it pass
 from datetime import datetime, timezone
 from typing import NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, cast, func, select, update
 
 from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import Agreement, AgreementParty
@@ -31,6 +31,9 @@ from rrp_pwa.models.roster import School, Staff, StaffRole
 OUTSIDE_THE_CIRCLE = (School, Staff, StaffRole)
 
 TURN_KINDS = ("pass", "skip")
+# The keeper's own changes to who is in the circle and to its rounds: after one of them, the keeper has
+# the circle as it is now in front of them, and "<name> left the circle" is old news.
+KEEPER_RING_CHANGES = ("open", "admit", "remove", "reorder", "settings", "round")
 
 
 class CircleError(Exception):
@@ -133,6 +136,7 @@ class SeatsAndTurns(NamedTuple):
     taken: dict[int, list[str]]       # seat id -> the turns ("pass"/"skip") it took in this lap of this round
     has_agreements: bool              # whether the circle has any agreement (if not, none need reading)
     left: list[Seat]                  # the seats taken out of the circle (a concern may still be about them)
+    left_lately: frozenset[int]       # the seats that left by themselves since the keeper last changed the ring
 
 
 def seats_and_turns(circle: Circle) -> SeatsAndTurns:
@@ -149,15 +153,28 @@ def seats_and_turns(circle: Circle) -> SeatsAndTurns:
                  .group_by(CircleEvent.seat_id).subquery())
     has_agreements = (select(Agreement.id).where(Agreement.source_kind == "circle", Agreement.source_id == circle.id,
                                                  Agreement.school_id == circle.school_id).exists())
-    rows = db.session.execute(select(Seat, lap_turns.c.kinds, has_agreements)
+    rows = db.session.execute(select(Seat, lap_turns.c.kinds, has_agreements, _left_lately(circle))
                               .outerjoin(lap_turns, lap_turns.c.seat_id == Seat.id)
                               .where(Seat.circle_id == circle.id).order_by(Seat.position, Seat.id))
-    seats, taken, any_agreements, left = [], {}, True, []  # (no rows at all: say there may be agreements)
-    for seat, kinds, any_agreements in rows:
+    seats, taken, any_agreements, left, lately = [], {}, True, [], None  # (no rows: there may be agreements)
+    for seat, kinds, any_agreements, lately in rows:
         if kinds:
             taken[seat.id] = kinds.split(",")
         (left if seat.status == "removed" else seats).append(seat)
-    return SeatsAndTurns(seats, taken, bool(any_agreements), left)
+    left_lately = frozenset(int(seat_id) for seat_id in lately.split(",")) if lately else frozenset()
+    return SeatsAndTurns(seats, taken, bool(any_agreements), left, left_lately)
+
+
+def _left_lately(circle: Circle):
+    """The seats (ids, comma-separated) that left by themselves after the keeper's last change to who is
+    in the circle or to its rounds (``KEEPER_RING_CHANGES``): the keeper's screen says they left."""
+    keeper_changed = (select(func.max(CircleEvent.version))
+                      .where(CircleEvent.circle_id == circle.id, CircleEvent.kind.in_(KEEPER_RING_CHANGES))
+                      .scalar_subquery())
+    return (select(func.aggregate_strings(cast(CircleEvent.seat_id, String), ","))
+            .where(CircleEvent.circle_id == circle.id, CircleEvent.kind == "leave",
+                   CircleEvent.version > func.coalesce(keeper_changed, 0))
+            .scalar_subquery())
 
 
 def known_at_version(circle: Circle) -> SeatsAndTurns | None:
@@ -200,7 +217,7 @@ def _move_on(circle: Circle, from_position: int,
     ``known`` is the ring and this lap's turns if the caller has just read them.
     Returns the turns taken so far in the lap now running (none, if a new lap began)."""
     if known is None:
-        everyone, taken, _, _ = seats_and_turns(circle)
+        everyone, taken = seats_and_turns(circle)[:2]
         seats = [s for s in everyone if s.status == "admitted"]
     else:
         seats, taken = known

@@ -74,3 +74,43 @@ def test_a_pupil_leaves_holding_the_piece_and_the_summary_says_they_left_early(n
     expect(took_part.get_by_role("heading")).to_have_text("Who took part (3)")
     expect(took_part).to_contain_text("Amira S. (left early), Ben J., Chloe P.")
     assert_accessible(axe, keeper)
+
+
+def test_the_keeper_is_told_politely_who_left_and_not_who_they_removed(new_device, live_server, axe, cedar_class):
+    """The keeper's phone says "<name> left the circle." in a status region that was there (empty)
+    before, so a screen reader reads it out; passes keep it, the keeper's next round takes it away;
+    a seat the keeper removed is not announced (the keeper did that)."""
+    keeper = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT)
+    url = join_link(keeper)
+    amira = join_at(new_device, url, "Amira S.")
+    ben = join_at(new_device, url, "Ben J.")
+    notice = keeper.locator("#k-notice")
+    expect(notice).to_have_attribute("role", "status")
+    expect(notice).to_have_text("")
+    seats = keeper.get_by_role("list", name="Seats in circle order")
+    expect(seats).to_contain_text("Ben J.", timeout=LIVE)
+
+    amira.once("dialog", lambda dialog: dialog.accept())
+    amira.get_by_role("button", name="Leave the circle").click()
+    expect(amira.get_by_role("heading", name="You've left the circle")).to_be_visible()
+    expect(keeper.get_by_role("status").filter(has_text="Amira S. left the circle.")).to_be_visible(timeout=LIVE)
+    expect(seats).not_to_contain_text("Amira S.")
+    assert_accessible(axe, keeper)
+
+    keeper.get_by_role("button", name=FINISHED).click()  # the piece goes round: the notice stays
+    expect(ben.get_by_text("You have the talking piece")).to_be_visible(timeout=LIVE)
+    ben.get_by_role("button", name=FINISHED).click()
+    expect(keeper.get_by_text("You have the talking piece")).to_be_visible(timeout=LIVE)
+    expect(notice).to_have_text("Amira S. left the circle.")
+
+    keeper.get_by_label("Or type a question").fill("What are you looking forward to today?")
+    keeper.get_by_role("button", name="Start the round").click()
+    expect(notice).to_have_text("", timeout=LIVE)
+
+    keeper.on("dialog", lambda dialog: dialog.accept())
+    seats.get_by_text("More for Ben J.").click()
+    keeper.get_by_role("button", name="Remove Ben J.").click()
+    expect(seats).not_to_contain_text("Ben J.", timeout=LIVE)
+    expect(ben.get_by_text(re.compile("not in this circle|taken out", re.I))).to_be_visible(timeout=LIVE)
+    expect(notice).to_have_text("")
+    assert_accessible(axe, keeper)
