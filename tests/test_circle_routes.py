@@ -1238,6 +1238,26 @@ def test_the_summary_lists_who_left_early_but_not_who_was_turned_away(app, world
     assert "Amira S. (left early), Ben S. (left early)" in page and "Cara" not in page
 
 
+def test_a_child_taken_out_of_a_one_device_circle_at_the_start_did_not_take_part(app, world):
+    """One-device mode seats the whole class; the keeper takes out who is absent. They were never in the
+    circle: not "(left early)" in the summary, and no "Took part in a circle" on their record. Someone
+    taken out once the first round has started did take part."""
+    client = sign_in(app, world["keeper"])
+    client.post("/circles/new", data={"kind": "checkin", "group": world["group"].id, "one_device": "y"})
+    circle = db.session.scalar(select(Circle).where(Circle.one_device.is_(True)))
+    amira, ben, cara = (db.session.scalar(select(Seat).where(Seat.circle_id == circle.id, Seat.pupil_id == p.id))
+                        for p in world["pupils"])
+    client.post(f"/circles/{circle.id}/seats/{cara.id}/remove", headers=HX)
+    client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "talk", "typed": "What went well?"}, headers=HX)
+    client.post(f"/circles/{circle.id}/seats/{ben.id}/remove", headers=HX)
+    page = client.post(f"/circles/{circle.id}/close", follow_redirects=True).get_data(as_text=True)
+    assert "Who took part (2)" in page and "Amira S., Ben S. (left early)" in page and "Cara" not in page
+    records = sign_in(app, make_staff(world["school"], roles=("pastoral",), name="Ms Lead"))
+    cara_record = unescape(records.get(f"/pupils/{world['pupils'][2].id}").get_data(as_text=True))
+    ben_record = unescape(records.get(f"/pupils/{world['pupils'][1].id}").get_data(as_text=True))
+    assert "Took part in a morning" in ben_record and "Took part in a" not in cara_record
+
+
 def test_the_late_joiners_list_has_only_names_not_in_the_circle_yet(app, world):
     circle = world["circle"]
     amira, ben, cara = world["pupils"]

@@ -309,20 +309,29 @@ def _take_out(circle: Circle, seat: Seat, kind: str) -> None:
 
     If it held the piece, the piece moves on to the next seat in turn (no turn is counted for it);
     if it was next, whoever follows it is next now (the ring no longer has it). Someone who had been
-    let in took part, so the time they left is kept for the summary; someone still waiting did not.
-    Checked under the circle's lock: a seat already out (the keeper's Remove and the pupil's Leave
-    at the same moment) is refused, not taken out twice."""
+    let in took part, so the time they left is kept for the summary; someone still waiting did not,
+    nor did someone the keeper takes out of a one-device circle before anything happened to their seat
+    (the whole class is seated at the start: a child who is absent is taken out, and must not be
+    recorded as having been in the circle). Checked under the circle's lock: a seat already out (the
+    keeper's Remove and the pupil's Leave at the same moment) is refused, not taken out twice."""
     begin_change(circle)
     if seat.status == "removed":
         db.session.rollback()
         raise CircleError(f"{seat.name} is not in the circle any more.")
-    if seat.status == "admitted":
+    if seat.status == "admitted" and not (circle.one_device and kind == "remove" and _untouched(circle, seat)):
         seat.left_at = datetime.now(timezone.utc)
     seat.status = "removed"
     db.session.flush()
     if circle.holder_seat_id == seat.id:
         _move_on(circle, seat.position)
     record(circle, kind, seat.id)
+
+
+def _untouched(circle: Circle, seat: Seat) -> bool:
+    """Nothing has happened to the seat yet: no round has started and no change of the circle names it
+    (it never held the piece, checked in, agreed or moved)."""
+    return circle.round_no == 0 and db.session.scalar(select(CircleEvent.id).where(
+        CircleEvent.circle_id == circle.id, CircleEvent.seat_id == seat.id).limit(1)) is None
 
 
 def left_by_themselves(seat: Seat) -> bool:
