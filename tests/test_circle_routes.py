@@ -1258,6 +1258,17 @@ def test_a_child_taken_out_of_a_one_device_circle_at_the_start_did_not_take_part
     assert "Took part in a morning" in ben_record and "Took part in a" not in cara_record
 
 
+def test_the_pupil_who_is_next_is_told_so_and_everyone_else_who_it_is(app, world):
+    """A child next in turn reads "You're next", not their own name as if it were someone else's."""
+    circle = world["circle"]
+    amiras, _ = seated(app, circle, world["pupils"][0])
+    bens, _ = seated(app, circle, world["pupils"][1])
+    amiras_screen = unescape(amiras.get(f"/circles/{circle.id}/seat").get_data(as_text=True))
+    bens_screen = unescape(bens.get(f"/circles/{circle.id}/seat").get_data(as_text=True))
+    assert "You're next." in amiras_screen and "Amira S." not in amiras_screen.split('id="p-piece"')[1]
+    assert "Next: <strong>Amira S.</strong> Listen while they speak." in bens_screen and "You're next" not in bens_screen
+
+
 def test_the_late_joiners_list_has_only_names_not_in_the_circle_yet(app, world):
     circle = world["circle"]
     amira, ben, cara = world["pupils"]

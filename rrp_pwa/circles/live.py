@@ -106,6 +106,8 @@ def seat_keys(snap: Snapshot, seat: Seat) -> dict[str, str]:
     piece_key = "watch"
     if snap.holder and snap.holder.id == seat.id:
         piece_key = "offered-again" if snap.taken.get(seat.id) == ["skip"] else "holder"
+    elif snap.following and snap.following.id == seat.id:
+        piece_key = "next"  # "You're next", not their own name as if about someone else
     round_key = "none"
     if snap.round is not None and snap.round.kind == "checkin":
         round_key = "done" if seat.id in snap.checkins else "todo"
