@@ -609,6 +609,30 @@ def test_a_check_in_tapped_as_a_new_round_starts_is_not_recorded_against_it(app,
     assert answered.status_code == 200 and "Thank you for checking in" in answered.get_data(as_text=True)
 
 
+def test_a_pupil_who_taps_i_agree_is_told_they_agreed(app, world):
+    """Before, the button just went away: a child could not tell it had worked. Now their own screen
+    says "You agreed." for it (and the focus can go there); a pupil who has not agreed yet, and a
+    pupil an action agreement is not for, see no such line."""
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    amiras, _ = seated(app, circle, world["pupils"][0])
+    bens, _ = seated(app, circle, world["pupils"][1])
+    keeper.post(f"/circles/{circle.id}/agreements", data={"kind": "value", "what": "We listen to the holder"})
+    agreement = db.session.scalar(select(Agreement).where(Agreement.what == "We listen to the holder"))
+    answer = amiras.post(f"/circles/{circle.id}/seat/agree/{agreement.id}", headers=HX).get_data(as_text=True)
+    assert f'id="agreed-{agreement.id}" tabindex="-1">You agreed.</p>' in answer and "I agree" not in answer
+    shown = amiras.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
+    assert "You agreed." in shown and f'data-focus-after="#agreed-{agreement.id} ' not in shown
+    bens_screen = bens.get(f"/circles/{circle.id}/seat/part/p-agreements").get_data(as_text=True)
+    assert "You agreed." not in bens_screen and f'data-focus-after="#agreed-{agreement.id} ' in bens_screen
+    keeper.post(f"/circles/{circle.id}/agreements", data={"kind": "action", "what": "Tidy the corner",
+                                                          "who": [str(db.session.scalar(select(Seat.id).where(
+                                                              Seat.circle_id == circle.id,
+                                                              Seat.pupil_id == world["pupils"][1].id)))]})
+    amiras_screen = amiras.get(f"/circles/{circle.id}/seat/part/p-agreements").get_data(as_text=True)
+    assert amiras_screen.count("You agreed.") == 1 and "Tidy the corner" in amiras_screen
+
+
 def test_participants_tap_i_agree(app, world):
     circle = world["circle"]
     keeper = sign_in(app, world["keeper"])

@@ -90,10 +90,18 @@ def snapshot(circle: Circle) -> Snapshot:
                     circle_agreements(circle) if has_agreements else [], left, left_lately)
 
 
+def _parties(agreement: Agreement, seat: Seat) -> list:
+    return [p for p in agreement.parties if (seat.pupil_id and p.pupil_id == seat.pupil_id)
+            or (not seat.pupil_id and not p.pupil_id and p.name == seat.name)]
+
+
 def _pending(agreement: Agreement, seat: Seat) -> bool:
-    return any(p.agreed_at is None and ((seat.pupil_id and p.pupil_id == seat.pupil_id)
-                                        or (not seat.pupil_id and not p.pupil_id and p.name == seat.name))
-               for p in agreement.parties)
+    return any(p.agreed_at is None for p in _parties(agreement, seat))
+
+
+def _agreed(agreement: Agreement, seat: Seat) -> bool:
+    parties = _parties(agreement, seat)
+    return bool(parties) and all(p.agreed_at is not None for p in parties)
 
 
 def seat_keys(snap: Snapshot, seat: Seat) -> dict[str, str]:
@@ -111,8 +119,9 @@ def seat_keys(snap: Snapshot, seat: Seat) -> dict[str, str]:
     round_key = "none"
     if snap.round is not None and snap.round.kind == "checkin":
         round_key = "done" if seat.id in snap.checkins else "todo"
-    pending = [str(a.id) for a in snap.agreements if _pending(a, seat)]
-    return {"p-piece": piece_key, "p-round": round_key, "p-agreements": "a" + ",".join(pending)}
+    pending = ",".join(str(a.id) for a in snap.agreements if _pending(a, seat))
+    agreed = ",".join(str(a.id) for a in snap.agreements if _agreed(a, seat))  # each says "You agreed"
+    return {"p-piece": piece_key, "p-round": round_key, "p-agreements": f"a{pending}/{agreed}" if agreed else f"a{pending}"}
 
 
 class LRU(OrderedDict):
