@@ -1282,6 +1282,19 @@ def test_a_child_taken_out_of_a_one_device_circle_at_the_start_did_not_take_part
     assert "Took part in a morning" in ben_record and "Took part in a" not in cara_record
 
 
+def test_closing_a_one_device_circle_speaks_of_no_devices_or_code(app, world):
+    """A one-device circle has no code and no pupils' devices: closing it does not talk about them."""
+    client = sign_in(app, world["keeper"])
+    client.post("/circles/new", data={"kind": "checkin", "group": world["group"].id, "one_device": "y"})
+    circle = db.session.scalar(select(Circle).where(Circle.one_device.is_(True)))
+    page = unescape(client.get(f"/circles/{circle.id}").get_data(as_text=True))
+    assert 'data-confirm="Close the circle? It ends here and its summary is saved."' in page
+    summary = unescape(client.post(f"/circles/{circle.id}/close", follow_redirects=True).get_data(as_text=True))
+    assert "The circle is closed and its summary is saved." in summary and "Every device" not in summary
+    shared = unescape(client.get(f"/circles/{world['circle'].id}").get_data(as_text=True))
+    assert "Every device will show 'Circle closed - thank you' and the code will stop working." in shared
+
+
 def test_the_pupil_who_is_next_is_told_so_and_everyone_else_who_it_is(app, world):
     """A child next in turn reads "You're next", not their own name as if it were someone else's."""
     circle = world["circle"]

@@ -387,7 +387,8 @@ def close(circle_id: int):
     if circle.is_open:
         close_circle(circle)
         live.commit_and_publish(circle)
-    flash("The circle is closed. Every device now says thank you, and the code no longer works.")
+    flash("The circle is closed and its summary is saved." if circle.one_device else
+          "The circle is closed. Every device now says thank you, and the code no longer works.")
     return redirect(url_for("circles.summary", circle_id=circle.id))
 
 
