@@ -3,12 +3,13 @@ and bad input (wrong code, expired link, stale version, another school's circle,
 cookie of another circle)."""
 import json
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from html import unescape
 
 import pytest
 from sqlalchemy import func, select
 
+from rrp_pwa.circles.activities import close_circle
 from rrp_pwa.circles.joining import join_circle, join_token, open_circle
 from rrp_pwa.circles.seats import SEAT_COOKIE
 from rrp_pwa.extensions import db
@@ -1344,3 +1345,21 @@ def test_when_the_whole_class_is_in_the_join_page_says_so(app, world):
     page = unescape(app.test_client().get(f"/join/{join_token(circle, app.config['SECRET_KEY'])}").get_data(as_text=True))
     assert "is in the circle already. If you can't find your name, ask your teacher." in page
     assert "Join the circle</button>" not in page
+
+
+def test_circles_show_when_they_were_held_on_the_schools_clock(app, world):
+    """A circle held at 00:30 on 1 July in London (23:30 UTC on 30 June) says 1 Jul, 00:30 on the
+    keeper's list and on its summary, and the check-in follow-up it left says 1 Jul, 00:40: not the UTC day."""
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    amira_device, _ = seated(app, circle, world["pupils"][0])
+    keeper.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "typed": "How are you feeling?"})
+    amira_device.post(f"/circles/{circle.id}/seat/checkin", data={"value": 1}, headers=HX)
+    circle = db.session.get(Circle, circle.id)
+    circle.created_at = datetime(2026, 6, 30, 23, 30, tzinfo=timezone.utc)
+    db.session.scalar(select(CheckInFollowUp)).created_at = datetime(2026, 6, 30, 23, 40, tzinfo=timezone.utc)
+    close_circle(circle)
+    db.session.commit()
+    listed = keeper.get("/circles").get_data(as_text=True)
+    assert "1 Jul 2026, 00:30" in listed and "1 Jul, 00:40" in listed
+    assert "1 Jul 2026, 00:30" in keeper.get(f"/circles/{circle.id}/summary").get_data(as_text=True)
