@@ -819,6 +819,20 @@ def test_a_copy_of_a_signed_out_tablets_cookie_cannot_get_an_adult_within_the_ho
     assert db.session.get(Mediation, mediation_id).paused_at is None
 
 
+@pytest.mark.parametrize("help_minutes, idle_minutes, helped", [(20, 25, False), (20, 15, True), (90, 75, True)])
+def test_how_long_an_idle_tablet_may_still_get_an_adult_is_a_setting(app, client, people, help_minutes,
+                                                                      idle_minutes, helped):
+    app.config["MEDIATOR_HELP_IDLE_MINUTES"] = help_minutes
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    idle_for(client, idle_minutes)
+    response = post(client, mediation_id, "adult")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in/mediator?next=")
+    assert (db.session.get(Mediation, mediation_id).paused_at is not None) is helped
+    if helped:
+        assert "We have told the adults on duty" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
 def test_an_idle_tablet_may_only_get_an_adult(client, people):
     mediator_sign_in(client)
     mediation_id = with_parties(client, people)
@@ -1082,6 +1096,10 @@ def test_mediator_settings_come_from_config_then_environment(app_config, monkeyp
     assert create_app({**app_config, "MEDIATOR_IDLE_MINUTES": 5}).config["MEDIATOR_IDLE_MINUTES"] == 5
     monkeypatch.delenv("MEDIATOR_IDLE_MINUTES")
     assert create_app(app_config).config["MEDIATOR_IDLE_MINUTES"] == 10
+    monkeypatch.setenv("MEDIATOR_HELP_IDLE_MINUTES", "45")
+    assert create_app(app_config).config["MEDIATOR_HELP_IDLE_MINUTES"] == 45
+    monkeypatch.delenv("MEDIATOR_HELP_IDLE_MINUTES")
+    assert create_app(app_config).config["MEDIATOR_HELP_IDLE_MINUTES"] == 60
 
 
 def test_a_worry_with_no_dsl_in_the_school_tells_the_mediators_to_tell_an_adult(client, school, people):

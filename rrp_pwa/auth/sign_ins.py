@@ -26,10 +26,6 @@ KEEP_MARGIN = timedelta(minutes=5)
 # again) only then, so a request's answer seldom carries a cookie that could overwrite a newer
 # one - the flash message a form has just left, say; an idle timeout ends up to a minute early.
 SEEN_EVERY_SECONDS = 60
-# "Get an adult" still reaches the adults this long after the mediators' tablet went idle (a lunchtime):
-# the pupils talked for a long while without anyone touching it, then something worrying was said
-# (rrp_pwa.mediation.team). A copy of an ended sign-in's cookie must stay ended as long.
-HELP_AFTER_IDLE_SECONDS = 60 * 60
 
 
 def note_activity(stored: dict, now: int) -> bool:
@@ -90,8 +86,8 @@ def sign_in_is_live() -> bool:
 
 def keep_for() -> timedelta:
     """As long as a copied cookie could pass an idle timeout (staff's or mediators', or the longer one
-    a mediators' "Get an adult" is allowed), and a margin."""
+    a mediators' "Get an adult" is allowed: MEDIATOR_HELP_IDLE_MINUTES), and a margin."""
     config = current_app.config
     minutes = max(int(config.get("IDLE_TIMEOUT_MINUTES", 30)), int(config.get("MEDIATOR_IDLE_MINUTES", 10)),
-                  HELP_AFTER_IDLE_SECONDS // 60)
+                  int(config.get("MEDIATOR_HELP_IDLE_MINUTES", 60)))
     return timedelta(minutes=minutes) + KEEP_MARGIN

@@ -7,6 +7,7 @@ bp = Blueprint("mediation", __name__)
 
 SETTINGS = {  # setting: default; each may be set in the environment or in create_app(config)
     "MEDIATOR_IDLE_MINUTES": 10,
+    "MEDIATOR_HELP_IDLE_MINUTES": 60,  # "Get an adult" still works from a tablet idle this long
     "MEDIATOR_ACCOUNT_LIMIT": 5,
     "MEDIATOR_IP_LIMIT": 100,
     "MEDIATOR_WINDOW_SECONDS": 900,

@@ -4,6 +4,9 @@ It lives in the Flask session under its own key and never alongside a staff sign
 a mediator in clears the session (ending any staff sign-in on the tablet), and a staff
 sign-in clears it in turn. It ends after MEDIATOR_IDLE_MINUTES (default 10) without a
 request, when a mediation finishes, or when staff change the mediator's PIN or revoke the badge.
+"Get an adult" still reaches the adults up to MEDIATOR_HELP_IDLE_MINUTES (default 60) after the
+tablet went idle: the pupils talked for a long while (a lunchtime) without anyone touching it, then
+something worrying was said.
 """
 import re
 import time
@@ -14,7 +17,7 @@ from typing import Callable
 from flask import current_app, g, jsonify, redirect, render_template, request, session, url_for
 
 from rrp_pwa.auth.permissions import wants_machine_answer
-from rrp_pwa.auth.sign_ins import HELP_AFTER_IDLE_SECONDS, end_sign_in, note_activity, sign_in_is_live, start_sign_in
+from rrp_pwa.auth.sign_ins import end_sign_in, note_activity, sign_in_is_live, start_sign_in
 from rrp_pwa.mediation.accounts import load_account
 from rrp_pwa.models import Pupil
 from rrp_pwa.models.mediation import MediatorAccount
@@ -49,6 +52,11 @@ def idle_limit_seconds() -> int:
     return int(current_app.config["MEDIATOR_IDLE_MINUTES"]) * 60
 
 
+def help_limit_seconds() -> int:
+    """How long after the tablet went idle "Get an adult" still works (see the module docstring)."""
+    return int(current_app.config["MEDIATOR_HELP_IDLE_MINUTES"]) * 60
+
+
 def sign_in_mediator(account: MediatorAccount) -> None:
     """Add a mediator to this tablet's team. The first one starts a fresh session - and so does
     anyone joining a team that has gone idle or signed out, which nobody may bring back."""
@@ -68,7 +76,7 @@ def end_team_session() -> None:
 
 def current_team(asking_for_help: bool = False) -> Team | None:
     """The signed-in mediators, or None once the session is missing, idle or revoked. ``asking_for_help``
-    ("Get an adult"): a session idle for less than HELP_AFTER_IDLE_SECONDS still counts, marked
+    ("Get an adult"): a session idle for no longer than MEDIATOR_HELP_IDLE_MINUTES still counts, marked
     ``timed_out`` (the view ends it once the adults are told)."""
     stored = session.get(SESSION_KEY)
     if not stored:
@@ -76,7 +84,7 @@ def current_team(asking_for_help: bool = False) -> Team | None:
     now = int(time.time())
     idle_for = now - int(stored.get("seen", 0))
     timed_out = idle_for > idle_limit_seconds()
-    if (timed_out and not (asking_for_help and idle_for <= HELP_AFTER_IDLE_SECONDS)) or not sign_in_is_live():
+    if (timed_out and not (asking_for_help and idle_for <= help_limit_seconds())) or not sign_in_is_live():
         session.clear()
         return None
     accounts = [account for account_id, epoch in stored.get("members", [])
