@@ -156,6 +156,29 @@ def test_get_an_adult_pauses_alerts_once_and_carries_on(school, people):
     assert db.session.scalars(alerts.open_alerts(school.id)).all() == []
 
 
+def test_asking_for_an_adult_keeps_what_the_step_had_typed_and_pauses(school, people):
+    mediation = started(school, people)
+    walk_to(mediation, "agreement")
+    first, second = mediation.parties
+    alerts.ask_for_adult(mediation, people[0], {f"p{first.id}": "Share the ball", f"p{second.id}": "",
+                                                "review_weeks": "4", "csrf_token": "x"}, mediation.version)
+    assert mediation.paused_at is not None and mediation.open_alert is not None
+    assert first.agreement.what == "Share the ball" and second.agreement is None, "a draft: Ben's is not written"
+    assert first.agreement.review_on == school.today() + timedelta(weeks=4)
+
+
+@pytest.mark.parametrize("typed", [{}, {"review_weeks": "2"}, {"ideas": "y" * 501}, {"ideas": "Share", "version": "1"}])
+def test_asking_for_an_adult_keeps_nothing_it_cannot_and_still_pauses(school, people, typed):
+    """No step's fields sent (the page had no script), words the step refuses, or an out-of-date
+    screen: what is recorded stays as it was, and help comes all the same."""
+    mediation = started(school, people)
+    walk_to(mediation, "ideas")
+    flow.note_ideas(mediation, "Take turns")
+    version = int(typed.get("version", mediation.version))
+    alerts.ask_for_adult(mediation, people[0], typed, version)
+    assert mediation.ideas == "Take turns" and mediation.paused_at is not None
+
+
 def test_adult_taking_over_ends_the_mediation(school, people):
     mediation = started(school, people)
     alerts.get_adult(mediation, people[0])

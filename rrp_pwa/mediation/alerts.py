@@ -5,12 +5,13 @@ mediation today (in the school's time zone); if nobody has, every active pastora
 alert is never sent to no one. A worry about safety goes to the DSL as a concern and is never
 written into the mediation record.
 """
+from collections.abc import Mapping
 from datetime import date, datetime, timezone
 
 from sqlalchemy import Select, delete, select
 
 from rrp_pwa.extensions import db
-from rrp_pwa.mediation.flow import MediationError, StaleMediation
+from rrp_pwa.mediation.flow import MediationError, StaleMediation, keep_typed
 from rrp_pwa.models import Pupil, Staff, StaffRole
 from rrp_pwa.models.mediation import Mediation, MediationAlert, MediationDuty
 from rrp_pwa.models.safeguarding import Concern
@@ -85,6 +86,14 @@ def get_adult(mediation: Mediation, mediator: Pupil, version: int | None = None)
     alert = MediationAlert(school_id=mediation.school_id, raised_by_pupil_id=mediator.id, raised_at=now)
     mediation.alerts.append(alert)
     return alert
+
+
+def ask_for_adult(mediation: Mediation, mediator: Pupil, typed: Mapping[str, str],
+                  version: int | None = None) -> MediationAlert:
+    """A mediator taps "Get an adult": what the step's screen had typed (``typed``) is kept first
+    (``flow.keep_typed``), then the mediation pauses and the adults are alerted (``get_adult``)."""
+    keep_typed(mediation, typed, version)
+    return get_adult(mediation, mediator)
 
 
 def answer_alert(alert: MediationAlert, staff: Staff) -> None:

@@ -5,11 +5,12 @@ words) -> feelings (each party picks one) -> ideas -> agreement (one per party, 
 "I agree") -> done. Every change bumps ``version``; a form from an older screen raises
 ``StaleMediation``. While an adult has been called (``paused_at``) nothing moves on.
 """
+from collections.abc import Mapping
 from datetime import datetime, timezone
 
 from sqlalchemy import Select, func, select
 
-from rrp_pwa.agreements.rules import AgreementError, agree, make_agreement, review_in_weeks
+from rrp_pwa.agreements.rules import REVIEW_IN_WEEKS, AgreementError, agree, make_agreement, review_in_weeks
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Pupil, School
 from rrp_pwa.models.agreements import Agreement
@@ -193,6 +194,37 @@ def party_agrees(mediation: Mediation, party_id: int, version: int | None = None
     if party.agreement is None:
         raise MediationError("Write the agreement first.")
     agree(party.agreement, pupil_id=party.pupil_id)
+
+
+def keep_typed(mediation: Mediation, typed: Mapping[str, str], version: int | None = None) -> None:
+    """Save what the step's screen had typed on it when "Get an adult" was pressed (``typed``: the fields
+    sent, named as the step's form names them - ``p<party id>``, ``ideas``, ``review_weeks``), as the
+    step's own button would but without moving on, so the pause loses none of it. An agreement is kept as
+    a draft. Nothing is touched when no step's fields came; anything the step's rules refuse (or a screen
+    out of date) is left out: help comes all the same."""
+    fields = {party.id: f"p{party.id}" for party in mediation.parties}
+    if not any(name in typed for name in [*fields.values(), "ideas"]):
+        return
+    by_party = {party_id: typed.get(name) for party_id, name in fields.items()}
+    try:
+        weeks = int(typed.get("review_weeks", ""))
+    except ValueError:
+        weeks = None
+    save = {"stories": lambda: note_stories(mediation, by_party, version),
+            "feelings": lambda: record_feelings(mediation, by_party, version),
+            "ideas": lambda: note_ideas(mediation, typed.get("ideas"), version),
+            "agreement": lambda: write_agreements(mediation, by_party, version, draft=True,
+                                                  review_weeks=weeks if weeks in REVIEW_IN_WEEKS else None),
+            }.get(mediation.step)
+    if save is None:
+        return
+    savepoint = db.session.begin_nested()
+    try:
+        save()
+    except MediationError:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
 
 
 def changed_on_screen(mediation: Mediation, party_id: int, typed: str | None) -> str | None:

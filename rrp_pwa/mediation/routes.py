@@ -5,7 +5,7 @@ from typing import Callable
 from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
-from rrp_pwa.agreements.rules import REVIEW_IN_WEEKS, weeks_until
+from rrp_pwa.agreements.rules import weeks_until
 from rrp_pwa.auth.permissions import public
 from rrp_pwa.errors import render_error
 from rrp_pwa.extensions import db
@@ -22,8 +22,8 @@ from rrp_pwa.mediation.accounts import (
 from rrp_pwa.mediation.alerts import (
     WHILE_YOU_WAIT,
     alerts_channel,
+    ask_for_adult,
     carry_on,
-    get_adult,
     tell_about_worry,
 )
 from rrp_pwa.mediation.flow import BACK_LABELS, GROUND_RULES, STEP_TITLES, MediationError, StaleMediation
@@ -51,6 +51,7 @@ from rrp_pwa.mediation.team import (
     mediator_required,
     mediator_unauthorized,
     sign_in_mediator,
+    sign_out_after_help,
     typed_step,
 )
 from rrp_pwa.models import Pupil, School
@@ -402,45 +403,15 @@ def no_agreement(mediation_id: int):
     return act(mediation_id, flow.no_agreement, publish=True)
 
 
-def keep_typed(mediation: Mediation, version: int) -> None:
-    """Save what the step's screen had typed on it when "Get an adult" was pressed (static/js/mediation.js
-    sends its fields with that form), as the step's own button would but without moving on, so the pause
-    loses none of it. Nothing is touched when no step's fields came; anything the step's rules refuse (or
-    a screen out of date) is left out: help comes all the same."""
-    fields = {party.id: f"p{party.id}" for party in mediation.parties}
-    if not any(name in request.form for name in [*fields.values(), "ideas"]):
-        return
-    typed = {party_id: request.form.get(name) for party_id, name in fields.items()}
-    weeks = request.form.get("review_weeks", type=int)
-    save = {"stories": lambda: flow.note_stories(mediation, typed, version),
-            "feelings": lambda: flow.record_feelings(mediation, typed, version),
-            "ideas": lambda: flow.note_ideas(mediation, request.form.get("ideas"), version),
-            "agreement": lambda: flow.write_agreements(mediation, typed, version, draft=True,
-                                                       review_weeks=weeks if weeks in REVIEW_IN_WEEKS else None),
-            }.get(mediation.step)
-    if save is None:
-        return
-    savepoint = db.session.begin_nested()
-    try:
-        save()
-    except MediationError:
-        savepoint.rollback()
-    else:
-        savepoint.commit()
-
-
 @bp.route("/mediate/<int:mediation_id>/adult", methods=["POST"])
 @mediator_required(asking_for_help=True)
 def get_an_adult(mediation_id: int):
-    """Pause and alert the adults - even from a tablet gone idle (nobody touched it while the pupils
-    talked): help comes first, then the mediators are signed out and sign in again to carry on."""
-    def pause(mediation: Mediation, version: int) -> None:
-        keep_typed(mediation, version)
-        get_adult(mediation, g.team.pupils[0])
-
-    response = make_response(act(mediation_id, pause, publish=True))
-    if g.team.timed_out:  # help or not, an idle session ends here: it shows nothing of the mediation
-        end_team_session()
+    """Pause and alert the adults, keeping what the step's screen had typed (static/js/mediation.js sends
+    it along) - even from a tablet gone idle: help comes first, then the mediators sign in again."""
+    typed = request.form.to_dict()
+    response = make_response(act(mediation_id, lambda m, v: ask_for_adult(m, g.team.pupils[0], typed, v),
+                                 publish=True))
+    if sign_out_after_help(g.team):  # help or not, an idle session ends here: it shows nothing of the mediation
         if response.status_code == 302:
             flash("We have told the adults on duty. Stay where you are. You were signed out because the "
                   "tablet was not used for a while: sign in again to carry on.")

@@ -74,6 +74,15 @@ def end_team_session() -> None:
     end_sign_in()
 
 
+def sign_out_after_help(team: Team) -> bool:
+    """After "Get an adult" from a tablet gone idle (``team.timed_out``), the adults are told and the
+    mediators are signed out: they sign in again to carry on. True if they were signed out."""
+    if not team.timed_out:
+        return False
+    end_team_session()
+    return True
+
+
 def current_team(asking_for_help: bool = False) -> Team | None:
     """The signed-in mediators, or None once the session is missing, idle or revoked. ``asking_for_help``
     ("Get an adult"): a session idle for no longer than MEDIATOR_HELP_IDLE_MINUTES still counts, marked
