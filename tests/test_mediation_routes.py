@@ -493,6 +493,42 @@ def test_i_agree_after_the_words_were_changed_on_screen_asks_to_save_them_first(
     assert same.status_code == 302 and parties(mediation_id)[0].agreement.parties[0].agreed_at is not None
 
 
+def test_finish_after_the_words_were_changed_on_screen_asks_to_save_them_first(client, people):
+    mediator_sign_in(client)
+    mediation_id = at_agreements_written(client, people)
+    first, second = parties(mediation_id)
+    for party in (first, second):
+        post(client, mediation_id, f"agree/{party.id}")
+    page = client.get(f"/mediate/{mediation_id}").get_data(as_text=True)
+    assert re.search(r'action="/mediate/[0-9]+/next" data-takes-typed="step-form"', page), "Finish sends the words"
+    changed = post(client, mediation_id, "next", **{f"p{first.id}": "Share the ball",
+                                                     f"p{second.id}": "Say sorry and mean it"})
+    page = changed.get_data(as_text=True)
+    assert changed.status_code == 422 and "Ben J.&#39;s agreement was changed on the screen" in page
+    assert "Say sorry and mean it</textarea>" in page, "the new words stay on the screen"
+    assert step_of(mediation_id) == "agreement", "the old words did not go into the record"
+    same = post(client, mediation_id, "next", **{f"p{first.id}": "Share the ball ", f"p{second.id}": "Say sorry"})
+    assert same.status_code == 302 and db.session.get(Mediation, mediation_id).outcome == "agreed"
+
+
+def test_finish_without_the_words_sent_finishes_with_the_saved_agreements(client, people):
+    """A page without its script sends no words: nothing was changed on the screen that the server could know."""
+    mediator_sign_in(client)
+    mediation_id = at_agreements_written(client, people)
+    for party in parties(mediation_id):
+        post(client, mediation_id, f"agree/{party.id}")
+    assert post(client, mediation_id, "next").status_code == 302
+    assert [p.agreement.what for p in parties(mediation_id)] == ["Share the ball", "Say sorry"]
+
+
+def test_we_cant_agree_says_what_is_written_will_not_be_kept(client, people):
+    mediator_sign_in(client)
+    mediation_id = at_agreements_written(client, people)
+    page = client.get(f"/mediate/{mediation_id}").get_data(as_text=True)
+    assert ('data-confirm="End the mediation without an agreement? What is written for the agreements will not '
+            'be kept.') in page
+
+
 def step_of(mediation_id: int) -> str:
     db.session.expire_all()
     return db.session.get(Mediation, mediation_id).step

@@ -179,6 +179,18 @@ def test_asking_for_an_adult_keeps_nothing_it_cannot_and_still_pauses(school, pe
     assert mediation.ideas == "Take turns" and mediation.paused_at is not None
 
 
+def test_finishing_waits_for_words_changed_on_the_screen_to_be_saved(school, people):
+    mediation = started(school, people)
+    walk_to(mediation, "agreement")
+    first, second = mediation.parties
+    flow.write_agreements(mediation, {first.id: "Share the ball", second.id: "Say sorry"})
+    saved = {f"p{first.id}": " Share the ball", f"p{second.id}": "Say sorry "}
+    assert flow.agreements_changed_on_screen(mediation, saved) is None
+    assert flow.agreements_changed_on_screen(mediation, {}) is None, "no words sent: nothing known to differ"
+    changed = flow.agreements_changed_on_screen(mediation, {**saved, f"p{second.id}": "Say sorry to Amira"})
+    assert changed.startswith("Ben J.'s agreement was changed on the screen.")
+
+
 def test_adult_taking_over_ends_the_mediation(school, people):
     mediation = started(school, people)
     alerts.get_adult(mediation, people[0])

@@ -239,6 +239,19 @@ def changed_on_screen(mediation: Mediation, party_id: int, typed: str | None) ->
             "read it out again, then tap \"I agree\".")
 
 
+def agreements_changed_on_screen(mediation: Mediation, typed: Mapping[str, str]) -> str | None:
+    """Why "Finish the mediation" cannot end it yet, if the words typed on the screen for any person's
+    agreement (``typed``: the step's fields as sent, ``p<party id>``) say something other than the
+    agreement saved, read out and agreed: finishing would put the old words in the record and lose the
+    new ones. As for "I agree" (``changed_on_screen``), they are to be saved and read out first. None if
+    the mediation may finish (also when no words were sent)."""
+    for party in mediation.parties:
+        changed = changed_on_screen(mediation, party.id, typed.get(f"p{party.id}"))
+        if changed:
+            return changed
+    return None
+
+
 def missing_for_step(mediation: Mediation) -> str | None:
     """What must happen before the mediation can move on from its step, or None."""
     if mediation.step == "people" and len(mediation.parties) != 2:

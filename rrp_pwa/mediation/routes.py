@@ -388,6 +388,13 @@ def agree(mediation_id: int, party_id: int):
 @bp.route("/mediate/<int:mediation_id>/next", methods=["POST"])
 @mediator_required
 def next_step(mediation_id: int):
+    """Move on a step; from the agreement step, "Finish the mediation". Words typed for an agreement on the
+    screen but not saved (sent along by static/js/mediation.js) stop it, and stay on the screen, as they
+    do for "I agree"."""
+    mediation = team_mediation(mediation_id)
+    changed = flow.agreements_changed_on_screen(mediation, request.form.to_dict())
+    if changed:
+        return render_step(mediation, form=step_form(mediation), status=422, error=changed)
     return act(mediation_id, flow.next_step)
 
 

@@ -450,3 +450,42 @@ def test_i_agree_after_changing_the_words_asks_to_save_them_first(live_server, b
     tablet.get_by_role("button", name="Ben J.: I agree").click()
     expect(tablet.get_by_text("Ben J.: Use kind words and say sorry")).to_be_visible()
     expect(tablet.get_by_text("Agreed")).to_have_count(1)
+
+
+def test_finish_after_changing_the_words_keeps_them_and_asks_to_save_them_first(live_server, brook, new_device, axe):
+    leos_mediation_at("agreement")
+    tablet = leo_opens_the_mediation(new_device(viewport=TABLET), live_server, axe)
+    tablet.get_by_label("What will Amira K. do?").fill("Give Ben a turn with the ball")
+    tablet.get_by_label("What will Ben J. do?").fill("Use kind words")
+    next_screen(tablet, "Save the agreements", "Agreement", axe)
+    tablet.get_by_role("button", name="Amira K.: I agree").click()
+    tablet.get_by_role("button", name="Ben J.: I agree").click()
+    expect(tablet.get_by_text("Agreed")).to_have_count(2)
+    tablet.get_by_label("What will Ben J. do?").fill("Use kind words and say sorry")
+    tablet.get_by_role("button", name="Finish the mediation").click()
+    expect(tablet.get_by_role("alert")).to_contain_text("Ben J.'s agreement was changed on the screen")
+    expect(tablet.get_by_label("What will Ben J. do?")).to_have_value("Use kind words and say sorry")
+    expect(tablet.get_by_role("heading", name="Agreement", exact=True)).to_be_visible()
+    assert_accessible(axe, tablet)
+    next_screen(tablet, "Save the agreements", "Agreement", axe)
+    expect(tablet.get_by_text("Ben J.: Use kind words and say sorry")).to_be_visible()
+    expect(tablet.get_by_role("button", name="Finish the mediation")).to_have_count(0)
+    tablet.get_by_role("button", name="Ben J.: I agree").click()
+    tablet.get_by_role("button", name="Finish the mediation").click()
+    expect(tablet.get_by_role("status")).to_contain_text("Well done!")
+
+
+def test_we_cant_agree_asks_before_what_is_written_goes(live_server, brook, new_device, axe):
+    leos_mediation_at("agreement")
+    tablet = leo_opens_the_mediation(new_device(viewport=TABLET), live_server, axe)
+    tablet.get_by_label("What will Amira K. do?").fill("Give Ben a turn with the ball")
+    asked = []
+    tablet.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    tablet.get_by_role("button", name="We can't agree - an adult will take over").click()
+    expect(tablet.get_by_label("What will Amira K. do?")).to_have_value("Give Ben a turn with the ball")
+    assert asked and "What is written for the agreements will not be kept." in asked[0]
+    expect(tablet.get_by_role("heading", name="Agreement", exact=True)).to_be_visible()
+    tablet.once("dialog", lambda dialog: dialog.accept())
+    tablet.get_by_role("button", name="We can't agree - an adult will take over").click()
+    expect(tablet.get_by_role("status")).to_contain_text("Well done!")
+    assert_accessible(axe, tablet)
