@@ -3,6 +3,7 @@ in on a shared tablet and run a mediation through every step with two pupils, pr
 adult" (the on-duty member of staff's home screen shows it live and they answer), finish, and
 the lead reviews the record. axe-core checks every screen visited."""
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -262,31 +263,62 @@ def test_mediators_go_back_a_step_without_losing_what_they_typed(live_server, br
     no_sideways_scroll(tablet)
 
 
-def leave_the_tablet_idle(context, minutes: int) -> None:
-    """As if nobody had touched the tablet for ``minutes``: the session cookie's last-seen time goes
-    back (signed with the live server's key, as its own answer would be)."""
+def requests_in_flight(device) -> set:
+    """The requests of ``device`` not yet answered, from now on: its pages' and its service worker's.
+    After every page it loads, the browser asks for the service worker's script again (its update
+    check) with the session cookie of that moment, and the answer can set that cookie again - over a
+    sign-in made meanwhile, or over a cookie put back by leave_the_tablet_idle. A page's "networkidle"
+    does not wait for it: it is not the page's request."""
+    waiting = set()
+    device.on("request", lambda request: waiting.add(request))
+    device.on("requestfinished", lambda request: waiting.discard(request))
+    device.on("requestfailed", lambda request: waiting.discard(request))
+    return waiting
+
+
+def wait_until_answered(tablet, waiting: set, quiet_ms: int = 500) -> None:
+    """Wait until the tablet has had nothing in flight for ``quiet_ms`` (an update check starts just
+    after the page it follows), as it would long before a person had typed or been idle for minutes."""
+    quiet_since = None
+    for _ in range(300):
+        tablet.wait_for_timeout(100)
+        if waiting:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif (time.monotonic() - quiet_since) * 1000 >= quiet_ms:
+            return
+    raise AssertionError(f"the tablet's requests were still not answered: {[r.url for r in waiting]}")
+
+
+def leave_the_tablet_idle(tablet, waiting: set, minutes: int) -> None:
+    """As if nobody had touched the tablet for ``minutes``: once its requests are answered (``waiting``:
+    requests_in_flight; an answer arriving later would set the fresh cookie again), the session cookie's
+    last-seen time goes back (signed with the live server's key, as its own answer would be)."""
+    wait_until_answered(tablet, waiting)
     keyed = Flask("tablet")
     keyed.secret_key = "e2e-secret"  # tests/servers.py
     signer = SecureCookieSessionInterface().get_signing_serializer(keyed)
-    cookie = next(c for c in context.cookies() if c["name"] == "rrp_session")
+    cookie = next(c for c in tablet.context.cookies() if c["name"] == "rrp_session")
     stored = signer.loads(cookie["value"])
     stored[SESSION_KEY]["seen"] -= minutes * 60
-    context.add_cookies([{**cookie, "value": signer.dumps(stored)}])
+    tablet.context.add_cookies([{**cookie, "value": signer.dumps(stored)}])
 
 
 def test_words_typed_as_the_tablet_times_out_come_back_after_signing_in(live_server, brook, new_device, axe):
     leos_mediation_at("stories")
     device = new_device(viewport=TABLET)
+    waiting = requests_in_flight(device)
     tablet = leo_opens_the_mediation(device, live_server, axe)
     tablet.get_by_label("Key words from Amira K.'s story").fill("ball, called names")
     tablet.get_by_label("Key words from Ben J.'s story").fill("it was my turn")
-    leave_the_tablet_idle(device, 11)
+    leave_the_tablet_idle(tablet, waiting, 11)
     tablet.get_by_role("button", name="Next: feelings").click()
     expect(tablet.get_by_role("heading", name="Hello, peer mediator!")).to_be_visible()
     expect(tablet.get_by_text("Sign in again to keep what you typed.")).to_be_visible()
-    # A person takes seconds to type; first let the page's own requests (the service worker's update
-    # check, whose answer re-sends the session cookie it was asked with) finish, as they would by then.
-    tablet.wait_for_load_state("networkidle")
+    # A person takes seconds to type: the tablet's own requests (the service worker's update check after
+    # this page, whose answer re-sends the session cookie it was asked with) are answered by then.
+    wait_until_answered(tablet, waiting)
     mediator_sign_in(tablet, "leo.c", "1357", axe)
     expect(tablet.get_by_role("heading", name="Tell your stories", exact=True)).to_be_visible()
     expect(tablet.get_by_text("What you typed is still here.")).to_be_visible()
@@ -373,17 +405,18 @@ def test_after_a_long_wait_for_an_adult_the_mediators_sign_in_again_and_lose_not
     is still on the step."""
     leos_mediation_at("ideas")
     device = new_device(viewport=TABLET)
+    waiting = requests_in_flight(device)
     tablet = leo_opens_the_mediation(device, live_server, axe)
     tablet.get_by_label("Ideas to make things right").fill("Take turns with the ball")
     tablet.get_by_role("button", name="Get an adult").click()
     expect(tablet.get_by_role("heading", name="An adult is coming")).to_be_visible()
-    leave_the_tablet_idle(device, 11)
+    leave_the_tablet_idle(tablet, waiting, 11)
     with tablet.expect_response(lambda response: response.url.endswith("/status") and response.status == 401):
         pass  # the screen's own check, every 5 s
     tablet.get_by_role("button", name="The adult is here - carry on").click()
     expect(tablet.get_by_role("heading", name="Hello, peer mediator!")).to_be_visible()
     assert_accessible(axe, tablet)
-    tablet.wait_for_load_state("networkidle")
+    wait_until_answered(tablet, waiting)
     mediator_sign_in(tablet, "leo.c", "1357", axe)
     next_screen(tablet, "The adult is here - carry on", "Ideas", axe)
     expect(tablet.get_by_label("Ideas to make things right")).to_have_value("Take turns with the ball")
@@ -420,15 +453,16 @@ def test_get_an_adult_from_a_tablet_left_idle_still_tells_the_adults(live_server
     lead = new_device(viewport=PHONE).new_page()
     staff_sign_in(lead, live_server.url, brook["lead"], axe)  # nobody is on duty: the pastoral lead gets alerts
     device = new_device(viewport=TABLET)
+    waiting = requests_in_flight(device)
     tablet = leo_opens_the_mediation(device, live_server, axe)
     tablet.get_by_label("Key words from Amira K.'s story").fill("ball, called names")
-    leave_the_tablet_idle(device, 15)
+    leave_the_tablet_idle(tablet, waiting, 15)
     tablet.get_by_role("button", name="Get an adult").click()
     expect(tablet.get_by_role("status")).to_contain_text("We have told the adults on duty.")
     expect(tablet.get_by_role("heading", name="Hello, peer mediator!")).to_be_visible()
     assert_accessible(axe, tablet)
     expect(lead.locator("#mediation-alert-list")).to_contain_text("Mediators need an adult in the library")
-    tablet.wait_for_load_state("networkidle")
+    wait_until_answered(tablet, waiting)
     mediator_sign_in(tablet, "leo.c", "1357", axe)
     expect(tablet.get_by_role("heading", name="An adult is coming")).to_be_visible()
     next_screen(tablet, "The adult is here - carry on", "Tell your stories", axe)
