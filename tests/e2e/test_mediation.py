@@ -469,12 +469,18 @@ def test_get_an_adult_from_a_tablet_left_idle_still_tells_the_adults(live_server
     expect(tablet.get_by_label("Key words from Amira K.'s story")).to_have_value("ball, called names")
 
 
-def test_i_agree_after_changing_the_words_asks_to_save_them_first(live_server, brook, new_device, axe):
+def agreements_saved(new_device, live_server, axe):
+    """Leo's mediation at its agreement step on a tablet, each pupil's words typed and saved; the tablet."""
     leos_mediation_at("agreement")
     tablet = leo_opens_the_mediation(new_device(viewport=TABLET), live_server, axe)
     tablet.get_by_label("What will Amira K. do?").fill("Give Ben a turn with the ball")
     tablet.get_by_label("What will Ben J. do?").fill("Use kind words")
     next_screen(tablet, "Save the agreements", "Agreement", axe)
+    return tablet
+
+
+def test_i_agree_after_changing_the_words_asks_to_save_them_first(live_server, brook, new_device, axe):
+    tablet = agreements_saved(new_device, live_server, axe)
     tablet.get_by_label("What will Ben J. do?").fill("Use kind words and say sorry")
     tablet.get_by_role("button", name="Ben J.: I agree").click()
     expect(tablet.get_by_role("alert")).to_contain_text("Ben J.'s agreement was changed on the screen")
@@ -487,11 +493,7 @@ def test_i_agree_after_changing_the_words_asks_to_save_them_first(live_server, b
 
 
 def test_finish_after_changing_the_words_keeps_them_and_asks_to_save_them_first(live_server, brook, new_device, axe):
-    leos_mediation_at("agreement")
-    tablet = leo_opens_the_mediation(new_device(viewport=TABLET), live_server, axe)
-    tablet.get_by_label("What will Amira K. do?").fill("Give Ben a turn with the ball")
-    tablet.get_by_label("What will Ben J. do?").fill("Use kind words")
-    next_screen(tablet, "Save the agreements", "Agreement", axe)
+    tablet = agreements_saved(new_device, live_server, axe)
     tablet.get_by_role("button", name="Amira K.: I agree").click()
     tablet.get_by_role("button", name="Ben J.: I agree").click()
     expect(tablet.get_by_text("Agreed")).to_have_count(2)

@@ -35,6 +35,15 @@ def whole_school_on_the_playground():
     return midday, amira3, amira5, bobby
 
 
+def capture_on_the_phone(page, cable, staff) -> None:
+    """``staff`` signed in on a phone, on Record offline with the pupil list kept on it."""
+    page.set_viewport_size(PHONE)
+    sign_in(page, cable, staff)
+    wait_for_service_worker(page)
+    page.goto(cable.url + "/capture")
+    assert wait_for_pupil_list(page, staff.id) == staff.id
+
+
 def fits_the_phone(page) -> bool:
     return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -45,11 +54,7 @@ def test_a_pupil_is_found_by_typing_with_no_signal_and_the_chat_syncs_with_that_
     phone and no way to find Amira: now she types "am", sees the two Amira Khans told apart by year group,
     taps hers, and the chat reaches the school's record about that Amira."""
     midday, _, amira5, bobby = whole_school_on_the_playground()
-    page.set_viewport_size(PHONE)
-    sign_in(page, cable, midday)
-    wait_for_service_worker(page)
-    page.goto(cable.url + "/capture")
-    assert wait_for_pupil_list(page, midday.id) == midday.id
+    capture_on_the_phone(page, cable, midday)
     chat = page.get_by_role("form", name="Quick chat")
     expect(page.locator("option")).to_have_count(0)  # nothing drawn for 1,000 pupils at load
     expect(chat.get_by_role("list")).to_have_count(0)
@@ -137,11 +142,7 @@ def test_a_mediation_typed_up_with_no_signal_is_checked_in_four_weeks_as_chosen(
     make_pupil(school, "Amira", "Khan")
     make_pupil(school, "Ben", "Osei")
     db.session.commit()
-    page.set_viewport_size(PHONE)
-    sign_in(page, cable, adult)
-    wait_for_service_worker(page)
-    page.goto(cable.url + "/capture")
-    assert wait_for_pupil_list(page, adult.id) == adult.id
+    capture_on_the_phone(page, cable, adult)
     form = page.get_by_role("form", name="Peer mediation")
     weeks = form.get_by_role("group", name="When will we check it is working?")
     expect(weeks.get_by_role("radio", name="In 2 weeks")).to_be_checked()  # unless chosen, as on the tablet
@@ -197,11 +198,7 @@ def test_the_pupils_just_recorded_about_are_offered_first_on_this_phone_for_this
     midday, _, amira5, bobby = whole_school_on_the_playground()
     other = make_staff(midday.school, ("support",), name="Kim Midday", email="kim@example.org")
     db.session.commit()
-    page.set_viewport_size(PHONE)
-    sign_in(page, cable, midday)
-    wait_for_service_worker(page)
-    page.goto(cable.url + "/capture")
-    assert wait_for_pupil_list(page, midday.id) == midday.id
+    capture_on_the_phone(page, cable, midday)
     go_offline(context, cable)
     chat = page.get_by_role("form", name="Quick chat")
     search, offered = recently_offered(chat, "Pupil")
@@ -255,11 +252,7 @@ def test_change_keeps_the_chosen_pupil_until_another_is_tapped(cable, data_app, 
     its pupil. Now the pupil stays chosen (and a screen reader hears so) until another is tapped; Keep or
     Escape closes the search; only Remove empties an optional pupil."""
     midday, amira3, _, bobby = whole_school_on_the_playground()
-    page.set_viewport_size(PHONE)
-    sign_in(page, cable, midday)
-    wait_for_service_worker(page)
-    page.goto(cable.url + "/capture")
-    assert wait_for_pupil_list(page, midday.id) == midday.id
+    capture_on_the_phone(page, cable, midday)
     go_offline(context, cable)
     chat = page.get_by_role("form", name="Quick chat")
     search = chat.get_by_role("searchbox", name="Pupil", exact=True)
