@@ -675,7 +675,7 @@
       if (response.status >= 400 && response.status < 500) {
         setText("[data-outbox-message]", response.status === 401 || state.signedOut
           ? "Sign in again to send what is waiting. It stays on this device until then."
-          : "The school's system refused this batch. Try Sync now, or ask your admin.");
+          : "The school's system did not take what is waiting. It stays on this device: try Sync now, or ask your admin.");
         return null;
       }
       throw new Error("status " + response.status);
