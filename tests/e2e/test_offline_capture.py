@@ -691,7 +691,9 @@ def test_log_a_chat_and_sign_out_on_wifi_that_gets_nothing_through_lose_nothing(
     page.unroute("**/api/v1/sync")
     page.unroute("**/sign-out")
     wait_for_chats(1, timeout_s=60)  # the outbox tries again by itself
-    expect(page.get_by_text("waiting to sync")).to_be_hidden(timeout=15000)
+    # ... after its back-off, which the failed tries above have grown (at most MAX_DELAY, 60 s, in
+    # static/js/outbox.js): with the answer lost, the chat is stored already and this is the wait for it
+    expect(page.get_by_text("waiting to sync")).to_be_hidden(timeout=65000)
     time.sleep(1)  # a second send would have landed by now
     assert [(c.client_uuid, c.staff_id, c.what, c.where) for c in stored()[0]] == [
         (form_id, midday.id, "Unkind words", "Playground")]
