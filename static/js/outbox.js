@@ -18,6 +18,9 @@
   // The pupils last recorded about on this device (ids only: names come from the pupil list), offered
   // first in a search left empty; one signed-in person's, in one school, forgotten with the pupil list.
   var RECENT = "rrp-recent", RECENT_MAX = 6;  // as Log a chat (RECENT_PUPILS)
+  // A record started and not saved (the phone locked, the tab closed, Home tapped), as its form holds it:
+  // pupil ids, chips, what was typed. Kept the same way, and forgotten once the record is saved.
+  var DRAFT = "rrp-draft";
   var MAX_BATCH = 100;  // the most items the server takes in one batch (rrp_pwa/sync/ingest.py)
   // Poor Wi-Fi often stalls rather than fails: a request with no answer by then is given up, so the
   // stored pupil list is used and the outbox is tried again, instead of waiting for ever.
@@ -244,7 +247,8 @@
     });
     document.querySelectorAll("[data-outcomes]").forEach(function (box) {
       radios(box, OUTCOMES);
-      box.querySelector("input").checked = true;
+      var first = box.querySelector("input");
+      first.checked = first.defaultChecked = true;  // as the form starts: not something a draft keeps
     });
     document.querySelectorAll("[data-chips]").forEach(function (box) {
       var labels = (data.chips[box.getAttribute("data-chips")] || []).map(function (l) { return { value: l, label: l }; });
@@ -271,12 +275,22 @@
     return state.pupils.filter(function (p) { return p.id === Number(id) && fits(p); })[0] || null;
   }
 
-  function recent() {
+  // What this device keeps in localStorage (RECENT, DRAFT) for the signed-in person in their school.
+  function owned(key) {
     try {
-      var kept = JSON.parse(window.localStorage.getItem(RECENT));
-      return state.owner && kept && kept.owner === state.owner ? kept.ids : [];
-    } catch (e) { return []; }
+      var kept = JSON.parse(window.localStorage.getItem(key));
+      return state.owner && kept && kept.owner === state.owner ? kept : {};
+    } catch (e) { return {}; }
   }
+
+  function keepOwned(key, kept) {
+    try {
+      if (kept) window.localStorage.setItem(key, JSON.stringify(Object.assign(kept, { owner: state.owner })));
+      else window.localStorage.removeItem(key);
+    } catch (e) { /* private mode: not kept */ }
+  }
+
+  function recent() { return owned(RECENT).ids || []; }
 
   // offer: the search is in use, so with no letters typed yet the pupils recently recorded about are
   // offered (not those already chosen in this form); matches for letters typed list them first too.
@@ -356,8 +370,10 @@
     if (target.hasAttribute("data-pick")) {
       choose(picker, listed(picker, target.getAttribute("data-pick")));
       delete picker.closest("form").dataset.emptiedAt;  // a new record under way
+      keepDraft(picker.closest("form"));
     } else if (target.hasAttribute("data-pick-none")) {
       choose(picker, null);
+      keepDraft(picker.closest("form"));
     } else if (search.hidden) {
       search.hidden = false;
       name(picker, "again", "Keep");
@@ -514,6 +530,7 @@
     (navigator.onLine ? refreshCapture() : Promise.resolve()).then(function () {
       fillers[item.kind](form, item.data);
       form.dataset.editing = item.uuid;
+      keepDraft(form);
       setText("[data-outbox-message]", "Change what the reason says, then save it again: " + item.summary + ".");
       var first = Array.prototype.filter.call(form.querySelectorAll("input, textarea, button"), function (node) {
         return node.type !== "hidden" && node.offsetParent !== null;
@@ -550,11 +567,8 @@
     delete form.dataset.editing;
     empty(form);
     outbox.put(item).then(function () {
-      try {
-        window.localStorage.setItem(RECENT, JSON.stringify({ owner: state.owner, ids: chosen.concat(recent().filter(function (id) {
-          return chosen.indexOf(id) < 0;
-        })).slice(0, RECENT_MAX) }));
-      } catch (e) { /* private mode: nothing offered first */ }
+      keepOwned(RECENT, { ids: chosen.concat(recent().filter(function (id) { return chosen.indexOf(id) < 0; }))
+        .slice(0, RECENT_MAX) });
       setText("[data-outbox-message]", "Saved on this device: " + item.summary + ".");
       return reload().then(function () {
         askForBackgroundSync();
@@ -564,6 +578,7 @@
       delete form.dataset.emptiedAt;
       fillers[kind](form, item.data);
       if (changed) form.dataset.editing = changed.uuid;
+      keepDraft(form);
       error.textContent = "This device could not save it. Try Save again.";
     });
   }
@@ -575,6 +590,40 @@
     });
     form.querySelectorAll("[data-picker]").forEach(function (picker) { choose(picker, null); });
     form.dataset.emptiedAt = String(Date.now());
+    note(form).hidden = true;
+    keepDraft(form);
+  }
+
+  // What differs from the emptied form (radios as it starts are not kept) and the refused record it
+  // changes; not until the draft kept before is back in the form.
+  function keepDraft(form) {
+    if (!state.draftsShown || !state.pupils.length) return;
+    var fields = Array.prototype.filter.call(form.elements, function (field) {
+      return field.name && field.value && (field.type !== "radio" || field.checked && !field.defaultChecked);
+    }).map(function (field) { return [field.name, field.value]; });
+    var forms = owned(DRAFT).forms || {};
+    forms[form.getAttribute("data-offline")] = fields.length ? { fields: fields, editing: form.dataset.editing } : undefined;
+    keepOwned(DRAFT, JSON.stringify(forms) === "{}" ? null : { forms: forms });
+  }
+
+  function note(form) { return form.querySelector("[data-draft-note]"); }
+
+  // Record offline opened again: each record started and not saved is back in its form, with a note.
+  function showDrafts() {
+    var forms = owned(DRAFT).forms || {};
+    document.querySelectorAll("form[data-offline]").forEach(function (form) {
+      var draft = forms[form.getAttribute("data-offline")];
+      if (!draft) return;
+      draft.fields.forEach(function (kept) {
+        var chip = form.querySelector("input[type=radio][name='" + kept[0] + "'][value='" + CSS.escape(kept[1]) + "']");
+        if (chip) chip.checked = true;
+        else setValue(form, kept[0], kept[1]);
+      });
+      if (state.items.some(function (i) { return i.uuid === draft.editing && mine(i); })) form.dataset.editing = draft.editing;
+      note(form).hidden = false;
+    });
+    state.draftsShown = true;
+    document.querySelectorAll("form[data-offline]").forEach(keepDraft);
   }
 
   // Log a chat (the online form, sent by htmx) saved with no signal, or with Wi-Fi that takes the
@@ -745,7 +794,10 @@
   ["change", "input"].forEach(function (type) {
     document.addEventListener(type, function (event) {
       var form = event.target.closest && event.target.closest("form[data-offline]");
-      if (form) delete form.dataset.emptiedAt;
+      if (form) {
+        delete form.dataset.emptiedAt;
+        keepDraft(form);
+      }
     });
   });
 
@@ -805,6 +857,7 @@
       try {
         window.localStorage.removeItem(CACHED_FLAG);
         window.localStorage.removeItem(RECENT);
+        window.localStorage.removeItem(DRAFT);
       } catch (e) { /* nothing to forget */ }
     });
   }
@@ -833,8 +886,16 @@
   if (page) setInterval(expireShownList, 5 * 60 * 1000);
 
   document.addEventListener("click", function (event) {
-    var target = event.target.closest && event.target.closest("[data-sync-now], [data-outbox-action]");
+    var target = event.target.closest && event.target.closest("[data-sync-now], [data-outbox-action], [data-draft-again]");
     if (!target) return;
+    if (target.hasAttribute("data-draft-again")) {
+      var form = target.closest("form");
+      if (!window.confirm("Start this " + note(form).getAttribute("data-draft-note") +
+                          " again? What you filled in is emptied.")) return;
+      delete form.dataset.editing;
+      empty(form);
+      return part(form, "find").focus();
+    }
     if (target.hasAttribute("data-sync-now")) {
       state.failures = 0;
       var mineNow = state.items.filter(mine);
@@ -889,6 +950,7 @@
   function start() {
     state.csrf = pageCsrf();
     Promise.all([reload(), page ? refreshCapture() : knownCapture().then(prepareOffline)]).then(function () {
+      if (page) showDrafts();
       state.ready = true;
       render();
       return send();
