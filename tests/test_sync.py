@@ -307,7 +307,8 @@ def test_a_midday_assistant_in_no_class_has_every_current_pupil_to_choose_offlin
 
 def test_a_midday_assistant_in_no_class_syncs_what_log_a_chat_would_take(client, midday_in_no_class):
     """The same rule online and offline: a chat (or a typed-up mediation) about any current pupil is
-    stored; a check-in, as online, only for a pupil of her groups; a pupil who left is refused by name."""
+    stored; a check-in, as online, only for a pupil of her groups; a pupil who left is refused - not by name,
+    as she may see only pupils still at the school (before, any id posted was answered with its name)."""
     midday, amira, ben, mia, left = midday_in_no_class
     mediation = {"uuid": str(uuid.uuid4()), "kind": "mediation", "made_at": "2026-11-20T12:20:00Z",
                  "data": {"mediator_ids": [mia.id], "party_ids": [amira.id, ben.id], "outcome": "no_agreement"}}
@@ -315,7 +316,7 @@ def test_a_midday_assistant_in_no_class_syncs_what_log_a_chat_would_take(client,
                             chat_item([left.id])]).json["results"]
     assert [r["status"] for r in results] == ["created", "created", "rejected", "rejected"]
     assert "isn't on your list" in results[2]["reason"]
-    assert results[3]["reason"].startswith("Lee Gone has left the school")
+    assert results[3]["reason"].startswith("The pupil has left the school, so this can't be recorded for them.")
     chat = db.session.scalar(select(QuickChat))
     assert chat.staff_id == midday.id and {p.id for p in chat.pupils} == {amira.id, ben.id}
     assert db.session.scalar(select(func.count(Mediation.id))) == 1
@@ -452,3 +453,69 @@ def test_record_offline_carries_the_schools_restorative_questions(client, teache
     page = client.get("/capture").get_data(as_text=True)
     assert "<summary>Restorative questions</summary>" in page
     assert "<li>Who has been hurt by it?</li>" in page and "<li>How can we put it right?</li>" in page
+
+
+# Pupils who have left: named only to someone who may see them
+
+
+@pytest.fixture
+def leavers_of_other_classes(teacher_with_class):
+    """Two pupils who left the school from classes that are not the signed-in teacher's."""
+    school = teacher_with_class[0].school
+    zoe = make_pupil(school, "Zoe", "Former", archived=True)
+    yan = make_pupil(school, "Yan", "Gone", archived=True, peer_mediator=True)
+    make_group(school, "Year 6 Ash", pupils=[zoe, yan], staff=[make_staff(school, ("teacher",), name="Ash Teacher")])
+    db.session.commit()
+    return zoe, yan
+
+
+def test_posting_the_ids_of_pupils_who_left_from_other_classes_gets_back_no_names(client, teacher_with_class,
+                                                                                   leavers_of_other_classes):
+    """Before, any member of staff who posted pupil ids was told the name of every pupil who had left the
+    school ("Zoe Former has left the school"), whatever their class: ids are small numbers, so every
+    leaver's name could be read off. Now a pupil this person may not see is named by their place in the
+    record (which the device shows by the name it stored), and the record is still refused, not lost."""
+    _, amira, ben, _ = teacher_with_class
+    zoe, yan = leavers_of_other_classes
+    mia = make_pupil(teacher_with_class[0].school, "Mia", "Reed", peer_mediator=True)
+    db.session.commit()
+    items = [chat_item([zoe.id]), chat_item([amira.id, zoe.id]), chat_item([zoe.id, ben.id, yan.id]),
+             checkin_item(zoe.id), typed_up_mediation([yan], [amira, ben]), typed_up_mediation([mia], [zoe, ben])]
+    response = post(client, items)
+    assert [r["status"] for r in response.json["results"]] == ["rejected"] * 6
+    reasons = [r["reason"] for r in response.json["results"]]
+    assert reasons[0] == ("The pupil has left the school, so this can't be recorded for them. "
+                          "Change the pupil or discard it.")
+    assert reasons[1].startswith("The second pupil has left the school, so this can't be recorded for them.")
+    assert reasons[2].startswith("The first pupil and the third pupil have left the school, so this can't be")
+    assert reasons[3] == "One of these pupils isn't on your list any more. Choose them again."  # not theirs to check in
+    assert reasons[4].startswith("The mediator has left the school")
+    assert reasons[5].startswith("The first pupil in the disagreement has left the school")
+    body = response.get_data(as_text=True)
+    assert not any(name in body for name in ("Zoe", "Former", "Yan", "Gone"))
+    assert db.session.scalar(select(func.count(SyncReceipt.id))) == 0  # refused, so the device keeps each one
+    assert db.session.scalar(select(func.count(QuickChat.id))) == 0
+    assert db.session.scalar(select(func.count(Mediation.id))) == 0
+
+
+def test_a_pupil_in_the_disagreement_who_left_is_named_by_place_to_a_midday_assistant(client, midday_in_no_class):
+    """The midday assistant may choose any current pupil, not one who has left: she is told which of
+    the two in her typed-up mediation left, not who they are."""
+    _, amira, _, mia, left = midday_in_no_class
+    result = post(client, [typed_up_mediation([mia], [amira, left])]).json["results"][0]
+    assert result == {"uuid": result["uuid"], "status": "rejected",
+                      "reason": "The second pupil in the disagreement has left the school, so this can't be "
+                                "recorded for them. Change the pupil or discard it."}
+    assert db.session.scalar(select(func.count(Mediation.id))) == 0
+
+
+@pytest.mark.parametrize("roles", [("pastoral",), ("dsl",), ("admin", "teacher")])
+def test_someone_who_sees_the_whole_school_is_told_by_name_who_left(client, auth, teacher_with_class,
+                                                                     leavers_of_other_classes, roles):
+    teacher, amira, _, _ = teacher_with_class
+    zoe, _ = leavers_of_other_classes
+    auth.logout()
+    auth.login(staff=make_staff(teacher.school, roles, name="Whole School"))
+    result = post(client, [chat_item([amira.id, zoe.id])]).json["results"][0]
+    assert (result["status"], result["reason"]) == ("rejected", "Zoe Former has left the school, so this can't be "
+                                                                "recorded for them. Change the pupil or discard it.")

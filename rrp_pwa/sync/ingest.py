@@ -11,7 +11,8 @@ Rules:
 - A ``rejected`` item carries a reason the user reads beside it to fix it; the device keeps it.
 - Pupils must be ones the sender may choose for that kind of record, by the same rule as the
   online form (chat_pupils, checkin_pupils, mediation_pupils: the rule that also made the device's
-  list), and still at the school: a pupil who left since the device loaded its list is refused by name.
+  list), and still at the school: a pupil who left since the device loaded its list is refused, by name
+  to someone who may see them (visible_pupils), otherwise by their place in the record.
 - A device's clock may be wrong (set by hand, a flat battery, another time zone). The batch says
   when the device sent it (``sent_at``, by its own clock); when that is more than CLOCK_TOLERANCE
   from the server's, every ``made_at`` is moved by the difference, so a chat is neither refused as
@@ -39,6 +40,7 @@ from rrp_pwa.models.roster import told_apart
 from rrp_pwa.models.conversations import QuickChat
 from rrp_pwa.models.mediation import Mediation
 from rrp_pwa.models.sync import SyncReceipt
+from rrp_pwa.roster.directory import visible_pupils
 
 MAX_BATCH = 100
 CLOCK_TOLERANCE = timedelta(minutes=2)  # more than a slow network's delay: a clock this far out is wrong
@@ -153,35 +155,54 @@ def _made_at(value: Any) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
-def _pupils(allowed: Select[tuple[Pupil]], ids: Any, at_least: int = 1) -> list[Pupil]:
-    """The pupils chosen, each one of ``allowed`` (a kind's rule, with the pupils who have left)."""
+def _pupils(staff: Staff, allowed: Select[tuple[Pupil]], ids: Any, at_least: int = 1,
+            who: str = "pupil") -> list[Pupil]:
+    """The pupils chosen, each one of ``allowed`` (a kind's rule, with the pupils who have left); ``who``
+    names one of them in a reason ("mediator")."""
     if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
         raise ItemRejected("Choose the pupil again.")
     wanted = list(dict.fromkeys(ids))
     found = {p.id: p for p in db.session.scalars(allowed.where(Pupil.id.in_(wanted)))}
     if len(found) != len(wanted):
         raise ItemRejected("One of these pupils isn't on your list any more. Choose them again.")
-    left = [p.display_name for p in found.values() if p.archived]
+    left = [i for i in wanted if found[i].archived]
     if left:  # the same rule as the online forms (choose_pupils): no new record about a pupil who has left
-        raise ItemRejected(f"{' and '.join(left)} {'has' if len(left) == 1 else 'have'} left the school, so this "
-                           "can't be recorded for them. Change the pupil or discard it.")
+        said = " and ".join(_left_pupil(staff, found[i], wanted, who) for i in left)
+        raise ItemRejected(f"{said[:1].upper()}{said[1:]} {'has' if len(left) == 1 else 'have'} left the school, "
+                           "so this can't be recorded for them. Change the pupil or discard it.")
     if len(wanted) < at_least:
         raise ItemRejected("Choose at least one pupil." if at_least == 1 else f"Choose {at_least} pupils.")
     return [found[i] for i in wanted]
 
 
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+
+
+def _left_pupil(staff: Staff, pupil: Pupil, wanted: list[int], who: str) -> str:
+    """A pupil who has left, as a reason names them to ``staff``: by name if they may see the pupil
+    (visible_pupils: the whole school, or their groups' pupils), otherwise by their place among those
+    chosen ("the second pupil"), which the device shows by the name it stored. Anyone may post any
+    id, so a name here would tell them who every pupil who ever left the school was."""
+    if db.session.scalar(visible_pupils(staff).where(Pupil.id == pupil.id).with_only_columns(Pupil.id)):
+        return pupil.display_name
+    if len(wanted) == 1:
+        return f"the {who}"
+    place = wanted.index(pupil.id)
+    return f"the {ORDINALS[place]} {who}" if place < len(ORDINALS) else f"{who} number {place + 1}"
+
+
 def _chat(staff: Staff, data: dict, made_at: datetime | None, client_uuid: str):
     try:
-        return _flushed(record_quick_chat(staff.school_id, staff, _pupils(chat_pupils(staff, with_leavers=True),
-                                                                             data.get("pupil_ids")),
-                                          data.get("what"), data.get("where"), agreed=data.get("agreed"),
-                                          note=data.get("note"), happened_at=made_at, client_uuid=client_uuid))
+        pupils = _pupils(staff, chat_pupils(staff, with_leavers=True), data.get("pupil_ids"))
+        return _flushed(record_quick_chat(staff.school_id, staff, pupils, data.get("what"), data.get("where"),
+                                          agreed=data.get("agreed"), note=data.get("note"), happened_at=made_at,
+                                          client_uuid=client_uuid))
     except ChatError as exc:
         raise ItemRejected(str(exc)) from None
 
 
 def _checkin(staff: Staff, data: dict, made_at: datetime | None, client_uuid: str):
-    (pupil,) = _pupils(checkin_pupils(staff, with_leavers=True), [data.get("pupil_id")])
+    (pupil,) = _pupils(staff, checkin_pupils(staff, with_leavers=True), [data.get("pupil_id")])
     try:
         checkin = record_staff_checkin(staff, pupil, data.get("value"), data.get("word"), client_uuid=client_uuid)
     except CheckInError as exc:
@@ -196,8 +217,8 @@ def _mediation(staff: Staff, data: dict, made_at: datetime | None, client_uuid: 
     working?" (``review_weeks``: 1, 2 or 4) dates its agreements' review by the live flow's rule, counted
     from the day it reaches the school's record; an item without it (an older page) gets two weeks."""
     allowed = mediation_pupils(staff.school_id, with_leavers=True)
-    mediators = _pupils(allowed, data.get("mediator_ids"))
-    parties = _pupils(allowed, data.get("party_ids"), at_least=2)
+    mediators = _pupils(staff, allowed, data.get("mediator_ids"), who="mediator")
+    parties = _pupils(staff, allowed, data.get("party_ids"), at_least=2, who="pupil in the disagreement")
     written = data.get("agreements") or {}
     if not isinstance(written, dict):
         raise ItemRejected("Write what each pupil agreed to do.")
