@@ -13,6 +13,7 @@ from sqlalchemy import select
 from rrp_pwa.conversations.chats import lunchtime_chats, record_quick_chat
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Group, Pupil, Staff
+from rrp_pwa.models.audit import AuditEvent
 from rrp_pwa.models.roster import NO_PASSWORD
 from rrp_pwa.roster.directory import (
     RosterError,
@@ -579,6 +580,34 @@ def test_who_set_a_staff_members_password_is_in_their_audit_trail(client, auth, 
     page = client.get(f"/admin/staff/{member.id}").get_data(as_text=True)
     assert "Who has opened or changed this" in page and said in page
     assert "a passphrase set" not in page
+
+
+def test_who_deactivated_and_reactivated_a_member_of_staff_is_in_their_audit_trail(client, auth, school_roster):
+    """Before, roles and passwords were in the trail but not deactivating someone (a DSL cut off from
+    concerns) or letting them back in: the staff page now says who did each, and when."""
+    teacher = school_roster["other_teacher"]
+    auth.login(school_roster["people"]["admin"])
+    assert client.post(f"/admin/staff/{teacher.id}/active", data={"active": "0"}).status_code == 302
+    page = client.get(f"/admin/staff/{teacher.id}").get_data(as_text=True)
+    assert "Who has opened or changed this" in page and "Deactivated by The admin" in page
+    assert client.post(f"/admin/staff/{teacher.id}/active", data={"active": "1"}).status_code == 302
+    page = client.get(f"/admin/staff/{teacher.id}").get_data(as_text=True)
+    assert page.index("Reactivated by The admin") < page.index("Deactivated by The admin")  # newest first
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.subject_id == teacher.id)
+                                .order_by(AuditEvent.id)).all()
+    assert [(e.action, e.staff_id, e.subject_kind) for e in events] == [
+        ("deactivated", school_roster["people"]["admin"].id, "staff"),
+        ("activated", school_roster["people"]["admin"].id, "staff")]
+
+
+def test_a_refused_or_empty_change_of_activation_is_not_in_the_audit_trail(client, auth, school_roster,
+                                                                            imported_teacher):
+    admin = school_roster["people"]["admin"]
+    auth.login(admin)
+    client.post(f"/admin/staff/{admin.id}/active", data={"active": "0"})  # not themselves
+    client.post(f"/admin/staff/{imported_teacher.id}/active", data={"active": "1"})  # no password yet
+    client.post(f"/admin/staff/{school_roster['other_teacher'].id}/active", data={"active": "1"})  # already active
+    assert db.session.scalars(select(AuditEvent)).all() == []
 
 
 # Taking a role away: asked first, as it takes effect at once

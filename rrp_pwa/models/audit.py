@@ -18,7 +18,8 @@ from rrp_pwa.models.roster import Staff, utcnow
 AUDIT_ACTIONS = {"viewed": "Opened", "marked_seen": "Marked seen", "roles_changed": "Roles changed",
                  "exported": "Exported", "recorded": "Recorded what was done", "closed": "Closed",
                  "purged": "Purged records past their retention period", "reopened": "Reopened",
-                 "password_set": "First password set", "password_reset": "Password reset"}
+                 "password_set": "First password set", "password_reset": "Password reset",
+                 "activated": "Reactivated", "deactivated": "Deactivated"}
 
 
 class AuditEvent(db.Model):

@@ -119,16 +119,21 @@ def note_roles(acting: Staff, staff: Staff, before: list[str]) -> None:
 
 
 def set_staff_active(staff: Staff, acting: Staff, active: bool) -> None:
-    """Deactivate (signing them out everywhere) or reactivate; nobody deactivates themselves. An
-    account with no password yet (made by the roster import) is let in only with its first password
-    (``give_first_password``): reactivated without one, it would look ready and let nobody in."""
+    """Deactivate (signing them out everywhere) or reactivate, kept in the audit trail with who did it
+    (deactivating a DSL ends their reading of concerns; reactivating lets someone back to children's
+    records). Nobody deactivates themselves. An account with no password yet (made by the roster
+    import) is let in only with its first password (``give_first_password``): reactivated without one,
+    it would look ready and let nobody in."""
     if staff.id == acting.id and not active:
         raise RosterError("You can't deactivate your own account.")
     if active and not staff.has_password:
         raise RosterError(f"{staff.name} has no password yet. Set a first password to let them sign in.")
+    if staff.active == active:
+        return
     staff.active = active
     if not active:
         staff.session_epoch += 1
+    audit(acting, "activated" if active else "deactivated", "staff", staff.id)
 
 
 def reset_password(staff: Staff, password: str) -> None:
