@@ -1,10 +1,11 @@
 """Recording and reading the audit trail of sensitive records (``rrp_pwa.models.audit``).
 
-Audited: opening a safeguarding concern, marking it seen, recording what was done, closing and reopening it (the
-DSL's restricted record), exporting
-a pupil's whole record, any change to a member of staff's roles (granting the dsl role opens
-every concern), an admin setting someone's password (first or reset: whoever sets it can sign in
-as them), and an admin deactivating or reactivating a member of staff. The caller commits, with the change it records or, for a read, on its own.
+Audited: opening a safeguarding concern, marking it seen, recording what was done, closing and reopening
+it (the DSL's restricted record), exporting a pupil's whole record, any change to a member of staff's
+roles (granting the dsl role opens every concern), an admin setting someone's password (first or reset:
+whoever sets it can sign in as them), and deactivating or reactivating a member of staff (by an admin,
+or by a roster import when the MIS says they have left). The caller commits, with the change it
+records or, for a read, on its own.
 """
 from sqlalchemy import Select, select
 

@@ -182,3 +182,34 @@ def test_seats_taken_out_before_0019_are_listed_as_having_left_early(empty_datab
         db.engine.dispose()
     assert {seat_id for seat_id, at in left.items() if at is not None} == {1, 2}
     assert str(left[1]).startswith("2026-11-20 10:05:00") and str(left[2]).startswith("2026-11-20 10:00:00")
+
+
+def test_deactivated_staff_from_the_roster_count_as_having_left_until_an_import_lists_them(empty_database, tmp_path):
+    """0021: nothing kept before it tells a new account from the roster (waiting for its first password)
+    from one the MIS said had left, so every deactivated account from the roster is marked as having
+    left - no admin lets it in until an import lists it again. Active accounts and accounts made by
+    hand are not marked; a downgrade drops the mark."""
+    app = migrated_app(empty_database, tmp_path)
+    with app.app_context():
+        flask_migrate.upgrade(revision="0020_seats_left_before_0019")
+        with db.engine.begin() as conn:
+            insert_school_and_staff(conn)  # 7: made by hand, active
+            # (id, external_id, password_hash, active)
+            for staff_id, sourced_id, password, active in ((8, "tea-1", "!no password yet", False),
+                                                          (9, "tea-2", "scrypt:hash", False),
+                                                          (10, "tea-3", "scrypt:hash", True),
+                                                          (11, None, "scrypt:hash", False)):
+                conn.execute(text("INSERT INTO staff (id, school_id, email, name, password_hash, active, "
+                                  "session_epoch, created_at, external_id) "
+                                  "VALUES (:id, 1, :email, 'Someone', :password, :active, 0, :at, :sid)"),
+                             {"id": staff_id, "email": f"{staff_id}@oak.example", "password": password,
+                              "active": active, "at": AT, "sid": sourced_id})
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            left = {row.id: bool(row.mis_left) for row in conn.execute(text("SELECT id, mis_left FROM staff"))}
+        flask_migrate.downgrade(revision="0020_seats_left_before_0019")
+        with db.engine.connect() as conn:
+            columns = {column["name"] for column in inspect(conn).get_columns("staff")}
+        db.engine.dispose()
+    assert left == {7: False, 8: True, 9: True, 10: False, 11: False}
+    assert "mis_left" not in columns and "external_id" in columns

@@ -807,3 +807,103 @@ def test_the_diff_says_plainly_when_pupils_will_be_archived(client, auth):
     joining = client.post("/admin/sync/roster", data={"package": (io.BytesIO(package("small_school")), "r.zip")},
                           content_type="multipart/form-data").get_data(as_text=True)
     assert "will be archived" not in joining
+
+
+# Staff the MIS says have left: not let in again by a first password or a reactivation
+
+
+def confirmed(client, data: bytes) -> str:
+    """Upload ``data`` as the signed-in admin, confirm the import, and give the diff page that was shown."""
+    diff = client.post("/admin/sync/roster", data={"package": (io.BytesIO(data), "roster.zip")},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    upload = diff.split('name="upload" type="hidden" value="')[1].split('"')[0]
+    assert client.post("/admin/sync/roster/confirm", data={"upload": upload}).status_code == 302
+    return diff
+
+
+@pytest.fixture
+def imported_school(client, auth):
+    """small_school imported by its admin (Sarah Lee, adm-1), who is signed in: Rhiannon Jones (tea-1)
+    and Tariq Ahmed (tea-2) are deactivated with no password yet."""
+    school = make_school()
+    admin = make_staff(school, ("admin",), email="s.lee@brook.example", name="Sarah Lee")
+    import_roster(school, package("small_school"), apply=True, acting=admin)
+    db.session.commit()
+    auth.login(admin)
+    staff = {s.external_id: s for s in db.session.scalars(select(Staff).where(Staff.external_id.is_not(None)))}
+    return admin, staff["tea-1"], staff["tea-2"]
+
+
+def test_a_teacher_who_left_before_their_first_password_cannot_be_given_one(client, imported_school):
+    """Before, the MIS saying Rhiannon had left changed nothing (her account was already deactivated),
+    and "Set a first password" let her in. Now the import marks her as having left: the staff list and
+    her page say so, and a first password is refused with what to do."""
+    _, jones, _ = imported_school
+    diff = confirmed(client, delta_users("tea-1,active,2026-10-01T08:00:00Z,false,Rhiannon,Jones,r.jones@brook.example,"))
+    assert "<strong>Rhiannon Jones</strong> · deactivated" in diff
+    assert "could not sign in already: now marked as having left" in diff
+    db.session.expire_all()
+    assert jones.mis_left and not jones.active
+
+    listed = client.get("/admin/staff").get_data(as_text=True)
+    assert "r.jones@brook.example · Teacher · has left (your MIS roster): can't sign in" in listed
+    assert listed.count("no password yet") == 1  # Tariq only
+    page = " ".join(client.get(f"/admin/staff/{jones.id}").get_data(as_text=True).split())
+    assert "<h2>Rhiannon Jones has left</h2>" in page
+    assert "Your MIS roster says Rhiannon Jones has left the school, so they can't sign in" in page
+    assert "Let Rhiannon Jones sign in" not in page and "has no password yet" not in page
+    assert "Deactivated by Sarah Lee (roster import: your MIS says they have left)" in page
+
+    refused = client.post(f"/admin/staff/{jones.id}/first-password", data={"password": "a first passphrase"},
+                          follow_redirects=True)
+    assert ("Rhiannon Jones has left the school, as your MIS roster says, so they can&#39;t be let in here."
+            in refused.get_data(as_text=True))
+    db.session.expire_all()
+    assert not jones.has_password and not jones.active
+    assert client.application.test_client().post("/sign-in", data={
+        "email": "r.jones@brook.example", "password": "a first passphrase"}).status_code != 302
+
+
+def test_a_bulk_package_that_no_longer_lists_a_teacher_marks_them_as_having_left(app):
+    """A full roster without Tariq (never let in): he is marked as having left, once."""
+    school = make_school()
+    import_roster(school, package("small_school"), apply=True)
+    db.session.commit()
+    without_tariq = edited(users=without("tea-2"), roles=without("tea-2"), enrollments=without("tea-2"))
+    plan = import_roster(school, without_tariq, apply=True)
+    db.session.commit()
+    tariq = db.session.scalar(select(Staff).where(Staff.external_id == "tea-2"))
+    assert tariq.mis_left and not tariq.active
+    assert [(c.label, c.action) for c in plan.of("staff", "archived")] == [("Tariq Ahmed", "archived")]
+    assert import_roster(school, without_tariq, apply=True).empty  # the same package again changes nothing
+
+
+def test_a_leaver_is_not_reactivated_by_hand_and_once_the_mis_lists_them_again_an_admin_lets_them_in(
+        client, imported_school):
+    """An admin can't undo what the MIS says: the next import would, or (with imports of changes only)
+    a former member of staff would keep a way into children's records. Back in the MIS, the import
+    clears the mark but lets nobody in by itself: the admin does, and the audit trail says who."""
+    _, _, tariq = imported_school
+    assert client.post(f"/admin/staff/{tariq.id}/first-password", data={"password": "tariq's passphrase"}).status_code == 302
+    confirmed(client, delta_users("tea-2,tobedeleted,2026-10-01T08:00:00Z,true,Tariq,Ahmed,t.ahmed@brook.example,"))
+    db.session.expire_all()
+    assert tariq.mis_left and not tariq.active and tariq.has_password
+
+    refused = client.post(f"/admin/staff/{tariq.id}/active", data={"active": "1"}, follow_redirects=True)
+    assert "Tariq Ahmed has left the school, as your MIS roster says" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert not tariq.active
+
+    back = confirmed(client, delta_users("tea-2,active,2026-11-01T08:00:00Z,true,Tariq,Ahmed,t.ahmed@brook.example,"))
+    assert "<strong>Tariq Ahmed</strong> · changed" in back
+    assert "listed again by your MIS: an admin can let them sign in from Staff" in back
+    db.session.expire_all()
+    assert not tariq.mis_left and not tariq.active  # the import lets nobody in
+
+    page = client.get(f"/admin/staff/{tariq.id}").get_data(as_text=True)
+    assert "Let Tariq Ahmed sign in again" in page and "has left" not in page
+    assert client.post(f"/admin/staff/{tariq.id}/active", data={"active": "1"}).status_code == 302
+    db.session.expire_all()
+    assert tariq.active
+    page = client.get(f"/admin/staff/{tariq.id}").get_data(as_text=True)
+    assert "Reactivated by Sarah Lee" in page and "Deactivated by Sarah Lee (roster import" in page

@@ -506,6 +506,20 @@ def test_an_imported_account_lets_nobody_in_until_its_first_password(school_rost
         give_first_password(imported_teacher, "another passphrase")
 
 
+@pytest.mark.parametrize("has_password", [False, True])
+def test_nobody_the_mis_says_has_left_is_let_in_by_an_admin(school_roster, imported_teacher, has_password):
+    """Neither a first password nor a reactivation lets in someone the MIS says has left."""
+    if has_password:
+        imported_teacher.set_password("an old passphrase")
+    imported_teacher.mis_left = True
+    admin = school_roster["people"]["admin"]
+    with pytest.raises(RosterError, match="Priya Shah has left the school, as your MIS roster says"):
+        give_first_password(imported_teacher, "a first passphrase")
+    with pytest.raises(RosterError, match="once a roster import from your MIS lists them again"):
+        set_staff_active(imported_teacher, admin, True)
+    assert not imported_teacher.active and imported_teacher.has_password == has_password
+
+
 def test_staff_list_says_who_has_no_password_yet(client, auth, school_roster, imported_teacher):
     school_roster["other_teacher"].active = False
     db.session.commit()

@@ -118,14 +118,24 @@ def note_roles(acting: Staff, staff: Staff, before: list[str]) -> None:
         audit(acting, "roles_changed", "staff", staff.id, f"{', '.join(before) or 'none'} -> {', '.join(after) or 'none'}")
 
 
+LEFT_MESSAGE = ("{name} has left the school, as your MIS roster says, so they can't be let in here. If they "
+                "have come back (or the MIS was wrong), once a roster import from your MIS lists them again "
+                "you can let them sign in from this page.")
+
+
 def set_staff_active(staff: Staff, acting: Staff, active: bool) -> None:
     """Deactivate (signing them out everywhere) or reactivate, kept in the audit trail with who did it
     (deactivating a DSL ends their reading of concerns; reactivating lets someone back to children's
     records). Nobody deactivates themselves. An account with no password yet (made by the roster
     import) is let in only with its first password (``give_first_password``): reactivated without one,
-    it would look ready and let nobody in."""
+    it would look ready and let nobody in. Someone the MIS says has left (``mis_left``) is not let back
+    in: the MIS says who works at the school, and the next import would deactivate them again - or,
+    with imports of changes only, never, leaving a former member of staff with children's records.
+    An import that lists them again clears the mark; then an admin reactivates them, deliberately."""
     if staff.id == acting.id and not active:
         raise RosterError("You can't deactivate your own account.")
+    if active and staff.mis_left:
+        raise RosterError(LEFT_MESSAGE.format(name=staff.name))
     if active and not staff.has_password:
         raise RosterError(f"{staff.name} has no password yet. Set a first password to let them sign in.")
     if staff.active == active:
@@ -144,7 +154,10 @@ def reset_password(staff: Staff, password: str) -> None:
 
 def give_first_password(staff: Staff, password: str) -> None:
     """Let someone the roster import added (no password yet) sign in: set their first password and
-    activate the account in one step. Anyone who already has a password is reset instead."""
+    activate the account in one step. Anyone who already has a password is reset instead; nobody the
+    MIS says has left is let in (``set_staff_active``)."""
+    if staff.mis_left:
+        raise RosterError(LEFT_MESSAGE.format(name=staff.name))
     if staff.has_password:
         raise RosterError(f"{staff.name} already has a password. Reset it instead.")
     staff.set_password(password)

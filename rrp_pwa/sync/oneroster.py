@@ -22,8 +22,10 @@ Rules:
   waits for the first to commit, then works from the roster the first left; one that would wait
   longer than ROSTER_LOCK_WAIT_MS is refused (RosterBusy) and writes nothing.
 - New staff accounts are created deactivated with no password (``NO_PASSWORD``): an admin sets a
-  first password for each one from the Staff screen, which lets them sign in. Imported roles are added to
-  the roles a member already holds, never taken away.
+  first password for each one from the Staff screen, which lets them sign in. A member of staff the
+  MIS says has left is marked so (``mis_left``, in the audit trail) as well as deactivated, so that no
+  admin lets them in again until an import finds them listed again; that import does not let them in
+  by itself either. Imported roles are added to the roles a member already holds, never taken away.
 """
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ from pathlib import PurePosixPath
 
 from sqlalchemy import delete, insert, select
 
+from rrp_pwa.audit import audit
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Group, GroupPupil, GroupStaff, Pupil, School, Staff
 from rrp_pwa.models.roster import NO_PASSWORD
@@ -528,8 +531,20 @@ class _Importer:
                 if sid not in listed and not pupil.archived:
                     self._set(pupil, "pupil", sid, pupil.display_name, {"archived": True})
             for sid, member in self.staff.items():
-                if sid not in listed and member.active and not self._is_acting(member):
-                    self._set(member, "staff", sid, member.name, {"active": False})
+                if sid not in listed and not member.mis_left and not self._is_acting(member):
+                    self._set(member, "staff", sid, member.name, *self._roll(member, gone=True))
+
+    def _roll(self, member: Staff, gone: bool) -> tuple[dict[str, bool], list[str]]:
+        """What the MIS saying a member of staff has left (``gone``), or is listed, changes, and what the
+        diff says of it. A leaver is deactivated and marked as having left (``mis_left``) even if they
+        were never let in, so nobody gives them a first password. One listed again loses the mark but is
+        not reactivated: an admin lets them back in, from the Staff screen."""
+        if gone == member.mis_left:  # nothing new: a re-import of the same package changes nothing
+            return {}, []
+        if gone:
+            notes = [] if member.active else ["could not sign in already: now marked as having left"]
+            return {"active": False, "mis_left": True}, notes
+        return {"mis_left": False}, ["listed again by your MIS: an admin can let them sign in from Staff"]
 
     def _is_acting(self, member: Staff) -> bool:
         """The admin running the import keeps their account: no package deactivates it."""
@@ -588,11 +603,10 @@ class _Importer:
                     note_roles(self.acting, member, [])
             return
         wanted: dict[str, object] = {"name": name, "email": email or member.email}
-        if gone and not self._is_acting(member):
-            wanted["active"] = False
+        on_roll, notes = ({}, []) if self._is_acting(member) else self._roll(member, gone)
         new_roles = roles - member.roles
-        details = linked + ([f"roles added: {', '.join(sorted(new_roles))}"] if new_roles else [])
-        self._set(member, "staff", sid, member.name, wanted, details)
+        details = linked + notes + ([f"roles added: {', '.join(sorted(new_roles))}"] if new_roles else [])
+        self._set(member, "staff", sid, member.name, wanted | on_roll, details)
         if self.apply and new_roles:
             before = sorted(member.roles)
             member.set_roles(member.roles | roles)
@@ -630,10 +644,10 @@ class _Importer:
         details = list(details or [])
         if not diffs and not details:
             return
-        archiving = diffs.get("archived") is True or diffs.get("active") is False
+        archiving = diffs.get("archived") is True or diffs.get("active") is False or diffs.get("mis_left") is True
         action = "archived" if archiving else "changed"
         details += [f"{k.replace('_', ' ')}: {getattr(record, k)!r} → {v!r}" for k, v in diffs.items()
-                    if k not in ("archived", "active")]
+                    if k not in ("archived", "active", "mis_left")]
         self._change(kind, action, sid, label, details)
         if self.apply:
             self.renamed.setdefault((kind, record.id), label)
@@ -641,6 +655,9 @@ class _Importer:
                 setattr(record, key, value)
             if diffs.get("active") is False:
                 record.session_epoch += 1
+            if diffs.get("mis_left") is True:  # who confirmed the import, or the command that ran it
+                audit(self.acting, "deactivated", "staff", record.id, "roster import: your MIS says they have left",
+                      school_id=self.school.id)
 
     def _ids(self, kind: str, records: dict, name: Callable) -> tuple[dict[str, object], dict[object, str]]:
         """sourcedId -> id of each record there is (or, in a dry run, will be), and id -> name for the
