@@ -123,3 +123,24 @@ def test_taking_the_dsl_role_away_is_asked_first(live_server, willow, page, axe)
     expect(page.get_by_role("status")).to_contain_text("Mr Boateng's details have been saved.")
     expect(page.get_by_text("dsl@willow.example · Teacher", exact=True)).to_be_visible()
     assert_accessible(axe, page)
+
+
+def test_a_teacher_the_mis_says_has_left_is_shown_as_having_left_and_offered_no_password(
+        live_server, willow, page, axe):
+    """On a phone: the staff list and her page say Priya has left (the MIS roster), not "no password
+    yet", and her page offers no first password, reset or reactivation."""
+    willow["teacher"].mis_left = True
+    db.session.commit()
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, "head@willow.example")
+    page.get_by_role("link", name=re.compile("^Staff")).click()
+    expect(page.get_by_text("p.shah@willow.example · Teacher · has left (your MIS roster): can't sign in")).to_be_visible()
+    expect(page.get_by_text("no password yet")).to_have_count(0)
+    assert_accessible(axe, page)
+    page.get_by_role("link", name="Priya Shah").click()
+    expect(page.get_by_role("heading", name="Priya Shah has left")).to_be_visible()
+    expect(page.get_by_text("Your MIS roster says Priya Shah has left the school")).to_be_visible()
+    for button in ("Set the password and let Priya Shah sign in", "Reset password", "Let Priya Shah sign in again"):
+        expect(page.get_by_role("button", name=button)).to_have_count(0)
+    fits_the_screen(page)
+    assert_accessible(axe, page)
