@@ -839,7 +839,8 @@ def test_a_teacher_who_left_before_their_first_password_cannot_be_given_one(clie
     and "Set a first password" let her in. Now the import marks her as having left: the staff list and
     her page say so, and a first password is refused with what to do."""
     _, jones, _ = imported_school
-    diff = confirmed(client, delta_users("tea-1,active,2026-10-01T08:00:00Z,false,Rhiannon,Jones,r.jones@brook.example,"))
+    disabled = delta_users("tea-1,active,2026-10-01T08:00:00Z,false,Rhiannon,Jones,r.jones@brook.example,")
+    diff = confirmed(client, disabled)
     assert "<strong>Rhiannon Jones</strong> · deactivated" in diff
     assert "could not sign in already: now marked as having left" in diff
     db.session.expire_all()
@@ -884,7 +885,8 @@ def test_a_leaver_is_not_reactivated_by_hand_and_once_the_mis_lists_them_again_a
     a former member of staff would keep a way into children's records. Back in the MIS, the import
     clears the mark but lets nobody in by itself: the admin does, and the audit trail says who."""
     _, _, tariq = imported_school
-    assert client.post(f"/admin/staff/{tariq.id}/first-password", data={"password": "tariq's passphrase"}).status_code == 302
+    first = client.post(f"/admin/staff/{tariq.id}/first-password", data={"password": "tariq's passphrase"})
+    assert first.status_code == 302
     confirmed(client, delta_users("tea-2,tobedeleted,2026-10-01T08:00:00Z,true,Tariq,Ahmed,t.ahmed@brook.example,"))
     db.session.expire_all()
     assert tariq.mis_left and not tariq.active and tariq.has_password
