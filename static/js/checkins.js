@@ -4,20 +4,47 @@
 
   var resetTimer = null;
 
+  // The names, from the copy kept in the page (<template id="station-start">): going back to them
+  // asks the server for nothing, so with no signal the check-in screen still goes, and the next
+  // pupil never finds the last one's name and word.
+  function showStart() {
+    var panel = document.getElementById("station-panel");
+    var start = document.getElementById("station-start");
+    if (!panel || !start) return false;
+    panel.textContent = "";
+    panel.appendChild(start.content.cloneNode(true));
+    if (window.htmx) window.htmx.process(panel);
+    var heading = panel.querySelector(".station-heading");
+    if (heading) heading.focus();
+    return true;
+  }
+
   // A check-in screen left alone goes back to the names, so the next pupil never finds it.
   function armReset() {
     window.clearTimeout(resetTimer);
     var form = document.querySelector("form[data-reset-after]");
-    if (!form || !window.htmx) return;
+    if (!form) return;
     resetTimer = window.setTimeout(function () {
-      if (document.body.contains(form)) {
-        window.htmx.ajax("GET", form.getAttribute("data-reset-url"), { target: "#station-panel", swap: "innerHTML" });
-      }
+      if (document.body.contains(form)) showStart();
     }, parseInt(form.getAttribute("data-reset-after"), 10) * 1000);
   }
 
+  function inCheckIn(element) {
+    return !!(element && element.closest && element.closest("form[data-reset-after]"));
+  }
+
   document.addEventListener("input", function (event) {
-    if (event.target.closest && event.target.closest("form[data-reset-after]")) armReset();
+    if (inCheckIn(event.target)) armReset();
+  });
+
+  // A tap that could not be sent (no signal) leaves the pupil a full minute to try again.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (inCheckIn(event.detail.elt)) armReset();
+  });
+
+  document.addEventListener("click", function (event) {
+    var back = event.target.closest && event.target.closest("a[data-station-start]");
+    if (back && showStart()) event.preventDefault();
   });
 
   document.addEventListener("htmx:afterSwap", function (event) {

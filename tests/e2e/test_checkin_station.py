@@ -10,7 +10,7 @@ from rrp_pwa.extensions import db
 from rrp_pwa.models import CheckIn, Pupil
 from rrp_pwa.models.checkins import CheckInStation
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
-from tests.e2e.conftest import PHONE, TABLET, assert_accessible, sign_out
+from tests.e2e.conftest import PHONE, TABLET, assert_accessible, go_offline, sign_out
 from tests.e2e.test_circle_flow import start_a_circle
 from tests.e2e.test_circle_live import AUTO_ADMIT, join_at, join_link, start_check_in_round
 
@@ -147,6 +147,40 @@ def test_a_name_tapped_and_left_goes_back_to_the_names_after_a_minute(live_serve
     expect(tablet.get_by_role("heading", name="Tap your name")).to_be_visible()
     assert "wobbly" not in tablet.content()
     assert_accessible(axe, tablet)
+
+
+def test_with_no_signal_the_station_still_goes_back_to_the_names_after_a_minute(cable, cedar, new_device, axe):
+    """Ben types a word, taps a face as the Wi-Fi drops, and walks away. The minute's return to the
+    names asked the server for them, failed, and left Ben's name and word on the screen for the next
+    pupil; "Not Amira? Back to the names" failed the same way. The names are in the page: going back
+    to them needs no signal."""
+    device = new_device(viewport=TABLET)
+    tablet = device.new_page()
+    open_station_on(tablet, cable, cedar, axe)
+    tablet.get_by_role("link", name="Amira K.").click()
+    expect(tablet.get_by_role("heading", name="Amira K.")).to_be_visible()
+    go_offline(device, cable)
+    tablet.get_by_role("link", name="Not Amira? Back to the names").click()
+    expect(tablet.get_by_role("heading", name="Tap your name")).to_be_focused()
+    expect(tablet.get_by_role("alert")).to_have_count(0)
+    go_offline(device, cable, False)
+
+    tablet.clock.install()
+    tablet.get_by_role("link", name="Ben O.").click()
+    expect(tablet.get_by_role("heading", name="Ben O.")).to_be_visible()
+    tablet.get_by_label("A word about how you feel").fill("wobbly")
+    go_offline(device, cable)
+    tablet.get_by_role("button", name="Not great").click()
+    expect(tablet.get_by_role("alert")).to_contain_text("no connection")
+    tablet.clock.fast_forward(61_000)
+    heading = tablet.get_by_role("heading", name="Tap your name")
+    expect(heading).to_be_visible()
+    expect(heading).to_be_focused()
+    expect(tablet.get_by_role("heading", name="Ben O.")).to_have_count(0)
+    expect(tablet.get_by_role("link", name="Amira K.")).to_be_visible()
+    assert "wobbly" not in tablet.content()
+    assert_accessible(axe, tablet)
+    assert db.session.scalar(select(func.count(CheckIn.id))) == 0
 
 
 def test_the_phone_polls_when_the_event_stream_cannot_connect(live_server, cedar, new_device, axe):
