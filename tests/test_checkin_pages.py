@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from rrp_pwa.checkins.rules import record_staff_checkin
+from rrp_pwa.checkins.rules import open_follow_ups, record_staff_checkin
 from rrp_pwa.extensions import db
 from rrp_pwa.models import CheckIn, CheckInFollowUp
 from tests.conftest import make_group, make_pupil, make_school, make_staff
@@ -98,6 +98,46 @@ def test_the_follow_up_list_shows_only_my_follow_ups_until_i_mark_them_done(clie
     assert "Done: you checked in with Amira Khan." in done.get_data(as_text=True)
     assert "Nobody to check in with right now." in done.get_data(as_text=True)
     assert theirs.done_at is None and mine.id
+
+
+@pytest.fixture
+def three_to_check_in_with(cedar):
+    for pupil in (cedar["amira"], make_pupil(cedar["school"], "Ben", "Okafor"), make_pupil(cedar["school"], "Cara", "Diaz")):
+        record_staff_checkin(cedar["teacher"], pupil, 1, None)
+    db.session.commit()
+    return open_follow_ups(cedar["teacher"])
+
+
+def test_done_without_scripts_comes_back_to_the_next_pupils_row_not_the_top(client, auth, cedar, three_to_check_in_with):
+    """A plain post (no scripts): the list comes back scrolled to the next pupil's row, the one before
+    once the last is done, the heading once none are left."""
+    amira, ben, cara = three_to_check_in_with
+    auth.login(cedar["teacher"])
+    done = lambda follow_up: client.post(f"/checkins/follow-ups/{follow_up.id}/done")  # noqa: E731
+    assert done(ben).headers["Location"] == f"/checkins/follow-ups#follow-up-{cara.id}"
+    assert done(cara).headers["Location"] == f"/checkins/follow-ups#follow-up-{amira.id}"
+    assert done(amira).headers["Location"] == "/checkins/follow-ups#follow-ups-h"
+    text = client.get("/checkins/follow-ups").get_data(as_text=True)
+    assert 'id="follow-ups-h"' in text and "Nobody to check in with right now." in text
+    assert "Done: you checked in with Amira Khan." in text and "autofocus" not in text
+
+
+def test_done_with_htmx_answers_with_the_list_the_focus_on_the_next_pupil_and_who_was_done(
+        client, auth, cedar, three_to_check_in_with):
+    amira, ben, cara = three_to_check_in_with
+    auth.login(cedar["teacher"])
+    answer = client.post(f"/checkins/follow-ups/{amira.id}/done", headers={"HX-Request": "true"})
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "<html" not in text and 'id="follow-ups"' in text
+    assert "Amira Khan" not in text.split('hx-swap-oob')[0]
+    assert re.findall(r'<button[^>]*autofocus>Done<span class="checkin-sr">: checked in with ([^<]*)<', text) == ["Ben Okafor"]
+    assert re.search(r'<div id="follow-up-done" hx-swap-oob="innerHTML"><p class="flash">Done: you checked in with Amira Khan.</p>',
+                     text)
+    for follow_up in (ben, cara):
+        text = client.post(f"/checkins/follow-ups/{follow_up.id}/done", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert re.search(r'<h1 id="follow-ups-h" tabindex="-1" autofocus>', text) and "Nobody to check in with right now." in text
+    assert "Done: you checked in with Cara Diaz." in text
+    assert "Done: you checked in with" not in client.get("/checkins/follow-ups").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("stored,shown", [

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from rrp_pwa.checkins.rules import (
     CheckInError,
     FollowUpNotYours,
+    follow_up_after,
     mark_follow_up_done,
     open_follow_up_count,
     open_follow_ups,
@@ -190,6 +191,17 @@ def test_follow_ups_stay_on_the_list_until_their_owner_marks_them_done(cedar):
     mark_follow_up_done(follow_up, cedar["assistant"])
     db.session.commit()
     assert open_follow_ups(cedar["assistant"]) == [] and follow_up.done_at is not None
+
+
+def test_after_done_the_list_goes_on_to_the_next_follow_up_else_the_one_before(cedar):
+    for pupil in (cedar["amira"], cedar["ben"], cedar["other_pupil"]):
+        record_staff_checkin(cedar["teacher"], pupil, 1, None)
+    db.session.commit()
+    first, second, third = open_follow_ups(cedar["teacher"])
+    assert follow_up_after(first, [second, third]) is second
+    assert follow_up_after(second, [first, third]) is third
+    assert follow_up_after(third, [first, second]) is second
+    assert follow_up_after(first, []) is None
 
 
 def test_a_new_scale_leaves_earlier_check_ins_on_theirs(cedar):

@@ -47,4 +47,4 @@ class ScaleForm(FlaskForm):
 
 
 class EmptyForm(FlaskForm):
-    """Only the CSRF token: end a station, tick off a follow-up."""
+    """Only the CSRF token: end a station, go back to being the station."""

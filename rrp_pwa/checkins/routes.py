@@ -24,6 +24,7 @@ from rrp_pwa.checkins.rules import (
     CheckInError,
     checkin_pupils,
     FollowUpNotYours,
+    follow_up_after,
     mark_follow_up_done,
     open_follow_up_count,
     open_follow_ups,
@@ -267,13 +268,14 @@ def for_pupil(pupil_id: int):
 @bp.route("/checkins/follow-ups")
 @staff_required()
 def follow_ups():
-    return render_template("checkins/follow_ups.html", follow_ups=open_follow_ups(current_user), scales=SCALES,
-                           form=EmptyForm())
+    return render_template("checkins/follow_ups.html", follow_ups=open_follow_ups(current_user), scales=SCALES)
 
 
 @bp.route("/checkins/follow-ups/<int:follow_up_id>/done", methods=["POST"])
 @staff_required()
 def follow_up_done(follow_up_id: int):
+    """Tick one off. The list answers without a page load (htmx) with the focus on the next pupil's
+    Done; a plain post goes back to the list at the next pupil's row, not the top of the page."""
     follow_up = get_scoped_or_404(CheckInFollowUp, follow_up_id)
     try:
         mark_follow_up_done(follow_up, current_user)
@@ -281,9 +283,17 @@ def follow_up_done(follow_up_id: int):
         abort(404)
     db.session.commit()
     who = follow_up.checkin.pupil.display_name if follow_up.checkin.pupil else follow_up.checkin.name
-    flash(f"Done: you checked in with {who}.")
+    done = f"Done: you checked in with {who}."
     back = request.form.get("next")
-    return redirect(back if is_local_path(back) else url_for("checkins.follow_ups"))
+    if is_local_path(back):
+        flash(done)
+        return redirect(back)
+    remaining = open_follow_ups(current_user)
+    focus = follow_up_after(follow_up, remaining)
+    if htmx and not htmx.boosted:
+        return render_template("checkins/_follow_ups.html", follow_ups=remaining, scales=SCALES, done=done, focus=focus)
+    flash(done)
+    return redirect(url_for("checkins.follow_ups", _anchor=f"follow-up-{focus.id}" if focus else "follow-ups-h"))
 
 
 # The school's scale (admin)

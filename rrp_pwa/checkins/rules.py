@@ -97,6 +97,13 @@ def open_follow_ups(staff: Staff) -> list[CheckInFollowUp]:
         CheckInFollowUp.done_at.is_(None)).order_by(CheckInFollowUp.created_at, CheckInFollowUp.id)))
 
 
+def follow_up_after(done: CheckInFollowUp, remaining: list[CheckInFollowUp]) -> CheckInFollowUp | None:
+    """Where someone working down the list goes once ``done`` is ticked off: the next follow-up in
+    ``remaining`` (an ``open_follow_ups`` list), else the one before it; None when none is left."""
+    later = [f for f in remaining if (f.created_at, f.id) > (done.created_at, done.id)]
+    return later[0] if later else (remaining[-1] if remaining else None)
+
+
 def open_follow_up_count(staff: Staff) -> int:
     return db.session.scalar(select(func.count(CheckInFollowUp.id)).where(
         CheckInFollowUp.school_id == staff.school_id, CheckInFollowUp.staff_id == staff.id,

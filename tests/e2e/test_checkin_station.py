@@ -6,9 +6,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from rrp_pwa.checkins.rules import record_staff_checkin
 from rrp_pwa.extensions import db
 from rrp_pwa.models import CheckIn, Pupil
-from rrp_pwa.models.checkins import CheckInStation
+from rrp_pwa.models.checkins import CheckInFollowUp, CheckInStation
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible, go_offline, sign_out
 from tests.e2e.test_circle_flow import start_a_circle
@@ -321,3 +322,43 @@ def test_the_not_checked_in_list_stays_open_while_check_ins_arrive(live_server, 
     expect(live.get_by_text("Amira Khan", exact=True)).to_be_visible()
     expect(phone.get_by_text("Not checked in yet (1)")).to_be_focused()
     assert_accessible(axe, phone)
+
+
+def test_done_on_a_follow_up_keeps_the_place_in_the_list(live_server, cedar, data_app, new_device, axe):
+    """Working down "Pupils to check in with later" on a phone with the keyboard: Done reloaded the page,
+    the focus fell to the top of it and the screen jumped up there. Now the focus goes to the next pupil's
+    Done (the one before once the last is done, the heading once none are left), who was done is read
+    out, and the page stays where it was."""
+    names = ["Ava Smith", "Bea Jones", "Cal Ahmed", "Dan Price", "Eve Moss", "Fay Lund", "Gus Green",
+             "Hal Reid", "Ivy Shaw", "Jay Bell"]
+    for name in names:
+        record_staff_checkin(cedar, make_pupil(cedar.school, *name.split()), 1, None)
+    db.session.commit()
+    phone = new_device(viewport=PHONE).new_page()
+    sign_in(phone, live_server.url, cedar.email, axe)
+    phone.goto(live_server.url + "/checkins/follow-ups")
+    assert_accessible(axe, phone)
+
+    def done(name):
+        return phone.get_by_role("button", name=re.compile(f"^Done.*checked in with {name}$"))
+
+    done("Gus Green").focus()
+    phone.keyboard.press("Enter")
+    expect(phone.get_by_role("status")).to_have_text("Done: you checked in with Gus Green.")
+    expect(done("Hal Reid")).to_be_focused()
+    expect(done("Gus Green")).to_have_count(0)
+    expect(done("Hal Reid")).to_be_in_viewport()
+    assert phone.evaluate("() => window.scrollY") > 0, "the page jumped to the top"
+    assert_accessible(axe, phone)
+
+    for was, now in (("Hal Reid", "Ivy Shaw"), ("Ivy Shaw", "Jay Bell"), ("Jay Bell", "Fay Lund"),
+                     ("Fay Lund", "Eve Moss"), ("Eve Moss", "Dan Price"), ("Dan Price", "Cal Ahmed"),
+                     ("Cal Ahmed", "Bea Jones"), ("Bea Jones", "Ava Smith"), ("Ava Smith", None)):
+        phone.keyboard.press("Enter")
+        expect(phone.get_by_role("status")).to_have_text(f"Done: you checked in with {was}.")
+        if now:
+            expect(done(now)).to_be_focused()
+    expect(phone.get_by_role("heading", name="Pupils to check in with later")).to_be_focused()
+    expect(phone.get_by_text("Nobody to check in with right now.")).to_be_visible()
+    assert_accessible(axe, phone)
+    assert db.session.scalar(select(func.count(CheckInFollowUp.id)).where(CheckInFollowUp.done_at.is_(None))) == 0
