@@ -133,6 +133,26 @@ def test_the_qr_code_is_drawn_in_the_keepers_page_from_the_join_link(app, world)
     assert drawn in page
 
 
+def test_the_code_to_join_starts_open_until_a_pupil_is_in_then_folded(app, world):
+    """On a phone the code to join is about 700 px tall: once pupils are in, the keeper's page loads with
+    it folded, so the talking piece is in view; a pupil only waiting has not been let in yet."""
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+
+    def code_card():
+        page = keeper.get(f"/circles/{circle.id}").get_data(as_text=True)
+        card = page.split('id="join-h"')[1].split("</section>")[0]
+        assert card.index("Waiting to join") < card.index("<details"), "who is waiting stays first"
+        return re.search(r'<details class="join-show"( open)?>\s*<summary[^>]*>(.*?)</summary>', card, re.S)
+
+    assert code_card().group(1) == " open"
+    seated(app, circle, world["pupils"][0], admit=False)
+    assert code_card().group(1) == " open", "nobody is in the circle yet"
+    seated(app, circle, world["pupils"][1])
+    folded = code_card()
+    assert folded.group(1) is None and "Show the code to join" in folded.group(2)
+
+
 KEEPER_ACTIONS = [
     ("get", "/circles/{id}"), ("get", "/circles/{id}/part/k-piece"),
     ("post", "/circles/{id}/turn"), ("post", "/circles/{id}/give/{seat}"), ("post", "/circles/{id}/take-back"),

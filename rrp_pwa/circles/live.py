@@ -280,6 +280,11 @@ def commit_and_publish(circle: Circle) -> dict:
     return state
 
 
+def pupils_in(state: dict) -> bool:
+    """Whether anyone besides the keeper has been let into the circle (a seat waiting is not in yet)."""
+    return any(keys["p-piece"] != "waiting" for keys in state.get("seats", {}).values())
+
+
 def seat_fragment(state: dict, seat_id: int, region: str) -> str:
     """One participant region from a rendered state (the closed/removed panel if the seat has no place)."""
     keys = state.get("seats", {}).get(str(seat_id))

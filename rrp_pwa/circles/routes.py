@@ -202,12 +202,13 @@ def render_keeper(circle: Circle, status: int = 200, **forms):
     round_form.prompt.choices = [("", "Choose a question")] + [(t, t) for t in planned + [
         p.text for p in bank(circle.school_id) if p.text not in planned]]
     token = join_token(circle, current_app.config["SECRET_KEY"])
-    shown = live.with_refusal(circle.id, regions(live.render_state(circle)))
+    state = live.render_state(circle)
+    shown = live.with_refusal(circle.id, regions(state))
     if not circle.is_open:  # a concern sent from a second device after closing: whoever was in it, to pick again
         shown["k-concern-who"] = Markup(live.concern_choices(circle))
     join_url = url_for("circles.join", token=token, _external=True)
     return render_template("circles/keeper.html", circle=circle, regions=shown, join_url=join_url,
-                           join_qr=qr_svg(join_url, "QR code that opens this circle's join page", "join-qr"),
+                           pupils_in=live.pupils_in(state), join_qr=qr_svg(join_url, "QR code that opens this circle's join page", "join-qr"),
                            round_form=round_form, agreement_form=forms.get("agreement_form") or AgreementForm(),
                            concern_form=forms.get("concern_form") or ConcernForm(),
                            add_form=forms.get("add_form") or AddSeatForm()), status

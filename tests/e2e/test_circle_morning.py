@@ -1,11 +1,12 @@
 """A teacher's morning circle from a phone, as the pupils read it on their own phones and tablets:
-the words on each screen read as sentences, whatever the names."""
+the words on each screen read as sentences, whatever the names; and the keeper's phone shows the
+talking piece without scrolling past the code to join once pupils are in."""
 import re
 
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible
-from tests.e2e.test_circle_flow import FINISHED, start_a_circle
+from tests.e2e.test_circle_flow import FINISHED, LIVE, start_a_circle
 from tests.e2e.test_circle_live import AUTO_ADMIT, join_at, join_link
 
 
@@ -79,3 +80,65 @@ def test_a_pupils_focus_is_not_lost_when_the_keeper_takes_the_piece_back(new_dev
     expect(finished).to_have_count(0)
     expect(amira.get_by_text("Ms Keeper has the talking piece")).to_be_focused()
     assert_accessible(axe, amira)
+
+
+def in_first_screenful(page, locator) -> bool:
+    """Whether ``locator`` is wholly in view on the page as it loads, before any scrolling."""
+    box = locator.bounding_box()
+    return page.evaluate("window.scrollY") == 0 and box is not None and box["y"] + box["height"] <= PHONE["height"]
+
+
+def test_with_pupils_in_the_keepers_phone_folds_the_code_so_the_talking_piece_is_in_view(new_device, live_server, axe,
+                                                                                         cedar_class):
+    """At 360 px the code to join (QR code, code, link) is about 700 px tall. Open while nobody has been
+    let in; once pupils are in, the page loads with it folded: who is waiting comes first, then the
+    talking piece, in the first screenful. The keeper's own choice (open or folded) survives live updates."""
+    keeper = start_a_circle(new_device, live_server, PHONE, "Morning / check-in circle")
+    link = keeper.get_by_role("link", name="Join link")
+    expect(link).to_be_visible()  # nobody in yet: the code is there to scan
+    expect(keeper.get_by_text("Hide the code to join")).to_be_visible()
+    code = keeper.locator(".join-code").inner_text()
+    url = join_link(keeper)
+    assert_accessible(axe, keeper)
+
+    amira = join_at(new_device, url, "Amira S.", viewport=PHONE)
+    keeper.get_by_role("button", name="Let Amira S. in").click()
+    expect(amira.get_by_text("Ms Keeper has the talking piece")).to_be_visible(timeout=LIVE)
+    expect(link).to_be_visible()  # a live change does not fold it behind the keeper's back
+    join_at(new_device, url, "Ben J.", viewport=PHONE)
+
+    keeper.goto(keeper.url)  # the page loads (or is loaded again) with a pupil in and one waiting
+    let_in = keeper.get_by_role("button", name="Let Ben J. in")
+    expect(let_in).to_be_visible()
+    expect(link).to_be_hidden()
+    expect(keeper.get_by_text(code, exact=True)).to_be_hidden()
+    piece = keeper.get_by_role("heading", name="The talking piece")
+    assert in_first_screenful(keeper, keeper.get_by_role("heading", name="Waiting to join"))
+    assert in_first_screenful(keeper, let_in)
+    assert in_first_screenful(keeper, piece), "the talking piece is in view without scrolling past the code"
+    assert in_first_screenful(keeper, keeper.get_by_text("You have the talking piece."))
+    assert keeper.get_by_role("heading", name="Waiting to join").bounding_box()["y"] < piece.bounding_box()["y"]
+    assert_accessible(axe, keeper)
+
+    keeper.get_by_text("Show the code to join").click()  # a latecomer at the door
+    expect(keeper.get_by_text(code, exact=True)).to_be_visible()
+    expect(link).to_be_visible()
+    expect(keeper.get_by_role("img", name=re.compile("QR code"))).to_be_visible()
+    assert_accessible(axe, keeper)
+    join_at(new_device, url, "Chloe P.", viewport=PHONE)
+    expect(keeper.get_by_role("button", name="Let Chloe P. in")).to_be_visible(timeout=LIVE)
+    let_in.click()
+    expect(keeper.get_by_role("list", name="Seats in circle order")).to_contain_text("Ben J.", timeout=LIVE)
+    expect(link).to_be_visible()  # still open after the live updates
+
+    keeper.get_by_text("Hide the code to join").click()
+    expect(link).to_be_hidden()
+    keeper.get_by_role("button", name="Let Chloe P. in").click()
+    keeper.get_by_role("button", name=FINISHED).click()
+    expect(amira.get_by_text("You have the talking piece")).to_be_visible(timeout=LIVE)
+    expect(keeper.get_by_text("Amira S. has the talking piece")).to_be_visible(timeout=LIVE)
+    expect(keeper.get_by_role("list", name="Seats in circle order")).to_contain_text("Chloe P.")
+    expect(link).to_be_hidden()  # still folded after the live updates
+    expect(keeper.get_by_text("Show the code to join")).to_be_visible()
+    expect(keeper.get_by_text("Hide the code to join")).to_be_hidden()
+    assert_accessible(axe, keeper)
