@@ -1135,8 +1135,13 @@ def test_a_pupil_leaves_and_their_device_says_so_with_the_way_to_join_again(app,
     keeper = sign_in(app, world["keeper"])
     amiras, amira = seated(app, circle, world["pupils"][0])
     page = amiras.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
-    assert re.search(r'<form method="post" action="/circles/\d+/seat/leave"[^>]*\s+'
-                     r'data-confirm="Leave the circle\? You can join again with the code\."', page), "asked first"
+    form = re.search(r'<form method="post" action="/circles/\d+/seat/leave".*?</form>', page, re.S)
+    assert form is not None
+    assert re.search(r'<button type="submit" class="button leave-in" '
+                     r'data-confirm="Leave the circle\? You can join again with the code\.">Leave the circle</button>',
+                     form.group(0)), "asked first"
+    assert 'data-confirm="Stop waiting to join the circle? You can join again with the code.">Stop waiting</button>' in \
+        form.group(0), "the words while waiting (circles.css shows the one that is true)"
     left = amiras.post(f"/circles/{circle.id}/seat/leave")
     assert left.status_code == 302 and left.headers["Location"].endswith(f"/circles/{circle.id}/seat")
     shown = amiras.get(f"/circles/{circle.id}/seat")
@@ -1241,6 +1246,9 @@ def test_a_pupil_who_leaves_while_waiting_or_comes_back_is_told_as_it_is(app, wo
     amiras.post(f"/circles/{circle.id}/seat/leave")
     page = keeper.get(f"/circles/{circle.id}").get_data(as_text=True)
     assert notice_on_page(page) == "Amira S. left the circle. Ben S. left before being let in."
+    told = unescape(bens.get(f"/circles/{circle.id}/seat").get_data(as_text=True))
+    assert "<h1>You stopped waiting</h1>" in told and "You've left" not in told, "Ben was never let in"
+    assert "<h1>You've left the circle</h1>" in unescape(amiras.get(f"/circles/{circle.id}/seat").get_data(as_text=True))
     link = f"/join/{join_token(circle, app.config['SECRET_KEY'])}"
     assert amiras.post(link, data={"pupil": world["pupils"][0].id}).status_code == 302
     page = keeper.get(f"/circles/{circle.id}").get_data(as_text=True)

@@ -1,7 +1,8 @@
 """Who is in a circle, in real Chromium at 360 px: a pupil who has to go leaves from their own phone
 (asked first), the piece they held moves on and the keeper's screen shows it live, their phone says
-they have left with the way to join again; a late joiner is offered only the names not in the circle
-yet; and the summary lists the pupil who left early. axe-core on every screen visited."""
+they have left with the way to join again (a pupil not let in yet stops waiting instead); a late
+joiner is offered only the names not in the circle yet; and the summary lists the pupil who left
+early. axe-core on every screen visited."""
 import re
 
 from playwright.sync_api import expect
@@ -11,6 +12,7 @@ from tests.e2e.test_circle_flow import FINISHED, LIVE, start_a_circle
 from tests.e2e.test_circle_live import AUTO_ADMIT, join_at, join_link
 
 LEAVE_QUESTION = "Leave the circle? You can join again with the code."
+WAITING_QUESTION = "Stop waiting to join the circle? You can join again with the code."
 
 
 def test_a_pupil_leaves_holding_the_piece_and_the_summary_says_they_left_early(new_device, live_server, axe,
@@ -114,3 +116,42 @@ def test_the_keeper_is_told_politely_who_left_and_not_who_they_removed(new_devic
     expect(ben.get_by_text(re.compile("not in this circle|taken out", re.I))).to_be_visible(timeout=LIVE)
     expect(notice).to_have_text("")
     assert_accessible(axe, keeper)
+
+
+def test_a_pupil_still_waiting_can_stop_waiting_and_once_let_in_can_leave(new_device, live_server, axe, cedar_class):
+    """A pupil the keeper has not let in yet is not in the circle: their way out says "Stop waiting", with
+    its own question; once the keeper lets them in (the page open, the change arriving live) it says
+    "Leave the circle". A pupil who stops waiting is told so, not that they left the circle."""
+    keeper = start_a_circle(new_device, live_server, PHONE, "Morning / check-in circle")
+    url = join_link(keeper)
+    amira = join_at(new_device, url, "Amira S.", viewport=PHONE)
+    expect(amira.get_by_text("Nearly there!")).to_be_visible()
+    stop = amira.get_by_role("button", name="Stop waiting")
+    leave = amira.get_by_role("button", name="Leave the circle")
+    expect(stop).to_be_visible()
+    expect(leave).to_have_count(0)
+    assert_accessible(axe, amira)
+    questions = []
+    amira.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    stop.click()
+    expect(amira.get_by_text("Nearly there!")).to_be_visible()
+    assert questions == [WAITING_QUESTION]
+
+    keeper.get_by_role("button", name="Let Amira S. in").click()
+    expect(amira.get_by_text("Ms Keeper has the talking piece")).to_be_visible(timeout=LIVE)
+    expect(leave).to_be_visible()
+    expect(stop).to_have_count(0)
+    assert_accessible(axe, amira)
+    amira.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    leave.click()
+    expect(amira.get_by_text("Ms Keeper has the talking piece")).to_be_visible()
+    assert questions == [WAITING_QUESTION, LEAVE_QUESTION]
+
+    ben = join_at(new_device, url, "Ben J.", viewport=PHONE)
+    ben.once("dialog", lambda dialog: dialog.accept())
+    ben.get_by_role("button", name="Stop waiting").click()
+    expect(ben.get_by_role("heading", name="You stopped waiting")).to_be_visible()
+    expect(ben.get_by_role("link", name="Join the circle")).to_be_visible()
+    assert_accessible(axe, ben)
+    expect(keeper.get_by_role("status").filter(has_text="Ben J. left before being let in.")).to_be_visible(timeout=LIVE)
+    expect(keeper.get_by_role("button", name="Let Ben J. in")).to_have_count(0)
