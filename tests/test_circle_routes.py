@@ -1225,6 +1225,39 @@ def test_the_notice_stays_while_the_circle_goes_on_and_goes_with_the_keepers_nex
     assert notice() == [], "the keeper's next round: old news"
 
 
+def test_the_notice_stays_through_every_move_of_the_piece_and_what_pupils_do(app, world):
+    """Everything a keeper does to the piece (their own pass, taking it back, turning it round), a
+    pupil's pass, a newcomer joining and an agreement keep "<name> left the circle." on the keeper's
+    screen; letting the newcomer in is the keeper's next change of who is in the circle, and ends it."""
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    amiras, _ = seated(app, circle, world["pupils"][0])
+    bens, ben = seated(app, circle, world["pupils"][1])
+
+    def notice():
+        return " ".join(unescape(re.sub(r"<[^>]+>", " ", keeper.get(f"/circles/{circle.id}/part/k-notice",
+                                                                    headers=HX).get_data(as_text=True))).split())
+
+    amiras.post(f"/circles/{circle.id}/seat/leave")
+    left = "Amira S. left the circle."
+    assert notice() == left
+    assert keeper.post(f"/circles/{circle.id}/turn", data={"turn": "pass"}, headers=HX).status_code == 200
+    assert notice() == left, "the keeper's own pass"
+    assert bens.post(f"/circles/{circle.id}/seat/turn", data={"turn": "skip"}, headers=HX).status_code == 200
+    assert notice() == left, "a pupil's pass"
+    for move in ("take-back", "reverse"):
+        assert keeper.post(f"/circles/{circle.id}/{move}", headers=HX).status_code == 200
+        assert notice() == left, move
+    assert keeper.post(f"/circles/{circle.id}/give/{ben.id}", headers=HX).status_code == 200
+    assert notice() == left, "give"
+    _, cara = seated(app, circle, world["pupils"][2], admit=False)
+    assert notice() == left, "a newcomer waiting to join"
+    assert keeper.post(f"/circles/{circle.id}/agreements", data={"kind": "value", "what": "We listen"}).status_code == 302
+    assert notice() == left, "an agreement"
+    assert keeper.post(f"/circles/{circle.id}/seats/{cara.id}/admit", headers=HX).status_code == 200
+    assert notice() == "", "the keeper's next change of who is in the circle"
+
+
 def test_a_seat_the_keeper_removed_or_turned_away_gives_no_notice(app, world):
     circle = world["circle"]
     keeper = sign_in(app, world["keeper"])
