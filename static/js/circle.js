@@ -165,6 +165,23 @@
     if (place) { place.focus(); }
   });
 
+  // Let in while the focus was on "Stop waiting": the stylesheet hides it and shows "Leave the circle"
+  // in its place, where the focus goes (not lost at the top of the page).
+  var leaving = null;
+  document.addEventListener("htmx:sseBeforeMessage", function () {
+    var active = document.activeElement;
+    leaving = active && active.closest && active.closest(".seat-leave") ? active : null;
+  });
+  document.addEventListener("htmx:sseMessage", function () {
+    var was = leaving;
+    leaving = null;
+    if (!was || !was.isConnected || was.getClientRects().length) { return; }
+    var shown = Array.prototype.filter.call(was.form.querySelectorAll("button"), function (button) {
+      return button.getClientRects().length;
+    })[0];
+    if (shown) { shown.focus(); }
+  });
+
   document.addEventListener("htmx:afterSettle", function () {
     var live = document.getElementById("seat-live");
     var ended = live && live.querySelector("[data-circle-ended]");

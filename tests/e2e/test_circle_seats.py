@@ -140,6 +140,7 @@ def test_a_pupil_still_waiting_can_stop_waiting_and_once_let_in_can_leave(new_de
     keeper.get_by_role("button", name="Let Amira S. in").click()
     expect(amira.get_by_text("Ms Keeper has the talking piece")).to_be_visible(timeout=LIVE)
     expect(leave).to_be_visible()
+    expect(leave).to_be_focused()  # the focus was on "Stop waiting": it moves to what took its place
     expect(stop).to_have_count(0)
     assert_accessible(axe, amira)
     amira.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
