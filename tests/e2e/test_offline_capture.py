@@ -80,6 +80,19 @@ def log_chat(page, pupil: str, what: str = "Unkind words", where: str = "Playgro
     chat.get_by_role("button", name="Save chat").click()
 
 
+def chat_refused_as_left(page, context, cable, pupil) -> None:
+    """A chat about ``pupil`` saved with no signal; they leave the school before the phone is back in
+    signal, and Sync now brings the school's refusal, shown beside the chat."""
+    name = pupil.display_name
+    go_offline(context, cable)
+    log_chat(page, name)
+    pupil.archived = True
+    db.session.commit()
+    go_offline(context, cable, False)
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.get_by_text(f"{name} has left the school, so this can't be recorded for them.")).to_be_visible()
+
+
 def log_checkin(page, pupil: str, feeling: str):
     form = page.get_by_role("form", name="Check-in")
     choose(form, "Pupil", pupil, "pupil")
@@ -209,13 +222,7 @@ def test_a_refused_record_stays_beside_its_reason_and_sign_out_asks_first(cable,
     page.set_viewport_size(PHONE)
     sign_in(page, cable, teacher)
     open_capture(page, cable, axe)
-    go_offline(context, cable)
-    log_chat(page, "Amira Khan")
-    amira.archived = True  # meanwhile Amira leaves the school (a chat may be about any pupil still at it)
-    db.session.commit()
-    go_offline(context, cable, False)
-    page.get_by_role("button", name="Sync now").click()
-    expect(page.get_by_text("Amira Khan has left the school, so this can't be recorded for them.")).to_be_visible()
+    chat_refused_as_left(page, context, cable, amira)  # a chat about Amira; she leaves the school meanwhile
     expect(page.get_by_text("1 waiting to sync")).to_be_visible()
     expect(page.get_by_role("button", name=re.compile("^Discard: Quick chat"))).to_be_visible()
     assert_accessible(axe, page)
@@ -391,13 +398,7 @@ def test_a_refused_record_is_changed_as_its_reason_says_and_sent_as_the_same_rec
     page.set_viewport_size(PHONE)
     sign_in(page, cable, teacher)
     open_capture(page, cable, axe)
-    go_offline(context, cable)
-    log_chat(page, "Amira Khan")
-    amira.archived = True
-    db.session.commit()
-    go_offline(context, cable, False)
-    page.get_by_role("button", name="Sync now").click()
-    expect(page.get_by_text("Amira Khan has left the school, so this can't be recorded for them.")).to_be_visible()
+    chat_refused_as_left(page, context, cable, amira)  # a chat about Amira; she leaves the school meanwhile
     made_id = page.evaluate("""() => new Promise((resolve) => {
         const open = indexedDB.open("rrp-outbox", 1);
         open.onsuccess = () => {
@@ -451,13 +452,7 @@ def test_a_chat_about_a_pupil_who_left_is_refused_shown_from_any_page_and_discar
     page.set_viewport_size({"width": 360, "height": 740})
     sign_in(page, cable, midday)
     open_capture(page, cable, axe)
-    go_offline(context, cable)
-    log_chat(page, "Amira Khan")
-    amira.archived = True  # she leaves the school before the phone is back in signal
-    db.session.commit()
-    go_offline(context, cable, False)
-    page.get_by_role("button", name="Sync now").click()
-    expect(page.get_by_text("Amira Khan has left the school, so this can't be recorded for them.")).to_be_visible()
+    chat_refused_as_left(page, context, cable, amira)  # a chat about Amira; she leaves the school meanwhile
     page.get_by_role("button", name="Sync now").click()  # nothing else to send: no endless "Sending…"
     expect(page.get_by_text("1 not accepted: see the reason beside each.")).to_be_visible()
     expect(page.get_by_text("Sending…")).to_have_count(0)

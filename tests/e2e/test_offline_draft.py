@@ -6,9 +6,8 @@ import re
 
 from playwright.sync_api import expect
 
-from rrp_pwa.extensions import db
 from tests.e2e.conftest import PHONE, assert_accessible, go_offline, sign_out, wait_for_service_worker
-from tests.e2e.test_offline_capture import (choose, log_chat, open_capture, set_up_class, sign_in,
+from tests.e2e.test_offline_capture import (chat_refused_as_left, choose, open_capture, set_up_class, sign_in,
                                             two_teachers_on_one_phone, wait_for_chats)
 
 DRAFT_NOTE = "You started this {} earlier and it was kept on this device"
@@ -140,13 +139,7 @@ def test_a_refused_record_being_changed_is_still_the_same_record_after_a_reload(
     sign_in(page, cable, teacher)
     open_capture(page, cable, axe)
     wait_for_service_worker(page)
-    go_offline(context, cable)
-    log_chat(page, "Amira Khan")
-    amira.archived = True
-    db.session.commit()
-    go_offline(context, cable, False)
-    page.get_by_role("button", name="Sync now").click()
-    expect(page.get_by_text("Amira Khan has left the school, so this can't be recorded for them.")).to_be_visible()
+    chat_refused_as_left(page, context, cable, amira)
     page.get_by_role("button", name=re.compile("^Change it: Quick chat")).click()
     chat = page.get_by_role("form", name="Quick chat")
     expect(chat.get_by_role("radio", name="Unkind words")).to_be_checked()
