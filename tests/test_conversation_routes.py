@@ -1,9 +1,17 @@
 """Restorative conversation and conference screens, and the admin's question sets."""
+import re
 from datetime import date, timedelta
 
 import pytest
 
-from rrp_pwa.conversations.restorative import questions_for, set_questions, start_conversation
+from rrp_pwa.conversations.restorative import (
+    finish,
+    questions_for,
+    save_answers,
+    save_preparation,
+    set_questions,
+    start_conversation,
+)
 from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import Agreement
 from rrp_pwa.models.conversations import Conversation
@@ -304,3 +312,42 @@ def test_a_missing_role_is_marked_beside_that_pupil(client, auth, school):
     assert f'<p class="error" id="role-{ben.id}-error">Choose Ben Jones\'s role.</p>' in page
     assert f'aria-describedby="role-{ben.id}-error"' in page and f"role-{amira.id}-error" not in page
     assert '<option value="harmed" selected>' in page and "Row at lunch" in page
+
+
+def carry_on_target(page: str) -> str | None:
+    found = re.search(r'<a class="button primary" href="([^"]+)">Carry on</a>', page)
+    return found and found.group(1)
+
+
+@pytest.mark.parametrize("kind, prepared, answered, step", [
+    ("conference", (), False, "preparation"),
+    ("conference", ("Amira Khan",), False, "preparation"),  # Ben's preparation meeting is still to come
+    ("conference", ("Amira Khan", "Ben Jones"), False, "questions"),
+    ("conference", ("Amira Khan", "Ben Jones"), True, "agreement"),
+    ("conversation", (), False, "questions"),
+    ("conversation", (), True, "agreement"),
+])
+def test_carry_on_goes_to_the_step_the_conversation_is_at(client, auth, school, kind, prepared, answered, step):
+    """Carry on on a conference still at its preparation went to the meeting; it goes where the lead left off."""
+    lead = auth.login(roles=("pastoral",))
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    talk = start_conversation(school.id, lead, kind, [(amira, "harmed"), (ben, "caused_harm")])
+    db.session.flush()
+    if prepared:
+        save_preparation(talk, {p.id: "Met at break" for p in talk.participants if p.label in prepared})
+    if answered:
+        save_answers(talk, {talk.participants[1].id: ["I pushed her"]})
+    db.session.commit()
+    page = client.get(f"/conversations/{talk.id}").get_data(as_text=True)
+    assert carry_on_target(page) == f"/conversations/{talk.id}/{step}"
+    assert client.get(carry_on_target(page)).status_code == 200
+
+
+def test_a_finished_conversation_has_no_carry_on(client, auth, school):
+    lead = auth.login(roles=("pastoral",))
+    talk = start_conversation(school.id, lead, "conversation", [(make_pupil(school), "harmed")])
+    db.session.flush()
+    finish(talk, lead, None, [])
+    db.session.commit()
+    page = client.get(f"/conversations/{talk.id}").get_data(as_text=True)
+    assert "Finished" in page and carry_on_target(page) is None

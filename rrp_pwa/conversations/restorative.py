@@ -197,6 +197,20 @@ def _open(conversation: Conversation) -> None:
         raise ConversationFinished(f"This {conversation.kind_label.lower()} has already been finished.")
 
 
+def step_reached(conversation: Conversation) -> str | None:
+    """The step to carry on at (a view's name: ``preparation``, ``questions`` or ``agreement``); None once
+    finished. Nothing records the step, so it is read from what has been saved: answers mean the questions
+    (a conference's meeting) were saved, which leads to the agreement; a conference stays at its preparation
+    until everyone in it has a preparation note, as those meetings are held one by one over several days."""
+    if conversation.completed_at is not None:
+        return None
+    if any(p.answers for p in conversation.participants):
+        return "agreement"
+    if conversation.kind == "conference" and not all(p.preparation_note for p in conversation.participants):
+        return "preparation"
+    return "questions"
+
+
 def questions_fingerprint(conversation: Conversation) -> str:
     """A short digest of the questions each participant is asked, to spot a form made before they changed."""
     asked = "\n".join(f"{p.id}:{q}" for p in conversation.participants

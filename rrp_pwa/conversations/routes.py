@@ -50,6 +50,7 @@ from rrp_pwa.conversations.restorative import (
     save_preparation,
     set_questions,
     start_conversation,
+    step_reached,
     use_wording,
 )
 from rrp_pwa.extensions import db, htmx
@@ -302,11 +303,16 @@ def editable_or_404(conversation_id: int) -> Conversation:
     return conversation
 
 
+def conversation_page(conversation: Conversation, status: int = 200):
+    """The record of a conversation or conference, with Carry on leading to the step it is at."""
+    made = list(db.session.scalars(agreements_from(conversation.school_id, conversation.kind, conversation.id)))
+    return render_template("conversations/conversation.html", conversation=conversation, agreements=made,
+                           carry_on=step_reached(conversation)), status
+
+
 def finished_answer(conversation: Conversation, exc: ConversationFinished):
     flash(str(exc), "error")
-    return render_template("conversations/conversation.html", conversation=conversation,
-                           agreements=list(db.session.scalars(agreements_from(
-                               conversation.school_id, conversation.kind, conversation.id)))), 409
+    return conversation_page(conversation, 409)
 
 
 @bp.route("/conversations/<int:conversation_id>/preparation", methods=["GET", "POST"])
@@ -382,5 +388,4 @@ def agreement(conversation_id: int):
 def conversation(conversation_id: int):
     found = get_scoped_or_404(Conversation, conversation_id)
     readable_or_404(found, found.school_id, found.pupils, found.staff_id)
-    made = list(db.session.scalars(agreements_from(found.school_id, found.kind, found.id)))
-    return render_template("conversations/conversation.html", conversation=found, agreements=made)
+    return conversation_page(found)
