@@ -232,3 +232,47 @@ def test_log_a_chat_sent_by_htmx_shows_what_to_fix_in_a_page_it_swaps_in(client,
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "Choose what happened." in page and "kept words" in page
     assert db.session.query(QuickChat).count() == 0
+
+
+def test_adding_and_removing_a_pupil_keeps_the_chips_and_saves_nothing(client, auth, school):
+    """The picker's pick and Remove send the chat's form back: it comes again with every chip tapped and the
+    note written (a pick used to load the page afresh with only the pupils), and no chat is saved."""
+    auth.login(roles=("support",))
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    db.session.commit()
+    tapped = {"pupil_id": [amira.id], "what": "Unkind words", "where": "Playground", "agreed": "Said sorry",
+              "note": "By the bins", "client_uuid": "0b6e1f3c-4a5d-4e8f-9a1b-2c3d4e5f6a7b", "q": "be"}
+    for change, pupils in (({"add_pupil": ben.id}, [amira.id, ben.id]), ({"remove_pupil": amira.id}, [ben.id]),
+                           ({"remove_pupil": ben.id}, [])):  # the wrong pupil taken off: the chips wait for the right one
+        response = client.post("/chats/new", data={**tapped, **change})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200 and db.session.query(QuickChat).count() == 0
+        assert re.findall(r'name="pupil_id" value="(\d+)" data-name', page) == [str(i) for i in pupils]
+        for chip in ("Unkind words", "Playground", "Said sorry"):
+            assert re.search(rf'checked[^>]*value="{chip}"|value="{chip}"[^>]*checked', page), chip
+        assert 'value="By the bins"' in page and tapped["client_uuid"] in page and "Choose" not in page
+        assert 'form="chat-form"' in page and "Save chat" in page
+        tapped = {**tapped, "pupil_id": pupils}
+
+
+def test_the_picker_sends_the_chat_form_back_with_csrf_on(app, client, auth, school):
+    auth.login(roles=("support",))
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    db.session.commit()
+    app.config["WTF_CSRF_ENABLED"] = True
+    data = {"pupil_id": [amira.id], "what": "Physical", "add_pupil": ben.id}
+    assert client.post("/chats/new", data=data).status_code == 400
+    page = client.get(f"/chats/new?pupil_id={amira.id}").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    page = client.post("/chats/new", data={**data, "csrf_token": token}).get_data(as_text=True)
+    assert "Remove Ben Jones" in page and db.session.query(QuickChat).count() == 0
+
+
+def test_the_search_answer_sends_the_form_back_only_when_it_is_on_the_page(client, auth, school):
+    auth.login(roles=("support",))
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    db.session.commit()
+    alone = client.get("/pick-pupils?for=chat&q=be").get_data(as_text=True)
+    assert f"/chats/new?pupil_id={ben.id}" in alone and "<button" not in alone
+    kept = client.get(f"/pick-pupils?for=chat&q=be&pupil_id={amira.id}&record_form=chat-form").get_data(as_text=True)
+    assert re.search(rf'form="chat-form"[^>]*name="add_pupil" value="{ben.id}"', kept)

@@ -351,3 +351,23 @@ def test_a_finished_conversation_has_no_carry_on(client, auth, school):
     db.session.commit()
     page = client.get(f"/conversations/{talk.id}").get_data(as_text=True)
     assert "Finished" in page and carry_on_target(page) is None
+
+
+def test_adding_and_removing_a_pupil_keeps_the_roles_and_what_was_typed(client, auth, school):
+    """A pick or Remove sends the start form back: the roles chosen, the adults named and the summary come
+    again (they were lost), a pupil just added is not yet marked as missing a role, and nothing is started."""
+    auth.login(roles=("pastoral",))
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    db.session.commit()
+    typed = {"pupil_id": [amira.id], f"role-{amira.id}": "harmed", "adult-name-0": "Mrs Khan",
+             "adult-role-0": "parent_carer", "summary": "Pushing in the queue"}
+    response = client.post("/conversations/new?kind=conference", data={**typed, "add_pupil": ben.id})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and db.session.query(Conversation).count() == 0
+    assert "Remove Ben Jones" in page and "Ben Jones's role" in page and "Choose Ben Jones's role." not in page
+    assert '<option value="harmed" selected>' in page and 'value="Mrs Khan"' in page
+    assert "Pushing in the queue" in page and "Start the conference" in page
+    page = client.post("/conversations/new?kind=conference",
+                       data={**typed, "remove_pupil": amira.id}).get_data(as_text=True)
+    assert "Remove Amira Khan" not in page and 'value="Mrs Khan"' in page and "Pushing in the queue" in page
+    assert db.session.query(Conversation).count() == 0

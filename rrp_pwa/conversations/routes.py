@@ -71,6 +71,8 @@ from rrp_pwa.tenancy import get_scoped_or_404, lock_scoped_or_404
 ANY_STAFF = ("admin", "teacher", "support", "pastoral", "dsl")
 PICK_TARGETS = {"chat": "conversations.chat_new", "conversation": "conversations.start",
                 "conference": "conversations.start"}
+RECORD_FORMS = {"chat": "chat-form", "conversation": "start-form", "conference": "start-form"}
+PICKS = ("add_pupil", "remove_pupil", "find")  # the picker's buttons that send the record's form back
 
 
 @bp.record_once
@@ -109,15 +111,29 @@ def school_today() -> date:
 
 
 def chosen_ids() -> list[int]:
-    return [i for i in request.values.getlist("pupil_id", type=int) if i][:8]
+    """The pupils chosen, with the one a pick added (``add_pupil``) or a Remove took off (``remove_pupil``)."""
+    ids = [i for i in request.values.getlist("pupil_id", type=int) if i]
+    added, removed = request.form.get("add_pupil", type=int), request.form.get("remove_pupil", type=int)
+    return ([i for i in ids if i != removed] + ([added] if added and added not in ids else []))[:8]
 
 
-def picker(target: str) -> dict:
+def picking() -> bool:
+    """The record's form came back from the pupil picker (Search, a pick, a Remove), to be shown again as it
+    was with the pupils changed: not to be saved."""
+    return request.method == "POST" and any(name in request.form for name in PICKS)
+
+
+def picker(target: str, form_shown: bool | None = None) -> dict:
     """What the pupil picker shows: chosen pupils, then matches for what was typed (recent first).
     ``carry`` is what every pick, removal and search keeps besides the pupils: a conference's kind,
-    and the agreement a further conversation follows up."""
+    and the agreement a further conversation follows up. ``record_form``: the id of the record's form
+    when it is on the page (``form_shown``; for the search's own answer, as the search says), which the
+    picker's buttons then send back, so that nothing tapped or typed in it is lost."""
     chosen = pupils_by_id(current_user.school_id, chosen_ids())
-    text = request.args.get("q", "").strip()[:80]
+    if form_shown is None:
+        form_shown = request.args.get("record_form") == RECORD_FORMS[target]
+    picked = "add_pupil" in request.form or "remove_pupil" in request.form  # a new search starts, as after a pick link
+    text = "" if picked else request.values.get("q", "").strip()[:80]
     recent = recent_pupils(current_user)
     allowed = chat_pupils(current_user) if target == "chat" else conversation_pupils(current_user)
     found = recent_first(search_pupils(allowed, text, limit=12), recent) if text else recent
@@ -127,7 +143,8 @@ def picker(target: str) -> dict:
     if follows is not None and target != "chat":
         carry["follows"] = follows.id
     return {"chosen": chosen, "q": text, "target": target, "results": [p for p in found if p.id not in taken],
-            "recent": not text, "carry": carry, "follows": follows}
+            "recent": not text, "carry": carry, "follows": follows,
+            "record_form": RECORD_FORMS[target] if form_shown else None}
 
 
 def readable_or_404(record, school_id: int, pupils, author_id: int | None):
@@ -146,7 +163,7 @@ def chat_new():
                                 chips_for(school_id, "agreed"))
     if not form.is_submitted():  # the chat's own id: Save tapped twice, or resent on poor Wi-Fi, stores it once
         form.client_uuid.data = str(uuid4())
-    if form.validate_on_submit():
+    if not picking() and form.validate_on_submit():
         try:
             pupils = choose_pupils(chat_pupils(current_user), form.pupil_id.data or [])
             chat_id = new_chat_id(school_id, form.client_uuid.data, pupils, form.what.data, form.where.data,
@@ -164,7 +181,8 @@ def chat_new():
     refused = 200 if htmx else 400  # Save is sent by htmx, which swaps in only a 2xx answer
     return render_template("conversations/chat_new.html", form=form, questions=questions_for(school_id, "caused_harm"),
                            mine=todays_chats_by(current_user, school_today()), offline_url=offline,
-                           **picker("chat")), refused if form.errors or form.form_errors else 200
+                           **picker("chat", bool(chosen_ids()) or form.is_submitted())), \
+        refused if form.errors or form.form_errors else 200
 
 
 @bp.route("/pick-pupils")
@@ -272,7 +290,8 @@ def people_from(form_data, pupils: list[Pupil]) -> tuple[list[tuple[Pupil, str]]
 def start():
     kind = "conference" if request.values.get("kind") == "conference" else "conversation"
     form = StartForm()
-    if form.validate_on_submit():
+    checked = form.is_submitted() and not picking()
+    if checked and form.validate_on_submit():
         try:
             pupils = choose_pupils(conversation_pupils(current_user), chosen_ids())
             conversation = start_conversation(current_user.school_id, current_user, kind,
@@ -289,7 +308,8 @@ def start():
             return redirect(url_for(f"conversations.{step}", conversation_id=conversation.id))
     return render_template("conversations/start.html", form=form, kind=kind, pupil_roles=PUPIL_ROLES,
                            adult_roles=ADULT_ROLES, role_labels=PARTICIPANT_ROLE_LABELS, values=request.form,
-                           **picker(kind)), 400 if form.errors or form.form_errors else 200
+                           checked=checked, **picker(kind, bool(chosen_ids()) or form.is_submitted())), \
+        400 if form.errors or form.form_errors else 200
 
 
 def editable_or_404(conversation_id: int) -> Conversation:

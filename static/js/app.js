@@ -170,6 +170,19 @@
     }
   });
 
+  // Log a chat and Start a conversation: the pupil search's Search is the first button of the record's form
+  // (templates/conversations/_picker.html), so that without scripts Enter searches and never removes a pupil.
+  // Enter in one of the record's own text fields (a chat's note, an adult's name) still sends it, as before.
+  document.addEventListener("keydown", function (event) {
+    var field = event.target, form = field.form;
+    var send = event.key === "Enter" && !event.isComposing && field.type === "text" && form
+      && form.querySelector("[data-enter-sends]");
+    if (send) {
+      event.preventDefault();
+      form.requestSubmit(send);
+    }
+  });
+
   // The question is the tapped button's own (one form, several actions), else the form's.
   document.addEventListener("submit", function (event) {
     var form = event.target, button = event.submitter;

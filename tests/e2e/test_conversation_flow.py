@@ -2,6 +2,7 @@
 starts the pre-filled follow-up; a concern raised by a teacher reaches the DSL's queue only."""
 from datetime import date, timedelta
 
+import pytest
 from playwright.sync_api import expect
 
 from rrp_pwa.agreements.rules import review_agreement
@@ -9,9 +10,10 @@ from rrp_pwa.conversations.chats import record_quick_chat
 from rrp_pwa.conversations.restorative import finish, save_answers, start_conversation
 from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import Agreement
+from rrp_pwa.models.conversations import Conversation
 from tests.conftest import make_group, make_pupil, make_school, make_staff
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible, sign_out
-from tests.e2e.test_chat_flow import sign_in
+from tests.e2e.test_chat_flow import checked_screen, find_pupil, sign_in
 
 
 def test_conversation_agreement_not_kept_and_the_follow_up(live_server, data_app, page, axe):
@@ -27,8 +29,8 @@ def test_conversation_agreement_not_kept_and_the_follow_up(live_server, data_app
     page.get_by_role("link", name="Start a conversation").click()
     page.get_by_role("heading", name="Start a restorative conversation").wait_for()
     page.get_by_label("Add another pupil").press_sequentially("be", delay=50)
-    page.get_by_role("link", name="Ben Jones").click()
-    expect(page.get_by_role("link", name="Remove Ben Jones")).to_be_visible()
+    page.get_by_role("button", name="Ben Jones").click()
+    expect(page.get_by_role("button", name="Remove Ben Jones")).to_be_visible()
     assert_accessible(axe, page)
     page.get_by_label("Amira Khan's role").select_option(label="Was harmed")
     page.get_by_label("Ben Jones's role").select_option(label="Caused harm")
@@ -68,7 +70,7 @@ def test_conversation_agreement_not_kept_and_the_follow_up(live_server, data_app
 
     page.get_by_role("link", name="Start a restorative conversation").click()
     page.get_by_role("heading", name="Start a restorative conversation").wait_for()
-    expect(page.get_by_role("link", name="Remove Ben Jones")).to_be_visible()
+    expect(page.get_by_role("button", name="Remove Ben Jones")).to_be_visible()
     expect(page.get_by_label("Ben Jones's role")).to_be_visible()
     assert_accessible(axe, page)
     assert db.session.scalar(db.select(Agreement.status)) == "not_kept"
@@ -170,3 +172,67 @@ def test_a_long_unbroken_link_in_what_was_written_fits_a_360px_phone(live_server
         expect(page.get_by_text(link).first).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], url
         assert_accessible(axe, page)
+
+
+def adult(page, n: int):
+    return page.get_by_role("group", name=f"Adult {n}")
+
+
+def start_choices_kept(page) -> None:
+    expect(page.get_by_label("Ben Jones's role")).to_have_value("caused_harm")
+    expect(adult(page, 1).get_by_label("Name")).to_have_value("Mrs Jones")
+    expect(adult(page, 1).get_by_label("Role")).to_have_value("parent_carer")
+    expect(adult(page, 2).get_by_label("Name")).to_have_value("Mr Patel")
+    expect(adult(page, 2).get_by_label("Role")).to_have_value("other_adult")
+    expect(page.get_by_label("What happened (optional, short)")).to_have_value("Pushing in the lunch queue")
+
+
+@pytest.mark.parametrize("scripts", [True, False], ids=["scripts", "no-scripts"])
+def test_adding_and_removing_a_pupil_keeps_the_roles_and_notes(live_server, data_app, new_device, axe, scripts):
+    """A teacher gives each pupil a role, names the adults and writes what happened, then adds a pupil and takes
+    another off: every role, name and word stays (they were lost, the page loaded afresh with only the pupils),
+    and Start begins one conference with them. The same without scripts."""
+    school = make_school()
+    teacher = make_staff(school, ("pastoral",), name="Pat Pastoral")
+    make_pupil(school)
+    ben = make_pupil(school, "Ben", "Jones")
+    make_pupil(school, "Chloe", "Patel")
+    db.session.commit()
+
+    page = new_device(viewport=PHONE, java_script_enabled=scripts).new_page()
+    sign_in(page, live_server.url, teacher)
+    page.goto(f"{live_server.url}/conversations/new?kind=conference&pupil_id={ben.id}")
+    page.get_by_role("heading", name="Start a conference").wait_for()
+    find_pupil(page, "Add another pupil", "am", scripts)
+    page.get_by_role("button", name="Amira Khan").click()
+    page.get_by_label("Amira Khan's role").select_option(label="Was harmed")
+    page.get_by_label("Ben Jones's role").select_option(label="Caused harm")
+    adult(page, 1).get_by_label("Name").fill("Mrs Jones")
+    adult(page, 2).get_by_label("Name").fill("Mr Patel")
+    adult(page, 2).get_by_label("Role").select_option(label="Other adult")
+    page.get_by_label("What happened (optional, short)").fill("Pushing in the lunch queue")
+
+    find_pupil(page, "Add another pupil", "ch", scripts)
+    page.get_by_role("button", name="Chloe Patel").click()
+    expect(page.get_by_role("button", name="Remove Chloe Patel")).to_be_visible()
+    start_choices_kept(page)
+    expect(page.get_by_label("Amira Khan's role")).to_have_value("harmed")
+    expect(page.get_by_label("Chloe Patel's role")).to_have_value("")
+    expect(page.get_by_text("Choose Chloe Patel's role.")).to_have_count(0)  # not refused: nothing was sent to save
+    checked_screen(axe, page, scripts)
+
+    page.get_by_role("button", name="Remove Amira Khan").click()
+    expect(page.get_by_label("Amira Khan's role")).to_have_count(0)
+    start_choices_kept(page)
+    page.get_by_label("Chloe Patel's role").select_option(label="Witness")
+    checked_screen(axe, page, scripts)
+    assert db.session.query(Conversation).count() == 0
+
+    page.get_by_role("button", name="Start the conference").click()
+    page.get_by_role("heading", name="Conference: preparation").wait_for()
+    checked_screen(axe, page, scripts)
+    conference = db.session.query(Conversation).one()
+    assert (conference.kind, conference.summary) == ("conference", "Pushing in the lunch queue")
+    assert [(p.label, p.role) for p in conference.participants] == [
+        ("Ben Jones", "caused_harm"), ("Chloe Patel", "witness"), ("Mrs Jones", "parent_carer"),
+        ("Mr Patel", "other_adult")]

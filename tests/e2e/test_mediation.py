@@ -345,8 +345,8 @@ def test_the_lead_ends_a_mediation_left_unfinished_and_follows_it_up(live_server
     no_sideways_scroll(lead)
     assert_accessible(axe, lead)
     lead.get_by_role("link", name="Start a restorative conversation").click()
-    expect(lead.get_by_role("link", name="Remove Amira Khan")).to_be_visible()
-    expect(lead.get_by_role("link", name="Remove Ben Jones")).to_be_visible()
+    expect(lead.get_by_role("button", name="Remove Amira Khan")).to_be_visible()
+    expect(lead.get_by_role("button", name="Remove Ben Jones")).to_be_visible()
     assert_accessible(axe, lead)
 
 

@@ -572,7 +572,7 @@ def chat_about_amira_filled_in(page, server, midday) -> str:
     page.get_by_role("link", name="Log a chat").first.click()
     page.get_by_label("Find a pupil").press_sequentially("am", delay=50)
     page.get_by_role("link", name="Amira Khan").click()
-    expect(page.get_by_role("link", name="Remove Amira Khan")).to_be_visible()
+    expect(page.get_by_role("button", name="Remove Amira Khan")).to_be_visible()
     form_id = page.locator("input[name=client_uuid]").input_value()
     page.get_by_role("radio", name="Unkind words").click()
     page.get_by_role("radio", name="Playground").click()
