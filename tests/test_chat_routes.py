@@ -276,3 +276,14 @@ def test_the_search_answer_sends_the_form_back_only_when_it_is_on_the_page(clien
     assert f"/chats/new?pupil_id={ben.id}" in alone and "<button" not in alone
     kept = client.get(f"/pick-pupils?for=chat&q=be&pupil_id={amira.id}&record_form=chat-form").get_data(as_text=True)
     assert re.search(rf'form="chat-form"[^>]*name="add_pupil" value="{ben.id}"', kept)
+
+
+def test_raise_a_concern_leads_back_to_the_pupils_chosen_after_a_pick(client, auth, school):
+    """The page a pick sent back is at the form's address, with no pupils in it: Raise a concern still leads
+    back to Log a chat with the pupils chosen (it led back to an empty one)."""
+    auth.login(roles=("support",))
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    db.session.commit()
+    page = client.post("/chats/new", data={"pupil_id": [amira.id], "add_pupil": ben.id}).get_data(as_text=True)
+    concern = re.search(r'href="(/concerns/new[^"]*)">Raise a concern', page).group(1).replace("&amp;", "&")
+    assert f"next=/chats/new?pupil_id%3D{amira.id}%26pupil_id%3D{ben.id}" in concern
