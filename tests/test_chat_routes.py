@@ -287,3 +287,15 @@ def test_raise_a_concern_leads_back_to_the_pupils_chosen_after_a_pick(client, au
     page = client.post("/chats/new", data={"pupil_id": [amira.id], "add_pupil": ben.id}).get_data(as_text=True)
     concern = re.search(r'href="(/concerns/new[^"]*)">Raise a concern', page).group(1).replace("&amp;", "&")
     assert f"next=/chats/new?pupil_id%3D{amira.id}%26pupil_id%3D{ben.id}" in concern
+
+
+def test_the_address_follows_the_pupils_a_pick_sent_by_htmx_changed(client, auth, school):
+    auth.login(roles=("support",))
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    db.session.commit()
+    response = client.post("/chats/new", data={"pupil_id": [amira.id], "add_pupil": ben.id, "what": "Physical"},
+                           headers={"HX-Request": "true"})
+    assert response.headers["HX-Replace-Url"] == f"/chats/new?pupil_id={amira.id}&pupil_id={ben.id}"
+    saved = client.post("/chats/new", data={"pupil_id": [amira.id], "what": "Physical", "where": "Field"},
+                        headers={"HX-Request": "true"})
+    assert "HX-Replace-Url" not in saved.headers

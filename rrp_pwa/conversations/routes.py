@@ -3,7 +3,7 @@ from datetime import date, datetime, timedelta, timezone
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, after_this_request, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from rrp_pwa.agreements.routes import agreement_to_follow_up as followed_agreement
@@ -123,6 +123,14 @@ def picking() -> bool:
     return request.method == "POST" and any(name in request.form for name in PICKS)
 
 
+def replace_address(address: str) -> None:
+    """htmx puts ``address`` in the address bar (in place of the page's) once this answer is swapped in."""
+    @after_this_request
+    def replace(response):
+        response.headers["HX-Replace-Url"] = address
+        return response
+
+
 def picker(target: str, form_shown: bool | None = None) -> dict:
     """What the pupil picker shows: chosen pupils, then matches for what was typed (recent first).
     ``carry`` is what every pick, removal and search keeps besides the pupils: a conference's kind,
@@ -142,6 +150,9 @@ def picker(target: str, form_shown: bool | None = None) -> dict:
     follows = followed_agreement()
     if follows is not None and target != "chat":
         carry["follows"] = follows.id
+    if picking() and htmx:  # the address bar follows the pupils, as after a pick link: reloaded, it shows them
+        address = url_for(PICK_TARGETS[target], pupil_id=[p.id for p in chosen], **carry)
+        replace_address(address)
     return {"chosen": chosen, "q": text, "target": target, "results": [p for p in found if p.id not in taken],
             "recent": not text, "carry": carry, "follows": follows,
             "record_form": RECORD_FORMS[target] if form_shown else None}

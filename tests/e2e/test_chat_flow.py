@@ -147,6 +147,8 @@ def test_adding_and_removing_a_pupil_keeps_the_chips_tapped(live_server, data_ap
     expect(page.get_by_role("button", name="Remove Ben Jones")).to_be_visible()
     chat_choices_kept(page)
     checked_screen(axe, page, scripts)
+    if scripts:  # reloaded, the page shows the pupils chosen now
+        expect(page).to_have_url(f"{live_server.url}/chats/new?pupil_id={ben.id}")
     assert db.session.query(QuickChat).count() == 0
 
     page.get_by_role("button", name="Save chat").click()
