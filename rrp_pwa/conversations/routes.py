@@ -154,7 +154,7 @@ def picker(target: str, form_shown: bool | None = None) -> dict:
         address = url_for(PICK_TARGETS[target], pupil_id=[p.id for p in chosen], **carry)
         replace_address(address)
     return {"chosen": chosen, "q": text, "target": target, "results": [p for p in found if p.id not in taken],
-            "recent": not text, "carry": carry, "follows": follows,
+            "recent": not text, "carry": carry, "follows": follows, "picked": picked,
             "record_form": RECORD_FORMS[target] if form_shown else None}
 
 

@@ -139,12 +139,15 @@ def test_adding_and_removing_a_pupil_keeps_the_chips_tapped(live_server, data_ap
     find_pupil(page, "Add another pupil", "be", scripts)
     page.get_by_role("button", name="Ben Jones").click()
     expect(page.get_by_role("button", name="Remove Ben Jones")).to_be_visible()
+    # the button tapped has gone: the focus is back in the search, not lost at the top of the page
+    expect(page.get_by_role("searchbox", name="Add another pupil")).to_be_focused()
     chat_choices_kept(page)
     checked_screen(axe, page, scripts)
 
     page.get_by_role("button", name="Remove Amira Khan").click()
     expect(page.get_by_role("button", name="Remove Amira Khan")).to_have_count(0)
     expect(page.get_by_role("button", name="Remove Ben Jones")).to_be_visible()
+    expect(page.get_by_role("searchbox", name="Add another pupil")).to_be_focused()
     chat_choices_kept(page)
     checked_screen(axe, page, scripts)
     if scripts:  # reloaded, the page shows the pupils chosen now
