@@ -597,6 +597,7 @@
   // What differs from the emptied form (radios as it starts are not kept) and the refused record it
   // changes; not until the draft kept before is back in the form.
   function keepDraft(form) {
+    if (!state.draftsShown) form.dataset.touched = "1";  // used before the draft is back: showDrafts leaves it
     if (!state.draftsShown || !state.pupils.length) return;
     var fields = Array.prototype.filter.call(form.elements, function (field) {
       return field.name && field.value && (field.type !== "radio" || field.checked && !field.defaultChecked);
@@ -609,15 +610,20 @@
   function note(form) { return form.querySelector("[data-draft-note]"); }
 
   // Record offline opened again: each record started and not saved is back in its form, with a note.
+  // A form used while the pupil list was on its way (poor Wi-Fi) keeps what was just done in it, not the draft;
+  // a chip the school has taken away since is left out (never written into another chip).
   function showDrafts() {
     var forms = owned(DRAFT).forms || {};
     document.querySelectorAll("form[data-offline]").forEach(function (form) {
       var draft = forms[form.getAttribute("data-offline")];
-      if (!draft) return;
+      if (!draft || form.dataset.touched) return;
       draft.fields.forEach(function (kept) {
-        var chip = form.querySelector("input[type=radio][name='" + kept[0] + "'][value='" + CSS.escape(kept[1]) + "']");
-        if (chip) chip.checked = true;
-        else setValue(form, kept[0], kept[1]);
+        var name = "[name='" + kept[0] + "']";
+        if (!form.querySelector("input[type=radio]" + name)) setValue(form, kept[0], kept[1]);
+        else {
+          var chip = form.querySelector("input[type=radio]" + name + "[value='" + CSS.escape(kept[1]) + "']");
+          if (chip) chip.checked = true;
+        }
       });
       if (state.items.some(function (i) { return i.uuid === draft.editing && mine(i); })) form.dataset.editing = draft.editing;
       note(form).hidden = false;

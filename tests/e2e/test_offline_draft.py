@@ -1,11 +1,14 @@
 """Record offline keeps a record started and not saved: a midday assistant called away in the playground
 (the phone locks, the tab is closed, Home is tapped) finds it again when she opens Record offline, with
 no signal; it goes once it is saved, on Start again (after asking), and at sign-out."""
+import contextlib
 import json
 import re
 
-from playwright.sync_api import expect
+from playwright.sync_api import Error as PlaywrightError, expect
 
+from rrp_pwa.extensions import db
+from rrp_pwa.models.conversations import ChatChipList
 from tests.e2e.conftest import PHONE, assert_accessible, go_offline, sign_out, wait_for_service_worker
 from tests.e2e.test_offline_capture import (chat_refused_as_left, choose, open_capture, set_up_class, sign_in,
                                             two_teachers_on_one_phone, wait_for_chats)
@@ -162,3 +165,70 @@ def test_a_refused_record_being_changed_is_still_the_same_record_after_a_reload(
     expect(page.get_by_text("0 waiting to sync")).to_be_visible()
     chats = wait_for_chats(1)
     assert [([p.id for p in c.pupils], c.what) for c in chats] == [([ben.id], "Unkind words")]
+
+
+def test_a_draft_naming_a_chip_the_school_has_since_taken_away_is_put_back_without_it(cable, data_app, page, axe):
+    """A chat started with "Said sorry", then the school's "what was agreed" chips changed without it. Before,
+    the draft wrote "Said sorry" into the first chip ("Nothing yet" on screen, "Said sorry" sent): every chat
+    saved from then on was refused, and the draft came back after each save. Now the rest of the draft is put
+    back, the agreement is as the form starts, and a chat saved is taken and the draft gone."""
+    teacher, _, _ = set_up_class()
+    page.set_viewport_size(PHONE)
+    sign_in(page, cable, teacher)
+    chat = open_capture(page, cable, axe)
+    choose(chat, "Pupil", "Amira Khan", "pupil")
+    chat.get_by_role("radio", name="Unkind words").check()
+    chat.get_by_role("radio", name="Said sorry").check()
+    db.session.add(ChatChipList(school_id=teacher.school_id, kind="agreed", labels="Shook hands\nWill give space"))
+    db.session.commit()
+
+    page.reload()
+    chat = page.get_by_role("form", name="Quick chat")
+    expect(chat.get_by_role("radio", name="Shook hands")).to_be_visible()
+    expect(chat.get_by_text(DRAFT_NOTE.format("chat"))).to_be_visible()
+    expect(chat.get_by_role("button", name="Change pupil: Amira Khan")).to_be_visible()
+    expect(chat.get_by_role("radio", name="Unkind words")).to_be_checked()
+    expect(chat.get_by_role("radio", name="Said sorry")).to_have_count(0)
+    expect(chat.get_by_role("radio", name="Nothing yet")).to_be_checked()
+    assert "Said sorry" not in chat.locator("input[type=radio]").evaluate_all("(all) => all.map((r) => r.value)")
+    assert_accessible(axe, page)
+
+    chat.get_by_role("radio", name="Playground").check()
+    chat.get_by_role("button", name="Save chat").click()
+    assert len(wait_for_chats(1)) == 1  # taken by the school's record, not refused
+    page.reload()
+    chat = page.get_by_role("form", name="Quick chat")
+    expect(chat.get_by_role("radio", name="Shook hands")).to_be_visible()
+    expect(chat.get_by_text(DRAFT_NOTE.format("chat"))).to_be_hidden()
+    assert draft_on_device(page) is None
+
+
+def test_a_form_used_while_the_pupil_list_is_on_its_way_keeps_what_was_just_tapped(cable, data_app, page, context,
+                                                                                   axe):
+    """Poor Wi-Fi: the pupil list takes seconds, and the chips can be tapped meanwhile. Before, the draft
+    kept from earlier was put back over them once the list came ("Physical" just tapped became "Unkind
+    words"). Now a form used before the list came keeps what was done in it; an untouched one gets its draft."""
+    teacher, _, _ = set_up_class()
+    page.set_viewport_size(PHONE)
+    sign_in(page, cable, teacher)
+    open_capture(page, cable, axe)
+    chat, mediation = start_a_chat_and_a_mediation(page)
+    expect(mediation.get_by_label("What the first pupil agreed to do")).to_have_value("Take turns in goal")
+
+    held = []
+    context.route("**/api/v1/capture", lambda route: held.append(route))
+    page.reload()
+    chat = page.get_by_role("form", name="Quick chat")
+    chat.get_by_role("radio", name="Physical").check(timeout=5_000)  # before the pupil list has come
+    context.unroute("**/api/v1/capture")
+    for route in held:  # (the page's own request may have gone as it was left)
+        with contextlib.suppress(PlaywrightError):
+            route.continue_()
+    mediation = page.get_by_role("form", name="Peer mediation")
+    expect(mediation.get_by_text(DRAFT_NOTE.format("mediation"))).to_be_visible()
+    expect(mediation.get_by_label("What the first pupil agreed to do")).to_have_value("Take turns in goal")
+    expect(chat.get_by_role("radio", name="Physical")).to_be_checked()
+    expect(chat.get_by_role("radio", name="Unkind words")).not_to_be_checked()
+    expect(chat.get_by_role("button", name="Change pupil: Amira Khan")).to_have_count(0)
+    expect(chat.get_by_text(DRAFT_NOTE.format("chat"))).to_be_hidden()
+    assert_accessible(axe, page)
