@@ -167,20 +167,21 @@
 
   // Let in while the focus was on "Stop waiting": the stylesheet hides it and shows "Leave the circle"
   // in its place, where the focus goes (not lost at the top of the page).
+  // Live or, with the stream down, polled.
   var leaving = null;
-  document.addEventListener("htmx:sseBeforeMessage", function () {
-    var active = document.activeElement;
-    leaving = active && active.closest && active.closest(".seat-leave") ? active : null;
+  document.addEventListener("focusin", function (event) {
+    leaving = event.target.closest && event.target.closest(".seat-leave") ? event.target : null;
   });
-  document.addEventListener("htmx:sseMessage", function () {
-    var was = leaving;
-    leaving = null;
-    if (!was || !was.isConnected || was.getClientRects().length) { return; }
+  function keepLeavingFocus() {
+    var was = leaving, active = document.activeElement;
+    if (!was || !was.isConnected || was.getClientRects().length || (active !== was && active !== document.body)) { return; }
     var shown = Array.prototype.filter.call(was.form.querySelectorAll("button"), function (button) {
       return button.getClientRects().length;
     })[0];
     if (shown) { shown.focus(); }
-  });
+  }
+  document.addEventListener("htmx:sseMessage", keepLeavingFocus);
+  document.addEventListener("htmx:afterSettle", keepLeavingFocus);
 
   document.addEventListener("htmx:afterSettle", function () {
     var live = document.getElementById("seat-live");
