@@ -184,11 +184,11 @@ def test_seats_taken_out_before_0019_are_listed_as_having_left_early(empty_datab
     assert str(left[1]).startswith("2026-11-20 10:05:00") and str(left[2]).startswith("2026-11-20 10:00:00")
 
 
-def test_deactivated_staff_from_the_roster_count_as_having_left_until_an_import_lists_them(empty_database, tmp_path):
+def test_no_member_of_staff_is_said_to_have_left_by_the_migration_itself(empty_database, tmp_path):
     """0021: nothing kept before it tells a new account from the roster (waiting for its first password)
-    from one the MIS said had left, so every deactivated account from the roster is marked as having
-    left - no admin lets it in until an import lists it again. Active accounts and accounts made by
-    hand are not marked; a downgrade drops the mark."""
+    from one the MIS said had left or one an admin deactivated, so no account is marked as having left
+    (the Staff screen would say so untruly, and lock a new starter out): the roster import marks leavers
+    from then on. A downgrade drops the mark."""
     app = migrated_app(empty_database, tmp_path)
     with app.app_context():
         flask_migrate.upgrade(revision="0020_seats_left_before_0019")
@@ -211,5 +211,5 @@ def test_deactivated_staff_from_the_roster_count_as_having_left_until_an_import_
         with db.engine.connect() as conn:
             columns = {column["name"] for column in inspect(conn).get_columns("staff")}
         db.engine.dispose()
-    assert left == {7: False, 8: True, 9: True, 10: False, 11: False}
+    assert left == {7: False, 8: False, 9: False, 10: False, 11: False}
     assert "mis_left" not in columns and "external_id" in columns

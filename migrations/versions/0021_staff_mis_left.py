@@ -5,11 +5,12 @@ left; nothing told the two apart, so "Set a first password" could let a leaver i
 set by the import when the MIS deletes or disables someone (or a full roster no longer lists them)
 and cleared when it lists them again.
 
-Backfill: nothing kept before says why an account from the roster (``external_id``) is deactivated:
-it may be new and waiting for its first password, or the MIS may have said it left (or an admin
-deactivated it by hand). Each such account counts as having left, the safe side for a school's
-records: the next roster import that lists it clears the mark, and the staff page says so. Accounts
-made by hand, and every active account, are not marked.
+No backfill: nothing kept before this tells an account from the roster that is deactivated because it
+is new (waiting for its first password) from one the MIS said had left, or one an admin deactivated by
+hand (a long leave). Marking them all would tell admins, untruly, that new starters have left, and lock
+them out until an import listed them again (never, for a school that imports only changes). So every
+existing account starts unmarked; the next full roster import marks each one it does not list, and a
+later delete or disable marks that one.
 
 Downgrade: drops the column (what it told apart is lost again).
 
@@ -30,10 +31,6 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('staff', schema=None) as batch_op:
         batch_op.add_column(sa.Column('mis_left', sa.Boolean(), server_default=sa.false(), nullable=False))
-    staff = sa.table('staff', sa.column('mis_left', sa.Boolean()), sa.column('active', sa.Boolean()),
-                     sa.column('external_id', sa.String()))
-    op.execute(staff.update().where(staff.c.active.is_(False), staff.c.external_id.is_not(None))
-               .values(mis_left=True))
 
 
 def downgrade():
