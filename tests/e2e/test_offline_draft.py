@@ -9,9 +9,9 @@ from playwright.sync_api import Error as PlaywrightError, expect
 
 from rrp_pwa.extensions import db
 from rrp_pwa.models.conversations import ChatChipList
-from tests.e2e.conftest import PHONE, assert_accessible, go_offline, sign_out, wait_for_service_worker
-from tests.e2e.test_offline_capture import (chat_refused_as_left, choose, open_capture, set_up_class, sign_in,
-                                            two_teachers_on_one_phone, wait_for_chats)
+from tests.e2e.conftest import PHONE, assert_accessible, go_offline, sign_out
+from tests.e2e.test_offline_capture import (capture_kept, chat_refused_as_left, choose, open_capture, set_up_class,
+                                            sign_in, two_teachers_on_one_phone, wait_for_chats)
 
 DRAFT_NOTE = "You started this {} earlier and it was kept on this device"
 
@@ -56,7 +56,7 @@ def test_a_record_started_with_no_signal_is_there_again_after_a_reload_or_home_u
     page.set_viewport_size(PHONE)
     sign_in(page, cable, teacher)
     open_capture(page, cable, axe)
-    wait_for_service_worker(page)
+    capture_kept(page)
     go_offline(context, cable)
     start_a_chat_and_a_mediation(page)
     kept = draft_on_device(page)
@@ -141,7 +141,7 @@ def test_a_refused_record_being_changed_is_still_the_same_record_after_a_reload(
     page.set_viewport_size(PHONE)
     sign_in(page, cable, teacher)
     open_capture(page, cable, axe)
-    wait_for_service_worker(page)
+    capture_kept(page)
     chat_refused_as_left(page, context, cable, amira)
     page.get_by_role("button", name=re.compile("^Change it: Quick chat")).click()
     chat = page.get_by_role("form", name="Quick chat")
