@@ -371,3 +371,28 @@ def test_adding_and_removing_a_pupil_keeps_the_roles_and_what_was_typed(client, 
                        data={**typed, "remove_pupil": amira.id}).get_data(as_text=True)
     assert "Remove Amira Khan" not in page and 'value="Mrs Khan"' in page and "Pushing in the queue" in page
     assert db.session.query(Conversation).count() == 0
+
+
+def test_holding_a_conference_instead_keeps_the_roles_and_what_was_typed(client, auth, school):
+    """"Hold a conference instead" (and back) once the form is on the page sends it back: the roles, the
+    adults and the summary stay (the switch was a link, and lost them), the kind changes, nothing is
+    started; a conversation shows every adult typed into the conference's four rows, not only two."""
+    auth.login(roles=("pastoral",))
+    amira = make_pupil(school)
+    db.session.commit()
+    page = client.get(f"/conversations/new?pupil_id={amira.id}").get_data(as_text=True)
+    assert re.search(r'<button[^>]*formaction="/conversations/new\?kind=conference"[^>]*>Hold a conference instead',
+                     page)
+    typed = {"pupil_id": [amira.id], f"role-{amira.id}": "harmed", "adult-name-0": "Mrs Khan",
+             "adult-role-0": "parent_carer", "summary": "Pushing in the queue", "find": "1"}
+    response = client.post("/conversations/new?kind=conference", data=typed)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and db.session.query(Conversation).count() == 0
+    assert "Start the conference" in page and "Hold a conversation instead" in page
+    assert '<option value="harmed" selected>' in page and 'value="Mrs Khan"' in page and "Pushing in the queue" in page
+    three = {**typed, "adult-name-1": "Mr Khan", "adult-name-2": "Ms Reed"}
+    page = client.post("/conversations/new?kind=conversation", data=three).get_data(as_text=True)
+    assert "Start the conversation" in page and "Hold a conference instead" in page
+    assert all(f'value="{name}"' in page for name in ("Mrs Khan", "Mr Khan", "Ms Reed"))
+    assert 'id="adult-name-3"' not in page  # rows as typed, not the conference's four
+    assert db.session.query(Conversation).count() == 0

@@ -226,6 +226,16 @@ def test_adding_and_removing_a_pupil_keeps_the_roles_and_notes(live_server, data
     start_choices_kept(page)
     page.get_by_label("Chloe Patel's role").select_option(label="Witness")
     checked_screen(axe, page, scripts)
+    # a conversation after all, then a conference again: nothing typed goes (the switch was a link)
+    page.get_by_role("button", name="Hold a conversation instead").click()
+    expect(page.get_by_role("heading", name="Start a restorative conversation")).to_be_visible()
+    start_choices_kept(page)
+    expect(page.get_by_label("Chloe Patel's role")).to_have_value("witness")
+    page.get_by_role("button", name="Hold a conference instead").click()
+    expect(page.get_by_role("heading", name="Start a conference")).to_be_visible()
+    start_choices_kept(page)
+    expect(page.get_by_label("Chloe Patel's role")).to_have_value("witness")
+    checked_screen(axe, page, scripts)
     assert db.session.query(Conversation).count() == 0
 
     page.get_by_role("button", name="Start the conference").click()
