@@ -82,6 +82,16 @@ def capture_kept(page) -> None:
         page.reload()
     wait_until(page, CAPTURE_PAGE_KEPT, timeout_s=10)
 
+def capture_kept_for_the_class(page, cable, axe):
+    """The class's teacher signed in on a phone, on Record offline, kept to open with no signal; the
+    teacher and the class's two pupils (``set_up_class``)."""
+    people = set_up_class()
+    page.set_viewport_size(PHONE)
+    sign_in(page, cable, people[0])
+    open_capture(page, cable, axe)
+    capture_kept(page)
+    return people
+
 def log_chat(page, pupil: str, what: str = "Unkind words", where: str = "Playground"):
     chat = page.get_by_role("form", name="Quick chat")
     choose(chat, "Pupil", pupil, "pupil")
@@ -130,11 +140,7 @@ def stored(with_mediations=False):
 
 
 def test_records_made_offline_survive_a_reload_and_reach_the_server_once(cable, data_app, page, context, axe):
-    teacher, amira, ben = set_up_class()
-    page.set_viewport_size(PHONE)
-    sign_in(page, cable, teacher)
-    open_capture(page, cable, axe)
-    capture_kept(page)
+    teacher, amira, ben = capture_kept_for_the_class(page, cable, axe)
 
     go_offline(context, cable)
     expect(page.get_by_text("Offline: saving on this device")).to_be_visible()

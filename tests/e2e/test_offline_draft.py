@@ -10,8 +10,8 @@ from playwright.sync_api import Error as PlaywrightError, expect
 from rrp_pwa.extensions import db
 from rrp_pwa.models.conversations import ChatChipList
 from tests.e2e.conftest import PHONE, assert_accessible, go_offline, sign_out
-from tests.e2e.test_offline_capture import (capture_kept, chat_refused_as_left, choose, open_capture, set_up_class,
-                                            sign_in, two_teachers_on_one_phone, wait_for_chats)
+from tests.e2e.test_offline_capture import (capture_kept_for_the_class, chat_refused_as_left, choose, open_capture,
+                                            set_up_class, sign_in, two_teachers_on_one_phone, wait_for_chats)
 
 DRAFT_NOTE = "You started this {} earlier and it was kept on this device"
 
@@ -52,11 +52,7 @@ def test_a_record_started_with_no_signal_is_there_again_after_a_reload_or_home_u
     """Before, a reload or a trip to Home emptied Record offline: the chat and the mediation half made were
     gone. Now both are back with a note saying so, with no signal at all; the chat goes once it is saved,
     and the mediation once Start again is confirmed (not when it is cancelled)."""
-    teacher, amira, _ = set_up_class()
-    page.set_viewport_size(PHONE)
-    sign_in(page, cable, teacher)
-    open_capture(page, cable, axe)
-    capture_kept(page)
+    teacher, amira, _ = capture_kept_for_the_class(page, cable, axe)
     go_offline(context, cable)
     start_a_chat_and_a_mediation(page)
     kept = draft_on_device(page)
@@ -137,11 +133,7 @@ def test_a_refused_record_being_changed_is_still_the_same_record_after_a_reload(
     """Amira leaves the school while a chat about her waits, and the school's system refuses it. Changing it
     (Ben, not Amira) is interrupted by a reload with no signal: the change is back, and saving it still
     replaces the refused chat rather than adding a second one beside it."""
-    teacher, amira, ben = set_up_class()
-    page.set_viewport_size(PHONE)
-    sign_in(page, cable, teacher)
-    open_capture(page, cable, axe)
-    capture_kept(page)
+    teacher, amira, ben = capture_kept_for_the_class(page, cable, axe)
     chat_refused_as_left(page, context, cable, amira)
     page.get_by_role("button", name=re.compile("^Change it: Quick chat")).click()
     chat = page.get_by_role("form", name="Quick chat")
