@@ -34,6 +34,12 @@
   // Who the server says is signed in (every staff page carries it); the sign-in page says nobody is.
   var pageStaff = document.body.hasAttribute("data-staff-id") ? Number(document.body.getAttribute("data-staff-id")) : null;
   var signedOut = document.body.hasAttribute("data-signed-out");
+  // Every tab and window on a device shares one sign-in, so a sign-out in one ends it in all: each sign-out
+  // leaves a new mark in localStorage, and a signed-in page that finds a mark other than the one it opened
+  // with belongs to a sign-in that has ended. It writes nothing more on the device and clears its screen.
+  var SIGNED_OUT = "rrp-signed-out";
+  var signInMark = pageStaff !== null ? signOutMark() : null;
+  var signInEnded = false;
   // Home of someone who records offline: get Record offline ready while there is signal.
   var prefetch = document.querySelector("[data-capture-prefetch]");
   var state = { sending: false, failures: 0, timer: null, staffId: null, csrf: null, items: [], ready: false,
@@ -193,6 +199,7 @@
 
   // Pupils, chips and the scale: fetched online, kept in IndexedDB for offline picking.
   function refreshCapture() {
+    if (endedHere()) return Promise.resolve(null);
     return fetchWithin(LIST_WAIT, captureUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
         state.signedOut = response.status === 401;  // the session ended: what is waiting needs a sign-in
@@ -200,6 +207,7 @@
         return response.json();
       })
       .then(function (data) {
+        if (endedHere()) throw new Error("signed out meanwhile");  // not kept for a sign-in that has ended
         state.csrf = data.csrf_token;
         delete data.csrf_token;
         data.saved_at = Date.now();
@@ -209,6 +217,7 @@
       })
       .catch(function () { return meta.get("capture").then(ownersCopy); })
       .then(function (data) {
+        if (signInEnded) return null;
         if (data) {
           state.staffId = data.staff_id;
           fillPickers(data);
@@ -275,17 +284,19 @@
     return state.pupils.filter(function (p) { return p.id === Number(id) && fits(p); })[0] || null;
   }
 
-  // What this device keeps in localStorage (RECENT, DRAFT) for the signed-in person in their school.
+  // What this device keeps in localStorage (RECENT, DRAFT) for the signed-in person in their school, in this
+  // sign-in: what a tab wrote as another tab signed out is never offered to the next sign-in, even the same person's.
   function owned(key) {
     try {
       var kept = JSON.parse(window.localStorage.getItem(key));
-      return state.owner && kept && kept.owner === state.owner ? kept : {};
+      return state.owner && kept && kept.owner === state.owner && kept.signIn === signInMark ? kept : {};
     } catch (e) { return {}; }
   }
 
   function keepOwned(key, kept) {
+    if (kept && endedHere()) return;
     try {
-      if (kept) window.localStorage.setItem(key, JSON.stringify(Object.assign(kept, { owner: state.owner })));
+      if (kept) window.localStorage.setItem(key, JSON.stringify(Object.assign(kept, { owner: state.owner, signIn: signInMark })));
       else window.localStorage.removeItem(key);
     } catch (e) { /* private mode: not kept */ }
   }
@@ -545,6 +556,7 @@
   var DOUBLE_TAP_MS = 1500;
 
   function save(form) {
+    if (endedHere()) return;  // its maker has signed out: nothing is added under them unseen
     var emptiedAt = Number(form.dataset.emptiedAt || 0);
     if (emptiedAt && Date.now() - emptiedAt < DOUBLE_TAP_MS) return;
     var kind = form.getAttribute("data-offline");
@@ -637,6 +649,7 @@
   // lost chat, it goes into the outbox under the form's own id and is sent like any record made
   // offline. If the server did get it, that send is answered "duplicate", so it is still one chat.
   function keepChat(form, cause, noAnswer) {
+    if (endedHere()) return;
     var fields = new FormData(form);
     var pupils = Array.prototype.map.call(form.querySelectorAll("input[name=pupil_id]"), function (input) {
       return { id: Number(input.value), name: input.getAttribute("data-name") };
@@ -702,7 +715,7 @@
 
   // Sending: this person's waiting items, at most MAX_BATCH at a time; per-item answers decide what stays.
   function send(isRetryAfterNewToken) {
-    if (state.sending || state.staffId === null) return Promise.resolve();
+    if (state.sending || state.staffId === null || endedHere()) return Promise.resolve();
     var batch = state.items.filter(function (item) { return mine(item) && item.status === "waiting"; });
     if (!batch.length || !navigator.onLine) {
       render();
@@ -780,6 +793,7 @@
   }
 
   function act(action, uuid) {
+    if (endedHere()) return;
     var item = state.items.filter(function (i) { return i.uuid === uuid; })[0];
     if (!item) return;
     if (action === "edit") {
@@ -821,12 +835,6 @@
       return;
     }
     if (!form.matches || !form.matches("[data-signed-out]")) return;  // the header's Sign out
-    var unsent = state.items.filter(mine).length;
-    if (navigator.onLine && unsent && !window.confirm(unsent + " record" + (unsent === 1 ? " has" : "s have") +
-        " not been sent yet. Sign out anyway? They stay on this device and send when you next sign in.")) {
-      event.preventDefault();
-      return;
-    }
     // Sent here, not by the browser: with no signal, or Wi-Fi that never answers, the browser's own
     // error page would stand in front of a session still running, for the next person to pick up.
     // The pupil list goes either way; what waits to be sent stays.
@@ -836,19 +844,29 @@
         text: "Not signed out: " + why + ". You are still signed in on this device - sign out again when you have signal." } }));
     };
     var button = event.submitter;
-    forgetPupils().then(function () {
-      if (!navigator.onLine) return notSignedOut("there is no signal");
-      if (button) { button.classList.add("busy"); button.setAttribute("aria-busy", "true"); }
-      return fetchWithin(SIGN_OUT_WAIT, form.action, { method: "POST", body: new FormData(form), credentials: "same-origin",
-                                                       redirect: "manual" }).then(function (response) {
-        // the answer is a redirect to the sign-in page, which is opened now
-        if (response.type === "opaqueredirect" || response.ok) location.replace(form.getAttribute("data-signed-out"));
-        else if (response.status >= 500) notSignedOut("the school's system did not answer");
-        else form.submit();  // refused (an old page's token): the browser shows the school's own answer
-      }, function () {
-        notSignedOut("no answer, the connection is too slow");
-      }).then(function () {
-        if (button) { button.classList.remove("busy"); button.removeAttribute("aria-busy"); }
+    // what waits is counted afresh: a record saved in another tab since this page opened is asked about too
+    reload().catch(function () { return null; }).then(function () {
+      var unsent = state.items.filter(mine).length;
+      if (navigator.onLine && unsent && !window.confirm(unsent + " record" + (unsent === 1 ? " has" : "s have") +
+          " not been sent yet. Sign out anyway? They stay on this device and send when you next sign in.")) return null;
+      return forgetPupils().then(function () {
+        if (!navigator.onLine) return notSignedOut("there is no signal");
+        if (button) { button.classList.add("busy"); button.setAttribute("aria-busy", "true"); }
+        return fetchWithin(SIGN_OUT_WAIT, form.action, { method: "POST", body: new FormData(form), credentials: "same-origin",
+                                                         redirect: "manual" }).then(function (response) {
+          // the answer is a redirect to the sign-in page, which is opened now; other tabs are told at once, and
+          // a draft one of them wrote while this was on its way goes as well
+          if (response.type === "opaqueredirect" || response.ok) {
+            markSignedOut();
+            forgetOnDevice();
+            location.replace(form.getAttribute("data-signed-out"));
+          } else if (response.status >= 500) notSignedOut("the school's system did not answer");
+          else form.submit();  // refused (an old page's token): the browser shows the school's own answer
+        }, function () {
+          notSignedOut("no answer, the connection is too slow");
+        }).then(function () {
+          if (button) { button.classList.remove("busy"); button.removeAttribute("aria-busy"); }
+        });
       });
     });
   });
@@ -859,14 +877,63 @@
   function forgetPupils() {
     var forget = [meta.remove("capture"), meta.remove("csrf")];
     if (window.caches) forget.push(caches.delete(CAPTURE_CACHE));
-    return Promise.all(forget).catch(function () { return null; }).then(function () {
-      try {
-        window.localStorage.removeItem(CACHED_FLAG);
-        window.localStorage.removeItem(RECENT);
-        window.localStorage.removeItem(DRAFT);
-      } catch (e) { /* nothing to forget */ }
-    });
+    return Promise.all(forget).catch(function () { return null; }).then(forgetOnDevice);
   }
+
+  function forgetOnDevice() {
+    try {
+      window.localStorage.removeItem(CACHED_FLAG);
+      window.localStorage.removeItem(RECENT);
+      window.localStorage.removeItem(DRAFT);
+    } catch (e) { /* nothing to forget */ }
+  }
+
+  function signOutMark() {
+    try { return window.localStorage.getItem(SIGNED_OUT) || ""; } catch (e) { return ""; }
+  }
+
+  // A sign-out on this device (Sign out answered, or the sign-in page shown: nobody is signed in).
+  function markSignedOut() {
+    signInEnded = true;
+    try {
+      window.localStorage.setItem(SIGNED_OUT, Date.now() + "-" + Math.random().toString(36).slice(2));
+    } catch (e) { /* private mode: nothing is kept to guard */ }
+  }
+
+  // Whether this page's sign-in has ended, here or in another tab or window on this device.
+  function endedHere() {
+    if (!signInEnded && signInMark !== null && signOutMark() !== signInMark) signedOutElsewhere();
+    return signInEnded;
+  }
+
+  // Signed out in another tab: this one stops writing and sending, forgets what it wrote in this sign-in, and
+  // shows that it is signed out in place of the page (templates/base.html), so neither the pupils on it nor
+  // what was typed is left for the next person on the device. Records saved before then stay in the outbox.
+  function signedOutElsewhere() {
+    signInEnded = true;
+    clearTimeout(state.timer);
+    state.staffId = null;
+    state.pupils = [];
+    state.items = [];
+    [DRAFT, RECENT].forEach(function (key) {
+      try {
+        var kept = JSON.parse(window.localStorage.getItem(key));
+        if (kept && kept.signIn === signInMark) window.localStorage.removeItem(key);
+      } catch (e) { /* nothing kept */ }
+    });
+    var notice = document.getElementById("signed-out-elsewhere"), main = document.getElementById("main");
+    if (!notice || !main) return;
+    main.textContent = "";
+    main.appendChild(notice.content.cloneNode(true));
+    document.querySelectorAll(".topbar nav, .outbox-badge").forEach(function (node) { node.remove(); });
+    var heading = main.querySelector("h1");
+    document.title = heading.textContent + " · RRP";
+    heading.focus();
+  }
+
+  window.addEventListener("storage", function (event) {
+    if (event.key === SIGNED_OUT || event.key === null) endedHere();
+  });
 
   // The stored pupil list if it is the signed-in person's own (or nobody is known: offline, the cached
   // capture page) and less than LIST_HOURS old; another person's, or an older one, is forgotten, so a
@@ -921,7 +988,7 @@
   window.addEventListener("online", function () { state.failures = 0; render(); send(); });
   window.addEventListener("offline", render);
   document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "visible") expireShownList().then(reload).then(function () { return send(); });
+    if (document.visibilityState === "visible" && !endedHere()) expireShownList().then(reload).then(function () { return send(); });
   });
   if (navigator.serviceWorker) {
     navigator.serviceWorker.addEventListener("message", function (event) {
@@ -936,7 +1003,10 @@
   // Only the capture page downloads the pupil list; other pages know who is signed in from the page
   // itself, so an ordinary page view costs no extra request, and records wait for their own maker.
   function knownCapture() {
-    if (signedOut) return forgetPupils().then(function () { return null; });
+    if (signedOut) {
+      markSignedOut();
+      return forgetPupils().then(function () { return null; });
+    }
     return meta.get("capture").then(ownersCopy).then(function (data) {
       state.staffId = pageStaff !== null ? pageStaff : (data ? data.staff_id : null);
       return data;
@@ -946,7 +1016,7 @@
   // Record offline ready for the playground, fetched once while there is signal: the pupil list and
   // the capture page itself, so that it opens with no signal even if it was never opened before.
   function prepareOffline(data) {
-    if (data || !prefetch || !navigator.onLine || pageStaff === null) return data;
+    if (data || !prefetch || !navigator.onLine || pageStaff === null || endedHere()) return data;
     var pageCached = window.caches ? caches.open(CAPTURE_CACHE).then(function (cache) {
       return cache.add(prefetch.getAttribute("data-capture-prefetch"));
     }).catch(function () { return null; }) : null;

@@ -4,14 +4,16 @@ no signal; it goes once it is saved, on Start again (after asking), and at sign-
 import contextlib
 import json
 import re
+import time
 
 from playwright.sync_api import Error as PlaywrightError, expect
 
 from rrp_pwa.extensions import db
 from rrp_pwa.models.conversations import ChatChipList
-from tests.e2e.conftest import PHONE, assert_accessible, go_offline, sign_out
-from tests.e2e.test_offline_capture import (capture_kept_for_the_class, chat_refused_as_left, choose, open_capture,
-                                            set_up_class, sign_in, two_teachers_on_one_phone, wait_for_chats)
+from tests.e2e.conftest import PHONE, assert_accessible, go_offline, sign_out, wait_until
+from tests.e2e.test_offline_capture import (capture_kept_for_the_class, chat_refused_as_left, choose, log_chat,
+                                            open_capture, set_up_class, sign_in, two_teachers_on_one_phone,
+                                            wait_for_chats)
 
 DRAFT_NOTE = "You started this {} earlier and it was kept on this device"
 
@@ -224,3 +226,118 @@ def test_a_form_used_while_the_pupil_list_is_on_its_way_keeps_what_was_just_tapp
     expect(chat.get_by_role("button", name="Change pupil: Amira Khan")).to_have_count(0)
     expect(chat.get_by_text(DRAFT_NOTE.format("chat"))).to_be_hidden()
     assert_accessible(axe, page)
+
+
+def outbox_on_device(page):
+    """What the outbox on this device holds, as (whose, summary) pairs."""
+    return page.evaluate("""() => new Promise((resolve) => {
+        const open = indexedDB.open("rrp-outbox", 1);
+        open.onsuccess = () => {
+            const all = open.result.transaction("items").objectStore("items").getAll();
+            all.onsuccess = () => { open.result.close(); resolve(all.result.map((i) => [i.staffId, i.summary])); };
+        };
+      })""")
+
+
+def expect_signed_out_here(tab, axe):
+    """The tab says it was signed out, with nothing of the pupils or of what was typed left on screen."""
+    expect(tab.get_by_role("heading", name="You have been signed out")).to_be_focused()
+    expect(tab.get_by_text("You were signed out in another tab on this device")).to_be_visible()
+    expect(tab.get_by_text("Amira Khan")).to_have_count(0)
+    expect(tab.get_by_text("Ben Osei")).to_have_count(0)
+    expect(tab.get_by_role("form")).to_have_count(0)
+    expect(tab.get_by_role("button", name="Sign out")).to_have_count(0)
+    expect(tab.get_by_role("link", name="Sign in")).to_be_visible()
+    assert "Sam Teacher" not in tab.content()
+    assert_accessible(axe, tab)
+
+
+def test_a_second_tab_writes_no_draft_after_sign_out_and_shows_it_was_signed_out(live_server, data_app, new_device,
+                                                                                   axe):
+    """Sam has Record offline open in a second tab, a chat half made in it, and signs out in the first. Before,
+    the second tab's next tap wrote the draft - a pupil and what was typed - back on the shared phone after the
+    sign-out had forgotten it. Now a tap made while the sign-out is on its way is forgotten once it is done,
+    and the second tab says it has been signed out, its screen cleared for the next person."""
+    device = new_device(service_workers="block", viewport=PHONE)  # page.route sees the sign-out
+    first, second = device.new_page(), device.new_page()
+    teacher, _, _ = set_up_class()
+    sign_in(first, live_server, teacher)
+    chat = open_capture(second, live_server, axe)
+    choose(chat, "Pupil", "Amira Khan", "pupil")
+    chat.get_by_role("radio", name="Unkind words").check()
+    assert draft_on_device(second)
+
+    held = []
+    first.route("**/sign-out", lambda route: held.append(route))
+    first.get_by_role("button", name="Sign out").click()
+    wait_until(first, "() => window.localStorage.getItem('rrp-draft') === null")  # forgotten first...
+    second.get_by_role("form", name="Peer mediation").get_by_label("What the first pupil agreed to do").fill(
+        "Take turns in goal")  # ...then written again: the sign-out has not happened yet
+    assert "Take turns" in draft_on_device(second)
+    assert held
+    held[0].continue_()
+    expect(first.get_by_role("button", name="Sign in")).to_be_visible()
+
+    expect_signed_out_here(second, axe)
+    second.keyboard.type("Ben")
+    time.sleep(0.5)  # what a tap would write has had time to be written
+    assert draft_on_device(second) is None
+    assert second.evaluate("() => window.localStorage.getItem('rrp-recent')") is None
+    second.get_by_role("link", name="Sign in").click()
+    expect(second.get_by_role("button", name="Sign in")).to_be_visible()
+
+
+def test_a_second_tab_adds_nothing_to_the_outbox_after_sign_out_and_what_was_saved_waits_for_its_maker(
+        live_server, data_app, new_device, axe):
+    """Sam saves a chat in the second tab on Wi-Fi that gets nothing through and fills in another without saving
+    it; Sign out in the first tab asks about the waiting chat though it was saved after that tab opened. After
+    the sign-out the second tab cannot save the other chat under Sam, whom nobody would then ask about it; the
+    saved one stays on the phone and is sent when Sam next signs in."""
+    device = new_device(service_workers="block", viewport=PHONE)
+    first, second = device.new_page(), device.new_page()
+    teacher, _, _ = set_up_class()
+    device.route("**/api/v1/sync", lambda route: route.abort("connectionreset"))
+    sign_in(first, live_server, teacher)
+    open_capture(second, live_server, axe)
+    log_chat(second, "Amira Khan")
+    expect(second.get_by_text("1 waiting to sync")).to_be_visible()
+    chat = second.get_by_role("form", name="Quick chat")
+    choose(chat, "Pupil", "Ben Osei", "pupil")
+    chat.get_by_role("radio", name="Physical").check()
+    chat.get_by_role("radio", name="Field").check()
+
+    questions = []
+    first.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    sign_out(first)
+    assert questions and questions[0].startswith("1 record has not been sent yet. Sign out anyway?")
+    expect_signed_out_here(second, axe)
+    expect(second.get_by_role("button", name="Save chat")).to_have_count(0)
+    second.keyboard.press("Enter")
+    time.sleep(0.5)
+    assert outbox_on_device(second) == [[teacher.id, "Quick chat · Amira Khan · Unkind words, Playground"]]
+    assert draft_on_device(second) is None
+
+    device.unroute("**/api/v1/sync")
+    sign_in(first, live_server, teacher)
+    chats = wait_for_chats(1)
+    assert [(c.staff_id, [p.given_name for p in c.pupils], c.what) for c in chats] == [
+        (teacher.id, ["Amira"], "Unkind words")]
+    expect(first.get_by_text("waiting to sync")).to_be_hidden()
+    assert outbox_on_device(first) == []
+
+
+def test_a_tab_that_missed_the_sign_out_writes_no_draft_at_its_next_tap(live_server, data_app, new_device, axe):
+    """A tab asleep in the background may not hear of a sign-out in another tab as it happens. Its next tap
+    finds the sign-out the other tab left on the device (set here as that tab does, with no event to this
+    one), writes nothing, and the tab says it has been signed out."""
+    device = new_device(service_workers="block", viewport=PHONE)
+    tab = device.new_page()
+    teacher, _, _ = set_up_class()
+    sign_in(tab, live_server, teacher)
+    chat = open_capture(tab, live_server, axe)
+    choose(chat, "Pupil", "Amira Khan", "pupil")
+    tab.evaluate("""() => { window.localStorage.removeItem("rrp-draft");
+                            window.localStorage.setItem("rrp-signed-out", "in-another-tab"); }""")
+    chat.get_by_role("radio", name="Unkind words").click()  # the form goes as it is tapped: not checked after
+    expect_signed_out_here(tab, axe)
+    assert draft_on_device(tab) is None
