@@ -28,7 +28,10 @@
 
   function byPerson(detail) {
     var cause = detail.requestConfig && detail.requestConfig.triggeringEvent;
-    return !!(cause && cause.isTrusted);  // a tap, a key or a submit; not a poll, a timer or a live update
+    // a tap, a key or a submit; not a poll, a timer or a live update. An event sent on by this script for a
+    // person's key (Enter in a pupil search) carries that key as its cause.
+    var key = cause && cause.detail && cause.detail.cause;
+    return !!(cause && (cause.isTrusted || (key && key.isTrusted)));
   }
 
   function changes(detail) {
@@ -167,6 +170,19 @@
     if (event.key === "Enter" && !event.isComposing && field.form && field.type === "text"
         && field.form.querySelector("button.checkin-option[type=submit]")) {
       event.preventDefault();
+    }
+  });
+
+  // A pupil search that finds as letters are typed (data-enter-searches) finds once more on Enter, and only
+  // once: Enter would also send the search's form by its Search, there for when scripts are off (the page
+  // loaded afresh, or the record's whole form sent back once it is on the page, the focus leaving the
+  // search), and the browser's own "search" event, which not every browser sends on Enter.
+  document.addEventListener("keydown", function (event) {
+    var field = event.target;
+    if (event.key === "Enter" && !event.isComposing && window.htmx && field.matches
+        && field.matches("[data-enter-searches]")) {
+      event.preventDefault();
+      window.htmx.trigger(field, "search", { cause: event });
     }
   });
 

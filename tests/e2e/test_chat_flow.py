@@ -1,5 +1,7 @@
 """A midday assistant logs a quick chat on a 360 px phone in at most 3 taps after picking the pupil,
 and the class teacher sees it in "What happened at lunchtime"."""
+from urllib.parse import urlsplit
+
 from playwright.sync_api import expect
 
 import pytest
@@ -189,3 +191,47 @@ def test_enter_in_the_search_searches_and_enter_in_the_note_saves(live_server, d
     expect(page.get_by_text("Chat saved: Unkind words, Playground – Amira K., Ben J.")).to_be_visible()
     chat = db.session.query(QuickChat).one()
     assert (sorted(p.id for p in chat.pupils), chat.note) == (sorted([amira.id, ben.id]), "By the bins")
+
+
+@pytest.mark.parametrize("address, chosen, scripts", [
+    ("/chats/new", False, True), ("/chats/new", True, True),
+    ("/conversations/new", False, True), ("/conversations/new", True, True),
+    ("/chats/new", True, False), ("/conversations/new", False, False)],
+    ids=["chat-scripts", "chat-form-scripts", "conversation-scripts", "conversation-form-scripts",
+         "chat-form-no-scripts", "conversation-no-scripts"])
+def test_enter_in_the_pupil_search_asks_the_server_once(live_server, data_app, new_device, axe, address, chosen,
+                                                         scripts):
+    """Enter in the pupil search sends one search. It sent two: htmx's search and the picker's own Search, which
+    loaded the page afresh or, once the record's form was on the page, sent the whole form back (the focus left
+    the search). With scripts, the matches come into the page and the focus stays in the search; without, Search
+    brings them, as it always has. Before or after a first pupil is chosen, on Log a chat and Start a
+    conversation alike."""
+    school = make_school()
+    teacher = make_staff(school, ("teacher",), name="Tara Teacher")
+    amira = make_pupil(school)
+    make_pupil(school, "Ben", "Jones")
+    make_group(school, pupils=[amira], staff=[teacher])
+    db.session.commit()
+
+    page = new_device(viewport=PHONE, java_script_enabled=scripts).new_page()
+    sign_in(page, live_server.url, teacher)
+    page.goto(live_server.url + address + (f"?pupil_id={amira.id}" if chosen else ""))
+    search = page.get_by_role("searchbox", name="Add another pupil" if chosen else "Find a pupil")
+    ben = page.get_by_role("button" if chosen else "link", name="Ben Jones")
+    search.fill("be")
+    if scripts:  # the matches come as the letters are typed: that search is answered before Enter is pressed
+        expect(ben).to_be_visible()
+    sent = []
+    page.on("request", lambda request: sent.append((request.method, urlsplit(request.url).path)))
+    search.press("Enter")
+    expect(ben).to_be_visible()
+    page.wait_for_timeout(500)  # time for a second request, had Enter sent one: both used to go at once
+    assert [path for _, path in sent if not path.startswith("/static/")] == (
+        ["/pick-pupils"] if scripts else [address])
+    if scripts:
+        expect(search).to_be_focused()
+        expect(page).to_have_url(live_server.url + address + (f"?pupil_id={amira.id}" if chosen else ""))
+    expect(search).to_have_value("be")
+    if chosen:  # Enter searched: nobody was taken off
+        expect(page.get_by_role("button", name="Remove Amira Khan")).to_be_visible()
+    checked_screen(axe, page, scripts)
