@@ -140,6 +140,52 @@ def test_done_with_htmx_answers_with_the_list_the_focus_on_the_next_pupil_and_wh
     assert "Done: you checked in with" not in client.get("/checkins/follow-ups").get_data(as_text=True)
 
 
+def test_done_on_the_circles_index_without_scripts_comes_back_there_at_the_next_pupils_row(
+        client, auth, cedar, three_to_check_in_with):
+    """The circles index's "Check in later" is the same list: a plain post goes back to the circles index (not
+    the follow-up page) at the next pupil's row, the one before once the last is done, the heading once none
+    are left."""
+    amira, ben, cara = three_to_check_in_with
+    auth.login(cedar["teacher"])
+    done = lambda follow_up: client.post(f"/checkins/follow-ups/{follow_up.id}/done",  # noqa: E731
+                                         data={"list_on": "circles"})
+    assert done(ben).headers["Location"] == f"/circles#follow-up-{cara.id}"
+    assert done(cara).headers["Location"] == f"/circles#follow-up-{amira.id}"
+    assert done(amira).headers["Location"] == "/circles#follow-ups-h"
+    text = client.get("/circles").get_data(as_text=True)
+    assert '<h2 id="follow-ups-h" tabindex="-1">Check in later</h2>' in text
+    assert "Nobody to check in with right now." in text and "Done: you checked in with Amira Khan." in text
+
+
+def test_done_on_the_circles_index_with_htmx_answers_with_its_own_discreet_list(client, auth, cedar,
+                                                                                 three_to_check_in_with):
+    """The answer is the circles index's list, as it was shown there: "Check in later", who and when (not the
+    answer, which the follow-up page shows), the focus on the next pupil's Done, and Done keeps it so."""
+    amira, ben, cara = three_to_check_in_with
+    auth.login(cedar["teacher"])
+    answer = client.post(f"/checkins/follow-ups/{amira.id}/done", data={"list_on": "circles"},
+                         headers={"HX-Request": "true"})
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "<html" not in text and 'id="follow-ups"' in text
+    assert '<h2 id="follow-ups-h" tabindex="-1">Check in later</h2>' in text and "<h1" not in text
+    assert "Check in with <strong>Ben Okafor</strong> later" in text and "Awful" not in text
+    assert re.findall(r'<button[^>]*autofocus>Done<span class="checkin-sr">: checked in with ([^<]*)<', text) == ["Ben Okafor"]
+    assert text.count('<input type="hidden" name="list_on" value="circles">') == 2
+    assert "Done: you checked in with Amira Khan." in text
+    for follow_up in (ben, cara):
+        text = client.post(f"/checkins/follow-ups/{follow_up.id}/done", data={"list_on": "circles"},
+                           headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert '<h2 id="follow-ups-h" tabindex="-1" autofocus>Check in later</h2>' in text
+    assert "Nobody to check in with right now." in text
+
+
+def test_done_from_an_unknown_list_is_refused_and_not_done(client, auth, cedar, three_to_check_in_with):
+    amira = three_to_check_in_with[0]
+    auth.login(cedar["teacher"])
+    assert client.post(f"/checkins/follow-ups/{amira.id}/done", data={"list_on": "elsewhere"}).status_code == 400
+    assert amira.done_at is None
+
+
 @pytest.mark.parametrize("stored,shown", [
     (datetime(2026, 6, 30, 22, 45, tzinfo=timezone.utc), "30 Jun, 23:45"),
     (datetime(2026, 6, 30, 23, 15, tzinfo=timezone.utc), "1 Jul, 00:15"),

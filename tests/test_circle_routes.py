@@ -578,8 +578,8 @@ def test_check_in_on_the_device_keeper_sees_it_others_see_nothing_of_it_and_low_
     assert "Awful: <strong>1</strong>" in keeper_view, "the keeper keeps the counts"
     follow_up = db.session.scalar(select(CheckInFollowUp))
     assert "Check in with <strong>Amira Smith</strong> later" in keeper.get("/circles").get_data(as_text=True)
-    done = keeper.post(f"/checkins/follow-ups/{follow_up.id}/done", data={"next": "/circles"})
-    assert done.headers["Location"] == "/circles"
+    done = keeper.post(f"/checkins/follow-ups/{follow_up.id}/done", data={"list_on": "circles"})
+    assert done.headers["Location"] == "/circles#follow-ups-h"
     assert "Nobody to check in with" in keeper.get("/circles").get_data(as_text=True)
 
 

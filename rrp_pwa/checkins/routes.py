@@ -7,7 +7,7 @@ from flask_login import current_user, login_user
 
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.auth.sign_ins import start_sign_in
-from rrp_pwa.auth.signin import SignInLimits, SignInRefused, SignInThrottled, authenticate, is_local_path
+from rrp_pwa.auth.signin import SignInLimits, SignInRefused, SignInThrottled, authenticate
 from rrp_pwa.checkins import bp
 from rrp_pwa.checkins.timeline import answer_text
 from rrp_pwa.checkins.device import enter_station_mode, station_closed_answer, station_device
@@ -271,11 +271,18 @@ def follow_ups():
     return render_template("checkins/follow_ups.html", follow_ups=open_follow_ups(current_user), scales=SCALES)
 
 
+FOLLOW_UP_LISTS = {"follow-ups": "checkins.follow_ups", "circles": "circles.index"}  # list_on: the page it is on
+
+
 @bp.route("/checkins/follow-ups/<int:follow_up_id>/done", methods=["POST"])
 @staff_required()
 def follow_up_done(follow_up_id: int):
-    """Tick one off. The list answers without a page load (htmx) with the focus on the next pupil's
-    Done; a plain post goes back to the list at the next pupil's row, not the top of the page."""
+    """Tick one off, on Pupils to check in with later or the circles index (``list_on``). The list answers
+    without a page load (htmx) with the focus on the next pupil's Done; a plain post goes back to the page
+    it was on at the next pupil's row, not the top of the page."""
+    list_on = request.form.get("list_on", "follow-ups")
+    if list_on not in FOLLOW_UP_LISTS:
+        abort(400)
     follow_up = get_scoped_or_404(CheckInFollowUp, follow_up_id)
     try:
         mark_follow_up_done(follow_up, current_user)
@@ -284,16 +291,13 @@ def follow_up_done(follow_up_id: int):
     db.session.commit()
     who = follow_up.checkin.pupil.display_name if follow_up.checkin.pupil else follow_up.checkin.name
     done = f"Done: you checked in with {who}."
-    back = request.form.get("next")
-    if is_local_path(back):
-        flash(done)
-        return redirect(back)
     remaining = open_follow_ups(current_user)
     focus = follow_up_after(follow_up, remaining)
     if htmx and not htmx.boosted:
-        return render_template("checkins/_follow_ups.html", follow_ups=remaining, scales=SCALES, done=done, focus=focus)
+        return render_template("checkins/_follow_ups.html", follow_ups=remaining, scales=SCALES, done=done,
+                               focus=focus, list_on=list_on)
     flash(done)
-    return redirect(url_for("checkins.follow_ups", _anchor=f"follow-up-{focus.id}" if focus else "follow-ups-h"))
+    return redirect(url_for(FOLLOW_UP_LISTS[list_on], _anchor=f"follow-up-{focus.id}" if focus else "follow-ups-h"))
 
 
 # The school's scale (admin)

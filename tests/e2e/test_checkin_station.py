@@ -362,3 +362,45 @@ def test_done_on_a_follow_up_keeps_the_place_in_the_list(live_server, cedar, dat
     expect(phone.get_by_text("Nobody to check in with right now.")).to_be_visible()
     assert_accessible(axe, phone)
     assert db.session.scalar(select(func.count(CheckInFollowUp.id)).where(CheckInFollowUp.done_at.is_(None))) == 0
+
+
+def test_done_on_the_circles_index_keeps_the_place_without_a_reload(live_server, cedar, data_app, new_device, axe):
+    """The keeper's circles index lists who to check in with later after a low or red check-in. Done there
+    loaded the whole page again and the focus fell to the top of it. Now, as on the follow-up page, only
+    that row goes, the focus moves to the next pupil's Done (the one before once the last is done, the
+    heading once none are left) and who was done is read out."""
+    for name in ("Ava Smith", "Bea Jones", "Cal Ahmed"):
+        record_staff_checkin(cedar, make_pupil(cedar.school, *name.split()), 1, None)
+    db.session.commit()
+    phone = new_device(viewport=PHONE).new_page()
+    sign_in(phone, live_server.url, cedar.email, axe)
+    phone.goto(live_server.url + "/circles")
+    later = phone.get_by_role("region", name="Check in later")
+    expect(later.get_by_text("Check in with Bea Jones later")).to_be_visible()
+    assert_accessible(axe, phone)
+    phone.evaluate("() => { window.sameCirclesPage = true; }")  # gone if the page is loaded again
+
+    def done(name):
+        return later.get_by_role("button", name=re.compile(f"^Done.*checked in with {name}$"))
+
+    done("Bea Jones").click()
+    expect(phone.get_by_role("status")).to_have_text("Done: you checked in with Bea Jones.")
+    expect(done("Bea Jones")).to_have_count(0)
+    expect(later.get_by_text("Check in with Bea Jones later")).to_have_count(0)
+    expect(done("Cal Ahmed")).to_be_focused()
+    assert phone.evaluate("() => window.sameCirclesPage === true"), "the page was loaded again"
+    expect(phone).to_have_url(live_server.url + "/circles")
+    assert phone.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_accessible(axe, phone)
+
+    phone.keyboard.press("Enter")
+    expect(phone.get_by_role("status")).to_have_text("Done: you checked in with Cal Ahmed.")
+    expect(done("Ava Smith")).to_be_focused()
+    phone.keyboard.press("Enter")
+    expect(phone.get_by_role("status")).to_have_text("Done: you checked in with Ava Smith.")
+    expect(phone.get_by_role("heading", name="Check in later")).to_be_focused()
+    expect(later.get_by_text("Nobody to check in with right now.")).to_be_visible()
+    expect(phone.get_by_role("heading", name="Your circles")).to_be_visible()
+    assert phone.evaluate("() => window.sameCirclesPage === true"), "the page was loaded again"
+    assert_accessible(axe, phone)
+    assert db.session.scalar(select(func.count(CheckInFollowUp.id)).where(CheckInFollowUp.done_at.is_(None))) == 0
