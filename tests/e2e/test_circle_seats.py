@@ -156,3 +156,30 @@ def test_a_pupil_still_waiting_can_stop_waiting_and_once_let_in_can_leave(new_de
     assert_accessible(axe, ben)
     expect(keeper.get_by_role("status").filter(has_text="Ben J. left before being let in.")).to_be_visible(timeout=LIVE)
     expect(keeper.get_by_role("button", name="Let Ben J. in")).to_have_count(0)
+
+
+def test_let_in_by_polling_moves_the_focus_from_stop_waiting_to_leave_the_circle(new_device, live_server, axe,
+                                                                                 cedar_class):
+    """The school's web filter blocks the live stream, so the pupil's phone polls. The keeper lets in a pupil
+    whose focus is on "Stop waiting": the poll brings the change, and the focus moves to "Leave the circle",
+    which took its place, as it does when the change arrives live - not lost at the top of the page."""
+    keeper = start_a_circle(new_device, live_server, PHONE, "Morning / check-in circle")
+    amira = join_at(new_device, join_link(keeper), "Amira S.", viewport=PHONE, block_stream=True)
+    expect(amira.get_by_text("Nearly there!")).to_be_visible()
+    stop = amira.get_by_role("button", name="Stop waiting")
+    leave = amira.get_by_role("button", name="Leave the circle")
+    amira.once("dialog", lambda dialog: dialog.dismiss())
+    stop.click()  # asked, and she stays waiting, the focus on "Stop waiting"
+    expect(stop).to_be_focused()
+    polled = []
+    amira.on("response", lambda response: polled.append(response.url) if "/seat/part/p-piece" in response.url
+             else None)
+
+    keeper.get_by_role("button", name="Let Amira S. in").click()
+    # the stream being blocked, the page asks every few seconds (after waiting a few for the stream first)
+    expect(amira.get_by_text("Ms Keeper has the talking piece")).to_be_visible(timeout=20_000)
+    assert polled, "the change came by polling"
+    expect(leave).to_be_visible()
+    expect(leave).to_be_focused()  # the focus was on "Stop waiting": it moves to what took its place
+    expect(stop).to_have_count(0)
+    assert_accessible(axe, amira)
