@@ -271,7 +271,8 @@ def follow_ups():
     return render_template("checkins/follow_ups.html", follow_ups=open_follow_ups(current_user), scales=SCALES)
 
 
-FOLLOW_UP_LISTS = {"follow-ups": "checkins.follow_ups", "circles": "circles.index"}  # list_on: the page it is on
+# The pages that show a follow-up list, by the list_on its Done sends: a plain post goes back there.
+FOLLOW_UP_LISTS = {"follow-ups": "checkins.follow_ups", "circles": "circles.index"}
 
 
 @bp.route("/checkins/follow-ups/<int:follow_up_id>/done", methods=["POST"])
