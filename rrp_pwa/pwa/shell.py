@@ -11,6 +11,7 @@ from werkzeug.security import safe_join
 SHELL_STATIC = (
     "css/app.css",
     "js/app.js",
+    "js/outbox-store.js",
     "js/outbox.js",
     "js/sw-sync.js",
     "css/sync.css",

@@ -46,41 +46,8 @@
                 signedOut: false, pupils: [] };
 
   // IndexedDB: "items" (the outbox, by uuid) and "meta" (the cached pupil list, the CSRF token).
-  function openDb() {
-    return new Promise(function (resolve, reject) {
-      var request = indexedDB.open(DB_NAME, 1);
-      request.onupgradeneeded = function () {
-        request.result.createObjectStore("items", { keyPath: "uuid" });
-        request.result.createObjectStore("meta", { keyPath: "key" });
-      };
-      request.onsuccess = function () { resolve(request.result); };
-      request.onerror = function () { reject(request.error); };
-    });
-  }
-
-  function store(name, mode, work) {
-    return openDb().then(function (db) {
-      return new Promise(function (resolve, reject) {
-        var transaction = db.transaction(name, mode);
-        var result = work(transaction.objectStore(name));
-        transaction.oncomplete = function () { db.close(); resolve(result && result.result); };
-        transaction.onerror = function () { db.close(); reject(transaction.error); };
-      });
-    });
-  }
-
-  var outbox = {
-    all: function () { return store("items", "readonly", function (s) { return s.getAll(); }); },
-    put: function (item) { return store("items", "readwrite", function (s) { s.put(item); }); },
-    remove: function (uuid) { return store("items", "readwrite", function (s) { s.delete(uuid); }); }
-  };
-  var meta = {
-    get: function (key) {
-      return store("meta", "readonly", function (s) { return s.get(key); }).then(function (row) { return row && row.value; });
-    },
-    set: function (key, value) { return store("meta", "readwrite", function (s) { s.put({ key: key, value: value }); }); },
-    remove: function (key) { return store("meta", "readwrite", function (s) { s.delete(key); }); }
-  };
+  var storage = window.rrpOutbox.store(DB_NAME), outbox = storage.items, meta = storage.meta;
+  var fetchWithin = window.rrpOutbox.fetchWithin;
 
   function pageCsrf() {
     try {
@@ -119,25 +86,6 @@
   function countText(waiting) {
     var refused = waiting.filter(function (item) { return item.status === "rejected"; }).length;
     return waiting.length + " waiting to sync" + (refused ? " (" + refused + " not accepted: needs you)" : "");
-  }
-
-  function fetchWithin(ms, url, options) {
-    if (!window.AbortController) return fetch(url, options);
-    var controller = new AbortController();
-    var timer = setTimeout(function () { controller.abort(); }, ms);
-    options.signal = controller.signal;
-    // the body is read before the timer stops: an answer that stalls halfway is given up too
-    return fetch(url, options).then(function (response) {
-      return response.text().then(function (text) {
-        clearTimeout(timer);
-        return { ok: response.ok, status: response.status, type: response.type, json: function () {
-          return new Promise(function (resolve) { resolve(JSON.parse(text)); });
-        } };
-      });
-    }, function (error) {
-      clearTimeout(timer);
-      throw error;
-    });
   }
 
   function setText(selector, text) {
