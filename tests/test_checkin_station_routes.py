@@ -1,7 +1,8 @@
 """Client tests of the check-in station: opening it, the tablet in station mode, the staff's
 live list (page, fragment and event stream), ending it, leaving station mode."""
 import re
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -403,3 +404,166 @@ def test_a_tap_sent_again_after_a_lost_answer_is_one_check_in(client, auth, ceda
     assert client.post("/station/checkins", headers=HTMX, data=tap).status_code == 200
     assert client.post("/station/checkins", headers=HTMX, data=tap).status_code == 200
     assert len(db.session.scalars(select(CheckIn)).all()) == 1
+
+
+# Check-ins the tablet kept with no signal, sent once it has signal again
+
+def kept(pupil, value=2, word=None, made_at=None, station=None, **extra):
+    """One check-in as the tablet's outbox sends it."""
+    made_at = made_at or datetime.now(timezone.utc) - timedelta(minutes=5)
+    return {"uuid": str(uuid.uuid4()), "station_id": station.id if station else None, "pupil_id": pupil.id,
+            "value": value, "word": word, "made_at": made_at.isoformat(), **extra}
+
+
+def send_kept(client, checkins, sent_at=None):
+    return client.post("/station/kept-checkins", headers={"Accept": "application/json"}, json={
+        "sent_at": (sent_at or datetime.now(timezone.utc)).isoformat(), "checkins": checkins})
+
+
+def test_a_check_in_kept_offline_is_recorded_once_at_the_time_the_pupil_made_it(client, auth, cedar):
+    station = start_station_on(client, auth, cedar)
+    station.opened_at = as_utc(station.opened_at) - timedelta(minutes=20)
+    db.session.commit()
+    watching = broker().subscribe(f"station:{station.id}")
+    made_at = datetime.now(timezone.utc) - timedelta(minutes=7)
+    ben = kept(cedar["ben"], 1, "tired", made_at, station)
+    first = send_kept(client, [ben])
+    assert first.status_code == 200 and first.json["results"][0]["status"] == "created"
+    assert "Ben Okafor" in watching.get(timeout=1).data
+    watching.close()
+    again = send_kept(client, [ben])  # the first answer was lost: the tablet sends it again
+    assert again.status_code == 200 and again.json["results"][0]["status"] == "duplicate"
+    checkin = db.session.scalar(select(CheckIn))
+    assert len(db.session.scalars(select(CheckIn)).all()) == 1
+    assert (checkin.pupil_id, checkin.value, checkin.word, checkin.source, checkin.source_id) == \
+        (cedar["ben"].id, 1, "tired", "station", station.id)
+    assert abs(as_utc(checkin.created_at) - made_at) < timedelta(seconds=1)
+    follow_up = db.session.scalar(select(CheckInFollowUp))  # low: on the opener's list, as online
+    assert follow_up.staff_id == cedar["teacher"].id and follow_up.checkin_id == checkin.id
+
+
+def test_a_tap_that_reached_the_server_before_its_answer_was_lost_is_not_recorded_twice(client, auth, cedar):
+    station = start_station_on(client, auth, cedar)
+    tap = kept(cedar["amira"], 4, station=station)
+    client.post("/station/checkins", headers=HTMX, data={"pupil_id": cedar["amira"].id, "value": "4",
+                                                         "client_uuid": tap["uuid"]})
+    assert send_kept(client, [tap]).json["results"][0]["status"] == "duplicate"
+    assert len(db.session.scalars(select(CheckIn)).all()) == 1
+
+
+@pytest.mark.parametrize("device_clock,made_ago,filed_ago", [
+    (timedelta(0), timedelta(minutes=-30), timedelta(0)),           # "in the future": now
+    (timedelta(0), timedelta(hours=3), None),                       # before the station opened: its opening
+    (timedelta(hours=1), timedelta(minutes=-55), timedelta(minutes=5)),  # the tablet's clock an hour fast
+    (timedelta(hours=-2), timedelta(hours=2, minutes=10), timedelta(minutes=10)),  # two hours slow
+])
+def test_the_time_made_is_corrected_for_the_tablets_clock_and_kept_within_the_station(
+        client, auth, cedar, device_clock, made_ago, filed_ago):
+    station = start_station_on(client, auth, cedar)
+    station.opened_at = as_utc(station.opened_at) - timedelta(minutes=20)
+    db.session.commit()
+    now = datetime.now(timezone.utc)
+    answer = send_kept(client, [kept(cedar["ben"], 3, made_at=now - made_ago, station=station)], now + device_clock)
+    assert answer.json["results"][0]["status"] == "created"
+    filed = as_utc(db.session.scalar(select(CheckIn)).created_at)
+    expected = as_utc(station.opened_at) if filed_ago is None else now - filed_ago
+    assert abs(filed - expected) < timedelta(seconds=5)
+
+
+@pytest.mark.parametrize("how", ["ended", "timed out"])
+def test_a_check_in_made_while_the_station_was_open_counts_after_it_closed(client, auth, cedar, how):
+    station = start_station_on(client, auth, cedar)
+    station.opened_at = as_utc(station.opened_at) - timedelta(minutes=40)
+    now = datetime.now(timezone.utc)
+    if how == "ended":
+        station.closed_at = now - timedelta(minutes=10)
+    else:
+        station.closes_at = now - timedelta(minutes=10)
+    db.session.commit()
+    before, after = (kept(cedar["ben"], 4, made_at=now - timedelta(minutes=15), station=station),
+                     kept(cedar["amira"], 1, made_at=now - timedelta(minutes=5), station=station))
+    answer = send_kept(client, [before, after])
+    assert answer.status_code == 200
+    assert [r["status"] for r in answer.json["results"]] == ["created", "rejected"]
+    assert answer.json["results"][1]["reason"] == "It was made after the station had closed."
+    assert [c.pupil_id for c in db.session.scalars(select(CheckIn))] == [cedar["ben"].id]
+    assert client.get("/station").status_code == 410  # the tablet itself shows "closed"
+
+
+def test_a_pupil_no_longer_in_the_group_is_refused_with_the_reason_and_the_rest_still_go(client, auth, cedar):
+    station = start_station_on(client, auth, cedar)
+    cedar["group"].pupils.remove(cedar["ben"])
+    db.session.commit()
+    answer = send_kept(client, [kept(cedar["ben"], 1, station=station), kept(cedar["other_pupil"], 3, station=station),
+                                kept(cedar["amira"], 9, station=station), kept(cedar["amira"], 5, station=station)])
+    results = answer.json["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected", "rejected", "created"]
+    assert results[0]["reason"] == "This pupil is no longer in Year 5 Cedar."
+    assert results[2]["reason"] == "Choose one of the check-in buttons."
+    assert [(c.pupil_id, c.value) for c in db.session.scalars(select(CheckIn))] == [(cedar["amira"].id, 5)]
+
+
+def test_the_tablet_sends_only_its_own_stations_check_ins(client, auth, cedar):
+    start_station_on(client, auth, cedar)
+    elsewhere = elsewhere_station()
+    other = open_station(cedar["other_teacher"], cedar["other"], 30)
+    db.session.commit()
+    answer = send_kept(client, [kept(cedar["other_pupil"], station=other),
+                                kept(elsewhere.group.pupils[0], station=elsewhere), kept(cedar["ben"])])
+    assert [r["status"] for r in answer.json["results"]] == ["deferred", "deferred", "deferred"]
+    assert db.session.scalar(select(CheckIn)) is None
+
+
+def test_after_leaving_station_mode_the_teacher_sends_what_the_tablet_still_kept(client, auth, cedar):
+    station = start_station_on(client, auth, cedar)
+    assert client.post("/station/leave", data={"password": PASSWORD}).status_code == 302
+    answer = send_kept(client, [kept(cedar["ben"], 4, station=station)])
+    assert answer.json["results"][0]["status"] == "created"
+    auth.logout()
+    auth.login(cedar["other_teacher"])  # not one of the group's staff: it waits for them
+    answer = send_kept(client, [kept(cedar["amira"], 4, station=station)])
+    assert answer.json["results"][0]["status"] == "deferred"
+    assert len(db.session.scalars(select(CheckIn)).all()) == 1
+
+
+@pytest.mark.parametrize("body", [{"checkins": "lots"}, {"checkins": [{}] * 101}, None])
+def test_a_batch_that_is_not_a_list_of_check_ins_is_refused(client, auth, cedar, body):
+    start_station_on(client, auth, cedar)
+    answer = client.post("/station/kept-checkins", json=body)
+    assert answer.status_code == 400 and db.session.scalar(select(CheckIn)) is None
+
+
+def test_nobody_else_sends_kept_check_ins(client, cedar, station):
+    answer = send_kept(client, [kept(cedar["ben"], station=station)])
+    assert answer.status_code == 401 and db.session.scalar(select(CheckIn)) is None
+
+
+def test_with_csrf_on_kept_check_ins_need_the_token_from_the_stations_page(app, cedar):
+    app.config["WTF_CSRF_ENABLED"] = True
+    tablet = app.test_client()
+    sign_in = tablet.get("/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', sign_in).group(1)
+    tablet.post("/sign-in", data={"email": cedar["teacher"].email, "password": PASSWORD, "csrf_token": token})
+    page = tablet.get(f"/checkins/groups/{cedar['group'].id}/station").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    tablet.post(f"/checkins/groups/{cedar['group'].id}/station", data={"minutes": "30", "csrf_token": token})
+    station = db.session.scalar(select(CheckInStation))
+    names = tablet.get("/station").get_data(as_text=True)
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', names).group(1)
+    ben = kept(cedar["ben"], 3, station=station)
+    assert send_kept(tablet, [ben]).status_code == 400
+    answer = tablet.post("/station/kept-checkins", headers={"X-CSRFToken": token},
+                         json={"sent_at": datetime.now(timezone.utc).isoformat(), "checkins": [ben]})
+    assert answer.status_code == 200 and answer.json["results"][0]["status"] == "created"
+
+
+def test_the_stations_page_carries_a_blank_check_in_screen_and_no_ones_answers(client, auth, cedar):
+    start_station_on(client, auth, cedar)
+    client.post("/station/checkins", data={"pupil_id": cedar["ben"].id, "value": "1", "word": "grumpy"})
+    page = client.get("/station").get_data(as_text=True)
+    blank = re.search(r'<template id="station-pick">(.*?)</template>', page, re.S).group(1)
+    assert 'name="pupil_id" value=""' in blank and 'name="client_uuid" value=""' in blank
+    assert "How are you feeling?" in blank and "Not great" in blank
+    assert "grumpy" not in page and "Ben O.<" not in blank
+    for name in ("Ben", "Amira"):
+        assert f'data-first-name="{name}"' in page

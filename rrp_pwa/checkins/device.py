@@ -10,7 +10,7 @@ from functools import wraps
 from typing import Callable
 
 from flask import g, make_response, render_template, session, url_for
-from flask_login import logout_user
+from flask_login import current_user, logout_user
 
 from rrp_pwa.auth.sign_ins import new_sign_in_id, session_sid, sign_in_is_live, start_sign_in
 from rrp_pwa.extensions import db, htmx, login_manager
@@ -27,18 +27,24 @@ def enter_station_mode(station: CheckInStation) -> None:
     session[SESSION_KEY] = station.id
 
 
+def device_station() -> CheckInStation | None:
+    """The station this device is, open or closed; None if it is not one (any more)."""
+    station_id = session.get(SESSION_KEY)
+    station = db.session.get(CheckInStation, station_id) if isinstance(station_id, int) else None
+    if station is not None and session_sid() is None:
+        new_sign_in_id()  # a station opened before sign-ins had ids: it carries on, and gets one
+    elif station is not None and not sign_in_is_live():
+        session.clear()  # the teacher left station mode: this copy of its cookie is gone for good
+        station = None
+    return station
+
+
 def station_device(view: Callable) -> Callable:
     """Only a device in station mode; a closed station shows the "station closed" screen."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        station_id = session.get(SESSION_KEY)
-        station = db.session.get(CheckInStation, station_id) if isinstance(station_id, int) else None
-        if station is not None and session_sid() is None:
-            new_sign_in_id()  # a station opened before sign-ins had ids: it carries on, and gets one
-        elif station is not None and not sign_in_is_live():
-            session.clear()  # the teacher left station mode: this copy of its cookie is gone for good
-            station = None
+        station = device_station()
         if station is None:
             return login_manager.unauthorized()
         if not station.is_open():
@@ -47,6 +53,22 @@ def station_device(view: Callable) -> Callable:
         return view(*args, **kwargs)
 
     wrapped.access = "station device"
+    return wrapped
+
+
+def station_device_or_staff(view: Callable) -> Callable:
+    """The tablet in station mode, its station open or closed since (``g.station``), else signed-in
+    staff (``g.station`` None): check-ins the tablet kept with no signal are sent by it, or by the
+    teacher who left station mode on it before they could go."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        g.station = device_station()
+        if g.station is None and not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    wrapped.access = "station device or staff"
     return wrapped
 
 

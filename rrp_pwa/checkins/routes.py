@@ -2,7 +2,7 @@
 check-in for one pupil, follow-ups, and the school's choice of scale."""
 from uuid import uuid4
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 
 from rrp_pwa.auth.permissions import staff_required
@@ -10,7 +10,13 @@ from rrp_pwa.auth.sign_ins import start_sign_in
 from rrp_pwa.auth.signin import SignInLimits, SignInRefused, SignInThrottled, authenticate
 from rrp_pwa.checkins import bp
 from rrp_pwa.checkins.timeline import answer_text
-from rrp_pwa.checkins.device import enter_station_mode, station_closed_answer, station_device
+from rrp_pwa.checkins.device import (
+    enter_station_mode,
+    station_closed_answer,
+    station_device,
+    station_device_or_staff,
+)
+from rrp_pwa.checkins.kept import KeptBatchRefused, receive_kept_checkins
 from rrp_pwa.checkins.forms import (
     CheckInForm,
     EmptyForm,
@@ -164,10 +170,13 @@ def station_resume(station_id: int):
 # The tablet in station mode
 
 def station_screen(fragment: str, **context):
-    """The station's fragment for an htmx swap, or the whole station page around it."""
+    """The station's fragment for an htmx swap, or the whole station page around it (which carries a
+    blank check-in screen, so that a name tapped with no signal still opens one)."""
     template = fragment if htmx and not htmx.boosted else "checkins/station.html"
     pupils = station_pupils(g.station)
-    return render_template(template, station=g.station, pupils=pupils, names=short_names(pupils), **context)
+    return render_template(template, station=g.station, pupils=pupils, names=short_names(pupils),
+                           scale=SCALES[g.station.school.checkin_scale], blank_form=StationCheckInForm(formdata=None),
+                           **context)
 
 
 @bp.route("/station")
@@ -183,8 +192,7 @@ def station_pupil(pupil_id: int):
     if pupil is None:
         abort(404)
     form = StationCheckInForm(formdata=None, client_uuid=str(uuid4()))
-    return station_screen("checkins/_station_pick.html", pupil=pupil, form=form,
-                          scale=SCALES[g.station.school.checkin_scale])
+    return station_screen("checkins/_station_pick.html", pupil=pupil, form=form)
 
 
 @bp.route("/station/checkins", methods=["POST"])
@@ -208,13 +216,31 @@ def station_checkin():
                 return station_screen("checkins/_station_names.html", thanked=True)
             return redirect(url_for("checkins.station", thanks="1"))
     return station_screen("checkins/_station_pick.html", pupil=station_pupil_by_id(g.station, form.pupil_id.data),
-                          form=form, scale=SCALES[g.station.school.checkin_scale]), 400
+                          form=form), 400
 
 
 @bp.route("/station/status")
 @station_device
 def station_status():
     return "", 204
+
+
+@bp.route("/station/kept-checkins", methods=["POST"])
+@station_device_or_staff
+def station_kept_checkins():
+    """Check-ins the tablet kept with no signal, each answered created, duplicate, rejected + reason, or
+    deferred (not this sender's to send)."""
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}
+    try:
+        results, changed = receive_kept_checkins(body.get("checkins"), body.get("sent_at"), tablet=g.station,
+                                                 staff=None if g.station else current_user)
+    except KeptBatchRefused as exc:
+        return jsonify(error="bad_batch", message=str(exc)), 400
+    db.session.commit()
+    for station in changed:
+        announce(station)
+    return jsonify(results=[result.as_json() for result in results])
 
 
 @bp.route("/station/leave", methods=["GET", "POST"])

@@ -114,13 +114,20 @@ def station_checkins(station: CheckInStation) -> list[CheckIn]:
 
 
 def record_station_checkin(station: CheckInStation, pupil_id: int, value: int, word: str | None,
-                           now: datetime | None = None, client_uuid: str | None = None) -> CheckIn:
-    """Record a pupil's check-in at an open station; a low or red one goes on the opener's list."""
-    if not station.is_open(now):
+                           now: datetime | None = None, client_uuid: str | None = None,
+                           made_at: datetime | None = None) -> CheckIn:
+    """Record a pupil's check-in at an open station; a low or red one goes on the opener's list.
+
+    ``made_at`` is when a tablet with no signal kept the check-in: it counts if the station was open
+    then, even if it has closed since, and is filed at that time."""
+    if not (station.was_open_at(made_at) if made_at else station.is_open(now)):
         raise StationClosed()
     pupil = station_pupil_by_id(station, pupil_id)
     if pupil is None:
         raise NotInGroup()
-    return record_checkin(station.school_id, station.school.checkin_scale, value, "station",
-                          pupil=pupil, word=word, source_id=station.id, follow_up_staff=station.opened_by,
-                          client_uuid=client_uuid)
+    checkin = record_checkin(station.school_id, station.school.checkin_scale, value, "station",
+                             pupil=pupil, word=word, source_id=station.id, follow_up_staff=station.opened_by,
+                             client_uuid=client_uuid)
+    if made_at:
+        checkin.created_at = made_at
+    return checkin

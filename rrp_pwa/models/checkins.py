@@ -73,6 +73,11 @@ class CheckInStation(db.Model):
         now = now or utcnow()
         return self.closed_at is None and now < as_utc(self.closes_at)
 
+    def was_open_at(self, moment: datetime) -> bool:
+        """Open at ``moment``, whatever it is now: from its opening until it was ended or timed out."""
+        end = min(as_utc(self.closes_at), as_utc(self.closed_at)) if self.closed_at else as_utc(self.closes_at)
+        return as_utc(self.opened_at) <= moment < end
+
 
 def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC."""

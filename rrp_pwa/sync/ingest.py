@@ -84,7 +84,7 @@ def clock_error(sent_at: Any, now: datetime | None = None) -> timedelta:
     """How far the device's clock is ahead of the server's (negative: behind), from the time it says
     it sent the batch; zero when it is within CLOCK_TOLERANCE or says nothing readable."""
     try:
-        device_now = _made_at(sent_at)
+        device_now = device_time(sent_at)
     except ItemRejected:
         return timedelta(0)
     if device_now is None:
@@ -113,7 +113,7 @@ def _one(staff: Staff, item: Any, clock: timedelta = timedelta(0)) -> Result:
         data = item.get("data") or {}
         if not isinstance(data, dict):
             raise ItemRejected("This record is incomplete; make it again.")
-        made_at = _made_at(item.get("made_at"))
+        made_at = device_time(item.get("made_at"))
         stored = _stored_online(staff.school_id, kind, client_uuid)
         record_id = stored if stored is not None else \
             HANDLERS[kind](staff, data, made_at - clock if made_at else None, client_uuid).id
@@ -145,7 +145,8 @@ def _stored_online(school_id: int, kind: str, client_uuid: str) -> int | None:
     return db.session.scalar(select(model.id).where(model.school_id == school_id, model.client_uuid == client_uuid))
 
 
-def _made_at(value: Any) -> datetime | None:
+def device_time(value: Any) -> datetime | None:
+    """A time a device sent (ISO 8601, by its own clock), as UTC if it names no zone; None if empty."""
     if value in (None, ""):
         return None
     try:

@@ -1,0 +1,99 @@
+"""Check-ins a station tablet kept with no signal, arriving once it has signal again.
+
+Rules:
+- Each check-in carries the UUID the tablet gave it. The first send records it; every later send
+  (a retry after a lost answer, or a tap whose online send did arrive) answers ``duplicate`` and
+  changes nothing, so the tablet may forget it. Each is stored on its own (in a savepoint).
+- It is filed at the time the pupil made it, by the tablet's clock corrected as for the staff
+  outbox (``clock_error``), and never in the future nor before its station opened.
+- It counts if its station was open when it was made, even if the station has closed or been
+  ended since. One made after that (a tablet offline when its teacher ended the station) is refused.
+- The tablet sends only its own station's check-ins. After the teacher leaves station mode on it,
+  the teacher signed in there sends them, if they may end that station (its opener, the group's
+  staff, an admin); anyone else's session leaves them waiting (``deferred``).
+- A refused one (a pupil no longer in the group, made after the station closed) is answered
+  ``rejected`` with the reason, for the teacher: the tablet keeps it out of the sending and shows
+  it to the teacher once they leave station mode, to read and then discard.
+- A low or red one goes onto the opener's follow-up list, as online.
+"""
+from __future__ import annotations
+
+import uuid as uuid_module
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from rrp_pwa.checkins.rules import CheckInError
+from rrp_pwa.checkins.stations import NotInGroup, StationClosed, may_end, record_station_checkin
+from rrp_pwa.extensions import db
+from rrp_pwa.models import CheckIn, Staff
+from rrp_pwa.models.checkins import CheckInStation, as_utc
+from rrp_pwa.models.roster import utcnow
+from rrp_pwa.sync.ingest import MAX_BATCH, ItemRejected, Result, clock_error, device_time
+
+
+class KeptBatchRefused(Exception):
+    """The batch itself is not a list of check-ins the server takes in one go."""
+
+
+def receive_kept_checkins(checkins: Any, sent_at: Any, *, tablet: CheckInStation | None = None,
+                          staff: Staff | None = None, now: datetime | None = None) -> tuple[list[Result], set]:
+    """Record each kept check-in once; the caller commits. Answers one Result per check-in, in order,
+    and the stations that gained one (for their watchers). The sender is the ``tablet`` (its station)
+    or, with none, the signed-in ``staff``."""
+    if not isinstance(checkins, list) or len(checkins) > MAX_BATCH:
+        raise KeptBatchRefused(f"Send a list of at most {MAX_BATCH} check-ins.")
+    now, clock = now or utcnow(), clock_error(sent_at, now)
+    school_id = tablet.school_id if tablet else staff.school_id
+    results, changed = [], set()
+    for kept in checkins:
+        result, station = _one(kept if isinstance(kept, dict) else {}, school_id, tablet, staff, now, clock)
+        results.append(result)
+        if result.status == "created":
+            changed.add(station)
+    return results, changed
+
+
+def kept_time(made_at: datetime | None, station: CheckInStation, now: datetime) -> datetime:
+    """When the pupil made it, by the server's clock: not in the future, not before the station opened."""
+    return min(max(made_at or now, as_utc(station.opened_at)), now)
+
+
+def _one(kept: dict, school_id: int, tablet: CheckInStation | None, staff: Staff | None, now: datetime,
+         clock) -> tuple[Result, CheckInStation | None]:
+    try:
+        client_uuid = str(uuid_module.UUID(str(kept.get("uuid", ""))))
+    except ValueError:
+        return Result(str(kept.get("uuid", ""))[:36], "rejected", "This check-in has no valid id."), None
+    station = db.session.scalar(select(CheckInStation).where(CheckInStation.school_id == school_id,
+                                                             CheckInStation.id == kept.get("station_id")))
+    if station is None or (tablet is not None and station.id != tablet.id) \
+            or (tablet is None and not may_end(staff, station)):
+        return Result(client_uuid, "deferred", "It waits for the teacher of its station."), None
+    existing = db.session.scalar(select(CheckIn.id).where(CheckIn.school_id == school_id,
+                                                          CheckIn.client_uuid == client_uuid))
+    if existing is not None:
+        return Result(client_uuid, "duplicate", record_id=existing), station
+    savepoint = db.session.begin_nested()
+    try:
+        made_at = device_time(kept.get("made_at"))
+        checkin = record_station_checkin(station, kept.get("pupil_id"), kept.get("value"), kept.get("word"),
+                                         client_uuid=client_uuid,
+                                         made_at=kept_time(made_at - clock if made_at else None, station, now))
+        db.session.flush()
+    except (CheckInError, ItemRejected) as exc:
+        savepoint.rollback()
+        return Result(client_uuid, "rejected", str(exc)), station
+    except NotInGroup:
+        savepoint.rollback()
+        return Result(client_uuid, "rejected", f"This pupil is no longer in {station.group.name}."), station
+    except StationClosed:
+        savepoint.rollback()
+        return Result(client_uuid, "rejected", "It was made after the station had closed."), station
+    except IntegrityError:
+        savepoint.rollback()  # the same check-in, stored by a send racing this one a moment ago
+        return Result(client_uuid, "duplicate"), station
+    savepoint.commit()
+    return Result(client_uuid, "created", record_id=checkin.id), station
