@@ -31,7 +31,7 @@ from rrp_pwa.extensions import db
 from rrp_pwa.models import CheckIn, Staff
 from rrp_pwa.models.checkins import CheckInStation, as_utc
 from rrp_pwa.models.roster import utcnow
-from rrp_pwa.sync.ingest import MAX_BATCH, ItemRejected, Result, clock_error, device_time
+from rrp_pwa.outbox_items import MAX_BATCH, ItemRejected, Result, clock_error, device_time
 
 
 class KeptBatchRefused(Exception):

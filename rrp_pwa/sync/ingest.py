@@ -23,7 +23,6 @@ Rules:
 from __future__ import annotations
 
 import uuid as uuid_module
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -40,35 +39,14 @@ from rrp_pwa.models.roster import told_apart
 from rrp_pwa.models.conversations import QuickChat
 from rrp_pwa.models.mediation import Mediation
 from rrp_pwa.models.sync import SyncReceipt
+from rrp_pwa.outbox_items import MAX_BATCH, ItemRejected, Result, clock_error, device_time
 from rrp_pwa.roster.directory import visible_pupils
 
-MAX_BATCH = 100
-CLOCK_TOLERANCE = timedelta(minutes=2)  # more than a slow network's delay: a clock this far out is wrong
 KINDS = ("chat", "checkin", "mediation")
-
-
-class ItemRejected(Exception):
-    """The item can't be stored as it is; the message tells the user what to fix."""
 
 
 class NotTheMaker(Exception):
     """Someone else made the item on this device: it waits there for them (answered ``deferred``)."""
-
-
-@dataclass(frozen=True)
-class Result:
-    uuid: str
-    status: str               # created, duplicate, rejected, deferred (kept waiting on the device)
-    reason: str | None = None
-    record_id: int | None = None
-
-    def as_json(self) -> dict:
-        body: dict[str, Any] = {"uuid": self.uuid, "status": self.status}
-        if self.reason:
-            body["reason"] = self.reason
-        if self.record_id is not None:
-            body["id"] = self.record_id
-        return body
 
 
 def ingest(staff: Staff, items: list[Any], sent_at: Any = None) -> list[Result]:
@@ -78,19 +56,6 @@ def ingest(staff: Staff, items: list[Any], sent_at: Any = None) -> list[Result]:
         raise ItemRejected(f"Send a list of at most {MAX_BATCH} items.")
     error = clock_error(sent_at)
     return [_one(staff, item, error) for item in items]
-
-
-def clock_error(sent_at: Any, now: datetime | None = None) -> timedelta:
-    """How far the device's clock is ahead of the server's (negative: behind), from the time it says
-    it sent the batch; zero when it is within CLOCK_TOLERANCE or says nothing readable."""
-    try:
-        device_now = device_time(sent_at)
-    except ItemRejected:
-        return timedelta(0)
-    if device_now is None:
-        return timedelta(0)
-    error = device_now - (now or datetime.now(timezone.utc))
-    return error if abs(error) > CLOCK_TOLERANCE else timedelta(0)
 
 
 def _one(staff: Staff, item: Any, clock: timedelta = timedelta(0)) -> Result:
@@ -143,17 +108,6 @@ def _stored_online(school_id: int, kind: str, client_uuid: str) -> int | None:
     """The id of the record an online form stored under this UUID, if one did."""
     model = RECORD_MODELS[kind]
     return db.session.scalar(select(model.id).where(model.school_id == school_id, model.client_uuid == client_uuid))
-
-
-def device_time(value: Any) -> datetime | None:
-    """A time a device sent (ISO 8601, by its own clock), as UTC if it names no zone; None if empty."""
-    if value in (None, ""):
-        return None
-    try:
-        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise ItemRejected("The time this was made is not readable; make it again.") from None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def _pupils(staff: Staff, allowed: Select[tuple[Pupil]], ids: Any, at_least: int = 1,
