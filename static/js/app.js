@@ -86,9 +86,10 @@
     }
   });
 
-  // Log a chat's form is kept on the device when it cannot be sent (static/js/outbox.js says so).
+  // Log a chat's form is kept on the device when it cannot be sent (static/js/outbox.js says so); so is
+  // a check-in at the class station, whose names also open with no signal (static/js/checkins.js).
   function keptOnDevice(detail) {
-    return !!(detail.elt && detail.elt.matches && detail.elt.matches("[data-outbox-fallback]"));
+    return !!(detail.elt && detail.elt.matches && detail.elt.matches("[data-outbox-fallback], [data-kept-offline]"));
   }
 
   document.addEventListener("htmx:responseError", function (event) {
@@ -159,6 +160,11 @@
   // (static/js/outbox.js: Sign out with no signal or no answer, Log a chat kept on the device).
   document.addEventListener("rrp:tell", function (event) {
     showMessage(event.detail.text, { requestConfig: { triggeringEvent: event.detail.cause } });
+  });
+  // ...and the connection is back (the check-in station, whose next pupil must not read the last one's).
+  document.addEventListener("rrp:connected", function () {
+    var words = [WORDS.offline.change, WORDS.offline.look, WORDS.timeout.change, WORDS.timeout.look];
+    if (shown && words.indexOf(shown.text) >= 0) clearMessage();
   });
 
   // A check-in's answer is only ever a tap on the scale. Enter in its word field would send the form

@@ -65,7 +65,9 @@ def test_two_pupils_check_in_at_the_tablet_and_the_teachers_phone_sees_them_live
     expect(tablet.get_by_role("status")).to_have_text("Thank you! Your check-in has gone to your teacher.")
     expect(tablet.get_by_role("heading", name="Tap your name")).to_be_visible()
     assert_accessible(axe, tablet)
-    assert "tired" not in tablet.content() and "Not great" not in tablet.content()
+    # the page carries a blank check-in screen (for a name tapped with no signal): every answer's label,
+    # never Ben's; nothing he said or tapped is anywhere in the page, nor shown on screen
+    assert "tired" not in tablet.content() and "Not great" not in tablet.locator("body").inner_text()
 
     ben = live.locator("li", has_text="Ben Okafor")
     expect(ben).to_contain_text("Not great")
@@ -151,10 +153,10 @@ def test_a_name_tapped_and_left_goes_back_to_the_names_after_a_minute(live_serve
 
 
 def test_with_no_signal_the_station_still_goes_back_to_the_names_after_a_minute(cable, cedar, new_device, axe):
-    """Ben types a word, taps a face as the Wi-Fi drops, and walks away. The minute's return to the
-    names asked the server for them, failed, and left Ben's name and word on the screen for the next
-    pupil; "Not Amira? Back to the names" failed the same way. The names are in the page: going back
-    to them needs no signal."""
+    """Ben types a word as the Wi-Fi drops, and walks away without tapping how he feels. The minute's
+    return to the names asked the server for them, failed, and left Ben's name and word on the screen
+    for the next pupil; "Not Amira? Back to the names" failed the same way. The names are in the page:
+    going back to them needs no signal, and nothing is kept for a pupil who did not tap."""
     device = new_device(viewport=TABLET)
     tablet = device.new_page()
     open_station_on(tablet, cable, cedar, axe)
@@ -171,17 +173,196 @@ def test_with_no_signal_the_station_still_goes_back_to_the_names_after_a_minute(
     expect(tablet.get_by_role("heading", name="Ben O.")).to_be_visible()
     tablet.get_by_label("A word about how you feel").fill("wobbly")
     go_offline(device, cable)
-    tablet.get_by_role("button", name="Not great").click()
-    expect(tablet.get_by_role("alert")).to_contain_text("no connection")
     tablet.clock.fast_forward(61_000)
     heading = tablet.get_by_role("heading", name="Tap your name")
     expect(heading).to_be_visible()
     expect(heading).to_be_focused()
     expect(tablet.get_by_role("heading", name="Ben O.")).to_have_count(0)
     expect(tablet.get_by_role("link", name="Amira K.")).to_be_visible()
+    expect(tablet.get_by_text("waiting to send")).to_have_count(0)
     assert "wobbly" not in tablet.content()
     assert_accessible(axe, tablet)
     assert db.session.scalar(select(func.count(CheckIn.id))) == 0
+
+
+KEPT_THANKS = "Thank you! Your check-in will go to your teacher when the tablet is back online."
+
+
+def watch_station(phone, url, cedar, axe):
+    sign_in(phone, url, cedar.email, axe)
+    phone.goto(url + "/checkins")
+    phone.get_by_role("link", name="Year 5 Cedar", exact=True).click()
+    return phone.locator("#station-checkins")
+
+
+def check_in_at(tablet, name, answer, word=None):
+    tablet.get_by_role("link", name=name).click()
+    expect(tablet.get_by_role("heading", name=name)).to_be_visible()
+    if word:
+        tablet.get_by_label("A word about how you feel").fill(word)
+    tablet.get_by_role("button", name=answer, exact=True).click()
+
+
+def test_with_no_signal_pupils_still_check_in_and_their_check_ins_go_when_it_is_back(
+        cable, live_server, cedar, new_device, axe):
+    """The classroom's Wi-Fi is down at the door. Ben and Amira tap their names and how they feel; the
+    tablet keeps both, thanks each of them truthfully and says, with no name, that two wait. The signal
+    comes back: both go to the teacher's phone, Ben's low one onto the follow-up list."""
+    device = new_device(viewport=TABLET)
+    tablet = device.new_page()
+    open_station_on(tablet, cable, cedar, axe)
+    live = watch_station(new_device(viewport=PHONE).new_page(), live_server.url, cedar, axe)
+    expect(live).to_contain_text("No check-ins yet.")
+
+    go_offline(device, cable)
+    tablet.get_by_role("link", name="Ben O.").click()
+    expect(tablet.get_by_role("heading", name="Ben O.")).to_be_focused()
+    expect(tablet.get_by_role("group", name="How are you feeling?")).to_be_visible()
+    expect(tablet.get_by_label("A word about how you feel")).to_have_value("")
+    assert_accessible(axe, tablet)
+    tablet.get_by_label("A word about how you feel").fill("tired")
+    tablet.get_by_role("button", name="Not great").click()
+    expect(tablet.get_by_role("status").filter(has_text="Thank you!")).to_have_text(KEPT_THANKS)
+    expect(tablet.get_by_role("heading", name="Tap your name")).to_be_focused()
+    waiting = tablet.get_by_text("1 check-in waiting to send - keep this tablet on")
+    expect(waiting).to_be_visible()
+    expect(tablet.get_by_role("button", name="Send now")).to_be_visible()
+    expect(tablet.get_by_role("alert")).to_have_count(0)
+    assert_accessible(axe, tablet)
+
+    tablet.get_by_role("link", name="Amira K.").click()
+    expect(tablet.get_by_role("heading", name="Amira K.")).to_be_visible()
+    expect(tablet.get_by_role("link", name="Not Amira? Back to the names")).to_be_visible()
+    expect(tablet.get_by_label("A word about how you feel")).to_have_value("")
+    tablet.get_by_role("button", name="Great", exact=True).click()
+    expect(tablet.get_by_text("2 check-ins waiting to send - keep this tablet on")).to_be_visible()
+    shown = tablet.locator("body").inner_text()
+    assert "tired" not in tablet.content() and "Not great" not in shown and "Ben" not in shown.split("Tap your name")[0]
+    tablet.get_by_role("button", name="Send now").click()
+    expect(tablet.get_by_text("No signal yet: they send by themselves when the tablet is back online.")).to_be_visible()
+    assert_accessible(axe, tablet)
+    assert db.session.scalar(select(func.count(CheckIn.id))) == 0
+    expect(live).to_contain_text("No check-ins yet.")
+
+    go_offline(device, cable, False)
+    expect(tablet.get_by_text("waiting to send")).to_have_count(0)
+    expect(tablet.get_by_role("heading", name="Tap your name")).to_be_visible()
+    assert_accessible(axe, tablet)
+    ben = live.locator("li", has_text="Ben Okafor")
+    expect(ben).to_contain_text("Not great")
+    expect(ben).to_contain_text("“tired”")
+    expect(ben).to_contain_text("Check in later")
+    expect(live.locator("li", has_text="Amira Khan")).to_contain_text("Great")
+    expect(live).to_contain_text("2 of 2 checked in")
+    assert_accessible(axe, live.page)
+    assert db.session.scalar(select(func.count(CheckIn.id))) == 2
+    follow_up = db.session.scalar(select(CheckInFollowUp))
+    assert follow_up.staff_id == cedar.id and follow_up.checkin.pupil.given_name == "Ben"
+
+
+def test_a_tap_whose_request_fails_is_kept_and_goes_at_the_next_status_check(cable, live_server, cedar, new_device, axe):
+    """The Wi-Fi still shows bars but nothing gets through: the name's request fails, then the tap's.
+    Neither leaves a "no connection" message for the next pupil; the check-in is kept, and the
+    station's 20 s status check sends it once the Wi-Fi works again."""
+    device = new_device(viewport=TABLET)
+    tablet = device.new_page()
+    tablet.clock.install()
+    open_station_on(tablet, cable, cedar, axe)
+    cable.cut()  # the browser still thinks it is online
+    check_in_at(tablet, "Ben O.", "Good")
+    expect(tablet.get_by_role("status").filter(has_text="Thank you!")).to_have_text(KEPT_THANKS)
+    expect(tablet.get_by_text("1 check-in waiting to send - keep this tablet on")).to_be_visible()
+    expect(tablet.locator("#request-errors")).to_be_empty()
+    assert_accessible(axe, tablet)
+    cable.mend()
+    tablet.clock.fast_forward(21_000)
+    expect(tablet.get_by_text("waiting to send")).to_have_count(0)
+    expect(tablet.locator("#request-errors")).to_be_empty()
+    checkin = db.session.scalar(select(CheckIn))
+    assert checkin is not None and checkin.value == 4
+
+
+def test_after_an_offline_return_to_the_names_the_no_connection_message_goes_with_the_signal(
+        cable, cedar, new_device, axe):
+    """The status check fails with no signal and says so; once the tablet is back online the message
+    goes, so the next pupil is not told there is no connection."""
+    device = new_device(viewport=TABLET)
+    tablet = device.new_page()
+    tablet.clock.install()
+    open_station_on(tablet, cable, cedar, axe)
+    cable.cut()
+    tablet.get_by_role("link", name="Amira K.").click()
+    expect(tablet.get_by_role("heading", name="Amira K.")).to_be_visible()
+    tablet.get_by_role("link", name="Not Amira? Back to the names").click()
+    tablet.clock.fast_forward(21_000)
+    expect(tablet.locator("#request-errors")).to_contain_text("No connection")
+    go_offline(device, cable)
+    go_offline(device, cable, False)
+    expect(tablet.locator("#request-errors")).to_be_empty()
+    expect(tablet.get_by_role("heading", name="Tap your name")).to_be_visible()
+    assert_accessible(axe, tablet)
+
+
+def test_a_refused_check_in_and_one_still_waiting_are_not_lost_when_the_teacher_leaves(
+        cable, live_server, cedar, data_app, new_device, axe):
+    """Ben checks in with no signal, then moves to another class before the signal is back: the school's
+    system refuses his check-in, and the tablet says so without his name. Amira's check-in cannot be
+    sent as the teacher leaves station mode: she is warned, leaves, and her station page sends it and
+    shows her Ben's, with the reason, to deal with and discard."""
+    device = new_device(viewport=TABLET)
+    tablet = device.new_page()
+    open_station_on(tablet, cable, cedar, axe)
+    go_offline(device, cable)
+    check_in_at(tablet, "Ben O.", "Awful", "sad")
+    expect(tablet.get_by_text("1 check-in waiting to send")).to_be_visible()
+    ben = db.session.scalar(select(Pupil).where(Pupil.given_name == "Ben"))
+    ben.groups.clear()
+    db.session.commit()
+    go_offline(device, cable, False)
+    refused = tablet.get_by_text("1 check-in not accepted: the teacher can see why after leaving station mode.")
+    expect(refused).to_be_visible()
+    expect(tablet.get_by_role("button", name="Send now")).to_be_hidden()
+    assert "sad" not in tablet.locator("body").inner_text()
+    assert_accessible(axe, tablet)
+
+    go_offline(device, cable)
+    check_in_at(tablet, "Amira K.", "OK")
+    go_offline(device, cable, False)
+    tablet.route("**/station/kept-checkins", lambda route: route.abort())  # the school's system out of reach
+    tablet.get_by_role("link", name="Teacher: leave").click()
+    expect(tablet.get_by_text("1 check-in waiting to send - keep this tablet on")).to_be_visible()
+    assert_accessible(axe, tablet)
+    tablet.get_by_label("Teacher's password").fill(PASSWORD)
+    questions = []
+
+    def answer(dialog, accept):
+        questions.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    tablet.once("dialog", lambda dialog: answer(dialog, False))
+    tablet.get_by_role("button", name="Leave station mode").click()
+    for _ in range(100):
+        if questions:
+            break
+        tablet.wait_for_timeout(100)
+    assert questions and questions[0].startswith("1 check-in has not been sent yet. Leave anyway?")
+    expect(tablet.get_by_role("heading", name="Leave station mode")).to_be_visible()
+    tablet.once("dialog", lambda dialog: answer(dialog, True))
+    tablet.get_by_role("button", name="Leave station mode").click()
+    expect(tablet.get_by_role("heading", name="Check-ins: Year 5 Cedar")).to_be_visible()
+    kept = tablet.get_by_role("region", name="Check-ins kept on this tablet")
+    expect(kept).to_contain_text("1 check-in kept on this tablet waiting to send.")
+    tablet.unroute("**/station/kept-checkins")
+    kept.get_by_role("button", name="Send now").click()
+    live = tablet.locator("#station-checkins")
+    expect(live.locator("li", has_text="Amira Khan")).to_contain_text("OK")
+    expect(kept).to_contain_text("1 check-in kept on this tablet not accepted by the school's system:")
+    expect(kept).to_contain_text("Ben O.: Awful “sad”. This pupil is no longer in Year 5 Cedar.")
+    assert_accessible(axe, tablet)
+    tablet.once("dialog", lambda dialog: dialog.accept())
+    kept.get_by_role("button", name="Discard Ben O.'s check-in").click()
+    expect(kept).to_be_hidden()
+    assert [c.pupil.given_name for c in db.session.scalars(select(CheckIn))] == ["Amira"]
 
 
 def test_the_phone_polls_when_the_event_stream_cannot_connect(live_server, cedar, new_device, axe):
