@@ -567,3 +567,13 @@ def test_the_stations_page_carries_a_blank_check_in_screen_and_no_ones_answers(c
     assert "grumpy" not in page and "Ben O.<" not in blank
     for name in ("Ben", "Amira"):
         assert f'data-first-name="{name}"' in page
+
+
+def test_the_tablet_counts_down_to_its_time_limit_and_staff_pages_send_what_it_kept(client, auth, cedar):
+    station = start_station_on(client, auth, cedar)
+    seconds = int(re.search(r'data-seconds-left="(\d+)"', client.get("/station").get_data(as_text=True)).group(1))
+    assert 29 * 60 < seconds <= 30 * 60
+    assert client.post("/station/leave", data={"password": PASSWORD}).status_code == 302
+    for url in ("/checkins", f"/checkins/stations/{station.id}"):
+        page = client.get(url).get_data(as_text=True)
+        assert 'data-send-url="/station/kept-checkins" data-for-staff' in page, url

@@ -73,6 +73,12 @@ class CheckInStation(db.Model):
         now = now or utcnow()
         return self.closed_at is None and now < as_utc(self.closes_at)
 
+    def seconds_left(self, now: datetime | None = None) -> int:
+        """Until it closes by its time limit (0 once closed): a tablet with no signal counts them down."""
+        if not self.is_open(now):
+            return 0
+        return max(0, int((as_utc(self.closes_at) - (now or utcnow())).total_seconds()))
+
     def was_open_at(self, moment: datetime) -> bool:
         """Open at ``moment``, whatever it is now: from its opening until it was ended or timed out."""
         end = min(as_utc(self.closes_at), as_utc(self.closed_at)) if self.closed_at else as_utc(self.closes_at)

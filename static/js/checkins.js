@@ -94,9 +94,29 @@
 
   function keptBox() { return document.querySelector("[data-station-kept]"); }
 
+  // A station's own (the tablet, its staff page); every station's on Check-ins, which has no station.
   function thisStation() {
-    var box = keptBox(), id = box && Number(box.getAttribute("data-station-id"));
-    return kept.items.filter(function (item) { return item.station_id === id; });
+    var box = keptBox(), id = box && box.hasAttribute("data-station-id") && Number(box.getAttribute("data-station-id"));
+    return kept.items.filter(function (item) { return !id || item.station_id === id; });
+  }
+
+  // When the station closes by its time limit, counted down from the page's opening, so that a tablet whose
+  // clock is wrong still knows; with no signal it then says it is closed instead of keeping check-ins.
+  var closesAt = null;
+  function noteClosing() {
+    var box = keptBox();
+    if (box && box.hasAttribute("data-seconds-left")) {
+      closesAt = Date.now() + Number(box.getAttribute("data-seconds-left")) * 1000;
+    }
+  }
+
+  function showOver() {
+    var panel = document.getElementById("station-panel");
+    var over = document.getElementById("station-over");
+    if (!panel || !over) return;
+    panel.textContent = "";
+    panel.appendChild(over.content.cloneNode(true));
+    panel.querySelector(".station-heading").focus();
   }
 
   function waiting(item) { return item.status === "waiting"; }
@@ -121,7 +141,7 @@
     if (sendable) lines.push(checkIns(sendable) + (staff ? " kept on this tablet waiting to send." : " waiting to send - keep this tablet on."));
     if (sendable && kept.note) lines.push(kept.note);
     if (refused) lines.push(checkIns(refused) + (staff ? " kept on this tablet not accepted by the school's system:"
-                                                       : " not accepted: the teacher can see why after leaving station mode."));
+                                                       : " not accepted: a teacher signed in on this tablet sees why under Check-ins."));
     box.querySelector("[data-station-kept-count]").textContent = lines.join(" ");
     box.querySelector("[data-station-send-now]").hidden = !sendable;
     box.hidden = !ours.length;
@@ -130,7 +150,7 @@
     list.textContent = "";
     ours.filter(function (item) { return !waiting(item); }).forEach(function (item) {
       var row = document.createElement("li"), discard = document.createElement("button");
-      row.textContent = item.name + ": " + item.answer + (item.word ? " “" + item.word + "”" : "") + ". " + item.reason + " ";
+      row.textContent = item.name + (box.hasAttribute("data-station-id") ? "" : " (" + item.group + ")") + ": " + item.answer + (item.word ? " “" + item.word + "”" : "") + ". " + item.reason + " ";
       discard.type = "button";
       discard.className = "button";
       discard.textContent = "Discard";
@@ -154,6 +174,7 @@
   function keepCheckIn(form, submitter) {
     var heading = form.querySelector(".station-heading");
     var checkIn = { uuid: form.elements.client_uuid.value || newUuid(), station_id: Number(keptBox().getAttribute("data-station-id")),
+                    group: keptBox().getAttribute("data-group"),
                     pupil_id: Number(form.elements.pupil_id.value), value: Number(submitter.value),
                     word: form.elements.word.value.trim(), made_at: new Date().toISOString(), status: "waiting",
                     name: heading.textContent.trim(),
@@ -177,7 +198,9 @@
   // network (or a server that cannot answer): the same, once it has failed. A tap that did reach the
   // server is recorded once all the same: it is sent again under the same id.
   function offline(elt, cause) {
-    if (elt.matches("form")) {
+    if (closesAt !== null && Date.now() >= closesAt) {
+      showOver();
+    } else if (elt.matches("form")) {
       var submitter = cause && cause.submitter;
       if (submitter && submitter.name === "value") keepCheckIn(elt, submitter);
     } else {
@@ -389,6 +412,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("[data-poll-url]"), setUpLive);
     armReset();
+    noteClosing();
     reloadKept().then(sendKept);
   });
 })();

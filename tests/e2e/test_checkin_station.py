@@ -1,6 +1,7 @@
 """The check-in station in real Chromium: the teacher opens it on the class tablet, two pupils
 check in one after the other, and the teacher's phone sees both arrive live."""
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from playwright.sync_api import expect
@@ -319,7 +320,7 @@ def test_a_refused_check_in_and_one_still_waiting_are_not_lost_when_the_teacher_
     ben.groups.clear()
     db.session.commit()
     go_offline(device, cable, False)
-    refused = tablet.get_by_text("1 check-in not accepted: the teacher can see why after leaving station mode.")
+    refused = tablet.get_by_text("1 check-in not accepted: a teacher signed in on this tablet sees why under Check-ins.")
     expect(refused).to_be_visible()
     expect(tablet.get_by_role("button", name="Send now")).to_be_hidden()
     assert "sad" not in tablet.locator("body").inner_text()
@@ -359,10 +360,33 @@ def test_a_refused_check_in_and_one_still_waiting_are_not_lost_when_the_teacher_
     expect(kept).to_contain_text("1 check-in kept on this tablet not accepted by the school's system:")
     expect(kept).to_contain_text("Ben O.: Awful “sad”. This pupil is no longer in Year 5 Cedar.")
     assert_accessible(axe, tablet)
+    tablet.get_by_role("link", name="Back to check-ins").click()  # where it is found again, with its class
+    expect(kept).to_contain_text("Ben O. (Year 5 Cedar): Awful “sad”. This pupil is no longer in Year 5 Cedar.")
+    assert_accessible(axe, tablet)
     tablet.once("dialog", lambda dialog: dialog.accept())
     kept.get_by_role("button", name="Discard Ben O.'s check-in").click()
     expect(kept).to_be_hidden()
     assert [c.pupil.given_name for c in db.session.scalars(select(CheckIn))] == ["Amira"]
+
+
+def test_with_no_signal_past_its_time_limit_the_station_says_it_is_closed(cable, cedar, data_app, new_device, axe):
+    """The station's half hour ends while the Wi-Fi is down: the next pupil is told it is closed, as with
+    signal, instead of checking in for nobody (the check-in would be refused as made after it closed)."""
+    device = new_device(viewport=TABLET)
+    tablet = device.new_page()
+    open_station_on(tablet, cable, cedar, axe)
+    station = db.session.scalar(select(CheckInStation))
+    station.closes_at = datetime.now(timezone.utc) + timedelta(minutes=2)
+    db.session.commit()
+    tablet.clock.install()
+    tablet.reload()
+    expect(tablet.get_by_role("link", name="Ben O.")).to_be_visible()
+    go_offline(device, cable)
+    tablet.clock.fast_forward(121_000)
+    tablet.get_by_role("link", name="Ben O.").click()
+    expect(tablet.get_by_role("heading", name="The check-in station is closed")).to_be_focused()
+    expect(tablet.get_by_role("link", name="Amira K.")).to_have_count(0)
+    assert_accessible(axe, tablet)
 
 
 def test_the_phone_polls_when_the_event_stream_cannot_connect(live_server, cedar, new_device, axe):
