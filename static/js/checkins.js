@@ -123,14 +123,6 @@
 
   function checkIns(count) { return count + " check-in" + (count === 1 ? "" : "s"); }
 
-  function pageCsrf() {
-    try {
-      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
-    } catch (error) {
-      return "";
-    }
-  }
-
   // The tablet says how many wait, and how many were refused, with no name or answer; the teacher's
   // station page also lists the refused ones, with the reason, to discard once dealt with.
   function drawKept() {
@@ -249,7 +241,7 @@
     var more = false;
     return window.rrpOutbox.fetchWithin(SEND_WAIT, box.getAttribute("data-send-url"), {
       method: "POST", credentials: "same-origin", body: body,
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": pageCsrf() }
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": window.rrpOutbox.pageCsrf() || "" }
     }).then(function (response) {
       if (response.status >= 500) throw new Error("status " + response.status);
       if (!response.ok) {

@@ -65,5 +65,14 @@
     });
   }
 
-  window.rrpOutbox = { store: outboxStore, fetchWithin: fetchWithin };
+  // The page's CSRF token (on <body>, for htmx), sent with a batch.
+  function pageCsrf() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  window.rrpOutbox = { store: outboxStore, fetchWithin: fetchWithin, pageCsrf: pageCsrf };
 })();

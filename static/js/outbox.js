@@ -49,14 +49,6 @@
   var storage = window.rrpOutbox.store(DB_NAME), outbox = storage.items, meta = storage.meta;
   var fetchWithin = window.rrpOutbox.fetchWithin;
 
-  function pageCsrf() {
-    try {
-      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || null;
-    } catch (error) {
-      return null;
-    }
-  }
-
   function mine(item) { return state.staffId !== null && item.staffId === state.staffId; }
 
   // The header badge: "N waiting to sync", on this page and on any page that loads this file.
@@ -681,7 +673,7 @@
     return fetchWithin(SEND_WAIT, syncUrl, {
       method: "POST", credentials: "same-origin", body: body,
       headers: { "Content-Type": "application/json", Accept: "application/json",
-                 "X-CSRFToken": state.csrf || pageCsrf() || "" }
+                 "X-CSRFToken": state.csrf || window.rrpOutbox.pageCsrf() || "" }
     }).then(function (response) {
       if (response.ok) return response.json().then(settle).then(function () { settled = true; });
       if (response.status === 400 && !isRetryAfterNewToken) {
@@ -972,7 +964,7 @@
   }
 
   function start() {
-    state.csrf = pageCsrf();
+    state.csrf = window.rrpOutbox.pageCsrf();
     Promise.all([reload(), page ? refreshCapture() : knownCapture().then(prepareOffline)]).then(function () {
       if (page) showDrafts();
       state.ready = true;
