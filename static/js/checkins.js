@@ -79,7 +79,7 @@
   // One the server refuses (a pupil no longer in the group) is not sent again: the teacher reads it
   // after leaving station mode (their station page lists it) and discards it.
   var KEPT_THANKS = "Thank you! Your check-in will go to your teacher when the tablet is back online.";
-  var SEND_WAIT = 15000, MAX_DELAY = 60000, MAX_BATCH = 100;  // as the staff outbox (static/js/outbox.js)
+  var SEND_WAIT = 15000, MAX_BATCH = 100;  // as the staff outbox (static/js/outbox.js)
   var keptDb = window.rrpOutbox ? window.rrpOutbox.store("rrp-station") : null;
   var kept = { items: [], sending: false, failures: 0, timer: null, note: "" };
 
@@ -254,8 +254,7 @@
       });
     }).catch(function () {
       kept.failures += 1;
-      var delay = Math.min(MAX_DELAY, 1000 * Math.pow(2, kept.failures)) * (0.5 + Math.random() / 2);
-      kept.timer = setTimeout(sendKept, delay);
+      kept.timer = setTimeout(sendKept, window.rrpOutbox.retryDelay(kept.failures));
       kept.note = "Couldn't reach the school's system. Trying again shortly.";
     }).then(function () {
       kept.sending = false;

@@ -74,5 +74,12 @@
     }
   }
 
-  window.rrpOutbox = { store: outboxStore, fetchWithin: fetchWithin, pageCsrf: pageCsrf };
+  // How long to wait before trying again after ``failures`` failed sends in a row: doubling, at most a
+  // minute, jittered so that a classroom of devices coming back online do not all send at once.
+  var MAX_DELAY = 60000;
+  function retryDelay(failures) {
+    return Math.min(MAX_DELAY, 1000 * Math.pow(2, failures)) * (0.5 + Math.random() / 2);
+  }
+
+  window.rrpOutbox = { store: outboxStore, fetchWithin: fetchWithin, pageCsrf: pageCsrf, retryDelay: retryDelay };
 })();

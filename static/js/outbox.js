@@ -9,7 +9,6 @@
 
   var DB_NAME = "rrp-outbox";
   var CAPTURE_CACHE = "rrp-capture";
-  var MAX_DELAY = 60000;
   var page = document.querySelector("[data-outbox-page]");
   var captureUrl = (page && page.getAttribute("data-capture-url")) || "/api/v1/capture";
   var capturePage = "/capture";  // Record offline, where what waits is listed (static/js/sw-sync.js: CAPTURE_PATH)
@@ -689,8 +688,7 @@
       throw new Error("status " + response.status);
     }).catch(function () {
       state.failures += 1;
-      var delay = Math.min(MAX_DELAY, 1000 * Math.pow(2, state.failures)) * (0.5 + Math.random() / 2);
-      state.timer = setTimeout(send, delay);
+      state.timer = setTimeout(send, window.rrpOutbox.retryDelay(state.failures));
       setText("[data-outbox-message]", "Couldn't reach the school's system. Trying again shortly.");
     }).then(function () {
       state.sending = false;
