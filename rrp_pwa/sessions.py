@@ -63,11 +63,16 @@ def enforce_idle_timeout():
     if last is not None and now - last > limit:
         logout_user()
         session.clear()
-        flash(f"You were signed out after {limit // 60} minutes without activity.")
+        flash(f"You were signed out after {minutes_text(limit // 60)} without activity.")
         return unauthorized()
     if not is_background_request():
         note_activity(session, now)
     return None
+
+
+def minutes_text(minutes: int) -> str:
+    """"1 minute", "30 minutes": an idle limit as the sign-in page says it (IDLE_TIMEOUT_MINUTES may be 1)."""
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
 
 
 def is_background_request() -> bool:

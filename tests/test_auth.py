@@ -266,6 +266,16 @@ def test_htmx_401_never_redirects_off_site(client):
     assert response.status_code == 401 and response.headers["HX-Redirect"] == "/sign-in"
 
 
+@pytest.mark.app_config(IDLE_TIMEOUT_MINUTES=1)
+def test_a_one_minute_idle_limit_says_one_minute(client, auth):
+    """The sign-in page said "after 1 minutes without activity"."""
+    auth.login()
+    set_last_seen(client, 2 * 60)
+    assert not signed_in(client)
+    page = client.get("/sign-in").get_data(as_text=True)
+    assert "You were signed out after 1 minute without activity." in page
+
+
 @pytest.mark.app_config(IDLE_TIMEOUT_MINUTES=5)
 def test_idle_timeout_is_configurable(client, auth):
     auth.login()
