@@ -1,15 +1,17 @@
 """A midday assistant logs a quick chat on a 360 px phone in at most 3 taps after picking the pupil,
 and the class teacher sees it in "What happened at lunchtime"."""
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
 
 import pytest
 
+from rrp_pwa.conversations.chats import record_quick_chat
 from rrp_pwa.extensions import db
 from rrp_pwa.models.conversations import QuickChat
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
-from tests.e2e.conftest import PHONE, assert_accessible, sign_out
+from tests.e2e.conftest import PHONE, TABLET, assert_accessible, sign_out
 
 
 def sign_in(page, base_url, staff, axe=None):
@@ -235,3 +237,40 @@ def test_enter_in_the_pupil_search_asks_the_server_once(live_server, data_app, n
     if chosen:  # Enter searched: nobody was taken off
         expect(page.get_by_role("button", name="Remove Amira Khan")).to_be_visible()
     checked_screen(axe, page, scripts)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, TABLET], ids=["phone", "tablet"])
+def test_once_a_recent_pupil_is_picked_what_happened_is_in_view(live_server, data_app, page, axe, viewport):
+    """A midday assistant standing in the playground taps a Recently chosen pupil: the first row of What happened
+    is on screen without scrolling (on a 360 x 740 phone it was under the six recent pupils, at ~786 px). The
+    recent pupils fold away under "Recently chosen", still there to add a second pupil."""
+    school = make_school()
+    assistant = make_staff(school, ("support",), name="Mo Midday")
+    names = [("Ruby", "Jackson"), ("Aisha", "Smith"), ("Evie", "Jackson"), ("Aisha", "Mensah"), ("Lily", "Jones"),
+             ("Niamh", "Jones")]
+    pupils = [make_pupil(school, given, family) for given, family in names]
+    for minutes_ago, pupil in enumerate(pupils):
+        record_quick_chat(school.id, assistant, [pupil], "Unkind words", "Playground",
+                          happened_at=datetime.now(timezone.utc) - timedelta(minutes=minutes_ago + 1))
+    db.session.commit()
+
+    page.set_viewport_size(viewport)
+    sign_in(page, live_server.url, assistant)
+    page.goto(live_server.url + "/chats/new")
+    page.get_by_role("link", name="Ruby Jackson").click()
+    expect(page.get_by_role("button", name="Remove Ruby Jackson")).to_be_visible()
+    first_row = page.get_by_role("radio", name="Unkind words")
+    expect(first_row).to_be_in_viewport(ratio=1)
+    assert page.evaluate("() => window.scrollY") == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert_accessible(axe, page)
+
+    page.get_by_text("Recently chosen").click()  # a second pupil, as before: one tap more
+    page.get_by_role("button", name="Aisha Smith").click()
+    expect(page.get_by_role("button", name="Remove Aisha Smith")).to_be_visible()
+    expect(page.get_by_role("button", name="Remove Ruby Jackson")).to_be_visible()
+    assert_accessible(axe, page)
+    for control in ("Unkind words", "Playground"):
+        page.get_by_role("radio", name=control).click()
+    page.get_by_role("button", name="Save chat").click()
+    expect(page.get_by_text("Chat saved: Unkind words, Playground – Aisha S., Ruby J.")).to_be_visible()
