@@ -101,10 +101,11 @@
                       : "Something went wrong (" + xhr.status + "). Please try again.", event.detail);
   });
 
-  // Log a chat's pupil search with no signal (or none that answers) is a dead end on its own: the way on
+  // Log a chat's pupil search or pick with no signal (or none that answers) is a dead end on its own: the way on
   // is Record offline, which finds pupils in the list kept on the phone.
   function offlineWayOn(detail, why) {
-    var href = detail.elt && detail.elt.getAttribute && detail.elt.getAttribute("data-no-signal");
+    var holder = detail.elt && detail.elt.closest && detail.elt.closest("[data-no-signal]");  // the search, a pick
+    var href = holder && holder.getAttribute("data-no-signal");
     if (!href) return false;
     var paragraph = document.createElement("p"), link = document.createElement("a");
     link.href = href;
@@ -115,6 +116,14 @@
     showMessage([paragraph], detail);
     return true;
   }
+
+  // A pick that is a link (no pupil chosen yet) would open the offline page in place of Log a chat: it says the same.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-no-signal] a[href]");
+    if (!link || navigator.onLine !== false) return;
+    event.preventDefault();
+    offlineWayOn({ elt: link, requestConfig: { triggeringEvent: event } }, "No signal");
+  });
 
   document.addEventListener("htmx:sendError", function (event) {
     if (keptOnDevice(event.detail) || offlineWayOn(event.detail, "No signal")) return;
@@ -157,9 +166,9 @@
   });
 
   // Something another script has to tell the person about their tap, in the same place
-  // (static/js/outbox.js: Sign out with no signal or no answer, Log a chat kept on the device).
+  // (static/js/outbox.js: Sign out with no signal or no answer, Log a chat kept on the device): text, or nodes.
   document.addEventListener("rrp:tell", function (event) {
-    showMessage(event.detail.text, { requestConfig: { triggeringEvent: event.detail.cause } });
+    showMessage(event.detail.nodes || event.detail.text, { requestConfig: { triggeringEvent: event.detail.cause } });
   });
   // ...and the connection is back (the check-in station, whose next pupil must not read the last one's).
   document.addEventListener("rrp:connected", function () {

@@ -92,26 +92,35 @@
       (node.closest(".outbox-badge") || node).hidden = !page && waiting.length === 0;
     });
     setText("[data-connection]", navigator.onLine ? "Online" : "Offline: saving on this device");
+    // Record offline lists every record waiting; Log a chat, in Your chats today, the chats (data-outbox-kind),
+    // whose Change it, Send again and Discard are on Record offline (the header's badge leads there).
     var list = document.querySelector("[data-outbox-list]");
     if (!list) return;
+    var kind = list.getAttribute("data-outbox-kind");
+    var listed = waiting.filter(function (item) { return !kind || item.kind === kind; });
+    var holder = list.closest("[data-outbox-unhides]");
+    if (holder) holder.hidden = !listed.length;
     list.textContent = "";
-    waiting.forEach(function (item) {
+    listed.forEach(function (item) {
       var row = document.createElement("li");
       row.className = "row" + (item.status === "rejected" ? " outbox-item-rejected" : "");
       var label = document.createElement("span");
-      label.textContent = item.summary + (item.status === "rejected" ? " · not accepted" : " · waiting");
+      label.textContent = item.summary + " · " + (item.status === "rejected" ? "not accepted"
+        : list.getAttribute("data-outbox-waiting") || "waiting");
       row.appendChild(label);
       if (item.status === "rejected") {
         var reason = document.createElement("span");
         reason.className = "outbox-reason";
         reason.textContent = item.reason || "The school's system did not accept this.";
         row.appendChild(reason);
-        var actions = document.createElement("span");
-        actions.className = "outbox-actions";
-        actions.appendChild(button("Change it", "edit", item));
-        actions.appendChild(button("Send again", "retry", item));
-        actions.appendChild(button("Discard", "discard", item));
-        row.appendChild(actions);
+        if (page) {
+          var actions = document.createElement("span");
+          actions.className = "outbox-actions";
+          actions.appendChild(button("Change it", "edit", item));
+          actions.appendChild(button("Send again", "retry", item));
+          actions.appendChild(button("Discard", "discard", item));
+          row.appendChild(actions);
+        }
       }
       list.appendChild(row);
     });
@@ -588,7 +597,7 @@
   // lost chat, it goes into the outbox under the form's own id and is sent like any record made
   // offline. If the server did get it, that send is answered "duplicate", so it is still one chat.
   function keepChat(form, cause, noAnswer) {
-    if (endedHere()) return;
+    if (endedHere() || doubleTap(form)) return;
     var fields = new FormData(form);
     var pupils = Array.prototype.map.call(form.querySelectorAll("input[name=pupil_id]"), function (input) {
       return { id: Number(input.value), name: input.getAttribute("data-name") };
@@ -606,14 +615,56 @@
                  staffId: state.staffId !== null ? state.staffId : pageStaff, status: "waiting", reason: null,
                  summary: summary };
     outbox.put(item).then(function () {
-      tell(noAnswer ? "No answer: the connection is too slow, so this chat is saved on this device: " + summary +
-                      ". It sends itself when the signal is back."
-                    : "No signal, so this chat is saved on this device: " + summary + ". It sends itself when you're back online.");
+      readyForNextChat(form);
+      var saved = document.createElement("p"), next = document.createElement("p"), link = document.createElement("a");
+      saved.textContent = noAnswer ? "No answer: the connection is too slow, so this chat is saved on this device: " +
+        summary + ". It sends itself when the signal is back."
+        : "No signal, so this chat is saved on this device: " + summary + ". It sends itself when you're back online.";
+      link.href = noSignalWay();
+      link.textContent = "Log another chat";
+      next.appendChild(link);
+      next.appendChild(document.createTextNode(" in Record offline, which finds pupils on this phone."));
+      document.dispatchEvent(new CustomEvent("rrp:tell", { detail: { cause: cause, nodes: [saved, next] } }));
       askForBackgroundSync();
       return reload().then(function () { return send(); });
     }, function () {
       tell("Not saved: there is no signal and this device could not keep it. Try again when you have signal.");
     });
+  }
+
+  // Log a chat kept on this device leaves the screen ready for the next chat, as a save with signal does: nobody
+  // chosen, no chip tapped, no note, at the top of the page, and a new id (the chat kept has its own, so sent twice it
+  // is still one chat). Its address no longer names the pupil, so opened again it is the empty form too.
+  function readyForNextChat(form) {
+    var picker = document.querySelector("[data-pupil-picker]");
+    var removed = Array.prototype.slice.call(form.querySelectorAll("input[name=pupil_id]"));
+    if (picker) {
+      removed = removed.concat(Array.prototype.slice.call(picker.querySelectorAll("input[name=pupil_id], [data-chosen-pupils]")));
+      var label = picker.querySelector("[data-none-chosen]");
+      if (label) label.textContent = label.getAttribute("data-none-chosen");
+      picker.querySelectorAll("input[type=search]").forEach(function (search) { search.value = ""; });
+      picker.querySelectorAll("details").forEach(function (folded) { folded.open = true; });  // Recently chosen
+    }
+    removed.forEach(function (node) { node.remove(); });
+    form.querySelectorAll("input[type=radio]").forEach(function (chip) { chip.checked = false; });
+    form.querySelectorAll("textarea, input[type=text]").forEach(function (field) { field.value = ""; });
+    form.querySelectorAll("details").forEach(function (optional) { optional.open = false; });
+    form.querySelector("[name=client_uuid]").value = crypto.randomUUID();
+    form.dataset.emptiedAt = String(Date.now());
+    history.replaceState(history.state, "", form.action);
+    window.scrollTo(0, 0);
+  }
+
+  // Save tapped again at once on the form just emptied: that tap, not a chat without a pupil.
+  function doubleTap(form) {
+    var emptiedAt = Number(form.dataset.emptiedAt || 0);
+    return emptiedAt && Date.now() - emptiedAt < DOUBLE_TAP_MS;
+  }
+
+  // Where a chat is made with no signal: Record offline, as the page's pupil search says.
+  function noSignalWay() {
+    var holder = document.querySelector("[data-pupil-picker][data-no-signal]");
+    return holder ? holder.getAttribute("data-no-signal") : capturePage;
   }
 
   function chatForm(event) {
@@ -625,7 +676,8 @@
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     var form = chatForm(event);
-    if (form && !navigator.onLine) {  // known to be offline: not even tried
+    if (form && doubleTap(form)) event.preventDefault();
+    else if (form && !navigator.onLine) {  // known to be offline: not even tried
       event.preventDefault();
       keepChat(form, cause(event), false);
     }

@@ -10,6 +10,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from rrp_pwa.conversations.chats import record_quick_chat
 from rrp_pwa.extensions import db
 from rrp_pwa.models import CheckIn
 from rrp_pwa.models.conversations import QuickChat
@@ -614,7 +615,8 @@ def test_log_a_chat_saved_as_the_signal_drops_is_kept_on_the_phone_and_sent_once
     expect(page.get_by_role("heading", name="Log a chat")).to_be_visible()
     page.wait_for_function("() => document.getAnimations().length === 0")
     assert_accessible(axe, page)
-    page.get_by_role("button", name="Save chat").click()  # tapped again, still no signal: the same chat
+    page.get_by_role("button", name="Save chat").click()  # a double tap on the form now empty: nothing more is kept
+    expect(page.get_by_role("link", name="1 waiting to sync")).to_be_visible()
     assert stored() == ([], [])
     go_offline(context, cable, False)
     wait_for_chats(1)
@@ -774,3 +776,109 @@ def test_log_a_chat_searched_with_no_signal_points_to_record_offline(cable, data
     go_offline(context, cable, False)
     chats = wait_for_chats(1)
     assert [(c.staff_id, [p.id for p in c.pupils]) for c in chats] == [(midday.id, [amira.id])]
+
+
+def test_log_a_chat_kept_with_no_signal_leaves_the_screen_ready_for_the_next_chat(cable, data_app, page, context, axe):
+    """A midday assistant saves Log a chat with no signal. The pupil, the chips and the note all stayed on the form, so
+    she could not tell it was kept, and the next chat could not start there. Now the form is emptied as after a save
+    with signal, the chat is listed in Your chats today as waiting to send, Log another chat leads to Record offline
+    (a Recently chosen pupil tapped with no signal says the same, not the offline page), and back in signal each
+    chat is sent once."""
+    school = make_school()
+    midday = make_staff(school, ("support",), name="Pat Midday")
+    amira, ben = make_pupil(school, "Amira", "Khan"), make_pupil(school, "Ben", "Osei")
+    yesterday = record_quick_chat(school.id, midday, [ben], "Left out", "Field",
+                                  happened_at=datetime.now(timezone.utc) - timedelta(days=1))
+    db.session.commit()
+    yesterday = yesterday.id
+    page.set_viewport_size(PHONE)
+    sign_in(page, cable, midday)
+    wait_for_service_worker(page)
+    assert wait_for_pupil_list(page, midday.id) == midday.id
+    wait_until(page, CAPTURE_PAGE_KEPT, timeout_s=10)
+    page.get_by_role("link", name="Log a chat").first.click()
+    page.get_by_label("Find a pupil").press_sequentially("am", delay=50)
+    page.get_by_role("link", name="Amira Khan").click()
+    expect(page.get_by_role("button", name="Remove Amira Khan")).to_be_visible()
+    form_id = page.locator("input[name=client_uuid]").input_value()
+    page.get_by_role("radio", name="Unkind words").click()
+    page.get_by_role("radio", name="Playground").click()
+    page.get_by_text("What was agreed (optional)").first.click()
+    page.get_by_role("radio", name="Said sorry").click()
+    page.get_by_label("Short note (optional)").fill("By the bins")
+
+    go_offline(context, cable)
+    page.get_by_role("button", name="Save chat").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("No signal, so this chat is saved on this device: "
+                                  "Quick chat · Amira Khan · Unkind words, Playground. It sends itself when you're back online.")
+    expect(alert.get_by_role("link", name="Log another chat")).to_have_attribute("href", "/capture")
+    # ready for the next chat, as after a save with signal
+    expect(page.get_by_role("button", name="Remove Amira Khan")).to_have_count(0)
+    expect(page.get_by_role("searchbox", name="Find a pupil")).to_have_value("")
+    for chip in ("Unkind words", "Playground"):
+        expect(page.get_by_role("radio", name=chip)).not_to_be_checked()
+    expect(page.get_by_role("radio", name="Said sorry")).to_be_hidden()  # folded again, as the form starts
+    page.get_by_text("What was agreed (optional)").first.click()
+    expect(page.get_by_role("radio", name="Said sorry")).not_to_be_checked()
+    expect(page.get_by_label("Short note (optional)")).to_have_value("")
+    expect(page).to_have_url(cable.url + "/chats/new")
+    assert page.locator("input[name=client_uuid]").input_value() not in ("", form_id)
+    # the chat kept is in sight, waiting
+    expect(page.get_by_role("link", name="1 waiting to sync")).to_be_visible()
+    today = page.get_by_role("region", name="Your chats today")
+    expect(today.get_by_role("listitem").filter(has_text="waiting to send")).to_have_text(
+        "Quick chat · Amira Khan · Unkind words, Playground · waiting to send")
+    page.wait_for_function("() => document.getAnimations().length === 0")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_accessible(axe, page)
+
+    page.wait_for_timeout(1600)  # past a double tap: Save on the emptied form keeps nothing more
+    page.get_by_role("button", name="Save chat").click()
+    expect(alert).to_contain_text("Not saved: choose the pupil, what happened and where.")
+    expect(page.get_by_role("link", name="1 waiting to sync")).to_be_visible()
+
+    page.get_by_role("button", name="Ben Osei").click()  # Recently chosen, with no signal
+    expect(alert).to_contain_text("No signal, so pupils can't be found here. Record offline finds them on this phone")
+    expect(page.get_by_role("heading", name="Log a chat")).to_be_visible()
+    alert.get_by_role("link", name="Record offline").click()
+    expect(page.get_by_role("heading", name="Record offline")).to_be_visible()
+    expect(page.get_by_text("Quick chat · Amira Khan · Unkind words, Playground · waiting")).to_be_visible()
+    log_chat(page, "Ben Osei", "Left out", "Field")
+    expect(page.get_by_text("2 waiting to sync")).to_be_visible()
+    assert [c.id for c in stored()[0]] == [yesterday]
+
+    go_offline(context, cable, False)
+    wait_for_chats(3)
+    expect(page.get_by_text("0 waiting to sync")).to_be_visible()
+    time.sleep(1)  # a second send would have landed by now
+    chats = sorted((c for c in stored()[0] if c.id != yesterday), key=lambda c: c.pupils[0].given_name)
+    assert [(c.pupils[0].id, c.what, c.where, c.agreed, c.note) for c in chats] == [
+        (amira.id, "Unkind words", "Playground", "Said sorry", "By the bins"), (ben.id, "Left out", "Field", None, None)]
+    assert chats[0].client_uuid == form_id
+
+
+def test_a_recently_chosen_pupil_tapped_with_no_signal_points_to_record_offline(cable, data_app, page, context, axe):
+    """Log a chat opened in signal, no pupil chosen yet; out of signal the assistant taps a Recently chosen pupil. It
+    opened the offline page in place of Log a chat; now she is told, as by the search, that Record offline finds
+    pupils on this phone, and stays where she is."""
+    school = make_school()
+    midday = make_staff(school, ("support",), name="Pat Midday")
+    ben = make_pupil(school, "Ben", "Osei")
+    record_quick_chat(school.id, midday, [ben], "Left out", "Field",
+                      happened_at=datetime.now(timezone.utc) - timedelta(days=1))
+    db.session.commit()
+    page.set_viewport_size(PHONE)
+    sign_in(page, cable, midday)
+    wait_for_service_worker(page)
+    page.get_by_role("link", name="Log a chat").first.click()
+    expect(page.get_by_role("heading", name="Log a chat")).to_be_visible()
+    go_offline(context, cable)
+    page.get_by_role("link", name="Ben Osei").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_have_text("No signal, so pupils can't be found here. Record offline finds them on this phone "
+                               "and sends the chat when you're back online.")
+    expect(page.get_by_role("heading", name="Log a chat")).to_be_visible()
+    expect(page).to_have_url(cable.url + "/chats/new")
+    page.wait_for_function("() => document.getAnimations().length === 0")
+    assert_accessible(axe, page)
