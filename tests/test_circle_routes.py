@@ -889,13 +889,15 @@ def test_one_device_mode_seats_the_group_and_takes_check_ins_on_the_shared_scree
     ring = client.post(f"/circles/{circle.id}/turn", data={"turn": "pass", "version": 2}, headers=HX).get_data(as_text=True)
     assert "Amira S., you have the talking piece" in ring and "Awful" in ring
     assert 'name="seat" value="' in ring, "the buttons say whose they are"
-    after = client.post(f"/circles/{circle.id}/checkin", data={"value": 4}, headers=HX).get_data(as_text=True)
+    after = client.post(f"/circles/{circle.id}/checkin", data={"value": 1, "word": "tired"},
+                        headers=HX).get_data(as_text=True)
     assert "Amira S., you have the talking piece" in after and "Awful" not in after
-    # The device goes round the class: the counts ("Good: 1") are behind the keeper's closed panel too.
+    # The device goes round the class: no answer, word, count ("Awful: 1") or "check in later" on it at all.
+    screen = client.get(f"/circles/{circle.id}").get_data(as_text=True)
+    for told in ("Awful", "tired", "check in later", "checkin-counts", "Check-in answers"):
+        assert told not in screen, told
     answers = client.get(f"/circles/{circle.id}/part/k-round", headers=HX).get_data(as_text=True)
-    panel = re.search(r'<details class="keeper-only">(.*?)</details>', answers, re.S)
-    assert panel and "Good: <strong>1</strong>" in panel.group(1)
-    assert "checkin-counts" not in answers.replace(panel.group(0), "")
+    assert "1 of 3 checked in." in answers and "each pupil's answer is on its summary" in answers
     added = client.post(f"/circles/{circle.id}/seats", data={"name": "Visitor"}, follow_redirects=True)
     assert "Visitor is in the circle" in added.get_data(as_text=True)
 
@@ -915,6 +917,28 @@ def test_a_shared_screen_check_in_for_someone_the_piece_has_left_is_refused(app,
     late = client.post(f"/circles/{circle.id}/checkin", data={"value": 1, "word": "sad", "seat": amiras}, headers=HX)
     assert late.status_code == 409 and "The talking piece has moved on" in late.get_data(as_text=True)
     assert db.session.scalar(select(func.count(CircleCheckIn.id))) == 0
+
+
+def test_after_a_one_device_circle_its_keeper_alone_finds_each_answer_on_the_summary(app, world):
+    """The answers kept off the shared screen are on the summary, for the keeper: not for other staff
+    who may open it (the word is just for the keeper), and a low one is on the keeper's list too."""
+    client = sign_in(app, world["keeper"])
+    client.post("/circles/new", data={"kind": "checkin", "group": world["group"].id, "one_device": "y"})
+    circle = db.session.scalar(select(Circle).where(Circle.one_device.is_(True)))
+    client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "typed": "How are you?"})
+    client.post(f"/circles/{circle.id}/turn", data={"turn": "pass", "version": 2}, headers=HX)
+    client.post(f"/circles/{circle.id}/checkin", data={"value": 1, "word": "tired"}, headers=HX)
+    client.post(f"/circles/{circle.id}/close")
+    summary = unescape(client.get(f"/circles/{circle.id}/summary").get_data(as_text=True))
+    answers = re.search(r'<section class="card" aria-labelledby="answers-h">(.*?)</section>', summary, re.S)
+    assert answers and "Show each pupil's answer (only you see these)" in answers.group(1)
+    assert re.search(r"Amira S\.</span>\s*<span>\S+ Awful · “tired” <strong>· check in later</strong>", answers.group(1))
+    assert "How are you?" in answers.group(1) and "Ben S." not in answers.group(1)
+    assert "Check in with <strong>Amira Smith</strong> later" in client.get("/circles").get_data(as_text=True)
+    head = sign_in(app, make_staff(world["school"], roles=("pastoral",)))
+    seen = head.get(f"/circles/{circle.id}/summary")
+    assert seen.status_code == 200 and "tired" not in seen.get_data(as_text=True)
+    assert "answers-h" not in seen.get_data(as_text=True)
 
 
 def test_home_tiles_and_the_pupil_record(app, world):

@@ -187,6 +187,24 @@ def checkin_counts(circle: Circle, round_no: int) -> list[dict]:
             for o in school_scale(circle).options]
 
 
+def checkin_answers(circle: Circle) -> list[tuple[CircleRound, list[tuple[str, CheckIn]]]]:
+    """Each check-in round with each pupil's answer, in circle order: for the keeper alone.
+
+    A pupil's answer (and their word) is for the adult, never for peers. In a one-device circle the
+    keeper's screen goes round the pupils, so it shows none of them while the circle runs: the keeper
+    finds them here, on the circle's summary, once it is closed. They go when the school's retention
+    period removes the circle's names (its seats and their check-ins in it go then)."""
+    rounds = {r.number: r for r in db.session.scalars(select(CircleRound).where(CircleRound.circle_id == circle.id))}
+    answers: dict[int, list[tuple[str, CheckIn]]] = {}
+    for round_no, name, checkin in db.session.execute(
+            select(CircleCheckIn.round_no, Seat.name, CheckIn)
+            .join(Seat, Seat.id == CircleCheckIn.seat_id).join(CheckIn, CheckIn.id == CircleCheckIn.checkin_id)
+            .where(CircleCheckIn.circle_id == circle.id, CheckIn.school_id == circle.school_id)
+            .order_by(CircleCheckIn.round_no, Seat.position, Seat.id)):
+        answers.setdefault(round_no, []).append((name, checkin))
+    return [(rounds[number], answered) for number, answered in sorted(answers.items()) if number in rounds]
+
+
 def close_circle(circle: Circle) -> None:
     """Close: the join code dies, every seat loses access, and the summary is saved."""
     begin_change(circle)

@@ -13,6 +13,7 @@ from rrp_pwa.checkins.rules import open_follow_ups
 from rrp_pwa.circles import talking_piece as piece
 from rrp_pwa.circles.activities import (
     add_agreement,
+    checkin_answers,
     circle_concern,
     close_circle,
 )
@@ -401,4 +402,6 @@ def summary(circle_id: int):
         abort(403)
     if circle.is_open:
         return redirect(url_for("circles.keeper", circle_id=circle.id))
-    return render_template("circles/summary.html", circle=circle, summary=json.loads(circle.summary or "{}"))
+    answers = checkin_answers(circle) if circle.keeper_id == current_user.id else []  # the keeper's alone
+    return render_template("circles/summary.html", circle=circle, summary=json.loads(circle.summary or "{}"),
+                           answers=answers)

@@ -4,9 +4,9 @@
 // circle has ended for this device, and send a join form once.
 // Live updates morph the page (idiomorph) rather than replace it, so a button a finger is on
 // stays the same button and the tap counts; a seat's menu the keeper has opened stays open
-// ([data-keep-open]; the keeper-only check-in answers close again, as a shared tablet goes round);
-// a list of people a keeper is ticking or choosing from ([data-keep-choices]) gains and loses
-// people without losing the keeper's choice; and a word being typed ([data-keep-value]) stays.
+// ([data-keep-open]); a list of people a keeper is ticking or choosing from ([data-keep-choices])
+// gains and loses people without losing the keeper's choice; and a word being typed
+// ([data-keep-value]) stays.
 (function () {
   "use strict";
 
