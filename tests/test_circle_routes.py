@@ -885,9 +885,12 @@ def test_one_device_mode_seats_the_group_and_takes_check_ins_on_the_shared_scree
     circle = db.session.scalar(select(Circle).where(Circle.one_device.is_(True)))
     page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
     assert "Amira S." in page and "Join this circle" not in page
-    client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "typed": "How are you?"})
+    started = client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "typed": "How are you?"})
+    # back at the talking piece, where the device is handed over (not the rounds, screens below)
+    assert started.headers["Location"].endswith(f"/circles/{circle.id}#ring-h")
     ring = client.post(f"/circles/{circle.id}/turn", data={"turn": "pass", "version": 2}, headers=HX).get_data(as_text=True)
     assert "Amira S., you have the talking piece" in ring and "Awful" in ring
+    assert "How are you?" in ring, "the pupil holding the device reads the question in their panel"
     assert 'name="seat" value="' in ring, "the buttons say whose they are"
     after = client.post(f"/circles/{circle.id}/checkin", data={"value": 1, "word": "tired"},
                         headers=HX).get_data(as_text=True)

@@ -328,8 +328,10 @@ def start_round(circle_id: int):
     circle, form = keepers_circle(circle_id), RoundForm()
     if form.validate_on_submit():
         prompt = form.typed.data.strip() or form.prompt.data
+        # one device: back at the talking piece, where the pupil handed the device reads the question
+        anchor = "ring-h" if circle.one_device else "round-h"
         return committed(circle, lambda: piece.start_round(circle, prompt, form.round_kind.data), "The round has started.",
-                         lambda error: form.typed.errors.append(error), anchor="round-h", round_form=form)
+                         lambda error: form.typed.errors.append(error), anchor=anchor, round_form=form)
     return render_keeper(circle, 400, round_form=form)
 
 

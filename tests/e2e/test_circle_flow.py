@@ -240,6 +240,25 @@ def test_the_keepers_ticks_and_choice_stay_as_pupils_join(new_device, live_serve
     expect(keeper.get_by_text("Who: Ben J.")).to_be_visible()
 
 
+def test_on_a_shared_phone_the_pupil_handed_it_reads_the_question_where_the_piece_is(
+        new_device, live_server, axe, cedar_class):
+    """One-device mode on a phone: Start the round comes back to the talking piece (not the rounds,
+    screens below it), and the pupil handed the phone reads the round's question in their own panel."""
+    keeper = start_a_circle(new_device, live_server, PHONE, "One device: I'll pass this phone or tablet round")
+    keeper.get_by_label("Check-in round").check()
+    keeper.get_by_label("Or type a question").fill("What are you looking forward to today?")
+    keeper.get_by_role("button", name="Start the round").click()
+    expect(keeper.get_by_role("heading", name="The talking piece")).to_be_in_viewport()
+    expect(keeper.get_by_role("button", name=FINISHED)).to_be_in_viewport()
+    keeper.get_by_role("button", name=FINISHED).click()
+    amiras_turn = keeper.get_by_role("group", name="Amira S., you have the talking piece.")
+    expect(amiras_turn).to_be_visible(timeout=LIVE)
+    expect(amiras_turn.get_by_text("Round 1")).to_be_visible()
+    expect(amiras_turn.get_by_text("What are you looking forward to today?")).to_be_in_viewport()
+    expect(amiras_turn.get_by_role("group", name="Now tap how you feel")).to_be_visible()
+    assert_accessible(axe, keeper)
+
+
 def test_on_a_shared_device_no_answer_is_on_the_screen_and_the_keeper_finds_them_after_the_circle(
         new_device, live_server, axe, cedar_class):
     """One-device mode: the keeper's tablet goes round the class, so while the circle runs it shows no
