@@ -181,6 +181,6 @@ def test_two_devices_choosing_one_name_at_once_give_one_seat(app):
     def tap() -> None:
         join_circle(db.session.get(Circle, circle_id), pupil=db.session.get(type(cara), cara_id))
 
-    taken = "Cara T. is already in this circle. If that's you on another device, ask your teacher."
+    taken = "Cara T. is already in this circle. If that's you on another device, ask Sam Teacher."
     assert at_once(app, 6, tap, JoinRefused) == [taken] * 5 + ["done"]
     assert db.session.scalar(select(func.count(Seat.id)).where(Seat.pupil_id == cara_id)) == 1

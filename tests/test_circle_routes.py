@@ -531,7 +531,7 @@ def test_the_holder_passes_on_and_a_stale_pass_gets_409(app, world):
     assert list(kinds)[-2:] == ["pass", "skip"]
 
 
-def test_pupil_screens_call_the_keeper_their_teacher_as_the_join_screens_do(app, world):
+def test_pupil_screens_call_the_keeper_by_name_never_the_keeper(app, world):
     from rrp_pwa.circles import live
 
     circle = world["circle"]
@@ -550,8 +550,8 @@ def test_pupil_screens_call_the_keeper_their_teacher_as_the_join_screens_do(app,
         state = live.render_state(db.session.get(Circle, circle.id))
         screens["taken out"] = live.seat_fragment(state, watching.id, "p-piece")
     screens["taken out, page"] = watcher.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
-    assert "your teacher will let you into the circle" in screens["waiting"]
-    assert "ask your teacher" in screens["taken out"]
+    assert "Ms Keeper will let you into the circle" in screens["waiting"]
+    assert "ask Ms Keeper." in screens["taken out"]
     for name, html in screens.items():
         assert "keeper" not in html, name
 
@@ -571,7 +571,7 @@ def test_check_in_on_the_device_keeper_sees_it_others_see_nothing_of_it_and_low_
     assert "Thank you for checking in" in bens and "tired" not in bens
     assert "Awful" not in bens and "checkin-counts" not in bens
     assert "Awful" not in amira_device.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
-    assert "The other children can't see your answer. Your teacher can." in bens
+    assert "The other children can't see your answer, but Ms Keeper can." in bens
     assert "Only the keeper sees" not in bens
     keeper_view = keeper.get(f"/circles/{circle.id}/part/k-round", headers=HX).get_data(as_text=True)
     assert "tired" in keeper_view and "check in later" in keeper_view
@@ -598,7 +598,7 @@ def test_what_a_pupil_is_told_about_who_sees_their_check_in_is_true(app, world):
     assert 'class="face-drawing face-not_great"' in asked
     told = device.post(f"/circles/{circle.id}/seat/checkin", data={"value": 2, "word": "wobbly"},
                        headers=HX).get_data(as_text=True)
-    assert "goes on your school record" in told and "Your word is just for your teacher" in told
+    assert "goes on your school record" in told and "Your word is just for Ms Keeper." in told
     record = sign_in(app, world["keeper"]).get(f"/pupils/{amira.id}").get_data(as_text=True)
     assert "Check-in in a circle" in record and "wobbly" not in record
 
@@ -609,7 +609,7 @@ def test_what_a_pupil_is_told_about_who_sees_their_check_in_is_true(app, world):
     visitor = app.test_client()
     visitor.set_cookie(SEAT_COOKIE, secret, domain="rrp.test", path=f"/circles/{ad_hoc.id}/seat")
     told = visitor.post(f"/circles/{ad_hoc.id}/seat/checkin", data={"value": 2}, headers=HX).get_data(as_text=True)
-    assert "The other children can't see your answer. Only your teacher can." in told
+    assert "The other children can't see your answer: only Ms Keeper can." in told
     assert "school record" not in told
 
 
@@ -672,7 +672,7 @@ def test_participants_tap_i_agree(app, world):
     keeper.post(f"/circles/{circle.id}/seats/{ben_seat.id}/remove")
     impostor, _ = seated(app, circle, world["pupils"][1], admit=False)
     refused = impostor.post(f"/circles/{circle.id}/seat/agree/{later.id}", headers=HX)
-    assert refused.status_code != 200 and "Wait until your teacher lets you in" in refused.get_data(as_text=True)
+    assert refused.status_code != 200 and "Wait until Ms Keeper lets you in" in refused.get_data(as_text=True)
     db.session.expire_all()
     assert [p.agreed_at for p in db.session.get(Agreement, later.id).parties
             if p.pupil_id == world["pupils"][1].id] == [None]
@@ -942,6 +942,32 @@ def test_after_a_one_device_circle_its_keeper_alone_finds_each_answer_on_the_sum
     seen = head.get(f"/circles/{circle.id}/summary")
     assert seen.status_code == 200 and "tired" not in seen.get_data(as_text=True)
     assert "answers-h" not in seen.get_data(as_text=True)
+
+
+def test_a_circle_kept_by_a_midday_assistant_names_her_to_pupils_never_your_teacher(app, world):
+    from rrp_pwa.circles import live
+
+    doyle = make_staff(world["school"], roles=("support",), name="Mrs Doyle")
+    circle = open_circle(doyle, "checkin", world["group"])
+    db.session.commit()
+    waiting, _ = seated(app, circle, world["pupils"][0], admit=False)
+    screens = {"waiting": waiting.get(f"/circles/{circle.id}/seat").get_data(as_text=True)}
+    amira, _ = seated(app, circle, world["pupils"][1])
+    _, bens_seat = seated(app, circle, world["pupils"][2])
+    keeper = sign_in(app, doyle)
+    keeper.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "typed": "How are you?"})
+    screens["checked in"] = amira.post(f"/circles/{circle.id}/seat/checkin", data={"value": 4},
+                                       headers=HX).get_data(as_text=True)
+    keeper.post(f"/circles/{circle.id}/seats/{bens_seat.id}/remove", headers=HX)
+    with app.test_request_context():  # what his tablet is sent as he is taken out
+        screens["taken out"] = live.seat_fragment(live.render_state(db.session.get(Circle, circle.id)),
+                                                  bens_seat.id, "p-piece")
+    assert "Mrs Doyle will let you into the circle" in screens["waiting"]
+    assert "The other children can't see your answer, but Mrs Doyle can." in screens["checked in"]
+    assert "Your word is just for Mrs Doyle." in screens["checked in"]
+    assert "ask Mrs Doyle." in screens["taken out"]
+    for name, html in screens.items():
+        assert "teacher" not in html, name
 
 
 def test_home_tiles_and_the_pupil_record(app, world):
@@ -1421,7 +1447,7 @@ def test_a_name_taken_on_another_device_meanwhile_is_refused_by_name(app, world)
     refused = slow.post(link, data={"pupil": world["pupils"][2].id})
     text = unescape(refused.get_data(as_text=True))
     assert refused.status_code == 400
-    assert "Cara S. is already in this circle. If that's you on another device, ask your teacher." in text
+    assert "Cara S. is already in this circle. If that's you on another device, ask Ms Keeper." in text
     assert re.findall(r'<label class="name-choice">.*?<span>([^<]*)</span>', text) == ["Amira S.", "Ben S."]
     assert db.session.scalar(select(func.count(Seat.id)).where(Seat.pupil_id == world["pupils"][2].id)) == 1
 
@@ -1431,7 +1457,7 @@ def test_when_the_whole_class_is_in_the_join_page_says_so(app, world):
     for pupil in world["pupils"]:
         seated(app, circle, pupil)
     page = unescape(app.test_client().get(f"/join/{join_token(circle, app.config['SECRET_KEY'])}").get_data(as_text=True))
-    assert "is in the circle already. If you can't find your name, ask your teacher." in page
+    assert "is in the circle already. If you can't find your name, ask Ms Keeper." in page
     assert "Join the circle</button>" not in page
 
 

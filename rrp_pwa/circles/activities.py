@@ -114,7 +114,7 @@ def seat_agrees(circle: Circle, seat: Seat, agreement: Agreement) -> None:
     if agreement.source_kind != "circle" or agreement.source_id != circle.id:
         raise CircleError("That agreement belongs to another circle.")
     if seat.status != "admitted" or seat.circle_id != circle.id:
-        raise CircleError("Only people in the circle can agree. Wait until your teacher lets you in.")
+        raise CircleError(f"Only people in the circle can agree. Wait until {circle.keeper.name} lets you in.")
     begin_change(circle)
     try:
         agree(agreement, pupil_id=seat.pupil_id, name=None if seat.pupil_id else seat.name)

@@ -158,7 +158,8 @@ def join_circle(circle: Circle, *, pupil: Pupil | None = None, name: str | None 
     begin_change(circle)  # under the circle's lock: of two devices choosing one name together, one gets it
     if db.session.scalar(taken) is not None:
         db.session.rollback()
-        raise JoinRefused(f"{name} is already in this circle. If that's you on another device, ask your teacher.")
+        raise JoinRefused(f"{name} is already in this circle. If that's you on another device, "
+                          f"ask {circle.keeper.name.rstrip('.')}.")  # who keeps it: not always a teacher
     secret = secrets.token_urlsafe(32)
     seat = Seat(circle_id=circle.id, pupil_id=pupil.id if pupil else None, name=name,
                 status="admitted" if circle.auto_admit else "waiting",

@@ -58,6 +58,12 @@ class Snapshot:
     left: list[Seat]
     left_lately: list[Seat]
 
+    @property
+    def keeper_name(self) -> str:
+        """Who keeps the circle, as pupils are told it (never "your teacher": a midday assistant or a
+        mentor keeps circles too): the keeper's seat's name, which pupils see as the piece goes round."""
+        return next((s.name for s in self.ring if s.is_keeper), "the adult keeping the circle")
+
     def turn_of(self, seat: Seat) -> str:
         kinds = self.taken.get(seat.id, [])
         return "spoke" if "pass" in kinds else ("passed" if kinds else "")
@@ -183,7 +189,7 @@ def _region_keys(snap: Snapshot) -> dict[str, tuple]:
     notice = tuple((s.id, s.name, s.left_at is not None) for s in snap.left_lately)
     return {"k_notice": (circle, notice), "k_waiting": (circle, c.auto_admit, waiting), "k_who": (circle, ring),
             "k_concern_who": (circle, ring, waiting, _seat_list(snap.left)), "k_agreements": (circle, agreements),
-            "p_agreements": (circle, agreements), "p_round": (circle, round_id)}
+            "p_agreements": (circle, agreements), "p_round": (circle, round_id, snap.keeper_name)}
 
 
 def _seat_row_key(snap: Snapshot, seat: Seat, index: int) -> tuple:
@@ -216,7 +222,7 @@ def _state_key(circle: Circle) -> tuple:
 def _render_state(circle: Circle) -> dict:
     if not circle.is_open:
         return {"v": circle.version, "state": "closed",
-                "end_html": _fragment("p_closed", ("closed",), circle=circle, removed=False)}
+                "end_html": _fragment("p_closed", ("closed",), removed=False)}
     snap = snapshot(circle)
     base = url_for("circles.keeper", circle_id=circle.id)
     rows = [(seat.id, Markup(_fragment("k_seat", key, seat=seat, base=base, holds=key[4], is_next=key[5],
@@ -245,7 +251,7 @@ def _render_state(circle: Circle) -> dict:
                 parts[region][key] = _fragment(name, cache_key, s=snap, key=key, base=base)
     return {"v": circle.version, "state": "open", "keeper": keeper, "parts": parts, "seats": seats,
             "ring": ring_ids, "sigs": {"k-seats": repr(_seat_list(snap.ring))},
-            "end_html": _fragment("p_closed", ("removed",), circle=circle, removed=True)}
+            "end_html": _fragment("p_closed", ("removed", snap.keeper_name), keeper_name=snap.keeper_name, removed=True)}
 
 
 def seat_list(ring_ids: list[int], keeper: dict[str, str]) -> str:

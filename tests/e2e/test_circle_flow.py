@@ -95,7 +95,7 @@ def test_a_morning_circle_with_a_keeper_phone_and_two_pupil_tablets(new_device, 
     expect(ben.get_by_text("Thank you for checking in")).to_be_visible(timeout=LIVE)
     expect(keeper.get_by_text("check in later")).to_be_visible(timeout=LIVE)
     expect(keeper.get_by_text(re.compile(r"Awful: 1"))).to_be_visible(timeout=LIVE)  # the keeper keeps the counts
-    expect(amira.get_by_text("The other children can't see your answer.", exact=False)).to_be_visible()
+    expect(amira.get_by_text("The other children can't see your answer, but Ms Keeper can.", exact=False)).to_be_visible()
     expect(amira.get_by_text(re.compile(r"Awful"))).to_have_count(0)  # no count tells Amira what Ben chose
     assert_accessible(axe, keeper)
     assert_accessible(axe, ben)

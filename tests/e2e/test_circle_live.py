@@ -11,8 +11,9 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from rrp_pwa.extensions import db
+from rrp_pwa.models import Group, School
 from rrp_pwa.models.circles import Seat
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, make_staff
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible
 from tests.e2e.test_circle_flow import FINISHED, LIVE, PASS, start_a_circle
 
@@ -241,7 +242,7 @@ def test_the_keeper_turns_away_a_wrong_name_after_a_question(new_device, live_se
     expect(keeper.get_by_text("Nobody is waiting to join.")).to_be_visible()
     expect(keeper.get_by_role("heading", name="Waiting to join")).to_be_focused()
     expect(bens_tablet.get_by_text("You're not in this circle any more")).to_be_visible(timeout=LIVE)
-    expect(bens_tablet.get_by_text("ask your teacher")).to_be_visible()
+    expect(bens_tablet.get_by_text("ask Ms Keeper.")).to_be_visible()
     assert_accessible(axe, bens_tablet)
 
     amiras_tablet = join_at(new_device, url, "Amira S.")  # the real Amira can now choose her name
@@ -302,3 +303,33 @@ def test_back_to_the_names_or_a_double_tap_on_join_leads_to_the_pupils_seat(new_
     assert [r[1] for r in requests.seen if "/join/" in r[2]] == ["POST"], "the form is sent once"
     db.session.remove()
     assert db.session.scalar(select(func.count(Seat.id)).where(Seat.name == "Ben J.")) == 1
+
+
+def test_a_midday_assistants_circle_tells_pupils_her_name_not_your_teacher(new_device, live_server, axe, cedar_class):
+    """Mrs Doyle, a midday assistant, keeps a circle for Year 5 Cedar: the pupils are told what is true -
+    that Mrs Doyle will let them in and sees their check-in - never "your teacher"."""
+    doyle = make_staff(db.session.get(School, cedar_class.school_id), roles=("support",), email="doyle@brook.example",
+                       name="Mrs Doyle")
+    cedar = db.session.scalar(select(Group).where(Group.name == "Year 5 Cedar"))
+    cedar.staff.append(doyle)
+    db.session.commit()
+    keeper = new_device(viewport=PHONE, base_url=live_server.url).new_page()
+    keeper.goto("/sign-in")
+    keeper.get_by_label("Email").fill("doyle@brook.example")
+    keeper.get_by_label("Password").fill(PASSWORD)
+    keeper.get_by_role("button", name="Sign in").click()
+    keeper.goto("/circles/new")
+    keeper.get_by_label("Who is it for?").select_option(label="Year 5 Cedar")
+    keeper.get_by_role("button", name="Start the circle").click()
+    amira = join_at(new_device, join_link(keeper), "Amira S.")
+    expect(amira.get_by_text("Mrs Doyle will let you into the circle")).to_be_visible()
+    expect(amira.get_by_text(re.compile("teacher"))).to_have_count(0)
+    assert_accessible(axe, amira)
+
+    keeper.get_by_role("button", name="Let Amira S. in").click()
+    start_check_in_round(keeper)
+    amira.get_by_role("button", name="Good").click()
+    expect(amira.get_by_text("Thank you for checking in.")).to_be_visible(timeout=LIVE)
+    expect(amira.get_by_text(re.compile("but Mrs Doyle can.*Your word is just for Mrs Doyle."))).to_be_visible()
+    expect(amira.get_by_text(re.compile("teacher"))).to_have_count(0)
+    assert_accessible(axe, amira)
