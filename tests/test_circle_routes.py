@@ -273,13 +273,25 @@ def test_rounds_agreements_and_the_concern_from_the_keepers_screen(app, world):
     circle = world["circle"]
     client = sign_in(app, world["keeper"])
     device, amira = seated(app, circle, world["pupils"][0])
-    assert client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "talk", "prompt": "", "typed": ""}).status_code == 400
+    # refused: back to the keeper's screen at the rounds (reloading it is the screen, not a refused POST),
+    # the refusal by the question, the kind of round as it was chosen - once
+    refused = client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "prompt": "", "typed": ""})
+    assert refused.status_code == 302 and refused.headers["Location"].endswith(f"/circles/{circle.id}#round-h")
+    page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
+    assert '<p class="error" id="typed-error">Choose a question from the bank or type one.</p>' in page
+    assert re.search(r'<input checked id="round_kind-1"[^>]*value="checkin"', page)
+    assert "Choose a question from the bank or type one." not in client.get(f"/circles/{circle.id}").get_data(as_text=True)
     started = client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "talk", "typed": "What made you smile?"})
     assert started.headers["Location"].endswith(f"/circles/{circle.id}#round-h")  # back at the rounds, not the top
     assert "What made you smile?" in client.get(f"/circles/{circle.id}").get_data(as_text=True)
     bad = client.post(f"/circles/{circle.id}/agreements", data={"kind": "action", "what": "Tidy up"})
-    assert bad.status_code == 400 and "Choose who the agreement is for" in bad.get_data(as_text=True)
-    assert "Tidy up" in bad.get_data(as_text=True), "nothing typed is lost"
+    assert bad.status_code == 302 and bad.headers["Location"].endswith(f"/circles/{circle.id}#agree-h")
+    page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
+    assert "Choose who the agreement is for" in page and '<details class="agreement-form" open>' in page
+    assert re.search(r'<textarea[^>]*name="what"[^>]*>\s*Tidy up</textarea>', page), "nothing typed is lost"
+    assert re.search(r'<input checked id="kind-1"[^>]*value="action"', page)
+    empty = client.post(f"/circles/{circle.id}/agreements", data={"kind": "value", "what": ""})
+    assert empty.status_code == 302 and "Say what has been agreed." in client.get(f"/circles/{circle.id}").get_data(as_text=True)
     soon = date.today() + timedelta(days=4)
     made = client.post(f"/circles/{circle.id}/agreements", data={
         "kind": "action", "what": "Tidy up", "who": [amira.id], "by_when": soon.isoformat(),

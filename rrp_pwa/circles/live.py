@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from flask import current_app, render_template, request, session, url_for
 from markupsafe import Markup
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from rrp_pwa.circles import talking_piece as piece
 from rrp_pwa.circles.activities import checkin_counts, circle_agreements, current_round, school_scale
@@ -29,6 +30,7 @@ KEEPER_REGIONS = ("k-notice", "k-waiting", "k-piece", "k-seats", "k-round", "k-a
 SEAT_REGIONS = ("p-piece", "p-round", "p-agreements")
 INDENT = re.compile(r"\n\s+")
 REFUSAL_KEY = "circle_refusal"
+FORM_KEPT_KEY = "circle_form_kept"
 # The keeper's seat list is its rows (``circles/_k_seat.html``, each swapped on its own as the piece
 # moves) in circle order, each in an item that listens for its own row's event.
 SEAT_LIST = '<ol class="seats" aria-label="Seats in circle order">\n{}</ol>'
@@ -375,6 +377,30 @@ def with_refusal(circle_id: int, regions: dict[str, Markup]) -> dict[str, Markup
     region = refusal["region"]
     notice = Markup(render_template("circles/_refusal.html", message=refusal["message"]))
     return {**regions, region: notice + regions[region]}
+
+
+def keep_form(circle_id: int, form) -> None:
+    """A keeper's form refused (Start the round with no question, an agreement with nobody named): what
+    was typed and why, kept for the keeper's screen the POST is redirected to, so that reloading it shows
+    the screen again - not "Method Not Allowed" for the refused POST's address - and nothing typed is lost.
+    (Never a concern's note: what a child said about their safety does not go into a cookie.)"""
+    session[FORM_KEPT_KEY] = {
+        "circle": circle_id, "form": type(form).__name__,
+        "entries": [[name, value] for name, value in request.form.items(multi=True) if name != "csrf_token"],
+        "errors": {name: list(errors) for name, errors in form.errors.items() if name in form}}
+
+
+def kept_form(circle_id: int, form_class):
+    """The form just refused on this circle's screen, as the keeper left it with the reasons by its
+    fields (shown once); None if there is none for this circle and form."""
+    kept = session.get(FORM_KEPT_KEY)
+    if not kept or kept["circle"] != circle_id or kept["form"] != form_class.__name__:
+        return None
+    session.pop(FORM_KEPT_KEY)
+    form = form_class(formdata=MultiDict(kept["entries"]))
+    for name, errors in kept["errors"].items():
+        form[name].errors = errors
+    return form
 
 
 def page_version() -> int | None:

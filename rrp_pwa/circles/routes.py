@@ -198,7 +198,7 @@ def keeper(circle_id: int):
 
 
 def render_keeper(circle: Circle, status: int = 200, **forms):
-    round_form = forms.get("round_form") or RoundForm()
+    round_form = forms.get("round_form") or live.kept_form(circle.id, RoundForm) or RoundForm()
     planned = json.loads(circle.planned_prompts or "[]")
     round_form.prompt.choices = [("", "Choose a question")] + [(t, t) for t in planned + [
         p.text for p in bank(circle.school_id) if p.text not in planned]]
@@ -210,7 +210,9 @@ def render_keeper(circle: Circle, status: int = 200, **forms):
     join_url = url_for("circles.join", token=token, _external=True)
     return render_template("circles/keeper.html", circle=circle, regions=shown, join_url=join_url,
                            pupils_in=live.pupils_in(state), join_qr=qr_svg(join_url, "QR code that opens this circle's join page", "join-qr"),
-                           round_form=round_form, agreement_form=forms.get("agreement_form") or AgreementForm(),
+                           round_form=round_form,
+                           agreement_form=(forms.get("agreement_form") or live.kept_form(circle.id, AgreementForm)
+                                           or AgreementForm()),
                            concern_form=forms.get("concern_form") or ConcernForm(),
                            add_form=forms.get("add_form") or AddSeatForm()), status
 
@@ -331,8 +333,8 @@ def start_round(circle_id: int):
         # one device: back at the talking piece, where the pupil handed the device reads the question
         anchor = "ring-h" if circle.one_device else "round-h"
         return committed(circle, lambda: piece.start_round(circle, prompt, form.round_kind.data), "The round has started.",
-                         lambda error: form.typed.errors.append(error), anchor=anchor, round_form=form)
-    return render_keeper(circle, 400, round_form=form)
+                         lambda error: form.typed.errors.append(error), anchor=anchor, refused_at="round-h", round_form=form)
+    return form_refused(circle, form, "round-h")
 
 
 @bp.route("/circles/<int:circle_id>/agreements", methods=["POST"])
@@ -344,14 +346,16 @@ def agreement(circle_id: int):
         return committed(circle, lambda: add_agreement(circle, current_user, form.kind.data, form.what.data, seats,
                                                        form.by_when.data, form.review_on.data),
                          "The agreement is on everyone's screen.", lambda error: form.what.errors.append(error),
-                         anchor="agree-h", agreement_form=form)
-    return render_keeper(circle, 400, agreement_form=form)
+                         anchor="agree-h", refused_at="agree-h", agreement_form=form)
+    return form_refused(circle, form, "agree-h")
 
 
-def committed(circle: Circle, change, done: str, on_error, anchor: str | None = None, **forms):
+def committed(circle: Circle, change, done: str, on_error, anchor: str | None = None, refused_at: str | None = None,
+              **forms):
     """Run a form's change: commit, publish and go back to the keeper screen at the form's section (on a
-    phone it is screens below the top), or show the error by its field. A circle closed meanwhile (on the
-    keeper's other device) goes to its summary."""
+    phone it is screens below the top), or show the error by its field - on that screen at ``refused_at``
+    with what was typed (``form_refused``), else on the page the POST answers. A circle closed meanwhile
+    (on the keeper's other device) goes to its summary."""
     try:
         change()
     except CircleClosed:
@@ -361,10 +365,17 @@ def committed(circle: Circle, change, done: str, on_error, anchor: str | None = 
     except CircleError as exc:
         db.session.rollback()
         on_error(str(exc))
-        return render_keeper(circle, 400, **forms)
+        return form_refused(circle, *forms.values(), refused_at) if refused_at else render_keeper(circle, 400, **forms)
     live.commit_and_publish(circle)
     flash(done)
     return redirect(url_for("circles.keeper", circle_id=circle.id, _anchor=anchor))
+
+
+def form_refused(circle: Circle, form, section: str):
+    """Post/Redirect/Get for a refused keeper form: its screen at the form's section, the form as it was
+    sent, with the reasons by its fields."""
+    live.keep_form(circle.id, form)
+    return redirect(url_for("circles.keeper", circle_id=circle.id, _anchor=section))
 
 
 @bp.route("/circles/<int:circle_id>/concern", methods=["POST"])
