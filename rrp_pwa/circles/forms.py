@@ -16,8 +16,10 @@ class StartCircleForm(FlaskForm):
 
 
 class JoinCodeForm(FlaskForm):
-    code = StringField("Circle code", description="6 letters and numbers, on your teacher's screen.",
-                       validators=[DataRequired("Type the code from your teacher's screen."), Length(max=12)])
+    code = StringField("Circle code",
+                       description="6 letters and numbers, on the screen of the adult keeping the circle.",
+                       validators=[DataRequired("Type the code from the screen of the adult keeping the circle."),
+                                   Length(max=12)])
 
 
 class JoinNameForm(FlaskForm):

@@ -105,12 +105,12 @@ def join_token(circle: Circle, secret_key: str) -> str:
 def _joinable(circle: Circle | None, code: str | None) -> Circle:
     now = datetime.now(timezone.utc)
     if circle is None or not circle.is_open or not code or circle.join_code != code:
-        raise JoinRefused("This circle has closed or the code has changed. Ask your teacher for the code on their screen.")
+        raise JoinRefused("This circle has closed or the code has changed. Ask the adult keeping the circle for the code on their screen.")
     expires = circle.join_expires_at
     if expires.tzinfo is None:  # SQLite hands back naive UTC
         expires = expires.replace(tzinfo=timezone.utc)
     if now >= expires:
-        raise JoinRefused("Joining this circle has closed. Ask your teacher if you can still come in.")
+        raise JoinRefused(f"Joining this circle has closed. Ask {circle.keeper.name.rstrip('.')} if you can still come in.")
     return circle
 
 
@@ -118,10 +118,10 @@ def circle_for_code(typed: str) -> Circle:
     """The open circle with this join code, or a kind refusal."""
     code = normalise_code(typed)
     if len(code) != CODE_LENGTH:
-        raise JoinRefused("A circle code has 6 letters and numbers. Check the code on your teacher's screen.")
+        raise JoinRefused("A circle code has 6 letters and numbers. Check the code on the screen of the adult keeping the circle.")
     circle = db.session.scalar(select(Circle).where(Circle.join_code == code))
     if circle is None:
-        raise JoinRefused("We couldn't find a circle with that code. Check each letter with your teacher's screen.")
+        raise JoinRefused("We couldn't find a circle with that code. Check each letter with the screen of the adult keeping the circle.")
     return _joinable(circle, code)
 
 
@@ -130,7 +130,7 @@ def circle_for_token(token: str, secret_key: str, max_age_seconds: int) -> Circl
     try:
         claims = serializer(secret_key).loads(token, max_age=max_age_seconds)
     except SignatureExpired:
-        raise JoinRefused("This join link has expired. Ask your teacher for the code on their screen.") from None
+        raise JoinRefused("This join link has expired. Ask the adult keeping the circle for the code on their screen.") from None
     except BadSignature:
         raise JoinRefused("This join link isn't right. Scan the code again or type the 6-character code.") from None
     return _joinable(db.session.get(Circle, claims.get("c")), claims.get("k"))
