@@ -23,3 +23,16 @@ class ConfirmForm(FlaskForm):
     record a follow-up): only the CSRF token."""
 
     submit = SubmitField("Confirm")
+
+
+def show_problems(form: FlaskForm, problems: Iterable[tuple[str | None, str]],
+                  fields: dict[str, str] | None = None) -> None:
+    """Put each (field, message) a domain error gives beside its field on ``form`` (``fields`` renames a
+    domain field to the form's, e.g. "parties" to "owners"); a problem with no field of the form goes
+    at the top. Every problem shows at once, so one round trip is enough to put them all right."""
+    for name, message in problems:
+        name = (fields or {}).get(name, name)
+        if name and name in form:
+            form[name].errors = [*form[name].errors, message]
+        else:
+            form.form_errors.append(message)

@@ -40,6 +40,28 @@ def test_bad_agreements_are_refused(school, kwargs, message):
         make_agreement(school.id, "conversation", 1, args.pop("what"), **args)
 
 
+def test_every_problem_is_named_at_once_beside_its_field(school):
+    """Nothing typed, nobody chosen and both dates passed (the review before the 'by when'): one refusal
+    names all five problems, each with the field it is about, so the form needs only one round trip."""
+    with pytest.raises(AgreementError) as refused:
+        make_agreement(school.id, "conversation", 1, " ", pupils=[], today=TODAY,
+                       by_when=TODAY - timedelta(days=2), review_on=TODAY - timedelta(days=3))
+    assert refused.value.problems == [
+        ("what", "Say what has been agreed."),
+        ("parties", "Choose who the agreement is for."),
+        ("by_when", "The 'by when' date has passed: choose today or a later day."),
+        ("review_on", "The review date has passed: choose today or a later day."),
+        ("review_on", "The review date can't be before the 'by when' date."),
+    ]
+    assert str(refused.value).startswith("Say what has been agreed. Choose who the agreement is for.")
+
+
+def test_a_value_needs_no_one_and_no_dates(school):
+    value = make_agreement(school.id, "circle", 1, "We listen", kind="value", names=[" "], today=TODAY,
+                           by_when=TODAY - timedelta(days=2))
+    assert value.by_when is None and value.parties == []
+
+
 def test_every_action_agreement_comes_up_for_review(school):
     """An action made without a review date is reviewed on its 'by when' date, else two weeks on; a
     circle agreement (a value) is never reviewed."""

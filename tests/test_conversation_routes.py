@@ -396,3 +396,40 @@ def test_holding_a_conference_instead_keeps_the_roles_and_what_was_typed(client,
     assert all(f'value="{name}"' in page for name in ("Mrs Khan", "Mr Khan", "Ms Reed"))
     assert 'id="adult-name-3"' not in page  # rows as typed, not the conference's four
     assert db.session.query(Conversation).count() == 0
+
+
+def test_every_problem_with_the_agreement_shows_at_once_beside_its_field(client, auth, school):
+    """Nobody ticked, both dates passed and the review before the 'by when': one Finish shows all of it,
+    each message beside its field, the field marked invalid and pointing at it; what was typed stays."""
+    teacher = auth.login(roles=("teacher",))
+    talk = start_conversation(school.id, teacher, "conversation", [(make_pupil(school), "caused_harm")])
+    db.session.commit()
+    response = client.post(f"/conversations/{talk.id}/agreement", data={
+        "what": "Say sorry to Ben", "by_when": (date.today() - timedelta(days=28)).isoformat(),
+        "review_on": (date.today() - timedelta(days=59)).isoformat()})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and db.session.query(Agreement).count() == 0
+    assert "Say sorry to Ben</textarea>" in page and "Please check the highlighted fields." in page
+    assert re.search(r'<p class="error" id="owners-error">Choose who the agreement is for.</p>', page)
+    assert re.search(r'<p class="error" id="by_when-error">The &#39;by when&#39; date has passed', page)
+    assert re.search(r'<p class="error" id="review_on-error">The review date has passed: choose today or a later '
+                     r'day. The review date can&#39;t be before the &#39;by when&#39; date.</p>', page)
+    for name in ("by_when", "review_on"):
+        tag = re.search(rf'<input[^>]*id="{name}"[^>]*>', page).group(0)
+        assert 'aria-invalid="true"' in tag and f'aria-describedby="{name}' in tag and f"{name}-error" in tag
+    assert 'aria-describedby="owners-error"' in page
+    assert re.search(r'<textarea[^>]*aria-invalid="false"[^>]*id="what"', page)
+
+
+def test_a_conference_names_its_own_problems_and_the_agreements_together(client, auth, school):
+    auth.login(roles=("pastoral",))
+    amira = make_pupil(school)
+    db.session.commit()
+    client.post("/conversations/new?kind=conference", data={"pupil_id": [amira.id], f"role-{amira.id}": "harmed"})
+    conference = db.session.query(Conversation).one()
+    page = client.post(f"/conversations/{conference.id}/agreement", data={
+        "what": "Check in weekly", "by_when": (date.today() - timedelta(days=1)).isoformat()}).get_data(as_text=True)
+    assert 'id="owners-error">Choose who the agreement is for.' in page
+    assert 'id="by_when-error">The &#39;by when&#39; date has passed' in page
+    assert 'id="review_meeting_on-error">Set a review meeting date from today on.</p>' in page
+    assert db.session.get(Conversation, conference.id).completed_at is None

@@ -25,7 +25,20 @@ from rrp_pwa.models.roster import Pupil, School, Staff
 
 
 class AgreementError(Exception):
-    """An agreement that breaks a rule; the message is shown to the user."""
+    """An agreement that breaks a rule; the message is shown to the user.
+
+    ``problems`` lists every rule broken at once as (field, message) pairs, so that a form can show each
+    beside its field in one round trip: the field is one of ``AGREEMENT_FIELDS``, or None when the problem
+    is with the agreement as a whole. The message is all of them, one after another."""
+
+    def __init__(self, message: str | None = None, field: str | None = None,
+                 problems: list[tuple[str | None, str]] | None = None) -> None:
+        self.problems = list(problems) if problems else [(field, message or "")]
+        super().__init__(" ".join(text for _, text in self.problems))
+
+
+# The fields of an agreement a problem can be about: what was agreed, who it is for, and its two dates.
+AGREEMENT_FIELDS = ("what", "parties", "by_when", "review_on")
 
 
 # An action agreement made without a review date is reviewed this long after it was made (or on its
@@ -55,38 +68,51 @@ def make_agreement(school_id: int, source_kind: str, source_id: int | None, what
     have passed. The caller adds it to the session.
     """
     what = (what or "").strip()
-    if not what:
-        raise AgreementError("Say what has been agreed.")
-    if len(what) > 500:
-        raise AgreementError("Keep the agreement to 500 characters.")
     if source_kind not in SOURCE_KINDS or kind not in AGREEMENT_KINDS:
         raise AgreementError("That kind of agreement isn't recognised.")
     if any(p.school_id != school_id for p in pupils):
-        raise AgreementError("Everyone in an agreement must be from this school.")
+        raise AgreementError("Everyone in an agreement must be from this school.", "parties")
+    problems = []
+    if not what:
+        problems.append(("what", "Say what has been agreed."))
+    elif len(what) > 500:
+        problems.append(("what", "Keep the agreement to 500 characters."))
     if kind == "action":
+        if not (pupils or [n for n in names if n.strip()]):
+            problems.append(("parties", "Choose who the agreement is for."))
         today = today or db.session.get(School, school_id).today()
         if by_when and by_when < today:
-            raise AgreementError("The 'by when' date has passed: choose today or a later day.")
-        check_review_date(review_on, by_when, today)
+            problems.append(("by_when", "The 'by when' date has passed: choose today or a later day."))
+        problems += [("review_on", text) for text in review_date_problems(review_on, by_when, today)]
         review_on = review_on or by_when or today + REVIEW_AFTER
+    if problems:
+        raise AgreementError(problems=problems)
     agreement = Agreement(school_id=school_id, source_kind=source_kind, source_id=source_id, kind=kind,
                           what=what, by_when=by_when if kind == "action" else None,
                           review_on=review_on if kind == "action" else None, status="open",
                           created_by_id=created_by.id if created_by else None)
-    if kind == "action" and not (pupils or names):
-        raise AgreementError("Choose who the agreement is for.")
     agreement.parties = ([AgreementParty(pupil_id=p.id, owner=True) for p in pupils]
                          + [AgreementParty(name=n.strip()[:120], owner=True) for n in names if n.strip()])
     return agreement
 
 
-def check_review_date(review_on: date | None, by_when: date | None, today: date) -> None:
-    """The rule for an action agreement's review date, wherever it is chosen (a conversation, a circle, a
-    peer mediation, the mediation lead changing it): not passed, and not before the "by when" date."""
+def review_date_problems(review_on: date | None, by_when: date | None, today: date) -> list[str]:
+    """What is wrong with an action agreement's review date (nothing: an empty list), wherever it is
+    chosen (a conversation, a circle, a peer mediation, the mediation lead changing it): it must not have
+    passed, and must not be before the "by when" date."""
+    problems = []
     if review_on and review_on < today:
-        raise AgreementError("The review date has passed: choose today or a later day.")
+        problems.append("The review date has passed: choose today or a later day.")
     if by_when and review_on and review_on < by_when:
-        raise AgreementError("The review date can't be before the 'by when' date.")
+        problems.append("The review date can't be before the 'by when' date.")
+    return problems
+
+
+def check_review_date(review_on: date | None, by_when: date | None, today: date) -> None:
+    """Refuse a review date that breaks the rule (``review_date_problems``), naming every problem."""
+    problems = review_date_problems(review_on, by_when, today)
+    if problems:
+        raise AgreementError(problems=[("review_on", text) for text in problems])
 
 
 def review_in_weeks(weeks: int | None, today: date) -> date:

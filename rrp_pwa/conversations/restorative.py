@@ -96,7 +96,14 @@ SCRIPT = (
 
 
 class ConversationError(Exception):
-    """A conversation or conference step that breaks a rule; the message is shown to the user."""
+    """A conversation or conference step that breaks a rule; the message is shown to the user.
+
+    ``problems``: every rule broken at once, as (field, message) pairs (field None: the step as a whole),
+    as ``AgreementError`` gives them, so the page can show each beside its field."""
+
+    def __init__(self, message: str | None = None, problems: list[tuple[str | None, str]] | None = None) -> None:
+        self.problems = list(problems) if problems else [(None, message or "")]
+        super().__init__(" ".join(text for _, text in self.problems))
 
 
 class ConversationFinished(ConversationError):
@@ -263,24 +270,26 @@ def finish(conversation: Conversation, staff: Staff, what: str | None, owner_ids
     """End the conversation with its agreement (owners are participants) and, for a conference,
     the meeting notes and a review meeting date (required, not in the past).
 
-    A conversation may end without an agreement; a conference needs its outcome agreement.
+    A conversation may end without an agreement; a conference needs its outcome agreement. Every
+    problem is raised at once (``ConversationError.problems``), the agreement's beside the conference's.
     """
     _open(conversation)
     today = today or date.today()
-    what = (what or "").strip()
-    if conversation.kind == "conference":
-        if not what:
-            raise ConversationError("Write the outcome agreement.")
-        if review_meeting_on is None or review_meeting_on < today:
-            raise ConversationError("Set a review meeting date from today on.")
+    what, problems = (what or "").strip(), []
+    conference = conversation.kind == "conference"
+    if conference:
         notes = (meeting_notes or "").strip() or None
+        if not what:
+            problems.append(("what", "Write the outcome agreement."))
+        meeting_set = review_meeting_on is not None and review_meeting_on >= today
+        if not meeting_set:
+            problems.append(("review_meeting_on", "Set a review meeting date from today on."))
         if notes and len(notes) > MAX_NOTE:
-            raise ConversationError(f"Keep the meeting notes to {MAX_NOTE:,} characters.")
-        conversation.meeting_notes, conversation.review_meeting_on = notes, review_meeting_on
+            problems.append(("meeting_notes", f"Keep the meeting notes to {MAX_NOTE:,} characters."))
+        # the outcome agreement is reviewed at the review meeting; a meeting date refused is said once, above
+        review_on = review_meeting_on if meeting_set else None
     agreement = None
     if what:
-        if conversation.kind == "conference":
-            review_on = review_meeting_on  # the outcome agreement is reviewed at the review meeting
         owners = [p for p in conversation.participants if p.id in set(owner_ids)]
         try:
             agreement = make_agreement(conversation.school_id, conversation.kind, conversation.id, what,
@@ -288,7 +297,13 @@ def finish(conversation: Conversation, staff: Staff, what: str | None, owner_ids
                                        names=[p.name for p in owners if not p.pupil and p.name],
                                        by_when=by_when, review_on=review_on, created_by=staff, today=today)
         except AgreementError as exc:
-            raise ConversationError(str(exc)) from None
+            problems += [("review_meeting_on" if conference and field == "review_on" else field, text)
+                         for field, text in exc.problems]
+    if problems:
+        raise ConversationError(problems=problems)
+    if conference:
+        conversation.meeting_notes, conversation.review_meeting_on = notes, review_meeting_on
+    if agreement is not None:
         db.session.add(agreement)
     conversation.completed_at = datetime.now(timezone.utc)
     return agreement

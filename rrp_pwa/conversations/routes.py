@@ -54,7 +54,7 @@ from rrp_pwa.conversations.restorative import (
     use_wording,
 )
 from rrp_pwa.extensions import db, htmx
-from rrp_pwa.forms import choices
+from rrp_pwa.forms import choices, show_problems
 from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.models.conversations import (
     PARTICIPANT_ROLE_LABELS,
@@ -405,7 +405,7 @@ def agreement(conversation_id: int):
         except ConversationFinished as exc:
             return finished_answer(conversation, exc)
         except ConversationError as exc:
-            form.form_errors.append(str(exc))
+            show_problems(form, exc.problems, {"parties": "owners"})
         else:
             db.session.commit()
             flash(f"{conversation.kind_label} finished{' with an agreement' if made else ''}.")
