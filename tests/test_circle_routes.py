@@ -269,6 +269,21 @@ def test_not_now_leaves_someone_already_let_in(app, world):
     assert db.session.get(Seat, amira.id).status == "admitted"
 
 
+def test_a_circle_agreement_names_every_problem_at_once_beside_its_field(app, world):
+    circle = world["circle"]
+    client = sign_in(app, world["keeper"])
+    bad = client.post(f"/circles/{circle.id}/agreements", data={
+        "kind": "action", "what": "Tidy up", "by_when": (date.today() - timedelta(days=28)).isoformat(),
+        "review_on": (date.today() - timedelta(days=59)).isoformat()})
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Tidy up</textarea>" in page
+    assert '<div class="form-errors" role="alert"><p>Choose who the agreement is for.</p></div>' in page
+    assert 'id="by_when-error">The &#39;by when&#39; date has passed' in page
+    assert ('id="review_on-error">The review date has passed: choose today or a later day. '
+            'The review date can&#39;t be before the &#39;by when&#39; date.</p>') in page
+    assert re.search(r'<input aria-describedby="review_on-help review_on-error" aria-invalid="true"', page)
+
+
 def test_rounds_agreements_and_the_concern_from_the_keepers_screen(app, world):
     circle = world["circle"]
     client = sign_in(app, world["keeper"])

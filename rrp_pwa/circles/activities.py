@@ -79,6 +79,15 @@ def check_in(circle: Circle, seat: Seat, value: int, word: str | None = None,
     return checkin
 
 
+class CircleAgreementRefused(CircleError):
+    """The agreement breaks the agreements' rules; ``problems`` names every one, by field, as
+    ``AgreementError`` gives them."""
+
+    def __init__(self, refused: AgreementError) -> None:
+        super().__init__(str(refused))
+        self.problems = refused.problems
+
+
 def add_agreement(circle: Circle, keeper: Staff, kind: str, what: str, seats: list[Seat],
                   by_when: date | None = None, review_on: date | None = None) -> Agreement:
     """A circle agreement (a value everyone is asked to agree to) or an action agreement (who does
@@ -93,7 +102,7 @@ def add_agreement(circle: Circle, keeper: Staff, kind: str, what: str, seats: li
                                    names=[s.name for s in chosen if not s.pupil],
                                    by_when=by_when, review_on=review_on, created_by=keeper)
     except AgreementError as exc:
-        raise CircleError(str(exc)) from None
+        raise CircleAgreementRefused(exc) from None
     begin_change(circle)
     db.session.add(agreement)
     db.session.flush()

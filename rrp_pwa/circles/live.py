@@ -387,7 +387,8 @@ def keep_form(circle_id: int, form) -> None:
     session[FORM_KEPT_KEY] = {
         "circle": circle_id, "form": type(form).__name__,
         "entries": [[name, value] for name, value in request.form.items(multi=True) if name != "csrf_token"],
-        "errors": {name: list(errors) for name, errors in form.errors.items() if name in form}}
+        "errors": {name: list(errors) for name, errors in form.errors.items() if name in form},
+        "form_errors": list(form.form_errors)}  # e.g. who an agreement is for: said at the top of the form
 
 
 def kept_form(circle_id: int, form_class):
@@ -400,6 +401,7 @@ def kept_form(circle_id: int, form_class):
     form = form_class(formdata=MultiDict(kept["entries"]))
     for name, errors in kept["errors"].items():
         form[name].errors = errors
+    form.form_errors = kept.get("form_errors", [])
     return form
 
 

@@ -12,6 +12,7 @@ from rrp_pwa.circles import bp, live
 from rrp_pwa.checkins.rules import open_follow_ups
 from rrp_pwa.circles import talking_piece as piece
 from rrp_pwa.circles.activities import (
+    CircleAgreementRefused,
     add_agreement,
     checkin_answers,
     circle_concern,
@@ -23,6 +24,7 @@ from rrp_pwa.circles.joining import add_seat_here, join_token, open_circle
 from rrp_pwa.circles.question_bank import bank
 from rrp_pwa.circles.talking_piece import CircleClosed, CircleError, StalePieceVersion
 from rrp_pwa.extensions import db, htmx
+from rrp_pwa.forms import show_problems
 from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.models import Group, Pupil
 from rrp_pwa.models.agreements import Agreement
@@ -320,7 +322,7 @@ def add_seat(circle_id: int):
     circle, form = keepers_circle(circle_id), AddSeatForm()
     if form.validate_on_submit():
         return committed(circle, lambda: add_seat_here(circle, form.data["name"]), f"{form.name.data} is in the circle.",
-                         lambda error: form.name.errors.append(error), anchor="add-h", add_form=form)
+                         lambda error: form.name.errors.append(str(error)), anchor="add-h", add_form=form)
     return render_keeper(circle, 400, add_form=form)
 
 
@@ -333,7 +335,7 @@ def start_round(circle_id: int):
         # one device: back at the talking piece, where the pupil handed the device reads the question
         anchor = "ring-h" if circle.one_device else "round-h"
         return committed(circle, lambda: piece.start_round(circle, prompt, form.round_kind.data), "The round has started.",
-                         lambda error: form.typed.errors.append(error), anchor=anchor, refused_at="round-h", round_form=form)
+                         lambda error: form.typed.errors.append(str(error)), anchor=anchor, refused_at="round-h", round_form=form)
     return form_refused(circle, form, "round-h")
 
 
@@ -345,17 +347,23 @@ def agreement(circle_id: int):
         seats = [seat_of(circle, int(i)) for i in request.form.getlist("who") if i.isdigit()]
         return committed(circle, lambda: add_agreement(circle, current_user, form.kind.data, form.what.data, seats,
                                                        form.by_when.data, form.review_on.data),
-                         "The agreement is on everyone's screen.", lambda error: form.what.errors.append(error),
+                         "The agreement is on everyone's screen.", lambda error: show_agreement_problems(form, error),
                          anchor="agree-h", refused_at="agree-h", agreement_form=form)
     return form_refused(circle, form, "agree-h")
+
+
+def show_agreement_problems(form: AgreementForm, error: CircleError) -> None:
+    """Every problem with the agreement at once, beside its field; who it is for (the live list of
+    seats) is said at the top of the form."""
+    show_problems(form, error.problems if isinstance(error, CircleAgreementRefused) else [("what", str(error))])
 
 
 def committed(circle: Circle, change, done: str, on_error, anchor: str | None = None, refused_at: str | None = None,
               **forms):
     """Run a form's change: commit, publish and go back to the keeper screen at the form's section (on a
-    phone it is screens below the top), or show the error by its field - on that screen at ``refused_at``
-    with what was typed (``form_refused``), else on the page the POST answers. A circle closed meanwhile
-    (on the keeper's other device) goes to its summary."""
+    phone it is screens below the top), or show the error (``on_error`` is given it) by its field - on that
+    screen at ``refused_at`` with what was typed (``form_refused``), else on the page the POST answers. A
+    circle closed meanwhile (on the keeper's other device) goes to its summary."""
     try:
         change()
     except CircleClosed:
@@ -364,7 +372,7 @@ def committed(circle: Circle, change, done: str, on_error, anchor: str | None = 
         return redirect(url_for("circles.summary", circle_id=circle.id))
     except CircleError as exc:
         db.session.rollback()
-        on_error(str(exc))
+        on_error(exc)
         return form_refused(circle, *forms.values(), refused_at) if refused_at else render_keeper(circle, 400, **forms)
     live.commit_and_publish(circle)
     flash(done)
