@@ -1,5 +1,6 @@
 """A teacher runs a restorative conversation with an agreement, later reviews it as not kept and
 starts the pre-filled follow-up; a concern raised by a teacher reaches the DSL's queue only."""
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -246,3 +247,46 @@ def test_adding_and_removing_a_pupil_keeps_the_roles_and_notes(live_server, data
     assert [(p.label, p.role) for p in conference.participants] == [
         ("Ben Jones", "caused_harm"), ("Chloe Patel", "witness"), ("Mrs Jones", "parent_carer"),
         ("Mr Patel", "other_adult")]
+
+
+@pytest.mark.parametrize("viewport", [PHONE, TABLET], ids=["phone-360", "tablet"])
+def test_every_problem_with_an_agreement_shows_at_once_beside_its_field(live_server, data_app, page, axe, viewport):
+    """Nobody ticked and both dates passed (the review before the 'by when'): one Finish says all of it, each
+    message beside its field, which is marked invalid and described by it; what was typed is still there.
+    Put right in one go, the next Finish saves the agreement."""
+    school = make_school()
+    teacher = make_staff(school, ("teacher",), name="Tara Teacher")
+    ben = make_pupil(school, "Ben", "Jones")
+    make_group(school, pupils=[ben], staff=[teacher])
+    talk = start_conversation(school.id, teacher, "conversation", [(ben, "caused_harm")])
+    db.session.commit()
+
+    page.set_viewport_size(viewport)
+    sign_in(page, live_server.url, teacher)
+    page.goto(f"{live_server.url}/conversations/{talk.id}/agreement")
+    page.get_by_label("What has been agreed").fill("Ben will say sorry to Amira")
+    page.get_by_label("By when (optional)").fill((date.today() - timedelta(days=28)).isoformat())
+    page.get_by_label("Review the agreement on").fill((date.today() - timedelta(days=59)).isoformat())
+    page.get_by_role("button", name="Finish").click()
+
+    expect(page.get_by_role("alert")).to_have_text("Please check the highlighted fields.")
+    expect(page.get_by_role("group", name="Who agreed to it")).to_have_accessible_description(
+        "Choose who the agreement is for.")
+    by_when, review_on = page.get_by_label("By when (optional)"), page.get_by_label("Review the agreement on")
+    expect(by_when).to_have_attribute("aria-invalid", "true")
+    expect(by_when).to_have_accessible_description("The 'by when' date has passed: choose today or a later day.")
+    expect(review_on).to_have_attribute("aria-invalid", "true")
+    expect(review_on).to_have_accessible_description(re.compile(
+        "The review date has passed: choose today or a later day. The review date can't be before the 'by when' date."))
+    expect(page.get_by_label("What has been agreed")).to_have_value("Ben will say sorry to Amira")
+    expect(page.get_by_label("What has been agreed")).to_have_attribute("aria-invalid", "false")
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert_accessible(axe, page)
+
+    page.get_by_role("checkbox", name="Ben Jones").check()
+    by_when.fill("")
+    review_on.fill(date.today().isoformat())
+    page.get_by_role("button", name="Finish").click()
+    expect(page.get_by_text("Restorative conversation finished with an agreement.")).to_be_visible()
+    assert_accessible(axe, page)
+    assert db.session.scalar(db.select(Agreement.what)) == "Ben will say sorry to Amira"
