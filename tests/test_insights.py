@@ -7,11 +7,14 @@ from rrp_pwa.agreements.rules import make_agreement, review_agreement
 from rrp_pwa.conversations.chats import record_quick_chat
 from rrp_pwa.conversations.restorative import start_conversation
 from rrp_pwa.extensions import db
-from rrp_pwa.insights.rules import REPEAT_AT, overview, period_dates
+from rrp_pwa.checkins.rules import mark_follow_up_done, record_checkin, record_staff_checkin
+from rrp_pwa.checkins.stations import open_station, record_station_checkin
+from rrp_pwa.insights.rules import REPEAT_AT, low_checkins, overview, period_dates
 from rrp_pwa.mediation.flow import add_party, no_agreement, start_mediation
-from rrp_pwa.models.checkins import CheckIn
+from rrp_pwa.models.checkins import CheckIn, CheckInFollowUp
 from rrp_pwa.models.circles import Circle
-from tests.conftest import make_pupil, make_school, make_staff
+from rrp_pwa.models.roster import School
+from tests.conftest import make_group, make_pupil, make_school, make_staff
 
 TODAY = date(2026, 11, 27)  # a Friday
 
@@ -146,3 +149,95 @@ def test_the_overview_reads_only_the_signed_in_persons_school(client, auth, scho
     auth.login(roles=("pastoral",), school=school)
     page = client.get("/overview").get_data(as_text=True)
     assert "Cal" not in page and "Nothing recorded in this period." in page
+
+
+@pytest.fixture
+def low_week(school):
+    """Brook's week of check-ins: Amira "Awful" at Year 5 Cedar's station (Ms Keeper's follow-up, not done),
+    Ben "Not great" in Ms Keeper's circle (done), Cal "Good" with Mr Reid (not low), Dee "Awful" with Mr
+    Reid 40 days ago; and Hill Academy's Eve "Awful", another school."""
+    keeper = make_staff(school, ("teacher",), email="keeper@brook.example", name="Ms Keeper")
+    reid = make_staff(school, ("support",), email="reid@brook.example", name="Mr Reid")
+    amira, ben = make_pupil(school, "Amira", "Khan", year_group="Year 5"), make_pupil(school, "Ben", "Jones")
+    cal, dee = make_pupil(school, "Cal", "Price"), make_pupil(school, "Dee", "Hart")
+    group = make_group(school, pupils=[amira, ben], staff=[keeper])
+    circle = Circle(school_id=school.id, keeper_id=keeper.id, group_id=group.id, join_expires_at=at(TODAY))
+    db.session.add(circle)
+    db.session.flush()
+    station = open_station(keeper, group, 30)
+    db.session.flush()
+    record_station_checkin(station, amira.id, 1, "tired")
+    in_circle = record_checkin(school.id, "faces", 2, "circle", pupil=ben, source_id=circle.id, follow_up_staff=keeper)
+    record_staff_checkin(reid, cal, 4, None)
+    record_staff_checkin(reid, dee, 1, None).created_at = datetime.now(timezone.utc) - timedelta(days=40)
+    other = make_school("Hill Academy")
+    record_staff_checkin(make_staff(other, ("support",), email="s@hill.example"), make_pupil(other, "Eve", "Stone"), 1,
+                         None)
+    db.session.flush()
+    mark_follow_up_done(db.session.scalar(db.select(CheckInFollowUp).where(CheckInFollowUp.checkin_id == in_circle.id)),
+                        keeper)
+    db.session.commit()
+    return {"amira": amira, "ben": ben, "dee": dee, "keeper": keeper}
+
+
+def test_the_low_check_ins_behind_the_count_say_who_where_and_whose_follow_up(school, low_week):
+    lead = make_staff(school, ("pastoral",), email="lead@brook.example")
+    low = low_checkins(lead, *period_dates("4w", school.today()))
+    assert [(item.checkin.pupil.given_name, item.where, item.follow_up.staff.name, item.follow_up.done_at is None)
+            for item in low] == [("Ben", "In a circle, Year 5 Cedar kept by Ms Keeper", "Ms Keeper", False),
+                                 ("Amira", "At the check-in station, Year 5 Cedar", "Ms Keeper", True)]
+    assert [item.checkin.pupil.given_name for item in low_checkins(lead, *period_dates("year", school.today()))] \
+        == ["Ben", "Amira", "Dee"]
+    assert low_checkins(low_week["keeper"], *period_dates("4w", school.today())) == []
+
+
+@pytest.mark.parametrize("roles, status", [(("support",), 403), (("teacher",), 403), (("pastoral",), 200),
+                                           (("dsl",), 200), (("admin",), 200)])
+def test_only_whole_school_readers_see_the_low_check_ins(client, auth, school, low_week, roles, status):
+    auth.login(roles=roles, school=school)
+    response = client.get("/overview/low-checkins")
+    assert response.status_code == status
+    assert ("Amira Khan" in response.get_data(as_text=True)) == (status == 200)
+
+
+def test_the_count_on_the_overview_leads_to_the_pupils_and_their_records(client, auth, school, low_week):
+    auth.login(roles=("pastoral",), school=school)
+    overview_page = client.get("/overview?period=week").get_data(as_text=True)
+    assert '<dt><a href="/overview/low-checkins?period=week">Low check-ins</a></dt><dd>2</dd>' in overview_page
+    page = " ".join(client.get("/overview/low-checkins?period=week").get_data(as_text=True).split())
+    assert "2 low check-ins" in page
+    amira, ben = low_week["amira"], low_week["ben"]
+    assert f'<a href="/pupils/{amira.id}">Amira Khan</a>' in page and f'<a href="/pupils/{ben.id}">Ben Jones</a>' in page
+    assert "😢 Awful" in page and "At the check-in station, Year 5 Cedar · Year 5" in page
+    assert "<strong>Follow-up by Ms Keeper: not done yet</strong>" in page
+    assert "Follow-up by Ms Keeper: done" in page
+    assert "Dee" not in page and "Eve" not in page and "Cal Price" not in page
+    assert "tired" not in page, "the pupil's word stays on their record"
+    assert page.index("Ben Jones") < page.index("Amira Khan"), "newest first"
+    assert "Dee Hart" in client.get("/overview/low-checkins?period=year").get_data(as_text=True)
+    assert client.get(f"/pupils/{amira.id}").status_code == 200
+
+
+def test_the_low_check_ins_of_another_school_are_not_listed(client, auth, school, low_week):
+    hill = db.session.scalar(db.select(School).where(School.name == "Hill Academy"))
+    auth.login(roles=("pastoral",), school=hill)
+    page = client.get("/overview/low-checkins").get_data(as_text=True)
+    assert "Eve Stone" in page and "Amira" not in page and "Ben" not in page and "Ms Keeper" not in page
+
+
+def test_a_name_with_no_pupil_record_is_listed_escaped_and_unlinked(client, auth, school):
+    lead = auth.login(roles=("dsl",), school=school)
+    record_checkin(school.id, "faces", 1, "circle", name="<i>Visitor</i>", follow_up_staff=lead)
+    db.session.commit()
+    page = client.get("/overview/low-checkins").get_data(as_text=True)
+    assert "<strong>&lt;i&gt;Visitor&lt;/i&gt;</strong>" in page and "In a circle" in page
+
+
+def test_the_pastoral_lead_reaches_the_list_from_home_and_from_their_own_follow_ups(client, auth, school):
+    auth.login(roles=("pastoral",), school=school)
+    assert "/overview/low-checkins" in client.get("/").get_data(as_text=True)
+    assert "Low check-ins across the school" in client.get("/checkins/follow-ups").get_data(as_text=True)
+    auth.logout()
+    auth.login(roles=("teacher",), school=school)
+    assert "/overview/low-checkins" not in client.get("/").get_data(as_text=True)
+    assert "Low check-ins across the school" not in client.get("/checkins/follow-ups").get_data(as_text=True)

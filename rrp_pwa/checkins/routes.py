@@ -59,7 +59,7 @@ from rrp_pwa.models.checkins import CheckInFollowUp, CheckInStation
 from rrp_pwa.realtime import Message, broker
 from rrp_pwa.realtime.sse import event_stream, sse_response
 from rrp_pwa.records.actions import add_pupil_action
-from rrp_pwa.roster.directory import visible_groups
+from rrp_pwa.roster.directory import sees_whole_school, visible_groups
 from rrp_pwa.tenancy import get_scoped_or_404, one_or_404
 
 add_tiles("teacher", Tile("Check-ins", "Open the check-in station; pupils to check in with later.", "checkins.index"))
@@ -294,7 +294,8 @@ def for_pupil(pupil_id: int):
 @bp.route("/checkins/follow-ups")
 @staff_required()
 def follow_ups():
-    return render_template("checkins/follow_ups.html", follow_ups=open_follow_ups(current_user), scales=SCALES)
+    return render_template("checkins/follow_ups.html", follow_ups=open_follow_ups(current_user), scales=SCALES,
+                           school_list=sees_whole_school(current_user))
 
 
 # The pages that show a follow-up list, by the list_on its Done sends: a plain post goes back there.

@@ -4,28 +4,33 @@ Counts only, over whole school days where the school is. Safeguarding concerns a
 they stay in the DSL's queue. Nothing a pupil said (check-in words, answers, stories) is shown;
 check-ins appear only as how many there were and how many were low. Pupils "coming back" are
 named without roles (harmed, harmer, witness): the overview points the pastoral lead to a pupil's
-record, and the record says the rest.
+record, and the record says the rest. Behind the count of low check-ins is a list of its own
+(``low_checkins``) for the staff who read the whole school: which pupil, their answer, when, where and
+whose follow-up it is - an adult's view, never shown to other pupils.
 """
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy.orm import selectinload
 
 from rrp_pwa.agreements.rules import follow_ups_needed, reviews_due
 from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import Agreement, AgreementReview
-from rrp_pwa.models.checkins import CheckIn
+from rrp_pwa.models.checkins import CheckIn, CheckInFollowUp, CheckInStation
 from rrp_pwa.models.circles import Circle
 from rrp_pwa.models.conversations import Conversation, Participant, QuickChat, QuickChatPupil
 from rrp_pwa.models.mediation import Mediation, MediationParty
-from rrp_pwa.models.roster import Pupil, School
+from rrp_pwa.models.roster import Pupil, School, Staff
+from rrp_pwa.roster.directory import sees_whole_school
 
 PERIODS = {"week": "This week", "4w": "Last 4 weeks", "12w": "Last 12 weeks", "year": "This school year"}
 DEFAULT_PERIOD = "4w"
 REPEAT_AT = 3  # records in the period that make a pupil one who keeps coming back
 REPEAT_LIMIT = 30
 TOP_CHIPS = 5
+LOW_CHECKIN_LIMIT = 200  # the newest low check-ins listed behind the count
 
 
 def period_dates(period: str, today: date) -> tuple[date, date]:
@@ -160,3 +165,62 @@ def coming_back(school_id: int, within) -> list[ComingBack]:
             .where(involved.c.pupil_id.in_(list(found))).group_by(involved.c.pupil_id, involved.c.source)):
         setattr(found[pupil_id], source, n)
     return sorted(found.values(), key=lambda c: (-c.total, c.pupil.family_name, c.pupil.given_name))
+
+
+@dataclass
+class LowCheckIn:
+    """One low or red check-in behind the overview's count: where it was given (``where``, in words) and
+    the "check in with this pupil later" it put on someone's list (``follow_up``; None if on nobody's)."""
+    checkin: CheckIn
+    where: str
+    follow_up: CheckInFollowUp | None
+
+
+def low_checkins(viewer: Staff, first_day: date, last_day: date) -> list[LowCheckIn]:
+    """The low or red check-ins of ``viewer``'s school from ``first_day`` to ``last_day`` (school days),
+    newest first (at most ``LOW_CHECKIN_LIMIT``): the pupils behind the overview's count.
+
+    Only for staff who see the whole school (admin, pastoral lead, DSL), as the overview is; anyone else
+    gets none. Every kind counts (in a circle, at the class station, with staff), as in the count."""
+    if not sees_whole_school(viewer):
+        return []
+    school = viewer.school
+    start, _ = school.day_bounds(first_day)
+    _, end = school.day_bounds(last_day)
+    rows = db.session.execute(
+        select(CheckIn, CheckInFollowUp)
+        .outerjoin(CheckInFollowUp, (CheckInFollowUp.checkin_id == CheckIn.id)
+                   & (CheckInFollowUp.school_id == CheckIn.school_id))
+        .where(CheckIn.school_id == school.id, CheckIn.low.is_(True), CheckIn.created_at >= start,
+               CheckIn.created_at < end)
+        .options(selectinload(CheckIn.pupil), selectinload(CheckIn.recorded_by),
+                 selectinload(CheckInFollowUp.staff))
+        .order_by(CheckIn.created_at.desc(), CheckIn.id.desc()).limit(LOW_CHECKIN_LIMIT)).all()
+    places = checkin_places(school.id, [checkin for checkin, _ in rows])
+    return [LowCheckIn(checkin, places.get((checkin.source, checkin.source_id)) or where_given(checkin), follow_up)
+            for checkin, follow_up in rows]
+
+
+def checkin_places(school_id: int, checkins: list[CheckIn]) -> dict[tuple[str, int], str]:
+    """Where circle and station check-ins were given, in words, by (source, source id): the circle's kind,
+    group and keeper; the station's group. Read in two queries, however many check-ins."""
+    ids = {source: {c.source_id for c in checkins if c.source == source and c.source_id}
+           for source in ("circle", "station")}
+    places = {}
+    if ids["circle"]:
+        for circle in db.session.scalars(select(Circle).where(Circle.school_id == school_id, Circle.id.in_(ids["circle"]))
+                                         .options(selectinload(Circle.group), selectinload(Circle.keeper))):
+            group = f", {circle.group.name}" if circle.group else ""
+            places["circle", circle.id] = f"In a circle{group} kept by {circle.keeper.name}"
+    if ids["station"]:
+        for station in db.session.scalars(select(CheckInStation).options(selectinload(CheckInStation.group)).where(
+                CheckInStation.school_id == school_id, CheckInStation.id.in_(ids["station"]))):
+            places["station", station.id] = f"At the check-in station, {station.group.name}"
+    return places
+
+
+def where_given(checkin: CheckIn) -> str:
+    """Where a check-in was given when its circle or station is not found: the kind, or who recorded it."""
+    if checkin.source == "staff":
+        return f"With {checkin.recorded_by.name if checkin.recorded_by else 'staff'}"
+    return "In a circle" if checkin.source == "circle" else "At the check-in station"

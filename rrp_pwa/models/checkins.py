@@ -47,6 +47,7 @@ class CheckInFollowUp(db.Model):
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     checkin: Mapped[CheckIn] = relationship()
+    staff: Mapped[Staff] = relationship()
 
 
 class CheckInStation(db.Model):
