@@ -13,6 +13,7 @@ from rrp_pwa.extensions import db
 from rrp_pwa.models import Pupil
 from rrp_pwa.models.roster import utcnow
 from rrp_pwa.models.sync import PendingImport
+from rrp_pwa.sync.oneroster import import_roster
 from rrp_pwa.sync.uploads import MAX_PACKAGE_BYTES, PENDING_FOR
 from tests.conftest import AuthActions, make_school, make_staff
 from tests.test_oneroster import package
@@ -288,3 +289,67 @@ def test_a_newer_check_that_changes_nothing_still_replaces_the_package_waiting(c
     assert waiting() == 0
     assert "already been imported" in confirm(client, earlier)
     assert db.session.scalar(select(func.count(Pupil.id)).where(Pupil.archived)) == 0
+
+
+def go_back(client, token: str):
+    """Tap Check the roster changes on the upload page's waiting import."""
+    return client.post("/admin/sync/roster/waiting", data={"upload": token})
+
+
+def test_the_upload_page_finds_the_checked_import_again(client, auth):
+    """Before, leaving the diff and coming back to the import page showed only the empty upload form, though
+    the checked package was still waiting for its confirm."""
+    auth.login(roles=("admin",))
+    _, token = check(client)
+    backdate(timedelta(minutes=20))
+    page = client.get("/admin/sync/roster").get_data(as_text=True)
+    assert "A checked import is waiting" in page and f'value="{token}"' in page
+    assert 'action="/admin/sync/roster/waiting"' in page and 'formaction="/admin/sync/roster/cancel"' in page
+    back = go_back(client, token)
+    shown = back.get_data(as_text=True)
+    assert back.status_code == 200 and "4 added" in shown and f'value="{token}"' in shown
+    assert "Confirm within 40 minutes:" in shown, "going back does not give the package more time"
+    assert waiting() == 1
+    assert "Roster imported: 15 change(s)." in confirm(client, token)
+    assert pupils() == 4 and "A checked import is waiting" not in client.get("/admin/sync/roster").get_data(as_text=True)
+
+
+def test_an_expired_or_cancelled_import_is_no_longer_offered(client, auth):
+    auth.login(roles=("admin",))
+    _, token = check(client)
+    backdate(PENDING_FOR + timedelta(minutes=1))
+    assert "A checked import is waiting" not in client.get("/admin/sync/roster").get_data(as_text=True)
+    shown = client.post("/admin/sync/roster/waiting", data={"upload": token}, follow_redirects=True).get_data(
+        as_text=True)
+    assert "That checked package is no longer waiting" in shown and pupils() == 0
+    _, token = check(client)
+    client.post("/admin/sync/roster/cancel", data={"upload": token})
+    assert "A checked import is waiting" not in client.get("/admin/sync/roster").get_data(as_text=True)
+    assert go_back(client, token).status_code == 302
+
+
+def test_a_roster_changed_since_the_check_is_checked_again(client, auth):
+    """Another import made the same changes meanwhile: going back shows what importing it would do now."""
+    admin = auth.login(roles=("admin",))
+    _, token = check(client)
+    import_roster(admin.school, package("small_school"), apply=True)
+    db.session.commit()
+    back = go_back(client, token)
+    shown = back.get_data(as_text=True)
+    assert back.status_code == 409 and "The roster changed after you checked this package" in shown
+    assert "Nothing to change" in shown and waiting() == 0
+
+
+def test_only_the_schools_admin_sees_and_reopens_its_waiting_import(client, auth, app):
+    oak, brook = make_school("Oak Academy"), make_school("Brook Primary")
+    auth.login(roles=("admin",), school=oak)
+    _, token = check(client)
+    brook_client = app.test_client()
+    AuthActions(brook_client).login(roles=("admin",), school=brook)
+    assert "A checked import is waiting" not in brook_client.get("/admin/sync/roster").get_data(as_text=True)
+    assert go_back(brook_client, token).status_code == 302 and waiting() == 1
+    for roles in (("pastoral",), ("dsl",), ("teacher",)):
+        other = app.test_client()
+        AuthActions(other).login(staff=make_staff(oak, roles, email=f"{roles[0]}@oak.example"))
+        assert go_back(other, token).status_code == 403
+    assert "4 added" in go_back(client, token).get_data(as_text=True)

@@ -1,4 +1,6 @@
 """Admin screens for the school record: roster import, API tokens, webhooks, exports; and the APIs."""
+import math
+
 from flask import current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -13,7 +15,8 @@ from rrp_pwa.extensions import db, htmx
 from rrp_pwa.forms import ConfirmForm
 from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.models import Pupil
-from rrp_pwa.models.sync import ApiToken, WebhookDelivery, WebhookEndpoint
+from rrp_pwa.models.roster import utcnow
+from rrp_pwa.models.sync import ApiToken, PendingImport, WebhookDelivery, WebhookEndpoint
 from rrp_pwa.sync import bp
 from rrp_pwa.sync.api_auth import token_required
 from rrp_pwa.records.actions import add_pupil_action
@@ -23,8 +26,8 @@ from rrp_pwa.sync.ingest import ItemRejected, capture_options, ingest
 from rrp_pwa.sync.forms import ExportRangeForm, RosterConfirmForm, RosterUploadForm, TokenForm, WebhookForm
 from rrp_pwa.sync.oneroster import OneRosterInvalid, RosterBusy, import_roster
 from rrp_pwa.sync.tokens import create_token, revoke_token
-from rrp_pwa.sync.uploads import (PENDING_FOR, RosterChanged, UploadExpired, UploadGone, confirm_pending,
-                                  forget_pending, forget_waiting, keep_pending)
+from rrp_pwa.sync.uploads import (PENDING_FOR, RosterChanged, UploadExpired, UploadGone, confirm_by, confirm_pending,
+                                  forget_pending, forget_waiting, keep_pending, waiting_import)
 from rrp_pwa.sync.webhooks import WebhookError, add_endpoint, remove_endpoint
 from rrp_pwa.tenancy import get_scoped_or_404, scoped
 
@@ -47,6 +50,8 @@ ROSTER_BREAKS_RULES = ("The roster changed after you checked that package, and i
                        "it is: nothing was imported, and the package has been deleted.")
 ROSTER_BUSY = ("Another import was changing the roster while you were looking, so nothing was imported. "
                "Wait a minute, then upload the package again to check what it would change now.")
+PACKAGE_WAITS_NO_MORE = ("That checked package is no longer waiting: it was imported, cancelled, replaced by a newer "
+                         f"check, or checked more than {PENDING_MINUTES} minutes ago. Upload it again to check it.")
 PACKAGE_EXPIRED = (f"That check has expired: a checked package is deleted after {PENDING_MINUTES} minutes "
                    "if it is not confirmed. Upload it again to check it.")
 
@@ -63,29 +68,56 @@ def roster_upload():
     form = RosterUploadForm()
     refused = 200 if htmx else 400  # htmx swaps only 2xx answers; the upload form posts through htmx
     if not form.validate_on_submit():
-        return render_template("sync/roster_upload.html", form=form), refused if form.errors else 200
+        return upload_page(form), refused if form.errors else 200
     try:
         return show_diff(form.package.data.read())
     except OneRosterInvalid as exc:
-        return render_template("sync/roster_upload.html", form=form, problems=exc.problems), refused
+        return upload_page(form, problems=exc.problems), refused
 
 
-def show_diff(data: bytes, roster_changed: bool = False):
+def upload_page(form: RosterUploadForm, **context) -> str:
+    """The upload form, and the checked import still waiting for its confirm, if there is one, to go back to."""
+    waiting = waiting_import(current_user.school_id)
+    back = RosterConfirmForm(formdata=None, upload=waiting.token) if waiting else None
+    return render_template("sync/roster_upload.html", form=form, waiting=waiting, back_to_waiting=back,
+                           confirm_by=confirm_by(waiting) if waiting else None, **context)
+
+
+@bp.route("/admin/sync/roster/waiting", methods=["POST"])
+@staff_required("admin")
+def roster_waiting():
+    """Back to the checked import still waiting: its diff against the roster as it is now."""
+    form = RosterConfirmForm()
+    waiting = waiting_import(current_user.school_id, with_package=True) if form.validate_on_submit() else None
+    if waiting is None or waiting.token != form.upload.data:
+        flash(PACKAGE_WAITS_NO_MORE, "error")
+        return redirect(url_for("sync.roster_upload"))
+    return show_diff(waiting.package, waiting=waiting)
+
+
+def show_diff(data: bytes, roster_changed: bool = False, waiting: PendingImport | None = None):
     """Check the package against the roster as it is now (nothing is written) and show the diff; keep
     the package and the diff's fingerprint for its confirm, in place of any package waiting (which
-    is just dropped if this one changes nothing)."""
+    is just dropped if this one changes nothing). Going back to the package ``waiting``: the same diff
+    keeps its token and its time to confirm; a different one (the roster changed since) is a new check."""
+    shown = (waiting.diff_digest, waiting.token, confirm_by(waiting)) if waiting else (None, None, None)
     try:
         plan = import_roster(current_user.school, data, apply=False, acting=current_user)
     finally:
         db.session.rollback()
-    upload = None
-    if plan.empty:
-        forget_waiting(current_user.school_id)
+    if shown[0] is not None and shown[0] == plan.fingerprint():
+        upload, until = shown[1:]
     else:
-        upload = keep_pending(current_user.school_id, data, plan.fingerprint())
-    db.session.commit()
+        roster_changed = roster_changed or waiting is not None
+        upload, until = None, utcnow() + PENDING_FOR
+        if plan.empty:
+            forget_waiting(current_user.school_id)
+        else:
+            upload = keep_pending(current_user.school_id, data, plan.fingerprint())
+        db.session.commit()
     confirm = RosterConfirmForm(formdata=None, upload=upload)  # not the token the confirm posted
-    return render_template("sync/roster_diff.html", plan=plan, confirm=confirm, pending_minutes=PENDING_MINUTES,
+    minutes = max(1, math.ceil((until - utcnow()).total_seconds() / 60))
+    return render_template("sync/roster_diff.html", plan=plan, confirm=confirm, pending_minutes=minutes,
                            roster_changed=roster_changed), 409 if roster_changed else 200
 
 
@@ -117,15 +149,14 @@ def roster_confirm():
         except RosterBusy:  # another import still holds the roster: a diff worked out now would be stale
             db.session.rollback()
             flash(ROSTER_BUSY, "error")
-            return render_template("sync/roster_upload.html", form=RosterUploadForm(formdata=None)), 409
+            return upload_page(RosterUploadForm(formdata=None)), 409
     except (UploadGone, OneRosterInvalid) as refusal:
         db.session.rollback()
         forget_pending(current_user.school_id, token)
         db.session.commit()
         if isinstance(refusal, OneRosterInvalid):  # the bytes were checked: the roster changed under them
             flash(ROSTER_BREAKS_RULES, "error")
-            return render_template("sync/roster_upload.html", form=RosterUploadForm(formdata=None),
-                                   problems=refusal.problems), 409
+            return upload_page(RosterUploadForm(formdata=None), problems=refusal.problems), 409
         flash(PACKAGE_EXPIRED if isinstance(refusal, UploadExpired) else PACKAGE_GONE, "error")
         return redirect(url_for("sync.roster_upload"))
     db.session.commit()

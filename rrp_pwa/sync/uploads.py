@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from sqlalchemy import delete
+from sqlalchemy.orm import defer
 
 from rrp_pwa.extensions import db
 from rrp_pwa.models import School, Staff
@@ -97,6 +98,22 @@ def keep_pending(school_id: int, package: bytes, diff_digest: str, now: datetime
     db.session.add(PendingImport(school_id=school_id, token=token, checked_at=now, digest=_digest(package),
                                  package=package, diff_digest=diff_digest))
     return token
+
+
+def waiting_import(school_id: int, now: datetime | None = None, with_package: bool = False) -> PendingImport | None:
+    """The package this school checked and has neither confirmed nor cancelled, while it may still be
+    confirmed (checked less than PENDING_FOR ago): what the import page offers to go back to, so an admin
+    who left the diff finds it again. Its bytes are read only ``with_package``."""
+    cutoff = (now or utcnow()) - PENDING_FOR
+    query = scoped(PendingImport, school_id).where(PendingImport.checked_at >= cutoff)
+    if not with_package:
+        query = query.options(defer(PendingImport.package))
+    return db.session.scalar(query.order_by(PendingImport.checked_at.desc()).limit(1))
+
+
+def confirm_by(pending: PendingImport) -> datetime:
+    """When the package stops waiting: PENDING_FOR after it was checked."""
+    return as_utc(pending.checked_at) + PENDING_FOR
 
 
 def take_pending(school_id: int, token: str, now: datetime | None = None) -> Checked:

@@ -1,5 +1,6 @@
 """The admin's school record screens in Chromium: import a roster (upload, diff, confirm), make an
 API token and a webhook endpoint, export records. axe-core on every screen."""
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
@@ -36,6 +37,39 @@ def test_admin_imports_a_roster_after_checking_the_diff(live_server, data_app, p
     page.get_by_role("button", name="Import these changes").click()
     expect(page.get_by_text("Roster imported: 15 change(s).")).to_be_visible()
     assert db.session.scalar(select(func.count(Pupil.id))) == 4
+
+
+@pytest.mark.parametrize("viewport", [PHONE, TABLET], ids=["phone-360", "tablet"])
+def test_the_checked_import_is_found_again_after_leaving_it(live_server, data_app, page, axe, viewport):
+    """Ada checks a package, goes off to the hub, and comes back to Import the roster: the import she checked
+    is still waiting there, and takes her back to its changes to confirm them."""
+    admin = make_staff(make_school(), ("admin",), name="Ada Admin")
+    db.session.commit()
+    page.set_viewport_size(viewport)
+    sign_in(page, live_server, admin)
+    page.goto(live_server.url + "/admin/sync/roster")
+    page.get_by_label("OneRoster package (ZIP)").set_input_files(
+        files=[{"name": "roster.zip", "mimeType": "application/zip", "buffer": package("small_school")}])
+    page.get_by_role("button", name="Check the package").click()
+    expect(page.get_by_role("heading", name="Check the roster changes")).to_be_visible()
+    page.goto(live_server.url + "/admin/sync")
+    page.get_by_role("link", name="Import the roster").click()
+
+    waiting = page.get_by_role("region", name="A checked import is waiting")
+    expect(waiting).to_contain_text("have not imported it yet")
+    expect(page.get_by_label("OneRoster package (ZIP)")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert_accessible(axe, page)
+    waiting.get_by_role("button", name="Check the roster changes").click()
+    expect(page.get_by_role("heading", name="Check the roster changes")).to_be_visible()
+    expect(page.get_by_text("4 added")).to_be_visible()
+    assert_accessible(axe, page)
+    page.get_by_role("button", name="Import these changes").click()
+    expect(page.get_by_text("Roster imported: 15 change(s).")).to_be_visible()
+    assert db.session.scalar(select(func.count(Pupil.id))) == 4
+    page.goto(live_server.url + "/admin/sync/roster")
+    expect(page.get_by_role("heading", name="Import the roster")).to_be_visible()
+    expect(page.get_by_role("region", name="A checked import is waiting")).to_have_count(0)
 
 
 def test_a_roster_changed_after_the_check_is_not_imported_until_the_new_diff_is_confirmed(
