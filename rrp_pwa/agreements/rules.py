@@ -65,7 +65,9 @@ def make_agreement(school_id: int, source_kind: str, source_id: int | None, what
     Pupils must belong to the same school. A value (circle agreement) has no owner, deadline
     or review; an action has at least one owner and always a review date: the one given, else its
     "by when" date, else ``REVIEW_AFTER`` from ``today`` (the school's today). Neither date may
-    have passed. The caller adds it to the session.
+    have passed. What was agreed, who it is for and the dates are checked together and every problem
+    raised at once (``AgreementError.problems``), so the person puts them all right in one go. The
+    caller adds it to the session.
     """
     what = (what or "").strip()
     if source_kind not in SOURCE_KINDS or kind not in AGREEMENT_KINDS:
