@@ -275,8 +275,11 @@ def test_a_circle_agreement_names_every_problem_at_once_beside_its_field(app, wo
     bad = client.post(f"/circles/{circle.id}/agreements", data={
         "kind": "action", "what": "Tidy up", "by_when": (date.today() - timedelta(days=28)).isoformat(),
         "review_on": (date.today() - timedelta(days=59)).isoformat()})
-    page = bad.get_data(as_text=True)
-    assert bad.status_code == 400 and "Tidy up</textarea>" in page
+    # back to the keeper's screen at the agreement (a reload is the screen, not the refused POST), with
+    # what was typed and every problem
+    assert bad.status_code == 302 and bad.headers["Location"].endswith(f"/circles/{circle.id}#agree-h")
+    page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
+    assert "Tidy up</textarea>" in page
     assert '<div class="form-errors" role="alert"><p>Choose who the agreement is for.</p></div>' in page
     assert 'id="by_when-error">The &#39;by when&#39; date has passed' in page
     assert ('id="review_on-error">The review date has passed: choose today or a later day. '
