@@ -2,6 +2,8 @@
 in Debian's Chromium. No browser is ever downloaded; a missing /usr/bin/chromium fails loudly."""
 import os
 import time
+from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -158,6 +160,24 @@ def wait_until(page, predicate: str, arg=None, timeout_s: float = 15.0):
     while not page.evaluate(predicate, arg):
         assert time.monotonic() < deadline, f"still false after {timeout_s} s: {predicate}"
         time.sleep(0.25)
+
+
+@contextmanager
+def requests_sent(page, settle_ms: int = 500):
+    """The paths the page asks the server for (its static files aside) inside the block and for
+    ``settle_ms`` after it: time for a second request, had one key or tap sent two at once."""
+    sent = []
+
+    def note(request):
+        path = urlsplit(request.url).path
+        if not path.startswith("/static/"):
+            sent.append(path)
+    page.on("request", note)
+    try:
+        yield sent
+        page.wait_for_timeout(settle_ms)
+    finally:
+        page.remove_listener("request", note)
 
 
 @pytest.fixture

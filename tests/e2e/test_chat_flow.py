@@ -1,7 +1,6 @@
 """A midday assistant logs a quick chat on a 360 px phone in at most 3 taps after picking the pupil,
 and the class teacher sees it in "What happened at lunchtime"."""
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
 
@@ -11,7 +10,7 @@ from rrp_pwa.conversations.chats import record_quick_chat
 from rrp_pwa.extensions import db
 from rrp_pwa.models.conversations import QuickChat
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
-from tests.e2e.conftest import PHONE, TABLET, assert_accessible, sign_out
+from tests.e2e.conftest import PHONE, TABLET, assert_accessible, requests_sent, sign_out
 
 
 def sign_in(page, base_url, staff, axe=None):
@@ -223,13 +222,10 @@ def test_enter_in_the_pupil_search_asks_the_server_once(live_server, data_app, n
     search.fill("be")
     if scripts:  # the matches come as the letters are typed: that search is answered before Enter is pressed
         expect(ben).to_be_visible()
-    sent = []
-    page.on("request", lambda request: sent.append((request.method, urlsplit(request.url).path)))
-    search.press("Enter")
-    expect(ben).to_be_visible()
-    page.wait_for_timeout(500)  # time for a second request, had Enter sent one: both used to go at once
-    assert [path for _, path in sent if not path.startswith("/static/")] == (
-        ["/pick-pupils"] if scripts else [address])
+    with requests_sent(page) as sent:  # both used to go at once
+        search.press("Enter")
+        expect(ben).to_be_visible()
+    assert sent == (["/pick-pupils"] if scripts else [address])
     if scripts:
         expect(search).to_be_focused()
         expect(page).to_have_url(live_server.url + address + (f"?pupil_id={amira.id}" if chosen else ""))
