@@ -20,7 +20,7 @@ from rrp_pwa.mediation.flow import add_party, start_mediation
 from rrp_pwa.mediation.team import SESSION_KEY
 from rrp_pwa.models import Pupil, School
 from tests.conftest import PASSWORD, make_pupil, make_school, make_staff
-from tests.e2e.conftest import PHONE, TABLET, assert_accessible
+from tests.e2e.conftest import PHONE, TABLET, assert_accessible, requests_sent
 
 
 @pytest.fixture
@@ -222,6 +222,44 @@ def test_mediator_screens_still_work_on_a_360_px_phone(live_server, brook, new_d
     expect(page.get_by_role("heading", name="An adult is coming")).to_be_visible()
     no_sideways_scroll(page)
     assert_accessible(axe, page)
+
+
+@pytest.mark.parametrize("scripts", [True, False], ids=["scripts", "no-scripts"])
+def test_enter_in_who_is_here_asks_the_server_once(live_server, brook, new_device, axe, scripts):
+    """Enter in "Type a first name" sends one search. It sent two: htmx's search and the form's own Find, which
+    loaded the step afresh (the focus leaving the search, the tablet's keyboard closing). With scripts, the
+    matches come into the step and the focus stays in the search; without, Find brings them, as it always has.
+    The pupil already chosen stays chosen."""
+    leo, amira = (db.session.scalar(select(Pupil).where(Pupil.given_name == name)) for name in ("Leo", "Amira"))
+    mediation = start_mediation(leo.school_id, [leo], place="the library")
+    db.session.add(mediation)
+    add_party(mediation, amira)
+    db.session.commit()
+    address = f"/mediate/{mediation.id}"
+
+    tablet = new_device(viewport=TABLET, java_script_enabled=scripts).new_page()
+    tablet.goto(live_server.url + "/sign-in/mediator")
+    tablet.get_by_label("Your username").fill("leo.c")
+    tablet.get_by_label("Your PIN").fill("1357")
+    tablet.get_by_role("button", name="Sign in").click()
+    expect(tablet.get_by_role("heading", name="Hello, Leo C.!")).to_be_visible()
+    tablet.goto(live_server.url + address)
+    search = tablet.get_by_role("searchbox", name="Type a first name")
+    choose_ben = tablet.get_by_role("button", name=re.compile("Choose Ben J."))
+    search.fill("Ben")
+    if scripts:  # the matches come as the letters are typed: that search is answered before Enter is pressed
+        expect(choose_ben).to_be_visible()
+    with requests_sent(tablet) as sent:
+        search.press("Enter")
+        expect(choose_ben).to_be_visible()
+    assert sent == ([address + "/pupils"] if scripts else [address])
+    if scripts:
+        expect(search).to_be_focused()
+        expect(tablet).to_have_url(live_server.url + address)
+    expect(search).to_have_value("Ben")
+    expect(tablet.get_by_role("button", name="Remove Amira K.")).to_be_visible()
+    if scripts:  # axe is a script
+        assert_accessible(axe, tablet)
 
 
 def leo_opens_the_mediation(device, live_server, axe):
