@@ -175,6 +175,17 @@ def test_search_works_without_javascript_and_as_an_htmx_fragment(client, auth, s
     assert 'No pupils match "zz".' in client.get("/pupils?q=zz").get_data(as_text=True)
 
 
+def test_the_search_address_restored_from_history_is_the_whole_page(client, auth, school_roster):
+    """The live search puts its address in the location bar; htmx asking for that address again (Back, with no
+    copy kept of the page) is sent the whole page, never the results alone."""
+    auth.login(school_roster["people"]["admin"])
+    restored = client.get("/pupils?q=oli", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    body = restored.get_data(as_text=True)
+    assert "<h1>Pupils</h1>" in body and 'value="oli"' in body
+    assert listed_names(body) == {"Oliver Smith"}
+    assert "HX-Request" in restored.headers["Vary"]
+
+
 def test_archived_pupils_are_hidden_unless_an_admin_asks(client, auth, school_roster):
     school_roster["other_pupil"].archived = True
     db.session.commit()

@@ -179,10 +179,13 @@ def staff_first_password(staff_id: int):
 @bp.route("/pupils")
 @staff_required()
 def pupils():
+    """The Pupils list, or only its results for the live search. The search puts its address in the
+    location bar (hx-replace-url), so htmx asking to restore that address from history gets the page."""
     text = request.args.get("q", "").strip()[:80]
     archived = request.args.get("archived") == "1" and current_user.has_role("admin")
     found = search_pupils(visible_pupils(current_user), text, include_archived=archived, limit=60)
-    template = "roster/_pupil_results.html" if htmx and not htmx.boosted else "roster/pupils.html"
+    results_only = htmx and not htmx.boosted and not htmx.history_restore_request
+    template = "roster/_pupil_results.html" if results_only else "roster/pupils.html"
     return render_template(template, pupils=found, q=text, archived=archived)
 
 

@@ -188,10 +188,11 @@
     }
   });
 
-  // A pupil search that finds as letters are typed (data-enter-searches) finds once more on Enter, and only
-  // once: Enter would also send the search's form by its Search, there for when scripts are off (the page
-  // loaded afresh, or the record's whole form sent back once it is on the page, the focus leaving the
-  // search), and the browser's own "search" event, which not every browser sends on Enter.
+  // A pupil search that finds as letters are typed (data-enter-searches: Log a chat, Start a conversation, a
+  // peer mediation's "Who is here?", the Pupils list) finds once more on Enter, and only once: Enter would also
+  // send the search's form by its Search or Find, there for when scripts are off (the page or the step loaded
+  // afresh, or the record's whole form sent back once it is on the page, the focus leaving the search), and the
+  // browser's own "search" event, which not every browser sends on Enter.
   document.addEventListener("keydown", function (event) {
     var field = event.target;
     if (event.key === "Enter" && !event.isComposing && window.htmx && field.matches

@@ -8,7 +8,8 @@ from playwright.sync_api import expect
 
 from rrp_pwa.extensions import db
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, assert_accessible, go_offline, wait_for_service_worker
+from tests.e2e.conftest import (CHROMIUM, CHROMIUM_ARGS, PHONE, assert_accessible, go_offline, requests_sent,
+                                wait_for_service_worker)
 
 BIG_TABLET = {"width": 1024, "height": 1366}
 
@@ -186,7 +187,8 @@ def test_admin_manages_pupils_and_members_through_the_screens(live_server, schoo
     search.fill("fre")
     expect(page.locator("#pupil-results").get_by_role("link")).to_have_count(1)
     expect(page.get_by_role("link", name="Frey Jones")).to_be_visible()
-    assert "q=" not in page.url
+    expect(search).to_be_focused()  # found in the page, not by loading it afresh
+    expect(page).to_have_url(live_server.url + "/pupils?q=fre")  # the address follows the search
 
     page.goto(live_server.url + "/")
     page.get_by_role("link", name=re.compile("^Groups")).click()
@@ -208,6 +210,42 @@ def test_admin_manages_pupils_and_members_through_the_screens(live_server, schoo
     page.get_by_label("Name").fill("Peer mediators")
     page.get_by_role("button", name="Save group").click()
     expect(page.get_by_role("heading", name="Peer mediators", exact=True)).to_be_visible()
+
+
+@pytest.mark.parametrize("scripts", [True, False], ids=["scripts", "no-scripts"])
+def test_enter_in_the_pupils_search_asks_once_and_the_address_keeps_the_search(live_server, school, new_device, axe,
+                                                                                scripts):
+    """Enter in the Pupils list's search sends one search. With scripts it sent two: htmx's search and the form's
+    own Search, which loaded the page afresh (the focus leaving the search). Now the matches come into the page and
+    the focus stays in the search; the address shows the search, as it does without scripts, so that reloading it,
+    or coming Back to it from a pupil, shows the same pupils."""
+    page = new_device(viewport=PHONE, java_script_enabled=scripts).new_page()
+    sign_in(page, live_server.url, "teacher@brook.example")
+    page.goto(live_server.url + "/pupils")
+    search = page.get_by_role("searchbox", name="Find a pupil by name")
+    oliver, amira = (page.get_by_role("link", name=name) for name in ("Oliver Smith", "Amira Khan"))
+    search.fill("oli")
+    if scripts:  # the matches come as the letters are typed: that search is answered before Enter is pressed
+        expect(amira).to_have_count(0)
+    with requests_sent(page) as sent:  # both used to go at once
+        search.press("Enter")
+        expect(page).to_have_url(live_server.url + "/pupils?q=oli")
+    assert sent == ["/pupils"]
+    expect(oliver).to_be_visible()
+    expect(amira).to_have_count(0)
+    if scripts:
+        expect(search).to_be_focused()
+        assert_accessible(axe, page)
+        # the address changed without htmx keeping a copy of the pupils listed in the tab (hx-history="false")
+        assert page.evaluate("() => sessionStorage.getItem('htmx-history-cache')") is None
+    oliver.click()
+    expect(page.get_by_role("heading", name="Oliver Smith")).to_be_visible()
+    for come_back in (page.go_back, page.reload):
+        come_back()
+        expect(page).to_have_url(live_server.url + "/pupils?q=oli")
+        expect(search).to_have_value("oli")
+        expect(oliver).to_be_visible()
+        expect(amira).to_have_count(0)
 
 
 def test_admin_deactivates_staff_after_confirming(live_server, school, page):
