@@ -544,3 +544,104 @@ def test_the_raisers_list_comes_a_page_at_a_time(client, auth, school):
     second = client.get("/concerns/raised?page=2").get_data(as_text=True)
     assert second.count('class="row raised-concern"') == 1 and "Child 0<" in second
     assert "Newer concerns" in second and "Older concerns" not in second
+
+
+# The concern panel: the form opened in place on the page of the record being written (htmx)
+
+PANEL = {"HX-Request": "true"}
+
+
+def panel_form(client, url: str) -> str:
+    response = client.get(url, headers=PANEL)
+    assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
+    return response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("roles", ROLES)
+def test_the_panel_raises_the_concern_in_place_and_flashes_nothing_for_the_record(client, auth, school, roles):
+    """The form comes alone, its fields named apart from the record's own (a chat's note is "note"); sent, the
+    answer says so in the panel - no redirect away from the record, no flash waiting on its next page."""
+    make_staff(school, ("dsl",), name="Dee Dsl")
+    staff = auth.login(roles=roles)
+    amira = make_pupil(school)
+    db.session.commit()
+    url = f"/concerns/new?pupil_id={amira.id}&context=chat&next=/chats/new"
+    form = panel_form(client, url)
+    assert "<html" not in form and "<h1" not in form and f'hx-post="/concerns/new?pupil_id={amira.id}"' in form
+    assert 'hx-target="#concern-panel"' in form and 'name="concern-note"' in form and 'id="note"' not in form
+    assert re.search(rf'<option selected value="{amira.id}">Amira Khan</option>', form)
+    response = client.post(f"/concerns/new?pupil_id={amira.id}", headers=PANEL, data={
+        "concern-pupil_id": amira.id, "concern-note": NOTE, "concern-context": "chat", "concern-next": "/chats/new"})
+    sent = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Location" not in response.headers
+    assert 'role="status"' in sent and "Sent to the DSL." in sent and "gone to the Designated Safeguarding Lead" in sent
+    assert NOTE not in sent
+    concern = db.session.query(Concern).one()
+    assert (concern.pupil_id, concern.note, concern.raised_by_staff_id, concern.context_kind, concern.status) == (
+        amira.id, NOTE, staff.id, "chat", "new")
+    assert "gone to the Designated Safeguarding Lead" not in client.get("/chats/new").get_data(as_text=True)
+
+
+def test_a_refused_concern_comes_back_in_the_panel_with_what_was_written(client, auth, school):
+    auth.login(roles=("support",))
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    db.session.commit()
+    url = f"/concerns/new?pupil_id={amira.id}&pupil_id={ben.id}"
+    assert re.search(r'<option selected value="-1">Choose who it is about</option>', panel_form(client, url))
+    refused = client.post(url, headers=PANEL, data={"concern-pupil_id": "-1", "concern-note": NOTE})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "<html" not in page and "Choose who the concern is about" in page
+    assert NOTE in page and 'aria-invalid="true"' in page and db.session.query(Concern).count() == 0
+    empty = client.post(url, headers=PANEL, data={"concern-pupil_id": ben.id, "concern-note": " "})
+    assert empty.status_code == 400 and "Write what you saw or heard" in empty.get_data(as_text=True)
+    assert client.post(url, headers=PANEL, data={"concern-pupil_id": ben.id, "concern-note": NOTE}).status_code == 200
+    assert db.session.query(Concern).one().pupil_id == ben.id
+
+
+def test_the_panel_names_no_pupil_of_another_school(client, auth, school):
+    auth.login(roles=("teacher",))
+    stranger = make_pupil(make_school("Hill High"), "Zed", "Other")
+    db.session.commit()
+    assert "Zed Other" not in panel_form(client, f"/concerns/new?pupil_id={stranger.id}")
+    refused = client.post(f"/concerns/new?pupil_id={stranger.id}", headers=PANEL,
+                          data={"concern-pupil_id": stranger.id, "concern-note": NOTE})
+    assert refused.status_code == 400 and db.session.query(Concern).count() == 0
+
+
+def test_with_no_dsl_the_panel_says_nobody_has_been_told(client, auth, school):
+    auth.login(roles=("support",))
+    db.session.commit()
+    sent = client.post("/concerns/new", headers=PANEL, data={"concern-note": NOTE}).get_data(as_text=True)
+    assert "nobody has been told" in sent and "tell your Designated Safeguarding Lead in person now" in sent
+    assert "Sent to the DSL." not in sent and db.session.query(Concern).one().note == NOTE
+
+
+def test_the_panel_sends_only_with_the_pages_csrf_token(app, client, auth, school):
+    auth.login(roles=("support",))
+    amira = make_pupil(school)
+    db.session.commit()
+    app.config["WTF_CSRF_ENABLED"] = True
+    home = client.get("/").get_data(as_text=True)
+    header_token = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', home).group(1)
+    form = panel_form(client, f"/concerns/new?pupil_id={amira.id}")
+    field_token = re.search(r'name="concern-csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+    data = {"concern-pupil_id": amira.id, "concern-note": NOTE}
+    refused = client.post(f"/concerns/new?pupil_id={amira.id}", headers=PANEL, data=data)
+    assert refused.status_code == 400 and 'class="error-panel"' in refused.get_data(as_text=True)
+    assert db.session.query(Concern).count() == 0
+    sent = client.post(f"/concerns/new?pupil_id={amira.id}", headers={**PANEL, "X-CSRFToken": header_token},
+                       data={**data, "concern-csrf_token": field_token})
+    assert sent.status_code == 200 and db.session.query(Concern).one().note == NOTE
+
+
+def test_the_record_pages_open_the_panel_and_keep_the_plain_link(client, auth, school):
+    """Raise a concern on Log a chat: htmx fetches the form into the panel below it; the same address opens
+    the concern page without scripts. Only ids are in it."""
+    auth.login(roles=("support",))
+    amira = make_pupil(school)
+    db.session.commit()
+    page = client.get(f"/chats/new?pupil_id={amira.id}").get_data(as_text=True)
+    link = re.search(r'<a class="button danger" href="([^"]+)" hx-get="([^"]+)" hx-target="#concern-panel"', page)
+    assert link and link.group(1) == link.group(2) and f"pupil_id={amira.id}" in link.group(1)
+    assert 'id="concern-panel"' in page and "note" not in link.group(1)
+    assert "Raise a concern" in client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)

@@ -60,6 +60,7 @@ def reaches_a_dsl(school_id: int) -> bool:
 
 NOBODY_TOLD = ("Your concern is saved, but nobody in this school has the DSL role in RRP, so nobody has been told: "
                "tell your Designated Safeguarding Lead in person now, and ask an admin to give them the DSL role.")
+CONCERN_SENT = "Your concern has gone to the Designated Safeguarding Lead. Thank you for telling them. "
 WHEN_SEEN = "Concerns you raised, on your home screen, shows when they have seen it."  # told to staff who raise one
 NOBODY_TOLD_PUPIL = "Your worry is saved, but the app could not tell the safeguarding lead. Tell an adult about it now."
 

@@ -6,7 +6,7 @@ from rrp_pwa.audit import audit, trail
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.auth.signin import is_local_path
 from rrp_pwa.conversations.chats import pupils_by_id
-from rrp_pwa.extensions import db
+from rrp_pwa.extensions import db, htmx
 from rrp_pwa.forms import choices
 from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.models.roster import Pupil
@@ -14,7 +14,9 @@ from rrp_pwa.models.safeguarding import CONTEXT_KINDS, Concern
 from rrp_pwa.records.actions import add_pupil_action
 from rrp_pwa.safeguarding import bp
 from rrp_pwa.safeguarding.concerns import (
+    CONCERN_SENT,
     DSL_ROLE,
+    NOBODY_TOLD,
     WHEN_SEEN,
     ConcernError,
     as_raised,
@@ -53,12 +55,18 @@ def concern_indicator() -> dict:
     return {"new_concerns": 0}
 
 
+def in_panel() -> bool:
+    """Asked for by the concern panel on the page of a record being written (htmx), not as a page of its own."""
+    return bool(htmx and not htmx.boosted)
+
+
 def concern_form(pupils: list[Pupil]) -> ConcernForm:
     """The concern form for a flow's pupils. With one, it is about them unless changed; with several,
     nobody is chosen for the person, as in a circle: a concern filed in a hurry under the first name
-    listed would sit on the wrong child's record."""
+    listed would sit on the wrong child's record. In the panel its fields are named "concern-...", so
+    they never share an id with the record's own fields (a chat's note) on the same page."""
     several = len(pupils) > 1
-    form = ConcernForm(data=None if request.method == "POST" else {
+    form = ConcernForm(prefix="concern" if in_panel() else "", data=None if request.method == "POST" else {
         "context": request.args.get("context", "pupil"), "context_id": request.args.get("context_id", ""),
         "next": request.args.get("next", ""), "pupil_id": NOT_CHOSEN if several else (pupils[0].id if pupils else 0)})
     form.pupil_id.choices = choices([(NOT_CHOSEN, "Choose who it is about")] * several
@@ -66,28 +74,39 @@ def concern_form(pupils: list[Pupil]) -> ConcernForm:
     return form
 
 
+def concern_from(form: ConcernForm, pupils: list[Pupil]) -> Concern:
+    """The concern ``form`` raises, from the signed-in member of staff, about one of the flow's ``pupils``."""
+    context = form.context.data if form.context.data in CONTEXT_KINDS else "pupil"
+    return raise_concern(current_user.school_id, form.note.data, context,
+                         int(form.context_id.data) if (form.context_id.data or "").isdigit() else None,
+                         pupil=next((p for p in pupils if p.id == form.pupil_id.data), None),
+                         subject_name=form.subject_name.data, raised_by_staff=current_user)
+
+
 @bp.route("/concerns/new", methods=["GET", "POST"])
 @staff_required(*ANY_STAFF)
 def concern_new():
+    """Raise a concern: a page of its own (then back to ``next``), or the panel on the page of the record
+    being written, which answers in place so nothing typed into the record is lost - and nothing is
+    flashed to show up again on the record's next page."""
     pupils = pupils_by_id(current_user.school_id, request.args.getlist("pupil_id", type=int))
     form = concern_form(pupils)
     if form.validate_on_submit():
-        context = form.context.data if form.context.data in CONTEXT_KINDS else "pupil"
         try:
-            concern = raise_concern(current_user.school_id, form.note.data, context,
-                                    int(form.context_id.data) if (form.context_id.data or "").isdigit() else None,
-                                    pupil=next((p for p in pupils if p.id == form.pupil_id.data), None),
-                                    subject_name=form.subject_name.data, raised_by_staff=current_user)
+            concern = concern_from(form, pupils)
         except ConcernError as exc:
             form.note.errors.append(str(exc))
         else:
             db.session.add(concern)
             db.session.commit()
-            flash(concern_sent(current_user.school_id,
-                               "Your concern has gone to the Designated Safeguarding Lead. Thank you for telling them. "
-                               + WHEN_SEEN))
+            sent = concern_sent(current_user.school_id, CONCERN_SENT + WHEN_SEEN)
+            if in_panel():
+                return render_template("safeguarding/_concern_sent.html", sent=sent, pupils=pupils,
+                                       told=sent != NOBODY_TOLD)
+            flash(sent)
             return redirect(form.next.data if is_local_path(form.next.data) else url_for("home.index"))
-    return render_template("safeguarding/concern_new.html", form=form, pupils=pupils), 400 if form.errors else 200
+    page = "safeguarding/_concern_form.html" if in_panel() else "safeguarding/concern_new.html"
+    return render_template(page, form=form, pupils=pupils, in_panel=in_panel()), 400 if form.errors else 200
 
 
 RAISED_PER_PAGE = 50

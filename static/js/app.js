@@ -92,11 +92,16 @@
     return !!(detail.elt && detail.elt.matches && detail.elt.matches("[data-outbox-fallback], [data-kept-offline]"));
   }
 
+  // The app's own error panel in an answer (templates/errors/_error.html), if that is what it is.
+  function errorPanel(xhr) {
+    return new DOMParser().parseFromString(xhr.responseText || "", "text/html").querySelector(".error-panel");
+  }
+
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
     if (!xhr || xhr.status === 409) return;  // circles show the fresh state a 409 carries
     if (xhr.status >= 500 && keptOnDevice(event.detail)) return;
-    var panel = new DOMParser().parseFromString(xhr.responseText || "", "text/html").querySelector(".error-panel");
+    var panel = errorPanel(xhr);
     showMessage(panel ? Array.prototype.slice.call(panel.childNodes)
                       : "Something went wrong (" + xhr.status + "). Please try again.", event.detail);
   });
@@ -125,14 +130,59 @@
     offlineWayOn({ elt: link, requestConfig: { triggeringEvent: event } }, "No signal");
   });
 
+  // A request that must reach a person at once (the concern panel's Raise a concern and Send to the DSL)
+  // says with no signal what to do instead: its data-offline-message.
+  function urgentWithNoSignal(detail) {
+    var urgent = detail.elt && detail.elt.closest && detail.elt.closest("[data-offline-message]");
+    if (urgent) showMessage(urgent.getAttribute("data-offline-message"), detail);
+    return !!urgent;
+  }
+
   document.addEventListener("htmx:sendError", function (event) {
-    if (keptOnDevice(event.detail) || offlineWayOn(event.detail, "No signal")) return;
+    if (keptOnDevice(event.detail) || offlineWayOn(event.detail, "No signal") || urgentWithNoSignal(event.detail)) return;
     showMessage(WORDS.offline[changes(event.detail) ? "change" : "look"], event.detail);
   });
 
   document.addEventListener("htmx:timeout", function (event) {
     if (keptOnDevice(event.detail) || offlineWayOn(event.detail, "No answer: the connection is too slow")) return;
     showMessage(WORDS.timeout[changes(event.detail) ? "change" : "look"], event.detail);
+  });
+
+  // A form's validation answer (400) takes the place of the form inside a [data-swap-errors] panel (the check-in
+  // station, the concern panel), so each message shows beside its field and what was typed stays. A refusal of
+  // the request itself (a CSRF token gone stale: the app's error panel) is not swapped over what was written:
+  // it is said in the message at the bottom of the screen.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target, xhr = event.detail.xhr;
+    if (xhr.status === 400 && target && target.closest && target.closest("[data-swap-errors]") && !errorPanel(xhr)) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // The concern panel (templates/conversations/_safety.html): while its form is open, Raise a concern is put
+  // away (a second tap would fetch a blank form over what was written) and the focus goes to the form's
+  // heading, or to the first field to put right; once sent, to "Sent to the DSL", which is read out.
+  // Cancel closes the form, back to Raise a concern. The record on the page is never touched.
+  function concernOpener(panel) {
+    return panel.closest(".safety").querySelector("[data-concern-open]");
+  }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var panel = event.detail.target;
+    if (!panel || panel.id !== "concern-panel") return;
+    concernOpener(panel).hidden = !!panel.querySelector("form");
+    var focus = panel.querySelector("[aria-invalid=true]") || panel.querySelector("[data-concern-focus]");
+    if (focus) focus.focus();
+  });
+
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest && event.target.closest("[data-concern-close]");
+    if (!close) return;
+    var panel = close.closest("#concern-panel"), opener = concernOpener(panel);
+    panel.textContent = "";
+    opener.hidden = false;
+    opener.focus();
   });
 
   // A file upload takes as long as it takes (it shows its own progress); other requests give up

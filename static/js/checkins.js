@@ -342,15 +342,6 @@
     }
   });
 
-  // Validation answers (400) replace the check-in screen so the message shows beside the field.
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    var target = event.detail.target;
-    if (event.detail.xhr.status === 400 && target && target.closest && target.closest("[data-swap-errors]")) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
-    }
-  });
-
   // Each check-in arriving draws the live list again. "Not checked in yet", opened to see who is
   // still to come, stays open, and keeps the focus if it had it.
   var waitingState = null;
