@@ -9,6 +9,7 @@ import pytest
 from rrp_pwa.conversations.chats import record_quick_chat
 from rrp_pwa.extensions import db
 from rrp_pwa.models.conversations import QuickChat
+from rrp_pwa.models.safeguarding import Concern
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible, requests_sent, sign_out
 
@@ -98,6 +99,87 @@ def chat_choices_kept(page) -> None:
     for chip in ("Unkind words", "Playground", "Said sorry"):
         expect(page.get_by_role("radio", name=chip)).to_be_checked()
     expect(page.get_by_label("Short note (optional)")).to_have_value("By the bins")
+
+
+DISCLOSURE = "Amira said: my brother locks me out at night"
+
+
+def raise_concern_in_place(page, axe, note: str, about: str | None = None) -> None:
+    """Raise a concern from the card on a record's page, as an adult who hears a disclosure mid-record does:
+    the form opens under the card (its heading takes the focus), and once sent, "Sent to the DSL" takes the
+    focus and is read out, Raise a concern is back for another, and the page is still the record's own."""
+    address = page.url
+    page.get_by_role("link", name="Raise a concern").click()
+    form = page.get_by_role("form", name="Raise a concern")
+    expect(form.get_by_role("heading", name="Raise a concern")).to_be_focused()
+    expect(page.get_by_role("link", name="Raise a concern")).to_be_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    assert_accessible(axe, page)
+    if about:
+        form.get_by_label("Who is it about?").select_option(label=about)
+    form.get_by_label("What did you see or hear?").fill(note)
+    form.get_by_role("button", name="Send to the DSL").click()
+    sent = page.get_by_role("status").filter(has_text="Sent to the DSL.")
+    expect(sent).to_be_focused()
+    expect(sent).to_contain_text("Your concern has gone to the Designated Safeguarding Lead")
+    expect(page.get_by_role("link", name="Raise a concern")).to_be_visible()
+    expect(page.get_by_role("form", name="Raise a concern")).to_have_count(0)
+    assert page.url == address
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    assert_accessible(axe, page)
+
+
+def the_dsl_reads(browser_context, base_url: str, dsl, about: str, note: str, axe) -> None:
+    """On the DSL's own device: the concern is in their queue, with what was written."""
+    office = browser_context.new_page()
+    sign_in(office, base_url, dsl)
+    office.get_by_role("link", name="Safeguarding concerns").click()
+    expect(office.get_by_text("1 new concern.")).to_be_visible()
+    assert_accessible(axe, office)
+    office.get_by_role("link", name=about).click()
+    expect(office.get_by_text(note)).to_be_visible()
+    assert_accessible(axe, office)
+
+
+def test_a_concern_raised_mid_chat_keeps_every_chip_and_the_note(live_server, data_app, page, new_device, axe):
+    """A midday assistant taps the chips, what was agreed and a note, hears a disclosure, raises a concern
+    and sends it: the chat being written is all still there (it used to come back empty, the concern page
+    leading back with only the pupil), and Save stores it as written. The DSL reads the concern; the chat
+    keeps no copy of it."""
+    school = make_school()
+    assistant = make_staff(school, ("support",), name="Mo Midday")
+    dsl = make_staff(school, ("dsl",), name="Dee Lead")
+    amira = make_pupil(school)
+    db.session.commit()
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, assistant)
+    page.goto(live_server.url + "/chats/new")
+    find_pupil(page, "Find a pupil", "am", True)
+    page.get_by_role("link", name="Amira Khan").click()
+    expect(page.get_by_role("button", name="Remove Amira Khan")).to_be_visible()
+    page.get_by_role("radio", name="Unkind words").click()
+    page.get_by_role("radio", name="Playground").click()
+    page.get_by_text("What was agreed (optional)").first.click()
+    page.get_by_role("radio", name="Said sorry").click()
+    page.get_by_label("Short note (optional)").fill("By the bins")
+
+    raise_concern_in_place(page, axe, DISCLOSURE)
+    expect(page.get_by_role("button", name="Remove Amira Khan")).to_be_visible()
+    chat_choices_kept(page)
+    concern = db.session.query(Concern).one()
+    assert (concern.pupil_id, concern.context_kind, concern.note, concern.raised_by_staff_id) == (
+        amira.id, "chat", DISCLOSURE, assistant.id)
+
+    page.get_by_role("button", name="Save chat").click()
+    expect(page.get_by_text("Chat saved: Unkind words, Playground – Amira K.")).to_be_visible()
+    expect(page.get_by_text("gone to the Designated Safeguarding Lead")).to_have_count(0)  # said once, in the panel
+    assert_accessible(axe, page)
+    chat = db.session.query(QuickChat).one()
+    assert ([p.id for p in chat.pupils], chat.what, chat.where, chat.agreed, chat.note) == (
+        [amira.id], "Unkind words", "Playground", "Said sorry", "By the bins")
+
+    the_dsl_reads(new_device(viewport=PHONE), live_server.url, dsl, "Amira Khan", DISCLOSURE, axe)
 
 
 def find_pupil(page, label: str, letters: str, scripts: bool) -> None:

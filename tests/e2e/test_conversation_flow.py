@@ -14,7 +14,8 @@ from rrp_pwa.models.agreements import Agreement
 from rrp_pwa.models.conversations import Conversation
 from tests.conftest import make_group, make_pupil, make_school, make_staff
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible, sign_out
-from tests.e2e.test_chat_flow import checked_screen, find_pupil, sign_in
+from rrp_pwa.models.safeguarding import Concern
+from tests.e2e.test_chat_flow import checked_screen, find_pupil, raise_concern_in_place, sign_in, the_dsl_reads
 
 
 def test_conversation_agreement_not_kept_and_the_follow_up(live_server, data_app, page, axe):
@@ -117,6 +118,102 @@ def test_a_teachers_concern_reaches_the_dsl_and_not_the_teacher(live_server, dat
     page.get_by_role("button", name="Mark seen").click()
     expect(page.get_by_text("No new concerns.")).to_be_visible()
     assert_accessible(axe, page)
+
+
+BEN_SAID = "Ben said: my dad's friend says he'll hurt me if I tell"
+
+
+def answers_kept(page) -> None:
+    expect(page.get_by_role("group", name="Ben Jones (Caused harm)").get_by_label("What happened?")).to_have_value(
+        "I pushed Amira")
+    expect(page.get_by_role("group", name="Amira Khan (Was harmed)").get_by_label(
+        "What has been the hardest thing for you?")).to_have_value("Everyone laughed")
+
+
+def test_a_concern_raised_on_the_questions_keeps_every_answer_typed(live_server, data_app, page, new_device, axe):
+    """A teacher types answers on a conversation's Questions, hears a disclosure and raises a concern: every
+    answer is still there (they all came back empty), through a Cancel and a refused send too, and Save and
+    continue keeps them. With two pupils, nobody is chosen for the concern until the teacher chooses; the
+    DSL reads it, about the child chosen."""
+    school = make_school()
+    teacher = make_staff(school, ("teacher",), name="Tara Teacher")
+    dsl = make_staff(school, ("dsl",), name="Dee Lead")
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    make_group(school, pupils=[amira, ben], staff=[teacher])
+    db.session.commit()
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, teacher)
+    page.goto(f"{live_server.url}/conversations/new?pupil_id={amira.id}&pupil_id={ben.id}")
+    page.get_by_label("Amira Khan's role").select_option(label="Was harmed")
+    page.get_by_label("Ben Jones's role").select_option(label="Caused harm")
+    page.get_by_role("button", name="Start the conversation").click()
+    page.get_by_role("heading", name="Restorative conversation").wait_for()
+    page.get_by_role("group", name="Ben Jones (Caused harm)").get_by_label("What happened?").fill("I pushed Amira")
+    page.get_by_role("group", name="Amira Khan (Was harmed)").get_by_label(
+        "What has been the hardest thing for you?").fill("Everyone laughed")
+
+    page.get_by_role("link", name="Raise a concern").click()
+    form = page.get_by_role("form", name="Raise a concern")
+    form.get_by_label("What did you see or hear?").fill("Ben said")
+    form.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("form", name="Raise a concern")).to_have_count(0)
+    expect(page.get_by_role("link", name="Raise a concern")).to_be_focused()
+    answers_kept(page)
+
+    page.get_by_role("link", name="Raise a concern").click()
+    form.get_by_label("What did you see or hear?").fill(BEN_SAID)
+    form.get_by_role("button", name="Send to the DSL").click()
+    expect(form.get_by_text("Choose who the concern is about")).to_be_visible()
+    expect(form.get_by_label("Who is it about?")).to_be_focused()
+    expect(form.get_by_label("What did you see or hear?")).to_have_value(BEN_SAID)
+    assert_accessible(axe, page)
+    assert db.session.query(Concern).count() == 0
+    form.get_by_role("button", name="Cancel").click()
+
+    raise_concern_in_place(page, axe, BEN_SAID, about="Ben Jones")
+    answers_kept(page)
+    conversation = db.session.query(Conversation).one()
+    concern = db.session.query(Concern).one()
+    assert (concern.pupil_id, concern.context_kind, concern.context_id, concern.note) == (
+        ben.id, "conversation", conversation.id, BEN_SAID)
+
+    page.get_by_role("button", name="Save and continue").click()
+    page.get_by_role("heading", name="Agreement").wait_for()
+    expect(page.get_by_text("gone to the Designated Safeguarding Lead")).to_have_count(0)
+    assert_accessible(axe, page)
+    db.session.expire_all()
+    answers = {p.label: [a.answer for a in p.answers] for p in db.session.get(Conversation, conversation.id).participants}
+    assert answers == {"Amira Khan": ["Everyone laughed"], "Ben Jones": ["I pushed Amira"]}
+
+    the_dsl_reads(new_device(viewport=TABLET), live_server.url, dsl, "Ben Jones", BEN_SAID, axe)
+
+
+def test_a_concern_raised_in_a_conference_preparation_keeps_the_notes(live_server, data_app, page, axe):
+    """Conference preparation uses the same card: the notes typed for each person stay, and are saved."""
+    school = make_school()
+    lead = make_staff(school, ("pastoral",), name="Pat Pastoral")
+    make_staff(school, ("dsl",), name="Dee Lead")
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    conference = start_conversation(school.id, lead, "conference", [(amira, "harmed"), (ben, "caused_harm")])
+    db.session.commit()
+
+    page.set_viewport_size(TABLET)
+    sign_in(page, live_server.url, lead)
+    page.goto(f"{live_server.url}/conversations/{conference.id}/preparation")
+    page.get_by_label("Amira Khan").fill("Wants her mum there")
+    page.get_by_label("Ben Jones").fill("Ready to say sorry")
+    raise_concern_in_place(page, axe, BEN_SAID, about="Ben Jones")
+    expect(page.get_by_label("Amira Khan")).to_have_value("Wants her mum there")
+    expect(page.get_by_label("Ben Jones")).to_have_value("Ready to say sorry")
+    page.get_by_role("button", name="Save and continue").click()
+    page.get_by_role("heading", name="Conference: the meeting").wait_for()
+    assert_accessible(axe, page)
+    db.session.expire_all()
+    notes = [p.preparation_note for p in db.session.get(Conversation, conference.id).participants]
+    assert notes == ["Wants her mum there", "Ready to say sorry"]
+    concern = db.session.query(Concern).one()
+    assert (concern.pupil_id, concern.context_kind, concern.context_id) == (ben.id, "conference", conference.id)
 
 
 def test_a_later_by_when_date_moves_the_suggested_review_with_it(live_server, data_app, page, axe):

@@ -212,3 +212,48 @@ def test_a_midday_assistant_sees_when_the_dsl_has_seen_their_concern(cable, data
     page.goto(f"{cable.url}/concerns/raised")
     expect(page.get_by_role("heading", name="You're offline")).to_be_visible()
     expect(page.get_by_text("Amira Khan")).to_have_count(0)
+
+
+def test_the_concern_panel_with_no_signal_says_to_tell_the_dsl_and_keeps_the_chat_and_the_concern(
+        cable, data_app, page, context, axe):
+    """Mid-chat, with no signal: Raise a concern says to tell the DSL in person (the form can't open); once it
+    is open, Send to the DSL says the same and keeps what was written. Back in signal it is sent, and the
+    chat being written was never touched."""
+    school = make_school()
+    assistant = make_staff(school, ("support",), name="Mo Midday")
+    make_staff(school, ("dsl",), name="Dee Lead")
+    amira = make_pupil(school)
+    db.session.commit()
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, cable.url, assistant)
+    page.goto(f"{cable.url}/chats/new?pupil_id={amira.id}")
+    page.get_by_role("radio", name="Unkind words").click()
+    go_offline(context, cable)
+    page.get_by_role("link", name="Raise a concern").click()
+    message = page.get_by_role("alert").filter(has_text="No signal")
+    expect(message).to_contain_text("Tell the Designated Safeguarding Lead in person now")
+    expect(page).to_have_url(f"{cable.url}/chats/new?pupil_id={amira.id}")
+    settled(page)
+    assert_accessible(axe, page)
+
+    go_offline(context, cable, False)
+    page.get_by_role("button", name="Dismiss").click()
+    page.get_by_role("link", name="Raise a concern").click()
+    form = page.get_by_role("form", name="Raise a concern")
+    form.get_by_label("What did you see or hear?").fill(NOTE)
+    go_offline(context, cable)
+    form.get_by_role("button", name="Send to the DSL").click()
+    expect(page.get_by_role("alert").filter(has_text="Not sent")).to_contain_text(
+        "Tell the Designated Safeguarding Lead in person now")
+    expect(form.get_by_label("What did you see or hear?")).to_have_value(NOTE)
+    expect(page.get_by_role("radio", name="Unkind words")).to_be_checked()
+    settled(page)
+    assert_accessible(axe, page)
+    assert db.session.scalar(select(Concern.id)) is None
+
+    go_offline(context, cable, False)
+    form.get_by_role("button", name="Send to the DSL").click()
+    expect(page.get_by_role("status").filter(has_text="Sent to the DSL.")).to_be_focused()
+    expect(page.get_by_role("radio", name="Unkind words")).to_be_checked()
+    assert db.session.scalar(select(Concern.note)) == NOTE
