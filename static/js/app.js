@@ -163,17 +163,37 @@
   // The concern panel (templates/conversations/_safety.html): while its form is open, Raise a concern is put
   // away (a second tap would fetch a blank form over what was written) and the focus goes to the form's
   // heading, or to the first field to put right; once sent, to "Sent to the DSL", which is read out.
-  // Cancel closes the form, back to Raise a concern. The record on the page is never touched.
+  // Cancel closes the form, back to Raise a concern. The record on the page is never touched. When the page
+  // around the panel is swapped (Log a chat's picks and Save), the panel is kept as it was (hx-preserve): a
+  // concern being written stays, and "Sent to the DSL", said already, goes.
   function concernOpener(panel) {
     return panel.closest(".safety").querySelector("[data-concern-open]");
   }
 
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var panel = document.getElementById("concern-panel"), target = event.detail.target;
+    if (panel && target && target !== panel && target.contains(panel) && panel.querySelector(".concern-sent")) {
+      panel.textContent = "";
+    }
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
-    var panel = event.detail.target;
-    if (!panel || panel.id !== "concern-panel") return;
+    var panel = document.getElementById("concern-panel");
+    if (!panel) return;
     concernOpener(panel).hidden = !!panel.querySelector("form");
+    if (event.detail.target !== panel) return;
     var focus = panel.querySelector("[aria-invalid=true]") || panel.querySelector("[data-concern-focus]");
     if (focus) focus.focus();
+  });
+
+  // A concern written and not yet sent is not lost to a tap that leaves the page (the record's own Save and
+  // continue, a link): the browser asks first.
+  window.addEventListener("beforeunload", function (event) {
+    var note = document.querySelector("#concern-panel textarea");
+    if (note && note.value.trim()) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
   });
 
   document.addEventListener("click", function (event) {

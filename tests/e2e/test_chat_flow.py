@@ -182,6 +182,50 @@ def test_a_concern_raised_mid_chat_keeps_every_chip_and_the_note(live_server, da
     the_dsl_reads(new_device(viewport=PHONE), live_server.url, dsl, "Amira Khan", DISCLOSURE, axe)
 
 
+def test_a_concern_being_written_stays_through_a_pick_and_a_save_and_is_not_left_unasked(
+        live_server, data_app, page, new_device, axe):
+    """A concern half written when the assistant adds a pupil, or saves the chat, is still there to send (the
+    page around it is swapped); leaving the page with it unsent is asked first."""
+    school = make_school()
+    assistant = make_staff(school, ("support",), name="Mo Midday")
+    make_staff(school, ("dsl",), name="Dee Lead")
+    amira = make_pupil(school)
+    make_pupil(school, "Ben", "Jones")
+    db.session.commit()
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, assistant)
+    page.goto(f"{live_server.url}/chats/new?pupil_id={amira.id}")
+    page.get_by_role("radio", name="Upset").click()
+    page.get_by_role("link", name="Raise a concern").click()
+    concern = page.get_by_role("form", name="Raise a concern")
+    concern.get_by_label("What did you see or hear?").fill(DISCLOSURE)
+    find_pupil(page, "Add another pupil", "be", True)
+    page.get_by_role("button", name="Ben Jones").click()
+    expect(page.get_by_role("button", name="Remove Ben Jones")).to_be_visible()
+    expect(concern.get_by_label("What did you see or hear?")).to_have_value(DISCLOSURE)
+    expect(page.get_by_role("link", name="Raise a concern")).to_be_hidden()
+    expect(page.get_by_role("radio", name="Upset")).to_be_checked()
+    assert_accessible(axe, page)
+
+    page.get_by_role("radio", name="Field").click()
+    page.get_by_role("button", name="Save chat").click()
+    expect(page.get_by_text("Chat saved: Upset, Field – Amira K., Ben J.")).to_be_visible()
+    expect(concern.get_by_label("What did you see or hear?")).to_have_value(DISCLOSURE)
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.get_by_role("link", name="Home").click()
+    expect(concern.get_by_label("What did you see or hear?")).to_have_value(DISCLOSURE)
+    assert asked == ["beforeunload"]
+
+    concern.get_by_role("button", name="Send to the DSL").click()
+    expect(page.get_by_role("status").filter(has_text="Sent to the DSL.")).to_be_focused()
+    assert db.session.query(Concern).one().note == DISCLOSURE
+    assert_accessible(axe, page)
+    page.get_by_role("link", name="Home").click()  # nothing unsent: nothing asked
+    page.get_by_role("heading", name="Hello, Mo Midday").wait_for()
+
+
 def find_pupil(page, label: str, letters: str, scripts: bool) -> None:
     """Type the first letters: with scripts the matches come as they are typed; without, after Search."""
     if scripts:
