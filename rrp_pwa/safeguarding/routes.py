@@ -101,8 +101,7 @@ def concern_new():
             db.session.commit()
             sent = concern_sent(current_user.school_id, CONCERN_SENT + WHEN_SEEN)
             if in_panel():
-                return render_template("safeguarding/_concern_sent.html", sent=sent, pupils=pupils,
-                                       told=sent != NOBODY_TOLD)
+                return render_template("safeguarding/_concern_sent.html", sent=sent, told=sent != NOBODY_TOLD)
             flash(sent)
             return redirect(form.next.data if is_local_path(form.next.data) else url_for("home.index"))
     page = "safeguarding/_concern_form.html" if in_panel() else "safeguarding/concern_new.html"
