@@ -587,6 +587,11 @@ def test_wifi_that_stalls_instead_of_failing_still_gives_the_pupil_list_and_send
 def chat_about_amira_filled_in(page, server, midday) -> str:
     """Sign ``midday`` in and fill in Log a chat about Amira Khan, all but Save; return the form's client_uuid."""
     sign_in(page, server, midday)
+    return fill_in_chat_about_amira(page)
+
+
+def fill_in_chat_about_amira(page) -> str:
+    """From the home screen, Log a chat about Amira Khan filled in, all but Save; the form's client_uuid."""
     page.get_by_role("link", name="Log a chat").first.click()
     page.get_by_label("Find a pupil").press_sequentially("am", delay=50)
     page.get_by_role("link", name="Amira Khan").click()
@@ -796,13 +801,7 @@ def test_log_a_chat_kept_with_no_signal_leaves_the_screen_ready_for_the_next_cha
     wait_for_service_worker(page)
     assert wait_for_pupil_list(page, midday.id) == midday.id
     wait_until(page, CAPTURE_PAGE_KEPT, timeout_s=10)
-    page.get_by_role("link", name="Log a chat").first.click()
-    page.get_by_label("Find a pupil").press_sequentially("am", delay=50)
-    page.get_by_role("link", name="Amira Khan").click()
-    expect(page.get_by_role("button", name="Remove Amira Khan")).to_be_visible()
-    form_id = page.locator("input[name=client_uuid]").input_value()
-    page.get_by_role("radio", name="Unkind words").click()
-    page.get_by_role("radio", name="Playground").click()
+    form_id = fill_in_chat_about_amira(page)
     page.get_by_text("What was agreed (optional)").first.click()
     page.get_by_role("radio", name="Said sorry").click()
     page.get_by_label("Short note (optional)").fill("By the bins")
