@@ -409,8 +409,8 @@ def test_a_tap_sent_again_after_a_lost_answer_is_one_check_in(client, auth, ceda
 # Check-ins the tablet kept with no signal, sent once it has signal again
 
 def kept(pupil, value=2, word=None, made_at=None, station=None, **extra):
-    """One check-in as the tablet's outbox sends it."""
-    made_at = made_at or datetime.now(timezone.utc) - timedelta(minutes=5)
+    """One check-in as the tablet's outbox sends it (made now, unless ``made_at``)."""
+    made_at = made_at or datetime.now(timezone.utc)
     return {"uuid": str(uuid.uuid4()), "station_id": station.id if station else None, "pupil_id": pupil.id,
             "value": value, "word": word, "made_at": made_at.isoformat(), **extra}
 
@@ -453,7 +453,7 @@ def test_a_tap_that_reached_the_server_before_its_answer_was_lost_is_not_recorde
 
 @pytest.mark.parametrize("device_clock,made_ago,filed_ago", [
     (timedelta(0), timedelta(minutes=-30), timedelta(0)),           # "in the future": now
-    (timedelta(0), timedelta(hours=3), None),                       # before the station opened: its opening
+    (timedelta(0), timedelta(minutes=21), None),                    # a minute before it opened (a clock a little out): its opening
     (timedelta(hours=1), timedelta(minutes=-55), timedelta(minutes=5)),  # the tablet's clock an hour fast
     (timedelta(hours=-2), timedelta(hours=2, minutes=10), timedelta(minutes=10)),  # two hours slow
 ])
@@ -468,6 +468,36 @@ def test_the_time_made_is_corrected_for_the_tablets_clock_and_kept_within_the_st
     filed = as_utc(db.session.scalar(select(CheckIn)).created_at)
     expected = as_utc(station.opened_at) if filed_ago is None else now - filed_ago
     assert abs(filed - expected) < timedelta(seconds=5)
+
+
+@pytest.mark.parametrize("made_at", [datetime.now(timezone.utc) - timedelta(hours=3),
+                                     datetime(1970, 1, 1, tzinfo=timezone.utc)])
+def test_a_check_in_the_tablet_says_was_made_before_the_station_opened_is_refused_not_back_dated(
+        client, auth, cedar, made_at):
+    """A tablet clock far out (or a forged time) is not moved into the station's time: the teacher reads why."""
+    station = start_station_on(client, auth, cedar)
+    station.opened_at = as_utc(station.opened_at) - timedelta(minutes=20)
+    db.session.commit()
+    answer = send_kept(client, [kept(cedar["ben"], 1, made_at=made_at, station=station),
+                                kept(cedar["amira"], 4, station=station)])
+    assert [r["status"] for r in answer.json["results"]] == ["rejected", "created"]
+    assert answer.json["results"][0]["reason"] == ("The tablet says it was made before the station opened, so it "
+                                                   "cannot be filed. Check the tablet's date and time.")
+    assert [c.pupil_id for c in db.session.scalars(select(CheckIn))] == [cedar["amira"].id]
+
+
+def test_a_check_in_made_just_before_the_time_limit_counts_with_a_clock_a_little_fast(client, auth, cedar):
+    """Within CLOCK_TOLERANCE the tablet's clock is not corrected, so its last minute before the time limit
+    may read up to two minutes later: it still counts, filed inside the station's time."""
+    station = start_station_on(client, auth, cedar)
+    now = datetime.now(timezone.utc)
+    station.opened_at, station.closes_at = now - timedelta(minutes=40), now - timedelta(minutes=10)
+    db.session.commit()
+    fast = timedelta(seconds=90)
+    answer = send_kept(client, [kept(cedar["ben"], 2, made_at=now - timedelta(minutes=10, seconds=30) + fast,
+                                     station=station)], sent_at=now + fast)
+    assert answer.json["results"][0]["status"] == "created"
+    assert as_utc(db.session.scalar(select(CheckIn)).created_at) < as_utc(station.closes_at)
 
 
 @pytest.mark.parametrize("how", ["ended", "timed out"])
@@ -512,6 +542,39 @@ def test_the_tablet_sends_only_its_own_stations_check_ins(client, auth, cedar):
                                 kept(elsewhere.group.pupils[0], station=elsewhere), kept(cedar["ben"])])
     assert [r["status"] for r in answer.json["results"]] == ["deferred", "deferred", "deferred"]
     assert db.session.scalar(select(CheckIn)) is None
+
+
+def test_a_station_ended_a_week_ago_takes_no_more_check_ins_from_its_tablet(client, auth, cedar):
+    """The tablet's station cookie outlives the station: a week after the teacher ended it, the tablet (or
+    anyone holding its cookie) files nothing, even back-dated into the station's time; they wait for the
+    teacher instead."""
+    station = start_station_on(client, auth, cedar)
+    week_ago = datetime.now(timezone.utc) - timedelta(days=7)
+    station.opened_at, station.closes_at, station.closed_at = week_ago, week_ago + timedelta(minutes=30), \
+        week_ago + timedelta(minutes=20)
+    db.session.commit()
+    assert client.get("/station").status_code == 410  # the tablet shows "closed"
+    forged = [kept(cedar["ben"], 1, "sad", made_at=when, station=station)
+              for when in (week_ago - timedelta(days=30), week_ago + timedelta(minutes=5))]
+    answer = send_kept(client, forged)
+    assert [r["status"] for r in answer.json["results"]] == ["deferred", "deferred"]
+    assert db.session.scalar(select(CheckIn)) is None
+
+
+@pytest.mark.parametrize("closed_ago,status", [(timedelta(hours=23), "created"), (timedelta(hours=25), "deferred")])
+def test_a_closed_stations_tablet_sends_what_it_kept_for_a_day_then_its_teacher_does(
+        client, auth, cedar, closed_ago, status):
+    """A tablet left off overnight still sends the morning's check-ins when it next has signal; after
+    TABLET_SENDS_FOR they wait for the teacher, who sends them once signed in."""
+    station = start_station_on(client, auth, cedar)
+    closed = datetime.now(timezone.utc) - closed_ago
+    station.opened_at, station.closes_at = closed - timedelta(minutes=30), closed
+    db.session.commit()
+    ben = kept(cedar["ben"], 4, made_at=closed - timedelta(minutes=10), station=station)
+    assert send_kept(client, [ben]).json["results"][0]["status"] == status
+    auth.login(cedar["teacher"])  # signing in on the tablet ends station mode there
+    assert send_kept(client, [ben]).json["results"][0]["status"] in {"created", "duplicate"}
+    assert len(db.session.scalars(select(CheckIn)).all()) == 1
 
 
 def test_after_leaving_station_mode_the_teacher_sends_what_the_tablet_still_kept(client, auth, cedar):

@@ -59,7 +59,8 @@ def station_device(view: Callable) -> Callable:
 def station_device_or_staff(view: Callable) -> Callable:
     """The tablet in station mode, its station open or closed since (``g.station``), else signed-in
     staff (``g.station`` None): check-ins the tablet kept with no signal are sent by it, or by the
-    teacher who left station mode on it before they could go."""
+    teacher who left station mode on it before they could go. What each may send (a closed station's
+    tablet only for a day after the close) is ruled in checkins/kept.py."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):

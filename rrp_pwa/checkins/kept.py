@@ -5,13 +5,19 @@ Rules:
   (a retry after a lost answer, or a tap whose online send did arrive) answers ``duplicate`` and
   changes nothing, so the tablet may forget it. Each is stored on its own (in a savepoint).
 - It is filed at the time the pupil made it, by the tablet's clock corrected as for the staff
-  outbox (``clock_error``), and never in the future nor before its station opened.
+  outbox (``clock_error``), and never in the future.
 - It counts if its station was open when it was made, even if the station has closed or been
-  ended since. One made after that (a tablet offline when its teacher ended the station) is refused.
-- The tablet sends only its own station's check-ins. After the teacher leaves station mode on it,
-  the teacher signed in there sends them, if they may end that station (its opener, the group's
-  staff, an admin); anyone else's session leaves them waiting (``deferred``).
-- A refused one (a pupil no longer in the group, made after the station closed) is answered
+  ended since. A clock out by less than CLOCK_TOLERANCE is not corrected, so a time up to that
+  much before the opening or after the close counts too, filed inside the station's time. One
+  made further after the close (a tablet offline when its teacher ended the station) is refused;
+  so is one the tablet says was made further before the opening (a wrong clock, or a forged time):
+  it is never moved into the station's time.
+- The tablet sends only its own station's check-ins, and only until TABLET_SENDS_FOR after the
+  station closed: a closed station's tablet cannot go on filing check-ins for ever. Later ones,
+  and all of them once the teacher leaves station mode on it, are sent by the teacher signed in
+  there, if they may end that station (its opener, the group's staff, an admin); anyone else's
+  session, or the tablet past that time, leaves them waiting (``deferred``).
+- A refused one (a pupil no longer in the group, made outside the station's time) is answered
   ``rejected`` with the reason, for the teacher: the tablet keeps it out of the sending and shows
   it to the teacher once they leave station mode, to read and then discard.
 - A low or red one goes onto the opener's follow-up list, as online.
@@ -19,7 +25,7 @@ Rules:
 from __future__ import annotations
 
 import uuid as uuid_module
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -31,7 +37,9 @@ from rrp_pwa.extensions import db
 from rrp_pwa.models import CheckIn, Staff
 from rrp_pwa.models.checkins import CheckInStation, as_utc
 from rrp_pwa.models.roster import utcnow
-from rrp_pwa.outbox_items import MAX_BATCH, ItemRejected, Result, clock_error, device_time
+from rrp_pwa.outbox_items import CLOCK_TOLERANCE, MAX_BATCH, ItemRejected, Result, clock_error, device_time
+
+TABLET_SENDS_FOR = timedelta(hours=24)  # a tablet left off overnight still sends at the next morning's signal
 
 
 class KeptBatchRefused(Exception):
@@ -57,8 +65,26 @@ def receive_kept_checkins(checkins: Any, sent_at: Any, *, tablet: CheckInStation
 
 
 def kept_time(made_at: datetime | None, station: CheckInStation, now: datetime) -> datetime:
-    """When the pupil made it, by the server's clock: not in the future, not before the station opened."""
-    return min(max(made_at or now, as_utc(station.opened_at)), now)
+    """When the pupil made it, by the server's clock, within the station's time and not in the future.
+
+    A time within CLOCK_TOLERANCE of the station's time (a clock a little out, not corrected) is moved
+    in; one further before its opening is refused (ItemRejected), one further after its close is
+    StationClosed."""
+    made_at, opened, until = made_at or now, as_utc(station.opened_at), station.open_until()
+    if made_at < opened - CLOCK_TOLERANCE:
+        raise ItemRejected("The tablet says it was made before the station opened, so it cannot be filed. "
+                           "Check the tablet's date and time.")
+    if made_at >= until + CLOCK_TOLERANCE:
+        raise StationClosed()
+    return min(max(made_at, opened), until - timedelta(seconds=1), now)
+
+
+def may_send(station: CheckInStation, tablet: CheckInStation | None, staff: Staff | None, now: datetime) -> bool:
+    """The tablet sends its own station's check-ins until TABLET_SENDS_FOR after the station closed;
+    staff send those of the stations they may end."""
+    if tablet is None:
+        return may_end(staff, station)
+    return station.id == tablet.id and now < station.open_until() + TABLET_SENDS_FOR
 
 
 def _one(kept: dict, school_id: int, tablet: CheckInStation | None, staff: Staff | None, now: datetime,
@@ -69,8 +95,7 @@ def _one(kept: dict, school_id: int, tablet: CheckInStation | None, staff: Staff
         return Result(str(kept.get("uuid", ""))[:36], "rejected", "This check-in has no valid id."), None
     station = db.session.scalar(select(CheckInStation).where(CheckInStation.school_id == school_id,
                                                              CheckInStation.id == kept.get("station_id")))
-    if station is None or (tablet is not None and station.id != tablet.id) \
-            or (tablet is None and not may_end(staff, station)):
+    if station is None or not may_send(station, tablet, staff, now):
         return Result(client_uuid, "deferred", "It waits for the teacher of its station."), None
     existing = db.session.scalar(select(CheckIn.id).where(CheckIn.school_id == school_id,
                                                           CheckIn.client_uuid == client_uuid))

@@ -80,10 +80,13 @@ class CheckInStation(db.Model):
             return 0
         return max(0, int((as_utc(self.closes_at) - (now or utcnow())).total_seconds()))
 
+    def open_until(self) -> datetime:
+        """When it closes or closed: its time limit, or the moment it was ended if that came first."""
+        return min(as_utc(self.closes_at), as_utc(self.closed_at)) if self.closed_at else as_utc(self.closes_at)
+
     def was_open_at(self, moment: datetime) -> bool:
         """Open at ``moment``, whatever it is now: from its opening until it was ended or timed out."""
-        end = min(as_utc(self.closes_at), as_utc(self.closed_at)) if self.closed_at else as_utc(self.closes_at)
-        return as_utc(self.opened_at) <= moment < end
+        return as_utc(self.opened_at) <= moment < self.open_until()
 
 
 def as_utc(moment: datetime) -> datetime:
