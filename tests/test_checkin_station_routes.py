@@ -577,6 +577,26 @@ def test_a_closed_stations_tablet_sends_what_it_kept_for_a_day_then_its_teacher_
     assert len(db.session.scalars(select(CheckIn)).all()) == 1
 
 
+def test_staff_on_the_tablet_may_read_refused_check_ins_only_of_stations_they_may_end(client, auth, cedar):
+    station = open_station(cedar["teacher"], cedar["group"], 30)
+    other = open_station(cedar["other_teacher"], cedar["other"], 30)
+    elsewhere = elsewhere_station()
+    db.session.commit()
+    asked = f"/checkins/kept-stations?station={station.id}&station={other.id}&station={elsewhere.id}&station=x"
+    for who, readable in [("other_teacher", [other.id]), ("assistant", [station.id]), ("teacher", [station.id])]:
+        auth.login(cedar[who])
+        answer = client.get(asked)
+        assert answer.status_code == 200 and answer.json == {"stations": readable}, who
+        assert answer.headers["Cache-Control"] == "no-store"
+        auth.logout()
+    admin = make_staff(cedar["school"], ("admin",))
+    db.session.commit()
+    auth.login(admin)
+    assert client.get(asked).json == {"stations": sorted([station.id, other.id])}
+    auth.logout()
+    assert client.get(asked).status_code in {302, 401}
+
+
 def test_after_leaving_station_mode_the_teacher_sends_what_the_tablet_still_kept(client, auth, cedar):
     station = start_station_on(client, auth, cedar)
     assert client.post("/station/leave", data={"password": PASSWORD}).status_code == 302

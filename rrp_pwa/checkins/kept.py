@@ -19,7 +19,9 @@ Rules:
   session, or the tablet past that time, leaves them waiting (``deferred``).
 - A refused one (a pupil no longer in the group, made outside the station's time) is answered
   ``rejected`` with the reason, for the teacher: the tablet keeps it out of the sending and shows
-  it to the teacher once they leave station mode, to read and then discard.
+  it, once station mode is left, only to staff who may end its station (``readable_stations``),
+  to read and then discard; anyone else signed in there sees only how many wait for another
+  class's teacher, never a name, answer or word.
 - A low or red one goes onto the opener's follow-up list, as online.
 """
 from __future__ import annotations
@@ -85,6 +87,15 @@ def may_send(station: CheckInStation, tablet: CheckInStation | None, staff: Staf
     if tablet is None:
         return may_end(staff, station)
     return station.id == tablet.id and now < station.open_until() + TABLET_SENDS_FOR
+
+
+def readable_stations(staff: Staff, station_ids: Any) -> list[int]:
+    """Of these stations (ids a tablet holds check-ins for), those whose refused check-ins ``staff``
+    may read and discard there: the ones they may end, in their school."""
+    ids = [station_id for station_id in station_ids if isinstance(station_id, int)][:MAX_BATCH]
+    stations = db.session.scalars(select(CheckInStation).where(CheckInStation.school_id == staff.school_id,
+                                                               CheckInStation.id.in_(ids)))
+    return sorted(station.id for station in stations if may_end(staff, station))
 
 
 def _one(kept: dict, school_id: int, tablet: CheckInStation | None, staff: Staff | None, now: datetime,

@@ -16,7 +16,7 @@ from rrp_pwa.checkins.device import (
     station_device,
     station_device_or_staff,
 )
-from rrp_pwa.checkins.kept import KeptBatchRefused, receive_kept_checkins
+from rrp_pwa.checkins.kept import KeptBatchRefused, readable_stations, receive_kept_checkins
 from rrp_pwa.checkins.forms import (
     CheckInForm,
     EmptyForm,
@@ -241,6 +241,17 @@ def station_kept_checkins():
     for station in changed:
         announce(station)
     return jsonify(results=[result.as_json() for result in results])
+
+
+@bp.route("/checkins/kept-stations")
+@staff_required()
+def kept_stations():
+    """Of the stations a tablet holds kept check-ins for (``?station=``), those whose refused ones the
+    signed-in person may read and discard on it; the tablet shows the rest only as a count."""
+    ids = request.args.getlist("station", type=int)
+    response = jsonify(stations=readable_stations(current_user, ids))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/station/leave", methods=["GET", "POST"])

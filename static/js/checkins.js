@@ -77,11 +77,13 @@
   // the station's own outbox on this device under a crypto.randomUUID(), counted on the screen (never
   // named there), and sent when the signal is back. One leaves the tablet only once the server has it.
   // One the server refuses (a pupil no longer in the group) is not sent again: the teacher reads it
-  // after leaving station mode (their station page lists it) and discards it.
+  // after leaving station mode (their station page lists it) and discards it. Staff signed in on the
+  // tablet read and discard only those of the stations they may end (the server says which); anyone
+  // else sees just how many wait for another class's teacher.
   var KEPT_THANKS = "Thank you! Your check-in will go to your teacher when the tablet is back online.";
   var SEND_WAIT = 15000, MAX_BATCH = 100;  // as the staff outbox (static/js/outbox.js)
   var keptDb = window.rrpOutbox ? window.rrpOutbox.store("rrp-station") : null;
-  var kept = { items: [], sending: false, failures: 0, timer: null, note: "" };
+  var kept = { items: [], sending: false, failures: 0, timer: null, note: "", readable: null, asked: "" };
 
   function newUuid() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -98,6 +100,40 @@
   function thisStation() {
     var box = keptBox(), id = box && box.hasAttribute("data-station-id") && Number(box.getAttribute("data-station-id"));
     return kept.items.filter(function (item) { return !id || item.station_id === id; });
+  }
+
+  // Staff pages: the ids of the stations whose kept check-ins this person may read, asked of the server
+  // for the stations the tablet holds some for (again only when those change); none if it cannot answer.
+  function askReadable() {
+    var box = keptBox(), url = box && box.getAttribute("data-readable-url");
+    var ids = thisStation().map(function (item) { return item.station_id; })
+      .filter(function (id, at, all) { return all.indexOf(id) === at; }).sort();
+    var query = ids.map(function (id) { return "station=" + encodeURIComponent(id); }).join("&");
+    if (!url || (kept.readable !== null && query === kept.asked)) return Promise.resolve();
+    if (!ids.length) {
+      kept.readable = [];
+      kept.asked = "";
+      return Promise.resolve();
+    }
+    return window.rrpOutbox.fetchWithin(SEND_WAIT, url + "?" + query, {
+      credentials: "same-origin", headers: { Accept: "application/json" }
+    }).then(function (response) {
+      if (!response.ok) throw new Error("status " + response.status);
+      return response.json();
+    }).then(function (answer) {
+      kept.readable = answer.stations;
+      kept.asked = query;
+    }, function () {
+      kept.readable = [];
+      kept.asked = "";
+    });
+  }
+
+  // The ones the person before the tablet may read: all on the tablet itself (it names none), and on a
+  // staff page those of the stations they may end.
+  function readable(box, items) {
+    if (!box.hasAttribute("data-for-staff")) return items;
+    return items.filter(function (item) { return (kept.readable || []).indexOf(item.station_id) !== -1; });
   }
 
   // When the station closes by its time limit, counted down from the page's opening, so that a tablet whose
@@ -128,15 +164,18 @@
   function drawKept() {
     var box = keptBox();
     if (!box) return;
-    var ours = thisStation(), sendable = ours.filter(waiting).length, refused = ours.length - sendable;
-    var staff = box.hasAttribute("data-for-staff"), lines = [];
+    var staff = box.hasAttribute("data-for-staff");
+    if (staff && kept.readable === null) return;
+    var ours = readable(box, thisStation()), others = thisStation().length - ours.length;
+    var sendable = ours.filter(waiting).length, refused = ours.length - sendable, lines = [];
     if (sendable) lines.push(checkIns(sendable) + (staff ? " kept on this tablet waiting to send." : " waiting to send - keep this tablet on."));
     if (sendable && kept.note) lines.push(kept.note);
     if (refused) lines.push(checkIns(refused) + (staff ? " kept on this tablet not accepted by the school's system:"
                                                        : " not accepted: a teacher signed in on this tablet sees why under Check-ins."));
+    if (others) lines.push(checkIns(others) + " kept on this tablet for another class's teacher.");
     box.querySelector("[data-station-kept-count]").textContent = lines.join(" ");
     box.querySelector("[data-station-send-now]").hidden = !sendable;
-    box.hidden = !ours.length;
+    box.hidden = !ours.length && !others;
     var list = box.querySelector("[data-station-kept-refused]");
     if (!list) return;
     list.textContent = "";
@@ -157,6 +196,8 @@
     if (!keptDb || !keptBox()) return Promise.resolve([]);
     return keptDb.items.all().then(function (items) {
       kept.items = items.sort(function (a, b) { return a.made_at < b.made_at ? -1 : 1; });
+      return askReadable();
+    }).then(function () {
       drawKept();
       return kept.items;
     });
@@ -312,8 +353,10 @@
       sendKept();
       return;
     }
-    if (window.confirm("Discard this check-in? It has not been recorded on the school's system.")) {
-      keptDb.items.remove(target.getAttribute("data-station-discard")).then(reloadKept);
+    var uuid = target.getAttribute("data-station-discard"), box = keptBox();
+    var mine = box && readable(box, thisStation()).some(function (item) { return item.uuid === uuid; });
+    if (mine && window.confirm("Discard this check-in? It has not been recorded on the school's system.")) {
+      keptDb.items.remove(uuid).then(reloadKept);
     }
   });
 

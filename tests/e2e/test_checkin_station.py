@@ -369,6 +369,52 @@ def test_a_refused_check_in_and_one_still_waiting_are_not_lost_when_the_teacher_
     assert [c.pupil.given_name for c in db.session.scalars(select(CheckIn))] == ["Amira"]
 
 
+def test_another_teacher_signed_in_on_the_tablet_sees_only_a_count_of_a_refused_check_in(
+        cable, cedar, data_app, new_device, axe):
+    """Ben's check-in, kept with no signal, is refused once he has moved class. Ms Rivers leaves station mode
+    and signs out; Mr Oak, of another class, signs in on the shared tablet: Check-ins tells him one check-in
+    waits for another class's teacher, never Ben's name, answer or word, and offers him no Discard. Ms Rivers
+    signs in again and reads it, with the reason, and discards it."""
+    other = make_staff(cedar.school, ("teacher",), name="Mr Oak")
+    make_group(cedar.school, "Year 6 Oak", pupils=[make_pupil(cedar.school, "Cara", "Diaz")], staff=[other])
+    db.session.commit()
+    device = new_device(viewport=TABLET)
+    tablet = device.new_page()
+    open_station_on(tablet, cable, cedar, axe)
+    go_offline(device, cable)
+    check_in_at(tablet, "Ben O.", "Awful", "scared at home")
+    expect(tablet.get_by_text("1 check-in waiting to send")).to_be_visible()
+    ben = db.session.scalar(select(Pupil).where(Pupil.given_name == "Ben"))
+    ben.groups.clear()
+    db.session.commit()
+    go_offline(device, cable, False)
+    expect(tablet.get_by_text("1 check-in not accepted")).to_be_visible()
+    tablet.get_by_role("link", name="Teacher: leave").click()
+    tablet.get_by_label("Teacher's password").fill(PASSWORD)
+    tablet.get_by_role("button", name="Leave station mode").click()
+    expect(tablet.get_by_role("heading", name="Check-ins: Year 5 Cedar")).to_be_visible()
+    sign_out(tablet)
+
+    sign_in(tablet, cable.url, other.email, axe)
+    tablet.goto(cable.url + "/checkins")
+    kept = tablet.get_by_role("region", name="Check-ins kept on this tablet")
+    expect(kept).to_have_text("1 check-in kept on this tablet for another class's teacher. Send now")
+    expect(kept.get_by_role("button", name="Send now")).to_be_hidden()
+    expect(tablet.get_by_role("button", name=re.compile("^Discard"))).to_have_count(0)
+    assert "scared at home" not in tablet.content() and "Ben O" not in tablet.locator("body").inner_text()
+    assert_accessible(axe, tablet)
+    sign_out(tablet)
+
+    sign_in(tablet, cable.url, cedar.email, axe)
+    tablet.goto(cable.url + "/checkins")
+    expect(kept).to_contain_text("Ben O. (Year 5 Cedar): Awful “scared at home”. This pupil is no longer in Year 5 Cedar.")
+    assert_accessible(axe, tablet)
+    tablet.once("dialog", lambda dialog: dialog.accept())
+    kept.get_by_role("button", name="Discard Ben O.'s check-in").click()
+    expect(kept).to_be_hidden()
+    assert db.session.scalar(select(CheckIn)) is None
+
+
 def test_with_no_signal_past_its_time_limit_the_station_says_it_is_closed(cable, cedar, data_app, new_device, axe):
     """The station's half hour ends while the Wi-Fi is down: the next pupil is told it is closed, as with
     signal, instead of checking in for nobody (the check-in would be refused as made after it closed)."""
