@@ -364,7 +364,8 @@ def test_only_the_opener_makes_their_device_the_station_again(client, auth, ceda
     assert (client.get("/station").status_code == 200) == (status == 302)
 
 
-def test_with_csrf_on_the_station_needs_the_token_from_its_page(app, cedar):
+def station_opened_with_csrf_on(app, cedar):
+    """A tablet on which Cedar's teacher signed in and opened the station, every form with its token."""
     app.config["WTF_CSRF_ENABLED"] = True
     tablet = app.test_client()
     sign_in = tablet.get("/sign-in").get_data(as_text=True)
@@ -372,8 +373,13 @@ def test_with_csrf_on_the_station_needs_the_token_from_its_page(app, cedar):
     tablet.post("/sign-in", data={"email": cedar["teacher"].email, "password": PASSWORD, "csrf_token": token})
     page = tablet.get(f"/checkins/groups/{cedar['group'].id}/station").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    assert tablet.post(f"/checkins/groups/{cedar['group'].id}/station",
-                       data={"minutes": "30", "csrf_token": token}).status_code == 302
+    opened = tablet.post(f"/checkins/groups/{cedar['group'].id}/station", data={"minutes": "30", "csrf_token": token})
+    assert opened.status_code == 302
+    return tablet
+
+
+def test_with_csrf_on_the_station_needs_the_token_from_its_page(app, cedar):
+    tablet = station_opened_with_csrf_on(app, cedar)
     pick = tablet.get(f"/station/pupils/{cedar['amira'].id}").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', pick).group(1)
     assert tablet.post("/station/checkins", data={"pupil_id": cedar["amira"].id, "value": "4"}).status_code == 400
@@ -622,14 +628,7 @@ def test_nobody_else_sends_kept_check_ins(client, cedar, station):
 
 
 def test_with_csrf_on_kept_check_ins_need_the_token_from_the_stations_page(app, cedar):
-    app.config["WTF_CSRF_ENABLED"] = True
-    tablet = app.test_client()
-    sign_in = tablet.get("/sign-in").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', sign_in).group(1)
-    tablet.post("/sign-in", data={"email": cedar["teacher"].email, "password": PASSWORD, "csrf_token": token})
-    page = tablet.get(f"/checkins/groups/{cedar['group'].id}/station").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    tablet.post(f"/checkins/groups/{cedar['group'].id}/station", data={"minutes": "30", "csrf_token": token})
+    tablet = station_opened_with_csrf_on(app, cedar)
     station = db.session.scalar(select(CheckInStation))
     names = tablet.get("/station").get_data(as_text=True)
     token = re.search(r'"X-CSRFToken": "([^"]+)"', names).group(1)
