@@ -2,7 +2,9 @@
 and bad input (wrong code, expired link, stale version, another school's circle, a seat
 cookie of another circle)."""
 import json
+import random
 import re
+import string
 from datetime import date, datetime, timedelta, timezone
 from html import unescape
 
@@ -285,6 +287,110 @@ def test_a_circle_agreement_names_every_problem_at_once_beside_its_field(app, wo
     assert ('id="review_on-error">The review date has passed: choose today or a later day. '
             'The review date can&#39;t be before the &#39;by when&#39; date.</p>') in page
     assert re.search(r'<input aria-describedby="review_on-help review_on-error" aria-invalid="true"', page)
+
+
+def session_cookie(response) -> str:
+    """The session cookie a response sets, as the browser is sent it."""
+    return next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("rrp_session="))
+
+
+def test_an_agreement_pasted_far_over_its_limit_comes_back_cut_to_it_in_a_cookie_the_browser_keeps(app, world):
+    """A document pasted into "What has been agreed" (about 4,000 characters, past the page's maxlength by
+    a crafted POST) is refused for its length; the screen it comes back to has the first 500 characters,
+    kept in a session cookie under the 4,096 bytes a browser takes (else the browser drops it, and
+    what was typed with it)."""
+    circle = world["circle"]
+    client = sign_in(app, world["keeper"])
+    rng = random.Random(1)
+    what = " ".join("".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(2, 9))) for _ in range(700))
+    assert len(what) > 3500
+    bad = client.post(f"/circles/{circle.id}/agreements", data={"kind": "circle", "what": what})
+    assert bad.status_code == 302 and len(session_cookie(bad)) < 4096
+    page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
+    assert f"{what[:500]}</textarea>" in page and what[:501] not in page
+    assert "Field cannot be longer than 500 characters." in page
+
+
+@pytest.mark.parametrize("form", ["agreement", "round"])
+def test_the_largest_refused_keeper_form_in_chinese_comes_back_whole_in_a_cookie_well_under_4_kb(app, world, form):
+    """The longest text each field takes, in Chinese characters (six bytes each as JSON, and random, so
+    they do not compress), with everyone in the circle ticked: all of it back, the cookie under 3.3 KB."""
+    circle = world["circle"]
+    client = sign_in(app, world["keeper"])
+    seats = [seated(app, circle, pupil)[1] for pupil in world["pupils"]]
+    text = random_text(0x4E00, 0x9FFF)
+    if form == "agreement":
+        data = {"kind": "action", "what": text(500), "who": [str(s.id) for s in seats],
+                "by_when": "2001-01-01", "review_on": "2001-01-01"}  # refused: both dates have passed
+    else:
+        data = {"round_kind": "checkin", "prompt": text(300), "typed": text(300) + "!"}  # refused: too long
+    bad = client.post(f"/circles/{circle.id}/{form}s", data=data)
+    assert bad.status_code == 302 and len(session_cookie(bad)) < 3300
+    page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
+    assert (data["what"] if form == "agreement" else data["typed"][:300]) in page
+    assert "too long to bring back" not in page
+
+
+def test_a_form_too_long_for_the_cookie_even_cut_to_its_limits_says_to_type_it_again(app, world):
+    """Hundreds of rare symbols from every plane of Unicode (twelve bytes each as JSON): no school writes
+    them, but a crafted POST can. The cookie still stays under 3.3 KB; the text is not kept, and the
+    keeper's screen says so by the form rather than nothing at all."""
+    circle = world["circle"]
+    client = sign_in(app, world["keeper"])
+    text = random_text(0x10000, 0x10FFFF)
+    bad = client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "prompt": text(300),
+                                                            "typed": text(301)})
+    assert bad.status_code == 302 and len(session_cookie(bad)) < 3300
+    page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
+    assert "What was typed was too long to bring back here: please type it again." in page
+    assert "Field cannot be longer than 300 characters." in page
+    assert re.search(r'<input checked id="round_kind-1"[^>]*value="checkin"', page)
+
+
+def random_text(first: int, last: int):
+    """Text of ``n`` characters drawn at random from the code points ``first`` to ``last``."""
+    rng = random.Random(2)
+    return lambda n: "".join(chr(rng.randint(first, last)) for _ in range(n))
+
+
+def test_a_refused_form_keeps_nothing_but_its_own_fields_and_the_people_in_the_circle(app, world):
+    """Sent with an agreement, a concern's note (or any field the form does not have) never goes into the
+    session cookie - signed, not encrypted, readable on the device - nor a "who" that is not a seat of
+    this circle."""
+    circle = world["circle"]
+    client = sign_in(app, world["keeper"])
+    _, amira = seated(app, circle, world["pupils"][0])
+    refused = client.post(f"/circles/{circle.id}/agreements", data={
+        "kind": "action", "what": "Amira will return the pens", "who": [str(amira.id), "99999", "x"],
+        "by_when": "next friday", "note": "Amira said she is scared to go home", "seat": str(amira.id)})
+    assert refused.status_code == 302
+    with client.session_transaction() as session:
+        kept = json.dumps(dict(session))
+    assert "Amira will return the pens" in kept
+    assert "scared" not in kept and "99999" not in kept and '"seat"' not in kept
+    page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
+    assert "Amira will return the pens</textarea>" in page
+
+
+def test_a_kept_form_goes_with_the_next_keeper_screen_whatever_its_circle(app, world):
+    """A refused form is in the session cookie only until the next keeper screen: opening another circle's
+    screen, or this circle's once it has closed, takes it out of the cookie, and it is not shown after."""
+    circle = world["circle"]
+    client = sign_in(app, world["keeper"])
+    other = open_circle(world["keeper"], "restorative", world["group"])
+    db.session.commit()
+    client.post(f"/circles/{circle.id}/agreements", data={"kind": "circle", "what": "Names of pupils " * 40})
+    assert client.get(f"/circles/{other.id}").status_code == 200
+    with client.session_transaction() as session:
+        assert "Names of pupils" not in json.dumps(dict(session))
+    assert "Names of pupils" not in client.get(f"/circles/{circle.id}").get_data(as_text=True)
+
+    client.post(f"/circles/{circle.id}/agreements", data={"kind": "circle", "what": "Names of pupils " * 40})
+    close_circle(db.session.get(Circle, circle.id))  # on the keeper's other device, meanwhile
+    db.session.commit()
+    assert client.get(f"/circles/{circle.id}").headers["Location"].endswith(f"/circles/{circle.id}/summary")
+    with client.session_transaction() as session:
+        assert "Names of pupils" not in json.dumps(dict(session))
 
 
 def test_rounds_agreements_and_the_concern_from_the_keepers_screen(app, world):

@@ -30,7 +30,7 @@ class JoinNameForm(FlaskForm):
 class RoundForm(FlaskForm):
     round_kind = RadioField("Kind of round", choices=choices([("talk", "Talking round"), ("checkin", "Check-in round")]),
                       default="talk")
-    prompt = SelectField("Question from the bank", validate_choice=False)
+    prompt = SelectField("Question from the bank", validate_choice=False, validators=[Length(max=300)])
     typed = StringField("Or type a question", validators=[Length(max=300)])
 
 

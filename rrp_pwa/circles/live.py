@@ -16,6 +16,7 @@ from flask import current_app, render_template, request, session, url_for
 from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
+from wtforms.validators import Length
 
 from rrp_pwa.circles import talking_piece as piece
 from rrp_pwa.circles.activities import checkin_counts, circle_agreements, current_round, school_scale
@@ -31,6 +32,11 @@ SEAT_REGIONS = ("p-piece", "p-round", "p-agreements")
 INDENT = re.compile(r"\n\s+")
 REFUSAL_KEY = "circle_refusal"
 FORM_KEPT_KEY = "circle_form_kept"
+UNMEASURED_KEPT = 40  # characters of a kept field with no Length: a choice's value or a date
+# A kept form's share of the session cookie: the longest text in Chinese comes back whole; the sign-in
+# and CSRF token take about 320 bytes more, well under the 4,096 a browser keeps.
+KEPT_COOKIE_BYTES = 2800
+TOO_LONG_TO_KEEP = "What was typed was too long to bring back here: please type it again."
 # The keeper's seat list is its rows (``circles/_k_seat.html``, each swapped on its own as the piece
 # moves) in circle order, each in an item that listens for its own row's event.
 SEAT_LIST = '<ol class="seats" aria-label="Seats in circle order">\n{}</ol>'
@@ -379,30 +385,58 @@ def with_refusal(circle_id: int, regions: dict[str, Markup]) -> dict[str, Markup
     return {**regions, region: notice + regions[region]}
 
 
-def keep_form(circle_id: int, form) -> None:
+def keep_form(circle: Circle, form, ticked: list[str]) -> None:
     """A keeper's form refused (Start the round with no question, an agreement with nobody named): what
     was typed and why, kept for the keeper's screen the POST is redirected to, so that reloading it shows
     the screen again - not "Method Not Allowed" for the refused POST's address - and nothing typed is lost.
-    (Never a concern's note: what a child said about their safety does not go into a cookie.)"""
-    session[FORM_KEPT_KEY] = {
-        "circle": circle_id, "form": type(form).__name__,
-        "entries": [[name, value] for name, value in request.form.items(multi=True) if name != "csrf_token"],
-        "errors": {name: list(errors) for name, errors in form.errors.items() if name in form},
-        "form_errors": list(form.form_errors)}  # e.g. who an agreement is for: said at the top of the form
+
+    It travels in the session cookie (signed, not encrypted, and dropped by a browser past 4 KB), so it
+    holds only what the form shows: its declared fields, one value each, cut to the field's Length
+    maximum (``kept_length``), and of the seats ticked (``ticked``) those in the circle now. Nothing else
+    sent with it - never a concern's note: what a child said about their safety does not go into a cookie.
+    A text pasted far over its limit is refused for its length and comes back cut to it. Text that would
+    still not fit in ``KEPT_COOKIE_BYTES`` (only hundreds of rare symbols, as no school writes) is not
+    kept, and the form says so, rather than a cookie the browser drops and the reasons lost with it."""
+    in_circle = {str(seat_id) for seat_id in render_state(circle).get("ring", [])}
+    kept = {"circle": circle.id, "form": type(form).__name__,
+            "entries": [[field.name, field.raw_data[0][:kept_length(field)]] for field in form
+                        if field.name != "csrf_token" and field.raw_data and isinstance(field.raw_data[0], str)],
+            "ticked": sorted(in_circle.intersection(ticked), key=int),
+            "errors": {name: list(errors) for name, errors in form.errors.items() if name in form},
+            "form_errors": list(form.form_errors)}  # e.g. who an agreement is for: said at the top of the form
+    if len(current_app.session_interface.get_signing_serializer(current_app).dumps(kept)) > KEPT_COOKIE_BYTES:
+        kept["entries"] = [[name, value] for name, value in kept["entries"] if len(value) <= UNMEASURED_KEPT]
+        kept["form_errors"].append(TOO_LONG_TO_KEEP)
+    session[FORM_KEPT_KEY] = kept
 
 
-def kept_form(circle_id: int, form_class):
+def kept_length(field) -> int:
+    """The most of a field's value a kept form holds: its Length maximum; a field without one (a choice,
+    a date) holds a short word, and ``UNMEASURED_KEPT`` characters are plenty for it."""
+    return min((v.max for v in field.validators if isinstance(v, Length) and v.max >= 0), default=UNMEASURED_KEPT)
+
+
+def kept_form(circle_id: int, **form_classes) -> tuple[dict, list[int]]:
     """The form just refused on this circle's screen, as the keeper left it with the reasons by its
-    fields (shown once); None if there is none for this circle and form."""
-    kept = session.get(FORM_KEPT_KEY)
-    if not kept or kept["circle"] != circle_id or kept["form"] != form_class.__name__:
-        return None
-    session.pop(FORM_KEPT_KEY)
-    form = form_class(formdata=MultiDict(kept["entries"]))
-    for name, errors in kept["errors"].items():
-        form[name].errors = errors
+    fields, under its name in ``form_classes`` (``round_form=RoundForm``), and the seats it had ticked;
+    shown once. The first keeper screen shown takes it out of the session, whatever circle it was for:
+    it is in the cookie only for the redirect it was kept for."""
+    kept = forget_kept_form()
+    name = next((name for name, form_class in form_classes.items() if kept and form_class.__name__ == kept["form"]), None)
+    if name is None or kept["circle"] != circle_id:
+        return {}, []
+    form = form_classes[name](formdata=MultiDict(kept["entries"]))
+    for field, errors in kept["errors"].items():
+        form[field].errors = errors
     form.form_errors = kept.get("form_errors", [])
-    return form
+    return {name: form}, [int(seat_id) for seat_id in kept.get("ticked", [])]
+
+
+def forget_kept_form() -> dict | None:
+    """Take the refused form kept for the keeper's screen out of the session (None if there is none)."""
+    if FORM_KEPT_KEY not in session:  # (a pop would mark every page's session as changed)
+        return None
+    return session.pop(FORM_KEPT_KEY)
 
 
 def page_version() -> int | None:

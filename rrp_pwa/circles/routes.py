@@ -195,12 +195,15 @@ def follow_up_with(circle: Circle, follows: Agreement) -> None:
 def keeper(circle_id: int):
     circle = keepers_circle(circle_id)
     if not circle.is_open:
+        live.forget_kept_form()  # refused as the circle closed on another device: nowhere to show it now
         return redirect(url_for("circles.summary", circle_id=circle.id))
     return render_keeper(circle)
 
 
 def render_keeper(circle: Circle, status: int = 200, **forms):
-    round_form = forms.get("round_form") or live.kept_form(circle.id, RoundForm) or RoundForm()
+    kept, _ = live.kept_form(circle.id, round_form=RoundForm, agreement_form=AgreementForm)
+    forms = {**kept, **forms}
+    round_form = forms.get("round_form") or RoundForm()
     planned = json.loads(circle.planned_prompts or "[]")
     round_form.prompt.choices = [("", "Choose a question")] + [(t, t) for t in planned + [
         p.text for p in bank(circle.school_id) if p.text not in planned]]
@@ -212,9 +215,7 @@ def render_keeper(circle: Circle, status: int = 200, **forms):
     join_url = url_for("circles.join", token=token, _external=True)
     return render_template("circles/keeper.html", circle=circle, regions=shown, join_url=join_url,
                            pupils_in=live.pupils_in(state), join_qr=qr_svg(join_url, "QR code that opens this circle's join page", "join-qr"),
-                           round_form=round_form,
-                           agreement_form=(forms.get("agreement_form") or live.kept_form(circle.id, AgreementForm)
-                                           or AgreementForm()),
+                           round_form=round_form, agreement_form=forms.get("agreement_form") or AgreementForm(),
                            concern_form=forms.get("concern_form") or ConcernForm(),
                            add_form=forms.get("add_form") or AddSeatForm()), status
 
@@ -381,8 +382,8 @@ def committed(circle: Circle, change, done: str, on_error, anchor: str | None = 
 
 def form_refused(circle: Circle, form, section: str):
     """Post/Redirect/Get for a refused keeper form: its screen at the form's section, the form as it was
-    sent, with the reasons by its fields."""
-    live.keep_form(circle.id, form)
+    sent, with the reasons by its fields (and, for an agreement, who was ticked)."""
+    live.keep_form(circle, form, request.form.getlist("who") if isinstance(form, AgreementForm) else [])
     return redirect(url_for("circles.keeper", circle_id=circle.id, _anchor=section))
 
 
@@ -410,6 +411,7 @@ def close(circle_id: int):
     if circle.is_open:
         close_circle(circle)
         live.commit_and_publish(circle)
+    live.forget_kept_form()  # a refused form of its screen not shown yet: it will not be now
     flash("The circle is closed and its summary is saved." if circle.one_device else
           "The circle is closed. Every device now says thank you, and the code no longer works.")
     return redirect(url_for("circles.summary", circle_id=circle.id))
