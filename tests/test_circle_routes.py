@@ -329,6 +329,8 @@ def test_the_largest_refused_keeper_form_in_chinese_comes_back_whole_in_a_cookie
     page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
     assert (data["what"] if form == "agreement" else data["typed"][:300]) in page
     assert "too long to bring back" not in page
+    if form == "agreement":
+        assert all(f'id="who-{seat.id}" checked>' in page for seat in seats)
 
 
 def test_a_form_too_long_for_the_cookie_even_cut_to_its_limits_says_to_type_it_again(app, world):
@@ -369,7 +371,26 @@ def test_a_refused_form_keeps_nothing_but_its_own_fields_and_the_people_in_the_c
     assert "Amira will return the pens" in kept
     assert "scared" not in kept and "99999" not in kept and '"seat"' not in kept
     page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
+    assert "Amira will return the pens</textarea>" in page and f'id="who-{amira.id}" checked>' in page
+
+
+def test_a_refused_action_agreement_comes_back_with_who_it_is_for_still_ticked(app, world):
+    """Who an action was for is still ticked on the screen the refusal comes back to (no scripts needed);
+    the live list every keeper device shares is not: another load, a poll, has nobody ticked."""
+    circle = world["circle"]
+    client = sign_in(app, world["keeper"])
+    _, amira = seated(app, circle, world["pupils"][0])
+    _, ben = seated(app, circle, world["pupils"][1])
+    bad = client.post(f"/circles/{circle.id}/agreements", data={
+        "kind": "action", "what": "Amira will return the pens", "who": [str(amira.id)],
+        "by_when": (date.today() - timedelta(days=3)).isoformat()})
+    assert bad.status_code == 302
+    page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
     assert "Amira will return the pens</textarea>" in page
+    assert re.search(rf'<input type="checkbox" name="who" value="{amira.id}" id="who-{amira.id}" checked>', page)
+    assert re.search(rf'<input type="checkbox" name="who" value="{ben.id}" id="who-{ben.id}">', page)
+    for again in (client.get(f"/circles/{circle.id}"), client.get(f"/circles/{circle.id}/part/k-who", headers=HX)):
+        assert again.status_code == 200 and f'id="who-{amira.id}">' in again.get_data(as_text=True)
 
 
 def test_a_kept_form_goes_with_the_next_keeper_screen_whatever_its_circle(app, world):

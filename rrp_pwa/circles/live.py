@@ -439,6 +439,13 @@ def forget_kept_form() -> dict | None:
     return session.pop(FORM_KEPT_KEY)
 
 
+def who_choices(circle: Circle, ticked: list[int]) -> str:
+    """Who an action agreement is for, with ``ticked`` ticked: the refused agreement's choice, rendered
+    for this one page (the cached ``k-who`` every keeper device shares is never anyone's choice)."""
+    return _fragment("k_who", None, s=snapshot(circle), base=url_for("circles.keeper", circle_id=circle.id),
+                     ticked=ticked)
+
+
 def page_version() -> int | None:
     """The version the page opening a stream shows (its URL's ``v``); None for a device reconnecting
     with Last-Event-ID, which may have missed some of a version's regions as its stream broke."""

@@ -201,7 +201,7 @@ def keeper(circle_id: int):
 
 
 def render_keeper(circle: Circle, status: int = 200, **forms):
-    kept, _ = live.kept_form(circle.id, round_form=RoundForm, agreement_form=AgreementForm)
+    kept, ticked = live.kept_form(circle.id, round_form=RoundForm, agreement_form=AgreementForm)
     forms = {**kept, **forms}
     round_form = forms.get("round_form") or RoundForm()
     planned = json.loads(circle.planned_prompts or "[]")
@@ -210,6 +210,8 @@ def render_keeper(circle: Circle, status: int = 200, **forms):
     token = join_token(circle, current_app.config["SECRET_KEY"])
     state = live.render_state(circle)
     shown = live.with_refusal(circle.id, regions(state))
+    if ticked:  # a refused action agreement: who it was for, still ticked
+        shown["k-who"] = Markup(live.who_choices(circle, ticked))
     if not circle.is_open:  # a concern sent from a second device after closing: whoever was in it, to pick again
         shown["k-concern-who"] = Markup(live.concern_choices(circle))
     join_url = url_for("circles.join", token=token, _external=True)

@@ -304,3 +304,38 @@ def test_a_round_started_with_no_question_is_refused_on_the_keepers_screen(new_d
     expect(keeper.get_by_role("heading", name="Morning / check-in circle")).to_be_visible()
     expect(keeper.get_by_role("button", name="Start the round")).to_be_visible()
     expect(keeper.get_by_text("Choose a question from the bank or type one.")).to_have_count(0)
+
+
+def test_a_refused_action_agreement_comes_back_as_typed_with_who_it_is_for_still_ticked(
+        new_device, live_server, axe, keeper):
+    """An action whose 'by when' has passed: the keeper's screen says why by the date, with what was
+    agreed and who it is for as the keeper left them - and the tick stays as another pupil joins."""
+    join_url = keeper.get_by_role("link", name="Join link").get_attribute("href")
+    join_auto_admitted(new_device, live_server, keeper, "Amira S.")
+    join_auto_admitted(new_device, live_server, keeper, "Ben J.")
+    keeper.get_by_text("Record an agreement").click()
+    keeper.get_by_label("Action (who will do what, by when)").check()
+    keeper.get_by_label("What has been agreed").fill("Ben tidies the reading corner")
+    who = keeper.get_by_role("group", name=re.compile("^Who"))
+    who.get_by_label("Ben J.").check()
+    keeper.get_by_label("By when (actions)").fill("2020-01-06")
+    keeper.get_by_role("button", name="Save the agreement").click()
+
+    expect(keeper.get_by_text(re.compile("The 'by when' date has passed"))).to_be_visible()
+    expect(keeper).to_have_url(re.compile(r"/circles/\d+#agree-h$"))
+    expect(keeper.get_by_label("What has been agreed")).to_have_value("Ben tidies the reading corner")
+    expect(keeper.get_by_label("Action (who will do what, by when)")).to_be_checked()
+    expect(who.get_by_label("Ben J.")).to_be_checked()
+    expect(who.get_by_label("Amira S.")).not_to_be_checked()
+    assert_accessible(axe, keeper)
+
+    chloe = new_device(viewport=TABLET, base_url=live_server.url).new_page()
+    chloe.goto(join_url)
+    chloe.get_by_label("Chloe P.").check()
+    chloe.get_by_role("button", name="Join the circle").click()
+    expect(who.get_by_label("Chloe P.")).to_be_visible(timeout=LIVE)
+    expect(who.get_by_label("Ben J.")).to_be_checked()
+    keeper.get_by_label("By when (actions)").fill("")
+    keeper.get_by_role("button", name="Save the agreement").click()
+    expect(keeper.get_by_text("Ben tidies the reading corner")).to_be_visible()
+    expect(keeper.get_by_text("Who: Ben J.")).to_be_visible()
