@@ -8,7 +8,7 @@ from flask_login import current_user, logout_user
 
 from rrp_pwa.auth.permissions import wants_machine_answer
 from rrp_pwa.auth.sign_ins import note_activity
-from rrp_pwa.auth.signin import is_local_path, load_staff
+from rrp_pwa.auth.signin import is_local_path, load_staff, minutes_text
 from rrp_pwa.checkins.device import SESSION_KEY as STATION_KEY
 from rrp_pwa.extensions import htmx, login_manager
 
@@ -69,10 +69,6 @@ def enforce_idle_timeout():
         note_activity(session, now)
     return None
 
-
-def minutes_text(minutes: int) -> str:
-    """"1 minute", "30 minutes": an idle limit as the sign-in page says it (IDLE_TIMEOUT_MINUTES may be 1)."""
-    return f"{minutes} minute{'' if minutes == 1 else 's'}"
 
 
 def is_background_request() -> bool:

@@ -354,6 +354,14 @@ def test_account_is_locked_after_failures_but_colleagues_on_the_same_network_sig
     assert sign_in(app.test_client(), colleague.email).status_code == 302
 
 
+@pytest.mark.app_config(LOGIN_ACCOUNT_LIMIT=2, LOGIN_WINDOW_SECONDS=60)
+def test_a_one_minute_lock_says_one_minute(client, teacher):
+    for _ in range(2):
+        sign_in(client, teacher.email, "guess")
+    locked = sign_in(client, teacher.email).get_data(as_text=True)
+    assert "Please wait 1 minute, or ask your school&#39;s admin" in locked
+
+
 @pytest.mark.app_config(LOGIN_ACCOUNT_LIMIT=2)
 def test_a_password_reset_lifts_the_accounts_pause(app, client, auth, teacher):
     device = app.test_client()

@@ -12,6 +12,7 @@ from rrp_pwa.auth.signin import (
     authenticate,
     change_password,
     is_local_path,
+    minutes_text,
     sign_out_everywhere,
 )
 from rrp_pwa.extensions import db
@@ -24,7 +25,7 @@ def sign_in_limits() -> SignInLimits:
 
 def throttled_message(exc: SignInThrottled) -> str:
     return (f"Too many sign-in attempts {'for this account' if exc.scope == 'account' else 'from this network'}. "
-            f"Please wait {exc.minutes} minutes, or ask your school's admin to reset your password.")
+            f"Please wait {minutes_text(exc.minutes)}, or ask your school's admin to reset your password.")
 
 
 def safe_next(target: str | None) -> str:

@@ -14,6 +14,11 @@ class SignInRefused(Exception):
     """Wrong email or password, or an inactive account (deliberately indistinguishable)."""
 
 
+def minutes_text(minutes: int) -> str:
+    """"1 minute", "30 minutes": a wait or an idle limit as a message says it (either may be 1)."""
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
+
+
 class SignInThrottled(Exception):
     """Too many failed attempts for this account or from this network."""
 

@@ -7,7 +7,7 @@ from flask_login import current_user, login_user
 
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.auth.sign_ins import start_sign_in
-from rrp_pwa.auth.signin import SignInLimits, SignInRefused, SignInThrottled, authenticate
+from rrp_pwa.auth.signin import SignInLimits, SignInRefused, SignInThrottled, authenticate, minutes_text
 from rrp_pwa.checkins import bp
 from rrp_pwa.checkins.timeline import answer_text
 from rrp_pwa.checkins.device import (
@@ -266,7 +266,7 @@ def station_leave():
                                    current_app.extensions["rrp_throttle"], limits,
                                    attempts_key=f"station-leave:{station.id}")
         except SignInThrottled as exc:
-            form.password.errors.append(f"Too many wrong passwords. Wait {exc.minutes} minutes.")
+            form.password.errors.append(f"Too many wrong passwords. Wait {minutes_text(exc.minutes)}.")
             status = 429
         except SignInRefused:
             form.password.errors.append(f"That password is wrong. Only {station.opened_by.name} can leave station mode.")

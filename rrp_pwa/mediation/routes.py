@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 
 from rrp_pwa.agreements.rules import weeks_until
 from rrp_pwa.auth.permissions import public
+from rrp_pwa.auth.signin import minutes_text
 from rrp_pwa.errors import render_error
 from rrp_pwa.extensions import db
 from rrp_pwa.forms import choices
@@ -70,7 +71,7 @@ def limits() -> MediatorLimits:
 
 def throttled_message(exc: MediatorThrottled) -> str:
     who = "for this username" if exc.scope == "mediator" else "on this network"
-    return f"Too many tries {who}. Wait {exc.minutes} minutes, or ask your mediation lead to help."
+    return f"Too many tries {who}. Wait {minutes_text(exc.minutes)}, or ask your mediation lead to help."
 
 
 @bp.route("/sign-in/mediator", methods=["GET", "POST"])
