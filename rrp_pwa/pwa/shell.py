@@ -13,6 +13,7 @@ SHELL_STATIC = (
     "js/app.js",
     "js/outbox-store.js",
     "js/outbox.js",
+    "js/capture.js",
     "js/sw-sync.js",
     "css/sync.css",
     "vendor/htmx-2.0.11.min.js",

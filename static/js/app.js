@@ -86,7 +86,7 @@
     }
   });
 
-  // Log a chat's form is kept on the device when it cannot be sent (static/js/outbox.js says so); so is
+  // Log a chat's form is kept on the device when it cannot be sent (static/js/capture.js says so); so is
   // a check-in at the class station, whose names also open with no signal (static/js/checkins.js).
   function keptOnDevice(detail) {
     return !!(detail.elt && detail.elt.matches && detail.elt.matches("[data-outbox-fallback], [data-kept-offline]"));
@@ -236,7 +236,8 @@
   });
 
   // Something another script has to tell the person about their tap, in the same place
-  // (static/js/outbox.js: Sign out with no signal or no answer, Log a chat kept on the device): text, or nodes.
+  // (static/js/outbox.js: Sign out with no signal or no answer; static/js/capture.js: Log a chat kept on the
+  // device): text, or nodes.
   document.addEventListener("rrp:tell", function (event) {
     showMessage(event.detail.nodes || event.detail.text, { requestConfig: { triggeringEvent: event.detail.cause } });
   });
