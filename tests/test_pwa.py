@@ -168,3 +168,20 @@ def test_add_tiles_puts_a_capability_on_the_home_screen(app):
     finally:
         TILES_BY_ROLE.clear()
         TILES_BY_ROLE.update(saved)
+
+
+def test_only_record_offline_and_log_a_chat_load_the_offline_forms_script(client, auth):
+    """The offline forms' script (static/js/capture.js, about 10 KB compressed) is loaded by the two pages
+    with offline forms, just before the outbox that starts it, and precached so that Record offline kept on
+    the phone opens with no signal; every other signed-in page (the circle keeper's among them) is spared it."""
+    auth.login()
+    shell = json.loads(client.get("/sw.js").get_data(as_text=True).split("const SHELL = ")[1].split(";")[0])
+    for url in ("/capture", "/chats/new"):
+        page = client.get(url).get_data(as_text=True)
+        scripts = re.findall(r'<script src="(/static/js/[^"]+)" defer>', page)
+        names = [script.split("?")[0] for script in scripts]
+        assert names.index("/static/js/capture.js") + 1 == names.index("/static/js/outbox.js"), url
+        assert scripts[names.index("/static/js/capture.js")] in shell, url
+    for url in ("/", "/pupils", "/groups", "/account"):
+        page = client.get(url).get_data(as_text=True)
+        assert "/static/js/outbox.js" in page and "/static/js/capture.js" not in page, url
