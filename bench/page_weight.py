@@ -73,6 +73,9 @@ def main() -> int:
                 pages.append((label + " (admin)", "head@oakfield.example", True, url))
             pages.append(("home (teacher)", "teacher1@oakfield.example", True, "/"))
             pages.append(("groups (teacher)", "teacher1@oakfield.example", True, "/groups"))
+            # The two pages with offline forms, the only ones that load static/js/capture.js.
+            pages.append(("record offline (teacher)", "teacher1@oakfield.example", True, "/capture"))
+            pages.append(("log a chat (teacher)", "teacher1@oakfield.example", True, "/chats/new"))
             # A morning circle for the teacher's class, with every pupil in it: the keeper's
             # page, and the page on one pupil's tablet (its seat cookie set as joining sets it).
             teacher = db.session.scalar(select(Staff).where(Staff.email == "teacher1@oakfield.example"))
