@@ -304,22 +304,29 @@ def test_after_an_offline_return_to_the_names_the_no_connection_message_goes_wit
     assert_accessible(axe, tablet)
 
 
+def ben_refused_after_checking_in_offline(new_device, cable, cedar, axe, word):
+    """A station tablet on which Ben checked in "Awful" (and ``word``) with no signal and then left the group
+    before the signal came back, so the school's system refuses his check-in; the device and its page."""
+    device = new_device(viewport=TABLET)
+    tablet = device.new_page()
+    open_station_on(tablet, cable, cedar, axe)
+    go_offline(device, cable)
+    check_in_at(tablet, "Ben O.", "Awful", word)
+    expect(tablet.get_by_text("1 check-in waiting to send")).to_be_visible()
+    ben = db.session.scalar(select(Pupil).where(Pupil.given_name == "Ben"))
+    ben.groups.clear()
+    db.session.commit()
+    go_offline(device, cable, False)
+    return device, tablet
+
+
 def test_a_refused_check_in_and_one_still_waiting_are_not_lost_when_the_teacher_leaves(
         cable, live_server, cedar, data_app, new_device, axe):
     """Ben checks in with no signal, then moves to another class before the signal is back: the school's
     system refuses his check-in, and the tablet says so without his name. Amira's check-in cannot be
     sent as the teacher leaves station mode: she is warned, leaves, and her station page sends it and
     shows her Ben's, with the reason, to deal with and discard."""
-    device = new_device(viewport=TABLET)
-    tablet = device.new_page()
-    open_station_on(tablet, cable, cedar, axe)
-    go_offline(device, cable)
-    check_in_at(tablet, "Ben O.", "Awful", "sad")
-    expect(tablet.get_by_text("1 check-in waiting to send")).to_be_visible()
-    ben = db.session.scalar(select(Pupil).where(Pupil.given_name == "Ben"))
-    ben.groups.clear()
-    db.session.commit()
-    go_offline(device, cable, False)
+    device, tablet = ben_refused_after_checking_in_offline(new_device, cable, cedar, axe, "sad")
     refused = tablet.get_by_text("1 check-in not accepted: a teacher signed in on this tablet sees why under Check-ins.")
     expect(refused).to_be_visible()
     expect(tablet.get_by_role("button", name="Send now")).to_be_hidden()
@@ -328,8 +335,10 @@ def test_a_refused_check_in_and_one_still_waiting_are_not_lost_when_the_teacher_
 
     go_offline(device, cable)
     check_in_at(tablet, "Amira K.", "OK")
+    expect(tablet.get_by_text("1 check-in waiting to send")).to_be_visible()
+    # the school's system out of reach, before the signal is back (which sends at once)
+    tablet.route("**/station/kept-checkins", lambda route: route.abort())
     go_offline(device, cable, False)
-    tablet.route("**/station/kept-checkins", lambda route: route.abort())  # the school's system out of reach
     tablet.get_by_role("link", name="Teacher: leave").click()
     expect(tablet.get_by_text("1 check-in waiting to send - keep this tablet on")).to_be_visible()
     assert_accessible(axe, tablet)
@@ -378,16 +387,7 @@ def test_another_teacher_signed_in_on_the_tablet_sees_only_a_count_of_a_refused_
     other = make_staff(cedar.school, ("teacher",), name="Mr Oak")
     make_group(cedar.school, "Year 6 Oak", pupils=[make_pupil(cedar.school, "Cara", "Diaz")], staff=[other])
     db.session.commit()
-    device = new_device(viewport=TABLET)
-    tablet = device.new_page()
-    open_station_on(tablet, cable, cedar, axe)
-    go_offline(device, cable)
-    check_in_at(tablet, "Ben O.", "Awful", "scared at home")
-    expect(tablet.get_by_text("1 check-in waiting to send")).to_be_visible()
-    ben = db.session.scalar(select(Pupil).where(Pupil.given_name == "Ben"))
-    ben.groups.clear()
-    db.session.commit()
-    go_offline(device, cable, False)
+    device, tablet = ben_refused_after_checking_in_offline(new_device, cable, cedar, axe, "scared at home")
     expect(tablet.get_by_text("1 check-in not accepted")).to_be_visible()
     tablet.get_by_role("link", name="Teacher: leave").click()
     tablet.get_by_label("Teacher's password").fill(PASSWORD)
