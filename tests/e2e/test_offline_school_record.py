@@ -12,6 +12,17 @@ from tests.e2e.test_offline_capture import sign_in
 from tests.test_oneroster import edited, package, with_enrolments_not_kept
 
 
+def package_checked(page, live_server, admin, viewport):
+    """``admin``, at ``viewport``, has uploaded the small school's package and sees the changes to confirm."""
+    page.set_viewport_size(viewport)
+    sign_in(page, live_server, admin)
+    page.goto(live_server.url + "/admin/sync/roster")
+    page.get_by_label("OneRoster package (ZIP)").set_input_files(
+        files=[{"name": "roster.zip", "mimeType": "application/zip", "buffer": package("small_school")}])
+    page.get_by_role("button", name="Check the package").click()
+    expect(page.get_by_role("heading", name="Check the roster changes")).to_be_visible()
+
+
 def test_admin_imports_a_roster_after_checking_the_diff(live_server, data_app, page, axe):
     admin = make_staff(make_school(), ("admin",), name="Ada Admin")
     db.session.commit()
@@ -45,13 +56,7 @@ def test_the_checked_import_is_found_again_after_leaving_it(live_server, data_ap
     is still waiting there, and takes her back to its changes to confirm them."""
     admin = make_staff(make_school(), ("admin",), name="Ada Admin")
     db.session.commit()
-    page.set_viewport_size(viewport)
-    sign_in(page, live_server, admin)
-    page.goto(live_server.url + "/admin/sync/roster")
-    page.get_by_label("OneRoster package (ZIP)").set_input_files(
-        files=[{"name": "roster.zip", "mimeType": "application/zip", "buffer": package("small_school")}])
-    page.get_by_role("button", name="Check the package").click()
-    expect(page.get_by_role("heading", name="Check the roster changes")).to_be_visible()
+    package_checked(page, live_server, admin, viewport)
     page.goto(live_server.url + "/admin/sync")
     page.get_by_role("link", name="Import the roster").click()
 
@@ -182,13 +187,7 @@ def test_a_confirm_while_another_import_holds_the_roster_is_refused_and_says_why
     school = make_school()
     admin = make_staff(school, ("admin",), name="Ada Admin")
     db.session.commit()
-    page.set_viewport_size(PHONE)
-    sign_in(page, live_server, admin)
-    page.goto(live_server.url + "/admin/sync/roster")
-    page.get_by_label("OneRoster package (ZIP)").set_input_files(
-        files=[{"name": "roster.zip", "mimeType": "application/zip", "buffer": package("small_school")}])
-    page.get_by_role("button", name="Check the package").click()
-    expect(page.get_by_role("heading", name="Check the roster changes")).to_be_visible()
+    package_checked(page, live_server, admin, PHONE)
     lock_roster(school.id)  # held by this test's session until it rolls back
     try:
         page.get_by_role("button", name="Import these changes").click()
