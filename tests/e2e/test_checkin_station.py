@@ -141,6 +141,7 @@ def open_station_on(tablet, live_server, cedar, axe):
     tablet.get_by_role("link", name="Open station for Year 5 Cedar").click()
     tablet.get_by_role("button", name="Open the station on this device").click()
     expect(tablet.get_by_role("heading", name="Tap your name")).to_be_visible()
+    tablet.wait_for_load_state("load")  # the names work with no signal once the page's scripts have run
 
 
 def test_a_name_tapped_and_left_goes_back_to_the_names_after_a_minute(live_server, cedar, new_device, axe):
