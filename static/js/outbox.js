@@ -380,14 +380,17 @@
     }).catch(function () { state.staffId = pageStaff; return null; });
   }
 
-  // Record offline ready for the playground, fetched once while there is signal: the pupil list and
-  // the capture page itself, so that it opens with no signal even if it was never opened before.
+  // Record offline ready for the playground, fetched while there is signal: the pupil list and the
+  // capture page itself, so that it opens with no signal even if it was never opened before. Each is
+  // fetched until it is there: a page fetch cut short (the next page opened at once, a blip) is tried
+  // again on the next home visit, even though the list came.
   function prepareOffline(data) {
-    if (data || !prefetch || !navigator.onLine || pageStaff === null || endedHere()) return data;
+    if (!prefetch || !navigator.onLine || pageStaff === null || endedHere()) return data;
+    var url = prefetch.getAttribute("data-capture-prefetch");
     var pageCached = window.caches ? caches.open(CAPTURE_CACHE).then(function (cache) {
-      return cache.add(prefetch.getAttribute("data-capture-prefetch"));
+      return cache.match(url).then(function (hit) { return hit || cache.add(url); });
     }).catch(function () { return null; }) : null;
-    return Promise.all([refreshCapture(), pageCached]).then(function (done) { return done[0]; });
+    return Promise.all([data || refreshCapture(), pageCached]).then(function (done) { return done[0]; });
   }
 
   function start() {

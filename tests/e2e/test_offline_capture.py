@@ -4,6 +4,7 @@ import contextlib
 import re
 import time
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
@@ -402,6 +403,37 @@ def test_record_offline_opens_with_no_signal_when_only_home_was_opened_with_sign
     go_offline(context, cable, False)
     chats = wait_for_chats(1)
     assert [(c.staff_id, [p.given_name for p in c.pupils]) for c in chats] == [(sam.id, ["Amira"])]
+
+
+def test_record_offline_cut_short_on_the_first_home_visit_is_kept_on_the_next(cable, data_app, page, context, axe):
+    """Home fetches the pupil list and the capture page side by side. The page's fetch was cut short (the
+    teacher tapped on at once; a blip) while the list came: with a list on the phone, no later home visit
+    fetched the page again, and out in the playground Record offline opened the offline page. Now the next
+    home visit fetches it."""
+    sam, _ = two_teachers_on_one_phone()
+    page.set_viewport_size(PHONE)
+
+    def cut_short(route):
+        if route.request.resource_type == "document":
+            route.continue_()
+        else:
+            route.abort()
+    def the_capture_page(url):
+        return urlparse(url).path == "/capture"
+    page.route(the_capture_page, cut_short)
+    with page.expect_event("requestfailed", lambda r: the_capture_page(r.url)):
+        sign_in(page, cable, sam)
+    wait_for_service_worker(page)
+    assert wait_for_pupil_list(page, sam.id) == sam.id
+    assert not page.evaluate(CAPTURE_PAGE_KEPT)
+    page.unroute(the_capture_page)
+
+    page.get_by_role("link", name="Home").first.click()
+    wait_until(page, CAPTURE_PAGE_KEPT, timeout_s=10)
+    go_offline(context, cable)
+    page.goto(cable.url + "/capture")
+    offers(page.get_by_role("form", name="Quick chat"), "offered", "Amira Khan")
+    assert_accessible(axe, page)
 
 
 def test_a_refused_record_is_changed_as_its_reason_says_and_sent_as_the_same_record(cable, data_app, page, context, axe):
