@@ -248,6 +248,28 @@ def test_enter_in_the_pupils_search_asks_once_and_the_address_keeps_the_search(l
         expect(amira).to_have_count(0)
 
 
+def test_include_archived_pupils_shows_them_as_soon_as_it_is_ticked(live_server, school, page, axe):
+    """An admin looking for a pupil who has left ticks Include archived pupils: the list used to stay as it
+    was until Search was pressed again. Now ticking (and unticking) it searches again at once."""
+    school["pupils"][3].archived = True  # Kacper Nowak has left
+    db.session.commit()
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, "head@brook.example")
+    page.goto(live_server.url + "/pupils")
+    search = page.get_by_role("searchbox", name="Find a pupil by name")
+    search.fill("no")
+    kacper = page.get_by_role("link", name="Kacper Nowak")
+    expect(page.get_by_text("No pupils match")).to_be_visible()
+    archived = page.get_by_label("Include archived pupils")
+    archived.check()
+    expect(kacper).to_be_visible()
+    expect(page).to_have_url(live_server.url + "/pupils?q=no&archived=1")
+    assert_accessible(axe, page)
+    archived.uncheck()
+    expect(kacper).to_have_count(0)
+    expect(page).to_have_url(live_server.url + "/pupils?q=no")
+
+
 def test_admin_deactivates_staff_after_confirming(live_server, school, page):
     page.set_viewport_size(PHONE)
     sign_in(page, live_server.url, "head@brook.example")
