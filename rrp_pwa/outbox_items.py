@@ -25,6 +25,7 @@ class Result:
     status: str               # created, duplicate, rejected, deferred (kept waiting on the device)
     reason: str | None = None
     record_id: int | None = None
+    code: str | None = None   # why, for the device's script to act on (a deferred station check-in: kept.py)
 
     def as_json(self) -> dict:
         body: dict[str, Any] = {"uuid": self.uuid, "status": self.status}
@@ -32,6 +33,8 @@ class Result:
             body["reason"] = self.reason
         if self.record_id is not None:
             body["id"] = self.record_id
+        if self.code:
+            body["code"] = self.code
         return body
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from rrp_pwa.checkins.kept import tablet_sends_left
 from rrp_pwa.checkins.stations import open_station
 from rrp_pwa.extensions import db
 from rrp_pwa.models import CheckIn, CheckInFollowUp
@@ -581,6 +582,40 @@ def test_a_closed_stations_tablet_sends_what_it_kept_for_a_day_then_its_teacher_
     auth.login(cedar["teacher"])  # signing in on the tablet ends station mode there
     assert send_kept(client, [ben]).json["results"][0]["status"] in {"created", "duplicate"}
     assert len(db.session.scalars(select(CheckIn)).all()) == 1
+
+
+def test_a_closed_stations_tablet_past_its_day_is_told_its_check_ins_wait_for_a_teacher_to_sign_in_on_it(
+        client, auth, cedar):
+    """The tablet can tell "past its day for sending" (say: a teacher must sign in on it, stop sending) from
+    any other wait; its closed screen carries how long it may still send, for it to count down with no signal."""
+    station = start_station_on(client, auth, cedar)
+    other = open_station(cedar["other_teacher"], cedar["other"], 30)
+    db.session.commit()
+    page = client.get("/station").get_data(as_text=True)
+    seconds = int(re.search(r'data-sends-left="(\d+)"', page).group(1))
+    assert (24 * 60 + 29) * 60 < seconds <= (24 * 60 + 30) * 60
+    closed = datetime.now(timezone.utc) - timedelta(hours=25)
+    station.opened_at, station.closes_at = closed - timedelta(minutes=30), closed
+    db.session.commit()
+    closed_screen = client.get("/station")
+    assert closed_screen.status_code == 410
+    assert 'data-sends-left="0"' in closed_screen.get_data(as_text=True)
+    answer = send_kept(client, [kept(cedar["ben"], 4, made_at=closed - timedelta(minutes=10), station=station),
+                                kept(cedar["other_pupil"], station=other)])
+    own, others = answer.json["results"]
+    assert own["status"] == "deferred" and own["code"] == "tablet_time_over"
+    assert own["reason"] == "It waits for a teacher of Year 5 Cedar to sign in on this tablet."
+    assert others["status"] == "deferred" and "code" not in others
+    assert db.session.scalar(select(CheckIn)) is None
+
+
+def test_the_tablet_may_send_until_a_day_after_its_station_closed_or_was_ended(cedar, station):
+    opened = as_utc(station.opened_at)
+    assert tablet_sends_left(station, opened) == (24 * 60 + 30) * 60
+    assert tablet_sends_left(station, opened + timedelta(hours=24, minutes=29)) == 60
+    assert tablet_sends_left(station, opened + timedelta(hours=25)) == 0
+    station.closed_at = opened + timedelta(minutes=10)  # ended early by the teacher
+    assert tablet_sends_left(station, opened + timedelta(hours=24)) == 10 * 60
 
 
 def test_staff_on_the_tablet_may_read_refused_check_ins_only_of_stations_they_may_end(client, auth, cedar):

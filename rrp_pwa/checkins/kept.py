@@ -16,7 +16,9 @@ Rules:
   station closed: a closed station's tablet cannot go on filing check-ins for ever. Later ones,
   and all of them once the teacher leaves station mode on it, are sent by the teacher signed in
   there, if they may end that station (its opener, the group's staff, an admin); anyone else's
-  session, or the tablet past that time, leaves them waiting (``deferred``).
+  session, or the tablet past that time, leaves them waiting (``deferred``). The tablet past that time
+  is told so (code TABLET_TIME_OVER), and by the page it shows (``tablet_sends_left``): it then says
+  they wait for a teacher of the class to sign in on it, and stops sending them itself.
 - A refused one (a pupil no longer in the group, made outside the station's time) is answered
   ``rejected`` with the reason, for the teacher: the tablet keeps it out of the sending and shows
   it, once station mode is left, only to staff who may end its station (``readable_stations``),
@@ -42,6 +44,7 @@ from rrp_pwa.models.roster import utcnow
 from rrp_pwa.outbox_items import CLOCK_TOLERANCE, MAX_BATCH, ItemRejected, Result, clock_error, device_time
 
 TABLET_SENDS_FOR = timedelta(hours=24)  # a tablet left off overnight still sends at the next morning's signal
+TABLET_TIME_OVER = "tablet_time_over"  # a deferred one's code: only a teacher signed in on the tablet sends it now
 
 
 class KeptBatchRefused(Exception):
@@ -89,6 +92,13 @@ def may_send(station: CheckInStation, tablet: CheckInStation | None, staff: Staf
     return station.id == tablet.id and now < station.open_until() + TABLET_SENDS_FOR
 
 
+def tablet_sends_left(station: CheckInStation, now: datetime | None = None) -> int:
+    """Seconds until the station's tablet may no longer send its check-ins itself (0: already so); the
+    page tells the tablet, which counts them down with no signal as it does the station's time limit."""
+    left = station.open_until() + TABLET_SENDS_FOR - (now or utcnow())
+    return max(0, int(left.total_seconds()))
+
+
 def readable_stations(staff: Staff, station_ids: Any) -> list[int]:
     """Of these stations (ids a tablet holds check-ins for), those whose refused check-ins ``staff``
     may read and discard there: the ones they may end, in their school."""
@@ -96,6 +106,15 @@ def readable_stations(staff: Staff, station_ids: Any) -> list[int]:
     stations = db.session.scalars(select(CheckInStation).where(CheckInStation.school_id == staff.school_id,
                                                                CheckInStation.id.in_(ids)))
     return sorted(station.id for station in stations if may_end(staff, station))
+
+
+def _deferred(client_uuid: str, station: CheckInStation | None, tablet: CheckInStation | None) -> Result:
+    """One this sender may not send. The tablet past TABLET_SENDS_FOR is told that its own station's wait for
+    a teacher of the class to sign in on it (TABLET_TIME_OVER); anything else waits for its station's teacher."""
+    if station is not None and tablet is not None and station.id == tablet.id:
+        return Result(client_uuid, "deferred", f"It waits for a teacher of {station.group.name} to sign in on "
+                      "this tablet.", code=TABLET_TIME_OVER)
+    return Result(client_uuid, "deferred", "It waits for the teacher of its station.")
 
 
 def _one(kept: dict, school_id: int, tablet: CheckInStation | None, staff: Staff | None, now: datetime,
@@ -107,7 +126,7 @@ def _one(kept: dict, school_id: int, tablet: CheckInStation | None, staff: Staff
     station = db.session.scalar(select(CheckInStation).where(CheckInStation.school_id == school_id,
                                                              CheckInStation.id == kept.get("station_id")))
     if station is None or not may_send(station, tablet, staff, now):
-        return Result(client_uuid, "deferred", "It waits for the teacher of its station."), None
+        return _deferred(client_uuid, station, tablet), None
     existing = db.session.scalar(select(CheckIn.id).where(CheckIn.school_id == school_id,
                                                           CheckIn.client_uuid == client_uuid))
     if existing is not None:

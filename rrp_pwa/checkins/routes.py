@@ -16,7 +16,7 @@ from rrp_pwa.checkins.device import (
     station_device,
     station_device_or_staff,
 )
-from rrp_pwa.checkins.kept import KeptBatchRefused, readable_stations, receive_kept_checkins
+from rrp_pwa.checkins.kept import KeptBatchRefused, readable_stations, receive_kept_checkins, tablet_sends_left
 from rrp_pwa.checkins.forms import (
     CheckInForm,
     EmptyForm,
@@ -69,6 +69,7 @@ add_pupil_action("Record a check-in", "checkins.for_pupil", roles=CHECKIN_ROLES)
 
 
 bp.add_app_template_filter(answer_text, "checkin_answer")
+bp.add_app_template_global(tablet_sends_left, "tablet_sends_left")
 
 
 def watched_station_or_404(station_id: int) -> CheckInStation:
