@@ -83,7 +83,7 @@
   var KEPT_THANKS = "Thank you! Your check-in will go to your teacher when the tablet is back online.";
   var SEND_WAIT = 15000, MAX_BATCH = 100;  // as the staff outbox (static/js/outbox.js)
   var keptDb = window.rrpOutbox ? window.rrpOutbox.store("rrp-station") : null;
-  var kept = { items: [], sending: false, failures: 0, timer: null, note: "", readable: null, asked: "" };
+  var kept = { items: [], sending: false, failures: 0, timer: null, note: "", readable: null, asked: "", timeOver: false };
 
   function newUuid() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -138,12 +138,24 @@
 
   // When the station closes by its time limit, counted down from the page's opening, so that a tablet whose
   // clock is wrong still knows; with no signal it then says it is closed instead of keeping check-ins.
-  var closesAt = null;
+  // Likewise when the tablet may no longer send what it kept (a day after the close: checkins/kept.py):
+  // from then on only a teacher signed in on it sends them, and it says so, with or without signal.
+  var closesAt = null, sendsUntil = null;
   function noteClosing() {
     var box = keptBox();
     if (box && box.hasAttribute("data-seconds-left")) {
       closesAt = Date.now() + Number(box.getAttribute("data-seconds-left")) * 1000;
     }
+    if (box && box.hasAttribute("data-sends-left")) {
+      var left = Number(box.getAttribute("data-sends-left")) * 1000;
+      sendsUntil = Date.now() + left;
+      if (left > 0 && left < 0x7fffffff) setTimeout(drawKept, left + 1000);
+    }
+  }
+
+  // The tablet's own time for sending is over (the server said so, or the page's count reached it).
+  function teacherSends(box) {
+    return !box.hasAttribute("data-for-staff") && (kept.timeOver || (sendsUntil !== null && Date.now() >= sendsUntil));
   }
 
   function showOver() {
@@ -167,14 +179,19 @@
     var staff = box.hasAttribute("data-for-staff");
     if (staff && kept.readable === null) return;
     var ours = readable(box, thisStation()), others = thisStation().length - ours.length;
-    var sendable = ours.filter(waiting).length, refused = ours.length - sendable, lines = [];
-    if (sendable) lines.push(checkIns(sendable) + (staff ? " kept on this tablet waiting to send." : " waiting to send - keep this tablet on."));
-    if (sendable && kept.note) lines.push(kept.note);
+    var sendable = ours.filter(waiting).length, refused = ours.length - sendable, lines = [], later = teacherSends(box);
+    if (later && sendable) {
+      lines.push(checkIns(sendable) + " waiting for a teacher of " + box.getAttribute("data-group") + " to sign in on this tablet " +
+                 "and open Check-ins. The tablet cannot send " + (sendable === 1 ? "it" : "them") + " by itself any more.");
+    } else if (sendable) {
+      lines.push(checkIns(sendable) + (staff ? " kept on this tablet waiting to send." : " waiting to send - keep this tablet on."));
+    }
+    if (sendable && kept.note && !later) lines.push(kept.note);
     if (refused) lines.push(checkIns(refused) + (staff ? " kept on this tablet not accepted by the school's system:"
                                                        : " not accepted: a teacher signed in on this tablet sees why under Check-ins."));
     if (others) lines.push(checkIns(others) + " kept on this tablet for another class's teacher.");
     box.querySelector("[data-station-kept-count]").textContent = lines.join(" ");
-    box.querySelector("[data-station-send-now]").hidden = !sendable;
+    box.querySelector("[data-station-send-now]").hidden = !sendable || later;
     box.hidden = !ours.length && !others;
     var list = box.querySelector("[data-station-kept-refused]");
     if (!list) return;
@@ -266,10 +283,11 @@
 
   // Sending: this station's waiting check-ins, each with its id and the time it was made; the server
   // answers each created, duplicate (both: forgotten here), rejected (kept, not sent again) or deferred.
+  // The tablet past its time for sending (the server said so) sends no more: they wait for the teacher.
   function sendKept() {
     var box = keptBox();
     var batch = thisStation().filter(waiting).slice(0, MAX_BATCH);
-    if (!box || kept.sending || !batch.length || !navigator.onLine) {
+    if (!box || kept.sending || !batch.length || !navigator.onLine || (kept.timeOver && teacherSends(box))) {
       drawKept();
       return Promise.resolve();
     }
@@ -310,6 +328,7 @@
     kept.items.forEach(function (item) { byUuid[item.uuid] = item; });
     return Promise.all(answer.results.map(function (result) {
       var item = byUuid[result.uuid];
+      if (result.status === "deferred" && result.code === "tablet_time_over") kept.timeOver = true;
       if (!item || result.status === "deferred") return null;
       if (result.status === "created" || result.status === "duplicate") {
         sent += 1;

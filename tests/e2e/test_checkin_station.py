@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from rrp_pwa.checkins.rules import record_staff_checkin
 from rrp_pwa.extensions import db
 from rrp_pwa.models import CheckIn, Pupil
-from rrp_pwa.models.checkins import CheckInFollowUp, CheckInStation
+from rrp_pwa.models.checkins import CheckInFollowUp, CheckInStation, as_utc
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible, go_offline, sign_out
 from tests.e2e.test_circle_flow import start_a_circle
@@ -437,6 +437,73 @@ def test_with_no_signal_past_its_time_limit_the_station_says_it_is_closed(cable,
     expect(tablet.get_by_role("heading", name="The check-in station is closed")).to_be_focused()
     expect(tablet.get_by_role("link", name="Amira K.")).to_have_count(0)
     assert_accessible(axe, tablet)
+
+
+def test_past_the_day_after_its_station_closed_the_tablet_says_its_check_ins_wait_for_a_teacher_to_sign_in(
+        cable, cedar, data_app, new_device, axe):
+    """Ben checks in with no signal, and the Wi-Fi stays down until more than a day after the station closed.
+    "Keep this tablet on" would no longer be true (the tablet may not send it any more): with no signal, then
+    with signal on the "closed" screen, the tablet says, with no name, that it waits for a teacher of the class
+    to sign in on this tablet, offers no Send now and asks the server once, not again and again. Ms Rivers
+    signs in on the tablet and opens Check-ins: Ben's check-in is recorded at the time he made it."""
+    now = datetime.now(timezone.utc)
+    device = new_device(viewport=TABLET)
+    tablet = device.new_page()
+    tablet.clock.install(time=now - timedelta(hours=25))  # the tablet's morning, a day ago
+    open_station_on(tablet, cable, cedar, axe)
+    go_offline(device, cable)
+    check_in_at(tablet, "Ben O.", "Good")
+    expect(tablet.get_by_text("1 check-in waiting to send - keep this tablet on")).to_be_visible()
+    station = db.session.scalar(select(CheckInStation))
+    opened = now - timedelta(hours=25, minutes=5)
+    station.opened_at, station.closes_at = opened, opened + timedelta(minutes=30)
+    db.session.commit()
+
+    tablet.clock.fast_forward(25 * 3600 * 1000)  # still no signal, a day later
+    kept = tablet.get_by_role("region", name="Check-ins kept on this tablet")
+    for_teacher = ("1 check-in waiting for a teacher of Year 5 Cedar to sign in on this tablet and open Check-ins. "
+                   "The tablet cannot send it by itself any more.")
+    expect(kept.get_by_role("status")).to_have_text(for_teacher)
+    expect(kept.get_by_role("button", name="Send now")).to_be_hidden()
+    tablet.get_by_role("link", name="Amira K.").click()
+    expect(tablet.get_by_role("heading", name="The check-in station is closed")).to_be_focused()
+    expect(kept.get_by_role("status")).to_have_text(for_teacher)
+    assert "Ben" not in tablet.locator("body").inner_text()
+    assert_accessible(axe, tablet)
+
+    sends = []
+    tablet.on("request", lambda request: sends.append(request) if request.url.endswith("/station/kept-checkins") else None)
+    with tablet.expect_response("**/station/kept-checkins") as answered:
+        go_offline(device, cable, False)
+    assert answered.value.json()["results"][0]["code"] == "tablet_time_over"
+    with tablet.expect_response("**/station/kept-checkins"):
+        tablet.reload()  # the server's "closed" screen asks once as it opens
+    expect(tablet.get_by_role("heading", name="The check-in station is closed")).to_be_visible()
+    expect(kept.get_by_role("status")).to_have_text(for_teacher)
+    expect(kept.get_by_role("button", name="Send now")).to_be_hidden()
+    expect(tablet.get_by_text("keep this tablet on")).to_have_count(0)
+    assert_accessible(axe, tablet)
+    go_offline(device, cable)
+    go_offline(device, cable, False)  # the signal coming back does not send it again...
+    tablet.clock.fast_forward(60_000)  # ...nor does time passing
+    tablet.wait_for_timeout(500)
+    assert len(sends) == 2
+    assert db.session.scalar(select(CheckIn)) is None
+
+    tablet.get_by_role("link", name="Staff sign-in").click()
+    tablet.get_by_label("Email").fill(cedar.email)
+    tablet.get_by_label("Password").fill(PASSWORD)
+    tablet.get_by_role("button", name="Sign in").click()
+    tablet.get_by_role("heading", name=re.compile("Hello")).wait_for()
+    with tablet.expect_response("**/station/kept-checkins") as sent:
+        tablet.get_by_role("link", name="Check-ins").first.click()
+    assert sent.value.json()["results"][0]["status"] == "created", sent.value.json()
+    expect(tablet.get_by_role("heading", name="Check-ins", exact=True)).to_be_visible()
+    expect(tablet.get_by_role("region", name="Check-ins kept on this tablet")).to_be_hidden()
+    assert_accessible(axe, tablet)
+    checkin = db.session.scalar(select(CheckIn))
+    assert checkin is not None and checkin.pupil.given_name == "Ben" and checkin.value == 4
+    assert abs(as_utc(checkin.created_at) - (now - timedelta(hours=25))) < timedelta(minutes=5)
 
 
 def test_the_phone_polls_when_the_event_stream_cannot_connect(live_server, cedar, new_device, axe):
