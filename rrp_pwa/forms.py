@@ -1,8 +1,9 @@
 """Form helpers shared by every capability."""
 from collections.abc import Iterable
+from uuid import uuid4
 
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectMultipleField, SubmitField
+from wtforms import HiddenField, SelectChoice, SelectMultipleField, SubmitField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -16,6 +17,13 @@ class CheckboxesField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+def form_id_field() -> HiddenField:
+    """The id a form is given when it is drawn (``client_uuid``), so sending it twice stores one record.
+    A refused form sent back keeps the id it was sent with; a form drawn without one (or posted by a page
+    drawn before it had one) gets a new one."""
+    return HiddenField(default=lambda: str(uuid4()))
 
 
 class ConfirmForm(FlaskForm):

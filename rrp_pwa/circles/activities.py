@@ -18,7 +18,7 @@ from rrp_pwa.circles.talking_piece import CircleError, NotYourTurn, begin_change
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Agreement, CheckIn, Concern, School, Staff
 from rrp_pwa.models.circles import Circle, CircleCheckIn, CircleEvent, CircleRound, Seat
-from rrp_pwa.safeguarding.concerns import ConcernError, raise_concern
+from rrp_pwa.safeguarding.concerns import ConcernError, raise_concern, send_once
 
 
 def current_round(circle: Circle) -> CircleRound | None:
@@ -133,18 +133,19 @@ def seat_agrees(circle: Circle, seat: Seat, agreement: Agreement) -> None:
     record(circle, "agree", seat.id)
 
 
-def circle_concern(circle: Circle, keeper: Staff, seat: Seat, note: str) -> Concern:
+def circle_concern(circle: Circle, keeper: Staff, seat: Seat, note: str, client_uuid: str | None = None) -> Concern:
     """The keeper's one-tap concern about a participant. It goes to the DSL only: the circle's
-    version, history and summary do not change."""
+    version, history and summary do not change. It is stored and committed once for its form
+    (``client_uuid``): sent again after no answer, it returns the concern already filed."""
     if seat.circle_id != circle.id or seat.is_keeper:
         raise CircleError("Choose who the concern is about.")
     try:
         concern = raise_concern(circle.school_id, note, "circle", circle.id, pupil=seat.pupil,
-                                subject_name=None if seat.pupil else seat.name, raised_by_staff=keeper)
+                                subject_name=None if seat.pupil else seat.name, raised_by_staff=keeper,
+                                client_uuid=client_uuid)
     except ConcernError as exc:
         raise CircleError(str(exc)) from None
-    db.session.add(concern)
-    return concern
+    return send_once(concern)
 
 
 def build_summary(circle: Circle) -> dict:

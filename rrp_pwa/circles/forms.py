@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from rrp_pwa.forms import CheckboxesField, choices
+from rrp_pwa.forms import CheckboxesField, choices, form_id_field
 from rrp_pwa.models.circles import CIRCLE_KIND_LABELS
 
 
@@ -51,6 +51,7 @@ class ConcernForm(FlaskForm):
     note = TextAreaField("What you saw or heard, in the words used",
                          description="This goes only to the Designated Safeguarding Lead. It is not part of the circle's record.",
                          validators=[DataRequired("Write what you saw or heard."), Length(max=5000)])
+    client_uuid = form_id_field()  # sent again after no answer, or tapped twice: one concern for the DSL
 
 
 class AddSeatForm(FlaskForm):

@@ -395,11 +395,11 @@ def concern(circle_id: int):
     circle, form = keepers_circle(circle_id), ConcernForm()
     if form.validate_on_submit():
         try:
-            circle_concern(circle, current_user, seat_of(circle, form.seat.data), form.note.data)
+            circle_concern(circle, current_user, seat_of(circle, form.seat.data), form.note.data,
+                           form.client_uuid.data)
         except CircleError as exc:
             form.note.errors.append(str(exc))
         else:
-            db.session.commit()
             flash(concern_sent(circle.school_id, "Your concern has gone to the Designated Safeguarding Lead. "
                                                    "It is not in the circle's record. " + WHEN_SEEN))
             return redirect(url_for("circles.keeper", circle_id=circle.id))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rrp_pwa.extensions import db
@@ -22,6 +22,11 @@ CONTEXT_LABELS = {"pupil": "the pupil's record", "circle": "a circle", "chat": "
 
 
 class Concern(db.Model):
+    """``client_uuid``: the id of the form it was sent from, made when the form was drawn, so a form sent
+    twice (a resend after no answer on slow Wi-Fi, a double tap) is one concern in the DSL's queue."""
+
+    __table_args__ = (UniqueConstraint("school_id", "client_uuid"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     pupil_id: Mapped[int | None] = mapped_column(ForeignKey("pupil.id"), index=True)
@@ -35,6 +40,7 @@ class Concern(db.Model):
     seen_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    client_uuid: Mapped[str | None] = mapped_column(String(36))
 
     pupil: Mapped[Pupil | None] = relationship(foreign_keys=[pupil_id])
     raised_by_staff: Mapped[Staff | None] = relationship(foreign_keys=[raised_by_staff_id])

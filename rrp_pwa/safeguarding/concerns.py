@@ -1,8 +1,10 @@
 """Raising and reading safeguarding concerns. Only the dsl role reads them."""
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 
 from rrp_pwa.extensions import db
 from rrp_pwa.models.audit import AuditEvent
@@ -19,11 +21,13 @@ class ConcernError(Exception):
 
 def raise_concern(school_id: int, note: str, context_kind: str, context_id: int | None = None, *,
                   pupil: Pupil | None = None, subject_name: str | None = None,
-                  raised_by_staff: Staff | None = None, raised_by_pupil: Pupil | None = None) -> Concern:
+                  raised_by_staff: Staff | None = None, raised_by_pupil: Pupil | None = None,
+                  client_uuid: str | None = None) -> Concern:
     """File a concern for the DSL: facts in the words heard, who raised it, where and when.
 
     It goes only to the restricted queue; the circle, chat or mediation it came from keeps no
-    copy and no link to it. The caller adds it to the session and commits.
+    copy and no link to it. The caller adds it to the session and commits (``send_once`` for one
+    sent from a form with its ``client_uuid``; an id that is not a UUID is not kept).
     """
     note = (note or "").strip()
     if not note:
@@ -41,7 +45,52 @@ def raise_concern(school_id: int, note: str, context_kind: str, context_id: int 
                    subject_name=(subject_name or "").strip()[:120] or None,
                    raised_by_staff_id=raised_by_staff.id if raised_by_staff else None,
                    raised_by_pupil_id=raised_by_pupil.id if raised_by_pupil else None,
-                   status="new", created_at=datetime.now(timezone.utc))
+                   status="new", created_at=datetime.now(timezone.utc), client_uuid=_form_id(client_uuid))
+
+
+def _form_id(client_uuid: str | None) -> str | None:
+    try:
+        return str(uuid.UUID(client_uuid)) if client_uuid else None
+    except ValueError:
+        return None
+
+
+SAME_SEND = ("raised_by_staff_id", "raised_by_pupil_id", "pupil_id", "subject_name", "note", "context_kind", "context_id")
+
+
+def sent_before(concern: Concern) -> Concern | None:
+    """The concern already filed from the form ``concern`` comes from: same school and form id, raised by
+    the same person, saying the same (about whom, the note, where). A form id found on anything else -
+    another person's concern, or the same form brought back by the browser's Back button and changed -
+    is not this send again, and nothing of that concern is told."""
+    if concern.client_uuid is None:
+        return None
+    earlier = db.session.scalar(select(Concern).where(Concern.school_id == concern.school_id,
+                                                      Concern.client_uuid == concern.client_uuid))
+    if earlier is not None and any(getattr(earlier, name) != getattr(concern, name) for name in SAME_SEND):
+        concern.client_uuid = None  # not this form's send: a concern of its own, never dropped
+        return None
+    return earlier
+
+
+def send_once(concern: Concern) -> Concern:
+    """Store ``concern`` and commit, once for its form. Sent again (no answer reached the phone on slow
+    Wi-Fi, so the person tapped Send to the DSL again; a double tap) it adds nothing and the first is
+    returned, so the DSL's queue has it once and the person is answered as the first time. Two sends at
+    the same moment both find nothing and both insert; the school's unique form id refuses the later
+    one, which is rolled back and answered with the first."""
+    earlier = sent_before(concern)
+    if earlier is not None:
+        return earlier
+    db.session.add(concern)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if concern.client_uuid is None:
+            raise
+        return send_once(concern)  # the other send is stored now, and found
+    return concern
 
 
 def dsl_queue(school_id: int) -> Select[tuple[Concern]]:

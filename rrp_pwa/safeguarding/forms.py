@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from rrp_pwa.forms import form_id_field
 from rrp_pwa.safeguarding.concerns import MAX_ACTION
 
 NOT_CHOSEN = -1  # "Who is it about?" when the flow had several pupils: nobody is chosen for the person
@@ -19,6 +20,7 @@ class ConcernForm(FlaskForm):
     context = HiddenField()
     context_id = HiddenField()
     next = HiddenField()
+    client_uuid = form_id_field()  # sent again after no answer, or tapped twice: one concern for the DSL
     submit = SubmitField("Send to the DSL")
 
     def validate_pupil_id(self, field: SelectField) -> None:

@@ -32,6 +32,7 @@ from rrp_pwa.safeguarding.concerns import (
     reaches_a_dsl,
     record_action,
     reopen,
+    send_once,
 )
 from rrp_pwa.safeguarding.forms import NOT_CHOSEN, ActionForm, ConcernForm, ReopenForm, SeenForm
 from rrp_pwa.tenancy import get_scoped_or_404
@@ -80,7 +81,8 @@ def concern_from(form: ConcernForm, pupils: list[Pupil]) -> Concern:
     return raise_concern(current_user.school_id, form.note.data, context,
                          int(form.context_id.data) if (form.context_id.data or "").isdigit() else None,
                          pupil=next((p for p in pupils if p.id == form.pupil_id.data), None),
-                         subject_name=form.subject_name.data, raised_by_staff=current_user)
+                         subject_name=form.subject_name.data, raised_by_staff=current_user,
+                         client_uuid=form.client_uuid.data)
 
 
 @bp.route("/concerns/new", methods=["GET", "POST"])
@@ -88,7 +90,8 @@ def concern_from(form: ConcernForm, pupils: list[Pupil]) -> Concern:
 def concern_new():
     """Raise a concern: a page of its own (then back to ``next``), or the panel on the page of the record
     being written, which answers in place so nothing typed into the record is lost - and nothing is
-    flashed to show up again on the record's next page."""
+    flashed to show up again on the record's next page. The same form sent again (its first answer lost
+    on slow Wi-Fi, or tapped twice) is answered the same, and the DSL gets the concern once."""
     pupils = pupils_by_id(current_user.school_id, request.args.getlist("pupil_id", type=int))
     form = concern_form(pupils)
     if form.validate_on_submit():
@@ -97,8 +100,7 @@ def concern_new():
         except ConcernError as exc:
             form.note.errors.append(str(exc))
         else:
-            db.session.add(concern)
-            db.session.commit()
+            send_once(concern)
             sent = concern_sent(current_user.school_id, CONCERN_SENT + WHEN_SEEN)
             if in_panel():
                 return render_template("safeguarding/_concern_sent.html", sent=sent, told=sent != NOBODY_TOLD)
