@@ -498,6 +498,33 @@ def test_a_concern_can_be_about_someone_taken_out_of_the_circle(app, world):
     assert db.session.scalar(select(Concern.pupil_id)) == world["pupils"][0].id
 
 
+def keepers_concern_form_id(page: str) -> str:
+    form = re.search(r'<form method="post" action="/circles/\d+/concern".*?</form>', page, re.S).group(0)
+    return re.search(r'<input id="client_uuid" name="client_uuid" type="hidden" value="([0-9a-f-]{36})">', form).group(1)
+
+
+def test_a_concern_sent_twice_from_the_keepers_screen_reaches_the_dsl_once(app, world):
+    """The keeper's Send to the DSL gets no answer on slow Wi-Fi (the concern was stored) and is sent again:
+    the screen says it was sent, as the first time, and the DSL has it once. Refused first (nobody chosen),
+    the form keeps its id, so the corrected send is still one concern; a fresh screen is a fresh form."""
+    circle = world["circle"]
+    make_staff(world["school"], ("dsl",), name="Dee Lead")
+    db.session.commit()
+    client = sign_in(app, world["keeper"])
+    _, amira = seated(app, circle, world["pupils"][0])
+    uuid = keepers_concern_form_id(client.get(f"/circles/{circle.id}").get_data(as_text=True))
+    refused = client.post(f"/circles/{circle.id}/concern", data={"seat": "", "note": "Said dad hits her",
+                                                                "client_uuid": uuid})
+    assert refused.status_code == 400 and keepers_concern_form_id(refused.get_data(as_text=True)) == uuid
+    data = {"seat": amira.id, "note": "Said dad hits her", "client_uuid": uuid}
+    answers = [client.post(f"/circles/{circle.id}/concern", data=data) for _ in range(2)]
+    assert [(a.status_code, a.headers["Location"]) for a in answers] == [(302, f"/circles/{circle.id}")] * 2
+    page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
+    assert page.count("Your concern has gone to the Designated Safeguarding Lead. It is not in the circle") == 2
+    assert [(c.note, c.client_uuid) for c in db.session.scalars(select(Concern))] == [("Said dad hits her", uuid)]
+    assert keepers_concern_form_id(page) != uuid
+
+
 # Joining
 
 def test_joining_by_code_then_name_then_waiting(app, world):

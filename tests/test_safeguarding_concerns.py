@@ -5,14 +5,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from flask import render_template_string
 from flask_login import login_user
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from rrp_pwa.conversations.chats import record_quick_chat
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Staff
 from rrp_pwa.models.audit import AuditEvent
 from rrp_pwa.models.safeguarding import Concern
-from rrp_pwa.safeguarding.concerns import raise_concern
+from rrp_pwa.safeguarding.concerns import raise_concern, send_once
 from tests.conftest import make_group, make_pupil, make_school, make_staff
 
 ROLES = [("admin",), ("teacher",), ("support",), ("pastoral",), ("dsl",)]
@@ -645,3 +646,148 @@ def test_the_record_pages_open_the_panel_and_keep_the_plain_link(client, auth, s
     assert link and link.group(1) == link.group(2) and f"pupil_id={amira.id}" in link.group(1)
     assert 'id="concern-panel"' in page and "note" not in link.group(1)
     assert "<h1>Raise a concern</h1>" in client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+
+
+# One concern for one form, however often it is sent
+
+def form_id(html: str, panel: bool) -> str:
+    """The id the concern form was drawn with (its hidden client_uuid)."""
+    name = "concern-client_uuid" if panel else "client_uuid"
+    found = re.search(rf'<input id="{name}" name="{name}" type="hidden" value="([0-9a-f-]{{36}})">', html)
+    assert found, html
+    return found.group(1)
+
+
+@pytest.mark.parametrize("panel", [True, False], ids=["panel", "page"])
+def test_a_concern_sent_again_with_its_form_id_is_one_concern_and_answered_as_sent(client, auth, school, panel):
+    """The first answer lost on slow Wi-Fi (the server had stored it), Send to the DSL is tapped again: the
+    answer is the same as the first send's, and the DSL's queue has the concern once."""
+    make_staff(school, ("dsl",), name="Dee Dsl")
+    auth.login(roles=("support",))
+    amira = make_pupil(school)
+    db.session.commit()
+    url = f"/concerns/new?pupil_id={amira.id}&context=chat&next=/chats/new"
+    prefix, headers = ("concern-", PANEL) if panel else ("", {})
+    uuid = form_id(client.get(url, headers=headers).get_data(as_text=True), panel)
+    data = {f"{prefix}pupil_id": amira.id, f"{prefix}note": NOTE, f"{prefix}context": "chat",
+            f"{prefix}next": "/chats/new", f"{prefix}client_uuid": uuid}
+    answers = [client.post(f"/concerns/new?pupil_id={amira.id}", headers=headers, data=data) for _ in range(2)]
+    if panel:
+        assert [a.status_code for a in answers] == [200, 200]
+        assert answers[1].get_data(as_text=True) == answers[0].get_data(as_text=True)
+        assert "Sent to the DSL." in answers[1].get_data(as_text=True)
+    else:
+        assert [(a.status_code, a.headers["Location"]) for a in answers] == [(302, "/chats/new")] * 2
+        flashed = client.get("/chats/new").get_data(as_text=True)
+        assert flashed.count("Your concern has gone to the Designated Safeguarding Lead.") == 2
+    concern = db.session.scalars(select(Concern)).one()
+    assert (concern.note, concern.pupil_id, concern.client_uuid) == (NOTE, amira.id, uuid)
+    dsl = make_staff(school, ("dsl",), name="Dee Two")
+    db.session.commit()
+    auth.logout()
+    auth.login(dsl)
+    assert client.get("/safeguarding/concerns").get_data(as_text=True).count("Amira Khan") == 1
+
+
+def test_each_form_drawn_has_its_own_id_and_two_forms_are_two_concerns(client, auth, school):
+    auth.login(roles=("teacher",))
+    ids = {form_id(client.get("/concerns/new").get_data(as_text=True), False),
+           form_id(panel_form(client, "/concerns/new"), True)}
+    assert len(ids) == 2
+    for uuid in ids:
+        assert client.post("/concerns/new", data={"note": NOTE, "client_uuid": uuid}).status_code == 302
+    assert {c.client_uuid for c in db.session.scalars(select(Concern))} == ids
+
+
+@pytest.mark.parametrize("panel", [True, False], ids=["panel", "page"])
+def test_a_refused_form_keeps_its_id_so_the_corrected_send_is_still_one_concern(client, auth, school, panel):
+    auth.login(roles=("support",))
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    db.session.commit()
+    url = f"/concerns/new?pupil_id={amira.id}&pupil_id={ben.id}"
+    prefix, headers = ("concern-", PANEL) if panel else ("", {})
+    uuid = form_id(client.get(url, headers=headers).get_data(as_text=True), panel)
+    refused = client.post(url, headers=headers, data={f"{prefix}pupil_id": "-1", f"{prefix}note": NOTE,
+                                                      f"{prefix}client_uuid": uuid})
+    assert refused.status_code == 400 and "Choose who the concern is about" in refused.get_data(as_text=True)
+    assert form_id(refused.get_data(as_text=True), panel) == uuid
+    corrected = {f"{prefix}pupil_id": ben.id, f"{prefix}note": NOTE, f"{prefix}client_uuid": uuid}
+    sent = [client.post(url, headers=headers, data=corrected).status_code for _ in range(2)]
+    assert sent == ([200, 200] if panel else [302, 302])
+    assert [(c.pupil_id, c.client_uuid) for c in db.session.scalars(select(Concern))] == [(ben.id, uuid)]
+
+
+def test_the_same_form_brought_back_and_changed_is_a_second_concern(client, auth, school):
+    """The browser's Back button can bring a sent form back, id and all; what is written in it then is
+    another concern, and is never dropped as a resend of the first."""
+    auth.login(roles=("teacher",))
+    uuid = form_id(client.get("/concerns/new").get_data(as_text=True), False)
+    client.post("/concerns/new", data={"note": NOTE, "client_uuid": uuid})
+    client.post("/concerns/new", data={"note": "Came in with a bruise on her arm", "client_uuid": uuid})
+    client.post("/concerns/new", data={"note": "Came in with a bruise on her arm", "client_uuid": uuid})
+    assert sorted((c.note, c.client_uuid) for c in db.session.scalars(select(Concern))) == [
+        ("Came in with a bruise on her arm", None), ("Came in with a bruise on her arm", None), (NOTE, uuid)]
+
+
+def test_another_persons_or_schools_form_id_files_a_concern_of_its_own_and_shows_nothing_of_theirs(
+        client, auth, school):
+    make_staff(school, ("dsl",), name="Dee Dsl")
+    first = auth.login(roles=("teacher",))
+    uuid = form_id(client.get("/concerns/new").get_data(as_text=True), False)
+    client.post("/concerns/new", data={"note": NOTE, "subject_name": "Amira", "client_uuid": uuid})
+    colleague = make_staff(school, ("support",), name="Mo Midday")
+    hill = make_staff(make_school("Hill High"), ("teacher",), name="Hal Hill")
+    db.session.commit()
+    for other in (colleague, hill):
+        auth.logout()
+        auth.login(other)
+        panel = client.post("/concerns/new", headers=PANEL, data={
+            "concern-note": NOTE, "concern-subject_name": "Amira", "concern-client_uuid": uuid})
+        assert panel.status_code == 200 and NOTE not in panel.get_data(as_text=True)
+        assert "Amira" not in client.get("/concerns/raised").get_data(as_text=True).replace("Amira", "", 1)
+    concerns = {c.raised_by_staff_id: c for c in db.session.scalars(select(Concern))}
+    assert set(concerns) == {first.id, colleague.id, hill.id}
+    assert (concerns[first.id].client_uuid, concerns[colleague.id].client_uuid) == (uuid, None)
+    assert (concerns[hill.id].school_id, concerns[hill.id].client_uuid) == (hill.school_id, uuid)
+
+
+def test_an_id_that_is_not_a_form_id_is_not_kept(client, auth, school):
+    auth.login(roles=("teacher",))
+    assert client.post("/concerns/new", data={"note": NOTE, "client_uuid": "x" * 400}).status_code == 302
+    assert db.session.scalars(select(Concern)).one().client_uuid is None
+
+
+def test_two_sends_at_the_same_moment_store_one_concern(app, school):
+    """A double tap: both sends find nothing filed from the form and both insert. The other send commits
+    (on a connection of its own) between this one's look and its insert; the school's unique form id
+    refuses this one, which is rolled back and answered with the other's concern - no IntegrityError."""
+    staff = make_staff(school, ("teacher",))
+    db.session.commit()
+    uuid = "4f1c2a9e-8d7b-4c3a-9e6f-0a1b2c3d4e5f"
+
+    def sent(note=NOTE):
+        return raise_concern(school.id, note, "chat", raised_by_staff=staff, client_uuid=uuid)
+
+    def lands_first(other_send):
+        def store(_session, _flush, _objects):
+            with Session(db.engine) as other:
+                other.add(other_send)
+                other.commit()
+        event.listen(db.session(), "before_flush", store, once=True)
+
+    lands_first(sent())
+    mine = sent()
+    stored = send_once(mine)
+    assert stored is not mine and stored.client_uuid == uuid
+    assert [(c.note, c.client_uuid) for c in db.session.scalars(select(Concern))] == [(NOTE, uuid)]
+    assert send_once(sent()).id == stored.id
+
+    other_uuid = "0b9e8f7a-6c5d-4e3f-8a1b-2c3d4e5f6a7b"
+    # at the same moment, another concern under the form's id (not this send again): both are kept
+    lands_first(raise_concern(school.id, "Said she has not eaten since Friday", "chat", raised_by_staff=staff,
+                              client_uuid=other_uuid))
+    mine = raise_concern(school.id, NOTE, "chat", raised_by_staff=staff, client_uuid=other_uuid)
+    kept = send_once(mine)
+    assert kept is mine and kept.client_uuid is None
+    assert {(c.note, c.client_uuid) for c in db.session.scalars(select(Concern))} == {
+        (NOTE, None), (NOTE, uuid), ("Said she has not eaten since Friday", other_uuid)}

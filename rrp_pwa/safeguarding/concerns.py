@@ -62,7 +62,8 @@ def sent_before(concern: Concern) -> Concern | None:
     """The concern already filed from the form ``concern`` comes from: same school and form id, raised by
     the same person, saying the same (about whom, the note, where). A form id found on anything else -
     another person's concern, or the same form brought back by the browser's Back button and changed -
-    is not this send again, and nothing of that concern is told."""
+    is not this send again: it is taken off ``concern``, to be filed as a concern of its own, and
+    nothing of the other is told."""
     if concern.client_uuid is None:
         return None
     earlier = db.session.scalar(select(Concern).where(Concern.school_id == concern.school_id,
