@@ -7,7 +7,7 @@ from datetime import timezone
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from rrp_pwa.extensions import db
 from rrp_pwa.mediation.accounts import set_mediator_login
@@ -17,7 +17,7 @@ from rrp_pwa.models.safeguarding import Concern
 from rrp_pwa.safeguarding.concerns import raise_concern
 from tests.conftest import make_group, make_pupil, make_school, make_staff
 from tests.e2e.conftest import PHONE, TABLET, assert_accessible, go_offline, wait_for_service_worker
-from tests.e2e.test_chat_flow import sign_in
+from tests.e2e.test_chat_flow import sign_in, the_dsl_reads
 from tests.e2e.test_mediation import mediator_sign_in
 
 NOTE = "Amira said: my brother locks me out at night"
@@ -257,3 +257,51 @@ def test_the_concern_panel_with_no_signal_says_to_tell_the_dsl_and_keeps_the_cha
     expect(page.get_by_role("status").filter(has_text="Sent to the DSL.")).to_be_focused()
     expect(page.get_by_role("radio", name="Unkind words")).to_be_checked()
     assert db.session.scalar(select(Concern.note)) == NOTE
+
+
+def test_a_concern_whose_answer_was_lost_is_sent_again_and_reaches_the_dsl_once(
+        live_server, data_app, page, new_device, axe):
+    """On slow school Wi-Fi, Send to the DSL reaches the server - the concern is stored - but its answer never
+    comes back, so the phone cannot say it was sent. The assistant taps Send to the DSL again: the panel says
+    it was sent, and the DSL's queue has the concern once (it used to have it twice: two alerts, two
+    records to close)."""
+    school = make_school()
+    assistant = make_staff(school, ("support",), name="Mo Midday")
+    dsl = make_staff(school, ("dsl",), name="Dee Lead")
+    amira = make_pupil(school)
+    db.session.commit()
+    lost = []
+
+    def answer_lost_once(route):
+        if route.request.method == "POST" and not lost:
+            lost.append(route.fetch())  # the server gets it and answers; the answer is lost on the way back
+            route.abort()
+        else:
+            route.continue_()
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, assistant)
+    page.goto(f"{live_server.url}/chats/new?pupil_id={amira.id}")
+    page.route("**/concerns/new**", answer_lost_once)
+    page.get_by_role("link", name="Raise a concern").click()
+    form = page.get_by_role("form", name="Raise a concern")
+    form.get_by_label("What did you see or hear?").fill(NOTE)
+    form.get_by_role("button", name="Send to the DSL").click()
+    expect(page.get_by_role("alert").filter(has_text="Not sent")).to_be_visible()
+    expect(form.get_by_label("What did you see or hear?")).to_have_value(NOTE)
+    assert lost and lost[0].status == 200
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Concern.id))) == 1  # stored, though the phone never heard
+    settled(page)
+    assert_accessible(axe, page)
+
+    form.get_by_role("button", name="Send to the DSL").click()
+    sent = page.get_by_role("status").filter(has_text="Sent to the DSL.")
+    expect(sent).to_be_focused()
+    expect(sent).to_contain_text("Your concern has gone to the Designated Safeguarding Lead")
+    settled(page)
+    assert_accessible(axe, page)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Concern.id))) == 1
+
+    the_dsl_reads(new_device(viewport=PHONE), live_server.url, dsl, "Amira Khan", NOTE, axe)
