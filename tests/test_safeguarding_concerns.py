@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from flask import render_template_string
 from flask_login import login_user
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rrp_pwa.conversations.chats import record_quick_chat
@@ -791,3 +792,17 @@ def test_two_sends_at_the_same_moment_store_one_concern(app, school):
     assert kept is mine and kept.client_uuid is None
     assert {(c.note, c.client_uuid) for c in db.session.scalars(select(Concern))} == {
         (NOTE, None), (NOTE, uuid), ("Said she has not eaten since Friday", other_uuid)}
+
+
+def test_a_send_refused_by_the_database_for_another_reason_is_not_swallowed_nor_tried_again(app, school):
+    """Only a second send of the same form is answered with the first: any other refusal (here a concern
+    with no note, which raise_concern never makes) is raised once, not retried for ever."""
+    staff = make_staff(school, ("teacher",))
+    db.session.commit()
+    broken = raise_concern(school.id, NOTE, "chat", raised_by_staff=staff,
+                           client_uuid="7d2e4c1a-3b5f-4a6e-8c9d-1e2f3a4b5c6d")
+    broken.note = None
+    with pytest.raises(IntegrityError):
+        send_once(broken)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Concern)) == 0

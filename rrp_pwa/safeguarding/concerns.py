@@ -90,7 +90,12 @@ def send_once(concern: Concern) -> Concern:
         db.session.rollback()
         if concern.client_uuid is None:
             raise
-        return send_once(concern)  # the other send is stored now, and found
+        earlier = sent_before(concern)
+        if earlier is not None:
+            return earlier  # the other send is stored now, and found
+        if concern.client_uuid is None:  # another concern took the form's id: this one is filed without it
+            return send_once(concern)
+        raise  # refused for something else: not swallowed, nor tried again for ever
     return concern
 
 
