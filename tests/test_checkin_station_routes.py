@@ -226,6 +226,8 @@ def test_the_station_closes_at_its_time_limit(client, auth, cedar):
     closed = client.get("/station")
     assert closed.status_code == 410 and "The check-in station is closed" in closed.get_data(as_text=True)
     assert "Amira" not in closed.get_data(as_text=True)
+    # the teacher who signs in there (to send what the tablet kept) lands on Check-ins, which sends it
+    assert 'href="/sign-in?next=/checkins"' in closed.get_data(as_text=True)
     posted = client.post("/station/checkins", data={"pupil_id": cedar["amira"].id, "value": "3"})
     assert posted.status_code == 410 and db.session.scalar(select(CheckIn)) is None
 
