@@ -383,12 +383,18 @@
   // Record offline ready for the playground, fetched while there is signal: the pupil list and the
   // capture page itself, so that it opens with no signal even if it was never opened before. Each is
   // fetched until it is there: a page fetch cut short (the next page opened at once, a blip) is tried
-  // again on the next home visit, even though the list came.
+  // again on the next home visit, even though the list came. Only the page itself is kept - not the
+  // sign-in page a session that ended redirects to (as the service worker keeps it: sw-sync.js).
   function prepareOffline(data) {
     if (!prefetch || !navigator.onLine || pageStaff === null || endedHere()) return data;
     var url = prefetch.getAttribute("data-capture-prefetch");
     var pageCached = window.caches ? caches.open(CAPTURE_CACHE).then(function (cache) {
-      return cache.match(url).then(function (hit) { return hit || cache.add(url); });
+      return cache.match(url).then(function (hit) {
+        if (hit && data) return hit;  // fetched again with the list, so a new release's page replaces it
+        return fetch(url, { credentials: "same-origin" }).then(function (response) {
+          if (response.ok && !response.redirected) return cache.put(url, response);
+        });
+      });
     }).catch(function () { return null; }) : null;
     return Promise.all([data || refreshCapture(), pageCached]).then(function (done) { return done[0]; });
   }
