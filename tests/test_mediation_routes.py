@@ -5,7 +5,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from rrp_pwa import create_app
 from rrp_pwa.extensions import db
@@ -904,6 +904,28 @@ def test_a_worry_goes_to_the_dsl_only(app, client, auth, people):
     auth.login(roles=("pastoral",))
     record = client.get(f"/mediation/records/{mediation_id}").get_data(as_text=True)
     assert "scared" not in record
+
+
+def test_a_worry_sent_twice_from_one_form_reaches_the_dsl_once(app, client, school, people):
+    """The mediators tap "Tell the safeguarding lead" and no answer comes (slow Wi-Fi), so they tap it again:
+    the worry is one concern for the DSL, and both taps are told it has gone. A worry written afresh on the
+    next screen is a concern of its own."""
+    make_staff(school, ("dsl",))
+    db.session.commit()
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    post(client, mediation_id, "adult")
+    screen = client.get(f"/mediate/{mediation_id}").get_data(as_text=True)
+    form_id = re.search(r'name="client_uuid"[^>]*value="([^"]+)"', screen).group(1)
+    worry = {"note": "Ben said he is scared to go home", "client_uuid": form_id}
+    for _ in range(2):
+        told = client.post(f"/mediate/{mediation_id}/worry", data=worry, follow_redirects=True).get_data(as_text=True)
+        assert "Your worry has gone to the safeguarding lead" in told
+    assert db.session.scalar(select(func.count()).select_from(Concern)) == 1
+    next_form = re.search(r'name="client_uuid"[^>]*value="([^"]+)"', told).group(1)
+    assert next_form != form_id
+    client.post(f"/mediate/{mediation_id}/worry", data={**worry, "client_uuid": next_form})
+    assert db.session.scalar(select(func.count()).select_from(Concern)) == 2
 
 
 def test_alert_panel_and_stream_only_for_staff_who_receive_alerts(app, client, auth, school):

@@ -15,7 +15,7 @@ from rrp_pwa.mediation.flow import MediationError, StaleMediation, keep_typed
 from rrp_pwa.models import Pupil, Staff, StaffRole
 from rrp_pwa.models.mediation import Mediation, MediationAlert, MediationDuty
 from rrp_pwa.models.safeguarding import Concern
-from rrp_pwa.safeguarding.concerns import raise_concern
+from rrp_pwa.safeguarding.concerns import raise_concern, send_once
 
 DUTY_ROLES = ("support", "pastoral")
 FALLBACK_ROLE = "pastoral"
@@ -118,12 +118,14 @@ def carry_on(mediation: Mediation, version: int | None = None) -> None:
         alert.resolved_at = alert.resolved_at or now
 
 
-def tell_about_worry(mediation: Mediation, mediator: Pupil, note: str, about: Pupil | None = None) -> Concern:
-    """A mediator's worry about someone's safety becomes a concern for the DSL only.
+def tell_about_worry(mediation: Mediation, mediator: Pupil, note: str, about: Pupil | None = None,
+                     client_uuid: str | None = None) -> Concern:
+    """A mediator's worry about someone's safety becomes a concern for the DSL only, stored and committed
+    once for its form (``client_uuid``: sent again after no answer, or tapped twice, it is the one concern).
 
     The concern records which mediation it came from; the mediation keeps no copy of it.
     """
     if about is not None and all(p.pupil_id != about.id for p in mediation.parties):
         raise MediationError("Choose one of the people in this mediation, or nobody.")
-    return raise_concern(mediation.school_id, note, "mediation", mediation.id, pupil=about,
-                         raised_by_pupil=mediator)
+    return send_once(raise_concern(mediation.school_id, note, "mediation", mediation.id, pupil=about,
+                                   raised_by_pupil=mediator, client_uuid=client_uuid))

@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 from wtforms.widgets import HiddenInput
 
 from rrp_pwa.agreements.rules import REVIEW_IN_WEEKS
-from rrp_pwa.forms import choices
+from rrp_pwa.forms import choices, form_id_field
 from rrp_pwa.mediation.flow import FEELINGS, MAX_IDEAS, MAX_PLACE, MAX_WORDS
 from rrp_pwa.models.mediation import MediationParty
 
@@ -115,6 +115,7 @@ class WorryForm(FlaskForm):
                                                                    Length(max=5000)],
                          description="Use the words the person said. Only the safeguarding lead sees this.")
     about = RadioField("Who is it about?", validators=[Optional()], validate_choice=True)
+    client_uuid = form_id_field()  # sent again after no answer, or tapped twice: one concern for the DSL
     submit = SubmitField("Tell the adult")
 
 

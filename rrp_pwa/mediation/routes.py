@@ -451,10 +451,9 @@ def worry(mediation_id: int):
         return render_step(mediation, error="Please check what you wrote about the worry.", status=422, worry=form)
     about = db.session.get(Pupil, int(form.about.data)) if form.about.data else None
     try:
-        db.session.add(tell_about_worry(mediation, g.team.pupils[0], form.note.data, about))
+        tell_about_worry(mediation, g.team.pupils[0], form.note.data, about, form.client_uuid.data)
     except MediationError as exc:
         return render_step(mediation, error=str(exc), status=422, worry=form)
-    db.session.commit()
     flash(concern_sent(mediation.school_id, "Thank you. Your worry has gone to the safeguarding lead. "
                                             "You did the right thing.", by_pupil=True))
     return redirect(url_for("mediation.run", mediation_id=mediation.id))
