@@ -62,16 +62,29 @@ def sent_before(concern: Concern) -> Concern | None:
     """The concern already filed from the form ``concern`` comes from: same school and form id, raised by
     the same person, saying the same (about whom, the note, where). A form id found on anything else -
     another person's concern, or the same form brought back by the browser's Back button and changed -
-    is not this send again: it is taken off ``concern``, to be filed as a concern of its own, and
+    is not this send again: ``concern`` takes an id of its own, made from the form's and what it says
+    (so the changed form sent twice is still one concern), to be filed as a concern of its own, and
     nothing of the other is told."""
     if concern.client_uuid is None:
         return None
-    earlier = db.session.scalar(select(Concern).where(Concern.school_id == concern.school_id,
-                                                      Concern.client_uuid == concern.client_uuid))
-    if earlier is not None and any(getattr(earlier, name) != getattr(concern, name) for name in SAME_SEND):
-        concern.client_uuid = None  # not this form's send: a concern of its own, never dropped
-        return None
+    earlier = _filed_under(concern)
+    if earlier is not None and not _same_send(earlier, concern):
+        said = "\x1f".join(repr(getattr(concern, name)) for name in SAME_SEND)
+        concern.client_uuid = str(uuid.uuid5(uuid.UUID(concern.client_uuid), said))
+        earlier = _filed_under(concern)
+        if earlier is not None and not _same_send(earlier, concern):  # (never: the id is made from what it says)
+            concern.client_uuid = None
+            return None
     return earlier
+
+
+def _filed_under(concern: Concern) -> Concern | None:
+    return db.session.scalar(select(Concern).where(Concern.school_id == concern.school_id,
+                                                   Concern.client_uuid == concern.client_uuid))
+
+
+def _same_send(earlier: Concern, concern: Concern) -> bool:
+    return all(getattr(earlier, name) == getattr(concern, name) for name in SAME_SEND)
 
 
 def send_once(concern: Concern) -> Concern:
@@ -88,12 +101,13 @@ def send_once(concern: Concern) -> Concern:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        if concern.client_uuid is None:
+        tried = concern.client_uuid
+        if tried is None:
             raise
         earlier = sent_before(concern)
         if earlier is not None:
             return earlier  # the other send is stored now, and found
-        if concern.client_uuid is None:  # another concern took the form's id: this one is filed without it
+        if concern.client_uuid != tried:  # another concern took the form's id: this one is filed under its own
             return send_once(concern)
         raise  # refused for something else: not swallowed, nor tried again for ever
     return concern
