@@ -43,6 +43,8 @@
     form.appendChild(field);
   }
 
+  window.rrpEarlyTap = true;  // listening (a test taps once this has arrived: tests/e2e/test_circle_early_tap.py)
+
   // Bubbling, so htmx (listening on the form itself) has already cancelled the submits it sends.
   document.addEventListener("submit", function (event) {
     var form = event.target;

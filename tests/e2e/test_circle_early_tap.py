@@ -23,8 +23,11 @@ def hold_htmx(context) -> list:
 
 
 def open_early(page, path: str) -> None:
-    """Open a page without waiting for its scripts (its load event never comes while htmx is held)."""
+    """Open a page without waiting for its deferred scripts (its load event never comes while htmx is held),
+    once early-tap.js - async, 1 KB, fetched beside the stylesheets - is listening: a tap in the few
+    milliseconds before it has arrived is a plain POST without the page's CSRF token, refused (400)."""
     page.goto(path, wait_until="commit")
+    page.wait_for_function("() => window.rrpEarlyTap === true")
 
 
 def test_taps_before_the_scripts_have_run_pass_the_piece_on(new_device, live_server, axe, cedar_class):
