@@ -391,9 +391,12 @@
     var pageCached = window.caches ? caches.open(CAPTURE_CACHE).then(function (cache) {
       return cache.match(url).then(function (hit) {
         if (hit && data) return hit;  // fetched again with the list, so a new release's page replaces it
-        return fetch(url, { credentials: "same-origin" }).then(function (response) {
+        // given up, as the list is, on Wi-Fi that stalls: Home's outbox does not wait on it for ever
+        var controller = window.AbortController ? new AbortController() : null;
+        var timer = controller && setTimeout(function () { controller.abort(); }, LIST_WAIT);
+        return fetch(url, { credentials: "same-origin", signal: controller && controller.signal }).then(function (response) {
           if (response.ok && !response.redirected) return cache.put(url, response);
-        });
+        }).finally(function () { clearTimeout(timer); });
       });
     }).catch(function () { return null; }) : null;
     return Promise.all([data || refreshCapture(), pageCached]).then(function (done) { return done[0]; });
