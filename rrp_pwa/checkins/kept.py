@@ -89,13 +89,18 @@ def may_send(station: CheckInStation, tablet: CheckInStation | None, staff: Staf
     staff send those of the stations they may end."""
     if tablet is None:
         return may_end(staff, station)
-    return station.id == tablet.id and now < station.open_until() + TABLET_SENDS_FOR
+    return station.id == tablet.id and now < tablet_sends_until(station)
+
+
+def tablet_sends_until(station: CheckInStation) -> datetime:
+    """When the station's tablet may no longer send its check-ins itself."""
+    return station.open_until() + TABLET_SENDS_FOR
 
 
 def tablet_sends_left(station: CheckInStation, now: datetime | None = None) -> int:
     """Seconds until the station's tablet may no longer send its check-ins itself (0: already so); the
     page tells the tablet, which counts them down with no signal as it does the station's time limit."""
-    left = station.open_until() + TABLET_SENDS_FOR - (now or utcnow())
+    left = tablet_sends_until(station) - (now or utcnow())
     return max(0, int(left.total_seconds()))
 
 
