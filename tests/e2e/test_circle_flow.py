@@ -213,7 +213,8 @@ def test_a_menu_the_keeper_opened_stays_open_as_the_piece_moves(new_device, live
     assert_accessible(axe, keeper)
 
 
-def test_the_keepers_ticks_and_choice_stay_as_pupils_join(new_device, live_server, axe, keeper):
+def ben_action_typed(new_device, live_server, keeper):
+    """Amira and Ben in the circle, and the keeper typing an action for Ben, ticked: the "Who" group."""
     join_auto_admitted(new_device, live_server, keeper, "Amira S.")
     join_auto_admitted(new_device, live_server, keeper, "Ben J.")
     keeper.get_by_text("Record an agreement").click()
@@ -221,6 +222,11 @@ def test_the_keepers_ticks_and_choice_stay_as_pupils_join(new_device, live_serve
     keeper.get_by_label("What has been agreed").fill("Ben tidies the reading corner")
     who = keeper.get_by_role("group", name=re.compile("^Who"))
     who.get_by_label("Ben J.").check()
+    return who
+
+
+def test_the_keepers_ticks_and_choice_stay_as_pupils_join(new_device, live_server, axe, keeper):
+    who = ben_action_typed(new_device, live_server, keeper)
     keeper.get_by_text("Raise a concern").click()
     keeper.get_by_label("Who is it about?").select_option(label="Ben J.")
 
@@ -311,13 +317,7 @@ def test_a_refused_action_agreement_comes_back_as_typed_with_who_it_is_for_still
     """An action whose 'by when' has passed: the keeper's screen says why by the date, with what was
     agreed and who it is for as the keeper left them - and the tick stays as another pupil joins."""
     join_url = keeper.get_by_role("link", name="Join link").get_attribute("href")
-    join_auto_admitted(new_device, live_server, keeper, "Amira S.")
-    join_auto_admitted(new_device, live_server, keeper, "Ben J.")
-    keeper.get_by_text("Record an agreement").click()
-    keeper.get_by_label("Action (who will do what, by when)").check()
-    keeper.get_by_label("What has been agreed").fill("Ben tidies the reading corner")
-    who = keeper.get_by_role("group", name=re.compile("^Who"))
-    who.get_by_label("Ben J.").check()
+    who = ben_action_typed(new_device, live_server, keeper)
     keeper.get_by_label("By when (actions)").fill("2020-01-06")
     keeper.get_by_role("button", name="Save the agreement").click()
 
