@@ -1,8 +1,9 @@
 """A live circle's controls tapped before the page's scripts have run: the browser sends the control's
 form as a plain POST (no HX-Request), with the page's CSRF token added as it goes. Each is done and
 answered with a redirect back to the screen (Post/Redirect/Get); a refusal (a stale version, a rule)
-is shown on the screen, above the control's region; a POST without the token is still refused.
-CSRF is on in this module, as in production."""
+is shown on the screen, above the control's region. A tap in the moment before early-tap.js has arrived
+has no token: nothing changes, and it too comes back to the screen, which says to tap again - not
+"Bad request" (rrp_pwa/circles/early_tap.py). CSRF is on in this module, as in production."""
 import re
 
 import pytest
@@ -13,10 +14,10 @@ from rrp_pwa.circles.talking_piece import give
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Agreement
 from rrp_pwa.models.circles import Circle, CircleCheckIn, Seat
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, make_staff
 from tests.test_circle_routes import brook_with_a_circle, seated
 
-NOT_DONE_WITHOUT_TOKEN = 400
+TAP_AGAIN = "That tap came before the screen was ready, so nothing changed. Please tap again."
 
 
 @pytest.fixture
@@ -51,13 +52,16 @@ def version_of(circle) -> int:
 
 
 def tapped_early(device, page_url: str, url: str, data=None):
-    """A control's form as the browser sends it before the page's scripts ran: first as a page with no
-    token would (refused, nothing changed), then with the page's token."""
+    """A control's form as the browser sends it before the page's scripts ran: first as it goes in the
+    moment before early-tap.js has arrived, with no token (nothing changed: back to the screen, which
+    says to tap again), then with the page's token, as early-tap.js sends it."""
     token = page_token(device.get(page_url).get_data(as_text=True))
     circle_id = int(re.search(r"/circles/(\d+)", url).group(1))
     before = version_of(db.session.get(Circle, circle_id))
-    assert device.post(url, data=data or {}).status_code == NOT_DONE_WITHOUT_TOKEN
+    too_early = device.post(url, data=data or {})
+    assert too_early.status_code == 302 and too_early.headers["Location"].split("#")[0] == page_url
     assert version_of(db.session.get(Circle, circle_id)) == before, "nothing changed without the token"
+    assert TAP_AGAIN in device.get(too_early.headers["Location"]).get_data(as_text=True)
     return device.post(url, data={**(data or {}), "csrf_token": token})
 
 
@@ -221,3 +225,137 @@ def test_a_tap_sent_early_on_a_circle_closed_meanwhile_goes_to_its_summary(app, 
     assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/circles/{circle.id}/summary")
     summary = keeper.get(answer.headers["Location"]).get_data(as_text=True)
     assert "This circle has closed, so that was not done." in summary
+
+
+# A tap in the moment before early-tap.js has arrived: no token at all (rrp_pwa/circles/early_tap.py)
+
+def notice(region_html: str) -> bool:
+    return f'<p class="circle-notice" role="status">{TAP_AGAIN}</p>' in region_html
+
+
+def test_a_keepers_tap_before_the_screen_was_ready_changes_nothing_and_says_tap_again(app, world):
+    circle = world["circle"]
+    keeper = keepers_phone(app, world["keeper"])
+    seated(app, circle, world["pupils"][0])
+    keeper.get(f"/circles/{circle.id}")  # the screen opens; its scripts have not arrived yet
+    seen = version_of(circle)
+    answer = keeper.post(f"/circles/{circle.id}/turn", data={"turn": "pass", "version": seen})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/circles/{circle.id}#ring-h")
+    assert version_of(circle) == seen and holder_name(circle) == "Ms Keeper", "nothing changed"
+    page = keeper.get(answer.headers["Location"]).get_data(as_text=True)
+    piece = re.search(r'<div id="k-piece"[^>]*>(.*?)<div id="k-seats"', page, re.S).group(1)
+    assert notice(piece), "said by the control tapped, politely (not an error)"
+    assert "Bad request" not in page and "circle-refusal" not in page
+    assert TAP_AGAIN not in keeper.get(f"/circles/{circle.id}").get_data(as_text=True), "said once"
+
+
+def test_a_pupils_tap_before_the_screen_was_ready_changes_nothing_and_says_tap_again(app, world):
+    circle = world["circle"]
+    keeper = keepers_phone(app, world["keeper"])
+    amira, _ = seated(app, circle, world["pupils"][0])
+    token = page_token(keeper.get(f"/circles/{circle.id}").get_data(as_text=True))
+    keeper.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "typed": "How are you?", "csrf_token": token})
+    amira.get(f"/circles/{circle.id}/seat")
+    seen = version_of(circle)
+    answer = amira.post(f"/circles/{circle.id}/seat/checkin", data={"value": "4", "word": "sunny", "round_no": "1"})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/circles/{circle.id}/seat#p-round")
+    assert version_of(circle) == seen and db.session.scalar(select(CircleCheckIn)) is None, "nothing saved"
+    page = amira.get(answer.headers["Location"]).get_data(as_text=True)
+    assert notice(re.search(r'<section id="p-round"[^>]*>(.*?)</section>', page, re.S).group(1))
+    assert "Thank you for checking in" not in page
+    assert TAP_AGAIN not in amira.get(f"/circles/{circle.id}/seat").get_data(as_text=True), "said once"
+
+
+@pytest.mark.parametrize("headers,answer", [({"HX-Request": "true"}, "text/html"),
+                                            ({"Accept": "application/json"}, "application/json")])
+@pytest.mark.parametrize("screen", ["keeper", "seat"])
+def test_htmx_and_json_without_a_token_are_still_refused_with_400(app, world, headers, answer, screen):
+    circle = world["circle"]
+    keeper = keepers_phone(app, world["keeper"])
+    amira, _ = seated(app, circle, world["pupils"][0])
+    device, url = (keeper, f"/circles/{circle.id}/reverse") if screen == "keeper" else (amira, f"/circles/{circle.id}/seat/turn")
+    seen = version_of(circle)
+    response = device.post(url, data={"turn": "pass", "version": seen}, headers=headers)
+    assert response.status_code == 400 and response.mimetype == answer
+    assert version_of(circle) == seen
+
+
+def test_a_form_with_its_own_token_sent_without_one_is_still_bad_request(app, world):
+    """Only the live controls (no token of their own) come back to the screen."""
+    circle = world["circle"]
+    keeper = keepers_phone(app, world["keeper"])
+    response = keeper.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "typed": "How are you?"})
+    assert response.status_code == 400
+    assert db.session.get(Circle, circle.id).round_no == 0
+
+
+def test_a_keeper_whose_sign_in_has_ended_gets_the_sign_in_and_no_tap_again(app, world):
+    circle = world["circle"]
+    phone, tablet = keepers_phone(app, world["keeper"]), keepers_phone(app, world["keeper"])
+    phone.get(f"/circles/{circle.id}")
+    account = tablet.get("/account").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', account).group(1)
+    assert tablet.post("/account", data={"csrf_token": token}).status_code == 302  # sign out on every device
+    seen = version_of(circle)
+    answer = phone.post(f"/circles/{circle.id}/reverse", data={"version": seen}, follow_redirects=True)
+    assert answer.request.path == "/sign-in" and answer.request.args["next"] == f"/circles/{circle.id}"
+    page = answer.get_data(as_text=True)
+    assert "Please sign in to continue." in page and TAP_AGAIN not in page
+    assert version_of(circle) == seen
+    form = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    phone.post("/sign-in", data={"email": world["keeper"].email, "password": PASSWORD, "csrf_token": form})
+    assert TAP_AGAIN not in phone.get(f"/circles/{circle.id}").get_data(as_text=True), "kept for nobody"
+
+
+@pytest.mark.parametrize("who,lands_on,status", [("nobody", "/sign-in", 200), ("another teacher", None, 403),
+                                                 ("another school's teacher", None, 404)])
+def test_a_tap_from_anyone_else_changes_nothing_and_learns_nothing(app, world, who, lands_on, status):
+    """A cross-site POST carries no cookie (SameSite=Lax): like nobody signed in, it goes where the screen sends it."""
+    circle = world["circle"]
+    _, amiras_seat = seated(app, circle, world["pupils"][1], admit=False)
+    device = app.test_client()
+    if who != "nobody":
+        school = world["school"] if who == "another teacher" else world["other_school"]
+        someone = make_staff(school, email=f"{who.split()[0]}.{school.id}@example.org")
+        db.session.commit()
+        device = keepers_phone(app, someone)
+    seen = version_of(circle)
+    answer = device.post(f"/circles/{circle.id}/seats/{amiras_seat.id}/admit", follow_redirects=True)
+    assert answer.status_code == status and (lands_on is None or answer.request.path == lands_on)
+    assert version_of(circle) == seen and db.session.get(Seat, amiras_seat.id).status == "waiting"
+    assert TAP_AGAIN not in answer.get_data(as_text=True)
+
+
+def test_a_seat_tap_from_a_device_without_that_seat_changes_nothing(app, world):
+    circle = world["circle"]
+    keeper = keepers_phone(app, world["keeper"])
+    amira, amiras_seat = seated(app, circle, world["pupils"][0])
+    token = page_token(keeper.get(f"/circles/{circle.id}").get_data(as_text=True))
+    keeper.post(f"/circles/{circle.id}/give/{amiras_seat.id}", data={"csrf_token": token})
+    seen = version_of(circle)
+    stranger = app.test_client().post(f"/circles/{circle.id}/seat/turn", data={"turn": "pass", "version": seen},
+                                      follow_redirects=True)
+    assert stranger.request.path == "/join" and TAP_AGAIN not in stranger.get_data(as_text=True)
+    keeper.post(f"/circles/{circle.id}/seats/{amiras_seat.id}/remove", data={"csrf_token": token})
+    seen = version_of(circle)
+    removed = amira.post(f"/circles/{circle.id}/seat/turn", data={"turn": "pass", "version": seen}, follow_redirects=True)
+    assert "You're not in this circle" in removed.get_data(as_text=True) and TAP_AGAIN not in removed.get_data(as_text=True)
+    assert version_of(circle) == seen
+
+
+def test_every_live_control_comes_back_to_the_region_it_swaps(app, world):
+    """Each tokenless control on the screens is declared a live control of the region its form targets."""
+    circle = world["circle"]
+    keeper = keepers_phone(app, world["keeper"])
+    amira, _ = seated(app, circle, world["pupils"][0])
+    seated(app, circle, world["pupils"][1], admit=False)
+    token = page_token(keeper.get(f"/circles/{circle.id}").get_data(as_text=True))
+    keeper.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "typed": "How are you?", "csrf_token": token})
+    keeper.post(f"/circles/{circle.id}/agreements", data={"kind": "value", "what": "We listen", "csrf_token": token})
+    adapter = app.url_map.bind("rrp.test")
+    for html in (keeper.get(f"/circles/{circle.id}").get_data(as_text=True),
+                 amira.get(f"/circles/{circle.id}/seat").get_data(as_text=True)):
+        for form in re.findall(r"<form[^>]*\shx-post=[^>]*>", html):
+            url, target = re.search(r'hx-post="([^"]+)"', form).group(1), re.search(r'hx-target="#([^"]+)"', form).group(1)
+            view = app.view_functions[adapter.match(url, method="POST")[0]]
+            assert getattr(view, "control_region", None) == target, url

@@ -367,10 +367,11 @@ class DeviceStream:
         return state["state"] != "open" or (self.seat_id is not None and str(self.seat_id) not in state["seats"])
 
 
-def keep_refusal(circle_id: int, region: str, message: str) -> None:
+def keep_refusal(circle_id: int, region: str, message: str, notice: bool = False) -> None:
     """A change refused to a plain form POST (a control tapped before the page's scripts ran): kept for
-    the page the POST is redirected to, which shows it above the region, as the htmx answer would."""
-    session[REFUSAL_KEY] = {"circle": circle_id, "region": region, "message": message}
+    the page the POST is redirected to, which shows it above the region, as the htmx answer would.
+    ``notice``: a polite word rather than a refusal (a tap that came before the screen was ready)."""
+    session[REFUSAL_KEY] = {"circle": circle_id, "region": region, "message": message, "notice": notice}
 
 
 def with_refusal(circle_id: int, regions: dict[str, Markup]) -> dict[str, Markup]:
@@ -381,8 +382,8 @@ def with_refusal(circle_id: int, regions: dict[str, Markup]) -> dict[str, Markup
     if refusal["circle"] != circle_id or refusal["region"] not in regions:
         return regions
     region = refusal["region"]
-    notice = Markup(render_template("circles/_refusal.html", message=refusal["message"]))
-    return {**regions, region: notice + regions[region]}
+    shown = Markup(render_template("circles/_refusal.html", message=refusal["message"], notice=refusal.get("notice")))
+    return {**regions, region: shown + regions[region]}
 
 
 def keep_form(circle: Circle, form, ticked: list[str]) -> None:

@@ -6,6 +6,7 @@ from rrp_pwa.auth.permissions import public
 from rrp_pwa.circles import bp, live
 from rrp_pwa.circles import talking_piece as piece
 from rrp_pwa.circles.activities import check_in, seat_agrees
+from rrp_pwa.circles.early_tap import back_to_seat, live_control
 from rrp_pwa.circles.forms import JoinCodeForm, JoinNameForm
 from rrp_pwa.circles.joining import (
     JoinRefused,
@@ -144,13 +145,6 @@ def seat_change(region: str, change) -> Response:
     return seat_answer(state, region) if htmx else back_to_seat(circle_id, region)
 
 
-def back_to_seat(circle_id: int, region: str, refusal: str | None = None):
-    """Post/Redirect/Get for a plain form POST: the seat's screen at the region of the control."""
-    if refusal:
-        live.keep_refusal(circle_id, region, refusal)
-    return redirect(url_for("circles.seat_page", circle_id=circle_id, _anchor=region))
-
-
 @bp.route("/circles/<int:circle_id>/seat")
 @seat_required
 def seat_page(circle_id: int):
@@ -189,6 +183,7 @@ def seat_part(circle_id: int, region: str):
 
 
 @bp.route("/circles/<int:circle_id>/seat/turn", methods=["POST"])
+@live_control("p-piece")
 @seat_required
 def seat_turn(circle_id: int):
     expected = request.form.get("version", type=int)
@@ -196,6 +191,7 @@ def seat_turn(circle_id: int):
 
 
 @bp.route("/circles/<int:circle_id>/seat/checkin", methods=["POST"])
+@live_control("p-round")
 @seat_required
 def seat_checkin(circle_id: int):
     value, round_no = request.form.get("value", type=int), request.form.get("round_no", type=int)
@@ -203,6 +199,7 @@ def seat_checkin(circle_id: int):
 
 
 @bp.route("/circles/<int:circle_id>/seat/agree/<int:agreement_id>", methods=["POST"])
+@live_control("p-agreements")
 @seat_required
 def seat_agree(circle_id: int, agreement_id: int):
     agreement = db.session.get(Agreement, agreement_id)

@@ -19,6 +19,7 @@ from rrp_pwa.circles.activities import (
     close_circle,
 )
 from rrp_pwa.circles.activities import check_in as circle_check_in
+from rrp_pwa.circles.early_tap import back_to_keeper, live_control
 from rrp_pwa.circles.forms import AddSeatForm, AgreementForm, ConcernForm, RoundForm, StartCircleForm
 from rrp_pwa.circles.joining import add_seat_here, join_token, open_circle
 from rrp_pwa.circles.question_bank import bank
@@ -36,9 +37,6 @@ from rrp_pwa.tenancy import get_scoped_or_404, scoped
 from rrp_pwa.circles import participant_routes, questions, timeline  # noqa: E402,F401  (register routes and sources)
 
 KEEPER_ROLES = ("teacher", "support", "pastoral", "admin", "dsl")
-# Where a plain form POST (a control tapped before the page's scripts ran) comes back to on the
-# keeper's screen: the heading of the section the region is in.
-REGION_SECTIONS = {"k-piece": "ring-h", "k-seats": "ring-h", "k-waiting": "waiting-h"}
 for _role in ("teacher", "support", "pastoral"):
     add_tiles(_role, Tile("Start a circle", "Open a circle by QR code and pass a live talking piece.", "circles.new"),
               first=True)
@@ -99,13 +97,6 @@ def keeper_change(circle_id: int, region: str, change, piece_move: bool = False)
         return region_answer(live.render_state(circle), region, 409, error)
     state = live.commit_and_publish(circle)
     return region_answer(state, region) if htmx else back_to_keeper(circle_id, region)
-
-
-def back_to_keeper(circle_id: int, region: str, refusal: str | None = None):
-    """Post/Redirect/Get for a plain form POST: the keeper's screen at the section of the control."""
-    if refusal:
-        live.keep_refusal(circle_id, region, refusal)
-    return redirect(url_for("circles.keeper", circle_id=circle_id, _anchor=REGION_SECTIONS.get(region)))
 
 
 def closed_answer(circle: Circle) -> Response:
@@ -247,6 +238,7 @@ def keeper_part(circle_id: int, region: str):
 
 
 @bp.route("/circles/<int:circle_id>/turn", methods=["POST"])
+@live_control("k-piece")
 @staff_required(*KEEPER_ROLES)
 def turn(circle_id: int):
     """The keeper's own turn, or (one-device mode) the turn of whoever holds the shared device."""
@@ -256,6 +248,7 @@ def turn(circle_id: int):
 
 
 @bp.route("/circles/<int:circle_id>/give/<int:seat_id>", methods=["POST"])
+@live_control("k-piece")
 @staff_required(*KEEPER_ROLES)
 def give(circle_id: int, seat_id: int):
     return keeper_change(circle_id, "k-piece", lambda c: piece.give(c, seat_of(c, seat_id), version()),
@@ -263,18 +256,21 @@ def give(circle_id: int, seat_id: int):
 
 
 @bp.route("/circles/<int:circle_id>/take-back", methods=["POST"])
+@live_control("k-piece")
 @staff_required(*KEEPER_ROLES)
 def take_back(circle_id: int):
     return keeper_change(circle_id, "k-piece", lambda c: piece.take_back(c, version()), piece_move=True)
 
 
 @bp.route("/circles/<int:circle_id>/reverse", methods=["POST"])
+@live_control("k-piece")
 @staff_required(*KEEPER_ROLES)
 def reverse(circle_id: int):
     return keeper_change(circle_id, "k-piece", lambda c: piece.reverse(c, version()), piece_move=True)
 
 
 @bp.route("/circles/<int:circle_id>/seats/<int:seat_id>/move", methods=["POST"])
+@live_control("k-seats")
 @staff_required(*KEEPER_ROLES)
 def move(circle_id: int, seat_id: int):
     step = -1 if request.form.get("step") == "up" else 1
@@ -282,30 +278,35 @@ def move(circle_id: int, seat_id: int):
 
 
 @bp.route("/circles/<int:circle_id>/seats/<int:seat_id>/remove", methods=["POST"])
+@live_control("k-seats")
 @staff_required(*KEEPER_ROLES)
 def remove(circle_id: int, seat_id: int):
     return keeper_change(circle_id, "k-seats", lambda c: piece.remove_seat(c, seat_of(c, seat_id)))
 
 
 @bp.route("/circles/<int:circle_id>/seats/<int:seat_id>/admit", methods=["POST"])
+@live_control("k-waiting")
 @staff_required(*KEEPER_ROLES)
 def admit(circle_id: int, seat_id: int):
     return keeper_change(circle_id, "k-waiting", lambda c: piece.admit(c, seat_of(c, seat_id)))
 
 
 @bp.route("/circles/<int:circle_id>/seats/<int:seat_id>/not-now", methods=["POST"])
+@live_control("k-waiting")
 @staff_required(*KEEPER_ROLES)
 def not_now(circle_id: int, seat_id: int):
     return keeper_change(circle_id, "k-waiting", lambda c: piece.turn_away(c, seat_of(c, seat_id)))
 
 
 @bp.route("/circles/<int:circle_id>/auto-admit", methods=["POST"])
+@live_control("k-waiting")
 @staff_required(*KEEPER_ROLES)
 def auto_admit(circle_id: int):
     return keeper_change(circle_id, "k-waiting", lambda c: piece.set_auto_admit(c, request.form.get("on") == "1"))
 
 
 @bp.route("/circles/<int:circle_id>/checkin", methods=["POST"])
+@live_control("k-piece")
 @staff_required(*KEEPER_ROLES)
 def checkin_here(circle_id: int):
     """One-device mode: the holder taps their check-in on the shared device (the buttons say whose

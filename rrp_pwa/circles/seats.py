@@ -60,6 +60,13 @@ def _refuse(circle: Circle | None, status: int, seat: Seat | None = None):
     return response
 
 
+def holds_a_seat_in(circle_id: int) -> bool:
+    """Whether this device's seat cookie lets it into the circle's participant screens now, as
+    ``seat_required`` would (a seat, waiting or let in, of this circle, which is open)."""
+    seat, circle = seat_for_secret(request.cookies.get(SEAT_COOKIE))
+    return seat is not None and circle.id == circle_id and circle.is_open and seat.status != "removed"
+
+
 def seat_required(view: Callable) -> Callable:
     """Only a device holding a seat cookie for this open circle (admitted or waiting) gets in."""
 
