@@ -6,7 +6,9 @@
 // cancels the browser's own), this adds nothing. Loaded async in the page's head: run as soon as it
 // arrives (1 KB, fetched beside the stylesheets the first paint waits for), it is listening before a
 // control can be tapped without holding up that paint, as a blocking script did (Lighthouse: the
-// keeper's screen 89-95 with it blocking); no inline script (strict CSP).
+// keeper's screen 89-95 with it blocking); no inline script (strict CSP). A tap in the moment before this
+// has arrived goes without the token: the server changes nothing and sends the screen back, saying the tap
+// came before the screen was ready, so tap again (rrp_pwa/circles/early_tap.py).
 // A form's (or its tapped button's) data-confirm question is asked here too, before anything is sent, and marked as asked
 // (event.rrpAsked) so that static/js/app.js does not ask it again.
 (function () {
@@ -43,7 +45,7 @@
     form.appendChild(field);
   }
 
-  window.rrpEarlyTap = true;  // listening (a test taps once this has arrived: tests/e2e/test_circle_early_tap.py)
+  window.rrpEarlyTap = true;  // listening (tests/e2e/test_circle_early_tap.py taps before and after this has arrived)
 
   // Bubbling, so htmx (listening on the form itself) has already cancelled the submits it sends.
   document.addEventListener("submit", function (event) {
