@@ -43,15 +43,23 @@ def unauthorized():
         response = make_response(render_template("errors/_error.html", code=401,
                                                  message="Please sign in again."), 401)
         if htmx:
-            current = urlsplit(htmx.current_url or "")
-            back = current.path + (f"?{current.query}" if current.query else "")
-            response.headers["HX-Redirect"] = url_for("auth.sign_in", next=back if is_local_path(back) else None)
+            response.headers["HX-Redirect"] = url_for("auth.sign_in", next=page_path(htmx.current_url))
         return response
     if session.get(STATION_KEY) is not None and not request.path.startswith(url_for("checkins.station")):
         # a check-in station's tablet (Back, or a page typed in): back to the names, not the staff sign-in
         return redirect(url_for("checkins.station"))
     flash("Please sign in to continue.")
-    return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+    # A form sent (a tap after an idle timeout) returns to the page it was on: its own address takes
+    # only POST, so going back there after sign-in would say "Method not allowed".
+    back = request.full_path.rstrip("?") if request.method == "GET" else page_path(request.referrer)
+    return redirect(url_for("auth.sign_in", next=back))
+
+
+def page_path(url: str | None) -> str | None:
+    """The path and query of a page's address (HX-Current-URL, Referer), if it is a path on this site."""
+    parts = urlsplit(url or "")
+    back = parts.path + (f"?{parts.query}" if parts.query else "")
+    return back if is_local_path(back) else None
 
 
 def enforce_idle_timeout():

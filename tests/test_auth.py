@@ -550,3 +550,26 @@ def test_changing_a_password_needs_the_csrf_token(client, teacher):
     assert refused.status_code == 400
     db.session.expire_all()
     assert db.session.get(Staff, teacher.id).check_password(PASSWORD)
+
+
+def test_a_form_sent_after_the_idle_timeout_returns_to_its_page_after_sign_in(client, auth):
+    """A teacher's tap on a plain form (Pass, on a circle screen whose scripts had not run) after 31 idle
+    minutes: sign-in, then back to the page the form was on - not to the form's address, which takes only
+    POST and would say "Method not allowed"."""
+    auth.login()
+    set_last_seen(client, 31 * 60)
+    response = client.post("/circles/1/turn", data={"turn": "pass"},
+                           headers={"Referer": "http://localhost/circles/1?x=1"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/sign-in?next=/circles/1?x%3D1"
+
+
+def test_a_form_sent_after_the_idle_timeout_without_a_page_returns_home_after_sign_in(client, auth):
+    auth.login()
+    set_last_seen(client, 31 * 60)
+    for referer in (None, "http://localhost//evil.example/x"):
+        set_last_seen(client, 31 * 60)
+        response = client.post("/circles/1/turn", data={"turn": "pass"},
+                               headers={"Referer": referer} if referer else {})
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/sign-in"
