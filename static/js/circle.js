@@ -167,11 +167,14 @@
 
   // Let in while the focus was on "Stop waiting": the stylesheet hides it and shows "Leave the circle"
   // in its place, where the focus goes (not lost at the top of the page).
-  // Live or, with the stream down, polled.
+  // Live or, with the stream down, polled. The seat shows before this script has come (a slow tablet):
+  // a focus that came to "Stop waiting" before then (a tap, then Cancel) came with no focusin to hear.
   var leaving = null;
-  document.addEventListener("focusin", function (event) {
-    leaving = event.target.closest && event.target.closest(".seat-leave") ? event.target : null;
-  });
+  function noteLeaving(element) {
+    leaving = element && element.closest && element.closest(".seat-leave") ? element : null;
+  }
+  noteLeaving(document.activeElement);
+  document.addEventListener("focusin", function (event) { noteLeaving(event.target); });
   function keepLeavingFocus() {
     var was = leaving, active = document.activeElement;
     if (!was || !was.isConnected || was.getClientRects().length || (active !== was && active !== document.body)) { return; }
