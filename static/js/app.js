@@ -263,13 +263,26 @@
   // peer mediation's "Who is here?", the Pupils list) finds once more on Enter, and only once: Enter would also
   // send the search's form by its Search or Find, there for when scripts are off (the page or the step loaded
   // afresh, or the record's whole form sent back once it is on the page, the focus leaving the search), and the
-  // browser's own "search" event, which not every browser sends on Enter.
+  // browser's own "search" event, which not every browser sends on Enter. Nor does Enter ask again while the
+  // search for the very same letters, sent as they were typed, is still on its way (poor Wi-Fi): its answer
+  // will show the matches, and a second would only queue behind it on the same slow connection.
+  var searching = new WeakMap();  // a live search's letters, while its request is on its way
+
+  document.addEventListener("htmx:beforeSend", function (event) {
+    var field = event.detail.elt;
+    if (field.matches && field.matches("[data-enter-searches]")) searching.set(field, field.value);
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    searching.delete(event.detail.elt);
+  });
+
   document.addEventListener("keydown", function (event) {
     var field = event.target;
     if (event.key === "Enter" && !event.isComposing && window.htmx && field.matches
         && field.matches("[data-enter-searches]")) {
       event.preventDefault();
-      window.htmx.trigger(field, "search", { cause: event });
+      if (searching.get(field) !== field.value) window.htmx.trigger(field, "search", { cause: event });
     }
   });
 

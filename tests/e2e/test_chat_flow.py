@@ -361,6 +361,40 @@ def test_enter_in_the_pupil_search_asks_the_server_once(live_server, data_app, n
     checked_screen(axe, page, scripts)
 
 
+@pytest.mark.parametrize("address, chosen", [("/chats/new", False), ("/chats/new", True), ("/conversations/new", False)],
+                         ids=["chat", "chat-form", "conversation"])
+def test_enter_while_the_typed_search_is_on_its_way_asks_nothing_more(live_server, data_app, page, axe, address,
+                                                                       chosen):
+    """On poor Wi-Fi a midday assistant types "be" and presses Enter while the search sent as the letters were
+    typed is still on its way: one search is sent, and its answer shows the matches. Enter sent the same
+    search a second time, queued behind the first, over the same slow connection."""
+    school = make_school()
+    assistant = make_staff(school, ("support", "teacher"), name="Mo Midday")
+    amira = make_pupil(school)
+    make_pupil(school, "Ben", "Jones")
+    make_group(school, pupils=[amira], staff=[assistant])
+    db.session.commit()
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, assistant)
+    page.goto(live_server.url + address + (f"?pupil_id={amira.id}" if chosen else ""))
+    search = page.get_by_role("searchbox", name="Add another pupil" if chosen else "Find a pupil")
+    on_its_way = []  # the searches the slow connection has not yet answered
+    page.route(lambda url: "/pick-pupils" in url, lambda route: on_its_way.append(route))
+    with requests_sent(page, settle_ms=1000) as sent:
+        with page.expect_request(lambda request: "/pick-pupils" in request.url):
+            search.fill("be")
+        search.press("Enter")
+        page.wait_for_timeout(300)  # Enter's own search, if it sent one, would be queued behind the first
+        on_its_way.pop(0).continue_()
+        expect(page.get_by_role("button" if chosen else "link", name="Ben Jones")).to_be_visible()
+    page.unroute_all(behavior="ignoreErrors")
+    assert sent == ["/pick-pupils"]
+    expect(search).to_be_focused()
+    expect(search).to_have_value("be")
+    assert_accessible(axe, page)
+
+
 @pytest.mark.parametrize("viewport", [PHONE, TABLET], ids=["phone", "tablet"])
 def test_once_a_recent_pupil_is_picked_what_happened_is_in_view(live_server, data_app, page, axe, viewport):
     """A midday assistant standing in the playground taps a Recently chosen pupil: the first row of What happened
