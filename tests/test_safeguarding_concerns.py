@@ -610,6 +610,59 @@ def test_the_panel_names_no_pupil_of_another_school(client, auth, school):
     assert refused.status_code == 400 and db.session.query(Concern).count() == 0
 
 
+def test_find_offers_a_pupil_who_joined_the_school_after_the_panel_opened(client, auth, school):
+    """The panel was opened on Amira's chat; Zara joins the school (a roster import) meanwhile. Find, with the
+    first letters of her name, shows the form again as written with Zara chosen, and sends nothing; sent, the
+    concern is about her and goes to the DSL's queue only."""
+    make_staff(school, ("dsl",), name="Dee Dsl")
+    auth.login(roles=("support",))
+    amira = make_pupil(school)
+    db.session.commit()
+    url = f"/concerns/new?pupil_id={amira.id}&context=chat"
+    assert "Zara" not in panel_form(client, url)
+    zara = make_pupil(school, "Zara", "Begum")
+    db.session.commit()
+    found = client.post(url, headers=PANEL, data={"concern-pupil_id": amira.id, "concern-find": "zar",
+                                                  "concern-find_pupil": "1", "concern-note": NOTE})
+    form = found.get_data(as_text=True)
+    assert found.status_code == 200 and db.session.query(Concern).count() == 0
+    assert re.search(rf'<option selected value="{zara.id}">Zara Begum</option>', form)
+    assert re.search(rf'<option value="{amira.id}">Amira Khan</option>', form) and NOTE in form
+    assert re.search(r'<select[^>]*data-concern-focus', form)
+    sent = client.post(url, headers=PANEL, data={"concern-pupil_id": zara.id, "concern-find": "zar",
+                                                 "concern-note": NOTE, "concern-context": "chat"})
+    assert sent.status_code == 200 and "Sent to the DSL." in sent.get_data(as_text=True)
+    concern = db.session.query(Concern).one()
+    assert (concern.pupil_id, concern.note, concern.context_kind) == (zara.id, NOTE, "chat")
+
+
+def test_find_asks_which_of_several_and_says_when_nobody_is_found(client, auth, school):
+    auth.login(roles=("teacher",))
+    make_pupil(school, "Ben", "Jones"), make_pupil(school, "Bella", "Shah")
+    db.session.commit()
+    several = client.post("/concerns/new", data={"find": "be", "find_pupil": "1", "note": NOTE}).get_data(as_text=True)
+    assert re.search(r'<option selected value="-1">Choose who it is about</option>', several)
+    assert "Ben Jones" in several and "Bella Shah" in several and NOTE in several
+    nobody = client.post("/concerns/new", data={"find": "qu", "find_pupil": "1", "note": NOTE})
+    assert nobody.status_code == 200 and "name starts with “qu”" in nobody.get_data(as_text=True)
+    assert db.session.query(Concern).count() == 0
+
+
+def test_find_and_the_choice_reach_only_the_current_pupils_of_the_school(client, auth, school):
+    """A pupil of another school, or one who has left, is never found, and cannot be chosen by id."""
+    auth.login(roles=("support",))
+    stranger = make_pupil(make_school("Hill High"), "Zed", "Other")
+    leaver = make_pupil(school, "Zoe", "Left", archived=True)
+    db.session.commit()
+    found = client.post("/concerns/new", headers=PANEL, data={"concern-find": "z", "concern-find_pupil": "1",
+                                                              "concern-note": NOTE}).get_data(as_text=True)
+    assert "Zed Other" not in found and "Zoe Left" not in found and "No pupil" in found
+    for pupil in (stranger, leaver):
+        refused = client.post("/concerns/new", headers=PANEL, data={"concern-pupil_id": pupil.id, "concern-note": NOTE})
+        assert refused.status_code == 400 and pupil.given_name not in refused.get_data(as_text=True)
+    assert db.session.query(Concern).count() == 0
+
+
 def test_with_no_dsl_the_panel_says_nobody_has_been_told(client, auth, school):
     auth.login(roles=("support",))
     db.session.commit()

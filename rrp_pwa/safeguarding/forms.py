@@ -1,6 +1,6 @@
 """Raising a concern, and the DSL marking one seen."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, SearchField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from rrp_pwa.forms import form_id_field
@@ -11,6 +11,9 @@ NOT_CHOSEN = -1  # "Who is it about?" when the flow had several pupils: nobody i
 
 class ConcernForm(FlaskForm):
     pupil_id = SelectField("Who is it about?", coerce=int, validators=[Optional()])
+    find = SearchField("Search for the pupil", validators=[
+        Optional(), Length(max=60, message="Type only the first letters of a name.")])
+    find_pupil = SubmitField("Find")  # the form's first button: Enter in a field finds, never sends the concern
     subject_name = StringField("Their name, if not listed (optional)", validators=[
         Optional(), Length(max=120, message="Keep the name to 120 characters.")])
     note = TextAreaField("What did you see or hear?",

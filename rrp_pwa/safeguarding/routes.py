@@ -5,13 +5,14 @@ from flask_login import current_user
 from rrp_pwa.audit import audit, trail
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.auth.signin import is_local_path
-from rrp_pwa.conversations.chats import pupils_by_id
+from rrp_pwa.conversations.chats import chat_pupils, pupils_by_id
 from rrp_pwa.extensions import db, htmx
 from rrp_pwa.forms import choices
 from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.models.roster import Pupil
 from rrp_pwa.models.safeguarding import CONTEXT_KINDS, Concern
 from rrp_pwa.records.actions import add_pupil_action
+from rrp_pwa.roster.directory import search_pupils
 from rrp_pwa.safeguarding import bp
 from rrp_pwa.safeguarding.concerns import (
     CONCERN_SENT,
@@ -61,26 +62,59 @@ def in_panel() -> bool:
     return bool(htmx and not htmx.boosted)
 
 
-def concern_form(pupils: list[Pupil]) -> ConcernForm:
-    """The concern form for a flow's pupils. With one, it is about them unless changed; with several,
-    nobody is chosen for the person, as in a circle: a concern filed in a hurry under the first name
-    listed would sit on the wrong child's record. In the panel its fields are named "concern-...", so
+FOUND_AT_MOST = 20
+
+
+def concern_form(pupils: list[Pupil]) -> tuple[ConcernForm, list[Pupil]]:
+    """The concern form for a flow's pupils, and every pupil it may be about. With one, it is about them unless
+    changed; with several, nobody is chosen for the person, as in a circle: a concern filed in a hurry under the
+    first name listed would sit on the wrong child's record. Sent back, it also offers the pupils found by its
+    search and the one chosen, if they are current pupils of the school (found_pupils): the list is the school's
+    as it is now, not as it was when the form was opened. In the panel its fields are named "concern-...", so
     they never share an id with the record's own fields (a chat's note) on the same page."""
-    several = len(pupils) > 1
-    form = ConcernForm(prefix="concern" if in_panel() else "", data=None if request.method == "POST" else {
+    posted = request.method == "POST"
+    form = ConcernForm(prefix="concern" if in_panel() else "", data=None if posted else {
         "context": request.args.get("context", "pupil"), "context_id": request.args.get("context_id", ""),
-        "next": request.args.get("next", ""), "pupil_id": NOT_CHOSEN if several else (pupils[0].id if pupils else 0)})
+        "next": request.args.get("next", ""), "pupil_id": NOT_CHOSEN if len(pupils) > 1 else (pupils[0].id if pupils else 0)})
+    found = found_pupils(form.find.data) if posted else []
+    chosen = form.pupil_id.data if posted and isinstance(form.pupil_id.data, int) and form.pupil_id.data > 0 else None
+    if chosen and chosen not in {p.id for p in pupils + found}:
+        found += found_pupils(pupil_id=chosen)
+    others = [p for p in found if p not in pupils]
+    several = len(pupils) > 1 or len(others) > 1
     form.pupil_id.choices = choices([(NOT_CHOSEN, "Choose who it is about")] * several
-                                    + [(p.id, p.display_name) for p in pupils] + [(0, "Someone else / not listed")])
-    return form
+                                    + [(p.id, p.display_name) for p in pupils + others]
+                                    + [(0, "Someone else / not listed")])
+    return form, pupils + others
 
 
-def concern_from(form: ConcernForm, pupils: list[Pupil]) -> Concern:
-    """The concern ``form`` raises, from the signed-in member of staff, about one of the flow's ``pupils``."""
+def found_pupils(text: str | None = None, pupil_id: int | None = None) -> list[Pupil]:
+    """The current pupils of the signed-in person's school whose names start with ``text`` (or with this id):
+    anyone who may raise a concern may log a chat about any of them (chat_pupils), so may find them here."""
+    if pupil_id is not None:
+        return list(db.session.scalars(chat_pupils(current_user).where(Pupil.id == pupil_id)))
+    return search_pupils(chat_pupils(current_user), text, limit=FOUND_AT_MOST) if (text or "").strip() else []
+
+
+def find_pupil(form: ConcernForm) -> str | None:
+    """The form's Find: choose the one pupil found, or ask which of several. Nothing is sent. When nobody
+    is found, what to say (beside the search: it is an answer, not a mistake in the concern)."""
+    text = (form.find.data or "").strip()
+    found = found_pupils(text)
+    if not found:
+        return "Type the first letters of their name." if not text else (
+            f"No pupil's name starts with \u201c{text}\u201d. Check the spelling, or write their name below.")
+    form.pupil_id.data = found[0].id if len(found) == 1 else NOT_CHOSEN
+    form.pupil_id.render_kw = {"data-concern-focus": True} if in_panel() else {"autofocus": True}
+    return None
+
+
+def concern_from(form: ConcernForm, candidates: list[Pupil]) -> Concern:
+    """The concern ``form`` raises, from the signed-in member of staff, about one of the ``candidates``."""
     context = form.context.data if form.context.data in CONTEXT_KINDS else "pupil"
     return raise_concern(current_user.school_id, form.note.data, context,
                          int(form.context_id.data) if (form.context_id.data or "").isdigit() else None,
-                         pupil=next((p for p in pupils if p.id == form.pupil_id.data), None),
+                         pupil=next((p for p in candidates if p.id == form.pupil_id.data), None),
                          subject_name=form.subject_name.data, raised_by_staff=current_user,
                          client_uuid=form.client_uuid.data)
 
@@ -91,12 +125,16 @@ def concern_new():
     """Raise a concern: a page of its own (then back to ``next``), or the panel on the page of the record
     being written, which answers in place so nothing typed into the record is lost - and nothing is
     flashed to show up again on the record's next page. The same form sent again (its first answer lost
-    on slow Wi-Fi, or tapped twice) is answered the same, and the DSL gets the concern once."""
+    on slow Wi-Fi, or tapped twice) is answered the same, and the DSL gets the concern once. Its Find
+    searches the school's pupils and shows the form again, as it was, with those found to choose from."""
     pupils = pupils_by_id(current_user.school_id, request.args.getlist("pupil_id", type=int))
-    form = concern_form(pupils)
+    form, candidates = concern_form(pupils)
+    if form.find_pupil.data:
+        nobody_found = find_pupil(form)
+        return render_concern_form(form, pupils, 200, found=not nobody_found, nobody_found=nobody_found)
     if form.validate_on_submit():
         try:
-            concern = concern_from(form, pupils)
+            concern = concern_from(form, candidates)
         except ConcernError as exc:
             form.note.errors.append(str(exc))
         else:
@@ -106,8 +144,16 @@ def concern_new():
                 return render_template("safeguarding/_concern_sent.html", sent=sent, told=sent != NOBODY_TOLD)
             flash(sent)
             return redirect(form.next.data if is_local_path(form.next.data) else url_for("home.index"))
+    return render_concern_form(form, pupils, 400 if form.errors else 200)
+
+
+def render_concern_form(form: ConcernForm, pupils: list[Pupil], status: int, found: bool = False,
+                        nobody_found: str | None = None):
+    """The form, on its page or alone in the panel; after a Find, with whom it ``found`` or that it found
+    nobody."""
     page = "safeguarding/_concern_form.html" if in_panel() else "safeguarding/concern_new.html"
-    return render_template(page, form=form, pupils=pupils, in_panel=in_panel()), 400 if form.errors else 200
+    return render_template(page, form=form, pupils=pupils, in_panel=in_panel(), found=found,
+                           nobody_found=nobody_found), status
 
 
 RAISED_PER_PAGE = 50

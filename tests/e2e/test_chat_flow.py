@@ -226,6 +226,44 @@ def test_a_concern_being_written_stays_through_a_pick_and_a_save_and_is_not_left
     page.get_by_role("heading", name="Hello, Mo Midday").wait_for()
 
 
+def test_the_concern_panel_finds_a_pupil_who_joined_the_school_after_it_opened(live_server, data_app, page, axe):
+    """The concern panel, open on Amira's chat, listed only the pupils it had when it opened: Zara, who joined
+    the school meanwhile, could not be chosen until the page was loaded again. Its search finds her (Enter
+    finds, never sends); the concern sent is about her, and the chat being written is as it was."""
+    school = make_school()
+    assistant = make_staff(school, ("support",), name="Mo Midday")
+    make_staff(school, ("dsl",), name="Dee Lead")
+    amira = make_pupil(school)
+    db.session.commit()
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, assistant)
+    page.goto(f"{live_server.url}/chats/new?pupil_id={amira.id}")
+    page.get_by_role("radio", name="Upset").click()
+    page.get_by_role("link", name="Raise a concern").click()
+    concern = page.get_by_role("form", name="Raise a concern")
+    concern.get_by_label("What did you see or hear?").fill(DISCLOSURE)
+    zara = make_pupil(school, "Zara", "Begum")
+    db.session.commit()
+
+    concern.get_by_role("searchbox", name="Search for the pupil").fill("zar")
+    concern.get_by_role("searchbox", name="Search for the pupil").press("Enter")
+    who = concern.get_by_label("Who is it about?")
+    expect(who).to_be_focused()
+    expect(who.locator("option:checked")).to_have_text("Zara Begum")
+    expect(concern.get_by_label("What did you see or hear?")).to_have_value(DISCLOSURE)
+    assert db.session.query(Concern).count() == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_accessible(axe, page)
+
+    concern.get_by_role("button", name="Send to the DSL").click()
+    expect(page.get_by_role("status").filter(has_text="Sent to the DSL.")).to_be_focused()
+    assert (db.session.query(Concern.pupil_id, Concern.note).one()) == (zara.id, DISCLOSURE)
+    expect(page.get_by_role("button", name="Remove Amira Khan")).to_be_visible()
+    expect(page.get_by_role("radio", name="Upset")).to_be_checked()
+    assert_accessible(axe, page)
+
+
 def find_pupil(page, label: str, letters: str, scripts: bool) -> None:
     """Type the first letters: with scripts the matches come as they are typed; without, after Search."""
     if scripts:
