@@ -220,7 +220,7 @@ def test_a_tap_sent_early_on_a_circle_closed_meanwhile_goes_to_its_summary(app, 
     circle = world["circle"]
     keeper = keepers_phone(app, world["keeper"])
     token = page_token(keeper.get(f"/circles/{circle.id}").get_data(as_text=True))
-    assert keeper.post(f"/circles/{circle.id}/close", data={"csrf_token": token}).status_code == 302
+    assert keeper.post(f"/circles/{circle.id}/close", data={"csrf_token": token, "asked": "yes"}).status_code == 302
     answer = keeper.post(f"/circles/{circle.id}/reverse", data={"version": version_of(circle), "csrf_token": token})
     assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/circles/{circle.id}/summary")
     summary = keeper.get(answer.headers["Location"]).get_data(as_text=True)

@@ -21,6 +21,7 @@ from rrp_pwa.qr import qr_svg
 from tests.conftest import AuthActions, make_group, make_pupil, make_school, make_staff
 
 HX = {"HX-Request": "true"}
+ASKED = {"asked": "yes"}  # the question answered on the page (rrp_pwa/asking.py)
 
 
 @pytest.fixture
@@ -916,7 +917,7 @@ def test_the_stream_sends_the_state_at_once_then_each_change(app, world):
     keeper.post(f"/circles/{circle.id}/turn", data={"turn": "pass", "version": version}, headers=HX)
     change = next(chunks).decode()
     assert f"id: {version + 1}" in change and "You have the talking piece" in change
-    keeper.post(f"/circles/{circle.id}/close")
+    keeper.post(f"/circles/{circle.id}/close", data=ASKED)
     assert "Circle closed - thank you" in b"".join(chunks).decode(), "the stream ends after the closing message"
     response.close()
 
@@ -974,11 +975,54 @@ def test_a_closed_circle_has_no_keeper_stream_to_reconnect_to(app, world):
     """A second keeper device whose stream ended as the circle closed reconnects: it gets 204 (stop), not a
     stream that stays open saying nothing, so its polling takes it to the summary."""
     keeper = sign_in(app, world["keeper"])
-    keeper.post(f"/circles/{world['circle'].id}/close")
+    keeper.post(f"/circles/{world['circle'].id}/close", data=ASKED)
     assert keeper.get(f"/circles/{world['circle'].id}/live").status_code == 204
     polled = keeper.get(f"/circles/{world['circle'].id}/part/k-piece", headers=HX)
     assert polled.headers["HX-Redirect"].endswith(f"/circles/{world['circle'].id}/summary")
 
+
+
+@pytest.mark.parametrize("admit, question, yes", [(True, "Leave the circle?", "Leave the circle"),
+                                                  (False, "Stop waiting to join the circle?", "Stop waiting")])
+def test_leave_sent_unasked_is_asked_on_a_page_of_its_own_and_changes_nothing(app, world, admit, question, yes):
+    """Tapped before the seat's scripts could ask (a slow tablet): not done unasked - the same question on a page
+    of its own, whose yes sends the form again marked as asked, and whose no goes back to the seat."""
+    circle = world["circle"]
+    amiras, amira = seated(app, circle, world["pupils"][0], admit=admit)
+    status = amira.status
+    asked = amiras.post(f"/circles/{circle.id}/seat/leave")
+    page = unescape(asked.get_data(as_text=True))
+    assert asked.status_code == 200 and f'<h1 id="asking-h">{question}</h1>' in page
+    assert "You can join again with the code." in page and "You are Amira S." in page
+    form = re.search(r'<form method="post" action="/circles/\d+/seat/leave">.*?</form>', page, re.S).group(0)
+    assert 'name="csrf_token"' in form and '<input type="hidden" name="asked" value="yes">' in form
+    assert f'<button type="submit" class="button danger">{yes}</button>' in form
+    assert f'<a class="button" href="/circles/{circle.id}/seat">No, go back to the circle</a>' in form
+    db.session.expire_all()
+    assert db.session.get(Seat, amira.id).status == status, "nothing changed"
+    assert amiras.post(f"/circles/{circle.id}/seat/leave", data=ASKED).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Seat, amira.id).status == "removed"
+
+
+def test_close_sent_unasked_is_asked_on_a_page_of_its_own_and_changes_nothing(app, world):
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    asked = keeper.post(f"/circles/{circle.id}/close", data={"note": "kept <as sent>"})
+    page = unescape(asked.get_data(as_text=True))
+    assert asked.status_code == 200 and '<h1 id="asking-h">Close the circle?</h1>' in page
+    assert "Every device will show 'Circle closed - thank you' and the code will stop working." in page
+    assert '<input type="hidden" name="note" value="kept &lt;as sent&gt;">' in asked.get_data(as_text=True), \
+        "the form's own fields go with the yes, escaped"
+    assert f'<a class="button" href="/circles/{circle.id}">No, go back to the circle</a>' in page
+    db.session.expire_all()
+    assert db.session.get(Circle, circle.id).is_open, "nothing changed"
+    keeper_page = unescape(keeper.get(f"/circles/{circle.id}").get_data(as_text=True))
+    assert 'data-confirm="Close the circle? Every device will show \'Circle closed - thank you\' and the code will ' \
+           'stop working.">' in keeper_page, "the same words when asked on the keeper's screen"
+    assert keeper.post(f"/circles/{circle.id}/close", data=ASKED).status_code == 302
+    db.session.expire_all()
+    assert not db.session.get(Circle, circle.id).is_open
 
 def test_closing_ends_every_device_and_kills_the_code(app, world):
     circle = world["circle"]
@@ -986,7 +1030,7 @@ def test_closing_ends_every_device_and_kills_the_code(app, world):
     keeper = sign_in(app, world["keeper"])
     device, _ = seated(app, circle, world["pupils"][0])
     other_device, _ = seated(app, circle, world["pupils"][1])
-    response = keeper.post(f"/circles/{circle.id}/close", follow_redirects=True)
+    response = keeper.post(f"/circles/{circle.id}/close", data=ASKED, follow_redirects=True)
     refused = other_device.post(f"/circles/{circle.id}/seat/turn", data={"turn": "pass", "version": 1}, headers=HX)
     assert refused.status_code == 403 and refused.headers["HX-Redirect"].endswith(f"/circles/{circle.id}/seat")
     assert "Who took part (2)" in response.get_data(as_text=True) and "Amira S." in response.get_data(as_text=True)
@@ -1016,7 +1060,7 @@ def test_a_second_keeper_device_refused_by_a_rule_on_a_closed_circle_goes_to_the
     _, ben = seated(app, circle, world["pupils"][1])
     keeper_seat = db.session.scalar(select(Seat).where(Seat.circle_id == circle.id, Seat.is_keeper.is_(True)))
     assert phone.post(f"/circles/{circle.id}/seats/{amira.id}/remove", headers=HX).status_code == 200
-    phone.post(f"/circles/{circle.id}/close")
+    phone.post(f"/circles/{circle.id}/close", data=ASKED)
     url = {"give to Amira": f"/circles/{circle.id}/give/{amira.id}",
            "remove the keeper": f"/circles/{circle.id}/seats/{keeper_seat.id}/remove",
            "let Ben in again": f"/circles/{circle.id}/seats/{ben.id}/admit"}[action]
@@ -1031,7 +1075,7 @@ def test_a_form_sent_from_a_second_keeper_device_after_closing_goes_to_the_summa
     circle = world["circle"]
     phone, tablet = sign_in(app, world["keeper"]), sign_in(app, world["keeper"])
     seated(app, circle, world["pupils"][0])
-    phone.post(f"/circles/{circle.id}/close")
+    phone.post(f"/circles/{circle.id}/close", data=ASKED)
     late = tablet.post(f"/circles/{circle.id}/{form}", data=data)
     assert late.status_code == 302 and late.headers["Location"].endswith(f"/circles/{circle.id}/summary")
     assert "This circle has closed" in tablet.get(late.headers["Location"]).get_data(as_text=True)
@@ -1042,7 +1086,7 @@ def test_a_concern_typed_on_a_second_device_after_closing_is_not_lost(app, world
     circle = world["circle"]
     phone, tablet = sign_in(app, world["keeper"]), sign_in(app, world["keeper"])
     _, amira = seated(app, circle, world["pupils"][0])
-    phone.post(f"/circles/{circle.id}/close")
+    phone.post(f"/circles/{circle.id}/close", data=ASKED)
     unchosen = tablet.post(f"/circles/{circle.id}/concern", data={"seat": "", "note": "Said dad hits her"})
     assert unchosen.status_code == 400 and "Said dad hits her" in unchosen.get_data(as_text=True)
     assert "This circle has closed." in unchosen.get_data(as_text=True)
@@ -1058,7 +1102,7 @@ def test_a_concern_typed_on_a_second_device_after_closing_is_not_lost(app, world
 @pytest.mark.parametrize("role,status", [("pastoral", 200), ("admin", 200), ("teacher", 403), ("support", 403)])
 def test_who_may_read_a_closed_circles_summary(app, world, role, status):
     keeper = sign_in(app, world["keeper"])
-    keeper.post(f"/circles/{world['circle'].id}/close")
+    keeper.post(f"/circles/{world['circle'].id}/close", data=ASKED)
     client = sign_in(app, make_staff(world["school"], roles=(role,)))
     assert client.get(f"/circles/{world['circle'].id}/summary").status_code == status
 
@@ -1115,7 +1159,7 @@ def test_after_a_one_device_circle_its_keeper_alone_finds_each_answer_on_the_sum
     client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "typed": "How are you?"})
     client.post(f"/circles/{circle.id}/turn", data={"turn": "pass", "version": 2}, headers=HX)
     client.post(f"/circles/{circle.id}/checkin", data={"value": 1, "word": "tired"}, headers=HX)
-    client.post(f"/circles/{circle.id}/close")
+    client.post(f"/circles/{circle.id}/close", data=ASKED)
     summary = unescape(client.get(f"/circles/{circle.id}/summary").get_data(as_text=True))
     answers = re.search(r'<section class="card" aria-labelledby="answers-h">(.*?)</section>', summary, re.S)
     assert answers and "Show each pupil's answer (only you see these)" in answers.group(1)
@@ -1158,7 +1202,7 @@ def test_home_tiles_and_the_pupil_record(app, world):
     client = sign_in(app, world["keeper"])
     assert "Start a circle" in client.get("/").get_data(as_text=True)
     device, _ = seated(app, world["circle"], world["pupils"][0])
-    client.post(f"/circles/{world['circle'].id}/close")
+    client.post(f"/circles/{world['circle'].id}/close", data=ASKED)
     record = client.get(f"/pupils/{world['pupils'][0].id}").get_data(as_text=True)
     assert "Took part in a morning / check-in circle" in record
 
@@ -1197,7 +1241,7 @@ def test_with_csrf_on_a_device_must_send_its_token(_schema, csrf_config):
         leave = f"/circles/{circle.id}/seat/leave"
         assert device.post(leave).status_code == 400, "Leave the circle is a form with its own token"
         form_token = re.search(r'action="[^"]*/seat/leave".*?name="csrf_token" value="([^"]+)"', page, re.S).group(1)
-        assert device.post(leave, data={"csrf_token": form_token}).status_code == 302
+        assert device.post(leave, data={"csrf_token": form_token, **ASKED}).status_code == 302
         assert db.session.scalar(select(Seat.status).where(Seat.pupil_id == pupil_id)) == "removed"
         db.session.remove()
         empty_tables()
@@ -1379,7 +1423,7 @@ def test_a_pupil_leaves_and_their_device_says_so_with_the_way_to_join_again(app,
                      form.group(0)), "asked first"
     assert 'data-confirm="Stop waiting to join the circle? You can join again with the code.">Stop waiting</button>' in \
         form.group(0), "the words while waiting (circles.css shows the one that is true)"
-    left = amiras.post(f"/circles/{circle.id}/seat/leave")
+    left = amiras.post(f"/circles/{circle.id}/seat/leave", data=ASKED)
     assert left.status_code == 302 and left.headers["Location"].endswith(f"/circles/{circle.id}/seat")
     shown = amiras.get(f"/circles/{circle.id}/seat")
     text = unescape(shown.get_data(as_text=True))
@@ -1404,7 +1448,7 @@ def test_the_keepers_screen_changes_as_a_pupil_leaves(app, world):
     circle = world["circle"]
     amiras, _ = seated(app, circle, world["pupils"][0])
     seated(app, circle, world["pupils"][1])
-    assert amiras.post(f"/circles/{circle.id}/seat/leave").status_code == 302
+    assert amiras.post(f"/circles/{circle.id}/seat/leave", data=ASKED).status_code == 302
     state = live.render_state(db.session.get(Circle, circle.id))
     assert "Amira S." not in state["keeper"]["k-seats"] and "Ben S." in state["keeper"]["k-seats"]
     assert "Amira S." not in state["keeper"]["k-who"]
@@ -1430,7 +1474,7 @@ def test_the_keeper_is_told_who_left_on_the_page_the_poll_and_the_stream(app, wo
     assert notice_on_page(keeper.get(f"/circles/{circle.id}").get_data(as_text=True)) == ""
     stream = live.DeviceStream(live.render_state(db.session.get(Circle, circle.id)), None)
 
-    assert amiras.post(f"/circles/{circle.id}/seat/leave").status_code == 302
+    assert amiras.post(f"/circles/{circle.id}/seat/leave", data=ASKED).status_code == 302
     assert notice_on_page(keeper.get(f"/circles/{circle.id}").get_data(as_text=True)) == "Amira S. left the circle."
     polled = keeper.get(f"/circles/{circle.id}/part/k-notice", headers=HX).get_data(as_text=True)
     assert unescape(re.sub(r"<[^>]+>", "", polled)).strip() == "Amira S. left the circle."
@@ -1452,8 +1496,8 @@ def test_the_notice_stays_while_the_circle_goes_on_and_goes_with_the_keepers_nex
         return unescape(re.sub(r"<[^>]+>", " ", keeper.get(f"/circles/{circle.id}/part/k-notice",
                                                            headers=HX).get_data(as_text=True))).split()
 
-    amiras.post(f"/circles/{circle.id}/seat/leave")
-    caras.post(f"/circles/{circle.id}/seat/leave")
+    amiras.post(f"/circles/{circle.id}/seat/leave", data=ASKED)
+    caras.post(f"/circles/{circle.id}/seat/leave", data=ASKED)
     assert " ".join(notice()) == "Amira S. left the circle. Cara S. left the circle."
     keeper.post(f"/circles/{circle.id}/give/{ben.id}", headers=HX)
     assert bens.post(f"/circles/{circle.id}/seat/turn", data={"turn": "pass"}, headers=HX).status_code == 200
@@ -1475,7 +1519,7 @@ def test_the_notice_stays_through_every_move_of_the_piece_and_what_pupils_do(app
         return " ".join(unescape(re.sub(r"<[^>]+>", " ", keeper.get(f"/circles/{circle.id}/part/k-notice",
                                                                     headers=HX).get_data(as_text=True))).split())
 
-    amiras.post(f"/circles/{circle.id}/seat/leave")
+    amiras.post(f"/circles/{circle.id}/seat/leave", data=ASKED)
     left = "Amira S. left the circle."
     assert notice() == left
     assert keeper.post(f"/circles/{circle.id}/turn", data={"turn": "pass"}, headers=HX).status_code == 200
@@ -1512,8 +1556,8 @@ def test_a_pupil_who_leaves_while_waiting_or_comes_back_is_told_as_it_is(app, wo
     keeper = sign_in(app, world["keeper"])
     amiras, _ = seated(app, circle, world["pupils"][0])
     bens, _ = seated(app, circle, world["pupils"][1], admit=False)
-    bens.post(f"/circles/{circle.id}/seat/leave")
-    amiras.post(f"/circles/{circle.id}/seat/leave")
+    bens.post(f"/circles/{circle.id}/seat/leave", data=ASKED)
+    amiras.post(f"/circles/{circle.id}/seat/leave", data=ASKED)
     page = keeper.get(f"/circles/{circle.id}").get_data(as_text=True)
     assert notice_on_page(page) == "Amira S. left the circle. Ben S. left before being let in."
     told = unescape(bens.get(f"/circles/{circle.id}/seat").get_data(as_text=True))
@@ -1531,7 +1575,7 @@ def test_a_pupil_taken_out_by_the_keeper_cannot_leave_and_is_not_offered_to_join
     amiras, amira = seated(app, circle, world["pupils"][0])
     keeper.post(f"/circles/{circle.id}/seats/{amira.id}/remove", headers=HX)
     version = db.session.get(Circle, circle.id).version
-    refused = amiras.post(f"/circles/{circle.id}/seat/leave")
+    refused = amiras.post(f"/circles/{circle.id}/seat/leave", data=ASKED)
     assert refused.status_code == 403 and "You're not in this circle" in unescape(refused.get_data(as_text=True))
     page = unescape(amiras.get(f"/circles/{circle.id}/seat").get_data(as_text=True))
     assert "You've left" not in page and "Join the circle again" not in page
@@ -1542,8 +1586,8 @@ def test_a_pupil_taken_out_by_the_keeper_cannot_leave_and_is_not_offered_to_join
 def test_leaving_a_closed_circle_says_it_has_closed(app, world):
     circle = world["circle"]
     amiras, _ = seated(app, circle, world["pupils"][0])
-    sign_in(app, world["keeper"]).post(f"/circles/{circle.id}/close")
-    answer = amiras.post(f"/circles/{circle.id}/seat/leave")
+    sign_in(app, world["keeper"]).post(f"/circles/{circle.id}/close", data=ASKED)
+    answer = amiras.post(f"/circles/{circle.id}/seat/leave", data=ASKED)
     assert answer.status_code == 200 and "Circle closed - thank you" in answer.get_data(as_text=True)
 
 
@@ -1553,10 +1597,10 @@ def test_the_summary_lists_who_left_early_but_not_who_was_turned_away(app, world
     amiras, _ = seated(app, circle, world["pupils"][0])
     _, ben = seated(app, circle, world["pupils"][1])
     _, cara = seated(app, circle, world["pupils"][2], admit=False)
-    amiras.post(f"/circles/{circle.id}/seat/leave")
+    amiras.post(f"/circles/{circle.id}/seat/leave", data=ASKED)
     keeper.post(f"/circles/{circle.id}/seats/{ben.id}/remove", headers=HX)
     keeper.post(f"/circles/{circle.id}/seats/{cara.id}/not-now", headers=HX)
-    page = keeper.post(f"/circles/{circle.id}/close", follow_redirects=True).get_data(as_text=True)
+    page = keeper.post(f"/circles/{circle.id}/close", data=ASKED, follow_redirects=True).get_data(as_text=True)
     assert "Who took part (2)" in page
     assert "Amira S. (left early), Ben S. (left early)" in page and "Cara" not in page
 
@@ -1573,7 +1617,7 @@ def test_a_child_taken_out_of_a_one_device_circle_at_the_start_did_not_take_part
     client.post(f"/circles/{circle.id}/seats/{cara.id}/remove", headers=HX)
     client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "talk", "typed": "What went well?"}, headers=HX)
     client.post(f"/circles/{circle.id}/seats/{ben.id}/remove", headers=HX)
-    page = client.post(f"/circles/{circle.id}/close", follow_redirects=True).get_data(as_text=True)
+    page = client.post(f"/circles/{circle.id}/close", data=ASKED, follow_redirects=True).get_data(as_text=True)
     assert "Who took part (2)" in page and "Amira S., Ben S. (left early)" in page and "Cara" not in page
     records = sign_in(app, make_staff(world["school"], roles=("pastoral",), name="Ms Lead"))
     cara_record = unescape(records.get(f"/pupils/{world['pupils'][2].id}").get_data(as_text=True))
@@ -1588,7 +1632,7 @@ def test_closing_a_one_device_circle_speaks_of_no_devices_or_code(app, world):
     circle = db.session.scalar(select(Circle).where(Circle.one_device.is_(True)))
     page = unescape(client.get(f"/circles/{circle.id}").get_data(as_text=True))
     assert 'data-confirm="Close the circle? It ends here and its summary is saved."' in page
-    summary = unescape(client.post(f"/circles/{circle.id}/close", follow_redirects=True).get_data(as_text=True))
+    summary = unescape(client.post(f"/circles/{circle.id}/close", data=ASKED, follow_redirects=True).get_data(as_text=True))
     assert "The circle is closed and its summary is saved." in summary and "Every device" not in summary
     shared = unescape(client.get(f"/circles/{world['circle'].id}").get_data(as_text=True))
     assert "Every device will show 'Circle closed - thank you' and the code will stop working." in shared

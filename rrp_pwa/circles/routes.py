@@ -7,6 +7,7 @@ from markupsafe import Markup
 
 from rrp_pwa.agreements.routes import agreement_to_follow_up
 from rrp_pwa.agreements.rules import AgreementError, pupils_involved, record_follow_up
+from rrp_pwa.asking import ask_first, was_asked
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.circles import bp, live
 from rrp_pwa.checkins.rules import open_follow_ups
@@ -207,6 +208,7 @@ def render_keeper(circle: Circle, status: int = 200, **forms):
         shown["k-concern-who"] = Markup(live.concern_choices(circle))
     join_url = url_for("circles.join", token=token, _external=True)
     return render_template("circles/keeper.html", circle=circle, regions=shown, join_url=join_url,
+                           closing_detail=closing_detail(circle),
                            pupils_in=live.pupils_in(state), join_qr=qr_svg(join_url, "QR code that opens this circle's join page", "join-qr"),
                            round_form=round_form, agreement_form=forms.get("agreement_form") or AgreementForm(),
                            concern_form=forms.get("concern_form") or ConcernForm(),
@@ -407,10 +409,20 @@ def concern(circle_id: int):
     return render_keeper(circle, 400, concern_form=form)
 
 
+def closing_detail(circle: Circle) -> str:
+    """What closing does, said when the keeper is asked (on the keeper's screen, or on a page of its own)."""
+    return ("It ends here and its summary is saved." if circle.one_device else
+            "Every device will show 'Circle closed - thank you' and the code will stop working.")
+
+
 @bp.route("/circles/<int:circle_id>/close", methods=["POST"])
 @staff_required(*KEEPER_ROLES)
 def close(circle_id: int):
+    """Close the circle (asked first: on the page, or - tapped before its scripts had asked - on a page of its own)."""
     circle = keepers_circle(circle_id)
+    if circle.is_open and not was_asked():
+        return ask_first("Close the circle?", closing_detail(circle), "Close the circle", "No, go back to the circle",
+                         url_for("circles.keeper", circle_id=circle.id))
     if circle.is_open:
         close_circle(circle)
         live.commit_and_publish(circle)

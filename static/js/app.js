@@ -311,7 +311,18 @@
     if (!window.confirm(question)) {
       event.preventDefault();
       event.stopImmediatePropagation();
+      return;
     }
+    // said yes here: a route that asks on a page of its own a form that comes unasked (tapped before this
+    // script had run) does not ask again (rrp_pwa/asking.py)
+    var asked = form.elements.namedItem("asked");
+    if (!asked) {
+      asked = document.createElement("input");
+      asked.type = "hidden";
+      asked.name = "asked";
+      form.appendChild(asked);
+    }
+    asked.value = "yes";
   }, true);
 
   // A form that must reach a person at once (a safeguarding concern, "Get an adult") is not sent

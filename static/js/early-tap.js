@@ -10,7 +10,8 @@
 // has arrived goes without the token: the server changes nothing and sends the screen back, saying the tap
 // came before the screen was ready, so tap again (rrp_pwa/circles/early_tap.py).
 // A form's (or its tapped button's) data-confirm question is asked here too, before anything is sent, and marked as asked
-// (event.rrpAsked) so that static/js/app.js does not ask it again.
+// (event.rrpAsked) so that static/js/app.js does not ask it again; a yes marks the form asked=yes, so that the
+// server, which asks on a page of its own a form that comes unasked (tapped before this arrived), does not.
 (function () {
   "use strict";
 
@@ -25,7 +26,9 @@
     if (!window.confirm(question)) {
       event.preventDefault();
       event.stopImmediatePropagation();
+      return;
     }
+    carry(form, "asked", "yes");  // said yes here: the server does not ask again (rrp_pwa/asking.py)
   }, true);
 
   function pageToken() {

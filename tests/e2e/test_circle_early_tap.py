@@ -144,3 +144,42 @@ def test_a_tap_before_early_tap_js_has_arrived_changes_nothing_and_says_tap_agai
     amira.get_by_role("button", name=FINISHED).click()
     expect(amira.get_by_text("Ben J. has the talking piece")).to_be_visible()
     expect(ben.get_by_text("You have the talking piece")).to_be_visible(timeout=LIVE)
+
+
+def test_leave_and_close_tapped_before_the_scripts_are_asked_on_a_page_of_their_own(
+        new_device, live_server, axe, cedar_class):
+    """Leave the circle and Close the circle tapped before the page's scripts could ask (a slow phone): they
+    are not done unasked - a page asks the same question. "No" goes back with nothing changed; yes does it."""
+    keeper = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT, service_workers="block")
+    circle_path = re.search(r"/circles/\d+", keeper.url).group(0)
+    amiras_context = new_device(viewport=PHONE, base_url=live_server.url, service_workers="block")
+    amira = amiras_context.new_page()
+    amira.goto(join_link(keeper))
+    amira.get_by_label("Amira S.").check()
+    amira.get_by_role("button", name="Join the circle").click()
+    expect(amira.get_by_text("Ms Keeper has the talking piece")).to_be_visible()
+
+    tap_before_the_scripts(amira, f"{circle_path}/seat", "Leave the circle")
+    expect(amira.get_by_role("heading", name="Leave the circle?")).to_be_visible()
+    expect(amira.get_by_text("You are Amira S.")).to_be_visible()
+    assert_accessible(axe, amira)
+    amira.get_by_role("link", name="No, go back to the circle").click()
+    expect(amira.get_by_text("Ms Keeper has the talking piece")).to_be_visible()
+    expect(keeper.get_by_text("More for Amira S.")).to_be_visible()  # still in the ring
+
+    tap_before_the_scripts(amira, f"{circle_path}/seat", "Leave the circle")
+    amira.get_by_role("button", name="Leave the circle").click()
+    expect(amira.get_by_role("heading", name="You've left the circle")).to_be_visible()
+    expect(keeper.get_by_text("Amira S. left the circle.")).to_be_visible(timeout=LIVE)
+
+    tap_before_the_scripts(keeper, circle_path, "Close the circle")
+    expect(keeper.get_by_role("heading", name="Close the circle?")).to_be_visible()
+    expect(keeper.get_by_text("the code will stop working")).to_be_visible()
+    assert_accessible(axe, keeper)
+    keeper.get_by_role("link", name="No, go back to the circle").click()
+    expect(keeper.get_by_role("button", name="Close the circle")).to_be_visible()
+    expect(keeper.get_by_role("button", name=FINISHED)).to_be_visible()  # still open
+
+    tap_before_the_scripts(keeper, circle_path, "Close the circle")
+    keeper.get_by_role("button", name="Close the circle").click()
+    expect(keeper.get_by_text("The circle is closed.")).to_be_visible()
