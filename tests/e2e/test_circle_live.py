@@ -25,7 +25,7 @@ BLOCKED_STREAM = re.compile(r"/live(\?.*)?$")  # a school web filter that blocks
 
 def join_at(new_device, join_url: str, name: str, viewport=TABLET, block_stream: bool = False):
     """A pupil's tablet joins at ``join_url`` as ``name`` (the server's address is in the link), and is
-    there once its seat is on the screen and (unless ``block_stream``) its live stream is open: the seat
+    there once its seat is on the screen and its live stream is open (``block_stream``: its scripts have run): the seat
     shows before the page's scripts have all come, and a test cutting the line then (a blip) cut short
     circle.js, which polls while the stream is down - a page the test did not mean to test."""
     context = new_device(viewport=viewport)
@@ -39,6 +39,9 @@ def join_at(new_device, join_url: str, name: str, viewport=TABLET, block_stream:
     with stream_open:
         page.get_by_role("button", name="Join the circle").click()
         expect(page.get_by_text(re.compile("Nearly there!|has the talking piece|You have the talking piece"))).to_be_visible()
+    if block_stream:  # no stream to wait for: its scripts, then (a tap before them is tested on its own:
+        # tests/e2e/test_circle_early_tap.py, and the focus of one in test_circle_seats.py)
+        page.wait_for_function("() => document.readyState !== 'loading' && window.rrpEarlyTap === true")
     return page
 
 
