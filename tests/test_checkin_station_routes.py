@@ -1,5 +1,6 @@
 """Client tests of the check-in station: opening it, the tablet in station mode, the staff's
 live list (page, fragment and event stream), ending it, leaving station mode."""
+import json
 import re
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -696,3 +697,15 @@ def test_the_tablet_counts_down_to_its_time_limit_and_staff_pages_send_what_it_k
     for url in ("/checkins", f"/checkins/stations/{station.id}"):
         page = client.get(url).get_data(as_text=True)
         assert 'data-send-url="/station/kept-checkins" data-for-staff' in page, url
+
+
+
+def test_the_service_worker_has_what_the_stations_page_needs_to_open_with_no_signal(client, auth, cedar):
+    """The tablet keeps the station's page for no signal (static/js/sw-sync.js); its script and styles, by the very
+    URLs the page asks for, are in the service worker's precache, so the page kept works with no signal too."""
+    start_station_on(client, auth, cedar)
+    shell = json.loads(client.get("/sw.js").get_data(as_text=True).split("const SHELL = ")[1].split(";")[0])
+    page = client.get("/station").get_data(as_text=True)
+    for name in ("js/checkins.js", "css/checkins.css"):
+        assert re.search(rf'"(/static/{name}\?v=[^"]+)"', page).group(1) in shell, name
+

@@ -16,6 +16,9 @@ SHELL_STATIC = (
     "js/capture.js",
     "js/sw-sync.js",
     "css/sync.css",
+    # the check-in station's page, which the service worker keeps for a tablet with no signal (sw-sync.js)
+    "js/checkins.js",
+    "css/checkins.css",
     "vendor/htmx-2.0.11.min.js",
     "vendor/htmx-ext-sse-2.2.4.min.js",
     "icons/icon-192.png",

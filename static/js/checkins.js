@@ -142,15 +142,40 @@
   // from then on only a teacher signed in on it sends them, and it says so, with or without signal.
   var closesAt = null, sendsUntil = null;
   function noteClosing() {
-    var box = keptBox();
+    var box = keptBox(), openedAt = box && box.hasAttribute("data-sends-left") ? firstOpened(box) : Date.now();
     if (box && box.hasAttribute("data-seconds-left")) {
-      closesAt = Date.now() + Number(box.getAttribute("data-seconds-left")) * 1000;
+      closesAt = openedAt + Number(box.getAttribute("data-seconds-left")) * 1000;
     }
     if (box && box.hasAttribute("data-sends-left")) {
-      var left = Number(box.getAttribute("data-sends-left")) * 1000;
+      var left = openedAt + Number(box.getAttribute("data-sends-left")) * 1000 - Date.now();
       sendsUntil = Date.now() + left;
       if (left > 0 && left < 0x7fffffff) setTimeout(drawKept, left + 1000);
     }
+    // the tablet's copy of the page opened with no signal after the station's time limit
+    if (closesAt !== null && Date.now() >= closesAt && document.getElementById("station-over")) showOver();
+  }
+
+  // When this copy of a station page came from the server, by the tablet's clock. The service worker keeps the
+  // station's page for a tablet with no signal (static/js/sw-sync.js): opened again from there, its count of the
+  // time left runs from when it was sent, not from the reload, or every reload would give the station its whole
+  // time again. A copy is known by its station and times left, which no two copies sent a second apart share;
+  // the last few the tablet opened are remembered (the kept one may be older than the leave screen opened since).
+  var OPENED = "rrp-station-opened", OPENED_KEPT = 8;
+  function firstOpened(box) {
+    var copy = ["data-station-id", "data-seconds-left", "data-sends-left"].map(function (name) {
+      return box.getAttribute(name);
+    }).join(" "), now = Date.now();
+    try {
+      var seen = JSON.parse(window.localStorage.getItem(OPENED) || "{}") || {};
+      if (seen[copy] && seen[copy] <= now) return seen[copy];
+      seen[copy] = now;
+      var newest = Object.keys(seen).sort(function (a, b) { return seen[b] - seen[a]; }).slice(0, OPENED_KEPT);
+      window.localStorage.setItem(OPENED, JSON.stringify(newest.reduce(function (kept, key) {
+        kept[key] = seen[key];
+        return kept;
+      }, {})));
+    } catch (e) { /* private mode: from this opening */ }
+    return now;
   }
 
   // The tablet's own time for sending is over (the server said so, or the page's count reached it).
@@ -158,6 +183,8 @@
     return !box.hasAttribute("data-for-staff") && (kept.timeOver || (sendsUntil !== null && Date.now() >= sendsUntil));
   }
 
+  // Past its time limit with no signal: the station is closed, and the copy of its page the tablet kept
+  // for no signal (with the group's names) goes; what waits to send stays, for the closed screen to send.
   function showOver() {
     var panel = document.getElementById("station-panel");
     var over = document.getElementById("station-over");
@@ -165,6 +192,8 @@
     panel.textContent = "";
     panel.appendChild(over.content.cloneNode(true));
     panel.querySelector(".station-heading").focus();
+    document.querySelectorAll("template#station-start, template#station-pick").forEach(function (kept) { kept.remove(); });
+    if (window.caches) caches.delete("rrp-station").catch(function () { return null; });
   }
 
   function waiting(item) { return item.status === "waiting"; }

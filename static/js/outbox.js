@@ -402,7 +402,17 @@
     return Promise.all([data || refreshCapture(), pageCached]).then(function (done) { return done[0]; });
   }
 
+  // The check-in station's page, kept on the class tablet for no signal (static/js/sw-sync.js), holds its group's
+  // names: any other page that loads this file (a teacher signed in after leaving station mode, a sign-in page, the
+  // mediators' tablet) means this device is no longer that station, and the copy goes.
+  function forgetStation() {
+    if (window.caches && !document.body.classList.contains("station-mode")) {
+      caches.delete("rrp-station").catch(function () { return null; });
+    }
+  }
+
   function start() {
+    forgetStation();
     state.csrf = window.rrpOutbox.pageCsrf();
     Promise.all([reload(), page ? refreshCapture() : knownCapture().then(prepareOffline)]).then(function () {
       if (page) forms.showDrafts();

@@ -1,15 +1,16 @@
 // RRP service worker part for the offline outbox, loaded by the service worker with
 // importScripts("/static/js/sw-sync.js") BEFORE its own fetch listener.
 // 1. Background Sync ("rrp-outbox"): send the outbox even when no RRP page is open.
-// 2. The capture page (/capture) is kept for offline use: it holds no pupil data (the pupil
-//    list lives in IndexedDB and is cleared at sign-out, together with this cached copy).
+// 2. Pages kept for opening with no signal, each in a cache of its own (KEPT_PAGES): the capture page
+//    (/capture), which holds no pupil data (the pupil list lives in IndexedDB and is cleared at sign-out,
+//    together with this cached copy), and the class tablet's check-in station (/station), which holds its
+//    group's names only while the tablet is that station (see below, and static/js/outbox.js).
 // The same rules as static/js/outbox.js: delete an item only after the server confirms it.
 /* global self, caches, indexedDB, fetch, OFFLINE_URL */  // OFFLINE_URL: declared by sw.js before it imports this
 (function () {
   "use strict";
 
-  var CAPTURE_CACHE = "rrp-capture";
-  var CAPTURE_PATH = "/capture";
+  var KEPT_PAGES = { "/capture": "rrp-capture", "/station": "rrp-station" };
 
   function openDb() {
     return new Promise(function (resolve, reject) {
@@ -83,19 +84,31 @@
     if (event.tag === "rrp-outbox") event.waitUntil(flushOutbox());
   });
 
+  // The server's answer is not the page itself but says it is not this device's any more: a redirect (to
+  // sign-in: the session ended; the station's tablet left station mode) or 410 Gone (the station has closed).
+  // A server in trouble (5xx) says nothing about the page, and what is kept stays.
+  function pageGone(response) {
+    return response.type === "opaqueredirect" || response.redirected || (response.status >= 300 && response.status < 500);
+  }
+
   self.addEventListener("fetch", function (event) {
     var request = event.request;
     if (request.method !== "GET" || request.mode !== "navigate") return;
     var url = new URL(request.url);
-    if (url.origin !== self.location.origin || url.pathname !== CAPTURE_PATH) return;
+    var path = url.pathname;
+    if (url.origin !== self.location.origin || !Object.prototype.hasOwnProperty.call(KEPT_PAGES, path)) return;
+    var name = KEPT_PAGES[path];
     event.respondWith(fetch(request).then(function (response) {
-      if (response.ok && !response.redirected) {
+      if (response.ok && !response.redirected && !(path === "/station" && url.search)) {
+        // (the station's ?thanks=1 thanks one pupil: not kept, or a reload would thank the next)
         var copy = response.clone();
-        caches.open(CAPTURE_CACHE).then(function (cache) { return cache.put(CAPTURE_PATH, copy); });
+        caches.open(name).then(function (cache) { return cache.put(path, copy); });
+      } else if (pageGone(response)) {
+        caches.delete(name);
       }
       return response;
     }).catch(function () {
-      return caches.open(CAPTURE_CACHE).then(function (cache) { return cache.match(CAPTURE_PATH); })
+      return caches.open(name).then(function (cache) { return cache.match(path); })
         .then(function (hit) { return hit || caches.match(OFFLINE_URL); })  // the offline page says why
         .then(function (hit) { return hit || Response.error(); });
     }));

@@ -1,5 +1,6 @@
 // RRP service worker: precache the shell, fall back to the offline page for navigations.
-// Pages (which may show pupil data) are never cached; only the shell's static files are.
+// Pages (which may show pupil data) are never cached here; only the shell's static files are. Two pages are
+// kept by sw-sync.js for no signal: Record offline, and the check-in station on its tablet while it is one.
 const CACHE = "rrp-shell-{{ version }}";
 // Static URLs carry their file's hash (?v=...), so a new release's pages never get old files.
 const SHELL = {{ shell|tojson }};

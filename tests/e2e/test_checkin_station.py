@@ -12,7 +12,8 @@ from rrp_pwa.extensions import db
 from rrp_pwa.models import CheckIn, Pupil
 from rrp_pwa.models.checkins import CheckInFollowUp, CheckInStation, as_utc
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_staff
-from tests.e2e.conftest import PHONE, TABLET, assert_accessible, go_offline, sign_out
+from tests.e2e.conftest import (PHONE, TABLET, assert_accessible, go_offline, sign_out, wait_for_service_worker,
+                                wait_until)
 from tests.e2e.test_circle_flow import start_a_circle
 from tests.e2e.test_circle_live import AUTO_ADMIT, join_at, join_link, start_check_in_round
 
@@ -724,3 +725,141 @@ def test_done_on_the_circles_index_keeps_the_place_without_a_reload(live_server,
     assert phone.evaluate("() => window.sameCirclesPage === true"), "the page was loaded again"
     assert_accessible(axe, phone)
     assert db.session.scalar(select(func.count(CheckInFollowUp.id)).where(CheckInFollowUp.done_at.is_(None))) == 0
+
+
+# The station's page kept on the tablet by the service worker (static/js/sw-sync.js), for reopening with no signal.
+STATION_PAGE_KEPT = """() => caches.has("rrp-station").then((kept) => kept
+    && caches.open("rrp-station").then((cache) => cache.match("/station")).then(Boolean))"""
+
+
+def station_kept_for_no_signal(tablet):
+    """The station's page is under the service worker and kept by it, as once the tablet has shown it with signal."""
+    wait_for_service_worker(tablet)
+    wait_until(tablet, STATION_PAGE_KEPT)
+
+
+def test_reloaded_with_no_signal_the_station_opens_from_the_tablet_and_pupils_still_check_in(
+        cable, live_server, cedar, new_device, axe):
+    """The Wi-Fi drops and the tablet, woken up, reloads the station: the names come back from the tablet itself,
+    not the app's offline page, and pupils keep checking in. What they tapped goes when the signal is back."""
+    device = new_device(viewport=TABLET)
+    tablet = device.new_page()
+    open_station_on(tablet, cable, cedar, axe)
+    live = watch_station(new_device(viewport=PHONE).new_page(), live_server.url, cedar, axe)
+    station_kept_for_no_signal(tablet)
+
+    go_offline(device, cable)
+    tablet.reload()
+    expect(tablet.get_by_role("heading", name="Tap your name")).to_be_visible()
+    expect(tablet.get_by_role("heading", name="You're offline")).to_have_count(0)
+    expect(tablet.get_by_role("link", name="Amira K.")).to_be_visible()
+    tablet.wait_for_load_state("load")
+    assert_accessible(axe, tablet)
+    check_in_at(tablet, "Ben O.", "Not great", "tired")
+    expect(tablet.get_by_role("status").filter(has_text="Thank you!")).to_have_text(KEPT_THANKS)
+    expect(tablet.get_by_text("1 check-in waiting to send - keep this tablet on")).to_be_visible()
+    assert_accessible(axe, tablet)
+
+    tablet.reload()  # still no signal: what waits is still counted
+    expect(tablet.get_by_text("1 check-in waiting to send - keep this tablet on")).to_be_visible()
+    tablet.wait_for_load_state("load")
+    check_in_at(tablet, "Amira K.", "Great")
+    expect(tablet.get_by_text("2 check-ins waiting to send - keep this tablet on")).to_be_visible()
+    assert db.session.scalar(select(func.count(CheckIn.id))) == 0
+
+    go_offline(device, cable, False)
+    expect(tablet.get_by_text("waiting to send")).to_have_count(0)
+    expect(live.locator("li", has_text="Ben Okafor")).to_contain_text("“tired”")
+    expect(live).to_contain_text("2 of 2 checked in")
+    assert db.session.scalar(select(func.count(CheckIn.id))) == 2
+
+
+def test_reopened_with_no_signal_the_no_connection_message_goes_when_the_signal_is_back(cable, cedar, new_device, axe):
+    """The station's copy opened with no signal says, at its status check, that there is no connection; once the
+    tablet is back online the message goes, so the next pupil is not told there is no connection."""
+    device = new_device(viewport=TABLET)
+    tablet = device.new_page()
+    open_station_on(tablet, cable, cedar, axe)
+    station_kept_for_no_signal(tablet)
+    go_offline(device, cable)
+    tablet.clock.install()
+    tablet.reload()
+    expect(tablet.get_by_role("heading", name="Tap your name")).to_be_visible()
+    tablet.wait_for_load_state("load")
+    tablet.clock.fast_forward(21_000)
+    expect(tablet.locator("#request-errors")).to_contain_text("No connection")
+    go_offline(device, cable, False)
+    expect(tablet.locator("#request-errors")).to_be_empty()
+    expect(tablet.get_by_role("heading", name="Tap your name")).to_be_visible()
+    assert_accessible(axe, tablet)
+
+def test_reopened_with_no_signal_after_its_time_limit_the_kept_station_says_it_is_closed(
+        cable, cedar, data_app, new_device, axe):
+    """The tablet's copy of the station, reopened with no signal after the station's time limit, counts the time
+    from when the server sent it, not from the reload: it says the station is closed, and shows no names. (A pupil
+    opened "Teacher: leave" meanwhile, a page of its own; Back to the check-in opens the kept copy.)"""
+    device = new_device(viewport=TABLET)
+    tablet = device.new_page()
+    open_station_on(tablet, cable, cedar, axe)
+    station_kept_for_no_signal(tablet)
+    station = db.session.scalar(select(CheckInStation))
+    station.closes_at = datetime.now(timezone.utc) + timedelta(seconds=8)
+    db.session.commit()
+    tablet.reload()  # the copy kept now has 8 seconds left
+    expect(tablet.get_by_role("link", name="Ben O.")).to_be_visible()
+    tablet.wait_for_load_state("load")
+    tablet.get_by_role("link", name="Teacher: leave").click()
+    expect(tablet.get_by_role("heading", name="Leave station mode")).to_be_visible()
+    tablet.wait_for_load_state("load")
+    go_offline(device, cable)
+    tablet.wait_for_timeout(8000)
+    tablet.get_by_role("link", name="Back to the check-in").click()
+    expect(tablet.get_by_role("heading", name="The check-in station is closed")).to_be_visible()
+    expect(tablet.get_by_role("link", name="Ben O.")).to_have_count(0)
+    assert_accessible(axe, tablet)
+    wait_until(tablet, "() => caches.has('rrp-station').then((kept) => !kept)")
+    tablet.reload()
+    expect(tablet.get_by_role("heading", name="You're offline")).to_be_visible()
+    assert "Ben O" not in tablet.content() and "Amira" not in tablet.content()
+
+
+def test_once_the_teacher_leaves_station_mode_the_names_are_not_kept_on_the_tablet(cable, cedar, new_device, axe):
+    """Ms Rivers leaves station mode on the tablet: the station's page it kept for no signal goes, so with no signal
+    the station's address shows the app's offline page, never the class's names."""
+    device = new_device(viewport=TABLET)
+    tablet = device.new_page()
+    open_station_on(tablet, cable, cedar, axe)
+    station_kept_for_no_signal(tablet)
+    tablet.get_by_role("link", name="Teacher: leave").click()
+    tablet.get_by_label("Teacher's password").fill(PASSWORD)
+    tablet.get_by_role("button", name="Leave station mode").click()
+    expect(tablet.get_by_role("heading", name="Check-ins: Year 5 Cedar")).to_be_visible()
+    tablet.wait_for_load_state("load")
+    wait_until(tablet, "() => caches.has('rrp-station').then((kept) => !kept)")
+    go_offline(device, cable)
+    tablet.goto(cable.url + "/station")
+    expect(tablet.get_by_role("heading", name="You're offline")).to_be_visible()
+    assert "Ben O" not in tablet.content() and "Amira" not in tablet.content()
+
+
+def test_a_station_ended_from_the_phone_is_not_kept_on_the_tablet(cable, live_server, cedar, new_device, axe):
+    """Ms Rivers ends the station from her phone; the tablet shows it closed at its next page load, and the
+    page it kept for no signal goes with it: with no signal, the class's names do not come back."""
+    device = new_device(viewport=TABLET)
+    tablet = device.new_page()
+    open_station_on(tablet, cable, cedar, axe)
+    station_kept_for_no_signal(tablet)
+    phone = new_device(viewport=PHONE).new_page()
+    watch_station(phone, live_server.url, cedar, axe)
+    phone.once("dialog", lambda dialog: dialog.accept())
+    phone.get_by_role("button", name="End the station").click()
+    expect(phone.locator("#station-checkins")).to_contain_text("Station closed")
+    tablet.get_by_role("link", name="Amira K.").click()
+    expect(tablet.get_by_role("heading", name="The check-in station is closed")).to_be_visible()
+    assert_accessible(axe, tablet)
+    wait_until(tablet, "() => caches.has('rrp-station').then((kept) => !kept)")
+    go_offline(device, cable)
+    tablet.reload()
+    expect(tablet.get_by_role("heading", name="You're offline")).to_be_visible()
+    assert "Ben O" not in tablet.content() and "Amira" not in tablet.content()
+
