@@ -87,17 +87,24 @@ def main() -> int:
             pages.append((f"circle keeper ({len(seats)} seated, teacher)", "teacher1@oakfield.example", True,
                           f"/circles/{circle.id}"))
             pages.append(("circle seat (a pupil's tablet)", "seat", None, f"/circles/{circle.id}/seat"))
+            # Tablets handed on to pupils (they load static/js/outbox.js to forget the last teacher's pupil list):
+            # the class's check-in station, opened by its teacher on the tablet, and the mediators' sign-in.
+            pages.append((f"check-in station ({len(own.pupils)} names)", "station", None, "/station"))
+            pages.append(("mediator sign-in (anonymous)", None, None, "/sign-in/mediator"))
 
             over, clients = False, {}
             print(f"{'page':<42} {'status':>6} {'HTML':>8} {'CSS+JS':>8} {'total':>8}  budget {args.budget_kb:g} KB")
             for label, email, signed_in, url in pages:
-                key = email if signed_in or email == "seat" else None
+                key = email if signed_in or email in ("seat", "station") else None
                 if key not in clients:
                     clients[key] = app.test_client()
                     if signed_in:
                         clients[key].post("/sign-in", data={"email": email, "password": PASSWORD})
                     elif key == "seat":
                         clients[key].set_cookie(SEAT_COOKIE, seats[0][1], path=seat_path(circle.id))
+                    elif key == "station":
+                        clients[key].post("/sign-in", data={"email": teacher.email, "password": PASSWORD})
+                        clients[key].post(f"/checkins/groups/{own.id}/station", data={"minutes": "30"})
                 status, html, assets, count = weigh(clients[key], url)
                 total = html + assets
                 flag = "" if total <= args.budget_kb * 1024 else "  OVER"

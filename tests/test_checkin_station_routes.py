@@ -709,3 +709,26 @@ def test_the_service_worker_has_what_the_stations_page_needs_to_open_with_no_sig
     for name in ("js/checkins.js", "css/checkins.css"):
         assert re.search(rf'"(/static/{name}\?v=[^"]+)"', page).group(1) in shell, name
 
+
+def signs_out_staff(page: str) -> bool:
+    """The page carries the mark that forgets the last staff member's pupil list on the device, and the script
+    that reads it (static/js/outbox.js)."""
+    body = re.search(r"<body[^>]*>", page).group(0)
+    return " data-signed-out" in body and "data-staff-id" not in body and '/static/js/outbox.js?v=' in page
+
+
+def test_the_tablet_in_station_mode_forgets_the_teachers_pupil_list(client, auth, cedar):
+    """The teacher's session ended on the tablet when the station opened: the station's screens (open, a pupil's,
+    leaving, closed) forget her pupil list, as the sign-in page does. Her own pages, before and after, are hers."""
+    auth.login(cedar["teacher"])
+    assert not signs_out_staff(client.get("/checkins").get_data(as_text=True))
+    station = start_station_on(client, auth, cedar)
+    for url in ("/station", f"/station/pupils/{cedar['ben'].id}", "/station/leave"):
+        assert signs_out_staff(client.get(url).get_data(as_text=True)), url
+    assert client.post("/station/leave", data={"password": PASSWORD}).status_code == 302
+    assert not signs_out_staff(client.get(f"/checkins/stations/{station.id}").get_data(as_text=True))
+    client.post(f"/checkins/stations/{station.id}/device")
+    station.closed_at = datetime.now(timezone.utc)
+    db.session.commit()
+    closed = client.get("/station")
+    assert closed.status_code == 410 and signs_out_staff(closed.get_data(as_text=True))

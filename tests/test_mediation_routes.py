@@ -1302,3 +1302,20 @@ def test_when_to_check_chosen_as_the_tablet_went_idle_comes_back_after_signing_i
                        data={"username": "ava.b", "pin": PIN, **fields})
     page = back.get_data(as_text=True)
     assert "What you typed is still here" in page and re.search(r'<input checked[^>]*value="4">', page)
+
+
+def test_the_mediators_tablet_forgets_the_last_teachers_pupil_list(client, auth, people, school):
+    """A teacher's session on the tablet ends when the mediators sign in: their screens, and the mediators' sign-in
+    with nobody on staff signed in, carry the mark that forgets her pupil list (static/js/outbox.js), as the staff
+    sign-in page does. Her own pages, the mediators' sign-in among them while she is signed in, are hers."""
+    def signs_out_staff(page: str) -> bool:
+        body = re.search(r"<body[^>]*>", page).group(0)
+        return " data-signed-out" in body and "data-staff-id" not in body and '/static/js/outbox.js?v=' in page
+
+    auth.login(school=school)
+    for url in ("/", "/sign-in/mediator"):
+        assert not signs_out_staff(client.get(url).get_data(as_text=True)), url
+    assert mediator_sign_in(client).status_code == 302
+    assert signs_out_staff(client.get("/mediate").get_data(as_text=True))
+    client.post("/mediate/sign-out")
+    assert signs_out_staff(client.get("/sign-in/mediator").get_data(as_text=True))

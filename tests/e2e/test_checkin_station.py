@@ -15,6 +15,7 @@ from tests.conftest import PASSWORD, make_group, make_pupil, make_school, make_s
 from tests.e2e.conftest import (PHONE, TABLET, assert_accessible, go_offline, sign_out, wait_for_service_worker,
                                 wait_until)
 from tests.e2e.test_circle_flow import start_a_circle
+from tests.e2e.test_offline_capture import CAPTURE_PAGE_KEPT, wait_for_pupil_list
 from tests.e2e.test_circle_live import AUTO_ADMIT, join_at, join_link, start_check_in_round
 
 
@@ -863,3 +864,26 @@ def test_a_station_ended_from_the_phone_is_not_kept_on_the_tablet(cable, live_se
     expect(tablet.get_by_role("heading", name="You're offline")).to_be_visible()
     assert "Ben O" not in tablet.content() and "Amira" not in tablet.content()
 
+
+def test_the_teachers_pupil_list_is_not_left_on_the_tablet_she_makes_the_station(cable, cedar, new_device, axe):
+    """Ms Rivers's home screen on the tablet got Record offline ready (her pupil list and the page) before she made
+    the tablet the class's station, which ended her session there. The station forgets them, as the sign-in page
+    would: a pupil who opens Record offline's address with no signal finds the app's offline page, not her pupils."""
+    device = new_device(viewport=TABLET)
+    tablet = device.new_page()
+    sign_in(tablet, cable.url, cedar.email, axe)
+    assert wait_for_pupil_list(tablet, cedar.id) == cedar.id
+    wait_until(tablet, CAPTURE_PAGE_KEPT)
+    wait_for_service_worker(tablet)
+    tablet.goto(cable.url + "/checkins")
+    tablet.get_by_role("link", name="Open station for Year 5 Cedar").click()
+    tablet.get_by_role("button", name="Open the station on this device").click()
+    expect(tablet.get_by_role("heading", name="Tap your name")).to_be_visible()
+    tablet.wait_for_load_state("load")
+    assert_accessible(axe, tablet)
+    assert wait_for_pupil_list(tablet, None) is None
+    go_offline(device, cable)
+    tablet.goto(cable.url + "/capture")
+    expect(tablet.get_by_role("heading", name="You're offline")).to_be_visible()
+    expect(tablet.get_by_role("heading", name="Record offline")).to_have_count(0)
+    assert "Ms Rivers" not in tablet.content()

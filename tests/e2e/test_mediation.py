@@ -18,9 +18,11 @@ from rrp_pwa.mediation.accounts import set_mediator_login
 from rrp_pwa.mediation.alerts import get_adult
 from rrp_pwa.mediation.flow import add_party, start_mediation
 from rrp_pwa.mediation.team import SESSION_KEY
-from rrp_pwa.models import Pupil, School
+from rrp_pwa.models import Pupil, School, Staff
 from tests.conftest import PASSWORD, make_pupil, make_school, make_staff
-from tests.e2e.conftest import PHONE, TABLET, assert_accessible, requests_sent
+from tests.e2e.conftest import (PHONE, TABLET, assert_accessible, go_offline, requests_sent, wait_for_service_worker,
+                                wait_until)
+from tests.e2e.test_offline_capture import CAPTURE_PAGE_KEPT, wait_for_pupil_list
 
 
 @pytest.fixture
@@ -563,3 +565,27 @@ def test_we_cant_agree_asks_before_what_is_written_goes(live_server, brook, new_
     tablet.get_by_role("button", name="We can't agree - an adult will take over").click()
     expect(tablet.get_by_role("status")).to_contain_text("Well done!")
     assert_accessible(axe, tablet)
+
+
+def test_the_pupil_list_of_staff_who_handed_the_tablet_on_is_not_left_for_the_mediators(cable, brook, new_device, axe):
+    """Sam, on midday duty, used the mediators' tablet: his home screen got Record offline ready (his pupil list and
+    the page). He hands it on without signing out, and Leo signs in, which ends Sam's session. The mediators'
+    screens forget Sam's pupil list, as the staff sign-in page would: with no signal, Record offline's address
+    shows the app's offline page, not the school's pupils."""
+    sam = db.session.scalar(select(Staff).where(Staff.email == brook["duty"]))
+    device = new_device(viewport=TABLET)
+    tablet = device.new_page()
+    staff_sign_in(tablet, cable.url, brook["duty"], axe)
+    assert wait_for_pupil_list(tablet, sam.id) == sam.id
+    wait_until(tablet, CAPTURE_PAGE_KEPT)
+    wait_for_service_worker(tablet)
+    tablet.goto(cable.url + "/sign-in/mediator")
+    mediator_sign_in(tablet, "leo.c", "1357", axe)
+    expect(tablet.get_by_role("heading", name=re.compile("Hello, Leo"))).to_be_visible()
+    tablet.wait_for_load_state("load")
+    assert_accessible(axe, tablet)
+    assert wait_for_pupil_list(tablet, None) is None
+    go_offline(device, cable)
+    tablet.goto(cable.url + "/capture")
+    expect(tablet.get_by_role("heading", name="You're offline")).to_be_visible()
+    assert "Amira" not in tablet.content()
