@@ -135,6 +135,18 @@ def test_screens_fit_a_320_px_phone(live_server, school, page):
         assert page.evaluate("document.documentElement.scrollWidth") <= 320, url
 
 
+
+def test_the_top_bar_links_sit_on_one_line(live_server, school, page):
+    """Home, the signed-in person's name and Sign out line up in the top bar on a phone (the name, cut short
+    with an ellipsis when long, sat 3 px higher than the others)."""
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, "head@brook.example")
+    nav = page.get_by_role("navigation", name="Main")
+    boxes = [nav.get_by_role("link", name="Home").bounding_box(), nav.locator(".account-name").bounding_box(),
+             nav.get_by_role("button", name="Sign out").bounding_box()]
+    tops = [round(box["y"]) for box in boxes]
+    assert len(set(tops)) == 1, f"top edges {tops}"
+
 def test_touch_targets_are_at_least_44_px(live_server, school, page):
     page.set_viewport_size(PHONE)
     sign_in(page, live_server.url, "head@brook.example")
