@@ -6,12 +6,22 @@ their groups; support staff read what they logged; only the DSL reads concerns.
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 
 from rrp_pwa.agreements.rules import make_agreement, review_agreement
+from rrp_pwa.checkins.rules import record_staff_checkin
+from rrp_pwa.checkins.stations import open_station, record_station_checkin
+from rrp_pwa.checkins.timeline import checkin_entries
+from rrp_pwa.circles import talking_piece as piece
+from rrp_pwa.circles.activities import add_agreement, check_in, close_circle
+from rrp_pwa.circles.joining import open_circle
+from rrp_pwa.circles.timeline import circle_entries
 from rrp_pwa.conversations.chats import record_quick_chat
 from rrp_pwa.conversations.restorative import finish, start_conversation
 from rrp_pwa.extensions import db
+from rrp_pwa.models.circles import Seat
 from rrp_pwa.models.roster import Pupil, Staff
+from rrp_pwa.records.timeline import timeline_for
 from rrp_pwa.safeguarding.concerns import raise_concern
 from tests.conftest import PASSWORD, make_group, make_pupil, make_school
 
@@ -195,3 +205,81 @@ def test_a_reviewed_agreement_on_the_timeline_is_no_longer_waiting_for_its_revie
     again = date.today() + timedelta(days=14)
     entry = timeline.split("Agreement: Amira will tell an adult", 1)[1].split("</li>", 1)[0]
     assert f"Partly kept · review again on {again:%-d %b %Y}" in entry
+
+
+# Circles and check-ins on the record follow the same rule (support staff read what they logged)
+
+KEEPS_RECORDS = ("admin", "pastoral", "dsl", "teacher_of_group", "teacher_other", "support_keeper",
+                 "support_in_group", "other_school_admin")
+TEACHERS_RECORDS = ("kept by Ms Adebayo", "Check-in in a circle: 😢 Awful",
+                    "Circle agreement: We listen to whoever holds the piece", "At the class check-in station",
+                    "Recorded by Ms Adebayo")
+SUPPORT_KEEPERS_RECORDS = ("kept by Mr Okoro", "Check-in in a circle: 🙂 Good",
+                           "Circle agreement: We pass the piece gently", "Recorded by Mr Okoro")
+
+
+def circle_with_checkin(keeper: Staff, group, pupil: Pupil, value: int, agreed: str) -> None:
+    """A closed one-device check-in circle kept by ``keeper`` in which ``pupil`` checked in (with a word,
+    which stays in the circle) and a circle agreement was made."""
+    circle = open_circle(keeper, "checkin", group, one_device=True)
+    piece.start_round(circle, "How are you feeling?", "checkin")
+    seat = db.session.scalar(select(Seat).where(Seat.circle_id == circle.id, Seat.pupil_id == pupil.id))
+    check_in(circle, seat, value, "wobbly")
+    add_agreement(circle, keeper, "value", agreed, [])
+    close_circle(circle)
+
+
+@pytest.fixture
+def circles_world(app):
+    """Arjun's class: its teacher kept a circle (Arjun checked in "Awful"), opened the check-in station and
+    recorded a check-in; one of the class's two midday assistants kept a circle and recorded a check-in."""
+    school = make_school()
+    people = {"admin": make_staff(school, ("admin",)), "pastoral": make_staff(school, ("pastoral",)),
+              "dsl": make_staff(school, ("dsl",)), "teacher_of_group": make_staff(school, ("teacher",), "Ms Adebayo"),
+              "teacher_other": make_staff(school, ("teacher",)), "support_keeper": make_staff(school, ("support",), "Mr Okoro"),
+              "support_in_group": make_staff(school, ("support",)),
+              "other_school_admin": make_staff(make_school("Hill High"), ("admin",))}
+    arjun = make_pupil(school, given="Arjun", family="Okafor")
+    willow = make_group(school, "Year 1 Willow", pupils=[arjun, make_pupil(school, given="Bea")],
+                        staff=[people["teacher_of_group"], people["support_keeper"], people["support_in_group"]])
+    make_group(school, "Year 6 Oak", pupils=[make_pupil(school, given="Cal")], staff=[people["teacher_other"]])
+    teacher, assistant = people["teacher_of_group"], people["support_keeper"]
+    circle_with_checkin(teacher, willow, arjun, 1, "We listen to whoever holds the piece")
+    circle_with_checkin(assistant, willow, arjun, 4, "We pass the piece gently")
+    station = open_station(teacher, willow, 30)
+    db.session.flush()
+    record_station_checkin(station, arjun.id, 2, "tired")
+    record_staff_checkin(teacher, arjun, 1, None)
+    record_staff_checkin(assistant, arjun, 4, None)
+    db.session.commit()
+    return people, arjun
+
+
+@pytest.mark.parametrize("viewer", KEEPS_RECORDS)
+def test_circles_and_check_ins_on_the_record_by_role(client, auth, circles_world, viewer):
+    """The QA report: a midday assistant of the class read the teacher's circle and Arjun's "Awful" on his
+    record. Now each role reads what records/access.py allows, and the words pupils gave stay out."""
+    people, arjun = circles_world
+    auth.login(staff=people[viewer])
+    response = client.get(f"/pupils/{arjun.id}")
+    page = response.get_data(as_text=True)
+    opens = viewer not in ("teacher_other", "other_school_admin")
+    assert response.status_code == (200 if opens else 404)
+    reads_all = viewer in ("admin", "pastoral", "dsl", "teacher_of_group")
+    for shown in TEACHERS_RECORDS:
+        assert (shown in page) is reads_all, shown
+    for shown in SUPPORT_KEEPERS_RECORDS:
+        assert (shown in page) is (reads_all or viewer == "support_keeper"), shown
+    assert "wobbly" not in page, "a word given in a circle stays in the circle"
+    assert ("Took part in a morning / check-in circle" in page) is (reads_all or viewer == "support_keeper")
+    if viewer == "support_keeper":
+        assert "Check-in: 🙂 Good" in page
+        assert "Check-in: 😢 Awful" not in page and "Check-in: 🙁 Not great" not in page
+
+
+@pytest.mark.parametrize("viewer", ("teacher_other", "support_in_group", "other_school_admin"))
+def test_the_circle_and_check_in_sources_themselves_give_nothing_to_those_who_logged_nothing(circles_world, viewer):
+    """Not only the page: a source asked directly (as any other list of the record would) keeps the rule."""
+    people, arjun = circles_world
+    assert circle_entries(arjun, people[viewer]) == [] and checkin_entries(arjun, people[viewer]) == []
+    assert timeline_for(arjun, people[viewer]) == []

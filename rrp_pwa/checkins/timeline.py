@@ -1,15 +1,18 @@
 """Check-ins on the pupil record: those made at the class station and those staff recorded.
 
-Circle check-ins are the circle's own entries. Only staff who may see the pupil get entries;
-the pupil's word is shown to them (pupils never see the record).
+Circle check-ins are the circle's own entries. Who reads them is records/access.py's rule: all of
+them for admin, pastoral, DSL and the pupil's teachers; otherwise those the viewer logged - the ones
+they recorded, and those at a station they opened. The pupil's word is shown to whoever reads the
+check-in (pupils never see the record).
 """
-from sqlalchemy import select
+from sqlalchemy import case, select
 
 from rrp_pwa.checkins.scales import SCALES
 from rrp_pwa.extensions import db
 from rrp_pwa.models import CheckIn, Pupil, Staff
+from rrp_pwa.models.checkins import CheckInStation
+from rrp_pwa.records.access import only_theirs
 from rrp_pwa.records.timeline import Entry, timeline_source
-from rrp_pwa.roster.directory import visible_pupils
 
 TIMELINE_LIMIT = 100
 
@@ -26,14 +29,19 @@ def answer_text(checkin: CheckIn) -> str:
 
 @timeline_source
 def checkin_entries(pupil: Pupil, viewer: Staff) -> list[Entry]:
-    """The pupil's station and staff check-ins, newest first, for staff who may see the pupil."""
-    if db.session.scalar(visible_pupils(viewer).where(Pupil.id == pupil.id)) is None:
-        return []
-    checkins = db.session.scalars(select(CheckIn).where(
-        CheckIn.school_id == pupil.school_id, CheckIn.pupil_id == pupil.id, CheckIn.source.in_(("station", "staff")))
-        .order_by(CheckIn.created_at.desc()).limit(TIMELINE_LIMIT))
+    """The pupil's station and staff check-ins that ``viewer`` may read (``only_theirs``), newest first."""
+    query = (select(CheckIn).where(CheckIn.school_id == pupil.school_id, CheckIn.pupil_id == pupil.id,
+                                   CheckIn.source.in_(("station", "staff")))
+             .order_by(CheckIn.created_at.desc()).limit(TIMELINE_LIMIT))
+    checkins = db.session.scalars(only_theirs(query, logged_by(), viewer, pupil))
     return [Entry(when=checkin.created_at, kind="checkin", title=f"Check-in: {answer_text(checkin)}",
                   detail=entry_detail(checkin)) for checkin in checkins]
+
+
+def logged_by():
+    """Who logged a station or staff check-in: the station's opener, or the member of staff who recorded it."""
+    opener = select(CheckInStation.opened_by_id).where(CheckInStation.id == CheckIn.source_id).scalar_subquery()
+    return case((CheckIn.source == "station", opener), else_=CheckIn.recorded_by_id)
 
 
 def entry_detail(checkin: CheckIn) -> str:

@@ -10,10 +10,9 @@ from rrp_pwa.mediation.flow import MediationError
 from rrp_pwa.models import Pupil, Staff
 from rrp_pwa.models.mediation import Mediation, MediationMediator, MediationParty
 from rrp_pwa.records.timeline import Entry, timeline_source
-from rrp_pwa.roster.directory import visible_pupils
+from rrp_pwa.records.access import reads_everything_about
 
 LEAD_ROLES = ("pastoral", "admin")
-RECORD_ROLES = ("teacher", "pastoral", "admin", "dsl")
 MAX_NOTE = 2000
 
 
@@ -52,11 +51,10 @@ def mark_reviewed(mediation: Mediation, reviewer: Staff, note: str | None) -> No
 
 @timeline_source
 def mediation_entries(pupil: Pupil, viewer: Staff) -> list[Entry]:
-    """Mediations the pupil was in (or led), for staff who may see the pupil; support staff
-    see only what they logged, and they log no mediations. Never any concern."""
-    if not viewer.has_role(*RECORD_ROLES) or viewer.school_id != pupil.school_id:
-        return []
-    if db.session.scalar(visible_pupils(viewer).where(Pupil.id == pupil.id).with_only_columns(Pupil.id)) is None:
+    """Mediations the pupil was in (or led), for staff who read everything about the pupil
+    (records/access.py); anyone else reads only what they logged, and a member of staff logs no
+    mediation (pupil mediators do). Never any concern."""
+    if not reads_everything_about(viewer, pupil):
         return []
     as_party = select(MediationParty.mediation_id).where(MediationParty.pupil_id == pupil.id)
     as_mediator = select(MediationMediator.mediation_id).where(MediationMediator.pupil_id == pupil.id)

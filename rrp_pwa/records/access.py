@@ -1,11 +1,18 @@
-"""Who may read which restorative records (chats, conversations, conferences, agreements).
+"""Who may read which records about pupils (chats, conversations, conferences, agreements, circles,
+check-ins, mediations): every source of the pupil record and every list of them asks here.
 
 The rule: admin, pastoral and DSL staff read every record of their school; a teacher reads
 records about pupils in the groups they belong to; anyone reads what they logged themselves.
-Support staff (midday assistants) therefore see only what they logged. Safeguarding concerns
-are not restorative records: only the DSL reads them (see safeguarding/concerns.py).
+Support staff (midday assistants) therefore see only what they logged. Who logged what: a chat,
+conversation or conference, the member of staff who led it; an agreement, whoever made it; a
+circle (taking part in it, the check-ins in it), its keeper; a check-in a member of staff recorded,
+them; a check-in at the class station, the teacher who opened the station (the low ones go on
+their list). Safeguarding concerns are not restorative records: only the DSL reads them (see
+safeguarding/concerns.py).
 """
 from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, Select, false
 
 from rrp_pwa.agreements.rules import agreement_sources, pupils_involved
 from rrp_pwa.extensions import db
@@ -41,6 +48,15 @@ def reads_everything_about(viewer: Staff, pupil: Pupil) -> bool:
     if viewer.school_id != pupil.school_id:
         return False
     return viewer.has_role(*WHOLE_SCHOOL_READERS) or teaches(viewer, [pupil.id])
+
+
+def only_theirs(query: Select, author: ColumnElement, viewer: Staff, pupil: Pupil) -> Select:
+    """Narrow ``query`` (records about ``pupil``) to those ``viewer`` may read: all of them when they read
+    everything about the pupil, otherwise those whose ``author`` (the staff id who logged each) is theirs;
+    none of another school's."""
+    if viewer.school_id != pupil.school_id:
+        return query.where(false())
+    return query if reads_everything_about(viewer, pupil) else query.where(author == viewer.id)
 
 
 def may_read(viewer: Staff, school_id: int, pupils: Iterable[Pupil], author_id: int | None,

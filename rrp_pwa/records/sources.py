@@ -7,7 +7,7 @@ Concerns appear only to the DSL, and only as "Concern raised" with a link to the
 Agreements made in circles are listed by the circles source; their follow-up reviews are listed here.
 """
 from flask import url_for
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
 from rrp_pwa.agreements.rules import agreements_for_pupil
 from rrp_pwa.extensions import db
@@ -15,14 +15,10 @@ from rrp_pwa.models.agreements import OUTCOME_LABELS, Agreement
 from rrp_pwa.models.conversations import PARTICIPANT_ROLE_LABELS, Conversation, Participant, QuickChat, QuickChatPupil
 from rrp_pwa.models.roster import Pupil, Staff
 from rrp_pwa.models.safeguarding import Concern
-from rrp_pwa.records.access import reads_everything_about
+from rrp_pwa.records.access import only_theirs
 from rrp_pwa.records.timeline import Entry, timeline_source
 
 LIMIT = 200
-
-
-def _only_mine(query: Select, author_column, pupil: Pupil, viewer: Staff) -> Select:
-    return query if reads_everything_about(viewer, pupil) else query.where(author_column == viewer.id)
 
 
 @timeline_source
@@ -33,7 +29,7 @@ def chats(pupil: Pupil, viewer: Staff) -> list[Entry]:
     return [Entry(chat.happened_at, "chat", f"Quick chat: {chat.what}, {chat.where}",
                   f"{chat.staff.name}{' · agreed: ' + chat.agreed if chat.agreed else ''}",
                   url_for("conversations.chat", chat_id=chat.id))
-            for chat in db.session.scalars(_only_mine(query, QuickChat.staff_id, pupil, viewer))]
+            for chat in db.session.scalars(only_theirs(query, QuickChat.staff_id, viewer, pupil))]
 
 
 @timeline_source
@@ -42,7 +38,7 @@ def conversations(pupil: Pupil, viewer: Staff) -> list[Entry]:
              .join(Participant, Participant.conversation_id == Conversation.id)
              .where(Conversation.school_id == pupil.school_id, Participant.pupil_id == pupil.id)
              .order_by(Conversation.happened_at.desc()).limit(LIMIT))
-    rows = db.session.execute(_only_mine(query, Conversation.staff_id, pupil, viewer))
+    rows = db.session.execute(only_theirs(query, Conversation.staff_id, viewer, pupil))
     return [Entry(record.happened_at, record.kind, record.kind_label,
                   f"{PARTICIPANT_ROLE_LABELS[role]} · led by {record.staff.name}"
                   f"{'' if record.completed_at else ' · in progress'}",
@@ -62,8 +58,8 @@ def agreement_status(agreement: Agreement) -> str:
 
 @timeline_source
 def agreements(pupil: Pupil, viewer: Staff) -> list[Entry]:
-    query = _only_mine(agreements_for_pupil(pupil.school_id, pupil.id).limit(LIMIT),
-                       Agreement.created_by_id, pupil, viewer)
+    query = only_theirs(agreements_for_pupil(pupil.school_id, pupil.id).limit(LIMIT),
+                        Agreement.created_by_id, viewer, pupil)
     entries = []
     for agreement in db.session.scalars(query):
         link = url_for("agreements.agreement", agreement_id=agreement.id)
