@@ -178,6 +178,18 @@ def test_who_watches_a_station(cedar):
     assert watchable_stations(cedar["assistant"], now=utcnow() + timedelta(hours=1)) == []
 
 
+
+def test_after_its_day_a_station_is_watched_only_by_those_who_read_its_pupils_records(cedar):
+    """The group's midday or teaching assistant watches its station on the day; after that day its check-ins
+    are records about the pupils, which an assistant who logged none of them does not read (records/access.py)."""
+    station = open_station(cedar["teacher"], cedar["group"], 30)
+    db.session.commit()
+    pastoral = make_staff(cedar["school"], ("pastoral",))
+    tomorrow = utcnow() + timedelta(days=1)
+    assert may_watch(cedar["assistant"], station) and not may_watch(cedar["assistant"], station, now=tomorrow)
+    assert may_watch(cedar["teacher"], station, now=tomorrow) and may_watch(pastoral, station, now=tomorrow)
+    assert not may_watch(cedar["other_teacher"], station, now=tomorrow)
+
 def test_follow_ups_stay_on_the_list_until_their_owner_marks_them_done(cedar):
     low = record_staff_checkin(cedar["assistant"], cedar["amira"], 1, None)
     record_staff_checkin(cedar["assistant"], cedar["ben"], 5, None)

@@ -7,7 +7,8 @@ Rules:
 - Pupils check in at the station by their name in the group; the answer goes to the staff
   watching the station (and a low or red one onto the opener's follow-up list), never back
   to the tablet.
-- Staff who may see the group watch its station; its opener, the group's staff and admins end it.
+- Staff who may see the group watch its station on its day; after it, those who read every record about
+  its pupils, and its opener (records/access.py). Its opener, the group's staff and admins end it.
 """
 from datetime import datetime, timedelta
 
@@ -16,8 +17,9 @@ from sqlalchemy import select
 from rrp_pwa.checkins.rules import record_checkin
 from rrp_pwa.extensions import db
 from rrp_pwa.models import CheckIn, Group, GroupStaff, Pupil, Staff
-from rrp_pwa.models.checkins import CheckInStation
+from rrp_pwa.models.checkins import CheckInStation, as_utc
 from rrp_pwa.models.roster import utcnow
+from rrp_pwa.records.access import WHOLE_SCHOOL_READERS
 from rrp_pwa.roster.directory import visible_groups
 
 STATION_MINUTES = (15, 30, 45, 60, 90)
@@ -47,9 +49,17 @@ def may_open_station(staff: Staff, group: Group) -> bool:
             and belongs_to_group(staff, group))
 
 
-def may_watch(staff: Staff, station: CheckInStation) -> bool:
-    """Whoever may see the group (its staff; admin, pastoral and DSL) sees its check-ins."""
-    return db.session.scalar(visible_groups(staff).where(Group.id == station.group_id)) is not None
+def may_watch(staff: Staff, station: CheckInStation, now: datetime | None = None) -> bool:
+    """Whoever may see the group (its staff; admin, pastoral and DSL) watches its station on the day it was
+    opened (where the school is). After that day its check-ins are records about the pupils, read by
+    records/access.py's rule: the station's opener, the group's teachers, admin, pastoral and DSL still see
+    them; a midday or teaching assistant of the group, who logged none of them, no longer does."""
+    if db.session.scalar(visible_groups(staff).where(Group.id == station.group_id)) is None:
+        return False
+    if staff.id == station.opened_by_id or staff.has_role("teacher", *WHOLE_SCHOOL_READERS):
+        return True  # (a teacher sees only the groups they belong to)
+    zone = station.school.zone
+    return as_utc(station.opened_at).astimezone(zone).date() == (now or utcnow()).astimezone(zone).date()
 
 
 def may_end(staff: Staff, station: CheckInStation) -> bool:
