@@ -1441,6 +1441,21 @@ def test_a_pupil_leaves_and_their_device_says_so_with_the_way_to_join_again(app,
     assert "leave" in list(kinds)
 
 
+def test_someone_turned_away_is_offered_for_a_concern_as_not_having_taken_part(app, world):
+    """Evie was at the door and the keeper said Not now: a concern about her is plausible, so she is offered,
+    but never as having "left the circle" she was not let into."""
+    circle = world["circle"]
+    client = sign_in(app, world["keeper"])
+    _, wrong = seated(app, circle, world["pupils"][0], admit=False)
+    assert client.post(f"/circles/{circle.id}/seats/{wrong.id}/not-now", headers=HX).status_code == 200
+    page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
+    choices = re.search(r'<select id="seat"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert re.findall(r"<option[^>]*>([^<]*)</option>", choices) == ["Choose who it is about",
+                                                                      "Amira S. (did not take part)"]
+    polled = client.get(f"/circles/{circle.id}/part/k-concern-who", headers=HX).get_data(as_text=True)
+    assert "Amira S. (did not take part)" in polled and "left the circle" not in polled
+
+
 def test_the_keepers_screen_changes_as_a_pupil_leaves(app, world):
     """What the keeper's stream is sent: the seat list, the agreement's who and the concern's list."""
     from rrp_pwa.circles import live

@@ -195,8 +195,9 @@ def _region_keys(snap: Snapshot) -> dict[str, tuple]:
     agreements = tuple((a.id, tuple((p.id, p.agreed_at is not None) for p in a.parties)) for a in snap.agreements)
     round_id = (snap.round.id, snap.round.kind) if snap.round else None  # (a pupil never sees the counts)
     notice = tuple((s.id, s.name, s.left_at is not None) for s in snap.left_lately)
+    out = tuple((s.id, s.name, s.left_at is not None) for s in snap.left)  # took part, or never let in
     return {"k_notice": (circle, notice), "k_waiting": (circle, c.auto_admit, waiting), "k_who": (circle, ring),
-            "k_concern_who": (circle, ring, waiting, _seat_list(snap.left)), "k_agreements": (circle, agreements),
+            "k_concern_who": (circle, ring, waiting, out), "k_agreements": (circle, agreements),
             "p_agreements": (circle, agreements), "p_round": (circle, round_id, snap.keeper_name)}
 
 
