@@ -861,3 +861,61 @@ def test_a_send_refused_by_the_database_for_another_reason_is_not_swallowed_nor_
         send_once(broken)
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Concern)) == 0
+
+
+def openings(concern) -> list[str]:
+    """The names against each "Opened" row of the concern's trail, as the DSL reads it."""
+    db.session.expire_all()
+    return [e.staff.name for e in db.session.scalars(select(AuditEvent).where(
+        AuditEvent.subject_kind == "concern", AuditEvent.subject_id == concern.id, AuditEvent.action == "viewed"))]
+
+
+def test_the_page_shown_after_the_dsls_own_action_is_not_another_opening(client, auth, school):
+    """Mark seen, a note that closes it, Reopen: the trail has one "Opened" and each action once, not an
+    "Opened" for every page the actions redirect to. Coming back to it, or anyone else opening it, still counts."""
+    dsl, other = make_staff(school, ("dsl",), name="Dee Dsl"), make_staff(school, ("dsl",), name="Sam Second")
+    concern, elsewhere = concern_about(school), concern_about(school)
+    auth.login(staff=dsl)
+    client.get(f"/safeguarding/concerns/{concern.id}")
+    client.post(f"/safeguarding/concerns/{concern.id}/seen", follow_redirects=True)
+    client.post(f"/safeguarding/concerns/{concern.id}/actions", data={"note": "Called home.", "close": "y"},
+                follow_redirects=True)
+    page = client.post(f"/safeguarding/concerns/{concern.id}/reopen", follow_redirects=True).get_data(as_text=True)
+    assert openings(concern) == ["Dee Dsl"]
+    trail = page.split("Who has opened or changed this")[1]
+    for label in ("Reopened by Dee Dsl", "Closed by Dee Dsl", "Marked seen by Dee Dsl", "Opened by Dee Dsl"):
+        assert trail.count(label) == 1, label
+    client.get(f"/safeguarding/concerns/{concern.id}")  # coming back to it is an opening
+    assert openings(concern) == ["Dee Dsl", "Dee Dsl"]
+    client.post(f"/safeguarding/concerns/{concern.id}/actions", data={"note": "Letter sent."})
+    client.get(f"/safeguarding/concerns/{elsewhere.id}")  # the redirect not followed: another concern opened
+    assert openings(elsewhere) == ["Dee Dsl"]
+    client.get(f"/safeguarding/concerns/{concern.id}")
+    assert openings(concern) == ["Dee Dsl"] * 3
+    auth.logout()
+    auth.login(staff=other)
+    client.get(f"/safeguarding/concerns/{concern.id}")
+    assert openings(concern) == ["Dee Dsl"] * 3 + ["Sam Second"]
+
+
+def test_the_page_opened_well_after_an_action_is_an_opening(client, auth, school, monkeypatch):
+    import time as clock
+
+    concern = concern_about(school)
+    auth.login(roles=("dsl",))
+    client.post(f"/safeguarding/concerns/{concern.id}/actions", data={"note": "Called home."})
+    later = clock.time() + 120
+    monkeypatch.setattr(clock, "time", lambda: later)
+    client.get(f"/safeguarding/concerns/{concern.id}")
+    assert len(openings(concern)) == 1
+
+
+def test_mark_seen_stays_on_the_concern_where_what_was_done_is_recorded(client, auth, school):
+    concern = concern_about(school, make_pupil(school, "Arjun", "Okafor"))
+    auth.login(roles=("dsl",))
+    response = client.post(f"/safeguarding/concerns/{concern.id}/seen")
+    assert response.status_code == 302 and response.headers["Location"] == f"/safeguarding/concerns/{concern.id}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Marked seen: the concern about Arjun Okafor." in page and "What was done or decided?" in page
+    assert ">Mark seen</button>" not in page and "Seen by " in page
+

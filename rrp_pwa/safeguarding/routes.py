@@ -1,5 +1,7 @@
 """Raising a concern from any flow, and the DSL's restricted queue."""
-from flask import flash, redirect, render_template, request, url_for
+import time
+
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from rrp_pwa.audit import audit, trail
@@ -187,17 +189,40 @@ def queue():
     closed = list(db.session.scalars(concerns.where(Concern.status == "closed")
                                      .offset((closed_page - 1) * CLOSED_PER_PAGE).limit(CLOSED_PER_PAGE + 1)))
     return render_template("safeguarding/queue.html", concerns=still_open + closed[:CLOSED_PER_PAGE],
-                           closed_page=closed_page, older=len(closed) > CLOSED_PER_PAGE, seen=SeenForm())
+                           closed_page=closed_page, older=len(closed) > CLOSED_PER_PAGE)
 
 
 @bp.route("/safeguarding/concerns/<int:concern_id>")
 @staff_required(DSL_ROLE)
 def concern(concern_id: int):
-    """The concern, and who has opened it or marked it seen (this opening included: it is recorded)."""
+    """The concern, and who has opened it or marked it seen (this opening included: it is recorded). The
+    page shown again straight after the DSL's own action on it is not another opening: the action is
+    in the trail, and a row of "Opened" for each would hide who has really looked."""
     found = get_scoped_or_404(Concern, concern_id)
-    audit(current_user, "viewed", "concern", found.id)
-    db.session.commit()
+    if not shown_after_acting(found):
+        audit(current_user, "viewed", "concern", found.id)
+        db.session.commit()
     return render_concern(found, ActionForm(formdata=None))
+
+
+ACTED_ON_KEY = "concern_acted_on"
+ACTED_ON_FOR = 30  # seconds: long enough for the redirect on slow Wi-Fi, never a later visit
+
+
+def back_to_concern(found: Concern):
+    """Redirect to the concern after an audited action on it, marking this browser's next load of its page,
+    if it comes at once, as the page shown again rather than a new opening."""
+    session[ACTED_ON_KEY] = {"concern": found.id, "at": time.time()}
+    return redirect(url_for("safeguarding.concern", concern_id=found.id))
+
+
+def shown_after_acting(found: Concern) -> bool:
+    """Whether this load of the concern's page is the redirect after this person's own action on it. The
+    mark is used once, for this concern, and only within moments: opening it again later, another concern,
+    or anyone else's opening is recorded."""
+    acted = session.pop(ACTED_ON_KEY, None)
+    return (isinstance(acted, dict) and acted.get("concern") == found.id
+            and 0 <= time.time() - acted.get("at", 0) <= ACTED_ON_FOR)
 
 
 def render_concern(found: Concern, action: ActionForm, status: int = 200):
@@ -222,7 +247,7 @@ def act(concern_id: int):
             audit(current_user, "closed" if form.close.data else "recorded", "concern", found.id)
             db.session.commit()
             flash("Concern closed." if form.close.data else "Recorded on the concern.")
-            return redirect(url_for("safeguarding.concern", concern_id=found.id))
+            return back_to_concern(found)
     db.session.rollback()
     return render_concern(found, form, 400)
 
@@ -241,17 +266,20 @@ def reopen_concern(concern_id: int):
             audit(current_user, "reopened", "concern", found.id)
             db.session.commit()
             flash("Concern reopened. Record what has come to light.")
+            return back_to_concern(found)
     return redirect(url_for("safeguarding.concern", concern_id=found.id))
 
 
 @bp.route("/safeguarding/concerns/<int:concern_id>/seen", methods=["POST"])
 @staff_required(DSL_ROLE)
 def seen(concern_id: int):
+    """Mark the concern seen, from its page (where it is offered, once read), and stay there: what was done
+    or decided is recorded on the same page. Whoever raised it then sees that it has been seen."""
     found = get_scoped_or_404(Concern, concern_id)
     if not SeenForm().validate_on_submit():
         return redirect(url_for("safeguarding.concern", concern_id=found.id))
     mark_seen(found, current_user)
     audit(current_user, "marked_seen", "concern", found.id)
     db.session.commit()
-    flash(f"Marked seen: the concern about {found.about}.")
-    return redirect(url_for("safeguarding.queue"))
+    flash(f"Marked seen: the concern about {found.about}. Record below what was done or decided.")
+    return back_to_concern(found)

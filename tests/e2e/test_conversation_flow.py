@@ -116,6 +116,9 @@ def test_a_teachers_concern_reaches_the_dsl_and_not_the_teacher(live_server, dat
     expect(page.get_by_text("Tara Teacher")).to_be_visible()
     assert_accessible(axe, page)
     page.get_by_role("button", name="Mark seen").click()
+    expect(page.get_by_text("Marked seen: the concern about Amira Khan.")).to_be_visible()  # still on it
+    assert_accessible(axe, page)
+    page.get_by_role("link", name="Back to concerns").click()
     expect(page.get_by_text("No new concerns.")).to_be_visible()
     assert_accessible(axe, page)
 
