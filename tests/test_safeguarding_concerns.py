@@ -919,3 +919,79 @@ def test_mark_seen_stays_on_the_concern_where_what_was_done_is_recorded(client, 
     assert "Marked seen: the concern about Arjun Okafor." in page and "What was done or decided?" in page
     assert ">Mark seen</button>" not in page and "Seen by " in page
 
+
+def raised_from_shown(client, concern) -> str:
+    page = client.get(f"/safeguarding/concerns/{concern.id}").get_data(as_text=True)
+    return re.search(r"<dt>Raised from</dt><dd>(.*?)</dd>", page, re.S).group(1)
+
+
+def test_the_concern_names_and_links_the_record_it_was_raised_from_and_the_pupil(client, auth, school):
+    from rrp_pwa.circles.activities import close_circle
+    from rrp_pwa.circles.joining import open_circle
+
+    dsl = make_staff(school, ("dsl",), name="Dee Dsl")
+    assistant = make_staff(school, ("support",), name="Mo Midday")
+    arjun = make_pupil(school, "Arjun", "Okafor")
+    chat = record_quick_chat(school.id, assistant, [arjun], "Upset", "Playground")
+    keeper = make_staff(school, ("teacher",), name="Kit Keeper")
+    group = make_group(school, "Year 5 Cedar", pupils=[arjun], staff=[keeper])
+    db.session.commit()
+    circle = open_circle(keeper, "checkin", group)
+    db.session.commit()
+    from_chat = raise_concern(school.id, NOTE, "chat", chat.id, pupil=arjun, raised_by_staff=assistant)
+    from_circle = raise_concern(school.id, NOTE, "circle", circle.id, pupil=arjun, raised_by_staff=keeper)
+    from_record = raise_concern(school.id, NOTE, "pupil", pupil=arjun, raised_by_staff=assistant)
+    not_named = raise_concern(school.id, NOTE, "chat", subject_name="A visitor's child", raised_by_staff=assistant)
+    db.session.add_all([from_chat, from_circle, from_record, not_named])
+    db.session.commit()
+    auth.login(staff=dsl)
+    page = client.get(f"/safeguarding/concerns/{from_chat.id}").get_data(as_text=True)
+    assert f'<h1>Concern about <a href="/pupils/{arjun.id}">Arjun Okafor</a></h1>' in page
+    shown = raised_from_shown(client, from_chat)
+    assert shown.startswith(f'<a href="/chats/{chat.id}">A quick chat</a>, logged by Mo Midday, <time')
+    assert client.get(f"/chats/{chat.id}").status_code == 200
+    still_open = raised_from_shown(client, from_circle)
+    assert still_open.startswith("A circle, with Year 5 Cedar, kept by Kit Keeper (still open), <time")
+    assert "<a " not in still_open, "no link while only its keeper can open it"
+    close_circle(db.session.get(type(circle), circle.id))
+    db.session.commit()
+    assert raised_from_shown(client, from_circle).startswith(
+        f'<a href="/circles/{circle.id}/summary">A circle</a>, with Year 5 Cedar, kept by Kit Keeper, <time')
+    assert client.get(f"/circles/{circle.id}/summary").status_code == 200
+    assert raised_from_shown(client, from_record) == f'<a href="/pupils/{arjun.id}">The pupil&#39;s record</a>'
+    assert raised_from_shown(client, not_named) == "A quick chat"
+    assert "<h1>Concern about A visitor&#39;s child</h1>" in client.get(
+        f"/safeguarding/concerns/{not_named.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("roles, linked", [(("dsl",), False), (("dsl", "pastoral"), True)])
+def test_a_mediation_is_linked_only_for_a_dsl_who_may_open_its_record(client, auth, school, roles, linked):
+    from rrp_pwa.mediation.flow import start_mediation
+
+    mediator = make_pupil(school, "Mia", "Mediator", peer_mediator=True)
+    mediation = start_mediation(school.id, [mediator], place="the library")
+    db.session.add(mediation)
+    db.session.commit()
+    concern = raise_concern(school.id, NOTE, "mediation", mediation.id, raised_by_pupil=mediator)
+    db.session.add(concern)
+    db.session.commit()
+    auth.login(roles=roles)
+    shown = raised_from_shown(client, concern)
+    assert ("/mediation/records/" in shown) is linked and "A peer mediation" in shown and "in the library" in shown
+    if linked:
+        assert client.get(f"/mediation/records/{mediation.id}").status_code == 200
+
+
+def test_every_concern_in_the_queue_has_a_status(client, auth, school):
+    new, seen, closed, reopened = (concern_about(school) for _ in range(4))
+    auth.login(roles=("dsl",))
+    client.post(f"/safeguarding/concerns/{seen.id}/seen")
+    for done in (closed, reopened):
+        client.post(f"/safeguarding/concerns/{done.id}/actions", data={"note": "Done.", "close": "y"})
+    client.post(f"/safeguarding/concerns/{reopened.id}/reopen")
+    queue = client.get("/safeguarding/concerns").get_data(as_text=True)
+    rows = re.findall(r'<li class="row concern-row[^"]*">.*?href="/safeguarding/concerns/(\d+)".*?</li>', queue, re.S)
+    badges = dict(zip(rows, re.findall(r'<li class="row concern-row.*?<span class="badge[^"]*">([^<]+)</span>', queue,
+                                       re.S)))
+    assert badges == {str(new.id): "New", str(seen.id): "Being followed up", str(reopened.id): "Being followed up",
+                      str(closed.id): "Closed"}

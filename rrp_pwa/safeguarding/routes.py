@@ -38,6 +38,7 @@ from rrp_pwa.safeguarding.concerns import (
     send_once,
 )
 from rrp_pwa.safeguarding.forms import NOT_CHOSEN, ActionForm, ConcernForm, ReopenForm, SeenForm
+from rrp_pwa.safeguarding.sources import pupil_url, raised_from
 from rrp_pwa.tenancy import get_scoped_or_404
 
 ANY_STAFF = ("admin", "teacher", "support", "pastoral", "dsl")
@@ -229,6 +230,7 @@ def render_concern(found: Concern, action: ActionForm, status: int = 200):
     history = concern_history(found)
     return render_template("safeguarding/concern.html", concern=found, seen=SeenForm(), action=action,
                            reopen=ReopenForm(), history=history, closing=closing_entry(found, history),
+                           source=raised_from(found, current_user), pupil_url=pupil_url(found, current_user),
                            trail=list(db.session.scalars(trail(found.school_id, "concern", found.id)))), status
 
 
