@@ -71,6 +71,45 @@ def test_the_dsl_reopens_a_closed_concern_after_being_asked(live_server, data_ap
     assert db.session.get(Concern, concern.id).status == "seen"
 
 
+def test_the_dsl_marks_a_concern_seen_stays_on_it_and_follows_it_to_its_record_and_pupil(live_server, data_app,
+                                                                                         page, axe):
+    from rrp_pwa.conversations.chats import record_quick_chat
+
+    school = make_school()
+    dsl = make_staff(school, ("dsl",), name="Dee Lead")
+    assistant = make_staff(school, ("support",), name="Mo Midday")
+    arjun = make_pupil(school, "Arjun", "Okafor")
+    chat = record_quick_chat(school.id, assistant, [arjun], "Upset", "Playground")
+    db.session.commit()
+    concern = raise_concern(school.id, NOTE, "chat", chat.id, pupil=arjun, raised_by_staff=assistant)
+    db.session.add(concern)
+    db.session.commit()
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, dsl)
+    page.goto(f"{live_server.url}/safeguarding/concerns/{concern.id}")
+    page.get_by_role("button", name="Mark seen").click()
+    expect(page.get_by_text("Marked seen: the concern about Arjun Okafor.")).to_be_visible()
+    expect(page.get_by_label("What was done or decided?")).to_be_visible()  # still on the concern
+    trail = page.get_by_role("region", name="Who has opened or changed this")
+    expect(trail.get_by_text("Opened by Dee Lead")).to_have_count(1)
+    expect(trail.get_by_text("Marked seen by Dee Lead")).to_have_count(1)
+    assert_accessible(axe, page)
+
+    page.get_by_role("link", name="A quick chat").click()
+    expect(page).to_have_url(f"{live_server.url}/chats/{chat.id}")
+    page.go_back()
+    page.get_by_role("heading", name="Concern about Arjun Okafor").get_by_role("link", name="Arjun Okafor").click()
+    expect(page.get_by_role("heading", name="Arjun Okafor", exact=True)).to_be_visible()
+    page.go_back()
+
+    page.set_viewport_size(TABLET)
+    page.get_by_role("link", name="Back to concerns").click()
+    expect(page.get_by_role("listitem").filter(has=page.get_by_role("link", name="Arjun Okafor"))
+           ).to_contain_text("Being followed up")
+    assert_accessible(axe, page)
+
+
 def test_a_concern_sent_with_no_signal_is_kept_on_screen_and_sent_later(cable, data_app, page, context, axe):
     school = make_school()
     teacher = make_staff(school, ("teacher",), name="Tara Teacher")
