@@ -221,7 +221,7 @@ def shown_after_acting(found: Concern) -> bool:
     """Whether this load of the concern's page is the redirect after this person's own action on it. The
     mark is used once, for this concern, and only within moments: opening it again later, another concern,
     or anyone else's opening is recorded."""
-    acted = session.pop(ACTED_ON_KEY, None)
+    acted = session.pop(ACTED_ON_KEY) if ACTED_ON_KEY in session else None  # no new cookie when there is none
     return (isinstance(acted, dict) and acted.get("concern") == found.id
             and 0 <= time.time() - acted.get("at", 0) <= ACTED_ON_FOR)
 
