@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import url_for
+
 from rrp_pwa.extensions import db
 from rrp_pwa.mediation.review import LEAD_ROLES
 from rrp_pwa.models.circles import Circle
