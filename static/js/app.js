@@ -14,14 +14,20 @@
   // A refused or failed htmx request is not swapped into its target, so what went wrong is said in
   // a message fixed to the bottom of the screen: a tap low on a long page (a keeper's controls on a
   // phone) is answered where the person is looking. It says plainly whether the action was done,
-  // and stays until it is dismissed or a later request succeeds.
+  // and stays until it is dismissed or a later request succeeds. One about the connection alone (a
+  // search or a look that found no signal: nothing was lost) goes as soon as the connection is back:
+  // the online event, or any request that works. "Saved on this device" (Log a chat kept with no
+  // signal, static/js/capture.js) tells the adult the record is safe: a later message is said beneath
+  // it, never in its place, until it is dismissed or the person's next request works.
   var WORDS = {
     offline: { change: "Not done: there is no connection. Try again when you have signal.",
                look: "No connection just now. Try again when you have signal." },
     timeout: { change: "No answer: the connection is too slow, so this may not have been done. Check, then try again.",
                look: "No answer: the connection is too slow. Try again in a moment." }
   };
-  var shown = null;      // { text, person } of the message on screen; person: it answers a person's own tap
+  var CONNECTION = "connection", KEPT = "kept";  // kinds of message: about the connection alone; saved on this device
+  var shown = null;      // { text, person, kind } of the message on screen; person: it answers a person's own tap
+  var kept = null;       // { text, nodes } of "saved on this device" while it is on screen
   var dismissed = null;  // the text the person dismissed: a background request does not bring it back
 
   function region() { return document.getElementById("request-errors"); }
@@ -39,34 +45,54 @@
     return !!verb && verb.toLowerCase() !== "get";
   }
 
-  function clearMessage() {
+  // Every message goes; or (lesserOnly) the one said beneath "saved on this device", which stays.
+  function clearMessage(lesserOnly) {
     var box = region();
+    if (lesserOnly && kept) {
+      var lesser = box && box.querySelector("[data-said]");
+      if (lesser) lesser.remove();
+      shown = { text: kept.text, person: true, kind: KEPT };
+      return;
+    }
     if (box) box.textContent = "";
     shown = null;
+    kept = null;
   }
 
-  // ``content``: text, or nodes from the server's own error fragment.
-  function showMessage(content, detail) {
+  function paragraphs(content) {
+    if (typeof content !== "string") return content;
+    var paragraph = document.createElement("p");
+    paragraph.textContent = content;
+    return [paragraph];
+  }
+
+  // ``content``: text, or nodes from the server's own error fragment. ``kind``: CONNECTION, KEPT or none.
+  function showMessage(content, detail, kind) {
     var box = region();
     if (!box) return;
     var text = typeof content === "string" ? content
       : content.map(function (node) { return node.textContent; }).join("").trim();
-    var person = byPerson(detail);
+    var person = kind === KEPT || byPerson(detail);
     // A poll or a live update neither repeats a message every few seconds nor hides a person's own.
     if (!person && (text === dismissed || (shown && (shown.person || shown.text === text)))) return;
+    var nodes = paragraphs(content);
+    if (kind === KEPT) kept = { text: text, nodes: nodes.map(function (node) { return node.cloneNode(true); }) };
     box.textContent = "";
     var toast = document.createElement("div");
     toast.className = "toast";
     var message = document.createElement("div");
     message.className = "toast-message";
-    message.setAttribute("role", "alert");
-    if (typeof content === "string") {
-      var paragraph = document.createElement("p");
-      paragraph.textContent = content;
-      message.appendChild(paragraph);
-    } else {
-      content.forEach(function (node) { message.appendChild(node); });
+    if (kept && kind !== KEPT) {  // said already: it stays in sight, not read out again
+      var safe = document.createElement("div");
+      safe.className = "toast-kept";
+      kept.nodes.forEach(function (node) { safe.appendChild(node.cloneNode(true)); });
+      message.appendChild(safe);
     }
+    var said = document.createElement("div");
+    said.setAttribute("role", "alert");
+    if (kind !== KEPT) said.setAttribute("data-said", "");
+    nodes.forEach(function (node) { said.appendChild(node); });
+    message.appendChild(said);
     var dismiss = document.createElement("button");
     dismiss.type = "button";
     dismiss.className = "button";
@@ -75,7 +101,7 @@
     toast.appendChild(message);
     toast.appendChild(dismiss);
     box.appendChild(toast);
-    shown = { text: text, person: person };
+    shown = { text: text, person: person, kind: kind };
     dismissed = null;
   }
 
@@ -84,6 +110,11 @@
       dismissed = shown && shown.text;
       clearMessage();
     }
+  });
+
+  // The signal is back: a message about the connection alone is out of date.
+  window.addEventListener("online", function () {
+    if (shown && shown.kind === CONNECTION) clearMessage(true);
   });
 
   // Log a chat's form is kept on the device when it cannot be sent (static/js/capture.js says so); so is
@@ -118,7 +149,7 @@
     paragraph.appendChild(document.createTextNode(why + ", so pupils can't be found here. "));
     paragraph.appendChild(link);
     paragraph.appendChild(document.createTextNode(" finds them on this phone and sends the chat when you're back online."));
-    showMessage([paragraph], detail);
+    showMessage([paragraph], detail, CONNECTION);
     return true;
   }
 
@@ -140,12 +171,14 @@
 
   document.addEventListener("htmx:sendError", function (event) {
     if (keptOnDevice(event.detail) || offlineWayOn(event.detail, "No signal") || urgentWithNoSignal(event.detail)) return;
-    showMessage(WORDS.offline[changes(event.detail) ? "change" : "look"], event.detail);
+    var change = changes(event.detail);
+    showMessage(WORDS.offline[change ? "change" : "look"], event.detail, change ? null : CONNECTION);
   });
 
   document.addEventListener("htmx:timeout", function (event) {
     if (keptOnDevice(event.detail) || offlineWayOn(event.detail, "No answer: the connection is too slow")) return;
-    showMessage(WORDS.timeout[changes(event.detail) ? "change" : "look"], event.detail);
+    var change = changes(event.detail);
+    showMessage(WORDS.timeout[change ? "change" : "look"], event.detail, change ? null : CONNECTION);
   });
 
   // A form's validation answer (400) takes the place of the form inside a [data-swap-errors] panel (the check-in
@@ -230,21 +263,24 @@
       button.classList.remove("busy");
       button.removeAttribute("aria-busy");
     }
-    // A message about a person's tap goes when their next request works; a poll's, when any does.
-    if (detail.successful && shown && (!shown.person || byPerson(detail))) clearMessage();
+    // A message about a person's tap goes when their next request works; a poll's, and one about the
+    // connection alone, when any does ("saved on this device" staying, unless the person's own works).
+    if (detail.successful && shown && (!shown.person || byPerson(detail))) clearMessage(!byPerson(detail));
+    else if (detail.successful && shown && shown.kind === CONNECTION) clearMessage(true);
     if (detail.successful) dismissed = null;
   });
 
   // Something another script has to tell the person about their tap, in the same place
   // (static/js/outbox.js: Sign out with no signal or no answer; static/js/capture.js: Log a chat kept on the
-  // device): text, or nodes.
+  // device, ``kept``: it says the record is safe): text, or nodes.
   document.addEventListener("rrp:tell", function (event) {
-    showMessage(event.detail.nodes || event.detail.text, { requestConfig: { triggeringEvent: event.detail.cause } });
+    showMessage(event.detail.nodes || event.detail.text, { requestConfig: { triggeringEvent: event.detail.cause } },
+                event.detail.kept ? KEPT : null);
   });
   // ...and the connection is back (the check-in station, whose next pupil must not read the last one's).
   document.addEventListener("rrp:connected", function () {
     var words = [WORDS.offline.change, WORDS.offline.look, WORDS.timeout.change, WORDS.timeout.look];
-    if (shown && words.indexOf(shown.text) >= 0) clearMessage();
+    if (shown && words.indexOf(shown.text) >= 0) clearMessage(true);
   });
 
   // A check-in's answer is only ever a tap on the scale. Enter in its word field would send the form

@@ -494,8 +494,11 @@
     });
     var what = fields.get("what"), where = fields.get("where");
     var tell = function (text) { document.dispatchEvent(new CustomEvent("rrp:tell", { detail: { cause: cause, text: text } })); };
-    if (!pupils.length || !what || !where) {
-      tell("Not saved: choose the pupil, what happened and where.");
+    var missing = [[!pupils.length, "the pupil"], [!what, "what happened"], [!where, "where"]]
+      .filter(function (gap) { return gap[0]; }).map(function (gap) { return gap[1]; });
+    if (missing.length) {  // only what is missing: a chip tapped is not asked for again
+      tell("Not saved: choose " + (missing.length > 1 ? missing.slice(0, -1).join(", ") + " and " : "") +
+           missing[missing.length - 1] + ".");
       return;
     }
     var summary = "Quick chat · " + pupils.map(function (p) { return p.name; }).join(" and ") + " · " + what + ", " + where;
@@ -514,7 +517,7 @@
       link.textContent = "Log another chat";
       next.appendChild(link);
       next.appendChild(document.createTextNode(" in Record offline, which finds pupils on this phone."));
-      document.dispatchEvent(new CustomEvent("rrp:tell", { detail: { cause: cause, nodes: [saved, next] } }));
+      document.dispatchEvent(new CustomEvent("rrp:tell", { detail: { cause: cause, nodes: [saved, next], kept: true } }));
       askForBackgroundSync();
       return reload().then(function () { return send(); });
     }, function () {
