@@ -636,6 +636,35 @@ def test_find_offers_a_pupil_who_joined_the_school_after_the_panel_opened(client
     assert (concern.pupil_id, concern.note, concern.context_kind) == (zara.id, NOTE, "chat")
 
 
+def test_the_panel_follows_the_records_pupils_without_sending_and_keeps_only_a_choice_made(client, auth, school):
+    """Ben is added to Amira's chat with the panel open: asked again for both (follow), the form is shown as
+    written with both to choose from and sends nothing. Its first guess (Amira, the only pupil when it opened) is
+    not sent back, so nobody is chosen for the person; a choice sent back stays chosen, and stays offered once
+    its pupil is taken off the chat. A leaver or a pupil of another school is never offered by it."""
+    make_staff(school, ("dsl",), name="Dee Dsl")
+    auth.login(roles=("support",))
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    leaver = make_pupil(school, "Zoe", "Left", archived=True)
+    db.session.commit()
+    both = f"/concerns/new?pupil_id={amira.id}&pupil_id={ben.id}"
+    followed = client.post(both, headers=PANEL, data={"concern-follow": "1", "concern-note": NOTE})
+    form = followed.get_data(as_text=True)
+    assert followed.status_code == 200 and db.session.query(Concern).count() == 0 and NOTE in form
+    assert re.search(r'<option selected value="-1">Choose who it is about</option>', form)
+    assert f'<option value="{ben.id}">Ben Jones</option>' in form and "data-who-chosen" not in form
+    assert f'action="{both.replace("&", "&amp;")}"' in form
+
+    only_ben = f"/concerns/new?pupil_id={ben.id}"
+    chosen = client.post(only_ben, headers=PANEL, data={"concern-follow": "1", "concern-note": NOTE,
+                                                        "concern-pupil_id": amira.id}).get_data(as_text=True)
+    assert re.search(rf'<select[^>]*data-who-chosen[^>]*>\s*<option value="{ben.id}">Ben Jones</option>\s*'
+                     rf'<option selected value="{amira.id}">Amira Khan</option>', chosen)
+    refused = client.post(only_ben, headers=PANEL, data={"concern-follow": "1", "concern-note": NOTE,
+                                                         "concern-pupil_id": leaver.id}).get_data(as_text=True)
+    assert "Zoe Left" not in refused
+    assert db.session.query(Concern).count() == 0
+
+
 def test_find_asks_which_of_several_and_says_when_nobody_is_found(client, auth, school):
     auth.login(roles=("teacher",))
     make_pupil(school, "Ben", "Jones"), make_pupil(school, "Bella", "Shah")

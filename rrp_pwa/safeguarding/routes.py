@@ -73,14 +73,18 @@ def concern_form(pupils: list[Pupil]) -> tuple[ConcernForm, list[Pupil]]:
     changed; with several, nobody is chosen for the person, as in a circle: a concern filed in a hurry under the
     first name listed would sit on the wrong child's record. Sent back, it also offers the pupils found by its
     search and the one chosen, if they are current pupils of the school (found_pupils): the list is the school's
-    as it is now, not as it was when the form was opened. In the panel its fields are named "concern-...", so
-    they never share an id with the record's own fields (a chat's note) on the same page."""
+    as it is now, not as it was when the form was opened. A choice sent back (the person's, or Find's) is marked
+    data-who-chosen, so the panel following the record's pupils as they change (``follow``) keeps it and never
+    keeps one that was only the form's first guess. In the panel its fields are named "concern-...", so they never
+    share an id with the record's own fields (a chat's note) on the same page."""
     posted = request.method == "POST"
     form = ConcernForm(prefix="concern" if in_panel() else "", data=None if posted else {
         "context": request.args.get("context", "pupil"), "context_id": request.args.get("context_id", ""),
         "next": request.args.get("next", ""), "pupil_id": NOT_CHOSEN if len(pupils) > 1 else (pupils[0].id if pupils else 0)})
     found = found_pupils(form.find.data) if posted else []
     chosen = form.pupil_id.data if posted and isinstance(form.pupil_id.data, int) and form.pupil_id.data > 0 else None
+    if posted and form.pupil_id.raw_data:
+        form.pupil_id.render_kw = {"data-who-chosen": True}
     if chosen and chosen not in {p.id for p in pupils + found}:
         found += found_pupils(pupil_id=chosen)
     others = [p for p in found if p not in pupils]
@@ -88,6 +92,8 @@ def concern_form(pupils: list[Pupil]) -> tuple[ConcernForm, list[Pupil]]:
     form.pupil_id.choices = choices([(NOT_CHOSEN, "Choose who it is about")] * several
                                     + [(p.id, p.display_name) for p in pupils + others]
                                     + [(0, "Someone else / not listed")])
+    if form.follow.data and not form.pupil_id.raw_data:  # nobody chosen yet: as when it opens for these pupils
+        form.pupil_id.data = NOT_CHOSEN if several else (pupils + others)[0].id if pupils + others else 0
     return form, pupils + others
 
 
@@ -108,7 +114,7 @@ def find_pupil(form: ConcernForm) -> str | None:
         return "Type the first letters of their name." if not text else (
             f"No pupil's name starts with \u201c{text}\u201d. Check the spelling, or write their name below.")
     form.pupil_id.data = found[0].id if len(found) == 1 else NOT_CHOSEN
-    form.pupil_id.render_kw = {"data-concern-focus": True} if in_panel() else {"autofocus": True}
+    form.pupil_id.render_kw = {"data-who-chosen": True, "data-concern-focus" if in_panel() else "autofocus": True}
     return None
 
 
@@ -129,9 +135,13 @@ def concern_new():
     being written, which answers in place so nothing typed into the record is lost - and nothing is
     flashed to show up again on the record's next page. The same form sent again (its first answer lost
     on slow Wi-Fi, or tapped twice) is answered the same, and the DSL gets the concern once. Its Find
-    searches the school's pupils and shows the form again, as it was, with those found to choose from."""
+    searches the school's pupils and shows the form again, as it was, with those found to choose from. The
+    panel's script sends it with ``follow`` when the record's pupils change (a pupil added to a chat), to show it
+    again, as it was, for them: nothing is sent."""
     pupils = pupils_by_id(current_user.school_id, request.args.getlist("pupil_id", type=int))
     form, candidates = concern_form(pupils)
+    if form.follow.data:
+        return render_concern_form(form, pupils, 200)
     if form.find_pupil.data:
         nobody_found = find_pupil(form)
         return render_concern_form(form, pupils, 200, found=not nobody_found, nobody_found=nobody_found)

@@ -219,6 +219,62 @@
     if (focus) focus.focus();
   });
 
+  // The concern panel open on the page of a record whose pupils change as it is written (Log a chat, Start a
+  // conversation: data-concern-follows; its Raise a concern's address names the pupils chosen now) follows them:
+  // Who is it about? offers a pupil added and no longer one taken off, unless chosen. The server builds the
+  // choice, as when the form opened (follow: shown again, not sent); only the parts that say who
+  // (data-concern-who) and the form's address are put in place, so nothing typed in the concern is touched.
+  // A choice the person made (or Find made) stays; the form's first guess, its only pupil, does not: with
+  // several, nobody is chosen for them.
+  function pupilIds(address) {
+    return new URL(address, location.href).searchParams.getAll("pupil_id");
+  }
+
+  function followPupils() {
+    var panel = document.getElementById("concern-panel");
+    var form = panel && panel.querySelector("form");
+    if (!form || !form.hasAttribute("hx-post") || form.rrpFollowing || !panel.closest("[data-concern-follows]")) return;
+    var wanted = pupilIds(concernOpener(panel).href);
+    if (wanted.join(" ") === pupilIds(form.action).join(" ")) return;
+    var address = new URL(form.action);
+    address.searchParams.delete("pupil_id");
+    wanted.forEach(function (id) { address.searchParams.append("pupil_id", id); });
+    var find = form.querySelector("input[type=search]"), prefix = find.name.slice(0, -"find".length);
+    var who = form.elements.namedItem(prefix + "pupil_id"), sent = who ? who.value : null;
+    var data = new FormData(form);
+    if (who && !who.hasAttribute("data-who-chosen")) data.delete(who.name);
+    data.set(find.name, find.defaultValue);  // the pupils its last Find found, not letters typed since
+    data.set(prefix + "follow", "1");
+    form.rrpFollowing = true;
+    fetch(address.pathname + address.search, { method: "POST", body: new URLSearchParams(data),
+                                               credentials: "same-origin", headers: { "HX-Request": "true" } })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        form.rrpFollowing = false;
+        if (!html || !form.isConnected) return;
+        var now = form.elements.namedItem(prefix + "pupil_id");
+        if ((now ? now.value : null) !== sent) return followPupils();  // chosen meanwhile: asked again with it
+        var answer = new DOMParser().parseFromString(html, "text/html").querySelector("form");
+        var fresh = answer && answer.querySelectorAll("[data-concern-who]");
+        var parts = form.querySelectorAll("[data-concern-who]");
+        if (!fresh || fresh.length !== parts.length) return;
+        var refocus = now && document.activeElement === now;
+        Array.prototype.forEach.call(parts, function (part, i) { part.replaceWith(document.importNode(fresh[i], true)); });
+        ["action", "hx-post"].forEach(function (name) { form.setAttribute(name, answer.getAttribute(name)); });
+        if (window.htmx) window.htmx.process(form);
+        var chosen = form.elements.namedItem(prefix + "pupil_id");
+        if (refocus && chosen) chosen.focus();
+        followPupils();  // the pupils changed again meanwhile
+      }, function () { form.rrpFollowing = false; });  // no signal: as it was, until the pupils change again
+  }
+
+  document.addEventListener("htmx:afterSettle", followPupils);
+
+  document.addEventListener("change", function (event) {
+    var who = event.target;
+    if (who.matches && who.matches("#concern-panel select")) who.setAttribute("data-who-chosen", "");
+  });
+
   // A concern written and not yet sent is not lost to a tap that leaves the page (the record's own Save and
   // continue, a link): the browser asks first.
   window.addEventListener("beforeunload", function (event) {

@@ -218,6 +218,10 @@ def test_a_concern_being_written_stays_through_a_pick_and_a_save_and_is_not_left
     expect(concern.get_by_label("What did you see or hear?")).to_have_value(DISCLOSURE)
     assert asked == ["beforeunload"]
 
+    # Ben was added while it was open: nobody is chosen for the person once there are two
+    who = concern.get_by_label("Who is it about?")
+    expect(who.locator("option:checked")).to_have_text("Choose who it is about")
+    who.select_option(label="Amira Khan")
     concern.get_by_role("button", name="Send to the DSL").click()
     expect(page.get_by_role("status").filter(has_text="Sent to the DSL.")).to_be_focused()
     assert db.session.query(Concern).one().note == DISCLOSURE
@@ -262,6 +266,58 @@ def test_the_concern_panel_finds_a_pupil_who_joined_the_school_after_it_opened(l
     expect(page.get_by_role("button", name="Remove Amira Khan")).to_be_visible()
     expect(page.get_by_role("radio", name="Upset")).to_be_checked()
     assert_accessible(axe, page)
+
+
+def test_the_open_concern_panel_follows_the_pupils_added_to_and_taken_off_the_chat(live_server, data_app, page, axe):
+    """QA: with the concern panel open on Amira's chat, Ben added to the chat was not offered under Who is it about?
+    (only Amira / Someone else), and the form still named Amira alone. It follows the chat's pupils now: one added
+    is offered, and nobody is chosen for the person once there are several; one taken off goes, unless chosen in
+    the concern. What is written in the concern and tapped in the chat stays, and the focus stays in the search."""
+    school = make_school()
+    assistant = make_staff(school, ("support",), name="Mo Midday")
+    make_staff(school, ("dsl",), name="Dee Lead")
+    amira = make_pupil(school)
+    make_pupil(school, "Ben", "Jones")
+    db.session.commit()
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, assistant)
+    page.goto(f"{live_server.url}/chats/new?pupil_id={amira.id}")
+    page.get_by_role("radio", name="Upset").click()
+    page.get_by_role("link", name="Raise a concern").click()
+    concern = page.get_by_role("form", name="Raise a concern")
+    concern.get_by_label("What did you see or hear?").fill(DISCLOSURE)
+    who = concern.get_by_label("Who is it about?")
+    expect(who.locator("option")).to_have_text(["Amira Khan", "Someone else / not listed"])
+
+    def offered(*names: str, chosen: str) -> None:
+        expect(who.locator("option")).to_have_text([*names, "Someone else / not listed"])
+        expect(who.locator("option:checked")).to_have_text(chosen)
+        expect(concern.get_by_label("What did you see or hear?")).to_have_value(DISCLOSURE)
+        expect(page.get_by_role("radio", name="Upset")).to_be_checked()
+
+    find_pupil(page, "Add another pupil", "be", True)
+    page.get_by_role("button", name="Ben Jones").click()
+    offered("Choose who it is about", "Amira Khan", "Ben Jones", chosen="Choose who it is about")
+    expect(page.get_by_role("searchbox", name="Add another pupil")).to_be_focused()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_accessible(axe, page)
+
+    page.get_by_role("button", name="Remove Amira Khan").click()
+    offered("Ben Jones", chosen="Ben Jones")
+
+    find_pupil(page, "Add another pupil", "am", True)
+    page.get_by_role("button", name="Amira Khan").click()
+    offered("Choose who it is about", "Ben Jones", "Amira Khan", chosen="Choose who it is about")
+    who.select_option(label="Amira Khan")
+    page.get_by_role("button", name="Remove Amira Khan").click()
+    expect(page.get_by_role("button", name="Remove Amira Khan")).to_have_count(0)
+    offered("Ben Jones", "Amira Khan", chosen="Amira Khan")  # chosen in the concern: still offered, still chosen
+    assert_accessible(axe, page)
+
+    concern.get_by_role("button", name="Send to the DSL").click()
+    expect(page.get_by_role("status").filter(has_text="Sent to the DSL.")).to_be_focused()
+    assert db.session.query(Concern.pupil_id, Concern.note).one() == (amira.id, DISCLOSURE)
 
 
 def find_pupil(page, label: str, letters: str, scripts: bool) -> None:
