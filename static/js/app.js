@@ -193,6 +193,18 @@
     }
   });
 
+  // An answer for a part of the page that has been replaced while it was on its way (a pupil picked on Log a chat
+  // just before Save, on slow Wi-Fi, answered after the saved chat's empty form came) is out of date: it lands
+  // off the page, and the address it carries (the last chat's pupils) is not put in the address bar, where a
+  // reload would bring them back as chosen. (htmx tells of it on the body; its own events go to the part gone.)
+  document.addEventListener("htmx:beforeHistoryUpdate", function (event) {
+    var target = event.detail.target;
+    if (target && !target.isConnected) {
+      event.detail.history.type = "replace";
+      event.detail.history.path = location.pathname + location.search + location.hash;
+    }
+  });
+
   // The concern panel (templates/conversations/_safety.html): while its form is open, Raise a concern is put
   // away (a second tap would fetch a blank form over what was written) and the focus goes to the form's
   // heading, or to the first field to put right; once sent, to "Sent to the DSL", which is read out.

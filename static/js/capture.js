@@ -527,11 +527,15 @@
 
   // Log a chat kept on this device leaves the screen ready for the next chat, as a save with signal does: nobody
   // chosen, no chip tapped, no note, at the top of the page, and a new id (the chat kept has its own, so sent twice it
-  // is still one chat). Its address no longer names the pupil, so opened again it is the empty form too.
+  // is still one chat). Its address no longer names the pupil, so opened again it is the empty form too. A pick or a
+  // search still on its way is not waited for: answered late, it would bring this chat's pupils back.
   function readyForNextChat(form) {
     var picker = document.querySelector("[data-pupil-picker]");
     var removed = Array.prototype.slice.call(form.querySelectorAll("input[name=pupil_id]"));
     if (picker) {
+      if (window.htmx) {
+        picker.querySelectorAll("[hx-get], [hx-post]").forEach(function (asking) { window.htmx.trigger(asking, "htmx:abort"); });
+      }
       removed = removed.concat(Array.prototype.slice.call(picker.querySelectorAll("input[name=pupil_id], [data-chosen-pupils]")));
       var label = picker.querySelector("[data-none-chosen]");
       if (label) label.textContent = label.getAttribute("data-none-chosen");

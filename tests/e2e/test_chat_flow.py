@@ -320,6 +320,89 @@ def test_the_open_concern_panel_follows_the_pupils_added_to_and_taken_off_the_ch
     assert db.session.query(Concern.pupil_id, Concern.note).one() == (amira.id, DISCLOSURE)
 
 
+def test_a_pupil_picked_just_before_save_does_not_come_back_in_the_address(live_server, data_app, page, axe):
+    """QA: after Save chat the address still named the last chat's pupils (/chats/new?pupil_id=..&pupil_id=..)
+    while the page showed the empty form, and a reload brought both back as chosen. On slow Wi-Fi, Ben's pick was
+    still on its way when Save was tapped; its answer, landing after the saved chat's page, put its address in the
+    address bar. The address stays /chats/new, and a reload shows the empty form."""
+    school = make_school()
+    assistant = make_staff(school, ("support",), name="Mo Midday")
+    amira = make_pupil(school)
+    make_pupil(school, "Ben", "Jones")
+    db.session.commit()
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, assistant)
+    page.goto(f"{live_server.url}/chats/new?pupil_id={amira.id}")
+    page.get_by_role("radio", name="Unkind words").click()
+    page.get_by_role("radio", name="Playground").click()
+    slow = []
+    page.route("**/chats/new*", lambda route: slow.append(route) if "add_pupil" in (route.request.post_data or "")
+               else route.continue_())
+    find_pupil(page, "Add another pupil", "be", True)
+    page.get_by_role("button", name="Ben Jones").click()
+    page.wait_for_function("() => document.querySelector('[aria-busy=true]') !== null")  # the pick on its way
+    page.get_by_role("button", name="Save chat").click()
+    expect(page.get_by_text("Chat saved: Unkind words, Playground – Amira K.")).to_be_visible()
+    expect(page).to_have_url(f"{live_server.url}/chats/new")
+
+    with page.expect_response(lambda response: response.request.method == "POST") as late:
+        slow[0].continue_()
+    assert late.value.ok
+    page.wait_for_timeout(500)  # time for the late answer to be handled
+    expect(page).to_have_url(f"{live_server.url}/chats/new")
+    expect(page.get_by_role("searchbox", name="Find a pupil")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("searchbox", name="Find a pupil")).to_be_visible()
+    expect(page.get_by_role("list", name="Chosen pupils")).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_accessible(axe, page)
+    page.unroute("**/chats/new*")
+    assert [p.id for p in db.session.query(QuickChat).one().pupils] == [amira.id]
+
+
+def test_a_pupil_picked_just_before_a_save_kept_on_the_phone_does_not_come_back(live_server, data_app, page, axe):
+    """The same with the chat kept on the phone (Save got a 503 from the school's proxy): the screen is emptied for
+    the next chat in place, and Ben's pick, answered late, put the kept chat's pupils back as chosen and in the
+    address. It is not waited for: the screen stays empty and the address /chats/new."""
+    school = make_school()
+    assistant = make_staff(school, ("support",), name="Mo Midday")
+    amira = make_pupil(school)
+    make_pupil(school, "Ben", "Jones")
+    db.session.commit()
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, assistant)
+    page.goto(f"{live_server.url}/chats/new?pupil_id={amira.id}")
+    page.get_by_role("radio", name="Unkind words").click()
+    page.get_by_role("radio", name="Playground").click()
+    slow = []
+
+    def answer(route):
+        if "add_pupil" in (route.request.post_data or ""):
+            slow.append(route)
+        elif route.request.method == "POST":
+            route.fulfill(status=503, body="Service unavailable")
+        else:
+            route.continue_()
+    page.route("**/chats/new*", answer)
+    find_pupil(page, "Add another pupil", "be", True)
+    page.get_by_role("button", name="Ben Jones").click()
+    page.wait_for_function("() => document.querySelector('[aria-busy=true]') !== null")  # the pick on its way
+    page.get_by_role("button", name="Save chat").click()
+    expect(page.get_by_role("alert")).to_contain_text("this chat is saved on this device: Quick chat · Amira Khan")
+    expect(page).to_have_url(f"{live_server.url}/chats/new")
+
+    slow[0].continue_()
+    page.wait_for_timeout(1000)  # time for a late answer to land
+    expect(page).to_have_url(f"{live_server.url}/chats/new")
+    expect(page.get_by_role("list", name="Chosen pupils")).to_have_count(0)
+    expect(page.get_by_role("radio", name="Unkind words")).not_to_be_checked()
+    page.unroute("**/chats/new*")
+    page.wait_for_function("() => document.getAnimations().length === 0")
+    assert_accessible(axe, page)
+
+
 def find_pupil(page, label: str, letters: str, scripts: bool) -> None:
     """Type the first letters: with scripts the matches come as they are typed; without, after Search."""
     if scripts:
