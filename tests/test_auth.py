@@ -302,7 +302,7 @@ def test_deactivating_signs_the_person_out(app, client, auth, teacher):
     sign_in(teacher_device, teacher.email)
     assert signed_in(teacher_device)
     auth.login(roles=("admin",), school=teacher.school)
-    response = client.post(f"/admin/staff/{teacher.id}/active", data={"active": "0"})
+    response = client.post(f"/admin/staff/{teacher.id}/active", data={"active": "0", "asked": "yes"})
     assert response.status_code == 302
     assert not signed_in(teacher_device)
     assert sign_in(teacher_device, teacher.email).status_code == 401

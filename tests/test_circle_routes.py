@@ -92,8 +92,8 @@ def test_an_admin_adds_and_removes_a_question(app, world):
     response = client.post("/circles/questions", data={"stage": "primary", "text": "What is your favourite game?"},
                            follow_redirects=True)
     assert "What is your favourite game?" in response.get_data(as_text=True)
-    client.post("/circles/questions/remove", data={"text": "What is your favourite game?"})
-    client.post("/circles/questions/remove", data={"text": "What does a good friend do?"})
+    client.post("/circles/questions/remove", data={"text": "What is your favourite game?", **ASKED})
+    client.post("/circles/questions/remove", data={"text": "What does a good friend do?", **ASKED})
     page = client.get("/circles/questions").get_data(as_text=True)
     assert "What is your favourite game?" not in page and "What does a good friend do?" not in page
     assert "What is one thing that made you smile this week?" in page

@@ -192,7 +192,7 @@ def test_admin_edits_question_sets_and_conversations_ask_them(client, auth, scho
     talk = start_conversation(school.id, admin, "conversation", [(make_pupil(school), "caused_harm")])
     db.session.commit()
     assert "Who was hurt?" in client.get(f"/conversations/{talk.id}/questions").get_data(as_text=True)
-    assert client.post("/admin/questions/wording", data={"wording": "primary"}).status_code == 302
+    assert client.post("/admin/questions/wording", data={"wording": "primary", "asked": "yes"}).status_code == 302
     assert questions_for(school.id, "harmed")[1] == "How has it made you feel?"
     assert client.post("/admin/questions/wording", data={"wording": "nursery"}).status_code == 400
 

@@ -187,7 +187,7 @@ def test_admin_creates_a_token_shown_once_and_stored_hashed_then_revokes_it(clie
     assert stored.token_hash != plain and plain not in stored.token_hash
     assert plain not in client.get("/admin/sync/tokens").get_data(as_text=True)
     assert client.get("/api/v1/events", headers=bearer(plain)).status_code == 200
-    client.post(f"/admin/sync/tokens/{stored.id}/revoke")
+    client.post(f"/admin/sync/tokens/{stored.id}/revoke", data={"asked": "yes"})
     assert client.get("/api/v1/events", headers=bearer(plain)).status_code == 401
 
 

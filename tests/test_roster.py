@@ -95,11 +95,11 @@ ADMIN_POSTS = [
     ("/admin/staff/new", {"name": "New Person", "email": "new@brook.example", "roles": ["teacher"],
                           "password": "a long passphrase"}),
     ("/admin/staff/{staff}", {"name": "Renamed", "email": "renamed@brook.example", "roles": ["teacher"]}),
-    ("/admin/staff/{staff}/active", {"active": "0"}),
+    ("/admin/staff/{staff}/active", {"active": "0", "asked": "yes"}),  # asked on the page first
     ("/admin/staff/{staff}/password", {"password": "a long passphrase"}),
     ("/admin/pupils/new", {"given_name": "Zofia", "family_name": "Nowak"}),
     ("/admin/pupils/{pupil}/edit", {"given_name": "Renamed", "family_name": "Khan"}),
-    ("/admin/pupils/{pupil}/archive", {"archived": "1"}),
+    ("/admin/pupils/{pupil}/archive", {"archived": "1", "asked": "yes"}),
     ("/admin/groups/new", {"name": "Chess club", "kind": "club"}),
     ("/admin/groups/{group}/edit", {"name": "Renamed", "kind": "class"}),
     ("/admin/groups/{group}/members", {"pupils": [], "staff": []}),
@@ -289,7 +289,8 @@ def test_admin_cannot_remove_their_own_admin_role(client, auth, school_roster):
 def test_admin_cannot_deactivate_themselves(client, auth, school_roster):
     admin = school_roster["people"]["admin"]
     auth.login(admin)
-    response = client.post(f"/admin/staff/{admin.id}/active", data={"active": "0"}, follow_redirects=True)
+    response = client.post(f"/admin/staff/{admin.id}/active", data={"active": "0", "asked": "yes"},
+                           follow_redirects=True)
     assert "You can&#39;t deactivate your own account." in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Staff, admin.id).active
@@ -321,7 +322,7 @@ def test_admin_adds_and_edits_a_pupil(client, auth, school_roster):
 def test_admin_archives_and_restores_a_pupil(client, auth, school_roster):
     pupil = school_roster["mine_pupil"]
     auth.login(school_roster["people"]["admin"])
-    client.post(f"/admin/pupils/{pupil.id}/archive", data={"archived": "1"})
+    client.post(f"/admin/pupils/{pupil.id}/archive", data={"archived": "1", "asked": "yes"})
     assert "archived</span>" in client.get(f"/pupils/{pupil.id}").get_data(as_text=True)
     client.post(f"/admin/pupils/{pupil.id}/archive", data={"archived": "0"})
     db.session.expire_all()
@@ -612,7 +613,7 @@ def test_who_deactivated_and_reactivated_a_member_of_staff_is_in_their_audit_tra
     concerns) or letting them back in: the staff page now says who did each, and when."""
     teacher = school_roster["other_teacher"]
     auth.login(school_roster["people"]["admin"])
-    assert client.post(f"/admin/staff/{teacher.id}/active", data={"active": "0"}).status_code == 302
+    assert client.post(f"/admin/staff/{teacher.id}/active", data={"active": "0", "asked": "yes"}).status_code == 302
     page = client.get(f"/admin/staff/{teacher.id}").get_data(as_text=True)
     assert "Who has opened or changed this" in page and "Deactivated by The admin" in page
     assert client.post(f"/admin/staff/{teacher.id}/active", data={"active": "1"}).status_code == 302
@@ -629,7 +630,7 @@ def test_a_refused_or_empty_change_of_activation_is_not_in_the_audit_trail(clien
                                                                             imported_teacher):
     admin = school_roster["people"]["admin"]
     auth.login(admin)
-    client.post(f"/admin/staff/{admin.id}/active", data={"active": "0"})  # not themselves
+    client.post(f"/admin/staff/{admin.id}/active", data={"active": "0", "asked": "yes"})  # not themselves
     client.post(f"/admin/staff/{imported_teacher.id}/active", data={"active": "1"})  # no password yet
     client.post(f"/admin/staff/{school_roster['other_teacher'].id}/active", data={"active": "1"})  # already active
     assert db.session.scalars(select(AuditEvent)).all() == []

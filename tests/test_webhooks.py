@@ -229,7 +229,7 @@ def test_admin_adds_endpoint_sees_secret_once_and_the_delivery_log(client, auth,
     deliver_due(BASE)
     log = client.get(f"/admin/sync/webhooks/{endpoint.id}").get_data(as_text=True)
     assert "check in created" in log and "HTTP 500" in log and "next try" in log
-    client.post(f"/admin/sync/webhooks/{endpoint.id}/remove")
+    client.post(f"/admin/sync/webhooks/{endpoint.id}/remove", data={"asked": "yes"})
     db.session.refresh(endpoint)
     assert endpoint.active is False
 

@@ -2,6 +2,7 @@
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from rrp_pwa.asking import Question, ask, was_asked
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.circles import bp
 from rrp_pwa.circles.forms import PromptForm, RemovePromptForm
@@ -31,11 +32,21 @@ def questions():
         400 if form.errors else 200
 
 
+@bp.app_template_global()
+def removing_prompt(text: str) -> Question:
+    """Remove's question (the question bank, and the page asking when it came unasked): which question, in its words."""
+    return Question("Take this question out of the bank?", f"“{text}”", "Remove the question",
+                    "No, go back to the question bank")
+
+
 @bp.route("/circles/questions/remove", methods=["POST"])
 @staff_required("admin")
 def question_remove():
+    """Take a question out of the bank (asked first)."""
     form = RemovePromptForm()
     if form.validate_on_submit():
+        if not was_asked():
+            return ask(removing_prompt(form.text.data), url_for("circles.questions"))
         remove_prompt(current_user.school_id, form.text.data)
         db.session.commit()
         flash("The question has been taken out of the bank.")

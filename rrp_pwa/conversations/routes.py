@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from rrp_pwa.agreements.routes import agreement_to_follow_up as followed_agreement
 from rrp_pwa.agreements.rules import agreements_from, record_follow_up
+from rrp_pwa.asking import Question, ask, was_asked
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.conversations import bp
 from rrp_pwa.conversations.chats import (
@@ -272,12 +273,23 @@ def question_settings():
                            wordings=WORDING_LABELS), 400 if form.errors else 200
 
 
+@bp.app_template_global()
+def replacing_wording(wording: str) -> Question:
+    """Use our wording's question (the questions page, and the page asking when it came unasked)."""
+    label = WORDING_LABELS[wording].lower()
+    return Question(f"Replace all the questions with the {label} wording?", "", f"Use {label} wording",
+                    "No, go back to the questions")
+
+
 @bp.route("/admin/questions/wording", methods=["POST"])
 @staff_required("admin")
 def question_wording():
+    """Replace every question with our primary or secondary wording (asked first)."""
     form = WordingForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or form.wording.data not in WORDING_LABELS:
         abort(400)
+    if not was_asked():
+        return ask(replacing_wording(form.wording.data), url_for("conversations.question_settings"))
     try:
         use_wording(current_user.school_id, form.wording.data)
     except ConversationError:

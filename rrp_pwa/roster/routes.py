@@ -1,6 +1,7 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from rrp_pwa.asking import Question, ask, was_asked
 from rrp_pwa.audit import audit, trail
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.auth.signin import forgive_failed_sign_ins
@@ -125,10 +126,20 @@ def staff_edit(staff_id: int):
     return staff_page(member, form)
 
 
+@bp.app_template_global()
+def deactivating(member: Staff) -> Question:
+    """Deactivate's question (the staff page's form, and the page asking when it came unasked)."""
+    return Question(f"Deactivate {member.name}?", "They will be signed out at once.", f"Deactivate {member.name}",
+                    f"No, go back to {member.name}")
+
+
 @bp.route("/admin/staff/<int:staff_id>/active", methods=["POST"])
 @staff_required("admin")
 def staff_set_active(staff_id: int):
+    """Deactivate (asked first) or reactivate a member of staff."""
     member = get_scoped_or_404(Staff, staff_id)
+    if member.active and request.form.get("active") != "1" and not was_asked():
+        return ask(deactivating(member), url_for("roster.staff_edit", staff_id=member.id))
     try:
         set_staff_active(member, current_user, request.form.get("active") == "1")
     except RosterError as exc:
@@ -231,10 +242,20 @@ def pupil_edit(pupil_id: int):
                            title=f"Edit {pupil.display_name}"), 400 if form.errors else 200
 
 
+@bp.app_template_global()
+def archiving(pupil: Pupil) -> Question:
+    """Archive's question (the pupil's page, and the page asking when it came unasked)."""
+    return Question(f"Archive {pupil.display_name}?", "They will no longer appear in lists.",
+                    f"Archive {pupil.first_name}", f"No, go back to {pupil.display_name}")
+
+
 @bp.route("/admin/pupils/<int:pupil_id>/archive", methods=["POST"])
 @staff_required("admin")
 def pupil_archive(pupil_id: int):
+    """Archive (asked first) or restore a pupil."""
     pupil = get_scoped_or_404(Pupil, pupil_id)
+    if not pupil.archived and request.form.get("archived") == "1" and not was_asked():
+        return ask(archiving(pupil), url_for("roster.pupil", pupil_id=pupil.id))
     pupil.archived = request.form.get("archived") == "1"
     db.session.commit()
     flash(f"{pupil.display_name} has been {'archived' if pupil.archived else 'restored'}.")

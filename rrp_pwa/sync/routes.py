@@ -7,6 +7,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from rrp_pwa.agreements.rules import REVIEW_AFTER, REVIEW_IN_WEEKS
+from rrp_pwa.asking import Question, ask, was_asked
 from rrp_pwa.audit import audit
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.conversations.chats import chips_for
@@ -198,10 +199,20 @@ def tokens():
         400 if form.errors else 200
 
 
+@bp.app_template_global()
+def revoking(token: ApiToken) -> Question:
+    """Revoke's question (the tokens page, and the page asking when it came unasked)."""
+    return Question(f"Revoke “{token.name}”?", "The connector using it stops at once.", f"Revoke {token.name}",
+                    "No, go back to the tokens")
+
+
 @bp.route("/admin/sync/tokens/<int:token_id>/revoke", methods=["POST"])
 @staff_required("admin")
 def token_revoke(token_id: int):
+    """Revoke a token (asked first)."""
     token = get_scoped_or_404(ApiToken, token_id)
+    if token.revoked_at is None and not was_asked():
+        return ask(revoking(token), url_for("sync.tokens"))
     if ConfirmForm().validate_on_submit():
         revoke_token(token)
         db.session.commit()
@@ -236,13 +247,20 @@ def webhook_log(endpoint_id: int):
     deliveries = db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
                                     .order_by(WebhookDelivery.id.desc()).limit(100))
     return render_template("sync/webhook_log.html", endpoint=endpoint, deliveries=list(deliveries),
-                           confirm=ConfirmForm())
+                           stop_sending=STOP_SENDING, confirm=ConfirmForm())
+
+
+STOP_SENDING = Question("Stop sending events to this endpoint?", "", "Stop sending to this endpoint",
+                        "No, go back to the endpoint")
 
 
 @bp.route("/admin/sync/webhooks/<int:endpoint_id>/remove", methods=["POST"])
 @staff_required("admin")
 def webhook_remove(endpoint_id: int):
+    """Stop sending to an endpoint (asked first)."""
     endpoint = get_scoped_or_404(WebhookEndpoint, endpoint_id)
+    if endpoint.active and not was_asked():
+        return ask(STOP_SENDING, url_for("sync.webhook_log", endpoint_id=endpoint.id))
     if ConfirmForm().validate_on_submit():
         remove_endpoint(endpoint)
         db.session.commit()
