@@ -6,14 +6,16 @@ from html import unescape
 
 import pytest
 
+from rrp_pwa.checkins.stations import open_station
 from rrp_pwa.circles.question_bank import bank
 from rrp_pwa.conversations.restorative import questions_for
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Pupil, Staff
+from rrp_pwa.models.checkins import CheckInStation
 from rrp_pwa.models.sync import ApiToken, WebhookEndpoint
 from rrp_pwa.sync.tokens import create_token
 from rrp_pwa.sync.webhooks import add_endpoint
-from tests.conftest import make_pupil, make_staff
+from tests.conftest import make_group, make_pupil, make_staff
 
 
 def the_form(page: str, action: str, value: str | None = None) -> str:
@@ -39,48 +41,72 @@ def asking_page(page: str) -> dict:
             "back": re.search(r'<a class="button" href="([^"]+)">', body).group(1)}
 
 
-def question_bank(school, admin):
+def question_bank(school, admin, client, auth):
     text = "What does a good friend do?"
     return ("/circles/questions", "/circles/questions/remove", {"text": text}, text, "/circles/questions",
             lambda: text not in [prompt.text for prompt in bank(school.id)])
 
 
-def wording(school, admin):
+def wording(school, admin, client, auth):
     before = questions_for(school.id, "harmed")
     return ("/admin/questions", "/admin/questions/wording", {"wording": "primary"}, "primary",
             "/admin/questions", lambda: questions_for(school.id, "harmed") != before)
 
 
-def deactivate(school, admin):
+def deactivate(school, admin, client, auth):
     member = make_staff(school, ("teacher",), name="Tom Teacher")
     return (f"/admin/staff/{member.id}", f"/admin/staff/{member.id}/active", {"active": "0"}, "0",
             f"/admin/staff/{member.id}", lambda: not db.session.get(Staff, member.id).active)
 
 
-def archive(school, admin):
+def archive(school, admin, client, auth):
     pupil = make_pupil(school, "Ben", "Jones")
     return (f"/pupils/{pupil.id}", f"/admin/pupils/{pupil.id}/archive", {"archived": "1"}, "1",
             f"/pupils/{pupil.id}", lambda: db.session.get(Pupil, pupil.id).archived)
 
 
-def revoke(school, admin):
+def revoke(school, admin, client, auth):
     token, _ = create_token(admin, "Arbor connector")
     db.session.flush()
     return ("/admin/sync/tokens", f"/admin/sync/tokens/{token.id}/revoke", {}, None, "/admin/sync/tokens",
             lambda: db.session.get(ApiToken, token.id).revoked_at is not None)
 
 
-def stop_webhook(school, admin):
+def stop_webhook(school, admin, client, auth):
     endpoint = add_endpoint(school.id, "https://brook.example/hook")
     db.session.flush()
     return (f"/admin/sync/webhooks/{endpoint.id}", f"/admin/sync/webhooks/{endpoint.id}/remove", {}, None,
             f"/admin/sync/webhooks/{endpoint.id}", lambda: not db.session.get(WebhookEndpoint, endpoint.id).active)
 
 
-@pytest.mark.parametrize("case", [question_bank, wording, deactivate, archive, revoke, stop_webhook])
+def cedar_station(school) -> CheckInStation:
+    teacher = make_staff(school, ("teacher",), name="Ms Rivers")
+    station = open_station(teacher, make_group(school, pupils=[make_pupil(school)], staff=[teacher]), 30)
+    db.session.flush()
+    return station
+
+
+def end_station(school, admin, client, auth):
+    station = cedar_station(school)
+    return (f"/checkins/stations/{station.id}", f"/checkins/stations/{station.id}/end", {}, None,
+            f"/checkins/stations/{station.id}", lambda: not db.session.get(CheckInStation, station.id).is_open())
+
+
+def make_this_device_the_station(school, admin, client, auth):
+    """Its opener, on her phone: the device becomes the station and she is signed out on it."""
+    station = cedar_station(school)
+    db.session.commit()
+    auth.logout()
+    auth.login(station.opened_by)
+    return (f"/checkins/stations/{station.id}", f"/checkins/stations/{station.id}/device", {}, None,
+            f"/checkins/stations/{station.id}", lambda: client.get("/station").status_code == 200)
+
+
+@pytest.mark.parametrize("case", [question_bank, wording, deactivate, archive, revoke, stop_webhook, end_station,
+                                  make_this_device_the_station])
 def test_a_destructive_form_sent_unasked_changes_nothing_and_asks_its_own_question(client, auth, case):
     admin = auth.login(roles=("admin",))
-    page_url, action, sent, value, back, done = case(admin.school, admin)
+    page_url, action, sent, value, back, done = case(admin.school, admin, client, auth)
     db.session.commit()
     form = the_form(client.get(page_url).get_data(as_text=True), action, value)
     confirm = unescape(re.search(r'data-confirm="([^"]+)"', form).group(1))

@@ -347,7 +347,7 @@ def test_ending_the_station_closes_the_tablet_and_tells_the_watchers(client, aut
     station = db.session.scalar(select(CheckInStation))
     watching = broker().subscribe(f"station:{station.id}")
     auth.login(cedar["assistant"])
-    response = client.post(f"/checkins/stations/{station.id}/end")
+    response = client.post(f"/checkins/stations/{station.id}/end", data={"asked": "yes"})  # said yes on the page
     assert response.status_code == 302
     assert "Station closed" in watching.get(timeout=1).data
     watching.close()
@@ -363,7 +363,7 @@ def test_a_teacher_of_another_group_cannot_end_the_station(client, auth, cedar, 
 @pytest.mark.parametrize("who,status", [("teacher", 302), ("assistant", 403)])
 def test_only_the_opener_makes_their_device_the_station_again(client, auth, cedar, station, who, status):
     auth.login(cedar[who])
-    response = client.post(f"/checkins/stations/{station.id}/device")
+    response = client.post(f"/checkins/stations/{station.id}/device", data={"asked": "yes"})
     assert response.status_code == status
     assert (client.get("/station").status_code == 200) == (status == 302)
 
@@ -727,7 +727,7 @@ def test_the_tablet_in_station_mode_forgets_the_teachers_pupil_list(client, auth
         assert signs_out_staff(client.get(url).get_data(as_text=True)), url
     assert client.post("/station/leave", data={"password": PASSWORD}).status_code == 302
     assert not signs_out_staff(client.get(f"/checkins/stations/{station.id}").get_data(as_text=True))
-    client.post(f"/checkins/stations/{station.id}/device")
+    client.post(f"/checkins/stations/{station.id}/device", data={"asked": "yes"})
     station.closed_at = datetime.now(timezone.utc)
     db.session.commit()
     closed = client.get("/station")

@@ -5,6 +5,7 @@ from uuid import uuid4
 from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 
+from rrp_pwa.asking import Question, ask, was_asked
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.auth.sign_ins import start_sign_in
 from rrp_pwa.auth.signin import SignInLimits, SignInRefused, SignInThrottled, authenticate, minutes_text
@@ -43,6 +44,7 @@ from rrp_pwa.checkins.stations import (
     StationClosed,
     StationRefused,
     end_station,
+    may_end,
     may_open_station,
     may_watch,
     open_station,
@@ -122,7 +124,8 @@ def open_station_view(group_id: int):
 def station_watch(station_id: int):
     station = watched_station_or_404(station_id)
     return render_template("checkins/station_watch.html", station=station, checkins=station_checkins(station),
-                           pupils=station_pupils(station), scales=SCALES, form=EmptyForm())
+                           pupils=station_pupils(station), scales=SCALES, form=EmptyForm(),
+                           make_this_device=MAKE_THIS_DEVICE_THE_STATION)
 
 
 @bp.route("/checkins/stations/<int:station_id>/list")
@@ -141,10 +144,24 @@ def station_stream(station_id: int):
     return sse_response(event_stream(subscription, [current]))
 
 
+MAKE_THIS_DEVICE_THE_STATION = Question("Make this device the check-in station?", "You will be signed out on it.",
+                                        "Make this device the station again", "No, go back to the station")
+
+
+@bp.app_template_global()
+def ending_station(station: CheckInStation) -> Question:
+    """End the station's question (the watching page, and the page asking when it came unasked)."""
+    return Question(f"End the check-in station for {station.group.name}?", "The tablet stops taking check-ins.",
+                    "End the station", "No, go back to the station")
+
+
 @bp.route("/checkins/stations/<int:station_id>/end", methods=["POST"])
 @staff_required()
 def station_end(station_id: int):
+    """End the station (asked first)."""
     station = watched_station_or_404(station_id)
+    if station.is_open() and may_end(current_user, station) and not was_asked():
+        return ask(ending_station(station), url_for("checkins.station_watch", station_id=station.id))
     try:
         end_station(station, current_user)
     except StationRefused as exc:
@@ -164,6 +181,8 @@ def station_resume(station_id: int):
     if not station.is_open():
         flash("That station has closed. Open a new one.", "error")
         return redirect(url_for("checkins.index"))
+    if not was_asked():  # it signs the teacher out on this device
+        return ask(MAKE_THIS_DEVICE_THE_STATION, url_for("checkins.station_watch", station_id=station.id))
     enter_station_mode(station)
     return redirect(url_for("checkins.station"))
 
