@@ -21,12 +21,15 @@ def was_asked() -> bool:
     return request.form.get(ASKED_FIELD) == "yes"
 
 
-def ask_first(question: str, detail: str, yes: str, no: str, back: str, seat_name: str | None = None) -> str:
+def ask_first(question: str, detail: str, yes: str, no: str, back: str, seat_name: str | None = None,
+              layout: str = "base.html", **context) -> str:
     """The page asking ``question``: its ``yes`` button sends this form again (its own fields, a fresh token),
-    its link (``no``) goes ``back``. ``seat_name``: a pupil's device, whose top bar says who they are, as the seat's does."""
+    its link (``no``) goes ``back``. ``seat_name``: a pupil's device, whose top bar says who they are, as the seat's does.
+    ``layout``: the page it sits in (the mediators' tablet's, with its ``context``), the staff's by default."""
     fields = [(name, value) for name, value in request.form.items(multi=True) if name not in ("csrf_token", ASKED_FIELD)]
     return render_template("asking.html", title=question, question=question, detail=detail, yes=yes, no=no, back=back,
-                           fields=fields, action=request.full_path.rstrip("?"), seat_name=seat_name)
+                           fields=fields, action=request.full_path.rstrip("?"), seat_name=seat_name, layout=layout,
+                           **context)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,6 @@ class Question:
         return f"{self.text} {self.detail}" if self.detail else self.text
 
 
-def ask(question: Question, back: str, seat_name: str | None = None) -> str:
-    """The page asking ``question`` (``ask_first``), for a form that came unasked."""
-    return ask_first(question.text, question.detail, question.yes, question.no, back, seat_name)
+def ask(question: Question, back: str, **page) -> str:
+    """The page asking ``question`` (``ask_first``, with its ``page`` arguments), for a form that came unasked."""
+    return ask_first(question.text, question.detail, question.yes, question.no, back, **page)

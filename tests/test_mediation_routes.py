@@ -3,6 +3,7 @@ on-duty staff and everyone else, with bad input, stale forms, other schools and 
 import re
 import time
 from datetime import datetime, timedelta, timezone
+from html import unescape
 
 import pytest
 from sqlalchemy import func, select, update
@@ -17,8 +18,10 @@ from rrp_pwa.models import Agreement, Concern, EndedSignIn, School
 from rrp_pwa.models.mediation import Mediation, MediationAlert, MediatorAccount
 from rrp_pwa.realtime import Message, broker
 from tests.conftest import AuthActions, make_group, make_pupil, make_school, make_staff
+from tests.test_asking import asking_page, the_form
 
 PIN = "4821"
+ASKED = {"asked": "yes"}  # the question answered on the page (rrp_pwa/asking.py)
 
 
 @pytest.fixture
@@ -145,7 +148,7 @@ def test_revoked_or_forged_badges_are_refused(app, client, people, auth, school)
     account = db.session.scalar(select(MediatorAccount).where(MediatorAccount.username == "ava.b"))
     token = badge_token(account, app.secret_key)
     auth.login(roles=("pastoral",), school=school)
-    assert client.post(f"/mediation/mediators/{people[0].id}/revoke-badge").status_code == 302
+    assert client.post(f"/mediation/mediators/{people[0].id}/revoke-badge", data=ASKED).status_code == 302
     auth.logout()
     for bad in (token, token[:-3] + "abc", "x"):
         url = f"/sign-in/mediator/badge/{bad}"
@@ -162,7 +165,7 @@ def test_two_mediators_share_the_tablet_and_sign_out_together(client, people):
     mediation_id = start(client)
     mediation = db.session.get(Mediation, mediation_id)
     assert sorted(m.pupil_id for m in mediation.mediators) == sorted([people[0].id, people[1].id])
-    assert client.post("/mediate/sign-out").status_code == 302
+    assert client.post("/mediate/sign-out", data=ASKED).status_code == 302
     assert client.get("/mediate").status_code == 302
 
 
@@ -177,7 +180,7 @@ def test_an_answer_from_before_the_mediators_signed_out_does_not_sign_them_back_
         session[SESSION_KEY] = {**session[SESSION_KEY], "seen": int(time.time()) - 61}
     assert "rrp_session=" in client.get("/mediate").headers["Set-Cookie"]
     before = session_cookie(client)
-    assert client.post("/mediate/sign-out").status_code == 302
+    assert client.post("/mediate/sign-out", data=ASKED).status_code == 302
     client.set_cookie("rrp_session", before, domain="rrp.test")  # the slow answer lands after
     response = client.get("/mediate")
     assert response.status_code == 302 and "/sign-in/mediator" in response.headers["Location"]
@@ -186,7 +189,7 @@ def test_an_answer_from_before_the_mediators_signed_out_does_not_sign_them_back_
 def test_the_next_mediator_after_a_put_back_cookie_starts_a_team_of_their_own(client, people):
     mediator_sign_in(client)
     before = session_cookie(client)
-    client.post("/mediate/sign-out")
+    client.post("/mediate/sign-out", data=ASKED)
     client.set_cookie("rrp_session", before, domain="rrp.test")
     assert mediator_sign_in(client, "leo.c", "1357").status_code == 302
     page = client.get("/mediate").get_data(as_text=True)
@@ -296,7 +299,7 @@ def test_anonymous_mediator_pages_go_to_the_mediator_sign_in_and_come_back(clien
     assert client.get("/mediate/12", headers={"HX-Request": "true"}).status_code == 401
     back = client.post("/sign-in/mediator?next=/mediate", data={"username": "ava.b", "pin": PIN})
     assert back.headers["Location"] == "/mediate"
-    client.post("/mediate/sign-out")
+    client.post("/mediate/sign-out", data=ASKED)
     evil = client.post("/sign-in/mediator?next=//evil.example/mediate", data={"username": "ava.b", "pin": PIN})
     assert evil.headers["Location"] == "/mediate"
 
@@ -356,7 +359,7 @@ def test_a_mediator_sees_no_pupil_records_or_staff_screens(app, client, people):
 def test_another_mediators_mediation_is_not_found(client, people):
     mediator_sign_in(client, "leo.c", "1357")
     theirs = with_parties(client, people)
-    client.post("/mediate/sign-out")
+    client.post("/mediate/sign-out", data=ASKED)
     mediator_sign_in(client)
     party = parties(theirs)[0]
     for action in ("", "/pupils?q=am", "/status"):
@@ -376,14 +379,14 @@ def test_a_new_partner_never_reads_a_mediation_they_were_not_in(client, people, 
     mediator_sign_in(client, "leo.c", "1357")
     mediator_sign_in(client, "zoe.h", "2468")
     theirs = with_parties(client, people)  # Leo and Zoe's, left unfinished
-    client.post("/mediate/sign-out")
+    client.post("/mediate/sign-out", data=ASKED)
     mediator_sign_in(client)  # the next day Ava signs in with Leo
     mediator_sign_in(client, "leo.c", "1357")
     home = client.get("/mediate").get_data(as_text=True)
     assert "Amira" not in home and "Carry on" not in home
     assert client.get(f"/mediate/{theirs}").status_code == 404
     assert client.post(f"/mediate/{theirs}/no-agreement", data={"version": version(theirs)}).status_code == 404
-    client.post("/mediate/sign-out")
+    client.post("/mediate/sign-out", data=ASKED)
     mediator_sign_in(client, "leo.c", "1357")  # Leo on his own carries on with what he was in
     home = client.get("/mediate").get_data(as_text=True)
     assert "Carry on with a mediation" in home and "Amira" in home
@@ -393,7 +396,7 @@ def test_a_new_partner_never_reads_a_mediation_they_were_not_in(client, people, 
 def test_a_finished_mediation_is_for_the_lead_not_the_mediators(client, people):
     mediator_sign_in(client)
     mediation_id = with_parties(client, people)
-    assert post(client, mediation_id, "no-agreement").status_code == 302  # ends it and signs them out
+    assert post(client, mediation_id, "no-agreement", **ASKED).status_code == 302  # ends it and signs them out
     mediator_sign_in(client)
     assert "Amira" not in client.get("/mediate").get_data(as_text=True)
     assert client.get(f"/mediate/{mediation_id}").status_code == 404
@@ -407,7 +410,7 @@ def test_another_schools_mediation_and_pupils_are_not_found(client, people):
     db.session.commit()
     mediator_sign_in(client, "zed.w", "2468")
     theirs = start(client)
-    client.post("/mediate/sign-out")
+    client.post("/mediate/sign-out", data=ASKED)
     mediator_sign_in(client)
     assert client.get(f"/mediate/{theirs}").status_code == 404
     mine = start(client)
@@ -630,7 +633,7 @@ def test_people_step_rules(client, people):
 def test_no_agreement_ends_the_mediation_for_staff_to_follow_up(client, people):
     mediator_sign_in(client)
     mediation_id = with_parties(client, people)
-    assert post(client, mediation_id, "no-agreement").status_code == 302
+    assert post(client, mediation_id, "no-agreement", **ASKED).status_code == 302
     assert db.session.get(Mediation, mediation_id).outcome == "no_agreement"
 
 
@@ -823,7 +826,7 @@ def test_a_session_long_gone_cannot_get_an_adult(client, people, how):
     mediation_id = with_parties(client, people)
     old = version(mediation_id)
     if how == "signed out":
-        client.post("/mediate/sign-out")
+        client.post("/mediate/sign-out", data=ASKED)
     else:
         idle_for(client, 61)
     response = client.post(f"/mediate/{mediation_id}/adult", data={"version": old})
@@ -839,13 +842,13 @@ def test_a_copy_of_a_signed_out_tablets_cookie_cannot_get_an_adult_within_the_ho
     old = version(mediation_id)
     with client.session_transaction() as session:
         copy = {**session}
-    client.post("/mediate/sign-out")
+    client.post("/mediate/sign-out", data=ASKED)
     forty_minutes_ago = datetime.now(timezone.utc) - timedelta(minutes=40)
     db.session.execute(update(EndedSignIn).values(ended_at=forty_minutes_ago))
     db.session.commit()
     tablet = app.test_client()  # another sign-out forgets the sign-outs it may forget
     mediator_sign_in(tablet, "leo.c", "1357")
-    tablet.post("/mediate/sign-out")
+    tablet.post("/mediate/sign-out", data=ASKED)
     with client.session_transaction() as session:
         session.clear()
         session.update({**copy, SESSION_KEY: {**copy[SESSION_KEY], "seen": int(time.time()) - 40 * 60}})
@@ -881,7 +884,7 @@ def test_the_adult_can_take_over(client, people):
     mediator_sign_in(client)
     mediation_id = with_parties(client, people)
     post(client, mediation_id, "adult")
-    assert post(client, mediation_id, "adult-took-over").status_code == 302
+    assert post(client, mediation_id, "adult-took-over", **ASKED).status_code == 302
     assert db.session.get(Mediation, mediation_id).outcome == "adult_took_over"
     assert client.get("/mediate").status_code == 302
 
@@ -900,7 +903,7 @@ def test_a_worry_goes_to_the_dsl_only(app, client, auth, people):
     assert response.status_code == 302
     concern = db.session.scalar(select(Concern))
     assert concern.raised_by_pupil_id == people[0].id and concern.pupil_id == people[3].id
-    post(client, mediation_id, "adult-took-over")
+    post(client, mediation_id, "adult-took-over", **ASKED)
     auth.login(roles=("pastoral",))
     record = client.get(f"/mediation/records/{mediation_id}").get_data(as_text=True)
     assert "scared" not in record
@@ -986,7 +989,7 @@ def test_lead_actions_by_role(client, auth, school, people, finished, roles, all
     expected = 302 if allowed else 403
     assert client.post(f"/mediation/mediators/{people[0].id}", data={"username": "ava.b", "pin": "2222"}
                        ).status_code == expected
-    assert client.post(f"/mediation/mediators/{people[0].id}/revoke-badge").status_code == expected
+    assert client.post(f"/mediation/mediators/{people[0].id}/revoke-badge", data=ASKED).status_code == expected
     assert client.post(f"/mediation/records/{finished.id}", data={"note": "ok"}).status_code == expected
     assert client.post(f"/mediation/records/{finished.id}/end").status_code == expected
 
@@ -995,13 +998,13 @@ def test_the_lead_ends_a_mediation_the_mediators_left_unfinished(client, auth, s
     mediator_sign_in(client)
     mediation_id = at_agreements_written(client, people)
     post(client, mediation_id, "adult")
-    client.post("/mediate/sign-out")  # the bell went; nobody comes back to it
+    client.post("/mediate/sign-out", data=ASKED)  # the bell went; nobody comes back to it
     auth.login(roles=("pastoral",), school=school)
     lead = client.get("/mediation").get_data(as_text=True)
     assert "Every mediation has been reviewed." in lead.split("Happening now")[0]
     record = client.get(f"/mediation/records/{mediation_id}").get_data(as_text=True)
     assert "End the mediation" in record and "Mark reviewed" not in record
-    ended = client.post(f"/mediation/records/{mediation_id}/end")
+    ended = client.post(f"/mediation/records/{mediation_id}/end", data=ASKED)
     assert ended.status_code == 302 and ended.headers["Location"] == f"/mediation/records/{mediation_id}"
     record = client.get(f"/mediation/records/{mediation_id}").get_data(as_text=True)
     assert "has been ended" in record and "No agreement - passed to staff" in record and "Mark reviewed" in record
@@ -1119,7 +1122,7 @@ def test_another_schools_mediators_and_records_are_not_found(client, auth, peopl
     auth.login(roles=("pastoral", "admin"), school=other)
     for url in (f"/mediation/mediators/{people[0].id}", f"/mediation/records/{finished.id}"):
         assert client.get(url).status_code == 404
-    assert client.post(f"/mediation/mediators/{people[0].id}/revoke-badge").status_code == 404
+    assert client.post(f"/mediation/mediators/{people[0].id}/revoke-badge", data=ASKED).status_code == 404
     assert "Ava" not in client.get("/mediation/badges").get_data(as_text=True)
     assert "Amira" not in client.get("/mediation").get_data(as_text=True)
 
@@ -1225,7 +1228,7 @@ def test_agreements_still_being_written_are_not_on_the_pupils_record(client, aut
     mediator_sign_in(client)
     mediation_id = at_agreements_written(client, people)
     draft = parties(mediation_id)[0].agreement
-    client.post("/mediate/sign-out")
+    client.post("/mediate/sign-out", data=ASKED)
     auth.login(roles=("pastoral",), school=school)
     assert "Share the ball" not in client.get(f"/pupils/{people[2].id}").get_data(as_text=True)
     assert client.get(f"/agreements/{draft.id}").status_code == 404
@@ -1317,5 +1320,82 @@ def test_the_mediators_tablet_forgets_the_last_teachers_pupil_list(client, auth,
         assert not signs_out_staff(client.get(url).get_data(as_text=True)), url
     assert mediator_sign_in(client).status_code == 302
     assert signs_out_staff(client.get("/mediate").get_data(as_text=True))
-    client.post("/mediate/sign-out")
+    client.post("/mediate/sign-out", data=ASKED)
     assert signs_out_staff(client.get("/sign-in/mediator").get_data(as_text=True))
+
+
+# Asked first, even when tapped before the page's scripts had run (rrp_pwa/asking.py)
+
+def asked_the_same_words(client, page_url: str, action: str, sent: dict) -> dict:
+    """Sends ``action``'s form unasked: the answer is a page asking the form's data-confirm question, word for
+    word, whose yes sends the form's own fields again, marked as asked."""
+    confirm = re.search(r'data-confirm="([^"]+)"', the_form(client.get(page_url).get_data(as_text=True), action))
+    answer = client.post(action, data=sent)
+    assert answer.status_code == 200
+    asked = asking_page(answer.get_data(as_text=True))
+    assert " ".join(filter(None, (asked["question"], asked["detail"]))) == unescape(confirm.group(1))
+    assert asked["action"] == action and asked["fields"] == {**sent, "asked": "yes"}
+    return {**asked, "page": answer.get_data(as_text=True)}
+
+
+@pytest.mark.parametrize("action", ["no-agreement", "adult-took-over", "sign-out"])
+def test_the_mediators_taps_sent_unasked_are_asked_on_the_tablets_own_page(client, people, action):
+    """"We can't agree", "The adult is taking over" and "Sign out", tapped before the tablet's scripts had
+    run: nothing ends; the tablet asks, under its own top bar (no staff menu), and its yes does it."""
+    mediator_sign_in(client)
+    mediation_id = at_agreements_written(client, people)
+    if action == "adult-took-over":
+        post(client, mediation_id, "adult")
+    url = "/mediate/sign-out" if action == "sign-out" else f"/mediate/{mediation_id}/{action}"
+    sent = {} if action == "sign-out" else {"version": str(version(mediation_id))}
+    asked = asked_the_same_words(client, f"/mediate/{mediation_id}", url, sent)
+    assert "Peer mediation" in asked["page"] and "Ava B." in asked["page"] and 'aria-label="Main"' not in asked["page"]
+    assert asked["back"] == ("/mediate" if action == "sign-out" else f"/mediate/{mediation_id}")
+    db.session.expire_all()
+    assert db.session.get(Mediation, mediation_id).outcome is None and client.get("/mediate").status_code == 200
+
+    assert client.post(asked["action"], data=asked["fields"]).status_code == 302
+    db.session.expire_all()
+    ended = db.session.get(Mediation, mediation_id).outcome
+    assert ended == {"no-agreement": "no_agreement", "adult-took-over": "adult_took_over", "sign-out": None}[action]
+    assert client.get("/mediate").status_code == 302, "signed out"
+
+
+def test_the_leads_revoke_and_end_sent_unasked_are_asked_first(client, auth, school, people):
+    mediator_sign_in(client)
+    mediation_id = with_parties(client, people)
+    client.post("/mediate/sign-out", data=ASKED)
+    auth.login(roles=("pastoral",), school=school)
+    account = db.session.scalar(select(MediatorAccount).where(MediatorAccount.username == "ava.b"))
+    badge = account.badge_version
+
+    revoke = asked_the_same_words(client, "/mediation/mediators", f"/mediation/mediators/{people[0].id}/revoke-badge",
+                                  {})
+    assert revoke["yes"] == "Revoke Ava's badge" and revoke["back"] == "/mediation/mediators"
+    end = asked_the_same_words(client, f"/mediation/records/{mediation_id}", f"/mediation/records/{mediation_id}/end",
+                               {})
+    assert end["back"] == f"/mediation/records/{mediation_id}"
+    db.session.expire_all()
+    assert db.session.get(MediatorAccount, account.id).badge_version == badge, "the badge still works"
+    assert db.session.get(Mediation, mediation_id).outcome is None, "the mediation is not ended"
+
+    assert client.post(revoke["action"], data=revoke["fields"]).status_code == 302
+    assert client.post(end["action"], data=end["fields"]).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(MediatorAccount, account.id).badge_version == badge + 1
+    assert db.session.get(Mediation, mediation_id).outcome == "no_agreement"
+
+
+def test_with_csrf_on_the_tablets_asking_page_carries_a_token_that_works(app, client, people):
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = client.get("/sign-in/mediator").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post("/sign-in/mediator", data={"username": "ava.b", "pin": PIN, "csrf_token": token})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/mediate").get_data(as_text=True)).group(1)
+    asked = client.post("/mediate/sign-out", data={"csrf_token": token})
+    assert asked.status_code == 200 and client.get("/mediate").status_code == 200, "still signed in"
+    yes = re.search(r'<form method="post" action="/mediate/sign-out">.*?</form>', asked.get_data(as_text=True), re.S)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', yes.group(0)))
+    assert fields.keys() == {"csrf_token", "asked"}
+    assert client.post("/mediate/sign-out", data=fields).status_code == 302
+    assert client.get("/mediate").status_code == 302, "signed out"

@@ -6,6 +6,7 @@ from flask import abort, current_app, flash, g, make_response, redirect, render_
 from flask_wtf.csrf import CSRFError
 
 from rrp_pwa.agreements.rules import weeks_until
+from rrp_pwa.asking import Question, ask, was_asked
 from rrp_pwa.auth.permissions import public
 from rrp_pwa.auth.signin import minutes_text
 from rrp_pwa.errors import render_error
@@ -156,9 +157,29 @@ def form_from_an_ended_session(error: CSRFError):
     return render_error(error)
 
 
+SIGN_OUT = Question("Sign out of peer mediation?", "", "Sign out", "No, go back")
+NO_AGREEMENT = Question("End the mediation without an agreement?", "What is written for the agreements will not be "
+                        "kept. Your mediation lead will follow it up.", "We can't agree - an adult will take over",
+                        "No, go back to the mediation")
+ADULT_TAKES_OVER = Question("End the mediation?", "The adult will take it from here.", "The adult is taking over - "
+                            "end the mediation", "No, go back to the mediation")
+for name, question in (("sign_out_of_mediation", SIGN_OUT), ("no_agreement_question", NO_AGREEMENT),
+                       ("adult_takes_over_question", ADULT_TAKES_OVER)):
+    bp.add_app_template_global(question, name)
+
+
+def ask_mediators(question: Question, back: str):
+    """The page asking ``question`` on the mediators' tablet, under its own top bar."""
+    return ask(question, back, layout="mediation/_kid.html", team=g.team)
+
+
 @bp.route("/mediate/sign-out", methods=["POST"])
 @public
 def sign_out():
+    """The mediators sign out of the tablet (asked first, when signed in)."""
+    g.team = current_team()
+    if g.team is not None and not was_asked():
+        return ask_mediators(SIGN_OUT, url_for("mediation.team_home"))
     end_team_session()
     flash("You have signed out. Thank you for mediating!")
     return redirect(url_for("mediation.sign_in"))
@@ -408,6 +429,9 @@ def previous_step(mediation_id: int):
 @bp.route("/mediate/<int:mediation_id>/no-agreement", methods=["POST"])
 @mediator_required
 def no_agreement(mediation_id: int):
+    """The parties can't agree: the mediation ends and an adult takes over (asked first)."""
+    if not team_mediation(mediation_id).is_complete and not was_asked():
+        return ask_mediators(NO_AGREEMENT, url_for("mediation.run", mediation_id=mediation_id))
     return act(mediation_id, flow.no_agreement, publish=True)
 
 
@@ -439,6 +463,9 @@ def carry_on_now(mediation_id: int):
 @bp.route("/mediate/<int:mediation_id>/adult-took-over", methods=["POST"])
 @mediator_required
 def adult_took_over(mediation_id: int):
+    """The adult who came takes over and the mediation ends (asked first)."""
+    if not team_mediation(mediation_id).is_complete and not was_asked():
+        return ask_mediators(ADULT_TAKES_OVER, url_for("mediation.run", mediation_id=mediation_id))
     return act(mediation_id, flow.adult_takes_over, publish=True)
 
 

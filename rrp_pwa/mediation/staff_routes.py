@@ -5,6 +5,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from rrp_pwa.agreements.rules import AgreementError, change_review_date
+from rrp_pwa.asking import Question, ask, was_asked
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.extensions import db
 from rrp_pwa.home.panels import add_home_panel
@@ -91,6 +92,11 @@ def record(mediation_id: int):
                            confirm=ConfirmForm(), may_move_review=bool(waiting)), status
 
 
+ENDING_UNFINISHED = Question("End this mediation with no agreement?", "The mediators will not be able to carry on "
+                             "with it.", "End the mediation", "No, go back to the mediation")
+bp.add_app_template_global(ENDING_UNFINISHED, "ending_unfinished_mediation")
+
+
 @bp.route("/mediation/records/<int:mediation_id>/end", methods=["POST"])
 @staff_required(*LEAD_ROLES)
 def end(mediation_id: int):
@@ -99,6 +105,8 @@ def end(mediation_id: int):
     mediation = get_scoped_or_404(Mediation, mediation_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    if not mediation.is_complete and not was_asked():
+        return ask(ENDING_UNFINISHED, url_for("mediation.record", mediation_id=mediation.id))
     try:
         no_agreement(mediation)
     except MediationError as exc:
@@ -148,12 +156,21 @@ def mediator_login(pupil_id: int):
     return render_template("mediation/mediator_login.html", pupil=pupil, account=account, form=form), status
 
 
+@bp.app_template_global()
+def revoking_badge(pupil: Pupil) -> Question:
+    """Revoke a badge's question (the mediators page, and the page asking when it came unasked)."""
+    return Question(f"Stop {pupil.first_name}'s printed badge working?", "You can print a new one.",
+                    f"Revoke {pupil.first_name}'s badge", "No, go back to the mediators")
+
+
 @bp.route("/mediation/mediators/<int:pupil_id>/revoke-badge", methods=["POST"])
 @staff_required(*LEAD_ROLES)
 def revoke(pupil_id: int):
     account = account_for(mediator_pupil(pupil_id))
     if account is None or not ConfirmForm().validate_on_submit():
         abort(400)
+    if not was_asked():
+        return ask(revoking_badge(account.pupil), url_for("mediation.mediators"))
     revoke_badge(account)
     db.session.commit()
     flash(f"{account.pupil.short_name}'s old badge no longer works. Print a new one.")
