@@ -242,7 +242,7 @@ def test_a_follow_up_made_another_way_can_be_recorded(client, auth, school):
     assert "Only an agreement that was not kept" in client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
     client.post(f"/agreements/{agreement.id}/review", data={"outcome": "not_kept", "seen_reviews": 0})
     assert "It has been followed up" in client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
-    assert client.post(f"/agreements/{agreement.id}/followed-up").status_code == 302
+    assert client.post(f"/agreements/{agreement.id}/followed-up", data={"asked": "yes"}).status_code == 302
     page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
     assert "Followed up another way" in page and teacher.name in page
     assert "Play fairly at lunch" not in client.get("/agreements/due").get_data(as_text=True)
@@ -260,7 +260,7 @@ def test_following_up_is_refused_without_csrf_and_to_another_school(app, client,
     review_agreement(mine, "not_kept", None, teacher)
     db.session.commit()
     app.config["WTF_CSRF_ENABLED"] = True
-    assert client.post(f"/agreements/{mine.id}/followed-up").status_code == 400
+    assert client.post(f"/agreements/{mine.id}/followed-up", data={"asked": "yes"}).status_code == 400
     assert db.session.get(Agreement, mine.id).latest_review.followed_up_at is None
 
 
@@ -452,7 +452,7 @@ def test_an_agreement_whose_pupils_have_all_left_says_so_and_offers_no_empty_con
     assert "everyone it was about has left the school" in page
     assert "Start a restorative conversation" not in page and "Hold a conference" not in page
     assert "/conversations/new" not in page and "Follow-up needed." in page
-    done = client.post(f"/agreements/{agreement.id}/followed-up")
+    done = client.post(f"/agreements/{agreement.id}/followed-up", data={"asked": "yes"})  # said yes on the page
     assert done.status_code == 302
     assert "Ben will give Amira space" not in client.get("/agreements/due").get_data(as_text=True)
 

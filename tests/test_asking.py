@@ -6,16 +6,21 @@ from html import unescape
 
 import pytest
 
+from rrp_pwa.agreements.rules import review_agreement
 from rrp_pwa.checkins.stations import open_station
 from rrp_pwa.circles.question_bank import bank
 from rrp_pwa.conversations.restorative import questions_for
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Pupil, Staff
+from rrp_pwa.models.agreements import Agreement
 from rrp_pwa.models.checkins import CheckInStation
+from rrp_pwa.models.safeguarding import Concern
+from rrp_pwa.safeguarding.concerns import raise_concern
 from rrp_pwa.models.sync import ApiToken, WebhookEndpoint
 from rrp_pwa.sync.tokens import create_token
 from rrp_pwa.sync.webhooks import add_endpoint
 from tests.conftest import make_group, make_pupil, make_staff
+from tests.test_agreement_reviews import agreement_for
 
 
 def the_form(page: str, action: str, value: str | None = None) -> str:
@@ -95,15 +100,40 @@ def end_station(school, admin, client, auth):
 def make_this_device_the_station(school, admin, client, auth):
     """Its opener, on her phone: the device becomes the station and she is signed out on it."""
     station = cedar_station(school)
-    db.session.commit()
-    auth.logout()
-    auth.login(station.opened_by)
+    signed_in_as(client, auth, station.opened_by)
     return (f"/checkins/stations/{station.id}", f"/checkins/stations/{station.id}/device", {}, None,
             f"/checkins/stations/{station.id}", lambda: client.get("/station").status_code == 200)
 
 
+def signed_in_as(client, auth, staff) -> None:
+    db.session.commit()
+    auth.logout()
+    auth.login(staff)
+
+
+def followed_up(school, admin, client, auth):
+    """A "not kept" agreement recorded as followed up another way: it leaves the follow-up list for good."""
+    pastoral = make_staff(school, ("pastoral",), name="Pat Pastoral")
+    agreement = agreement_for(school, [make_pupil(school)], pastoral)
+    review_agreement(agreement, "not_kept", None, pastoral)
+    signed_in_as(client, auth, pastoral)
+    return (f"/agreements/{agreement.id}", f"/agreements/{agreement.id}/followed-up", {}, None,
+            f"/agreements/{agreement.id}",
+            lambda: db.session.get(Agreement, agreement.id).latest_review.followed_up_at is not None)
+
+
+def reopen(school, admin, client, auth):
+    dsl = make_staff(school, ("dsl",), name="Dee Dsl")
+    concern = raise_concern(school.id, "Said dad hits her", "chat", pupil=make_pupil(school), raised_by_staff=admin)
+    db.session.add(concern)
+    concern.status = "closed"
+    signed_in_as(client, auth, dsl)
+    return (f"/safeguarding/concerns/{concern.id}", f"/safeguarding/concerns/{concern.id}/reopen", {}, None,
+            f"/safeguarding/concerns/{concern.id}", lambda: db.session.get(Concern, concern.id).status != "closed")
+
+
 @pytest.mark.parametrize("case", [question_bank, wording, deactivate, archive, revoke, stop_webhook, end_station,
-                                  make_this_device_the_station])
+                                  make_this_device_the_station, followed_up, reopen])
 def test_a_destructive_form_sent_unasked_changes_nothing_and_asks_its_own_question(client, auth, case):
     admin = auth.login(roles=("admin",))
     page_url, action, sent, value, back, done = case(admin.school, admin, client, auth)

@@ -256,7 +256,7 @@ def test_the_status_names_the_dsl_who_closed_it_not_the_one_who_saw_it(client, a
     assert shown().startswith("Closed by Sam Second, ") and "Dee First" not in shown()
     auth.logout()
     auth.login(staff=first)
-    client.post(f"/safeguarding/concerns/{concern.id}/reopen")
+    client.post(f"/safeguarding/concerns/{concern.id}/reopen", data={"asked": "yes"})
     assert shown().startswith("Seen by Dee First")
     client.post(f"/safeguarding/concerns/{concern.id}/actions", data={"note": "Closed again.", "close": "y"})
     assert shown().startswith("Closed by Dee First, ")
@@ -295,7 +295,7 @@ def test_the_dsl_reopens_a_closed_concern_and_its_history_shows_it(client, auth,
     client.post(f"/safeguarding/concerns/{concern.id}/actions", data={"note": "Monitored; no further worry.", "close": "y"})
     page = client.get(f"/safeguarding/concerns/{concern.id}").get_data(as_text=True)
     assert "Reopen this concern?" in page and ">Reopen</button>" in page
-    reopened = client.post(f"/safeguarding/concerns/{concern.id}/reopen")
+    reopened = client.post(f"/safeguarding/concerns/{concern.id}/reopen", data={"asked": "yes"})  # said yes
     assert reopened.status_code == 302
     page = client.get(reopened.headers["Location"]).get_data(as_text=True)
     assert "Concern reopened." in page and db.session.get(Concern, concern.id).status == "seen"
@@ -344,7 +344,7 @@ def test_reopening_another_schools_concern_or_without_csrf_is_refused(app, clien
     auth.login(roles=("dsl",))
     assert client.post(f"/safeguarding/concerns/{theirs.id}/reopen").status_code == 404
     app.config["WTF_CSRF_ENABLED"] = True
-    client.post(f"/safeguarding/concerns/{mine.id}/reopen")
+    client.post(f"/safeguarding/concerns/{mine.id}/reopen", data={"asked": "yes"})
     assert db.session.get(Concern, mine.id).status == "closed" and db.session.get(Concern, theirs.id).status == "closed"
 
 
@@ -909,7 +909,8 @@ def test_the_page_shown_after_the_dsls_own_action_is_not_another_opening(client,
     client.post(f"/safeguarding/concerns/{concern.id}/seen", follow_redirects=True)
     client.post(f"/safeguarding/concerns/{concern.id}/actions", data={"note": "Called home.", "close": "y"},
                 follow_redirects=True)
-    page = client.post(f"/safeguarding/concerns/{concern.id}/reopen", follow_redirects=True).get_data(as_text=True)
+    page = client.post(f"/safeguarding/concerns/{concern.id}/reopen", data={"asked": "yes"},
+                       follow_redirects=True).get_data(as_text=True)
     assert openings(concern) == ["Dee Dsl"]
     trail = page.split("Who has opened or changed this")[1]
     for label in ("Reopened by Dee Dsl", "Closed by Dee Dsl", "Marked seen by Dee Dsl", "Opened by Dee Dsl"):
@@ -1017,7 +1018,7 @@ def test_every_concern_in_the_queue_has_a_status(client, auth, school):
     client.post(f"/safeguarding/concerns/{seen.id}/seen")
     for done in (closed, reopened):
         client.post(f"/safeguarding/concerns/{done.id}/actions", data={"note": "Done.", "close": "y"})
-    client.post(f"/safeguarding/concerns/{reopened.id}/reopen")
+    client.post(f"/safeguarding/concerns/{reopened.id}/reopen", data={"asked": "yes"})
     queue = client.get("/safeguarding/concerns").get_data(as_text=True)
     rows = re.findall(r'<li class="row concern-row[^"]*">.*?href="/safeguarding/concerns/(\d+)".*?</li>', queue, re.S)
     badges = dict(zip(rows, re.findall(r'<li class="row concern-row.*?<span class="badge[^"]*">([^<]+)</span>', queue,

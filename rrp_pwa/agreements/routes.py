@@ -19,6 +19,7 @@ from rrp_pwa.agreements.rules import (
     reviews_due,
     with_people,
 )
+from rrp_pwa.asking import Question, ask, was_asked
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.extensions import db
 from rrp_pwa.forms import ConfirmForm
@@ -178,6 +179,11 @@ def move_review(agreement_id: int):
     return render_agreement(agreement, ReviewForm(formdata=None), 400, move=move)
 
 
+FOLLOWED_UP = Question("Record that this agreement has been followed up?", "It leaves the follow-up list, and this "
+                       "can't be undone.", "It has been followed up", "No, go back to the agreement")
+bp.add_app_template_global(FOLLOWED_UP, "followed_up_question")
+
+
 @bp.route("/agreements/<int:agreement_id>/followed-up", methods=["POST"])
 @staff_required(*ANY_STAFF)
 def followed_up(agreement_id: int):
@@ -185,6 +191,9 @@ def followed_up(agreement_id: int):
     agreement = readable_agreement_or_404(agreement_id, for_change=True)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    review = agreement.latest_review
+    if agreement.status == "not_kept" and review and review.followed_up_at is None and not was_asked():
+        return ask(FOLLOWED_UP, url_for("agreements.agreement", agreement_id=agreement.id))
     try:
         record_follow_up(agreement, current_user)
     except AgreementError as exc:

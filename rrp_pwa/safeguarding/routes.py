@@ -4,6 +4,7 @@ import time
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
+from rrp_pwa.asking import Question, ask, was_asked
 from rrp_pwa.audit import audit, trail
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.auth.signin import is_local_path
@@ -264,11 +265,18 @@ def act(concern_id: int):
     return render_concern(found, form, 400)
 
 
+REOPEN = Question("Reopen this concern?", "It goes back among those being followed up, and can be closed again later.",
+                  "Reopen", "No, go back to the concern")
+bp.add_app_template_global(REOPEN, "reopen_question")
+
+
 @bp.route("/safeguarding/concerns/<int:concern_id>/reopen", methods=["POST"])
 @staff_required(DSL_ROLE)
 def reopen_concern(concern_id: int):
     """Reopen a closed concern (asked first); the reopening is audited and shown in its history."""
     found = get_scoped_or_404(Concern, concern_id)
+    if found.status == "closed" and not was_asked():
+        return ask(REOPEN, url_for("safeguarding.concern", concern_id=found.id))
     if ReopenForm().validate_on_submit():
         try:
             reopen(found, current_user)
