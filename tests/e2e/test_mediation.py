@@ -22,6 +22,7 @@ from rrp_pwa.models import Pupil, School, Staff
 from tests.conftest import PASSWORD, make_pupil, make_school, make_staff
 from tests.e2e.conftest import (PHONE, TABLET, assert_accessible, go_offline, requests_sent, wait_for_service_worker,
                                 wait_until)
+from tests.e2e.test_circle_early_tap import tap_before_the_scripts
 from tests.e2e.test_offline_capture import CAPTURE_PAGE_KEPT, wait_for_pupil_list
 
 
@@ -589,3 +590,29 @@ def test_the_pupil_list_of_staff_who_handed_the_tablet_on_is_not_left_for_the_me
     tablet.goto(cable.url + "/capture")
     expect(tablet.get_by_role("heading", name="You're offline")).to_be_visible()
     assert "Amira" not in tablet.content()
+
+
+def test_we_cant_agree_tapped_before_the_scripts_is_asked_on_a_page_of_its_own(live_server, brook, new_device, axe):
+    """A slow tablet still loading its scripts (rrp_pwa/asking.py): "We can't agree" tapped at once does not end
+    the mediation unasked. A page asks the same question, under the tablet's own top bar; "No" goes back with
+    nothing lost, and its yes ends the mediation."""
+    leos_mediation_at("agreement")
+    tablet = leo_opens_the_mediation(new_device(viewport=PHONE, base_url=live_server.url, service_workers="block"),
+                                     live_server, axe)
+    expect(tablet.get_by_role("heading", name="Agreement", exact=True)).to_be_visible()
+    mediation_path = re.search(r"/mediate/\d+", tablet.url).group(0)
+    cant_agree = "We can't agree - an adult will take over"
+
+    tap_before_the_scripts(tablet, mediation_path, cant_agree)
+    expect(tablet.get_by_role("heading", name="End the mediation without an agreement?")).to_be_visible()
+    expect(tablet.get_by_text("What is written for the agreements will not be kept.")).to_be_visible()
+    expect(tablet.get_by_role("link", name="Leo C.")).to_be_visible()  # the tablet's top bar, not the staff's
+    no_sideways_scroll(tablet)
+    assert_accessible(axe, tablet)
+    tablet.get_by_role("link", name="No, go back to the mediation").click()
+    expect(tablet.get_by_role("heading", name="Agreement", exact=True)).to_be_visible()
+    expect(tablet.get_by_label("What will Amira K. do?")).to_be_visible()  # still going
+
+    tap_before_the_scripts(tablet, mediation_path, cant_agree)
+    tablet.get_by_role("button", name=cant_agree).click()
+    expect(tablet.get_by_role("status")).to_contain_text("Well done!")
