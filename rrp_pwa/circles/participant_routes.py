@@ -2,7 +2,7 @@
 from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from rrp_pwa.asking import ask_first, was_asked
+from rrp_pwa.asking import Question, ask, was_asked
 from rrp_pwa.auth.permissions import public
 from rrp_pwa.circles import bp, live
 from rrp_pwa.circles import talking_piece as piece
@@ -155,6 +155,14 @@ def seat_page(circle_id: int):
     return render_template("circles/seat.html", circle=g.circle, seat=g.seat, parts=parts)
 
 
+LEAVING = Question("Leave the circle?", "You can join again with the code.", "Leave the circle",
+                   "No, go back to the circle")
+STOP_WAITING = Question("Stop waiting to join the circle?", "You can join again with the code.", "Stop waiting",
+                        "No, go back to the circle")
+bp.add_app_template_global(LEAVING, "leaving_the_circle")
+bp.add_app_template_global(STOP_WAITING, "stopping_waiting")
+
+
 @bp.route("/circles/<int:circle_id>/seat/leave", methods=["POST"])
 @seat_required
 def seat_leave(circle_id: int):
@@ -162,11 +170,8 @@ def seat_leave(circle_id: int):
     with the way to join again (``seats.seat_required``); everyone else's changes live. Tapped before the
     page's scripts had asked (a slow tablet), the question is asked on a page of its own first."""
     if not was_asked():
-        waiting = g.seat.status == "waiting"
-        return ask_first("Stop waiting to join the circle?" if waiting else "Leave the circle?",
-                         "You can join again with the code.", "Stop waiting" if waiting else "Leave the circle",
-                         "No, go back to the circle", url_for("circles.seat_page", circle_id=circle_id),
-                         seat_name=g.seat.name)
+        return ask(STOP_WAITING if g.seat.status == "waiting" else LEAVING,
+                   url_for("circles.seat_page", circle_id=circle_id), seat_name=g.seat.name)
     try:
         piece.leave_circle(g.circle, g.seat)
     except CircleError:  # taken out by the keeper, or the circle closed, at that moment
