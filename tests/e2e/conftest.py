@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from rrp_pwa import create_app
 from rrp_pwa.extensions import db
@@ -21,6 +21,29 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 expect.set_options(timeout=15_000)
 PHONE = {"width": 360, "height": 740}
 TABLET = {"width": 800, "height": 1280}
+
+
+def scripts_held(context) -> None:
+    """Mark a device whose page scripts the test holds back (``context.route``): its taps are meant to come
+    before them, so a dialog listener there does not wait for them (below)."""
+    context.rrp_scripts_held = True
+
+
+def _waits_for_the_page_scripts(listen):
+    """A test about to tap a button that asks first listens for its dialog; it then waits, as a person does,
+    for the page's deferred scripts - which ask the question - to have run (DOMContentLoaded): a tap in the
+    moment before them is answered by the server's own asking page instead (rrp_pwa/asking.py), and that is
+    tested on its own, with the scripts held back (``scripts_held``). Playwright's click waits for a page it
+    opens to commit, not for its scripts."""
+    def listener(self, event, handler):
+        if event == "dialog" and not getattr(self.context, "rrp_scripts_held", False):
+            self.wait_for_load_state("domcontentloaded")
+        return listen(self, event, handler)
+    return listener
+
+
+Page.on = _waits_for_the_page_scripts(Page.on)
+Page.once = _waits_for_the_page_scripts(Page.once)
 
 
 def pytest_collection_modifyitems(items):

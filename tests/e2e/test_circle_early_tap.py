@@ -9,7 +9,7 @@ import re
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE, TABLET, assert_accessible
+from tests.e2e.conftest import PHONE, TABLET, assert_accessible, scripts_held
 from tests.e2e.test_circle_flow import FINISHED, LIVE, start_a_circle
 from tests.e2e.test_circle_live import AUTO_ADMIT, join_at, join_link
 
@@ -23,6 +23,7 @@ def hold_htmx(context) -> list:
     (htmx, its live-update extension, app.js, circle.js) runs while it is held. Route handlers do not
     see what a service worker answers, so such a device runs none (``service_workers="block"``)."""
     held = []
+    scripts_held(context)
     context.route(HTMX, lambda route: held.append(route))
     return held
 
@@ -83,6 +84,7 @@ class FirstScriptsHeld:
 
     def __init__(self, context) -> None:
         self.context, self.held = context, []
+        scripts_held(context)
         context.route(FIRST_SCRIPTS, self.hold)
 
     def hold(self, route) -> None:

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE, assert_accessible
+from tests.e2e.conftest import PHONE, assert_accessible, scripts_held
 from tests.e2e.test_circle_flow import FINISHED, LIVE, start_a_circle
 from tests.e2e.test_circle_live import AUTO_ADMIT, join_at, join_link
 
@@ -203,6 +203,7 @@ def test_a_focus_on_stop_waiting_from_before_the_scripts_ran_still_moves_to_leav
     amira = context.new_page()
     amira.goto(join_link(keeper))
     held = []
+    scripts_held(context)
     context.route(CIRCLE_JS, lambda route: held.append(route))  # the seat's circle.js is slow to come
     amira.get_by_label("Amira S.").check()
     amira.get_by_role("button", name="Join the circle").click()
