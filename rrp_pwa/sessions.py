@@ -5,6 +5,8 @@ from urllib.parse import urlsplit
 from flask import (Flask, current_app, flash, g, jsonify, make_response, redirect, render_template, request,
                    session, url_for)
 from flask_login import current_user, logout_user
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from rrp_pwa.auth.permissions import wants_machine_answer
 from rrp_pwa.auth.sign_ins import note_activity
@@ -56,10 +58,20 @@ def unauthorized():
 
 
 def page_path(url: str | None) -> str | None:
-    """The path and query of a page's address (HX-Current-URL, Referer), if it is a path on this site."""
+    """The path and query of a page's address (HX-Current-URL, Referer), if it is a page of this site that can be
+    opened again: not the address of a form's answer (the asking page, a refused form shown again), which takes
+    only POST - after signing in it would say "Method not allowed"."""
     parts = urlsplit(url or "")
     back = parts.path + (f"?{parts.query}" if parts.query else "")
-    return back if is_local_path(back) else None
+    if not is_local_path(back):
+        return None
+    try:
+        current_app.url_map.bind("localhost").match(parts.path, method="GET")
+    except RequestRedirect:  # a slash added: still a page
+        pass
+    except HTTPException:  # 405 (the answer to a POST), 404
+        return None
+    return back
 
 
 def enforce_idle_timeout():

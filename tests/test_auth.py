@@ -567,7 +567,8 @@ def test_a_form_sent_after_the_idle_timeout_returns_to_its_page_after_sign_in(cl
 def test_a_form_sent_after_the_idle_timeout_without_a_page_returns_home_after_sign_in(client, auth):
     auth.login()
     set_last_seen(client, 31 * 60)
-    for referer in (None, "http://localhost//evil.example/x"):
+    for referer in (None, "http://localhost//evil.example/x",
+                    "http://localhost/circles/1/close"):  # the asking page: the answer to a POST, not a page to open
         set_last_seen(client, 31 * 60)
         response = client.post("/circles/1/turn", data={"turn": "pass"},
                                headers={"Referer": referer} if referer else {})
