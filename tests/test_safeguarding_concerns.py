@@ -656,7 +656,8 @@ def test_the_panel_follows_the_records_pupils_without_sending_and_keeps_only_a_c
 
     only_ben = f"/concerns/new?pupil_id={ben.id}"
     chosen = client.post(only_ben, headers=PANEL, data={"concern-follow": "1", "concern-note": NOTE,
-                                                        "concern-pupil_id": amira.id}).get_data(as_text=True)
+                                                        "concern-pupil_id": amira.id,
+                                                        "concern-who_chosen": "1"}).get_data(as_text=True)
     assert re.search(rf'<select[^>]*data-who-chosen[^>]*>\s*<option value="{ben.id}">Ben Jones</option>\s*'
                      rf'<option selected value="{amira.id}">Amira Khan</option>', chosen)
     refused = client.post(only_ben, headers=PANEL, data={"concern-follow": "1", "concern-note": NOTE,
@@ -664,6 +665,22 @@ def test_the_panel_follows_the_records_pupils_without_sending_and_keeps_only_a_c
     assert "Zoe Left" not in refused
     assert db.session.query(Concern).count() == 0
 
+
+
+def test_a_send_refused_before_anyone_was_chosen_does_not_make_the_first_guess_a_choice(client, auth, school):
+    """The panel opens on Amira's chat (so about Amira, its first guess); Send is tapped with no note and refused.
+    Amira is then taken off the chat and Ben picked: the panel follows, and the concern is about Ben - not Amira,
+    whom nobody chose (found in review: the refused Send's answer marked the guess as chosen)."""
+    auth.login(roles=("support",))
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    db.session.commit()
+    refused = client.post(f"/concerns/new?pupil_id={amira.id}", headers=PANEL,
+                          data={"concern-pupil_id": amira.id, "concern-note": ""})
+    assert refused.status_code == 400 and "data-who-chosen" not in refused.get_data(as_text=True)
+    # the panel's script sends the choice only when it is marked chosen: here it is not
+    followed = client.post(f"/concerns/new?pupil_id={ben.id}", headers=PANEL,
+                           data={"concern-follow": "1", "concern-note": NOTE}).get_data(as_text=True)
+    assert f'<option selected value="{ben.id}">Ben Jones</option>' in followed and "Amira" not in followed
 
 def test_find_asks_which_of_several_and_says_when_nobody_is_found(client, auth, school):
     auth.login(roles=("teacher",))

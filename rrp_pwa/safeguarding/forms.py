@@ -15,6 +15,7 @@ class ConcernForm(FlaskForm):
         Optional(), Length(max=60, message="Type only the first letters of a name.")])
     find_pupil = SubmitField("Find")  # the form's first button: Enter in a field finds, never sends the concern
     follow = HiddenField()  # sent by the panel's script: shown again for the flow's pupils as they are now, not sent
+    who_chosen = HiddenField()  # "1" once the person (or Find) chose who it is about: the panel following keeps it
     subject_name = StringField("Their name, if not listed (optional)", validators=[
         Optional(), Length(max=120, message="Keep the name to 120 characters.")])
     note = TextAreaField("What did you see or hear?",

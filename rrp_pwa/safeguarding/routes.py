@@ -74,8 +74,8 @@ def concern_form(pupils: list[Pupil]) -> tuple[ConcernForm, list[Pupil]]:
     changed; with several, nobody is chosen for the person, as in a circle: a concern filed in a hurry under the
     first name listed would sit on the wrong child's record. Sent back, it also offers the pupils found by its
     search and the one chosen, if they are current pupils of the school (found_pupils): the list is the school's
-    as it is now, not as it was when the form was opened. A choice sent back (the person's, or Find's) is marked
-    data-who-chosen, so the panel following the record's pupils as they change (``follow``) keeps it and never
+    as it is now, not as it was when the form was opened. A choice the person made (``who_chosen``, set by the
+    panel's script) or Find made is marked data-who-chosen, so the panel following the record's pupils as they change (``follow``) keeps it and never
     keeps one that was only the form's first guess. In the panel its fields are named "concern-...", so they never
     share an id with the record's own fields (a chat's note) on the same page."""
     posted = request.method == "POST"
@@ -84,7 +84,7 @@ def concern_form(pupils: list[Pupil]) -> tuple[ConcernForm, list[Pupil]]:
         "next": request.args.get("next", ""), "pupil_id": NOT_CHOSEN if len(pupils) > 1 else (pupils[0].id if pupils else 0)})
     found = found_pupils(form.find.data) if posted else []
     chosen = form.pupil_id.data if posted and isinstance(form.pupil_id.data, int) and form.pupil_id.data > 0 else None
-    if posted and form.pupil_id.raw_data:
+    if posted and form.who_chosen.data == "1":  # chosen by the person, not only sent back as it opened (a failed Send)
         form.pupil_id.render_kw = {"data-who-chosen": True}
     if chosen and chosen not in {p.id for p in pupils + found}:
         found += found_pupils(pupil_id=chosen)
@@ -115,6 +115,7 @@ def find_pupil(form: ConcernForm) -> str | None:
         return "Type the first letters of their name." if not text else (
             f"No pupil's name starts with \u201c{text}\u201d. Check the spelling, or write their name below.")
     form.pupil_id.data = found[0].id if len(found) == 1 else NOT_CHOSEN
+    form.who_chosen.data = "1"
     form.pupil_id.render_kw = {"data-who-chosen": True, "data-concern-focus" if in_panel() else "autofocus": True}
     return None
 

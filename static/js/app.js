@@ -284,7 +284,10 @@
 
   document.addEventListener("change", function (event) {
     var who = event.target;
-    if (who.matches && who.matches("#concern-panel select")) who.setAttribute("data-who-chosen", "");
+    if (!who.matches || !who.matches("#concern-panel select")) return;
+    who.setAttribute("data-who-chosen", "");
+    var mark = who.form && who.form.elements.namedItem(who.name.replace(/pupil_id$/, "who_chosen"));
+    if (mark) mark.value = "1";  // and so it stays when the form comes back (a Send refused, a Find)
   });
 
   // A concern written and not yet sent is not lost to a tap that leaves the page (the record's own Save and
