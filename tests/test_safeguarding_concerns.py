@@ -1011,6 +1011,24 @@ def test_the_concern_names_and_links_the_record_it_was_raised_from_and_the_pupil
         f"/safeguarding/concerns/{not_named.id}").get_data(as_text=True)
 
 
+def test_a_concern_names_as_its_source_only_a_record_its_raiser_may_read(client, auth, school):
+    """The form carries the record's id: a midday assistant's concern naming another adult's chat (an old link,
+    a changed address) is kept without it, so the DSL's page never names a record it did not come from."""
+    make_staff(school, ("dsl",), name="Dee Dsl")
+    mo = make_staff(school, ("support",), name="Mo Midday")
+    other = make_staff(school, ("support",), name="Ola Other")
+    arjun = make_pupil(school, "Arjun", "Okafor")
+    mine = record_quick_chat(school.id, mo, [arjun], "Upset", "Playground")
+    theirs = record_quick_chat(school.id, other, [arjun], "Upset", "Playground")
+    db.session.commit()
+    auth.login(staff=mo)
+    for chat in (mine, theirs):
+        client.post(f"/concerns/new?pupil_id={arjun.id}&context=chat&context_id={chat.id}",
+                    data={"pupil_id": arjun.id, "note": f"{NOTE} {chat.id}", "context": "chat",
+                          "context_id": chat.id})
+    kept = {c.note: c.context_id for c in db.session.scalars(select(Concern))}
+    assert kept == {f"{NOTE} {mine.id}": mine.id, f"{NOTE} {theirs.id}": None}
+
 @pytest.mark.parametrize("roles, linked", [(("dsl",), False), (("dsl", "pastoral"), True)])
 def test_a_mediation_is_linked_only_for_a_dsl_who_may_open_its_record(client, auth, school, roles, linked):
     from rrp_pwa.mediation.flow import start_mediation

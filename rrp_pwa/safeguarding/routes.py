@@ -39,7 +39,7 @@ from rrp_pwa.safeguarding.concerns import (
     send_once,
 )
 from rrp_pwa.safeguarding.forms import NOT_CHOSEN, ActionForm, ConcernForm, ReopenForm, SeenForm
-from rrp_pwa.safeguarding.sources import pupil_url, raised_from
+from rrp_pwa.safeguarding.sources import may_name, pupil_url, raised_from
 from rrp_pwa.tenancy import get_scoped_or_404
 
 ANY_STAFF = ("admin", "teacher", "support", "pastoral", "dsl")
@@ -123,8 +123,10 @@ def find_pupil(form: ConcernForm) -> str | None:
 def concern_from(form: ConcernForm, candidates: list[Pupil]) -> Concern:
     """The concern ``form`` raises, from the signed-in member of staff, about one of the ``candidates``."""
     context = form.context.data if form.context.data in CONTEXT_KINDS else "pupil"
-    return raise_concern(current_user.school_id, form.note.data, context,
-                         int(form.context_id.data) if (form.context_id.data or "").isdigit() else None,
+    context_id = int(form.context_id.data) if (form.context_id.data or "").isdigit() else None
+    if context_id is not None and not may_name(context, context_id, current_user):
+        context_id = None  # the form named a record this person may not read, or none at all
+    return raise_concern(current_user.school_id, form.note.data, context, context_id,
                          pupil=next((p for p in candidates if p.id == form.pupil_id.data), None),
                          subject_name=form.subject_name.data, raised_by_staff=current_user,
                          client_uuid=form.client_uuid.data)

@@ -65,10 +65,28 @@ RECORD_KINDS = {"circle": Circle, "chat": QuickChat, "conversation": Conversatio
 
 
 def _record(concern: Concern) -> Circle | QuickChat | Conversation | Mediation | None:
-    kind = RECORD_KINDS.get(concern.context_kind)
-    if kind is None or concern.context_id is None:
+    return record_named(concern.context_kind, concern.context_id)
+
+
+def record_named(kind: str, record_id: int | None) -> Circle | QuickChat | Conversation | Mediation | None:
+    model = RECORD_KINDS.get(kind)
+    if model is None or record_id is None:
         return None
-    return db.session.get(kind, concern.context_id)
+    return db.session.get(model, record_id)
+
+
+def may_name(kind: str, record_id: int, staff: Staff) -> bool:
+    """Whether ``staff``, raising a concern, may name this record as where it was raised (the form carries its
+    id): one of their school's that they may read - a mediation, any of their school's (the adult who answers
+    its "Get an adult" raises it from the alert). Otherwise the DSL's page would name a record it did not come from."""
+    record = record_named(kind, record_id)
+    if record is None or record.school_id != staff.school_id:
+        return False
+    if isinstance(record, Circle):
+        return staff.id == record.keeper_id or sees_whole_school(staff)
+    if isinstance(record, (QuickChat, Conversation)):
+        return may_read(staff, record.school_id, record.pupils, record.staff_id)
+    return True
 
 
 def pupil_url(concern: Concern, reader: Staff) -> str | None:
