@@ -445,6 +445,105 @@
     }
   }, true);
 
+  // A page that comes after a form sent without htmx (Post/Redirect/Get, or a refused form shown again) is a new
+  // page, and the focus would be at its top (<body>): on a phone, screens away from what the person has just done,
+  // and nothing is read out. One rule for every such page: the first field to put right (what the form says
+  // about it and the field's own error are its description, so both are read); a form's problem with no field
+  // (a refusal of the form as a whole), its message; else the section the address names (#agree-h: a heading or
+  // section with tabindex="-1", described by the message saying what was done), else, with no #place in the
+  // address, that message (a flash).
+  // An ordinary page load moves nothing: problems and flashes are only shown in answer to a form or an action,
+  // and a #section in a link followed is where the browser puts the focus itself. Nor does this take the focus
+  // from where a person has put it, nor (but for a problem) from a page's autofocus field. It runs once the
+  // page has loaded too, as the browser focuses an address's #section after the page's scripts have run.
+  // htmx swaps are not page loads: what they do with the focus is theirs (static/js/circle.js, the concern panel).
+  // ``first`` (ids) read before what already describes ``element``
+  function describedBy(element, first) {
+    var had = (element.getAttribute("aria-describedby") || "").split(/\s+/);
+    var ids = first.concat(had).filter(function (id, at, all) { return id && all.indexOf(id) === at; });
+    if (ids.length) element.setAttribute("aria-describedby", ids.join(" "));
+  }
+
+  function idOf(element, name) {
+    if (!element.id) element.id = name;
+    return element.id;
+  }
+
+  function fragmentTarget() {
+    var name = "";
+    try { name = decodeURIComponent(location.hash.slice(1)); } catch (error) { return null; }
+    var target = name && document.getElementById(name);
+    return target && target.getAttribute("tabindex") === "-1" ? target : null;
+  }
+
+  function shownOnScreen(element) { return element.getClientRects().length > 0; }
+
+  // The first field with a problem: a control marked invalid, or the first one of an invalid group (a radio group:
+  // its checked option), with the description its group gives it.
+  function firstProblem(main) {
+    var marked = Array.prototype.filter.call(
+      main.querySelectorAll("[aria-invalid=true], .field-invalid"), shownOnScreen);
+    for (var i = 0; i < marked.length; i++) {
+      var box = marked[i];
+      if (box.matches("input, select, textarea")) return { control: box, notes: [] };
+      var controls = Array.prototype.filter.call(
+        box.querySelectorAll("input:not([type=hidden]), select, textarea"), shownOnScreen);
+      if (!controls.length) continue;
+      var control = controls.filter(function (c) { return c.checked; })[0] || controls[0];
+      var groupNotes = (box.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
+      return { control: control, notes: control.getAttribute("aria-invalid") ? [] : groupNotes };
+    }
+    return null;
+  }
+
+  function placeAfterForm() {
+    var main = document.getElementById("main");
+    if (!main) return null;
+    var flash = document.getElementById("flashes");
+    var problem = firstProblem(main);
+    if (problem) {
+      var form = problem.control.form, summary = form && form.querySelector(".form-errors");
+      var said = summary ? [idOf(summary, (form.id || "form") + "-problems")] : [];
+      describedBy(problem.control, said.concat(problem.notes));
+      return { place: problem.control, problem: true };
+    }
+    var message = Array.prototype.filter.call(main.querySelectorAll(".form-errors"), shownOnScreen)[0];
+    if (message) {
+      message.setAttribute("tabindex", "-1");
+      return { place: message, problem: true };
+    }
+    var section = fragmentTarget();
+    if (section) {
+      if (flash) describedBy(section, [flash.id]);
+      return { place: section };
+    }
+    if (flash && !location.hash) {  // an address's #row (a follow-up ticked off) is where the page was put
+      flash.setAttribute("tabindex", "-1");
+      return { place: flash };
+    }
+    return null;
+  }
+
+  var afterForm = placeAfterForm();
+
+  function focusAfterForm() {
+    if (!afterForm || !afterForm.place.isConnected) return;
+    // a page that says where its focus goes (autofocus) is left to do so, but for a problem to put right
+    if (!afterForm.problem && document.querySelector("[autofocus]")) return;
+    var active = document.activeElement;
+    var free = !active || active === document.body || active === fragmentTarget() ||
+      (afterForm.problem && active.hasAttribute("autofocus"));
+    if (free && active !== afterForm.place) afterForm.place.focus();
+  }
+
+  if (afterForm) {
+    requestAnimationFrame(focusAfterForm);
+    window.addEventListener("load", function () {
+      focusAfterForm();
+      afterForm = null;
+    });
+  }
+
   // A name typed into a live search before htmx was ready (a slow tablet, a page still loading) was
   // never searched for, as htmx only hears the typing that comes after it starts: once it is up,
   // search for whatever was typed meanwhile.
