@@ -188,6 +188,12 @@ def test_partly_kept_asks_when_to_review_again_and_comes_back_then(client, auth,
     assert (date.today() + timedelta(days=14)).isoformat() in page  # offered two weeks on
     refused = client.post(f"/agreements/{agreement.id}/review", data={"outcome": "partly_kept", "seen_reviews": 0})
     assert refused.status_code == 400 and "choose a day after today" in refused.get_data(as_text=True)
+    past = date.today() - timedelta(days=1)
+    refused = client.post(f"/agreements/{agreement.id}/review", data={"outcome": "partly_kept", "seen_reviews": 0,
+                                                                      "review_again_on": past.isoformat()})
+    # beside the day it is about, naming it; not at the top of the form
+    assert (f'<p class="error" id="review_again_on-error">Partly kept: choose a day after today to review it again '
+            f'({past:%A %-d %B} has passed).</p>') in refused.get_data(as_text=True)
     again = date.today() + timedelta(days=7)
     client.post(f"/agreements/{agreement.id}/review", data={"outcome": "partly_kept", "seen_reviews": 0,
                                                             "review_again_on": again.isoformat()})
@@ -472,7 +478,8 @@ def test_the_review_can_be_moved_to_another_day_by_the_rule_it_was_made_by(clien
     past = date.today() - timedelta(days=2)
     response = client.post(f"/agreements/{agreement.id}/review-on", data={"review_on": past.isoformat()})
     page = response.get_data(as_text=True)
-    assert response.status_code == 400 and "The review date has passed: choose today or a later day." in page
+    passed = f"The day you chose, {past:%A %-d %B}, has passed: choose today or a later day."
+    assert response.status_code == 400 and passed in page
     assert f'value="{past.isoformat()}"' in page  # what was typed stays, beside its error
     response = client.post(f"/agreements/{agreement.id}/review-on", data={"review_on": ""})
     assert response.status_code == 400 and "Choose the day to review the agreement." in response.get_data(as_text=True)

@@ -147,7 +147,8 @@ def test_staff_move_a_review_date_by_the_rule_it_was_made_by(school):
     agreement = make_agreement(school.id, "mediation", 1, "Share the ball", pupils=[make_pupil(school)],
                                by_when=TODAY + timedelta(days=3), today=TODAY)
     db.session.add(agreement)
-    for day, message in [(TODAY - timedelta(days=1), "review date has passed"),
+    yesterday = TODAY - timedelta(days=1)
+    for day, message in [(yesterday, f"The day you chose, {yesterday:%A %-d %B}, has passed"),
                          (TODAY + timedelta(days=2), "can't be before the 'by when' date"), (None, "Choose the day")]:
         with pytest.raises(AgreementError, match=message):
             change_review_date(agreement, day, lead, today=TODAY)

@@ -1276,7 +1276,8 @@ def test_the_lead_moves_the_agreements_review_date_at_review(client, auth, schoo
     past = client.post(f"/mediation/records/{finished.id}", data={
         "review_on": (today - timedelta(days=1)).isoformat(), "note": "Both calm"})
     page = past.get_data(as_text=True)
-    assert past.status_code == 422 and "The review date has passed: choose today or a later day." in page
+    passed = f"The day you chose, {today - timedelta(days=1):%A %-d %B}, has passed: choose today or a later day."
+    assert past.status_code == 422 and passed in page
     assert "Both calm" in page
     db.session.expire_all()
     assert db.session.get(Mediation, finished.id).reviewed_at is None

@@ -22,7 +22,7 @@ from rrp_pwa.agreements.rules import (
 from rrp_pwa.asking import Question, ask, was_asked
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.extensions import db
-from rrp_pwa.forms import ConfirmForm
+from rrp_pwa.forms import ConfirmForm, show_problems
 from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.models.agreements import OUTCOME_LABELS, Agreement
 from rrp_pwa.models.circles import Circle
@@ -148,7 +148,7 @@ def review(agreement_id: int):
         form.form_errors.append(f"{exc} Your review is still below: save it if it still stands.")
         return render_agreement(agreement, form, 409)
     except AgreementError as exc:
-        form.form_errors.append(str(exc))
+        show_problems(form, exc.problems)  # a day to review it again beside its field
         return render_agreement(agreement, form, 400)
     db.session.commit()
     again = f" It comes up for review again on {agreement.review_on:%-d %b}." if done.outcome == "partly_kept" else ""

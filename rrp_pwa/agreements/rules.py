@@ -98,21 +98,24 @@ def make_agreement(school_id: int, source_kind: str, source_id: int | None, what
     return agreement
 
 
-def review_date_problems(review_on: date | None, by_when: date | None, today: date) -> list[str]:
+def review_date_problems(review_on: date | None, by_when: date | None, today: date,
+                         chosen: str = "The review date") -> list[str]:
     """What is wrong with an action agreement's review date (nothing: an empty list), wherever it is
     chosen (a conversation, a circle, a peer mediation, the mediation lead changing it): it must not have
-    passed, and must not be before the "by when" date."""
+    passed, and must not be before the "by when" date. ``chosen`` names the date in the words: where the
+    agreement already has a review date (moving it), the day typed, so it can't be read as that one."""
     problems = []
     if review_on and review_on < today:
-        problems.append("The review date has passed: choose today or a later day.")
+        problems.append(f"{chosen} has passed: choose today or a later day.")
     if by_when and review_on and review_on < by_when:
-        problems.append("The review date can't be before the 'by when' date.")
+        problems.append(f"{chosen} can't be before the 'by when' date.")
     return problems
 
 
-def check_review_date(review_on: date | None, by_when: date | None, today: date) -> None:
+def check_review_date(review_on: date | None, by_when: date | None, today: date,
+                      chosen: str = "The review date") -> None:
     """Refuse a review date that breaks the rule (``review_date_problems``), naming every problem."""
-    problems = review_date_problems(review_on, by_when, today)
+    problems = review_date_problems(review_on, by_when, today, chosen)
     if problems:
         raise AgreementError(problems=[("review_on", text) for text in problems])
 
@@ -140,7 +143,8 @@ def change_review_date(agreement: Agreement, review_on: date | None, staff: Staf
         raise NotWaitingForReview("This agreement is not waiting for a review, so its review can't be moved.")
     if review_on is None:
         raise AgreementError("Choose the day to review the agreement.")
-    check_review_date(review_on, agreement.by_when, today or staff.school.today())
+    check_review_date(review_on, agreement.by_when, today or staff.school.today(),
+                      chosen=f"The day you chose, {review_on:%A %-d %B},")
     agreement.review_on = review_on
 
 
@@ -178,7 +182,10 @@ def review_agreement(agreement: Agreement, outcome: str, note: str | None, revie
     if outcome == "partly_kept":
         today = today or reviewer.school.today()
         if review_again_on is None or review_again_on <= today:
-            raise AgreementError("Partly kept: choose a day after today to review it again.")
+            which = "" if review_again_on is None else (
+                f" ({review_again_on:%A %-d %B} {'is today' if review_again_on == today else 'has passed'})")
+            raise AgreementError(f"Partly kept: choose a day after today to review it again{which}.",
+                                 field="review_again_on")
         agreement.review_on = review_again_on
     review = AgreementReview(outcome=outcome, note=(note or "").strip()[:2000] or None,
                              reviewed_by_id=reviewer.id, reviewed_at=datetime.now(timezone.utc))

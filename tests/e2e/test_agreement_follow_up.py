@@ -84,9 +84,11 @@ def test_a_teacher_moves_an_agreements_review_on_a_phone(live_server, data_app, 
     page.get_by_role("link", name="Reviews due").click()
     page.get_by_role("link", name="Ben will say sorry to Amira").click()
     page.get_by_text("Review it on another day?").click()  # the summary that opens the form
-    page.get_by_label("Review it on").fill((date.today() - timedelta(days=1)).isoformat())
+    yesterday = date.today() - timedelta(days=1)
+    page.get_by_label("Review it on").fill(yesterday.isoformat())
     page.get_by_role("button", name="Move the review").click()
-    expect(page.get_by_text("The review date has passed: choose today or a later day.")).to_be_visible()
+    expect(page.get_by_text(f"The day you chose, {yesterday:%A %-d %B}, has passed: choose today or a later day.")) \
+        .to_be_visible()
     assert_accessible(axe, page)
 
     page.get_by_label("Review it on").fill(later.isoformat())

@@ -88,3 +88,38 @@ def test_a_review_with_no_outcome_puts_the_focus_on_the_choice(live_server, data
         re.compile("Please check the highlighted field.*Choose kept, partly kept or not kept."))
     assert_accessible(axe, page)
 
+
+def test_partly_kept_with_a_past_day_is_said_beside_that_day(live_server, data_app, page, axe):
+    teacher, agreement_id = agreement_to_review(date.today())
+    yesterday = date.today() - timedelta(days=1)
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, teacher)
+    page.goto(f"{live_server.url}/agreements/{agreement_id}")
+    page.get_by_role("radio", name="Partly kept").check()
+    again = page.get_by_label("If partly kept: review it again on")
+    again.fill(yesterday.isoformat())
+    page.get_by_role("button", name="Save review").click()
+    expect(again).to_be_focused()
+    # beside the date it is about, and saying which: not at the top of the form
+    expect(again).to_have_accessible_description(re.compile(re.escape(
+        f"Partly kept: choose a day after today to review it again ({yesterday:%A %-d %B} has passed).")))
+    expect(page.get_by_role("alert").filter(has_text="Partly kept")).to_have_count(0)
+    expect(again).to_have_value(yesterday.isoformat())
+    assert_accessible(axe, page)
+
+
+def test_moving_the_review_to_a_past_day_says_it_is_the_day_typed(live_server, data_app, page, axe):
+    teacher, agreement_id = agreement_to_review(date.today())
+    yesterday = date.today() - timedelta(days=1)
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, teacher)
+    page.goto(f"{live_server.url}/agreements/{agreement_id}")
+    page.get_by_text("Review it on another day?").click()
+    page.get_by_label("Review it on", exact=True).fill(yesterday.isoformat())
+    page.get_by_role("button", name="Move the review").click()
+    moved = page.get_by_label("Review it on", exact=True)
+    expect(moved).to_be_focused()
+    expect(moved).to_have_accessible_description(
+        f"The day you chose, {yesterday:%A %-d %B}, has passed: choose today or a later day.")
+    assert_accessible(axe, page)
+
