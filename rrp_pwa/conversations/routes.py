@@ -141,7 +141,8 @@ def picker(target: str, form_shown: bool | None = None) -> dict:
     chosen = pupils_by_id(current_user.school_id, chosen_ids())
     if form_shown is None:
         form_shown = request.args.get("record_form") == RECORD_FORMS[target]
-    picked = "add_pupil" in request.form or "remove_pupil" in request.form  # a new search starts, as after a pick link
+    # a pupil just picked or taken off (a pick link says picked=1): a new search starts, with the focus in it
+    picked = "add_pupil" in request.form or "remove_pupil" in request.form or request.args.get("picked") == "1"
     text = "" if picked else request.values.get("q", "").strip()[:80]
     recent = recent_pupils(current_user)
     allowed = chat_pupils(current_user) if target == "chat" else conversation_pupils(current_user)

@@ -123,3 +123,19 @@ def test_moving_the_review_to_a_past_day_says_it_is_the_day_typed(live_server, d
         f"The day you chose, {yesterday:%A %-d %B}, has passed: choose today or a later day.")
     assert_accessible(axe, page)
 
+
+def test_the_first_pupil_picked_leaves_the_focus_in_the_search(live_server, data_app, page, axe):
+    school = make_school()
+    assistant = make_staff(school, ("support",), name="Mo Midday")
+    make_pupil(school)
+    db.session.commit()
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, assistant)
+    page.goto(f"{live_server.url}/chats/new")
+    page.get_by_label("Find a pupil").press_sequentially("am", delay=50)
+    page.get_by_role("link", name="Amira Khan").click()
+    expect(page.get_by_role("button", name="Remove Amira Khan")).to_be_visible()
+    # the link tapped has gone: the focus is in the search, as after every later pick, not at the top of the page
+    expect(page.get_by_role("searchbox", name="Add another pupil")).to_be_focused()
+    assert_accessible(axe, page)
