@@ -182,10 +182,9 @@ def test_a_concern_raised_mid_chat_keeps_every_chip_and_the_note(live_server, da
     the_dsl_reads(new_device(viewport=PHONE), live_server.url, dsl, "Amira Khan", DISCLOSURE, axe)
 
 
-def test_a_concern_being_written_stays_through_a_pick_and_a_save_and_is_not_left_unasked(
-        live_server, data_app, page, new_device, axe):
-    """A concern half written when the assistant adds a pupil, or saves the chat, is still there to send (the
-    page around it is swapped); leaving the page with it unsent is asked first."""
+def concern_half_written_on_amiras_chat(page, live_server):
+    """Mo Midday, on a phone, logging Upset about Amira (Ben is in the school too) with the concern panel open
+    and the disclosure written in it: the panel's form, and Amira."""
     school = make_school()
     assistant = make_staff(school, ("support",), name="Mo Midday")
     make_staff(school, ("dsl",), name="Dee Lead")
@@ -200,6 +199,14 @@ def test_a_concern_being_written_stays_through_a_pick_and_a_save_and_is_not_left
     page.get_by_role("link", name="Raise a concern").click()
     concern = page.get_by_role("form", name="Raise a concern")
     concern.get_by_label("What did you see or hear?").fill(DISCLOSURE)
+    return concern, amira
+
+
+def test_a_concern_being_written_stays_through_a_pick_and_a_save_and_is_not_left_unasked(
+        live_server, data_app, page, new_device, axe):
+    """A concern half written when the assistant adds a pupil, or saves the chat, is still there to send (the
+    page around it is swapped); leaving the page with it unsent is asked first."""
+    concern, amira = concern_half_written_on_amiras_chat(page, live_server)
     find_pupil(page, "Add another pupil", "be", True)
     page.get_by_role("button", name="Ben Jones").click()
     expect(page.get_by_role("button", name="Remove Ben Jones")).to_be_visible()
@@ -273,20 +280,7 @@ def test_the_open_concern_panel_follows_the_pupils_added_to_and_taken_off_the_ch
     (only Amira / Someone else), and the form still named Amira alone. It follows the chat's pupils now: one added
     is offered, and nobody is chosen for the person once there are several; one taken off goes, unless chosen in
     the concern. What is written in the concern and tapped in the chat stays, and the focus stays in the search."""
-    school = make_school()
-    assistant = make_staff(school, ("support",), name="Mo Midday")
-    make_staff(school, ("dsl",), name="Dee Lead")
-    amira = make_pupil(school)
-    make_pupil(school, "Ben", "Jones")
-    db.session.commit()
-
-    page.set_viewport_size(PHONE)
-    sign_in(page, live_server.url, assistant)
-    page.goto(f"{live_server.url}/chats/new?pupil_id={amira.id}")
-    page.get_by_role("radio", name="Upset").click()
-    page.get_by_role("link", name="Raise a concern").click()
-    concern = page.get_by_role("form", name="Raise a concern")
-    concern.get_by_label("What did you see or hear?").fill(DISCLOSURE)
+    concern, amira = concern_half_written_on_amiras_chat(page, live_server)
     who = concern.get_by_label("Who is it about?")
     expect(who.locator("option")).to_have_text(["Amira Khan", "Someone else / not listed"])
 
