@@ -37,16 +37,23 @@ def open_early(page, path: str) -> None:
     page.wait_for_function("() => window.rrpEarlyTap === true")
 
 
-def test_taps_before_the_scripts_have_run_pass_the_piece_on(new_device, live_server, axe, cedar_class):
+def keeper_and_amira(new_device, live_server, amiras_viewport):
+    """A keeper's phone with an auto-admitting circle open, and Amira let in on a device of her own; neither
+    runs a service worker (route handlers do not see what one answers). The keeper, the circle's path, its
+    join link and Amira's page."""
     keeper = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT, service_workers="block")
     circle_path = re.search(r"/circles/\d+", keeper.url).group(0)
     link = join_link(keeper)
-    amiras_context = new_device(viewport=TABLET, base_url=live_server.url, service_workers="block")
-    amira = amiras_context.new_page()
+    amira = new_device(viewport=amiras_viewport, base_url=live_server.url, service_workers="block").new_page()
     amira.goto(link)
     amira.get_by_label("Amira S.").check()
     amira.get_by_role("button", name="Join the circle").click()
     expect(amira.get_by_text("Ms Keeper has the talking piece")).to_be_visible()
+    return keeper, circle_path, link, amira
+
+
+def test_taps_before_the_scripts_have_run_pass_the_piece_on(new_device, live_server, axe, cedar_class):
+    keeper, circle_path, link, amira = keeper_and_amira(new_device, live_server, TABLET)
     ben = join_at(new_device, link, "Ben J.")  # his tablet's scripts run: he sees each change live
     expect(ben.get_by_text("Ms Keeper has the talking piece")).to_be_visible(timeout=LIVE)
 
@@ -67,7 +74,7 @@ def test_taps_before_the_scripts_have_run_pass_the_piece_on(new_device, live_ser
     assert asked == ["Take Ben J. out of the circle?"], "asked first, once"
     expect(ben.get_by_text("Amira S. has the talking piece")).to_be_visible()
 
-    hold_htmx(amiras_context)
+    hold_htmx(amira.context)
     open_early(amira, f"{circle_path}/seat")
     expect(amira.get_by_text("You have the talking piece")).to_be_visible()
     assert_accessible(axe, amira)
@@ -112,15 +119,7 @@ def tap_before_the_scripts(page, path: str, button: str) -> None:
 
 def test_a_tap_before_early_tap_js_has_arrived_changes_nothing_and_says_tap_again(
         new_device, live_server, axe, cedar_class):
-    keeper = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT, service_workers="block")
-    circle_path = re.search(r"/circles/\d+", keeper.url).group(0)
-    link = join_link(keeper)
-    amiras_context = new_device(viewport=PHONE, base_url=live_server.url, service_workers="block")
-    amira = amiras_context.new_page()
-    amira.goto(link)
-    amira.get_by_label("Amira S.").check()
-    amira.get_by_role("button", name="Join the circle").click()
-    expect(amira.get_by_text("Ms Keeper has the talking piece")).to_be_visible()
+    keeper, circle_path, link, amira = keeper_and_amira(new_device, live_server, PHONE)
     ben = join_at(new_device, link, "Ben J.")  # his tablet's scripts run: he sees each change live
     expect(ben.get_by_text("Ms Keeper has the talking piece")).to_be_visible(timeout=LIVE)
 
@@ -152,14 +151,7 @@ def test_leave_and_close_tapped_before_the_scripts_are_asked_on_a_page_of_their_
         new_device, live_server, axe, cedar_class):
     """Leave the circle and Close the circle tapped before the page's scripts could ask (a slow phone): they
     are not done unasked - a page asks the same question. "No" goes back with nothing changed; yes does it."""
-    keeper = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT, service_workers="block")
-    circle_path = re.search(r"/circles/\d+", keeper.url).group(0)
-    amiras_context = new_device(viewport=PHONE, base_url=live_server.url, service_workers="block")
-    amira = amiras_context.new_page()
-    amira.goto(join_link(keeper))
-    amira.get_by_label("Amira S.").check()
-    amira.get_by_role("button", name="Join the circle").click()
-    expect(amira.get_by_text("Ms Keeper has the talking piece")).to_be_visible()
+    keeper, circle_path, _, amira = keeper_and_amira(new_device, live_server, PHONE)
 
     tap_before_the_scripts(amira, f"{circle_path}/seat", "Leave the circle")
     expect(amira.get_by_role("heading", name="Leave the circle?")).to_be_visible()
