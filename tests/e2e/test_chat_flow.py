@@ -182,12 +182,13 @@ def test_a_concern_raised_mid_chat_keeps_every_chip_and_the_note(live_server, da
     the_dsl_reads(new_device(viewport=PHONE), live_server.url, dsl, "Amira Khan", DISCLOSURE, axe)
 
 
-def concern_half_written_on_amiras_chat(page, live_server):
-    """Mo Midday, on a phone, logging Upset about Amira (Ben is in the school too) with the concern panel open
-    and the disclosure written in it: the panel's form, and Amira."""
+def mo_on_amiras_chat(page, live_server, *chips: str, dsl: bool = False):
+    """Mo Midday, on a phone, logging a chat about Amira (Ben is in the school too; and a DSL, ``dsl``), the
+    ``chips`` tapped: Amira."""
     school = make_school()
     assistant = make_staff(school, ("support",), name="Mo Midday")
-    make_staff(school, ("dsl",), name="Dee Lead")
+    if dsl:
+        make_staff(school, ("dsl",), name="Dee Lead")
     amira = make_pupil(school)
     make_pupil(school, "Ben", "Jones")
     db.session.commit()
@@ -195,7 +196,15 @@ def concern_half_written_on_amiras_chat(page, live_server):
     page.set_viewport_size(PHONE)
     sign_in(page, live_server.url, assistant)
     page.goto(f"{live_server.url}/chats/new?pupil_id={amira.id}")
-    page.get_by_role("radio", name="Upset").click()
+    for chip in chips:
+        page.get_by_role("radio", name=chip).click()
+    return amira
+
+
+def concern_half_written_on_amiras_chat(page, live_server):
+    """Mo Midday logging Upset about Amira with the concern panel open and the disclosure written in it: the
+    panel's form, and Amira."""
+    amira = mo_on_amiras_chat(page, live_server, "Upset", dsl=True)
     page.get_by_role("link", name="Raise a concern").click()
     concern = page.get_by_role("form", name="Raise a concern")
     concern.get_by_label("What did you see or hear?").fill(DISCLOSURE)
@@ -319,17 +328,7 @@ def test_a_pupil_picked_just_before_save_does_not_come_back_in_the_address(live_
     while the page showed the empty form, and a reload brought both back as chosen. On slow Wi-Fi, Ben's pick was
     still on its way when Save was tapped; its answer, landing after the saved chat's page, put its address in the
     address bar. The address stays /chats/new, and a reload shows the empty form."""
-    school = make_school()
-    assistant = make_staff(school, ("support",), name="Mo Midday")
-    amira = make_pupil(school)
-    make_pupil(school, "Ben", "Jones")
-    db.session.commit()
-
-    page.set_viewport_size(PHONE)
-    sign_in(page, live_server.url, assistant)
-    page.goto(f"{live_server.url}/chats/new?pupil_id={amira.id}")
-    page.get_by_role("radio", name="Unkind words").click()
-    page.get_by_role("radio", name="Playground").click()
+    amira = mo_on_amiras_chat(page, live_server, "Unkind words", "Playground")
     slow = []
     page.route("**/chats/new*", lambda route: slow.append(route) if "add_pupil" in (route.request.post_data or "")
                else route.continue_())
@@ -359,17 +358,7 @@ def test_a_pupil_picked_just_before_a_save_kept_on_the_phone_does_not_come_back(
     """The same with the chat kept on the phone (Save got a 503 from the school's proxy): the screen is emptied for
     the next chat in place, and Ben's pick, answered late, put the kept chat's pupils back as chosen and in the
     address. It is not waited for: the screen stays empty and the address /chats/new."""
-    school = make_school()
-    assistant = make_staff(school, ("support",), name="Mo Midday")
-    amira = make_pupil(school)
-    make_pupil(school, "Ben", "Jones")
-    db.session.commit()
-
-    page.set_viewport_size(PHONE)
-    sign_in(page, live_server.url, assistant)
-    page.goto(f"{live_server.url}/chats/new?pupil_id={amira.id}")
-    page.get_by_role("radio", name="Unkind words").click()
-    page.get_by_role("radio", name="Playground").click()
+    mo_on_amiras_chat(page, live_server, "Unkind words", "Playground")
     slow = []
 
     def answer(route):
