@@ -1331,7 +1331,7 @@ def asked_the_same_words(client, page_url: str, action: str, sent: dict) -> dict
     """Sends ``action``'s form unasked: the answer is a page asking the form's data-confirm question, word for
     word, whose yes sends the form's own fields again, marked as asked."""
     confirm = re.search(r'data-confirm="([^"]+)"', the_form(client.get(page_url).get_data(as_text=True), action))
-    answer = client.post(action, data=sent)
+    answer = client.post(action, data=sent, headers={"Referer": f"http://rrp.test{page_url}"})  # sent from that page
     assert answer.status_code == 200
     asked = asking_page(answer.get_data(as_text=True))
     assert " ".join(filter(None, (asked["question"], asked["detail"]))) == unescape(confirm.group(1))
@@ -1351,7 +1351,7 @@ def test_the_mediators_taps_sent_unasked_are_asked_on_the_tablets_own_page(clien
     sent = {} if action == "sign-out" else {"version": str(version(mediation_id))}
     asked = asked_the_same_words(client, f"/mediate/{mediation_id}", url, sent)
     assert "Peer mediation" in asked["page"] and "Ava B." in asked["page"] and 'aria-label="Main"' not in asked["page"]
-    assert asked["back"] == ("/mediate" if action == "sign-out" else f"/mediate/{mediation_id}")
+    assert asked["back"] == f"/mediate/{mediation_id}", "back to the screen it was tapped on (Sign out: any screen's)"
     db.session.expire_all()
     assert db.session.get(Mediation, mediation_id).outcome is None and client.get("/mediate").status_code == 200
 

@@ -1026,8 +1026,13 @@ def test_a_concern_names_as_its_source_only_a_record_its_raiser_may_read(client,
         client.post(f"/concerns/new?pupil_id={arjun.id}&context=chat&context_id={chat.id}",
                     data={"pupil_id": arjun.id, "note": f"{NOTE} {chat.id}", "context": "chat",
                           "context_id": chat.id})
+    for odd in ("\u00b2", "9" * 23):  # a digit that int() refuses, an id past any column: no record, never a 500
+        sent = client.post(f"/concerns/new?pupil_id={arjun.id}",
+                           data={"pupil_id": arjun.id, "note": f"{NOTE} {odd}", "context": "chat", "context_id": odd})
+        assert sent.status_code == 302
     kept = {c.note: c.context_id for c in db.session.scalars(select(Concern))}
-    assert kept == {f"{NOTE} {mine.id}": mine.id, f"{NOTE} {theirs.id}": None}
+    assert kept == {f"{NOTE} {mine.id}": mine.id, f"{NOTE} {theirs.id}": None, f"{NOTE} \u00b2": None,
+                    f"{NOTE} {'9' * 23}": None}
 
 @pytest.mark.parametrize("roles, linked", [(("dsl",), False), (("dsl", "pastoral"), True)])
 def test_a_mediation_is_linked_only_for_a_dsl_who_may_open_its_record(client, auth, school, roles, linked):

@@ -45,7 +45,8 @@ def question_remove():
     """Take a question out of the bank (asked first)."""
     form = RemovePromptForm()
     if form.validate_on_submit():
-        if not was_asked():
+        in_bank = any(prompt.text == form.text.data for prompt in bank(current_user.school_id))
+        if in_bank and not was_asked():  # (one already taken out is not asked about again)
             return ask(removing_prompt(form.text.data), url_for("circles.questions"))
         remove_prompt(current_user.school_id, form.text.data)
         db.session.commit()

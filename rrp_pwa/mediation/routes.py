@@ -61,7 +61,7 @@ from rrp_pwa.models.mediation import Mediation
 from rrp_pwa.realtime import Message, broker
 from rrp_pwa.roster.directory import search_pupils
 from rrp_pwa.safeguarding.concerns import concern_sent
-from rrp_pwa.sessions import forget_previous_request
+from rrp_pwa.sessions import forget_previous_request, page_path
 from rrp_pwa.tenancy import get_scoped_or_404
 
 
@@ -179,7 +179,8 @@ def sign_out():
     """The mediators sign out of the tablet (asked first, when signed in)."""
     g.team = current_team()
     if g.team is not None and not was_asked():
-        return ask_mediators(SIGN_OUT, url_for("mediation.team_home"))
+        # back to the screen it was tapped on (the top bar's, on every mediators' screen)
+        return ask_mediators(SIGN_OUT, page_path(request.referrer) or url_for("mediation.team_home"))
     end_team_session()
     flash("You have signed out. Thank you for mediating!")
     return redirect(url_for("mediation.sign_in"))

@@ -138,7 +138,7 @@ def deactivating(member: Staff) -> Question:
 def staff_set_active(staff_id: int):
     """Deactivate (asked first) or reactivate a member of staff."""
     member = get_scoped_or_404(Staff, staff_id)
-    if member.active and request.form.get("active") != "1" and not was_asked():
+    if member.active and member.id != current_user.id and request.form.get("active") != "1" and not was_asked():
         return ask(deactivating(member), url_for("roster.staff_edit", staff_id=member.id))
     try:
         set_staff_active(member, current_user, request.form.get("active") == "1")

@@ -1,4 +1,5 @@
 """Raising a concern from any flow, and the DSL's restricted queue."""
+import re
 import time
 
 from flask import flash, redirect, render_template, request, session, url_for
@@ -123,7 +124,7 @@ def find_pupil(form: ConcernForm) -> str | None:
 def concern_from(form: ConcernForm, candidates: list[Pupil]) -> Concern:
     """The concern ``form`` raises, from the signed-in member of staff, about one of the ``candidates``."""
     context = form.context.data if form.context.data in CONTEXT_KINDS else "pupil"
-    context_id = int(form.context_id.data) if (form.context_id.data or "").isdigit() else None
+    context_id = int(form.context_id.data) if re.fullmatch(r"[0-9]{1,9}", form.context_id.data or "") else None
     if context_id is not None and not may_name(context, context_id, current_user):
         context_id = None  # the form named a record this person may not read, or none at all
     return raise_concern(current_user.school_id, form.note.data, context, context_id,
