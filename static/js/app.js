@@ -507,7 +507,9 @@
       describedBy(problem.control, said.concat(problem.notes));
       return { place: problem.control, problem: true };
     }
-    var message = Array.prototype.filter.call(main.querySelectorAll(".form-errors"), shownOnScreen)[0];
+    // (a form's problem says so: role=alert; a box that only looks like one, such as the roster check's warning of
+    // pupils to be archived, is not a problem to put right)
+    var message = Array.prototype.filter.call(main.querySelectorAll(".form-errors[role=alert]"), shownOnScreen)[0];
     if (message) {
       message.setAttribute("tabindex", "-1");
       return { place: message, problem: true };

@@ -83,7 +83,6 @@ def test_admin_lets_an_imported_teacher_in_and_the_teacher_changes_the_password(
 
 def test_a_connectors_long_webhook_address_fits_a_phone(live_server, willow, page, axe):
     page.set_viewport_size(PHONE)
-    page.on("dialog", lambda dialog: dialog.accept())
     sign_in(page, live_server.url, "head@willow.example")
     page.goto(live_server.url + "/admin/sync/webhooks")
     page.get_by_label("Endpoint URL").fill(LONG_WEBHOOK)
@@ -95,6 +94,7 @@ def test_a_connectors_long_webhook_address_fits_a_phone(live_server, willow, pag
     expect(page.get_by_role("heading", name="Delivery log")).to_be_visible()
     fits_the_screen(page)
     assert_accessible(axe, page)
+    page.once("dialog", lambda dialog: dialog.accept())  # (listening, it waits for the page's scripts, which ask)
     page.get_by_role("button", name="Stop sending to this endpoint").click()
     expect(page.get_by_role("status")).to_contain_text(f"Events are no longer sent to {LONG_WEBHOOK}.")
     fits_the_screen(page)
