@@ -151,6 +151,19 @@ def test_the_top_bar_links_sit_on_one_line(live_server, school, page):
     assert max(tops) - min(tops) < 1, f"top edges {tops}"
 
 
+def test_touch_targets_are_at_least_44_px(live_server, school, page):
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, "head@brook.example")
+    for url in ("/", "/pupils", f"/pupils/{school['pupils'][0].id}", f"/admin/groups/{school['group'].id}/members"):
+        page.goto(live_server.url + url)
+        small = page.evaluate("""() => [...document.querySelectorAll('a, button, input, select, label.check')]
+            .filter((el) => el.offsetParent !== null && !el.closest('.skip-link') && el.type !== 'hidden')
+            .filter((el) => !(el.matches('input[type=checkbox]') && el.closest('label.check')))
+            .map((el) => [el.outerHTML.slice(0, 80), el.getBoundingClientRect().height])
+            .filter(([, height]) => height < 44)""")
+        assert small == [], url
+
+
 def test_focus_is_visible(live_server, school, page):
     page.set_viewport_size(PHONE)
     page.goto(live_server.url + "/sign-in")
