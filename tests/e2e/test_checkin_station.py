@@ -310,10 +310,10 @@ def test_after_an_offline_return_to_the_names_the_no_connection_message_goes_wit
     assert_accessible(axe, tablet)
 
 
-def ben_refused_after_checking_in_offline(new_device, cable, cedar, axe, word):
+def ben_refused_after_checking_in_offline(new_device, cable, cedar, axe, word, **device_options):
     """A station tablet on which Ben checked in "Awful" (and ``word``) with no signal and then left the group
     before the signal came back, so the school's system refuses his check-in; the device and its page."""
-    device = new_device(viewport=TABLET)
+    device = new_device(viewport=TABLET, **device_options)
     tablet = device.new_page()
     open_station_on(tablet, cable, cedar, axe)
     go_offline(device, cable)
@@ -332,7 +332,12 @@ def test_a_refused_check_in_and_one_still_waiting_are_not_lost_when_the_teacher_
     system refuses his check-in, and the tablet says so without his name. Amira's check-in cannot be
     sent as the teacher leaves station mode: she is warned, leaves, and her station page sends it and
     shows her Ben's, with the reason, to deal with and discard."""
-    device, tablet = ben_refused_after_checking_in_offline(new_device, cable, cedar, axe, "sad")
+    # Without a service worker: Playwright's routes may miss a request of a page that one controls (its
+    # docs say to block them when routing; seen here once: the abort below let the check-in through).
+    # Nothing here needs one - the check-ins are kept and sent by the page itself, and the page is never
+    # opened with no signal.
+    device, tablet = ben_refused_after_checking_in_offline(new_device, cable, cedar, axe, "sad",
+                                                           service_workers="block")
     refused = tablet.get_by_text("1 check-in not accepted: a teacher signed in on this tablet sees why under Check-ins.")
     expect(refused).to_be_visible()
     expect(tablet.get_by_role("button", name="Send now")).to_be_hidden()
