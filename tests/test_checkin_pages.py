@@ -114,8 +114,8 @@ def test_done_without_scripts_comes_back_to_the_next_pupils_row_not_the_top(clie
     amira, ben, cara = three_to_check_in_with
     auth.login(cedar["teacher"])
     done = lambda follow_up: client.post(f"/checkins/follow-ups/{follow_up.id}/done")  # noqa: E731
-    assert done(ben).headers["Location"] == f"/checkins/follow-ups#follow-up-{cara.id}"
-    assert done(cara).headers["Location"] == f"/checkins/follow-ups#follow-up-{amira.id}"
+    assert done(ben).headers["Location"] == f"/checkins/follow-ups#follow-up-{cara.id}-done"
+    assert done(cara).headers["Location"] == f"/checkins/follow-ups#follow-up-{amira.id}-done"
     assert done(amira).headers["Location"] == "/checkins/follow-ups#follow-ups-h"
     text = client.get("/checkins/follow-ups").get_data(as_text=True)
     assert 'id="follow-ups-h"' in text and "Nobody to check in with right now." in text
@@ -149,8 +149,8 @@ def test_done_on_the_circles_index_without_scripts_comes_back_there_at_the_next_
     auth.login(cedar["teacher"])
     done = lambda follow_up: client.post(f"/checkins/follow-ups/{follow_up.id}/done",  # noqa: E731
                                          data={"list_on": "circles"})
-    assert done(ben).headers["Location"] == f"/circles#follow-up-{cara.id}"
-    assert done(cara).headers["Location"] == f"/circles#follow-up-{amira.id}"
+    assert done(ben).headers["Location"] == f"/circles#follow-up-{cara.id}-done"
+    assert done(cara).headers["Location"] == f"/circles#follow-up-{amira.id}-done"
     assert done(amira).headers["Location"] == "/circles#follow-ups-h"
     text = client.get("/circles").get_data(as_text=True)
     assert '<h2 id="follow-ups-h" tabindex="-1">Check in later</h2>' in text

@@ -338,7 +338,7 @@ FOLLOW_UP_LISTS = {"follow-ups": "checkins.follow_ups", "circles": "circles.inde
 def follow_up_done(follow_up_id: int):
     """Tick one off, on Pupils to check in with later or the circles index (``list_on``). The list answers
     without a page load (htmx) with the focus on the next pupil's Done; a plain post goes back to the page
-    it was on at the next pupil's row, not the top of the page."""
+    it was on at the next pupil's Done (where app.js puts the focus), not the top of the page."""
     list_on = request.form.get("list_on", "follow-ups")
     if list_on not in FOLLOW_UP_LISTS:
         abort(400)
@@ -356,7 +356,7 @@ def follow_up_done(follow_up_id: int):
         return render_template("checkins/_follow_ups.html", follow_ups=remaining, scales=SCALES, done=done,
                                focus=focus, list_on=list_on)
     flash(done)
-    return redirect(url_for(FOLLOW_UP_LISTS[list_on], _anchor=f"follow-up-{focus.id}" if focus else "follow-ups-h"))
+    return redirect(url_for(FOLLOW_UP_LISTS[list_on], _anchor=f"follow-up-{focus.id}-done" if focus else "follow-ups-h"))
 
 
 # The school's scale (admin)

@@ -473,7 +473,8 @@
     var name = "";
     try { name = decodeURIComponent(location.hash.slice(1)); } catch (error) { return null; }
     var target = name && document.getElementById(name);
-    return target && target.getAttribute("tabindex") === "-1" ? target : null;
+    // a section made to take the focus, or a button (a follow-up's Done: the next one to tap)
+    return target && (target.getAttribute("tabindex") === "-1" || target.matches("button")) ? target : null;
   }
 
   function shownOnScreen(element) { return element.getClientRects().length > 0; }

@@ -691,6 +691,39 @@ def test_done_on_a_follow_up_keeps_the_place_in_the_list(live_server, cedar, dat
     assert db.session.scalar(select(func.count(CheckInFollowUp.id)).where(CheckInFollowUp.done_at.is_(None))) == 0
 
 
+def test_done_tapped_before_the_page_is_ready_still_keeps_the_place_in_the_list(
+        live_server, cedar, data_app, new_device, axe):
+    """Done tapped on a slow phone before the page's scripts were ready is sent as a plain form, and the page
+    comes back whole: it came back scrolled to the next pupil's row, but the focus was at the top of the page,
+    so the keyboard started again from there. Now the focus is on the next pupil's Done, as it is without a
+    reload, and who was done is read out with it."""
+    names = ["Ava Smith", "Bea Jones", "Cal Ahmed", "Dan Price", "Eve Moss", "Fay Lund", "Gus Green", "Hal Reid"]
+    for name in names:
+        record_staff_checkin(cedar, make_pupil(cedar.school, *name.split()), 1, None)
+    db.session.commit()
+    phone = new_device(viewport=PHONE).new_page()
+    sign_in(phone, live_server.url, cedar.email, axe)
+    phone.goto(live_server.url + "/checkins/follow-ups")
+
+    def done(name):
+        return phone.get_by_role("button", name=re.compile(f"^Done.*checked in with {name}"))
+
+    # as the browser sends it when htmx has not taken the form over yet
+    with phone.expect_navigation():
+        done("Fay Lund").evaluate("button => HTMLFormElement.prototype.submit.call(button.form)")
+    said = phone.get_by_role("status").filter(has_text="Done: you checked in with")
+    expect(said).to_have_text("Done: you checked in with Fay Lund.")
+    expect(done("Fay Lund")).to_have_count(0)
+    expect(done("Gus Green")).to_be_focused()
+    expect(done("Gus Green")).to_have_accessible_description("Done: you checked in with Fay Lund.")
+    expect(done("Gus Green")).to_be_in_viewport()
+    assert phone.evaluate("() => window.scrollY") > 0, "the page jumped to the top"
+    assert_accessible(axe, phone)
+    phone.keyboard.press("Enter")  # and on down the list from there, the latest Done the only one said
+    expect(said).to_have_text("Done: you checked in with Gus Green.")
+    expect(done("Hal Reid")).to_be_focused()
+
+
 def test_done_on_the_circles_index_keeps_the_place_without_a_reload(live_server, cedar, data_app, new_device, axe):
     """The keeper's circles index lists who to check in with later after a low or red check-in. Done there
     loaded the whole page again and the focus fell to the top of it. Now, as on the follow-up page, only
