@@ -133,6 +133,52 @@ def answers_kept(page) -> None:
         "What has been the hardest thing for you?")).to_have_value("Everyone laughed")
 
 
+def test_the_concern_panel_on_start_a_conversation_follows_the_pupils_added_and_taken_off(
+        live_server, data_app, page, axe):
+    """On Start a restorative conversation, a teacher opens Raise a concern for Amira and writes what she heard,
+    then adds Ben to the conversation and takes Amira off: Who is it about? offers the conversation's pupils as
+    they are, choosing nobody while there are two, and Ben once he is the only one. What is written in the
+    concern, and Ben's role, stay; the concern goes to the DSL about Ben."""
+    school = make_school()
+    teacher = make_staff(school, ("teacher",), name="Tara Teacher")
+    make_staff(school, ("dsl",), name="Dee Lead")
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
+    make_group(school, pupils=[amira, ben], staff=[teacher])
+    db.session.commit()
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, teacher)
+    page.goto(f"{live_server.url}/conversations/new?pupil_id={amira.id}")
+    page.get_by_role("link", name="Raise a concern").click()
+    form = page.get_by_role("form", name="Raise a concern")
+    form.get_by_label("What did you see or hear?").fill(BEN_SAID)
+    who = form.get_by_label("Who is it about?")
+    expect(who.locator("option")).to_have_text(["Amira Khan", "Someone else / not listed"])
+
+    find_pupil(page, "Add another pupil", "be", True)
+    page.get_by_role("button", name="Ben Jones").click()
+    expect(page.get_by_role("button", name="Remove Ben Jones")).to_be_visible()
+    expect(who.locator("option")).to_have_text(
+        ["Choose who it is about", "Amira Khan", "Ben Jones", "Someone else / not listed"])
+    expect(who.locator("option:checked")).to_have_text("Choose who it is about")
+    expect(form.get_by_label("What did you see or hear?")).to_have_value(BEN_SAID)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_accessible(axe, page)
+
+    page.get_by_label("Ben Jones's role").select_option(label="Caused harm")
+    page.get_by_role("button", name="Remove Amira Khan").click()
+    expect(page.get_by_role("button", name="Remove Amira Khan")).to_have_count(0)
+    expect(who.locator("option")).to_have_text(["Ben Jones", "Someone else / not listed"])
+    expect(who.locator("option:checked")).to_have_text("Ben Jones")
+    expect(form.get_by_label("What did you see or hear?")).to_have_value(BEN_SAID)
+    expect(page.get_by_label("Ben Jones's role").locator("option:checked")).to_have_text("Caused harm")
+    assert_accessible(axe, page)
+
+    form.get_by_role("button", name="Send to the DSL").click()
+    expect(page.get_by_role("status").filter(has_text="Sent to the DSL.")).to_be_focused()
+    assert db.session.query(Concern.pupil_id, Concern.note).one() == (ben.id, BEN_SAID)
+
+
 def test_a_concern_raised_on_the_questions_keeps_every_answer_typed(live_server, data_app, page, new_device, axe):
     """A teacher types answers on a conversation's Questions, hears a disclosure and raises a concern: every
     answer is still there (they all came back empty), through a Cancel and a refused send too, and Save and
