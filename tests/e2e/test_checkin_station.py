@@ -651,23 +651,30 @@ def test_the_not_checked_in_list_stays_open_while_check_ins_arrive(live_server, 
     assert_accessible(axe, phone)
 
 
-def test_done_on_a_follow_up_keeps_the_place_in_the_list(live_server, cedar, data_app, new_device, axe):
-    """Working down "Pupils to check in with later" on a phone with the keyboard: Done reloaded the page,
-    the focus fell to the top of it and the screen jumped up there. Now the focus goes to the next pupil's
-    Done (the one before once the last is done, the heading once none are left), who was done is read
-    out, and the page stays where it was."""
-    names = ["Ava Smith", "Bea Jones", "Cal Ahmed", "Dan Price", "Eve Moss", "Fay Lund", "Gus Green",
-             "Hal Reid", "Ivy Shaw", "Jay Bell"]
+def follow_ups_on_a_phone(live_server, cedar, new_device, axe, *names):
+    """Ms Rivers on a phone at "Pupils to check in with later", one low check-in for each of ``names`` (new pupils):
+    the page, and the Done button for a name."""
     for name in names:
         record_staff_checkin(cedar, make_pupil(cedar.school, *name.split()), 1, None)
     db.session.commit()
     phone = new_device(viewport=PHONE).new_page()
     sign_in(phone, live_server.url, cedar.email, axe)
     phone.goto(live_server.url + "/checkins/follow-ups")
-    assert_accessible(axe, phone)
 
     def done(name):
         return phone.get_by_role("button", name=re.compile(f"^Done.*checked in with {name}$"))
+    return phone, done
+
+
+def test_done_on_a_follow_up_keeps_the_place_in_the_list(live_server, cedar, data_app, new_device, axe):
+    """Working down "Pupils to check in with later" on a phone with the keyboard: Done reloaded the page,
+    the focus fell to the top of it and the screen jumped up there. Now the focus goes to the next pupil's
+    Done (the one before once the last is done, the heading once none are left), who was done is read
+    out, and the page stays where it was."""
+    phone, done = follow_ups_on_a_phone(live_server, cedar, new_device, axe, "Ava Smith", "Bea Jones", "Cal Ahmed",
+                                        "Dan Price", "Eve Moss", "Fay Lund", "Gus Green", "Hal Reid", "Ivy Shaw",
+                                        "Jay Bell")
+    assert_accessible(axe, phone)
 
     done("Gus Green").focus()
     phone.keyboard.press("Enter")
@@ -697,16 +704,8 @@ def test_done_tapped_before_the_page_is_ready_still_keeps_the_place_in_the_list(
     comes back whole: it came back scrolled to the next pupil's row, but the focus was at the top of the page,
     so the keyboard started again from there. Now the focus is on the next pupil's Done, as it is without a
     reload, and who was done is read out with it."""
-    names = ["Ava Smith", "Bea Jones", "Cal Ahmed", "Dan Price", "Eve Moss", "Fay Lund", "Gus Green", "Hal Reid"]
-    for name in names:
-        record_staff_checkin(cedar, make_pupil(cedar.school, *name.split()), 1, None)
-    db.session.commit()
-    phone = new_device(viewport=PHONE).new_page()
-    sign_in(phone, live_server.url, cedar.email, axe)
-    phone.goto(live_server.url + "/checkins/follow-ups")
-
-    def done(name):
-        return phone.get_by_role("button", name=re.compile(f"^Done.*checked in with {name}"))
+    phone, done = follow_ups_on_a_phone(live_server, cedar, new_device, axe, "Ava Smith", "Bea Jones", "Cal Ahmed",
+                                        "Dan Price", "Eve Moss", "Fay Lund", "Gus Green", "Hal Reid")
 
     # as the browser sends it when htmx has not taken the form over yet
     with phone.expect_navigation():

@@ -18,12 +18,20 @@ from rrp_pwa.models.safeguarding import Concern
 from tests.e2e.test_chat_flow import checked_screen, find_pupil, raise_concern_in_place, sign_in, the_dsl_reads
 
 
-def test_conversation_agreement_not_kept_and_the_follow_up(live_server, data_app, page, axe):
+def tara_with_amira_and_ben(dsl: bool = False):
+    """Tara Teacher and her class's Amira Khan and Ben Jones (and Dee Lead, the DSL, if ``dsl``): the
+    teacher, Amira, Ben and the DSL or None."""
     school = make_school()
     teacher = make_staff(school, ("teacher",), name="Tara Teacher")
+    lead = make_staff(school, ("dsl",), name="Dee Lead") if dsl else None
     amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
     make_group(school, pupils=[amira, ben], staff=[teacher])
     db.session.commit()
+    return teacher, amira, ben, lead
+
+
+def test_conversation_agreement_not_kept_and_the_follow_up(live_server, data_app, page, axe):
+    teacher, amira, ben, _ = tara_with_amira_and_ben()
 
     page.set_viewport_size(TABLET)
     sign_in(page, live_server.url, teacher)
@@ -139,12 +147,7 @@ def test_the_concern_panel_on_start_a_conversation_follows_the_pupils_added_and_
     then adds Ben to the conversation and takes Amira off: Who is it about? offers the conversation's pupils as
     they are, choosing nobody while there are two, and Ben once he is the only one. What is written in the
     concern, and Ben's role, stay; the concern goes to the DSL about Ben."""
-    school = make_school()
-    teacher = make_staff(school, ("teacher",), name="Tara Teacher")
-    make_staff(school, ("dsl",), name="Dee Lead")
-    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
-    make_group(school, pupils=[amira, ben], staff=[teacher])
-    db.session.commit()
+    teacher, amira, ben, _ = tara_with_amira_and_ben(dsl=True)
 
     page.set_viewport_size(PHONE)
     sign_in(page, live_server.url, teacher)
@@ -184,12 +187,7 @@ def test_a_concern_raised_on_the_questions_keeps_every_answer_typed(live_server,
     answer is still there (they all came back empty), through a Cancel and a refused send too, and Save and
     continue keeps them. With two pupils, nobody is chosen for the concern until the teacher chooses; the
     DSL reads it, about the child chosen."""
-    school = make_school()
-    teacher = make_staff(school, ("teacher",), name="Tara Teacher")
-    dsl = make_staff(school, ("dsl",), name="Dee Lead")
-    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Jones")
-    make_group(school, pupils=[amira, ben], staff=[teacher])
-    db.session.commit()
+    teacher, amira, ben, dsl = tara_with_amira_and_ben(dsl=True)
 
     page.set_viewport_size(PHONE)
     sign_in(page, live_server.url, teacher)
