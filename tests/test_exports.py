@@ -104,6 +104,23 @@ def test_school_csv_for_a_date_range(client, auth, records):
     assert earlier.get_data(as_text=True).lstrip("\ufeff").count("\r\n") == 1  # the header only
 
 
+def test_a_word_typed_at_the_check_in_station_is_in_no_export(client, auth, app):
+    """QA: a pupil typed "my dog died" at the check-in station, told only adults at school see it, and it was the
+    narrative of the school's export and of the pupil's (both go to the MIS). The check-in and its answer go;
+    the pupil's word does not."""
+    school = make_school()
+    pupil = make_pupil(school)
+    record_checkin(school.id, "faces", 1, "station", pupil=pupil, word="my dog died")
+    db.session.commit()
+    auth.login(roles=("admin",), school=school)
+    today = datetime.now(timezone.utc).date()
+    for address in (f"/admin/sync/export?start={today - timedelta(days=1)}&end={today}",
+                    f"/pupils/{pupil.id}/export.csv", f"/pupils/{pupil.id}/export.json"):
+        text = client.get(address).get_data(as_text=True)
+        assert "check_in" in text and "Awful" in text, address
+        assert "my dog died" not in text, address
+
+
 def test_school_export_refuses_a_backwards_range_beside_the_field(client, auth, records):
     auth.login(roles=("admin",), school=records[0])
     response = client.get(f"/admin/sync/export?start={date(2026, 5, 2)}&end={date(2026, 5, 1)}")

@@ -54,16 +54,23 @@ def test_agreement_and_review_become_created_and_updated_events(app, school):
     assert events[2]["outcome"] == "kept"
 
 
-def test_check_in_event_and_a_circle_check_in_carries_no_word(app, school):
+def test_check_in_event_and_a_pupils_own_word_is_never_in_it(app, school):
+    """The word an adult wrote with a check-in made with staff is its narrative; the word a pupil said in a
+    circle or typed at the check-in station (told only adults at school see it) never leaves the app."""
     pupil = make_pupil(school)
     record_checkin(school.id, "faces", 2, "staff", pupil=pupil, word="tired")
     record_checkin(school.id, "faces", 4, "circle", pupil=pupil, word="said in the circle")
+    record_checkin(school.id, "faces", 1, "station", pupil=pupil, word="my dog died")
     db.session.commit()
-    staff_checkin, circle_checkin = feed_of(school)
+    staff_checkin, circle_checkin, station_checkin = feed_of(school)
     assert staff_checkin["narrative"] == "tired" and staff_checkin["outcome"] == "Not great"
     assert staff_checkin["follow_up"] == {"check_in_later": True}
     assert circle_checkin["narrative"] is None
     assert "said in the circle" not in json.dumps(circle_checkin)
+    assert (station_checkin["narrative"], station_checkin["outcome"], station_checkin["location"]) == (
+        None, "Awful", "station")
+    assert station_checkin["follow_up"] == {"check_in_later": True}
+    assert "my dog died" not in json.dumps(station_checkin)
 
 
 def test_quick_chat_event_maps_where_what_and_agreed(app, school):

@@ -15,8 +15,10 @@ to Arbor, SIMS or Bromcom (via Wonde/Xporter) is a thin mapping:
     outcome      what came of it, or null
     follow_up    {...} dates and flags for the follow-up, or null
 
-What a pupil said in a circle is never included (a circle check-in carries its value, not its
-word), and safeguarding concerns are never records here.
+What a pupil said or typed themselves is never included: a check-in made in a circle or at the check-in
+station carries its value, not its word (the station tells pupils only adults at school see it; an MIS
+behaviour record can reach parents' apps). The word an adult wrote down with a check-in made with staff is
+narrative. Safeguarding concerns are never records here.
 """
 from __future__ import annotations
 
@@ -82,7 +84,7 @@ def checkin_json(checkin: CheckIn) -> dict:
         "check_in", checkin.id, date_time=checkin.created_at, recorded_at=checkin.created_at,
         category="wellbeing check-in", location=checkin.source, pupils=[person(checkin.pupil, "checked_in")],
         staff=[person(checkin.recorded_by, "recorded_by")],
-        narrative=None if checkin.source == "circle" else checkin.word,
+        narrative=checkin.word if checkin.source == "staff" else None,  # never a pupil's own typing
         outcome=label, follow_up={"check_in_later": checkin.low}, scale=checkin.scale, value=checkin.value)
 
 
