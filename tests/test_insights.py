@@ -66,6 +66,7 @@ def test_overview_counts_the_period_in_this_school_only(school):
     db.session.add_all([ended, unfinished])
     add_party(ended, amira)
     no_agreement(ended)
+    add_party(unfinished, amira)  # never finished: not on her record, so not one of her mediations here either
     db.session.add(Circle(school_id=school.id, keeper_id=staff.id, join_expires_at=at(today), created_at=at(in_period)))
     db.session.add_all([CheckIn(school_id=school.id, pupil_id=amira.id, scale="numbers", value=1, low=True,
                                 source="staff", created_at=at(in_period)),

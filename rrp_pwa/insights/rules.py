@@ -138,7 +138,9 @@ def overview(school: School, first_day: date, last_day: date, today: date | None
 
 def coming_back(school_id: int, within) -> list[ComingBack]:
     """Pupils in at least ``REPEAT_AT`` quick chats, conversations or conferences and peer mediations
-    (as a party) in the period, most records first."""
+    (as a party) in the period, most records first. A mediation counts once it has ended, as on the
+    pupil's record: one begun and never finished (a mediator's mistake, the wrong child chosen) is not
+    a time the pupil came back."""
     involved = union_all(
         select(QuickChatPupil.pupil_id.label("pupil_id"), literal("chats").label("source"))
         .join(QuickChat, QuickChat.id == QuickChatPupil.chat_id)
@@ -149,7 +151,7 @@ def coming_back(school_id: int, within) -> list[ComingBack]:
                within(Conversation.happened_at)),
         select(MediationParty.pupil_id, literal("mediations"))
         .join(Mediation, Mediation.id == MediationParty.mediation_id)
-        .where(Mediation.school_id == school_id, within(Mediation.started_at)),
+        .where(Mediation.school_id == school_id, Mediation.completed_at.is_not(None), within(Mediation.started_at)),
     ).subquery()
     totals = (select(involved.c.pupil_id).group_by(involved.c.pupil_id)
               .having(func.count() >= REPEAT_AT)
