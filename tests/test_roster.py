@@ -157,6 +157,23 @@ def test_group_list_shows_only_visible_groups(client, auth, school_roster, role,
     assert listed_names(client.get("/groups").get_data(as_text=True)) == expected
 
 
+def test_a_group_shows_its_current_members_and_counts_only_them(client, auth, school_roster):
+    """QA: a deactivated member of staff was still named as the class's staff, and the pupil count took in an
+    archived pupil the list below it left out. Both stay members (reactivated or restored, they are back)."""
+    people, mine = school_roster["people"], school_roster["mine"]
+    left = make_pupil(school_roster["school"], "Zed", "Gone")
+    mine.pupils.append(left)
+    left.archived = True
+    people["support"].active = False
+    db.session.commit()
+    auth.login(people["admin"])
+    page = client.get(f"/groups/{mine.id}").get_data(as_text=True)
+    assert "The teacher" in page and "The support" not in page
+    assert "Pupils (1)" in page and "Amira" in page and "Zed" not in page
+    assert "Year 5 Cedar</a>\n    <span class=\"meta\">Class · 1 pupil</span>" in client.get("/groups").get_data(as_text=True)
+    assert left in mine.pupils and people["support"] in mine.staff
+
+
 def test_teacher_heading_says_my_groups(client, auth, school_roster):
     auth.login(school_roster["people"]["teacher"])
     assert "<h1>My groups</h1>" in client.get("/groups").get_data(as_text=True)

@@ -220,6 +220,16 @@ class Group(db.Model):
     def kind_label(self) -> str:
         return GROUP_KIND_LABELS.get(self.kind, self.kind)
 
+    @property
+    def current_pupils(self) -> list[Pupil]:
+        """Its pupils not archived: an archived pupil stays a member (restored, they are back), but is not shown."""
+        return [pupil for pupil in self.pupils if not pupil.archived]
+
+    @property
+    def current_staff(self) -> list[Staff]:
+        """Its staff whose accounts are active: a deactivated member stays one until reactivated, but is not shown."""
+        return [member for member in self.staff if member.active]
+
 
 class GroupPupil(db.Model):
     group_id: Mapped[int] = mapped_column(ForeignKey("group.id"), primary_key=True)
