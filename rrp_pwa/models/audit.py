@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from rrp_pwa.extensions import db
 from rrp_pwa.models.roster import Staff, utcnow
 
-AUDIT_ACTIONS = {"viewed": "Opened", "marked_seen": "Marked seen", "roles_changed": "Roles changed",
+AUDIT_ACTIONS = {"added": "Added", "viewed": "Opened", "marked_seen": "Marked seen", "roles_changed": "Roles changed",
                  "exported": "Exported", "recorded": "Recorded what was done", "closed": "Closed",
                  "purged": "Purged records past their retention period", "reopened": "Reopened",
                  "password_set": "First password set", "password_reset": "Password reset",

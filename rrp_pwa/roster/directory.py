@@ -84,7 +84,7 @@ def add_staff(school: School, email: str, name: str, roles: list[str], password:
     db.session.add(staff)
     if acting is not None:
         db.session.flush()
-        note_roles(acting, staff, [])
+        note_added(acting, staff)
     return staff
 
 
@@ -109,6 +109,11 @@ def roles_taken_away(staff: Staff, acting: Staff, roles: list[str]) -> list[str]
     if staff.id == acting.id and "admin" not in roles:
         return []
     return [role for role in ROLES if role in staff.roles and role not in roles]
+
+
+def note_added(acting: Staff, staff: Staff) -> None:
+    """Keep who added ``staff`` (by hand or by a roster import), and with which roles, in the audit trail."""
+    audit(acting, "added", "staff", staff.id, f"roles: {', '.join(sorted(staff.roles)) or 'none'}")
 
 
 def note_roles(acting: Staff, staff: Staff, before: list[str]) -> None:

@@ -48,7 +48,7 @@ from rrp_pwa.audit import audit
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Group, GroupPupil, GroupStaff, Pupil, School, Staff
 from rrp_pwa.models.roster import NO_PASSWORD
-from rrp_pwa.roster.directory import note_roles
+from rrp_pwa.roster.directory import note_added, note_roles
 from rrp_pwa.tenancy import SchoolBusy, hold_school
 
 FILE_MODES = ("bulk", "delta", "absent")
@@ -600,7 +600,7 @@ class _Importer:
                 self.staff[sid] = member
                 if self.acting is not None:  # roles given are kept in the audit trail, whoever gives them
                     db.session.flush()
-                    note_roles(self.acting, member, [])
+                    note_added(self.acting, member)
             return
         wanted: dict[str, object] = {"name": name, "email": email or member.email}
         on_roll, notes = ({}, []) if self._is_acting(member) else self._roll(member, gone)
