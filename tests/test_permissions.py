@@ -21,6 +21,7 @@ PUBLIC_ENDPOINTS = {
     "pwa.manifest",
     "pwa.service_worker",
     "pwa.offline",
+    "pwa.offline_pupil",  # the offline page for a pupil's circle pages, which have no sign-in
     "pwa.healthz",
     "mediation.sign_in", "mediation.badge_sign_in", "mediation.sign_out",  # peer mediators sign in without staff accounts
     "circles.join_code", "circles.join",  # pupils join a circle by its code or QR link, with no account
@@ -113,7 +114,7 @@ def test_anonymous_machine_request_gets_a_status(client, endpoint, method, url, 
 
 
 def test_public_routes_answer_anonymous_visitors(client):
-    for url in ("/sign-in", "/manifest.webmanifest", "/sw.js", "/offline", "/healthz"):
+    for url in ("/sign-in", "/manifest.webmanifest", "/sw.js", "/offline", "/offline/pupil", "/healthz"):
         assert client.get(url).status_code == 200, url
 
 

@@ -3,6 +3,7 @@ import hashlib
 import json
 import re
 import struct
+from pathlib import Path
 
 import pytest
 
@@ -60,6 +61,72 @@ def test_every_precached_file_exists(client):
     for name in SHELL_STATIC:
         with client.get(f"/static/{name}") as response:
             assert response.status_code == 200, name
+
+
+def sw_list(body: str, name: str) -> list[str]:
+    """A list the service worker's script is given (``const NAME = [...]``), as the server wrote it."""
+    return json.JSONDecoder().raw_decode(body.split(f"const {name} = ")[1])[0]
+
+
+STAFF_WORDS = ("Designated Safeguarding Lead", "Record offline", "signed in", "sign in", "/capture", "/sign-in",
+               "Nothing you saved")
+
+
+def test_pupils_offline_page_is_in_a_childs_words_with_no_staff_words_or_scripts(client):
+    """A pupil's seat (or a joining page) reloaded with no signal gets this page from the service worker: it says
+    they have no signal, that their place in the circle is kept, gives a Try again that reloads the very page that
+    could not load (no script: the CSP allows none inline, and none is needed), and whom to tell."""
+    response = client.get("/offline/pupil")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-cache"
+    assert "<h1>No signal just now</h1>" in page and "<script" not in page and "style=" not in page
+    assert "Your place is kept." in page and "tell the adult keeping the circle" in page
+    assert '<a class="button primary wide" href="">Try again</a>' in page
+    assert re.findall(r'href="([^"]*)"', page) == ["/static/css/app.css?v=" + page.split("app.css?v=")[1][:12], ""]
+    for words in STAFF_WORDS:
+        assert words.lower() not in page.lower(), words
+
+
+def test_service_worker_precaches_the_pupils_offline_page(client):
+    body = client.get("/sw.js").get_data(as_text=True)
+    assert "/offline/pupil" in sw_list(body, "SHELL") and 'const PUPIL_OFFLINE_URL = "/offline/pupil";' in body
+    assert "fetch(request).catch(() => caches.match(PUPIL_OFFLINE_URL))" in body
+
+
+def sample_path(rule) -> str:
+    return re.sub(r"<int:[^>]+>", "7", re.sub(r"<(?:string:)?([^:>]+)>", r"abc", rule.rule))
+
+
+def test_the_pupils_offline_page_stands_in_for_every_pupil_page_and_no_staff_page(app, client):
+    """The service worker tells a pupil's page by its path (PUPIL_PAGES): every page a pupil opens in a circle
+    with no sign-in (the joining pages, the seat) is one; no staff page is, the keeper's screen among them."""
+    patterns = [re.compile(pattern) for pattern in sw_list(client.get("/sw.js").get_data(as_text=True), "PUPIL_PAGES")]
+    pupils, staff = [], []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        module = app.view_functions[rule.endpoint].__module__
+        (pupils if module == "rrp_pwa.circles.participant_routes" else staff).append(sample_path(rule))
+    assert {"/join", "/join/abc", "/circles/7/seat"} <= set(pupils)
+    for path in pupils:
+        assert any(pattern.search(path) for pattern in patterns), path
+    assert {"/circles/7", "/circles/new", "/capture", "/station", "/mediate", "/"} <= set(staff)
+    for path in staff:
+        assert not any(pattern.search(path) for pattern in patterns), path
+
+
+def test_the_service_worker_cache_changes_when_the_pupils_offline_page_changes(app, client, tmp_path, monkeypatch):
+    """A new wording of the pupils' offline page reaches phones that have the app already: the service worker's
+    cache name changes with it, so the new worker precaches it afresh."""
+    before = client.get("/sw.js").get_data(as_text=True).split('const CACHE = "')[1].split('"')[0]
+    templates = tmp_path / "templates"
+    for name in ("pwa/offline.html", "pwa/offline_pupil.html", "pwa/sw.js"):
+        (templates / name).parent.mkdir(parents=True, exist_ok=True)
+        (templates / name).write_text((Path(app.template_folder) / name).read_text())
+    (templates / "pwa/offline_pupil.html").write_text("<h1>No signal just now</h1> (new words)")
+    monkeypatch.setattr(app, "template_folder", str(templates))
+    after = client.get("/sw.js").get_data(as_text=True).split('const CACHE = "')[1].split('"')[0]
+    assert after != before
 
 
 def test_shell_version_changes_when_a_shell_file_changes(tmp_path):

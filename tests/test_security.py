@@ -55,6 +55,7 @@ def test_csp_is_exactly_the_strict_policy():
     ("/manifest.webmanifest", {}),
     ("/sw.js", {}),
     ("/offline", {}),
+    ("/offline/pupil", {}),
     ("/static/css/app.css", {}),
     ("/no-such-page", {}),
     ("/no-such-page", {"Accept": "application/json"}),

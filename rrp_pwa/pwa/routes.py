@@ -6,7 +6,7 @@ from sqlalchemy import text
 from rrp_pwa.auth.permissions import public
 from rrp_pwa.extensions import db
 from rrp_pwa.pwa import bp
-from rrp_pwa.pwa.shell import shell_urls, shell_version
+from rrp_pwa.pwa.shell import OFFLINE_TEMPLATES, PUPIL_PAGES, shell_urls, shell_version
 
 THEME_COLOUR = "#1f5f5b"
 BACKGROUND_COLOUR = "#f7f5f0"
@@ -40,9 +40,10 @@ def manifest():
 @public
 def service_worker():
     """Served from the root so its scope is the whole app."""
-    offline_template = Path(current_app.template_folder) / "pwa" / "offline.html"
-    version = shell_version(current_app.static_folder, str(offline_template))
-    body = render_template("pwa/sw.js", version=version, shell=shell_urls(), offline_url=url_for("pwa.offline"))
+    templates = (str(Path(current_app.template_folder) / name) for name in OFFLINE_TEMPLATES)
+    version = shell_version(current_app.static_folder, *templates)
+    body = render_template("pwa/sw.js", version=version, shell=shell_urls(), offline_url=url_for("pwa.offline"),
+                           pupil_offline_url=url_for("pwa.offline_pupil"), pupil_pages=PUPIL_PAGES)
     response = current_app.response_class(body, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
@@ -53,6 +54,15 @@ def service_worker():
 @public
 def offline():
     response = current_app.make_response(render_template("pwa/offline.html"))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.route("/offline/pupil")
+@public
+def offline_pupil():
+    """The offline page for a pupil's circle pages (seat, joining): no staff words, their place is kept."""
+    response = current_app.make_response(render_template("pwa/offline_pupil.html"))
     response.headers["Cache-Control"] = "no-cache"
     return response
 

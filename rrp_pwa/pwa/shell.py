@@ -27,17 +27,29 @@ SHELL_STATIC = (
 )
 
 
+# The offline pages the service worker precaches, as templates under templates/: the staff one, and the one for
+# pupils, who use the circle's pages with no staff sign-in (a seat cookie) and must not meet staff words there.
+OFFLINE_TEMPLATES = ("pwa/offline.html", "pwa/offline_pupil.html")
+# Pupils' pages with no staff sign-in, by path: a circle's join pages (by code or QR link) and a pupil's seat
+# (rrp_pwa/circles/participant_routes.py). A navigation to one of these that finds no signal is answered with the
+# pupils' offline page; every other one with the staff page. (JavaScript reads them as they are.)
+PUPIL_PAGES = (r"^/join(/[^/]+)?/?$", r"^/circles/\d+/seat(/.*)?$")
+
+
 def shell_urls() -> list[str]:
-    return [url_for("static", filename=name) for name in SHELL_STATIC] + [url_for("pwa.offline")]
+    return [url_for("static", filename=name) for name in SHELL_STATIC] + [url_for("pwa.offline"),
+                                                                          url_for("pwa.offline_pupil")]
 
 
 @lru_cache(maxsize=4)
-def shell_version(static_folder: str, offline_template: str) -> str:
-    """A short hash of the precached files, so a new release replaces the old cache."""
+def shell_version(static_folder: str, *offline_templates: str) -> str:
+    """A short hash of the precached files (the offline pages' templates among them), so a new release
+    replaces the old cache."""
     digest = hashlib.sha256()
     for name in SHELL_STATIC:
         digest.update((Path(static_folder) / name).read_bytes())
-    digest.update(Path(offline_template).read_bytes())
+    for template in offline_templates:
+        digest.update(Path(template).read_bytes())
     return digest.hexdigest()[:12]
 
 

@@ -6,6 +6,10 @@ const CACHE = "rrp-shell-{{ version }}";
 const SHELL = {{ shell|tojson }};
 const SHELL_PATHS = SHELL.map((url) => new URL(url, self.location.origin).pathname);
 const OFFLINE_URL = {{ offline_url|tojson }};
+// A pupil's circle pages (joining, their seat) have no staff sign-in: with no signal they get an offline page
+// of their own, in a child's words, with no staff words or links.
+const PUPIL_OFFLINE_URL = {{ pupil_offline_url|tojson }};
+const PUPIL_PAGES = {{ pupil_pages|list|tojson }}.map((pattern) => new RegExp(pattern));
 
 // The offline outbox's part (Background Sync, the offline capture page) answers first.
 importScripts({{ url_for("static", filename="js/sw-sync.js")|tojson }});
@@ -27,6 +31,10 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
+  if (request.mode === "navigate" && PUPIL_PAGES.some((pattern) => pattern.test(url.pathname))) {
+    event.respondWith(fetch(request).catch(() => caches.match(PUPIL_OFFLINE_URL)));
+    return;
+  }
   if (request.mode === "navigate") {
     event.respondWith(fetch(request).catch(() => caches.match(OFFLINE_URL)));
     return;
