@@ -637,6 +637,48 @@ def test_no_agreement_ends_the_mediation_for_staff_to_follow_up(client, people):
     assert db.session.get(Mediation, mediation_id).outcome == "no_agreement"
 
 
+def test_we_cant_agree_alerts_the_staff_on_duty_to_take_over_and_says_so(app, client, people, school):
+    """"We can't agree": the mediation ends with no agreement and the adults are alerted as by "Get an adult"
+    (the rules say an adult takes over); the mediators are thanked for trying and told an adult is coming, not
+    "Well done! The mediation is finished" as if they had agreed. The adult who answers takes it over."""
+    pastoral = make_staff(school, ("pastoral",), name="Pat Pastoral")  # nobody on duty: the pastoral lead
+    db.session.commit()
+    mediator_sign_in(client)
+    mediation_id = at_agreements_written(client, people)
+    subscription = broker().subscribe(f"school:{school.id}:alerts")
+    ended = post(client, mediation_id, "no-agreement", **ASKED)
+    assert ended.status_code == 302 and ended.headers["Location"] == "/sign-in/mediator"
+    assert subscription.get(timeout=1).event == "alert"
+    subscription.close()
+    told = unescape(client.get("/sign-in/mediator").get_data(as_text=True))
+    assert "Thank you for trying" in told and "an adult will come and take over" in told
+    assert "Well done!" not in told and "The mediation is finished" not in told
+    db.session.expire_all()
+    mediation = db.session.get(Mediation, mediation_id)
+    assert mediation.outcome == "no_agreement" and mediation.outcome_label == "No agreement - passed to staff"
+    assert db.session.scalar(select(func.count(Agreement.id))) == 0, "what was written is not kept"
+    alert = mediation.open_alert
+    assert alert is not None and alert.raised_by_pupil_id == people[0].id
+
+    staff_client = app.test_client()
+    staff_client.post("/sign-in", data={"email": pastoral.email, "password": "correct horse battery"})
+    panel = staff_client.get("/mediation/alerts").get_data(as_text=True)
+    assert "No agreement: mediators need an adult to take over in Library" in panel and "Ava B." in panel
+    answered = staff_client.post(f"/mediation/alerts/{alert.id}/answer", headers={"HX-Request": "true"})
+    taking_over = "You're taking over the mediation with Amira K. and Ben J. in Library"
+    assert taking_over in unescape(answered.get_data(as_text=True))
+    panel = unescape(staff_client.get("/mediation/alerts").get_data(as_text=True))
+    assert "No mediators need an adult right now." in panel and "You're taking over" in panel
+    colleague = make_staff(school, ("pastoral",), name="Paz Pastoral")  # also gets alerts: sees who took it over
+    db.session.commit()
+    other = app.test_client()
+    other.post("/sign-in", data={"email": colleague.email, "password": "correct horse battery"})
+    assert "Pat Pastoral is taking over the mediation" in other.get("/mediation/alerts").get_data(as_text=True)
+    db.session.expire_all()
+    alert = db.session.get(MediationAlert, alert.id)
+    assert alert.answered_by_id == pastoral.id and alert.resolved_at is not None
+
+
 # Get an adult
 
 def test_get_an_adult_pauses_alerts_staff_and_carries_on(app, client, people, school):

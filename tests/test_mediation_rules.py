@@ -156,6 +156,26 @@ def test_get_an_adult_pauses_alerts_once_and_carries_on(school, people):
     assert db.session.scalars(alerts.open_alerts(school.id)).all() == []
 
 
+def test_we_cant_agree_ends_the_mediation_and_calls_an_adult_once(school, people):
+    """"We can't agree" after "Get an adult": an adult not yet on the way is the one asked to take over (one
+    call, still open); an adult already on the way is not called a second time."""
+    staff = make_staff(school, ("pastoral",))
+    for answered in (False, True):
+        mediation = started(school, people)
+        called = alerts.get_adult(mediation, people[0])
+        if answered:
+            alerts.answer_alert(called, staff)
+        assert alerts.pass_to_staff(mediation, people[1]) is called and mediation.alerts == [called]
+        assert mediation.outcome == "no_agreement" and mediation.paused_at is None
+        assert (called.resolved_at is not None) is answered
+    fresh = started(school, people)
+    raised = alerts.pass_to_staff(fresh, people[1], fresh.version)
+    db.session.commit()
+    assert fresh.open_alert is raised and raised.raised_by_pupil_id == people[1].id
+    alerts.answer_alert(raised, staff)
+    assert raised.resolved_at is not None, "the adult who answered takes it over"
+
+
 def test_asking_for_an_adult_keeps_what_the_step_had_typed_and_pauses(school, people):
     mediation = started(school, people)
     walk_to(mediation, "agreement")

@@ -1,4 +1,5 @@
-""""Get an adult": pausing a mediation, alerting the staff on duty, and what happens next.
+""""Get an adult": pausing a mediation, alerting the staff on duty, and what happens next. "We can't
+agree" alerts them the same way: the mediation ends and an adult takes over.
 
 Who is alerted: staff with the support or pastoral role who marked themselves on duty for
 mediation today (in the school's time zone); if nobody has, every active pastoral lead, so an
@@ -6,12 +7,12 @@ alert is never sent to no one. A worry about safety goes to the DSL as a concern
 written into the mediation record.
 """
 from collections.abc import Mapping
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import Select, delete, select
 
 from rrp_pwa.extensions import db
-from rrp_pwa.mediation.flow import MediationError, StaleMediation, keep_typed
+from rrp_pwa.mediation.flow import MediationError, StaleMediation, keep_typed, no_agreement
 from rrp_pwa.models import Pupil, Staff, StaffRole
 from rrp_pwa.models.mediation import Mediation, MediationAlert, MediationDuty
 from rrp_pwa.models.safeguarding import Concern
@@ -71,6 +72,19 @@ def open_alerts(school_id: int) -> Select[tuple[MediationAlert]]:
             .order_by(MediationAlert.raised_at))
 
 
+TAKEN_OVER_SHOWN = timedelta(minutes=15)
+
+
+def taken_over_lately(school_id: int, now: datetime | None = None) -> Select[tuple[MediationAlert]]:
+    """Alerts of mediations that ended with no agreement, answered in the last ``TAKEN_OVER_SHOWN``: answering
+    one is taking the mediation over (``answer_alert``), so the staff on duty see who did, newest first."""
+    since = (now or datetime.now(timezone.utc)) - TAKEN_OVER_SHOWN
+    return (select(MediationAlert).join(Mediation, Mediation.id == MediationAlert.mediation_id)
+            .where(MediationAlert.school_id == school_id, MediationAlert.answered_at >= since,
+                   MediationAlert.answered_at >= Mediation.completed_at)
+            .order_by(MediationAlert.answered_at.desc()))
+
+
 def get_adult(mediation: Mediation, mediator: Pupil, version: int | None = None) -> MediationAlert:
     """Pause the mediation and raise an alert for the staff on duty.
 
@@ -96,14 +110,34 @@ def ask_for_adult(mediation: Mediation, mediator: Pupil, typed: Mapping[str, str
     return get_adult(mediation, mediator)
 
 
+def pass_to_staff(mediation: Mediation, mediator: Pupil, version: int | None = None) -> MediationAlert:
+    """"We can't agree": the mediation ends with no agreement (``flow.no_agreement``) and, as for "Get an
+    adult", the staff on duty are alerted to come and take over. This alert outlives the mediation: it waits
+    until one of them answers it (``answer_alert``). An adult called already and not yet answered is the one
+    asked to take over; one already on the way needs no second call."""
+    waiting = mediation.open_alert
+    no_agreement(mediation, version)
+    if waiting is not None:
+        if waiting.answered_by_id is None:
+            waiting.resolved_at = None
+        return waiting
+    alert = MediationAlert(school_id=mediation.school_id, raised_by_pupil_id=mediator.id,
+                           raised_at=mediation.completed_at)
+    mediation.alerts.append(alert)
+    return alert
+
+
 def answer_alert(alert: MediationAlert, staff: Staff) -> None:
-    """A member of staff says they are on their way (the mediators' screen shows their name)."""
+    """A member of staff says they are on their way (the mediators' screen shows their name). The alert of a
+    mediation that ended with no agreement is done with then: the one who answered takes it over."""
     if staff.school_id != alert.school_id:
         raise MediationError("That alert is for another school.")
     if alert.resolved_at is not None:
         raise MediationError("That mediation no longer needs an adult.")
     if alert.answered_by_id is None:
         alert.answered_by_id, alert.answered_at = staff.id, datetime.now(timezone.utc)
+    if alert.mediation.is_complete:
+        alert.resolved_at = alert.answered_at
 
 
 def carry_on(mediation: Mediation, version: int | None = None) -> None:

@@ -26,6 +26,7 @@ from rrp_pwa.mediation.alerts import (
     alerts_channel,
     ask_for_adult,
     carry_on,
+    pass_to_staff,
     tell_about_worry,
 )
 from rrp_pwa.mediation.flow import BACK_LABELS, GROUND_RULES, STEP_TITLES, MediationError, StaleMediation
@@ -159,7 +160,8 @@ def form_from_an_ended_session(error: CSRFError):
 
 SIGN_OUT = Question("Sign out of peer mediation?", "", "Sign out", "No, go back")
 NO_AGREEMENT = Question("End the mediation without an agreement?", "What is written for the agreements will not be "
-                        "kept. Your mediation lead will follow it up.", "We can't agree - an adult will take over",
+                        "kept. We will tell the adults on duty, and an adult will come and take over.",
+                        "We can't agree - an adult will take over",
                         "No, go back to the mediation")
 ADULT_TAKES_OVER = Question("End the mediation?", "The adult will take it from here.", "The adult is taking over - "
                             "end the mediation", "No, go back to the mediation")
@@ -287,6 +289,17 @@ def pupils(mediation_id: int):
                            results=found_pupils(mediation, query) if query else [])
 
 
+ENDED = {
+    "agreed": "Well done! The mediation is finished and you have been signed out. "
+              "Please give the tablet back to your mediation lead.",
+    "no_agreement": "Thank you for trying to sort it out. There is no agreement this time: we have told the adults "
+                    "on duty, and an adult will come and take over. Please stay here until they come. "
+                    "You have been signed out.",
+    "adult_took_over": "Thank you for mediating. The adult is taking over from here, and you have been signed out. "
+                       "Please give the tablet back to your mediation lead.",
+}  # what the mediators are told as the mediation ends, by how it ended
+
+
 def act(mediation_id: int, change: Callable[[Mediation, int], object], form=None, *, publish: bool = False):
     """Apply one change to the team's mediation from a versioned form, then show the latest screen.
 
@@ -309,8 +322,7 @@ def act(mediation_id: int, change: Callable[[Mediation, int], object], form=None
         broker().publish(alerts_channel(mediation.school_id), Message("alert", str(mediation.id)))
     if mediation.is_complete:
         end_team_session()
-        flash("Well done! The mediation is finished and you have been signed out. "
-              "Please give the tablet back to your mediation lead.")
+        flash(ENDED[mediation.outcome])
         return redirect(url_for("mediation.sign_in"))
     return redirect(url_for("mediation.run", mediation_id=mediation.id))
 
@@ -430,10 +442,11 @@ def previous_step(mediation_id: int):
 @bp.route("/mediate/<int:mediation_id>/no-agreement", methods=["POST"])
 @mediator_required
 def no_agreement(mediation_id: int):
-    """The parties can't agree: the mediation ends and an adult takes over (asked first)."""
+    """The parties can't agree: the mediation ends and the staff on duty are alerted, as by "Get an adult", to
+    come and take over (asked first)."""
     if not team_mediation(mediation_id).is_complete and not was_asked():
         return ask_mediators(NO_AGREEMENT, url_for("mediation.run", mediation_id=mediation_id))
-    return act(mediation_id, flow.no_agreement, publish=True)
+    return act(mediation_id, lambda m, v: pass_to_staff(m, g.team.pupils[0], v), publish=True)
 
 
 @bp.route("/mediate/<int:mediation_id>/adult", methods=["POST"])

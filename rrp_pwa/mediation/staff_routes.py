@@ -21,6 +21,7 @@ from rrp_pwa.mediation.alerts import (
     open_alerts,
     receives_alerts,
     set_on_duty,
+    taken_over_lately,
 )
 from rrp_pwa.mediation.flow import FEELING_LABELS, STEP_TITLES, MediationError, no_agreement
 from rrp_pwa.forms import ConfirmForm
@@ -212,10 +213,12 @@ def duty():
 @bp.route("/mediation/alerts")
 @staff_required()
 def alerts():
-    """The live "Get an adult" panel (its fragment): open alerts for staff who receive them."""
+    """The live "Get an adult" panel (its fragment): open alerts for staff who receive them, and who is taking
+    over a mediation that ended with no agreement (for a while after they answered)."""
     shown = receives_alerts(current_user, today())
     found = list(db.session.scalars(open_alerts(current_user.school_id))) if shown else []
-    return render_template("mediation/_alerts.html", alerts=found, answer=ConfirmForm())
+    taken = list(db.session.scalars(taken_over_lately(current_user.school_id))) if shown else []
+    return render_template("mediation/_alerts.html", alerts=found, taken=taken, answer=ConfirmForm())
 
 
 @bp.route("/mediation/alerts/stream")

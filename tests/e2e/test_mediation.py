@@ -565,7 +565,7 @@ def test_we_cant_agree_asks_before_what_is_written_goes(live_server, brook, new_
     expect(tablet.get_by_role("heading", name="Agreement", exact=True)).to_be_visible()
     tablet.once("dialog", lambda dialog: dialog.accept())
     tablet.get_by_role("button", name="We can't agree - an adult will take over").click()
-    expect(tablet.get_by_role("status")).to_contain_text("Well done!")
+    expect(tablet.get_by_role("status")).to_contain_text("an adult will come and take over")
     assert_accessible(axe, tablet)
 
 
@@ -616,4 +616,41 @@ def test_we_cant_agree_tapped_before_the_scripts_is_asked_on_a_page_of_its_own(l
 
     tap_before_the_scripts(tablet, mediation_path, cant_agree)
     tablet.get_by_role("button", name=cant_agree).click()
-    expect(tablet.get_by_role("status")).to_contain_text("Well done!")
+    expect(tablet.get_by_role("status")).to_contain_text("an adult will come and take over")
+
+
+LANDSCAPE_TABLET = {"width": 1280, "height": 800}
+
+
+def test_we_cant_agree_calls_the_adult_on_duty_and_tells_the_mediators_what_happens_next(live_server, brook,
+                                                                                        new_device, axe):
+    """"We can't agree" ends the mediation with no agreement: the adult on duty's home screen is alerted live, as
+    for "Get an adult", and the mediators are thanked for trying and told an adult will come and take over - not
+    "Well done! The mediation is finished", as after an agreement. The adult who answers takes it over."""
+    duty = new_device(viewport=PHONE).new_page()
+    staff_sign_in(duty, live_server.url, brook["duty"], axe)
+    duty.get_by_role("link", name=re.compile("^Mediation duty")).click()
+    duty.get_by_role("button", name="I'm on duty today").click()
+    duty.get_by_role("link", name="Home").click()
+    alerts = duty.locator("#mediation-alert-list")
+    expect(alerts).to_contain_text("No mediators need an adult right now.")
+
+    leos_mediation_at("agreement")
+    tablet = leo_opens_the_mediation(new_device(viewport=LANDSCAPE_TABLET), live_server, axe)
+    tablet.once("dialog", lambda dialog: dialog.accept())
+    tablet.get_by_role("button", name="We can't agree - an adult will take over").click()
+    told = tablet.get_by_role("status")
+    expect(told).to_contain_text("Thank you for trying")
+    expect(told).to_contain_text("an adult will come and take over")
+    expect(told).not_to_contain_text("Well done!")
+    expect(tablet.get_by_role("heading", name="Hello, peer mediator!")).to_be_visible()
+    assert_accessible(axe, tablet)
+
+    expect(alerts).to_contain_text("No agreement: mediators need an adult to take over in the library",
+                                   timeout=5000)
+    expect(alerts).to_contain_text("with Amira K. and Ben J.")
+    assert_accessible(axe, duty)
+    duty.get_by_role("button", name="I'm on my way").click()
+    expect(alerts).to_contain_text("You're taking over the mediation with Amira K. and Ben J. in the library")
+    assert_accessible(axe, duty)
+
