@@ -300,8 +300,10 @@ ENDED = {
 }  # what the mediators are told as the mediation ends, by how it ended
 
 
-def act(mediation_id: int, change: Callable[[Mediation, int], object], form=None, *, publish: bool = False):
-    """Apply one change to the team's mediation from a versioned form, then show the latest screen.
+def act(mediation_id: int, change: Callable[[Mediation, int], object], form=None, *, publish: bool = False,
+        anchor: Callable[[Mediation], str | None] | str | None = None):
+    """Apply one change to the team's mediation from a versioned form, then show the latest screen - at
+    ``anchor`` (the section or box the next tap is in, which takes the focus: static/js/app.js), if given.
 
     A stale form gets 409 and the current screen; a broken rule gets 422 with its message.
     """
@@ -324,7 +326,8 @@ def act(mediation_id: int, change: Callable[[Mediation, int], object], form=None
         end_team_session()
         flash(ENDED[mediation.outcome])
         return redirect(url_for("mediation.sign_in"))
-    return redirect(url_for("mediation.run", mediation_id=mediation.id))
+    place = anchor(mediation) if callable(anchor) else anchor
+    return redirect(url_for("mediation.run", mediation_id=mediation.id, _anchor=place))
 
 
 @bp.route("/mediate/<int:mediation_id>/people", methods=["POST"])
@@ -333,13 +336,19 @@ def add_party(mediation_id: int):
     form = PartyForm()
     pupil_id = form.pupil_id.data if form.validate_on_submit() else None
     return act(mediation_id, lambda m, v: flow.add_party(
-        m, get_scoped_or_404(Pupil, pupil_id or 0, m.school_id), v), form)
+        m, get_scoped_or_404(Pupil, pupil_id or 0, m.school_id), v), form, anchor=after_choosing)
+
+
+def after_choosing(mediation: Mediation) -> str:
+    """Where "Who is here?" comes back after a person is chosen or removed: in the search box while someone
+    is still to be found, else at the two people chosen (then "Next")."""
+    return "q" if len(mediation.parties) < 2 else "chosen"
 
 
 @bp.route("/mediate/<int:mediation_id>/people/<int:party_id>/remove", methods=["POST"])
 @mediator_required
 def remove_party(mediation_id: int, party_id: int):
-    return act(mediation_id, lambda m, v: flow.remove_party(m, party_id, v))
+    return act(mediation_id, lambda m, v: flow.remove_party(m, party_id, v), anchor=after_choosing)
 
 
 @bp.route("/mediate/<int:mediation_id>/rules/<int:party_id>", methods=["POST"])
@@ -417,7 +426,7 @@ def agree(mediation_id: int, party_id: int):
     changed = flow.changed_on_screen(mediation, party_id, request.form.get(f"p{party_id}"))
     if changed:
         return render_step(mediation, form=step_form(mediation), status=422, error=changed)
-    return act(mediation_id, lambda m, v: flow.party_agrees(m, party_id, v))
+    return act(mediation_id, lambda m, v: flow.party_agrees(m, party_id, v), anchor="agree-taps")
 
 
 @bp.route("/mediate/<int:mediation_id>/next", methods=["POST"])

@@ -473,8 +473,10 @@
     var name = "";
     try { name = decodeURIComponent(location.hash.slice(1)); } catch (error) { return null; }
     var target = name && document.getElementById(name);
-    // a section made to take the focus, or a button (a follow-up's Done: the next one to tap)
-    return target && (target.getAttribute("tabindex") === "-1" || target.matches("button")) ? target : null;
+    // a section made to take the focus, a button (a follow-up's Done: the next one to tap) or a search box (the
+    // mediators' "Type a first name", for the next person to find)
+    return target && (target.getAttribute("tabindex") === "-1" || target.matches("button, input[type=search]"))
+      ? target : null;
   }
 
   function shownOnScreen(element) { return element.getClientRects().length > 0; }

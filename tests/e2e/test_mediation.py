@@ -654,3 +654,51 @@ def test_we_cant_agree_calls_the_adult_on_duty_and_tells_the_mediators_what_happ
     expect(alerts).to_contain_text("You're taking over the mediation with Amira K. and Ben J. in the library")
     assert_accessible(axe, duty)
 
+
+def test_i_agree_comes_back_at_the_agreements_with_the_focus_there(live_server, brook, new_device, axe):
+    """On a landscape tablet the agreement step is taller than the screen: after "Name: I agree" the page comes back
+    at the agreements to tap (their heading has the focus), not at its top with "Agreed" and "Finish the
+    mediation" out of sight below."""
+    leos_mediation_at("agreement")
+    tablet = leo_opens_the_mediation(new_device(viewport=LANDSCAPE_TABLET), live_server, axe)
+    tablet.get_by_label("What will Amira K. do?").fill("Give Ben a turn with the ball")
+    tablet.get_by_label("What will Ben J. do?").fill("Use kind words")
+    next_screen(tablet, "Save the agreements", "Agreement", axe)
+    taps = tablet.get_by_role("heading", name=re.compile("Read each agreement out"))
+    tablet.get_by_role("button", name="Amira K.: I agree").click()
+    expect(taps).to_be_focused()
+    expect(tablet.get_by_text("Agreed")).to_be_in_viewport()
+    assert tablet.evaluate("window.scrollY") > 0
+    assert_accessible(axe, tablet)
+    tablet.get_by_role("button", name="Ben J.: I agree").click()
+    expect(taps).to_be_focused()
+    expect(tablet.get_by_role("button", name="Finish the mediation")).to_be_in_viewport()
+    assert_accessible(axe, tablet)
+
+
+def test_choosing_a_person_comes_back_to_the_search_box(live_server, brook, new_device, axe):
+    """"Who is here?": after choosing the first person the focus is back in "Type a first name", ready for the
+    second; after the second, on the two people chosen (then "Next: ground rules")."""
+    leo = db.session.scalar(select(Pupil).where(Pupil.given_name == "Leo"))
+    mediation = start_mediation(leo.school_id, [leo], place="the library")
+    db.session.add(mediation)
+    db.session.commit()
+    tablet = new_device(viewport=LANDSCAPE_TABLET).new_page()
+    tablet.goto(live_server.url + "/sign-in/mediator")
+    mediator_sign_in(tablet, "leo.c", "1357", axe)
+    expect(tablet.get_by_role("heading", name="Hello, Leo C.!")).to_be_visible()
+    tablet.goto(live_server.url + f"/mediate/{mediation.id}")
+    search = tablet.get_by_role("searchbox", name="Type a first name")
+    search.fill("Ami")
+    tablet.get_by_role("button", name=re.compile("Choose Amira K.")).click()
+    expect(tablet.get_by_role("button", name="Remove Amira K.")).to_be_visible()
+    expect(search).to_be_focused()
+    expect(search).to_have_value("")
+    assert_accessible(axe, tablet)
+    search.fill("Ben")
+    tablet.get_by_role("button", name=re.compile("Choose Ben J.")).click()
+    expect(tablet.get_by_role("list", name="Chosen")).to_be_focused()
+    expect(tablet.get_by_role("button", name="Next: ground rules")).to_be_in_viewport()
+    assert_accessible(axe, tablet)
+    tablet.get_by_role("button", name="Remove Ben J.").click()
+    expect(search).to_be_focused()
