@@ -468,6 +468,104 @@ def test_a_whole_mediation_through_every_step(client, people):
     assert all(a.parties[0].agreed_at for a in agreements)
 
 
+@pytest.fixture
+def two_mayas(school, people):
+    """Two pupils in Year 3 whose short names are the same: both "Maya C."."""
+    chen = make_pupil(school, "Maya", "Chen", year_group="Year 3")
+    clarke = make_pupil(school, "Maya", "Clarke", year_group="Year 3")
+    db.session.commit()
+    return chen, clarke
+
+
+def screen(client, mediation_id: int) -> str:
+    """The mediators' screen as read (entities decoded), never naming a Maya ambiguously."""
+    page = unescape(client.get(f"/mediate/{mediation_id}").get_data(as_text=True))
+    assert "Maya C." not in page, "two Mayas shown alike"
+    return page
+
+
+def test_two_pupils_with_the_same_short_name_are_told_apart_on_every_step(client, people, two_mayas):
+    mediator_sign_in(client)
+    mediation_id = start(client)
+    found = unescape(client.get(f"/mediate/{mediation_id}/pupils?q=maya").get_data(as_text=True))
+    assert "Choose Maya Ch." in found and "Choose Maya Cl." in found
+    for maya in two_mayas:
+        assert post(client, mediation_id, "people", pupil_id=maya.id).status_code == 302
+    page = screen(client, mediation_id)
+    assert "Remove Maya Ch." in page and "Remove Maya Cl." in page
+    assert post(client, mediation_id, "next").status_code == 302
+    page = screen(client, mediation_id)
+    assert "Maya Ch.: I agree" in page and "Maya Cl.: I agree" in page
+    chen, clarke = parties(mediation_id)
+    post(client, mediation_id, f"rules/{chen.id}")
+    post(client, mediation_id, f"rules/{clarke.id}")
+    assert post(client, mediation_id, "next").status_code == 302
+    page = screen(client, mediation_id)
+    assert "Key words from Maya Ch.'s story" in page and "Key words from Maya Cl.'s story" in page
+    assert post(client, mediation_id, "stories").status_code == 302
+    page = screen(client, mediation_id)
+    assert "How does Maya Ch. feel?" in page and "How does Maya Cl. feel?" in page
+    assert post(client, mediation_id, "feelings").status_code == 302
+    assert post(client, mediation_id, "ideas", ideas="Take turns").status_code == 302
+    page = screen(client, mediation_id)
+    assert "What will Maya Ch. do?" in page and "What will Maya Cl. do?" in page
+    post(client, mediation_id, "agreements", **{f"p{chen.id}": "Share the ball", f"p{clarke.id}": "Say sorry"})
+    page = screen(client, mediation_id)
+    assert "Maya Ch.: Share the ball" in page and "Maya Cl.: Say sorry" in page
+    assert "Maya Ch.: I agree" in page and "Maya Cl.: I agree" in page
+    changed = post(client, mediation_id, f"agree/{clarke.id}", **{f"p{clarke.id}": "Say sorry twice"})
+    assert changed.status_code == 422
+    assert "Maya Cl.'s agreement was changed on the screen" in unescape(changed.get_data(as_text=True))
+    post(client, mediation_id, f"agree/{chen.id}")
+    page = screen(client, mediation_id)
+    assert "Maya Ch.: I agree" not in page and "Maya Cl.: I agree" in page
+
+
+def test_the_worry_form_tells_apart_two_pupils_with_the_same_short_name(client, people, two_mayas):
+    """"Who is it about?" names each Maya so that she can be told apart, and the concern is about the
+    Maya chosen."""
+    mediator_sign_in(client)
+    mediation_id = start(client)
+    for maya in two_mayas:
+        post(client, mediation_id, "people", pupil_id=maya.id)
+    post(client, mediation_id, "adult")
+    page = screen(client, mediation_id)
+    about = re.findall(r'<label class="check"><input[^>]*name="about"[^>]*value="(\d*)"[^>]*> ([^<]+)</label>', page)
+    assert about == [("", "Nobody in particular"), (str(two_mayas[0].id), "Maya Ch."),
+                     (str(two_mayas[1].id), "Maya Cl.")]
+    told = client.post(f"/mediate/{mediation_id}/worry", data={"note": "She said she is scared to go home",
+                                                               "about": str(two_mayas[1].id)})
+    assert told.status_code == 302
+    assert db.session.scalar(select(Concern)).pupil_id == two_mayas[1].id
+
+
+def test_staff_tell_apart_two_pupils_with_the_same_short_name_in_the_alert_and_the_leads_list(
+        app, client, auth, school, people, two_mayas):
+    mediator_sign_in(client)
+    mediation_id = start(client)
+    for maya in two_mayas:
+        post(client, mediation_id, "people", pupil_id=maya.id)
+    post(client, mediation_id, "adult")
+    lead = app.test_client()
+    AuthActions(lead).login(roles=("pastoral",), school=school)  # nobody on duty: the lead gets the alert
+    alert = unescape(lead.get("/mediation/alerts").get_data(as_text=True))
+    assert "with Maya Ch. and Maya Cl." in alert and "Maya C." not in alert
+    listed = unescape(lead.get("/mediation").get_data(as_text=True))
+    assert "Maya Ch. and Maya Cl." in listed and "Maya C." not in listed
+    home = unescape(client.get("/mediate").get_data(as_text=True))
+    assert "Maya Ch. and Maya Cl." in home and "Maya C." not in home
+
+
+def test_two_mediators_with_the_same_short_name_are_told_apart(client, school, people, two_mayas):
+    for maya, username in zip(two_mayas, ("maya.ch", "maya.cl")):
+        maya.peer_mediator = True
+        set_mediator_login(maya, username, PIN)
+    db.session.commit()
+    mediator_sign_in(client, "maya.ch")
+    mediator_sign_in(client, "maya.cl")
+    assert "Hello, Maya Ch. and Maya Cl.!" in unescape(client.get("/mediate").get_data(as_text=True))
+
+
 def test_rewriting_an_agreement_needs_a_new_tap(client, people):
     mediator_sign_in(client)
     mediation_id = with_parties(client, people)

@@ -96,6 +96,38 @@ def test_people_rules(school, people):
         flow.add_party(mediation, leo)
 
 
+def test_a_mediation_names_its_pupils_so_that_they_can_be_told_apart(school, people):
+    """Pupils with the same short name are told apart wherever the mediation names them (``Mediation.names``):
+    two Mayas in the disagreement, and a mediator whose short name is a party's; whole names alike get
+    their year group."""
+    ava, leo, amira, ben = people
+    chen = make_pupil(school, "Maya", "Chen", year_group="Year 3")
+    clarke = make_pupil(school, "Maya", "Clarke", year_group="Year 3")
+    mediation = flow.start_mediation(school.id, [ava], None)
+    db.session.add(mediation)
+    flow.add_party(mediation, chen)
+    flow.add_party(mediation, clarke)
+    db.session.flush()
+    assert [party.name for party in mediation.parties] == ["Maya Ch.", "Maya Cl."]
+    assert mediation.party_names == "Maya Ch. and Maya Cl." and mediation.mediator_names == "Ava B."
+    with pytest.raises(flow.MediationError, match=r"^Maya Cl\. is already here\.$"):
+        flow.add_party(mediation, clarke, mediation.version)
+    walk_to(mediation, "agreement")
+    first, second = mediation.parties
+    with pytest.raises(flow.MediationError, match=r"^Write what Maya Cl\. will do\.$"):
+        flow.write_agreements(mediation, {first.id: "Share the ball", second.id: ""})
+
+    bell = make_pupil(school, "Ava", "Bell")
+    ava_brown = make_pupil(school, "Ava", "Brown", year_group="Year 6")
+    led_by_ava = flow.start_mediation(school.id, [ava], None)
+    db.session.add(led_by_ava)
+    flow.add_party(led_by_ava, bell)
+    flow.add_party(led_by_ava, ava_brown)
+    db.session.flush()
+    assert led_by_ava.mediator_names == "Ava Brown (Year 5)"
+    assert led_by_ava.party_names == "Ava Be. and Ava Brown (Year 6)"
+
+
 def test_only_peer_mediators_of_the_school_lead(school, people):
     ava, leo, amira, ben = people
     with pytest.raises(flow.MediationError):

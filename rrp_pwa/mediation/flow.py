@@ -101,8 +101,9 @@ def add_party(mediation: Mediation, pupil: Pupil, version: int | None = None) ->
         raise MediationError("Choose a pupil from this school.")
     if any(m.pupil_id == pupil.id for m in mediation.mediators):
         raise MediationError("A mediator can't be one of the people in the disagreement.")
-    if any(p.pupil_id == pupil.id for p in mediation.parties):
-        raise MediationError(f"{pupil.short_name} is already here.")
+    here = next((p for p in mediation.parties if p.pupil_id == pupil.id), None)
+    if here is not None:
+        raise MediationError(f"{here.name} is already here.")
     if len(mediation.parties) >= 2:
         raise MediationError("A peer mediation is for two people. Ask an adult if more are involved.")
     party = MediationParty(pupil_id=pupil.id, pupil=pupil)
@@ -171,7 +172,7 @@ def write_agreements(mediation: Mediation, texts: dict[int, str], version: int |
         if not text and draft:
             continue
         if not text:
-            raise MediationError(f"Write what {party.pupil.short_name} will do.")
+            raise MediationError(f"Write what {party.name} will do.")
         if party.agreement is not None and party.agreement.what == text:
             if review_on is not None:
                 party.agreement.review_on = review_on
@@ -235,7 +236,7 @@ def changed_on_screen(mediation: Mediation, party_id: int, typed: str | None) ->
     if (typed is None or party is None or party.agreement is None or mediation.step != "agreement"
             or typed.strip() == party.agreement.what):
         return None
-    return (f"{party.pupil.short_name}'s agreement was changed on the screen. Tap \"Save the agreements\", "
+    return (f"{party.name}'s agreement was changed on the screen. Tap \"Save the agreements\", "
             "read it out again, then tap \"I agree\".")
 
 

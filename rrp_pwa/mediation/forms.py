@@ -78,7 +78,7 @@ def party_form(field: Callable[[str], Field], label: str, parties: list[Mediatio
         pass
 
     for party in parties:
-        setattr(PartyFieldsForm, f"p{party.id}", field(label.format(name=party.pupil.short_name)))
+        setattr(PartyFieldsForm, f"p{party.id}", field(label.format(name=party.name)))
     return PartyFieldsForm(data={f"p{party_id}": value for party_id, value in values.items()} | data)
 
 

@@ -263,7 +263,7 @@ def found_pupils(mediation: Mediation, query: str) -> list[Pupil]:
 def worry_form(mediation: Mediation) -> WorryForm:
     form = WorryForm()
     form.about.choices = choices([("", "Nobody in particular")]
-                                 + [(str(p.pupil_id), p.pupil.short_name) for p in mediation.parties])
+                                 + [(str(p.pupil_id), p.name) for p in mediation.parties])
     return form
 
 

@@ -19,7 +19,7 @@ from flask import current_app, g, jsonify, redirect, render_template, request, s
 from rrp_pwa.auth.permissions import wants_machine_answer
 from rrp_pwa.auth.sign_ins import end_sign_in, note_activity, sign_in_is_live, start_sign_in
 from rrp_pwa.mediation.accounts import load_account
-from rrp_pwa.models import Pupil
+from rrp_pwa.models import Pupil, short_names
 from rrp_pwa.models.mediation import MediatorAccount
 
 SESSION_KEY = "mediator_team"
@@ -45,7 +45,9 @@ class Team:
 
     @property
     def names(self) -> str:
-        return " and ".join(p.short_name for p in self.pupils)
+        """The mediators signed in, told apart if their short names are the same (``short_names``)."""
+        names = short_names(self.pupils)
+        return " and ".join(names[p.id] for p in self.pupils)
 
 
 def idle_limit_seconds() -> int:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import Agreement
-from rrp_pwa.models.roster import Pupil, Staff, utcnow
+from rrp_pwa.models.roster import Pupil, Staff, short_names, utcnow
 
 STEPS = ("people", "rules", "stories", "feelings", "ideas", "agreement", "done")
 OUTCOMES = ("agreed", "no_agreement", "adult_took_over")
@@ -84,12 +84,21 @@ class Mediation(db.Model):
         return next((alert for alert in self.alerts if alert.resolved_at is None), None)
 
     @property
+    def names(self) -> dict[int, str]:
+        """The name of each pupil in this mediation, its mediators and the people in the disagreement, keyed
+        by pupil id: first name and initial, told apart as ``short_names`` tells apart a class's names
+        ("Maya Ch." and "Maya Cl."). Every screen, form and list that names a mediation's pupils takes
+        their names from here - the mediators' steps, the worry's "Who is it about?", the staff alert, the
+        lead's lists - so two pupils with the same short name are never one for the other."""
+        return short_names([m.pupil for m in self.mediators] + [p.pupil for p in self.parties])
+
+    @property
     def mediator_names(self) -> str:
-        return " and ".join(m.pupil.short_name for m in self.mediators)
+        return " and ".join(m.name for m in self.mediators)
 
     @property
     def party_names(self) -> str:
-        return " and ".join(p.pupil.short_name for p in self.parties)
+        return " and ".join(p.name for p in self.parties)
 
 
 class MediationMediator(db.Model):
@@ -101,6 +110,11 @@ class MediationMediator(db.Model):
 
     mediation: Mapped[Mediation] = relationship(back_populates="mediators")
     pupil: Mapped[Pupil] = relationship(lazy="joined")
+
+    @property
+    def name(self) -> str:
+        """The mediator's name as this mediation shows it (``Mediation.names``)."""
+        return self.mediation.names[self.pupil_id]
 
 
 class MediationParty(db.Model):
@@ -120,6 +134,12 @@ class MediationParty(db.Model):
     mediation: Mapped[Mediation] = relationship(back_populates="parties")
     pupil: Mapped[Pupil] = relationship(lazy="joined")
     agreement: Mapped[Agreement | None] = relationship(lazy="selectin")
+
+    @property
+    def name(self) -> str:
+        """The person's name as this mediation shows it, told apart from everyone else's in it
+        (``Mediation.names``)."""
+        return self.mediation.names[self.pupil_id]
 
 
 class MediationAlert(db.Model):

@@ -18,7 +18,7 @@ from rrp_pwa.mediation.accounts import set_mediator_login
 from rrp_pwa.mediation.alerts import get_adult
 from rrp_pwa.mediation.flow import add_party, start_mediation
 from rrp_pwa.mediation.team import SESSION_KEY
-from rrp_pwa.models import Pupil, School, Staff
+from rrp_pwa.models import Concern, Pupil, School, Staff
 from tests.conftest import PASSWORD, make_pupil, make_school, make_staff
 from tests.e2e.conftest import (PHONE, TABLET, assert_accessible, go_offline, requests_sent, wait_for_service_worker,
                                 wait_until)
@@ -702,3 +702,66 @@ def test_choosing_a_person_comes_back_to_the_search_box(live_server, brook, new_
     assert_accessible(axe, tablet)
     tablet.get_by_role("button", name="Remove Ben J.").click()
     expect(search).to_be_focused()
+
+
+def test_two_pupils_with_the_same_short_name_are_told_apart_through_the_mediation(live_server, brook, new_device,
+                                                                                  axe):
+    """QA: two Mayas in Year 3 both showed as "Maya C." on every step, and the worry's "Who is it about?"
+    offered "Maya C." twice: a worry could reach the DSL about the wrong girl. They are "Maya Ch." and
+    "Maya Cl." throughout, as in the search, on the staff alert too."""
+    school = db.session.scalar(select(School))
+    make_staff(school, ("dsl",), name="Dee Lead")
+    chen = make_pupil(school, "Maya", "Chen", year_group="Year 3")
+    clarke = make_pupil(school, "Maya", "Clarke", year_group="Year 3")
+    db.session.commit()
+    lead = new_device(viewport=PHONE).new_page()
+    staff_sign_in(lead, live_server.url, brook["lead"], axe)  # nobody is on duty: the pastoral lead gets alerts
+
+    tablet = new_device(viewport=TABLET).new_page()
+    tablet.goto(live_server.url + "/sign-in/mediator")
+    mediator_sign_in(tablet, "leo.c", "1357", axe)
+    next_screen(tablet, "Start a mediation", "Who is here?", axe)
+    chosen = tablet.get_by_role("list", name="Chosen")
+    for maya, count in (("Maya Ch.", 1), ("Maya C.", 2)):  # the other Maya: the only one left to choose
+        tablet.get_by_label("Type a first name").fill("Maya")
+        tablet.get_by_role("button", name=f"Choose {maya} (Year 3)").click()
+        expect(chosen.get_by_role("listitem")).to_have_count(count)
+    expect(chosen.get_by_role("button", name="Remove Maya Ch.")).to_be_visible()
+    expect(chosen.get_by_role("button", name="Remove Maya Cl.")).to_be_visible()
+    assert_accessible(axe, tablet)
+    next_screen(tablet, "Next: ground rules", "Ground rules", axe)
+    tablet.get_by_role("button", name="Maya Ch.: I agree").click()
+    tablet.get_by_role("button", name="Maya Cl.: I agree").click()
+    expect(tablet.get_by_text("Agreed")).to_have_count(2)
+    next_screen(tablet, "Next: tell your stories", "Tell your stories", axe)
+    tablet.get_by_label("Key words from Maya Ch.'s story").fill("took my pencil case")
+    tablet.get_by_label("Key words from Maya Cl.'s story").fill("it was mine")
+
+    next_screen(tablet, "Get an adult", "An adult is coming", axe)
+    expect(lead.locator("#mediation-alert-list")).to_contain_text("with Maya Ch. and Maya Cl.")
+    assert_accessible(axe, lead)
+    about = tablet.get_by_role("group", name="Who is it about?")
+    expect(about.get_by_role("radio")).to_have_count(3)
+    about.get_by_role("radio", name="Maya Cl.", exact=True).check()
+    tablet.get_by_label("What did you see or hear?").fill("Maya said she is scared to go home")
+    tablet.get_by_role("button", name="Tell the safeguarding lead").click()
+    expect(tablet.get_by_text("Your worry has gone to the safeguarding lead")).to_be_visible()
+    assert_accessible(axe, tablet)
+    db.session.expire_all()
+    assert db.session.scalar(select(Concern)).pupil_id == clarke.id != chen.id
+
+    next_screen(tablet, "The adult is here - carry on", "Tell your stories", axe)
+    next_screen(tablet, "Next: feelings", "Feelings", axe)
+    tablet.get_by_role("group", name="How does Maya Ch. feel?").get_by_label("Angry").check()
+    tablet.get_by_role("group", name="How does Maya Cl. feel?").get_by_label("Sad").check()
+    next_screen(tablet, "Next: ideas", "Ideas", axe)
+    next_screen(tablet, "Next: agreement", "Agreement", axe)
+    tablet.get_by_label("What will Maya Ch. do?").fill("Give the pencil case back")
+    tablet.get_by_label("What will Maya Cl. do?").fill("Ask first")
+    next_screen(tablet, "Save the agreements", "Agreement", axe)
+    expect(tablet.get_by_text("Maya Ch.: Give the pencil case back")).to_be_visible()
+    tablet.get_by_role("button", name="Maya Cl.: I agree").click()
+    expect(tablet.get_by_text("Agreed")).to_have_count(1)
+    expect(tablet.get_by_role("button", name="Maya Ch.: I agree")).to_be_visible()
+    assert "Maya C." not in tablet.get_by_role("main").inner_text()
+    assert_accessible(axe, tablet)
