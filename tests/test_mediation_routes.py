@@ -169,6 +169,14 @@ def test_two_mediators_share_the_tablet_and_sign_out_together(client, people):
     assert client.get("/mediate").status_code == 302
 
 
+def test_a_mediation_with_nobody_chosen_yet_is_listed_as_begun_not_as_not_started(client, people):
+    mediator_sign_in(client)
+    mediation_id = start(client)
+    row = re.search(r'<li class="row">\s*(.*?)</li>', client.get("/mediate").get_data(as_text=True), re.S).group(1)
+    assert f'href="/mediate/{mediation_id}">People not chosen yet</a>' in row
+    assert "Not started" not in row and re.search(r"Started \d+ \w{3}, \d\d:\d\d", row)
+
+
 def session_cookie(client) -> str:
     return client.get_cookie("rrp_session", domain="rrp.test").value
 
