@@ -169,6 +169,25 @@ def test_two_mediators_share_the_tablet_and_sign_out_together(client, people):
     assert client.get("/mediate").status_code == 302
 
 
+def test_add_my_partner_says_who_is_signed_in_and_leads_back(client, people):
+    """"Add my partner" opens the mediator sign-in: it says the first mediator is still signed in and
+    offers a way back to their screen, instead of greeting a stranger as if nobody were."""
+    mediator_sign_in(client)
+    home = client.get("/mediate").get_data(as_text=True)
+    assert re.search(r'<a class="button" href="/sign-in/mediator">Add my partner</a>', home)
+    page = unescape(client.get("/sign-in/mediator").get_data(as_text=True))
+    assert "<h1>Add your partner</h1>" in page and "Ava B. is signed in already." in page
+    assert '<a class="back" href="/mediate">Go back without a partner</a>' in page
+    assert "sign in first, then add your partner" not in page
+    assert client.get("/mediate").status_code == 200, "looking at the page signed nobody out"
+    mediator_sign_in(client, "leo.c", "1357")
+    assert "Hello, Ava B. and Leo C.!" in client.get("/mediate").get_data(as_text=True)
+    client.post("/mediate/sign-out", data=ASKED)
+    signed_out = client.get("/sign-in/mediator").get_data(as_text=True)
+    assert "Hello, peer mediator!" in signed_out and "signed in already" not in signed_out
+    assert "Go back without a partner" not in signed_out
+
+
 def test_a_mediation_with_nobody_chosen_yet_is_listed_as_begun_not_as_not_started(client, people):
     mediator_sign_in(client)
     mediation_id = start(client)

@@ -97,7 +97,10 @@ def sign_in():
             if carried:
                 return show_typed_again(*typed_step(target))
             return redirect(mediator_next(target))
-    return render_template("mediation/sign_in.html", form=form, carried=carried, next_path=target), status
+    # signed in already (here to add a partner): the page says who, with a way back to their screen
+    team = None if carried else current_team()
+    return render_template("mediation/sign_in.html", form=form, carried=carried, next_path=target,
+                           team=team), status
 
 
 def mediator_next(target: str | None) -> str:
