@@ -765,3 +765,24 @@ def test_two_pupils_with_the_same_short_name_are_told_apart_through_the_mediatio
     expect(tablet.get_by_role("button", name="Maya Ch.: I agree")).to_be_visible()
     assert "Maya C." not in tablet.get_by_role("main").inner_text()
     assert_accessible(axe, tablet)
+
+
+LINES_OF_TEXT = """(el) => { const range = document.createRange(); range.selectNodeContents(el);
+    return new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size; }"""
+
+
+@pytest.mark.parametrize("width", [360, 800, 1024, 1280])
+def test_when_to_check_keeps_each_choice_on_one_line_with_a_full_size_radio(live_server, brook, new_device, axe,
+                                                                              width):
+    """QA: at 800 and 1280 px "In 1 week" broke into "In 1 / week" and the radios shrank to 18-21 px."""
+    leos_mediation_at("agreement")
+    tablet = leo_opens_the_mediation(new_device(viewport={"width": width, "height": 900}), live_server, axe)
+    when = tablet.get_by_role("group", name="When will we check it is working?")
+    expect(when.get_by_role("radio")).to_have_count(3)
+    for choice in ("In 1 week", "In 2 weeks", "In 4 weeks"):
+        assert when.get_by_text(choice, exact=True).evaluate(LINES_OF_TEXT) == 1, f"{choice} wraps at {width} px"
+        radio = when.get_by_role("radio", name=choice).bounding_box()
+        assert radio["width"] >= 23.5 and radio["height"] >= 23.5, f"{choice}'s radio at {width} px: {radio}"
+        assert when.get_by_text(choice, exact=True).locator("..").bounding_box()["height"] >= 44
+    no_sideways_scroll(tablet)
+    assert_accessible(axe, tablet)
