@@ -192,7 +192,9 @@ def plan_purge(school: School, days: dict[str, int], today: date | None = None) 
     conversations = _scalars(select(Conversation.id).where(
         Conversation.school_id == school.id, Conversation.completed_at < cut["conversations"],
         or_(Conversation.review_meeting_on.is_(None), Conversation.review_meeting_on < today)))
-    waiting_for_adult = select(MediationAlert.mediation_id).where(MediationAlert.resolved_at.is_(None))
+    # (a finished mediation's "We can't agree" left unanswered is a call of its day only: it holds nothing back)
+    waiting_for_adult = select(MediationAlert.mediation_id).where(
+        MediationAlert.resolved_at.is_(None), MediationAlert.raised_at >= cut["mediations"])
     ids["mediations"] = with_agreements("mediation", _scalars(select(Mediation.id).where(
         Mediation.school_id == school.id, Mediation.completed_at < cut["mediations"],
         Mediation.id.not_in(waiting_for_adult))))

@@ -847,6 +847,33 @@ def test_get_an_adult_pauses_alerts_staff_and_carries_on(app, client, people, sc
     assert "Mediators need an adult" not in staff_client.get("/mediation/alerts").get_data(as_text=True)
 
 
+def test_the_alert_panel_drops_yesterdays_we_cant_agree_and_dates_a_call_from_before_today(client, auth, people,
+                                                                                            school):
+    """Review: a "We can't agree" nobody answered stayed on the panel day after day, showing only a time, as if it
+    had just come in. The next day it is gone; a paused mediation's "Get an adult" from yesterday is still there,
+    with its date."""
+    from rrp_pwa.mediation.alerts import pass_to_staff
+
+    ava, leo, amira, ben = people
+    paused, ended = (flow.start_mediation(school.id, [ava, leo], place) for place in ("Library", "Hall"))
+    db.session.add_all([paused, ended])
+    for mediation in (paused, ended):
+        flow.add_party(mediation, amira)
+        flow.add_party(mediation, ben)
+    waiting, call = get_adult(paused, ava), pass_to_staff(ended, ava)
+    db.session.flush()
+    auth.login(roles=("pastoral",), school=school)
+    panel = client.get("/mediation/alerts").get_data(as_text=True)
+    assert "Mediators need an adult in Library" in panel and "mediators need an adult to take over in Hall" in panel
+    yesterday = datetime.now(timezone.utc) - timedelta(days=1)
+    waiting.raised_at = call.raised_at = yesterday
+    db.session.commit()
+    panel = client.get("/mediation/alerts").get_data(as_text=True)
+    assert "Mediators need an adult in Library" in panel and "in Hall" not in panel
+    day = yesterday.astimezone(school.zone)
+    assert f"{day.day} {day.strftime('%b')}, {day.strftime('%H:%M')} · mediators" in panel
+
+
 def test_get_an_adult_works_even_from_an_out_of_date_screen(client, people):
     mediator_sign_in(client)
     mediation_id = with_parties(client, people)

@@ -208,6 +208,30 @@ def test_we_cant_agree_ends_the_mediation_and_calls_an_adult_once(school, people
     assert raised.resolved_at is not None, "the adult who answered takes it over"
 
 
+def test_a_we_cant_agree_nobody_answered_goes_when_the_lead_reviews_it_or_its_day_is_over(school, people):
+    """Review: a "We can't agree" nobody answered stayed on every adult's home screen for good, day after day,
+    looking new (a time, no date). It goes once the lead reviews the mediation, and from the next day; a paused
+    mediation's "Get an adult" stays until it is dealt with."""
+    lead = make_staff(school, ("pastoral",))
+    ended = started(school, people)
+    call = alerts.pass_to_staff(ended, people[1], ended.version)
+    paused = started(school, people)
+    waiting = alerts.get_adult(paused, people[0])
+    db.session.commit()
+    today_from, _ = school.day_bounds(school.today())
+    assert db.session.scalars(alerts.open_alerts(school.id, today_from)).all() == [call, waiting]
+    yesterday = today_from - timedelta(hours=2)
+    call.raised_at = waiting.raised_at = yesterday
+    db.session.commit()
+    assert db.session.scalars(alerts.open_alerts(school.id, today_from)).all() == [waiting]
+
+    call.raised_at = today_from + timedelta(minutes=1)
+    review.mark_reviewed(ended, lead, None)
+    db.session.commit()
+    assert call.resolved_at is not None and call.answered_by_id is None  # nobody was said to take it over
+    assert db.session.scalars(alerts.open_alerts(school.id, today_from)).all() == [waiting]
+
+
 def test_asking_for_an_adult_keeps_what_the_step_had_typed_and_pauses(school, people):
     mediation = started(school, people)
     walk_to(mediation, "agreement")

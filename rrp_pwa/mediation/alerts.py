@@ -9,7 +9,7 @@ written into the mediation record.
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, or_, select
 
 from rrp_pwa.extensions import db
 from rrp_pwa.mediation.flow import MediationError, StaleMediation, keep_typed, no_agreement
@@ -65,11 +65,17 @@ def receives_alerts(staff: Staff, on: date) -> bool:
     return staff.id in alert_recipient_ids(staff.school_id, on)
 
 
-def open_alerts(school_id: int) -> Select[tuple[MediationAlert]]:
-    """Alerts not yet resolved (the mediation resumed or ended), oldest first."""
-    return (select(MediationAlert)
-            .where(MediationAlert.school_id == school_id, MediationAlert.resolved_at.is_(None))
-            .order_by(MediationAlert.raised_at))
+def open_alerts(school_id: int, since: datetime | None = None) -> Select[tuple[MediationAlert]]:
+    """Alerts not yet resolved (the mediation resumed or ended), oldest first. A "We can't agree" (its mediation
+    has ended) is a call for that day only: with ``since`` (the start of the school's today), one raised before
+    it is no longer shown - the pupils have gone home, and nobody must answer it to make it go."""
+    query = (select(MediationAlert)
+             .where(MediationAlert.school_id == school_id, MediationAlert.resolved_at.is_(None))
+             .order_by(MediationAlert.raised_at))
+    if since is not None:
+        ended = select(Mediation.id).where(Mediation.completed_at.is_not(None))
+        query = query.where(or_(MediationAlert.raised_at >= since, MediationAlert.mediation_id.not_in(ended)))
+    return query
 
 
 TAKEN_OVER_SHOWN = timedelta(minutes=15)

@@ -47,6 +47,9 @@ def mark_reviewed(mediation: Mediation, reviewer: Staff, note: str | None) -> No
     mediation.reviewed_at = datetime.now(timezone.utc)
     mediation.reviewed_by_id = reviewer.id
     mediation.review_note = note or None
+    for alert in mediation.alerts:  # a "We can't agree" nobody answered: the lead has it in hand now
+        if alert.resolved_at is None:
+            alert.resolved_at = mediation.reviewed_at
 
 
 @timeline_source

@@ -216,9 +216,11 @@ def alerts():
     """The live "Get an adult" panel (its fragment): open alerts for staff who receive them, and who is taking
     over a mediation that ended with no agreement (for a while after they answered)."""
     shown = receives_alerts(current_user, today())
-    found = list(db.session.scalars(open_alerts(current_user.school_id))) if shown else []
+    since, _ = current_user.school.day_bounds(today())
+    found = list(db.session.scalars(open_alerts(current_user.school_id, since))) if shown else []
     taken = list(db.session.scalars(taken_over_lately(current_user.school_id))) if shown else []
-    return render_template("mediation/_alerts.html", alerts=found, taken=taken, answer=ConfirmForm())
+    return render_template("mediation/_alerts.html", alerts=found, taken=taken, answer=ConfirmForm(),
+                           today_iso=today().isoformat())
 
 
 @bp.route("/mediation/alerts/stream")
