@@ -355,7 +355,7 @@ def follow_up_done(follow_up_id: int):
     if htmx and not htmx.boosted:
         return render_template("checkins/_follow_ups.html", follow_ups=remaining, scales=SCALES, done=done,
                                focus=focus, list_on=list_on)
-    flash(done)
+    flash(done, "follow-up-done")  # said where a Done sent with htmx says it (checkins/_follow_up_done.html)
     return redirect(url_for(FOLLOW_UP_LISTS[list_on], _anchor=f"follow-up-{focus.id}-done" if focus else "follow-ups-h"))
 
 

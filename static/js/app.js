@@ -502,7 +502,9 @@
   function placeAfterForm() {
     var main = document.getElementById("main");
     if (!main) return null;
-    var flash = document.getElementById("flashes");
+    // the page's message: the flashes, or a region of its own saying what was just done (a follow-up's Done)
+    var flash = document.getElementById("flashes") || Array.prototype.filter.call(
+      main.querySelectorAll(".flashes[role=status]"), function (box) { return box.textContent.trim(); })[0] || null;
     var problem = firstProblem(main);
     if (problem) {
       var form = problem.control.form, summary = form && form.querySelector(".form-errors");
