@@ -80,7 +80,8 @@ def test_pupils_offline_page_is_in_a_childs_words_with_no_staff_words_or_scripts
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-cache"
     assert "<h1>No signal just now</h1>" in page and "<script" not in page and "style=" not in page
-    assert "Your place is kept." in page and "tell the adult keeping the circle" in page
+    assert "Your place is kept." in page and "tell the adult keeping the circle, or your mediation lead" in page
+    assert "A mediation is kept too, up\n        to the last step you saved." in page
     assert '<a class="button primary wide" href="">Try again</a>' in page
     assert re.findall(r'href="([^"]*)"', page) == ["/static/css/app.css?v=" + page.split("app.css?v=")[1][:12], ""]
     for words in STAFF_WORDS:
@@ -99,18 +100,21 @@ def sample_path(rule) -> str:
 
 def test_the_pupils_offline_page_stands_in_for_every_pupil_page_and_no_staff_page(app, client):
     """The service worker tells a pupil's page by its path (PUPIL_PAGES): every page a pupil opens in a circle
-    with no sign-in (the joining pages, the seat) is one; no staff page is, the keeper's screen among them."""
+    with no sign-in (the joining pages, the seat) is one, and so is every page of the peer mediators' (review:
+    they met the staff page, with its DSL and Record offline); no staff page is, the keeper's screen and the
+    mediation lead's among them."""
     patterns = [re.compile(pattern) for pattern in sw_list(client.get("/sw.js").get_data(as_text=True), "PUPIL_PAGES")]
     pupils, staff = [], []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint == "static":
             continue
         module = app.view_functions[rule.endpoint].__module__
-        (pupils if module == "rrp_pwa.circles.participant_routes" else staff).append(sample_path(rule))
-    assert {"/join", "/join/abc", "/circles/7/seat"} <= set(pupils)
+        pupils_page = module in ("rrp_pwa.circles.participant_routes", "rrp_pwa.mediation.routes")
+        (pupils if pupils_page else staff).append(sample_path(rule))
+    assert {"/join", "/join/abc", "/circles/7/seat", "/sign-in/mediator", "/mediate", "/mediate/7"} <= set(pupils)
     for path in pupils:
         assert any(pattern.search(path) for pattern in patterns), path
-    assert {"/circles/7", "/circles/new", "/capture", "/station", "/mediate", "/"} <= set(staff)
+    assert {"/circles/7", "/circles/new", "/capture", "/station", "/mediation", "/sign-in", "/"} <= set(staff)
     for path in staff:
         assert not any(pattern.search(path) for pattern in patterns), path
 

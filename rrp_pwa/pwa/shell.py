@@ -31,9 +31,11 @@ SHELL_STATIC = (
 # pupils, who use the circle's pages with no staff sign-in (a seat cookie) and must not meet staff words there.
 OFFLINE_TEMPLATES = ("pwa/offline.html", "pwa/offline_pupil.html")
 # Pupils' pages with no staff sign-in, by path: a circle's join pages (by code or QR link) and a pupil's seat
-# (rrp_pwa/circles/participant_routes.py). A navigation to one of these that finds no signal is answered with the
-# pupils' offline page; every other one with the staff page. (JavaScript reads them as they are.)
-PUPIL_PAGES = (r"^/join(/[^/]+)?/?$", r"^/circles/\d+/seat(/.*)?$")
+# (rrp_pwa/circles/participant_routes.py), and the peer mediators' pages - their sign-in and the mediation they
+# run (rrp_pwa/mediation/routes.py; the lead's are under /mediation). A navigation to one of these that finds no
+# signal is answered with the pupils' offline page; every other one with the staff page. (JavaScript reads them
+# as they are.)
+PUPIL_PAGES = (r"^/join(/[^/]+)?/?$", r"^/circles/\d+/seat(/.*)?$", r"^/sign-in/mediator(/.*)?$", r"^/mediate(/.*)?$")
 
 
 def shell_urls() -> list[str]:
