@@ -23,6 +23,7 @@ from tests.conftest import PASSWORD, make_pupil, make_school, make_staff
 from tests.e2e.conftest import (PHONE, TABLET, assert_accessible, go_offline, requests_sent, wait_for_service_worker,
                                 wait_until)
 from tests.e2e.test_circle_early_tap import tap_before_the_scripts
+from tests.e2e.test_circle_offline import expect_the_pupils_offline_page
 from tests.e2e.test_offline_capture import CAPTURE_PAGE_KEPT, wait_for_pupil_list
 
 
@@ -347,6 +348,27 @@ def leave_the_tablet_idle(tablet, waiting: set, minutes: int) -> None:
     stored = signer.loads(cookie["value"])
     stored[SESSION_KEY]["seen"] -= minutes * 60
     tablet.context.add_cookies([{**cookie, "value": signer.dumps(stored)}])
+
+
+def test_the_mediators_tablet_with_no_signal_shows_the_pupils_offline_page(cable, brook, new_device, axe):
+    """Review: the mediators' tablet reloaded with no signal showed the staff offline page (the Designated
+    Safeguarding Lead, Record offline). It shows the pupils' page, which says the mediation is kept, and Try again
+    brings the mediation back once the signal is."""
+    leos_mediation_at("stories")
+    tablet = leo_opens_the_mediation(new_device(viewport=TABLET), cable, axe)
+    stories = tablet.get_by_role("heading", name="Tell your stories", exact=True)
+    expect(stories).to_be_visible()
+    wait_for_service_worker(tablet)
+    mediation_url = tablet.url
+    go_offline(tablet.context, cable)
+    tablet.reload()
+    expect_the_pupils_offline_page(tablet, axe)
+    expect(tablet.get_by_text("A mediation is kept too")).to_be_visible()
+    expect(tablet).to_have_url(mediation_url)
+    go_offline(tablet.context, cable, False)
+    tablet.get_by_role("link", name="Try again").click()
+    expect(stories).to_be_visible()
+    expect(tablet).to_have_url(mediation_url)
 
 
 def test_words_typed_as_the_tablet_times_out_come_back_after_signing_in(live_server, brook, new_device, axe):
