@@ -357,7 +357,7 @@ def remove_party(mediation_id: int, party_id: int):
 @bp.route("/mediate/<int:mediation_id>/rules/<int:party_id>", methods=["POST"])
 @mediator_required
 def agree_rules(mediation_id: int, party_id: int):
-    return act(mediation_id, lambda m, v: flow.agree_rules(m, party_id, v))
+    return act(mediation_id, lambda m, v: flow.agree_rules(m, party_id, v), anchor="rules-taps")
 
 
 def save_step(mediation_id: int, step: str, save: Callable[[Mediation, object, int], None],

@@ -19,6 +19,7 @@ from rrp_pwa.mediation.alerts import get_adult
 from rrp_pwa.mediation.flow import add_party, start_mediation
 from rrp_pwa.mediation.team import SESSION_KEY
 from rrp_pwa.models import Concern, Pupil, School, Staff
+from rrp_pwa.models.mediation import MediationParty
 from tests.conftest import PASSWORD, make_pupil, make_school, make_staff
 from tests.e2e.conftest import (PHONE, TABLET, assert_accessible, go_offline, requests_sent, wait_for_service_worker,
                                 wait_until)
@@ -699,6 +700,26 @@ def test_i_agree_comes_back_at_the_agreements_with_the_focus_there(live_server, 
     expect(taps).to_be_focused()
     expect(tablet.get_by_role("button", name="Finish the mediation")).to_be_in_viewport()
     assert_accessible(axe, tablet)
+
+
+def test_i_agree_to_the_ground_rules_comes_back_at_the_taps_on_a_phone(live_server, brook, new_device, axe):
+    """On a phone the ground rules fill the screen: after "Name: I agree" the page came back at its top, the next
+    person's I agree out of sight below. It comes back at the two people, the focus on them."""
+    leos_mediation_at("rules")
+    for party in db.session.scalars(select(MediationParty)):
+        party.rules_agreed_at = None
+    db.session.commit()
+    tablet = leo_opens_the_mediation(new_device(viewport=PHONE), live_server, axe)
+    expect(tablet.get_by_role("heading", name="Ground rules", exact=True)).to_be_visible()
+    tablet.get_by_role("button", name="Amira K.: I agree").click()
+    taps = tablet.get_by_role("list", name="Who agrees to the ground rules")
+    expect(taps).to_be_focused()
+    expect(tablet.get_by_role("button", name="Ben J.: I agree")).to_be_in_viewport()
+    assert tablet.evaluate("window.scrollY") > 0
+    assert_accessible(axe, tablet)
+    tablet.get_by_role("button", name="Ben J.: I agree").click()
+    expect(taps).to_be_focused()
+    expect(tablet.get_by_text("Agreed")).to_have_count(2)
 
 
 def test_choosing_a_person_comes_back_to_the_search_box(live_server, brook, new_device, axe):
