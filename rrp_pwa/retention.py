@@ -192,12 +192,10 @@ def plan_purge(school: School, days: dict[str, int], today: date | None = None) 
     conversations = _scalars(select(Conversation.id).where(
         Conversation.school_id == school.id, Conversation.completed_at < cut["conversations"],
         or_(Conversation.review_meeting_on.is_(None), Conversation.review_meeting_on < today)))
-    # (a finished mediation's "We can't agree" left unanswered is a call of its day only: it holds nothing back)
-    waiting_for_adult = select(MediationAlert.mediation_id).where(
-        MediationAlert.resolved_at.is_(None), MediationAlert.raised_at >= cut["mediations"])
+    # (one waiting for an adult is paused, so unfinished; a finished one's "We can't agree" left unanswered was a
+    # call of its day only, and holds nothing back)
     ids["mediations"] = with_agreements("mediation", _scalars(select(Mediation.id).where(
-        Mediation.school_id == school.id, Mediation.completed_at < cut["mediations"],
-        Mediation.id.not_in(waiting_for_adult))))
+        Mediation.school_id == school.id, Mediation.completed_at < cut["mediations"])))
     for (source_kind, source_id), agreements in by_source.items():
         if source_id is None:  # made on its own: it goes by its own period
             ids["agreements"] |= {agreement_id for agreement_id, may_go in agreements if may_go}

@@ -221,15 +221,30 @@ def test_a_we_cant_agree_nobody_answered_goes_when_the_lead_reviews_it_or_its_da
     today_from, _ = school.day_bounds(school.today())
     assert db.session.scalars(alerts.open_alerts(school.id, today_from)).all() == [call, waiting]
     yesterday = today_from - timedelta(hours=2)
-    call.raised_at = waiting.raised_at = yesterday
+    call.raised_at = waiting.raised_at = ended.completed_at = yesterday
     db.session.commit()
     assert db.session.scalars(alerts.open_alerts(school.id, today_from)).all() == [waiting]
 
-    call.raised_at = today_from + timedelta(minutes=1)
+    call.raised_at = ended.completed_at = today_from + timedelta(minutes=1)
     review.mark_reviewed(ended, lead, None)
     db.session.commit()
-    assert call.resolved_at is not None and call.answered_by_id is None  # nobody was said to take it over
+    assert call.resolved_at is not None and call.answered_by_id == lead.id  # the lead has it: panels say so
     assert db.session.scalars(alerts.open_alerts(school.id, today_from)).all() == [waiting]
+    assert db.session.scalars(alerts.taken_over_lately(school.id)).all() == [call]
+
+
+def test_a_second_adult_answering_a_we_cant_agree_is_told_who_has_it_not_refused(school, people):
+    """Review: the second adult to tap I'm on my way for a "We can't agree" was told "That mediation no longer
+    needs an adult", though one is taking it over; the first to answer keeps it."""
+    first, second = make_staff(school, ("pastoral",)), make_staff(school, ("support",))
+    ended = started(school, people)
+    call = alerts.pass_to_staff(ended, people[1], ended.version)
+    db.session.commit()
+    alerts.answer_alert(call, first)
+    db.session.commit()
+    alerts.answer_alert(call, second)
+    db.session.commit()
+    assert (call.answered_by_id, call.resolved_at is not None) == (first.id, True)
 
 
 def test_asking_for_an_adult_keeps_what_the_step_had_typed_and_pauses(school, people):

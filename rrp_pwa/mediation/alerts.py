@@ -9,7 +9,7 @@ written into the mediation record.
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import Select, delete, or_, select
+from sqlalchemy import Select, delete, select, update
 
 from rrp_pwa.extensions import db
 from rrp_pwa.mediation.flow import MediationError, StaleMediation, keep_typed, no_agreement
@@ -67,14 +67,14 @@ def receives_alerts(staff: Staff, on: date) -> bool:
 
 def open_alerts(school_id: int, since: datetime | None = None) -> Select[tuple[MediationAlert]]:
     """Alerts not yet resolved (the mediation resumed or ended), oldest first. A "We can't agree" (its mediation
-    has ended) is a call for that day only: with ``since`` (the start of the school's today), one raised before
-    it is no longer shown - the pupils have gone home, and nobody must answer it to make it go."""
+    has ended) is a call for that day only: with ``since`` (the start of the school's today), one whose mediation
+    ended before it is no longer shown - the pupils have gone home, and nobody must answer it to make it go."""
     query = (select(MediationAlert)
              .where(MediationAlert.school_id == school_id, MediationAlert.resolved_at.is_(None))
              .order_by(MediationAlert.raised_at))
     if since is not None:
-        ended = select(Mediation.id).where(Mediation.completed_at.is_not(None))
-        query = query.where(or_(MediationAlert.raised_at >= since, MediationAlert.mediation_id.not_in(ended)))
+        ended_before = select(Mediation.id).where(Mediation.completed_at < since)
+        query = query.where(MediationAlert.mediation_id.not_in(ended_before))
     return query
 
 
@@ -139,9 +139,18 @@ def answer_alert(alert: MediationAlert, staff: Staff) -> None:
     if staff.school_id != alert.school_id:
         raise MediationError("That alert is for another school.")
     if alert.resolved_at is not None:
+        if alert.mediation.is_complete and alert.answered_by_id is not None:
+            return  # someone is taking it over already: the panel says who
         raise MediationError("That mediation no longer needs an adult.")
     if alert.answered_by_id is None:
-        alert.answered_by_id, alert.answered_at = staff.id, datetime.now(timezone.utc)
+        # the first to answer is the one: two taps at once must not both be told they are going
+        now = datetime.now(timezone.utc)
+        db.session.flush()  # (the alert and whoever answers have their ids)
+        db.session.execute(update(MediationAlert).where(MediationAlert.id == alert.id,
+                                                        MediationAlert.answered_by_id.is_(None))
+                           .values(answered_by_id=staff.id, answered_at=now)
+                           .execution_options(synchronize_session=False))
+        db.session.refresh(alert, ["answered_by_id", "answered_at"])
     if alert.mediation.is_complete:
         alert.resolved_at = alert.answered_at
 

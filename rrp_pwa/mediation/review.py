@@ -47,8 +47,10 @@ def mark_reviewed(mediation: Mediation, reviewer: Staff, note: str | None) -> No
     mediation.reviewed_at = datetime.now(timezone.utc)
     mediation.reviewed_by_id = reviewer.id
     mediation.review_note = note or None
-    for alert in mediation.alerts:  # a "We can't agree" nobody answered: the lead has it in hand now
+    for alert in mediation.alerts:  # a "We can't agree" nobody answered: the lead takes it over (panels say so)
         if alert.resolved_at is None:
+            if alert.answered_by_id is None:
+                alert.answered_by_id, alert.answered_at = reviewer.id, mediation.reviewed_at
             alert.resolved_at = mediation.reviewed_at
 
 

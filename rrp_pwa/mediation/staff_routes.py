@@ -85,6 +85,8 @@ def record(mediation_id: int):
             status = 422
         else:
             db.session.commit()
+            # a call nobody answered is now the lead's: the staff on duty see who has it at once
+            broker().publish(alerts_channel(mediation.school_id), Message("alert", str(mediation.id)))
             flash(f"Mediation with {mediation.party_names} marked reviewed.")
             return redirect(url_for("mediation.lead"))
     elif form.errors:
@@ -212,15 +214,16 @@ def duty():
 
 @bp.route("/mediation/alerts")
 @staff_required()
-def alerts():
+def alerts(error: str | None = None):
     """The live "Get an adult" panel (its fragment): open alerts for staff who receive them, and who is taking
-    over a mediation that ended with no agreement (for a while after they answered)."""
+    over a mediation that ended with no agreement (for a while after they answered); ``error``, why an answer
+    sent from it was not taken, above it."""
     shown = receives_alerts(current_user, today())
     since, _ = current_user.school.day_bounds(today())
     found = list(db.session.scalars(open_alerts(current_user.school_id, since))) if shown else []
     taken = list(db.session.scalars(taken_over_lately(current_user.school_id))) if shown else []
     return render_template("mediation/_alerts.html", alerts=found, taken=taken, answer=ConfirmForm(),
-                           today_iso=today().isoformat())
+                           today_iso=today().isoformat(), error=error)
 
 
 @bp.route("/mediation/alerts/stream")
@@ -244,14 +247,17 @@ def answer(alert_id: int):
         abort(403)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    htmx_request = request.headers.get("HX-Request") == "true"
     try:
         answer_alert(alert, current_user)
     except MediationError as exc:
+        if htmx_request:  # said in the panel it was sent from, not left to turn up on a later page
+            return alerts(str(exc))
         flash(str(exc))
     else:
         db.session.commit()
         broker().publish(alerts_channel(alert.school_id), Message("alert", str(alert.mediation_id)))
-    if request.headers.get("HX-Request") == "true":
+    if htmx_request:
         return alerts()
     return redirect(url_for("mediation.duty"))
 
