@@ -50,21 +50,24 @@ def service_worker():
     return response
 
 
+def offline_page(template: str):
+    """An offline page, which the service worker precaches; checked again on every install."""
+    response = current_app.make_response(render_template(template))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 @bp.route("/offline")
 @public
 def offline():
-    response = current_app.make_response(render_template("pwa/offline.html"))
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    return offline_page("pwa/offline.html")
 
 
 @bp.route("/offline/pupil")
 @public
 def offline_pupil():
-    """The offline page for a pupil's circle pages (seat, joining): no staff words, their place is kept."""
-    response = current_app.make_response(render_template("pwa/offline_pupil.html"))
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    """The offline page for pupils' pages (a circle's seat and joining, the peer mediators'): no staff words."""
+    return offline_page("pwa/offline_pupil.html")
 
 
 @bp.route("/healthz")
