@@ -12,7 +12,7 @@ from rrp_pwa import create_app
 from rrp_pwa.extensions import db
 from rrp_pwa.mediation import flow
 from rrp_pwa.mediation.accounts import badge_token, set_mediator_login
-from rrp_pwa.mediation.alerts import get_adult
+from rrp_pwa.mediation.alerts import carry_on, get_adult
 from rrp_pwa.mediation.team import SESSION_KEY
 from rrp_pwa.models import Agreement, Concern, EndedSignIn, School
 from rrp_pwa.models.mediation import Mediation, MediationAlert, MediatorAccount
@@ -1150,6 +1150,26 @@ def test_alert_panel_and_stream_only_for_staff_who_receive_alerts(app, client, a
     assert "Peer mediation alerts" not in client.get("/").get_data(as_text=True)
     assert "Mediators need" not in client.get("/mediation/alerts").get_data(as_text=True)
     assert client.post("/mediation/duty", data={"on_duty": "1"}).status_code == 403
+
+
+def test_an_answer_refused_from_the_panel_is_said_in_the_panel_not_on_a_later_page(client, auth, people, school):
+    """Review: an I'm on my way sent from the live panel (htmx) for a call that had gone was refused with a flash,
+    which then turned up on the adult's next page. It is said in the panel it was sent from."""
+    ava, leo, amira, ben = people
+    mediation = flow.start_mediation(school.id, [ava, leo], "Library")
+    db.session.add(mediation)
+    flow.add_party(mediation, amira)
+    flow.add_party(mediation, ben)
+    alert = get_adult(mediation, ava)
+    db.session.commit()
+    carry_on(mediation, mediation.version)  # the mediators carried on: the call has gone
+    db.session.commit()
+    auth.login(roles=("pastoral",), school=school)
+    answered = client.post(f"/mediation/alerts/{alert.id}/answer", headers={"HX-Request": "true"})
+    panel = answered.get_data(as_text=True)
+    assert answered.status_code == 200
+    assert '<p class="form-errors" role="alert">That mediation no longer needs an adult.</p>' in panel
+    assert "no longer needs an adult" not in client.get("/").get_data(as_text=True)
 
 
 def test_staff_on_duty_get_the_stream(app, client, auth, school):
