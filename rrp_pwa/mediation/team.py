@@ -49,6 +49,17 @@ class Team:
         names = short_names(self.pupils)
         return " and ".join(names[p.id] for p in self.pupils)
 
+    @property
+    def full(self) -> bool:
+        """As many signed in as a team can be: another signing in takes the first one's place
+        (``sign_in_mediator``)."""
+        return len(self.accounts) >= MAX_TEAM
+
+    @property
+    def first_name(self) -> str:
+        """The first mediator signed in, as ``names`` shows them: the one another sign-in would sign out."""
+        return short_names(self.pupils)[self.pupils[0].id]
+
 
 def idle_limit_seconds() -> int:
     return int(current_app.config["MEDIATOR_IDLE_MINUTES"]) * 60
