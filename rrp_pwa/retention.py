@@ -330,6 +330,9 @@ def purge(plan: Plan, by: Staff | None) -> None:
         _delete(SyncReceipt, SyncReceipt.record_id, record_ids, SyncReceipt.school_id == school_id,
                 SyncReceipt.kind == kind)
 
+    for chunk in _chunks(ids["conversations"]):  # a mediation kept longer than the conversation that followed it up
+        db.session.execute(update(Mediation).where(Mediation.follow_up_conversation_id.in_(chunk))
+                           .values(follow_up_conversation_id=None).execution_options(synchronize_session=False))
     for chunk in _chunks(ids["circles"]):  # a review kept longer than the circle that followed it up: "another way"
         db.session.execute(update(AgreementReview).where(AgreementReview.follow_up_circle_id.in_(chunk))
                            .values(follow_up_circle_id=None).execution_options(synchronize_session=False))

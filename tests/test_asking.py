@@ -11,9 +11,11 @@ from rrp_pwa.checkins.stations import open_station
 from rrp_pwa.circles.question_bank import bank
 from rrp_pwa.conversations.restorative import questions_for
 from rrp_pwa.extensions import db
+from rrp_pwa.mediation.flow import record_mediation
 from rrp_pwa.models import Pupil, Staff
 from rrp_pwa.models.agreements import Agreement
 from rrp_pwa.models.checkins import CheckInStation
+from rrp_pwa.models.mediation import Mediation
 from rrp_pwa.models.safeguarding import Concern
 from rrp_pwa.safeguarding.concerns import raise_concern
 from rrp_pwa.models.sync import ApiToken, WebhookEndpoint
@@ -122,6 +124,17 @@ def followed_up(school, admin, client, auth):
             lambda: db.session.get(Agreement, agreement.id).latest_review.followed_up_at is not None)
 
 
+def mediation_followed_up(school, admin, client, auth):
+    """A mediation that ended with no agreement recorded as followed up another way: it leaves the lead's list."""
+    mediation = record_mediation(school.id, [make_pupil(school, "Ava", "Brown", peer_mediator=True)],
+                                 [make_pupil(school, "Amira", "Khan"), make_pupil(school, "Ben", "Jones")],
+                                 agreements={}, outcome="no_agreement")
+    db.session.flush()
+    return (f"/mediation/records/{mediation.id}", f"/mediation/records/{mediation.id}/followed-up", {}, None,
+            f"/mediation/records/{mediation.id}",
+            lambda: db.session.get(Mediation, mediation.id).followed_up_at is not None)
+
+
 def reopen(school, admin, client, auth):
     dsl = make_staff(school, ("dsl",), name="Dee Dsl")
     concern = raise_concern(school.id, "Said dad hits her", "chat", pupil=make_pupil(school), raised_by_staff=admin)
@@ -133,7 +146,7 @@ def reopen(school, admin, client, auth):
 
 
 @pytest.mark.parametrize("case", [question_bank, wording, deactivate, archive, revoke, stop_webhook, end_station,
-                                  make_this_device_the_station, followed_up, reopen])
+                                  make_this_device_the_station, followed_up, mediation_followed_up, reopen])
 def test_a_destructive_form_sent_unasked_changes_nothing_and_asks_its_own_question(client, auth, case):
     admin = auth.login(roles=("admin",))
     page_url, action, sent, value, back, done = case(admin.school, admin, client, auth)

@@ -1314,13 +1314,105 @@ def test_a_mediation_without_agreement_offers_the_lead_a_further_conversation(cl
     ava, leo, amira, ben = people
     mediation = flow.record_mediation(school.id, [ava, leo], [amira, ben], agreements={}, outcome=outcome)
     db.session.commit()
-    auth.login(roles=("pastoral",), school=school)
+    lead = auth.login(roles=("pastoral",), school=school)
     record = client.get(f"/mediation/records/{mediation.id}").get_data(as_text=True)
     link = f"/conversations/new?pupil_id={amira.id}&amp;pupil_id={ben.id}"
-    assert f'href="{link}">Start a restorative conversation' in record
-    assert f'href="{link}&amp;kind=conference">Hold a conference' in record
-    start = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert f'href="{link}&amp;follows_mediation={mediation.id}">Start a restorative conversation' in record
+    assert f'href="{link}&amp;kind=conference&amp;follows_mediation={mediation.id}">Hold a conference' in record
+    start = client.get(unescape(f"{link}&amp;follows_mediation={mediation.id}")).get_data(as_text=True)
     assert "Remove Amira Khan" in start and "Remove Ben Jones" in start
+    assert "Following up the" in start and "between Amira K. and Ben J., which ended with no agreement" in start
+    assert f'<input type="hidden" name="follows_mediation" value="{mediation.id}">' in start
+
+    started = client.post(f"/conversations/new?follows_mediation={mediation.id}", data={
+        "pupil_id": [amira.id, ben.id], f"role-{amira.id}": "harmed", f"role-{ben.id}": "caused_harm",
+        "follows_mediation": mediation.id})
+    assert started.status_code == 302
+    db.session.expire_all()
+    followed = db.session.get(Mediation, mediation.id)
+    assert followed.follow_up_conversation is not None and followed.followed_up_by_id == lead.id
+    assert {p.pupil_id for p in followed.follow_up_conversation.participants} == {amira.id, ben.id}
+    record = client.get(f"/mediation/records/{mediation.id}").get_data(as_text=True)
+    talk = followed.follow_up_conversation_id
+    assert f'Followed up: <a href="/conversations/{talk}">Restorative conversation</a> started' in record
+    assert "Start a restorative conversation" not in record and "It has been followed up" not in record
+
+
+def review(client, mediation_id: int, note: str = "") -> str:
+    return client.post(f"/mediation/records/{mediation_id}", data={"note": note}, follow_redirects=True
+                       ).get_data(as_text=True)
+
+
+def test_a_reviewed_mediation_without_agreement_stays_on_the_leads_list_until_followed_up(client, auth, school,
+                                                                                          people):
+    """Found in QA: once marked reviewed, a mediation that ended with no agreement left every list, and a
+    conversation never started was never missed."""
+    ava, leo, amira, ben = people
+    mediation = flow.record_mediation(school.id, [ava, leo], [amira, ben], agreements={}, outcome="no_agreement")
+    agreed = flow.record_mediation(school.id, [ava, leo], [amira, ben], outcome="agreed",
+                                   agreements={amira.id: "Share the ball", ben.id: "Ask first"})
+    db.session.commit()
+    auth.login(roles=("admin",), school=school)
+    assert "follow-up needed" not in client.get("/mediation").get_data(as_text=True)
+
+    lead = review(client, mediation.id, "Both still upset")
+    assert "marked reviewed. It stays under No agreement: follow-up needed until it is followed up." in lead
+    listed = lead.split('id="follow-up-heading"')[1].split("</section>")[0]
+    assert "No agreement: follow-up needed (1)" in listed
+    assert f'href="/mediation/records/{mediation.id}#next-heading">Follow up: Amira K. and Ben J.</a>' in listed
+    assert "No agreement - passed to staff · reviewed by" in listed
+    still = review(client, agreed.id)  # an agreement made: its own reviews follow it up
+    assert "No agreement: follow-up needed (1)" in still and f'href="/mediation/records/{agreed.id}#' not in still
+
+    unasked = client.post(f"/mediation/records/{mediation.id}/followed-up")
+    asked = asking_page(unasked.get_data(as_text=True))
+    assert asked["question"] == "Record that this mediation has been followed up?"
+    db.session.expire_all()
+    assert db.session.get(Mediation, mediation.id).followed_up_at is None, "nothing recorded before the answer"
+    done = client.post(f"/mediation/records/{mediation.id}/followed-up", data=ASKED, follow_redirects=True)
+    page = done.get_data(as_text=True)
+    assert "Recorded: the mediation with Amira K. and Ben J. has been followed up." in page
+    assert re.search(r"<p>Followed up\s+on \d+ \w+ \d{4} by ", page)
+    assert "follow-up needed" not in client.get("/mediation").get_data(as_text=True)
+    again = client.post(f"/mediation/records/{mediation.id}/followed-up", data=ASKED)  # a second tap: no question
+    assert again.status_code == 302
+    refused = client.post(f"/mediation/records/{agreed.id}/followed-up", follow_redirects=True)
+    assert "Only a mediation that ended with no agreement needs a follow-up." in refused.get_data(as_text=True)
+    assert db.session.get(Mediation, agreed.id).followed_up_at is None
+
+
+def test_a_mediation_is_followed_up_only_by_its_schools_lead(client, auth, school, people):
+    ava, leo, amira, ben = people
+    mediation = flow.record_mediation(school.id, [ava, leo], [amira, ben], agreements={}, outcome="no_agreement")
+    db.session.commit()
+    auth.login(roles=("teacher",), school=school)
+    assert client.post(f"/mediation/records/{mediation.id}/followed-up", data=ASKED).status_code == 403
+    start = client.get(f"/conversations/new?pupil_id={amira.id}&follows_mediation={mediation.id}")
+    assert start.status_code == 200 and "Following up the" not in start.get_data(as_text=True)
+    client.post("/conversations/new", data={"pupil_id": [amira.id], f"role-{amira.id}": "harmed",
+                                            "follows_mediation": mediation.id})
+    auth.logout()
+    auth.login(roles=("pastoral",), school=make_school("Other School"))
+    assert client.post(f"/mediation/records/{mediation.id}/followed-up", data=ASKED).status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Mediation, mediation.id).followed_up_at is None
+
+
+def test_a_mediation_between_pupils_who_have_left_is_still_followed_up(client, auth, school, people):
+    ava, leo, amira, ben = people
+    mediation = flow.record_mediation(school.id, [ava, leo], [amira, ben], agreements={}, outcome="no_agreement")
+    ben.archived = True
+    db.session.commit()
+    auth.login(roles=("pastoral",), school=school)
+    record = client.get(f"/mediation/records/{mediation.id}").get_data(as_text=True)
+    assert "(Ben J. has left the school):" in record
+    assert f'href="/conversations/new?pupil_id={amira.id}&amp;follows_mediation={mediation.id}"' in record
+    amira.archived = True
+    db.session.commit()
+    record = client.get(f"/mediation/records/{mediation.id}").get_data(as_text=True)
+    assert "Amira K. and Ben J. have left the school, so there is nobody to hold a conversation with." in record
+    assert "Start a restorative conversation" not in record and "It has been followed up</button>" in record
+
 
 def test_an_unfinished_mediation_cannot_be_reviewed(client, auth, school, people):
     mediation = flow.start_mediation(school.id, [people[0]])

@@ -12,6 +12,7 @@ from rrp_pwa.checkins.rules import record_checkin
 from rrp_pwa.config import retention_days
 from rrp_pwa.conversations.chats import record_quick_chat
 from rrp_pwa.extensions import db
+from rrp_pwa.mediation.review import record_follow_up as follow_up_mediation
 from rrp_pwa.models import Agreement, AgreementParty, AgreementReview, CheckIn, CheckInFollowUp, Concern
 from rrp_pwa.models.audit import AuditEvent
 from rrp_pwa.models.circles import Circle, CircleCheckIn, CircleEvent, CircleRound, Seat
@@ -245,6 +246,22 @@ def test_a_circle_that_followed_up_an_agreement_goes_in_its_time_and_the_review_
     assert circle_id in plan.ids["circles"] and db.session.get(Circle, circle_id) is None
     review = db.session.get(AgreementReview, review_id)
     assert review.follow_up_circle_id is None and review.followed_up_at is not None  # now "another way"
+
+
+def test_a_conversation_that_followed_up_a_mediation_goes_in_its_time_and_the_mediation_keeps_the_follow_up(
+        school, people):
+    staff, amira, ben = people
+    ended = mediation(school, ben, amira, 100)
+    talk = conversation(school, staff, amira, 60)
+    follow_up_mediation(ended, staff, conversation_id=talk.id)
+    db.session.commit()
+    talk_id, mediation_id = talk.id, ended.id
+
+    plan = run_purge(school, {**DAYS, "conversations": 30})
+
+    assert plan.ids["conversations"] == {talk_id} and db.session.get(Conversation, talk_id) is None
+    kept = db.session.get(Mediation, mediation_id)
+    assert kept.follow_up_conversation_id is None and kept.followed_up_at is not None  # followed up, on its day
 
 
 def test_unfinished_conversations_and_coming_review_meetings_are_kept(school, people):

@@ -57,6 +57,8 @@ from rrp_pwa.conversations.restorative import (
 from rrp_pwa.extensions import db, htmx
 from rrp_pwa.forms import choices, show_problems
 from rrp_pwa.home.tiles import Tile, add_tiles
+from rrp_pwa.mediation.review import mediation_to_follow_up as followed_mediation
+from rrp_pwa.mediation.review import record_follow_up as follow_up_mediation
 from rrp_pwa.models.conversations import (
     PARTICIPANT_ROLE_LABELS,
     QUESTION_AUDIENCES,
@@ -149,14 +151,17 @@ def picker(target: str, form_shown: bool | None = None) -> dict:
     found = recent_first(search_pupils(allowed, text, limit=12), recent) if text else recent
     taken = {p.id for p in chosen}
     carry = {"kind": "conference"} if target == "conference" else {}
-    follows = followed_agreement()
+    follows, after = followed_agreement(), followed_mediation()
     if follows is not None and target != "chat":
         carry["follows"] = follows.id
+    if after is not None and target != "chat":
+        carry["follows_mediation"] = after.id
     if picking() and htmx:  # the address bar follows the pupils, as after a pick link: reloaded, it shows them
         address = url_for(PICK_TARGETS[target], pupil_id=[p.id for p in chosen], **carry)
         replace_address(address)
     return {"chosen": chosen, "q": text, "target": target, "results": [p for p in found if p.id not in taken],
             "recent": not text, "carry": carry, "follows": follows, "picked": picked,
+            "follows_mediation": after, "also": {name: value for name, value in carry.items() if name != "kind"},
             "record_form": RECORD_FORMS[target] if form_shown else None}
 
 
@@ -323,10 +328,13 @@ def start():
         except (ChatError, ConversationError) as exc:
             form.form_errors.append(str(exc))
         else:
-            follows = followed_agreement()
-            if follows is not None:
+            follows, after = followed_agreement(), followed_mediation()
+            if follows is not None or after is not None:
                 db.session.flush()
+            if follows is not None:
                 record_follow_up(follows, current_user, conversation.id)
+            if after is not None:
+                follow_up_mediation(after, current_user, conversation.id)
             db.session.commit()
             step = "preparation" if kind == "conference" else "questions"
             return redirect(url_for(f"conversations.{step}", conversation_id=conversation.id))

@@ -2,13 +2,14 @@
 records show that a mediation happened, how it ended and what was agreed."""
 from datetime import datetime, timezone
 
-from flask import url_for
+from flask import request, url_for
+from flask_login import current_user
 from sqlalchemy import Select, or_, select
 
 from rrp_pwa.extensions import db
 from rrp_pwa.mediation.flow import MediationError
 from rrp_pwa.models import Pupil, Staff
-from rrp_pwa.models.mediation import Mediation, MediationMediator, MediationParty
+from rrp_pwa.models.mediation import NO_AGREEMENT, Mediation, MediationMediator, MediationParty
 from rrp_pwa.records.timeline import Entry, timeline_source
 from rrp_pwa.records.access import reads_everything_about
 
@@ -28,6 +29,17 @@ def recently_reviewed(school_id: int, limit: int = 20) -> Select[tuple[Mediation
     return (select(Mediation)
             .where(Mediation.school_id == school_id, Mediation.reviewed_at.is_not(None))
             .order_by(Mediation.reviewed_at.desc()).limit(limit))
+
+
+def follow_ups_needed(school_id: int) -> Select[tuple[Mediation]]:
+    """Reviewed mediations that ended with no agreement between pupils and have not been followed up
+    (``Mediation.needs_follow_up``), oldest first. One still to review is in the review queue, whose
+    record offers the follow-up too."""
+    return (select(Mediation)
+            .where(Mediation.school_id == school_id, Mediation.reviewed_at.is_not(None),
+                   Mediation.outcome.in_(NO_AGREEMENT), Mediation.followed_up_at.is_(None),
+                   Mediation.parties.any())
+            .order_by(Mediation.completed_at))
 
 
 def in_progress(school_id: int) -> Select[tuple[Mediation]]:
@@ -52,6 +64,31 @@ def mark_reviewed(mediation: Mediation, reviewer: Staff, note: str | None) -> No
             if alert.answered_by_id is None:
                 alert.answered_by_id, alert.answered_at = reviewer.id, mediation.reviewed_at
             alert.resolved_at = mediation.reviewed_at
+
+
+def record_follow_up(mediation: Mediation, staff: Staff, conversation_id: int | None = None) -> None:
+    """A mediation that ended with no agreement has been followed up by the lead: by the conversation or
+    conference ``conversation_id`` started from its record, or another way (a conversation held in person
+    and not recorded here, a call home). Only the first follow-up is kept."""
+    if staff.school_id != mediation.school_id or not staff.has_role(*LEAD_ROLES):
+        raise MediationError("Only the school's mediation lead can follow up mediations.")
+    if mediation.outcome not in NO_AGREEMENT or not mediation.parties:
+        raise MediationError("Only a mediation that ended with no agreement needs a follow-up.")
+    if mediation.followed_up_at is None:
+        mediation.followed_up_at = datetime.now(timezone.utc)
+        mediation.followed_up_by_id, mediation.follow_up_conversation_id = staff.id, conversation_id
+
+
+def mediation_to_follow_up() -> Mediation | None:
+    """The mediation a conversation or conference being started follows up (the request's
+    ``follows_mediation``), if it still needs one and this person is the mediation lead; starting it
+    records the follow-up (``record_follow_up``)."""
+    mediation_id = request.values.get("follows_mediation", type=int)
+    mediation = db.session.get(Mediation, mediation_id) if mediation_id else None
+    if (mediation is None or mediation.school_id != current_user.school_id or not mediation.needs_follow_up
+            or not current_user.has_role(*LEAD_ROLES)):
+        return None
+    return mediation
 
 
 @timeline_source

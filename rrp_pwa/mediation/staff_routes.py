@@ -26,7 +26,15 @@ from rrp_pwa.mediation.alerts import (
 from rrp_pwa.mediation.flow import FEELING_LABELS, STEP_TITLES, MediationError, no_agreement
 from rrp_pwa.forms import ConfirmForm
 from rrp_pwa.mediation.forms import MediatorLoginForm, ReviewForm
-from rrp_pwa.mediation.review import LEAD_ROLES, in_progress, mark_reviewed, recently_reviewed, review_queue
+from rrp_pwa.mediation.review import (
+    LEAD_ROLES,
+    follow_ups_needed,
+    in_progress,
+    mark_reviewed,
+    record_follow_up,
+    recently_reviewed,
+    review_queue,
+)
 from rrp_pwa.models import Agreement, Pupil
 from rrp_pwa.models.mediation import Mediation, MediationAlert, MediatorAccount
 from rrp_pwa.qr import qr_svg
@@ -52,6 +60,7 @@ def lead():
     school_id = current_user.school_id
     return render_template("mediation/lead.html", queue=list(db.session.scalars(review_queue(school_id))),
                            running=list(db.session.scalars(in_progress(school_id))),
+                           follow_ups=list(db.session.scalars(follow_ups_needed(school_id))),
                            reviewed=list(db.session.scalars(recently_reviewed(school_id))), step_titles=STEP_TITLES)
 
 
@@ -87,12 +96,39 @@ def record(mediation_id: int):
             db.session.commit()
             # a call nobody answered is now the lead's: the staff on duty see who has it at once
             broker().publish(alerts_channel(mediation.school_id), Message("alert", str(mediation.id)))
-            flash(f"Mediation with {mediation.party_names} marked reviewed.")
+            flash(f"Mediation with {mediation.party_names} marked reviewed."
+                  + (" It stays under No agreement: follow-up needed until it is followed up."
+                     if mediation.needs_follow_up else ""))
             return redirect(url_for("mediation.lead"))
     elif form.errors:
         status = 422
     return render_template("mediation/record.html", mediation=mediation, form=form, feelings=FEELING_LABELS,
                            confirm=ConfirmForm(), may_move_review=bool(waiting)), status
+
+
+FOLLOWED_UP = Question("Record that this mediation has been followed up?", "It leaves the follow-up list, and this "
+                       "can't be undone.", "It has been followed up", "No, go back to the mediation")
+bp.add_app_template_global(FOLLOWED_UP, "mediation_followed_up_question")
+
+
+@bp.route("/mediation/records/<int:mediation_id>/followed-up", methods=["POST"])
+@staff_required(*LEAD_ROLES)
+def followed_up(mediation_id: int):
+    """Record that a mediation that ended with no agreement was followed up another way (a conversation
+    not recorded here, a call home)."""
+    mediation = get_scoped_or_404(Mediation, mediation_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if mediation.needs_follow_up and not was_asked():
+        return ask(FOLLOWED_UP, url_for("mediation.record", mediation_id=mediation.id))
+    try:
+        record_follow_up(mediation, current_user)
+    except MediationError as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(f"Recorded: the mediation with {mediation.party_names} has been followed up.")
+    return redirect(url_for("mediation.record", mediation_id=mediation.id))
 
 
 ENDING_UNFINISHED = Question("End this mediation with no agreement?", "The mediators will not be able to carry on "

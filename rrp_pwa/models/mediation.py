@@ -8,6 +8,7 @@ never linked from here.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -16,8 +17,12 @@ from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import Agreement
 from rrp_pwa.models.roster import Pupil, Staff, short_names, utcnow
 
+if TYPE_CHECKING:
+    from rrp_pwa.models.conversations import Conversation
+
 STEPS = ("people", "rules", "stories", "feelings", "ideas", "agreement", "done")
 OUTCOMES = ("agreed", "no_agreement", "adult_took_over")
+NO_AGREEMENT = ("no_agreement", "adult_took_over")  # the outcomes that staff follow up
 OUTCOME_LABELS = {"agreed": "Agreement made", "no_agreement": "No agreement - passed to staff",
                   "adult_took_over": "An adult took over"}
 
@@ -43,7 +48,10 @@ class MediatorAccount(db.Model):
 
 class Mediation(db.Model):
     """One peer mediation. ``step`` walks STEPS; ``version`` rises with every change so a form
-    from an older screen is refused; ``paused_at`` is set while the mediators wait for an adult."""
+    from an older screen is refused; ``paused_at`` is set while the mediators wait for an adult.
+    One that ended with no agreement is followed up by staff (``needs_follow_up``): ``followed_up_at``
+    and ``followed_up_by_id`` say when and by whom, ``follow_up_conversation_id`` the conversation or
+    conference started from it (none when it was followed up another way)."""
 
     __table_args__ = (UniqueConstraint("school_id", "client_uuid"),)
 
@@ -61,6 +69,9 @@ class Mediation(db.Model):
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     review_note: Mapped[str | None] = mapped_column(Text)
+    followed_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    followed_up_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    follow_up_conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversation.id"))
 
     mediators: Mapped[list[MediationMediator]] = relationship(
         back_populates="mediation", cascade="all, delete-orphan", lazy="selectin", order_by="MediationMediator.id")
@@ -68,7 +79,9 @@ class Mediation(db.Model):
         back_populates="mediation", cascade="all, delete-orphan", lazy="selectin", order_by="MediationParty.id")
     alerts: Mapped[list[MediationAlert]] = relationship(
         back_populates="mediation", cascade="all, delete-orphan", order_by="MediationAlert.raised_at")
-    reviewed_by: Mapped[Staff | None] = relationship()
+    reviewed_by: Mapped[Staff | None] = relationship(foreign_keys=[reviewed_by_id])
+    followed_up_by: Mapped[Staff | None] = relationship(foreign_keys=[followed_up_by_id])
+    follow_up_conversation: Mapped[Conversation | None] = relationship()
 
     @property
     def is_complete(self) -> bool:
@@ -77,6 +90,12 @@ class Mediation(db.Model):
     @property
     def outcome_label(self) -> str:
         return OUTCOME_LABELS.get(self.outcome or "", "Not finished")
+
+    @property
+    def needs_follow_up(self) -> bool:
+        """Ended with no agreement (passed to staff, or an adult took over) between pupils, and not followed up
+        yet: a restorative conversation or a conference is the next step (DOMAIN.md)."""
+        return self.outcome in NO_AGREEMENT and bool(self.parties) and self.followed_up_at is None
 
     @property
     def open_alert(self) -> MediationAlert | None:

@@ -411,9 +411,30 @@ def test_the_lead_ends_a_mediation_left_unfinished_and_follows_it_up(live_server
     expect(lead.get_by_text("No agreement - passed to staff")).to_be_visible()
     no_sideways_scroll(lead)
     assert_accessible(axe, lead)
+    lead.get_by_role("button", name="Mark reviewed").click()  # reviewed, but not followed up yet: it stays listed
+    expect(lead.get_by_role("status")).to_contain_text("It stays under No agreement: follow-up needed")
+    waiting = lead.get_by_role("region", name="No agreement: follow-up needed (1)")
+    no_sideways_scroll(lead)
+    assert_accessible(axe, lead)
+    waiting.get_by_role("link", name="Follow up: Amira K. and Ben J.").click()
+    expect(lead.get_by_role("heading", name="Next step")).to_be_in_viewport()
     lead.get_by_role("link", name="Start a restorative conversation").click()
     expect(lead.get_by_role("button", name="Remove Amira Khan")).to_be_visible()
     expect(lead.get_by_role("button", name="Remove Ben Jones")).to_be_visible()
+    expect(lead.get_by_text("Following up the peer mediation of")).to_contain_text(
+        "between Amira K. and Ben J., which ended with no agreement")
+    assert_accessible(axe, lead)
+    lead.get_by_label("Amira Khan's role").select_option(label="Was harmed")
+    lead.get_by_label("Ben Jones's role").select_option(label="Caused harm")
+    lead.get_by_role("button", name="Start the conversation").click()
+    expect(lead.get_by_role("heading", name="Restorative conversation", exact=True)).to_be_visible()
+    lead.goto(live_server.url + "/mediation")
+    expect(lead.get_by_role("region", name=re.compile("follow-up needed"))).to_have_count(0)
+    lead.get_by_role("link", name="Amira K. and Ben J.").click()
+    next_step = lead.get_by_role("region", name="Next step")
+    expect(next_step).to_contain_text(
+        re.compile(r"Followed up: Restorative conversation started\s+on \d+ \w+ \d{4} by Pat Lead"))
+    expect(next_step.get_by_role("link", name="Restorative conversation")).to_be_visible()
     assert_accessible(axe, lead)
 
 
