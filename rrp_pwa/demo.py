@@ -80,8 +80,8 @@ def seed_demo_history(school: School, rng: random.Random, lead: Staff, midday: l
                       mediators: list[Pupil]) -> None:
     """Four weeks of lunchtimes before today, through the same rules the screens use: quick chats
     (three pupils again and again), restorative conversations whose agreements are due for review,
-    kept or not kept, and two peer mediations - so the school overview, reviews due and pupils'
-    records have something to show."""
+    kept or not kept, and three peer mediations (one with no agreement, still to follow up) - so the
+    school overview, reviews due, the mediation lead's page and pupils' records have something to show."""
     from rrp_pwa.agreements.rules import review_agreement
     from rrp_pwa.conversations.chats import DEFAULT_CHIPS, record_quick_chat
     from rrp_pwa.conversations.restorative import finish, start_conversation
@@ -122,4 +122,9 @@ def seed_demo_history(school: School, rng: random.Random, lead: Staff, midday: l
                                                  second.id: "I will ask nicely to join."},
                                      place="Playground", started_at=lunchtime(day),
                                      completed_at=lunchtime(day) + timedelta(minutes=15))
+    first, second = rng.sample(others, 2)  # one with no agreement, reviewed and still to follow up
+    stuck = record_mediation(school.id, rng.sample(list(mediators), 2), [first, second], agreements={},
+                             outcome="no_agreement", place="Playground", started_at=lunchtime(days[11]),
+                             completed_at=lunchtime(days[11]) + timedelta(minutes=20))
+    stuck.reviewed_at, stuck.reviewed_by_id = stuck.completed_at + timedelta(hours=2), lead.id
     db.session.flush()

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from rrp_pwa.extensions import db
 from rrp_pwa.insights.rules import overview
+from rrp_pwa.mediation.review import follow_ups_needed as mediation_follow_ups
 from rrp_pwa.models import ROLES, Group, Pupil, School, Staff
 from rrp_pwa.models.conversations import QuickChat
 from tests.conftest import make_school
@@ -48,7 +49,8 @@ def test_the_demo_school_has_four_weeks_of_restorative_work_to_look_at(runner):
     school = db.session.scalar(select(School))
     today = school.today()
     data = overview(school, today - timedelta(days=27), today, today=today)
-    assert data.chats == 20 and data.conversations == 3 and data.mediations == {"agreed": 2}
+    assert data.chats == 20 and data.conversations == 3 and data.mediations == {"agreed": 2, "no_agreement": 1}
+    assert len(db.session.scalars(mediation_follow_ups(school.id)).all()) == 1  # the lead's page has one to follow up
     assert dict(data.reviews) == {"kept": 1, "not_kept": 1}
     assert data.reviews_due == 1 and data.follow_ups_needed == 1
     assert len(data.coming_back) >= 3
