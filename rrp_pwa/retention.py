@@ -193,9 +193,10 @@ def plan_purge(school: School, days: dict[str, int], today: date | None = None) 
         Conversation.school_id == school.id, Conversation.completed_at < cut["conversations"],
         or_(Conversation.review_meeting_on.is_(None), Conversation.review_meeting_on < today)))
     # (one waiting for an adult is paused, so unfinished; a finished one's "We can't agree" left unanswered was a
-    # call of its day only, and holds nothing back)
+    # call of its day only, and holds nothing back; one with no agreement is kept until it is followed up)
     ids["mediations"] = with_agreements("mediation", _scalars(select(Mediation.id).where(
-        Mediation.school_id == school.id, Mediation.completed_at < cut["mediations"])))
+        Mediation.school_id == school.id, Mediation.completed_at < cut["mediations"],
+        or_(Mediation.outcome.is_(None), ~Mediation.needs_follow_up))))
     for (source_kind, source_id), agreements in by_source.items():
         if source_id is None:  # made on its own: it goes by its own period
             ids["agreements"] |= {agreement_id for agreement_id, may_go in agreements if may_go}

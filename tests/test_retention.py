@@ -286,13 +286,16 @@ def test_unfinished_conversations_and_coming_review_meetings_are_kept(school, pe
     assert count(Answer) == len(kept)
 
 
-def test_unfinished_mediations_are_kept_and_a_call_left_unanswered_holds_nothing_back(school, people):
+def test_unfinished_mediations_and_those_to_follow_up_are_kept_and_a_call_left_unanswered_holds_nothing_back(
+        school, people):
     """An unfinished mediation (one paused for "Get an adult" among them) stays however old. A finished one's
     "We can't agree" that nobody answered was a call of its day: review found it kept such a mediation, the
-    pupils' key words with it, for ever; it goes at the end of its period with its alert."""
+    pupils' key words with it, for ever; it goes at the end of its period with its alert. One that ended with no
+    agreement and was never followed up stays until it is (as a "not kept" agreement does)."""
     staff, amira, ben = people
     done, recent, unfinished = (mediation(school, amira, ben, 800), mediation(school, amira, ben, 100),
                                 mediation(school, amira, ben, None))
+    waiting = mediation(school, amira, ben, 800)  # no agreement, never followed up
     unfinished.started_at = days_ago(900)
     paused = mediation(school, amira, ben, None)
     paused.started_at = days_ago(900)
@@ -303,8 +306,11 @@ def test_unfinished_mediations_are_kept_and_a_call_left_unanswered_holds_nothing
     agreed.outcome = "agreed"
     made = finished_agreement(school, staff, ben, "mediation", agreed.id, 800)
     agreed.parties[0].agreement_id = made.id
+    for followed in (done, unanswered):
+        followed.followed_up_at = days_ago(790)
     db.session.commit()
-    kept, gone, made_id = {recent.id, unfinished.id, paused.id}, {done.id, agreed.id, unanswered.id}, made.id
+    kept, gone = {recent.id, unfinished.id, paused.id, waiting.id}, {done.id, agreed.id, unanswered.id}
+    made_id = made.id
 
     plan = run_purge(school)
 

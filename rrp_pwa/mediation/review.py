@@ -36,9 +36,7 @@ def follow_ups_needed(school_id: int) -> Select[tuple[Mediation]]:
     (``Mediation.needs_follow_up``), oldest first. One still to review is in the review queue, whose
     record offers the follow-up too."""
     return (select(Mediation)
-            .where(Mediation.school_id == school_id, Mediation.reviewed_at.is_not(None),
-                   Mediation.outcome.in_(NO_AGREEMENT), Mediation.followed_up_at.is_(None),
-                   Mediation.parties.any())
+            .where(Mediation.school_id == school_id, Mediation.reviewed_at.is_not(None), Mediation.needs_follow_up)
             .order_by(Mediation.completed_at))
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ColumnElement, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, and_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rrp_pwa.extensions import db
@@ -91,11 +92,16 @@ class Mediation(db.Model):
     def outcome_label(self) -> str:
         return OUTCOME_LABELS.get(self.outcome or "", "Not finished")
 
-    @property
+    @hybrid_property
     def needs_follow_up(self) -> bool:
         """Ended with no agreement (passed to staff, or an adult took over) between pupils, and not followed up
-        yet: a restorative conversation or a conference is the next step (DOMAIN.md)."""
+        yet: a restorative conversation or a conference is the next step (DOMAIN.md). In a query, the same test."""
         return self.outcome in NO_AGREEMENT and bool(self.parties) and self.followed_up_at is None
+
+    @needs_follow_up.inplace.expression
+    @classmethod
+    def _needs_follow_up(cls) -> ColumnElement[bool]:
+        return and_(cls.outcome.in_(NO_AGREEMENT), cls.followed_up_at.is_(None), cls.parties.any())
 
     @property
     def open_alert(self) -> MediationAlert | None:
