@@ -1398,6 +1398,32 @@ def test_a_mediation_is_followed_up_only_by_its_schools_lead(client, auth, schoo
     assert db.session.get(Mediation, mediation.id).followed_up_at is None
 
 
+def test_a_conversation_with_none_of_the_mediations_pupils_does_not_follow_it_up(client, auth, school, people):
+    """The lead opened the follow-up from the record, took Amira and Ben off and started a conversation with
+    Chloe: the mediation was recorded as followed up by a conversation with neither of them, and left the list."""
+    ava, leo, amira, ben = people
+    chloe = make_pupil(school, "Chloe", "Day")
+    mediation = flow.record_mediation(school.id, [ava, leo], [amira, ben], agreements={}, outcome="no_agreement")
+    db.session.commit()
+    auth.login(roles=("pastoral",), school=school)
+    other = client.get(f"/conversations/new?pupil_id={chloe.id}&follows_mediation={mediation.id}")
+    assert "Following up the" not in other.get_data(as_text=True)  # not said of a conversation that isn't one
+    assert f'follows_mediation={mediation.id}' in other.get_data(as_text=True)  # kept, should Amira come back
+    started = client.post(f"/conversations/new?follows_mediation={mediation.id}", data={
+        "pupil_id": [chloe.id], f"role-{chloe.id}": "harmed", "follows_mediation": mediation.id})
+    assert started.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Mediation, mediation.id).followed_up_at is None
+
+    with_ben = client.post(f"/conversations/new?follows_mediation={mediation.id}", data={
+        "pupil_id": [chloe.id, ben.id], f"role-{chloe.id}": "harmed", f"role-{ben.id}": "caused_harm",
+        "follows_mediation": mediation.id})
+    assert with_ben.status_code == 302
+    db.session.expire_all()
+    followed = db.session.get(Mediation, mediation.id)
+    assert followed.followed_up_at is not None and ben in followed.follow_up_conversation.pupils
+
+
 def test_a_mediation_between_pupils_who_have_left_is_still_followed_up(client, auth, school, people):
     ava, leo, amira, ben = people
     mediation = flow.record_mediation(school.id, [ava, leo], [amira, ben], agreements={}, outcome="no_agreement")

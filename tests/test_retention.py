@@ -253,7 +253,7 @@ def test_a_conversation_that_followed_up_a_mediation_goes_in_its_time_and_the_me
     staff, amira, ben = people
     ended = mediation(school, ben, amira, 100)
     talk = conversation(school, staff, amira, 60)
-    follow_up_mediation(ended, staff, conversation_id=talk.id)
+    follow_up_mediation(ended, staff, conversation=talk)
     db.session.commit()
     talk_id, mediation_id = talk.id, ended.id
 

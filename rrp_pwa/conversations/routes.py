@@ -57,6 +57,7 @@ from rrp_pwa.conversations.restorative import (
 from rrp_pwa.extensions import db, htmx
 from rrp_pwa.forms import choices, show_problems
 from rrp_pwa.home.tiles import Tile, add_tiles
+from rrp_pwa.mediation.review import follows_up_with
 from rrp_pwa.mediation.review import mediation_to_follow_up as followed_mediation
 from rrp_pwa.mediation.review import record_follow_up as follow_up_mediation
 from rrp_pwa.models.conversations import (
@@ -161,7 +162,9 @@ def picker(target: str, form_shown: bool | None = None) -> dict:
         replace_address(address)
     return {"chosen": chosen, "q": text, "target": target, "results": [p for p in found if p.id not in taken],
             "recent": not text, "carry": carry, "follows": follows, "picked": picked,
-            "follows_mediation": after, "also": {name: value for name, value in carry.items() if name != "kind"},
+            "also": {name: value for name, value in carry.items() if name != "kind"},
+            # said only while one of its pupils is chosen (kept in carry, should one be picked again)
+            "follows_mediation": after if after is not None and follows_up_with(after, chosen) else None,
             "record_form": RECORD_FORMS[target] if form_shown else None}
 
 
@@ -333,8 +336,8 @@ def start():
                 db.session.flush()
             if follows is not None:
                 record_follow_up(follows, current_user, conversation.id)
-            if after is not None:
-                follow_up_mediation(after, current_user, conversation.id)
+            if after is not None and follows_up_with(after, pupils):
+                follow_up_mediation(after, current_user, conversation)
             db.session.commit()
             step = "preparation" if kind == "conference" else "questions"
             return redirect(url_for(f"conversations.{step}", conversation_id=conversation.id))

@@ -9,6 +9,7 @@ from sqlalchemy import Select, or_, select
 from rrp_pwa.extensions import db
 from rrp_pwa.mediation.flow import MediationError
 from rrp_pwa.models import Pupil, Staff
+from rrp_pwa.models.conversations import Conversation
 from rrp_pwa.models.mediation import NO_AGREEMENT, Mediation, MediationMediator, MediationParty
 from rrp_pwa.records.timeline import Entry, timeline_source
 from rrp_pwa.records.access import reads_everything_about
@@ -64,17 +65,27 @@ def mark_reviewed(mediation: Mediation, reviewer: Staff, note: str | None) -> No
             alert.resolved_at = mediation.reviewed_at
 
 
-def record_follow_up(mediation: Mediation, staff: Staff, conversation_id: int | None = None) -> None:
-    """A mediation that ended with no agreement has been followed up by the lead: by the conversation or
-    conference ``conversation_id`` started from its record, or another way (a conversation held in person
-    and not recorded here, a call home). Only the first follow-up is kept."""
+def follows_up_with(mediation: Mediation, pupils: list[Pupil]) -> bool:
+    """A conversation or conference follows a mediation up only if at least one of the pupils in its
+    disagreement takes part (one may have left the school); one with neither of them is about something else."""
+    return any(party.pupil_id in {pupil.id for pupil in pupils} for party in mediation.parties)
+
+
+def record_follow_up(mediation: Mediation, staff: Staff, conversation: Conversation | None = None) -> None:
+    """A mediation that ended with no agreement has been followed up by the lead: by ``conversation``, a
+    conversation or conference started from its record with at least one of its pupils (``follows_up_with``),
+    or another way (a conversation held in person and not recorded here, a call home). Only the first
+    follow-up is kept."""
     if staff.school_id != mediation.school_id or not staff.has_role(*LEAD_ROLES):
         raise MediationError("Only the school's mediation lead can follow up mediations.")
     if mediation.outcome not in NO_AGREEMENT or not mediation.parties:
         raise MediationError("Only a mediation that ended with no agreement needs a follow-up.")
+    if conversation is not None and not follows_up_with(mediation, conversation.pupils):
+        raise MediationError("A conversation with none of the pupils in the mediation does not follow it up.")
     if mediation.followed_up_at is None:
         mediation.followed_up_at = datetime.now(timezone.utc)
-        mediation.followed_up_by_id, mediation.follow_up_conversation_id = staff.id, conversation_id
+        mediation.followed_up_by_id = staff.id
+        mediation.follow_up_conversation_id = conversation.id if conversation is not None else None
 
 
 def mediation_to_follow_up() -> Mediation | None:
