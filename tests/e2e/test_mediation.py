@@ -16,10 +16,10 @@ from sqlalchemy import select
 from rrp_pwa.extensions import db
 from rrp_pwa.mediation.accounts import set_mediator_login
 from rrp_pwa.mediation.alerts import get_adult
-from rrp_pwa.mediation.flow import add_party, start_mediation
+from rrp_pwa.mediation.flow import add_party, no_agreement, start_mediation
 from rrp_pwa.mediation.team import SESSION_KEY
 from rrp_pwa.models import Concern, Pupil, School, Staff
-from rrp_pwa.models.mediation import MediationParty
+from rrp_pwa.models.mediation import Mediation, MediationParty
 from tests.conftest import PASSWORD, make_pupil, make_school, make_staff
 from tests.e2e.conftest import (PHONE, TABLET, assert_accessible, go_offline, requests_sent, wait_for_service_worker,
                                 wait_until)
@@ -293,6 +293,14 @@ def leos_mediation_at(step: str) -> None:
     db.session.commit()
 
 
+
+def leos_mediation_ended_with_no_agreement() -> int:
+    leos_mediation_at("ideas")
+    mediation = db.session.scalars(select(Mediation).order_by(Mediation.id.desc())).first()
+    no_agreement(mediation)
+    db.session.commit()
+    return mediation.id
+
 def test_mediators_go_back_a_step_without_losing_what_they_typed(live_server, brook, new_device, axe):
     leos_mediation_at("stories")
     tablet = leo_opens_the_mediation(new_device(viewport=TABLET), live_server, axe)
@@ -435,6 +443,53 @@ def test_the_lead_ends_a_mediation_left_unfinished_and_follows_it_up(live_server
     expect(next_step).to_contain_text(
         re.compile(r"Followed up: Restorative conversation started\s+on \d+ \w+ \d{4} by Pat Lead"))
     expect(next_step.get_by_role("link", name="Restorative conversation")).to_be_visible()
+    assert_accessible(axe, lead)
+
+
+def test_the_lead_follows_up_a_mediation_on_a_phone_whoever_is_taken_off_and_picked_again(
+        live_server, brook, new_device, axe):
+    """The follow-up survives the picker with scripts (each Remove and pick sends the form back through htmx,
+    and the address bar follows): it is said only while one of the mediation's pupils is chosen, and the
+    conversation started records it. Another mediation is recorded as followed up another way, asked first."""
+    first, second = leos_mediation_ended_with_no_agreement(), leos_mediation_ended_with_no_agreement()
+    lead = new_device(viewport=PHONE).new_page()
+    staff_sign_in(lead, live_server.url, brook["lead"], axe)
+    lead.goto(f"{live_server.url}/mediation/records/{first}")
+    next_step = lead.get_by_role("region", name="Next step")
+    expect(next_step.get_by_role("button", name="It has been followed up")).to_be_visible()
+    no_sideways_scroll(lead)
+    assert_accessible(axe, lead)
+    next_step.get_by_role("link", name="Start a restorative conversation").click()
+    notice = lead.get_by_text("Following up the peer mediation of")
+    expect(notice).to_be_visible()
+    lead.get_by_role("button", name="Remove Ben Jones").click()
+    expect(lead.get_by_role("button", name="Remove Ben Jones")).to_have_count(0)
+    expect(notice).to_be_visible()  # Amira is still in it
+    lead.get_by_role("button", name="Remove Amira Khan").click()
+    expect(lead.get_by_role("button", name="Remove Amira Khan")).to_have_count(0)
+    expect(notice).to_have_count(0)  # a conversation with neither of them is not the follow-up
+    lead.get_by_label("Find a pupil").fill("Ben")
+    lead.get_by_role("button", name=re.compile("^Ben Jones")).click()
+    expect(lead.get_by_role("button", name="Remove Ben Jones")).to_be_visible()
+    expect(notice).to_contain_text("between Amira K. and Ben J., which ended with no agreement")
+    lead.reload()  # the address bar kept the follow-up with the pupils
+    expect(notice).to_be_visible()
+    no_sideways_scroll(lead)
+    assert_accessible(axe, lead)
+    lead.get_by_label("Ben Jones's role").select_option(label="Caused harm")
+    lead.get_by_role("button", name="Start the conversation").click()
+    expect(lead.get_by_role("heading", name="Restorative conversation", exact=True)).to_be_visible()
+    lead.goto(f"{live_server.url}/mediation/records/{first}")
+    expect(lead.get_by_role("region", name="Next step")).to_contain_text(
+        re.compile(r"Followed up: Restorative conversation started\s+on \d+ \w+ \d{4} by Pat Lead"))
+
+    lead.goto(f"{live_server.url}/mediation/records/{second}")
+    lead.once("dialog", lambda dialog: dialog.accept())
+    lead.get_by_role("button", name="It has been followed up").click()
+    expect(lead.get_by_role("status")).to_contain_text("has been followed up")
+    expect(lead.get_by_role("region", name="Next step")).to_contain_text(
+        re.compile(r"Followed up\s+on \d+ \w+ \d{4} by Pat Lead"))
+    no_sideways_scroll(lead)
     assert_accessible(axe, lead)
 
 
