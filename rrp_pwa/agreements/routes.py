@@ -1,5 +1,5 @@
 """Reviews due, an agreement with its follow-up reviews, and the next step when one is not kept."""
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -19,9 +19,10 @@ from rrp_pwa.agreements.rules import (
     reviews_due,
     with_people,
 )
-from rrp_pwa.asking import Question, ask, was_asked
+from rrp_pwa.asking import Question
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.extensions import db
+from rrp_pwa.follow_ups import followed_from_request, followed_up_another_way
 from rrp_pwa.forms import ConfirmForm, show_problems
 from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.models.agreements import OUTCOME_LABELS, Agreement
@@ -51,12 +52,8 @@ def readable_agreement_or_404(agreement_id: int, for_change: bool = False) -> Ag
 def agreement_to_follow_up() -> Agreement | None:
     """The "not kept" agreement a conversation, conference or circle being started follows up (the request's
     ``follows``), if this person may read it; starting it records the follow-up (``record_follow_up``)."""
-    agreement_id = request.values.get("follows", type=int)
-    agreement = db.session.get(Agreement, agreement_id) if agreement_id else None
-    if (agreement is None or agreement.school_id != current_user.school_id or agreement.status != "not_kept"
-            or not may_read_agreement(current_user, agreement)):
-        return None
-    return agreement
+    return followed_from_request(Agreement, "follows", lambda agreement: agreement.status == "not_kept"
+                                 and may_read_agreement(current_user, agreement))
 
 
 def next_steps(agreement: Agreement) -> list[dict]:
@@ -189,16 +186,7 @@ bp.add_app_template_global(FOLLOWED_UP, "followed_up_question")
 def followed_up(agreement_id: int):
     """Record that a "not kept" agreement was followed up another way (a circle, a call home)."""
     agreement = readable_agreement_or_404(agreement_id, for_change=True)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    review = agreement.latest_review
-    if agreement.status == "not_kept" and review and review.followed_up_at is None and not was_asked():
-        return ask(FOLLOWED_UP, url_for("agreements.agreement", agreement_id=agreement.id))
-    try:
-        record_follow_up(agreement, current_user)
-    except AgreementError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("agreements.agreement", agreement_id=agreement.id))
-    db.session.commit()
-    flash("Recorded: the agreement has been followed up.")
-    return redirect(url_for("agreements.agreement", agreement_id=agreement.id))
+    return followed_up_another_way(FOLLOWED_UP, needs_follow_up(agreement),
+                                   lambda: record_follow_up(agreement, current_user), AgreementError,
+                                   "Recorded: the agreement has been followed up.",
+                                   url_for("agreements.agreement", agreement_id=agreement.id))

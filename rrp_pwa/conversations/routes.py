@@ -55,10 +55,10 @@ from rrp_pwa.conversations.restorative import (
     use_wording,
 )
 from rrp_pwa.extensions import db, htmx
+from rrp_pwa.follow_ups import followed_from_request
 from rrp_pwa.forms import choices, show_problems
 from rrp_pwa.home.tiles import Tile, add_tiles
-from rrp_pwa.mediation.review import follows_up_with
-from rrp_pwa.mediation.review import mediation_to_follow_up as followed_mediation
+from rrp_pwa.mediation.review import LEAD_ROLES, follows_up_with
 from rrp_pwa.mediation.review import record_follow_up as follow_up_mediation
 from rrp_pwa.models.conversations import (
     PARTICIPANT_ROLE_LABELS,
@@ -66,6 +66,7 @@ from rrp_pwa.models.conversations import (
     Conversation,
     QuickChat,
 )
+from rrp_pwa.models.mediation import Mediation
 from rrp_pwa.models.roster import Pupil, School
 from rrp_pwa.records.access import WHOLE_SCHOOL_READERS, may_read
 from rrp_pwa.records.actions import add_pupil_action
@@ -133,6 +134,14 @@ def replace_address(address: str) -> None:
     def replace(response):
         response.headers["HX-Replace-Url"] = address
         return response
+
+
+def followed_mediation() -> Mediation | None:
+    """The peer mediation a conversation or conference being started follows up (the request's
+    ``follows_mediation``), if it ended with no agreement and still needs one and this person is the mediation
+    lead; starting it with one of its pupils records the follow-up (``rrp_pwa.mediation.review.record_follow_up``)."""
+    return followed_from_request(Mediation, "follows_mediation", lambda mediation: mediation.needs_follow_up
+                                 and current_user.has_role(*LEAD_ROLES))
 
 
 def picker(target: str, form_shown: bool | None = None) -> dict:

@@ -2,8 +2,7 @@
 records show that a mediation happened, how it ended and what was agreed."""
 from datetime import datetime, timezone
 
-from flask import request, url_for
-from flask_login import current_user
+from flask import url_for
 from sqlalchemy import Select, or_, select
 
 from rrp_pwa.extensions import db
@@ -86,18 +85,6 @@ def record_follow_up(mediation: Mediation, staff: Staff, conversation: Conversat
         mediation.followed_up_at = datetime.now(timezone.utc)
         mediation.followed_up_by_id = staff.id
         mediation.follow_up_conversation_id = conversation.id if conversation is not None else None
-
-
-def mediation_to_follow_up() -> Mediation | None:
-    """The mediation a conversation or conference being started follows up (the request's
-    ``follows_mediation``), if it still needs one and this person is the mediation lead; starting it
-    records the follow-up (``record_follow_up``)."""
-    mediation_id = request.values.get("follows_mediation", type=int)
-    mediation = db.session.get(Mediation, mediation_id) if mediation_id else None
-    if (mediation is None or mediation.school_id != current_user.school_id or not mediation.needs_follow_up
-            or not current_user.has_role(*LEAD_ROLES)):
-        return None
-    return mediation
 
 
 @timeline_source

@@ -8,6 +8,7 @@ from rrp_pwa.agreements.rules import AgreementError, change_review_date
 from rrp_pwa.asking import Question, ask, was_asked
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.extensions import db
+from rrp_pwa.follow_ups import followed_up_another_way
 from rrp_pwa.home.panels import add_home_panel
 from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.mediation import bp
@@ -117,18 +118,10 @@ def followed_up(mediation_id: int):
     """Record that a mediation that ended with no agreement was followed up another way (a conversation
     not recorded here, a call home)."""
     mediation = get_scoped_or_404(Mediation, mediation_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    if mediation.needs_follow_up and not was_asked():
-        return ask(FOLLOWED_UP, url_for("mediation.record", mediation_id=mediation.id))
-    try:
-        record_follow_up(mediation, current_user)
-    except MediationError as exc:
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(f"Recorded: the mediation with {mediation.party_names} has been followed up.")
-    return redirect(url_for("mediation.record", mediation_id=mediation.id))
+    return followed_up_another_way(FOLLOWED_UP, mediation.needs_follow_up,
+                                   lambda: record_follow_up(mediation, current_user), MediationError,
+                                   f"Recorded: the mediation with {mediation.party_names} has been followed up.",
+                                   url_for("mediation.record", mediation_id=mediation.id))
 
 
 ENDING_UNFINISHED = Question("End this mediation with no agreement?", "The mediators will not be able to carry on "
