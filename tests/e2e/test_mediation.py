@@ -293,13 +293,13 @@ def leos_mediation_at(step: str) -> None:
     db.session.commit()
 
 
-
 def leos_mediation_ended_with_no_agreement() -> int:
     leos_mediation_at("ideas")
     mediation = db.session.scalars(select(Mediation).order_by(Mediation.id.desc())).first()
     no_agreement(mediation)
     db.session.commit()
     return mediation.id
+
 
 def test_mediators_go_back_a_step_without_losing_what_they_typed(live_server, brook, new_device, axe):
     leos_mediation_at("stories")
