@@ -193,9 +193,11 @@ def plan_purge(school: School, days: dict[str, int], today: date | None = None) 
         Conversation.school_id == school.id, Conversation.completed_at < cut["conversations"],
         or_(Conversation.review_meeting_on.is_(None), Conversation.review_meeting_on < today)))
     # (one waiting for an adult is paused, so unfinished; a finished one's "We can't agree" left unanswered was a
-    # call of its day only, and holds nothing back; one with no agreement is kept until it is followed up)
+    # call of its day only, and holds nothing back; one with no agreement is kept until it is followed up, and
+    # counts from its follow-up, as an agreement does)
     ids["mediations"] = with_agreements("mediation", _scalars(select(Mediation.id).where(
         Mediation.school_id == school.id, Mediation.completed_at < cut["mediations"],
+        or_(Mediation.followed_up_at.is_(None), Mediation.followed_up_at < cut["mediations"]),
         or_(Mediation.outcome.is_(None), ~Mediation.needs_follow_up))))
     for (source_kind, source_id), agreements in by_source.items():
         if source_id is None:  # made on its own: it goes by its own period

@@ -206,6 +206,33 @@ def test_partly_kept_asks_when_to_review_again_and_comes_back_then(client, auth,
     assert "Play fairly at lunch" in due and "partly kept last time" in due
 
 
+def test_a_conversation_with_none_of_the_agreements_pupils_does_not_follow_it_up(client, auth, school):
+    """As for a mediation (review): opened from the agreement, Amira and Ben taken off and Chloe picked, the
+    conversation started was recorded as the agreement's follow-up, and the agreement left the follow-up list."""
+    teacher = auth.login(roles=("teacher",))
+    _, agreement, amira, ben = conversation_agreement(school, teacher)
+    chloe = make_pupil(school, "Chloe", "Day")
+    db.session.commit()
+    client.post(f"/agreements/{agreement.id}/review", data={"outcome": "not_kept", "seen_reviews": 0})
+    other = client.get(f"/conversations/new?pupil_id={chloe.id}&follows={agreement.id}").get_data(as_text=True)
+    assert "Following up the agreement" not in other  # not said of a conversation that isn't one
+    assert f"follows={agreement.id}" in other  # kept, should Amira or Ben come back
+    started = client.post(f"/conversations/new?follows={agreement.id}", data={
+        "pupil_id": [chloe.id], f"role-{chloe.id}": "harmed", "follows": agreement.id})
+    assert started.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Agreement, agreement.id).latest_review.followed_up_at is None
+    assert "Ben will give Amira space" in client.get("/agreements/due").get_data(as_text=True).split(
+        "Not kept: follow-up needed")[1]
+
+    with_ben = client.post(f"/conversations/new?follows={agreement.id}", data={
+        "pupil_id": [chloe.id, ben.id], f"role-{chloe.id}": "harmed", f"role-{ben.id}": "caused_harm",
+        "follows": agreement.id})
+    assert with_ben.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Agreement, agreement.id).latest_review.followed_up_at is not None
+
+
 def test_not_kept_waits_among_follow_ups_until_a_further_conversation_starts_from_it(client, auth, school):
     teacher = auth.login(roles=("teacher",))
     _, agreement, amira, ben = conversation_agreement(school, teacher)

@@ -291,11 +291,14 @@ def test_unfinished_mediations_and_those_to_follow_up_are_kept_and_a_call_left_u
     """An unfinished mediation (one paused for "Get an adult" among them) stays however old. A finished one's
     "We can't agree" that nobody answered was a call of its day: review found it kept such a mediation, the
     pupils' key words with it, for ever; it goes at the end of its period with its alert. One that ended with no
-    agreement and was never followed up stays until it is (as a "not kept" agreement does)."""
+    agreement and was never followed up stays until it is, and counts from its follow-up (as a "not kept"
+    agreement does)."""
     staff, amira, ben = people
     done, recent, unfinished = (mediation(school, amira, ben, 800), mediation(school, amira, ben, 100),
                                 mediation(school, amira, ben, None))
     waiting = mediation(school, amira, ben, 800)  # no agreement, never followed up
+    late = mediation(school, amira, ben, 800)  # followed up only lately: it counts from then, as an agreement does
+    late.followed_up_at = days_ago(100)
     unfinished.started_at = days_ago(900)
     paused = mediation(school, amira, ben, None)
     paused.started_at = days_ago(900)
@@ -309,7 +312,7 @@ def test_unfinished_mediations_and_those_to_follow_up_are_kept_and_a_call_left_u
     for followed in (done, unanswered):
         followed.followed_up_at = days_ago(790)
     db.session.commit()
-    kept, gone = {recent.id, unfinished.id, paused.id, waiting.id}, {done.id, agreed.id, unanswered.id}
+    kept, gone = {recent.id, unfinished.id, paused.id, waiting.id, late.id}, {done.id, agreed.id, unanswered.id}
     made_id = made.id
 
     plan = run_purge(school)

@@ -210,6 +210,13 @@ def record_follow_up(agreement: Agreement, staff: Staff, conversation_id: int | 
         review.follow_up_circle_id = circle_id
 
 
+def follows_up_with(agreement: Agreement, pupils: list[Pupil]) -> bool:
+    """A conversation or conference follows a not kept agreement up only if at least one of the pupils it
+    concerns (``pupils_involved``) takes part; one with none of them is about something else."""
+    ids = {pupil.id for pupil in pupils}
+    return any(pupil.id in ids for pupil in pupils_involved(agreement))
+
+
 def reviews_due(school_id: int, on: date) -> Select[tuple[Agreement]]:
     """Action agreements whose review date has come, oldest first: never reviewed, or partly kept
     and due to be reviewed again. A peer mediation's count once it has ended agreed (before that they

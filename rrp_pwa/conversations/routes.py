@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from rrp_pwa.agreements.routes import agreement_to_follow_up as followed_agreement
 from rrp_pwa.agreements.rules import agreements_from, record_follow_up
+from rrp_pwa.agreements.rules import follows_up_with as agreement_followed_with
 from rrp_pwa.asking import Question, ask, was_asked
 from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.conversations import bp
@@ -170,9 +171,10 @@ def picker(target: str, form_shown: bool | None = None) -> dict:
         address = url_for(PICK_TARGETS[target], pupil_id=[p.id for p in chosen], **carry)
         replace_address(address)
     return {"chosen": chosen, "q": text, "target": target, "results": [p for p in found if p.id not in taken],
-            "recent": not text, "carry": carry, "follows": follows, "picked": picked,
+            "recent": not text, "carry": carry, "picked": picked,
             "also": {name: value for name, value in carry.items() if name != "kind"},
-            # said only while one of its pupils is chosen (kept in carry, should one be picked again)
+            # each said only while one of its pupils is chosen (kept in carry, should one be picked again)
+            "follows": follows if follows is not None and agreement_followed_with(follows, chosen) else None,
             "follows_mediation": after if after is not None and follows_up_with(after, chosen) else None,
             "record_form": RECORD_FORMS[target] if form_shown else None}
 
@@ -343,7 +345,7 @@ def start():
             follows, after = followed_agreement(), followed_mediation()
             if follows is not None or after is not None:
                 db.session.flush()
-            if follows is not None:
+            if follows is not None and agreement_followed_with(follows, pupils):
                 record_follow_up(follows, current_user, conversation.id)
             if after is not None and follows_up_with(after, pupils):
                 follow_up_mediation(after, current_user, conversation)

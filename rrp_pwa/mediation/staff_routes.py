@@ -41,7 +41,7 @@ from rrp_pwa.models.mediation import Mediation, MediationAlert, MediatorAccount
 from rrp_pwa.qr import qr_svg
 from rrp_pwa.realtime import Message, broker
 from rrp_pwa.realtime.sse import event_stream, sse_response
-from rrp_pwa.tenancy import get_scoped_or_404, scoped
+from rrp_pwa.tenancy import get_scoped_or_404, lock_scoped_or_404, scoped
 
 add_tiles("pastoral", Tile("Peer mediation", "Review mediations, set mediators' PINs, print badges.",
                            "mediation.lead"))
@@ -116,8 +116,9 @@ bp.add_app_template_global(FOLLOWED_UP, "mediation_followed_up_question")
 @staff_required(*LEAD_ROLES)
 def followed_up(mediation_id: int):
     """Record that a mediation that ended with no agreement was followed up another way (a conversation
-    not recorded here, a call home)."""
-    mediation = get_scoped_or_404(Mediation, mediation_id)
+    not recorded here, a call home). Held until recorded: a second tap or the other lead at the same moment
+    is waited for, then finds it followed up (the first follow-up is the one kept)."""
+    mediation = lock_scoped_or_404(Mediation, mediation_id)
     return followed_up_another_way(FOLLOWED_UP, mediation.needs_follow_up,
                                    lambda: record_follow_up(mediation, current_user), MediationError,
                                    f"Recorded: the mediation with {mediation.party_names} has been followed up.",
