@@ -324,6 +324,19 @@ def test_a_damaged_zip_on_the_upload_screen_is_explained_not_a_server_error(clie
     assert "roles.csv: This file is protected by a password." in response.get_data(as_text=True)
 
 
+def test_a_row_with_a_huge_value_is_named_on_the_upload_screen_not_a_server_error(client, auth):
+    """QA: a users.csv row with a 200,000-character name (a broken export) answered 500."""
+    auth.login(roles=("admin",))
+    huge = edited(users=lambda text: text + "stu-5,,2026-09-01T08:00:00Z,true,huge,," + "A" * 200_000
+                  + ",Long,,UPN5,,,,,05,,,,,,,org-brook,\n")
+    response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(huge), "roster.zip")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert ("users.csv, line 10: A value on this line is longer than 131,072 characters, far more than any roster "
+            "field holds. Export the package again.") in response.get_data(as_text=True)
+    assert db.session.query(Pupil).count() == 0
+
+
 # Staff whose sourcedId changes, and the admin running the import
 
 def renamed(old: str, new: str):

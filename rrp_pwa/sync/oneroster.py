@@ -261,7 +261,22 @@ def _rows(raw: bytes, filename: str, problems: list[Problem], required: tuple[st
         problems.append(Problem(filename, 1, column, "This required column is missing."))
     if missing:
         return None
-    return [Row(index, values) for index, values in enumerate(reader, start=2)]
+    rows: list[Row] = []
+    try:
+        for values in reader:
+            rows.append(Row(len(rows) + 2, values))
+    except csv.Error as exc:  # a value longer than csv's field limit, say: the row, not the server, is wrong
+        problems.append(Problem(filename, len(rows) + 2, "", _unreadable(exc)))
+        return None
+    return rows
+
+
+def _unreadable(exc: csv.Error) -> str:
+    """Why a CSV line can't be read, in words for the admin who uploaded it."""
+    if "field larger than field limit" in str(exc):
+        return (f"A value on this line is longer than {csv.field_size_limit():,} characters, far more than any "
+                "roster field holds. Export the package again.")
+    return f"This line is not CSV that can be read ({exc}). Export the package again."
 
 
 def _read_manifest(rows: list[Row] | None, members: dict[str, str], problems: list[Problem]) -> dict[str, str]:
