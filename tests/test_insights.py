@@ -130,6 +130,22 @@ def test_the_page_names_pupils_who_keep_coming_back_and_escapes_them(client, aut
     assert "safeguarding concerns are not counted here" in page
 
 
+def test_what_happened_and_where_add_up_to_the_quick_chats(client, auth, school):
+    """QA: only the five commonest chips were listed, so the demo school's 20 quick chats showed as 19 (its one
+    "Left out" was nowhere): what is not listed is counted as everything else."""
+    staff = auth.login(roles=("pastoral",), school=school)
+    amira = make_pupil(school)
+    for what in ("Unkind words", "Unkind words", "Left out", "Physical", "Upset", "Game dispute", "Falling out"):
+        chat(school, staff, [amira], school.today(), what=what)
+    db.session.commit()
+    data = overview(school, *period_dates("4w", school.today()))
+    assert data.chats == 7 and sum(n for _, n in data.chats_what) + data.chats_what_rest == 7
+    assert data.chats_what_rest == 1 and data.chats_where_rest == 0
+    page = " ".join(client.get("/overview").get_data(as_text=True).split())
+    assert '<li class="row"><span>Everything else</span><strong>1</strong></li>' in page
+    assert page.count("Everything else") == 1  # every chat was in the Playground: nothing else to count there
+
+
 def test_an_unknown_period_shows_the_last_four_weeks_and_an_empty_school_says_so(client, auth, school):
     auth.login(roles=("pastoral",), school=school)
     page = client.get("/overview?period=<script>").get_data(as_text=True)

@@ -75,6 +75,8 @@ class Overview:
     follow_ups_needed: int = 0
     chats_what: list[tuple[str, int]] = field(default_factory=list)
     chats_where: list[tuple[str, int]] = field(default_factory=list)
+    chats_what_rest: int = 0  # chats whose "what happened" is not among the TOP_CHIPS listed
+    chats_where_rest: int = 0
     coming_back: list[ComingBack] = field(default_factory=list)
 
     @property
@@ -109,7 +111,9 @@ def overview(school: School, first_day: date, last_day: date, today: date | None
     for column, target in ((chats.c.what, "chats_what"), (chats.c.where, "chats_where")):
         rows = db.session.execute(select(column, func.count()).group_by(column)
                                   .order_by(func.count().desc(), column).limit(TOP_CHIPS))
-        setattr(result, target, [(label, n) for label, n in rows])
+        top = [(label, n) for label, n in rows]
+        setattr(result, target, top)
+        setattr(result, f"{target}_rest", result.chats - sum(n for _, n in top))  # the list adds up to the chats
     for kind, n in db.session.execute(select(Conversation.kind, func.count())
                                       .where(Conversation.school_id == sid, within(Conversation.happened_at))
                                       .group_by(Conversation.kind)):
