@@ -187,13 +187,13 @@ def test_who_opened_a_concern_is_kept_and_shown_to_the_dsl(client, auth, school)
     assert client.get(f"/safeguarding/concerns/{concern.id}").status_code == 200
     client.post(f"/admin/staff/{admin.id}", data={**form, "roles": ["admin"], "removal_confirmed": "1"})
     staff_page = client.get(f"/admin/staff/{admin.id}").get_data(as_text=True)
-    assert "Roles changed by Ada Admin (admin -&gt; admin, dsl)" in staff_page
-    assert "Roles changed by Ada Admin (admin, dsl -&gt; admin)" in staff_page
+    assert "Roles changed by Ada Admin (was Admin; now Admin, Designated Safeguarding Lead)" in staff_page
+    assert "Roles changed by Ada Admin (was Admin, Designated Safeguarding Lead; now Admin)" in staff_page
     client.post("/admin/staff/new", data={"name": "Nia New", "email": "nia@example.org", "roles": ["dsl"],
                                           "password": "a long first password"})
     nia = db.session.scalar(select(Staff).where(Staff.email == "nia@example.org"))
     nia_page = client.get(f"/admin/staff/{nia.id}").get_data(as_text=True)
-    assert "Added by Ada Admin (roles: dsl)" in nia_page and "Roles changed" not in nia_page  # QA: not "none -> dsl"
+    assert "Added by Ada Admin (roles: Designated Safeguarding Lead)" in nia_page and "Roles changed" not in nia_page  # QA: not "none -> dsl"
     auth.logout()
     auth.login(staff=dsl)
     page = client.get(f"/safeguarding/concerns/{concern.id}").get_data(as_text=True)

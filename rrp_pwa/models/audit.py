@@ -13,7 +13,7 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rrp_pwa.extensions import db
-from rrp_pwa.models.roster import Staff, utcnow
+from rrp_pwa.models.roster import ROLE_LABELS, Staff, utcnow
 
 AUDIT_ACTIONS = {"added": "Added", "viewed": "Opened", "marked_seen": "Marked seen", "roles_changed": "Roles changed",
                  "exported": "Exported", "recorded": "Recorded what was done", "closed": "Closed",
@@ -40,3 +40,21 @@ class AuditEvent(db.Model):
     @property
     def action_label(self) -> str:
         return AUDIT_ACTIONS.get(self.action, self.action)
+
+    @property
+    def detail_label(self) -> str | None:
+        """``detail`` as the trail shows it: a member of staff's roles are kept as their codes ("pastoral,
+        teacher -> teacher") and read in the words of the staff screen ("Pastoral lead, Teacher")."""
+        if self.subject_kind != "staff" or self.action not in ("added", "roles_changed") or not self.detail:
+            return self.detail
+        if self.action == "added":
+            return f"roles: {_role_words(self.detail.removeprefix('roles: '))}"
+        before, _, after = self.detail.partition(" -> ")
+        return f"was {_role_words(before)}; now {_role_words(after)}"
+
+
+def _role_words(codes: str) -> str:
+    """'dsl, pastoral' as 'Designated Safeguarding Lead, Pastoral lead' ('none': no role)."""
+    if codes == "none":
+        return "no role"
+    return ", ".join(ROLE_LABELS.get(code, code) for code in codes.split(", "))
