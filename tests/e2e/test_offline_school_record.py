@@ -217,3 +217,27 @@ def test_the_warning_of_pupils_to_be_archived_does_not_take_the_focus(live_serve
     page.wait_for_load_state("load")
     assert page.evaluate("document.activeElement.closest('.form-errors') === null"), "the focus is not on the warning"
     assert_accessible(axe, page)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, TABLET], ids=["phone-360", "tablet"])
+def test_after_a_package_is_checked_the_focus_is_on_what_the_check_says(live_server, data_app, page, axe, viewport):
+    """The upload is sent through htmx, which swaps the page's main part in: the focus was left on <body>, at the
+    top of the page, after both a refused package and a valid one (QA): a keyboard or screen reader user had to
+    hunt for the answer. A refused package puts the focus on its problems, a valid one on the changes' heading."""
+    admin = make_staff(make_school(), ("admin",), name="Ada Admin")
+    db.session.commit()
+    page.set_viewport_size(viewport)
+    sign_in(page, live_server, admin)
+    page.goto(live_server.url + "/admin/sync/roster")
+    page.get_by_label("OneRoster package (ZIP)").set_input_files(
+        files=[{"name": "roster.zip", "mimeType": "application/zip", "buffer": package("missing_column")}])
+    page.get_by_role("button", name="Check the package").click()
+    problems = page.get_by_role("alert").filter(has_text="Nothing was imported.")
+    expect(problems).to_contain_text("users.csv, line 1, column familyName: This required column is missing.")
+    expect(problems).to_be_focused()
+    assert_accessible(axe, page)
+    page.get_by_label("OneRoster package (ZIP)").set_input_files(
+        files=[{"name": "roster.zip", "mimeType": "application/zip", "buffer": package("small_school")}])
+    page.get_by_role("button", name="Check the package").click()
+    expect(page.get_by_role("heading", level=1, name="Check the roster changes")).to_be_focused()
+    assert_accessible(axe, page)
