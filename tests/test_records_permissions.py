@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from rrp_pwa.agreements.rules import make_agreement, review_agreement
+from rrp_pwa.agreements.rules import make_agreement, record_follow_up, review_agreement
 from rrp_pwa.checkins.rules import record_staff_checkin
 from rrp_pwa.checkins.stations import open_station, record_station_checkin
 from rrp_pwa.checkins.timeline import checkin_entries
@@ -205,6 +205,30 @@ def test_a_reviewed_agreement_on_the_timeline_is_no_longer_waiting_for_its_revie
     again = date.today() + timedelta(days=14)
     entry = timeline.split("Agreement: Amira will tell an adult", 1)[1].split("</li>", 1)[0]
     assert f"Partly kept · review again on {again:%-d %b %Y}" in entry
+
+
+def test_an_agreement_not_kept_on_the_timeline_says_whether_it_has_been_followed_up(client, auth, world):
+    """QA: the record said only "Not kept", before and after the pastoral lead recorded the follow-up (a call
+    home), so the pupil's record could not answer the follow-up list's question; the agreement's page could."""
+    people, urls = world
+    amira = db.session.get(Pupil, int(urls["pupil"].rsplit("/", 1)[1]))
+    agreement = make_agreement(amira.school_id, "chat", None, "Amira will play fairly", pupils=[amira],
+                               created_by=people["pastoral"], review_on=date.today() + timedelta(days=5))
+    db.session.add(agreement)
+    db.session.flush()
+    review_agreement(agreement, "not_kept", None, people["pastoral"])
+    db.session.commit()
+    auth.login(staff=people["pastoral"])
+
+    def entry() -> str:
+        timeline = client.get(urls["pupil"]).get_data(as_text=True)
+        return timeline.split("Agreement: Amira will play fairly", 1)[1].split("</li>", 1)[0]
+
+    assert "Not kept · follow-up needed" in entry()
+    record_follow_up(agreement, people["pastoral"])
+    db.session.commit()
+    today = people["pastoral"].school.today()
+    assert f"Not kept · followed up on {today:%-d %b %Y}" in entry() and "follow-up needed" not in entry()
 
 
 # Circles and check-ins on the record follow the same rule (support staff read what they logged)

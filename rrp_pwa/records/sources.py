@@ -6,6 +6,9 @@ pupil for admin, pastoral, DSL and the pupil's teachers; otherwise only what the
 Concerns appear only to the DSL, and only as "Concern raised" with a link to the restricted queue.
 Agreements made in circles are listed by the circles source; their follow-up reviews are listed here.
 """
+from datetime import timezone
+from zoneinfo import ZoneInfo
+
 from flask import url_for
 from sqlalchemy import select
 
@@ -46,11 +49,19 @@ def conversations(pupil: Pupil, viewer: Staff) -> list[Entry]:
             for record, role in rows]
 
 
-def agreement_status(agreement: Agreement) -> str:
+def agreement_status(agreement: Agreement, zone: ZoneInfo) -> str:
     """Where an agreement stands, as its own page says: waiting for its review (on which day), or how
-    its latest review ended; never a review day that has come and gone."""
+    its latest review ended; never a review day that has come and gone. One not kept says whether it has
+    been followed up yet (the follow-up list's question), and when."""
     if agreement.status == "partly_kept" and agreement.review_on:
         return f"Partly kept · review again on {agreement.review_on:%-d %b %Y}"
+    review = agreement.latest_review
+    if agreement.status == "not_kept" and review is not None and review.outcome == "not_kept":
+        if review.followed_up_at is None:
+            return "Not kept · follow-up needed"
+        followed = review.followed_up_at
+        day = (followed if followed.tzinfo else followed.replace(tzinfo=timezone.utc)).astimezone(zone)
+        return f"Not kept · followed up on {day:%-d %b %Y}"
     if agreement.status in OUTCOME_LABELS:
         return OUTCOME_LABELS[agreement.status]
     return f"Review on {agreement.review_on:%-d %b %Y}" if agreement.review_on else ""
@@ -65,7 +76,7 @@ def agreements(pupil: Pupil, viewer: Staff) -> list[Entry]:
         link = url_for("agreements.agreement", agreement_id=agreement.id)
         if agreement.source_kind != "circle":  # the circles source lists circle agreements itself
             entries.append(Entry(agreement.created_at, "agreement", f"Agreement: {agreement.what}",
-                                 agreement_status(agreement), link))
+                                 agreement_status(agreement, viewer.school.zone), link))
         entries += [Entry(review.reviewed_at, "review", f"Agreement review: {OUTCOME_LABELS[review.outcome]}",
                           agreement.what, link) for review in agreement.reviews]
     return entries
