@@ -313,6 +313,18 @@ def test_admin_cannot_deactivate_themselves(client, auth, school_roster):
     assert db.session.get(Staff, admin.id).active
 
 
+def test_an_admins_own_page_offers_no_deactivate_that_would_be_refused(client, auth, school_roster):
+    """QA: their own page offered "Deactivate <their name>", asked "They will be signed out at once", and then
+    refused. It says who can do it instead; another member of staff's page still offers it."""
+    admin = school_roster["people"]["admin"]
+    auth.login(admin)
+    own = client.get(f"/admin/staff/{admin.id}").get_data(as_text=True)
+    assert f"Deactivate {admin.name}" not in own and "/active" not in own
+    assert "You can't deactivate your own account: another admin can." in own
+    other = school_roster["people"]["teacher"]
+    assert f"Deactivate {other.name}" in client.get(f"/admin/staff/{other.id}").get_data(as_text=True)
+
+
 def test_admin_reactivates_staff(client, auth, school_roster):
     teacher = school_roster["other_teacher"]
     teacher.active = False
