@@ -1,7 +1,7 @@
 """Recording and reading the audit trail of sensitive records (``rrp_pwa.models.audit``).
 
 Audited: opening a safeguarding concern, marking it seen, recording what was done, closing and reopening
-it (the DSL's restricted record), exporting a pupil's whole record, any change to a member of staff's
+it (the DSL's restricted record), exporting a pupil's whole record or the whole school's records, any change to a member of staff's
 roles (granting the dsl role opens every concern), an admin setting someone's password (first or reset:
 whoever sets it can sign in as them), and deactivating or reactivating a member of staff (by an admin,
 or by a roster import when the MIS says they have left). The caller commits, with the change it

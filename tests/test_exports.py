@@ -167,6 +167,22 @@ def test_exporting_a_pupils_record_is_kept_in_the_audit_trail(client, auth, app)
         (lead.id, "exported", "pupil", pupil.id)] * 2
 
 
+def test_exporting_the_whole_schools_records_is_kept_in_the_audit_trail(client, auth, app):
+    """QA: exporting one pupil's record was kept in the audit trail, but exporting every pupil's records
+    between two dates (Export records) left no trace of who took them."""
+    from rrp_pwa.models.audit import AuditEvent
+
+    school = make_school()
+    make_pupil(school)
+    db.session.commit()
+    lead = auth.login(roles=("pastoral",), school=school)
+    assert client.get("/admin/sync/export?start=2026-11-29&end=2026-11-01").status_code == 400  # refused: not kept
+    assert client.get("/admin/sync/export?start=2026-11-01&end=2026-11-29").status_code == 200
+    kept = db.session.scalars(db.select(AuditEvent)).all()
+    assert [(e.staff_id, e.action, e.subject_kind, e.subject_id, e.detail) for e in kept] == [
+        (lead.id, "exported", "school", school.id, "every record from 2026-11-01 to 2026-11-29")]
+
+
 def test_the_school_export_goes_by_the_schools_days(client, auth, app):
     """A check-in at 00:30 on 2 July in British Summer Time (23:30 UTC on 1 July) is on 2 July."""
     school = make_school()
