@@ -205,6 +205,30 @@ def test_upload_shows_diff_then_confirm_imports(client, auth):
     assert db.session.query(Pupil).count() == 4
 
 
+@pytest.mark.parametrize("school_name, warned", [("Brook Primary", False), ("Oakfield Primary School", True)])
+def test_the_diff_says_which_school_the_package_is_for_and_warns_of_another_schools(client, auth, school_name,
+                                                                                     warned):
+    """QA: Oakfield's admin checked and imported Brook Primary's package (URN100001) with not a word about whose
+    it was: the diff never named the school in orgs.csv. It does, and warns when that is not this school."""
+    auth.login(roles=("admin",), school=make_school(school_name))
+    response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(package("small_school")), "roster.zip")},
+                           content_type="multipart/form-data")
+    page = " ".join(response.get_data(as_text=True).split())
+    assert response.status_code == 200
+    warning = (f"Check this is your school's package: it is for Brook Primary (URN100001), and this is "
+               f"{school_name}. If it is another school's, Cancel.")
+    assert (warning in page) is warned
+    assert ("The package is for Brook Primary (URN100001)." in page) is not warned
+    if warned:  # checked again once imported: nothing to change, nothing to cancel, only whose it is
+        upload = page.split('name="upload" type="hidden" value="')[1].split('"')[0]
+        client.post("/admin/sync/roster/confirm", data={"upload": upload})
+        again = client.post("/admin/sync/roster", data={"package": (io.BytesIO(package("small_school")), "r.zip")},
+                            content_type="multipart/form-data")
+        page = " ".join(again.get_data(as_text=True).split())
+        assert "Nothing to change" in page and "Check this is your school's package" not in page
+        assert "The package is for Brook Primary (URN100001)." in page
+
+
 def test_upload_with_problems_lists_them_beside_the_form(client, auth):
     auth.login(roles=("admin",))
     response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(package("unknown_user")), "r.zip")},

@@ -139,6 +139,17 @@ class ImportPlan:
 
     changes: list[Change] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)
+    schools: list[tuple[str, str]] = field(default_factory=list)  # orgs.csv's schools: (name, identifier)
+
+    @property
+    def schools_named(self) -> str:
+        """The package's schools as the diff names them: "Brook Primary (URN100001)"."""
+        return ", ".join(f"{name} ({identifier})" if identifier else name for name, identifier in self.schools)
+
+    def for_another_school(self, school: School) -> bool:
+        """The package names schools, none of them ``school`` (by name): perhaps another school's export."""
+        names = {name.casefold() for name, _ in self.schools}
+        return bool(names) and school.name.strip().casefold() not in names
 
     def of(self, kind: str, action: str) -> list[Change]:
         return [c for c in self.changes if c.kind == kind and c.action == action]
@@ -445,6 +456,7 @@ class _Importer:
         self._enrollments(rows.get("enrollments", []))
         for name in ("orgs", "academicSessions", "courses"):
             self.progress(len(rows.get(name, [])))
+        self.plan.schools = [(row["name"], row["identifier"]) for row in rows.get("orgs", []) if row["type"] == "school"]
         files = [filename for filename, _ in SKIPPED_KINDS]
         self.plan.skipped.sort(key=lambda problem: (files.index(problem.file), problem.line))
         return self.plan
