@@ -325,6 +325,18 @@ def test_an_admins_own_page_offers_no_deactivate_that_would_be_refused(client, a
     assert f"Deactivate {other.name}" in client.get(f"/admin/staff/{other.id}").get_data(as_text=True)
 
 
+def test_an_admins_own_page_leads_to_your_account_for_their_password(client, auth, school_roster):
+    """QA: Reset password on their own staff page signed the admin out too, with the message "their other
+    sessions signed out". Their own page leads to Your account, which keeps them signed in there."""
+    admin = school_roster["people"]["admin"]
+    auth.login(admin)
+    own = client.get(f"/admin/staff/{admin.id}").get_data(as_text=True)
+    assert f"/admin/staff/{admin.id}/password" not in own and "Reset password" not in own
+    assert 'Change your own password under <a href="/account">Your account</a>' in own
+    other = school_roster["people"]["teacher"]
+    assert "Reset password" in client.get(f"/admin/staff/{other.id}").get_data(as_text=True)
+
+
 def test_admin_reactivates_staff(client, auth, school_roster):
     teacher = school_roster["other_teacher"]
     teacher.active = False
