@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from rrp_pwa.agreements.rules import make_agreement, review_agreement
+from rrp_pwa.agreements.rules import make_agreement, record_follow_up, review_agreement
 from rrp_pwa.checkins.rules import record_checkin
 from rrp_pwa.conversations.chats import record_quick_chat
 from rrp_pwa.extensions import db
@@ -52,6 +52,26 @@ def test_agreement_and_review_become_created_and_updated_events(app, school):
                             "follow_up"}
     assert events[1]["outcome"] == "Kept" and events[1]["narrative"] == "Went well"
     assert events[2]["outcome"] == "kept"
+
+
+def test_a_review_not_kept_says_a_further_conversation_is_needed_until_it_is_followed_up(app, school):
+    """QA: the review's record (feed, webhooks, a pupil's export) said "further conversation needed: True" after
+    the pastoral lead had recorded the follow-up. Once followed up, an updated event says it is not, and when."""
+    lead = make_staff(school, ("pastoral",))
+    agreement = make_agreement(school.id, "chat", None, "Give Ben space at lunch", pupils=[make_pupil(school)],
+                               created_by=lead)
+    db.session.add(agreement)
+    db.session.commit()
+    review_agreement(agreement, "not_kept", None, lead)
+    db.session.commit()
+    record_follow_up(agreement, lead)
+    db.session.commit()
+    reviews = [e for e in feed_of(school) if e["type"] == "agreement_review"]
+    assert [(e["_action"], e["follow_up"]["further_conversation_needed"]) for e in reviews] == [
+        ("created", True), ("updated", False)]
+    assert reviews[0]["follow_up"]["followed_up_at"] is None
+    followed = agreement.latest_review.followed_up_at.replace(tzinfo=None).isoformat()  # naive from SQLite
+    assert reviews[1]["follow_up"]["followed_up_at"].startswith(followed)
 
 
 def test_check_in_event_and_a_pupils_own_word_is_never_in_it(app, school):

@@ -74,7 +74,9 @@ def review_json(review: AgreementReview) -> dict:
         pupils=[person(p.pupil, "agrees" if p.owner else "party") for p in agreement.parties],
         staff=[person(review.reviewed_by, "reviewer")], narrative=review.note,
         outcome=OUTCOME_LABELS.get(review.outcome, review.outcome),
-        follow_up={"agreement_id": agreement.id, "further_conversation_needed": review.outcome == "not_kept"})
+        follow_up={"agreement_id": agreement.id,  # not kept: needed until it is followed up (then when)
+                   "further_conversation_needed": review.outcome == "not_kept" and review.followed_up_at is None,
+                   "followed_up_at": _iso(review.followed_up_at)})
 
 
 def checkin_json(checkin: CheckIn) -> dict:
