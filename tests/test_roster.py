@@ -337,6 +337,20 @@ def test_an_admins_own_page_leads_to_your_account_for_their_password(client, aut
     assert "Reset password" in client.get(f"/admin/staff/{other.id}").get_data(as_text=True)
 
 
+def test_a_new_member_of_staff_refused_asks_for_the_password_again(client, auth, school_roster):
+    """QA: the form came back for the email already in use with the First password empty and nothing said,
+    and sending it again was refused a second time ("Set a first password.")."""
+    admin = school_roster["people"]["admin"]
+    auth.login(admin)
+    response = client.post("/admin/staff/new", data={"name": "Mr New", "email": admin.email, "roles": ["teacher"],
+                                                     "password": "a long first password"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Someone already signs in with that email." in page
+    assert "Type the password again: it is never shown back." in page and "a long first password" not in page
+    fresh = client.get("/admin/staff/new").get_data(as_text=True)
+    assert "Type the password again" not in fresh
+
+
 def test_admin_reactivates_staff(client, auth, school_roster):
     teacher = school_roster["other_teacher"]
     teacher.active = False

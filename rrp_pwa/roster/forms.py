@@ -6,6 +6,7 @@ from rrp_pwa.forms import CheckboxesField, choices
 from rrp_pwa.models.roster import GROUP_KIND_LABELS, ROLE_LABELS
 
 PASSWORD_HELP = "At least 10 characters. A phrase of a few words is easy to remember and hard to guess."
+RETYPE_PASSWORD = "Type the password again: it is never shown back."
 
 
 def at_least_one(form, field):

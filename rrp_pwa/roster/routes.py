@@ -33,6 +33,8 @@ from rrp_pwa.roster.forms import (
     FirstPasswordForm,
     GroupForm,
     MembersForm,
+    PASSWORD_HELP,
+    RETYPE_PASSWORD,
     NewStaffForm,
     PasswordResetForm,
     PupilForm,
@@ -86,6 +88,8 @@ def staff_new():
             db.session.commit()
             flash(f"{form.name.data} has been added.")
             return redirect(url_for("roster.staff_list"))
+    if form.errors and form.password.data and not form.password.errors:  # a password is never sent back
+        form.password.description = f"{RETYPE_PASSWORD} {PASSWORD_HELP}"
     return render_template("roster/staff_form.html", form=form, title="Add a staff member"), 400 if form.errors else 200
 
 
