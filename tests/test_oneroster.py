@@ -175,7 +175,9 @@ def test_bad_values_and_dates_are_each_reported(app):
 def test_not_a_zip_is_refused(app):
     with pytest.raises(OneRosterInvalid) as caught:
         import_roster(make_school(), b"users,here", apply=False)
-    assert str(caught.value.problems[0]) == "package: This is not a ZIP file."
+    assert str(caught.value.problems[0]) == (  # QA: an admin who uploads users.csv alone is told what to upload
+        "package: This is not a ZIP file. Upload the whole OneRoster package your MIS exports: one ZIP holding all "
+        "its CSV files (manifest.csv, users.csv, classes.csv...), not one CSV file on its own.")
 
 
 # The admin screen and the CLI

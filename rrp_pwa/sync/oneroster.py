@@ -80,6 +80,8 @@ STAFF_FIELDS = ("name", "email", "active")
 GROUP_FIELDS = ("name", "kind", "archived")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_SOURCED_ID, MAX_EMAIL = 64, 254  # the lengths of external_id and Staff.email
+NOT_A_ZIP = ("This is not a ZIP file. Upload the whole OneRoster package your MIS exports: one ZIP holding all its "
+             "CSV files (manifest.csv, users.csv, classes.csv...), not one CSV file on its own.")
 MAX_UNZIPPED_BYTES = 100 * 1024 * 1024  # a large secondary school's package unzips to a few MB
 ROSTER_LOCK_WAIT_MS = 20_000  # a large secondary school's import takes a few seconds
 
@@ -208,7 +210,7 @@ def read_package(data: bytes) -> Package:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, EOFError, OSError, ValueError):
-        raise OneRosterInvalid([Problem("package", 0, "", "This is not a ZIP file.")]) from None
+        raise OneRosterInvalid([Problem("package", 0, "", NOT_A_ZIP)]) from None
     members = {PurePosixPath(name).name: name for name in archive.namelist() if not name.endswith("/")}
     if "manifest.csv" not in members:
         raise OneRosterInvalid([Problem("manifest.csv", 0, "", "The package has no manifest.csv.")])
