@@ -218,6 +218,25 @@ def test_admin_creates_a_token_shown_once_and_stored_hashed_then_revokes_it(clie
     assert client.get("/api/v1/events", headers=bearer(plain)).status_code == 401
 
 
+def test_the_tokens_and_webhooks_say_their_times_on_the_schools_clock(client, auth, app):
+    """QA: the sync pages printed the stored UTC time: a token used at 00:30 on 2 July (British Summer Time)
+    said "last used 01 Jul 2026 23:30", and a webhook added then said 01 Jul."""
+    from datetime import datetime, timezone
+
+    from rrp_pwa.models.sync import WebhookEndpoint
+
+    admin = auth.login(roles=("admin",))
+    token, _ = create_token(admin, "Arbor connector")
+    late = datetime(2026, 7, 1, 23, 30, tzinfo=timezone.utc)
+    token.created_at = token.last_used_at = late
+    db.session.add(WebhookEndpoint(school_id=admin.school_id, url="https://connector.example/rrp", secret="whsec_x",
+                                   created_at=late))
+    db.session.commit()
+    tokens = " ".join(client.get("/admin/sync/tokens").get_data(as_text=True).split())
+    assert "made 2 Jul 2026 · last used 2 Jul 2026, 00:30" in tokens
+    assert "added 2 Jul 2026" in client.get("/admin/sync/webhooks").get_data(as_text=True)
+
+
 def test_an_admin_cannot_revoke_another_schools_token(client, auth, app, school):
     other_admin = make_staff(make_school("Hill Academy"), ("admin",))
     token, plain = create_token(other_admin, "theirs")
