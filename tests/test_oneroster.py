@@ -145,6 +145,11 @@ def test_missing_column_names_file_line_and_column(app):
         "users.csv, line 1, column familyName: This required column is missing."]
 
 
+def test_an_empty_file_is_one_problem_not_one_per_column(app):
+    """QA: an empty users.csv was six problems, "This required column is missing." for each column."""
+    assert problems_of(make_school(), edited(users="")) == ["users.csv: This file is empty. Export the package again."]
+
+
 def test_enrolment_for_unknown_user_is_refused_and_nothing_is_written(app):
     school = make_school()
     assert problems_of(school, "unknown_user") == [

@@ -269,6 +269,9 @@ def _rows(raw: bytes, filename: str, problems: list[Problem], required: tuple[st
         return None
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
+    if not any(column.strip() for column in header):  # not even a header line: one problem, not one per column
+        problems.append(Problem(filename, 0, "", "This file is empty. Export the package again."))
+        return None
     missing = [column for column in required if column not in header]
     for column in missing:
         problems.append(Problem(filename, 1, column, "This required column is missing."))
