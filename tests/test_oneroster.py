@@ -832,7 +832,7 @@ def test_after_an_import_that_adds_staff_the_admin_is_told_to_set_their_first_pa
     upload = page.split('name="upload" type="hidden" value="')[1].split('"')[0]
     shown = client.post("/admin/sync/roster/confirm", data={"upload": upload}, follow_redirects=True).get_data(
         as_text=True)
-    assert ("Roster imported: 15 change(s). 3 new members of staff have no password yet: open each one below "
+    assert ("Roster imported: 15 changes. 3 new members of staff have no password yet: open each one below "
             "and set a first password to let them sign in.") in shown
     assert shown.count("no password yet: can't sign in") == 3
     added = db.session.scalars(select(Staff).where(Staff.external_id.is_not(None))).all()

@@ -73,7 +73,7 @@ def test_checked_on_one_machine_and_confirmed_on_another_imports(client, auth, s
     other_client.set_cookie(SESSION_COOKIE, client.get_cookie(SESSION_COOKIE, domain="rrp.test").value,
                             domain="rrp.test")
     shown = confirm(other_client, token)
-    assert "Roster imported: 15 change(s)." in shown
+    assert "Roster imported: 15 changes." in shown
     assert pupils() == 4
     assert waiting() == 0
     assert not list(tmp_path.rglob("*.zip"))  # neither machine kept it on disk
@@ -110,7 +110,7 @@ def test_another_school_cannot_confirm_it(client, auth, app):
     assert "That package has already been imported or has changed." in shown
     assert pupils() == 0
     assert waiting() == 1  # still Oak's, untouched
-    assert "Roster imported: 15 change(s)." in confirm(client, token)
+    assert "Roster imported: 15 changes." in confirm(client, token)
     assert db.session.scalar(select(func.count(Pupil.id)).where(Pupil.school_id == oak.id)) == 4
     assert db.session.scalar(select(func.count(Pupil.id)).where(Pupil.school_id == brook.id)) == 0
 
@@ -226,7 +226,7 @@ def test_a_roster_changed_after_the_check_is_refused_and_the_new_diff_shown(clie
     assert waiting() == 1  # the package still waits, for the diff shown now
     new_token = shown.split('name="upload" type="hidden" value="')[1].split('"')[0]
     assert "already been imported" in confirm(client, token)  # the old diff can't be confirmed
-    assert "Roster imported: 14 change(s)." in confirm(client, new_token)
+    assert "Roster imported: 14 changes." in confirm(client, new_token)
     assert pupils() == 4
     assert waiting() == 0
 
@@ -310,7 +310,7 @@ def test_the_upload_page_finds_the_checked_import_again(client, auth):
     assert back.status_code == 200 and "4 added" in shown and f'value="{token}"' in shown
     assert "Confirm within 40 minutes:" in shown, "going back does not give the package more time"
     assert waiting() == 1
-    assert "Roster imported: 15 change(s)." in confirm(client, token)
+    assert "Roster imported: 15 changes." in confirm(client, token)
     assert pupils() == 4 and "A checked import is waiting" not in client.get("/admin/sync/roster").get_data(as_text=True)
 
 

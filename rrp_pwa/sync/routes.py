@@ -161,7 +161,8 @@ def roster_confirm():
         flash(PACKAGE_EXPIRED if isinstance(refusal, UploadExpired) else PACKAGE_GONE, "error")
         return redirect(url_for("sync.roster_upload"))
     db.session.commit()
-    imported = f"Roster imported: {len(plan.changes)} change(s)."
+    changes = len(plan.changes)
+    imported = f"Roster imported: {changes:,} change{'' if changes == 1 else 's'}."
     new_staff = plan.counts().get("staff", {}).get("added", 0)
     if new_staff:  # they can't sign in yet: the Staff screen is where the admin lets each one in
         flash(f"{imported} {new_staff} new member{'s' if new_staff > 1 else ''} of staff "

@@ -46,7 +46,7 @@ def test_admin_imports_a_roster_after_checking_the_diff(live_server, data_app, p
     assert_accessible(axe, page)
     assert db.session.scalar(select(func.count(Pupil.id))) == 0
     page.get_by_role("button", name="Import these changes").click()
-    expect(page.get_by_text("Roster imported: 15 change(s).")).to_be_visible()
+    expect(page.get_by_text("Roster imported: 15 changes.")).to_be_visible()
     assert db.session.scalar(select(func.count(Pupil.id))) == 4
 
 
@@ -70,7 +70,7 @@ def test_the_checked_import_is_found_again_after_leaving_it(live_server, data_ap
     expect(page.get_by_text("4 added")).to_be_visible()
     assert_accessible(axe, page)
     page.get_by_role("button", name="Import these changes").click()
-    expect(page.get_by_text("Roster imported: 15 change(s).")).to_be_visible()
+    expect(page.get_by_text("Roster imported: 15 changes.")).to_be_visible()
     assert db.session.scalar(select(func.count(Pupil.id))) == 4
     page.goto(live_server.url + "/admin/sync/roster")
     expect(page.get_by_role("heading", name="Import the roster")).to_be_visible()
@@ -127,7 +127,7 @@ def test_a_roster_changed_after_the_check_is_not_imported_until_the_new_diff_is_
     assert_accessible(axe, page)
     assert db.session.scalar(select(func.count(Pupil.id))) == 1  # only Bea's
     page.get_by_role("button", name="Import these changes").click()
-    expect(page.get_by_text("Roster imported: 14 change(s).")).to_be_visible()
+    expect(page.get_by_text("Roster imported: 14 changes.")).to_be_visible()
     assert db.session.scalar(select(func.count(Pupil.id))) == 4
 
 
