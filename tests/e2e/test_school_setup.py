@@ -145,3 +145,27 @@ def test_a_teacher_the_mis_says_has_left_is_shown_as_having_left_and_offered_no_
         expect(page.get_by_role("button", name=button)).to_have_count(0)
     fits_the_screen(page)
     assert_accessible(axe, page)
+
+
+def test_the_sync_forms_say_what_is_wrong_in_the_page_not_in_a_browser_bubble(live_server, willow, page, axe):
+    """QA: the webhook, token and export forms left checking to the browser (no novalidate, unlike every other
+    form): "not a url" got Chromium's own bubble, gone at the next tap, and never the page's words beside the
+    field with the focus on it."""
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, "head@willow.example")
+    page.goto(live_server.url + "/admin/sync/webhooks")
+    page.get_by_label("Endpoint URL").fill("not a url")
+    page.get_by_role("button", name="Add the endpoint").click()
+    expect(page.get_by_text("Enter a full URL, like https://connector.example/rrp.")).to_be_visible()
+    expect(page.get_by_label("Endpoint URL")).to_be_focused()
+    expect(page.get_by_label("Endpoint URL")).to_have_value("not a url")
+    assert_accessible(axe, page)
+    page.goto(live_server.url + "/admin/sync/tokens")
+    page.get_by_role("button", name="Create a token").click()
+    expect(page.get_by_text("Say what the token is for.")).to_be_visible()
+    expect(page.get_by_label("What the token is for")).to_be_focused()
+    page.goto(live_server.url + "/admin/sync/export")
+    page.get_by_role("button", name="Download CSV").click()
+    expect(page.get_by_text("Choose the first day.")).to_be_visible()
+    expect(page.get_by_label("From")).to_be_focused()
+    assert_accessible(axe, page)
