@@ -1356,6 +1356,8 @@ def test_a_reviewed_mediation_without_agreement_stays_on_the_leads_list_until_fo
     assert "follow-up needed" not in client.get("/mediation").get_data(as_text=True)
 
     lead = review(client, mediation.id, "Both still upset")
+    assert "No agreement - passed to staff · follow-up needed" in client.get(f"/pupils/{amira.id}").get_data(
+        as_text=True), "the pupil's record says so, as it does for an agreement not kept"
     assert "marked reviewed. It stays under No agreement: follow-up needed until it is followed up." in lead
     listed = lead.split('id="follow-up-heading"')[1].split("</section>")[0]
     assert "No agreement: follow-up needed (1)" in listed
@@ -1374,6 +1376,8 @@ def test_a_reviewed_mediation_without_agreement_stays_on_the_leads_list_until_fo
     assert "Recorded: the mediation with Amira K. and Ben J. has been followed up." in page
     assert re.search(r"<p>Followed up\s+on \d+ \w+ \d{4} by ", page)
     assert "follow-up needed" not in client.get("/mediation").get_data(as_text=True)
+    assert re.search(r"No agreement - passed to staff · followed up on \d+ \w+ \d{4}",
+                     client.get(f"/pupils/{ben.id}").get_data(as_text=True))
     again = client.post(f"/mediation/records/{mediation.id}/followed-up", data=ASKED)  # a second tap: no question
     assert again.status_code == 302
     refused = client.post(f"/mediation/records/{agreed.id}/followed-up", follow_redirects=True)

@@ -8,6 +8,7 @@ from sqlalchemy import Select, or_, select
 from rrp_pwa.extensions import db
 from rrp_pwa.mediation.flow import MediationError
 from rrp_pwa.models import Pupil, Staff
+from rrp_pwa.models.checkins import as_utc
 from rrp_pwa.models.conversations import Conversation
 from rrp_pwa.models.mediation import NO_AGREEMENT, Mediation, MediationMediator, MediationParty
 from rrp_pwa.records.timeline import Entry, timeline_source
@@ -104,6 +105,9 @@ def mediation_entries(pupil: Pupil, viewer: Staff) -> list[Entry]:
         led = any(m.pupil_id == pupil.id for m in mediation.mediators)
         agreed = [p.agreement.what for p in mediation.parties if p.agreement is not None]
         detail = mediation.outcome_label + "".join(f" · Agreed: {what}" for what in agreed)
+        if mediation.outcome in NO_AGREEMENT:  # as an agreement not kept says (records/sources.py)
+            detail += (" · follow-up needed" if mediation.followed_up_at is None else
+                       f" · followed up on {as_utc(mediation.followed_up_at).astimezone(viewer.school.zone):%-d %b %Y}")
         url = url_for("mediation.record", mediation_id=mediation.id) if viewer.has_role(*LEAD_ROLES) else None
         entries.append(Entry(when=mediation.completed_at, kind="mediation",
                              title="Led a peer mediation" if led else f"Peer mediation with {mediation.party_names}",

@@ -6,7 +6,6 @@ pupil for admin, pastoral, DSL and the pupil's teachers; otherwise only what the
 Concerns appear only to the DSL, and only as "Concern raised" with a link to the restricted queue.
 Agreements made in circles are listed by the circles source; their follow-up reviews are listed here.
 """
-from datetime import timezone
 from zoneinfo import ZoneInfo
 
 from flask import url_for
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from rrp_pwa.agreements.rules import agreements_for_pupil
 from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import OUTCOME_LABELS, Agreement
+from rrp_pwa.models.checkins import as_utc
 from rrp_pwa.models.conversations import PARTICIPANT_ROLE_LABELS, Conversation, Participant, QuickChat, QuickChatPupil
 from rrp_pwa.models.roster import Pupil, Staff
 from rrp_pwa.models.safeguarding import Concern
@@ -59,9 +59,7 @@ def agreement_status(agreement: Agreement, zone: ZoneInfo) -> str:
     if agreement.status == "not_kept" and review is not None and review.outcome == "not_kept":
         if review.followed_up_at is None:
             return "Not kept · follow-up needed"
-        followed = review.followed_up_at
-        day = (followed if followed.tzinfo else followed.replace(tzinfo=timezone.utc)).astimezone(zone)
-        return f"Not kept · followed up on {day:%-d %b %Y}"
+        return f"Not kept · followed up on {as_utc(review.followed_up_at).astimezone(zone):%-d %b %Y}"
     if agreement.status in OUTCOME_LABELS:
         return OUTCOME_LABELS[agreement.status]
     return f"Review on {agreement.review_on:%-d %b %Y}" if agreement.review_on else ""
