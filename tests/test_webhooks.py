@@ -246,6 +246,8 @@ def test_bad_url_is_shown_beside_the_field(client, auth):
     auth.login(roles=("admin",))
     response = client.post("/admin/sync/webhooks", data={"url": "ftp://x"})
     assert response.status_code == 400 and "http" in response.get_data(as_text=True)
+    # found in QA: the help said only HTTPS was taken, and an http:// address was taken too
+    assert "https:// is best (an http:// one is taken too" in client.get("/admin/sync/webhooks").get_data(as_text=True)
 
 
 def test_an_endpoint_that_is_not_an_http_server_is_a_failed_try_not_a_stopped_worker(app, receiver):

@@ -29,7 +29,8 @@ class TokenForm(FlaskForm):
 
 
 class WebhookForm(FlaskForm):
-    url = URLField("Endpoint URL", description="Your connector's HTTPS address that receives each event.",
+    url = URLField("Endpoint URL", description="The address your connector receives each event at: https:// is best "
+                   "(an http:// one is taken too, and anyone on the way can read the ids and links it is sent).",
                    validators=[DataRequired("Enter the endpoint's URL."),
                                URL(require_tld=False, message="Enter a full URL, like https://connector.example/rrp."),
                                Length(max=500)])
