@@ -1720,3 +1720,52 @@ def test_circles_show_when_they_were_held_on_the_schools_clock(app, world):
     listed = keeper.get("/circles").get_data(as_text=True)
     assert "1 Jul 2026, 00:30" in listed and "1 Jul, 00:40" in listed
     assert "1 Jul 2026, 00:30" in keeper.get(f"/circles/{circle.id}/summary").get_data(as_text=True)
+
+
+def test_a_shared_tablet_that_joins_as_the_next_pupil_takes_the_first_pupils_seat_out_with_it(app, world):
+    """Amira is in the circle on the class tablet; Ben picks his own name on it (the QR code scanned
+    again, or Amira's wrong name put right while she waited). The tablet holds one seat: Amira's leaves
+    the circle with the same tap, as if she had tapped Leave - not left in it with no device, where the
+    piece would stop and her name, not offered while her seat is in, would shut her out of her own circle."""
+    circle = world["circle"]
+    amira, ben, cara = world["pupils"]
+    keeper = sign_in(app, world["keeper"])
+    link = f"/join/{join_token(circle, app.config['SECRET_KEY'])}"
+    tablet = app.test_client()
+    assert tablet.post(link, data={"pupil": amira.id}).status_code == 302
+    amiras = db.session.scalar(select(Seat).where(Seat.pupil_id == amira.id))
+    keeper.post(f"/circles/{circle.id}/seats/{amiras.id}/admit", headers=HX)
+
+    assert tablet.post(link, data={"pupil": ben.id}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Seat, amiras.id).status == "removed"
+    assert "leave" in db.session.scalars(select(CircleEvent.kind).where(CircleEvent.seat_id == amiras.id)).all()
+    assert "Nearly there" in tablet.get(f"/circles/{circle.id}/seat").get_data(as_text=True), "the tablet is Ben's"
+    seats = keeper.get(f"/circles/{circle.id}/part/k-seats", headers=HX).get_data(as_text=True)
+    assert "Amira S." not in seats
+    assert "Amira S. left the circle." in unescape(keeper.get(f"/circles/{circle.id}").get_data(as_text=True))
+    her_phone = app.test_client()
+    assert "Amira S." in her_phone.get(link).get_data(as_text=True), "she can join again from another device"
+    assert her_phone.post(link, data={"pupil": amira.id}).status_code == 302
+
+    # Ben tapped the wrong name while waiting, and puts it right: the wrong one is free again
+    assert tablet.post(link, data={"pupil": cara.id}).status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(select(Seat.status).where(Seat.pupil_id == ben.id)) == "removed"
+    assert "Ben S." in app.test_client().get(link).get_data(as_text=True)
+
+
+def test_a_device_joining_as_a_name_already_taken_keeps_its_own_seat(app, world):
+    """The name the tablet asks for is in the circle on another device: refused, and the seat the tablet
+    holds stays in the circle (nothing of the refused join is kept)."""
+    circle = world["circle"]
+    amira, ben, _ = world["pupils"]
+    link = f"/join/{join_token(circle, app.config['SECRET_KEY'])}"
+    tablet = app.test_client()
+    assert tablet.post(link, data={"pupil": amira.id}).status_code == 302
+    assert app.test_client().post(link, data={"pupil": ben.id}).status_code == 302
+    refused = tablet.post(link, data={"pupil": ben.id})
+    assert refused.status_code == 400 and "already in this circle" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(select(Seat.status).where(Seat.pupil_id == amira.id)) == "waiting"
+    assert "Nearly there" in tablet.get(f"/circles/{circle.id}/seat").get_data(as_text=True)

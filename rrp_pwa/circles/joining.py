@@ -13,7 +13,14 @@ from datetime import datetime, timedelta, timezone
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from rrp_pwa.circles.talking_piece import CircleError, begin_change, join_circle_agreements, next_position, record
+from rrp_pwa.circles.talking_piece import (
+    CircleError,
+    begin_change,
+    join_circle_agreements,
+    leave_circle,
+    next_position,
+    record,
+)
 from rrp_pwa.extensions import db
 from rrp_pwa.models import Group, Pupil, Staff, short_names
 from rrp_pwa.models.circles import CIRCLE_KINDS, Circle, Seat
@@ -136,11 +143,18 @@ def circle_for_token(token: str, secret_key: str, max_age_seconds: int) -> Circl
     return _joinable(db.session.get(Circle, claims.get("c")), claims.get("k"))
 
 
-def join_circle(circle: Circle, *, pupil: Pupil | None = None, name: str | None = None) -> tuple[Seat, str]:
+def join_circle(circle: Circle, *, pupil: Pupil | None = None, name: str | None = None,
+                leaving: Seat | None = None) -> tuple[Seat, str]:
     """Take a seat: a pupil from the circle's group, or (ad hoc circle) a typed first name.
 
     Returns the seat and the secret for the device's cookie (only its hash is stored). The seat
     waits for the keeper unless auto-admit is on. A name already in the circle is refused.
+
+    ``leaving`` is the seat this device held in the circle until now, when it joins as someone else (a
+    shared tablet handed to the next pupil, or a wrong name put right): that seat leaves the circle in the
+    same change, as if its pupil had tapped Leave the circle. The device can hold one seat only, so a seat
+    left behind would be nobody's: the piece would stop there, and its pupil, whose name is not offered
+    again while the seat is in the circle, could not come back from another device.
     """
     if pupil is not None:
         names = {} if circle.group is None else short_names(p for p in circle.group.pupils if not p.archived)
@@ -155,6 +169,11 @@ def join_circle(circle: Circle, *, pupil: Pupil | None = None, name: str | None 
         if not name:
             raise JoinRefused("Type your first name so the circle knows who you are.")
         taken = select(Seat.id).where(Seat.circle_id == circle.id, Seat.name == name, Seat.status != "removed")
+    if leaving is not None and leaving.status != "removed":
+        try:
+            leave_circle(circle, leaving)  # rolled back with the join if the name is refused
+        except CircleError:  # the keeper took it out at that moment: it has left already
+            pass
     begin_change(circle)  # under the circle's lock: of two devices choosing one name together, one gets it
     if db.session.scalar(taken) is not None:
         db.session.rollback()

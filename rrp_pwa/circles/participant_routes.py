@@ -107,7 +107,7 @@ def join(token: str):
         try:
             if circle_joins_throttled(circle.id):
                 raise JoinRefused(TOO_MANY)
-            seat, secret = join_circle(circle, pupil=pupil, name=form.name.data)
+            seat, secret = join_circle(circle, pupil=pupil, name=form.name.data, leaving=mine)
         except JoinRefused as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
