@@ -1769,3 +1769,21 @@ def test_a_device_joining_as_a_name_already_taken_keeps_its_own_seat(app, world)
     db.session.expire_all()
     assert db.session.scalar(select(Seat.status).where(Seat.pupil_id == amira.id)) == "waiting"
     assert "Nearly there" in tablet.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
+
+
+def test_the_round_says_a_lap_is_done_not_that_nobody_had_a_turn(app, world):
+    """Once everyone has had a turn the piece is back with the keeper and the next lap has begun with
+    nobody's turn in it: the keeper's round said "This lap: 0 had a turn - everyone has had a turn"."""
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    amiras, _ = seated(app, circle, world["pupils"][0])
+    keeper.post(f"/circles/{circle.id}/rounds", data={"round_kind": "talk", "typed": "What does a good friend do?"})
+    shown = unescape(keeper.get(f"/circles/{circle.id}/part/k-round", headers=HX).get_data(as_text=True))
+    assert "This lap: nobody has had a turn yet." in shown
+    keeper.post(f"/circles/{circle.id}/turn", data={"turn": "pass"}, headers=HX)
+    shown = unescape(keeper.get(f"/circles/{circle.id}/part/k-round", headers=HX).get_data(as_text=True))
+    assert "This lap: 1 had a turn." in shown
+    amiras.post(f"/circles/{circle.id}/seat/turn", data={"turn": "pass"}, headers=HX)
+    shown = unescape(keeper.get(f"/circles/{circle.id}/part/k-round", headers=HX).get_data(as_text=True))
+    assert "This lap is done: everyone had a turn." in shown
+    assert "0 had a turn" not in shown
