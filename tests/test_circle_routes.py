@@ -1787,3 +1787,14 @@ def test_the_round_says_a_lap_is_done_not_that_nobody_had_a_turn(app, world):
     shown = unescape(keeper.get(f"/circles/{circle.id}/part/k-round", headers=HX).get_data(as_text=True))
     assert "This lap is done: everyone had a turn." in shown
     assert "0 had a turn" not in shown
+
+
+def test_a_pupil_whose_name_is_not_on_the_join_list_is_told_who_to_ask(app, world):
+    """Amira's seat is on her phone, which has gone flat: on the class tablet her name is not offered (it is
+    in the circle). The list said nothing of where to turn; it says to ask the adult keeping the circle."""
+    circle = world["circle"]
+    seated(app, circle, world["pupils"][0])
+    link = f"/join/{join_token(circle, app.config['SECRET_KEY'])}"
+    names = unescape(app.test_client().get(link).get_data(as_text=True))
+    assert "Amira S." not in names and "Ben S." in names
+    assert "Can't see your name? Ask Ms Keeper." in names
