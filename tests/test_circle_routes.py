@@ -1736,6 +1736,9 @@ def test_a_shared_tablet_that_joins_as_the_next_pupil_takes_the_first_pupils_sea
     amiras = db.session.scalar(select(Seat).where(Seat.pupil_id == amira.id))
     keeper.post(f"/circles/{circle.id}/seats/{amiras.id}/admit", headers=HX)
 
+    names = unescape(tablet.get(link).get_data(as_text=True))
+    assert "Not Amira S.? Join below as yourself, and Amira S. leaves the circle on this device." in names, \
+        "Ben is told before he taps"
     assert tablet.post(link, data={"pupil": ben.id}).status_code == 302
     db.session.expire_all()
     assert db.session.get(Seat, amiras.id).status == "removed"
