@@ -1801,3 +1801,17 @@ def test_a_pupil_whose_name_is_not_on_the_join_list_is_told_who_to_ask(app, worl
     names = unescape(app.test_client().get(link).get_data(as_text=True))
     assert "Amira S." not in names and "Ben S." in names
     assert "Can't see your name? Ask Ms Keeper." in names
+
+
+def test_a_check_in_round_asking_the_scales_own_question_asks_it_once(app, world):
+    """The keeper types the scale's own words, "How are you feeling?": the pupil's screen showed the round's
+    question and then, as the buttons' heading, the same question again."""
+    from rrp_pwa.circles.talking_piece import start_round
+
+    circle = world["circle"]
+    device, _ = seated(app, circle, world["pupils"][0])
+    start_round(circle, "How are you feeling?", kind="checkin")
+    db.session.commit()
+    asked = device.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
+    assert asked.count("How are you feeling?") == 1
+    assert "<legend>Now tap how you feel</legend>" in asked
