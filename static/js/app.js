@@ -162,8 +162,10 @@
   });
 
   // A request that must reach a person at once (the concern panel's Raise a concern and Send to the DSL)
-  // says with no signal what to do instead: its data-offline-message.
+  // says with no signal what to do instead: its data-offline-message. Only a person's own request: a poll of a
+  // live part inside such a form (a circle keeper's "Who is it about?") sent nothing, and is no signal alone.
   function urgentWithNoSignal(detail) {
+    if (!byPerson(detail)) return false;
     var urgent = detail.elt && detail.elt.closest && detail.elt.closest("[data-offline-message]");
     if (urgent) showMessage(urgent.getAttribute("data-offline-message"), detail);
     return !!urgent;

@@ -2,6 +2,7 @@
 joining page) reloaded offline shows the pupils' offline page - no staff words, their place kept, a Try again
 that brings the seat back - while the keeper's screen reloaded offline still shows the staff one."""
 import re
+import time
 
 from playwright.sync_api import expect
 
@@ -70,3 +71,27 @@ def test_a_pupils_seat_reloaded_with_no_signal_says_their_place_is_kept_and_come
     expect(amira).to_have_url(seat_url)
     expect(amira.get_by_text("You are Amira S.")).to_be_visible()
     expect(amira.get_by_text(re.compile("has the talking piece|You have the talking piece"))).to_be_visible()
+
+
+def test_the_keepers_phone_losing_signal_is_not_told_a_concern_may_not_have_gone(new_device, cable, axe, cedar_class):
+    """Ms Keeper's phone loses its signal in the circle; she has sent no concern. Her screen polls its live parts,
+    the concern form's "Who is it about?" list among them, and each poll fails: that is no signal, said as such
+    and gone when the signal is back - not the concern form's own words for a concern that may not have reached
+    the DSL ("It may not have been sent... Tell the Designated Safeguarding Lead in person now"), which it said."""
+    keeper = start_a_circle(new_device, cable, PHONE, AUTO_ADMIT)
+    expect(keeper.get_by_text("You have the talking piece.")).to_be_visible()
+    failed_polls = []
+    keeper.on("requestfailed", lambda request: "/part/k-concern-who" in request.url and failed_polls.append(request))
+
+    go_offline(keeper.context, cable)
+    expect(keeper.get_by_text("No connection just now. Try again when you have signal.")).to_be_visible()
+    deadline = time.monotonic() + 20
+    while len(failed_polls) < 2:  # the concern list's poll has failed, and failed again
+        assert time.monotonic() < deadline, "the concern list was not polled"
+        keeper.wait_for_timeout(250)
+    expect(keeper.get_by_text("It may not have been sent")).to_have_count(0)
+    expect(keeper.get_by_text("Tell the Designated Safeguarding Lead in person now")).to_have_count(0)
+    assert_accessible(axe, keeper)
+
+    go_offline(keeper.context, cable, False)
+    expect(keeper.get_by_text("No connection just now")).to_have_count(0)
