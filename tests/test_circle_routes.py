@@ -1815,3 +1815,24 @@ def test_a_check_in_round_asking_the_scales_own_question_asks_it_once(app, world
     asked = device.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
     assert asked.count("How are you feeling?") == 1
     assert "<legend>Now tap how you feel</legend>" in asked
+
+
+def test_a_second_keeper_device_is_told_at_once_that_the_circle_has_closed(app, world):
+    """Ms Keeper closes the circle on her phone; her tablet's stream ended with nothing for it, so the tablet
+    showed the open circle's controls until its polling, seconds later, took it to the summary - while every
+    pupil's screen said "Circle closed" at once. Its stream now says so in its status region, with the summary."""
+    circle = world["circle"]
+    phone, tablet = sign_in(app, world["keeper"]), sign_in(app, world["keeper"])
+    response = tablet.get(f"/circles/{circle.id}/live", headers={"Last-Event-ID": "1"})
+    chunks = response.response
+    assert next(chunks).startswith(b": open")
+    opening = b"".join(next(chunks) for _ in range(6)).decode()
+    assert "event: k-piece" in opening
+    phone.post(f"/circles/{circle.id}/close", data=ASKED)
+    closing = b"".join(chunks).decode()
+    assert "event: k-notice" in closing and "This circle has closed." in closing
+    assert f'href="/circles/{circle.id}/summary">See its summary</a>' in closing
+    assert f'hx-get="/circles/{circle.id}/part/k-notice" hx-trigger="load"' in closing, "and goes there"
+    went = tablet.get(f"/circles/{circle.id}/part/k-notice", headers=HX)
+    assert went.status_code == 204 and went.headers["HX-Redirect"].endswith(f"/circles/{circle.id}/summary")
+    response.close()

@@ -231,7 +231,11 @@ def _state_key(circle: Circle) -> tuple:
 def _render_state(circle: Circle) -> dict:
     if not circle.is_open:
         return {"v": circle.version, "state": "closed",
-                "end_html": _fragment("p_closed", ("closed",), removed=False)}
+                "end_html": _fragment("p_closed", ("closed",), removed=False),
+                "keeper_end_html": _fragment("k_closed", None,
+                                             summary_url=url_for("circles.summary", circle_id=circle.id),
+                                             part_url=url_for("circles.keeper_part", circle_id=circle.id,
+                                                              region="k-notice"))}
     snap = snapshot(circle)
     base = url_for("circles.keeper", circle_id=circle.id)
     rows = [(seat.id, Markup(_fragment("k_seat", key, seat=seat, base=base, holds=key[4], is_next=key[5],
@@ -342,6 +346,8 @@ class DeviceStream:
 
     def regions(self, state: dict) -> dict[str, str]:
         if self.seat_id is None:
+            if state["state"] != "open":  # closed on another of the keeper's devices: this one is told at once
+                return {"k-notice": state.get("keeper_end_html", "")}
             return state.get("keeper", {})
         return {region: seat_fragment(state, self.seat_id, region) for region in SEAT_REGIONS}
 

@@ -161,6 +161,27 @@ def test_the_keepers_second_device_goes_to_the_summary_when_the_circle_closes(ne
     assert_accessible(axe, tablet)
 
 
+def test_the_keepers_second_device_is_told_at_once_not_by_its_polling(new_device, live_server, axe, cedar_class):
+    """The same, told by its stream: the tablet goes to the summary as the pupils' screens say "Circle closed" -
+    it used to wait for its polling to start, seconds after the stream ended, showing the open circle's controls
+    meanwhile. A poll asks for every live part at once (the talking piece among them): none is asked for."""
+    phone = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT)
+    tablet = new_device(viewport=TABLET, base_url=live_server.url).new_page()
+    tablet.goto("/sign-in")
+    tablet.get_by_label("Email").fill("keeper@brook.example")
+    tablet.get_by_label("Password").fill(PASSWORD)
+    tablet.get_by_role("button", name="Sign in").click()
+    tablet.goto(phone.url)
+    expect(tablet.get_by_role("heading", name="Morning / check-in circle")).to_be_visible()
+    asked = []
+    tablet.on("request", lambda request: asked.append(urlparse(request.url).path))
+    phone.once("dialog", lambda dialog: dialog.accept())
+    phone.get_by_role("button", name="Close the circle").click()
+    expect(tablet.get_by_role("heading", name=re.compile("summary"))).to_be_visible()
+    assert not [path for path in asked if path.endswith("/part/k-piece")], asked
+    assert_accessible(axe, tablet)
+
+
 def test_with_its_stream_blocked_the_keepers_who_lists_still_gain_people(new_device, live_server, axe, cedar_class):
     keeper_context = new_device(viewport=PHONE, base_url=live_server.url)
     keeper_context.route(BLOCKED_STREAM, lambda route: route.abort())
