@@ -142,3 +142,51 @@ def test_with_pupils_in_the_keepers_phone_folds_the_code_so_the_talking_piece_is
     expect(keeper.get_by_text("Show the code to join")).to_be_visible()
     expect(keeper.get_by_text("Hide the code to join")).to_be_hidden()
     assert_accessible(axe, keeper)
+
+
+def no_sideways_scroll(page) -> None:
+    width = page.evaluate("document.documentElement.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
+
+
+def test_a_long_word_a_keeper_or_a_pupil_types_wraps_on_a_phone(new_device, live_server, axe, cedar_class):
+    """A question typed with no spaces ("What/does/kindness/look/like...", a pasted link), an agreement the same,
+    and an ad hoc circle's first name typed long: each wraps on a 360 px phone. The question pushed the keeper's
+    and every pupil's page 914 px wide, sideways, until the circle closed."""
+    keeper = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT)
+    amira = join_at(new_device, join_link(keeper), "Amira S.", viewport=PHONE)
+    question = "What/does/kindness/look/like/at/playtime/and/lunchtime/when/someone/is/alone?"
+    keeper.get_by_label("Or type a question").fill(question)
+    keeper.get_by_role("button", name="Start the round").click()
+    expect(amira.get_by_text(question)).to_be_visible()
+    keeper.get_by_text("Record an agreement").click()
+    keeper.get_by_label("Circle agreement (how we will be together)").check()
+    agreed = "We-listen-to-whoever-holds-the-talking-piece-and-nobody-interrupts-them"
+    keeper.get_by_label("What has been agreed").fill(agreed)
+    keeper.get_by_role("button", name="Save the agreement").click()
+    expect(amira.get_by_role("button", name=re.compile(r"^I agree"))).to_be_visible()
+    for page in (keeper, amira):
+        no_sideways_scroll(page)
+    assert_accessible(axe, amira)
+    keeper.once("dialog", lambda dialog: dialog.accept())
+    keeper.get_by_role("button", name="Close the circle").click()
+    expect(keeper.get_by_role("heading", name=re.compile("summary"))).to_be_visible()
+    no_sideways_scroll(keeper)
+
+    keeper.goto("/circles/new")
+    keeper.get_by_label("Who is it for?").select_option(label="Ad hoc: people type their first name")
+    keeper.get_by_label(AUTO_ADMIT).check()
+    keeper.get_by_role("button", name="Start the circle").click()
+    visitor = new_device(viewport=PHONE).new_page()
+    visitor.goto(join_link(keeper))
+    name = "Maximilian-Alexander-Bartholomew-Smythe"
+    visitor.get_by_label("Your first name").fill(name)
+    visitor.get_by_role("button", name="Join the circle").click()
+    expect(visitor.get_by_text(f"You are {name}")).to_be_visible()
+    expect(keeper.get_by_role("list", name="Seats in circle order")).to_contain_text(name)
+    keeper.get_by_role("button", name=f"Give the piece to {name}").click()
+    expect(visitor.get_by_text("You have the talking piece")).to_be_visible()
+    expect(keeper.get_by_text(f"{name} has the talking piece.")).to_be_visible()
+    for page in (keeper, visitor):
+        no_sideways_scroll(page)
+    assert_accessible(axe, keeper)
