@@ -1836,3 +1836,29 @@ def test_a_second_keeper_device_is_told_at_once_that_the_circle_has_closed(app, 
     went = tablet.get(f"/circles/{circle.id}/part/k-notice", headers=HX)
     assert went.status_code == 204 and went.headers["HX-Redirect"].endswith(f"/circles/{circle.id}/summary")
     response.close()
+
+
+def test_a_latecomer_let_in_after_everyone_had_a_turn_is_not_told_of_as_having_had_one(app, world):
+    """The piece has been all the way round and back to the keeper ("Everyone has had a turn"); then Ben, late,
+    is let in. The keeper's screen went on saying everyone had had a turn - Ben had not. Once the next lap
+    begins, nobody is let in during it yet, and a lap completed again says so again."""
+    circle = world["circle"]
+    keeper = sign_in(app, world["keeper"])
+    amiras, _ = seated(app, circle, world["pupils"][0])
+    keeper.post(f"/circles/{circle.id}/rounds", data={"round_kind": "talk", "typed": "What does a good friend do?"})
+    keeper.post(f"/circles/{circle.id}/turn", data={"turn": "pass"}, headers=HX)
+    amiras.post(f"/circles/{circle.id}/seat/turn", data={"turn": "pass"}, headers=HX)
+    piece_part = unescape(keeper.get(f"/circles/{circle.id}/part/k-piece", headers=HX).get_data(as_text=True))
+    assert "Everyone has had a turn" in piece_part
+
+    bens, _ = seated(app, circle, world["pupils"][1])  # let in by the keeper after the lap was complete
+    piece_part = unescape(keeper.get(f"/circles/{circle.id}/part/k-piece", headers=HX).get_data(as_text=True))
+    assert "Everyone has had a turn" not in piece_part
+    round_part = unescape(keeper.get(f"/circles/{circle.id}/part/k-round", headers=HX).get_data(as_text=True))
+    assert "everyone had a turn" not in round_part and "This lap: nobody has had a turn yet." in round_part
+
+    keeper.post(f"/circles/{circle.id}/turn", data={"turn": "pass"}, headers=HX)
+    amiras.post(f"/circles/{circle.id}/seat/turn", data={"turn": "pass"}, headers=HX)
+    bens.post(f"/circles/{circle.id}/seat/turn", data={"turn": "pass"}, headers=HX)
+    piece_part = unescape(keeper.get(f"/circles/{circle.id}/part/k-piece", headers=HX).get_data(as_text=True))
+    assert "Everyone has had a turn" in piece_part, "Ben has had his turn in the lap just completed"

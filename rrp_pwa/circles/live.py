@@ -78,7 +78,8 @@ class Snapshot:
 
 
 def snapshot(circle: Circle) -> Snapshot:
-    seats, taken, has_agreements, left, left_ids = piece.known_at_version(circle) or piece.seats_and_turns(circle)
+    seats, taken, has_agreements, left, left_ids, let_in_this_lap = (piece.known_at_version(circle)
+                                                                    or piece.seats_and_turns(circle))
     ring = [s for s in seats if s.status == "admitted"]
     here = {s.name for s in seats}  # someone who left and has joined again is back: no notice for them
     # in the order they left; those who left before being let in (no time kept) after them
@@ -100,7 +101,7 @@ def snapshot(circle: Circle) -> Snapshot:
         checkins = {seat_id: checkin for seat_id, checkin in rows}
         counts = checkin_counts(circle, circle.round_no)
     return Snapshot(circle, ring, waiting, holder, following, taken, this_round,
-                    circle.lap > 0 and not taken, school_scale(circle), counts, checkins,
+                    circle.lap > 0 and not taken and not let_in_this_lap, school_scale(circle), counts, checkins,
                     circle_agreements(circle) if has_agreements else [], left, left_lately)
 
 

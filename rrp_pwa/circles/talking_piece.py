@@ -137,6 +137,7 @@ class SeatsAndTurns(NamedTuple):
     has_agreements: bool              # whether the circle has any agreement (if not, none need reading)
     left: list[Seat]                  # the seats taken out of the circle (a concern may still be about them)
     left_lately: frozenset[int]       # the seats that left by themselves since the keeper last changed the ring
+    let_in_this_lap: bool = False     # someone in the circle now was let in during this lap (after the last was complete)
 
 
 def seats_and_turns(circle: Circle) -> SeatsAndTurns:
@@ -153,16 +154,27 @@ def seats_and_turns(circle: Circle) -> SeatsAndTurns:
                  .group_by(CircleEvent.seat_id).subquery())
     has_agreements = (select(Agreement.id).where(Agreement.source_kind == "circle", Agreement.source_id == circle.id,
                                                  Agreement.school_id == circle.school_id).exists())
-    rows = db.session.execute(select(Seat, lap_turns.c.kinds, has_agreements, _left_lately(circle))
+    rows = db.session.execute(select(Seat, lap_turns.c.kinds, has_agreements, _left_lately(circle), _let_in_this_lap(circle))
                               .outerjoin(lap_turns, lap_turns.c.seat_id == Seat.id)
                               .where(Seat.circle_id == circle.id).order_by(Seat.position, Seat.id))
-    seats, taken, any_agreements, left, lately = [], {}, True, [], None  # (no rows: there may be agreements)
-    for seat, kinds, any_agreements, lately in rows:
+    seats, taken, any_agreements, left, lately, let_in = [], {}, True, [], None, False  # (no rows: there may be agreements)
+    for seat, kinds, any_agreements, lately, let_in in rows:
         if kinds:
             taken[seat.id] = kinds.split(",")
         (left if seat.status == "removed" else seats).append(seat)
     left_lately = frozenset(int(seat_id) for seat_id in lately.split(",")) if lately else frozenset()
-    return SeatsAndTurns(seats, taken, bool(any_agreements), left, left_lately)
+    return SeatsAndTurns(seats, taken, bool(any_agreements), left, left_lately, bool(let_in))
+
+
+def _let_in_this_lap(circle: Circle):
+    """Whether a seat in the circle now was let in (or joined, let in at once) during this lap of this round:
+    once a lap is complete the keeper's screen says everyone has had a turn, which someone let in after it
+    has not (a latecomer at the door). Someone let in while a lap goes round gets their turn in it."""
+    let_in = (select(CircleEvent.id).join(Seat, Seat.id == CircleEvent.seat_id)
+              .where(CircleEvent.circle_id == circle.id, CircleEvent.round_no == circle.round_no,
+                     CircleEvent.lap == circle.lap, CircleEvent.kind.in_(("admit", "join")),
+                     Seat.status == "admitted"))
+    return let_in.exists()
 
 
 def _left_lately(circle: Circle):
@@ -245,9 +257,11 @@ def take_turn(circle: Circle, seat_id: int | None, kind: str, expected_version: 
     known = seats_and_turns(circle)
     in_ring = [s for s in known.seats if s.status == "admitted"]
     holder = next((s for s in in_ring if s.id == seat_id), None) or db.session.get(Seat, seat_id)
+    lap = circle.lap
     taken = _move_on(circle, holder.position, (in_ring, known.taken))
-    # Nothing else changes the seats or the agreements before the commit.
-    circle._known_at_version = (circle.version, known._replace(taken=taken))
+    # Nothing else changes the seats or the agreements before the commit; a new lap has let nobody in yet.
+    circle._known_at_version = (circle.version, known._replace(
+        taken=taken, let_in_this_lap=known.let_in_this_lap and circle.lap == lap))
 
 
 def give(circle: Circle, seat: Seat, expected_version: int | None) -> None:
