@@ -11,7 +11,7 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from rrp_pwa.circles.activities import close_circle
+from rrp_pwa.circles.activities import close_circle, current_round
 from rrp_pwa.circles.joining import join_circle, join_token, open_circle
 from rrp_pwa.circles.seats import SEAT_COOKIE
 from rrp_pwa.extensions import db
@@ -346,7 +346,7 @@ def test_a_form_too_long_for_the_cookie_even_cut_to_its_limits_says_to_type_it_a
     assert bad.status_code == 302 and len(session_cookie(bad)) < 3300
     page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
     assert "What was typed was too long to bring back here: please type it again." in page
-    assert "Field cannot be longer than 300 characters." in page
+    assert "Keep the question to 300 characters." in page
     assert re.search(r'<input checked id="round_kind-1"[^>]*value="checkin"', page)
 
 
@@ -415,18 +415,39 @@ def test_a_kept_form_goes_with_the_next_keeper_screen_whatever_its_circle(app, w
         assert "Names of pupils" not in json.dumps(dict(session))
 
 
+def test_a_check_in_round_started_with_no_question_asks_the_scales_own(app, world):
+    """Found in QA: a morning circle's check-in round was refused until the keeper typed a question, and the
+    bank has none such; the scale's own question ("How are you feeling?") is the one every check-in asks."""
+    circle = world["circle"]
+    client = sign_in(app, world["keeper"])
+    device, amira = seated(app, circle, world["pupils"][0])
+    started = client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "prompt": "", "typed": ""})
+    assert started.status_code == 302 and started.headers["Location"].endswith(f"/circles/{circle.id}#round-h")
+    db.session.expire_all()
+    assert current_round(db.session.get(Circle, circle.id)).prompt == "How are you feeling?"
+    seat = device.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
+    assert seat.count("How are you feeling?") == 1  # asked once, and the faces to tap
+    keeper = client.get(f"/circles/{circle.id}").get_data(as_text=True)
+    assert "A check-in round with none asks the check-in scale" in keeper
+
+
 def test_rounds_agreements_and_the_concern_from_the_keepers_screen(app, world):
     circle = world["circle"]
     client = sign_in(app, world["keeper"])
     device, amira = seated(app, circle, world["pupils"][0])
     # refused: back to the keeper's screen at the rounds (reloading it is the screen, not a refused POST),
     # the refusal by the question, the kind of round as it was chosen - once
-    refused = client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "prompt": "", "typed": ""})
+    refused = client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "prompt": "",
+                                                                 "typed": "x" * 301})
     assert refused.status_code == 302 and refused.headers["Location"].endswith(f"/circles/{circle.id}#round-h")
     page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
-    assert '<p class="error" id="typed-error">Choose a question from the bank or type one.</p>' in page
+    assert '<p class="error" id="typed-error">Keep the question to 300 characters.</p>' in page
+    assert "x" * 300 in page  # what was typed comes back (as much as the field holds)
     assert re.search(r'<input checked id="round_kind-1"[^>]*value="checkin"', page)
-    assert "Choose a question from the bank or type one." not in client.get(f"/circles/{circle.id}").get_data(as_text=True)
+    assert 'id="typed-error"' not in client.get(f"/circles/{circle.id}").get_data(as_text=True)
+    refused = client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "talk", "prompt": "", "typed": ""})
+    page = client.get(f"/circles/{circle.id}").get_data(as_text=True)
+    assert '<p class="error" id="typed-error">Choose a question from the bank or type one.</p>' in page
     started = client.post(f"/circles/{circle.id}/rounds", data={"round_kind": "talk", "typed": "What made you smile?"})
     assert started.headers["Location"].endswith(f"/circles/{circle.id}#round-h")  # back at the rounds, not the top
     assert "What made you smile?" in client.get(f"/circles/{circle.id}").get_data(as_text=True)

@@ -31,7 +31,8 @@ class RoundForm(FlaskForm):
     round_kind = RadioField("Kind of round", choices=choices([("talk", "Talking round"), ("checkin", "Check-in round")]),
                       default="talk")
     prompt = SelectField("Question from the bank", validate_choice=False, validators=[Length(max=300)])
-    typed = StringField("Or type a question", validators=[Length(max=300)])
+    typed = StringField("Or type a question", validators=[Length(max=300, message="Keep the question to 300 characters.")],
+                        description="A check-in round with none asks the check-in scale's own question.")
 
 
 class AgreementForm(FlaskForm):

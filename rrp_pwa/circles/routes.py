@@ -18,6 +18,7 @@ from rrp_pwa.circles.activities import (
     checkin_answers,
     circle_concern,
     close_circle,
+    school_scale,
 )
 from rrp_pwa.circles.activities import check_in as circle_check_in
 from rrp_pwa.circles.early_tap import back_to_keeper, live_control
@@ -340,7 +341,9 @@ def start_round(circle_id: int):
         prompt = form.typed.data.strip() or form.prompt.data
         # one device: back at the talking piece, where the pupil handed the device reads the question
         anchor = "ring-h" if circle.one_device else "round-h"
-        return committed(circle, lambda: piece.start_round(circle, prompt, form.round_kind.data), "The round has started.",
+        question = school_scale(circle).question  # a check-in round's, if none is chosen or typed
+        return committed(circle, lambda: piece.start_round(circle, prompt, form.round_kind.data, question),
+                         "The round has started.",
                          lambda error: form.typed.errors.append(str(error)), anchor=anchor, refused_at="round-h", round_form=form)
     return form_refused(circle, form, "round-h")
 

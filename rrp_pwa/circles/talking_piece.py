@@ -414,9 +414,10 @@ def set_auto_admit(circle: Circle, on: bool) -> None:
     record(circle, "settings")
 
 
-def start_round(circle: Circle, prompt: str, kind: str = "talk") -> CircleRound:
-    """A new round with the keeper's prompt; everyone's turns start afresh. The piece stays where it is."""
-    prompt = (prompt or "").strip()
+def start_round(circle: Circle, prompt: str, kind: str = "talk", checkin_question: str = "") -> CircleRound:
+    """A new round with the keeper's prompt; everyone's turns start afresh. The piece stays where it is.
+    A check-in round started with no question asks ``checkin_question``, the school's scale's own."""
+    prompt = (prompt or "").strip() or (checkin_question if kind == "checkin" else "")
     if not prompt:
         raise CircleError("Choose a question from the bank or type one.")
     if len(prompt) > 300:

@@ -297,12 +297,13 @@ def test_on_a_shared_device_no_answer_is_on_the_screen_and_the_keeper_finds_them
 
 
 def test_a_round_started_with_no_question_is_refused_on_the_keepers_screen(new_device, live_server, axe, keeper):
-    """Start the round with no question: the keeper's screen says why by the question, the kind of round
-    still chosen - and reloading it is the keeper's screen, not a refused form's address."""
-    keeper.get_by_label("Check-in round").check()
+    """Start a talking round with no question: the keeper's screen says why by the question, the kind of round
+    still chosen - and reloading it is the keeper's screen, not a refused form's address. A check-in round with
+    none asks the scale's own question (found in QA: it was refused too, and the bank has no such question)."""
+    keeper.get_by_label("Talking round").check()
     keeper.get_by_role("button", name="Start the round").click()
     expect(keeper.get_by_text("Choose a question from the bank or type one.")).to_be_visible()
-    expect(keeper.get_by_label("Check-in round")).to_be_checked()
+    expect(keeper.get_by_label("Talking round")).to_be_checked()
     expect(keeper.get_by_label("Or type a question")).to_have_attribute("aria-invalid", "true")
     expect(keeper).to_have_url(re.compile(r"/circles/\d+#round-h$"))
     assert_accessible(axe, keeper)
@@ -310,6 +311,11 @@ def test_a_round_started_with_no_question_is_refused_on_the_keepers_screen(new_d
     expect(keeper.get_by_role("heading", name="Morning / check-in circle")).to_be_visible()
     expect(keeper.get_by_role("button", name="Start the round")).to_be_visible()
     expect(keeper.get_by_text("Choose a question from the bank or type one.")).to_have_count(0)
+    keeper.get_by_label("Check-in round").check()
+    keeper.get_by_role("button", name="Start the round").click()
+    expect(keeper.get_by_text("The round has started.")).to_be_visible()
+    expect(keeper.get_by_role("region", name="Rounds")).to_contain_text("How are you feeling?")
+    assert_accessible(axe, keeper)
 
 
 def test_a_refused_action_agreement_comes_back_as_typed_with_who_it_is_for_still_ticked(
