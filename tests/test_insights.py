@@ -10,7 +10,7 @@ from rrp_pwa.extensions import db
 from rrp_pwa.checkins.rules import mark_follow_up_done, record_checkin, record_staff_checkin
 from rrp_pwa.checkins.stations import open_station, record_station_checkin
 from rrp_pwa.insights.rules import REPEAT_AT, low_checkins, overview, period_dates
-from rrp_pwa.mediation.flow import add_party, no_agreement, start_mediation
+from rrp_pwa.mediation.flow import add_party, no_agreement, record_mediation, start_mediation
 from rrp_pwa.models.checkins import CheckIn, CheckInFollowUp
 from rrp_pwa.models.circles import Circle
 from rrp_pwa.models.roster import School
@@ -144,6 +144,27 @@ def test_what_happened_and_where_add_up_to_the_quick_chats(client, auth, school)
     page = " ".join(client.get("/overview").get_data(as_text=True).split())
     assert '<li class="row"><span>Everything else</span><strong>1</strong></li>' in page
     assert page.count("Everything else") == 1  # every chat was in the Playground: nothing else to count there
+
+
+@pytest.mark.parametrize("roles, linked", [(("pastoral",), True), (("admin",), True), (("dsl",), False)])
+def test_the_overview_counts_peer_mediations_with_no_agreement_still_to_follow_up(client, auth, school, roles, linked):
+    """The lead's new list (reviewed, no agreement, not followed up) is counted where the agreements' follow-ups
+    are; only those who may open the mediation lead's page get a link to it."""
+    lead = auth.login(roles=roles, school=school)
+    mediator, amira, ben = (make_pupil(school, "Mo", "Mediator", peer_mediator=True), make_pupil(school),
+                            make_pupil(school, "Ben", "Jones"))
+    waiting, followed, unreviewed = (record_mediation(school.id, [mediator], [amira, ben], agreements={},
+                                                      outcome="no_agreement") for _ in range(3))
+    for mediation in (waiting, followed):
+        mediation.reviewed_at, mediation.reviewed_by_id = mediation.completed_at, lead.id
+    followed.followed_up_at, followed.followed_up_by_id = followed.completed_at, lead.id
+    db.session.commit()
+    assert overview(school, *period_dates("4w", school.today())).mediation_follow_ups == 1
+    page = " ".join(client.get("/overview").get_data(as_text=True).split())
+    link = ('<a href="/mediation#follow-up-heading">Peer mediation, no agreement: follow-up needed</a>'
+            '<strong>1</strong>')
+    plain = "<span>Peer mediation, no agreement: follow-up needed</span><strong>1</strong>"
+    assert (link in page, plain in page) == (linked, not linked)
 
 
 def test_an_unknown_period_shows_the_last_four_weeks_and_an_empty_school_says_so(client, auth, school):

@@ -6,6 +6,7 @@ from rrp_pwa.auth.permissions import staff_required
 from rrp_pwa.home.tiles import Tile, add_tiles
 from rrp_pwa.insights import bp
 from rrp_pwa.insights import rules
+from rrp_pwa.mediation.review import LEAD_ROLES
 from rrp_pwa.models.agreements import OUTCOME_LABELS
 from rrp_pwa.models.mediation import OUTCOME_LABELS as MEDIATION_OUTCOMES
 from rrp_pwa.records.access import WHOLE_SCHOOL_READERS
@@ -32,7 +33,8 @@ def overview():
     first_day, last_day = rules.period_dates(period, today)
     return render_template("insights/overview.html", data=rules.overview(school, first_day, last_day, today),
                            period=period, periods=rules.PERIODS, repeat_at=rules.REPEAT_AT,
-                           review_labels=OUTCOME_LABELS, mediation_labels=MEDIATION_OUTCOMES)
+                           review_labels=OUTCOME_LABELS, mediation_labels=MEDIATION_OUTCOMES,
+                           mediation_lead=current_user.has_role(*LEAD_ROLES))
 
 
 @bp.get("/overview/low-checkins")

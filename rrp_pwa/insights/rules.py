@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from rrp_pwa.agreements.rules import follow_ups_needed, reviews_due
 from rrp_pwa.extensions import db
+from rrp_pwa.mediation.review import follow_ups_needed as mediation_follow_ups
 from rrp_pwa.models.agreements import Agreement, AgreementReview
 from rrp_pwa.models.checkins import CheckIn, CheckInFollowUp, CheckInStation
 from rrp_pwa.models.circles import Circle
@@ -73,6 +74,7 @@ class Overview:
     reviews: Counter = field(default_factory=Counter)  # kept / partly_kept / not_kept -> how many
     reviews_due: int = 0
     follow_ups_needed: int = 0
+    mediation_follow_ups: int = 0  # reviewed peer mediations with no agreement, not followed up yet
     chats_what: list[tuple[str, int]] = field(default_factory=list)
     chats_where: list[tuple[str, int]] = field(default_factory=list)
     chats_what_rest: int = 0  # chats whose "what happened" is not among the TOP_CHIPS listed
@@ -136,6 +138,7 @@ def overview(school: School, first_day: date, last_day: date, today: date | None
     today = today or school.today()
     result.reviews_due = _count(select(func.count()).select_from(reviews_due(sid, today).subquery()))
     result.follow_ups_needed = _count(select(func.count()).select_from(follow_ups_needed(sid).subquery()))
+    result.mediation_follow_ups = _count(select(func.count()).select_from(mediation_follow_ups(sid).subquery()))
     result.coming_back = coming_back(sid, within)
     return result
 
