@@ -174,13 +174,54 @@ def test_done_on_the_circles_index_with_htmx_answers_with_its_own_discreet_list(
     assert '<h2 id="follow-ups-h" tabindex="-1">Check in later</h2>' in text and "<h1" not in text
     assert "Check in with <strong>Ben Okafor</strong> later" in text and "Awful" not in text
     assert re.findall(r'<button[^>]*autofocus>Done<span class="checkin-sr">: checked in with ([^<]*)<', text) == ["Ben Okafor"]
-    assert text.count('<input type="hidden" name="list_on" value="circles">') == 2
+    assert text.count('<input type="hidden" name="list_on" value="circles">') == 3  # two Dones and the Undo
     assert "Done: you checked in with Amira Khan." in text
     for follow_up in (ben, cara):
         text = client.post(f"/checkins/follow-ups/{follow_up.id}/done", data={"list_on": "circles"},
                            headers={"HX-Request": "true"}).get_data(as_text=True)
     assert '<h2 id="follow-ups-h" tabindex="-1" autofocus>Check in later</h2>' in text
     assert "Nobody to check in with right now." in text
+
+
+def test_a_done_tapped_on_the_wrong_pupil_is_undone_with_htmx_and_the_focus_is_back_on_their_done(
+        client, auth, cedar, three_to_check_in_with):
+    """Found in QA: Done took a pupil whose check-in was low off the list at once, with no way back if the
+    tap was meant for the row below (the list's buttons are stacked on a phone)."""
+    amira, ben, cara = three_to_check_in_with
+    auth.login(cedar["teacher"])
+    text = client.post(f"/checkins/follow-ups/{ben.id}/done", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert '<div id="follow-up-done" hx-swap-oob="innerHTML"><p class="flash">Done: you checked in with Ben Okafor.</p></div>' \
+        in text
+    undo = text.split('<div id="follow-up-undo" hx-swap-oob="innerHTML">')[1]  # beside what was said, not in it
+    assert f'hx-post="/checkins/follow-ups/{ben.id}/undo"' in undo and ">Undo</button>" in undo
+    undone = client.post(f"/checkins/follow-ups/{ben.id}/undo", headers={"HX-Request": "true"})
+    text = undone.get_data(as_text=True)
+    assert undone.status_code == 200 and "<html" not in text
+    assert re.findall(r'<button[^>]*autofocus>Done<span class="checkin-sr">: checked in with ([^<]*)<', text) == ["Ben Okafor"]
+    assert '<p class="flash">Ben Okafor is back on your list.</p></div>' in text and ">Undo<" not in text
+    assert '<div id="follow-up-undo" hx-swap-oob="innerHTML"></div>' in text  # the Undo of the Done goes
+    db.session.expire_all()
+    assert db.session.get(CheckInFollowUp, ben.id).done_at is None
+    assert [f.id for f in open_follow_ups(cedar["teacher"])] == [amira.id, ben.id, cara.id]  # in its place
+
+
+def test_a_done_is_undone_without_scripts_and_only_by_whose_list_it_is(client, auth, cedar, three_to_check_in_with):
+    amira = three_to_check_in_with[0]
+    auth.login(cedar["teacher"])
+    client.post(f"/checkins/follow-ups/{amira.id}/done", data={"list_on": "circles"})
+    page = client.get("/circles").get_data(as_text=True)
+    region = re.search(r'<div id="follow-up-undo" class="follow-up-undo">(.*?)</div>', page, re.S)
+    assert f'action="/checkins/follow-ups/{amira.id}/undo"' in region.group(1)
+    assert '<input type="hidden" name="list_on" value="circles">' in region.group(1)
+    assert ">Undo<" not in client.get("/circles").get_data(as_text=True), "said once, as the Done was"
+    back = client.post(f"/checkins/follow-ups/{amira.id}/undo", data={"list_on": "circles"})
+    assert back.headers["Location"] == f"/circles#follow-up-{amira.id}-done"
+    assert "Amira Khan is back on your list." in client.get("/circles").get_data(as_text=True)
+    assert client.post(f"/checkins/follow-ups/{amira.id}/undo", data={"list_on": "elsewhere"}).status_code == 400
+    auth.logout()
+    auth.login(cedar["assistant"])
+    client.post(f"/checkins/follow-ups/{amira.id}/done")  # not theirs: refused, and so is an Undo of it
+    assert client.post(f"/checkins/follow-ups/{amira.id}/undo").status_code == 404
 
 
 def test_done_from_an_unknown_list_is_refused_and_not_done(client, auth, cedar, three_to_check_in_with):

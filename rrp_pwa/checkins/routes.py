@@ -37,6 +37,7 @@ from rrp_pwa.checkins.rules import (
     open_follow_ups,
     record_staff_checkin,
     set_school_scale,
+    undo_follow_up_done,
 )
 from rrp_pwa.checkins.scales import SCALES
 from rrp_pwa.checkins.stations import (
@@ -338,24 +339,37 @@ FOLLOW_UP_LISTS = {"follow-ups": "checkins.follow_ups", "circles": "circles.inde
 def follow_up_done(follow_up_id: int):
     """Tick one off, on Pupils to check in with later or the circles index (``list_on``). The list answers
     without a page load (htmx) with the focus on the next pupil's Done; a plain post goes back to the page
-    it was on at the next pupil's Done (where app.js puts the focus), not the top of the page."""
+    it was on at the next pupil's Done (where app.js puts the focus), not the top of the page. What was done
+    is said with an Undo beside it, for a Done tapped on the wrong pupil."""
+    return _change_follow_up(follow_up_id, mark_follow_up_done, "Done: you checked in with {who}.", undo=True)
+
+
+@bp.route("/checkins/follow-ups/<int:follow_up_id>/undo", methods=["POST"])
+@staff_required()
+def follow_up_undo(follow_up_id: int):
+    """Undo a Done: the pupil is back on the list, with the focus on their Done again."""
+    return _change_follow_up(follow_up_id, undo_follow_up_done, "{who} is back on your list.", undo=False)
+
+
+def _change_follow_up(follow_up_id: int, change, said: str, undo: bool):
     list_on = request.form.get("list_on", "follow-ups")
     if list_on not in FOLLOW_UP_LISTS:
         abort(400)
     follow_up = get_scoped_or_404(CheckInFollowUp, follow_up_id)
     try:
-        mark_follow_up_done(follow_up, current_user)
+        change(follow_up, current_user)
     except FollowUpNotYours:
         abort(404)
     db.session.commit()
-    who = follow_up.checkin.pupil.display_name if follow_up.checkin.pupil else follow_up.checkin.name
-    done = f"Done: you checked in with {who}."
+    done = said.format(who=follow_up.checkin.pupil.display_name if follow_up.checkin.pupil else follow_up.checkin.name)
     remaining = open_follow_ups(current_user)
-    focus = follow_up_after(follow_up, remaining)
+    focus = follow_up_after(follow_up, remaining) if undo else follow_up
     if htmx and not htmx.boosted:
         return render_template("checkins/_follow_ups.html", follow_ups=remaining, scales=SCALES, done=done,
-                               focus=focus, list_on=list_on)
+                               focus=focus, list_on=list_on, undo_id=follow_up.id if undo else None)
     flash(done, "follow-up-done")  # said where a Done sent with htmx says it (checkins/_follow_up_done.html)
+    if undo:
+        flash(str(follow_up.id), "follow-up-undo")  # its Undo, beside it
     return redirect(url_for(FOLLOW_UP_LISTS[list_on], _anchor=f"follow-up-{focus.id}-done" if focus else "follow-ups-h"))
 
 

@@ -112,7 +112,18 @@ def open_follow_up_count(staff: Staff) -> int:
 
 def mark_follow_up_done(follow_up: CheckInFollowUp, staff: Staff, now: datetime | None = None) -> None:
     """Tick off a follow-up; only the person whose list it is on can. Doing it twice is harmless."""
-    if follow_up.staff_id != staff.id or follow_up.school_id != staff.school_id:
-        raise FollowUpNotYours()
+    _check_owner(follow_up, staff)
     if follow_up.done_at is None:
         follow_up.done_at = now or utcnow()
+
+
+def undo_follow_up_done(follow_up: CheckInFollowUp, staff: Staff) -> None:
+    """Put a follow-up ticked off by mistake back on the list (the Undo beside "Done: you checked in with ...");
+    only the person whose list it is on can. Undoing one not done is harmless."""
+    _check_owner(follow_up, staff)
+    follow_up.done_at = None
+
+
+def _check_owner(follow_up: CheckInFollowUp, staff: Staff) -> None:
+    if follow_up.staff_id != staff.id or follow_up.school_id != staff.school_id:
+        raise FollowUpNotYours()

@@ -698,6 +698,28 @@ def test_done_on_a_follow_up_keeps_the_place_in_the_list(live_server, cedar, dat
     assert db.session.scalar(select(func.count(CheckInFollowUp.id)).where(CheckInFollowUp.done_at.is_(None))) == 0
 
 
+def test_a_done_tapped_on_the_wrong_pupil_is_undone_on_a_phone(live_server, cedar, data_app, new_device, axe):
+    """Found in QA: Done took a pupil off the list at once, with no way back. Undo, beside what was said, puts
+    them back in their place with the focus on their Done, on a 360 px phone with no sideways scroll."""
+    phone, done = follow_ups_on_a_phone(live_server, cedar, new_device, axe, "Ava Smith", "Bea Jones", "Cal Ahmed")
+    done("Bea Jones").click()
+    expect(phone.get_by_role("status")).to_have_text("Done: you checked in with Bea Jones.")
+    expect(done("Bea Jones")).to_have_count(0)
+    undo = phone.get_by_role("button", name="Undo")
+    expect(undo).to_be_visible()
+    assert phone.evaluate("() => document.documentElement.scrollWidth") <= 360
+    assert_accessible(axe, phone)
+    undo.click()
+    expect(phone.get_by_role("status")).to_have_text("Bea Jones is back on your list.")
+    expect(done("Bea Jones")).to_be_focused()
+    expect(undo).to_have_count(0)
+    names = phone.get_by_role("list").filter(has=done("Ava Smith")).get_by_role("listitem")
+    expect(names).to_have_count(3)
+    expect(names.nth(1)).to_contain_text("Bea Jones")  # in her place
+    assert_accessible(axe, phone)
+    assert db.session.scalar(select(func.count(CheckInFollowUp.id)).where(CheckInFollowUp.done_at.is_(None))) == 3
+
+
 def test_done_tapped_before_the_page_is_ready_still_keeps_the_place_in_the_list(
         live_server, cedar, data_app, new_device, axe):
     """Done tapped on a slow phone before the page's scripts were ready is sent as a plain form, and the page
