@@ -1309,6 +1309,16 @@ def test_the_record_leads_the_lead_to_each_agreements_follow_up(client, auth, sc
     assert "Start a restorative conversation" not in record
 
 
+def start_following_up(client, mediation: Mediation, harmed, caused_harm) -> Mediation:
+    """Start a restorative conversation from the mediation's Next step with these two pupils; the mediation after."""
+    started = client.post(f"/conversations/new?follows_mediation={mediation.id}", data={
+        "pupil_id": [harmed.id, caused_harm.id], f"role-{harmed.id}": "harmed", f"role-{caused_harm.id}": "caused_harm",
+        "follows_mediation": mediation.id})
+    assert started.status_code == 302
+    db.session.expire_all()
+    return db.session.get(Mediation, mediation.id)
+
+
 @pytest.mark.parametrize("outcome", ["no_agreement", "adult_took_over"])
 def test_a_mediation_without_agreement_offers_the_lead_a_further_conversation(client, auth, school, people, outcome):
     ava, leo, amira, ben = people
@@ -1324,12 +1334,7 @@ def test_a_mediation_without_agreement_offers_the_lead_a_further_conversation(cl
     assert "Following up the" in start and "between Amira K. and Ben J., which ended with no agreement" in start
     assert f'<input type="hidden" name="follows_mediation" value="{mediation.id}">' in start
 
-    started = client.post(f"/conversations/new?follows_mediation={mediation.id}", data={
-        "pupil_id": [amira.id, ben.id], f"role-{amira.id}": "harmed", f"role-{ben.id}": "caused_harm",
-        "follows_mediation": mediation.id})
-    assert started.status_code == 302
-    db.session.expire_all()
-    followed = db.session.get(Mediation, mediation.id)
+    followed = start_following_up(client, mediation, harmed=amira, caused_harm=ben)
     assert followed.follow_up_conversation is not None and followed.followed_up_by_id == lead.id
     assert {p.pupil_id for p in followed.follow_up_conversation.participants} == {amira.id, ben.id}
     record = client.get(f"/mediation/records/{mediation.id}").get_data(as_text=True)
@@ -1419,12 +1424,7 @@ def test_a_conversation_with_none_of_the_mediations_pupils_does_not_follow_it_up
     db.session.expire_all()
     assert db.session.get(Mediation, mediation.id).followed_up_at is None
 
-    with_ben = client.post(f"/conversations/new?follows_mediation={mediation.id}", data={
-        "pupil_id": [chloe.id, ben.id], f"role-{chloe.id}": "harmed", f"role-{ben.id}": "caused_harm",
-        "follows_mediation": mediation.id})
-    assert with_ben.status_code == 302
-    db.session.expire_all()
-    followed = db.session.get(Mediation, mediation.id)
+    followed = start_following_up(client, mediation, harmed=chloe, caused_harm=ben)
     assert followed.followed_up_at is not None and ben in followed.follow_up_conversation.pupils
 
 
