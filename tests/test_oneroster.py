@@ -260,6 +260,34 @@ def test_cli_dry_run_then_import(runner, app, tmp_path):
     assert "Nothing to change" in result.output
 
 
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_cli_says_which_school_the_package_is_for_and_warns_of_another_schools(runner, app, tmp_path, dry_run):
+    """Review: `flask import-oneroster` imported Brook Primary's package into Oakfield without a word of whose it
+    was (the web diff names it and warns since 82ec634). It says so too, in a dry run and before it commits."""
+    make_school("Oakfield Primary School")
+    db.session.commit()
+    path = tmp_path / "roster.zip"
+    path.write_bytes(package("small_school"))
+    result = runner.invoke(args=["import-oneroster", str(path)] + (["--dry-run"] if dry_run else []))
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert ("Check this is your school's package: it is for Brook Primary (URN100001), and this is Oakfield "
+            "Primary School.") in output
+    assert output.index("Check this is your school's package") < output.index(
+        "Dry run" if dry_run else "Imported into")
+
+
+def test_cli_says_which_school_a_package_of_this_school_is_for(runner, app, tmp_path):
+    make_school("Brook Primary")
+    db.session.commit()
+    path = tmp_path / "roster.zip"
+    path.write_bytes(package("small_school"))
+    result = runner.invoke(args=["import-oneroster", str(path), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "The package is for Brook Primary (URN100001)." in result.output
+    assert "Check this is your school's package" not in result.output
+
+
 def test_cli_reports_problems_and_fails(runner, app, tmp_path):
     make_school()
     db.session.commit()

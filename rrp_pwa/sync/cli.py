@@ -48,6 +48,13 @@ def import_oneroster(path: Path, slug: str | None, dry_run: bool) -> None:
         db.session.rollback()
         raise click.ClickException("Another import is changing this school's roster: nothing was imported. "
                                    "Run this again once it has finished.") from None
+    if plan.for_another_school(school):  # as the web diff warns; in a dry run too, and before the commit
+        click.echo(f"Check this is your school's package: it is for {plan.schools_named}, and this is {school.name}. "
+                   + ("If it is another school's, do not import it." if dry_run else
+                      "If it was another school's, import this school's own package to put the roster right."),
+                   err=True)
+    elif plan.schools:
+        click.echo(f"The package is for {plan.schools_named}.")
     for kind, actions in plan.counts().items():
         click.echo(f"{kind}: " + ", ".join(f"{n} {action}" for action, n in sorted(actions.items())))
     for noun, skipped in plan.skipped_by_kind():
