@@ -236,6 +236,36 @@ def test_the_diff_says_which_school_the_package_is_for_and_warns_of_another_scho
         assert "The package is for Brook Primary (URN100001)." in page
 
 
+def test_the_diff_warns_of_a_package_that_holds_another_schools_roster_as_well(client, auth, runner, tmp_path):
+    """Review: a trust's package naming this school and another (orgs.csv: two schools) was shown as "The package
+    is for Brook Primary (URN100001), Cedar Academy (URN100002)." with no warning, though every user in it,
+    Cedar's pupils too, is imported here. The diff and the command line warn of it."""
+    two = edited(orgs=lambda text: text + "org-cedar,,2026-09-01T08:00:00Z,Cedar Academy,school,URN100002,\n")
+    auth.login(roles=("admin",), school=make_school("Brook Primary"))
+    response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(two), "roster.zip")},
+                           content_type="multipart/form-data")
+    page = " ".join(response.get_data(as_text=True).split())
+    assert response.status_code == 200
+    assert ("Check this is your school's package: it is for Brook Primary (URN100001), Cedar Academy (URN100002), "
+            "not only Brook Primary, and importing it brings in everyone in it.") in page
+    path = tmp_path / "roster.zip"
+    path.write_bytes(two)
+    result = runner.invoke(args=["import-oneroster", str(path), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "not only Brook Primary, and importing it brings in everyone in it." in " ".join(result.output.split())
+
+
+def test_the_diff_of_a_package_with_a_district_and_this_school_names_only_the_school(client, auth):
+    """An org that is not a school (the trust, a district) is not a school the package is for."""
+    trust = edited(orgs=lambda text: text + "org-trust,,2026-09-01T08:00:00Z,Oak Trust,district,,\n")
+    auth.login(roles=("admin",), school=make_school("Brook Primary"))
+    response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(trust), "roster.zip")},
+                           content_type="multipart/form-data")
+    page = " ".join(response.get_data(as_text=True).split())
+    assert "The package is for Brook Primary (URN100001)." in page
+    assert "Check this is your school's package" not in page
+
+
 def test_upload_with_problems_lists_them_beside_the_form(client, auth):
     auth.login(roles=("admin",))
     response = client.post("/admin/sync/roster", data={"package": (io.BytesIO(package("unknown_user")), "r.zip")},

@@ -53,6 +53,9 @@ def import_oneroster(path: Path, slug: str | None, dry_run: bool) -> None:
                    + ("If it is another school's, do not import it." if dry_run else
                       "If it was another school's, import this school's own package to put the roster right."),
                    err=True)
+    elif plan.with_other_schools(school):
+        click.echo(f"Check this is your school's package: it is for {plan.schools_named}, not only {school.name}, "
+                   "and importing it brings in everyone in it.", err=True)
     elif plan.schools:
         click.echo(f"The package is for {plan.schools_named}.")
     for kind, actions in plan.counts().items():

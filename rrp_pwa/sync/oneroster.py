@@ -153,6 +153,12 @@ class ImportPlan:
         names = {name.casefold() for name, _ in self.schools}
         return bool(names) and school.name.strip().casefold() not in names
 
+    def with_other_schools(self, school: School) -> bool:
+        """The package names ``school`` and another school too (a trust's or an authority's export): every
+        user in it is imported here, whichever school they are at."""
+        names = {name.casefold() for name, _ in self.schools}
+        return not self.for_another_school(school) and len(names - {school.name.strip().casefold()}) > 0
+
     def of(self, kind: str, action: str) -> list[Change]:
         return [c for c in self.changes if c.kind == kind and c.action == action]
 
