@@ -274,7 +274,11 @@ def _rows(raw: bytes, filename: str, problems: list[Problem], required: tuple[st
         problems.append(Problem(filename, 0, "", "The file is not UTF-8 text."))
         return None
     reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
+    try:
+        header = reader.fieldnames or []  # the header line is read here, apart from the rows below
+    except csv.Error as exc:
+        problems.append(Problem(filename, 1, "", _unreadable(exc)))
+        return None
     if not any(column.strip() for column in header):  # not even a header line: one problem, not one per column
         problems.append(Problem(filename, 0, "", "This file is empty. Export the package again."))
         return None
