@@ -14,9 +14,12 @@ from rrp_pwa.agreements.rules import make_agreement, record_follow_up, review_ag
 from rrp_pwa.checkins.rules import record_checkin
 from rrp_pwa.conversations.chats import record_quick_chat
 from rrp_pwa.extensions import db
+from rrp_pwa.mediation import flow
+from rrp_pwa.mediation.review import record_follow_up as follow_up_mediation
 from rrp_pwa.models import Concern
 from rrp_pwa.models.sync import ApiToken, FeedEvent
 from rrp_pwa.safeguarding.concerns import raise_concern
+from rrp_pwa.sync.exports import pupil_records, to_csv
 from rrp_pwa.sync.feed import NeverInFeed, read_feed, register_record
 from rrp_pwa.sync.tokens import create_token
 from tests.conftest import make_pupil, make_school, make_staff
@@ -72,6 +75,30 @@ def test_a_review_not_kept_says_a_further_conversation_is_needed_until_it_is_fol
     assert reviews[0]["follow_up"]["followed_up_at"] is None
     followed = agreement.latest_review.followed_up_at.replace(tzinfo=None).isoformat()  # naive from SQLite
     assert reviews[1]["follow_up"]["followed_up_at"].startswith(followed)
+
+
+def test_a_mediation_with_no_agreement_says_a_further_conversation_is_needed_until_it_is_followed_up(app, school):
+    """Review: the pupil's record says "No agreement - passed to staff · followed up on ..." (85419ed), but the
+    mediation's record in the feed, webhooks and exports never said whether it had been: the follow-up was an
+    updated event that changed nothing in it. It says so now, as a review not kept does (2b16a12)."""
+    lead = make_staff(school, ("pastoral",))
+    ava, leo = (make_pupil(school, name, "Mediator", peer_mediator=True) for name in ("Ava", "Leo"))
+    amira, ben = make_pupil(school), make_pupil(school, "Ben", "Osei")
+    db.session.commit()
+    mediation = flow.record_mediation(school.id, [ava, leo], [amira, ben], agreements={}, agreed=set(),
+                                      outcome="no_agreement")
+    db.session.commit()
+    follow_up_mediation(mediation, lead)
+    db.session.commit()
+    mediations = [e for e in feed_of(school) if e["type"] == "mediation"]
+    assert [(e["_action"], e["follow_up"]["further_conversation_needed"]) for e in mediations] == [
+        ("created", True), ("updated", False)]
+    assert mediations[0]["follow_up"]["followed_up_at"] is None
+    followed = mediation.followed_up_at.replace(tzinfo=None).isoformat()  # naive from SQLite
+    assert mediations[1]["follow_up"]["followed_up_at"].startswith(followed)
+    exported = [r for r in pupil_records(amira) if r["type"] == "mediation"]
+    assert exported[0]["follow_up"]["further_conversation_needed"] is False
+    assert "further conversation needed: False; followed up at: " in to_csv(exported, amira)
 
 
 def test_check_in_event_and_a_pupils_own_word_is_never_in_it(app, school):

@@ -173,7 +173,10 @@ def register_mediation() -> None:
             staff=[person(record.reviewed_by, "reviewer")], narrative=record.review_note,
             outcome=record.outcome_label,
             follow_up={"reviewed_at": _iso(record.reviewed_at),
-                       "agreement_ids": [p.agreement_id for p in record.parties if p.agreement_id]})
+                       "agreement_ids": [p.agreement_id for p in record.parties if p.agreement_id],
+                       # no agreement: needed until it is followed up (then when), as a review not kept
+                       "further_conversation_needed": record.needs_follow_up,
+                       "followed_up_at": _iso(record.followed_up_at)})
 
     register_record(model, "mediation", mediation_json, when=model.started_at,
                     ready=lambda record: record.completed_at is not None,
