@@ -241,3 +241,25 @@ def test_after_a_package_is_checked_the_focus_is_on_what_the_check_says(live_ser
     page.get_by_role("button", name="Check the package").click()
     expect(page.get_by_role("heading", level=1, name="Check the roster changes")).to_be_focused()
     assert_accessible(axe, page)
+
+
+@pytest.mark.parametrize("school_name, extra_org, warning", [
+    ("Oakfield Primary School", "", "it is for Brook Primary (URN100001), and this is Oakfield Primary School."),
+    ("Brook Primary", "org-cedar,,2026-09-01T08:00:00Z,Cedar Academy Multi-Academy Trust School,school,URN100002,\n",
+     "it is for Brook Primary (URN100001), Cedar Academy Multi-Academy Trust School (URN100002), not only Brook"),
+], ids=["another-school", "two-schools"])
+def test_the_diff_warns_of_another_schools_package_on_a_phone(live_server, data_app, page, axe, school_name,
+                                                               extra_org, warning):
+    """The diff's warning that the package is (also) another school's, on a 360 px phone: read, not cut off."""
+    admin = make_staff(make_school(school_name), ("admin",), name="Ada Admin")
+    db.session.commit()
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server, admin)
+    page.goto(live_server.url + "/admin/sync/roster")
+    page.get_by_label("OneRoster package (ZIP)").set_input_files(files=[{
+        "name": "roster.zip", "mimeType": "application/zip", "buffer": edited(orgs=lambda text: text + extra_org)}])
+    page.get_by_role("button", name="Check the package").click()
+    expect(page.get_by_role("heading", level=1, name="Check the roster changes")).to_be_focused()
+    expect(page.get_by_text("Check this is your school's package")).to_contain_text(warning)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert_accessible(axe, page)
