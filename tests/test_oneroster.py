@@ -116,6 +116,22 @@ def test_delta_tobedeleted_archives_and_changes(app):
                              "membership": {"removed": 1}}
 
 
+def test_a_delta_that_deletes_another_schools_org_is_not_a_package_for_it(app):
+    """Review: a delta orgs.csv that deletes Cedar Academy (a trust's export, Cedar leaving it) was read as a
+    package for Cedar too, and since 67c2670 warned that Cedar's roster would be imported: a school the package
+    deletes is not one it is for."""
+    school = make_school("Brook Primary")
+    import_roster(school, package("small_school"), apply=True)
+    db.session.commit()
+    delta = edited("delta_tobedeleted", manifest=lambda text: text.replace("file.orgs,absent", "file.orgs,delta"),
+                   orgs="sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\n"
+                        "org-brook,active,2026-09-01T08:00:00Z,Brook Primary,school,URN100001,\n"
+                        "org-cedar,tobedeleted,2026-10-01T08:00:00Z,Cedar Academy,school,URN100002,\n")
+    plan = import_roster(school, delta, apply=False)
+    assert plan.schools == [("Brook Primary", "URN100001")]
+    assert not plan.with_other_schools(school) and not plan.for_another_school(school)
+
+
 def test_bulk_reimport_archives_pupils_no_longer_listed_but_not_hand_made_ones(app):
     school = make_school()
     import_roster(school, package("small_school"), apply=True)

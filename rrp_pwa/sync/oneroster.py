@@ -471,7 +471,8 @@ class _Importer:
         self._enrollments(rows.get("enrollments", []))
         for name in ("orgs", "academicSessions", "courses"):
             self.progress(len(rows.get(name, [])))
-        self.plan.schools = [(row["name"], row["identifier"]) for row in rows.get("orgs", []) if row["type"] == "school"]
+        self.plan.schools = [(row["name"], row["identifier"]) for row in rows.get("orgs", [])  # not one a delta deletes
+                             if row["type"] == "school" and row["status"] != "tobedeleted"]
         files = [filename for filename, _ in SKIPPED_KINDS]
         self.plan.skipped.sort(key=lambda problem: (files.index(problem.file), problem.line))
         return self.plan
