@@ -77,6 +77,29 @@ def test_a_review_not_kept_says_a_further_conversation_is_needed_until_it_is_fol
     assert reviews[1]["follow_up"]["followed_up_at"].startswith(followed)
 
 
+def test_a_review_not_kept_then_reviewed_again_no_longer_says_a_further_conversation_is_needed(app, school):
+    """Review: after "not kept" an agreement can be reviewed again ("Review it again"), and then only the latest
+    review's follow-up is owed (the follow-up list, the agreement's page). The earlier review's record still said
+    "further conversation needed: True" for ever, in the feed and in every export. The new review is also an
+    updated event for the one it supersedes, which now says no."""
+    lead = make_staff(school, ("pastoral",))
+    amira = make_pupil(school)
+    agreement = make_agreement(school.id, "chat", None, "Give Ben space at lunch", pupils=[amira], created_by=lead)
+    db.session.add(agreement)
+    db.session.commit()
+    review_agreement(agreement, "not_kept", None, lead)
+    db.session.commit()
+    review_agreement(agreement, "kept", None, lead)
+    db.session.commit()
+    first, second = (review.id for review in agreement.reviews)
+    events = [(e["_action"], e["id"], e["follow_up"]["further_conversation_needed"])
+              for e in feed_of(school) if e["type"] == "agreement_review"]
+    assert events == [("created", first, True), ("created", second, False), ("updated", first, False)]
+    exported = {r["id"]: r["follow_up"]["further_conversation_needed"]
+                for r in pupil_records(amira) if r["type"] == "agreement_review"}
+    assert exported == {first: False, second: False}
+
+
 def test_a_mediation_with_no_agreement_says_a_further_conversation_is_needed_until_it_is_followed_up(app, school):
     """Review: the pupil's record says "No agreement - passed to staff · followed up on ..." (85419ed), but the
     mediation's record in the feed, webhooks and exports never said whether it had been: the follow-up was an

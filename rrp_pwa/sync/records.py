@@ -25,7 +25,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from rrp_pwa.checkins.scales import SCALES
 from rrp_pwa.models import Agreement, AgreementParty, AgreementReview, CheckIn
@@ -75,8 +75,19 @@ def review_json(review: AgreementReview) -> dict:
         staff=[person(review.reviewed_by, "reviewer")], narrative=review.note,
         outcome=OUTCOME_LABELS.get(review.outcome, review.outcome),
         follow_up={"agreement_id": agreement.id,  # not kept: needed until it is followed up (then when)
-                   "further_conversation_needed": review.outcome == "not_kept" and review.followed_up_at is None,
+                   "further_conversation_needed": review.outcome == "not_kept" and review.followed_up_at is None
+                   and review is agreement.latest_review,  # a later review owes its own (agreements.rules)
                    "followed_up_at": _iso(review.followed_up_at)})
+
+
+def superseded_review(review: AgreementReview) -> AgreementReview | None:
+    """The review a new one supersedes, if it was a "not kept" still owed a follow-up: it is owed none now
+    (``review_json``), so the new review is an updated event for it too."""
+    if not inspect(review).pending or review.agreement is None:
+        return None
+    reviews = review.agreement.reviews
+    before = reviews[reviews.index(review) - 1] if review in reviews and reviews.index(review) > 0 else None
+    return before if before is not None and before.outcome == "not_kept" and before.followed_up_at is None else None
 
 
 def checkin_json(checkin: CheckIn) -> dict:
@@ -109,6 +120,7 @@ def register_core() -> None:
                     school_of=lambda review: review.agreement.school_id,
                     scoped=lambda school_id: select(AgreementReview).join(Agreement)
                     .where(Agreement.school_id == school_id))
+    register_child(AgreementReview, superseded_review)
     register_record(CheckIn, "check_in", checkin_json, when=CheckIn.created_at,
                     involving=lambda pupil_id: CheckIn.pupil_id == pupil_id)
     REGISTERED.extend(["agreement", "agreement_review", "check_in"])
