@@ -1883,3 +1883,25 @@ def test_a_latecomer_let_in_after_everyone_had_a_turn_is_not_told_of_as_having_h
     bens.post(f"/circles/{circle.id}/seat/turn", data={"turn": "pass"}, headers=HX)
     piece_part = unescape(keeper.get(f"/circles/{circle.id}/part/k-piece", headers=HX).get_data(as_text=True))
     assert "Everyone has had a turn" in piece_part, "Ben has had his turn in the lap just completed"
+
+
+def test_latecomers_let_in_by_switching_auto_admit_on_are_not_counted_as_having_had_a_turn(app, world):
+    """Ben taps his name while the piece is going round and waits; the lap completes ("Everyone has had a
+    turn"); the keeper then switches auto-admit on, which lets Ben in. He has had no turn: the keeper's
+    screen must not go on saying everyone has, as it does not after a Let in."""
+    circle = world["circle"]
+    amira, ben, _ = world["pupils"]
+    keeper = sign_in(app, world["keeper"])
+    amiras, _ = seated(app, circle, amira)
+    keeper.post(f"/circles/{circle.id}/rounds", data={"round_kind": "talk", "typed": "What does a good friend do?"})
+    keeper.post(f"/circles/{circle.id}/turn", data={"turn": "pass"}, headers=HX)
+    seated(app, circle, ben, admit=False)  # waiting at the door while Amira speaks
+    amiras.post(f"/circles/{circle.id}/seat/turn", data={"turn": "pass"}, headers=HX)
+    assert "Everyone has had a turn" in unescape(keeper.get(f"/circles/{circle.id}/part/k-piece", headers=HX)
+                                                 .get_data(as_text=True))
+
+    assert keeper.post(f"/circles/{circle.id}/auto-admit", data={"on": "1"}, headers=HX).status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(select(Seat.status).where(Seat.pupil_id == ben.id)) == "admitted"
+    piece_part = unescape(keeper.get(f"/circles/{circle.id}/part/k-piece", headers=HX).get_data(as_text=True))
+    assert "Everyone has had a turn" not in piece_part, "Ben, let in by auto-admit, has had no turn"

@@ -19,7 +19,8 @@ a gap-free history in which "pass" means the seat spoke and "skip" means it pass
 from datetime import datetime, timezone
 from typing import NamedTuple
 
-from sqlalchemy import String, cast, func, select, update
+from sqlalchemy import String, cast, func, literal, select, update
+from sqlalchemy.orm import aliased
 
 from rrp_pwa.extensions import db
 from rrp_pwa.models.agreements import Agreement, AgreementParty
@@ -167,14 +168,21 @@ def seats_and_turns(circle: Circle) -> SeatsAndTurns:
 
 
 def _let_in_this_lap(circle: Circle):
-    """Whether a seat in the circle now was let in (or joined, let in at once) during this lap of this round:
-    once a lap is complete the keeper's screen says everyone has had a turn, which someone let in after it
-    has not (a latecomer at the door). Someone let in while a lap goes round gets their turn in it."""
-    let_in = (select(CircleEvent.id).join(Seat, Seat.id == CircleEvent.seat_id)
-              .where(CircleEvent.circle_id == circle.id, CircleEvent.round_no == circle.round_no,
-                     CircleEvent.lap == circle.lap, CircleEvent.kind.in_(("admit", "join")),
-                     Seat.status == "admitted"))
-    return let_in.exists()
+    """Whether a seat in the circle now was let in after the last lap was complete: once a lap is complete
+    the keeper's screen says everyone has had a turn, which someone let in after it has not (a latecomer at
+    the door). A lap is complete only when every seat in the ring has had a turn in it, so a seat in the
+    circle now with no turn in the lap just completed came in since - however it was let in (Let in, joining
+    with auto-admit on, switching auto-admit on, added on a one-device circle). Someone let in while a lap
+    goes round gets their turn in it."""
+    if circle.lap == 0:  # no lap of this round is complete yet
+        return literal(False)
+    seat = aliased(Seat)  # not the statement's own seat row
+    turn_last_lap = (select(CircleEvent.id)
+                     .where(CircleEvent.circle_id == circle.id, CircleEvent.round_no == circle.round_no,
+                            CircleEvent.lap == circle.lap - 1, CircleEvent.kind.in_(TURN_KINDS),
+                            CircleEvent.seat_id == seat.id))
+    return (select(seat.id).where(seat.circle_id == circle.id, seat.status == "admitted", ~turn_last_lap.exists())
+            .exists())
 
 
 def _left_lately(circle: Circle):
