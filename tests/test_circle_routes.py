@@ -960,12 +960,13 @@ def test_a_page_that_opens_its_stream_is_not_sent_again_what_it_already_shows(ap
     2 s long task on the keeper's screen of a 20-seat circle). The next change still comes through."""
     circle = world["circle"]
     keeper = sign_in(app, world["keeper"])
-    pupil, _ = seated(app, circle, world["pupils"][0])
+    pupil, seat = seated(app, circle, world["pupils"][0])
     device = pupil if screen else keeper
     page = device.get(f"/circles/{circle.id}{screen}").get_data(as_text=True)
     version = db.session.get(Circle, circle.id).version
     stream_url = re.search(r'sse-connect="([^"]+)"', page).group(1).replace("&amp;", "&")
-    assert stream_url == f"/circles/{circle.id}{stream_path}?v={version}"
+    whose = f"&seat={seat.id}" if screen else ""  # a seat's page says which seat it is for
+    assert stream_url == f"/circles/{circle.id}{stream_path}?v={version}{whose}"
     response = device.get(stream_url)
     chunks = response.response
     assert next(chunks).startswith(b": open")
@@ -1905,3 +1906,50 @@ def test_latecomers_let_in_by_switching_auto_admit_on_are_not_counted_as_having_
     assert db.session.scalar(select(Seat.status).where(Seat.pupil_id == ben.id)) == "admitted"
     piece_part = unescape(keeper.get(f"/circles/{circle.id}/part/k-piece", headers=HX).get_data(as_text=True))
     assert "Everyone has had a turn" not in piece_part, "Ben, let in by auto-admit, has had no turn"
+
+
+def test_the_first_pupils_page_left_open_on_a_shared_tablet_does_not_act_for_the_next_pupil(app, world):
+    """Amira's seat page stays open in a tab of the class tablet while Ben joins on it (the QR code scanned
+    again opens a new tab). The tablet's seat cookie is Ben's now; Amira's page, its stream back after the
+    tab slept, or polling, or a tap on it, must not act as Ben: not check in for him, not take him out with
+    its Leave the circle, not show his screen under "You are Amira S.". It says which seat it is, and a
+    request for another seat is refused and sent to the seat page (where the tablet is Ben's, said so)."""
+    circle = world["circle"]
+    amira, ben, _ = world["pupils"]
+    keeper = sign_in(app, world["keeper"])
+    link = f"/join/{join_token(circle, app.config['SECRET_KEY'])}"
+    tablet = app.test_client()
+    assert tablet.post(link, data={"pupil": amira.id}).status_code == 302
+    amiras = db.session.scalar(select(Seat).where(Seat.pupil_id == amira.id))
+    keeper.post(f"/circles/{circle.id}/seats/{amiras.id}/admit", headers=HX)
+    amiras_page = tablet.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
+    her_page = {"HX-Request": "true", "X-RRP-Seat": str(amiras.id)}  # as her page's requests say (hx-headers)
+    assert f'"X-RRP-Seat": "{amiras.id}"' in unescape(amiras_page)
+    assert f"seat={amiras.id}" in amiras_page, "the page's stream says whose it is"
+
+    assert tablet.post(link, data={"pupil": ben.id}).status_code == 302
+    bens = db.session.scalar(select(Seat).where(Seat.pupil_id == ben.id))
+    keeper.post(f"/circles/{circle.id}/seats/{bens.id}/admit", headers=HX)
+    keeper.post(f"/circles/{circle.id}/rounds", data={"round_kind": "checkin", "typed": ""})
+    round_no = db.session.get(Circle, circle.id).round_no
+
+    polled = tablet.get(f"/circles/{circle.id}/seat/part/p-piece", headers=her_page)
+    assert polled.status_code == 403 and polled.headers["HX-Redirect"].endswith(f"/circles/{circle.id}/seat")
+    streamed = tablet.get(f"/circles/{circle.id}/seat/live?seat={amiras.id}", headers={"Accept": "text/event-stream"})
+    assert streamed.status_code == 403
+    tapped = tablet.post(f"/circles/{circle.id}/seat/checkin", data={"value": 1, "round_no": round_no}, headers=her_page)
+    assert tapped.status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(CircleCheckIn).where(CircleCheckIn.seat_id == bens.id)) == 0
+    left = tablet.post(f"/circles/{circle.id}/seat/leave", data={**ASKED, "seat": amiras.id})
+    assert left.status_code == 302 and left.headers["Location"].endswith(f"/circles/{circle.id}/seat")
+    db.session.expire_all()
+    assert db.session.get(Seat, bens.id).status == "admitted", "Ben is still in the circle"
+    assert "You are Ben S." in tablet.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
+
+    # Ben's own page works as before
+    ben_page = {"HX-Request": "true", "X-RRP-Seat": str(bens.id)}
+    assert tablet.post(f"/circles/{circle.id}/seat/checkin", data={"value": 4, "round_no": round_no},
+                       headers=ben_page).status_code == 200
+    assert tablet.post(f"/circles/{circle.id}/seat/leave", data={**ASKED, "seat": bens.id}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Seat, bens.id).status == "removed"

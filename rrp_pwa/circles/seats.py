@@ -67,6 +67,33 @@ def holds_a_seat_in(circle_id: int) -> bool:
     return seat is not None and circle.id == circle_id and circle.is_open and seat.status != "removed"
 
 
+# A seat page says which seat it was drawn for (``seat.html``): its stream and polls in their address, its
+# htmx requests in this header, its Leave the circle in its form.
+PAGE_SEAT_HEADER = "X-RRP-Seat"
+
+
+def for_this_seat(seat: Seat) -> bool:
+    """Whether the request comes from a page drawn for ``seat``, the one the device's cookie holds now (a
+    request that does not say, a plain form tapped before the page's scripts ran, is taken as the page's).
+    A class tablet handed to the next pupil holds the new pupil's cookie; the first pupil's page still open
+    in another tab must not act, nor show, as the new pupil: its Leave would take them out of the circle,
+    its check-in would be theirs."""
+    claimed = request.headers.get(PAGE_SEAT_HEADER) or request.values.get("seat")
+    return claimed is None or claimed == str(seat.id)
+
+
+def _another_seat_now(circle: Circle):
+    """A page drawn for a seat this device no longer holds: nothing is done, and it goes to the seat page,
+    which shows the seat the device holds now (its name at the top)."""
+    seat_page = url_for("circles.seat_page", circle_id=circle.id)
+    if wants_machine_answer():
+        response = current_app.response_class("", status=403)
+        if htmx:
+            response.headers["HX-Redirect"] = seat_page
+        return response
+    return redirect(seat_page)
+
+
 def seat_required(view: Callable) -> Callable:
     """Only a device holding a seat cookie for this open circle (admitted or waiting) gets in."""
 
@@ -79,6 +106,8 @@ def seat_required(view: Callable) -> Callable:
             return _refuse(None, 403)
         if not circle.is_open or seat.status == "removed":
             return _refuse(circle, 403, seat)
+        if not for_this_seat(seat):
+            return _another_seat_now(circle)
         g.seat, g.circle = seat, circle
         return view(circle_id, *args, **kwargs)
 
