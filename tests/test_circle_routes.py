@@ -1953,3 +1953,31 @@ def test_the_first_pupils_page_left_open_on_a_shared_tablet_does_not_act_for_the
     assert tablet.post(f"/circles/{circle.id}/seat/leave", data={**ASKED, "seat": bens.id}).status_code == 302
     db.session.expire_all()
     assert db.session.get(Seat, bens.id).status == "removed"
+
+
+@pytest.mark.parametrize("had_a_seat", [False, True])
+def test_a_name_tapped_as_the_keeper_closes_the_circle_is_told_it_has_closed(app, world, monkeypatch, had_a_seat):
+    """Ben taps his name on the join page at the moment Ms Keeper taps Close the circle on her phone: the
+    circle was open when his page was checked, and closed by the time his seat was to be taken. He is told
+    the circle has closed - not "Internal Server Error" - whether or not the device held a seat already (a
+    shared tablet joining as the next pupil)."""
+    import rrp_pwa.circles.participant_routes as participant_routes
+
+    circle = world["circle"]
+    amira, ben, _ = world["pupils"]
+    link = f"/join/{join_token(circle, app.config['SECRET_KEY'])}"
+    tablet = app.test_client()
+    if had_a_seat:
+        assert tablet.post(link, data={"pupil": amira.id}).status_code == 302
+    circle_id = circle.id
+
+    def closed_meanwhile(_):
+        close_circle(db.session.get(Circle, circle_id))
+        db.session.commit()
+        return False
+
+    monkeypatch.setattr(participant_routes, "circle_joins_throttled", closed_meanwhile)
+    response = tablet.post(link, data={"pupil": ben.id})
+    assert response.status_code in (400, 410)
+    assert "closed" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Seat.id).where(Seat.pupil_id == ben.id)) is None

@@ -14,6 +14,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 from sqlalchemy import select
 
 from rrp_pwa.circles.talking_piece import (
+    CircleClosed,
     CircleError,
     begin_change,
     join_circle_agreements,
@@ -32,6 +33,10 @@ TOKEN_SALT = "rrp-circle-join"
 
 class JoinRefused(CircleError):
     """A code, link or name that can't be used to join; the message is kind and says what to do."""
+
+
+CLOSED_MEANWHILE = ("This circle has closed or the code has changed. "
+                    "Ask the adult keeping the circle for the code on their screen.")
 
 
 def new_code() -> str:
@@ -112,7 +117,7 @@ def join_token(circle: Circle, secret_key: str) -> str:
 def _joinable(circle: Circle | None, code: str | None) -> Circle:
     now = datetime.now(timezone.utc)
     if circle is None or not circle.is_open or not code or circle.join_code != code:
-        raise JoinRefused("This circle has closed or the code has changed. Ask the adult keeping the circle for the code on their screen.")
+        raise JoinRefused(CLOSED_MEANWHILE)
     expires = circle.join_expires_at
     if expires.tzinfo is None:  # SQLite hands back naive UTC
         expires = expires.replace(tzinfo=timezone.utc)
@@ -174,7 +179,10 @@ def join_circle(circle: Circle, *, pupil: Pupil | None = None, name: str | None 
             leave_circle(circle, leaving)  # rolled back with the join if the name is refused
         except CircleError:  # the keeper took it out at that moment: it has left already
             pass
-    begin_change(circle)  # under the circle's lock: of two devices choosing one name together, one gets it
+    try:
+        begin_change(circle)  # under the circle's lock: of two devices choosing one name together, one gets it
+    except CircleClosed:  # closed by the keeper since the join page was checked
+        raise JoinRefused(CLOSED_MEANWHILE) from None
     if db.session.scalar(taken) is not None:
         db.session.rollback()
         raise JoinRefused(f"{name} is already in this circle. If that's you on another device, "

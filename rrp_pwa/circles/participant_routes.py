@@ -110,6 +110,8 @@ def join(token: str):
             seat, secret = join_circle(circle, pupil=pupil, name=form.name.data, leaving=mine)
         except JoinRefused as exc:
             db.session.rollback()
+            if not circle.is_open:  # closed while the name was tapped: as a link to a closed circle
+                return render_template("circles/join_code.html", form=JoinCodeForm(), refusal=str(exc)), 410
             form.form_errors.append(str(exc))
             form.pupil.choices = names_to_choose(circle, mine)
         else:
