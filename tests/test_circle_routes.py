@@ -1981,3 +1981,20 @@ def test_a_name_tapped_as_the_keeper_closes_the_circle_is_told_it_has_closed(app
     assert response.status_code in (400, 410)
     assert "closed" in response.get_data(as_text=True)
     assert db.session.scalar(select(Seat.id).where(Seat.pupil_id == ben.id)) is None
+
+
+def test_a_device_whose_own_name_is_the_only_one_left_is_not_told_to_join_as_someone_else(app, world):
+    """Amira's tablet comes back to the join page when Ben and Cara are in the circle on their own devices:
+    her own name is the only one on the list. "Not Amira S.? Join below as yourself" would send whoever holds
+    the tablet looking for a name that is not there; the page says whose seat it is and who to ask."""
+    circle = world["circle"]
+    amira, ben, cara = world["pupils"]
+    link = f"/join/{join_token(circle, app.config['SECRET_KEY'])}"
+    tablet = app.test_client()
+    assert tablet.post(link, data={"pupil": amira.id}).status_code == 302
+    assert "Not Amira S.?" in unescape(tablet.get(link).get_data(as_text=True)), "Ben and Cara are on its list yet"
+    for pupil in (ben, cara):
+        assert app.test_client().post(link, data={"pupil": pupil.id}).status_code == 302
+    page = unescape(tablet.get(link).get_data(as_text=True))
+    assert "in this circle already, as <strong>Amira S.</strong>" in page and "Can't see your name? Ask Ms Keeper." in page
+    assert "Not Amira S.?" not in page
