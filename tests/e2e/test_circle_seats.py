@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import PHONE, assert_accessible, scripts_held
 from tests.e2e.test_circle_flow import FINISHED, LIVE, start_a_circle
-from tests.e2e.test_circle_live import AUTO_ADMIT, join_at, join_link
+from tests.e2e.test_circle_live import AUTO_ADMIT, join_at, join_link, start_check_in_round
 
 LEAVE_QUESTION = "Leave the circle? You can join again with the code."
 WAITING_QUESTION = "Stop waiting to join the circle? You can join again with the code."
@@ -223,4 +223,28 @@ def test_a_focus_on_stop_waiting_from_before_the_scripts_ran_still_moves_to_leav
     expect(leave).to_be_visible()
     expect(leave).to_be_focused()  # the focus was on "Stop waiting": it moves to what took its place
     expect(stop).to_have_count(0)
+    assert_accessible(axe, amira)
+
+
+def test_the_first_pupils_tab_on_a_shared_tablet_does_not_become_the_next_pupils_seat_unsaid(new_device, live_server,
+                                                                                              axe, cedar_class):
+    """Amira's seat is open in a tab of the class tablet, its stream down (it polls); Ben scans the code on the
+    same tablet, a new tab, and joins. Amira's tab, still saying "You are Amira S.", showed Ben's screen as its
+    polls came back - his check-in buttons under her name, a tap on them his answer. It now goes to the seat
+    page, which says whose the tablet is now."""
+    keeper = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT)
+    start_check_in_round(keeper)
+    link = join_link(keeper)
+    amira = join_at(new_device, link, "Amira S.", block_stream=True)
+    amira.get_by_role("button", name="Good").click()
+    expect(amira.get_by_text("Thank you for checking in.")).to_be_visible()
+
+    ben = amira.context.new_page()  # the same tablet: its cookies
+    ben.goto(link)
+    ben.get_by_label("Ben J.").check()
+    ben.get_by_role("button", name="Join the circle").click()
+    expect(ben.get_by_text("You are Ben J.")).to_be_visible()
+
+    expect(amira.get_by_text("You are Ben J.")).to_be_visible(timeout=20_000)
+    expect(amira.get_by_text("You are Amira S.")).to_have_count(0)
     assert_accessible(axe, amira)
