@@ -143,9 +143,8 @@ def test_on_a_shared_device_the_holders_word_survives_the_keepers_tap_but_not_th
     assert_accessible(axe, keeper)
 
 
-def test_the_keepers_second_device_goes_to_the_summary_when_the_circle_closes(new_device, live_server, axe, cedar_class):
-    """The keeper runs the circle on a tablet and closes it from their phone: the tablet, its stream ended,
-    goes to the summary by itself (its polling is what finds out)."""
+def circle_on_a_phone_and_a_tablet(new_device, live_server):
+    """The keeper opens a circle on their phone and signs in on a tablet too, at the same circle."""
     phone = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT)
     tablet = new_device(viewport=TABLET, base_url=live_server.url).new_page()
     tablet.goto("/sign-in")
@@ -154,6 +153,13 @@ def test_the_keepers_second_device_goes_to_the_summary_when_the_circle_closes(ne
     tablet.get_by_role("button", name="Sign in").click()
     tablet.goto(phone.url)
     expect(tablet.get_by_role("heading", name="Morning / check-in circle")).to_be_visible()
+    return phone, tablet
+
+
+def test_the_keepers_second_device_goes_to_the_summary_when_the_circle_closes(new_device, live_server, axe, cedar_class):
+    """The keeper runs the circle on a tablet and closes it from their phone: the tablet, its stream ended,
+    goes to the summary by itself (its polling is what finds out)."""
+    phone, tablet = circle_on_a_phone_and_a_tablet(new_device, live_server)
     phone.once("dialog", lambda dialog: dialog.accept())
     phone.get_by_role("button", name="Close the circle").click()
     expect(phone.get_by_role("heading", name=re.compile("summary"))).to_be_visible()
@@ -165,14 +171,7 @@ def test_the_keepers_second_device_is_told_at_once_not_by_its_polling(new_device
     """The same, told by its stream: the tablet goes to the summary as the pupils' screens say "Circle closed" -
     it used to wait for its polling to start, seconds after the stream ended, showing the open circle's controls
     meanwhile. A poll asks for every live part at once (the talking piece among them): none is asked for."""
-    phone = start_a_circle(new_device, live_server, PHONE, AUTO_ADMIT)
-    tablet = new_device(viewport=TABLET, base_url=live_server.url).new_page()
-    tablet.goto("/sign-in")
-    tablet.get_by_label("Email").fill("keeper@brook.example")
-    tablet.get_by_label("Password").fill(PASSWORD)
-    tablet.get_by_role("button", name="Sign in").click()
-    tablet.goto(phone.url)
-    expect(tablet.get_by_role("heading", name="Morning / check-in circle")).to_be_visible()
+    phone, tablet = circle_on_a_phone_and_a_tablet(new_device, live_server)
     asked = []
     tablet.on("request", lambda request: asked.append(urlparse(request.url).path))
     phone.once("dialog", lambda dialog: dialog.accept())
