@@ -1744,6 +1744,18 @@ def test_circles_show_when_they_were_held_on_the_schools_clock(app, world):
     assert "1 Jul 2026, 00:30" in keeper.get(f"/circles/{circle.id}/summary").get_data(as_text=True)
 
 
+def amira_in_on_the_class_tablet(app, world):
+    """Amira joins on the class tablet and the keeper lets her in: the keeper, the join link, the tablet, her seat."""
+    circle, amira = world["circle"], world["pupils"][0]
+    keeper = sign_in(app, world["keeper"])
+    link = f"/join/{join_token(circle, app.config['SECRET_KEY'])}"
+    tablet = app.test_client()
+    assert tablet.post(link, data={"pupil": amira.id}).status_code == 302
+    amiras = db.session.scalar(select(Seat).where(Seat.pupil_id == amira.id))
+    keeper.post(f"/circles/{circle.id}/seats/{amiras.id}/admit", headers=HX)
+    return keeper, link, tablet, amiras
+
+
 def test_a_shared_tablet_that_joins_as_the_next_pupil_takes_the_first_pupils_seat_out_with_it(app, world):
     """Amira is in the circle on the class tablet; Ben picks his own name on it (the QR code scanned
     again, or Amira's wrong name put right while she waited). The tablet holds one seat: Amira's leaves
@@ -1751,12 +1763,7 @@ def test_a_shared_tablet_that_joins_as_the_next_pupil_takes_the_first_pupils_sea
     piece would stop and her name, not offered while her seat is in, would shut her out of her own circle."""
     circle = world["circle"]
     amira, ben, cara = world["pupils"]
-    keeper = sign_in(app, world["keeper"])
-    link = f"/join/{join_token(circle, app.config['SECRET_KEY'])}"
-    tablet = app.test_client()
-    assert tablet.post(link, data={"pupil": amira.id}).status_code == 302
-    amiras = db.session.scalar(select(Seat).where(Seat.pupil_id == amira.id))
-    keeper.post(f"/circles/{circle.id}/seats/{amiras.id}/admit", headers=HX)
+    keeper, link, tablet, amiras = amira_in_on_the_class_tablet(app, world)
 
     names = unescape(tablet.get(link).get_data(as_text=True))
     assert "Not Amira S.? Join below as yourself, and Amira S. leaves the circle on this device." in names, \
@@ -1916,12 +1923,7 @@ def test_the_first_pupils_page_left_open_on_a_shared_tablet_does_not_act_for_the
     request for another seat is refused and sent to the seat page (where the tablet is Ben's, said so)."""
     circle = world["circle"]
     amira, ben, _ = world["pupils"]
-    keeper = sign_in(app, world["keeper"])
-    link = f"/join/{join_token(circle, app.config['SECRET_KEY'])}"
-    tablet = app.test_client()
-    assert tablet.post(link, data={"pupil": amira.id}).status_code == 302
-    amiras = db.session.scalar(select(Seat).where(Seat.pupil_id == amira.id))
-    keeper.post(f"/circles/{circle.id}/seats/{amiras.id}/admit", headers=HX)
+    keeper, link, tablet, amiras = amira_in_on_the_class_tablet(app, world)
     amiras_page = tablet.get(f"/circles/{circle.id}/seat").get_data(as_text=True)
     her_page = {"HX-Request": "true", "X-RRP-Seat": str(amiras.id)}  # as her page's requests say (hx-headers)
     assert f'"X-RRP-Seat": "{amiras.id}"' in unescape(amiras_page)
