@@ -12,14 +12,19 @@ from tests.e2e.test_offline_capture import sign_in
 from tests.test_oneroster import edited, package, with_enrolments_not_kept
 
 
-def package_checked(page, live_server, admin, viewport):
-    """``admin``, at ``viewport``, has uploaded the small school's package and sees the changes to confirm."""
+def upload_package(page, live_server, admin, viewport, name: str) -> None:
+    """``admin``, at ``viewport``, uploads the fixture package ``name`` and taps Check the package."""
     page.set_viewport_size(viewport)
     sign_in(page, live_server, admin)
     page.goto(live_server.url + "/admin/sync/roster")
     page.get_by_label("OneRoster package (ZIP)").set_input_files(
-        files=[{"name": "roster.zip", "mimeType": "application/zip", "buffer": package("small_school")}])
+        files=[{"name": "roster.zip", "mimeType": "application/zip", "buffer": package(name)}])
     page.get_by_role("button", name="Check the package").click()
+
+
+def package_checked(page, live_server, admin, viewport):
+    """``admin``, at ``viewport``, has uploaded the small school's package and sees the changes to confirm."""
+    upload_package(page, live_server, admin, viewport, "small_school")
     expect(page.get_by_role("heading", name="Check the roster changes")).to_be_visible()
 
 
@@ -226,12 +231,7 @@ def test_after_a_package_is_checked_the_focus_is_on_what_the_check_says(live_ser
     hunt for the answer. A refused package puts the focus on its problems, a valid one on the changes' heading."""
     admin = make_staff(make_school(), ("admin",), name="Ada Admin")
     db.session.commit()
-    page.set_viewport_size(viewport)
-    sign_in(page, live_server, admin)
-    page.goto(live_server.url + "/admin/sync/roster")
-    page.get_by_label("OneRoster package (ZIP)").set_input_files(
-        files=[{"name": "roster.zip", "mimeType": "application/zip", "buffer": package("missing_column")}])
-    page.get_by_role("button", name="Check the package").click()
+    upload_package(page, live_server, admin, viewport, "missing_column")
     problems = page.get_by_role("alert").filter(has_text="Nothing was imported.")
     expect(problems).to_contain_text("users.csv, line 1, column familyName: This required column is missing.")
     expect(problems).to_be_focused()
