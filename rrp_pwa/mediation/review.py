@@ -78,7 +78,7 @@ def record_follow_up(mediation: Mediation, staff: Staff, conversation: Conversat
     follow-up is kept."""
     if staff.school_id != mediation.school_id or not staff.has_role(*LEAD_ROLES):
         raise MediationError("Only the school's mediation lead can follow up mediations.")
-    if mediation.outcome not in NO_AGREEMENT or not mediation.parties:
+    if not mediation.ended_without_agreement:
         raise MediationError("Only a mediation that ended with no agreement needs a follow-up.")
     if conversation is not None and not follows_up_with(mediation, conversation.pupils):
         raise MediationError("A conversation with none of the pupils in the mediation does not follow it up.")

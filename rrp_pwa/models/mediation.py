@@ -92,11 +92,16 @@ class Mediation(db.Model):
     def outcome_label(self) -> str:
         return OUTCOME_LABELS.get(self.outcome or "", "Not finished")
 
+    @property
+    def ended_without_agreement(self) -> bool:
+        """Ended with no agreement (passed to staff, or an adult took over) between pupils: staff follow it up."""
+        return self.outcome in NO_AGREEMENT and bool(self.parties)
+
     @hybrid_property
     def needs_follow_up(self) -> bool:
         """Ended with no agreement (passed to staff, or an adult took over) between pupils, and not followed up
         yet: a restorative conversation or a conference is the next step (DOMAIN.md). In a query, the same test."""
-        return self.outcome in NO_AGREEMENT and bool(self.parties) and self.followed_up_at is None
+        return self.ended_without_agreement and self.followed_up_at is None
 
     @needs_follow_up.inplace.expression
     @classmethod
